@@ -1,0 +1,35 @@
+// Lint: typescript-eslint (type-aware where cheap) + nx module boundaries.
+// Boundaries: apps may import libs; libs never import apps; drivers (vfs, devmapper) never import
+// each other; objectstore/plugin-protocol import no other package of ours.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', 'test-fixtures/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'No default exports: name what you export.' }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:lib'] },
+            { sourceTag: 'scope:lib', onlyDependOnLibsWithTags: ['scope:lib'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:lib'] },
+            { sourceTag: 'layer:base', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:base'] },
+            { sourceTag: 'type:driver', onlyDependOnLibsWithTags: ['layer:base', 'layer:core'] },
+            { sourceTag: 'layer:manager', onlyDependOnLibsWithTags: ['layer:base', 'layer:core', 'type:driver'] }
+          ]
+        }
+      ]
+    }
+  }
+);

@@ -1,0 +1,56 @@
+import { errorCode } from '@convoy/errors';
+
+/** What we read off an SDK or network error, without depending on the SDK's class hierarchy. */
+export interface S3ErrorFacts {
+  name: string | undefined;
+  status: number | undefined;
+  code: string | undefined;
+}
+
+export function s3ErrorFacts(err: unknown): S3ErrorFacts {
+  if (typeof err !== 'object' || err === null) return { name: undefined, status: undefined, code: undefined };
+  const e = err as { name?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
+  const name = typeof e.name === 'string' ? e.name : undefined;
+  // radosgw's 411/412 arrive as 'UnknownError' in `message`; the S3 code is in `name` or `Code`.
+  const code = typeof e.Code === 'string' ? e.Code : name;
+  return { name, status, code };
+}
+
+const RETRYABLE_CODES = new Set([
+  'SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'RequestTimeTooSkewed',
+  'InternalError', 'ServiceUnavailable', 'TooManyRequestsException', 'RequestThrottled',
+  'ConditionalRequestConflict', 'OperationAborted', 'TimeoutError',
+]);
+const RETRYABLE_NET = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND',
+  'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/** 5xx, 408, 409 conflicts of concurrent conditional writes, 429, throttling codes, and connection-level failures. */
+export function isRetryableS3Error(err: unknown): boolean {
+  const f = s3ErrorFacts(err);
+  if (f.status !== undefined && (f.status >= 500 || f.status === 408 || f.status === 429)) return true;
+  if (f.code !== undefined && RETRYABLE_CODES.has(f.code)) return true;
+  const sys = errorCode(err) ?? errorCode((err as { cause?: unknown } | null)?.cause);
+  if (sys !== undefined && RETRYABLE_NET.has(sys)) return true;
+  // Truncated bodies and sockets closed mid-response surface without a status.
+  return f.status === undefined && f.name !== undefined && /^(TimeoutError|NetworkingError|BodyLengthMismatch)$/.test(f.name);
+}
+
+/** The key does not exist (a missing bucket is a failure, not an absent key). */
+export function isNotFound(err: unknown): boolean {
+  const f = s3ErrorFacts(err);
+  if (f.code === 'NoSuchBucket') return false;
+  return f.code === 'NoSuchKey' || f.code === 'NotFound' || f.status === 404;
+}
+
+export function isPreconditionFailed(err: unknown): boolean {
+  const f = s3ErrorFacts(err);
+  return f.status === 412 || f.code === 'PreconditionFailed';
+}
+
+export function isInvalidRange(err: unknown): boolean {
+  const f = s3ErrorFacts(err);
+  return f.status === 416 || f.code === 'InvalidRange';
+}

@@ -1,0 +1,184 @@
+// Unit tests of the S3 driver's failure handling against a scripted HTTP server on loopback.
+// (The driver's normal behaviour is tested against a real radosgw in test/s3.conformance.test.ts.)
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { errorCode } from '@convoy/errors';
+import { S3ObjectStore } from './s3-store.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+type Reply = (req: Seen, res: http.ServerResponse) => void;
+
+let server: http.Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r));
+  server = undefined;
+});
+
+async function fakeS3(replies: Reply[]): Promise<{ store: S3ObjectStore; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const s: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      seen.push(s);
+      const reply = replies[Math.min(seen.length - 1, replies.length - 1)];
+      if (reply === undefined) throw new Error('no reply scripted');
+      reply(s, res);
+    });
+  });
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+  const port = (server?.address() as AddressInfo).port;
+  const store = new S3ObjectStore(
+    { kind: 's3', bucket: 'bkt', region: 'us-east-1', prefix: 'pre' },
+    {
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' },
+      retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 },
+    },
+  );
+  return { store, seen };
+}
+
+const xmlError = (status: number, code: string): Reply => (_req, res) => {
+  res.writeHead(status, { 'content-type': 'application/xml' });
+  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
+};
+const ok: Reply = (_req, res) => {
+  res.writeHead(200, { etag: '"x"' });
+  res.end();
+};
+const dropConnection: Reply = (req, res) => {
+  void req;
+  res.socket?.destroy();
+};
+
+describe('S3ObjectStore failure handling', () => {
+  it('retries 500 and 503 with backoff, then succeeds, sending Content-MD5 of the body', async () => {
+    const { store, seen } = await fakeS3([xmlError(500, 'InternalError'), xmlError(503, 'SlowDown'), ok]);
+    await store.put('blocks/a', Buffer.from('hello'));
+    expect(seen.map((s) => s.method)).toEqual(['PUT', 'PUT', 'PUT']);
+    expect(seen[0]?.url.split('?')[0]).toBe('/bkt/pre/blocks/a');
+    expect(seen[2]?.headers['content-md5']).toBe(createHash('md5').update('hello').digest('base64'));
+    expect(seen[2]?.body.toString()).toBe('hello');
+  });
+
+  it('never reports success when every attempt fails: the error names bucket, key and S3 code', async () => {
+    const { store, seen } = await fakeS3([xmlError(500, 'InternalError')]);
+    const err = await store.put('blocks/a', Buffer.from('x')).catch((e: unknown) => e as Error);
+    expect(seen.length).toBe(4);
+    expect(errorCode(err)).toBe('CONVOY_OBJECTSTORE_FAILED');
+    expect(err.message).toContain('blocks/a');
+    expect(err.message).toContain('s3://bkt@us-east-1/pre');
+    expect(err.message).toContain('InternalError');
+  });
+
+  it('retries a dropped connection', async () => {
+    const { store, seen } = await fakeS3([dropConnection, ok]);
+    await store.put('k', Buffer.from('x'));
+    expect(seen.length).toBe(2);
+  });
+
+  it('does not retry 403, and hints at credentials', async () => {
+    const { store, seen } = await fakeS3([xmlError(403, 'SignatureDoesNotMatch')]);
+    const err = await store.get('k').catch((e: unknown) => e as Error & { hint?: string });
+    expect(seen.length).toBe(1);
+    expect(err.message).toContain('SignatureDoesNotMatch');
+    expect(err.hint).toMatch(/credentials/);
+  });
+
+  it('maps NoSuchKey to ObjectNotFoundError, and NoSuchBucket to a failure', async () => {
+    const a = await fakeS3([xmlError(404, 'NoSuchKey')]);
+    expect(errorCode(await a.store.get('k').catch((e: unknown) => e))).toBe('CONVOY_OBJECT_NOT_FOUND');
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+    const b = await fakeS3([xmlError(404, 'NoSuchBucket')]);
+    const err = await b.store.get('k').catch((e: unknown) => e as Error & { hint?: string });
+    expect(errorCode(err)).toBe('CONVOY_OBJECTSTORE_FAILED');
+    expect(err.hint).toMatch(/bucket/);
+  });
+
+  it('a retried conditional put that meets its own earlier write succeeds', async () => {
+    let stored: Buffer | undefined;
+    const { store, seen } = await fakeS3([
+      (req, res) => {
+        stored = req.body; // applied, but the answer is lost
+        res.socket?.destroy();
+      },
+      xmlError(412, 'PreconditionFailed'),
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': String(stored?.length ?? 0) });
+        res.end(stored);
+      },
+    ]);
+    await store.put('locks/l1', Buffer.from('mine'), { ifAbsent: true });
+    expect(seen.map((s) => s.method)).toEqual(['PUT', 'PUT', 'GET']);
+    expect(seen[0]?.headers['if-none-match']).toBe('*');
+  });
+
+  it('a conditional put that loses to another writer is ObjectExistsError', async () => {
+    const { store } = await fakeS3([
+      dropConnection,
+      xmlError(412, 'PreconditionFailed'),
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': '6' });
+        res.end('theirs');
+      },
+    ]);
+    expect(errorCode(await store.put('locks/l1', Buffer.from('mine'), { ifAbsent: true }).catch((e: unknown) => e))).toBe('CONVOY_OBJECT_EXISTS');
+  });
+
+  it('batch delete: reports per-key errors S3 returns inside a 200, ignores NoSuchKey, sends Content-MD5', async () => {
+    const { store, seen } = await fakeS3([
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/xml' });
+        res.end(
+          '<?xml version="1.0" encoding="UTF-8"?><DeleteResult>' +
+            '<Error><Key>pre/a</Key><Code>NoSuchKey</Code><Message>x</Message></Error>' +
+            '<Error><Key>pre/b</Key><Code>AccessDenied</Code><Message>x</Message></Error>' +
+            '</DeleteResult>',
+        );
+      },
+    ]);
+    const err = await store.delete(['a', 'b', 'c']).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toContain('cannot delete 1 of 3');
+    expect(err.message).toContain('b: AccessDenied');
+    const req = seen[0];
+    expect(req?.method).toBe('POST');
+    expect(req?.headers['content-md5']).toBe(createHash('md5').update(req?.body ?? '').digest('base64'));
+    expect(req?.body.toString()).toContain('<Key>pre/c</Key>');
+  });
+
+  it('retries a body cut short, then returns the whole object', async () => {
+    const { store, seen } = await fakeS3([
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': '10' });
+        res.write('12345');
+        res.socket?.destroy();
+      },
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': '10' });
+        res.end('1234567890');
+      },
+    ]);
+    expect((await store.get('k')).toString()).toBe('1234567890');
+    expect(seen.length).toBe(2);
+  });
+
+  it('stops retrying when cancelled', async () => {
+    const { store } = await fakeS3([xmlError(503, 'SlowDown')]);
+    const ac = new AbortController();
+    const p = store.put('k', Buffer.from('x'), { signal: ac.signal });
+    ac.abort();
+    expect(errorCode(await p.catch((e: unknown) => e))).toBe('CONVOY_ABORTED');
+  });
+});

@@ -1,0 +1,421 @@
+import { createHash } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
+import PQueue from 'p-queue';
+import { throwIfAborted } from '../abort.js';
+import { bodyToBuffer } from '../body.js';
+import { ObjectExistsError, ObjectNotFoundError, ObjectStoreError } from '../errors.js';
+import { isValidKey, validateKey, validatePrefix } from '../keys.js';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../retry.js';
+import type { DeleteOptions, GetOptions, ListOptions, ObjectInfo, ObjectStore, PutBody, PutOptions } from '../types.js';
+import type { S3Location } from '../url.js';
+import { isInvalidRange, isNotFound, isPreconditionFailed, isRetryableS3Error, s3ErrorFacts } from './s3-errors.js';
+
+const MiB = 1024 * 1024;
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface S3StoreOptions {
+  /** e.g. http://127.0.0.1:7480 for radosgw or MinIO; default: AWS_ENDPOINT_URL(_S3), else AWS. */
+  endpoint?: string;
+  /** Path-style addressing (bucket in the path). Default: true when an endpoint is set. */
+  forcePathStyle?: boolean;
+  /** Default: the SDK's default chain (env, profile, instance role). */
+  credentials?: S3Credentials;
+  /** Region when the URL names none; else the SDK's chain, else us-east-1. */
+  region?: string;
+  /** Concurrent HTTP requests of this store (default 16). */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Bodies larger than this go up as multipart uploads (default 64 MiB, minimum 5 MiB). */
+  multipartThreshold?: number;
+  /** Multipart part size (default 16 MiB, minimum 5 MiB). */
+  partSize?: number;
+  /** Keys per ListObjectsV2 page (default 1000, the S3 maximum). */
+  listPageSize?: number;
+  /** Per-request timeout in ms (default 120 s); long operations are many requests, so this is not a cap on them. */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * An ObjectStore in an S3 bucket under a key prefix (AWS, Ceph radosgw, MinIO, …).
+ *
+ * - Every request goes through one bounded queue and one retry policy (backoff with jitter on 5xx,
+ *   throttling and connection failures); the SDK's own retries are off so there is one policy.
+ * - A write is reported done only after S3 confirmed it; bodies carry Content-MD5 so the server
+ *   rejects a corrupted upload, and batch deletes check the per-key errors S3 returns with a 200.
+ * - "Only if absent" is `If-None-Match: *` (412 → ObjectExistsError). If a retried conditional
+ *   write meets 412, the object is read back: if it holds our bytes, our first attempt won.
+ */
+export class S3ObjectStore implements ObjectStore {
+  readonly location: string;
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+  readonly #queue: PQueue;
+  readonly #retry: RetryPolicy;
+  readonly #multipartThreshold: number;
+  readonly #partSize: number;
+  readonly #pageSize: number;
+
+  constructor(loc: S3Location, options: S3StoreOptions = {}) {
+    const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+    const config: S3ClientConfig = {
+      region: loc.region ?? options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      maxAttempts: 1,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
+      requestHandler: { requestTimeout: options.requestTimeoutMs ?? 120_000, connectionTimeout: 10_000 },
+    };
+    if (endpoint !== undefined && endpoint !== '') config.endpoint = endpoint;
+    if (options.credentials !== undefined) config.credentials = options.credentials;
+    this.#client = new S3Client(config);
+    this.#bucket = loc.bucket;
+    this.#prefix = loc.prefix === '' ? '' : `${loc.prefix}/`;
+    this.#queue = new PQueue({ concurrency: options.concurrency ?? 16 });
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#multipartThreshold = Math.max(5 * MiB, options.multipartThreshold ?? 64 * MiB);
+    this.#partSize = Math.max(5 * MiB, options.partSize ?? 16 * MiB);
+    this.#pageSize = Math.min(1000, Math.max(1, options.listPageSize ?? 1000));
+    const where = loc.region === undefined ? loc.bucket : `${loc.bucket}@${loc.region}`;
+    this.location = `s3://${where}${loc.prefix === '' ? '' : `/${loc.prefix}`}`;
+  }
+
+  /**
+   * Checks that the bucket exists and the credentials work, so that a wrong bucket fails here with
+   * a clear error instead of later looking like missing objects (HEAD answers a bare 404 for both).
+   */
+  async open(signal?: AbortSignal): Promise<this> {
+    await this.#call('open', '(bucket)', signal, (abortSignal) => this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }), { abortSignal }));
+    return this;
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<Buffer> {
+    validateKey(key);
+    const { range, signal } = options;
+    if (range !== undefined && (range.offset < 0 || range.length < 0)) {
+      throw new ObjectStoreError(`invalid range for ${key}`, { code: 'CONVOY_OBJECT_RANGE_INVALID' });
+    }
+    if (range?.length === 0) {
+      if ((await this.stat(key, { signal })) === undefined) throw new ObjectNotFoundError(this.location, key);
+      return Buffer.alloc(0);
+    }
+    return this.#call('get', key, signal, async (abortSignal) => {
+      try {
+        const out = await this.#client.send(
+          new GetObjectCommand({
+            Bucket: this.#bucket,
+            Key: this.#prefix + key,
+            Range: range === undefined ? undefined : `bytes=${range.offset}-${range.offset + range.length - 1}`,
+          }),
+          { abortSignal },
+        );
+        if (out.Body === undefined) throw new ObjectStoreError(`empty response body for ${key}`);
+        const bytes = Buffer.from(await out.Body.transformToByteArray());
+        if (out.ContentLength !== undefined && bytes.length !== out.ContentLength) {
+          throw Object.assign(new Error(`body of ${key} ended after ${bytes.length} of ${out.ContentLength} bytes`), { name: 'BodyLengthMismatch' });
+        }
+        return bytes;
+      } catch (err) {
+        if (range !== undefined && isInvalidRange(err)) return Buffer.alloc(0); // starts at or past the end
+        throw err;
+      }
+    });
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<void> {
+    validateKey(key);
+    throwIfAborted(options.signal, `put ${key}`);
+    if (body instanceof Uint8Array && body.byteLength <= this.#multipartThreshold) {
+      await this.#putSingle(key, Buffer.from(body.buffer, body.byteOffset, body.byteLength), options);
+      return;
+    }
+    // Streams: gather up to the threshold; small streams are single PUTs too.
+    const iter = body instanceof Uint8Array ? chunksOf(body, this.#partSize) : body;
+    const first: Buffer[] = [];
+    let firstSize = 0;
+    const it = iter[Symbol.asyncIterator]();
+    let next = await it.next();
+    while (!next.done && firstSize <= this.#multipartThreshold) {
+      const b = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+      first.push(b);
+      firstSize += b.length;
+      next = await it.next();
+    }
+    if (next.done === true && firstSize <= this.#multipartThreshold) {
+      await this.#putSingle(key, Buffer.concat(first), options);
+      return;
+    }
+    if (options.ifAbsent === true) {
+      await it.return?.();
+      throw new ObjectStoreError(`only-if-absent writes are limited to ${this.#multipartThreshold / MiB} MiB on S3 (${key})`, {
+        code: 'CONVOY_OBJECTSTORE_UNSUPPORTED',
+        hint: 'write large objects unconditionally, and guard them with a small conditional marker object',
+      });
+    }
+    await this.#putMultipart(key, first, next.done === true ? undefined : next.value, it, options.signal);
+  }
+
+  async stat(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
+    validateKey(key);
+    return this.#call('stat', key, options.signal, async (abortSignal) => {
+      try {
+        const out = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }), { abortSignal });
+        const info: ObjectInfo = { key, size: out.ContentLength ?? 0 };
+        if (out.LastModified !== undefined) info.lastModified = out.LastModified;
+        return info;
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    validatePrefix(prefix);
+    let token: string | undefined;
+    do {
+      const page = await this.#call('list', prefix === '' ? '/' : prefix, options.signal, (abortSignal) =>
+        this.#client.send(
+          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix + prefix, MaxKeys: this.#pageSize, ContinuationToken: token }),
+          { abortSignal },
+        ),
+      );
+      for (const o of page.Contents ?? []) {
+        if (o.Key === undefined) continue;
+        const key = o.Key.slice(this.#prefix.length);
+        if (!isValidKey(key)) continue; // not ours (written by something else into the bucket)
+        const info: ObjectInfo = { key, size: o.Size ?? 0 };
+        if (o.LastModified !== undefined) info.lastModified = o.LastModified;
+        yield info;
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  async delete(keys: readonly string[], options: DeleteOptions = {}): Promise<void> {
+    keys.forEach(validateKey);
+    const failures: { key: string; code: string }[] = [];
+    const batches: string[][] = [];
+    for (let i = 0; i < keys.length; i += 1000) batches.push(keys.slice(i, i + 1000));
+    await Promise.all(
+      batches.map((batch) =>
+        this.#call('delete', `${batch.length} keys`, options.signal, async (abortSignal) => {
+          const cmd = new DeleteObjectsCommand({ Bucket: this.#bucket, Delete: { Objects: batch.map((k) => ({ Key: this.#prefix + k })), Quiet: true } });
+          // DeleteObjects requires Content-MD5; with checksums 'WHEN_REQUIRED' newer SDKs send a CRC32
+          // header instead, which radosgw (and other S3-compatible servers) do not accept: send MD5.
+          cmd.middlewareStack.addRelativeTo(contentMd5Middleware, {
+            relation: 'before',
+            toMiddleware: 'httpSigningMiddleware',
+            name: 'convoyContentMd5',
+          });
+          const out = await this.#client.send(cmd, { abortSignal });
+          for (const e of out.Errors ?? []) {
+            if (e.Code === 'NoSuchKey') continue;
+            failures.push({ key: (e.Key ?? '?').slice(this.#prefix.length), code: e.Code ?? 'UnknownError' });
+          }
+        }),
+      ),
+    );
+    if (failures.length > 0) {
+      throw new ObjectStoreError(
+        `cannot delete ${failures.length} of ${keys.length} objects in ${this.location} (first: ${failures[0]?.key}: ${failures[0]?.code})`,
+        { details: { location: this.location, failed: failures.slice(0, 20) } },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.onIdle();
+    this.#client.destroy();
+  }
+
+  async #putSingle(key: string, body: Buffer, options: PutOptions): Promise<void> {
+    const md5 = createHash('md5').update(body).digest('base64');
+    await this.#call('put', key, options.signal, async (abortSignal, attempt) => {
+      try {
+        await this.#client.send(
+          new PutObjectCommand({
+            Bucket: this.#bucket,
+            Key: this.#prefix + key,
+            Body: body,
+            ContentLength: body.length,
+            ContentMD5: md5,
+            IfNoneMatch: options.ifAbsent === true ? '*' : undefined,
+          }),
+          { abortSignal },
+        );
+      } catch (err) {
+        if (options.ifAbsent === true && isPreconditionFailed(err)) {
+          // A retry can meet our own first attempt, which S3 applied but whose answer was lost.
+          if (attempt > 0 && (await this.#holds(key, body, abortSignal))) return;
+          throw new ObjectExistsError(this.location, key);
+        }
+        throw err;
+      }
+    });
+  }
+
+  async #holds(key: string, body: Buffer, signal: AbortSignal): Promise<boolean> {
+    try {
+      const out = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }), { abortSignal: signal });
+      const bytes = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+      return bytes.equals(body);
+    } catch {
+      return false;
+    }
+  }
+
+  async #putMultipart(
+    key: string,
+    first: Buffer[],
+    pending: Uint8Array | undefined,
+    rest: AsyncIterator<Uint8Array>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const Key = this.#prefix + key;
+    const created = await this.#call('put', key, signal, (abortSignal) =>
+      this.#client.send(new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key }), { abortSignal }),
+    );
+    const UploadId = created.UploadId;
+    if (UploadId === undefined) throw new ObjectStoreError(`S3 returned no upload id for ${key} in ${this.location}`);
+    const parts: { PartNumber: number; ETag: string }[] = [];
+    const inflight = new Set<Promise<void>>();
+    let failure: unknown;
+    const uploadPart = (PartNumber: number, data: Buffer): Promise<void> => {
+      const md5 = createHash('md5').update(data).digest('base64');
+      const p = this.#call('put', `${key} part ${PartNumber}`, signal, (abortSignal) =>
+        this.#client.send(
+          new UploadPartCommand({ Bucket: this.#bucket, Key, UploadId, PartNumber, Body: data, ContentLength: data.length, ContentMD5: md5 }),
+          { abortSignal },
+        ),
+      ).then(
+        (out) => {
+          if (out.ETag === undefined) throw new ObjectStoreError(`S3 returned no ETag for part ${PartNumber} of ${key}`);
+          parts.push({ PartNumber, ETag: out.ETag });
+        },
+        (err: unknown) => {
+          failure ??= err;
+        },
+      );
+      const tracked = p.finally(() => inflight.delete(tracked));
+      inflight.add(tracked);
+      return tracked;
+    };
+    try {
+      let buffered: Buffer[] = first;
+      let size = first.reduce((n, b) => n + b.length, 0);
+      let partNumber = 1;
+      const flush = async (final: boolean): Promise<void> => {
+        while (size >= this.#partSize || (final && size > 0)) {
+          const all = Buffer.concat(buffered);
+          const take = final && all.length <= this.#partSize ? all.length : this.#partSize;
+          const part = all.subarray(0, take);
+          buffered = take < all.length ? [all.subarray(take)] : [];
+          size = all.length - take;
+          while (inflight.size >= 4) await Promise.race(inflight); // bounded memory: 4 parts in flight
+          if (failure !== undefined) throw failure;
+          void uploadPart(partNumber++, Buffer.from(part));
+        }
+      };
+      let chunk = pending;
+      while (chunk !== undefined) {
+        throwIfAborted(signal, `put ${key}`);
+        buffered.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        size += chunk.byteLength;
+        await flush(false);
+        const n = await rest.next();
+        chunk = n.done === true ? undefined : n.value;
+      }
+      await flush(true);
+      await Promise.all(inflight);
+      if (failure !== undefined) throw failure;
+      parts.sort((a, b) => a.PartNumber - b.PartNumber);
+      await this.#call('put', key, signal, (abortSignal) =>
+        this.#client.send(new CompleteMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId, MultipartUpload: { Parts: parts } }), {
+          abortSignal,
+        }),
+      );
+    } catch (err) {
+      await Promise.allSettled(inflight);
+      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId })).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** One S3 request: queued (bounded concurrency), retried by policy, errors translated. */
+  async #call<T>(op: string, key: string, signal: AbortSignal | undefined, fn: (abortSignal: AbortSignal, attempt: number) => Promise<T>): Promise<T> {
+    throwIfAborted(signal, `${op} ${key}`);
+    try {
+      return await withRetry(
+        this.#retry,
+        isRetryableS3Error,
+        (attempt) =>
+          this.#queue.add(() => fn(signal ?? new AbortController().signal, attempt), { throwOnTimeout: true }) as Promise<T>,
+        signal,
+      );
+    } catch (err) {
+      if (err instanceof ObjectStoreError) throw err;
+      throwIfAborted(signal, `${op} ${key}`);
+      if (op === 'get' && isNotFound(err)) throw new ObjectNotFoundError(this.location, key);
+      if (op === 'open' && isNotFound(err)) {
+        throw new ObjectStoreError(`S3 bucket ${this.#bucket} does not exist (${this.location})`, {
+          code: 'CONVOY_STORE_NOT_FOUND',
+          cause: err,
+          hint: 'create the bucket first, or check the bucket name and the endpoint',
+        });
+      }
+      const f = s3ErrorFacts(err);
+      const what = f.code !== undefined && f.code !== 'UnknownError' ? f.code : f.status !== undefined ? `HTTP ${f.status}` : ((err as Error)?.message ?? String(err));
+      throw new ObjectStoreError(`S3 ${op} of ${key} in ${this.location} failed: ${what}`, {
+        cause: err,
+        hint: s3Hint(f.code, f.status),
+        details: { location: this.location, key, s3Code: f.code, httpStatus: f.status },
+      });
+    }
+  }
+}
+
+function s3Hint(code: string | undefined, status: number | undefined): string | undefined {
+  if (code === 'NoSuchBucket') return 'create the bucket first, or check the bucket name in the URL';
+  if (code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || status === 403) {
+    return 'check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile) and the bucket policy';
+  }
+  if (code === 'ECONNREFUSED' || status === undefined) return 'check the S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL) and that it is reachable';
+  return undefined;
+}
+
+/** Replaces any x-amz-checksum-* header by Content-MD5 of the (string) body, before signing. */
+const contentMd5Middleware: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
+  const req = args.request as { headers?: Record<string, string>; body?: unknown };
+  if (req.headers !== undefined && (typeof req.body === 'string' || req.body instanceof Uint8Array)) {
+    for (const h of Object.keys(req.headers)) {
+      const l = h.toLowerCase();
+      if (l.startsWith('x-amz-checksum-') || l === 'x-amz-sdk-checksum-algorithm') delete req.headers[h];
+    }
+    req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
+  }
+  return next(args);
+};
+
+async function* chunksOf(buf: Uint8Array, size: number): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < buf.byteLength; i += size) yield buf.subarray(i, Math.min(buf.byteLength, i + size));
+}

@@ -1,0 +1,25 @@
+export type {
+  ByteRange,
+  DeleteOptions,
+  GetOptions,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  PutBody,
+  PutOptions,
+} from './types.js';
+export {
+  InvalidKeyError,
+  InvalidStoreUrlError,
+  ObjectExistsError,
+  ObjectNotFoundError,
+  ObjectStoreError,
+  OperationAbortedError,
+} from './errors.js';
+export { MAX_KEY_LENGTH, MAX_SEGMENT_LENGTH, isValidKey, validateKey, validatePrefix } from './keys.js';
+export { formatStoreUrl, parseStoreUrl, type ParsedStoreUrl, type S3Location, type StoreLocation, type VfsLocation } from './url.js';
+export { openStore, type OpenStoreOptions } from './open.js';
+export { FsObjectStore } from './drivers/fs-store.js';
+export { S3ObjectStore, type S3Credentials, type S3StoreOptions } from './drivers/s3-store.js';
+export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { bodyToBuffer } from './body.js';

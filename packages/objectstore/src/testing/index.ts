@@ -1,0 +1,4 @@
+export { objectStoreConformance, type ConformanceOptions } from './conformance.js';
+export { MemoryObjectStore } from './memory-store.js';
+export { FaultyObjectStore, InjectedFault, type FaultKind, type FaultRule, type StoreOp } from './faulty-store.js';
+export { s3TestEnvironment, type S3TestEnvironment } from './s3-env.js';
