@@ -1,6 +1,7 @@
 // Lint: typescript-eslint (type-aware where cheap) + nx module boundaries.
 // Boundaries: apps may import libs; libs never import apps; drivers (vfs, devmapper) never import
-// each other; objectstore/plugin-protocol import no other package of ours.
+// each other; errors (layer:root) imports nothing of ours; objectstore and plugin-protocol
+// (layer:base) only errors; blockstore (layer:core) only those.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
@@ -23,13 +24,19 @@ export default tseslint.config(
             { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:lib'] },
             { sourceTag: 'scope:lib', onlyDependOnLibsWithTags: ['scope:lib'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:lib'] },
-            { sourceTag: 'layer:base', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:base'] },
-            { sourceTag: 'type:driver', onlyDependOnLibsWithTags: ['layer:base', 'layer:core'] },
-            { sourceTag: 'layer:manager', onlyDependOnLibsWithTags: ['layer:base', 'layer:core', 'type:driver'] }
+            { sourceTag: 'layer:root', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'layer:base', onlyDependOnLibsWithTags: ['layer:root'] },
+            { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:root', 'layer:base'] },
+            { sourceTag: 'type:driver', onlyDependOnLibsWithTags: ['layer:root', 'layer:base', 'layer:core'] },
+            { sourceTag: 'layer:manager', onlyDependOnLibsWithTags: ['layer:root', 'layer:base', 'layer:core', 'type:driver'] }
           ]
         }
       ]
     }
+  },
+  {
+    // tool configs (vitest, vite) must default-export their config
+    files: ['**/vitest.config.ts', '**/vite.config.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
   }
 );

@@ -4,6 +4,8 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
+  type DeleteObjectsCommandInput,
+  type DeleteObjectsCommandOutput,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -13,10 +15,9 @@ import {
   UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
 import PQueue from 'p-queue';
 import { throwIfAborted } from '../abort.js';
-import { bodyToBuffer } from '../body.js';
 import { ObjectExistsError, ObjectNotFoundError, ObjectStoreError } from '../errors.js';
 import { isValidKey, validateKey, validatePrefix } from '../keys.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../retry.js';
@@ -369,7 +370,7 @@ export class S3ObjectStore implements ObjectStore {
         this.#retry,
         isRetryableS3Error,
         (attempt) =>
-          this.#queue.add(() => fn(signal ?? new AbortController().signal, attempt), { throwOnTimeout: true }) as Promise<T>,
+          this.#queue.add(() => fn(signal ?? new AbortController().signal, attempt)) as Promise<T>,
         signal,
       );
     } catch (err) {
@@ -404,7 +405,7 @@ function s3Hint(code: string | undefined, status: number | undefined): string | 
 }
 
 /** Replaces any x-amz-checksum-* header by Content-MD5 of the (string) body, before signing. */
-const contentMd5Middleware: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
+const contentMd5Middleware: FinalizeRequestMiddleware<DeleteObjectsCommandInput, DeleteObjectsCommandOutput> = (next) => async (args) => {
   const req = args.request as { headers?: Record<string, string>; body?: unknown };
   if (req.headers !== undefined && (typeof req.body === 'string' || req.body instanceof Uint8Array)) {
     for (const h of Object.keys(req.headers)) {

@@ -1,0 +1,18 @@
+import { ObjectNotFoundError } from '@convoy/objectstore';
+import { blockMissing } from './errors.js';
+import { decodeBlock } from './format/block-object.js';
+import type { OpenedStore } from './format/header.js';
+import { blockKey } from './format/layout.js';
+
+/** Fetches one block and verifies it (hash, length); missing or corrupt blocks throw naming the key. */
+export async function fetchBlock(opened: OpenedStore, idHex: string, signal?: AbortSignal): Promise<{ data: Buffer; stored: number }> {
+  const key = blockKey(idHex);
+  let bytes: Buffer;
+  try {
+    bytes = await opened.store.get(key, signal === undefined ? {} : { signal });
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) throw blockMissing(key);
+    throw err;
+  }
+  return { data: await decodeBlock(key, idHex, bytes, opened.ids), stored: bytes.length };
+}

@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+import { formatUnsupported } from '../errors.js';
+
+/** How a block's id is derived from its uncompressed bytes: a property of the store header. */
+export interface BlockIdFunction {
+  readonly algorithm: string;
+  /** 32 raw bytes. */
+  digest(data: Uint8Array): Buffer;
+}
+
+export const SHA256: BlockIdFunction = {
+  algorithm: 'sha256',
+  digest: (data) => createHash('sha256').update(data).digest(),
+};
+
+export interface BlockIdSpec {
+  algorithm: string;
+}
+
+/** The block-id function a store header names; unknown algorithms are refused. */
+export function blockIdFunction(spec: BlockIdSpec): BlockIdFunction {
+  if (spec.algorithm === 'sha256') return SHA256;
+  throw formatUnsupported('block id algorithm', spec.algorithm);
+}

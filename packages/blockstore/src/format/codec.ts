@@ -1,0 +1,49 @@
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import * as zstd from '@mongodb-js/zstd';
+import * as lz4 from 'lz4-napi';
+import { invalidInput } from '../errors.js';
+
+/** Codec ids as stored in block objects and block maps (docs/format.md). */
+export const CODECS = { none: 0, gzip: 1, zstd: 2, lz4: 3 } as const;
+export type Compression = keyof typeof CODECS;
+export const COMPRESSIONS = Object.keys(CODECS) as Compression[];
+
+const gzip = promisify(zlib.gzip);
+const gunzip = promisify(zlib.gunzip);
+
+export function parseCompression(name: string): Compression {
+  if ((COMPRESSIONS as string[]).includes(name)) return name as Compression;
+  throw invalidInput(`unknown compression "${name}"`, `use one of: ${COMPRESSIONS.join(', ')}`);
+}
+
+export function codecName(id: number): Compression | undefined {
+  return COMPRESSIONS.find((c) => CODECS[c] === id);
+}
+
+/** Compresses off the main thread (zstd, lz4 and zlib all run in libuv's pool). */
+export async function compress(codec: Compression, data: Buffer): Promise<Buffer> {
+  switch (codec) {
+    case 'none':
+      return data;
+    case 'zstd':
+      return zstd.compress(data, 3);
+    case 'lz4':
+      return lz4.compress(data);
+    case 'gzip':
+      return gzip(data, { level: 1 });
+  }
+}
+
+export async function decompress(codec: Compression, data: Buffer): Promise<Buffer> {
+  switch (codec) {
+    case 'none':
+      return data;
+    case 'zstd':
+      return zstd.decompress(data);
+    case 'lz4':
+      return lz4.uncompress(data);
+    case 'gzip':
+      return gunzip(data);
+  }
+}

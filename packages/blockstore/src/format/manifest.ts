@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import { BlockstoreError, formatUnsupported, manifestInvalid } from '../errors.js';
+import { BlockMap } from './block-map.js';
+import { parseCompression, type Compression } from './codec.js';
+import { blockMapKey, manifestKey, volumeKey } from './layout.js';
+import { validateBackupId, validateVolumeName } from './names.js';
+
+export interface BackupStats {
+  blocksTotal: number;
+  blocksNonZero: number;
+  blocksRead: number;
+  blocksUploaded: number;
+  bytesRead: number;
+  bytesUploaded: number;
+  durationMs: number;
+}
+
+export interface Manifest {
+  format: 'convoy-backup-manifest';
+  version: 1;
+  id: string;
+  volume: string;
+  created: string;
+  snapshot: string | null;
+  size: number;
+  blockSize: number;
+  compression: Compression;
+  blockId: string;
+  parent: string | null;
+  labels: Record<string, string>;
+  blockMap: { key: string; entries: number; sha256: string; bytes: number };
+  stats: BackupStats;
+}
+
+export interface VolumeRecord {
+  name: string;
+  size: number;
+  created: string;
+  updated: string;
+  lastBackup: { id: string; created: string; snapshot: string | null } | null;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Parses and validates a manifest read from `key`; anything off is CONVOY_MANIFEST_INVALID naming the key. */
+export function parseManifest(key: string, bytes: Buffer): Manifest {
+  let v: unknown;
+  try {
+    v = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw manifestInvalid(key, 'not valid JSON');
+  }
+  if (!isObj(v)) throw manifestInvalid(key, 'not a JSON object');
+  if (v.format !== 'convoy-backup-manifest') throw manifestInvalid(key, `format is ${JSON.stringify(v.format)}`);
+  if (v.version !== 1) throw formatUnsupported(key, v.version);
+  const need = (cond: boolean, field: string): void => {
+    if (!cond) throw manifestInvalid(key, `field "${field}" is missing or invalid`);
+  };
+  need(typeof v.id === 'string', 'id');
+  need(typeof v.volume === 'string', 'volume');
+  try {
+    validateBackupId(v.id as string);
+    validateVolumeName(v.volume as string);
+  } catch (err) {
+    throw manifestInvalid(key, (err as Error).message);
+  }
+  need(typeof v.created === 'string' && !Number.isNaN(Date.parse(v.created)), 'created');
+  need(v.snapshot === null || typeof v.snapshot === 'string', 'snapshot');
+  need(isNat(v.size), 'size');
+  need(isNat(v.blockSize) && (v.blockSize as number) > 0, 'blockSize');
+  need(typeof v.compression === 'string', 'compression');
+  need(typeof v.blockId === 'string', 'blockId');
+  need(v.parent === null || typeof v.parent === 'string', 'parent');
+  need(isObj(v.labels) && Object.values(v.labels).every((x) => typeof x === 'string'), 'labels');
+  const bm = v.blockMap;
+  need(isObj(bm) && typeof bm.key === 'string' && isNat(bm.entries) && typeof bm.sha256 === 'string' && isNat(bm.bytes), 'blockMap');
+  need(isObj(v.stats), 'stats');
+  const m = v as unknown as Manifest;
+  if (m.blockMap.key !== blockMapKey(m.volume, m.id)) throw manifestInvalid(key, 'blockMap.key does not belong to this backup');
+  if (m.blockMap.entries * m.blockSize < m.blockMap.bytes || m.blockMap.bytes > m.size) throw manifestInvalid(key, 'blockMap sizes are inconsistent');
+  return { ...m, compression: parseCompression(m.compression) };
+}
+
+export function encodeManifest(m: Manifest): Buffer {
+  return Buffer.from(`${JSON.stringify(m, null, 1)}\n`);
+}
+
+export async function readManifest(store: ObjectStore, volume: string, id: string, signal?: AbortSignal): Promise<Manifest> {
+  const key = manifestKey(volume, id);
+  let bytes: Buffer;
+  try {
+    bytes = await store.get(key, signal === undefined ? {} : { signal });
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) {
+      throw new BlockstoreError('CONVOY_BACKUP_NOT_FOUND', `backup ${id} of volume ${volume} not found in ${store.location}`, {
+        hint: 'convoy-backup list DEST --volume NAME shows the backups',
+        details: { volume, id },
+      });
+    }
+    throw err;
+  }
+  const m = parseManifest(key, bytes);
+  if (m.id !== id || m.volume !== volume) throw manifestInvalid(key, `names backup ${m.volume}/${m.id}`);
+  return m;
+}
+
+/** Loads and checks a manifest's block map (sha256 and entry count must match the manifest). */
+export async function readBlockMap(store: ObjectStore, m: Manifest, signal?: AbortSignal): Promise<BlockMap> {
+  let bytes: Buffer;
+  try {
+    bytes = await store.get(m.blockMap.key, signal === undefined ? {} : { signal });
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) throw manifestInvalid(m.blockMap.key, 'block map object is missing');
+    throw err;
+  }
+  if (createHash('sha256').update(bytes).digest('hex') !== m.blockMap.sha256) throw manifestInvalid(m.blockMap.key, 'block map checksum mismatch');
+  const map = await BlockMap.decode(m.blockMap.key, bytes);
+  if (map.count !== m.blockMap.entries) throw manifestInvalid(m.blockMap.key, `holds ${map.count} entries, manifest says ${m.blockMap.entries}`);
+  const last = map.count > 0 ? map.at(map.count - 1) : undefined;
+  if (last !== undefined && last.index * m.blockSize + last.length > m.size) throw manifestInvalid(m.blockMap.key, 'entries run past the volume size');
+  return map;
+}
+
+export async function readVolumeRecord(store: ObjectStore, volume: string): Promise<VolumeRecord | undefined> {
+  try {
+    const v: unknown = JSON.parse((await store.get(volumeKey(volume))).toString('utf8'));
+    if (!isObj(v) || v.name !== volume || !isNat(v.size)) return undefined;
+    return v as unknown as VolumeRecord;
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}

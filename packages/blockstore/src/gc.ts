@@ -1,0 +1,110 @@
+import type { ObjectStore } from '@convoy/objectstore';
+import { BLOCKS_PREFIX, VOLUMES_PREFIX, blockIdFromKey, blockMapKey, manifestKey, parseBackupKey, volumeKey } from './format/layout.js';
+import { readHeader } from './format/header.js';
+import { readBlockMap, readManifest, readVolumeRecord, type VolumeRecord } from './format/manifest.js';
+import { listAllBackups, listBackupIds } from './list.js';
+import { acquireLock, type StoreLock } from './lock.js';
+import type { ProgressCallback } from './progress.js';
+
+export interface GcResult {
+  blocksDeleted: number;
+  blockMapsDeleted: number;
+  blocksKept: number;
+}
+
+export interface DeleteOptions {
+  store: ObjectStore;
+  volume: string;
+  id: string;
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  lockWaitMs?: number;
+}
+
+/**
+ * Deletes a backup (docs/format.md, "Write order"): under the delete lock, removes the manifest,
+ * then its block map, updates the volume record, then collects every block no manifest references.
+ */
+export async function deleteBackup(options: DeleteOptions): Promise<GcResult> {
+  const { store, volume, id, signal } = options;
+  await readHeader(store, signal);
+  await readManifest(store, volume, id, signal); // exists and is ours: clear error otherwise
+  const lock = await acquireLock(store, { kind: 'delete', volume, ...(signal === undefined ? {} : { signal }), ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }) });
+  try {
+    await store.delete([manifestKey(volume, id)]);
+    await store.delete([blockMapKey(volume, id)]);
+    const remaining = await listBackupIds(store, volume, signal);
+    const latest = remaining.at(-1);
+    if (latest === undefined) {
+      await store.delete([volumeKey(volume)]);
+    } else {
+      const prev = await readVolumeRecord(store, volume);
+      const m = await readManifest(store, volume, latest, signal);
+      const rec: VolumeRecord = {
+        name: volume,
+        size: m.size,
+        created: prev?.created ?? m.created,
+        updated: new Date().toISOString(),
+        lastBackup: { id: m.id, created: m.created, snapshot: m.snapshot },
+      };
+      await store.put(volumeKey(volume), Buffer.from(`${JSON.stringify(rec, null, 1)}\n`));
+    }
+    return await collectGarbageLocked(store, lock, signal, options.onProgress);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Runs GC on its own (takes the delete lock). */
+export async function collectGarbage(store: ObjectStore, options: { signal?: AbortSignal; onProgress?: ProgressCallback; lockWaitMs?: number } = {}): Promise<GcResult> {
+  await readHeader(store, options.signal);
+  const lock = await acquireLock(store, { kind: 'delete', ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }) });
+  try {
+    return await collectGarbageLocked(store, lock, options.signal, options.onProgress);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function collectGarbageLocked(store: ObjectStore, lock: StoreLock, signal: AbortSignal | undefined, onProgress: ProgressCallback | undefined): Promise<GcResult> {
+  // 1. Everything any committed backup references.
+  const referenced = new Set<string>();
+  const liveMaps = new Set<string>();
+  for (const ref of await listAllBackups(store, signal)) {
+    const m = await readManifest(store, ref.volume, ref.id, signal);
+    liveMaps.add(m.blockMap.key);
+    for (const h of (await readBlockMap(store, m, signal)).ids()) referenced.add(h);
+  }
+  // 2. Orphan block maps (a crashed backup wrote the map, never the manifest).
+  const orphanMaps: string[] = [];
+  for await (const o of store.list(VOLUMES_PREFIX, signal === undefined ? {} : { signal })) {
+    if (parseBackupKey(o.key)?.kind === 'blockmap' && !liveMaps.has(o.key)) orphanMaps.push(o.key);
+  }
+  // 3. Unreferenced blocks, deleted in batches while listing.
+  let blocksDeleted = 0;
+  let blocksKept = 0;
+  let batch: string[] = [];
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    lock.assertHeld();
+    await store.delete(batch, signal === undefined ? {} : { signal });
+    blocksDeleted += batch.length;
+    batch = [];
+    onProgress?.({ phase: 'gc', bytesDone: 0, bytesTotal: 0, blocksDone: blocksDeleted, blocksTotal: 0, bytesTransferred: 0 });
+  };
+  for await (const o of store.list(BLOCKS_PREFIX, signal === undefined ? {} : { signal })) {
+    const id = blockIdFromKey(o.key);
+    if (id === undefined) continue; // not ours: leave it
+    if (referenced.has(id)) blocksKept++;
+    else {
+      batch.push(o.key);
+      if (batch.length >= 1000) await flush();
+    }
+  }
+  await flush();
+  if (orphanMaps.length > 0) {
+    lock.assertHeld();
+    await store.delete(orphanMaps);
+  }
+  return { blocksDeleted, blockMapsDeleted: orphanMaps.length, blocksKept };
+}

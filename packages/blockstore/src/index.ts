@@ -1,0 +1,18 @@
+export { backupVolume, type BackupOptions, type BackupResult } from './backup.js';
+export { restoreBackup, type RestoreOptions, type RestoreResult } from './restore.js';
+export { deleteBackup, collectGarbage, type DeleteOptions, type GcResult } from './gc.js';
+export { verifyStore, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify.js';
+export { listBackupIds, listAllBackups, listManifests, latestBackupId } from './list.js';
+export { acquireLock, StoreLock, type LockKind, type LockOptions } from './lock.js';
+export { FileSource, parseExtents, type Extent, type SnapshotSource } from './source.js';
+export { formatBackupUrl, parseBackupUrl, type BackupRef } from './url.js';
+export type { Progress, ProgressCallback } from './progress.js';
+export { BlockstoreError } from './errors.js';
+export { COMPRESSIONS, parseCompression, type Compression } from './format/codec.js';
+export { readHeader, openOrInitStore, parseHeader, DEFAULT_BLOCK_SIZE, FORMAT_VERSION, type StoreHeader, type OpenedStore } from './format/header.js';
+export { readManifest, readBlockMap, readVolumeRecord, parseManifest, type Manifest, type VolumeRecord, type BackupStats } from './format/manifest.js';
+export { BlockMap, BlockMapBuilder, type BlockEntry } from './format/block-map.js';
+export { encodeBlock, decodeBlock } from './format/block-object.js';
+export { blockIdFunction, SHA256, type BlockIdFunction } from './format/block-id.js';
+export { blockKey, manifestKey, blockMapKey, volumeKey, HEADER_KEY } from './format/layout.js';
+export { validateVolumeName, validateBackupId, newBackupId } from './format/names.js';

@@ -1,0 +1,35 @@
+import type { ObjectStore } from '@convoy/objectstore';
+import { VOLUMES_PREFIX, backupsPrefix, parseBackupKey } from './format/layout.js';
+import { readManifest, type Manifest } from './format/manifest.js';
+
+/** Ids of a volume's committed backups (those with a manifest), oldest first. */
+export async function listBackupIds(store: ObjectStore, volume: string, signal?: AbortSignal): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const o of store.list(backupsPrefix(volume), signal === undefined ? {} : { signal })) {
+    const k = parseBackupKey(o.key);
+    if (k?.kind === 'manifest' && k.volume === volume) ids.push(k.id);
+  }
+  return ids.sort();
+}
+
+/** Every committed backup in the store as (volume, id), volumes and ids sorted. */
+export async function listAllBackups(store: ObjectStore, signal?: AbortSignal): Promise<{ volume: string; id: string }[]> {
+  const out: { volume: string; id: string }[] = [];
+  for await (const o of store.list(VOLUMES_PREFIX, signal === undefined ? {} : { signal })) {
+    const k = parseBackupKey(o.key);
+    if (k?.kind === 'manifest') out.push({ volume: k.volume, id: k.id });
+  }
+  return out.sort((a, b) => (a.volume === b.volume ? a.id.localeCompare(b.id) : a.volume.localeCompare(b.volume)));
+}
+
+/** Manifests of a volume's backups (or of all volumes), oldest first. */
+export async function listManifests(store: ObjectStore, volume?: string, signal?: AbortSignal): Promise<Manifest[]> {
+  const refs = volume === undefined ? await listAllBackups(store, signal) : (await listBackupIds(store, volume, signal)).map((id) => ({ volume, id }));
+  const out: Manifest[] = [];
+  for (const r of refs) out.push(await readManifest(store, r.volume, r.id, signal));
+  return out;
+}
+
+export async function latestBackupId(store: ObjectStore, volume: string, signal?: AbortSignal): Promise<string | undefined> {
+  return (await listBackupIds(store, volume, signal)).at(-1);
+}

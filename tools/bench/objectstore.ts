@@ -1,0 +1,286 @@
+// Object-store throughput: put and get of N random objects (default 256 × 2 MiB, the backup block
+// size) at several concurrencies, against an FsObjectStore on local disk and an S3ObjectStore on a
+// real Ceph radosgw. See README.md.
+//
+//   npm run bench:objectstore -w tools/bench -- [--count 256] [--size 2MiB] [--concurrency 1,8,32]
+//                                                [--stores fs,s3] [--fs-dir /tmp] [--json]
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { FsObjectStore, S3ObjectStore, type ObjectStore } from '@convoy/objectstore';
+import { makePayload, runBenchmark, warmUp, type Payload, type RunResult } from './measure.js';
+import { Radosgw } from './radosgw.js';
+
+const MiB = 1024 * 1024;
+const STORE_KINDS = ['fs', 's3'] as const;
+type StoreKind = (typeof STORE_KINDS)[number];
+
+const USAGE = `usage: objectstore.ts [options]
+  --count N             objects per run (default 256)
+  --size BYTES          object size, suffix K/M/G = KiB/MiB/GiB (default 2MiB)
+  --concurrency LIST    operations in flight, e.g. 1,8,32 (default)
+  --stores LIST         fs, s3 or fs,s3 (default)
+  --fs-dir DIR          where the fs store's temporary directory goes (default ${os.tmpdir()})
+  --json                print the results as JSON instead of a table
+S3: CONVOY_BENCH_S3_ENDPOINT (+ _ACCESS_KEY, _SECRET_KEY, _REGION; defaults AKTEST, SKTEST,
+us-east-1) names a server to use; without it a Ceph radosgw is started with tools/ceph-s3.sh.`;
+
+interface BenchOptions {
+  count: number;
+  objectBytes: number;
+  concurrency: number[];
+  stores: StoreKind[];
+  fsDir: string;
+  json: boolean;
+}
+
+class UsageError extends Error {}
+
+/** A store kind ready for runs: opens a store for one concurrency; teardown when all are done. */
+interface Target {
+  open(concurrency: number, signal: AbortSignal): Promise<ObjectStore>;
+  teardown(): Promise<void>;
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`bench: ${line}\n`);
+};
+
+async function main(): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err;
+    process.stderr.write(`objectstore.ts: ${err.message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  const interrupt = new AbortController();
+  const syncCleanups: (() => void)[] = [];
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (!interrupt.signal.aborted) {
+      log(`${name}: stopping, cleaning up (again to quit at once)`);
+      interrupt.abort(new Error(`interrupted by ${name}`));
+      return;
+    }
+    for (const cleanup of syncCleanups.reverse()) cleanup();
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const onExit = (): void => syncCleanups.forEach((cleanup) => cleanup());
+  process.on('exit', onExit);
+
+  const results: RunResult[] = [];
+  try {
+    log(`generating ${options.count} random objects of ${formatBytes(options.objectBytes)}`);
+    const payload = makePayload(options.count, options.objectBytes);
+    for (const kind of options.stores) {
+      interrupt.signal.throwIfAborted();
+      const target = kind === 'fs' ? await fsTarget(options.fsDir) : await s3Target(options, syncCleanups, interrupt.signal);
+      try {
+        const store = await target.open(1, interrupt.signal);
+        try {
+          await warmUp(store, payload.bodies[0] as Buffer, interrupt.signal);
+        } finally {
+          await store.close();
+        }
+        for (const concurrency of options.concurrency) {
+          interrupt.signal.throwIfAborted();
+          results.push(await runOne(kind, target, payload, concurrency, interrupt.signal));
+        }
+      } finally {
+        await target.teardown();
+      }
+    }
+  } catch (err) {
+    if (interrupt.signal.aborted) {
+      log('interrupted; everything started was stopped');
+      return 130;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', onExit);
+  }
+
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryBytes: os.totalmem(),
+    count: options.count,
+    objectBytes: options.objectBytes,
+  };
+  if (options.json) process.stdout.write(`${JSON.stringify({ meta, results }, null, 2)}\n`);
+  else process.stdout.write(formatTable(results, meta.count, meta.objectBytes));
+  return 0;
+}
+
+async function runOne(kind: StoreKind, target: Target, payload: Payload, concurrency: number, signal: AbortSignal): Promise<RunResult> {
+  const store = await target.open(concurrency, signal);
+  try {
+    return await runBenchmark(store, payload, { store: kind, concurrency, prefix: `bench/c${concurrency}`, signal, log });
+  } finally {
+    await store.close();
+  }
+}
+
+async function fsTarget(parent: string): Promise<Target> {
+  const dir = await mkdtemp(path.join(path.resolve(parent), 'convoy-bench-fs-'));
+  log(`fs store in ${dir}`);
+  return {
+    open: () => new FsObjectStore(dir).open(),
+    teardown: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+async function s3Target(options: BenchOptions, syncCleanups: (() => void)[], signal: AbortSignal): Promise<Target> {
+  const external = process.env.CONVOY_BENCH_S3_ENDPOINT;
+  let radosgw: Radosgw | undefined;
+  let endpoint: string;
+  if (external === undefined || external === '') {
+    // Each run's objects are deleted before the next; leave the in-memory OSD room for two runs.
+    const osdBytes = Math.max(2 * 1024 * MiB, 2 * options.count * options.objectBytes + 1024 * MiB);
+    radosgw = new Radosgw({ osdBytes, log });
+    syncCleanups.push(radosgw.stopSync);
+    endpoint = await radosgw.start(signal);
+  } else {
+    endpoint = external;
+    log(`using the S3 server at ${endpoint} (CONVOY_BENCH_S3_ENDPOINT)`);
+  }
+  const region = process.env.CONVOY_BENCH_S3_REGION ?? 'us-east-1';
+  const credentials = {
+    accessKeyId: process.env.CONVOY_BENCH_S3_ACCESS_KEY ?? 'AKTEST',
+    secretAccessKey: process.env.CONVOY_BENCH_S3_SECRET_KEY ?? 'SKTEST',
+  };
+  const bucket = `convoy-bench-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new S3Client({
+    endpoint,
+    region,
+    credentials,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  let created = false;
+  const teardown = async (): Promise<void> => {
+    try {
+      // The bucket is empty by now (each run deletes its objects); on our own radosgw it goes anyway.
+      if (created && radosgw === undefined) {
+        await admin.send(new DeleteBucketCommand({ Bucket: bucket })).catch((err: unknown) => {
+          log(`could not delete bucket ${bucket} on ${endpoint}: ${String(err)}`);
+        });
+      }
+      admin.destroy();
+    } finally {
+      await radosgw?.stop();
+    }
+  };
+  try {
+    await admin.send(new CreateBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+    created = true;
+  } catch (err) {
+    await teardown().catch(() => undefined);
+    throw err;
+  }
+  log(`s3 store in bucket ${bucket} at ${endpoint}`);
+  return {
+    open: (concurrency, openSignal) =>
+      new S3ObjectStore(
+        { kind: 's3', bucket, region, prefix: 'convoy-bench' },
+        // The store's request queue must not be what limits the run: at least the bench concurrency.
+        { endpoint, region, credentials, forcePathStyle: true, concurrency: Math.max(concurrency, 1) },
+      ).open(openSignal),
+    teardown,
+  };
+}
+
+function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      count: { type: 'string', default: '256' },
+      size: { type: 'string', default: '2MiB' },
+      concurrency: { type: 'string', default: '1,8,32' },
+      stores: { type: 'string', default: 'fs,s3' },
+      'fs-dir': { type: 'string', default: os.tmpdir() },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const stores = values.stores.split(',').map((s) => s.trim());
+  for (const s of stores) {
+    if (!(STORE_KINDS as readonly string[]).includes(s)) throw new UsageError(`unknown store ${s} (known: ${STORE_KINDS.join(', ')})`);
+  }
+  return {
+    count: positiveInt(values.count, '--count'),
+    objectBytes: parseSize(values.size),
+    concurrency: values.concurrency.split(',').map((c) => positiveInt(c.trim(), '--concurrency')),
+    stores: [...new Set(stores as StoreKind[])],
+    fsDir: values['fs-dir'],
+    json: values.json,
+  };
+}
+
+function positiveInt(text: string, flag: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${flag} takes positive integers, not ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+)\s*(?:([kmg])(?:i?b)?|b)?$/i.exec(text.trim());
+  if (m === null) throw new UsageError(`--size takes bytes with an optional K/M/G (KiB/MiB/GiB) suffix, not ${JSON.stringify(text)}`);
+  const unit = { k: 1024, m: MiB, g: 1024 * MiB }[(m[2] ?? '').toLowerCase()] ?? 1;
+  const bytes = Number(m[1]) * unit;
+  if (bytes < 1) throw new UsageError('--size must be at least 1 byte');
+  return bytes;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+function formatTable(results: RunResult[], count: number, objectBytes: number): string {
+  const header = ['store', 'concurrency', 'put MB/s', 'put ops/s', 'get MB/s', 'get ops/s'];
+  const rows = results.map((r) => [
+    r.store,
+    String(r.concurrency),
+    r.put.mbPerSec.toFixed(1),
+    r.put.opsPerSec.toFixed(1),
+    r.get.mbPerSec.toFixed(1),
+    r.get.opsPerSec.toFixed(1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  const total = `${count} objects × ${formatBytes(objectBytes)} (${((count * objectBytes) / MiB).toFixed(0)} MiB) per run; MB = 10^6 bytes`;
+  return [total, '', line(header), rule, ...rows.map(line), ''].join('\n');
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,130 @@
+// A throw-away Ceph radosgw for a benchmark run, started and stopped through tools/ceph-s3.sh
+// (one mon + one in-memory OSD on loopback; the same recipe the tests use).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CEPH_S3 = fileURLToPath(new URL('../ceph-s3.sh', import.meta.url));
+const MON_PORT_OFFSET = 700; // ceph-s3.sh puts the monitor on PORT+700
+
+export interface RadosgwOptions {
+  /** Capacity of the in-memory OSD (CEPH_S3_BYTES); it must hold the largest run's objects. */
+  osdBytes: number;
+  log: (line: string) => void;
+}
+
+/**
+ * One radosgw, not started yet: register `stopSync` for process exit first, then `start`, so that
+ * nothing can be left running, whenever the process is interrupted.
+ */
+export class Radosgw {
+  readonly #options: RadosgwOptions;
+  #dir: string | undefined;
+  #starter: ChildProcess | undefined;
+  #stopped = false;
+
+  constructor(options: RadosgwOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Starts radosgw on a free port and answers its endpoint. On failure or abort whatever was
+   * started is stopped before this throws.
+   */
+  async start(signal: AbortSignal): Promise<string> {
+    signal.throwIfAborted();
+    const port = await freePortPair();
+    const dir = mkdtempSync(join(tmpdir(), 'convoy-bench-ceph-'));
+    this.#dir = dir;
+    this.#options.log(`starting radosgw on 127.0.0.1:${port} (${dir})`);
+    const began = performance.now();
+    const onAbort = (): void => this.#killStarter();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const { code, stdout } = await this.#run(['start', dir, String(port)], { CEPH_S3_BYTES: String(this.#options.osdBytes) }, true);
+      signal.throwIfAborted();
+      if (code !== 0) throw new Error(`tools/ceph-s3.sh start exited ${code} (its log tails are above)`);
+      const endpoint = stdout.trim().split('\n').pop() ?? `http://127.0.0.1:${port}`;
+      this.#options.log(`radosgw ready at ${endpoint} in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+      return endpoint;
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Stops the daemons and removes their directory; safe to call more than once. */
+  async stop(): Promise<void> {
+    const dir = this.#dir;
+    if (this.#stopped || dir === undefined) return;
+    this.#stopped = true;
+    this.#killStarter();
+    const { code } = await this.#run(['stop', dir], {}, false);
+    rmSync(dir, { recursive: true, force: true });
+    if (code !== 0) throw new Error(`tools/ceph-s3.sh stop ${dir} exited ${code}`);
+    this.#options.log('radosgw stopped');
+  }
+
+  /** The same, synchronously: for process 'exit' and a second Ctrl-C. */
+  readonly stopSync = (): void => {
+    const dir = this.#dir;
+    if (this.#stopped || dir === undefined) return;
+    this.#stopped = true;
+    this.#killStarter();
+    spawnSync('bash', [CEPH_S3, 'stop', dir], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  /** Ends a start script still running (its whole process group: bash and its current command). */
+  #killStarter(): void {
+    const pid = this.#starter?.pid;
+    if (pid === undefined || this.#starter?.exitCode !== null || this.#starter.signalCode !== null) return;
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+
+  #run(args: string[], env: Record<string, string>, isStart: boolean): Promise<{ code: number; stdout: string }> {
+    return new Promise((resolve, reject) => {
+      // Own process group (detached): Ctrl-C reaches only us, and we decide what to stop.
+      // stdout is the endpoint; stderr (log tails on failure) goes to ours.
+      const child = spawn('bash', [CEPH_S3, ...args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, ...env },
+        detached: true,
+      });
+      if (isStart) this.#starter = child;
+      let stdout = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve({ code: code ?? (signal === null ? 1 : 128), stdout }));
+    });
+  }
+}
+
+/** A port P on 127.0.0.1 with P + 700 free too, below the ephemeral range (32768+). */
+async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 10000);
+    if ((await portFree(port)) && (await portFree(port + MON_PORT_OFFSET))) return port;
+  }
+  throw new Error('no free port pair (P, P+700) found on 127.0.0.1 in 20000-30700');
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
