@@ -78,7 +78,8 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
   });
   try {
     // Parent: its block map gives the unchanged blocks (with a change list) and known block ids.
-    const parentId = options.parent === null ? undefined : options.parent === undefined || options.parent === 'latest' ? await latestBackupId(store, volume, signal) : options.parent;
+    const latest = await latestBackupId(store, volume, signal);
+    const parentId = options.parent === null ? undefined : options.parent === undefined || options.parent === 'latest' ? latest : options.parent;
     let parent: { manifest: Manifest; map: BlockMapT } | undefined;
     if (parentId !== undefined) {
       const manifest = await readManifest(store, volume, parentId, signal);
@@ -140,7 +141,7 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     );
 
     const map = builder.build();
-    const id = newBackupId(now());
+    const id = newBackupId(now(), latest);
     const mapBytes = await map.encode();
     await store.put(blockMapKey(volume, id), mapBytes, signal === undefined ? {} : { signal });
     stats.durationMs = Date.now() - started;

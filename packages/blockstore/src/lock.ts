@@ -139,10 +139,11 @@ export async function acquireLock(store: ObjectStore, options: LockOptions): Pro
     let holder: LockBody | undefined;
     for await (const o of store.list(LOCKS_PREFIX)) {
       if (o.key === key || !o.key.endsWith('.json')) continue;
-      const theirTtl = ttlMs;
-      if (o.lastModified !== undefined && mine - o.lastModified.getTime() > theirTtl) continue; // expired (store clock)
       const other = await readLock(store, o.key);
-      if (other !== undefined && conflicts(options.kind, other.kind)) {
+      if (other === undefined) continue;
+      const theirTtl = typeof other.ttlMs === 'number' && other.ttlMs > 0 ? other.ttlMs : ttlMs;
+      if (o.lastModified !== undefined && mine - o.lastModified.getTime() > theirTtl) continue; // expired (store clock)
+      if (conflicts(options.kind, other.kind)) {
         holder = other;
         break;
       }

@@ -38,7 +38,7 @@ export function blockIdFromKey(key: string): string | undefined {
 
 /** (volume, id, kind) of a key under volumes/*\/backups/, or undefined. */
 export function parseBackupKey(key: string): { volume: string; id: string; kind: 'manifest' | 'blockmap' } | undefined {
-  const m = /^volumes\/([^/]+)\/backups\/(\d{8}T\d{6}Z-[0-9a-f]{6})\.(json|blocks)$/.exec(key);
+  const m = /^volumes\/([^/]+)\/backups\/(\d{8}T\d{9}Z-[0-9a-f]{6})\.(json|blocks)$/.exec(key);
   if (m === null) return undefined;
   return { volume: m[1] as string, id: m[2] as string, kind: m[3] === 'json' ? 'manifest' : 'blockmap' };
 }
