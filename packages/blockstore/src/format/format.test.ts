@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { parseExtents } from '../source.js';
+import { formatBackupUrl, parseBackupUrl } from '../url.js';
+import { BlockMap } from './block-map.js';
+import { decodeBlock, encodeBlock } from './block-object.js';
+import { SHA256 } from './block-id.js';
+import { parseHeader } from './header.js';
+import { parseManifest } from './manifest.js';
+import { idTime, newBackupId, validateVolumeName } from './names.js';
+
+describe('names and ids', () => {
+  it('backup ids sort by time and stay strictly increasing after a given id', () => {
+    const t = new Date('2026-11-24T17:00:00.123Z');
+    const a = newBackupId(t);
+    expect(a).toMatch(/^20261124T170000123Z-[0-9a-f]{6}$/);
+    expect(idTime(a)).toBe(t.getTime());
+    const b = newBackupId(t, a); // same millisecond
+    const c = newBackupId(new Date(t.getTime() - 60_000), b); // clock went back
+    expect(b > a && c > b).toBe(true);
+  });
+  it.each(['', '.hidden', '../x', 'a/b', 'a\0b', 'x'.repeat(129), 'ü'])('rejects volume name %j', (n) => {
+    expect(() => validateVolumeName(n)).toThrow(/invalid volume name/);
+  });
+});
+
+describe('block maps', () => {
+  it('sorts entries, finds them, and refuses duplicates', () => {
+    const b = BlockMap.builder();
+    b.add(5, 10, Buffer.alloc(32, 5));
+    b.add(1, 10, Buffer.alloc(32, 1));
+    const m = b.build();
+    expect([...m.entries()].map((e) => e.index)).toEqual([1, 5]);
+    expect(m.find(5)).toBe(1);
+    expect(m.find(3)).toBe(-1);
+    const d = BlockMap.builder();
+    d.add(1, 1, Buffer.alloc(32));
+    d.add(1, 1, Buffer.alloc(32));
+    expect(() => d.build()).toThrow(/duplicate/);
+  });
+  it('rejects damaged encodings', async () => {
+    await expect(BlockMap.decode('k', Buffer.from('nope'))).rejects.toMatchObject({ code: 'CONVOY_MANIFEST_INVALID' });
+    const good = await BlockMap.builder().build().encode();
+    const wrongCount = Buffer.from(good);
+    wrongCount.writeUInt32LE(3, 8);
+    await expect(BlockMap.decode('k', wrongCount)).rejects.toMatchObject({ code: 'CONVOY_MANIFEST_INVALID' });
+  });
+});
+
+describe('block objects', () => {
+  it.each(['none', 'gzip', 'zstd', 'lz4'] as const)('round-trip with %s and are verified', async (codec) => {
+    const raw = Buffer.from('hello block '.repeat(1000));
+    const id = SHA256.digest(raw).toString('hex');
+    const obj = await encodeBlock(codec, raw);
+    expect((await decodeBlock('k', id, obj, SHA256)).equals(raw)).toBe(true);
+    await expect(decodeBlock('k', '00'.repeat(32), obj, SHA256)).rejects.toMatchObject({ code: 'CONVOY_BLOCK_CORRUPT' });
+    await expect(decodeBlock('k', id, obj.subarray(0, obj.length - 3), SHA256)).rejects.toMatchObject({ code: 'CONVOY_BLOCK_CORRUPT' });
+  });
+});
+
+describe('headers and manifests', () => {
+  it('refuses other formats and versions', () => {
+    expect(() => parseHeader(Buffer.from('{"format":"convoy-backupstore","version":2}'))).toThrow(/unsupported/);
+    expect(() => parseHeader(Buffer.from('{"format":"restic"}'))).toThrow(/unsupported/);
+    expect(() => parseHeader(Buffer.from('not json'))).toThrow(/not valid JSON/);
+    expect(() => parseHeader(Buffer.from('{"format":"convoy-backupstore","version":1,"blockSize":2097152,"blockId":{"algorithm":"blake3"},"created":"x"}'))).not.toThrow();
+  });
+  it('names the key and the field of an invalid manifest', () => {
+    expect(() => parseManifest('volumes/v/backups/x.json', Buffer.from('{"format":"convoy-backup-manifest","version":1,"id":"20260101T000000000Z-000001","volume":"v"}'))).toThrow(
+      /volumes\/v\/backups\/x\.json is invalid: field "created"/,
+    );
+  });
+});
+
+describe('backup URLs and change lists', () => {
+  it('format and parse as Convoy printed them', () => {
+    const url = formatBackupUrl('s3://bkt@us-east-1/p', 'vol1', '20260101T000000000Z-000001');
+    expect(url).toBe('s3://bkt@us-east-1/p?backup=20260101T000000000Z-000001&volume=vol1');
+    expect(parseBackupUrl(url)).toEqual({ storeUrl: 's3://bkt@us-east-1/p', volume: 'vol1', id: '20260101T000000000Z-000001' });
+    expect(() => parseBackupUrl('vfs:///b')).toThrow(/is a store, not a backup/);
+    expect(() => parseBackupUrl('vfs:///b?backup=x&volume=v')).toThrow(/invalid backup id/);
+    expect(() => parseBackupUrl('vfs:///b?backup=20260101T000000000Z-000001&volume=../v')).toThrow(/invalid volume name/);
+  });
+  it('parses JSON and line formats, rejecting negatives', () => {
+    expect(parseExtents('[[0, 10], [4096, 0], [8192, 5]]')).toEqual([{ offset: 0, length: 10 }, { offset: 8192, length: 5 }]);
+    expect(parseExtents('# changed\n0 10\n100,5\n')).toEqual([{ offset: 0, length: 10 }, { offset: 100, length: 5 }]);
+    expect(() => parseExtents('-1 5')).toThrow(/bad extent/);
+  });
+});
