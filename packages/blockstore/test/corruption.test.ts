@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryObjectStore } from '@convoy/objectstore/testing';
+import { MemoryObjectStore, rejectionOf } from '@convoy/objectstore/testing';
 import { blockKey, readBlockMap, readManifest, restoreBackup, verifyStore } from '../src/index.js';
 import { MiB, writeMixedImage } from './files.js';
 import { backupFile } from './helpers.js';
@@ -37,7 +37,7 @@ describe('corrupt and missing objects', () => {
     expect(v.ok).toBe(false);
     expect(v.problems).toEqual([expect.objectContaining({ key: bad, kind: 'corrupt', backups: [`c/${id}`] })]);
 
-    const err = await restoreBackup({ store, volume: 'c', id, target }).catch((e: unknown) => e as Error & { code: string });
+    const err = await rejectionOf(restoreBackup({ store, volume: 'c', id, target }));
     expect(err.code).toBe('CONVOY_BLOCK_CORRUPT');
     expect(err.message).toContain(bad);
     await expect(fs.stat(target)).rejects.toThrow(/ENOENT/);

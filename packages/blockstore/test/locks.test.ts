@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultyObjectStore, MemoryObjectStore } from '@convoy/objectstore/testing';
+import { FaultyObjectStore, MemoryObjectStore, rejectionOf } from '@convoy/objectstore/testing';
 import { acquireLock, deleteBackup, listBackupIds } from '../src/index.js';
 import { MiB, writeMixedImage } from './files.js';
 import { backupFile, keysUnder } from './helpers.js';
@@ -20,7 +20,7 @@ describe('store locks', () => {
     const store = new MemoryObjectStore();
     const a = await acquireLock(store, { kind: 'backup', volume: 'v', host: 'host-a' });
     const b = await acquireLock(store, { kind: 'restore', volume: 'v', host: 'host-b' });
-    const err = await acquireLock(store, { kind: 'delete', waitMs: 200 }).catch((e: unknown) => e as Error & { code: string });
+    const err = await rejectionOf(acquireLock(store, { kind: 'delete', waitMs: 200 }));
     expect(err.code).toBe('CONVOY_STORE_LOCKED');
     expect(err.message).toMatch(/(backup on host-a|restore on host-b)/);
     await a.release();

@@ -3,16 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsObjectStore } from './fs-store.js';
-
-/** The error a promise rejects with (fails the test if it resolves). */
-async function failure(p: Promise<unknown>): Promise<Error & { code?: string; hint?: string }> {
-  return p.then(
-    () => {
-      throw new Error('expected the operation to fail');
-    },
-    (e: unknown) => e as Error & { code?: string; hint?: string },
-  );
-}
+import { rejectionOf } from '../testing/rejection.js';
 
 
 let root: string;
@@ -87,7 +78,7 @@ describe('FsObjectStore', () => {
   it('names the key and the errno when the filesystem refuses a write', async () => {
     await store.put('blocker', Buffer.from('file'));
     // "blocker" is a file, so "blocker/child" cannot be created
-    const err = await failure(store.put('blocker/child', Buffer.from('x')));
+    const err = await rejectionOf(store.put('blocker/child', Buffer.from('x')));
     expect(err.code).toBe('CONVOY_OBJECTSTORE_FAILED');
     expect(err.message).toContain('blocker/child');
     expect(err.message).toMatch(/ENOTDIR|EEXIST/);

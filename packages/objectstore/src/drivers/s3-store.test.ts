@@ -6,16 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorCode } from '@convoy/errors';
 import { S3ObjectStore } from './s3-store.js';
-
-/** The error a promise rejects with (fails the test if it resolves). */
-async function failure(p: Promise<unknown>): Promise<Error & { code?: string; hint?: string }> {
-  return p.then(
-    () => {
-      throw new Error('expected the operation to fail');
-    },
-    (e: unknown) => e as Error & { code?: string; hint?: string },
-  );
-}
+import { rejectionOf } from '../testing/rejection.js';
 
 
 interface Seen {
@@ -84,7 +75,7 @@ describe('S3ObjectStore failure handling', () => {
 
   it('never reports success when every attempt fails: the error names bucket, key and S3 code', async () => {
     const { store, seen } = await fakeS3([xmlError(500, 'InternalError')]);
-    const err = await failure(store.put('blocks/a', Buffer.from('x')));
+    const err = await rejectionOf(store.put('blocks/a', Buffer.from('x')));
     expect(seen.length).toBe(4);
     expect(errorCode(err)).toBe('CONVOY_OBJECTSTORE_FAILED');
     expect(err.message).toContain('blocks/a');
@@ -100,7 +91,7 @@ describe('S3ObjectStore failure handling', () => {
 
   it('does not retry 403, and hints at credentials', async () => {
     const { store, seen } = await fakeS3([xmlError(403, 'SignatureDoesNotMatch')]);
-    const err = await failure(store.get('k'));
+    const err = await rejectionOf(store.get('k'));
     expect(seen.length).toBe(1);
     expect(err.message).toContain('SignatureDoesNotMatch');
     expect(err.hint).toMatch(/credentials/);
@@ -112,7 +103,7 @@ describe('S3ObjectStore failure handling', () => {
     server?.closeAllConnections();
     await new Promise((r) => server?.close(r));
     const b = await fakeS3([xmlError(404, 'NoSuchBucket')]);
-    const err = await failure(b.store.get('k'));
+    const err = await rejectionOf(b.store.get('k'));
     expect(errorCode(err)).toBe('CONVOY_OBJECTSTORE_FAILED');
     expect(err.hint).toMatch(/bucket/);
   });
@@ -159,7 +150,7 @@ describe('S3ObjectStore failure handling', () => {
         );
       },
     ]);
-    const err = await failure(store.delete(['a', 'b', 'c']));
+    const err = await rejectionOf(store.delete(['a', 'b', 'c']));
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toContain('cannot delete 1 of 3');
     expect(err.message).toContain('b: AccessDenied');

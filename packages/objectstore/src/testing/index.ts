@@ -2,3 +2,4 @@ export { objectStoreConformance, type ConformanceOptions } from './conformance.j
 export { MemoryObjectStore } from './memory-store.js';
 export { FaultyObjectStore, InjectedFault, type FaultKind, type FaultRule, type StoreOp } from './faulty-store.js';
 export { s3TestEnvironment, type S3TestEnvironment } from './s3-env.js';
+export { rejectionOf } from './rejection.js';

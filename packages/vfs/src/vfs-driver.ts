@@ -1,0 +1,378 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { FileSource, backupVolume, readManifest, restoreBackup } from '@convoy/blockstore';
+import { FsObjectStore, ObjectExistsError, ObjectNotFoundError } from '@convoy/objectstore';
+import { VfsError } from './errors.js';
+import { run } from './exec.js';
+import type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeInfo } from './types.js';
+
+export interface VfsDriverOptions {
+  /** Directory holding every vfs volume: a local disk or a shared NFS/GlusterFS mount. */
+  basePath: string;
+  /** This host's id in leases and tombstones (default: the hostname). */
+  hostId?: string;
+  /** Whether other hosts share basePath (Docker scope "global"). Default true. */
+  shared?: boolean;
+  now?: () => Date;
+}
+
+interface VolumeRecord {
+  name: string;
+  uuid: string;
+  createdAt: string;
+  createdBy: string;
+  size?: number;
+}
+
+interface SnapshotRecord {
+  name: string;
+  uuid: string;
+  volume: string;
+  volumeUuid: string;
+  createdAt: string;
+}
+
+interface Lease {
+  host: string;
+  volume: string;
+  uuid: string;
+  since: string;
+}
+
+const json = (v: unknown): Buffer => Buffer.from(`${JSON.stringify(v, null, 1)}\n`);
+
+/**
+ * Directory volumes under a base path (docs in README.md). Metadata lives on the base path as
+ * atomic JSON objects (an FsObjectStore under meta/), so every host sharing the path sees every
+ * volume; data lives in data/<uuid>, so a re-created name never sees an old volume's files.
+ */
+export class VfsDriver {
+  readonly name = 'vfs';
+  readonly scope: 'local' | 'global';
+  readonly basePath: string;
+  readonly hostId: string;
+  readonly #meta: FsObjectStore;
+  readonly #now: () => Date;
+
+  constructor(options: VfsDriverOptions) {
+    if (!path.isAbsolute(options.basePath)) {
+      throw new VfsError('CONVOY_INVALID_ARGUMENT', `vfs.path must be absolute: ${options.basePath}`, { hint: 'e.g. --driver-opts vfs.path=/var/lib/convoy/vfs' });
+    }
+    this.basePath = path.resolve(options.basePath);
+    this.hostId = options.hostId ?? os.hostname();
+    this.scope = options.shared === false ? 'local' : 'global';
+    this.#meta = new FsObjectStore(path.join(this.basePath, 'meta'));
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async start(): Promise<void> {
+    for (const d of ['data', 'snapshots', 'trash']) await fs.mkdir(path.join(this.basePath, d), { recursive: true, mode: 0o711 });
+    await this.#meta.open();
+    // finish removals a crash interrupted
+    for (const e of await fs.readdir(path.join(this.basePath, 'trash'))) {
+      await fs.rm(path.join(this.basePath, 'trash', e), { recursive: true, force: true });
+    }
+  }
+
+  async stop(): Promise<void> {}
+
+  async info(): Promise<Record<string, unknown>> {
+    const st = await fs.statfs(this.basePath);
+    return {
+      driver: 'vfs',
+      path: this.basePath,
+      host: this.hostId,
+      scope: this.scope,
+      bytesTotal: st.blocks * st.bsize,
+      bytesFree: st.bavail * st.bsize,
+      volumes: (await this.list()).length,
+    };
+  }
+
+  // ---- volumes -------------------------------------------------------------------------------
+
+  async create(req: CreateVolumeRequest): Promise<VolumeInfo> {
+    const rec: VolumeRecord = { name: req.name, uuid: req.uuid, createdAt: this.#now().toISOString(), createdBy: this.hostId };
+    if (req.size !== undefined) rec.size = req.size;
+    const dir = this.#dataDir(req.uuid);
+    await fs.mkdir(dir, { mode: 0o755 });
+    try {
+      await this.#meta.put(volKey(req.name), json(rec), { ifAbsent: true }); // atomic across hosts
+    } catch (err) {
+      await fs.rm(dir, { recursive: true, force: true });
+      if (err instanceof ObjectExistsError) {
+        throw new VfsError('CONVOY_VOLUME_EXISTS', `volume ${req.name} already exists`, { hint: 'choose another name, or delete the old volume first' });
+      }
+      throw err;
+    }
+    await this.#meta.delete([tombKey(req.name)]);
+    return this.#info(rec);
+  }
+
+  async remove(name: string, req: RemoveVolumeRequest = {}): Promise<void> {
+    const rec = await this.#record(name);
+    const others = (await this.leases(name)).filter((l) => l.host !== this.hostId && l.uuid === rec.uuid);
+    if (others.length > 0 && req.force !== true) {
+      const h = others.map((l) => `${l.host} (since ${l.since})`).join(', ');
+      throw new VfsError('CONVOY_VOLUME_IN_USE', `volume ${name} is mounted on ${h}`, {
+        hint: `unmount it there first (stop its containers); if that host is gone for good, delete with --force`,
+        details: { volume: name, hosts: others.map((l) => l.host) },
+      });
+    }
+    const snaps = await this.snapshotList(name);
+    // Tombstone first: hosts that still reference the name learn who deleted it and when.
+    const tomb: Tombstone = { name, uuid: rec.uuid, deletedBy: this.hostId, deletedAt: this.#now().toISOString() };
+    await this.#meta.put(tombKey(name), json(tomb));
+    await this.#meta.delete([volKey(name), ...snaps.map((s) => snapKey(name, s.name)), ...(await this.#leaseKeys(name))]);
+    if (req.keepData !== true) {
+      await this.#discard(this.#dataDir(rec.uuid));
+      for (const s of snaps) await this.#discard(this.#snapDir(s.uuid));
+    }
+  }
+
+  async mount(name: string, options: { mountpoint?: string } = {}): Promise<string> {
+    const rec = await this.#record(name);
+    const dir = this.#dataDir(rec.uuid);
+    if (options.mountpoint !== undefined && path.resolve(options.mountpoint) !== dir) {
+      throw new VfsError('CONVOY_INVALID_ARGUMENT', 'vfs volumes are directories and cannot be mounted elsewhere', { hint: `use ${dir}` });
+    }
+    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    const lease: Lease = { host: this.hostId, volume: name, uuid: rec.uuid, since: this.#now().toISOString() };
+    await this.#meta.put(leaseKey(name, this.hostId), json(lease));
+    return dir;
+  }
+
+  async unmount(name: string): Promise<void> {
+    await this.#meta.delete([leaseKey(name, this.hostId)]);
+  }
+
+  async get(name: string): Promise<VolumeInfo | undefined> {
+    const rec = await this.#readRecord(name);
+    return rec === undefined ? undefined : this.#info(rec);
+  }
+
+  async list(): Promise<VolumeInfo[]> {
+    const out: VolumeInfo[] = [];
+    for await (const o of this.#meta.list('volumes/')) {
+      const name = /^volumes\/(.+)\.json$/.exec(o.key)?.[1];
+      if (name === undefined) continue;
+      const rec = await this.#readRecord(name);
+      if (rec !== undefined) out.push(await this.#info(rec));
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Hosts that have the volume mounted (from their leases on the shared path). */
+  async leases(name: string): Promise<Lease[]> {
+    const out: Lease[] = [];
+    for (const key of await this.#leaseKeys(name)) {
+      try {
+        out.push(JSON.parse((await this.#meta.get(key)).toString()) as Lease);
+      } catch (err) {
+        if (!(err instanceof ObjectNotFoundError) && !(err instanceof SyntaxError)) throw err;
+      }
+    }
+    return out;
+  }
+
+  /** Who deleted a volume and when, if it was deleted (and not re-created since). */
+  async tombstone(name: string): Promise<Tombstone | undefined> {
+    try {
+      return JSON.parse((await this.#meta.get(tombKey(name))).toString()) as Tombstone;
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError || err instanceof SyntaxError) return undefined;
+      throw err;
+    }
+  }
+
+  // ---- snapshots -----------------------------------------------------------------------------
+
+  /**
+   * A point-in-time copy of the volume directory: `cp -a --reflink=auto` (instant on btrfs/XFS,
+   * a full copy elsewhere) into a temporary directory, renamed into place when complete, then the
+   * record is written. A crash leaves no half snapshot visible.
+   */
+  async snapshotCreate(volume: string, snapshot: { name: string; uuid: string }): Promise<SnapshotInfo> {
+    const rec = await this.#record(volume);
+    if ((await this.#meta.stat(snapKey(volume, snapshot.name))) !== undefined) {
+      throw new VfsError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snapshot.name} of ${volume} already exists`, { hint: 'choose another snapshot name' });
+    }
+    const final = this.#snapDir(snapshot.uuid);
+    const tmp = path.join(this.basePath, 'trash', `snap-${snapshot.uuid}-${randomBytes(4).toString('hex')}`);
+    await run('cp', ['-a', '--reflink=auto', '--', this.#dataDir(rec.uuid), tmp]);
+    await fs.rename(tmp, final);
+    const s: SnapshotRecord = { name: snapshot.name, uuid: snapshot.uuid, volume, volumeUuid: rec.uuid, createdAt: this.#now().toISOString() };
+    try {
+      await this.#meta.put(snapKey(volume, snapshot.name), json(s), { ifAbsent: true });
+    } catch (err) {
+      await this.#discard(final);
+      throw err;
+    }
+    return { name: s.name, uuid: s.uuid, volume, createdAt: s.createdAt };
+  }
+
+  async snapshotDelete(volume: string, snapshot: string): Promise<void> {
+    const s = await this.#snapshot(volume, snapshot);
+    await this.#meta.delete([snapKey(volume, snapshot)]);
+    await this.#discard(this.#snapDir(s.uuid));
+  }
+
+  async snapshotList(volume: string): Promise<SnapshotInfo[]> {
+    const out: SnapshotInfo[] = [];
+    for await (const o of this.#meta.list(`snapshots/${volume}/`)) {
+      const name = /^snapshots\/[^/]+\/(.+)\.json$/.exec(o.key)?.[1];
+      if (name === undefined) continue;
+      try {
+        const s = await this.#snapshot(volume, name);
+        out.push({ name: s.name, uuid: s.uuid, volume, createdAt: s.createdAt });
+      } catch (err) {
+        if (!(err instanceof VfsError && err.code === 'CONVOY_SNAPSHOT_NOT_FOUND')) throw err;
+      }
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+  }
+
+  // ---- backups -------------------------------------------------------------------------------
+
+  /**
+   * Backs a snapshot up as a tar archive in block mode (directory mode is a later format feature):
+   * the snapshot is a consistent copy, so the archive is too. Labels say how to restore it.
+   */
+  async backup(req: BackupRequest): Promise<{ url: string; id: string }> {
+    const s = await this.#snapshot(req.volume, req.snapshot);
+    const tmpDir = await fs.mkdtemp(path.join(this.basePath, 'trash', 'backup-'));
+    const archive = path.join(tmpDir, 'snapshot.tar');
+    try {
+      await run('tar', ['--create', '--file', archive, '--sparse', '--numeric-owner', '--xattrs', '--acls', '-C', this.#snapDir(s.uuid), '.'], signalOpt(req.signal));
+      const source = await FileSource.open(archive);
+      try {
+        const { url, manifest } = await backupVolume({
+          store: req.store,
+          volume: req.volume,
+          source,
+          snapshot: req.snapshot,
+          labels: { ...req.labels, driver: 'vfs', content: 'tar' },
+          ...signalOpt(req.signal),
+          ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
+        });
+        return { url, id: manifest.id };
+      } finally {
+        await source.close();
+      }
+    } finally {
+      await fs.rm(tmpDir, { recursive: true, force: true });
+    }
+  }
+
+  async restore(req: RestoreRequest): Promise<VolumeInfo> {
+    const manifest = await readManifest(req.store, req.backupVolume, req.backupId, req.signal);
+    if (manifest.labels.content !== 'tar') {
+      throw new VfsError('CONVOY_BACKUP_INCOMPATIBLE', `backup ${req.backupId} holds a block device image, not a vfs volume`, {
+        hint: 'restore it with --driver devicemapper, or with convoy-backup restore into a file',
+      });
+    }
+    const tmpDir = await fs.mkdtemp(path.join(this.basePath, 'trash', 'restore-'));
+    const archive = path.join(tmpDir, 'snapshot.tar');
+    try {
+      await restoreBackup({
+        store: req.store,
+        volume: req.backupVolume,
+        id: req.backupId,
+        target: archive,
+        ...signalOpt(req.signal),
+        ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
+      });
+      const info = await this.create(req.volume);
+      try {
+        await run('tar', ['--extract', '--file', archive, '--numeric-owner', '--xattrs', '--acls', '--same-permissions', '-C', this.#dataDir(req.volume.uuid)], signalOpt(req.signal));
+      } catch (err) {
+        await this.remove(req.volume.name).catch(() => undefined);
+        throw err;
+      }
+      return info;
+    } finally {
+      await fs.rm(tmpDir, { recursive: true, force: true });
+    }
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  async #info(rec: VolumeRecord): Promise<VolumeInfo> {
+    const mounted = (await this.#meta.stat(leaseKey(rec.name, this.hostId))) !== undefined;
+    const info: VolumeInfo = {
+      name: rec.name,
+      uuid: rec.uuid,
+      driver: 'vfs',
+      createdAt: rec.createdAt,
+      status: { path: this.#dataDir(rec.uuid), createdBy: rec.createdBy },
+    };
+    if (rec.size !== undefined) info.size = rec.size;
+    if (mounted) info.mountpoint = this.#dataDir(rec.uuid);
+    return info;
+  }
+
+  async #readRecord(name: string): Promise<VolumeRecord | undefined> {
+    try {
+      return JSON.parse((await this.#meta.get(volKey(name))).toString()) as VolumeRecord;
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async #record(name: string): Promise<VolumeRecord> {
+    const rec = await this.#readRecord(name);
+    if (rec !== undefined) return rec;
+    const t = await this.tombstone(name);
+    throw new VfsError(
+      'CONVOY_VOLUME_NOT_FOUND',
+      t === undefined ? `volume ${name} does not exist` : `volume ${name} was deleted by host ${t.deletedBy} at ${t.deletedAt}`,
+      { hint: t === undefined ? 'convoy list shows the volumes' : `run \`docker volume rm ${name}\` on this host to drop the stale reference`, details: { volume: name } },
+    );
+  }
+
+  async #snapshot(volume: string, name: string): Promise<SnapshotRecord> {
+    try {
+      return JSON.parse((await this.#meta.get(snapKey(volume, name))).toString()) as SnapshotRecord;
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) {
+        throw new VfsError('CONVOY_SNAPSHOT_NOT_FOUND', `snapshot ${name} of volume ${volume} does not exist`, { hint: `convoy snapshot list ${volume}` });
+      }
+      throw err;
+    }
+  }
+
+  async #leaseKeys(name: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const o of this.#meta.list(`leases/${name}/`)) keys.push(o.key);
+    return keys;
+  }
+
+  /** Renames a directory into trash/ (instant, so the name is free at once), then deletes it. */
+  async #discard(dir: string): Promise<void> {
+    const trash = path.join(this.basePath, 'trash', `${path.basename(dir)}-${randomUUID()}`);
+    try {
+      await fs.rename(dir, trash);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await fs.rm(trash, { recursive: true, force: true });
+  }
+
+  #dataDir(uuid: string): string {
+    return path.join(this.basePath, 'data', uuid);
+  }
+
+  #snapDir(uuid: string): string {
+    return path.join(this.basePath, 'snapshots', uuid);
+  }
+}
+
+const volKey = (name: string): string => `volumes/${name}.json`;
+const snapKey = (volume: string, snap: string): string => `snapshots/${volume}/${snap}.json`;
+const leaseKey = (name: string, host: string): string => `leases/${name}/${host}.json`;
+const tombKey = (name: string): string => `tombstones/${name}.json`;
+const signalOpt = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal === undefined ? {} : { signal });

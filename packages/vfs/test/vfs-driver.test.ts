@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FsObjectStore } from '@convoy/objectstore';
+import { rejectionOf } from '@convoy/objectstore/testing';
+import { VfsDriver } from '../src/index.js';
+
+let base: string;
+let tmp: string;
+beforeEach(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-vfs-'));
+  base = path.join(tmp, 'shared');
+});
+afterEach(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+async function host(id: string): Promise<VfsDriver> {
+  const d = new VfsDriver({ basePath: base, hostId: id });
+  await d.start();
+  return d;
+}
+
+const req = (name: string) => ({ name, uuid: randomUUID(), options: {} });
+
+describe('vfs driver', () => {
+  it('creates, mounts, snapshots point-in-time, backs up and restores a volume', async () => {
+    const a = await host('host-a');
+    await a.create(req('v1'));
+    const mp = await a.mount('v1');
+    await fs.mkdir(path.join(mp, 'sub'));
+    await fs.writeFile(path.join(mp, 'sub', 'file.txt'), 'before snapshot');
+    await fs.symlink('sub/file.txt', path.join(mp, 'link'));
+    await a.snapshotCreate('v1', { name: 's1', uuid: randomUUID() });
+    await fs.writeFile(path.join(mp, 'sub', 'file.txt'), 'after snapshot');
+    await fs.writeFile(path.join(mp, 'late.txt'), 'not in the snapshot');
+
+    const store = await new FsObjectStore(path.join(tmp, 'backups')).open();
+    const { url } = await a.backup({ volume: 'v1', snapshot: 's1', store });
+    expect(url).toMatch(/^vfs:\/\/.*\?backup=\d{8}T\d{9}Z-[0-9a-f]{6}&volume=v1$/);
+    const id = new URL(url).searchParams.get('backup') as string;
+    await a.restore({ volume: req('v2'), store, backupVolume: 'v1', backupId: id });
+    const mp2 = await a.mount('v2');
+    expect(await fs.readFile(path.join(mp2, 'sub', 'file.txt'), 'utf8')).toBe('before snapshot');
+    expect(await fs.readlink(path.join(mp2, 'link'))).toBe('sub/file.txt');
+    await expect(fs.stat(path.join(mp2, 'late.txt'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('remove really deletes the data: a re-created volume starts empty', async () => {
+    const a = await host('host-a');
+    await a.create(req('v'));
+    const mp = await a.mount('v');
+    await fs.writeFile(path.join(mp, 'secret'), 'old data');
+    await a.snapshotCreate('v', { name: 'snap', uuid: randomUUID() });
+    await a.unmount('v');
+    await a.remove('v');
+    expect(await a.get('v')).toBeUndefined();
+    await a.create(req('v'));
+    const mp2 = await a.mount('v');
+    expect(await fs.readdir(mp2)).toEqual([]);
+    expect(await a.snapshotList('v')).toEqual([]);
+    // nothing of the old volume remains anywhere under the base path
+    const all = await fs.readdir(base, { recursive: true });
+    expect(all.filter((p) => p.endsWith('secret'))).toEqual([]);
+  });
+
+  it('two hosts on one shared path see the same volumes; delete is refused while the other host mounts it', async () => {
+    const a = await host('host-a');
+    const b = await host('host-b');
+    await a.create(req('shared1'));
+    expect((await b.list()).map((v) => v.name)).toEqual(['shared1']);
+    await b.mount('shared1');
+    const err = await rejectionOf(a.remove('shared1'));
+    expect(err.code).toBe('CONVOY_VOLUME_IN_USE');
+    expect(err.message).toContain('host-b');
+    expect(await a.get('shared1')).toBeDefined();
+    await b.unmount('shared1');
+    await a.remove('shared1');
+    expect(await b.list()).toEqual([]);
+    // host B learns who deleted it
+    const t = await b.tombstone('shared1');
+    expect(t).toMatchObject({ deletedBy: 'host-a' });
+    const e2 = await rejectionOf(b.mount('shared1'));
+    expect(e2.message).toMatch(/deleted by host host-a at /);
+    expect(e2.hint).toMatch(/docker volume rm shared1/);
+  });
+
+  it('refuses a second create of the same name, from any host, atomically', async () => {
+    const a = await host('host-a');
+    const b = await host('host-b');
+    const results = await Promise.allSettled([a.create(req('race')), b.create(req('race')), a.create(req('race'))]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await fs.readdir(path.join(base, 'data'))).length).toBe(1); // the losers cleaned up
+  });
+
+  it('finishes an interrupted removal at start', async () => {
+    const a = await host('host-a');
+    await fs.mkdir(path.join(base, 'trash', 'left-by-crash', 'deep'), { recursive: true });
+    await a.start();
+    expect(await fs.readdir(path.join(base, 'trash'))).toEqual([]);
+  });
+
+  it('a missing snapshot and a relative base path are clear errors', async () => {
+    const a = await host('host-a');
+    await a.create(req('v'));
+    expect((await rejectionOf(a.snapshotDelete('v', 'nope'))).code).toBe('CONVOY_SNAPSHOT_NOT_FOUND');
+    expect(() => new VfsDriver({ basePath: 'rel/path' })).toThrow(/absolute/);
+  });
+});

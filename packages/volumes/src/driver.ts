@@ -1,0 +1,90 @@
+import type { ObjectStore } from '@convoy/objectstore';
+import type { Progress } from '@convoy/blockstore';
+
+/** A volume as a driver reports it. */
+export interface VolumeInfo {
+  name: string;
+  /** Stable id (UUID v4), unique across hosts. */
+  uuid: string;
+  driver: string;
+  createdAt: string;
+  /** Bytes, where the driver has a size (thin volumes); undefined for plain directories. */
+  size?: number;
+  /** Where the volume is mounted on this host, if it is. */
+  mountpoint?: string;
+  /** Driver-specific facts (device, base path, …) for `convoy inspect`. */
+  status?: Record<string, unknown>;
+}
+
+export interface SnapshotInfo {
+  name: string;
+  uuid: string;
+  volume: string;
+  createdAt: string;
+  size?: number;
+}
+
+export interface CreateVolumeRequest {
+  name: string;
+  uuid: string;
+  size?: number;
+  /** Driver options (`-o key=value` from Docker, `--driver-opts` from the CLI). */
+  options: Record<string, string>;
+}
+
+export interface RemoveVolumeRequest {
+  /** Keep the data, forget the volume (Convoy's --ignore-docker-delete for Docker removals). */
+  keepData?: boolean;
+  /** Delete even if other hosts still reference the volume (never if they have it mounted). */
+  force?: boolean;
+}
+
+export interface BackupRequest {
+  volume: string;
+  snapshot: string;
+  store: ObjectStore;
+  labels?: Record<string, string>;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface RestoreRequest {
+  /** The new volume. */
+  volume: CreateVolumeRequest;
+  store: ObjectStore;
+  backupVolume: string;
+  backupId: string;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+/**
+ * What a storage backend implements (vfs, devicemapper). Drivers are the source of truth for
+ * which volumes exist (a shared vfs path may gain volumes from other hosts at any time); the
+ * manager adds names, serialisation, Docker mount reference counts and durable state.
+ */
+export interface VolumeDriver {
+  readonly name: string;
+  /** 'global': every host sees the same volumes (shared vfs); 'local': this host only. */
+  readonly scope: 'local' | 'global';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  info(): Promise<Record<string, unknown>>;
+
+  create(req: CreateVolumeRequest): Promise<VolumeInfo>;
+  remove(name: string, req: RemoveVolumeRequest): Promise<void>;
+  /** Mounts (or, for directory volumes, exposes) the volume; returns the mountpoint. Idempotent. */
+  mount(name: string, options: { mountpoint?: string }): Promise<string>;
+  unmount(name: string): Promise<void>;
+  get(name: string): Promise<VolumeInfo | undefined>;
+  list(): Promise<VolumeInfo[]>;
+
+  snapshotCreate(volume: string, snapshot: { name: string; uuid: string }): Promise<SnapshotInfo>;
+  snapshotDelete(volume: string, snapshot: string): Promise<void>;
+  snapshotList(volume: string): Promise<SnapshotInfo[]>;
+
+  /** Backs a snapshot up; returns the backup URL. */
+  backup(req: BackupRequest): Promise<{ url: string; id: string }>;
+  /** Creates a volume from a backup. */
+  restore(req: RestoreRequest): Promise<VolumeInfo>;
+}

@@ -1,0 +1,7 @@
+export type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, VolumeDriver, VolumeInfo } from './driver.js';
+export { VolumeManager, type Caller, type CreateOptions, type ManagedVolume, type ManagerOptions } from './manager.js';
+export { VolumeError } from './errors.js';
+export { MountRefs } from './mount-refs.js';
+export { KeyedMutex } from './mutex.js';
+export { parseSize, validateName } from './names.js';
+export { createDriver, type DriverConfig } from './registry.js';

@@ -1,0 +1,349 @@
+import { randomUUID } from 'node:crypto';
+import {
+  deleteBackup,
+  listManifests,
+  parseBackupUrl,
+  readManifest,
+  type GcResult,
+  type Manifest,
+  type Progress,
+} from '@convoy/blockstore';
+import { FsObjectStore, openStore, type ObjectStore } from '@convoy/objectstore';
+import type { SnapshotInfo, VolumeDriver, VolumeInfo } from './driver.js';
+import { VolumeError, invalidRequest, snapshotNotFound, volumeExists, volumeNotFound } from './errors.js';
+import { MountRefs } from './mount-refs.js';
+import { KeyedMutex } from './mutex.js';
+import { parseSize, validateName } from './names.js';
+
+export interface ManagerOptions {
+  /** Directory for this daemon's durable state (mount references). */
+  root: string;
+  drivers: VolumeDriver[];
+  /** Driver for volumes created without one (default: the first). */
+  defaultDriver?: string;
+  /** Docker's `volume rm` forgets nothing and deletes nothing (Convoy's --ignore-docker-delete). */
+  ignoreDockerDelete?: boolean;
+  /** Docker mounting an unknown volume creates it (Convoy's --create-on-docker-mount). */
+  createOnDockerMount?: boolean;
+  /** How backup URLs are opened (the daemon passes its S3 endpoint here). */
+  openStore?: (url: string) => Promise<ObjectStore>;
+}
+
+/** Who asks: Docker (through the plugin socket) or an operator (CLI / control API). */
+export type Caller = 'docker' | 'cli';
+
+export interface CreateOptions {
+  name: string;
+  driver?: string;
+  size?: string | number;
+  /** Create from this backup URL. */
+  backup?: string;
+  options?: Record<string, string>;
+  caller: Caller;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface ManagedVolume extends VolumeInfo {
+  /** Docker mount IDs and `cli` holding it mounted on this host. */
+  mountedBy: string[];
+}
+
+const DOCKER_OPTS = new Set(['size', 'backup', 'driver']);
+
+/**
+ * The volume manager: drivers by name, names and UUIDs, one operation at a time per volume,
+ * Docker mount reference counts that survive restarts, snapshots and backups across drivers.
+ */
+export class VolumeManager {
+  readonly #drivers = new Map<string, VolumeDriver>();
+  readonly #default: string;
+  readonly #opts: ManagerOptions;
+  readonly #lock = new KeyedMutex();
+  readonly #refs: MountRefs;
+
+  private constructor(opts: ManagerOptions, refs: MountRefs) {
+    for (const d of opts.drivers) this.#drivers.set(d.name, d);
+    const first = opts.drivers[0];
+    if (first === undefined) throw invalidRequest('no volume driver configured', 'start the daemon with --drivers vfs (or devicemapper)');
+    this.#default = opts.defaultDriver ?? first.name;
+    if (!this.#drivers.has(this.#default)) throw invalidRequest(`default driver ${this.#default} is not among the drivers`);
+    this.#opts = opts;
+    this.#refs = refs;
+  }
+
+  /** Starts the drivers and re-establishes the mounts Docker still holds (after a crash). */
+  static async open(opts: ManagerOptions): Promise<VolumeManager> {
+    const state = await new FsObjectStore(opts.root).open();
+    const m = new VolumeManager(opts, await MountRefs.load(state));
+    for (const d of opts.drivers) await d.start();
+    for (const name of m.#refs.volumes()) {
+      const found = await m.#find(name);
+      if (found === undefined) await m.#refs.clear(name);
+      else await found.driver.mount(name, {});
+    }
+    return m;
+  }
+
+  async close(): Promise<void> {
+    for (const d of this.#drivers.values()) await d.stop();
+  }
+
+  get driverNames(): string[] {
+    return [...this.#drivers.keys()];
+  }
+
+  get defaultDriver(): string {
+    return this.#default;
+  }
+
+  /** The drivers' scope for Docker: global only if every driver's volumes are shared. */
+  get scope(): 'local' | 'global' {
+    return [...this.#drivers.values()].every((d) => d.scope === 'global') ? 'global' : 'local';
+  }
+
+  async info(): Promise<Record<string, unknown>> {
+    const drivers: Record<string, unknown> = {};
+    for (const [n, d] of this.#drivers) drivers[n] = await d.info();
+    return { defaultDriver: this.#default, drivers, mounted: this.#refs.volumes() };
+  }
+
+  // ---- volumes -------------------------------------------------------------------------------
+
+  async create(o: CreateOptions): Promise<ManagedVolume> {
+    validateName('volume', o.name);
+    const opts = { ...o.options };
+    const driverName = o.driver ?? opts.driver ?? this.#default;
+    const sizeText = o.size ?? opts.size;
+    const backup = o.backup ?? opts.backup;
+    for (const k of DOCKER_OPTS) delete opts[k];
+    const driver = this.#driver(driverName);
+    return this.#lock.run(o.name, async () => {
+      const existing = await this.#find(o.name);
+      if (existing !== undefined) {
+        // Docker asks to create what it already knows after a restart: that is not an error.
+        if (o.caller === 'docker' && backup === undefined) return this.#managed(existing.info);
+        throw volumeExists(o.name);
+      }
+      const req = { name: o.name, uuid: randomUUID(), options: opts, ...(sizeText === undefined ? {} : { size: typeof sizeText === 'number' ? sizeText : parseSize(sizeText) }) };
+      if (backup === undefined) return this.#managed(await driver.create(req));
+      const ref = parseBackupUrl(backup);
+      const store = await this.#openStore(ref.storeUrl);
+      try {
+        return this.#managed(
+          await driver.restore({
+            volume: req,
+            store,
+            backupVolume: ref.volume,
+            backupId: ref.id,
+            ...(o.signal === undefined ? {} : { signal: o.signal }),
+            ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
+          }),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  }
+
+  async remove(name: string, o: { caller: Caller; force?: boolean }): Promise<void> {
+    validateName('volume', name);
+    if (o.caller === 'docker' && this.#opts.ignoreDockerDelete === true) {
+      await this.#refs.clear(name);
+      return;
+    }
+    await this.#lock.run(name, async () => {
+      const found = await this.#find(name);
+      if (found === undefined) {
+        await this.#refs.clear(name);
+        // Docker removing a volume another host deleted: let it drop its reference quietly.
+        if (o.caller === 'docker') return;
+        throw volumeNotFound(name);
+      }
+      const holders = this.#refs.holders(name);
+      if (holders.length > 0 && o.force !== true) {
+        throw new VolumeError('CONVOY_VOLUME_IN_USE', `volume ${name} is mounted on this host (by ${holders.join(', ')})`, {
+          hint: holders.includes('cli') ? `convoy umount ${name}` : 'stop the containers that use it',
+        });
+      }
+      if (holders.length > 0) await found.driver.unmount(name);
+      await found.driver.remove(name, o.force === true ? { force: true } : {});
+      await this.#refs.clear(name);
+    });
+  }
+
+  /** Mounts for a holder (a Docker mount ID, or 'cli'); the first holder mounts. */
+  async mount(name: string, o: { id: string; caller: Caller; mountpoint?: string }): Promise<string> {
+    validateName('volume', name);
+    return this.#lock.run(name, async () => {
+      let found = await this.#find(name);
+      if (found === undefined && o.caller === 'docker' && this.#opts.createOnDockerMount === true) {
+        const driver = this.#driver(this.#default);
+        found = { driver, info: await driver.create({ name, uuid: randomUUID(), options: {} }) };
+      }
+      if (found === undefined) throw await this.#missing(name);
+      const mp = await found.driver.mount(name, o.mountpoint === undefined ? {} : { mountpoint: o.mountpoint });
+      await this.#refs.add(name, o.id);
+      return mp;
+    });
+  }
+
+  async unmount(name: string, o: { id: string }): Promise<void> {
+    validateName('volume', name);
+    await this.#lock.run(name, async () => {
+      const holders = this.#refs.holders(name);
+      if (!holders.includes(o.id)) return; // unknown holder: nothing to do
+      const last = await this.#refs.remove(name, o.id);
+      if (!last) return;
+      const found = await this.#find(name);
+      if (found !== undefined) await found.driver.unmount(name);
+    });
+  }
+
+  /** A volume by name, or undefined. */
+  async get(name: string): Promise<ManagedVolume | undefined> {
+    validateName('volume', name);
+    const found = await this.#find(name);
+    return found === undefined ? undefined : this.#managed(found.info);
+  }
+
+  /** Like get, but a missing volume is an error that says why (e.g. deleted by another host). */
+  async require(nameOrUuid: string): Promise<ManagedVolume> {
+    const byName = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(nameOrUuid) ? await this.get(nameOrUuid) : undefined;
+    if (byName !== undefined) return byName;
+    const matches = (await this.list()).filter((v) => v.uuid.startsWith(nameOrUuid) && nameOrUuid.length >= 4);
+    if (matches.length === 1) return matches[0] as ManagedVolume;
+    if (matches.length > 1) throw invalidRequest(`"${nameOrUuid}" matches ${matches.length} volumes`, 'give more of the UUID, or the name');
+    throw await this.#missing(nameOrUuid);
+  }
+
+  async list(): Promise<ManagedVolume[]> {
+    const out: ManagedVolume[] = [];
+    for (const d of this.#drivers.values()) for (const v of await d.list()) out.push(this.#managed(v));
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  // ---- snapshots -----------------------------------------------------------------------------
+
+  async snapshotCreate(volume: string, name?: string): Promise<SnapshotInfo> {
+    const v = await this.require(volume);
+    const snap = name ?? `${v.name}-snap-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
+    validateName('snapshot', snap);
+    return this.#lock.run(v.name, async () => {
+      if ((await this.#findSnapshot(snap)) !== undefined) {
+        throw new VolumeError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snap} already exists`, { hint: 'snapshot names are unique across volumes: choose another' });
+      }
+      return this.#driver(v.driver).snapshotCreate(v.name, { name: snap, uuid: randomUUID() });
+    });
+  }
+
+  async snapshotDelete(name: string): Promise<void> {
+    const s = await this.snapshotInspect(name);
+    await this.#lock.run(s.volume, () => this.#driver(s.driver).snapshotDelete(s.volume, s.name));
+  }
+
+  async snapshotInspect(name: string): Promise<SnapshotInfo & { driver: string }> {
+    validateName('snapshot', name);
+    const s = await this.#findSnapshot(name);
+    if (s === undefined) throw snapshotNotFound(name);
+    return s;
+  }
+
+  async snapshotList(volume?: string): Promise<(SnapshotInfo & { driver: string })[]> {
+    const vols = volume === undefined ? await this.list() : [await this.require(volume)];
+    const out: (SnapshotInfo & { driver: string })[] = [];
+    for (const v of vols) for (const s of await this.#driver(v.driver).snapshotList(v.name)) out.push({ ...s, driver: v.driver });
+    return out;
+  }
+
+  // ---- backups -------------------------------------------------------------------------------
+
+  async backupCreate(snapshot: string, dest: string, o: { signal?: AbortSignal; onProgress?: (p: Progress) => void; labels?: Record<string, string> } = {}): Promise<{ url: string; id: string }> {
+    const s = await this.snapshotInspect(snapshot);
+    const store = await this.#openStore(dest);
+    try {
+      return await this.#driver(s.driver).backup({
+        volume: s.volume,
+        snapshot: s.name,
+        store,
+        ...(o.labels === undefined ? {} : { labels: o.labels }),
+        ...(o.signal === undefined ? {} : { signal: o.signal }),
+        ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
+      });
+    } finally {
+      await store.close();
+    }
+  }
+
+  async backupInspect(url: string): Promise<Manifest> {
+    const ref = parseBackupUrl(url);
+    const store = await this.#openStore(ref.storeUrl);
+    try {
+      return await readManifest(store, ref.volume, ref.id);
+    } finally {
+      await store.close();
+    }
+  }
+
+  async backupList(dest: string, volume?: string): Promise<Manifest[]> {
+    const store = await this.#openStore(dest);
+    try {
+      return await listManifests(store, volume);
+    } finally {
+      await store.close();
+    }
+  }
+
+  async backupDelete(url: string): Promise<GcResult> {
+    const ref = parseBackupUrl(url);
+    const store = await this.#openStore(ref.storeUrl);
+    try {
+      return await deleteBackup({ store, volume: ref.volume, id: ref.id });
+    } finally {
+      await store.close();
+    }
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  #driver(name: string): VolumeDriver {
+    const d = this.#drivers.get(name);
+    if (d === undefined) throw invalidRequest(`unknown driver "${name}"`, `this daemon runs: ${this.driverNames.join(', ')}`);
+    return d;
+  }
+
+  async #find(name: string): Promise<{ driver: VolumeDriver; info: VolumeInfo } | undefined> {
+    for (const driver of this.#drivers.values()) {
+      const info = await driver.get(name);
+      if (info !== undefined) return { driver, info };
+    }
+    return undefined;
+  }
+
+  async #findSnapshot(name: string): Promise<(SnapshotInfo & { driver: string }) | undefined> {
+    for (const s of await this.snapshotList()) if (s.name === name) return s;
+    return undefined;
+  }
+
+  /** The error for a volume that is not there, with the story if a driver knows it (deleted elsewhere). */
+  async #missing(name: string): Promise<VolumeError> {
+    for (const d of this.#drivers.values()) {
+      const t = 'tombstone' in d && typeof d.tombstone === 'function' ? await (d.tombstone as (n: string) => Promise<{ deletedBy: string; deletedAt: string } | undefined>)(name) : undefined;
+      if (t !== undefined) {
+        return new VolumeError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted by host ${t.deletedBy} at ${t.deletedAt}`, {
+          hint: `run \`docker volume rm ${name}\` here to drop the stale reference (then re-create it if you need it)`,
+          details: { volume: name, deletedBy: t.deletedBy, deletedAt: t.deletedAt },
+        });
+      }
+    }
+    return volumeNotFound(name);
+  }
+
+  #managed(info: VolumeInfo): ManagedVolume {
+    return { ...info, mountedBy: this.#refs.holders(info.name) };
+  }
+
+  #openStore(url: string): Promise<ObjectStore> {
+    return (this.#opts.openStore ?? ((u: string) => openStore(u)))(url);
+  }
+}

@@ -1,0 +1,120 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rejectionOf } from '@convoy/objectstore/testing';
+import { VfsDriver } from '@convoy/vfs';
+import { VolumeManager, parseSize, type ManagerOptions } from '../src/index.js';
+
+let tmp: string;
+beforeEach(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-mgr-'));
+});
+afterEach(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+function open(host = 'h1', extra: Partial<ManagerOptions> = {}): Promise<VolumeManager> {
+  return VolumeManager.open({
+    root: path.join(tmp, `root-${host}`),
+    drivers: [new VfsDriver({ basePath: path.join(tmp, 'vfs'), hostId: host })],
+    ...extra,
+  });
+}
+
+describe('VolumeManager', () => {
+  it('counts Docker mounts by ID: first mounts, last unmounts, and the counts survive a restart', async () => {
+    const m = await open();
+    await m.create({ name: 'v', caller: 'docker' });
+    const mp = await m.mount('v', { id: 'c1', caller: 'docker' });
+    expect(await m.mount('v', { id: 'c2', caller: 'docker' })).toBe(mp);
+    expect(await m.mount('v', { id: 'c2', caller: 'docker' })).toBe(mp); // idempotent
+    expect((await m.get('v'))?.mountedBy).toEqual(['c1', 'c2']);
+    await m.unmount('v', { id: 'c1' });
+    expect((await m.get('v'))?.mountpoint).toBe(mp);
+
+    // "kill -9": a new manager on the same root remembers c2 and keeps the volume mounted
+    const m2 = await open();
+    expect((await m2.get('v'))?.mountedBy).toEqual(['c2']);
+    await expect(m2.remove('v', { caller: 'cli' })).rejects.toMatchObject({ code: 'CONVOY_VOLUME_IN_USE' });
+    await m2.unmount('v', { id: 'unknown' });
+    await m2.unmount('v', { id: 'c2' });
+    expect((await m2.get('v'))?.mountpoint).toBeUndefined();
+    await m2.remove('v', { caller: 'docker' });
+    expect(await m2.get('v')).toBeUndefined();
+  });
+
+  it('Docker create of a known volume is fine; an operator create of it is an error', async () => {
+    const m = await open();
+    await m.create({ name: 'v', caller: 'cli' });
+    await m.create({ name: 'v', caller: 'docker' });
+    expect((await rejectionOf(m.create({ name: 'v', caller: 'cli' }))).code).toBe('CONVOY_VOLUME_EXISTS');
+  });
+
+  it('validates names and options', async () => {
+    const m = await open();
+    for (const name of ['../x', 'a/b', 'x'.repeat(300), '', 'nul\0']) {
+      expect((await rejectionOf(m.create({ name, caller: 'docker' }))).code).toBe('CONVOY_INVALID_ARGUMENT');
+    }
+    expect((await rejectionOf(m.create({ name: 'v', caller: 'cli', driver: 'zfs' }))).message).toMatch(/unknown driver "zfs"/);
+    expect((await rejectionOf(m.create({ name: 'v', caller: 'cli', size: 'lots' }))).code).toBe('CONVOY_INVALID_ARGUMENT');
+    expect(parseSize('10G')).toBe(10 * 2 ** 30);
+    expect(parseSize('512MiB')).toBe(512 * 2 ** 20);
+  });
+
+  it('--ignore-docker-delete keeps the volume when Docker removes it', async () => {
+    const m = await open('h1', { ignoreDockerDelete: true });
+    await m.create({ name: 'keep', caller: 'docker' });
+    await m.remove('keep', { caller: 'docker' });
+    expect(await m.get('keep')).toBeDefined();
+    await m.remove('keep', { caller: 'cli' });
+    expect(await m.get('keep')).toBeUndefined();
+  });
+
+  it('--create-on-docker-mount creates an unknown volume on mount', async () => {
+    const m = await open('h1', { createOnDockerMount: true });
+    const mp = await m.mount('auto', { id: 'c', caller: 'docker' });
+    expect((await fs.stat(mp)).isDirectory()).toBe(true);
+    const strict = await open('h2');
+    expect((await rejectionOf(strict.mount('other', { id: 'c', caller: 'docker' }))).code).toBe('CONVOY_VOLUME_NOT_FOUND');
+  });
+
+  it('snapshots and backups by name; restore creates a new volume from the URL', async () => {
+    const m = await open();
+    await m.create({ name: 'src', caller: 'cli' });
+    const mp = await m.mount('src', { id: 'cli', caller: 'cli' });
+    await fs.writeFile(path.join(mp, 'data.txt'), 'hello');
+    const s = await m.snapshotCreate('src', 'snap1');
+    expect(s.volume).toBe('src');
+    expect((await rejectionOf(m.snapshotCreate('src', 'snap1'))).code).toBe('CONVOY_SNAPSHOT_EXISTS');
+    const { url } = await m.backupCreate('snap1', `vfs://${path.join(tmp, 'bk')}`);
+    expect((await m.backupList(`vfs://${path.join(tmp, 'bk')}`)).map((x) => x.volume)).toEqual(['src']);
+    expect((await m.backupInspect(url)).snapshot).toBe('snap1');
+    await m.create({ name: 'copy', caller: 'cli', backup: url });
+    const mp2 = await m.mount('copy', { id: 'cli', caller: 'cli' });
+    expect(await fs.readFile(path.join(mp2, 'data.txt'), 'utf8')).toBe('hello');
+    await m.backupDelete(url);
+    expect(await m.backupList(`vfs://${path.join(tmp, 'bk')}`)).toEqual([]);
+    await m.snapshotDelete('snap1');
+    expect((await rejectionOf(m.snapshotInspect('snap1'))).code).toBe('CONVOY_SNAPSHOT_NOT_FOUND');
+  });
+
+  it('a host whose Docker references a volume deleted elsewhere gets a clear error naming that host', async () => {
+    const a = await open('host-a');
+    const b = await open('host-b');
+    await a.create({ name: 'gone', caller: 'docker' });
+    expect((await b.list()).map((v) => v.name)).toEqual(['gone']);
+    await a.remove('gone', { caller: 'docker' });
+    const err = await rejectionOf(b.mount('gone', { id: 'c', caller: 'docker' }));
+    expect(err.code).toBe('CONVOY_VOLUME_DELETED');
+    expect(err.message).toMatch(/deleted by host host-a/);
+    expect(err.hint).toMatch(/docker volume rm gone/);
+    await b.remove('gone', { caller: 'docker' }); // Docker's own removal just drops the reference
+  });
+
+  it('finds volumes by UUID prefix', async () => {
+    const m = await open();
+    const v = await m.create({ name: 'byuuid', caller: 'cli' });
+    expect((await m.require(v.uuid.slice(0, 8))).name).toBe('byuuid');
+  });
+});
