@@ -1,0 +1,118 @@
+/**
+ * The control API of convoy-daemon: HTTP/1.1 + JSON over a unix socket (default
+ * /var/run/convoy/convoy.sock, mode 0660). The `convoy` CLI is its client. docs/control-api.md
+ * lists the routes; these are the bodies.
+ */
+
+export interface ApiError {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** Every non-2xx response: `{ "error": ApiError }`. */
+export interface ErrorBody {
+  error: ApiError;
+}
+
+export interface Volume {
+  name: string;
+  uuid: string;
+  driver: string;
+  createdAt: string;
+  size?: number;
+  mountpoint?: string;
+  mountedBy: string[];
+  status?: Record<string, unknown>;
+}
+
+export interface Snapshot {
+  name: string;
+  uuid: string;
+  volume: string;
+  driver: string;
+  createdAt: string;
+  size?: number;
+}
+
+export interface BackupSummary {
+  id: string;
+  volume: string;
+  created: string;
+  snapshot: string | null;
+  size: number;
+  parent: string | null;
+  labels: Record<string, string>;
+  /** Ready-made backup URL. */
+  url: string;
+  stats: Record<string, number>;
+}
+
+export interface InfoResponse {
+  version: string;
+  host: string;
+  root: string;
+  defaultDriver: string;
+  drivers: Record<string, unknown>;
+  mounted: string[];
+}
+
+export interface CreateVolumeRequest {
+  name: string;
+  driver?: string;
+  /** "10G", "512M" or bytes. */
+  size?: string;
+  /** A backup URL to create the volume from. */
+  backup?: string;
+  options?: Record<string, string>;
+}
+
+export interface MountRequest {
+  mountpoint?: string;
+}
+
+export interface CreateSnapshotRequest {
+  volume: string;
+  name?: string;
+}
+
+export interface CreateBackupRequest {
+  snapshot: string;
+  dest: string;
+  labels?: Record<string, string>;
+}
+
+export interface CreateBackupResponse {
+  url: string;
+  id: string;
+}
+
+export interface DeleteBackupResponse {
+  blocksDeleted: number;
+  blockMapsDeleted: number;
+  blocksKept: number;
+}
+
+/** Progress of long work, streamed as NDJSON when the client sends `Accept: application/x-ndjson`. */
+export interface ProgressEvent {
+  type: 'progress';
+  phase: string;
+  bytesDone: number;
+  bytesTotal: number;
+  blocksDone: number;
+  blocksTotal: number;
+  bytesTransferred: number;
+}
+
+/** The last NDJSON line of a streamed request. */
+export type StreamEnd<T> = { type: 'result'; result: T } | { type: 'error'; error: ApiError };
+
+export const NDJSON = 'application/x-ndjson';
+
+/** HTTP status for an error code (the daemon answers with it; the client maps back by code). */
+export function statusForCode(code: string): number {
+  if (/NOT_FOUND|DELETED$/.test(code)) return 404;
+  if (/EXISTS|IN_USE|LOCKED/.test(code)) return 409;
+  if (/INVALID|UNSUPPORTED|INCOMPATIBLE|TOO_LARGE/.test(code)) return 400;
+  return 500;
+}
