@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FaultyObjectStore, MemoryObjectStore } from '@convoy/objectstore/testing';
 import { backupVolume } from './backup.js';
 import { restoreBackup } from './restore.js';
-import { BufferSource, MiB, mixedVolume, tempDir } from './test-helpers.js';
+import { BufferSource, MiB, tempDir } from './test-helpers.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

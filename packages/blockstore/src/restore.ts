@@ -45,25 +45,35 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const opened = await readHeader(store, signal);
   const manifest = await readManifest(store, options.volume, options.id, signal);
   const map = await readBlockMap(store, manifest, signal);
-  const lock = await acquireLock(store, { kind: 'restore', volume: options.volume, ...(signal === undefined ? {} : { signal }) });
   const st = await fs.stat(options.target).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;
   });
   const device = st?.isBlockDevice() === true;
   if (st !== undefined && !device && !st.isFile()) {
-    await lock.release();
     throw new BlockstoreError('CONVOY_TARGET_INVALID', `restore target ${options.target} is neither a file nor a block device`);
   }
   if (options.incremental === true && st === undefined) {
-    await lock.release();
     throw new BlockstoreError('CONVOY_TARGET_INVALID', `--incremental needs an existing target, and ${options.target} does not exist`, {
       hint: 'restore without --incremental first',
     });
   }
   const inPlace = device || options.incremental === true;
   const out = inPlace ? options.target : path.join(path.dirname(options.target), `.${path.basename(options.target)}.convoy-restore-${randomBytes(4).toString('hex')}`);
-  const fh = await fs.open(out, inPlace ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(out, inPlace ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (err) {
+    throw new BlockstoreError('CONVOY_TARGET_INVALID', `cannot open restore target ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      hint: 'check that the target directory exists and is writable',
+      cause: err,
+    });
+  }
+  const lock = await acquireLock(store, { kind: 'restore', volume: options.volume, ...(signal === undefined ? {} : { signal }) }).catch(async (err: unknown) => {
+    await fh.close();
+    if (!inPlace) await fs.rm(out, { force: true });
+    throw err;
+  });
   const bs = manifest.blockSize;
   const blocks = Math.ceil(manifest.size / bs);
   const zero = Buffer.alloc(bs);

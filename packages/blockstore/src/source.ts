@@ -91,7 +91,12 @@ export function parseExtents(text: string): Extent[] {
     if (length > 0) out.push({ offset, length });
   };
   if (t.startsWith('[')) {
-    const v: unknown = JSON.parse(t);
+    let v: unknown;
+    try {
+      v = JSON.parse(t);
+    } catch {
+      throw new BlockstoreError('CONVOY_INVALID_ARGUMENT', 'the changed-extent list is not valid JSON', { hint: 'a changed-extent list is JSON [[offset, length], …] or lines "offset length" (bytes)' });
+    }
     if (!Array.isArray(v)) throw new BlockstoreError('CONVOY_INVALID_ARGUMENT', 'changed-extent JSON must be an array');
     v.forEach((e: unknown, i) => (Array.isArray(e) ? push(e[0], e[1], `entry ${i}`) : push(undefined, undefined, `entry ${i}`)));
   } else {

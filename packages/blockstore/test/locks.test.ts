@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultyObjectStore, MemoryObjectStore, rejectionOf } from '@convoy/objectstore/testing';
-import { acquireLock, deleteBackup, listBackupIds } from '../src/index.js';
+import { acquireLock, deleteBackup, listBackupIds, restoreBackup } from '../src/index.js';
 import { MiB, writeMixedImage } from './files.js';
 import { backupFile, keysUnder } from './helpers.js';
 
@@ -68,13 +69,23 @@ describe('store locks', () => {
     await l.release();
   });
 
+  it('a restore that cannot open its target fails before taking a lock', async () => {
+    const img = path.join(dir, 'r.img');
+    await writeMixedImage(img, 3 * MiB);
+    const store = new MemoryObjectStore();
+    const { manifest } = await backupFile({ store, volume: 'r', file: img });
+    const err = await rejectionOf(restoreBackup({ store, volume: 'r', id: manifest.id, target: path.join(dir, 'no-such-dir', 'out') }));
+    expect(err.code).toBe('CONVOY_TARGET_INVALID');
+    expect(await keysUnder(store, 'locks/')).toEqual([]);
+  });
+
   it('delete waits for a running backup instead of collecting its blocks', async () => {
     const img = path.join(dir, 'w.img');
     await writeMixedImage(img, 16 * MiB);
     const store = new FaultyObjectStore(new MemoryObjectStore());
     const first = await backupFile({ store, volume: 'w', file: img });
-    store.addFault({ op: 'put', kind: 'delay', delayMs: 150, key: /^blocks\// });
-    await fs.writeFile(img, Buffer.alloc(16 * MiB, 3)); // all new content: new blocks in flight
+    store.addFault({ op: 'put', kind: 'delay', delayMs: 400, key: /^blocks\// });
+    await fs.writeFile(img, randomBytes(16 * MiB)); // 8 new, distinct blocks: at least two rounds of slow uploads
     let started!: () => void;
     const running = new Promise<void>((r) => (started = r));
     const slow = backupFile({ store, volume: 'w', file: img, onProgress: () => started() });

@@ -1,1 +1,10 @@
 export * from './types.js';
+export {
+  CLIENT_ERROR,
+  ControlApiError,
+  ControlClient,
+  type CallOptions,
+  type ControlClientOptions,
+  type DeleteVolumeOptions,
+  type StreamOptions,
+} from './client.js';

@@ -4,6 +4,12 @@
  * lists the routes; these are the bodies.
  */
 
+/** Where convoy-daemon listens for the control API unless told otherwise (`--control-socket`). */
+export const DEFAULT_CONTROL_SOCKET = '/var/run/convoy/convoy.sock';
+
+/** Request bodies larger than this are refused with 413. */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+
 export interface ApiError {
   code: string;
   message: string;
@@ -71,6 +77,10 @@ export interface MountRequest {
   mountpoint?: string;
 }
 
+export interface MountResponse {
+  mountpoint: string;
+}
+
 export interface CreateSnapshotRequest {
   volume: string;
   name?: string;
@@ -85,6 +95,11 @@ export interface CreateBackupRequest {
 export interface CreateBackupResponse {
   url: string;
   id: string;
+}
+
+/** `GET /v1/backups/inspect?url=URL`: the summary plus the backup's manifest as stored. */
+export interface InspectBackupResponse extends BackupSummary {
+  manifest: Record<string, unknown>;
 }
 
 export interface DeleteBackupResponse {

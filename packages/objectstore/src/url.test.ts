@@ -34,10 +34,11 @@ describe('parseStoreUrl', () => {
     expect(parseStoreUrl('s3://backups@/p/').location).toEqual({ kind: 's3', bucket: 'backups', region: undefined, prefix: 'p' });
   });
 
-  it('round-trips through formatStoreUrl', () => {
-    for (const u of ['vfs:///a/b', 's3://bkt@eu-west-1/x/y', 's3://bkt']) {
+  it('round-trips through formatStoreUrl, also paths with spaces, %, ? and #', () => {
+    for (const u of ['vfs:///a/b', 's3://bkt@eu-west-1/x/y', 's3://bkt', 'vfs:///tmp/odd%20%2541%20dir%3F%23']) {
       expect(formatStoreUrl(parseStoreUrl(u).location)).toBe(u);
     }
+    expect(parseStoreUrl(formatStoreUrl({ kind: 'vfs', path: '/tmp/odd %41 dir?#' })).location).toEqual({ kind: 'vfs', path: '/tmp/odd %41 dir?#' });
   });
 
   it.each([

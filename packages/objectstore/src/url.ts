@@ -111,7 +111,7 @@ function parseS3(url: string): ParsedStoreUrl {
 
 /** The canonical URL of a location (what `backup create` prints, with query parameters added by callers). */
 export function formatStoreUrl(location: StoreLocation): string {
-  if (location.kind === 'vfs') return `vfs://${encodeURI(location.path)}`;
+  if (location.kind === 'vfs') return `vfs://${location.path.split('/').map(encodeURIComponent).join('/')}`;
   const auth = location.region === undefined ? location.bucket : `${location.bucket}@${location.region}`;
   return `s3://${auth}${location.prefix === '' ? '' : `/${location.prefix}`}`;
 }

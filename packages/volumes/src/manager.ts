@@ -93,6 +93,11 @@ export class VolumeManager {
     return [...this.#drivers.keys()];
   }
 
+  /** The durable mount reference counter (the Docker plugin handler shares it). */
+  get mountRefs(): MountRefs {
+    return this.#refs;
+  }
+
   get defaultDriver(): string {
     return this.#default;
   }
@@ -146,7 +151,7 @@ export class VolumeManager {
     });
   }
 
-  async remove(name: string, o: { caller: Caller; force?: boolean }): Promise<void> {
+  async remove(name: string, o: { caller: Caller; force?: boolean; keepData?: boolean }): Promise<void> {
     validateName('volume', name);
     if (o.caller === 'docker' && this.#opts.ignoreDockerDelete === true) {
       await this.#refs.clear(name);
@@ -167,7 +172,7 @@ export class VolumeManager {
         });
       }
       if (holders.length > 0) await found.driver.unmount(name);
-      await found.driver.remove(name, o.force === true ? { force: true } : {});
+      await found.driver.remove(name, { ...(o.force === true ? { force: true } : {}), ...(o.keepData === true ? { keepData: true } : {}) });
       await this.#refs.clear(name);
     });
   }

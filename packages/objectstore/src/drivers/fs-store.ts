@@ -6,6 +6,7 @@ import { errorCode } from '@convoy/errors';
 import { throwIfAborted } from '../abort.js';
 import { ObjectExistsError, ObjectNotFoundError, ObjectStoreError } from '../errors.js';
 import { validateKey, validatePrefix } from '../keys.js';
+import { formatStoreUrl } from '../url.js';
 import type { DeleteOptions, GetOptions, ListOptions, ObjectInfo, ObjectStore, PutBody, PutOptions } from '../types.js';
 
 /**
@@ -23,7 +24,7 @@ export class FsObjectStore implements ObjectStore {
   constructor(root: string) {
     if (!path.isAbsolute(root)) throw new ObjectStoreError(`fs store root must be absolute: ${root}`);
     this.#root = path.resolve(root);
-    this.location = `vfs://${this.#root}`;
+    this.location = formatStoreUrl({ kind: 'vfs', path: this.#root });
   }
 
   /** Creates the root directory if needed and checks that it is a writable directory. */

@@ -1,0 +1,80 @@
+import { formatBackupUrl, listManifests, readHeader, validateVolumeName, type Manifest } from '@convoy/blockstore';
+import { redactUrl } from '@convoy/errors';
+import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
+import { examples } from '../help.js';
+import type { CliCommand, CommandContext } from '../context.js';
+import { EXIT } from '../errors.js';
+import { formatBytes, formatTable, formatTime } from '../format.js';
+
+export interface ListArgs {
+  dest: string;
+  volume?: string | undefined;
+}
+
+export const listCommand: CliCommand = {
+  register: (y, select) =>
+    y.command(
+      'list <dest>',
+      'List the backups in a store',
+      (b) =>
+        b
+          .positional('dest', { type: 'string', demandOption: true, describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix' })
+          .option('volume', { type: 'string', requiresArg: true, describe: 'Only this volume\'s backups' })
+          .epilogue(
+            examples([
+              ['convoy-backup list vfs:///mnt/bk', 'Every backup of every volume, oldest first'],
+              ['convoy-backup list s3://bk@us-east-1/db --volume db --json', 'One volume, as a JSON array'],
+            ]),
+          ),
+      (args) => select((ctx) => runList(args, ctx), args),
+    ),
+};
+
+/** One row of `list --json`. */
+export interface ListEntry {
+  volume: string;
+  id: string;
+  url: string;
+  created: string;
+  size: number;
+  snapshot: string | null;
+  parent: string | null;
+  compression: string;
+  labels: Record<string, string>;
+  stats: Manifest['stats'];
+}
+
+export async function runList(args: ListArgs, ctx: CommandContext): Promise<number> {
+  const { location } = parseStoreUrl(args.dest);
+  if (args.volume !== undefined) validateVolumeName(args.volume);
+  const store = await ctx.openStore(args.dest, { create: false });
+  let manifests: Manifest[];
+  try {
+    await readHeader(store, ctx.signal); // a wrong URL says so instead of listing nothing
+    manifests = await listManifests(store, args.volume, ctx.signal);
+  } finally {
+    await store.close();
+  }
+  const base = formatStoreUrl(location);
+  const entries: ListEntry[] = manifests.map((m) => ({
+    volume: m.volume,
+    id: m.id,
+    url: redactUrl(formatBackupUrl(base, m.volume, m.id)),
+    created: m.created,
+    size: m.size,
+    snapshot: m.snapshot,
+    parent: m.parent,
+    compression: m.compression,
+    labels: m.labels,
+    stats: m.stats,
+  }));
+  ctx.out.result(entries, () =>
+    entries.length === 0
+      ? [args.volume === undefined ? 'no backups' : `no backups of volume ${args.volume}`]
+      : formatTable(
+          ['VOLUME', 'ID', 'CREATED', 'SIZE', 'SNAPSHOT', 'PARENT'],
+          entries.map((e) => [e.volume, e.id, formatTime(e.created), formatBytes(e.size), e.snapshot ?? '-', e.parent ?? '-']),
+        ),
+  );
+  return EXIT.ok;
+}

@@ -1,0 +1,64 @@
+import fs from 'node:fs/promises';
+import { openStore, parseStoreUrl, type ObjectStore, type S3StoreOptions } from '@convoy/objectstore';
+import { CliError, usageError } from './errors.js';
+
+/**
+ * S3 settings from the command line and the environment: the endpoint from --s3-endpoint, else
+ * AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+ * (/ AWS_SESSION_TOKEN) when both are set, else the SDK's default chain (profiles, instance roles).
+ */
+export function s3Options(endpointFlag: string | undefined, env: Readonly<Record<string, string | undefined>>): S3StoreOptions {
+  const options: S3StoreOptions = {};
+  const endpoint = nonEmpty(endpointFlag) ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  if (endpoint !== undefined) options.endpoint = checkEndpoint(endpoint, endpointFlag !== undefined);
+  const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
+  const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+  if (accessKeyId !== undefined && secretAccessKey !== undefined) {
+    const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
+    options.credentials = { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
+  }
+  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  if (region !== undefined) options.region = region;
+  return options;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function checkEndpoint(endpoint: string, fromFlag: boolean): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
+    throw usageError(
+      `invalid S3 endpoint ${JSON.stringify(endpoint.replace(/\/\/[^/@]*@/, '//***@'))}${fromFlag ? '' : ' (from AWS_ENDPOINT_URL)'}`,
+      'give an http(s) URL without credentials, e.g. --s3-endpoint http://127.0.0.1:7480',
+    );
+  }
+  return endpoint;
+}
+
+/**
+ * Opens the store a URL names (query parameters are ignored). Parses the URL first, so a bad URL
+ * fails before anything is touched. With `create: false`, a vfs directory that does not exist is
+ * an error rather than silently created (openStore creates it).
+ */
+export async function openStoreAt(url: string, options: { create: boolean; s3: S3StoreOptions }): Promise<ObjectStore> {
+  const { location } = parseStoreUrl(url);
+  if (location.kind === 'vfs' && !options.create) {
+    const st = await fs.stat(location.path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+      throw err;
+    });
+    if (st === undefined || !st.isDirectory()) {
+      throw new CliError('CONVOY_STORE_NOT_FOUND', `no store at vfs://${location.path}: ${st === undefined ? 'the directory does not exist' : 'not a directory'}`, {
+        hint: 'check the URL; a store is created by its first backup (convoy-backup create)',
+      });
+    }
+  }
+  return openStore(url, { s3: options.s3 });
+}

@@ -1,0 +1,1 @@
+export { FakeDaemon, type FakeDaemonOptions, type FakeReply, type FakeRoute, type RecordedRequest } from './fake-daemon.js';

@@ -1,0 +1,412 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { validateVolumeName } from '@convoy/blockstore';
+import { DriverCore } from './core.js';
+import { backupSnapshot, openBackupSource, restoreVolume, type BackupSourceOptions, type DriverBackupRequest, type DriverBackupResult, type DriverRestoreRequest, type OpenedBackupSource } from './backup.js';
+import { DevmapperError, invalidArgument, volumeInUse } from './errors.js';
+import { LinuxHostOps, mountOptions } from './host-ops.js';
+import { LibDmApi } from './libdm.js';
+import { resolveOptions, type DevmapperDriverOptions } from './options.js';
+import { ThinPool } from './pool.js';
+import type { PoolStatus } from './pool-status.js';
+import { reconcile, type ReconcileReport } from './reconcile.js';
+import { roundUp } from './sizes.js';
+import { StateFile, allocateDeviceId, emptyState, type SnapshotRecord, type VolumeRecord } from './state.js';
+
+export interface ThinVolumeInfo {
+  name: string;
+  uuid?: string;
+  /** Bytes. */
+  size: number;
+  fs: string;
+  createdAt: string;
+  /** The thin device id in the pool. */
+  deviceId: number;
+  /** Where this driver mounted the volume, if it is mounted. */
+  mountpoint?: string;
+  /** Snapshot names, oldest first. */
+  snapshots: string[];
+  /** The backup URL the volume was restored from. */
+  restoredFrom?: string;
+}
+
+export interface ThinSnapshotInfo {
+  name: string;
+  uuid?: string;
+  volume: string;
+  size: number;
+  createdAt: string;
+  deviceId: number;
+  /** Newest backup of this snapshot per store location: its id. */
+  backups: Record<string, string>;
+}
+
+export interface PoolInfo extends PoolStatus {
+  name: string;
+  /** Pool data block size in bytes. */
+  blockSize: number;
+  dataDevice: string;
+  metadataDevice: string;
+  loopFiles: boolean;
+  dataUsedBytes: number;
+  dataTotalBytes: number;
+  metadataUsedBytes: number;
+  metadataTotalBytes: number;
+  volumes: number;
+  snapshots: number;
+}
+
+const SIZE_ALIGN = 4096;
+
+function volumeInfo(v: VolumeRecord): ThinVolumeInfo {
+  const snaps = Object.values(v.snapshots).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.deviceId - b.deviceId);
+  return {
+    name: v.name,
+    ...(v.uuid === undefined ? {} : { uuid: v.uuid }),
+    size: v.size,
+    fs: v.fs,
+    createdAt: v.createdAt,
+    deviceId: v.deviceId,
+    ...(v.mountpoint === undefined ? {} : { mountpoint: v.mountpoint }),
+    snapshots: snaps.map((s) => s.name),
+    ...(v.restoredFrom === undefined ? {} : { restoredFrom: v.restoredFrom }),
+  };
+}
+
+function snapshotInfo(volume: string, s: SnapshotRecord): ThinSnapshotInfo {
+  return { name: s.name, ...(s.uuid === undefined ? {} : { uuid: s.uuid }), volume, size: s.size, createdAt: s.createdAt, deviceId: s.deviceId, backups: { ...s.backups } };
+}
+
+async function samePath(a: string, b: string): Promise<boolean> {
+  const real = async (p: string): Promise<string> => fs.realpath(p).catch(() => path.resolve(p));
+  return (await real(a)) === (await real(b));
+}
+
+/**
+ * Thin-provisioned volumes in one device-mapper thin pool (README.md). Start it with
+ * `DevmapperDriver.start(options)`; it fails with CONVOY_DM_UNAVAILABLE where the kernel has no
+ * device-mapper. One driver instance per root at a time.
+ */
+export class DevmapperDriver {
+  readonly name = 'devicemapper';
+  readonly #c: DriverCore;
+  /** What reconciliation found and fixed when this instance started. */
+  readonly startReport: ReconcileReport;
+
+  private constructor(core: DriverCore, report: ReconcileReport) {
+    this.#c = core;
+    this.startReport = report;
+  }
+
+  static async start(options: DevmapperDriverOptions): Promise<DevmapperDriver> {
+    const o = resolveOptions(options);
+    const dm = options.dm ?? (await LibDmApi.open());
+    await dm.version();
+    const host = options.host ?? new LinuxHostOps();
+    await fs.mkdir(o.root, { recursive: true, mode: 0o700 });
+    const file = new StateFile(o.root);
+    const loaded = await file.load();
+    if (loaded !== undefined && (loaded.pool.name !== o.thinPoolName || loaded.pool.blockSize !== o.blockSize)) {
+      throw new DevmapperError('CONVOY_POOL_MISMATCH', `${file.path} belongs to pool ${loaded.pool.name} with ${loaded.pool.blockSize}-byte blocks, not ${o.thinPoolName} with ${o.blockSize}`, {
+        hint: `start with dm.thinpoolname=${loaded.pool.name} dm.blocksize=${loaded.pool.blockSize / 512}, or use another root`,
+      });
+    }
+    const pool = await ThinPool.open(dm, host, o, loaded !== undefined);
+    const state = loaded ?? emptyState(o.thinPoolName, o.blockSize);
+    const core = new DriverCore({ o, dm, host, pool, file, state, options });
+    if (loaded === undefined) await core.save();
+    const report = await core.lock(() => reconcile(core));
+    return new DevmapperDriver(core, report);
+  }
+
+  get root(): string {
+    return this.#c.o.root;
+  }
+
+  /** Waits for running operations. Devices, mounts and the pool stay up (volumes survive a restart). */
+  async stop(): Promise<void> {
+    await this.#c.lock(async () => undefined);
+  }
+
+  async create(req: { name: string; size?: number; uuid?: string }): Promise<ThinVolumeInfo> {
+    const c = this.#c;
+    validateVolumeName(req.name);
+    const size = roundUp(req.size ?? c.o.defaultVolumeSize, SIZE_ALIGN);
+    if (!Number.isSafeInteger(size) || size <= 0) throw invalidArgument(`volume size ${req.size} is not a positive number of bytes`);
+    return c.lock(async () => {
+      if (c.state.volumes[req.name] !== undefined) {
+        throw new DevmapperError('CONVOY_VOLUME_EXISTS', `volume ${req.name} already exists`, { hint: 'choose another name, or delete the volume first' });
+      }
+      const id = allocateDeviceId(c.state);
+      const op = { op: 'create', deviceId: id, volume: req.name, started: c.now().toISOString() } as const;
+      await c.journal(op);
+      await c.fault('create:journaled');
+      try {
+        await c.pool.createThin(id);
+        await c.fault('create:thin-created');
+      } catch (err) {
+        await c.settle(op).catch(() => undefined);
+        throw err;
+      }
+      const v: VolumeRecord = { name: req.name, ...(req.uuid === undefined ? {} : { uuid: req.uuid }), deviceId: id, size, fs: c.o.fs, createdAt: c.now().toISOString(), formatted: false, snapshots: {} };
+      c.state.volumes[req.name] = v;
+      c.unjournal(id);
+      await c.save();
+      return volumeInfo(v);
+    });
+  }
+
+  /** Deletes a volume that is not mounted and has no snapshots. */
+  async remove(name: string): Promise<void> {
+    const c = this.#c;
+    await c.lock(async () => {
+      const v = c.volume(name);
+      const snaps = Object.keys(v.snapshots);
+      if (snaps.length > 0) throw volumeInUse(name, `has snapshots (${snaps.join(', ')})`, `delete them first (\`convoy snapshot delete\`)`);
+      if (v.mountpoint !== undefined && (await this.#mountedAt(v)) !== undefined) {
+        throw volumeInUse(name, `is mounted on ${v.mountpoint}`, 'unmount it first (stop the containers that use it)');
+      }
+      const op = { op: 'delete', deviceId: v.deviceId, volume: name, started: c.now().toISOString() } as const;
+      delete c.state.volumes[name];
+      await c.journal(op);
+      await c.fault('delete:journaled');
+      try {
+        await c.pool.deactivate(c.volumeDevice(v.deviceId));
+        await c.pool.deleteThin(v.deviceId, true);
+        await c.fault('delete:deleted');
+      } catch (err) {
+        c.state.volumes[name] = v; // still there: say so rather than retry behind the user's back
+        c.unjournal(v.deviceId);
+        await c.save();
+        throw err;
+      }
+      c.unjournal(v.deviceId);
+      await c.save();
+    });
+  }
+
+  /** Activates the volume, makes its filesystem on first use, mounts it; returns the mountpoint. Idempotent. */
+  async mount(name: string, options: { mountpoint?: string } = {}): Promise<string> {
+    const c = this.#c;
+    return c.lock(async () => {
+      const v = c.volume(name);
+      const mp = path.resolve(options.mountpoint ?? path.join(c.o.mountRoot, name));
+      if (v.mountpoint !== undefined) {
+        const at = await this.#mountedAt(v);
+        if (at !== undefined) {
+          if (await samePath(at, mp)) return v.mountpoint;
+          throw volumeInUse(name, `is already mounted on ${v.mountpoint}`, 'unmount it first, or mount it without a mountpoint');
+        }
+      }
+      const dev = await c.pool.activate(c.volumeDevice(v.deviceId), v.deviceId, v.size);
+      try {
+        if (!v.formatted) {
+          await c.host.makeFilesystem(dev, v.fs);
+          v.formatted = true;
+          await c.save();
+        }
+        await fs.mkdir(mp, { recursive: true });
+        await c.host.mount(dev, mp, v.fs, mountOptions(v.fs));
+      } catch (err) {
+        await c.pool.deactivate(c.volumeDevice(v.deviceId)).catch(() => undefined);
+        throw err;
+      }
+      v.mountpoint = mp;
+      await c.save();
+      return mp;
+    });
+  }
+
+  /** Unmounts and deactivates the volume. Idempotent. */
+  async unmount(name: string): Promise<void> {
+    const c = this.#c;
+    await c.lock(async () => {
+      const v = c.volume(name);
+      if (v.mountpoint !== undefined && (await this.#mountedAt(v)) !== undefined) await c.host.unmount(v.mountpoint);
+      try {
+        await c.pool.deactivate(c.volumeDevice(v.deviceId));
+      } catch (err) {
+        c.log('warn', `volume ${name} is unmounted but its device stays active: ${(err as Error).message}`);
+      }
+      if (v.mountpoint !== undefined) {
+        delete v.mountpoint;
+        await c.save();
+      }
+    });
+  }
+
+  /**
+   * The volume as a raw block device (activated, not mounted): for tools and benchmarks. The
+   * caller must not mount it behind the driver's back; `deactivate` ends it.
+   */
+  async activate(name: string): Promise<string> {
+    const c = this.#c;
+    return c.lock(async () => {
+      const v = c.volume(name);
+      return c.pool.activate(c.volumeDevice(v.deviceId), v.deviceId, v.size);
+    });
+  }
+
+  async deactivate(name: string): Promise<void> {
+    const c = this.#c;
+    await c.lock(async () => {
+      const v = c.volume(name);
+      if (v.mountpoint !== undefined) throw volumeInUse(name, `is mounted on ${v.mountpoint}`, 'unmount it instead');
+      await c.pool.deactivate(c.volumeDevice(v.deviceId));
+    });
+  }
+
+  async get(name: string): Promise<ThinVolumeInfo | undefined> {
+    const v = this.#c.state.volumes[name];
+    return v === undefined ? undefined : volumeInfo(v);
+  }
+
+  async list(): Promise<ThinVolumeInfo[]> {
+    return Object.values(this.#c.state.volumes)
+      .map(volumeInfo)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Takes a snapshot: a mounted (active) volume is suspended — its filesystem frozen — around create_snap. */
+  async snapshotCreate(volume: string, name: string, options: { uuid?: string } = {}): Promise<ThinSnapshotInfo> {
+    const c = this.#c;
+    validateVolumeName(name);
+    return c.lock(async () => {
+      const v = c.volume(volume);
+      if (v.snapshots[name] !== undefined) {
+        throw new DevmapperError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${name} of ${volume} already exists`, { hint: 'choose another snapshot name' });
+      }
+      const id = allocateDeviceId(c.state);
+      const op = { op: 'snapshot', deviceId: id, volume, snapshot: name, origin: v.deviceId, started: c.now().toISOString() } as const;
+      await c.journal(op);
+      await c.fault('snapshot:journaled');
+      try {
+        const dev = c.volumeDevice(v.deviceId);
+        const info = await c.dm.info(dev);
+        const active = info.exists && info.liveTable;
+        if (active) {
+          await c.dm.suspend(dev);
+          await c.fault('snapshot:suspended');
+        }
+        try {
+          await c.pool.createSnapshot(id, v.deviceId);
+          await c.fault('snapshot:created');
+        } finally {
+          if (active) await c.dm.resume(dev);
+        }
+      } catch (err) {
+        await c.settle(op).catch(() => undefined);
+        throw err;
+      }
+      const s: SnapshotRecord = { name, ...(options.uuid === undefined ? {} : { uuid: options.uuid }), deviceId: id, size: v.size, createdAt: c.now().toISOString(), backups: {} };
+      v.snapshots[name] = s;
+      c.unjournal(id);
+      await c.save();
+      return snapshotInfo(volume, s);
+    });
+  }
+
+  async snapshotDelete(volume: string, name: string): Promise<void> {
+    const c = this.#c;
+    await c.lock(async () => {
+      const { v, s } = c.snapshot(volume, name);
+      if (c.busy.has(`${volume}/${name}`)) {
+        throw new DevmapperError('CONVOY_SNAPSHOT_IN_USE', `snapshot ${name} of ${volume} is being backed up`, { hint: 'wait for the backup to finish' });
+      }
+      const op = { op: 'delete', deviceId: s.deviceId, volume, snapshot: name, started: c.now().toISOString() } as const;
+      delete v.snapshots[name];
+      await c.journal(op);
+      await c.fault('delete:journaled');
+      try {
+        await c.pool.deactivate(c.snapshotDevice(s.deviceId));
+        await c.pool.deleteThin(s.deviceId, true);
+        await c.fault('delete:deleted');
+      } catch (err) {
+        v.snapshots[name] = s;
+        c.unjournal(s.deviceId);
+        await c.save();
+        throw err;
+      }
+      c.unjournal(s.deviceId);
+      await c.save();
+    });
+  }
+
+  async snapshotList(volume: string): Promise<ThinSnapshotInfo[]> {
+    const v = this.#c.volume(volume);
+    return Object.values(v.snapshots)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.deviceId - b.deviceId)
+      .map((s) => snapshotInfo(volume, s));
+  }
+
+  async snapshotGet(volume: string, name: string): Promise<ThinSnapshotInfo | undefined> {
+    const s = this.#c.state.volumes[volume]?.snapshots[name];
+    return s === undefined ? undefined : snapshotInfo(volume, s);
+  }
+
+  /** Pool usage (data and metadata) and what the driver holds. */
+  async status(): Promise<PoolInfo> {
+    const c = this.#c;
+    const st = await c.pool.status();
+    const vols = Object.values(c.state.volumes);
+    return {
+      ...st,
+      name: c.pool.name,
+      blockSize: c.pool.blockSize,
+      dataDevice: c.pool.devices.data,
+      metadataDevice: c.pool.devices.metadata,
+      loopFiles: c.pool.devices.loop,
+      dataUsedBytes: st.dataUsedBlocks * c.pool.blockSize,
+      dataTotalBytes: st.dataTotalBlocks * c.pool.blockSize,
+      metadataUsedBytes: st.metadataUsedBlocks * 4096,
+      metadataTotalBytes: st.metadataTotalBlocks * 4096,
+      volumes: vols.length,
+      snapshots: vols.reduce((n, v) => n + Object.keys(v.snapshots).length, 0),
+    };
+  }
+
+  /** The thin device ids the pool holds (thin_ls on a metadata snapshot). */
+  async poolDeviceIds(): Promise<number[]> {
+    return this.#c.lock(() => this.#c.pool.listThinIds());
+  }
+
+  /**
+   * Opens a snapshot for a backup: a read-only thin device read as a block device, and — with a
+   * parent snapshot of the same volume — the extents that changed since it (thin_delta).
+   */
+  async backupSource(volume: string, snapshot: string, options: BackupSourceOptions = {}): Promise<OpenedBackupSource> {
+    return openBackupSource(this.#c, volume, snapshot, options);
+  }
+
+  /**
+   * Backs a snapshot up to a store: incremental against the newest earlier snapshot of the volume
+   * that has a backup in the same store (only thin_delta's changed blocks are read), else a full
+   * read with dedup against the volume's latest backup.
+   */
+  async backup(req: DriverBackupRequest): Promise<DriverBackupResult> {
+    return backupSnapshot(this.#c, req);
+  }
+
+  /** Creates a new thin volume from a backup, writing only the backup's non-zero blocks. */
+  async restore(req: DriverRestoreRequest): Promise<ThinVolumeInfo> {
+    return volumeInfo(await restoreVolume(this.#c, req));
+  }
+
+  /** Removes the pool device and detaches its loop files; refused while volumes exist. */
+  async destroyPool(): Promise<void> {
+    const c = this.#c;
+    await c.lock(async () => {
+      const names = Object.keys(c.state.volumes);
+      if (names.length > 0) throw volumeInUse(names[0] as string, 'still exists', 'delete every volume before destroying the pool');
+      await c.pool.destroy();
+    });
+  }
+
+  async #mountedAt(v: VolumeRecord): Promise<string | undefined> {
+    const c = this.#c;
+    const info = await c.dm.info(c.volumeDevice(v.deviceId));
+    if (!info.exists || v.mountpoint === undefined) return undefined;
+    for (const m of await c.host.mountsOf(info.major, info.minor)) if (await samePath(m, v.mountpoint)) return m;
+    return undefined;
+  }
+}

@@ -1,0 +1,178 @@
+// The plugin socket: node:http on a unix socket, serving a PluginHandler. Docker keeps its plugin
+// connections open and reuses them, so every error (oversized or malformed body, unknown endpoint)
+// is an answer on a connection that stays usable, and close() drains what is in flight.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { RequestTooLargeError } from './errors.js';
+import { errMessage } from './err-message.js';
+import type { PluginHandler, PluginResponse } from './handler.js';
+import { checkSocketPath, prepareSocket, unlinkIfOurs, type SocketIdentity } from './socket-file.js';
+import { PLUGIN_MEDIA_TYPE } from './types.js';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface PluginSocketOptions {
+  socketPath: string;
+  /** Permissions of the socket, set before it accepts anything. Default 0o660. */
+  mode?: number;
+  /** Group owner of the socket (for example docker's gid); default: the process's group. */
+  gid?: number;
+  /** Largest request body; larger ones are answered with an error. Default 1 MiB. */
+  bodyLimit?: number;
+  /**
+   * An oversized body is read and discarded up to this many bytes, so the connection can carry the
+   * next request; past it (or when Content-Length says so) the connection is closed after the
+   * answer. Default 16 × bodyLimit.
+   */
+  discardLimit?: number;
+  /** Idle keep-alive connections are closed after this long. Default 60 s. */
+  keepAliveTimeoutMs?: number;
+  /** close() waits this long for in-flight requests before cutting connections. Default 30 s. */
+  drainTimeoutMs?: number;
+}
+
+export interface PluginServer {
+  readonly socketPath: string;
+  readonly httpServer: Server;
+  /** Requests being served right now. */
+  readonly inFlight: number;
+  /**
+   * Stops accepting, unlinks the socket if it is still ours, lets in-flight requests finish (idle
+   * keep-alive connections close at once), and resolves when every connection is closed.
+   * Safe to call more than once (e.g. from a SIGTERM handler).
+   */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function listenPluginSocket(handler: PluginHandler, options: PluginSocketOptions): Promise<PluginServer> {
+  const socketPath = resolve(options.socketPath);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const discardLimit = Math.max(options.discardLimit ?? bodyLimit * 16, bodyLimit);
+  let draining = false;
+  let inFlight = 0;
+  const httpServer = createServer((req, res) => {
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+    });
+    serve(req, res);
+  });
+  httpServer.keepAliveTimeout = options.keepAliveTimeoutMs ?? 60_000;
+  httpServer.requestTimeout = 5 * 60_000;
+
+  const send = (res: ServerResponse, reply: PluginResponse, closeAfter = false): void => {
+    if (res.headersSent || res.destroyed) return;
+    const json = `${JSON.stringify(reply.body)}\n`;
+    res.statusCode = reply.status;
+    res.setHeader('Content-Type', PLUGIN_MEDIA_TYPE);
+    res.setHeader('Content-Length', Buffer.byteLength(json));
+    if (closeAfter || draining) res.setHeader('Connection', 'close');
+    res.end(json);
+  };
+
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== 'POST') {
+      req.resume();
+      send(res, { status: 405, body: { Err: `method ${req.method ?? '?'} not allowed: plugin calls are POST` } });
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > discardLimit) {
+      // Not worth reading: answer now; `Connection: close` ends the connection after the answer.
+      req.resume();
+      send(res, { status: 413, body: { Err: errMessage(new RequestTooLargeError(bodyLimit)) } }, true);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= bodyLimit) chunks.push(chunk);
+      else if (size > discardLimit) {
+        send(res, { status: 413, body: { Err: errMessage(new RequestTooLargeError(bodyLimit)) } }, true);
+      } else chunks.length = 0;
+    });
+    req.once('error', () => res.destroy());
+    req.once('end', () => {
+      if (size > bodyLimit) {
+        send(res, { status: 413, body: { Err: errMessage(new RequestTooLargeError(bodyLimit)) } });
+        return;
+      }
+      handler(req.url ?? '/', Buffer.concat(chunks)).then(
+        (reply) => send(res, reply),
+        (error: unknown) => send(res, { status: 500, body: { Err: errMessage(error) } }),
+      );
+    });
+  };
+
+  const unix = await listenUnixHttp(httpServer, { socketPath, mode: options.mode ?? 0o660, ...(options.gid === undefined ? {} : { gid: options.gid }), drainTimeoutMs: options.drainTimeoutMs ?? 30_000, onDrain: () => { draining = true; } });
+  const close = unix.close;
+
+  return {
+    socketPath,
+    httpServer,
+    get inFlight() {
+      return inFlight;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+export interface UnixHttpOptions {
+  socketPath: string;
+  mode: number;
+  gid?: number;
+  /** close() waits this long for in-flight requests before cutting connections. */
+  drainTimeoutMs: number;
+  /** Called when close() starts (answers should then carry `Connection: close`). */
+  onDrain?: () => void;
+}
+
+/**
+ * Serves an http.Server on a unix socket with the socket-file life cycle of socket-file.ts:
+ * refuses a live socket, replaces a stale one, publishes the socket with its mode already set,
+ * and on close unlinks it only while it is still ours, letting in-flight requests finish.
+ * Used by the plugin socket and by the daemon's control socket.
+ */
+export async function listenUnixHttp(httpServer: Server, options: UnixHttpOptions): Promise<{ close(): Promise<void> }> {
+  const socketPath = resolve(options.socketPath);
+  await checkSocketPath(socketPath);
+  const prepared = await prepareSocket(socketPath, options.mode, options.gid);
+  let identity: SocketIdentity;
+  try {
+    await new Promise<void>((ok, fail) => {
+      httpServer.once('error', fail);
+      httpServer.listen(prepared.tempPath, () => {
+        httpServer.off('error', fail);
+        ok();
+      });
+    });
+    identity = await prepared.publish();
+  } catch (err) {
+    httpServer.close();
+    await prepared.cleanup();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      options.onDrain?.();
+      const closed = new Promise<void>((ok) => httpServer.close(() => ok()));
+      httpServer.closeIdleConnections();
+      await unlinkIfOurs(socketPath, identity).catch(() => false);
+      const cut = setTimeout(() => httpServer.closeAllConnections(), options.drainTimeoutMs);
+      // Connections that finish their request close (Connection: close); catch any that went idle.
+      const sweep = setInterval(() => httpServer.closeIdleConnections(), 50);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(cut);
+        clearInterval(sweep);
+      }
+    })();
+    return closing;
+  };
+  return { close };
+}

@@ -1,0 +1,1 @@
+export { MemoryVolumeBackend, type BackendCall, type BackendMethod, type MemoryBackendOptions } from './memory-backend.js';
