@@ -9,7 +9,9 @@ export class BufferSource implements SnapshotSource {
   readonly size: number;
   reads = 0;
   bytesRead = 0;
-  constructor(readonly data: Buffer) {
+  readonly data: Buffer;
+  constructor(data: Buffer) {
+    this.data = data;
     this.size = data.length;
   }
   async read(offset: number, length: number): Promise<Buffer> {

@@ -19,7 +19,10 @@ afterAll(async () => {
 class CountingSource implements SnapshotSource {
   bytesRead = 0;
   readOffsets: number[] = [];
-  constructor(private readonly inner: FileSource) {}
+  readonly inner: FileSource;
+  constructor(inner: FileSource) {
+    this.inner = inner;
+  }
   get size(): number {
     return this.inner.size;
   }

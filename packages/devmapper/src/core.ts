@@ -73,6 +73,11 @@ export class DriverCore {
     return { v, s };
   }
 
+  /** A volume of that name exists, or is being created or restored. */
+  nameTaken(name: string): boolean {
+    return this.state.volumes[name] !== undefined || this.state.pending.some((p) => p.op === 'create' && p.volume === name);
+  }
+
   /** dm device name of an activated volume. */
   volumeDevice(id: number): string {
     return `${this.o.thinPoolName}-vol-${id}`;

@@ -134,7 +134,7 @@ export class DevmapperDriver {
     const size = roundUp(req.size ?? c.o.defaultVolumeSize, SIZE_ALIGN);
     if (!Number.isSafeInteger(size) || size <= 0) throw invalidArgument(`volume size ${req.size} is not a positive number of bytes`);
     return c.lock(async () => {
-      if (c.state.volumes[req.name] !== undefined) {
+      if (c.nameTaken(req.name)) {
         throw new DevmapperError('CONVOY_VOLUME_EXISTS', `volume ${req.name} already exists`, { hint: 'choose another name, or delete the volume first' });
       }
       const id = allocateDeviceId(c.state);

@@ -1,0 +1,43 @@
+import yargs from 'yargs';
+import { DEFAULTS, parsePairs, readConfigFile, validateConfig, type DaemonConfig } from './config.js';
+
+/** convoy-daemon's flags, as Rancher Convoy named them, over `--config FILE`, over defaults. */
+export async function parseArgs(argv: string[]): Promise<DaemonConfig> {
+  const a = await yargs(argv)
+    .scriptName('convoy-daemon')
+    .usage('$0 [options]\n\nServes the Docker volume plugin socket and the convoy control API.')
+    .option('config', { type: 'string', describe: 'JSON config file (keys as below, camelCase); flags override it' })
+    .option('root', { type: 'string', describe: `state directory (default ${DEFAULTS.root})` })
+    .option('drivers', { type: 'array', string: true, describe: 'volume drivers to run: vfs, devicemapper (default vfs)' })
+    .option('driver-opts', { type: 'array', string: true, describe: 'driver options key=value, e.g. vfs.path=/mnt/nfs/convoy' })
+    .option('default-driver', { type: 'string', describe: 'driver for volumes created without one (default: the first)' })
+    .option('ignore-docker-delete', { type: 'boolean', describe: 'keep volumes (and data) when Docker removes them' })
+    .option('create-on-docker-mount', { type: 'boolean', describe: 'create a volume Docker mounts that does not exist' })
+    .option('socket', { type: 'string', describe: `Docker plugin socket (default ${DEFAULTS.socket})` })
+    .option('control-socket', { type: 'string', describe: `control API socket for the convoy CLI (default ${DEFAULTS.controlSocket})` })
+    .option('socket-group', { type: 'string', describe: 'group allowed to use the sockets (mode 0660)' })
+    .option('host-id', { type: 'string', describe: 'this host in shared vfs leases (default: hostname)' })
+    .option('s3-endpoint', { type: 'string', describe: 'S3 endpoint for s3:// backups (default AWS_ENDPOINT_URL)' })
+    .option('log-level', { type: 'string', describe: 'fatal|error|warn|info|debug|trace (default info)' })
+    .example('$0', 'vfs volumes under /var/lib/convoy, plugin socket for Docker')
+    .example('$0 --drivers vfs --driver-opts vfs.path=/mnt/nfs/convoy --host-id node-a', 'volumes on an NFS share, seen by every host')
+    .strict()
+    .help()
+    .version()
+    .parseAsync();
+  const file = a.config === undefined ? {} : readConfigFile(a.config);
+  const c: DaemonConfig = { ...DEFAULTS, ...file, driverOpts: { ...DEFAULTS.driverOpts, ...file.driverOpts } };
+  if (a.root !== undefined) c.root = a.root;
+  if (a.drivers !== undefined) c.drivers = a.drivers.flatMap((d) => d.split(',')).filter((d) => d !== '');
+  if (a['driver-opts'] !== undefined) c.driverOpts = { ...c.driverOpts, ...parsePairs(a['driver-opts'], '--driver-opts') };
+  if (a['default-driver'] !== undefined) c.defaultDriver = a['default-driver'];
+  if (a['ignore-docker-delete'] !== undefined) c.ignoreDockerDelete = a['ignore-docker-delete'];
+  if (a['create-on-docker-mount'] !== undefined) c.createOnDockerMount = a['create-on-docker-mount'];
+  if (a.socket !== undefined) c.socket = a.socket;
+  if (a['control-socket'] !== undefined) c.controlSocket = a['control-socket'];
+  if (a['socket-group'] !== undefined) c.socketGroup = a['socket-group'];
+  if (a['host-id'] !== undefined) c.hostId = a['host-id'];
+  if (a['s3-endpoint'] !== undefined) c.s3Endpoint = a['s3-endpoint'];
+  if (a['log-level'] !== undefined) c.logLevel = a['log-level'];
+  return validateConfig(c);
+}

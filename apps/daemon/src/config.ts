@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { ConvoyError } from '@convoy/errors';
+
+/** Everything convoy-daemon is told: flags (as Rancher Convoy named them) over a JSON config file over defaults. */
+export interface DaemonConfig {
+  /** Durable state (mount references, driver state). */
+  root: string;
+  drivers: string[];
+  /** Driver options, e.g. vfs.path=/mnt/nfs/convoy, dm.thinpoolname=… */
+  driverOpts: Record<string, string>;
+  defaultDriver?: string;
+  ignoreDockerDelete: boolean;
+  createOnDockerMount: boolean;
+  /** Docker plugin socket. */
+  socket: string;
+  /** Control API socket (the convoy CLI). */
+  controlSocket: string;
+  /** Group that may use the sockets (name or gid); default: the daemon's group. */
+  socketGroup?: string;
+  /** This host's name in vfs leases and tombstones. */
+  hostId: string;
+  /** S3 endpoint for s3:// backup URLs (else AWS_ENDPOINT_URL). */
+  s3Endpoint?: string;
+  logLevel: string;
+}
+
+export const DEFAULTS: DaemonConfig = {
+  root: '/var/lib/convoy',
+  drivers: ['vfs'],
+  driverOpts: {},
+  ignoreDockerDelete: false,
+  createOnDockerMount: false,
+  socket: '/run/docker/plugins/convoy.sock',
+  controlSocket: '/var/run/convoy/convoy.sock',
+  hostId: os.hostname(),
+  logLevel: 'info',
+};
+
+const KEYS = new Set(Object.keys(DEFAULTS).concat(['defaultDriver', 'socketGroup', 's3Endpoint']));
+
+export class ConfigError extends ConvoyError {
+  constructor(message: string, hint?: string) {
+    super('CONVOY_CONFIG_INVALID', message, hint === undefined ? {} : { hint });
+  }
+}
+
+/** Reads a JSON config file (same keys as DaemonConfig); unknown keys and wrong types are errors. */
+export function readConfigFile(file: string): Partial<DaemonConfig> {
+  let v: unknown;
+  try {
+    v = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, 'the config file is JSON with the keys of `convoy-daemon --help`');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${file} must hold a JSON object`);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (!KEYS.has(k)) throw new ConfigError(`${file}: unknown key "${k}"`, `known keys: ${[...KEYS].join(', ')}`);
+    const want = k === 'drivers' ? 'array' : k === 'driverOpts' ? 'object' : typeof DEFAULTS[k as keyof DaemonConfig] === 'boolean' ? 'boolean' : 'string';
+    const got = Array.isArray(x) ? 'array' : x === null ? 'null' : typeof x;
+    if (got !== want) throw new ConfigError(`${file}: "${k}" must be ${want === 'array' ? 'an array' : `a ${want}`}`);
+    out[k] = x;
+  }
+  return out as Partial<DaemonConfig>;
+}
+
+/** Parses `k=v` pairs (--driver-opts). */
+export function parsePairs(pairs: readonly string[], what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new ConfigError(`${what} "${p}" is not key=value`, `e.g. --driver-opts vfs.path=/mnt/nfs/convoy`);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+export function validateConfig(c: DaemonConfig): DaemonConfig {
+  for (const [k, p] of [['root', c.root], ['socket', c.socket], ['controlSocket', c.controlSocket]] as const) {
+    if (!p.startsWith('/')) throw new ConfigError(`${k} must be an absolute path: ${p}`);
+  }
+  if (c.drivers.length === 0) throw new ConfigError('no drivers', 'e.g. --drivers vfs');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(c.hostId)) throw new ConfigError(`invalid host id "${c.hostId}"`, 'use letters, digits, _ . -');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.logLevel)) throw new ConfigError(`invalid log level "${c.logLevel}"`);
+  return c;
+}

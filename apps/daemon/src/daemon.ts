@@ -1,0 +1,90 @@
+import fs from 'node:fs/promises';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { openStore } from '@convoy/objectstore';
+import { createPluginHandler, listenPluginSocket, listenUnixHttp, type BackendVolume, type VolumeBackend } from '@convoy/plugin-protocol';
+import { VolumeManager, createDriver, type ManagedVolume } from '@convoy/volumes';
+import type { DaemonConfig } from './config.js';
+import { controlListener } from './control-routes.js';
+import type { Logger } from './logger.js';
+import { resolveGroup } from './group.js';
+import { VERSION } from './version.js';
+
+export interface RunningDaemon {
+  manager: VolumeManager;
+  /** Stops accepting, drains in-flight requests on both sockets, stops the drivers. */
+  close(): Promise<void>;
+}
+
+function toBackendVolume(v: ManagedVolume): BackendVolume {
+  return {
+    name: v.name,
+    createdAt: v.createdAt,
+    ...(v.mountpoint === undefined ? {} : { mountpoint: v.mountpoint }),
+    status: { uuid: v.uuid, driver: v.driver, ...(v.size === undefined ? {} : { size: v.size }), ...(v.status ?? {}) },
+  };
+}
+
+/** Docker's view: every call comes from Docker ('docker' caller semantics in the manager). */
+export function dockerBackend(manager: VolumeManager): VolumeBackend {
+  return {
+    create: async (name, opts) => {
+      await manager.create({ name, caller: 'docker', options: opts ?? {} });
+    },
+    remove: (name) => manager.remove(name, { caller: 'docker' }),
+    mount: (name, id) => manager.mount(name, { id, caller: 'docker' }),
+    unmount: (name, id) => manager.unmount(name, { id }),
+    path: async (name) => (await manager.get(name))?.mountpoint,
+    get: async (name) => {
+      const v = await manager.get(name);
+      if (v !== undefined) return toBackendVolume(v);
+      // absent: if a driver knows why (deleted by another host), say so in Docker's Err
+      await manager.require(name);
+      return undefined;
+    },
+    list: async () => (await manager.list()).map(toBackendVolume),
+    capabilities: () => ({ scope: manager.scope }),
+  };
+}
+
+export async function startDaemon(config: DaemonConfig, log: Logger): Promise<RunningDaemon> {
+  await fs.mkdir(config.root, { recursive: true, mode: 0o700 });
+  const driverRoot = path.join(config.root, 'drivers');
+  const drivers = config.drivers.map((name) => createDriver(name, { root: driverRoot, options: config.driverOpts, hostId: config.hostId }));
+  const s3 = config.s3Endpoint === undefined ? {} : { endpoint: config.s3Endpoint };
+  const manager = await VolumeManager.open({
+    root: path.join(config.root, 'manager'),
+    drivers,
+    ...(config.defaultDriver === undefined ? {} : { defaultDriver: config.defaultDriver }),
+    ignoreDockerDelete: config.ignoreDockerDelete,
+    createOnDockerMount: config.createOnDockerMount,
+    openStore: (url) => openStore(url, { s3 }),
+  });
+  const gid = config.socketGroup === undefined ? undefined : await resolveGroup(config.socketGroup);
+  const socketOpts = { mode: 0o660, ...(gid === undefined ? {} : { gid }) };
+
+  const handler = createPluginHandler(dockerBackend(manager), {
+    refs: manager.mountRefs.counter,
+    onError: (e) => log.warn({ endpoint: e.endpoint, phase: e.phase, err: e.error instanceof Error ? e.error.message : String(e.error) }, 'plugin request failed'),
+  });
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    started.push(await listenPluginSocket(handler, { socketPath: config.socket, ...socketOpts }));
+    const info = async (): Promise<Record<string, unknown>> => ({ version: VERSION, host: config.hostId, root: config.root, ...(await manager.info()) });
+    const control = createServer(controlListener({ manager, log, info }));
+    control.requestTimeout = 0; // long work (backups) has no timeout; progress streams instead
+    started.push(await listenUnixHttp(control, { socketPath: config.controlSocket, drainTimeoutMs: 30_000, ...socketOpts }));
+  } catch (err) {
+    for (const s of started) await s.close();
+    await manager.close();
+    throw err;
+  }
+  log.info({ socket: config.socket, controlSocket: config.controlSocket, drivers: config.drivers, root: config.root, host: config.hostId }, 'convoy-daemon ready');
+  return {
+    manager,
+    close: async () => {
+      await Promise.all(started.map((s) => s.close()));
+      await manager.close();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+export { DevmapperDriver, type ThinVolumeInfo, type ThinSnapshotInfo, type PoolInfo } from './driver.js';
+export type { BackupSourceOptions, OpenedBackupSource, DriverBackupRequest, DriverBackupResult, DriverRestoreRequest } from './backup.js';
+export { optionsFromDriverOpts, resolveOptions, type DevmapperDriverOptions, type FaultStep } from './options.js';
+export type { ReconcileReport } from './reconcile.js';
+export { DmError, isDmError, errnoName, DmTask, type DmApi, type DmInfo, type DmTarget, type DmDevice, type DmOperation } from './dm-api.js';
+export { LibDmApi, LIBDEVMAPPER } from './libdm.js';
+export { LinuxHostOps, mkfsArgs, mountOptions, type HostOps, type BlockDeviceInfo } from './host-ops.js';
+export { ThinSnapshotSource } from './snapshot-source.js';
+export { parseThinDelta, changedExtents, blocksTouched, type ThinDelta, type DeltaRange, type DeltaKind } from './thin-delta.js';
+export { parsePoolStatus, parseThinStatus, type PoolStatus } from './pool-status.js';
+export { parseSize, formatSize } from './sizes.js';
+export { DevmapperError, DM_UNAVAILABLE_HINT } from './errors.js';
