@@ -1,0 +1,129 @@
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PluginClient } from '@convoy/plugin-protocol';
+import { parseArgs } from './args.js';
+import { DEFAULTS } from './config.js';
+import { startDaemon, type RunningDaemon } from './daemon.js';
+import { createLogger } from './logger.js';
+
+let tmp: string;
+let daemon: RunningDaemon;
+let control: string;
+let plugin: string;
+
+function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; json: () => unknown }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const req = http.request({ socketPath: control, method, path: url, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) as unknown });
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-daemon-'));
+  control = path.join(tmp, 'control.sock');
+  plugin = path.join(tmp, 'plugin.sock');
+  const config = await parseArgs(['--root', path.join(tmp, 'root'), '--socket', plugin, '--control-socket', control, '--host-id', 'test-host', '--log-level', 'silent']);
+  daemon = await startDaemon(config, createLogger('silent'));
+});
+afterAll(async () => {
+  await daemon.close();
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('convoy-daemon', () => {
+  it('serves both sockets with mode 0660 and removes them on close', async () => {
+    expect((await fs.stat(control)).mode & 0o777).toBe(0o660);
+    expect((await fs.stat(plugin)).mode & 0o777).toBe(0o660);
+  });
+
+  it('control API: volume life cycle, snapshot, streamed backup, restore from the URL', async () => {
+    expect((await call('POST', '/v1/volumes', { name: 'api1' })).status).toBe(200);
+    const m = (await call('POST', '/v1/volumes/api1/mount', {})).json() as { mountpoint: string };
+    await fs.writeFile(path.join(m.mountpoint, 'hello.txt'), 'from the API');
+    expect(((await call('GET', '/v1/volumes/api1')).json() as { mountedBy: string[] }).mountedBy).toEqual(['cli']);
+    expect((await call('POST', '/v1/snapshots', { volume: 'api1', name: 'api1-s1' })).status).toBe(200);
+    const streamed = await call('POST', '/v1/backups', { snapshot: 'api1-s1', dest: `vfs://${tmp}/bk` }, { accept: 'application/x-ndjson' });
+    const lines = streamed.text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; result?: { url: string } });
+    expect(lines.at(0)?.type).toBe('progress');
+    expect(lines.at(-1)?.type).toBe('result');
+    const url = lines.at(-1)?.result?.url as string;
+    expect(url).toContain('volume=api1');
+    const list = (await call('GET', `/v1/backups?dest=${encodeURIComponent(`vfs://${tmp}/bk`)}`)).json() as { backups: { url: string }[] };
+    expect(list.backups.map((b) => b.url)).toEqual([url]);
+    expect((await call('POST', '/v1/volumes', { name: 'api2', backup: url })).status).toBe(200);
+    const m2 = (await call('POST', '/v1/volumes/api2/mount', {})).json() as { mountpoint: string };
+    expect(await fs.readFile(path.join(m2.mountpoint, 'hello.txt'), 'utf8')).toBe('from the API');
+    // mounted volumes are not deleted by accident
+    const busy = await call('DELETE', '/v1/volumes/api1');
+    expect(busy.status).toBe(409);
+    expect((busy.json() as { error: { code: string; hint: string } }).error).toMatchObject({ code: 'CONVOY_VOLUME_IN_USE', hint: 'convoy umount api1' });
+    await call('POST', '/v1/volumes/api1/umount');
+    expect((await call('DELETE', '/v1/volumes/api1')).status).toBe(200);
+    expect((await call('GET', '/v1/volumes/api1')).status).toBe(404);
+  });
+
+  it('control API errors: codes, hints and statuses; it keeps serving', async () => {
+    const cases: [string, string, unknown, number, string][] = [
+      ['POST', '/v1/volumes', '{not json', 400, 'CONVOY_INVALID_ARGUMENT'],
+      ['POST', '/v1/volumes', { name: '../etc' }, 400, 'CONVOY_INVALID_ARGUMENT'],
+      ['POST', '/v1/volumes', { name: 'x'.repeat(300) }, 400, 'CONVOY_INVALID_ARGUMENT'],
+      ['POST', '/v1/volumes', { name: 'a\u0000b' }, 400, 'CONVOY_INVALID_ARGUMENT'],
+      ['POST', '/v1/volumes', { name: 42 }, 400, 'CONVOY_INVALID_ARGUMENT'],
+      ['GET', '/v1/volumes/nope', undefined, 404, 'CONVOY_VOLUME_NOT_FOUND'],
+      ['POST', '/v1/backups', { snapshot: 'nope', dest: 'vfs:///tmp/x' }, 404, 'CONVOY_SNAPSHOT_NOT_FOUND'],
+      ['GET', '/v1/backups?dest=ftp://x', undefined, 400, 'CONVOY_STORE_URL_INVALID'],
+      ['GET', '/v2/what', undefined, 404, 'CONVOY_UNKNOWN_ROUTE'],
+      ['POST', '/v1/volumes', `{"name":"${'a'.repeat(2 * 1024 * 1024)}"}`, 413, 'CONVOY_REQUEST_TOO_LARGE'],
+    ];
+    for (let round = 0; round < 5; round++) {
+      for (const [method, url, body, status, code] of cases) {
+        const r = await call(method, url, body);
+        expect(r.status, `${method} ${url}`).toBe(status);
+        expect((r.json() as { error: { code: string; message: string } }).error.code).toBe(code);
+      }
+    }
+    expect((await call('POST', '/v1/volumes', { name: 'after-errors' })).status).toBe(200);
+  });
+
+  it('plugin socket: Docker call order, and Err answers for bad input', async () => {
+    const c = new PluginClient(plugin);
+    // Docker's answers: a success body or { Err }, read loosely here
+    type Answer = { Err?: string; Capabilities?: { Scope: string }; Mountpoint?: string; Volume?: { Mountpoint?: string }; Volumes?: { Name: string }[] };
+    const a = async (p: Promise<unknown>): Promise<Answer> => (await p) as Answer;
+    expect(await a(c.activate())).toEqual({ Implements: ['VolumeDriver'] });
+    expect((await a(c.capabilities())).Capabilities.Scope).toBe('global');
+    expect((await a(c.get('dock1'))).Err).toMatch(/dock1/);
+    expect(await a(c.create('dock1', null))).toEqual({});
+    const mount = await a(c.mount('dock1', 'container-1'));
+    expect(mount.Mountpoint).toMatch(/data\//);
+    expect((await a(c.get('dock1'))).Volume?.Mountpoint).toBe(mount.Mountpoint);
+    expect((await a(c.list())).Volumes?.map((v) => v.Name)).toContain('dock1');
+    expect((await a(c.remove('dock1'))).Err).toMatch(/in use|mounted/);
+    expect(await a(c.unmount('dock1', 'container-1'))).toEqual({});
+    expect(await a(c.remove('dock1'))).toEqual({});
+    c.close();
+  });
+
+  it('parses Convoy flags, a config file, and refuses bad ones', async () => {
+    const file = path.join(tmp, 'convoy.json');
+    await fs.writeFile(file, JSON.stringify({ root: '/srv/convoy', drivers: ['vfs'], logLevel: 'debug' }));
+    const c = await parseArgs(['--config', file, '--driver-opts', 'vfs.path=/mnt/nfs', '--ignore-docker-delete']);
+    expect(c).toMatchObject({ root: '/srv/convoy', logLevel: 'debug', driverOpts: { 'vfs.path': '/mnt/nfs' }, ignoreDockerDelete: true, socket: DEFAULTS.socket });
+    await fs.writeFile(file, JSON.stringify({ rooot: '/x' }));
+    await expect(parseArgs(['--config', file])).rejects.toThrow(/unknown key "rooot"/);
+    await expect(parseArgs(['--root', 'relative'])).rejects.toThrow(/absolute/);
+    await expect(parseArgs(['--driver-opts', 'novalue'])).rejects.toThrow(/key=value/);
+  });
+});
