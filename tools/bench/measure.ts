@@ -17,14 +17,22 @@ export interface PhaseResult {
   opsPerSec: number;
 }
 
+export interface RoundResult {
+  put: PhaseResult;
+  get: PhaseResult;
+}
+
 export interface RunResult {
   store: string;
   location: string;
   concurrency: number;
   count: number;
   objectBytes: number;
+  /** The median round's put phase (phases are ranked separately). */
   put: PhaseResult;
+  /** The median round's get phase. */
   get: PhaseResult;
+  rounds: RoundResult[];
 }
 
 export function makePayload(count: number, objectBytes: number): Payload {
@@ -57,6 +65,8 @@ export interface RunOptions {
   /** A name for the table ("fs", "s3"). */
   store: string;
   concurrency: number;
+  /** Each round writes, reads and deletes the whole payload; the median round is reported. */
+  rounds: number;
   /** Keys are `<prefix>/<index>`; the prefix must hold no objects before the run. */
   prefix: string;
   signal: AbortSignal;
@@ -66,31 +76,48 @@ export interface RunOptions {
 /**
  * Puts all objects of the payload, then gets them all, `concurrency` operations in flight, and
  * checks that every object read back has the sha256 of what was written (else it throws: a store
- * that returns wrong data has no throughput worth reporting). The objects are deleted afterwards,
- * also when the run fails, and the prefix is checked to be empty again.
+ * that returns wrong data has no throughput worth reporting). The objects are deleted after each
+ * round, also when it fails, and the prefix is checked to be empty again. Repeated `rounds` times.
  */
 export async function runBenchmark(store: ObjectStore, payload: Payload, options: RunOptions): Promise<RunResult> {
+  const rounds: RoundResult[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    options.signal.throwIfAborted();
+    rounds.push(await runRound(store, payload, options, `${options.store} c=${options.concurrency} #${round}`));
+  }
+  return {
+    store: options.store,
+    location: store.location,
+    concurrency: options.concurrency,
+    count: payload.bodies.length,
+    objectBytes: payload.objectBytes,
+    put: median(rounds.map((r) => r.put)),
+    get: median(rounds.map((r) => r.get)),
+    rounds,
+  };
+}
+
+async function runRound(store: ObjectStore, payload: Payload, options: RunOptions, tag: string): Promise<RoundResult> {
   const { bodies, sha256 } = payload;
   const count = bodies.length;
   const keys = bodies.map((_, i) => `${options.prefix}/${String(i).padStart(6, '0')}`);
-  const tag = `${options.store} c=${options.concurrency}`;
   try {
+    collectGarbage();
     const putStart = performance.now();
     await forEachConcurrently(count, options.concurrency, options.signal, async (i, signal) => {
       await store.put(keys[i] as string, bodies[i] as Buffer, { signal });
     });
     const put = phase(performance.now() - putStart, count, payload.objectBytes);
-    options.log(`${tag}: put ${count} objects in ${put.seconds.toFixed(2)} s`);
 
     const read: (Buffer | undefined)[] = new Array<Buffer | undefined>(count);
+    collectGarbage();
     const getStart = performance.now();
     await forEachConcurrently(count, options.concurrency, options.signal, async (i, signal) => {
       read[i] = await store.get(keys[i] as string, { signal });
     });
     const get = phase(performance.now() - getStart, count, payload.objectBytes);
-    options.log(`${tag}: got ${count} objects in ${get.seconds.toFixed(2)} s`);
 
-    // Verified after the clock stopped: hashing (~1.4 GiB/s) is not the store's time.
+    // Verified after the clock stopped: hashing (~1.4 GiB/s on one core) is not the store's time.
     const wrong: string[] = [];
     for (let i = 0; i < count; i++) {
       const got = read[i];
@@ -103,8 +130,8 @@ export async function runBenchmark(store: ObjectStore, payload: Payload, options
     if (wrong.length > 0) {
       throw new Error(`${tag}: ${wrong.length} of ${count} objects read back wrong from ${store.location}; first: ${wrong[0]}`);
     }
-    options.log(`${tag}: all ${count} objects read back with the sha256 written`);
-    return { store: options.store, location: store.location, concurrency: options.concurrency, count, objectBytes: payload.objectBytes, put, get };
+    options.log(`${tag}: put ${put.seconds.toFixed(2)} s, get ${get.seconds.toFixed(2)} s, ${count} objects verified (sha256)`);
+    return { put, get };
   } finally {
     await cleanUp(store, keys, options.prefix);
   }
@@ -116,6 +143,21 @@ async function cleanUp(store: ObjectStore, keys: string[], prefix: string): Prom
   for await (const left of store.list(`${prefix}/`)) {
     throw new Error(`${store.location}: ${left.key} is still there after deleting the run's objects`);
   }
+}
+
+function median(phases: PhaseResult[]): PhaseResult {
+  const sorted = [...phases].sort((a, b) => a.seconds - b.seconds);
+  const m = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (m === undefined) throw new Error('median of no rounds');
+  return m;
+}
+
+/**
+ * With `node --expose-gc`, a full collection before each timed phase, so that the previous round's
+ * garbage (hundreds of MiB of buffers) is not collected on this phase's clock.
+ */
+function collectGarbage(): void {
+  globalThis.gc?.();
 }
 
 function phase(ms: number, count: number, objectBytes: number): PhaseResult {

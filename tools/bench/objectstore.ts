@@ -4,6 +4,7 @@
 //
 //   npm run bench:objectstore -w tools/bench -- [--count 256] [--size 2MiB] [--concurrency 1,8,32]
 //                                                [--stores fs,s3] [--fs-dir /tmp] [--json]
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ const USAGE = `usage: objectstore.ts [options]
   --count N             objects per run (default 256)
   --size BYTES          object size, suffix K/M/G = KiB/MiB/GiB (default 2MiB)
   --concurrency LIST    operations in flight, e.g. 1,8,32 (default)
+  --rounds N            rounds per store and concurrency; the median is reported (default 3)
   --stores LIST         fs, s3 or fs,s3 (default)
   --fs-dir DIR          where the fs store's temporary directory goes (default ${os.tmpdir()})
   --json                print the results as JSON instead of a table
@@ -31,6 +33,7 @@ interface BenchOptions {
   count: number;
   objectBytes: number;
   concurrency: number[];
+  rounds: number;
   stores: StoreKind[];
   fsDir: string;
   json: boolean;
@@ -78,13 +81,17 @@ async function main(): Promise<number> {
   const onExit = (): void => syncCleanups.forEach((cleanup) => cleanup());
   process.on('exit', onExit);
 
+  const loadBefore = os.loadavg()[0] ?? 0;
+  if (loadBefore > os.cpus().length / 2) {
+    log(`load average is ${loadBefore.toFixed(2)} on ${os.cpus().length} CPUs: other work on this machine will skew the numbers`);
+  }
   const results: RunResult[] = [];
   try {
     log(`generating ${options.count} random objects of ${formatBytes(options.objectBytes)}`);
     const payload = makePayload(options.count, options.objectBytes);
     for (const kind of options.stores) {
       interrupt.signal.throwIfAborted();
-      const target = kind === 'fs' ? await fsTarget(options.fsDir) : await s3Target(options, syncCleanups, interrupt.signal);
+      const target = kind === 'fs' ? await fsTarget(options.fsDir, syncCleanups) : await s3Target(options, syncCleanups, interrupt.signal);
       try {
         const store = await target.open(1, interrupt.signal);
         try {
@@ -94,7 +101,7 @@ async function main(): Promise<number> {
         }
         for (const concurrency of options.concurrency) {
           interrupt.signal.throwIfAborted();
-          results.push(await runOne(kind, target, payload, concurrency, interrupt.signal));
+          results.push(await runOne(kind, target, payload, concurrency, options.rounds, interrupt.signal));
         }
       } finally {
         await target.teardown();
@@ -120,23 +127,28 @@ async function main(): Promise<number> {
     memoryBytes: os.totalmem(),
     count: options.count,
     objectBytes: options.objectBytes,
+    rounds: options.rounds,
+    exposeGc: globalThis.gc !== undefined,
+    /** 1-minute load average before and after the runs (other work on the machine skews results). */
+    loadAverage: { before: loadBefore, after: os.loadavg()[0] ?? 0 },
   };
   if (options.json) process.stdout.write(`${JSON.stringify({ meta, results }, null, 2)}\n`);
-  else process.stdout.write(formatTable(results, meta.count, meta.objectBytes));
+  else process.stdout.write(formatTable(results, meta.count, meta.objectBytes, meta.rounds));
   return 0;
 }
 
-async function runOne(kind: StoreKind, target: Target, payload: Payload, concurrency: number, signal: AbortSignal): Promise<RunResult> {
+async function runOne(kind: StoreKind, target: Target, payload: Payload, concurrency: number, rounds: number, signal: AbortSignal): Promise<RunResult> {
   const store = await target.open(concurrency, signal);
   try {
-    return await runBenchmark(store, payload, { store: kind, concurrency, prefix: `bench/c${concurrency}`, signal, log });
+    return await runBenchmark(store, payload, { store: kind, concurrency, rounds, prefix: `bench/c${concurrency}`, signal, log });
   } finally {
     await store.close();
   }
 }
 
-async function fsTarget(parent: string): Promise<Target> {
+async function fsTarget(parent: string, syncCleanups: (() => void)[]): Promise<Target> {
   const dir = await mkdtemp(path.join(path.resolve(parent), 'convoy-bench-fs-'));
+  syncCleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   log(`fs store in ${dir}`);
   return {
     open: () => new FsObjectStore(dir).open(),
@@ -214,6 +226,7 @@ function parseOptions(argv: string[]): BenchOptions | 'help' {
       count: { type: 'string', default: '256' },
       size: { type: 'string', default: '2MiB' },
       concurrency: { type: 'string', default: '1,8,32' },
+      rounds: { type: 'string', default: '3' },
       stores: { type: 'string', default: 'fs,s3' },
       'fs-dir': { type: 'string', default: os.tmpdir() },
       json: { type: 'boolean', default: false },
@@ -230,6 +243,7 @@ function parseOptions(argv: string[]): BenchOptions | 'help' {
     count: positiveInt(values.count, '--count'),
     objectBytes: parseSize(values.size),
     concurrency: values.concurrency.split(',').map((c) => positiveInt(c.trim(), '--concurrency')),
+    rounds: positiveInt(values.rounds, '--rounds'),
     stores: [...new Set(stores as StoreKind[])],
     fsDir: values['fs-dir'],
     json: values.json,
@@ -258,7 +272,7 @@ function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-function formatTable(results: RunResult[], count: number, objectBytes: number): string {
+function formatTable(results: RunResult[], count: number, objectBytes: number, rounds: number): string {
   const header = ['store', 'concurrency', 'put MB/s', 'put ops/s', 'get MB/s', 'get ops/s'];
   const rows = results.map((r) => [
     r.store,
@@ -271,7 +285,9 @@ function formatTable(results: RunResult[], count: number, objectBytes: number): 
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  const total = `${count} objects × ${formatBytes(objectBytes)} (${((count * objectBytes) / MiB).toFixed(0)} MiB) per run; MB = 10^6 bytes`;
+  const total =
+    `${count} objects × ${formatBytes(objectBytes)} (${((count * objectBytes) / MiB).toFixed(0)} MiB) per round; ` +
+    `median of ${rounds} round${rounds === 1 ? '' : 's'}; MB = 10^6 bytes`;
   return [total, '', line(header), rule, ...rows.map(line), ''].join('\n');
 }
 

@@ -1,7 +1,7 @@
 // A throw-away Ceph radosgw for a benchmark run, started and stopped through tools/ceph-s3.sh
 // (one mon + one in-memory OSD on loopback; the same recipe the tests use).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,9 @@ export class Radosgw {
   readonly #options: RadosgwOptions;
   #dir: string | undefined;
   #starter: ChildProcess | undefined;
+  /** Set once a stop has finished (stopSync may still run while an async stop is under way). */
   #stopped = false;
+  #stopping: Promise<void> | undefined;
 
   constructor(options: RadosgwOptions) {
     this.#options = options;
@@ -41,7 +43,7 @@ export class Radosgw {
     this.#dir = dir;
     this.#options.log(`starting radosgw on 127.0.0.1:${port} (${dir})`);
     const began = performance.now();
-    const onAbort = (): void => this.#killStarter();
+    const onAbort = (): void => void this.#killStarter();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const { code, stdout } = await this.#run(['start', dir, String(port)], { CEPH_S3_BYTES: String(this.#options.osdBytes) }, true);
@@ -59,36 +61,65 @@ export class Radosgw {
   }
 
   /** Stops the daemons and removes their directory; safe to call more than once. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     const dir = this.#dir;
     if (this.#stopped || dir === undefined) return;
-    this.#stopped = true;
-    this.#killStarter();
+    await this.#killStarter();
     const { code } = await this.#run(['stop', dir], {}, false);
+    this.#stopped = true;
     rmSync(dir, { recursive: true, force: true });
     if (code !== 0) throw new Error(`tools/ceph-s3.sh stop ${dir} exited ${code}`);
     this.#options.log('radosgw stopped');
   }
 
-  /** The same, synchronously: for process 'exit' and a second Ctrl-C. */
+  /** The same, synchronously: for process 'exit' and a second Ctrl-C (also while stop() runs). */
   readonly stopSync = (): void => {
     const dir = this.#dir;
     if (this.#stopped || dir === undefined) return;
     this.#stopped = true;
-    this.#killStarter();
+    for (const pid of this.#starterTree()) signalPid(pid, 'SIGTERM');
     spawnSync('bash', [CEPH_S3, 'stop', dir], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
   };
 
-  /** Ends a start script still running (its whole process group: bash and its current command). */
-  #killStarter(): void {
-    const pid = this.#starter?.pid;
-    if (pid === undefined || this.#starter?.exitCode !== null || this.#starter.signalCode !== null) return;
-    try {
-      process.kill(-pid, 'SIGTERM');
-    } catch {
-      // already gone
+  /**
+   * Ends a start script that is still running, with everything it started so far. Not only its
+   * process group: `timeout` (around radosgw-admin and the mon commands) puts itself in a group of
+   * its own, so the tree is found through parent pids. The daemons are in it too; stop handles
+   * any that are not.
+   */
+  async #killStarter(): Promise<void> {
+    const starter = this.#starter;
+    if (starter === undefined || starter.exitCode !== null || starter.signalCode !== null) return;
+    const closed = new Promise((resolve) => starter.once('close', resolve));
+    for (const pid of this.#starterTree()) signalPid(pid, 'SIGTERM');
+    await closed;
+  }
+
+  /** The start script and its descendants, parents first. */
+  #starterTree(): number[] {
+    const root = this.#starter?.pid;
+    if (root === undefined || this.#starter?.exitCode !== null || this.#starter.signalCode !== null) return [];
+    const children = new Map<number, number[]>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
     }
+    const tree = [root];
+    for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] as number) ?? []));
+    return tree;
   }
 
   #run(args: string[], env: Record<string, string>, isStart: boolean): Promise<{ code: number; stdout: string }> {
@@ -109,6 +140,14 @@ export class Radosgw {
       child.once('error', reject);
       child.once('close', (code, signal) => resolve({ code: code ?? (signal === null ? 1 : 128), stdout }));
     });
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
   }
 }
 
