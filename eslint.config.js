@@ -19,7 +19,8 @@ export default tseslint.config(
         'error',
         {
           enforceBuildableLibDependency: false,
-          allow: [],
+          // the shared test configuration in tools/vitest is not a project: test files may import it
+          allow: ['^(\\.\\./)+tools/vitest/[\\w-]+\\.js$'],
           depConstraints: [
             { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:lib'] },
             { sourceTag: 'scope:lib', onlyDependOnLibsWithTags: ['scope:lib'] },
@@ -27,8 +28,9 @@ export default tseslint.config(
             { sourceTag: 'layer:root', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'layer:base', onlyDependOnLibsWithTags: ['layer:root'] },
             { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:root', 'layer:base'] },
-            { sourceTag: 'type:driver', onlyDependOnLibsWithTags: ['layer:root', 'layer:base', 'layer:core'] },
-            { sourceTag: 'layer:manager', onlyDependOnLibsWithTags: ['layer:root', 'layer:base', 'layer:core', 'type:driver'] }
+            { sourceTag: 'layer:contract', onlyDependOnLibsWithTags: ['layer:root', 'layer:base', 'layer:core'] },
+            { sourceTag: 'type:driver', onlyDependOnLibsWithTags: ['layer:root', 'layer:base', 'layer:core', 'layer:contract'] },
+            { sourceTag: 'layer:manager', onlyDependOnLibsWithTags: ['layer:root', 'layer:base', 'layer:core', 'layer:contract', 'type:driver'] }
           ]
         }
       ]

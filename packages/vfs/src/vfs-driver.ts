@@ -6,7 +6,7 @@ import { FileSource, backupVolume, readManifest, restoreBackup } from '@convoy/b
 import { FsObjectStore, ObjectExistsError, ObjectNotFoundError } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import { run } from './exec.js';
-import type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeInfo } from './types.js';
+import type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 
 export interface VfsDriverOptions {
   /** Directory holding every vfs volume: a local disk or a shared NFS/GlusterFS mount. */
@@ -48,7 +48,7 @@ const json = (v: unknown): Buffer => Buffer.from(`${JSON.stringify(v, null, 1)}\
  * atomic JSON objects (an FsObjectStore under meta/), so every host sharing the path sees every
  * volume; data lives in data/<uuid>, so a re-created name never sees an old volume's files.
  */
-export class VfsDriver {
+export class VfsDriver implements VolumeDriver {
   readonly name = 'vfs';
   readonly scope: 'local' | 'global';
   readonly basePath: string;

@@ -9,7 +9,7 @@ import {
   type Progress,
 } from '@convoy/blockstore';
 import { FsObjectStore, openStore, type ObjectStore } from '@convoy/objectstore';
-import type { SnapshotInfo, VolumeDriver, VolumeInfo } from './driver.js';
+import type { SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { VolumeError, invalidRequest, snapshotNotFound, volumeExists, volumeNotFound } from './errors.js';
 import { MountRefs } from './mount-refs.js';
 import { KeyedMutex } from './mutex.js';
@@ -333,7 +333,7 @@ export class VolumeManager {
   /** The error for a volume that is not there, with the story if a driver knows it (deleted elsewhere). */
   async #missing(name: string): Promise<VolumeError> {
     for (const d of this.#drivers.values()) {
-      const t = 'tombstone' in d && typeof d.tombstone === 'function' ? await (d.tombstone as (n: string) => Promise<{ deletedBy: string; deletedAt: string } | undefined>)(name) : undefined;
+      const t = await d.tombstone?.(name);
       if (t !== undefined) {
         return new VolumeError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted by host ${t.deletedBy} at ${t.deletedAt}`, {
           hint: `run \`docker volume rm ${name}\` here to drop the stale reference (then re-create it if you need it)`,

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { VfsDriver } from '@convoy/vfs';
-import type { VolumeDriver } from './driver.js';
+import type { VolumeDriver } from '@convoy/volume-driver';
 import { invalidRequest } from './errors.js';
 
 export interface DriverConfig {

@@ -58,6 +58,14 @@ export interface RestoreRequest {
   onProgress?: (p: Progress) => void;
 }
 
+/** Why a volume this host may still reference is gone: deleted by which host, when. */
+export interface Tombstone {
+  name: string;
+  uuid: string;
+  deletedBy: string;
+  deletedAt: string;
+}
+
 /**
  * What a storage backend implements (vfs, devicemapper). Drivers are the source of truth for
  * which volumes exist (a shared vfs path may gain volumes from other hosts at any time); the
@@ -87,4 +95,7 @@ export interface VolumeDriver {
   backup(req: BackupRequest): Promise<{ url: string; id: string }>;
   /** Creates a volume from a backup. */
   restore(req: RestoreRequest): Promise<VolumeInfo>;
+
+  /** If the volume was deleted (e.g. by another host sharing the storage): who and when. */
+  tombstone?(name: string): Promise<Tombstone | undefined>;
 }

@@ -1,0 +1,63 @@
+import type { Volume } from '@convoy/control-api';
+import { checkName, checkSize, checkUrl, parsePairs } from '../args.js';
+import type { CliCommand, CommandContext } from '../context.js';
+import { EXIT } from '../errors.js';
+import { examples } from '../help.js';
+
+export interface CreateArgs {
+  name: string;
+  driver?: string | undefined;
+  size?: string | undefined;
+  backup?: string | undefined;
+  opt?: string[] | undefined;
+}
+
+export const createCommand: CliCommand = {
+  register: (y, select) =>
+    y.command(
+      'create <name>',
+      'Create a volume, empty or from a backup; prints its name',
+      (b) =>
+        b
+          .positional('name', { type: 'string', demandOption: true, describe: 'Volume name: 1-128 of A-Z a-z 0-9 _ . -' })
+          .option('driver', { type: 'string', requiresArg: true, describe: 'Driver (default: the daemon\'s default driver, `convoy info`)' })
+          .option('size', { type: 'string', requiresArg: true, describe: 'Size for drivers that take one: 10G, 512M or bytes' })
+          .option('backup', { type: 'string', requiresArg: true, describe: 'Create the volume from this backup URL (shows progress)' })
+          .option('opt', { type: 'string', array: true, nargs: 1, describe: 'Driver option key=value (repeatable)' })
+          .epilogue(
+            examples([
+              ['convoy create db', 'An empty volume with the default driver'],
+              ['convoy create db --driver devicemapper --size 20G', 'A 20 GiB thin volume'],
+              ["convoy create db2 --backup 's3://bk@us-east-1/db?backup=0001&volume=db'", 'Restore a backup into a new volume'],
+              ['convoy create web --driver vfs --opt uid=1000', 'Pass a driver option'],
+              ['convoy create db --json', 'Print the volume as JSON (last line)'],
+            ]),
+          ),
+      (args) => select((ctx) => runCreate(args, ctx), args),
+    ),
+};
+
+export async function runCreate(args: CreateArgs, ctx: CommandContext): Promise<number> {
+  const name = checkName('volume', args.name);
+  const size = checkSize(args.size);
+  const backup = args.backup === undefined ? undefined : checkUrl('backup URL', args.backup, { backup: true });
+  const options = parsePairs('opt', args.opt);
+  const progress = backup === undefined ? undefined : ctx.progress('restore');
+  let volume: Volume;
+  try {
+    volume = await ctx.client().createVolume(
+      {
+        name,
+        ...(args.driver === undefined ? {} : { driver: args.driver }),
+        ...(size === undefined ? {} : { size }),
+        ...(backup === undefined ? {} : { backup }),
+        ...(options === undefined ? {} : { options }),
+      },
+      { signal: ctx.signal, onProgress: progress === undefined ? undefined : (p) => progress.update(p) },
+    );
+  } finally {
+    progress?.stop();
+  }
+  ctx.out.result(volume, () => [volume.name]);
+  return EXIT.ok;
+}

@@ -1,0 +1,50 @@
+import type { Volume } from '@convoy/control-api';
+import type { CliCommand, CommandContext } from '../context.js';
+import { EXIT } from '../errors.js';
+import { formatSize, formatTable, formatTime } from '../format.js';
+import { examples } from '../help.js';
+
+export interface ListArgs {
+  driver?: string | undefined;
+}
+
+export const listCommand: CliCommand = {
+  register: (y, select) =>
+    y.command(
+      'list',
+      'List volumes',
+      (b) =>
+        b
+          .option('driver', { type: 'string', requiresArg: true, describe: 'Only volumes of this driver' })
+          .epilogue(
+            examples([
+              ['convoy list', 'Every volume, as a table'],
+              ['convoy list --driver vfs', 'Only vfs volumes'],
+              ['convoy list --json', 'A JSON array of volumes'],
+            ]),
+          ),
+      (args) => select((ctx) => runList(args, ctx), args),
+    ),
+};
+
+export async function runList(args: ListArgs, ctx: CommandContext): Promise<number> {
+  const all = await ctx.client().listVolumes({ signal: ctx.signal });
+  const volumes = (args.driver === undefined ? all : all.filter((v) => v.driver === args.driver)).sort((a, b) => a.name.localeCompare(b.name));
+  ctx.out.result(volumes, () => (volumes.length === 0 ? [args.driver === undefined ? 'no volumes' : `no ${args.driver} volumes`] : volumeTable(volumes)));
+  return EXIT.ok;
+}
+
+function volumeTable(volumes: readonly Volume[]): string[] {
+  return formatTable(
+    ['NAME', 'DRIVER', 'SIZE', 'MOUNTPOINT', 'MOUNTED BY', 'CREATED', 'UUID'],
+    volumes.map((v) => [
+      v.name,
+      v.driver,
+      formatSize(v.size),
+      v.mountpoint ?? '-',
+      (v.mountedBy ?? []).length === 0 ? '-' : v.mountedBy.join(','),
+      formatTime(v.createdAt),
+      v.uuid,
+    ]),
+  );
+}

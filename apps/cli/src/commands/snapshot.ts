@@ -1,0 +1,118 @@
+import type { Argv } from 'yargs';
+import type { Snapshot } from '@convoy/control-api';
+import { checkName } from '../args.js';
+import type { CliCommand, CommandContext, Select } from '../context.js';
+import { EXIT } from '../errors.js';
+import { formatSize, formatTable, formatTime } from '../format.js';
+import { examples } from '../help.js';
+import { prettyJson } from './inspect.js';
+
+export const snapshotCommand: CliCommand = {
+  register: (y, select) =>
+    y.command(
+      'snapshot <command>',
+      'Create, list, inspect and delete snapshots of volumes',
+      (b) =>
+        subcommands(b, select)
+          .demandCommand(1, 'name a snapshot command: create, delete, inspect, list')
+          .epilogue(
+            examples([
+              ['convoy snapshot create db --name before-upgrade', 'Snapshot volume db'],
+              ['convoy snapshot list db', 'Snapshots of db'],
+            ]),
+          ),
+      () => undefined,
+    ),
+};
+
+function subcommands(y: Argv, select: Select): Argv {
+  return y
+    .command(
+      'create <volume>',
+      'Take a point-in-time snapshot of a volume; prints its name',
+      (b) =>
+        b
+          .positional('volume', { type: 'string', demandOption: true, describe: 'Volume name' })
+          .option('name', { type: 'string', requiresArg: true, describe: 'Snapshot name (default: chosen by the daemon)' })
+          .epilogue(
+            examples([
+              ['convoy snapshot create db', 'A snapshot of db named by the daemon'],
+              ['convoy snapshot create db --name nightly-1', 'A snapshot named nightly-1'],
+              ['convoy snapshot create db --json', 'Print the snapshot as JSON (last line)'],
+            ]),
+          ),
+      (args) => select((ctx) => runSnapshotCreate(args, ctx), args),
+    )
+    .command(
+      'delete <snapshot>',
+      'Delete a snapshot',
+      (b) =>
+        b
+          .positional('snapshot', { type: 'string', demandOption: true, describe: 'Snapshot name' })
+          .epilogue(examples([['convoy snapshot delete nightly-1', 'Delete snapshot nightly-1']])),
+      (args) => select((ctx) => runSnapshotDelete(args, ctx), args),
+    )
+    .command(
+      'inspect <snapshot>',
+      'Show a snapshot as JSON',
+      (b) =>
+        b
+          .positional('snapshot', { type: 'string', demandOption: true, describe: 'Snapshot name' })
+          .epilogue(
+            examples([
+              ['convoy snapshot inspect nightly-1', 'Snapshot nightly-1 as indented JSON'],
+              ['convoy snapshot inspect nightly-1 --json', 'On one line'],
+            ]),
+          ),
+      (args) => select((ctx) => runSnapshotInspect(args, ctx), args),
+    )
+    .command(
+      'list [volume]',
+      'List snapshots, of one volume or of all',
+      (b) =>
+        b
+          .positional('volume', { type: 'string', describe: 'Only this volume\'s snapshots' })
+          .epilogue(
+            examples([
+              ['convoy snapshot list', 'Every snapshot'],
+              ['convoy snapshot list db --json', 'Snapshots of db as a JSON array'],
+            ]),
+          ),
+      (args) => select((ctx) => runSnapshotList(args, ctx), args),
+    );
+}
+
+export async function runSnapshotCreate(args: { volume: string; name?: string | undefined }, ctx: CommandContext): Promise<number> {
+  const volume = checkName('volume', args.volume);
+  const name = args.name === undefined ? undefined : checkName('snapshot', args.name);
+  const snap = await ctx.client().createSnapshot({ volume, ...(name === undefined ? {} : { name }) }, { signal: ctx.signal });
+  ctx.out.result(snap, () => [snap.name]);
+  return EXIT.ok;
+}
+
+export async function runSnapshotDelete(args: { snapshot: string }, ctx: CommandContext): Promise<number> {
+  const name = checkName('snapshot', args.snapshot);
+  await ctx.client().deleteSnapshot(name, { signal: ctx.signal });
+  ctx.out.result({ snapshot: name, deleted: true }, () => []);
+  return EXIT.ok;
+}
+
+export async function runSnapshotInspect(args: { snapshot: string }, ctx: CommandContext): Promise<number> {
+  const snap = await ctx.client().getSnapshot(checkName('snapshot', args.snapshot), { signal: ctx.signal });
+  ctx.out.result(snap, () => prettyJson(snap));
+  return EXIT.ok;
+}
+
+export async function runSnapshotList(args: { volume?: string | undefined }, ctx: CommandContext): Promise<number> {
+  const volume = args.volume === undefined ? undefined : checkName('volume', args.volume);
+  const snaps = await ctx.client().listSnapshots(volume, { signal: ctx.signal });
+  ctx.out.result(snaps, () => (snaps.length === 0 ? [volume === undefined ? 'no snapshots' : `no snapshots of volume ${volume}`] : snapshotTable(snaps)));
+  return EXIT.ok;
+}
+
+function snapshotTable(snaps: readonly Snapshot[]): string[] {
+  return formatTable(
+    ['NAME', 'VOLUME', 'DRIVER', 'SIZE', 'CREATED', 'UUID'],
+    snaps.map((s) => [s.name, s.volume, s.driver, formatSize(s.size), formatTime(s.createdAt), s.uuid]),
+  );
+}

@@ -1,0 +1,197 @@
+// convoy info, create, delete, mount, umount, list, inspect and snapshot * against a fake daemon:
+// the requests they send and what they print.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NDJSON } from '@convoy/control-api';
+import { FakeDaemon } from '@convoy/control-api/testing';
+import { cli, lastJson } from './helpers.js';
+import { progress, snap, vol } from './fixtures.js';
+
+let daemon: FakeDaemon;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  daemon = await FakeDaemon.start();
+  env = { CONVOY_SOCKET: daemon.socketPath };
+});
+afterEach(() => daemon.reset());
+afterAll(async () => {
+  await daemon.stop();
+});
+
+const line = (): string => `${daemon.last().method} ${daemon.last().path}`;
+
+describe('convoy info', () => {
+  const info = { version: '0.1.0', host: 'h1', root: '/var/lib/convoy', defaultDriver: 'vfs', drivers: { vfs: { path: '/mnt/shared' } }, mounted: ['db'] };
+
+  it('prints the daemon\'s facts, or one JSON object with --json', async () => {
+    daemon.on('GET', '/v1/info', { json: info });
+    const run = await cli(['info'], { env });
+    expect(run.code).toBe(0);
+    expect(line()).toBe('GET /v1/info');
+    expect(run.stdout).toContain('host:           h1');
+    expect(run.stdout).toContain('default driver: vfs');
+    expect(run.stdout).toContain('driver vfs: {"path":"/mnt/shared"}');
+    const json = await cli(['info', '--json'], { env });
+    expect(lastJson(json)).toEqual(info);
+    expect(daemon.last().headers['user-agent']).toMatch(/^convoy\/\d/);
+  });
+
+  it('--socket overrides CONVOY_SOCKET', async () => {
+    daemon.on('GET', '/v1/info', { json: info });
+    const run = await cli(['info', '--socket', daemon.socketPath], { env: { CONVOY_SOCKET: '/nonexistent/convoy.sock' } });
+    expect(run.code, run.stderr).toBe(0);
+  });
+});
+
+describe('convoy create', () => {
+  it('sends name, driver, size and options; prints the name, or the volume with --json', async () => {
+    daemon.on('POST', '/v1/volumes', (r) => ({ json: vol((r.json as { name: string }).name, { driver: 'devicemapper', size: 20 * 2 ** 30 }) }));
+    const run = await cli(['create', 'db', '--driver', 'devicemapper', '--size', '20G', '--opt', 'fs=xfs', '--opt', 'x=a=b'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(line()).toBe('POST /v1/volumes');
+    expect(daemon.last().json).toEqual({ name: 'db', driver: 'devicemapper', size: '20G', options: { fs: 'xfs', x: 'a=b' } });
+    expect(daemon.last().headers.accept).toBe('application/json');
+    expect(run.stdout).toBe('db\n');
+    const json = await cli(['create', 'db2', '--json'], { env });
+    expect(daemon.last().json).toEqual({ name: 'db2' });
+    expect(lastJson(json)).toMatchObject({ name: 'db2', uuid: 'db2-0b5c6a53-3f4e-4a47', driver: 'devicemapper' });
+  });
+
+  it('--backup restores with streamed progress: JSON lines on stderr with --json, the volume last on stdout', async () => {
+    daemon.on('POST', '/v1/volumes', { ndjson: [progress('restore', 50), progress('restore', 100), { type: 'result', result: vol('db2') }] });
+    const url = 'vfs:///mnt/bk?backup=0001&volume=db';
+    const run = await cli(['create', 'db2', '--backup', url, '--json'], { env });
+    expect(run.code, run.stdout).toBe(0);
+    expect(daemon.last().headers.accept).toContain(NDJSON);
+    expect(daemon.last().json).toEqual({ name: 'db2', backup: url });
+    const lines = run.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string; bytesDone: number });
+    expect(lines.map((l) => [l.type, l.bytesDone])).toEqual([['progress', 50], ['progress', 100]]);
+    expect(lastJson(run)).toMatchObject({ name: 'db2' });
+  });
+
+  it('--backup on a terminal draws a progress bar on stderr and prints only the name on stdout', async () => {
+    daemon.on('POST', '/v1/volumes', { ndjson: [progress('restore', 50), progress('restore', 100), { type: 'result', result: vol('db2') }] });
+    const run = await cli(['create', 'db2', '--backup', 'vfs:///mnt/bk?backup=0001&volume=db'], { env, isTTY: true });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/restore \[.*\] 100% \| 100 B \/ 100 B/);
+    expect(run.stdout).toBe('db2\n');
+  });
+});
+
+describe('convoy delete', () => {
+  it.each([
+    [['delete', 'db'], 'DELETE /v1/volumes/db'],
+    [['delete', 'db', '--force'], 'DELETE /v1/volumes/db?force=1'],
+    [['delete', '-r', 'db'], 'DELETE /v1/volumes/db?reference=1'],
+    [['delete', 'db', '--reference', '--force'], 'DELETE /v1/volumes/db?force=1&reference=1'],
+  ])('%j sends %s', async (args, expected) => {
+    daemon.on('DELETE', '/v1/volumes/:name', { json: {} });
+    const run = await cli(args, { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(line()).toBe(expected);
+    expect(run.stdout).toBe('');
+  });
+
+  it('--json prints what happened', async () => {
+    daemon.on('DELETE', '/v1/volumes/:name', { json: {} });
+    expect(lastJson(await cli(['delete', '-r', 'db', '--json'], { env }))).toEqual({ volume: 'db', deleted: true, dataKept: true });
+  });
+});
+
+describe('convoy mount / umount', () => {
+  it('mount sends the mountpoint and prints where the volume is', async () => {
+    daemon.on('POST', '/v1/volumes/:name/mount', (r) => ({ json: { mountpoint: (r.json as { mountpoint?: string }).mountpoint ?? `/var/lib/convoy/mounts/${r.params.name}` } }));
+    const run = await cli(['mount', 'db'], { env });
+    expect(line()).toBe('POST /v1/volumes/db/mount');
+    expect(daemon.last().json).toEqual({});
+    expect(run.stdout).toBe('/var/lib/convoy/mounts/db\n');
+    const at = await cli(['mount', 'db', '--mountpoint', '/srv/db', '--json'], { env });
+    expect(daemon.last().json).toEqual({ mountpoint: '/srv/db' });
+    expect(lastJson(at)).toEqual({ volume: 'db', mountpoint: '/srv/db' });
+  });
+
+  it('umount sends no body and prints nothing', async () => {
+    daemon.on('POST', '/v1/volumes/:name/umount', { json: {} });
+    const run = await cli(['umount', 'db'], { env });
+    expect(run.code).toBe(0);
+    expect(line()).toBe('POST /v1/volumes/db/umount');
+    expect(daemon.last().body).toBe('');
+    expect(run.stdout).toBe('');
+  });
+});
+
+describe('convoy list / inspect', () => {
+  const volumes = [vol('web', { mountpoint: '/m/web', mountedBy: ['c1', 'c2'] }), vol('db', { driver: 'devicemapper', size: 10 * 2 ** 30 })];
+
+  it('list prints a table sorted by name', async () => {
+    daemon.on('GET', '/v1/volumes', { json: { volumes } });
+    const run = await cli(['list'], { env });
+    expect(line()).toBe('GET /v1/volumes');
+    expect(run.lines).toEqual([
+      'NAME  DRIVER        SIZE      MOUNTPOINT  MOUNTED BY  CREATED               UUID',
+      'db    devicemapper  10.0 GiB  -           -           2026-11-24 17:00:00Z  db-0b5c6a53-3f4e-4a47',
+      'web   vfs           -         /m/web      c1,c2       2026-11-24 17:00:00Z  web-0b5c6a53-3f4e-4a47',
+    ]);
+  });
+
+  it('list --driver filters; --json prints an array; no volumes says so', async () => {
+    daemon.on('GET', '/v1/volumes', { json: { volumes } });
+    const run = await cli(['list', '--driver', 'vfs', '--json'], { env });
+    expect(lastJson<{ name: string }[]>(run).map((v) => v.name)).toEqual(['web']);
+    expect((await cli(['list', '--driver', 'nfs'], { env })).stdout).toBe('no nfs volumes\n');
+    daemon.on('GET', '/v1/volumes', { json: { volumes: [] } });
+    expect((await cli(['list'], { env })).stdout).toBe('no volumes\n');
+    expect(lastJson(await cli(['list', '--json'], { env }))).toEqual([]);
+  });
+
+  it('inspect always prints JSON: indented, or on one line with --json', async () => {
+    daemon.on('GET', '/v1/volumes/:name', (r) => ({ json: vol(r.params.name ?? '') }));
+    const run = await cli(['inspect', 'db'], { env });
+    expect(line()).toBe('GET /v1/volumes/db');
+    expect(run.lines.length).toBeGreaterThan(3);
+    expect(JSON.parse(run.stdout)).toEqual(vol('db'));
+    const json = await cli(['inspect', '0b5c6a', '--json'], { env });
+    expect(line()).toBe('GET /v1/volumes/0b5c6a');
+    expect(json.lines).toHaveLength(1);
+    expect(lastJson(json)).toEqual(vol('0b5c6a'));
+  });
+});
+
+describe('convoy snapshot', () => {
+  it('create sends volume and name; prints the name, or the snapshot with --json', async () => {
+    daemon.on('POST', '/v1/snapshots', (r) => ({ json: snap((r.json as { name?: string }).name ?? 'db-auto-1') }));
+    const run = await cli(['snapshot', 'create', 'db', '--name', 'nightly-1'], { env });
+    expect(line()).toBe('POST /v1/snapshots');
+    expect(daemon.last().json).toEqual({ volume: 'db', name: 'nightly-1' });
+    expect(run.stdout).toBe('nightly-1\n');
+    const json = await cli(['snapshot', 'create', 'db', '--json'], { env });
+    expect(daemon.last().json).toEqual({ volume: 'db' });
+    expect(lastJson(json)).toMatchObject({ name: 'db-auto-1', volume: 'db' });
+  });
+
+  it('delete, inspect', async () => {
+    daemon.on('DELETE', '/v1/snapshots/:name', { json: {} }).on('GET', '/v1/snapshots/:name', (r) => ({ json: snap(r.params.name ?? '') }));
+    const del = await cli(['snapshot', 'delete', 'nightly-1'], { env });
+    expect(del.code).toBe(0);
+    expect(line()).toBe('DELETE /v1/snapshots/nightly-1');
+    const ins = await cli(['snapshot', 'inspect', 'nightly-1'], { env });
+    expect(line()).toBe('GET /v1/snapshots/nightly-1');
+    expect(JSON.parse(ins.stdout)).toEqual(snap('nightly-1'));
+    expect(lastJson(await cli(['snapshot', 'inspect', 'nightly-1', '--json'], { env }))).toEqual(snap('nightly-1'));
+  });
+
+  it('list, of one volume or all, as a table or JSON', async () => {
+    daemon.on('GET', '/v1/snapshots', (r) => ({ json: { snapshots: r.query.get('volume') === 'empty' ? [] : [snap('nightly-1'), snap('nightly-2')] } }));
+    const run = await cli(['snapshot', 'list', 'db'], { env });
+    expect(line()).toBe('GET /v1/snapshots?volume=db');
+    expect(run.lines).toEqual([
+      'NAME       VOLUME  DRIVER  SIZE     CREATED               UUID',
+      'nightly-1  db      vfs     2.0 KiB  2026-11-24 17:01:00Z  nightly-1-uuid',
+      'nightly-2  db      vfs     2.0 KiB  2026-11-24 17:01:00Z  nightly-2-uuid',
+    ]);
+    const all = await cli(['snapshot', 'list', '--json'], { env });
+    expect(line()).toBe('GET /v1/snapshots');
+    expect(lastJson<unknown[]>(all)).toHaveLength(2);
+    expect((await cli(['snapshot', 'list', 'empty'], { env })).stdout).toBe('no snapshots of volume empty\n');
+  });
+});

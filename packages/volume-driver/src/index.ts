@@ -1,0 +1,10 @@
+export type {
+  BackupRequest,
+  CreateVolumeRequest,
+  RemoveVolumeRequest,
+  RestoreRequest,
+  SnapshotInfo,
+  Tombstone,
+  VolumeDriver,
+  VolumeInfo,
+} from './driver.js';
