@@ -1,7 +1,7 @@
 // Lint: typescript-eslint (type-aware where cheap) + nx module boundaries.
 // Boundaries: apps may import libs; libs never import apps; drivers (vfs, devmapper) never import
-// each other; errors (layer:root) imports nothing of ours; objectstore and plugin-protocol
-// (layer:base) only errors; blockstore (layer:core) only those.
+// each other; errors (layer:root) imports nothing of ours; objectstore, plugin-protocol,
+// control-api and cli-kit (layer:base) only errors; blockstore (layer:core) only those.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 

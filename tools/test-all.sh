@@ -120,6 +120,11 @@ npm_install_needed() {
 main() {
   # Debian packages the tests need; each installer returns at once when they are there.
   run_setup "ceph packages" -- bash tools/ceph-s3.sh install # radosgw: the tests' S3 server
+  # docker.io + busybox-static: apps/daemon's end-to-end tests, whose vitest global setup starts
+  # dockerd (tools/dockerd.sh start), imports the test image and stops dockerd again at the end
+  run_setup "docker packages" -- bash tools/dockerd.sh install
+  # qemu + a Debian kernel with dm-thin for the devicemapper guest suite (cached after the first run)
+  run_setup "dm guest" -- bash tools/dmvm.sh setup
   if npm_install_needed; then
     run_setup "npm ci" -- npm ci --no-audit --no-fund
   fi
@@ -129,6 +134,8 @@ main() {
   run_check "typecheck" -- npx tsc -p tsconfig.json --noEmit
   run_vitest_suite "vitest" "$LOGS/vitest.json" -- \
     npx vitest run --reporter=default --reporter=json --outputFile.json=.test-logs/vitest.json
+  # @convoy/devmapper against a real kernel: one qemu guest boot, vitest once inside it
+  run_vitest_suite "dm-guest" "$LOGS/dm-guest.json" -- bash tools/dmvm-test.sh "$LOGS/dm-guest.json"
 
   banner "summary"
   printf '%-22s %-8s %7s %7s %8s %9s\n' stage result passed failed skipped time

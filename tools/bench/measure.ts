@@ -1,9 +1,9 @@
-// One benchmark run against one ObjectStore: put every object, get every object back, verify,
-// delete. Only the put and get phases are timed.
+// One benchmark run against one ObjectStore: rounds of put every object, get every object back,
+// verify, delete. Only the put and get phases are timed.
 import { createHash, randomBytes } from 'node:crypto';
 import type { ObjectStore } from '@convoy/objectstore';
 
-/** The objects a run writes: random, distinct bodies and the sha256 of each. */
+/** The objects every round writes: random, distinct bodies and the sha256 of each. */
 export interface Payload {
   bodies: Buffer[];
   sha256: string[];

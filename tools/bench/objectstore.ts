@@ -132,6 +132,7 @@ async function main(): Promise<number> {
     /** 1-minute load average before and after the runs (other work on the machine skews results). */
     loadAverage: { before: loadBefore, after: os.loadavg()[0] ?? 0 },
   };
+  log(`1-minute load average ${meta.loadAverage.before.toFixed(2)} before, ${meta.loadAverage.after.toFixed(2)} after (${meta.cpus} CPUs)`);
   if (options.json) process.stdout.write(`${JSON.stringify({ meta, results }, null, 2)}\n`);
   else process.stdout.write(formatTable(results, meta.count, meta.objectBytes, meta.rounds));
   return 0;
@@ -161,7 +162,7 @@ async function s3Target(options: BenchOptions, syncCleanups: (() => void)[], sig
   let radosgw: Radosgw | undefined;
   let endpoint: string;
   if (external === undefined || external === '') {
-    // Each run's objects are deleted before the next; leave the in-memory OSD room for two runs.
+    // Each round's objects are deleted before the next; leave the in-memory OSD room for two.
     const osdBytes = Math.max(2 * 1024 * MiB, 2 * options.count * options.objectBytes + 1024 * MiB);
     radosgw = new Radosgw({ osdBytes, log });
     syncCleanups.push(radosgw.stopSync);
@@ -206,6 +207,7 @@ async function s3Target(options: BenchOptions, syncCleanups: (() => void)[], sig
     throw err;
   }
   log(`s3 store in bucket ${bucket} at ${endpoint}`);
+  if (Math.max(...options.concurrency) > 50) log('the S3 SDK keeps at most 50 sockets per client: concurrency above 50 queues there');
   return {
     open: (concurrency, openSignal) =>
       new S3ObjectStore(

@@ -1,21 +1,9 @@
 import { validateBackupId } from '@convoy/blockstore';
-import { usageError } from './errors.js';
-
-const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,127}$/;
+import { parseKeyValues, usageError } from '@convoy/cli-kit';
 
 /** `--label k=v` (repeatable) → { k: v }; a key given twice or a malformed pair is a usage error. */
 export function parseLabels(pairs: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (eq < 0 || !LABEL_KEY.test(key)) {
-      throw usageError(`invalid label ${JSON.stringify(pair)}`, 'write labels as --label key=value; keys are 1-128 characters of A-Z a-z 0-9 _ . / - starting with a letter or digit');
-    }
-    if (Object.hasOwn(labels, key)) throw usageError(`label ${key} is given twice`, 'give each label key once');
-    labels[key] = pair.slice(eq + 1);
-  }
-  return labels;
+  return parseKeyValues(pairs, { noun: 'label', syntax: 'labels as --label', unique: 'label key' });
 }
 
 /** `--parent ID|latest|none` → what backupVolume takes: an id, 'latest', or null (a full backup). */

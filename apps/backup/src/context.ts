@@ -1,21 +1,8 @@
-import type { Argv } from 'yargs';
+import type { CliIo, CliCommand as KitCliCommand, CommandRun as KitCommandRun, Output, ProgressReporter } from '@convoy/cli-kit';
 import type { ObjectStore } from '@convoy/objectstore';
-import type { Output } from './output.js';
-import type { ProgressReporter } from './progress.js';
 
-/** Where a run of the CLI reads its environment and writes its output (main.ts: the process's). */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  /** Whether stderr is a terminal: progress bars are drawn only then. */
-  isTTY: boolean;
-  /** AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, … are read from here. */
-  env: Readonly<Record<string, string | undefined>>;
-  /** Aborts the running command; main.ts fires it on SIGINT / SIGTERM. */
-  signal?: AbortSignal;
-  /** Milliseconds clock for progress rates (tests inject one). */
-  now?: () => number;
-}
+// Where a run of the CLI reads its environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …) and writes its output.
+export type { CliIo } from '@convoy/cli-kit';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -40,12 +27,10 @@ export interface CommandContext {
 }
 
 /** A command's run function: resolves to the exit code, throws on failure. */
-export type CommandRun = (ctx: CommandContext) => Promise<number>;
+export type CommandRun = KitCommandRun<CommandContext>;
 
 /**
  * One subcommand: registers its syntax, options, help and examples; when invoked, its handler
  * passes its run function and the parsed arguments (with the global options) to `select`.
  */
-export interface CliCommand {
-  register(y: Argv, select: (run: CommandRun, args: Readonly<Record<string, unknown>>) => void): Argv;
-}
+export type CliCommand = KitCliCommand<CommandContext>;

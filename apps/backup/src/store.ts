@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { openStore, parseStoreUrl, type ObjectStore, type S3StoreOptions } from '@convoy/objectstore';
-import { CliError, usageError } from './errors.js';
+import { CliError, usageError } from '@convoy/cli-kit';
 
 /**
  * S3 settings from the command line and the environment: the endpoint from --s3-endpoint, else

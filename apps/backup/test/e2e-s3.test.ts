@@ -1,5 +1,5 @@
 // End to end: the real convoy-backup process (built from source: Node 24 strips the types, the
-// @convoy/source condition and test/source-resolve.ts resolve the workspace sources) against the
+// @convoy/source condition and tools/source-resolve.ts resolve the workspace sources) against the
 // real radosgw of the test run. create + restore of a 9 MiB file; SIGINT during a 200 MiB create
 // exits 130 and leaves a store that verifies clean, holds no lock, and takes the next backup.
 import { spawn } from 'node:child_process';
@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { s3TestEnvironment } from '@convoy/objectstore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../../tools/vitest/project-defaults.js';
 import { MiB, randomFile, sha256File, tempDir } from './helpers.js';
 
 const s3 = s3TestEnvironment();
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const HOOK = fileURLToPath(new URL('./source-resolve.ts', import.meta.url));
+const HOOK = path.join(REPO_ROOT, 'tools/source-resolve.ts');
 
 interface ProcessRun {
   code: number | null;

@@ -3,65 +3,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { inProcess } from '@convoy/cli-kit/testing';
 import { runCli } from '../src/cli.js';
+
+export { lastJson, type CliRun, type ErrorJson, type RunOptions } from '@convoy/cli-kit/testing';
 
 export const MiB = 1024 * 1024;
 
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** Non-empty stdout lines. */
-  lines: string[];
-  /** The last stdout line ('' if none). */
-  last: string;
-}
-
-export interface RunOptions {
-  env?: Record<string, string | undefined>;
-  signal?: AbortSignal;
-  isTTY?: boolean;
-  /** Called with every chunk written to stderr, as it is written. */
-  onStderr?: (chunk: string) => void;
-}
-
-function sink(onChunk?: (chunk: string) => void): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      const s = chunk.toString();
-      text += s;
-      onChunk?.(s);
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
-
 /** Runs the CLI in this process with captured output and an empty environment (unless given). */
-export async function cli(args: string[], options: RunOptions = {}): Promise<CliRun> {
-  const out = sink();
-  const err = sink(options.onStderr);
-  const code = await runCli(args, {
-    stdout: out.stream,
-    stderr: err.stream,
-    isTTY: options.isTTY ?? false,
-    env: options.env ?? {},
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
-  const lines = out.text().split('\n').filter((l) => l !== '');
-  return { code, stdout: out.text(), stderr: err.text(), lines, last: lines.at(-1) ?? '' };
-}
-
-/** The last stdout line parsed as JSON (what --json promises). */
-export function lastJson<T = Record<string, unknown>>(run: CliRun): T {
-  return JSON.parse(run.last) as T;
-}
-
-export interface ErrorJson {
-  error: { code: string; message: string; hint?: string };
-}
+export const cli = inProcess(runCli);
 
 export async function tempDir(prefix = 'convoy-backup-test-'): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), prefix));

@@ -1,9 +1,8 @@
 /** Checks of the command line made before anything is sent to the daemon (failures exit 2). */
-import { usageError } from './errors.js';
+import { parseKeyValues, usageError } from '@convoy/cli-kit';
 
 // As @convoy/volumes validates them: Docker's charset, at most 128 characters, no "..".
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const KEY = /^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,127}$/;
 const SIZE = /^\s*\d+(?:\.\d+)?\s*[kmgtp]?i?b?\s*$/i;
 const SCHEMES = ['vfs:', 's3:'];
 
@@ -53,15 +52,5 @@ export function checkMountpoint(path: string | undefined): string | undefined {
 /** `--opt k=v` / `--label k=v` (repeatable) → { k: v }; a key given twice or a malformed pair is a usage error. */
 export function parsePairs(flag: 'opt' | 'label', pairs: readonly string[] | undefined): Record<string, string> | undefined {
   if (pairs === undefined || pairs.length === 0) return undefined;
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (eq < 0 || !KEY.test(key)) {
-      throw usageError(`invalid --${flag} ${JSON.stringify(pair)}`, `write --${flag} key=value; keys are 1-128 characters of A-Z a-z 0-9 _ . / - starting with a letter or digit`);
-    }
-    if (Object.hasOwn(out, key)) throw usageError(`--${flag} ${key} is given twice`, 'give each key once');
-    out[key] = pair.slice(eq + 1);
-  }
-  return out;
+  return parseKeyValues(pairs, { noun: `--${flag}`, syntax: `--${flag}`, unique: 'key' });
 }

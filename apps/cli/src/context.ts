@@ -1,20 +1,8 @@
-import type { Argv } from 'yargs';
+import type { CliIo as KitCliIo, CliCommand as KitCliCommand, CommandRun as KitCommandRun, Output, ProgressReporter, Select as KitSelect } from '@convoy/cli-kit';
 import type { ControlClient } from '@convoy/control-api';
-import type { Output } from './output.js';
-import type { ProgressReporter } from './progress.js';
 
-/** Where a run of the CLI reads its environment and writes its output (main.ts: the process's). */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  /** Whether stderr is a terminal: progress bars are drawn only then. */
-  isTTY: boolean;
-  /** CONVOY_SOCKET and CONVOY_DAEMON_BIN are read from here. */
-  env: Readonly<Record<string, string | undefined>>;
-  /** Aborts the running command (closing its connection); main.ts fires it on SIGINT / SIGTERM. */
-  signal?: AbortSignal;
-  /** Milliseconds clock for progress rates (tests inject one). */
-  now?: () => number;
+/** Where a run of the CLI reads its environment (CONVOY_SOCKET, CONVOY_DAEMON_BIN) and writes its output. */
+export interface CliIo extends KitCliIo {
   /**
    * Set by main.ts only: `convoy daemon` hands this process's stdio to convoy-daemon and forwards
    * every SIGINT / SIGTERM / SIGHUP to it. Without it (tests) the child's output is piped to
@@ -43,12 +31,10 @@ export interface CommandContext {
 }
 
 /** A command's run function: resolves to the exit code, throws on failure. */
-export type CommandRun = (ctx: CommandContext) => Promise<number>;
+export type CommandRun = KitCommandRun<CommandContext>;
 
 /** Hands the selected command's run function and parsed arguments to runCli. */
-export type Select = (run: CommandRun, args: Readonly<Record<string, unknown>>) => void;
+export type Select = KitSelect<CommandContext>;
 
 /** One (sub)command: registers its syntax, options, help and examples. */
-export interface CliCommand {
-  register(y: Argv, select: Select): Argv;
-}
+export type CliCommand = KitCliCommand<CommandContext>;

@@ -13,7 +13,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CliError, InterruptedError } from './errors.js';
+import { CliError } from '@convoy/cli-kit';
+import { InterruptedError } from './errors.js';
 import type { CliIo } from './context.js';
 
 const PACKAGE = '@convoy/daemon';

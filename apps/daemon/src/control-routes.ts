@@ -50,14 +50,14 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, { code: 'CONVOY_REQUEST_TOO_LARGE', message: `request body over ${MAX_BODY_BYTES} bytes` });
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, { code: 'CONVOY_REQUEST_TOO_LARGE', message: `request body over ${MAX_BODY_BYTES} bytes`, hint: 'control API requests are small JSON objects (docs/control-api.md): use fewer or shorter options and labels' });
     chunks.push(c as Buffer);
   }
   if (size === 0) return {};
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {
-    throw bad('request body is not valid JSON');
+    throw bad('request body is not valid JSON', 'send a JSON object with the fields of docs/control-api.md');
   }
 }
 

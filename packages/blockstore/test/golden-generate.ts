@@ -1,5 +1,5 @@
 // Regenerates test-fixtures/format-v1/store. Only when the format spec changes on purpose:
-//   npx node --conditions=@convoy/source --import ./tools/bench/source-resolve.ts packages/blockstore/test/golden-generate.ts
+//   npx node --conditions=@convoy/source --import ./tools/source-resolve.ts packages/blockstore/test/golden-generate.ts
 import fs from 'node:fs/promises';
 import { GOLDEN_DIR, writeGoldenStore } from './golden.js';
 

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../../tools/vitest/project-defaults.js';
 import { CLIENT_ERROR, ControlApiError, ControlClient } from './client.js';
 import { FakeDaemon } from './testing/index.js';
 import { MAX_REQUEST_BODY_BYTES, NDJSON, type ProgressEvent, type Snapshot, type Volume } from './types.js';
@@ -299,7 +300,7 @@ async function connectAsNobody(socketPath: string): Promise<unknown> {
     try { await c.info(); console.log('{}'); }
     catch (e) { console.log(JSON.stringify({ ...e.toJSON(), message: e.message })); }
     finally { await c.close(); }`;
-  const hook = fileURLToPath(new URL('../test/source-resolve.ts', import.meta.url));
+  const hook = path.join(REPO_ROOT, 'tools/source-resolve.ts');
   const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
     execFile(
       process.execPath,

@@ -1,13 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { backupVolume, FileSource, formatBackupUrl, parseCompression, parseExtents, validateVolumeName, type Extent, type Manifest } from '@convoy/blockstore';
+import { CliError, examples, formatBytes, formatDuration, usageError } from '@convoy/cli-kit';
 import { redactUrl } from '@convoy/errors';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
 import { parseLabels, parseParent, parseSnapshotName } from '../args.js';
-import { examples } from '../help.js';
 import type { CliCommand, CommandContext } from '../context.js';
-import { CliError, EXIT, usageError } from '../errors.js';
-import { formatBytes, formatDuration } from '../format.js';
+import { EXIT } from '../errors.js';
 
 export interface CreateArgs {
   source: string;

@@ -1,6 +1,6 @@
 import { deleteBackup, parseBackupUrl, type GcResult } from '@convoy/blockstore';
+import { examples } from '@convoy/cli-kit';
 import { redactUrl } from '@convoy/errors';
-import { examples } from '../help.js';
 import type { CliCommand, CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
 

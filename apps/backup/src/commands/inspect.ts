@@ -1,9 +1,8 @@
 import { parseBackupUrl, readManifest, type Manifest } from '@convoy/blockstore';
+import { examples, formatBytes, formatDuration, formatTable, formatTime } from '@convoy/cli-kit';
 import { redactUrl } from '@convoy/errors';
-import { examples } from '../help.js';
 import type { CliCommand, CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
-import { formatBytes, formatDuration, formatTable, formatTime } from '../format.js';
 
 export interface InspectArgs {
   url: string;

@@ -1,10 +1,9 @@
 import { formatBackupUrl, listManifests, readHeader, validateVolumeName, type Manifest } from '@convoy/blockstore';
+import { examples, formatBytes, formatTable, formatTime } from '@convoy/cli-kit';
 import { redactUrl } from '@convoy/errors';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
-import { examples } from '../help.js';
 import type { CliCommand, CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
-import { formatBytes, formatTable, formatTime } from '../format.js';
 
 export interface ListArgs {
   dest: string;

@@ -1,11 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseBackupUrl, restoreBackup, type RestoreResult } from '@convoy/blockstore';
+import { CliError, examples, formatBytes } from '@convoy/cli-kit';
 import { redactUrl } from '@convoy/errors';
-import { examples } from '../help.js';
 import type { CliCommand, CommandContext } from '../context.js';
-import { CliError, EXIT } from '../errors.js';
-import { formatBytes } from '../format.js';
+import { EXIT } from '../errors.js';
 
 export interface RestoreArgs {
   url: string;

@@ -1,6 +1,6 @@
 import { validateVolumeName, verifyStore, type VerifyResult } from '@convoy/blockstore';
+import { examples } from '@convoy/cli-kit';
 import { parseStoreUrl } from '@convoy/objectstore';
-import { examples } from '../help.js';
 import type { CliCommand, CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
 

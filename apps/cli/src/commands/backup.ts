@@ -1,11 +1,9 @@
 import type { Argv } from 'yargs';
+import { examples, EXIT, formatSize, formatTable, formatTime } from '@convoy/cli-kit';
 import type { BackupSummary, CreateBackupResponse } from '@convoy/control-api';
 import { printableUrl } from '../output.js';
 import { checkName, checkUrl, parsePairs } from '../args.js';
 import type { CliCommand, CommandContext, Select } from '../context.js';
-import { EXIT } from '../errors.js';
-import { formatSize, formatTable, formatTime } from '../format.js';
-import { examples } from '../help.js';
 import { prettyJson } from './inspect.js';
 
 export const backupCommand: CliCommand = {

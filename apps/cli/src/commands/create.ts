@@ -1,8 +1,7 @@
+import { examples, EXIT } from '@convoy/cli-kit';
 import type { Volume } from '@convoy/control-api';
 import { checkName, checkSize, checkUrl, parsePairs } from '../args.js';
 import type { CliCommand, CommandContext } from '../context.js';
-import { EXIT } from '../errors.js';
-import { examples } from '../help.js';
 
 export interface CreateArgs {
   name: string;

@@ -1,6 +1,5 @@
+import { examples, usageError } from '@convoy/cli-kit';
 import type { CliCommand } from '../context.js';
-import { usageError } from '../errors.js';
-import { examples } from '../help.js';
 
 /**
  * Listed for help and completion only: runCli hands `convoy daemon …` to runDaemon before yargs

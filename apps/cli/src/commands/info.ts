@@ -1,7 +1,6 @@
+import { examples, EXIT } from '@convoy/cli-kit';
 import type { InfoResponse } from '@convoy/control-api';
 import type { CliCommand, CommandContext } from '../context.js';
-import { EXIT } from '../errors.js';
-import { examples } from '../help.js';
 
 export const infoCommand: CliCommand = {
   register: (y, select) =>

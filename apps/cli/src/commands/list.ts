@@ -1,8 +1,6 @@
+import { examples, EXIT, formatSize, formatTable, formatTime } from '@convoy/cli-kit';
 import type { Volume } from '@convoy/control-api';
 import type { CliCommand, CommandContext } from '../context.js';
-import { EXIT } from '../errors.js';
-import { formatSize, formatTable, formatTime } from '../format.js';
-import { examples } from '../help.js';
 
 export interface ListArgs {
   driver?: string | undefined;

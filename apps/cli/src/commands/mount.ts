@@ -1,7 +1,6 @@
+import { examples, EXIT } from '@convoy/cli-kit';
 import { checkMountpoint, checkName } from '../args.js';
 import type { CliCommand, CommandContext } from '../context.js';
-import { EXIT } from '../errors.js';
-import { examples } from '../help.js';
 
 export interface MountArgs {
   name: string;

@@ -1,10 +1,8 @@
 import type { Argv } from 'yargs';
+import { examples, EXIT, formatSize, formatTable, formatTime } from '@convoy/cli-kit';
 import type { Snapshot } from '@convoy/control-api';
 import { checkName } from '../args.js';
 import type { CliCommand, CommandContext, Select } from '../context.js';
-import { EXIT } from '../errors.js';
-import { formatSize, formatTable, formatTime } from '../format.js';
-import { examples } from '../help.js';
 import { prettyJson } from './inspect.js';
 
 export const snapshotCommand: CliCommand = {

@@ -1,27 +1,38 @@
 import { errorCode, isConvoyError, redactUrl } from '@convoy/errors';
-import type { CliIo, GlobalOptions } from './context.js';
+import type { CliIo } from './io.js';
 
-/** What is printed for an error: `convoy-backup: <message>` + `hint: <hint>`, or `{"error":{…}}`. */
+/** What is printed for an error: `<program>: <message>` + `hint: <hint>`, or `{"error":{…}}`. */
 export interface ErrorReport {
   code: string;
   message: string;
   hint?: string;
 }
 
+export interface OutputOptions {
+  /** The CLI's name: a human error line starts with it (`convoy-backup: …`). */
+  program: string;
+  /** --json: results and errors as one JSON value on stdout, no notes. */
+  json: boolean;
+  /** --quiet: no notes either (default false). */
+  quiet?: boolean;
+}
+
 /**
  * Printing for one run. Results go to stdout: human lines, or with --json exactly one JSON value
- * on one line (the last line). Informational lines go to stderr and are dropped by --quiet and
- * --json. Errors: human on stderr, JSON on stdout (so a script reading stdout sees them).
+ * on one line (the last line). Notes go to stderr and are dropped by --json (and --quiet). Errors:
+ * human on stderr, JSON on stdout (so a script reading stdout sees them).
  */
 export class Output {
+  readonly program: string;
   readonly json: boolean;
   readonly quiet: boolean;
   readonly #io: CliIo;
 
-  constructor(io: CliIo, globals: Pick<GlobalOptions, 'json' | 'quiet'>) {
+  constructor(io: CliIo, options: OutputOptions) {
     this.#io = io;
-    this.json = globals.json;
-    this.quiet = globals.quiet;
+    this.program = options.program;
+    this.json = options.json;
+    this.quiet = options.quiet === true;
   }
 
   /** The command's result: `value` with --json, else the lines `human()` returns. */
@@ -30,7 +41,7 @@ export class Output {
     else for (const line of human()) this.#io.stdout.write(`${line}\n`);
   }
 
-  /** A note for a person watching (stderr); not with --quiet or --json. */
+  /** A note for a person watching (stderr); not with --json or --quiet. */
   info(line: string): void {
     if (!this.json && !this.quiet) this.#io.stderr.write(`${line}\n`);
   }
@@ -42,23 +53,26 @@ export class Output {
       this.#io.stdout.write(`${JSON.stringify({ error })}\n`);
       return;
     }
-    this.#io.stderr.write(`convoy-backup: ${report.message}\n`);
+    this.#io.stderr.write(`${this.program}: ${report.message}\n`);
     if (report.hint !== undefined) this.#io.stderr.write(`hint: ${report.hint}\n`);
   }
 }
 
-/** The report for any thrown value: a ConvoyError's code and hint, a Node error's code, else internal. */
-export function describeError(err: unknown): ErrorReport {
+/**
+ * The report for any thrown value: a ConvoyError's code and hint, a Node error's code, else
+ * CONVOY_INTERNAL with a hint to report a bug in `program`.
+ */
+export function describeError(err: unknown, program: string): ErrorReport {
   if (isConvoyError(err)) return withoutSecrets({ code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) });
   const message = err instanceof Error ? err.message : String(err);
   const code = errorCode(err);
   if (code !== undefined) return withoutSecrets({ code, message });
-  return withoutSecrets({ code: 'CONVOY_INTERNAL', message, hint: 'this is a bug in convoy-backup; please report it with the command you ran' });
+  return withoutSecrets({ code: 'CONVOY_INTERNAL', message, hint: `this is a bug in ${program}; please report it with the command you ran` });
 }
 
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
 
-/** Messages can quote URLs (endpoints, stores): run each through redactUrl. */
+/** Messages can quote URLs (endpoints, stores, backup destinations): run each through redactUrl. */
 function withoutSecrets(report: ErrorReport): ErrorReport {
   const clean = (s: string): string => s.replace(URL_IN_TEXT, (u) => redactUrl(u));
   return { code: report.code, message: clean(report.message), ...(report.hint === undefined ? {} : { hint: clean(report.hint) }) };

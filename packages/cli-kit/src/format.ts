@@ -1,4 +1,4 @@
-/** Human-readable numbers and tables for the CLI's non-JSON output. */
+/** Human-readable numbers, times and tables for a CLI's non-JSON output. */
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -23,9 +23,14 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** "2026-11-24T17:00:00.000Z" → "2026-11-24 17:00:00Z". */
-export function formatTime(iso: string): string {
-  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+/** "2026-11-24T17:00:00.000Z" → "2026-11-24 17:00:00Z"; "-" when absent. */
+export function formatTime(iso: string | undefined): string {
+  return typeof iso === 'string' ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
+}
+
+/** A size cell: formatBytes, or "-" when there is no size (a daemon may report none). */
+export function formatSize(n: number | undefined): string {
+  return typeof n === 'number' ? formatBytes(n) : '-';
 }
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */

@@ -1,17 +1,33 @@
-import type { ProgressEvent } from '@convoy/control-api';
 import cliProgress from 'cli-progress';
 import { formatBytes, formatDuration } from './format.js';
 
-/** Shows the progress the daemon streams for one long operation. `stop()` is idempotent. */
+/**
+ * What the progress display reads of a long operation's report: @convoy/blockstore's `Progress`,
+ * or the `ProgressEvent` convoy-daemon streams. Everything else a report holds (`type`,
+ * `bytesTransferred`, …) goes into the JSON line as it is.
+ */
+export interface ProgressUpdate {
+  /** What the operation is doing: "backup", "restore", "read", "upload", … */
+  phase: string;
+  /** Logical bytes processed so far, of `bytesTotal` (0 when the phase has no byte total: counted in blocks). */
+  bytesDone: number;
+  bytesTotal: number;
+  blocksDone: number;
+  blocksTotal: number;
+}
+
+/** Shows the progress of one long operation. `stop()` is idempotent; updates after it are ignored. */
 export interface ProgressReporter {
-  update(p: ProgressEvent): void;
+  update(p: ProgressUpdate): void;
   stop(): void;
 }
 
-/** bar: cli-progress on a terminal; json: `{"type":"progress",…}` lines on stderr; off: nothing. */
+/** bar: cli-progress on a terminal; json: `{"type":"progress",…}` lines; off: nothing. */
 export type ProgressMode = 'bar' | 'json' | 'off';
 
-export function progressMode(options: { json: boolean; isTTY: boolean }): ProgressMode {
+/** Nothing with --quiet, JSON lines with --json, else a bar when stderr is a terminal. */
+export function progressMode(options: { json: boolean; quiet?: boolean; isTTY: boolean }): ProgressMode {
+  if (options.quiet === true) return 'off';
   if (options.json) return 'json';
   return options.isTTY ? 'bar' : 'off';
 }
@@ -21,21 +37,27 @@ export interface ProgressOptions {
   label: string;
   /** Milliseconds clock (default Date.now). */
   now?: () => number;
-  /** JSON mode: at most one line per interval, plus the first and the last (default 250 ms). */
+  /**
+   * JSON mode: at most one line per interval, plus the first, the last and the first of each new
+   * phase (default 250 ms).
+   */
   intervalMs?: number;
+  /** Bar mode: show the current phase after the ETA, for operations that go through several (default false). */
+  showPhase?: boolean;
 }
 
-/** One JSON progress line: the daemon's event plus the time since the start and the rate. */
-export interface ProgressLine extends ProgressEvent {
+/** One JSON progress line (each CLI's README documents it): the update, the time since the start and the rate. */
+export type ProgressLine = ProgressUpdate & {
+  type: 'progress';
   elapsedMs: number;
-  /** Bytes processed per second since the start (0 until measurable). */
+  /** Logical bytes processed per second since the start (0 until measurable). */
   bytesPerSecond: number;
-}
+};
 
 export function createProgress(mode: ProgressMode, stream: NodeJS.WritableStream, options: ProgressOptions): ProgressReporter {
   const now = options.now ?? Date.now;
   if (mode === 'json') return new JsonLines(stream, now, options.intervalMs ?? 250);
-  if (mode === 'bar') return new TerminalBar(stream, now, options.label);
+  if (mode === 'bar') return new TerminalBar(stream, now, options.label, options.showPhase === true);
   return { update: () => undefined, stop: () => undefined };
 }
 
@@ -43,7 +65,7 @@ function rate(done: number, elapsedMs: number): number {
   return elapsedMs > 0 ? Math.round((done * 1000) / elapsedMs) : 0;
 }
 
-const finished = (p: ProgressEvent): boolean => p.blocksTotal > 0 && p.blocksDone >= p.blocksTotal;
+const finished = (p: ProgressUpdate): boolean => p.blocksTotal > 0 && p.blocksDone >= p.blocksTotal;
 
 class JsonLines implements ProgressReporter {
   readonly #stream: NodeJS.WritableStream;
@@ -52,7 +74,7 @@ class JsonLines implements ProgressReporter {
   readonly #started: number;
   #lastWrite: number | undefined;
   #lastPhase: string | undefined;
-  #pending: ProgressEvent | undefined;
+  #pending: ProgressUpdate | undefined;
   #stopped = false;
 
   constructor(stream: NodeJS.WritableStream, now: () => number, intervalMs: number) {
@@ -62,7 +84,7 @@ class JsonLines implements ProgressReporter {
     this.#started = now();
   }
 
-  update(p: ProgressEvent): void {
+  update(p: ProgressUpdate): void {
     if (this.#stopped) return;
     const t = this.#now();
     const due = this.#lastWrite === undefined || t - this.#lastWrite >= this.#intervalMs || p.phase !== this.#lastPhase || finished(p);
@@ -76,9 +98,10 @@ class JsonLines implements ProgressReporter {
     this.#stopped = true;
   }
 
-  #write(p: ProgressEvent, t: number): void {
+  #write(p: ProgressUpdate, t: number): void {
     const elapsedMs = t - this.#started;
-    const line: ProgressLine = { ...p, type: 'progress', elapsedMs, bytesPerSecond: rate(p.bytesDone, elapsedMs) };
+    // `type` first, then the update's own fields (a daemon event's `type` keeps that place)
+    const line: ProgressLine = { type: 'progress', ...p, elapsedMs, bytesPerSecond: rate(p.bytesDone, elapsedMs) };
     this.#stream.write(`${JSON.stringify(line)}\n`);
     this.#lastWrite = t;
     this.#lastPhase = p.phase;
@@ -86,23 +109,25 @@ class JsonLines implements ProgressReporter {
   }
 }
 
-/** A cli-progress bar in bytes (or blocks, for phases without a byte total) with phase, rate and ETA. */
+/** A cli-progress bar in bytes (or blocks, for phases without a byte total) with rate, ETA and optionally the phase. */
 class TerminalBar implements ProgressReporter {
   readonly #stream: NodeJS.WritableStream;
   readonly #now: () => number;
   readonly #label: string;
+  readonly #showPhase: boolean;
   readonly #started: number;
   #bar: cliProgress.SingleBar | undefined;
   #stopped = false;
 
-  constructor(stream: NodeJS.WritableStream, now: () => number, label: string) {
+  constructor(stream: NodeJS.WritableStream, now: () => number, label: string, showPhase: boolean) {
     this.#stream = stream;
     this.#now = now;
     this.#label = label;
+    this.#showPhase = showPhase;
     this.#started = now();
   }
 
-  update(p: ProgressEvent): void {
+  update(p: ProgressUpdate): void {
     if (this.#stopped) return;
     const bytes = p.bytesTotal > 0;
     const total = bytes ? p.bytesTotal : p.blocksTotal;
@@ -121,14 +146,15 @@ class TerminalBar implements ProgressReporter {
       this.#bar = new cliProgress.SingleBar(
         {
           stream: this.#stream,
-          format: `${this.#label} [{bar}] {percentage}% | {done} / {all} | {speed} | ETA {remaining} | {phase}`,
+          format: `${this.#label} [{bar}] {percentage}% | {done} / {all} | {speed} | ETA {remaining}${this.#showPhase ? ' | {phase}' : ''}`,
           barsize: 30,
           hideCursor: null,
           clearOnComplete: false,
           stopOnComplete: false,
           linewrap: false,
           fps: 10,
-          // the CLI draws a bar only when stderr is a terminal (io.isTTY); trust that decision
+          // bar mode is chosen only when stderr is a terminal (CliIo.isTTY, progressMode); trust that
+          // decision (on a terminal stream this changes nothing)
           noTTYOutput: true,
         },
         cliProgress.Presets.shades_classic,
@@ -145,4 +171,17 @@ class TerminalBar implements ProgressReporter {
     this.#stopped = true;
     this.#bar?.stop();
   }
+}
+
+/**
+ * The `progress(label)` of a command context: a bar, JSON lines or nothing on `io.stderr`, as
+ * progressMode decides from the output options and `io.isTTY`, timed by `io.now`.
+ */
+export function progressTo(
+  io: { stderr: NodeJS.WritableStream; isTTY: boolean; now?: () => number },
+  output: { json: boolean; quiet?: boolean },
+  options: Pick<ProgressOptions, 'showPhase'> = {},
+): (label: string) => ProgressReporter {
+  const mode = progressMode({ json: output.json, quiet: output.quiet === true, isTTY: io.isTTY });
+  return (label) => createProgress(mode, io.stderr, { label, ...(io.now === undefined ? {} : { now: io.now }), ...options });
 }

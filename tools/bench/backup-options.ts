@@ -1,0 +1,105 @@
+// Command-line options of tools/bench/backup.ts.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { TOOL_NAMES, type ToolName } from './backup-peers.js';
+import { REGION_BYTES } from './backup-volume.js';
+
+const MiB = 1024 * 1024;
+
+export const USAGE = `usage: backup.ts [options]
+  --size BYTES        volume size, suffix K/M/G = KiB/MiB/GiB (default 1GiB)
+  --seed TEXT         seed of the volume's content and of the change (default convoy-bench-1)
+  --change PERCENT    share of the volume overwritten before the incremental (default 5)
+  --tools LIST        convoy (library), convoy-cli (convoy-backup), borg, restic (default: all)
+  --repeat N          run everything N times and report, per tool and step, the median run (default 1)
+  --quiet-wait SEC    before each step wait up to SEC seconds for other processes to use less than
+                      --quiet-cpus CPUs (default 120; 0: do not wait)
+  --quiet-cpus N      (default 0.3)
+  --dir DIR           where the run's scratch directory goes (default ${os.tmpdir()})
+  --concurrency N     Convoy's blocks in flight (default: the library's)
+  --warm              do not drop the page cache before each step
+  --keep              keep the scratch directory (volume, repositories)
+  --json              print the results as JSON (every run's numbers too); the tables go to stderr
+Installs borgbackup, restic and GNU time with apt-get if missing (install-peers.sh).`;
+
+export interface BenchOptions {
+  size: number;
+  seed: string;
+  changePercent: number;
+  tools: ToolName[];
+  repeat: number;
+  quietWaitSeconds: number;
+  quietCpus: number;
+  dir: string;
+  concurrency: number | undefined;
+  warm: boolean;
+  keep: boolean;
+  json: boolean;
+}
+
+export class UsageError extends Error {}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      size: { type: 'string', default: '1GiB' },
+      seed: { type: 'string', default: 'convoy-bench-1' },
+      change: { type: 'string', default: '5' },
+      tools: { type: 'string', default: TOOL_NAMES.join(',') },
+      repeat: { type: 'string', default: '1' },
+      'quiet-wait': { type: 'string', default: '120' },
+      'quiet-cpus': { type: 'string', default: '0.3' },
+      dir: { type: 'string', default: os.tmpdir() },
+      concurrency: { type: 'string' },
+      warm: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const tools = values.tools.split(',').map((s) => s.trim());
+  for (const t of tools) {
+    if (!(TOOL_NAMES as readonly string[]).includes(t)) throw new UsageError(`unknown tool ${t} (known: ${TOOL_NAMES.join(', ')})`);
+  }
+  const change = Number(values.change);
+  if (!Number.isFinite(change) || change <= 0 || change > 100) throw new UsageError(`--change takes a percentage in (0, 100], not ${JSON.stringify(values.change)}`);
+  const size = parseSize(values.size);
+  if (size < REGION_BYTES) throw new UsageError('--size must be at least 2 MiB');
+  const quietWait = Number(values['quiet-wait']);
+  if (!Number.isFinite(quietWait) || quietWait < 0) throw new UsageError(`--quiet-wait takes seconds ≥ 0, not ${JSON.stringify(values['quiet-wait'])}`);
+  const quietCpus = Number(values['quiet-cpus']);
+  if (!Number.isFinite(quietCpus) || quietCpus <= 0) throw new UsageError(`--quiet-cpus takes a number > 0, not ${JSON.stringify(values['quiet-cpus'])}`);
+  return {
+    size,
+    seed: values.seed,
+    changePercent: change,
+    tools: TOOL_NAMES.filter((t) => tools.includes(t)),
+    repeat: positiveInt(values.repeat, '--repeat'),
+    quietWaitSeconds: quietWait,
+    quietCpus,
+    dir: values.dir,
+    concurrency: values.concurrency === undefined ? undefined : positiveInt(values.concurrency, '--concurrency'),
+    warm: values.warm,
+    keep: values.keep,
+    json: values.json,
+  };
+}
+
+function positiveInt(text: string, flag: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${flag} takes a positive integer, not ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+)\s*(?:([kmg])(?:i?b)?|b)?$/i.exec(text.trim());
+  if (m === null) throw new UsageError(`--size takes bytes with an optional K/M/G (KiB/MiB/GiB) suffix, not ${JSON.stringify(text)}`);
+  const unit = { k: 1024, m: MiB, g: 1024 * MiB }[(m[2] ?? '').toLowerCase()] ?? 1;
+  return Number(m[1]) * unit;
+}

@@ -1,0 +1,251 @@
+// The three tools the backup benchmark compares, each behind the same few steps: full backup,
+// incremental backup, restore. Every step is one child process measured by backup-exec.ts.
+import { cp, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { duBytes, measure, setup, type Measured } from './backup-exec.js';
+import type { SourceSnapshot } from './backup-snapshot.js';
+
+export const TOOL_NAMES = ['convoy', 'convoy-cli', 'borg', 'restic'] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+/** The two ways Convoy is run: the library through backup-convoy-runner.ts, and the convoy-backup CLI. */
+export const CONVOY_TOOLS: readonly ToolName[] = ['convoy', 'convoy-cli'];
+
+/**
+ * full: first backup. incremental: after the change, re-reading the whole volume (borg, restic;
+ * Convoy without a change list). incremental-changed: Convoy with the changed-extent list.
+ * restore: the newest backup into a new file.
+ */
+export type StepId = 'full' | 'incremental-changed' | 'incremental' | 'restore';
+
+export interface StepResult extends Measured {
+  tool: ToolName;
+  step: StepId;
+  /** `du -sb` of the tool's repository after the step. */
+  storedBytes: number;
+  /** `du -sb` of local state kept outside the repository (borg's and restic's caches). */
+  localStateBytes: number;
+  /** The file a restore wrote. */
+  restored?: string;
+}
+
+export interface PeerContext {
+  /** The run's scratch directory; each tool works in a subdirectory. */
+  work: string;
+  /** The volume file, `volume.img` in `dataDir`. */
+  volumeFile: string;
+  /** The changed-extent list, JSON [[offset, length], …], once the volume was changed. */
+  changedFile: string;
+  /** The frozen copy of Convoy's sources every Convoy step runs from. */
+  convoy: SourceSnapshot;
+  /** Convoy's blocks processed concurrently (library default when undefined). */
+  convoyConcurrency: number | undefined;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+export interface Peer {
+  readonly name: ToolName;
+  /** The steps this tool runs for the incremental phase, in order. */
+  readonly incrementalSteps: readonly StepId[];
+  init(): Promise<void>;
+  step(step: Exclude<StepId, 'restore'>): Promise<StepResult>;
+  /** Restores the newest backup into a new file under `targetDir`. */
+  restore(targetDir: string): Promise<StepResult>;
+}
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+/** The pinned Node 24 (the machine's node is older). */
+export const NODE = path.resolve(BENCH_DIR, '../../node_modules/.bin/node');
+
+/**
+ * Convoy, either through @convoy/blockstore (backup-convoy-runner.ts: `convoy`) or through the
+ * convoy-backup CLI (apps/backup/src/main.ts: `convoy-cli`), both run from the run's frozen copy
+ * of the TypeScript sources.
+ * The full backup goes into store A; A is then copied to B (not timed), so the incremental with
+ * the change list (into A) and the one without (into B) each start from the same full backup and
+ * each upload what is new.
+ */
+export class ConvoyPeer implements Peer {
+  readonly name: ToolName;
+  readonly incrementalSteps = ['incremental-changed', 'incremental'] as const;
+  readonly #ctx: PeerContext;
+  readonly #cli: boolean;
+  readonly #storeA: string;
+  readonly #storeB: string;
+  /** Newest backup URL per store (the CLI restores a backup URL). */
+  readonly #latest = new Map<string, string>();
+
+  constructor(ctx: PeerContext, frontend: 'library' | 'cli') {
+    this.#ctx = ctx;
+    this.#cli = frontend === 'cli';
+    this.name = this.#cli ? 'convoy-cli' : 'convoy';
+    this.#storeA = path.join(ctx.work, this.name, 'store-changed');
+    this.#storeB = path.join(ctx.work, this.name, 'store-rehash');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(path.dirname(this.#storeA), { recursive: true });
+  }
+
+  async step(step: Exclude<StepId, 'restore'>): Promise<StepResult> {
+    const store = step === 'incremental' ? this.#storeB : this.#storeA;
+    const changed = step === 'incremental-changed' ? ['--changed', this.#ctx.changedFile] : [];
+    const args = this.#cli
+      ? ['create', this.#ctx.volumeFile, '--dest', `vfs://${store}`, '--volume', 'bench', ...(step === 'full' ? ['--parent', 'none'] : []), ...changed]
+      : ['backup', '--store', store, '--source', this.#ctx.volumeFile, ...(step === 'full' ? ['--full'] : []), ...changed];
+    const result = await this.#run(step, args, store);
+    const url = (JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { url?: unknown }).url;
+    if (typeof url !== 'string') throw new Error(`${this.name} ${step} printed no backup URL: ${result.stdout.slice(-500)}`);
+    this.#latest.set(store, url);
+    if (step === 'full') {
+      await cp(this.#storeA, this.#storeB, { recursive: true, preserveTimestamps: true });
+      this.#latest.set(this.#storeB, url.replace(`vfs://${this.#storeA}?`, `vfs://${this.#storeB}?`));
+    }
+    return result;
+  }
+
+  async restore(targetDir: string): Promise<StepResult> {
+    return this.#restore(this.#storeA, targetDir);
+  }
+
+  /** Restores store B's newest backup too (not in the table): the no-change-list backup must be right as well. */
+  async restoreRehashed(targetDir: string): Promise<StepResult> {
+    return this.#restore(this.#storeB, targetDir);
+  }
+
+  async #restore(store: string, targetDir: string): Promise<StepResult> {
+    const target = path.join(targetDir, 'volume.img');
+    const url = this.#latest.get(store);
+    if (url === undefined) throw new Error(`${this.name}: no backup in ${store} to restore`);
+    const args = this.#cli ? ['restore', url, target] : ['restore', '--store', store, '--target', target];
+    return { ...(await this.#run('restore', args, store)), restored: target };
+  }
+
+  async #run(step: StepId, args: string[], store: string): Promise<StepResult> {
+    const concurrency = this.#ctx.convoyConcurrency === undefined || this.#cli ? [] : ['--concurrency', String(this.#ctx.convoyConcurrency)];
+    const src = this.#ctx.convoy;
+    const entry = this.#cli ? [src.cliMain, ...args, '--json', '--quiet'] : [src.runner, ...args, ...concurrency];
+    const measured = await measure({
+      label: `${this.name} ${step}`,
+      command: NODE,
+      args: ['--conditions=@convoy/source', '--import', src.sourceResolve, ...entry],
+      cwd: path.dirname(src.runner),
+      signal: this.#ctx.signal,
+    });
+    return { ...measured, tool: this.name, step, storedBytes: await duBytes(store, this.#ctx.signal), localStateBytes: 0 };
+  }
+}
+
+/** borg 1.2: unencrypted repository, lz4, default chunker (buzhash, ~2 MiB average chunks). */
+export class BorgPeer implements Peer {
+  readonly name = 'borg';
+  readonly incrementalSteps = ['incremental'] as const;
+  readonly #ctx: PeerContext;
+  readonly #repo: string;
+  readonly #home: string;
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(ctx: PeerContext) {
+    this.#ctx = ctx;
+    this.#repo = path.join(ctx.work, 'borg', 'repo');
+    this.#home = path.join(ctx.work, 'borg', 'home');
+    this.#env = {
+      ...process.env,
+      BORG_BASE_DIR: this.#home, // cache, config, security dirs: in the run's scratch dir, not ~
+      BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
+      BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
+    };
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.#home, { recursive: true });
+    await setup('borg init', 'borg', ['init', '--encryption', 'none', this.#repo], { env: this.#env, signal: this.#ctx.signal });
+  }
+
+  async step(step: Exclude<StepId, 'restore'>): Promise<StepResult> {
+    // Run in the volume's directory so the archive holds the relative path `volume.img`.
+    const archive = step === 'full' ? 'full' : 'incremental';
+    return this.#run(step, ['create', '--compression', 'lz4', `${this.#repo}::${archive}`, path.basename(this.#ctx.volumeFile)], path.dirname(this.#ctx.volumeFile));
+  }
+
+  async restore(targetDir: string): Promise<StepResult> {
+    // --sparse: zero chunks become holes, as Convoy's restore leaves zero blocks as holes.
+    const result = await this.#run('restore', ['extract', '--sparse', `${this.#repo}::incremental`], targetDir);
+    return { ...result, restored: path.join(targetDir, path.basename(this.#ctx.volumeFile)) };
+  }
+
+  async #run(step: StepId, args: string[], cwd: string): Promise<StepResult> {
+    const measured = await measure({ label: `borg ${step}`, command: 'borg', args, cwd, env: this.#env, signal: this.#ctx.signal });
+    return {
+      ...measured,
+      tool: 'borg',
+      step,
+      storedBytes: await duBytes(this.#repo, this.#ctx.signal),
+      localStateBytes: await duBytes(this.#home, this.#ctx.signal),
+    };
+  }
+}
+
+/** restic 0.14: repository format 2 (compression auto = zstd fastest), always encrypted. */
+export class ResticPeer implements Peer {
+  readonly name = 'restic';
+  readonly incrementalSteps = ['incremental'] as const;
+  readonly #ctx: PeerContext;
+  readonly #repo: string;
+  readonly #cache: string;
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(ctx: PeerContext) {
+    this.#ctx = ctx;
+    this.#repo = path.join(ctx.work, 'restic', 'repo');
+    this.#cache = path.join(ctx.work, 'restic', 'cache');
+    this.#env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: this.#repo, RESTIC_CACHE_DIR: this.#cache };
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.#cache, { recursive: true });
+    await setup('restic init', 'restic', ['init', '--repository-version', '2'], { env: this.#env, signal: this.#ctx.signal });
+  }
+
+  async step(step: Exclude<StepId, 'restore'>): Promise<StepResult> {
+    // restic finds the parent snapshot itself (same host and paths) and re-reads changed files.
+    return this.#run(step, ['backup', '--quiet', '--compression', 'auto', path.basename(this.#ctx.volumeFile)], path.dirname(this.#ctx.volumeFile));
+  }
+
+  async restore(targetDir: string): Promise<StepResult> {
+    // Backed up by a relative path, the file comes back as `volume.img` below the target (restic
+    // 0.14 has no sparse restore: it writes the zero regions too).
+    const result = await this.#run('restore', ['restore', 'latest', '--target', targetDir], targetDir);
+    return { ...result, restored: path.join(targetDir, path.basename(this.#ctx.volumeFile)) };
+  }
+
+  async #run(step: StepId, args: string[], cwd: string): Promise<StepResult> {
+    const measured = await measure({ label: `restic ${step}`, command: 'restic', args, cwd, env: this.#env, signal: this.#ctx.signal });
+    return {
+      ...measured,
+      tool: 'restic',
+      step,
+      storedBytes: await duBytes(this.#repo, this.#ctx.signal),
+      localStateBytes: await duBytes(this.#cache, this.#ctx.signal),
+    };
+  }
+}
+
+export function makePeer(name: ToolName, ctx: PeerContext): Peer {
+  switch (name) {
+    case 'convoy':
+      return new ConvoyPeer(ctx, 'library');
+    case 'convoy-cli':
+      return new ConvoyPeer(ctx, 'cli');
+    case 'borg':
+      return new BorgPeer(ctx);
+    case 'restic':
+      return new ResticPeer(ctx);
+  }
+}
+
+/** Removes a restored file once it was checked (three 1 GiB restores need not sit on disk). */
+export async function discard(file: string): Promise<void> {
+  await rm(file, { force: true });
+}
