@@ -62,7 +62,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 function obj(v: unknown): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('request body must be a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('request body must be a JSON object', 'send a JSON object with the fields of docs/control-api.md');
   return v as Record<string, unknown>;
 }
 
@@ -71,7 +71,7 @@ function str(o: Record<string, unknown>, key: string, required?: false): string 
 function str(o: Record<string, unknown>, key: string, required = false): string | undefined {
   const v = o[key];
   if (v === undefined || v === null) {
-    if (required) throw bad(`"${key}" is required`);
+    if (required) throw bad(`"${key}" is required`, 'see docs/control-api.md for the fields of each request');
     return undefined;
   }
   if (typeof v !== 'string') throw bad(`"${key}" must be a string`);
@@ -215,13 +215,13 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
         }
         if (name === 'inspect' && method === 'GET') {
           const u = q('url');
-          if (u === undefined) throw bad('"url" is required');
+          if (u === undefined) throw bad('"url" is required', 'a backup URL: ?url=vfs:///path?backup=ID&volume=NAME, URL-encoded');
           const m = await manager.backupInspect(u);
           return send(res, 200, { ...summarize(m, u), manifest: m });
         }
         if (name === undefined && method === 'DELETE') {
           const u = q('url');
-          if (u === undefined) throw bad('"url" is required');
+          if (u === undefined) throw bad('"url" is required', 'a backup URL: ?url=vfs:///path?backup=ID&volume=NAME, URL-encoded');
           return send(res, 200, await manager.backupDelete(u));
         }
       }

@@ -110,9 +110,13 @@ describe('convoy-daemon', () => {
     expect(mount.Mountpoint).toMatch(/data\//);
     expect((await a(c.get('dock1'))).Volume?.Mountpoint).toBe(mount.Mountpoint);
     expect((await a(c.list())).Volumes?.map((v) => v.Name)).toContain('dock1');
-    expect((await a(c.remove('dock1'))).Err).toMatch(/in use|mounted/);
     expect(await a(c.unmount('dock1', 'container-1'))).toEqual({});
     expect(await a(c.remove('dock1'))).toEqual({});
+    expect((await a(c.get('dock1'))).Err).toMatch(/dock1/);
+    // an operator's mount (convoy mount) blocks Docker's Remove
+    expect(await a(c.create('dock2', null))).toEqual({});
+    expect((await call('POST', '/v1/volumes/dock2/mount', {})).status).toBe(200);
+    expect((await a(c.remove('dock2'))).Err).toMatch(/mounted on this host \(by cli\)/);
     c.close();
   });
 

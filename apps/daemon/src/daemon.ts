@@ -65,6 +65,9 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
 
   const handler = createPluginHandler(dockerBackend(manager), {
     refs: manager.mountRefs.counter,
+    // The manager decides: Docker's Remove comes only when no container uses the volume, so Docker
+    // IDs left over (Unmounts lost while the daemon was down) are dropped; an operator mount blocks.
+    allowRemoveWhileMounted: true,
     onError: (e) => log.warn({ endpoint: e.endpoint, phase: e.phase, err: e.error instanceof Error ? e.error.message : String(e.error) }, 'plugin request failed'),
   });
   const started: { close(): Promise<void> }[] = [];

@@ -109,3 +109,53 @@ describe.skipIf(!target.available)('kill -9 of convoy-daemon while a container u
     expect(await client.listVolumes()).toEqual([]);
   });
 });
+
+// The harder case: the container is stopped and removed while the daemon is down, so Docker's
+// Unmount never arrives (Docker retries for ~16 s, then gives up). After the restart the daemon
+// still lists the dead container's mount ID; Docker's Remove must clear it, not refuse forever.
+describe.skipIf(!target.available)('a container removed while convoy-daemon was down', () => {
+  const name = nameFactory();
+  const volume = name('lost');
+  const container = name('gone');
+  let tmp: string;
+  let daemon: ConvoyDaemon | undefined;
+  let client: ControlClient;
+
+  beforeAll(async () => {
+    tmp = await makeTempDir('lost-unmount');
+    daemon = await ConvoyDaemon.start({
+      label: 'lost-unmount',
+      root: join(tmp, 'root'),
+      vfsPath: join(tmp, 'vfs'),
+      socket: PLUGIN_SOCKET,
+      controlSocket: join(tmp, 'control.sock'),
+      hostId: 'e2e-lost',
+    });
+    client = new ControlClient({ socketPath: daemon.spec.controlSocket });
+  });
+
+  afterAll(async () => {
+    if (daemon !== undefined && !daemon.running) await daemon.restart().catch(() => undefined);
+    const problems = daemon?.running === true ? await cleanDocker([volume]) : [];
+    await client?.close();
+    await daemon?.dispose();
+    await removeDir(tmp);
+    expect(problems).toEqual([]);
+  });
+
+  it('docker volume rm works after the restart, and leaves no mount reference', async () => {
+    await dockerOk(['volume', 'create', '-d', 'convoy', volume]);
+    await dockerOk(['run', '-d', '--name', container, '--label', CONTAINER_LABEL, '--network', 'none', '-v', `${volume}:/data`, IMAGE, 'sh', '-c', 'exec sleep 1000']);
+    const dataDir = String((await client.getVolume(volume)).status?.path);
+    await daemon?.kill9();
+    await docker(['stop', '-t', '1', container]); // Unmount fails: nobody answers on the socket
+    await dockerOk(['rm', '-f', container]);
+    await daemon?.restart();
+    expect((await client.getVolume(volume)).mountedBy).toHaveLength(1); // the lost Unmount's ID
+
+    expect(await dockerOk(['volume', 'rm', volume])).toBe(volume);
+    await expect(client.getVolume(volume)).rejects.toMatchObject({ status: 404 });
+    expect(existsSync(dataDir)).toBe(false);
+    expect((await client.info()).mounted).toEqual([]);
+  }, 120_000);
+});

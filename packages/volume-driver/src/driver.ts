@@ -35,7 +35,7 @@ export interface CreateVolumeRequest {
 export interface RemoveVolumeRequest {
   /** Keep the data, forget the volume (Convoy's --ignore-docker-delete for Docker removals). */
   keepData?: boolean;
-  /** Delete even if other hosts still reference the volume (never if they have it mounted). */
+  /** Delete even if other hosts have the volume mounted or referenced (an operator's decision, for hosts that are gone). */
   force?: boolean;
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   deleteBackup,
   listManifests,
@@ -165,13 +165,16 @@ export class VolumeManager {
         if (o.caller === 'docker') return;
         throw volumeNotFound(name);
       }
-      const holders = this.#refs.holders(name);
+      // Docker sends Remove only once no container uses the volume: Docker IDs still held are
+      // from containers that went away while this daemon was down (their Unmount was lost).
+      const all = this.#refs.holders(name);
+      const holders = o.caller === 'docker' ? all.filter((h) => h === 'cli') : all;
       if (holders.length > 0 && o.force !== true) {
         throw new VolumeError('CONVOY_VOLUME_IN_USE', `volume ${name} is mounted on this host (by ${holders.join(', ')})`, {
           hint: holders.includes('cli') ? `convoy umount ${name}` : 'stop the containers that use it',
         });
       }
-      if (holders.length > 0) await found.driver.unmount(name);
+      if (all.length > 0) await found.driver.unmount(name);
       await found.driver.remove(name, { ...(o.force === true ? { force: true } : {}), ...(o.keepData === true ? { keepData: true } : {}) });
       await this.#refs.clear(name);
     });
@@ -219,6 +222,7 @@ export class VolumeManager {
     const matches = (await this.list()).filter((v) => v.uuid.startsWith(nameOrUuid) && nameOrUuid.length >= 4);
     if (matches.length === 1) return matches[0] as ManagedVolume;
     if (matches.length > 1) throw invalidRequest(`"${nameOrUuid}" matches ${matches.length} volumes`, 'give more of the UUID, or the name');
+    validateName('volume', nameOrUuid);
     throw await this.#missing(nameOrUuid);
   }
 
@@ -232,7 +236,7 @@ export class VolumeManager {
 
   async snapshotCreate(volume: string, name?: string): Promise<SnapshotInfo> {
     const v = await this.require(volume);
-    const snap = name ?? `${v.name}-snap-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
+    const snap = name ?? `${v.name.slice(0, 80)}-snap-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 17)}-${randomBytes(2).toString('hex')}`;
     validateName('snapshot', snap);
     return this.#lock.run(v.name, async () => {
       if ((await this.#findSnapshot(snap)) !== undefined) {

@@ -44,6 +44,37 @@ describe('VolumeManager', () => {
     expect(await m2.get('v')).toBeUndefined();
   });
 
+  it('Docker removing a volume drops mount IDs of containers that went away while the daemon was down', async () => {
+    const m = await open();
+    await m.create({ name: 'orphan', caller: 'docker' });
+    await m.mount('orphan', { id: 'dead-container', caller: 'docker' });
+    const m2 = await open(); // restarted after kill -9; Docker's Unmount was lost meanwhile
+    expect((await m2.get('orphan'))?.mountedBy).toEqual(['dead-container']);
+    await m2.remove('orphan', { caller: 'docker' });
+    expect(await m2.get('orphan')).toBeUndefined();
+    expect(m2.mountRefs.holders('orphan')).toEqual([]);
+    // an operator's mount is not Docker's to drop
+    await m2.create({ name: 'held', caller: 'docker' });
+    await m2.mount('held', { id: 'cli', caller: 'cli' });
+    await m2.mount('held', { id: 'c9', caller: 'docker' });
+    expect((await rejectionOf(m2.remove('held', { caller: 'docker' }))).code).toBe('CONVOY_VOLUME_IN_USE');
+  });
+
+  it('default snapshot names are unique even when made in the same second', async () => {
+    const m = await open();
+    await m.create({ name: 'snappy', caller: 'cli' });
+    const names = new Set<string>();
+    for (let i = 0; i < 5; i++) names.add((await m.snapshotCreate('snappy')).name);
+    expect(names.size).toBe(5);
+  });
+
+  it('a malformed name is an invalid-argument error, never a lookup', async () => {
+    const m = await open();
+    for (const bad of ['a/b', '../../etc/passwd', 'x'.repeat(300), 'a\0b']) {
+      expect((await rejectionOf(m.require(bad))).code).toBe('CONVOY_INVALID_ARGUMENT');
+    }
+  });
+
   it('Docker create of a known volume is fine; an operator create of it is an error', async () => {
     const m = await open();
     await m.create({ name: 'v', caller: 'cli' });
