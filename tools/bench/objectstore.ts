@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { FsObjectStore, S3ObjectStore, type ObjectStore } from '@convoy/objectstore';
+import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
+import { S3ObjectStore } from '@convoy/objectstore/s3';
 import { makePayload, runBenchmark, warmUp, type Payload, type RunResult } from './measure.js';
 import { Radosgw } from './radosgw.js';
 

@@ -99,6 +99,9 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     const report = (): void =>
       options.onProgress?.({ phase: 'backup', bytesDone, bytesTotal: source.size, blocksDone, blocksTotal: blocks, bytesTransferred: stats.bytesUploaded });
 
+    // One read buffer per block in flight, reused: nothing keeps a block's bytes once its put
+    // resolved (stores copy or write them), and fresh 2 MiB buffers per block cost page faults and GC.
+    const free: Buffer[] = [];
     await forEachIndex(
       blocks,
       options.concurrency ?? 6,
@@ -113,24 +116,29 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
             stats.blocksNonZero++;
           }
         } else {
-          const data = await source.read(offset, length, signal);
-          stats.blocksRead++;
-          stats.bytesRead += length;
-          if (!isZero(data)) {
-            stats.blocksNonZero++;
-            const id = opened.ids.digest(data);
-            const hex = id.toString('hex');
-            if (!known.has(hex)) {
-              known.add(hex); // claim it: a concurrent worker with the same content skips
-              const key = blockKey(hex);
-              if ((await store.stat(key, signal === undefined ? {} : { signal })) === undefined) {
-                const obj = await encodeBlock(compression, data);
-                await store.put(key, obj, signal === undefined ? {} : { signal });
-                stats.blocksUploaded++;
-                stats.bytesUploaded += obj.length;
+          const buf = free.pop() ?? Buffer.allocUnsafe(bs);
+          try {
+            const data = await source.read(offset, length, signal, buf);
+            stats.blocksRead++;
+            stats.bytesRead += length;
+            if (!isZero(data)) {
+              stats.blocksNonZero++;
+              const id = opened.ids.digest(data);
+              const hex = id.toString('hex');
+              if (!known.has(hex)) {
+                known.add(hex); // claim it: a concurrent worker with the same content skips
+                const key = blockKey(hex);
+                if ((await store.stat(key, signal === undefined ? {} : { signal })) === undefined) {
+                  const obj = await encodeBlock(compression, data);
+                  await store.put(key, obj, signal === undefined ? {} : { signal });
+                  stats.blocksUploaded++;
+                  stats.bytesUploaded += obj.length;
+                }
               }
+              builder.add(i, length, id);
             }
-            builder.add(i, length, id);
+          } finally {
+            free.push(buf);
           }
         }
         blocksDone++;

@@ -14,8 +14,11 @@ export interface Extent {
  */
 export interface SnapshotSource {
   readonly size: number;
-  /** Exactly `length` bytes at `offset` (offset + length <= size). */
-  read(offset: number, length: number, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * Exactly `length` bytes at `offset` (offset + length <= size). A source may read into `into`
+   * (a buffer of at least `length` bytes the caller reuses) and return a view of it.
+   */
+  read(offset: number, length: number, signal?: AbortSignal, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -53,8 +56,8 @@ export class FileSource implements SnapshotSource {
     return new FileSource(path, fh, size);
   }
 
-  async read(offset: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
+  async read(offset: number, length: number, _signal?: AbortSignal, into?: Buffer): Promise<Buffer> {
+    const buf = into !== undefined && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.#fh.read(buf, done, length - done, offset + done);

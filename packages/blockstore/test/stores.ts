@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { FsObjectStore, S3ObjectStore, type ObjectStore } from '@convoy/objectstore';
+import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
+import { S3ObjectStore } from '@convoy/objectstore/s3';
 import { MemoryObjectStore, s3TestEnvironment } from '@convoy/objectstore/testing';
 
 export interface StoreKind {

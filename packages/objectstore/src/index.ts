@@ -20,6 +20,8 @@ export { MAX_KEY_LENGTH, MAX_SEGMENT_LENGTH, isValidKey, validateKey, validatePr
 export { formatStoreUrl, parseStoreUrl, type ParsedStoreUrl, type S3Location, type StoreLocation, type VfsLocation } from './url.js';
 export { openStore, type OpenStoreOptions } from './open.js';
 export { FsObjectStore } from './drivers/fs-store.js';
-export { S3ObjectStore, type S3Credentials, type S3StoreOptions } from './drivers/s3-store.js';
+// The S3 driver (and the AWS SDK, ~20 MB and ~0.3 s to load) is loaded only when used:
+// openStore imports it for s3:// URLs; `@convoy/objectstore/s3` exports the class itself.
+export type { S3Credentials, S3StoreOptions } from './drivers/s3-store.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { bodyToBuffer } from './body.js';

@@ -1,5 +1,5 @@
 import { FsObjectStore } from './drivers/fs-store.js';
-import { S3ObjectStore, type S3StoreOptions } from './drivers/s3-store.js';
+import type { S3StoreOptions } from './drivers/s3-store.js';
 import type { ObjectStore } from './types.js';
 import { parseStoreUrl } from './url.js';
 
@@ -15,5 +15,6 @@ export interface OpenStoreOptions {
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<ObjectStore> {
   const { location } = parseStoreUrl(url);
   if (location.kind === 'vfs') return new FsObjectStore(location.path).open();
+  const { S3ObjectStore } = await import('./drivers/s3-store.js');
   return new S3ObjectStore(location, options.s3).open();
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorCode } from '@convoy/errors';
-import { S3ObjectStore, openStore, type S3StoreOptions } from '../src/index.js';
+import { openStore, type S3StoreOptions } from '../src/index.js';
+import { S3ObjectStore } from '../src/s3.js';
 import { objectStoreConformance, s3TestEnvironment } from '../src/testing/index.js';
 
 // A real Ceph radosgw, started once per test run by tools/vitest/s3-global-setup.ts.

@@ -27,7 +27,7 @@ export async function compress(codec: Compression, data: Buffer): Promise<Buffer
     case 'none':
       return data;
     case 'zstd':
-      return zstd.compress(data, 3);
+      return zstd.compress(data); // @mongodb-js/zstd 1.2.2 always uses zstd's default level (3)
     case 'lz4':
       return lz4.compress(data);
     case 'gzip':

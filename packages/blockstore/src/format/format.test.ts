@@ -57,6 +57,20 @@ describe('block objects', () => {
   });
 });
 
+describe('compressibility probe', () => {
+  it('stores random 2 MiB blocks raw without compressing them, and compresses text', async () => {
+    const random = (await import('node:crypto')).randomBytes(2 * 1024 * 1024);
+    expect((await encodeBlock('zstd', random))[4]).toBe(0);
+    const text = Buffer.from('log line 42 ok\n'.repeat(2 * 1024 * 1024 / 16));
+    const obj = await encodeBlock('zstd', text);
+    expect(obj[4]).toBe(2);
+    expect(obj.length).toBeLessThan(text.length / 10);
+    // half random, half text: the samples see both, so it is compressed
+    const mixed = Buffer.concat([random.subarray(0, 1024 * 1024), text.subarray(0, 1024 * 1024)]);
+    expect((await encodeBlock('zstd', mixed))[4]).toBe(2);
+  });
+});
+
 describe('headers and manifests', () => {
   it('refuses other formats and versions', () => {
     expect(() => parseHeader(Buffer.from('{"format":"convoy-backupstore","version":2}'))).toThrow(/unsupported/);
