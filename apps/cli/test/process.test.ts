@@ -21,9 +21,10 @@ afterAll(async () => {
 });
 
 describe('the convoy process', () => {
-  it('package.json bin points at dist/main.js, whose source starts with a node shebang', async () => {
+  it('package.json bin is a shim that loads dist/main.js, whose source starts with a node shebang', async () => {
     const pkg = JSON.parse(await fs.readFile(new URL('../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
-    expect(pkg.bin).toEqual({ convoy: 'dist/main.js' });
+    expect(pkg.bin).toEqual({ convoy: './bin/convoy.js' });
+    expect(await fs.readFile(new URL('../bin/convoy.js', import.meta.url), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n[^]*import "\.\.\/dist\/main\.js";/);
     expect(await fs.readFile(new URL('../src/main.ts', import.meta.url), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
 
