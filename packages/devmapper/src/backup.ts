@@ -3,6 +3,7 @@ import { isConvoyError } from '@convoy/errors';
 import type { ObjectStore } from '@convoy/objectstore';
 import type { DriverCore } from './core.js';
 import { DevmapperError, invalidArgument } from './errors.js';
+import { SUPPORTED_FS } from './host-ops.js';
 import { roundUp } from './sizes.js';
 import { ThinSnapshotSource } from './snapshot-source.js';
 import { allocateDeviceId, type SnapshotRecord, type VolumeRecord } from './state.js';
@@ -117,10 +118,10 @@ export async function backupSnapshot(c: DriverCore, req: DriverBackupRequest): P
   const storeVolume = req.backupVolume ?? req.volume;
   validateVolumeName(storeVolume);
   const location = req.store.location;
-  const candidate = await c.lock(async () => {
+  const { candidate, fsType } = await c.lock(async () => {
     const { v, s } = c.snapshot(req.volume, req.snapshot);
     const p = parentCandidate(v, s, location);
-    return p === undefined ? undefined : { name: p.name, backupId: p.backups[location] as string, size: s.size };
+    return { fsType: v.fs, candidate: p === undefined ? undefined : { name: p.name, backupId: p.backups[location] as string, size: s.size } };
   });
   // The parent's backup must still exist (it may have been deleted from the store) and cover the
   // same size with the store's block size; otherwise read everything (dedup still applies).
@@ -148,7 +149,7 @@ export async function backupSnapshot(c: DriverCore, req: DriverBackupRequest): P
       snapshot: req.snapshot,
       parent: parent?.backupId ?? 'latest',
       ...(parent === undefined || opened.changed === undefined ? {} : { changed: opened.changed }),
-      ...(req.labels === undefined ? {} : { labels: req.labels }),
+      labels: { [FS_LABEL]: fsType, ...req.labels },
       ...(req.compression === undefined ? {} : { compression: req.compression }),
       ...(req.concurrency === undefined ? {} : { concurrency: req.concurrency }),
       ...(req.signal === undefined ? {} : { signal: req.signal }),
@@ -175,6 +176,14 @@ export async function backupSnapshot(c: DriverCore, req: DriverBackupRequest): P
 }
 
 const SIZE_ALIGN = 4096;
+
+/** Manifest label naming the volume's filesystem, so a restore mounts it with the right type. */
+export const FS_LABEL = 'convoy.fs';
+
+function fsOf(m: Manifest, fallback: string): string {
+  const label = m.labels[FS_LABEL];
+  return label !== undefined && (SUPPORTED_FS as readonly string[]).includes(label) ? label : fallback;
+}
 
 export async function restoreVolume(c: DriverCore, req: DriverRestoreRequest): Promise<VolumeRecord> {
   validateVolumeName(req.volume);
@@ -224,7 +233,7 @@ export async function restoreVolume(c: DriverCore, req: DriverRestoreRequest): P
       ...(req.uuid === undefined ? {} : { uuid: req.uuid }),
       deviceId: id,
       size,
-      fs: c.o.fs,
+      fs: fsOf(manifest, c.o.fs),
       createdAt: c.now().toISOString(),
       formatted: true,
       restoredFrom: url,

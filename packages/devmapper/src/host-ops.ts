@@ -47,9 +47,14 @@ export function mkfsArgs(fsType: string, device: string): string[] {
   }
 }
 
-/** Mount options for a thin volume: ext4 must not zero its inode tables in the background. */
+/**
+ * Mount options for a thin volume: ext4 must not zero its inode tables in the background; xfs
+ * must accept a restored copy whose filesystem UUID equals a mounted original's.
+ */
 export function mountOptions(fsType: string): string[] {
-  return fsType === 'ext4' ? ['noinit_itable'] : [];
+  if (fsType === 'ext4') return ['noinit_itable'];
+  if (fsType === 'xfs') return ['nouuid'];
+  return [];
 }
 
 export const SUPPORTED_FS = ['ext4', 'ext3', 'xfs'] as const;

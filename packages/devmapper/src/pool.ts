@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Extent } from '@convoy/blockstore';
@@ -88,8 +88,8 @@ export class ThinPool {
       await dm.resume(o.thinPoolName);
     } catch (err) {
       await dm.remove(o.thinPoolName).catch(() => undefined);
-      if (isDmError(err, 'EINVAL') && /unknown target|thin-pool/i.test(err.message)) {
-        throw dmUnavailable(`the kernel cannot create a thin-pool target: ${err.message}`, err);
+      if (isDmError(err, 'EINVAL') && !existsSync('/sys/module/dm_thin_pool')) {
+        throw dmUnavailable(`the kernel has no thin-pool target (dm_thin_pool is not loaded): ${err.message}`, err);
       }
       throw err;
     }
