@@ -59,6 +59,10 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
     ignoreDockerDelete: config.ignoreDockerDelete,
     createOnDockerMount: config.createOnDockerMount,
     openStore: (url) => openStore(url, { s3 }),
+    onDriverUnavailable: (driver, err) => {
+      const e = err as { code?: string; message?: string; hint?: string };
+      log.error({ driver, code: e.code, err: e.message, hint: e.hint }, 'driver could not start; serving the others');
+    },
   });
   const gid = config.socketGroup === undefined ? undefined : await resolveGroup(config.socketGroup);
   const socketOpts = { mode: 0o660, ...(gid === undefined ? {} : { gid }) };

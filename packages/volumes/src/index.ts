@@ -5,3 +5,4 @@ export { MountRefs } from './mount-refs.js';
 export { KeyedMutex } from './mutex.js';
 export { parseSize, validateName } from './names.js';
 export { createDriver, type DriverConfig } from './registry.js';
+export { DevmapperVolumeDriver } from './devmapper-driver.js';

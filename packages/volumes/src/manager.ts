@@ -25,6 +25,8 @@ export interface ManagerOptions {
   ignoreDockerDelete?: boolean;
   /** Docker mounting an unknown volume creates it (Convoy's --create-on-docker-mount). */
   createOnDockerMount?: boolean;
+  /** Told when a driver cannot start; the manager then serves the others (and fails only if none starts). */
+  onDriverUnavailable?: (driver: string, err: unknown) => void;
   /** How backup URLs are opened (the daemon passes its S3 endpoint here). */
   openStore?: (url: string) => Promise<ObjectStore>;
 }
@@ -57,7 +59,8 @@ const DOCKER_OPTS = new Set(['size', 'backup', 'driver']);
  */
 export class VolumeManager {
   readonly #drivers = new Map<string, VolumeDriver>();
-  readonly #default: string;
+  #default: string;
+  readonly #unavailable: Record<string, { code?: string; message: string; hint?: string }> = {};
   readonly #opts: ManagerOptions;
   readonly #lock = new KeyedMutex();
   readonly #refs: MountRefs;
@@ -76,7 +79,20 @@ export class VolumeManager {
   static async open(opts: ManagerOptions): Promise<VolumeManager> {
     const state = await new FsObjectStore(opts.root).open();
     const m = new VolumeManager(opts, await MountRefs.load(state));
-    for (const d of opts.drivers) await d.start();
+    for (const d of opts.drivers) {
+      try {
+        await d.start();
+      } catch (err) {
+        if (opts.drivers.length === 1) throw err;
+        m.#drivers.delete(d.name);
+        const e = err as { code?: string; message?: string; hint?: string };
+        m.#unavailable[d.name] = { message: e.message ?? String(err), ...(e.code === undefined ? {} : { code: e.code }), ...(e.hint === undefined ? {} : { hint: e.hint }) };
+        opts.onDriverUnavailable?.(d.name, err);
+      }
+    }
+    const first = m.#drivers.keys().next().value;
+    if (first === undefined) throw invalidRequest('no volume driver could start', 'see the errors above');
+    if (!m.#drivers.has(m.#default)) m.#default = first;
     for (const name of m.#refs.volumes()) {
       const found = await m.#find(name);
       if (found === undefined) await m.#refs.clear(name);
@@ -110,7 +126,7 @@ export class VolumeManager {
   async info(): Promise<Record<string, unknown>> {
     const drivers: Record<string, unknown> = {};
     for (const [n, d] of this.#drivers) drivers[n] = await d.info();
-    return { defaultDriver: this.#default, drivers, mounted: this.#refs.volumes() };
+    return { defaultDriver: this.#default, drivers, unavailable: this.#unavailable, mounted: this.#refs.volumes() };
   }
 
   // ---- volumes -------------------------------------------------------------------------------

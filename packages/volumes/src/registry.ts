@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { VfsDriver } from '@convoy/vfs';
 import type { VolumeDriver } from '@convoy/volume-driver';
+import { DevmapperVolumeDriver } from './devmapper-driver.js';
 import { invalidRequest } from './errors.js';
 
 export interface DriverConfig {
@@ -22,7 +23,7 @@ export function createDriver(name: string, config: DriverConfig): VolumeDriver {
         shared: config.options['vfs.shared'] !== 'false',
       });
     case 'devicemapper':
-      throw invalidRequest('the devicemapper driver is not available in this build yet', 'use --drivers vfs');
+      return DevmapperVolumeDriver.fromDriverOpts(path.join(config.root, 'devicemapper'), config.options);
     default:
       throw invalidRequest(`unknown driver "${name}"`, 'known drivers: vfs, devicemapper');
   }
