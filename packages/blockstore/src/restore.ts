@@ -23,6 +23,12 @@ export interface RestoreOptions {
    * read and hashed, and only blocks that differ are fetched and written.
    */
   incremental?: boolean;
+  /**
+   * The target (a block device) reads as zeros already, e.g. a fresh thin volume: zero blocks are
+   * not written (on a thin device writing them would allocate the whole volume) and the target is
+   * not read. Only the backup's non-zero blocks are fetched and written.
+   */
+  targetIsZeroed?: boolean;
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
@@ -58,7 +64,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       hint: 'restore without --incremental first',
     });
   }
-  const inPlace = device || options.incremental === true;
+  const inPlace = device || options.incremental === true || (options.targetIsZeroed === true && st !== undefined);
   const out = inPlace ? options.target : path.join(path.dirname(options.target), `.${path.basename(options.target)}.convoy-restore-${randomBytes(4).toString('hex')}`);
   let fh: fs.FileHandle;
   try {
@@ -103,7 +109,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         if (same) return;
       }
       if (entry === undefined) {
-        if (inPlace) {
+        if (inPlace && options.targetIsZeroed !== true) {
           await fh.write(zero, 0, length, offset);
           blocksWritten++;
         }

@@ -116,6 +116,22 @@ describe('incremental backups', () => {
     expect(await sha256File(out)).toBe(await sha256File(img));
   });
 
+  it('restore onto a target that reads as zeros writes only the non-zero blocks, and reads nothing', async () => {
+    const img = path.join(dir, 'tz.img');
+    await writeMixedImage(img, 30 * MiB); // 15 blocks: 5 random, 5 text, 5 zero
+    const store = new MemoryObjectStore();
+    const { manifest } = await backupFile({ store, volume: 'tz', file: img });
+    const out = path.join(dir, 'tz.out');
+    const fh = await fs.open(out, 'w');
+    await fh.truncate(30 * MiB); // sparse: zeros, like a fresh thin volume
+    await fh.close();
+    const r = await restoreBackup({ store, volume: 'tz', id: manifest.id, target: out, targetIsZeroed: true });
+    expect(r.blocksWritten).toBe(manifest.blockMap.entries);
+    expect(r.blocksWritten).toBe(10);
+    expect(await sha256File(out)).toBe(await sha256File(img));
+    expect((await fs.stat(out)).blocks * 512).toBeLessThanOrEqual(20 * MiB + 64 * 1024); // zero regions stayed holes
+  });
+
   it('a change list without a parent is refused before anything is written', async () => {
     const img = path.join(dir, 'np.img');
     await fs.writeFile(img, 'abc');

@@ -208,15 +208,14 @@ export async function restoreVolume(c: DriverCore, req: DriverRestoreRequest): P
   });
   const url = formatBackupUrl(req.store.location, req.backupVolume, req.backupId);
   try {
-    // `incremental` on a fresh thin device: every target block reads as zeros without allocating,
-    // so absent (zero) blocks are skipped and only the backup's non-zero blocks are written —
-    // a plain block-device restore would write zeros and allocate the whole volume.
+    // A fresh thin device reads as zeros without allocating: zero blocks are skipped and only the
+    // backup's non-zero blocks are written (writing zeros would allocate the whole volume).
     await restoreBackup({
       store: req.store,
       volume: req.backupVolume,
       id: req.backupId,
       target: dev,
-      incremental: true,
+      targetIsZeroed: true,
       ...(req.concurrency === undefined ? {} : { concurrency: req.concurrency }),
       ...(req.signal === undefined ? {} : { signal: req.signal }),
       ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
