@@ -32,7 +32,11 @@ cd "$ROOT/packages/devmapper" || exit 1
 exit "\$(cat "$WORK/rc" 2>/dev/null || echo 1)"
 GUEST
 rc=0
-DMVM_SMP=${DMVM_SMP:-2} DMVM_MEM=${DMVM_MEM:-2048} DMVM_TIMEOUT=${DMVM_TIMEOUT:-900} bash "$ROOT/tools/dmvm.sh" run "$WORK" guest.sh || rc=$?
+# The guest mounts fresh tmpfs on /tmp and /run, hiding a checkout there (a CI clone may live in
+# /tmp): then the whole checkout is the shared read-write directory, else only the scratch dir.
+SHARE=$WORK SCRIPT=guest.sh
+case "$ROOT/" in /tmp/*|/run/*) SHARE=$ROOT SCRIPT=${WORK#"$ROOT"/}/guest.sh ;; esac
+DMVM_SMP=${DMVM_SMP:-2} DMVM_MEM=${DMVM_MEM:-2048} DMVM_TIMEOUT=${DMVM_TIMEOUT:-900} bash "$ROOT/tools/dmvm.sh" run "$SHARE" "$SCRIPT" || rc=$?
 if [ -s "$WORK/report.json" ]; then
   cp "$WORK/report.json" "$OUT"
 else

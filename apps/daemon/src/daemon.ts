@@ -34,9 +34,9 @@ export function dockerBackend(manager: VolumeManager): VolumeBackend {
     remove: (name) => manager.remove(name, { caller: 'docker' }),
     mount: (name, id) => manager.mount(name, { id, caller: 'docker' }),
     unmount: (name, id) => manager.unmount(name, { id }),
-    path: async (name) => (await manager.get(name))?.mountpoint,
+    path: async (name) => (await manager.get(name, 'docker'))?.mountpoint,
     get: async (name) => {
-      const v = await manager.get(name);
+      const v = await manager.get(name, 'docker');
       if (v !== undefined) return toBackendVolume(v);
       // absent: if a driver knows why (deleted by another host), say so in Docker's Err
       await manager.require(name);

@@ -127,13 +127,21 @@ describe.skipIf(!target.available)('two hosts sharing one vfs base path', () => 
     await expect(clientA.deleteVolume(volume)).rejects.toMatchObject({ code: 'CONVOY_VOLUME_IN_USE', message: expect.stringContaining(HOST_B) });
   });
 
-  it('after host B unmounts, delete on host A works', async () => {
+  it('after host B unmounts, its Docker still knows the volume: delete on A needs --force, and names B', async () => {
     expect(await pluginB.unmount(volume, B_CONTAINER)).toEqual({});
     expect((await clientB.getVolume(volume)).mountedBy).toEqual([]);
+    const viaDocker = await docker(['volume', 'rm', volume]);
+    expect(viaDocker.code).not.toBe(0);
+    expect(viaDocker.stderr).toContain(HOST_B);
+    await expect(clientA.deleteVolume(volume)).rejects.toMatchObject({ code: 'CONVOY_VOLUME_REFERENCED', status: 409, message: expect.stringContaining(HOST_B) });
+    expect(existsSync(mountpointB)).toBe(true);
+
     deletedAfter = new Date(Date.now() - 1000);
-    expect(await dockerOk(['volume', 'rm', volume])).toBe(volume);
+    await clientA.deleteVolume(volume, { force: true });
     deletedBefore = new Date(Date.now() + 1000);
     expect(existsSync(mountpointB)).toBe(false);
+    // A's Docker still has its record; the driver no longer knows the volume, so -f drops it
+    expect(await dockerOk(['volume', 'rm', '-f', volume])).toBe(volume);
     expect(await convoyVolumesInDocker()).not.toContain(volume);
     expect((await clientA.listVolumes()).map((v) => v.name)).not.toContain(volume);
     expect((await clientB.listVolumes()).map((v) => v.name)).not.toContain(volume);

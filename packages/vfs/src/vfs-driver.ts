@@ -121,11 +121,19 @@ export class VfsDriver implements VolumeDriver {
         details: { volume: name, hosts: others.map((l) => l.host) },
       });
     }
+    const knownBy = (await this.references(name)).filter((r) => r.host !== this.hostId && r.uuid === rec.uuid && !others.some((l) => l.host === r.host));
+    if (knownBy.length > 0 && req.force !== true) {
+      const h = knownBy.map((r) => r.host).join(', ');
+      throw new VfsError('CONVOY_VOLUME_REFERENCED', `volume ${name} is still known to Docker on ${h} (a container there may use it again)`, {
+        hint: `run \`docker volume rm ${name}\` on ${h} first, or delete with --force (\`convoy delete --force ${name}\`, then \`docker volume rm -f ${name}\` here): Docker on ${h} then reports that this host deleted it, and when`,
+        details: { volume: name, hosts: knownBy.map((r) => r.host) },
+      });
+    }
     const snaps = await this.snapshotList(name);
     // Tombstone first: hosts that still reference the name learn who deleted it and when.
     const tomb: Tombstone = { name, uuid: rec.uuid, deletedBy: this.hostId, deletedAt: this.#now().toISOString() };
     await this.#meta.put(tombKey(name), json(tomb));
-    await this.#meta.delete([volKey(name), ...snaps.map((s) => snapKey(name, s.name)), ...(await this.#leaseKeys(name))]);
+    await this.#meta.delete([volKey(name), ...snaps.map((s) => snapKey(name, s.name)), ...(await this.#leaseKeys(name)), ...(await this.#keysUnder(`refs/${name}/`))]);
     if (req.keepData !== true) {
       await this.#discard(this.#dataDir(rec.uuid));
       for (const s of snaps) await this.#discard(this.#snapDir(s.uuid));
@@ -166,8 +174,12 @@ export class VfsDriver implements VolumeDriver {
 
   /** Hosts that have the volume mounted (from their leases on the shared path). */
   async leases(name: string): Promise<Lease[]> {
+    return this.#readLeases(await this.#leaseKeys(name));
+  }
+
+  async #readLeases(keys: string[]): Promise<Lease[]> {
     const out: Lease[] = [];
-    for (const key of await this.#leaseKeys(name)) {
+    for (const key of keys) {
       try {
         out.push(JSON.parse((await this.#meta.get(key)).toString()) as Lease);
       } catch (err) {
@@ -175,6 +187,19 @@ export class VfsDriver implements VolumeDriver {
       }
     }
     return out;
+  }
+
+  /** Records that this host's Docker knows the volume (see VolumeDriver.reference). */
+  async reference(name: string): Promise<void> {
+    const rec = await this.#readRecord(name);
+    if (rec === undefined) return;
+    const ref: Lease = { host: this.hostId, volume: name, uuid: rec.uuid, since: this.#now().toISOString() };
+    await this.#meta.put(refKey(name, this.hostId), json(ref));
+  }
+
+  /** Hosts whose Docker knows the volume. */
+  async references(name: string): Promise<Lease[]> {
+    return this.#readLeases(await this.#keysUnder(`refs/${name}/`));
   }
 
   /** Who deleted a volume and when, if it was deleted (and not re-created since). */
@@ -329,7 +354,7 @@ export class VfsDriver implements VolumeDriver {
     throw new VfsError(
       'CONVOY_VOLUME_NOT_FOUND',
       t === undefined ? `volume ${name} does not exist` : `volume ${name} was deleted by host ${t.deletedBy} at ${t.deletedAt}`,
-      { hint: t === undefined ? 'convoy list shows the volumes' : `run \`docker volume rm ${name}\` on this host to drop the stale reference`, details: { volume: name } },
+      { hint: t === undefined ? 'convoy list shows the volumes' : `run \`docker volume rm -f ${name}\` on this host to drop the stale reference`, details: { volume: name } },
     );
   }
 
@@ -344,9 +369,13 @@ export class VfsDriver implements VolumeDriver {
     }
   }
 
-  async #leaseKeys(name: string): Promise<string[]> {
+  #leaseKeys(name: string): Promise<string[]> {
+    return this.#keysUnder(`leases/${name}/`);
+  }
+
+  async #keysUnder(prefix: string): Promise<string[]> {
     const keys: string[] = [];
-    for await (const o of this.#meta.list(`leases/${name}/`)) keys.push(o.key);
+    for await (const o of this.#meta.list(prefix)) keys.push(o.key);
     return keys;
   }
 
@@ -375,4 +404,5 @@ const volKey = (name: string): string => `volumes/${name}.json`;
 const snapKey = (volume: string, snap: string): string => `snapshots/${volume}/${snap}.json`;
 const leaseKey = (name: string, host: string): string => `leases/${name}/${host}.json`;
 const tombKey = (name: string): string => `tombstones/${name}.json`;
+const refKey = (name: string, host: string): string => `refs/${name}/${host}.json`;
 const signalOpt = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal === undefined ? {} : { signal });

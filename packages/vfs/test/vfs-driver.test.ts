@@ -84,7 +84,27 @@ describe('vfs driver', () => {
     expect(t).toMatchObject({ deletedBy: 'host-a' });
     const e2 = await rejectionOf(b.mount('shared1'));
     expect(e2.message).toMatch(/deleted by host host-a at /);
-    expect(e2.hint).toMatch(/docker volume rm shared1/);
+    expect(e2.hint).toMatch(/docker volume rm -f shared1/);
+  });
+
+  it('a volume another host\'s Docker still references is deleted only with force; that host then learns who deleted it', async () => {
+    const a = await host('host-a');
+    const b = await host('host-b');
+    await a.create(req('known'));
+    await b.reference('known'); // host B's Docker looked it up (a stopped container refers to it)
+    await a.reference('known'); // A's own reference never blocks A
+    const err = await rejectionOf(a.remove('known'));
+    expect(err.code).toBe('CONVOY_VOLUME_REFERENCED');
+    expect(err.message).toContain('host-b');
+    expect(err.hint).toMatch(/docker volume rm known.*--force/);
+    expect(await a.get('known')).toBeDefined();
+    await a.remove('known', { force: true });
+    expect(await b.get('known')).toBeUndefined();
+    expect(await b.tombstone('known')).toMatchObject({ deletedBy: 'host-a' });
+    expect(await b.references('known')).toEqual([]);
+    // re-created, it starts with no references
+    await b.create(req('known'));
+    await a.remove('known');
   });
 
   it('refuses a second create of the same name, from any host, atomically', async () => {

@@ -96,6 +96,13 @@ export interface VolumeDriver {
   /** Creates a volume from a backup. */
   restore(req: RestoreRequest): Promise<VolumeInfo>;
 
+  /**
+   * This host's Docker knows the volume (it was created, looked up or mounted through Docker):
+   * drivers with shared storage record it, so a delete elsewhere asks for --force and names this
+   * host. Idempotent.
+   */
+  reference?(name: string): Promise<void>;
+
   /** If the volume was deleted (e.g. by another host sharing the storage): who and when. */
   tombstone?(name: string): Promise<Tombstone | undefined>;
 }

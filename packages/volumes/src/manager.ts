@@ -64,6 +64,8 @@ export class VolumeManager {
   readonly #opts: ManagerOptions;
   readonly #lock = new KeyedMutex();
   readonly #refs: MountRefs;
+  /** Volumes this host's Docker is known (recorded with the driver) to reference. */
+  readonly #dockerKnows = new Set<string>();
 
   private constructor(opts: ManagerOptions, refs: MountRefs) {
     for (const d of opts.drivers) this.#drivers.set(d.name, d);
@@ -143,11 +145,18 @@ export class VolumeManager {
       const existing = await this.#find(o.name);
       if (existing !== undefined) {
         // Docker asks to create what it already knows after a restart: that is not an error.
-        if (o.caller === 'docker' && backup === undefined) return this.#managed(existing.info);
+        if (o.caller === 'docker' && backup === undefined) {
+          await this.#dockerReference(existing.driver, o.name);
+          return this.#managed(existing.info);
+        }
         throw volumeExists(o.name);
       }
       const req = { name: o.name, uuid: randomUUID(), options: opts, ...(sizeText === undefined ? {} : { size: typeof sizeText === 'number' ? sizeText : parseSize(sizeText) }) };
-      if (backup === undefined) return this.#managed(await driver.create(req));
+      if (backup === undefined) {
+        const info = await driver.create(req);
+        if (o.caller === 'docker') await this.#dockerReference(driver, o.name);
+        return this.#managed(info);
+      }
       const ref = parseBackupUrl(backup);
       const store = await this.#openStore(ref.storeUrl);
       try {
@@ -193,6 +202,7 @@ export class VolumeManager {
       if (all.length > 0) await found.driver.unmount(name);
       await found.driver.remove(name, { ...(o.force === true ? { force: true } : {}), ...(o.keepData === true ? { keepData: true } : {}) });
       await this.#refs.clear(name);
+      this.#dockerKnows.delete(name);
     });
   }
 
@@ -206,6 +216,7 @@ export class VolumeManager {
         found = { driver, info: await driver.create({ name, uuid: randomUUID(), options: {} }) };
       }
       if (found === undefined) throw await this.#missing(name);
+      if (o.caller === 'docker') await this.#dockerReference(found.driver, name);
       const mp = await found.driver.mount(name, o.mountpoint === undefined ? {} : { mountpoint: o.mountpoint });
       await this.#refs.add(name, o.id);
       return mp;
@@ -224,11 +235,13 @@ export class VolumeManager {
     });
   }
 
-  /** A volume by name, or undefined. */
-  async get(name: string): Promise<ManagedVolume | undefined> {
+  /** A volume by name, or undefined. Docker's lookups record that this host's Docker knows it. */
+  async get(name: string, caller: Caller = 'cli'): Promise<ManagedVolume | undefined> {
     validateName('volume', name);
     const found = await this.#find(name);
-    return found === undefined ? undefined : this.#managed(found.info);
+    if (found === undefined) return undefined;
+    if (caller === 'docker') await this.#dockerReference(found.driver, name);
+    return this.#managed(found.info);
   }
 
   /** Like get, but a missing volume is an error that says why (e.g. deleted by another host). */
@@ -356,12 +369,18 @@ export class VolumeManager {
       const t = await d.tombstone?.(name);
       if (t !== undefined) {
         return new VolumeError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted by host ${t.deletedBy} at ${t.deletedAt}`, {
-          hint: `run \`docker volume rm ${name}\` here to drop the stale reference (then re-create it if you need it)`,
+          hint: `run \`docker volume rm -f ${name}\` here to drop the stale reference (then re-create it if you need it)`,
           details: { volume: name, deletedBy: t.deletedBy, deletedAt: t.deletedAt },
         });
       }
     }
     return volumeNotFound(name);
+  }
+
+  async #dockerReference(driver: VolumeDriver, name: string): Promise<void> {
+    if (this.#dockerKnows.has(name) || driver.reference === undefined) return;
+    await driver.reference(name);
+    this.#dockerKnows.add(name);
   }
 
   #managed(info: VolumeInfo): ManagedVolume {

@@ -135,11 +135,15 @@ describe('VolumeManager', () => {
     const b = await open('host-b');
     await a.create({ name: 'gone', caller: 'docker' });
     expect((await b.list()).map((v) => v.name)).toEqual(['gone']);
-    await a.remove('gone', { caller: 'docker' });
+    expect(await b.get('gone', 'docker')).toBeDefined(); // B's Docker looks it up: B references it
+    const refused = await rejectionOf(a.remove('gone', { caller: 'docker' }));
+    expect(refused.code).toBe('CONVOY_VOLUME_REFERENCED');
+    expect(refused.message).toContain('host-b');
+    await a.remove('gone', { caller: 'cli', force: true });
     const err = await rejectionOf(b.mount('gone', { id: 'c', caller: 'docker' }));
     expect(err.code).toBe('CONVOY_VOLUME_DELETED');
     expect(err.message).toMatch(/deleted by host host-a/);
-    expect(err.hint).toMatch(/docker volume rm gone/);
+    expect(err.hint).toMatch(/docker volume rm -f gone/);
     await b.remove('gone', { caller: 'docker' }); // Docker's own removal just drops the reference
   });
 
