@@ -20,7 +20,7 @@ export default tseslint.config(
         {
           enforceBuildableLibDependency: false,
           // the shared test configuration in tools/vitest is not a project: test files may import it
-          allow: ['^(\\.\\./)+tools/vitest/[\\w-]+\\.js$'],
+          allow: ['^(\\.\\./)+(tools/)?vitest/[\\w-]+\\.js$'],
           depConstraints: [
             { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:lib'] },
             { sourceTag: 'scope:lib', onlyDependOnLibsWithTags: ['scope:lib'] },

@@ -2,7 +2,7 @@
 // an fs object store, as a child process of its own, so the bench measures its wall time and peak
 // RSS under GNU time exactly as it does borg's and restic's. Prints one JSON line on success.
 //
-//   node --conditions=@convoy/source --import ./source-resolve.ts backup-convoy-runner.ts \
+//   node --conditions=@convoy/source --import ../source-resolve.ts backup-convoy-runner.ts \
 //     backup  --store DIR --volume NAME --source FILE [--full] [--changed FILE] [--compression zstd]
 //     restore --store DIR --volume NAME --target FILE [--id ID]   (default: the newest backup)
 import { readFile } from 'node:fs/promises';

@@ -42,7 +42,7 @@ export async function snapshotSources(dest: string): Promise<SourceSnapshot> {
   const runner = path.join(dest, 'tools', 'backup-convoy-runner.ts');
   const sourceResolve = path.join(dest, 'tools', 'source-resolve.ts');
   await cp(path.join(BENCH_DIR, 'backup-convoy-runner.ts'), runner);
-  await cp(path.join(BENCH_DIR, 'source-resolve.ts'), sourceResolve);
+  await cp(path.join(BENCH_DIR, '..', 'source-resolve.ts'), sourceResolve);
   return { root: dest, runner, sourceResolve, cliMain: path.join(dest, 'apps', 'backup', 'src', 'main.ts'), revision: revision() };
 }
 

@@ -2,13 +2,12 @@
 // (one mon + one in-memory OSD on loopback; the same recipe the tests use).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeCephPortPair } from '../vitest/ceph-ports.js';
 
 const CEPH_S3 = fileURLToPath(new URL('../ceph-s3.sh', import.meta.url));
-const MON_PORT_OFFSET = 700; // ceph-s3.sh puts the monitor on PORT+700
 
 export interface RadosgwOptions {
   /** Capacity of the in-memory OSD (CEPH_S3_BYTES); it must hold the largest run's objects. */
@@ -38,7 +37,7 @@ export class Radosgw {
    */
   async start(signal: AbortSignal): Promise<string> {
     signal.throwIfAborted();
-    const port = await freePortPair();
+    const port = await freeCephPortPair();
     const dir = mkdtempSync(join(tmpdir(), 'convoy-bench-ceph-'));
     this.#dir = dir;
     this.#options.log(`starting radosgw on 127.0.0.1:${port} (${dir})`);
@@ -149,21 +148,4 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-/** A port P on 127.0.0.1 with P + 700 free too, below the ephemeral range (32768+). */
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 10000);
-    if ((await portFree(port)) && (await portFree(port + MON_PORT_OFFSET))) return port;
-  }
-  throw new Error('no free port pair (P, P+700) found on 127.0.0.1 in 20000-30700');
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
 }

@@ -12,11 +12,11 @@
 // also lists this file) reuses the running server; the last teardown stops it.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { REPO_ROOT } from './project-defaults.js';
+import { freeCephPortPair } from './ceph-ports.js';
 
 /** How tests reach the S3 server. */
 export interface S3TestTarget {
@@ -46,7 +46,6 @@ const CEPH_S3 = join(REPO_ROOT, 'tools', 'ceph-s3.sh');
 const LOG_DIR = join(REPO_ROOT, '.test-logs', 'ceph');
 const ACCESS_KEY = 'AKTEST';
 const SECRET_KEY = 'SKTEST';
-const MON_PORT_OFFSET = 700; // ceph-s3.sh puts the monitor on PORT+700
 
 // Each project loads this file through its own module runner, so module-level variables are
 // not shared between calls; globalThis is.
@@ -104,7 +103,7 @@ async function start(): Promise<RunningS3> {
     const install = await run(['install'], 'inherit');
     if (install.code !== 0) throw new Error(`tools/ceph-s3.sh install failed (exit ${install.code})`);
   }
-  const port = await freePortPair();
+  const port = await freeCephPortPair();
   const dir = mkdtempSync(join(tmpdir(), 'convoy-ceph-'));
   const began = Date.now();
   const started = await run(['start', dir, String(port)], 'pipe');
@@ -174,23 +173,6 @@ function keepLogs(dir: string, why: string): void {
   const conf = join(dir, 'ceph.conf');
   if (existsSync(conf)) cpSync(conf, join(LOG_DIR, 'ceph.conf'));
   log(`${why}: Ceph logs copied to ${relative(process.cwd(), LOG_DIR) || LOG_DIR}/`);
-}
-
-/** A port P on 127.0.0.1 with P + 700 free too, below the ephemeral range (32768+). */
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 10000);
-    if ((await portFree(port)) && (await portFree(port + MON_PORT_OFFSET))) return port;
-  }
-  throw new Error('no free port pair (P, P+700) found on 127.0.0.1 in 20000-30700');
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.once('error', () => resolvePort(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolvePort(true)));
-  });
 }
 
 function onPath(command: string): boolean {
