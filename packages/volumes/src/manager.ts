@@ -64,7 +64,7 @@ export class VolumeManager {
   readonly #opts: ManagerOptions;
   readonly #lock = new KeyedMutex();
   readonly #refs: MountRefs;
-  /** Volumes this host's Docker is known (recorded with the driver) to reference. */
+  /** `name/uuid` of volumes whose Docker reference from this host is recorded with the driver. */
   readonly #dockerKnows = new Set<string>();
 
   private constructor(opts: ManagerOptions, refs: MountRefs) {
@@ -146,7 +146,7 @@ export class VolumeManager {
       if (existing !== undefined) {
         // Docker asks to create what it already knows after a restart: that is not an error.
         if (o.caller === 'docker' && backup === undefined) {
-          await this.#dockerReference(existing.driver, o.name);
+          await this.#dockerReference(existing.driver, existing.info);
           return this.#managed(existing.info);
         }
         throw volumeExists(o.name);
@@ -154,7 +154,7 @@ export class VolumeManager {
       const req = { name: o.name, uuid: randomUUID(), options: opts, ...(sizeText === undefined ? {} : { size: typeof sizeText === 'number' ? sizeText : parseSize(sizeText) }) };
       if (backup === undefined) {
         const info = await driver.create(req);
-        if (o.caller === 'docker') await this.#dockerReference(driver, o.name);
+        if (o.caller === 'docker') await this.#dockerReference(driver, info);
         return this.#managed(info);
       }
       const ref = parseBackupUrl(backup);
@@ -202,7 +202,7 @@ export class VolumeManager {
       if (all.length > 0) await found.driver.unmount(name);
       await found.driver.remove(name, { ...(o.force === true ? { force: true } : {}), ...(o.keepData === true ? { keepData: true } : {}) });
       await this.#refs.clear(name);
-      this.#dockerKnows.delete(name);
+      this.#dockerKnows.delete(`${name}/${found.info.uuid}`);
     });
   }
 
@@ -216,7 +216,7 @@ export class VolumeManager {
         found = { driver, info: await driver.create({ name, uuid: randomUUID(), options: {} }) };
       }
       if (found === undefined) throw await this.#missing(name);
-      if (o.caller === 'docker') await this.#dockerReference(found.driver, name);
+      if (o.caller === 'docker') await this.#dockerReference(found.driver, found.info);
       const mp = await found.driver.mount(name, o.mountpoint === undefined ? {} : { mountpoint: o.mountpoint });
       await this.#refs.add(name, o.id);
       return mp;
@@ -240,7 +240,7 @@ export class VolumeManager {
     validateName('volume', name);
     const found = await this.#find(name);
     if (found === undefined) return undefined;
-    if (caller === 'docker') await this.#dockerReference(found.driver, name);
+    if (caller === 'docker') await this.#dockerReference(found.driver, found.info);
     return this.#managed(found.info);
   }
 
@@ -377,10 +377,12 @@ export class VolumeManager {
     return volumeNotFound(name);
   }
 
-  async #dockerReference(driver: VolumeDriver, name: string): Promise<void> {
-    if (this.#dockerKnows.has(name) || driver.reference === undefined) return;
-    await driver.reference(name);
-    this.#dockerKnows.add(name);
+  /** Records once per volume incarnation (a re-created name has a new UUID) that Docker here knows it. */
+  async #dockerReference(driver: VolumeDriver, info: VolumeInfo): Promise<void> {
+    const key = `${info.name}/${info.uuid}`;
+    if (this.#dockerKnows.has(key) || driver.reference === undefined) return;
+    await driver.reference(info.name);
+    this.#dockerKnows.add(key);
   }
 
   #managed(info: VolumeInfo): ManagedVolume {

@@ -145,6 +145,10 @@ describe('VolumeManager', () => {
     expect(err.message).toMatch(/deleted by host host-a/);
     expect(err.hint).toMatch(/docker volume rm -f gone/);
     await b.remove('gone', { caller: 'docker' }); // Docker's own removal just drops the reference
+    // re-created under the same name, B's Docker knowing it again is recorded again
+    await a.create({ name: 'gone', caller: 'cli' });
+    expect(await b.get('gone', 'docker')).toBeDefined();
+    expect((await rejectionOf(a.remove('gone', { caller: 'cli' }))).code).toBe('CONVOY_VOLUME_REFERENCED');
   });
 
   it('finds volumes by UUID prefix', async () => {
