@@ -38,3 +38,4 @@ export {
 export { errMessage } from './err-message.js';
 export { DEFAULT_BODY_LIMIT, listenPluginSocket, listenUnixHttp, type PluginServer, type PluginSocketOptions, type UnixHttpOptions } from './server.js';
 export { PluginClient, type PluginClientOptions, type RawReply } from './client.js';
+export { KeyedLock } from './keyed-lock.js';

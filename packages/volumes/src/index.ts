@@ -2,7 +2,6 @@ export type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRe
 export { VolumeManager, type Caller, type CreateOptions, type ManagedVolume, type ManagerOptions } from './manager.js';
 export { VolumeError } from './errors.js';
 export { MountRefs } from './mount-refs.js';
-export { KeyedMutex } from './mutex.js';
 export { parseSize, validateName } from './names.js';
 export { createDriver, type DriverConfig } from './registry.js';
 export { DevmapperVolumeDriver } from './devmapper-driver.js';

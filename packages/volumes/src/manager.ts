@@ -9,10 +9,10 @@ import {
   type Progress,
 } from '@convoy/blockstore';
 import { FsObjectStore, openStore, type ObjectStore } from '@convoy/objectstore';
+import { KeyedLock } from '@convoy/plugin-protocol';
 import type { SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { VolumeError, invalidRequest, snapshotNotFound, volumeExists, volumeNotFound } from './errors.js';
 import { MountRefs } from './mount-refs.js';
-import { KeyedMutex } from './mutex.js';
 import { parseSize, validateName } from './names.js';
 
 export interface ManagerOptions {
@@ -62,7 +62,7 @@ export class VolumeManager {
   #default: string;
   readonly #unavailable: Record<string, { code?: string; message: string; hint?: string }> = {};
   readonly #opts: ManagerOptions;
-  readonly #lock = new KeyedMutex();
+  readonly #lock = new KeyedLock();
   readonly #refs: MountRefs;
   /** `name/uuid` of volumes whose Docker reference from this host is recorded with the driver. */
   readonly #dockerKnows = new Set<string>();
