@@ -1,21 +1,17 @@
 // convoy backup create / delete / inspect / list against a fake daemon.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NDJSON } from '@convoy/control-api';
-import { FakeDaemon } from '@convoy/control-api/testing';
+import type { FakeDaemon } from '@convoy/control-api/testing';
 import { InterruptedError } from '../src/errors.js';
-import { cli, lastJson, type ErrorJson } from './helpers.js';
+import { cli, lastJson, type ErrorJson, useFakeDaemon } from './helpers.js';
 import { BACKUP_URL, progress, summary } from './fixtures.js';
 
 let daemon: FakeDaemon;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  daemon = await FakeDaemon.start();
-  env = { CONVOY_SOCKET: daemon.socketPath };
-});
-afterEach(() => daemon.reset());
-afterAll(async () => {
-  await daemon.stop();
+useFakeDaemon((d) => {
+  daemon = d;
+  env = { CONVOY_SOCKET: d.socketPath };
 });
 
 const line = (): string => `${daemon.last().method} ${daemon.last().path}`;

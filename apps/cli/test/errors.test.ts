@@ -3,20 +3,16 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeDaemon } from '@convoy/control-api/testing';
-import { cli, lastJson, type ErrorJson } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeDaemon } from '@convoy/control-api/testing';
+import { cli, lastJson, type ErrorJson, useFakeDaemon } from './helpers.js';
 
 let daemon: FakeDaemon;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  daemon = await FakeDaemon.start();
-  env = { CONVOY_SOCKET: daemon.socketPath };
-});
-afterEach(() => daemon.reset());
-afterAll(async () => {
-  await daemon.stop();
+useFakeDaemon((d) => {
+  daemon = d;
+  env = { CONVOY_SOCKET: d.socketPath };
 });
 
 describe('usage errors: exit 2, nothing sent to the daemon', () => {

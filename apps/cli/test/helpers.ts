@@ -2,6 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { FakeDaemon } from '@convoy/control-api/testing';
 import { cliRun, inProcess, type CliRun } from '@convoy/cli-kit/testing';
 import { REPO_ROOT } from '../../../tools/vitest/project-defaults.js';
 import { runCli } from '../src/cli.js';
@@ -38,4 +40,17 @@ export function spawnCli(args: readonly string[], env: Record<string, string>): 
     child.once('close', (code, signal) => resolve({ ...cliRun(code ?? -1, stdout, stderr), signal }));
   });
   return { child, stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/** Starts a fake daemon for the file's tests (reset after each, stopped at the end) and hands it over. */
+export function useFakeDaemon(onStart: (daemon: FakeDaemon) => void): void {
+  let daemon: FakeDaemon | undefined;
+  beforeAll(async () => {
+    daemon = await FakeDaemon.start();
+    onStart(daemon);
+  });
+  afterEach(() => daemon?.reset());
+  afterAll(async () => {
+    await daemon?.stop();
+  });
 }

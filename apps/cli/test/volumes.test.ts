@@ -1,21 +1,17 @@
 // convoy info, create, delete, mount, umount, list, inspect and snapshot * against a fake daemon:
 // the requests they send and what they print.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NDJSON } from '@convoy/control-api';
-import { FakeDaemon } from '@convoy/control-api/testing';
-import { cli, lastJson } from './helpers.js';
+import type { FakeDaemon } from '@convoy/control-api/testing';
+import { cli, lastJson, useFakeDaemon } from './helpers.js';
 import { progress, snap, vol } from './fixtures.js';
 
 let daemon: FakeDaemon;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  daemon = await FakeDaemon.start();
-  env = { CONVOY_SOCKET: daemon.socketPath };
-});
-afterEach(() => daemon.reset());
-afterAll(async () => {
-  await daemon.stop();
+useFakeDaemon((d) => {
+  daemon = d;
+  env = { CONVOY_SOCKET: d.socketPath };
 });
 
 const line = (): string => `${daemon.last().method} ${daemon.last().path}`;
