@@ -1,4 +1,5 @@
 // Command-line options of tools/bench/backup.ts.
+import { UsageError } from './cli-args.js';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { TOOL_NAMES, type ToolName } from './backup-peers.js';
@@ -37,7 +38,6 @@ export interface BenchOptions {
   json: boolean;
 }
 
-export class UsageError extends Error {}
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values, positionals } = parseArgs({
@@ -103,3 +103,4 @@ function parseSize(text: string): number {
   const unit = { k: 1024, m: MiB, g: 1024 * MiB }[(m[2] ?? '').toLowerCase()] ?? 1;
   return Number(m[1]) * unit;
 }
+

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropCaches, run, waitForQuiet } from './backup-exec.js';
-import { USAGE, UsageError, parseOptions, type BenchOptions } from './backup-options.js';
+import { USAGE, parseOptions, type BenchOptions } from './backup-options.js';
+import { parseCommandLine } from './cli-args.js';
 import { CONVOY_TOOLS, ConvoyPeer, NODE, discard, makePeer, type Peer, type PeerContext, type StepId, type StepResult, type ToolName } from './backup-peers.js';
 import { evaluateTargets, formatReport, type RunMeta } from './backup-report.js';
 import { snapshotSources, type SourceSnapshot } from './backup-snapshot.js';
@@ -24,18 +25,8 @@ const log = (line: string): void => {
 };
 
 async function main(): Promise<number> {
-  let options: BenchOptions | 'help';
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err;
-    process.stderr.write(`backup.ts: ${err.message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const options = parseCommandLine('backup.ts', USAGE, parseOptions);
+  if (typeof options === 'number') return options;
   const interrupt = new AbortController();
   const onSignal = (name: NodeJS.Signals): void => {
     if (interrupt.signal.aborted) process.exit(130);

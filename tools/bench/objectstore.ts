@@ -14,6 +14,7 @@ import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
 import { S3ObjectStore } from '@convoy/objectstore/s3';
 import { makePayload, runBenchmark, warmUp, type Payload, type RunResult } from './measure.js';
 import { Radosgw } from './radosgw.js';
+import { UsageError, parseCommandLine } from './cli-args.js';
 
 const MiB = 1024 * 1024;
 const STORE_KINDS = ['fs', 's3'] as const;
@@ -40,7 +41,6 @@ interface BenchOptions {
   json: boolean;
 }
 
-class UsageError extends Error {}
 
 /** A store kind ready for runs: opens a store for one concurrency; teardown when all are done. */
 interface Target {
@@ -53,18 +53,8 @@ const log = (line: string): void => {
 };
 
 async function main(): Promise<number> {
-  let options: BenchOptions | 'help';
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err;
-    process.stderr.write(`objectstore.ts: ${err.message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const options = parseCommandLine('objectstore.ts', USAGE, parseOptions);
+  if (typeof options === 'number') return options;
 
   const interrupt = new AbortController();
   const syncCleanups: (() => void)[] = [];
