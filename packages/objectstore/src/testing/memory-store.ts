@@ -10,6 +10,7 @@ export class MemoryObjectStore implements ObjectStore {
   readonly #objects = new Map<string, { data: Buffer; lastModified: Date }>();
   readonly #now: () => Date;
 
+  /** `now` is the clock every put (overwrites included) stamps lastModified with: inject one in tests. */
   constructor(name = 'memory', now: () => Date = () => new Date()) {
     this.location = `memory://${name}`;
     this.#now = now;
@@ -30,13 +31,13 @@ export class MemoryObjectStore implements ObjectStore {
     throwIfAborted(options.signal, `put ${key}`);
     const data = Buffer.from(await bodyToBuffer(body)); // copy: the caller may reuse its buffer
     if (options.ifAbsent === true && this.#objects.has(key)) throw new ObjectExistsError(this.location, key);
-    this.#objects.set(key, { data, lastModified: this.#now() });
+    this.#objects.set(key, { data, lastModified: new Date(this.#now().getTime()) }); // a copy: the clock may reuse its Date
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
     validateKey(key);
     const o = this.#objects.get(key);
-    return o === undefined ? undefined : { key, size: o.data.length, lastModified: o.lastModified };
+    return o === undefined ? undefined : { key, size: o.data.length, lastModified: new Date(o.lastModified.getTime()) };
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
