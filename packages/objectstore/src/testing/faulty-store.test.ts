@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { errorCode } from '@convoy/errors';
-import { FaultyObjectStore } from './faulty-store.js';
+import { FaultyObjectStore, type StoreOp } from './faulty-store.js';
+import { Gate } from './gate.js';
 import { MemoryObjectStore } from './memory-store.js';
+
+/** Whether a promise has settled once every pending microtask has run (no I/O is involved here). */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+}
 
 describe('FaultyObjectStore', () => {
   it('counts calls, written keys and bytes', async () => {
@@ -72,5 +84,118 @@ describe('FaultyObjectStore', () => {
       })(),
     ).rejects.toThrow(/injected/);
     expect(seen.length).toBe(1);
+  });
+
+  describe('"pause"', () => {
+    it('holds a put at the store until its gate opens, then really writes it', async () => {
+      const inner = new MemoryObjectStore();
+      const gate = new Gate();
+      const paused: [StoreOp, string][] = [];
+      const f = new FaultyObjectStore(inner, [{ op: 'put', kind: 'pause', gate: () => gate.wait(), onPause: (op, key) => paused.push([op, key]) }]);
+      const put = f.put('locks/l1', Buffer.from('mine'));
+      await gate.reached;
+      expect(paused).toEqual([['put', 'locks/l1']]);
+      expect(await inner.stat('locks/l1')).toBeUndefined();
+      expect(await settled(put)).toBe(false);
+      expect(f.putKeys).toEqual([]);
+      gate.open();
+      await put;
+      expect((await inner.get('locks/l1')).toString()).toBe('mine');
+      expect(f.putKeys).toEqual(['locks/l1']);
+    });
+
+    it('lets other operations through while one call is held', async () => {
+      const inner = new MemoryObjectStore();
+      await inner.put('other', Buffer.from('o'));
+      const gate = new Gate();
+      const f = new FaultyObjectStore(inner, [{ op: 'put', kind: 'pause', key: /^slow$/, gate: () => gate.wait() }]);
+      const slow = f.put('slow', Buffer.from('s'));
+      await gate.reached;
+      await f.put('fast', Buffer.from('f'));
+      expect((await f.get('other')).toString()).toBe('o');
+      expect(await f.stat('fast')).toMatchObject({ size: 1 });
+      await f.delete(['other']);
+      const listed: string[] = [];
+      for await (const o of f.list('')) listed.push(o.key);
+      expect(listed).toEqual(['fast']);
+      expect(await inner.stat('slow')).toBeUndefined();
+      gate.open();
+      await slow;
+      expect(await inner.stat('slow')).toBeDefined();
+    });
+
+    it('holds only the nth matching call, as many times as told, and only keys that match', async () => {
+      const inner = new MemoryObjectStore();
+      const gate = new Gate();
+      const held: string[] = [];
+      const f = new FaultyObjectStore(inner, [
+        { op: 'put', kind: 'pause', key: /^blocks\//, nth: 2, times: 2, gate: () => gate.wait(), onPause: (_op, key) => held.push(key) },
+      ]);
+      await f.put('blocks/1', Buffer.from('1')); // 1st match: not yet
+      await f.put('meta', Buffer.from('m')); // no match
+      const second = f.put('blocks/2', Buffer.from('2')); // 2nd match: held
+      const third = f.put('blocks/3', Buffer.from('3')); // 3rd match: held (times: 2)
+      await gate.whenReached(2);
+      await f.put('blocks/4', Buffer.from('4')); // spent
+      expect(held).toEqual(['blocks/2', 'blocks/3']);
+      expect(gate.waiting).toBe(2);
+      expect([await inner.stat('blocks/2'), await inner.stat('blocks/3')]).toEqual([undefined, undefined]);
+      expect(await inner.stat('blocks/4')).toBeDefined();
+      gate.open();
+      await Promise.all([second, third]);
+      expect(f.putKeys.sort()).toEqual(['blocks/1', 'blocks/2', 'blocks/3', 'blocks/4', 'meta']);
+    });
+
+    it('holds a list before its first entry, and a delete before any key is removed', async () => {
+      const inner = new MemoryObjectStore();
+      await inner.put('a/1', Buffer.from('x'));
+      const listGate = new Gate();
+      const deleteGate = new Gate();
+      const f = new FaultyObjectStore(inner, [
+        { op: 'list', kind: 'pause', key: /^a\/$/, gate: () => listGate.wait() },
+        { op: 'delete', kind: 'pause', gate: () => deleteGate.wait() },
+      ]);
+      const listing = (async () => {
+        const keys: string[] = [];
+        for await (const o of f.list('a/')) keys.push(o.key);
+        return keys;
+      })();
+      await listGate.reached;
+      await inner.put('a/2', Buffer.from('y')); // written while the list is held: the list sees it
+      listGate.open();
+      expect((await listing).sort()).toEqual(['a/1', 'a/2']);
+      const del = f.delete(['a/1']);
+      await deleteGate.reached;
+      expect(await inner.stat('a/1')).toBeDefined();
+      deleteGate.open();
+      await del;
+      expect(await inner.stat('a/1')).toBeUndefined();
+    });
+
+    it('a gate that rejects fails the call before it reaches the store', async () => {
+      const inner = new MemoryObjectStore();
+      const f = new FaultyObjectStore(inner, [{ op: 'put', kind: 'pause', gate: () => Promise.reject(new Error('test gave up')) }]);
+      await expect(f.put('k', Buffer.from('v'))).rejects.toThrow('test gave up');
+      expect(await inner.stat('k')).toBeUndefined();
+    });
+  });
+});
+
+describe('Gate', () => {
+  it('holds every waiter until open, resolves reached at the first, and lets later callers straight through', async () => {
+    const gate = new Gate();
+    expect(await settled(gate.reached)).toBe(false);
+    const a = gate.wait();
+    expect(await settled(gate.reached)).toBe(true);
+    const b = gate.wait();
+    await gate.whenReached(2);
+    expect(gate.waiting).toBe(2);
+    expect([await settled(a), await settled(b)]).toEqual([false, false]);
+    gate.open();
+    await Promise.all([a, b]);
+    expect(gate.waiting).toBe(0);
+    expect(gate.isOpen).toBe(true);
+    await gate.wait();
+    await gate.whenReached(3);
   });
 });

@@ -12,22 +12,38 @@ export type StoreOp = 'get' | 'put' | 'stat' | 'list' | 'delete';
  *   get returns only the first half of the data.
  * - `corrupt`: get returns the data with one byte flipped.
  * - `delay`: wait `delayMs`, then proceed normally.
+ * - `pause`: call `onPause`, wait for `gate()`, then proceed normally (the operation really
+ *   happens): holds a call at the store for a deterministic race test (see Gate). If `gate()`
+ *   rejects, the call fails with that error before reaching the store.
  */
-export type FaultKind = 'error' | 'lost-ack' | 'tear' | 'corrupt' | 'delay';
+export type FaultKind = 'error' | 'lost-ack' | 'tear' | 'corrupt' | 'delay' | 'pause';
 
-export interface FaultRule {
+interface FaultRuleBase {
   op: StoreOp;
-  kind: FaultKind;
   /** Trigger on the nth matching call (1-based); default: every matching call. */
   nth?: number;
   /** How many times the rule fires before it is spent (default 1 with `nth`, unlimited without). */
   times?: number;
   /** Only calls whose key (or any key, for delete; prefix, for list) matches. */
   key?: RegExp;
+}
+
+export interface PauseFaultRule extends FaultRuleBase {
+  kind: 'pause';
+  /** The call proceeds when this resolves (e.g. `() => gate.wait()`). */
+  gate: () => Promise<void>;
+  /** Called as the call reaches the store, before it waits: the key, or the first key / the prefix. */
+  onPause?: (op: StoreOp, key: string) => void;
+}
+
+export interface OtherFaultRule extends FaultRuleBase {
+  kind: Exclude<FaultKind, 'pause'>;
   delayMs?: number;
   /** The error to throw (default: a retryable-looking ObjectStoreError). */
   error?: () => Error;
 }
+
+export type FaultRule = PauseFaultRule | OtherFaultRule;
 
 export class InjectedFault extends ObjectStoreError {
   constructor(op: StoreOp, key: string, kind: FaultKind) {
@@ -35,10 +51,7 @@ export class InjectedFault extends ObjectStoreError {
   }
 }
 
-interface LiveRule extends FaultRule {
-  seen: number;
-  fired: number;
-}
+type LiveRule = FaultRule & { seen: number; fired: number };
 
 /**
  * Wraps a store: counts every call (and the keys and bytes written) and injects faults on a
@@ -136,7 +149,7 @@ export class FaultyObjectStore implements ObjectStore {
     return this.#inner.close();
   }
 
-  /** Finds the rule that fires for this call, applies delay/error, returns it for the others. */
+  /** Finds the rule that fires for this call, applies delay/pause/error, returns it for the others. */
   async #before(op: StoreOp, keys: readonly string[]): Promise<LiveRule | undefined> {
     for (const rule of this.#rules) {
       if (rule.op !== op) continue;
@@ -150,6 +163,11 @@ export class FaultyObjectStore implements ObjectStore {
         await sleep(rule.delayMs ?? 10);
         continue;
       }
+      if (rule.kind === 'pause') {
+        rule.onPause?.(op, keys[0] ?? '');
+        await rule.gate();
+        continue;
+      }
       if (rule.kind === 'error') throw this.#error(rule, op, keys[0] ?? '');
       return rule;
     }
@@ -157,6 +175,6 @@ export class FaultyObjectStore implements ObjectStore {
   }
 
   #error(rule: FaultRule, op: StoreOp, key: string): Error {
-    return rule.error?.() ?? new InjectedFault(op, key, rule.kind);
+    return (rule.kind === 'pause' ? undefined : rule.error?.()) ?? new InjectedFault(op, key, rule.kind);
   }
 }
