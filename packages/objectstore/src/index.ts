@@ -1,5 +1,7 @@
 export type {
   ByteRange,
+  CleanupStaleOptions,
+  CleanupStaleResult,
   DeleteOptions,
   GetOptions,
   ListOptions,

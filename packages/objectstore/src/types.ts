@@ -46,6 +46,23 @@ export interface DeleteOptions {
   signal?: AbortSignal;
 }
 
+export interface CleanupStaleOptions {
+  /**
+   * Only what was started before this time is removed. Choose it well before the start of any
+   * write that may still be running: removing a live writer's leftovers makes that write fail
+   * (it never corrupts an object), so a grace period of hours is usual.
+   */
+  olderThan: Date;
+  signal?: AbortSignal;
+}
+
+export interface CleanupStaleResult {
+  /** Temporary files or incomplete uploads removed. */
+  removed: number;
+  /** The bytes they held. */
+  bytes: number;
+}
+
 /** Bytes to store: a buffer, or a stream of chunks for large objects (then `size` is required by some drivers). */
 export type PutBody = Uint8Array | AsyncIterable<Uint8Array>;
 
@@ -73,6 +90,13 @@ export interface ObjectStore {
 
   /** Deletes these keys; keys that do not exist are not an error. Throws if any delete failed. */
   delete(keys: readonly string[], options?: DeleteOptions): Promise<void>;
+
+  /**
+   * Removes what killed writers left behind (temp files, incomplete multipart uploads) older than
+   * the given time; never touches committed objects. Optional: a store whose writers cannot leave
+   * anything behind (the in-memory one) does not have it.
+   */
+  cleanupStale?(options: CleanupStaleOptions): Promise<CleanupStaleResult>;
 
   /** Releases connections and handles. The store is not used afterwards. */
   close(): Promise<void>;

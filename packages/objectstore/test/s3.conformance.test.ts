@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorCode } from '@convoy/errors';
 import { openStore, type S3StoreOptions } from '../src/index.js';
@@ -55,6 +62,56 @@ describe.skipIf(env === undefined)('s3 driver on radosgw', () => {
       expect(store.location).toBe(`s3://${bucket}@us-east-1/open-test`);
     } finally {
       await store.close();
+    }
+  });
+
+  it('cleanupStale aborts the incomplete uploads under its prefix begun before the given time, and nothing else', async () => {
+    const o = options();
+    const client = new S3Client({
+      endpoint: o.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: o.credentials,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    const prefix = `cleanup/${randomBytes(6).toString('hex')}`;
+    // one upload per page, so that the markers of ListMultipartUploads are exercised
+    const store = await new S3ObjectStore({ kind: 's3', bucket, region: 'us-east-1', prefix }, options({ listPageSize: 1 })).open();
+    const begin = async (key: string, partSizes: number[]): Promise<string> => {
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+      if (UploadId === undefined) throw new Error('no upload id');
+      for (const [i, size] of partSizes.entries()) {
+        await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, Body: Buffer.alloc(size, i) }));
+      }
+      return UploadId;
+    };
+    // radosgw answers ListParts of an aborted upload with NoSuchKey, AWS with NoSuchUpload: ask the listing
+    const gone = async (key: string, UploadId: string): Promise<boolean> => {
+      const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+      return !(out.Uploads ?? []).some((u) => u.Key === key && u.UploadId === UploadId);
+    };
+    try {
+      await store.put('blocks/committed', Buffer.from('committed'));
+      const mine = [
+        { key: `${prefix}/blocks/killed-1`, id: await begin(`${prefix}/blocks/killed-1`, [1000, 24]) },
+        { key: `${prefix}/killed-2`, id: await begin(`${prefix}/killed-2`, []) },
+        { key: `${prefix}/killed-3`, id: await begin(`${prefix}/killed-3`, [7]) },
+      ];
+      const neighbour = { key: `${prefix}-other/x`, id: await begin(`${prefix}-other/x`, [5]) }; // another store's prefix
+
+      // every upload began after the epoch: none is older
+      expect(await store.cleanupStale({ olderThan: new Date(0) })).toEqual({ removed: 0, bytes: 0 });
+      expect(await gone(mine[0]?.key ?? '', mine[0]?.id ?? '')).toBe(false);
+
+      const later = new Date(Date.now() + 3_600_000); // radosgw runs on this host: same clock
+      expect(await store.cleanupStale({ olderThan: later })).toEqual({ removed: 3, bytes: 1031 });
+      for (const u of mine) expect(await gone(u.key, u.id)).toBe(true);
+      expect(await gone(neighbour.key, neighbour.id)).toBe(false);
+      expect((await store.get('blocks/committed')).toString()).toBe('committed');
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: neighbour.key, UploadId: neighbour.id }));
+    } finally {
+      await store.close();
+      client.destroy();
     }
   });
 });

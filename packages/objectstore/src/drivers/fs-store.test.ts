@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { errorCode } from '@convoy/errors';
 import { FsObjectStore } from './fs-store.js';
+import { isTempName, tempPathFor } from './fs-temp.js';
 import { rejectionOf } from '../testing/rejection.js';
 
 
@@ -86,5 +88,74 @@ describe('FsObjectStore', () => {
 
   it('refuses a relative root', () => {
     expect(() => new FsObjectStore('relative/dir')).toThrow(/absolute/);
+  });
+
+  describe('cleanupStale', () => {
+    const olderThan = new Date('2024-03-01T00:00:00Z');
+    const longAgo = new Date('2024-01-01T00:00:00Z');
+    async function leftover(file: string, content: string, mtime?: Date): Promise<string> {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, content);
+      if (mtime !== undefined) await fs.utimes(file, mtime, mtime);
+      return file;
+    }
+    const exists = (p: string): Promise<boolean> =>
+      fs.lstat(p).then(
+        () => true,
+        () => false,
+      );
+
+    it('removes only temporary files last modified before the given time, never objects or fresh writes', async () => {
+      const s = path.join(root, 's');
+      await store.put('k/obj', Buffer.from('complete'));
+      await store.put('k/.looks.tmp', Buffer.from('an object')); // a valid key: no "~"
+      const stale = await leftover(path.join(s, 'k', '.obj~0123456789ab.tmp'), 'parti', longAgo);
+      const staleDeep = await leftover(path.join(s, 'blocks', 'ab', '.abcd~aaaaaaaaaaaa.tmp'), 'half a block', longAgo);
+      const fresh = await leftover(path.join(s, 'k', '.new~ba9876543210.tmp'), 'being written'); // mtime: now
+      const atTheLimit = await leftover(path.join(s, 'k', '.lim~bbbbbbbbbbbb.tmp'), 'x', olderThan);
+      const notOurs = await leftover(path.join(s, 'k', 'notes~1.tmp'), 'someone else', longAgo);
+      const oldObject = path.join(s, 'k', 'obj');
+      await fs.utimes(oldObject, longAgo, longAgo);
+
+      expect(await store.cleanupStale({ olderThan })).toEqual({ removed: 2, bytes: 'parti'.length + 'half a block'.length });
+      expect([await exists(stale), await exists(staleDeep)]).toEqual([false, false]);
+      expect([await exists(fresh), await exists(atTheLimit), await exists(notOurs)]).toEqual([true, true, true]);
+      expect((await store.get('k/obj')).toString()).toBe('complete');
+      expect((await store.get('k/.looks.tmp')).toString()).toBe('an object');
+      expect(await store.cleanupStale({ olderThan })).toEqual({ removed: 0, bytes: 0 });
+    });
+
+    it('neither follows nor removes symlinks, even ones named like temporary files', async () => {
+      const s = path.join(root, 's');
+      const outside = path.join(root, 'outside');
+      const victim = await leftover(path.join(outside, '.victim~cccccccccccc.tmp'), 'not the store', longAgo);
+      await fs.symlink(outside, path.join(s, 'linked-dir'));
+      const link = path.join(s, '.lnk~dddddddddddd.tmp');
+      await fs.symlink(victim, link);
+      await fs.lutimes(link, longAgo, longAgo);
+
+      expect(await store.cleanupStale({ olderThan })).toEqual({ removed: 0, bytes: 0 });
+      expect(await exists(victim)).toBe(true);
+      expect((await fs.lstat(link)).isSymbolicLink()).toBe(true);
+    });
+
+    it('recognises exactly the names put gives its temporary files', () => {
+      const tmp = tempPathFor(path.join(root, 's', 'blocks', 'ab', 'abcdef.blk'));
+      expect(path.dirname(tmp)).toBe(path.join(root, 's', 'blocks', 'ab'));
+      expect(isTempName(path.basename(tmp))).toBe(true);
+      for (const name of ['abcdef.blk', '.abcdef.blk', '.x~0123456789ab', 'x~0123456789ab.tmp', '.x~0123456789AB.tmp', '.x~012.tmp', '.~0123456789ab.tmp']) {
+        expect(isTempName(name), name).toBe(false);
+      }
+    });
+
+    it('a vanished store directory is a failure, and a cancelled cleanup stops', async () => {
+      const ac = new AbortController();
+      ac.abort();
+      expect(errorCode(await rejectionOf(store.cleanupStale({ olderThan, signal: ac.signal })))).toBe('CONVOY_ABORTED');
+      await fs.rm(path.join(root, 's'), { recursive: true });
+      const err = await rejectionOf(store.cleanupStale({ olderThan }));
+      expect(err.code).toBe('CONVOY_OBJECTSTORE_FAILED');
+      expect(err.message).toContain('ENOENT');
+    });
   });
 });

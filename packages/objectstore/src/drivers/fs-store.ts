@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { constants, type Dir } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -7,7 +6,18 @@ import { throwIfAborted } from '../abort.js';
 import { ObjectExistsError, ObjectNotFoundError, ObjectStoreError } from '../errors.js';
 import { validateKey, validatePrefix } from '../keys.js';
 import { formatStoreUrl } from '../url.js';
-import type { DeleteOptions, GetOptions, ListOptions, ObjectInfo, ObjectStore, PutBody, PutOptions } from '../types.js';
+import type {
+  CleanupStaleOptions,
+  CleanupStaleResult,
+  DeleteOptions,
+  GetOptions,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  PutBody,
+  PutOptions,
+} from '../types.js';
+import { sweepStaleTempFiles, tempPathFor } from './fs-temp.js';
 
 /**
  * A store in a directory: one file per object, `/` in keys are subdirectories.
@@ -16,6 +26,7 @@ import type { DeleteOptions, GetOptions, ListOptions, ObjectInfo, ObjectStore, P
  * contains `~`), are fsynced, then renamed into place (or hard-linked, for "only if absent":
  * link(2) fails with EEXIST atomically, also on NFS), and the directory is fsynced.
  * No advisory locks are used, so it works on NFS/GlusterFS shared directories.
+ * A writer killed before the rename leaves its temporary file; `cleanupStale` removes old ones.
  */
 export class FsObjectStore implements ObjectStore {
   readonly location: string;
@@ -79,7 +90,7 @@ export class FsObjectStore implements ObjectStore {
     throwIfAborted(options.signal, `put ${key}`);
     const file = this.#path(key);
     const dir = path.dirname(file);
-    const tmp = path.join(dir, `.${path.basename(file)}~${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = tempPathFor(file);
     try {
       await this.#writeTemp(dir, tmp, body, options.signal);
       if (options.ifAbsent === true) {
@@ -173,6 +184,22 @@ export class FsObjectStore implements ObjectStore {
         cause: firstError,
         details: { location: this.location, failed: failed.slice(0, 20) },
       });
+    }
+  }
+
+  /**
+   * Removes temporary files of killed writers last modified before `olderThan` (see fs-temp.ts):
+   * regular files with the temp name only, never objects; symlinks are neither followed nor removed.
+   */
+  async cleanupStale(options: CleanupStaleOptions): Promise<CleanupStaleResult> {
+    throwIfAborted(options.signal, 'cleanup of stale temporary files');
+    try {
+      return await sweepStaleTempFiles(this.#root, options.olderThan, options.signal);
+    } catch (err) {
+      if (err instanceof ObjectStoreError) throw err;
+      const file = (err as { path?: unknown } | null)?.path;
+      const where = typeof file === 'string' && file.startsWith(this.#root + path.sep) ? path.relative(this.#root, file) : undefined;
+      throw this.#fail('cannot clean up stale temporary files at', where, err);
     }
   }
 

@@ -54,3 +54,9 @@ export function isInvalidRange(err: unknown): boolean {
   const f = s3ErrorFacts(err);
   return f.status === 416 || f.code === 'InvalidRange';
 }
+
+/** The multipart upload is gone (completed or aborted meanwhile). */
+export function isNoSuchUpload(err: unknown): boolean {
+  const f = s3ErrorFacts(err);
+  return f.code === 'NoSuchUpload' || (f.status === 404 && f.code !== 'NoSuchBucket');
+}

@@ -183,4 +183,76 @@ describe('S3ObjectStore failure handling', () => {
     ac.abort();
     expect(errorCode(await p.catch((e: unknown) => e))).toBe('CONVOY_ABORTED');
   });
+
+  it('cleanupStale pages through incomplete uploads under its prefix and aborts only those initiated before the given time', async () => {
+    const upload = (key: string, id: string, initiated: string): string =>
+      `<Upload><Key>${key}</Key><UploadId>${id}</UploadId><Initiated>${initiated}</Initiated></Upload>`;
+    const xml = (res: http.ServerResponse, body: string): void => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?>${body}`);
+    };
+    const { store, seen } = await fakeS3([
+      (req, res) => {
+        const url = new URL(req.url, 'http://s3');
+        if (req.method === 'GET' && url.searchParams.has('uploads')) {
+          if (url.searchParams.get('key-marker') === null) {
+            return xml(
+              res,
+              '<ListMultipartUploadsResult><Bucket>bkt</Bucket><IsTruncated>true</IsTruncated>' +
+                '<NextKeyMarker>pre/new</NextKeyMarker><NextUploadIdMarker>u-new</NextUploadIdMarker>' +
+                upload('pre/blocks/old', 'u-old', '2024-01-01T00:00:00.000Z') +
+                upload('pre/new', 'u-new', '2024-06-01T00:00:00.000Z') +
+                '</ListMultipartUploadsResult>',
+            );
+          }
+          return xml(
+            res,
+            '<ListMultipartUploadsResult><Bucket>bkt</Bucket><IsTruncated>false</IsTruncated>' +
+              upload('pre/raced', 'u-raced', '2024-01-01T00:00:00.000Z') +
+              upload('pre/not ours', 'u-foreign', '2024-01-01T00:00:00.000Z') +
+              '</ListMultipartUploadsResult>',
+          );
+        }
+        const id = url.searchParams.get('uploadId');
+        if (req.method === 'GET' && id === 'u-old') {
+          const second = url.searchParams.get('part-number-marker') === '1';
+          return xml(
+            res,
+            `<ListPartsResult><Bucket>bkt</Bucket><Key>pre/blocks/old</Key><UploadId>u-old</UploadId>` +
+              (second
+                ? '<IsTruncated>false</IsTruncated><Part><PartNumber>2</PartNumber><Size>50</Size><ETag>"b"</ETag></Part>'
+                : '<IsTruncated>true</IsTruncated><NextPartNumberMarker>1</NextPartNumberMarker><Part><PartNumber>1</PartNumber><Size>100</Size><ETag>"a"</ETag></Part>') +
+              '</ListPartsResult>',
+          );
+        }
+        if (req.method === 'GET' && id === 'u-raced') {
+          return xml(res, '<ListPartsResult><Bucket>bkt</Bucket><IsTruncated>false</IsTruncated></ListPartsResult>');
+        }
+        if (req.method === 'DELETE' && id === 'u-old') {
+          res.writeHead(204);
+          return res.end();
+        }
+        // the upload completed (or another cleaner aborted it) between listing and aborting
+        if (req.method === 'DELETE' && id === 'u-raced') return xmlError(404, 'NoSuchUpload')(req, res);
+        return xmlError(400, 'UnexpectedRequest')(req, res);
+      },
+    ]);
+    expect(await store.cleanupStale({ olderThan: new Date('2024-03-01T00:00:00Z') })).toEqual({ removed: 1, bytes: 150 });
+    const lists = seen.filter((s) => new URL(s.url, 'http://s3').searchParams.has('uploads')).map((s) => new URL(s.url, 'http://s3').searchParams);
+    expect(lists.map((q) => [q.get('prefix'), q.get('key-marker'), q.get('upload-id-marker')])).toEqual([
+      ['pre/', null, null],
+      ['pre/', 'pre/new', 'u-new'],
+    ]);
+    const touched = seen.filter((s) => s.url.includes('uploadId=')).map((s) => `${s.method} ${s.url.split('?')[0]}`);
+    expect(touched.filter((t) => t.startsWith('DELETE')).sort()).toEqual(['DELETE /bkt/pre/blocks/old', 'DELETE /bkt/pre/raced']);
+    expect(touched.some((t) => t.includes('/pre/new') || t.includes('not'))).toBe(false);
+  });
+
+  it('cleanupStale failing to list is an error naming the store, never "nothing to clean"', async () => {
+    const { store } = await fakeS3([xmlError(403, 'AccessDenied')]);
+    const err = await rejectionOf(store.cleanupStale({ olderThan: new Date('2024-03-01T00:00:00Z') }));
+    expect(err.code).toBe('CONVOY_OBJECTSTORE_FAILED');
+    expect(err.message).toContain('s3://bkt@us-east-1/pre');
+    expect(err.message).toContain('AccessDenied');
+  });
 });

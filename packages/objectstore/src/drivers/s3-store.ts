@@ -9,7 +9,9 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -21,9 +23,19 @@ import { throwIfAborted } from '../abort.js';
 import { ObjectExistsError, ObjectNotFoundError, ObjectStoreError } from '../errors.js';
 import { isValidKey, validateKey, validatePrefix } from '../keys.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../retry.js';
-import type { DeleteOptions, GetOptions, ListOptions, ObjectInfo, ObjectStore, PutBody, PutOptions } from '../types.js';
+import type {
+  CleanupStaleOptions,
+  CleanupStaleResult,
+  DeleteOptions,
+  GetOptions,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  PutBody,
+  PutOptions,
+} from '../types.js';
 import type { S3Location } from '../url.js';
-import { isInvalidRange, isNotFound, isPreconditionFailed, isRetryableS3Error, s3ErrorFacts } from './s3-errors.js';
+import { isInvalidRange, isNoSuchUpload, isNotFound, isPreconditionFailed, isRetryableS3Error, s3ErrorFacts } from './s3-errors.js';
 
 const MiB = 1024 * 1024;
 
@@ -49,7 +61,7 @@ export interface S3StoreOptions {
   multipartThreshold?: number;
   /** Multipart part size (default 16 MiB, minimum 5 MiB). */
   partSize?: number;
-  /** Keys per ListObjectsV2 page (default 1000, the S3 maximum). */
+  /** Keys per ListObjectsV2 (and uploads per ListMultipartUploads) page (default 1000, the S3 maximum). */
   listPageSize?: number;
   /** Per-request timeout in ms (default 120 s); long operations are many requests, so this is not a cap on them. */
   requestTimeoutMs?: number;
@@ -64,6 +76,8 @@ export interface S3StoreOptions {
  *   rejects a corrupted upload, and batch deletes check the per-key errors S3 returns with a 200.
  * - "Only if absent" is `If-None-Match: *` (412 → ObjectExistsError). If a retried conditional
  *   write meets 412, the object is read back: if it holds our bytes, our first attempt won.
+ * - A writer killed mid multipart upload leaves the upload (and its parts, which are billed);
+ *   `cleanupStale` aborts the ones under this store's prefix that were initiated long enough ago.
  */
 export class S3ObjectStore implements ObjectStore {
   readonly location: string;
@@ -242,6 +256,83 @@ export class S3ObjectStore implements ObjectStore {
         { details: { location: this.location, failed: failures.slice(0, 20) } },
       );
     }
+  }
+
+  /**
+   * Aborts the incomplete multipart uploads under this store's prefix initiated before `olderThan`
+   * (paginated), reporting the bytes of the parts they held. Committed objects are not multipart
+   * uploads and are never touched; uploads of keys that are not ours (invalid keys) neither.
+   */
+  async cleanupStale(options: CleanupStaleOptions): Promise<CleanupStaleResult> {
+    const { olderThan, signal } = options;
+    const result: CleanupStaleResult = { removed: 0, bytes: 0 };
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await this.#call('cleanup', 'incomplete uploads', signal, (abortSignal) =>
+        this.#client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix,
+            MaxUploads: this.#pageSize,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+          { abortSignal },
+        ),
+      );
+      const stale = (page.Uploads ?? []).flatMap((u) =>
+        u.Key !== undefined &&
+        u.UploadId !== undefined &&
+        u.Initiated !== undefined && // an upload of unknown age is never taken for stale
+        u.Initiated.getTime() < olderThan.getTime() &&
+        u.Key.startsWith(this.#prefix) &&
+        isValidKey(u.Key.slice(this.#prefix.length))
+          ? [{ key: u.Key.slice(this.#prefix.length), uploadId: u.UploadId }]
+          : [],
+      );
+      const aborted = await Promise.all(stale.map((u) => this.#abortUpload(u.key, u.uploadId, signal)));
+      for (const bytes of aborted) {
+        if (bytes === undefined) continue; // completed or aborted by someone else meanwhile
+        result.removed++;
+        result.bytes += bytes;
+      }
+      const next = { key: page.NextKeyMarker, uploadId: page.NextUploadIdMarker };
+      if (page.IsTruncated !== true || next.key === undefined || (next.key === keyMarker && next.uploadId === uploadIdMarker)) break;
+      keyMarker = next.key;
+      uploadIdMarker = next.uploadId;
+    }
+    return result;
+  }
+
+  /** Sums the parts of one upload, then aborts it: its bytes, or undefined if it is already gone. */
+  async #abortUpload(key: string, UploadId: string, signal: AbortSignal | undefined): Promise<number | undefined> {
+    const Key = this.#prefix + key;
+    let bytes = 0;
+    let partMarker: string | undefined;
+    for (;;) {
+      const page = await this.#call('cleanup', `${key} upload ${UploadId}`, signal, async (abortSignal) => {
+        try {
+          return await this.#client.send(new ListPartsCommand({ Bucket: this.#bucket, Key, UploadId, PartNumberMarker: partMarker }), { abortSignal });
+        } catch (err) {
+          if (isNoSuchUpload(err)) return undefined;
+          throw err;
+        }
+      });
+      if (page === undefined) return undefined;
+      for (const part of page.Parts ?? []) bytes += part.Size ?? 0;
+      if (page.IsTruncated !== true || page.NextPartNumberMarker === undefined || page.NextPartNumberMarker === partMarker) break;
+      partMarker = page.NextPartNumberMarker;
+    }
+    return this.#call('cleanup', `${key} upload ${UploadId}`, signal, async (abortSignal) => {
+      try {
+        await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId }), { abortSignal });
+        return bytes;
+      } catch (err) {
+        if (isNoSuchUpload(err)) return undefined;
+        throw err;
+      }
+    });
   }
 
   async close(): Promise<void> {

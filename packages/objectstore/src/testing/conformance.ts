@@ -230,6 +230,18 @@ export function objectStoreConformance(name: string, options: ConformanceOptions
       });
     });
 
+    describe('cleanup of stale leftovers', () => {
+      it('cleanupStale, where the store has it, never removes a committed object', async (ctx) => {
+        if (store.cleanupStale === undefined) return ctx.skip();
+        const keys = ['cl/a', 'cl/deep/er/b', 'cl/.looks.tmp', 'top'];
+        await Promise.all(keys.map((k) => store.put(k, Buffer.from(k))));
+        // every object was written before this time, so an age test alone would not spare them
+        expect(await store.cleanupStale({ olderThan: new Date('2999-01-01T00:00:00Z') })).toEqual({ removed: 0, bytes: 0 });
+        expect(await collect(store, '')).toEqual([...keys].sort());
+        for (const k of keys) expect((await store.get(k)).toString()).toBe(k);
+      });
+    });
+
     describe('absent versus failed', () => {
       it('get of a missing key throws ObjectNotFoundError naming the key; stat answers undefined', async () => {
         const err = await store.get('missing/key').catch((e: unknown) => e);

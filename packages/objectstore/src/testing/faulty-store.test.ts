@@ -3,6 +3,7 @@ import { errorCode } from '@convoy/errors';
 import { FaultyObjectStore, type StoreOp } from './faulty-store.js';
 import { Gate } from './gate.js';
 import { MemoryObjectStore } from './memory-store.js';
+import type { CleanupStaleOptions } from '../types.js';
 
 /** Whether a promise has settled once every pending microtask has run (no I/O is involved here). */
 async function settled(p: Promise<unknown>): Promise<boolean> {
@@ -177,6 +178,22 @@ describe('FaultyObjectStore', () => {
       const f = new FaultyObjectStore(inner, [{ op: 'put', kind: 'pause', gate: () => Promise.reject(new Error('test gave up')) }]);
       await expect(f.put('k', Buffer.from('v'))).rejects.toThrow('test gave up');
       expect(await inner.stat('k')).toBeUndefined();
+    });
+  });
+
+  describe('cleanupStale', () => {
+    it('delegates to the inner store when it has cleanupStale, and is absent when it has not', async () => {
+      const seen: CleanupStaleOptions[] = [];
+      const inner = Object.assign(new MemoryObjectStore(), {
+        cleanupStale: async (o: CleanupStaleOptions) => {
+          seen.push(o);
+          return { removed: 2, bytes: 10 };
+        },
+      });
+      const olderThan = new Date('2024-01-01T00:00:00Z');
+      expect(await new FaultyObjectStore(inner).cleanupStale?.({ olderThan })).toEqual({ removed: 2, bytes: 10 });
+      expect(seen).toEqual([{ olderThan }]);
+      expect(new FaultyObjectStore(new MemoryObjectStore()).cleanupStale).toBeUndefined();
     });
   });
 });

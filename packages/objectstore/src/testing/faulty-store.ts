@@ -1,7 +1,17 @@
 import { bodyToBuffer } from '../body.js';
 import { ObjectStoreError } from '../errors.js';
 import { sleep } from '../retry.js';
-import type { DeleteOptions, GetOptions, ListOptions, ObjectInfo, ObjectStore, PutBody, PutOptions } from '../types.js';
+import type {
+  CleanupStaleOptions,
+  CleanupStaleResult,
+  DeleteOptions,
+  GetOptions,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  PutBody,
+  PutOptions,
+} from '../types.js';
 
 export type StoreOp = 'get' | 'put' | 'stat' | 'list' | 'delete';
 
@@ -65,10 +75,14 @@ export class FaultyObjectStore implements ObjectStore {
   bytesPut = 0;
   readonly #inner: ObjectStore;
   readonly #rules: LiveRule[] = [];
+  /** Present exactly when the inner store has it (callers feature-test it); delegates unchanged. */
+  readonly cleanupStale?: (options: CleanupStaleOptions) => Promise<CleanupStaleResult>;
 
   constructor(inner: ObjectStore, rules: FaultRule[] = []) {
     this.#inner = inner;
     this.location = inner.location;
+    const cleanup = inner.cleanupStale;
+    if (cleanup !== undefined) this.cleanupStale = (options) => cleanup.call(inner, options);
     rules.forEach((r) => this.addFault(r));
   }
 

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import type { Dir } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { errorCode } from '@convoy/errors';
+import { throwIfAborted } from '../abort.js';
+import type { CleanupStaleResult } from '../types.js';
+
+/**
+ * The fs driver's temporary files: `.<name>~<12 hex digits>.tmp` beside the target file. No valid
+ * key has this name (keys never contain `~`), so listing skips them and the sweep below can tell
+ * them from objects by name alone.
+ */
+const TEMP_NAME = /^\.[A-Za-z0-9._-]+~[0-9a-f]{12}\.tmp$/;
+
+/** A fresh temporary path for writing `file`, in the same directory (so a rename is atomic). */
+export function tempPathFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}~${randomBytes(6).toString('hex')}.tmp`);
+}
+
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
+/**
+ * Removes the temporary files under `root` last modified before `olderThan`: what writers killed
+ * between creating and renaming them left behind. Removes nothing else — only regular files with
+ * the temp name, never objects, directories or whatever a symlink points to (symlinks are neither
+ * followed nor removed). A directory or file that vanishes meanwhile is skipped; a vanished root
+ * and every other failure throw the underlying error (the caller names the store).
+ */
+export async function sweepStaleTempFiles(root: string, olderThan: Date, signal: AbortSignal | undefined): Promise<CleanupStaleResult> {
+  const result: CleanupStaleResult = { removed: 0, bytes: 0 };
+  await sweepDir(root, true, olderThan.getTime(), signal, result);
+  return result;
+}
+
+async function sweepDir(dir: string, isRoot: boolean, olderThanMs: number, signal: AbortSignal | undefined, result: CleanupStaleResult): Promise<void> {
+  let entries: Dir;
+  try {
+    entries = await fs.opendir(dir, { bufferSize: 256 });
+  } catch (err) {
+    if (!isRoot && (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR')) return; // pruned meanwhile
+    throw err;
+  }
+  for await (const entry of entries) {
+    throwIfAborted(signal, 'cleanup of stale temporary files');
+    const p = path.join(dir, entry.name);
+    // Dirent types come from lstat semantics: a symlink is neither a directory nor a file here.
+    if (entry.isDirectory()) await sweepDir(p, false, olderThanMs, signal, result);
+    else if (entry.isFile() && isTempName(entry.name)) await removeIfStale(p, olderThanMs, result);
+  }
+}
+
+async function removeIfStale(file: string, olderThanMs: number, result: CleanupStaleResult): Promise<void> {
+  try {
+    const st = await fs.lstat(file);
+    if (!st.isFile() || st.mtimeMs >= olderThanMs) return;
+    await fs.unlink(file);
+    result.removed++;
+    result.bytes += st.size;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return; // renamed into place or removed meanwhile
+    throw err;
+  }
+}
