@@ -1,15 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '@convoy/objectstore';
-import { invalidInput } from './errors.js';
+import { systemClock, type Clock } from './clock.js';
+import { BlockstoreError, invalidInput } from './errors.js';
 import { BlockMap, type BlockMap as BlockMapT } from './format/block-map.js';
 import { encodeBlock } from './format/block-object.js';
 import type { Compression } from './format/codec.js';
-import { openOrInitStore } from './format/header.js';
-import { blockKey, blockMapKey, manifestKey, volumeKey } from './format/layout.js';
+import { openOrInitStore, type OpenedStore } from './format/header.js';
+import { addMarkerKey, blockKey, blockMapKey, manifestKey, volumeKey } from './format/layout.js';
 import { encodeManifest, readBlockMap, readManifest, readVolumeRecord, type Manifest, type VolumeRecord } from './format/manifest.js';
 import { newBackupId, validateVolumeName } from './format/names.js';
+import { encodeRefFile } from './format/ref-file.js';
+import { guardCommit, sweepsDoneAtStart, type GuardResult } from './gc/commit-guard.js';
+import { clearDamaged, listDamaged } from './gc/damaged.js';
+import { IdSet } from './id-claims.js';
 import { latestBackupId } from './list.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, type StoreLock } from './lock.js';
 import { forEachIndex } from './pool.js';
 import type { ProgressCallback } from './progress.js';
 import type { Extent, SnapshotSource } from './source.js';
@@ -34,14 +39,20 @@ export interface BackupOptions {
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
+  /** Timestamps (default: clock.now). */
   now?: () => Date;
+  clock?: Clock;
   lockTtlMs?: number;
   lockWaitMs?: number;
+  /** Called when the backup must wait for a GC sweep before committing (rare). */
+  onWait?: (what: string) => void;
 }
 
 export interface BackupResult {
   manifest: Manifest;
   url: string;
+  /** Format v2: what the commit check did (docs/gc-safety.md). */
+  guard?: GuardResult;
 }
 
 const ZERO = Buffer.alloc(2 * 1024 * 1024);
@@ -55,29 +66,34 @@ export function isZero(buf: Buffer): boolean {
 }
 
 /**
- * Backs up a snapshot as fixed-size blocks (docs/format.md): zero blocks are skipped, blocks
- * already in the store are not uploaded, blocks go up before the block map and the manifest,
- * which is written last and only-if-absent. With `changed`, only changed blocks are read and the
- * rest are taken from the parent's block map.
+ * Backs up a snapshot as fixed-size blocks (docs/format.md): zero blocks are skipped; a block
+ * read from the source is uploaded unless the store holds it (checked, never assumed: a missing
+ * block is uploaded again, and one known damaged is overwritten); blocks go up before the block
+ * map, the add marker (v2) and the manifest, which is written last and only-if-absent. With
+ * `changed`, only changed blocks are read and the rest are taken from the parent's block map.
  */
 export async function backupVolume(options: BackupOptions): Promise<BackupResult> {
   const { store, volume, source, signal } = options;
   validateVolumeName(volume);
-  const now = options.now ?? (() => new Date());
-  const started = Date.now();
-  const compressionDefault = options.compression;
-  const opened = await openOrInitStore(store, { compression: compressionDefault ?? 'zstd', now: now() }, signal);
-  const compression = compressionDefault ?? opened.header.compression;
+  const clock = options.clock ?? systemClock;
+  const now = options.now ?? (() => clock.now());
+  const started = clock.monotonic();
+  const opened = await openOrInitStore(store, { compression: options.compression ?? 'zstd', now: now() }, signal);
+  const compression = options.compression ?? opened.header.compression;
   const bs = opened.header.blockSize;
+  const v2 = opened.header.version === 2;
+  const sig = signal === undefined ? {} : { signal };
   const lock = await acquireLock(store, {
     kind: 'backup',
     volume,
-    ...(signal === undefined ? {} : { signal }),
+    clock,
+    ...sig,
     ...(options.lockTtlMs === undefined ? {} : { ttlMs: options.lockTtlMs }),
     ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
   });
   try {
-    // Parent: its block map gives the unchanged blocks (with a change list) and known block ids.
+    const doneAtStart = v2 ? await sweepsDoneAtStart(store, signal) : new Set<string>();
+    const damaged = v2 ? await listDamaged(store, signal) : new IdSet();
     const latest = await latestBackupId(store, volume, signal);
     const parentId = options.parent === null ? undefined : options.parent === undefined || options.parent === 'latest' ? latest : options.parent;
     let parent: { manifest: Manifest; map: BlockMapT } | undefined;
@@ -91,7 +107,8 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     const useChanges = options.changed !== undefined && parent !== undefined && parent.manifest.blockSize === bs;
     const blocks = Math.ceil(source.size / bs);
     const changed = useChanges ? changedBitmap(options.changed ?? [], blocks, bs, source.size, parent?.manifest.size ?? 0) : undefined;
-    const known = new Set<string>(parent?.map.ids() ?? []);
+    const claimed = new IdSet(); // ids this backup already handled: a concurrent worker with the same content skips
+    const repaired: string[] = [];
     const builder = BlockMap.builder();
     const stats = { blocksTotal: blocks, blocksNonZero: 0, blocksRead: 0, blocksUploaded: 0, bytesRead: 0, bytesUploaded: 0, durationMs: 0 };
     let blocksDone = 0;
@@ -108,10 +125,10 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
       async (i) => {
         const offset = i * bs;
         const length = Math.min(bs, source.size - offset);
-        if (changed !== undefined && changed[i] === 0 && parent !== undefined) {
-          const at = parent.map.find(i);
+        const at = changed !== undefined && changed[i] === 0 && parent !== undefined ? parent.map.find(i) : undefined;
+        if (at !== undefined) {
           if (at >= 0) {
-            const e = parent.map.at(at);
+            const e = (parent as { map: BlockMapT }).map.at(at);
             builder.add(i, e.length, Buffer.from(e.id));
             stats.blocksNonZero++;
           }
@@ -125,14 +142,14 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
               stats.blocksNonZero++;
               const id = opened.ids.digest(data);
               const hex = id.toString('hex');
-              if (!known.has(hex)) {
-                known.add(hex); // claim it: a concurrent worker with the same content skips
-                const key = blockKey(hex);
-                if ((await store.stat(key, signal === undefined ? {} : { signal })) === undefined) {
+              if (claimed.add(hex)) {
+                const bad = damaged.has(hex);
+                if (bad || (await store.stat(blockKey(hex), sig)) === undefined) {
                   const obj = await encodeBlock(compression, data);
-                  await store.put(key, obj, signal === undefined ? {} : { signal });
+                  await store.put(blockKey(hex), obj, sig);
                   stats.blocksUploaded++;
                   stats.bytesUploaded += obj.length;
+                  if (bad) repaired.push(hex);
                 }
               }
               builder.add(i, length, id);
@@ -151,8 +168,7 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     const map = builder.build();
     const id = newBackupId(now(), latest);
     const mapBytes = await map.encode();
-    await store.put(blockMapKey(volume, id), mapBytes, signal === undefined ? {} : { signal });
-    stats.durationMs = Date.now() - started;
+    await store.put(blockMapKey(volume, id), mapBytes, sig);
     const manifest: Manifest = {
       format: 'convoy-backup-manifest',
       version: 1,
@@ -169,14 +185,80 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
       blockMap: { key: blockMapKey(volume, id), entries: map.count, sha256: createHash('sha256').update(mapBytes).digest('hex'), bytes: map.bytes },
       stats,
     };
-    signal?.throwIfAborted();
-    lock.assertHeld(); // never commit if GC may have run meanwhile
-    await store.put(manifestKey(volume, id), encodeManifest(manifest), { ifAbsent: true });
+    let guard: GuardResult | undefined;
+    if (v2) {
+      guard = await commitV2({ opened, lock, manifest, map, source, compression, doneAtStart, started, clock, signal, onWait: options.onWait });
+    } else {
+      signal?.throwIfAborted();
+      lock.assertHeld(); // never commit if GC may have run meanwhile
+      await store.put(manifestKey(volume, id), encodeManifest({ ...manifest, stats: { ...stats, durationMs: Math.round(clock.monotonic() - started) } }), { ifAbsent: true });
+    }
+    await clearDamaged(store, repaired);
     await writeVolumeRecord(store, volume, manifest, now());
-    return { manifest, url: formatBackupUrl(store.location, volume, id) };
+    return { manifest, url: formatBackupUrl(store.location, volume, id), ...(guard === undefined ? {} : { guard }) };
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Format v2's commit (docs/gc-safety.md): add marker → commit guard (sweeps that may have removed
+ * a block we use) → lease check → manifest (only-if-absent) → the marker must still be there, or
+ * maintenance judged this backup dead and the manifest is withdrawn.
+ */
+async function commitV2(c: {
+  opened: OpenedStore;
+  lock: StoreLock;
+  manifest: Manifest;
+  map: BlockMapT;
+  source: SnapshotSource;
+  compression: Compression;
+  doneAtStart: ReadonlySet<string>;
+  started: number;
+  clock: Clock;
+  signal: AbortSignal | undefined;
+  onWait: ((what: string) => void) | undefined;
+}): Promise<GuardResult> {
+  const { store, header } = c.opened;
+  const { volume, id } = c.manifest;
+  const sig = c.signal === undefined ? {} : { signal: c.signal };
+  const ids = c.map.uniqueIds();
+  await c.lock.annotate({ backup: id });
+  const marker = addMarkerKey(volume, id);
+  await store.put(marker, encodeRefFile('ids', ids), sig);
+  const guard = await guardCommit({
+    store,
+    ids,
+    doneAtStart: c.doneAtStart,
+    checkAll: c.clock.monotonic() - c.started > (header.gc?.recordRetentionMs ?? 0) / 2,
+    clock: c.clock,
+    signal: c.signal,
+    ...(c.onWait === undefined ? {} : { onWait: c.onWait }),
+    restore: async (hex) => {
+      const want = Buffer.from(hex, 'hex');
+      for (const pos of c.map.positionsOf(want)) {
+        const e = c.map.at(pos);
+        const data = await c.source.read(e.index * c.manifest.blockSize, e.length, c.signal);
+        if (!c.opened.ids.digest(data).equals(want)) continue;
+        await store.put(blockKey(hex), await encodeBlock(c.compression, data), sig);
+        return;
+      }
+      throw new BlockstoreError('CONVOY_BLOCK_MISSING', `block ${hex} was removed by a GC sweep while this backup ran, and the source no longer holds it`, {
+        hint: 'run the backup again; nothing was committed',
+      });
+    },
+  });
+  c.signal?.throwIfAborted();
+  c.lock.assertHeld();
+  const m = { ...c.manifest, stats: { ...c.manifest.stats, durationMs: Math.round(c.clock.monotonic() - c.started) } };
+  await store.put(manifestKey(volume, id), encodeManifest(m), { ifAbsent: true });
+  if ((await store.stat(marker)) === undefined) {
+    await store.delete([manifestKey(volume, id)]);
+    throw new BlockstoreError('CONVOY_LOCK_LOST', `backup ${id} of ${volume} was judged abandoned by maintenance while it committed; it was withdrawn`, {
+      hint: 'the process was paused for longer than the GC grace period; run the backup again',
+    });
+  }
+  return guard;
 }
 
 async function writeVolumeRecord(store: ObjectStore, volume: string, m: Manifest, now: Date): Promise<void> {
@@ -192,10 +274,12 @@ async function writeVolumeRecord(store: ObjectStore, volume: string, m: Manifest
 }
 
 /**
- * 1 for every block to read: blocks touched by a changed extent, and blocks past the parent's end
- * (the volume grew; the parent's last, partial block too).
+ * 1 for every block to read: blocks touched by a changed extent, and, when the size changed,
+ * every block from the first one the old and new sizes do not both hold whole (the old last
+ * block, the new last block and everything past the smaller size), so an entry never runs past
+ * the volume's end.
  */
-function changedBitmap(changed: readonly Extent[], blocks: number, bs: number, size: number, parentSize: number): Uint8Array {
+export function changedBitmap(changed: readonly Extent[], blocks: number, bs: number, size: number, parentSize: number): Uint8Array {
   const bits = new Uint8Array(blocks);
   for (const e of changed) {
     if (e.length === 0) continue;
@@ -204,7 +288,6 @@ function changedBitmap(changed: readonly Extent[], blocks: number, bs: number, s
     const last = Math.min(blocks - 1, Math.floor((Math.min(size, e.offset + e.length) - 1) / bs));
     bits.fill(1, first, last + 1);
   }
-  const parentFull = Math.floor(parentSize / bs); // blocks wholly inside the parent
-  if (size !== parentSize) bits.fill(1, Math.min(blocks, parentFull));
+  if (size !== parentSize) bits.fill(1, Math.min(blocks, Math.floor(Math.min(size, parentSize) / bs)));
   return bits;
 }

@@ -12,7 +12,7 @@ export interface GcResult {
   blocksKept: number;
 }
 
-export interface DeleteOptions {
+export interface DeleteV1Options {
   store: ObjectStore;
   volume: string;
   id: string;
@@ -22,13 +22,19 @@ export interface DeleteOptions {
 }
 
 /**
- * Deletes a backup (docs/format.md, "Write order"): under the delete lock, removes the manifest,
+ * Format v1's delete (docs/format.md, "Format v1"): under the delete lock, removes the manifest,
  * then its block map, updates the volume record, then collects every block no manifest references.
+ * A delete interrupted after the manifest went (its block map is still there) is finished.
  */
-export async function deleteBackup(options: DeleteOptions): Promise<GcResult> {
+export async function deleteBackupV1(options: DeleteV1Options): Promise<GcResult> {
   const { store, volume, id, signal } = options;
   await readHeader(store, signal);
-  await readManifest(store, volume, id, signal); // exists and is ours: clear error otherwise
+  try {
+    await readManifest(store, volume, id, signal); // exists and is ours: clear error otherwise
+  } catch (err) {
+    const interrupted = (err as { code?: string }).code === 'CONVOY_BACKUP_NOT_FOUND' && (await store.stat(blockMapKey(volume, id))) !== undefined;
+    if (!interrupted) throw err;
+  }
   const lock = await acquireLock(store, { kind: 'delete', volume, ...(signal === undefined ? {} : { signal }), ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }) });
   try {
     await store.delete([manifestKey(volume, id)]);
@@ -55,7 +61,7 @@ export async function deleteBackup(options: DeleteOptions): Promise<GcResult> {
   }
 }
 
-/** Runs GC on its own (takes the delete lock). */
+/** Runs format v1's GC on its own (takes the delete lock). */
 export async function collectGarbage(store: ObjectStore, options: { signal?: AbortSignal; onProgress?: ProgressCallback; lockWaitMs?: number } = {}): Promise<GcResult> {
   await readHeader(store, options.signal);
   const lock = await acquireLock(store, { kind: 'delete', ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }) });

@@ -1,63 +1,94 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from '@convoy/objectstore';
+import { z } from 'zod';
+import { systemClock, type Clock } from './clock.js';
 import { BlockstoreError } from './errors.js';
 import { LOCKS_PREFIX, lockKey } from './format/layout.js';
 
-export type LockKind = 'backup' | 'restore' | 'delete';
+/**
+ * - `backup`, `restore`: shared leases; they exclude only `delete`.
+ * - `delete`: format v1's delete + GC, which excludes everything; a v2 upgrade takes it too, so
+ *   format-v1 programs wait for it instead of writing into a store being converted.
+ * - `maintenance`: format v2's maintenance; excludes only another maintenance (and `delete`).
+ */
+export type LockKind = 'backup' | 'restore' | 'delete' | 'maintenance';
 
 export interface LockOptions {
   kind: LockKind;
   volume?: string;
-  /** Lock lifetime without refresh (default 150 s, as longhorn's backupstore). */
+  /** What the holder does, shown to those who wait (e.g. 'upgrade'). */
+  purpose?: string;
+  /** Lease lifetime without refresh (default 150 s, as longhorn's backupstore). */
   ttlMs?: number;
-  /** How long to keep trying while another party holds a conflicting lock (default 60 s). */
+  /**
+   * How long to keep trying while another party holds a *live* (refreshed) conflicting lease
+   * (default 10 min). A lease that stops being refreshed (its holder was killed) is waited out
+   * until it expires, however long that is, and then taken over: a dead holder never makes
+   * another operation fail.
+   */
   waitMs?: number;
   host?: string;
   signal?: AbortSignal;
-  /** Injected for tests. */
+  clock?: Clock;
+  /** Injected for tests (backoff jitter). */
   random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Called while waiting for a holder. */
+  onWait?: (holder: LockBody) => void;
 }
 
-interface LockBody {
-  id: string;
-  kind: LockKind;
-  volume: string | null;
-  host: string;
-  pid: number;
-  created: string;
-  ttlMs: number;
-}
+const lockBody = z.object({
+  id: z.string().min(1).max(80),
+  kind: z.enum(['backup', 'restore', 'delete', 'maintenance']),
+  volume: z.string().nullable(),
+  purpose: z.string().optional(),
+  backup: z.string().optional(),
+  host: z.string(),
+  pid: z.number().int(),
+  created: z.string(),
+  ttlMs: z.number().int().positive(),
+});
+export type LockBody = z.infer<typeof lockBody>;
 
-/** backup and restore share the store; delete (which runs GC) excludes everything else. */
-const conflicts = (a: LockKind, b: LockKind): boolean => a === 'delete' || b === 'delete';
+/** Share of the TTL after the last refresh was *sent* at which a holder considers its lease lost. */
+const SAFE_SHARE = 0.8;
+
+export const conflicts = (a: LockKind, b: LockKind): boolean => a === 'delete' || b === 'delete' || (a === 'maintenance' && b === 'maintenance');
 
 /**
- * A lock held in the store (docs/format.md, "Locks"). Refreshed in the background; work that
- * commits something calls `assertHeld()` first, so a holder that lost its lock (a long pause, the
- * store unreachable past the TTL) stops instead of committing under someone else's feet.
+ * A lease held in the store (docs/format.md, "Leases"). Refreshed in the background. Its holder
+ * judges it with the monotonic clock from the moment the last successful refresh was *sent*: past
+ * 80 % of the TTL it is lost, before any other party (judging by the store's clock from the
+ * refresh's arrival) can consider it expired. Once lost it stays lost: it is never rewritten, so it
+ * cannot come back to life, and `assertHeld()` throws for good.
  */
 export class StoreLock {
   readonly id: string;
   readonly kind: LockKind;
+  readonly key: string;
   readonly #store: ObjectStore;
-  readonly #key: string;
-  readonly #body: Buffer;
+  #body: LockBody;
   readonly #ttlMs: number;
+  readonly #clock: Clock;
   #timer: NodeJS.Timeout | undefined;
-  #lastRefresh: number;
-  #lost: Error | undefined;
+  #lastSent: number;
+  #lost: BlockstoreError | undefined;
   #refreshing: Promise<void> | undefined;
 
-  constructor(store: ObjectStore, body: LockBody) {
+  /** @internal `sentAt`: monotonic time at which the lease's first write was sent. */
+  constructor(store: ObjectStore, body: LockBody, clock: Clock, sentAt: number) {
     this.#store = store;
     this.id = body.id;
     this.kind = body.kind;
-    this.#key = lockKey(body.id);
-    this.#body = Buffer.from(JSON.stringify(body));
+    this.key = lockKey(body.id);
+    this.#body = body;
     this.#ttlMs = body.ttlMs;
-    this.#lastRefresh = Date.now();
+    this.#clock = clock;
+    this.#lastSent = sentAt;
+  }
+
+  get body(): LockBody {
+    return this.#body;
   }
 
   /** @internal */
@@ -70,97 +101,174 @@ export class StoreLock {
     this.#timer.unref();
   }
 
-  /** Rewrites the lock (its store time is its liveness). Fails if the lock was removed meanwhile. */
+  #checkAge(): void {
+    const age = this.#clock.monotonic() - this.#lastSent;
+    if (this.#lost === undefined && age > this.#ttlMs * SAFE_SHARE) {
+      this.#lost = new BlockstoreError('CONVOY_LOCK_LOST', `lease ${this.id} (${this.kind}) was not refreshed for ${Math.round(age / 1000)} s and is lost`, {
+        hint: 'the process was paused or the store unreachable for too long; nothing was committed: run the operation again',
+        details: { lease: this.id },
+      });
+    }
+  }
+
+  /** Rewrites the lease (its store time is its liveness), unless it is lost or was removed. */
   async refresh(): Promise<void> {
+    this.#checkAge();
     if (this.#lost !== undefined) return;
     try {
-      if ((await this.#store.stat(this.#key)) === undefined) {
-        this.#lost = new BlockstoreError('CONVOY_LOCK_LOST', `lock ${this.id} was removed from the store while held`, {
+      if ((await this.#store.stat(this.key)) === undefined) {
+        this.#lost = new BlockstoreError('CONVOY_LOCK_LOST', `lease ${this.id} was removed from the store while held`, {
           hint: 'another process judged it expired; run the operation again',
         });
         return;
       }
-      await this.#store.put(this.#key, this.#body);
-      this.#lastRefresh = Date.now();
+      this.#checkAge(); // the stat may have taken long: never rewrite a lease that may have expired
+      if (this.#lost !== undefined) return;
+      const sent = this.#clock.monotonic();
+      await this.#store.put(this.key, Buffer.from(JSON.stringify(this.#body)));
+      this.#checkAge(); // judged from the previous refresh: a put that took too long does not count
+      if (this.#lost === undefined) this.#lastSent = sent;
     } catch {
       // transient: assertHeld() decides once the TTL is at risk
     }
   }
 
-  /** Throws if the lock may have expired or was removed: do not commit anything then. */
+  /** Records what the holder works on (e.g. the backup id once known), with a refresh. */
+  async annotate(fields: Pick<LockBody, 'backup'>): Promise<void> {
+    this.#body = { ...this.#body, ...fields };
+    await this.refresh();
+    this.assertHeld();
+  }
+
+  /** Throws if the lease may have expired or was removed: commit nothing then. */
   assertHeld(): void {
+    this.#checkAge();
     if (this.#lost !== undefined) throw this.#lost;
-    const age = Date.now() - this.#lastRefresh;
-    if (age > this.#ttlMs * 0.8) {
-      throw new BlockstoreError('CONVOY_LOCK_LOST', `lock ${this.id} was not refreshed for ${Math.round(age / 1000)} s`, {
-        hint: 'the store was unreachable for too long; run the operation again',
-      });
-    }
+  }
+
+  get lost(): boolean {
+    this.#checkAge();
+    return this.#lost !== undefined;
   }
 
   async release(): Promise<void> {
     clearInterval(this.#timer);
     await this.#refreshing;
-    await this.#store.delete([this.#key]).catch(() => undefined); // an expired lock is harmless
+    await this.#store.delete([this.key]).catch(() => undefined); // an expired lease is harmless
   }
 }
 
-async function readLock(store: ObjectStore, key: string): Promise<LockBody | undefined> {
+/** A lease read from the store: its body, or an error naming the key if it is not one of ours. */
+export async function readLock(store: ObjectStore, key: string, signal?: AbortSignal): Promise<LockBody | undefined> {
+  let bytes: Buffer;
   try {
-    const v = JSON.parse((await store.get(key)).toString('utf8')) as Partial<LockBody>;
-    if (typeof v.kind !== 'string' || typeof v.id !== 'string') return undefined;
-    return v as LockBody;
+    bytes = await store.get(key, signal === undefined ? {} : { signal });
   } catch (err) {
-    if (err instanceof ObjectNotFoundError || err instanceof SyntaxError) return undefined; // released meanwhile / torn
+    if (err instanceof ObjectNotFoundError) return undefined; // released meanwhile
     throw err;
   }
+  let v: unknown;
+  try {
+    v = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined; // a lease is written whole (atomic put); unparsable means not a lease of ours
+  }
+  const parsed = lockBody.safeParse(v);
+  return parsed.success ? parsed.data : undefined;
 }
 
-/** Takes a lock of `kind`, waiting (with jittered backoff) while a conflicting one is held. */
+/** A lease found in the store with its age judged by the store's clock. */
+export interface LeaseInfo {
+  key: string;
+  body: LockBody;
+  lastModified: Date | undefined;
+  /** Expired by the store's clock, relative to `storeNow`. */
+  expired: boolean;
+}
+
+/** Every lease in the store, each judged expired or live against `storeNow` (a store timestamp). */
+export async function listLeases(store: ObjectStore, storeNow: Date, signal?: AbortSignal, exceptKey?: string): Promise<LeaseInfo[]> {
+  const out: LeaseInfo[] = [];
+  for await (const o of store.list(LOCKS_PREFIX, signal === undefined ? {} : { signal })) {
+    if (!o.key.endsWith('.json') || o.key === exceptKey) continue;
+    const body = await readLock(store, o.key, signal);
+    if (body === undefined) continue;
+    out.push({ key: o.key, body, lastModified: o.lastModified, expired: isExpired(o, body, storeNow) });
+  }
+  return out;
+}
+
+const isExpired = (o: ObjectInfo, body: LockBody, storeNow: Date): boolean => o.lastModified !== undefined && storeNow.getTime() - o.lastModified.getTime() > body.ttlMs;
+
+/**
+ * The store's current time: writes a probe lease-less object and reads its lastModified. Used to
+ * judge ages of objects by the store's clock, never the local one.
+ */
+export async function storeTime(store: ObjectStore, clock: Clock, signal?: AbortSignal): Promise<Date> {
+  const key = `${LOCKS_PREFIX}clock-${randomBytes(6).toString('hex')}.probe`;
+  await store.put(key, Buffer.alloc(0), signal === undefined ? {} : { signal });
+  const t = (await store.stat(key))?.lastModified ?? clock.now();
+  await store.delete([key]);
+  return t;
+}
+
+/**
+ * Takes a lease of `kind`. Writes it (only-if-absent, a fresh id), then lists the others: a live
+ * conflicting one makes us remove ours and retry after a jittered backoff; expired ones (by the
+ * store's clock) are removed on the way (they are harmless, and would otherwise pile up).
+ */
 export async function acquireLock(store: ObjectStore, options: LockOptions): Promise<StoreLock> {
+  const clock = options.clock ?? systemClock;
   const ttlMs = options.ttlMs ?? 150_000;
-  const deadline = Date.now() + (options.waitMs ?? 60_000);
+  const start = clock.monotonic();
+  const waitMs = options.waitMs ?? 600_000;
   const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sig = options.signal === undefined ? {} : { signal: options.signal };
   for (let attempt = 0; ; attempt++) {
     options.signal?.throwIfAborted();
     const body: LockBody = {
-      id: `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`,
+      id: `${clock.now().getTime().toString(36)}-${randomBytes(6).toString('hex')}`,
       kind: options.kind,
       volume: options.volume ?? null,
+      ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
       host: options.host ?? os.hostname(),
       pid: process.pid,
-      created: new Date().toISOString(),
+      created: clock.now().toISOString(),
       ttlMs,
     };
     const key = lockKey(body.id);
-    await store.put(key, Buffer.from(JSON.stringify(body)), { ifAbsent: true });
-    const mine = (await store.stat(key))?.lastModified?.getTime() ?? Date.now();
-    let holder: LockBody | undefined;
-    for await (const o of store.list(LOCKS_PREFIX)) {
-      if (o.key === key || !o.key.endsWith('.json')) continue;
-      const other = await readLock(store, o.key);
-      if (other === undefined) continue;
-      const theirTtl = typeof other.ttlMs === 'number' && other.ttlMs > 0 ? other.ttlMs : ttlMs;
-      if (o.lastModified !== undefined && mine - o.lastModified.getTime() > theirTtl) continue; // expired (store clock)
-      if (conflicts(options.kind, other.kind)) {
-        holder = other;
-        break;
+    const sentAt = clock.monotonic();
+    await store.put(key, Buffer.from(JSON.stringify(body)), { ifAbsent: true, ...sig });
+    const mine = (await store.stat(key, sig))?.lastModified ?? clock.now();
+    let holder: { info: LeaseInfo; stale: boolean } | undefined;
+    for (const l of await listLeases(store, mine, options.signal, key)) {
+      if (l.expired) {
+        await store.delete([l.key]).catch(() => undefined); // take over: an expired lease is dead for good
+        continue;
+      }
+      if (holder === undefined && conflicts(options.kind, l.body.kind)) {
+        // A holder refreshes every TTL/5: one whose lease is older than 2/5 of its TTL (store clock)
+        // has missed refreshes and is most likely dead: wait it out until it expires, whatever
+        // waitMs says. One that refreshes is alive: give up after waitMs.
+        const age = l.lastModified === undefined ? 0 : mine.getTime() - l.lastModified.getTime();
+        holder = { info: l, stale: age > l.body.ttlMs * 0.4 };
       }
     }
     if (holder === undefined) {
-      const lock = new StoreLock(store, body);
+      const lock = new StoreLock(store, body, clock, sentAt);
       lock.startRefresh();
       return lock;
     }
     await store.delete([key]);
-    if (Date.now() >= deadline) {
+    const h = holder.info.body;
+    if (!holder.stale && clock.monotonic() - start >= waitMs) {
       throw new BlockstoreError(
         'CONVOY_STORE_LOCKED',
-        `${store.location} is locked by a ${holder.kind} on ${holder.host} (pid ${holder.pid}, since ${holder.created}${holder.volume === null ? '' : `, volume ${holder.volume}`})`,
-        { hint: 'wait for it to finish; a lock of a crashed process expires after its TTL', details: { holder } },
+        `${store.location} is locked by a ${h.purpose ?? h.kind} on ${h.host} (pid ${h.pid}, since ${h.created}${h.volume === null ? '' : `, volume ${h.volume}`})`,
+        { hint: 'it is alive and refreshing its lease; wait for it to finish and try again', details: { holder: h } },
       );
     }
-    await sleep(Math.min(2_000, 50 * 2 ** Math.min(attempt, 5)) * (0.5 + random()));
+    options.onWait?.(h);
+    await clock.sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + random()), options.signal);
   }
 }

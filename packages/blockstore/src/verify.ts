@@ -1,11 +1,14 @@
 import type { ObjectStore } from '@convoy/objectstore';
 import { fetchBlock } from './block-reader.js';
+import { systemClock, type Clock } from './clock.js';
 import { readHeader } from './format/header.js';
 import { blockKey } from './format/layout.js';
-import { readBlockMap, readManifest } from './format/manifest.js';
+import { readBlockMap, readManifest, type Manifest } from './format/manifest.js';
+import { markDamaged } from './gc/damaged.js';
 import { listAllBackups, listBackupIds } from './list.js';
 import { forEachIndex } from './pool.js';
 import type { ProgressCallback } from './progress.js';
+import { shardsOf } from './refs/generation.js';
 
 export interface VerifyProblem {
   /** The object that is missing, corrupt or invalid. */
@@ -20,6 +23,8 @@ export interface VerifyResult {
   ok: boolean;
   backupsChecked: number;
   blocksChecked: number;
+  /** True with readData: every block was downloaded and its hash checked. Else only existence was. */
+  dataChecked: boolean;
   problems: VerifyProblem[];
 }
 
@@ -27,63 +32,100 @@ export interface VerifyOptions {
   store: ObjectStore;
   /** Only this volume's backups. */
   volume?: string;
-  /** Download every block and check its hash (default: check that each block exists). */
+  /**
+   * Download every block and check its hash (default: check that each block exists, which does
+   * not notice a block whose bytes were changed in place).
+   */
   readData?: boolean;
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
+  clock?: Clock;
+  /**
+   * Distinct block ids held in memory at once (default 4 M, ~1 GB at most). Larger stores are
+   * verified in passes by id prefix, each reading the block maps again: memory stays bounded.
+   */
+  maxIdsInMemory?: number;
 }
 
 /** Checks that every referenced object exists (and with readData, that every block's content matches its id). */
 export async function verifyStore(options: VerifyOptions): Promise<VerifyResult> {
   const { store, signal } = options;
+  const clock = options.clock ?? systemClock;
   const opened = await readHeader(store, signal);
   const refs = options.volume === undefined ? await listAllBackups(store, signal) : (await listBackupIds(store, options.volume, signal)).map((id) => ({ volume: options.volume as string, id }));
   const problems: VerifyProblem[] = [];
-  const users = new Map<string, string[]>(); // block id -> backups using it
+  const manifests: Manifest[] = [];
+  let entries = 0;
   for (const ref of refs) {
-    const name = `${ref.volume}/${ref.id}`;
     try {
       const m = await readManifest(store, ref.volume, ref.id, signal);
-      for (const h of (await readBlockMap(store, m, signal)).ids()) {
-        const u = users.get(h);
-        if (u === undefined) users.set(h, [name]);
-        else if (u.at(-1) !== name) u.push(name);
-      }
+      manifests.push(m);
+      entries += m.blockMap.entries;
     } catch (err) {
-      const key = (err as { details?: { key?: string } }).details?.key ?? `volumes/${ref.volume}/backups/${ref.id}.json`;
-      problems.push({ key, kind: 'invalid-manifest', message: (err as Error).message, backups: [name] });
+      problems.push({ key: `volumes/${ref.volume}/backups/${ref.id}.json`, kind: 'invalid-manifest', message: (err as Error).message, backups: [`${ref.volume}/${ref.id}`] });
     }
   }
-  const ids = [...users.keys()].sort();
-  let done = 0;
-  await forEachIndex(
-    ids.length,
-    options.concurrency ?? 8,
-    async (i) => {
-      const id = ids[i] as string;
-      const key = blockKey(id);
-      const backups = users.get(id) ?? [];
+  const maxIds = options.maxIdsInMemory ?? 4_000_000;
+  let digits = 0;
+  while (digits < 4 && entries / 16 ** digits > maxIds) digits++;
+  const prefixes = digits === 0 ? [''] : shardsOf(digits);
+  const badMaps = new Set<string>();
+  let checked = 0;
+  for (const prefix of prefixes) {
+    const users = new Map<string, string[]>(); // block id -> backups using it
+    for (const m of manifests) {
+      const name = `${m.volume}/${m.id}`;
+      if (badMaps.has(name)) continue;
       try {
-        if (options.readData === true) {
-          await fetchBlock(opened, id, signal);
-        } else if ((await store.stat(key, signal === undefined ? {} : { signal })) === undefined) {
-          problems.push({ key, kind: 'missing', message: `block ${key} is missing`, backups });
+        for (const h of (await readBlockMap(store, m, signal)).ids()) {
+          if (!h.startsWith(prefix)) continue;
+          const u = users.get(h);
+          if (u === undefined) users.set(h, [name]);
+          else if (u.at(-1) !== name) u.push(name);
         }
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        problems.push({
-          key,
-          kind: code === 'CONVOY_BLOCK_MISSING' ? 'missing' : code === 'CONVOY_BLOCK_CORRUPT' ? 'corrupt' : 'unreadable',
-          message: (err as Error).message,
-          backups,
-        });
+        badMaps.add(name);
+        const key = (err as { details?: { key?: string } }).details?.key ?? m.blockMap.key;
+        problems.push({ key, kind: 'invalid-manifest', message: (err as Error).message, backups: [name] });
       }
-      done++;
-      options.onProgress?.({ phase: 'verify', bytesDone: 0, bytesTotal: 0, blocksDone: done, blocksTotal: ids.length, bytesTransferred: 0 });
-    },
-    signal,
-  );
+    }
+    const ids = [...users.keys()].sort();
+    await forEachIndex(
+      ids.length,
+      options.concurrency ?? 8,
+      async (i) => {
+        const id = ids[i] as string;
+        const key = blockKey(id);
+        const backups = users.get(id) ?? [];
+        try {
+          if (options.readData === true) {
+            await fetchBlock(opened, id, signal).catch(async (err: unknown) => {
+              if ((err as { code?: string }).code !== 'CONVOY_BLOCK_CORRUPT') throw err;
+              await fetchBlock(opened, id, signal); // a flipped bit on the wire reads right the second time
+            });
+          } else if ((await store.stat(key, signal === undefined ? {} : { signal })) === undefined) {
+            problems.push({ key, kind: 'missing', message: `block ${key} is missing`, backups });
+          }
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code === 'CONVOY_BLOCK_CORRUPT' && opened.header.version === 2) {
+            // Read wrong twice: the stored object is bad. Tell backups to upload it again.
+            await markDamaged(store, id, (err as Error).message, clock.now()).catch(() => undefined);
+          }
+          problems.push({
+            key,
+            kind: code === 'CONVOY_BLOCK_MISSING' ? 'missing' : code === 'CONVOY_BLOCK_CORRUPT' ? 'corrupt' : 'unreadable',
+            message: (err as Error).message,
+            backups,
+          });
+        }
+        checked++;
+        options.onProgress?.({ phase: 'verify', bytesDone: 0, bytesTotal: 0, blocksDone: checked, blocksTotal: entries, bytesTransferred: 0 });
+      },
+      signal,
+    );
+  }
   problems.sort((a, b) => a.key.localeCompare(b.key));
-  return { ok: problems.length === 0, backupsChecked: refs.length, blocksChecked: ids.length, problems };
+  return { ok: problems.length === 0, backupsChecked: refs.length, blocksChecked: checked, dataChecked: options.readData === true, problems };
 }

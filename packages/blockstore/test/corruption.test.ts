@@ -77,7 +77,7 @@ describe('corrupt and missing objects', () => {
 
   it('a store header of an unknown version is refused before anything is read or written', async () => {
     const { store, id, target } = await setup();
-    store.corrupt('convoy.json', Buffer.from(JSON.stringify({ format: 'convoy-backupstore', version: 2, blockSize: 2097152, blockId: { algorithm: 'sha256' }, created: 'x' })));
+    store.corrupt('convoy.json', Buffer.from(JSON.stringify({ format: 'convoy-backupstore', version: 3, blockSize: 2097152, blockId: { algorithm: 'sha256' }, created: 'x' })));
     await expect(restoreBackup({ store, volume: 'c', id, target })).rejects.toMatchObject({ code: 'CONVOY_FORMAT_UNSUPPORTED' });
     const img = path.join(dir, 'x.img');
     await fs.writeFile(img, 'x');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockKey, deleteBackup, listBackupIds, readBlockMap, readManifest, readVolumeRecord, restoreBackup, verifyStore } from '../src/index.js';
 import { MiB, scribble, sha256File, writeMixedImage } from './files.js';
-import { backupFile, keysUnder } from './helpers.js';
+import { backupFile, collectAll, keysUnder } from './helpers.js';
 import { allStores } from './stores.js';
 
 let dir: string;
@@ -38,7 +38,10 @@ describe.each(allStores())('delete and GC on $name', (kind) => {
     const unique = [...victimBlocks].filter((b) => !others.has(b));
     expect(unique.length).toBe(1); // the block changed in backup 2 and again in backup 3
 
-    const gc = await deleteBackup({ store, volume: 'gc', id: victim.id });
+    const del = await deleteBackup({ store, volume: 'gc', id: victim.id });
+    expect(del).toMatchObject({ collectedBy: 'maintenance', alreadyDeleted: false });
+    expect(await keysUnder(store, 'blocks/')).toEqual(before); // delete is O(1): maintenance frees
+    const gc = await collectAll(store);
     expect(gc.blocksDeleted).toBe(1);
     const after = await keysUnder(store, 'blocks/');
     expect(after).toEqual(before.filter((k) => k !== blockKey(unique[0] as string)));
@@ -57,8 +60,10 @@ describe.each(allStores())('delete and GC on $name', (kind) => {
     await deleteBackup({ store, volume: 'gc', id: (states[3] as { id: string }).id });
     expect((await readVolumeRecord(store, 'gc'))?.lastBackup?.id).toBe((states[1] as { id: string }).id);
     for (const s of [states[0], states[1]]) await deleteBackup({ store, volume: 'gc', id: (s as { id: string }).id });
+    await collectAll(store);
     expect(await keysUnder(store, 'blocks/')).toEqual([]);
     expect(await keysUnder(store, 'volumes/')).toEqual([]);
+    expect(await keysUnder(store, 'refs/pending/')).toEqual([]);
     expect(await keysUnder(store, 'locks/')).toEqual([]);
     await store.close();
   });
@@ -71,7 +76,9 @@ describe.each(allStores())('delete and GC on $name', (kind) => {
     await backupFile({ store, volume: 'b', file: img });
     const blocks = await keysUnder(store, 'blocks/');
     await deleteBackup({ store, volume: 'a', id: a.manifest.id });
+    await collectAll(store);
     expect(await keysUnder(store, 'blocks/')).toEqual(blocks);
+    expect((await verifyStore({ store, readData: true })).ok).toBe(true);
     await store.close();
   });
 

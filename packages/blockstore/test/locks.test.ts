@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultyObjectStore, MemoryObjectStore, rejectionOf } from '@convoy/objectstore/testing';
-import { acquireLock, deleteBackup, listBackupIds, restoreBackup } from '../src/index.js';
+import { FakeClock, acquireLock, deleteBackup, listBackupIds, restoreBackup } from '../src/index.js';
 import { MiB, writeMixedImage } from './files.js';
-import { backupFile, keysUnder } from './helpers.js';
+import { backupFile, initV1, keysUnder } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -60,6 +60,59 @@ describe('store locks', () => {
     await l.release();
   });
 
+  it('a lease left by a killed process is waited out and taken over, never failing the operation', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryObjectStore('clock', clock.now);
+    const dead = await acquireLock(store, { kind: 'maintenance', host: 'dead', clock, ttlMs: 60_000 });
+    dead.release = async () => undefined; // killed: it never releases nor refreshes
+    clock.advance(30_000); // older than 2/5 of its TTL: it has missed refreshes
+    let waits = 0;
+    const l = await acquireLock(store, { kind: 'maintenance', clock, waitMs: 1_000, onWait: () => waits++ });
+    expect(waits).toBeGreaterThan(0);
+    expect(await keysUnder(store, 'locks/')).toEqual([l.key]); // the expired lease was removed
+    await l.release();
+  });
+
+  it('a live holder that keeps refreshing makes a conflicting operation give up after waitMs, naming it', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryObjectStore('clock', clock.now);
+    const live = await acquireLock(store, { kind: 'maintenance', host: 'busy-host', clock, ttlMs: 60_000 });
+    const sleep = clock.sleep;
+    clock.sleep = async (ms, signal) => {
+      await sleep(ms, signal);
+      await live.refresh();
+    };
+    const err = await rejectionOf(acquireLock(store, { kind: 'maintenance', clock, waitMs: 20_000 }));
+    expect(err).toMatchObject({ code: 'CONVOY_STORE_LOCKED', message: expect.stringContaining('busy-host') });
+    await live.release();
+  });
+
+  it('a lease lost to a pause stays lost: it is not rewritten and assertHeld throws for good', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryObjectStore('clock', clock.now);
+    const l = await acquireLock(store, { kind: 'backup', clock, ttlMs: 10_000 });
+    clock.advance(9_000); // paused past 80 % of the TTL
+    const before = (await store.stat(l.key))?.lastModified;
+    await l.refresh();
+    expect((await store.stat(l.key))?.lastModified).toEqual(before); // not revived
+    expect(() => l.assertHeld()).toThrow(/lost/);
+    await l.refresh();
+    expect(() => l.assertHeld()).toThrow(/lost/);
+    await l.release();
+  });
+
+  it('a lease judges its age from when the last refresh was sent, by the monotonic clock: a wall-clock jump changes nothing', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryObjectStore('clock', clock.now);
+    const l = await acquireLock(store, { kind: 'backup', clock, ttlMs: 10_000 });
+    clock.jump(3_600_000); // NTP steps the wall clock an hour ahead
+    expect(() => l.assertHeld()).not.toThrow();
+    clock.jump(-7_200_000); // and back
+    await l.refresh();
+    expect(() => l.assertHeld()).not.toThrow();
+    await l.release();
+  });
+
   it('a holder whose lock was removed stops before committing', async () => {
     const store = new MemoryObjectStore();
     const l = await acquireLock(store, { kind: 'backup' });
@@ -79,10 +132,11 @@ describe('store locks', () => {
     expect(await keysUnder(store, 'locks/')).toEqual([]);
   });
 
-  it('delete waits for a running backup instead of collecting its blocks', async () => {
+  it('format v1: delete waits for a running backup instead of collecting its blocks', async () => {
     const img = path.join(dir, 'w.img');
     await writeMixedImage(img, 16 * MiB);
     const store = new FaultyObjectStore(new MemoryObjectStore());
+    await initV1(store); // format v1: delete runs GC under a store-wide lock
     const first = await backupFile({ store, volume: 'w', file: img });
     store.addFault({ op: 'put', kind: 'delay', delayMs: 400, key: /^blocks\// });
     await fs.writeFile(img, randomBytes(16 * MiB)); // 8 new, distinct blocks: at least two rounds of slow uploads

@@ -97,6 +97,28 @@ export class BlockMap {
     for (let i = 0; i < this.count; i++) yield this.#table.toString('hex', i * ENTRY + 8, (i + 1) * ENTRY);
   }
 
+  /** The distinct block ids, sorted: the body of the backup's id list (format v2). */
+  uniqueIds(): Buffer {
+    const views: Buffer[] = [];
+    for (let i = 0; i < this.count; i++) views.push(this.#table.subarray(i * ENTRY + 8, (i + 1) * ENTRY));
+    views.sort(Buffer.compare);
+    const out = Buffer.allocUnsafe(views.length * 32);
+    let n = 0;
+    for (const v of views) {
+      if (n > 0 && out.subarray((n - 1) * 32, n * 32).equals(v)) continue;
+      v.copy(out, n * 32);
+      n++;
+    }
+    return out.subarray(0, n * 32);
+  }
+
+  /** Positions of the entries holding this id. */
+  positionsOf(id: Buffer): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.count; i++) if (this.#table.subarray(i * ENTRY + 8, (i + 1) * ENTRY).equals(id)) out.push(i);
+    return out;
+  }
+
   /** Sum of entry lengths: the non-zero bytes of the backup. */
   get bytes(): number {
     let n = 0;

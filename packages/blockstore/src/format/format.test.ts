@@ -73,7 +73,7 @@ describe('compressibility probe', () => {
 
 describe('headers and manifests', () => {
   it('refuses other formats and versions', () => {
-    expect(() => parseHeader(Buffer.from('{"format":"convoy-backupstore","version":2}'))).toThrow(/unsupported/);
+    expect(() => parseHeader(Buffer.from('{"format":"convoy-backupstore","version":3}'))).toThrow(/unsupported/);
     expect(() => parseHeader(Buffer.from('{"format":"restic"}'))).toThrow(/unsupported/);
     expect(() => parseHeader(Buffer.from('not json'))).toThrow(/not valid JSON/);
     expect(() => parseHeader(Buffer.from('{"format":"convoy-backupstore","version":1,"blockSize":2097152,"blockId":{"algorithm":"blake3"},"created":"x"}'))).not.toThrow();

@@ -4,16 +4,36 @@ import { blockIdFunction, type BlockIdFunction } from './block-id.js';
 import { parseCompression, type Compression } from './codec.js';
 import { HEADER_KEY } from './layout.js';
 
-export const FORMAT_VERSION = 1;
+/** The version new stores get. Version 1 stores are read and written with v1's protocol until upgraded. */
+export const FORMAT_VERSION = 2;
 export const DEFAULT_BLOCK_SIZE = 2 * 1024 * 1024;
+export const DAY_MS = 86_400_000;
+
+/** Format v2's reference index and GC parameters (docs/format.md, "Reference index", "GC"). */
+export interface GcParams {
+  /** Hex digits of a block id that name its reference-index shard (2: 256 shards). */
+  shardDigits: number;
+  /** A block is deleted only after it was found unreferenced twice, at least this far apart. */
+  graceMs: number;
+  /** How long finished sweep records are kept (backups running longer re-check every block). */
+  recordRetentionMs: number;
+  /** Upper bound on how late a listing may show a completed write (0 for S3, radosgw, fs). */
+  listLagMs: number;
+}
+
+export const DEFAULT_GC: GcParams = { shardDigits: 2, graceMs: DAY_MS, recordRetentionMs: 7 * DAY_MS, listLagMs: 0 };
 
 export interface StoreHeader {
   format: 'convoy-backupstore';
-  version: 1;
+  version: 1 | 2;
   created: string;
   blockSize: number;
   blockId: { algorithm: string };
   compression: Compression;
+  /** v2 only. */
+  gc?: GcParams;
+  /** v2: reserved for client-side encryption (null: objects are not encrypted). */
+  encryption?: null;
 }
 
 /** A validated store: its header and the block-id function the header names. */
@@ -32,20 +52,42 @@ export function parseHeader(bytes: Buffer): StoreHeader {
   }
   const h = v as Partial<StoreHeader> | null;
   if (h === null || typeof h !== 'object' || h.format !== 'convoy-backupstore') throw formatUnsupported(HEADER_KEY, h?.format);
-  if (h.version !== FORMAT_VERSION) throw formatUnsupported(HEADER_KEY, h.version);
+  if (h.version !== 1 && h.version !== 2) throw formatUnsupported(HEADER_KEY, h.version);
+  if (h.version === 2 && h.encryption !== undefined && h.encryption !== null) throw formatUnsupported(`${HEADER_KEY} encryption`, h.encryption);
   if (typeof h.blockSize !== 'number' || h.blockSize < 4096 || h.blockSize > 64 * 1024 * 1024 || h.blockSize % 4096 !== 0) {
     throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has an invalid blockSize ${String(h.blockSize)}`);
   }
   if (typeof h.blockId?.algorithm !== 'string') throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has no blockId.algorithm`);
   if (typeof h.created !== 'string') throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has no created time`);
-  return {
-    format: 'convoy-backupstore',
-    version: 1,
+  const base = {
+    format: 'convoy-backupstore' as const,
     created: h.created,
     blockSize: h.blockSize,
     blockId: { algorithm: h.blockId.algorithm },
     compression: parseCompression(String(h.compression ?? 'zstd')),
   };
+  if (h.version === 1) return { ...base, version: 1 };
+  return { ...base, version: 2, gc: parseGc(h.gc), encryption: null };
+}
+
+function parseGc(v: unknown): GcParams {
+  const g = (typeof v === 'object' && v !== null ? v : {}) as Partial<Record<keyof GcParams, unknown>>;
+  const nat = (x: unknown, name: keyof GcParams, min: number, max: number): number => {
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max) {
+      throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has an invalid gc.${name} ${JSON.stringify(x)}`, { hint: 'the store header is damaged' });
+    }
+    return x;
+  };
+  return {
+    shardDigits: nat(g.shardDigits, 'shardDigits', 1, 4),
+    graceMs: nat(g.graceMs, 'graceMs', 0, 365 * DAY_MS),
+    recordRetentionMs: nat(g.recordRetentionMs, 'recordRetentionMs', 0, 3650 * DAY_MS),
+    listLagMs: nat(g.listLagMs, 'listLagMs', 0, DAY_MS),
+  };
+}
+
+export function encodeHeader(h: StoreHeader): Buffer {
+  return Buffer.from(`${JSON.stringify(h, null, 2)}\n`);
 }
 
 /** Reads and validates the header; throws CONVOY_STORE_EMPTY if the store has none. */
@@ -66,22 +108,22 @@ export async function readHeader(store: ObjectStore, signal?: AbortSignal): Prom
 }
 
 /** Reads the header, creating it first (only-if-absent: concurrent creators agree) if the store is new. */
-export async function openOrInitStore(store: ObjectStore, init: { compression: Compression; now: Date }, signal?: AbortSignal): Promise<OpenedStore> {
+export async function openOrInitStore(store: ObjectStore, init: { compression: Compression; now: Date; gc?: Partial<GcParams>; version?: 1 | 2 }, signal?: AbortSignal): Promise<OpenedStore> {
   try {
     return await readHeader(store, signal);
   } catch (err) {
     if (!(err instanceof BlockstoreError) || err.code !== 'CONVOY_STORE_EMPTY') throw err;
   }
-  const header: StoreHeader = {
-    format: 'convoy-backupstore',
-    version: 1,
+  const base = {
+    format: 'convoy-backupstore' as const,
     created: init.now.toISOString(),
     blockSize: DEFAULT_BLOCK_SIZE,
     blockId: { algorithm: 'sha256' },
     compression: init.compression,
   };
+  const header: StoreHeader = init.version === 1 ? { ...base, version: 1 } : { ...base, version: 2, gc: { ...DEFAULT_GC, ...init.gc }, encryption: null };
   try {
-    await store.put(HEADER_KEY, Buffer.from(`${JSON.stringify(header, null, 2)}\n`), { ifAbsent: true, ...(signal === undefined ? {} : { signal }) });
+    await store.put(HEADER_KEY, encodeHeader(header), { ifAbsent: true, ...(signal === undefined ? {} : { signal }) });
   } catch (err) {
     if (!(err instanceof ObjectExistsError)) throw err; // someone else initialised it: use theirs
   }

@@ -1,10 +1,16 @@
 import { validateBackupId, validateVolumeName } from './names.js';
 
-/** Where each object of format v1 lives in a store (docs/format.md). */
+/** Where each object of formats v1 and v2 lives in a store (docs/format.md). */
 export const HEADER_KEY = 'convoy.json';
 export const VOLUMES_PREFIX = 'volumes/';
 export const BLOCKS_PREFIX = 'blocks/';
 export const LOCKS_PREFIX = 'locks/';
+/** v2: reference markers of backups not yet merged into the index (adds) and deletes (tombstones). */
+export const PENDING_PREFIX = 'refs/pending/';
+export const RUNS_PREFIX = 'refs/runs/';
+export const INDEX_PREFIX = 'refs/index/';
+export const SWEEPS_PREFIX = 'gc/sweeps/';
+export const DAMAGED_PREFIX = 'gc/damaged/';
 
 export function volumeKey(volume: string): string {
   validateVolumeName(volume);
@@ -45,4 +51,50 @@ export function parseBackupKey(key: string): { volume: string; id: string; kind:
 
 export function lockKey(id: string): string {
   return `${LOCKS_PREFIX}${id}.json`;
+}
+
+/** v2: the sorted ids a backup references, written before its manifest. */
+export function addMarkerKey(volume: string, id: string): string {
+  validateVolumeName(volume);
+  validateBackupId(id);
+  return `${PENDING_PREFIX}${volume}/${id}.add`;
+}
+
+/** v2: a delete's tombstone. */
+export function delMarkerKey(volume: string, id: string): string {
+  validateVolumeName(volume);
+  validateBackupId(id);
+  return `${PENDING_PREFIX}${volume}/${id}.del`;
+}
+
+/** (volume, id, kind) of a pending marker key, or undefined. */
+export function parseMarkerKey(key: string): { volume: string; id: string; kind: 'add' | 'del' } | undefined {
+  const m = /^refs\/pending\/([^/]+)\/(\d{8}T\d{9}Z-[0-9a-f]{6})\.(add|del)$/.exec(key);
+  if (m === null) return undefined;
+  return { volume: m[1] as string, id: m[2] as string, kind: m[3] as 'add' | 'del' };
+}
+
+export function generationKey(gen: number): string {
+  return `${INDEX_PREFIX}${String(gen).padStart(12, '0')}.json`;
+}
+
+export function parseGenerationKey(key: string): number | undefined {
+  const m = /^refs\/index\/(\d{12})\.json$/.exec(key);
+  return m === null ? undefined : Number(m[1]);
+}
+
+export function runKey(shard: string, name: string): string {
+  return `${RUNS_PREFIX}${shard}/${name}.run`;
+}
+
+export function sweepKey(name: string): string {
+  return `${SWEEPS_PREFIX}${name}.json`;
+}
+
+export function doomedKey(name: string): string {
+  return `${SWEEPS_PREFIX}${name}.ids`;
+}
+
+export function damagedKey(hashHex: string): string {
+  return `${DAMAGED_PREFIX}${hashHex}`;
 }

@@ -1,0 +1,65 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Time as the engine sees it, injected so leases, grace periods and waits are testable without
+ * sleeping (shared/STYLE.md, kopia). `monotonic` judges a holder's own lease (it never jumps);
+ * `now` only stamps records. Ages of objects in the store are judged by the store's clock
+ * (lastModified), never by either of these.
+ */
+export interface Clock {
+  /** Wall-clock time, for timestamps in records. */
+  now(): Date;
+  /** Milliseconds from an arbitrary origin that never goes back (performance.now()). */
+  monotonic(): number;
+  /** Waits `ms` (rejects with the signal's reason when aborted). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  monotonic: () => performance.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted === true) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const t = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = (): void => {
+        clearTimeout(t);
+        reject(signal?.reason as Error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+/**
+ * A clock for tests: time moves only when the test says so. `sleep` advances it at once (so a
+ * waiting loop runs through without real time passing), and every MemoryObjectStore built on
+ * `fake.now` stamps objects with the same time.
+ */
+export class FakeClock implements Clock {
+  #ms: number;
+  #mono = 0;
+  constructor(start = Date.UTC(2026, 11, 1, 12, 0, 0)) {
+    this.#ms = start;
+  }
+  now = (): Date => new Date(this.#ms);
+  monotonic = (): number => this.#mono;
+  advance(ms: number): void {
+    this.#ms += ms;
+    this.#mono += ms;
+  }
+  /** Moves the wall clock only (an NTP step); the monotonic clock does not follow. */
+  jump(ms: number): void {
+    this.#ms += ms;
+  }
+  sleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
+    signal?.throwIfAborted();
+    this.advance(ms);
+    await Promise.resolve();
+  };
+}

@@ -1,0 +1,66 @@
+import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import { z } from 'zod';
+import { BlockstoreError } from '../errors.js';
+import { SWEEPS_PREFIX, sweepKey } from '../format/layout.js';
+
+/**
+ * A sweep record (docs/format.md, "GC"): every deletion of blocks in a v2 store is announced by
+ * one, with its doomed ids in an id list beside it, *before* anything is deleted, and kept after it
+ * is done for `recordRetentionMs`. Backups read them to learn whether a block they deduplicated
+ * against may have gone (docs/gc-safety.md).
+ */
+export const sweepRecordSchema = z.object({
+  format: z.literal('convoy-sweep'),
+  version: z.literal(1),
+  name: z.string().regex(/^[0-9a-z-]{1,80}$/),
+  state: z.enum(['marked', 'sweeping', 'done']),
+  /** Store time at which the doomed set was computed. */
+  markedAt: z.string(),
+  doomedKey: z.string(),
+  doomed: z.number().int().nonnegative(),
+  /** The maintenance lease that marked it, and the one sweeping it. */
+  markedBy: z.string(),
+  sweptBy: z.string().optional(),
+  deleted: z.number().int().nonnegative().optional(),
+  spared: z.number().int().nonnegative().optional(),
+  doneAt: z.string().optional(),
+});
+export type SweepRecord = z.infer<typeof sweepRecordSchema>;
+
+export const recordCorrupt = (key: string, reason: string): BlockstoreError =>
+  new BlockstoreError('CONVOY_INDEX_CORRUPT', `GC record ${key} is corrupt: ${reason}`, {
+    hint: 'nothing is deleted while it is unreadable; delete the record by hand only after `convoy-backup verify` is clean',
+    details: { key },
+  });
+
+/** Reads and validates a sweep record; missing is `undefined` (pruned meanwhile), corrupt throws. */
+export async function readSweepRecord(store: ObjectStore, key: string, signal?: AbortSignal): Promise<SweepRecord | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await store.get(key, signal === undefined ? {} : { signal });
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) return undefined;
+    throw err;
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw recordCorrupt(key, 'not valid JSON');
+  }
+  const r = sweepRecordSchema.safeParse(v);
+  if (!r.success) throw recordCorrupt(key, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (sweepKey(r.data.name) !== key) throw recordCorrupt(key, `names record ${r.data.name}`);
+  return r.data;
+}
+
+export async function writeSweepRecord(store: ObjectStore, r: SweepRecord, signal?: AbortSignal): Promise<void> {
+  await store.put(sweepKey(r.name), Buffer.from(`${JSON.stringify(r, null, 1)}\n`), signal === undefined ? {} : { signal });
+}
+
+/** Keys of every sweep record in the store. */
+export async function listSweepKeys(store: ObjectStore, signal?: AbortSignal): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of store.list(SWEEPS_PREFIX, signal === undefined ? {} : { signal })) if (o.key.endsWith('.json')) keys.push(o.key);
+  return keys.sort();
+}

@@ -1,0 +1,170 @@
+import type { ObjectStore } from '@convoy/objectstore';
+import { systemClock, type Clock } from '../clock.js';
+import { readHeader } from '../format/header.js';
+import { VOLUMES_PREFIX, addMarkerKey, delMarkerKey, generationKey, parseBackupKey, manifestKey } from '../format/layout.js';
+import { listSweepKeys, readSweepRecord } from '../gc/sweep-record.js';
+import { acquireLock, listLeases } from '../lock.js';
+import { listGenerations, loadLatestGeneration, readGeneration, type Generation } from '../refs/generation.js';
+import type { ProgressCallback } from '../progress.js';
+import { finishConsumed, mergePending, notV2, type MergeStats } from './merge.js';
+import { scanPending } from './pending.js';
+import { sweep, type SweepStats } from './sweep.js';
+
+export interface MaintenanceOptions {
+  store: ObjectStore;
+  /** Also sweep: delete blocks found unreferenced twice, `graceMs` apart, and mark new ones (O(store)). */
+  full?: boolean;
+  clock?: Clock;
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  /** Maintenance lease lifetime (default 150 s). */
+  lockTtlMs?: number;
+  lockWaitMs?: number;
+  /** Override the store header's grace period (tests, one-shot clean-up of a store nobody else uses). */
+  graceMs?: number;
+  /** Index records held in memory before they are written as runs (default 1 M, ~40 MB). */
+  budgetRecords?: number;
+  /** Generations (and their runs) kept besides the newest, for readers of older ones. */
+  keepGenerations?: number;
+}
+
+export interface MaintenanceResult {
+  full: boolean;
+  /** The index generation this run committed. */
+  generation: number;
+  merge: MergeStats;
+  sweep?: SweepStats & { recordsPruned: number; orphanMapsDeleted: number; staleRemoved: number; leasesRemoved: number };
+  /** Things found wrong that maintenance worked around (nothing is deleted because of them). */
+  problems: string[];
+}
+
+/**
+ * One maintenance run of a format v2 store (docs/format.md, "Maintenance"; docs/gc-safety.md).
+ * Holds the maintenance lease, which excludes only another maintenance: backups, restores and
+ * deletes go on meanwhile.
+ * - quick (default): finishes the previous run's markers, merges pending adds and tombstones into
+ *   a new index generation, compacts shards with too many runs. O(changes since the last run).
+ * - full: also the GC sweep (sweep.ts), orphan block maps, what killed writers left (temp files,
+ *   multipart uploads), expired leases and old sweep records. O(store): run it daily or weekly.
+ */
+export async function runMaintenance(options: MaintenanceOptions): Promise<MaintenanceResult> {
+  const { store, signal } = options;
+  const clock = options.clock ?? systemClock;
+  const full = options.full === true;
+  const opened = await readHeader(store, signal);
+  if (opened.header.version !== 2 || opened.header.gc === undefined) throw notV2(store.location);
+  const gcp = opened.header.gc;
+  const graceMs = options.graceMs ?? gcp.graceMs;
+  const lease = await acquireLock(store, {
+    kind: 'maintenance',
+    purpose: full ? 'full maintenance' : 'maintenance',
+    clock,
+    ...(signal === undefined ? {} : { signal }),
+    ...(options.lockTtlMs === undefined ? {} : { ttlMs: options.lockTtlMs }),
+    ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
+  });
+  const problems: string[] = [];
+  const progress = (blocksDone: number, bytesTransferred = 0): void =>
+    options.onProgress?.({ phase: 'gc', bytesDone: 0, bytesTotal: 0, blocksDone, blocksTotal: 0, bytesTransferred });
+  try {
+    const storeNow = (await store.stat(lease.key))?.lastModified ?? clock.now();
+    const base = await loadLatestGeneration(store, gcp.shardDigits, signal);
+    await finishConsumed(store, base, signal); // a previous run that crashed after its commit
+    const pending = await scanPending(store, signal);
+    const leases = await listLeases(store, storeNow, signal);
+    progress(0);
+    const { gen, stats } = await mergePending({
+      store,
+      lease,
+      base,
+      pending,
+      leases,
+      storeNow,
+      graceMs,
+      full,
+      budgetRecords: options.budgetRecords ?? 1_000_000,
+      problems,
+      signal,
+      now: clock.now(),
+    });
+    await finishConsumed(store, gen, signal);
+    await pruneGenerations(store, gen, options.keepGenerations ?? 2, signal);
+    const result: MaintenanceResult = { full, generation: gen.gen, merge: stats, problems };
+    if (full) {
+      const swept = await sweep({ store, lease, gen, leases, storeNow, graceMs, listLagMs: gcp.listLagMs, clock, signal, onProgress: (listed) => progress(listed) });
+      const recordsPruned = await pruneRecords(store, storeNow, gcp.recordRetentionMs, signal);
+      const orphanMapsDeleted = await deleteOrphanMaps(store, storeNow, graceMs, signal);
+      const stale = (await store.cleanupStale?.({ olderThan: new Date(storeNow.getTime() - Math.max(graceMs, 3_600_000)), ...(signal === undefined ? {} : { signal }) })) ?? { removed: 0 };
+      let leasesRemoved = 0;
+      for (const l of await listLeases(store, storeNow, signal)) {
+        if (l.expired) {
+          await store.delete([l.key]);
+          leasesRemoved++;
+        }
+      }
+      result.sweep = { ...swept, recordsPruned, orphanMapsDeleted, staleRemoved: stale.removed, leasesRemoved };
+    }
+    lease.assertHeld();
+    return result;
+  } finally {
+    await lease.release();
+  }
+}
+
+/** Keeps the newest `keep` + 1 generations; deletes older ones and the runs only they used. */
+async function pruneGenerations(store: ObjectStore, newest: Generation, keep: number, signal?: AbortSignal): Promise<void> {
+  const gens = (await listGenerations(store, signal)).filter((g) => g <= newest.gen);
+  const kept = gens.slice(-1 - keep);
+  const old = gens.slice(0, Math.max(0, gens.length - kept.length));
+  if (old.length === 0) return;
+  const live = new Set<string>();
+  for (const g of kept) {
+    const gen = g === newest.gen ? newest : await readGeneration(store, g, signal);
+    for (const runs of Object.values(gen?.shards ?? {})) for (const r of runs) live.add(r.key);
+  }
+  for (const g of old) {
+    const gen = await readGeneration(store, g, signal).catch(() => undefined);
+    const dead = Object.values(gen?.shards ?? {})
+      .flat()
+      .map((r) => r.key)
+      .filter((k) => !live.has(k));
+    for (let i = 0; i < dead.length; i += 1000) await store.delete(dead.slice(i, i + 1000));
+    await store.delete([generationKey(g)]);
+  }
+}
+
+/** Deletes sweep records done longer than the retention ago (record first, its id list after). */
+async function pruneRecords(store: ObjectStore, storeNow: Date, retentionMs: number, signal?: AbortSignal): Promise<number> {
+  let n = 0;
+  for (const key of await listSweepKeys(store, signal)) {
+    const r = await readSweepRecord(store, key, signal);
+    const lm = (await store.stat(key))?.lastModified;
+    if (r?.state !== 'done' || lm === undefined || storeNow.getTime() - lm.getTime() <= retentionMs) continue;
+    await store.delete([key]);
+    await store.delete([r.doomedKey]);
+    n++;
+  }
+  return n;
+}
+
+/** Block maps without a manifest or a marker, older than the grace period: left by crashed backups. */
+async function deleteOrphanMaps(store: ObjectStore, storeNow: Date, graceMs: number, signal?: AbortSignal): Promise<number> {
+  const maps = new Map<string, { volume: string; id: string; lastModified: Date | undefined }>();
+  const manifests = new Set<string>();
+  for await (const o of store.list(VOLUMES_PREFIX, signal === undefined ? {} : { signal })) {
+    const k = parseBackupKey(o.key);
+    if (k === undefined) continue;
+    if (k.kind === 'manifest') manifests.add(`${k.volume}/${k.id}`);
+    else maps.set(`${k.volume}/${k.id}`, { volume: k.volume, id: k.id, lastModified: o.lastModified });
+  }
+  let n = 0;
+  for (const [name, m] of maps) {
+    if (manifests.has(name)) continue;
+    if (m.lastModified === undefined || storeNow.getTime() - m.lastModified.getTime() < graceMs) continue;
+    if ((await store.stat(addMarkerKey(m.volume, m.id))) !== undefined || (await store.stat(delMarkerKey(m.volume, m.id))) !== undefined) continue;
+    if ((await store.stat(manifestKey(m.volume, m.id))) !== undefined) continue;
+    await store.delete([`volumes/${m.volume}/backups/${m.id}.blocks`]);
+    n++;
+  }
+  return n;
+}

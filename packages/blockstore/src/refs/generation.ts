@@ -1,0 +1,98 @@
+import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import { z } from 'zod';
+import { BlockstoreError } from '../errors.js';
+import { INDEX_PREFIX, generationKey, parseGenerationKey } from '../format/layout.js';
+import { refCorrupt } from '../format/ref-file.js';
+
+/**
+ * A generation of the reference index (docs/format.md, "Reference index"): for each shard (the
+ * first `shardDigits` hex digits of a block id) the count runs whose sum, id by id, is the number
+ * of committed backups that reference the block. Written only-if-absent as
+ * `refs/index/<gen>.json`: the newest generation is the index, and two maintenance runs can never
+ * both commit the same one. `consumed` names the pending markers merged into it, so a run that
+ * crashed after committing never merges them twice.
+ */
+const runRef = z.object({ key: z.string(), records: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() });
+export type RunRef = z.infer<typeof runRef>;
+
+const generationSchema = z.object({
+  format: z.literal('convoy-ref-index'),
+  version: z.literal(1),
+  gen: z.number().int().nonnegative(),
+  created: z.string(),
+  shardDigits: z.number().int().min(1).max(4),
+  shards: z.record(z.string().regex(/^[0-9a-f]{1,4}$/), z.array(runRef)),
+  consumed: z.array(z.string()),
+});
+export type Generation = z.infer<typeof generationSchema>;
+
+export const emptyGeneration = (shardDigits: number): Generation => ({
+  format: 'convoy-ref-index',
+  version: 1,
+  gen: 0,
+  created: new Date(0).toISOString(),
+  shardDigits,
+  shards: {},
+  consumed: [],
+});
+
+export function shardsOf(digits: number): string[] {
+  return Array.from({ length: 16 ** digits }, (_, i) => i.toString(16).padStart(digits, '0'));
+}
+
+export const shardOfId = (id: Buffer, digits: number): string => id.toString('hex', 0, Math.ceil(digits / 2)).slice(0, digits);
+
+/** Generation numbers present in the store, ascending. */
+export async function listGenerations(store: ObjectStore, signal?: AbortSignal): Promise<number[]> {
+  const gens: number[] = [];
+  for await (const o of store.list(INDEX_PREFIX, signal === undefined ? {} : { signal })) {
+    const g = parseGenerationKey(o.key);
+    if (g !== undefined) gens.push(g);
+  }
+  return gens.sort((a, b) => a - b);
+}
+
+export async function readGeneration(store: ObjectStore, gen: number, signal?: AbortSignal): Promise<Generation | undefined> {
+  const key = generationKey(gen);
+  let bytes: Buffer;
+  try {
+    bytes = await store.get(key, signal === undefined ? {} : { signal });
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) return undefined;
+    throw err;
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw refCorrupt(key, 'not valid JSON');
+  }
+  const r = generationSchema.safeParse(v);
+  if (!r.success) throw refCorrupt(key, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (r.data.gen !== gen) throw refCorrupt(key, `holds generation ${r.data.gen}`);
+  return r.data;
+}
+
+/** The newest generation, or an empty generation 0 for a store whose index was never written. */
+export async function loadLatestGeneration(store: ObjectStore, shardDigits: number, signal?: AbortSignal): Promise<Generation> {
+  const gens = await listGenerations(store, signal);
+  for (let i = gens.length - 1; i >= 0; i--) {
+    const g = await readGeneration(store, gens[i] as number, signal);
+    if (g !== undefined) return g; // pruned between list and get: take the one before
+  }
+  return emptyGeneration(shardDigits);
+}
+
+/** Commits a generation; fails with CONVOY_STORE_LOCKED if another maintenance committed it first. */
+export async function commitGeneration(store: ObjectStore, g: Generation, signal?: AbortSignal): Promise<void> {
+  try {
+    await store.put(generationKey(g.gen), Buffer.from(`${JSON.stringify(g)}\n`), { ifAbsent: true, ...(signal === undefined ? {} : { signal }) });
+  } catch (err) {
+    if (err instanceof ObjectExistsError) {
+      throw new BlockstoreError('CONVOY_STORE_LOCKED', `reference index generation ${g.gen} was committed by another maintenance run`, {
+        hint: 'two maintenance runs overlapped (one lost its lease); run maintenance again',
+      });
+    }
+    throw err;
+  }
+}
