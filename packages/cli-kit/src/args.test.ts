@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseKeyValues, singleValues } from './args.js';
+import { parseDuration, parseKeyValues, singleValues } from './args.js';
 
 const opt = { noun: '--opt', syntax: '--opt', unique: 'key' };
 
@@ -28,5 +28,23 @@ describe('singleValues', () => {
   });
   it('ignores one-letter aliases and camel-case copies (yargs reports the option itself)', () => {
     expect(check({ _: [], q: [true, true], s3Endpoint: ['a', 'b'] })).toBe(true);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['0', 0],
+    ['500ms', 500],
+    ['90s', 90_000],
+    ['30m', 1_800_000],
+    ['1h30m', 5_400_000],
+    ['24h', 86_400_000],
+    ['7d', 604_800_000],
+    [' 2h ', 7_200_000],
+  ])('reads %s as %i ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+  it.each([[''], ['10'], ['-1h'], ['1.5h'], ['1w'], ['h'], ['1h 30m'], ['off'], [`${'9'.repeat(20)}d`]])('refuses %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
   });
 });

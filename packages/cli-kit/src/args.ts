@@ -49,3 +49,19 @@ export function singleValues(repeatable: readonly string[]): (args: Readonly<Rec
     return true;
   };
 }
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration as people write it: `90s`, `30m`, `1h30m`, `24h`, `7d`, `500ms`, or `0` → milliseconds;
+ * undefined for anything else (a bare number other than 0, a negative, an unknown unit), so each
+ * caller words its own error.
+ */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (t === '0') return 0;
+  if (!/^(\d+(ms|s|m|h|d))+$/.test(t)) return undefined;
+  let ms = 0;
+  for (const [, n, unit] of t.matchAll(/(\d+)(ms|s|m|h|d)/g)) ms += Number(n) * (DURATION_UNITS[unit as string] as number);
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}

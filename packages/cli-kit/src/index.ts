@@ -1,4 +1,4 @@
-export { parseKeyValues, singleValues, type PairsWording } from './args.js';
+export { parseDuration, parseKeyValues, singleValues, type PairsWording } from './args.js';
 export { CliError, EXIT, InterruptedError, exitCodeFor, usageError, type InterruptedOutcome, type UsageCodes } from './errors.js';
 export { formatBytes, formatDuration, formatSize, formatTable, formatTime } from './format.js';
 export { examples } from './help.js';
