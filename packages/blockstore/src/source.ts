@@ -72,12 +72,45 @@ export class FileSource implements SnapshotSource {
   }
 }
 
-async function blockDeviceSize(rdev: number): Promise<number> {
+/** What `openFileSize` needs of an open file (a `FileHandle` has it). */
+export interface StatHandle {
+  stat(): Promise<{ size: number; rdev: number; isBlockDevice(): boolean }>;
+}
+
+/** Reads a sysfs file as text (injected by tests: block device sizes come from /sys). */
+export type SysfsReader = (file: string) => Promise<string>;
+
+const readSysfs: SysfsReader = (file) => fs.readFile(file, 'utf8');
+
+/**
+ * The size in bytes of an open regular file or block device. `fstat` says 0 for a block device, so
+ * its size is read from /sys/dev/block/MAJ:MIN/size (512-byte sectors). Anything else: `st.size`.
+ */
+export async function openFileSize(fh: StatHandle, read: SysfsReader = readSysfs): Promise<number> {
+  const st = await fh.stat();
+  return st.isBlockDevice() ? blockDeviceSize(st.rdev, read) : st.size;
+}
+
+async function blockDeviceSize(rdev: number, read: SysfsReader = readSysfs): Promise<number> {
   const major = Math.floor(rdev / 256) & 0xfff; // glibc's gnu_dev_major for small numbers
   const minor = (rdev & 0xff) | ((Math.floor(rdev / 4096) & 0xfff00) >>> 0);
-  const sectors = Number((await fs.readFile(`/sys/dev/block/${major}:${minor}/size`, 'utf8')).trim());
-  return sectors * 512;
+  const file = `/sys/dev/block/${major}:${minor}/size`;
+  let text: string;
+  try {
+    text = (await read(file)).trim();
+  } catch (err) {
+    throw deviceSizeUnknown(major, minor, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err);
+  }
+  const bytes = Number(text) * 512;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(bytes)) throw deviceSizeUnknown(major, minor, `${file} holds ${JSON.stringify(text)}, not a sector count`);
+  return bytes;
 }
+
+const deviceSizeUnknown = (major: number, minor: number, why: string, cause?: unknown): BlockstoreError =>
+  new BlockstoreError('CONVOY_DEVICE_SIZE_UNKNOWN', `cannot tell the size of block device ${major}:${minor}: ${why}`, {
+    hint: 'sysfs must be mounted at /sys (in a container too)',
+    cause,
+  });
 
 /** Parses a changed-extent list: JSON `[[offset, length], …]` or lines of `offset length`. */
 export function parseExtents(text: string): Extent[] {
