@@ -7,6 +7,7 @@ export type { MergeStats } from './maintenance/merge.js';
 export type { SweepStats } from './maintenance/sweep.js';
 export { upgradeStore, type UpgradeOptions, type UpgradeResult } from './upgrade.js';
 export { verifyStore, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify.js';
+export { repairStore, type RepairOptions, type RepairResult, type StillDamaged } from './repair.js';
 export { listBackupIds, listAllBackups, listManifests, latestBackupId } from './list.js';
 export { acquireLock, listLeases, StoreLock, type LeaseInfo, type LockBody, type LockKind, type LockOptions } from './lock.js';
 export { systemClock, FakeClock, type Clock } from './clock.js';
