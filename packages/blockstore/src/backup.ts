@@ -83,14 +83,14 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
   const bs = opened.header.blockSize;
   const v2 = opened.header.version === 2;
   const sig = signal === undefined ? {} : { signal };
-  const lock = await acquireLock(store, {
+  const lease = { lock: await acquireLock(store, {
     kind: 'backup',
     volume,
     clock,
     ...sig,
     ...(options.lockTtlMs === undefined ? {} : { ttlMs: options.lockTtlMs }),
     ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
-  });
+  }) };
   try {
     const doneAtStart = v2 ? await sweepsDoneAtStart(store, signal) : new Set<string>();
     const damaged = v2 ? await listDamaged(store, signal) : new IdSet();
@@ -168,7 +168,6 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     const map = builder.build();
     const id = newBackupId(now(), latest);
     const mapBytes = await map.encode();
-    await store.put(blockMapKey(volume, id), mapBytes, sig);
     const manifest: Manifest = {
       format: 'convoy-backup-manifest',
       version: 1,
@@ -187,30 +186,34 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     };
     let guard: GuardResult | undefined;
     if (v2) {
-      guard = await commitV2({ opened, lock, manifest, map, source, compression, doneAtStart, started, clock, signal, onWait: options.onWait });
+      guard = await commitV2({ opened, lease, manifest, map, mapBytes, source, compression, doneAtStart, started, clock, signal, onWait: options.onWait, lockTtlMs: options.lockTtlMs });
     } else {
+      await store.put(blockMapKey(volume, id), mapBytes, sig);
       signal?.throwIfAborted();
-      lock.assertHeld(); // never commit if GC may have run meanwhile
+      lease.lock.assertHeld(); // never commit if GC may have run meanwhile
       await store.put(manifestKey(volume, id), encodeManifest({ ...manifest, stats: { ...stats, durationMs: Math.round(clock.monotonic() - started) } }), { ifAbsent: true });
     }
     await clearDamaged(store, repaired);
     await writeVolumeRecord(store, volume, manifest, now());
     return { manifest, url: formatBackupUrl(store.location, volume, id), ...(guard === undefined ? {} : { guard }) };
   } finally {
-    await lock.release();
+    await lease.lock.release();
   }
 }
 
 /**
- * Format v2's commit (docs/gc-safety.md): add marker → commit guard (sweeps that may have removed
- * a block we use) → lease check → manifest (only-if-absent) → the marker must still be there, or
- * maintenance judged this backup dead and the manifest is withdrawn.
+ * Format v2's commit (docs/gc-safety.md): add marker → block map → commit guard (sweeps that may have removed
+ * a block we use) → manifest (only-if-absent) → the marker must still be there, or maintenance
+ * judged this backup dead and the manifest is withdrawn. The backup's safety rests on the guard,
+ * not on its lease: a lease lost to a long pause stays lost, and the backup takes a new one and
+ * checks every block it references before committing.
  */
 async function commitV2(c: {
   opened: OpenedStore;
-  lock: StoreLock;
+  lease: { lock: StoreLock };
   manifest: Manifest;
   map: BlockMapT;
+  mapBytes: Buffer;
   source: SnapshotSource;
   compression: Compression;
   doneAtStart: ReadonlySet<string>;
@@ -218,38 +221,56 @@ async function commitV2(c: {
   clock: Clock;
   signal: AbortSignal | undefined;
   onWait: ((what: string) => void) | undefined;
+  lockTtlMs: number | undefined;
 }): Promise<GuardResult> {
   const { store, header } = c.opened;
   const { volume, id } = c.manifest;
   const sig = c.signal === undefined ? {} : { signal: c.signal };
   const ids = c.map.uniqueIds();
-  await c.lock.annotate({ backup: id });
+  const renew = async (): Promise<boolean> => {
+    if (!c.lease.lock.lost) return false;
+    await c.lease.lock.release();
+    c.lease.lock = await acquireLock(store, { kind: 'backup', volume, clock: c.clock, ...sig, ...(c.lockTtlMs === undefined ? {} : { ttlMs: c.lockTtlMs }) });
+    return true;
+  };
+  await renew();
+  await c.lease.lock.annotate({ backup: id });
   const marker = addMarkerKey(volume, id);
   await store.put(marker, encodeRefFile('ids', ids), sig);
-  const guard = await guardCommit({
-    store,
-    ids,
-    doneAtStart: c.doneAtStart,
-    checkAll: c.clock.monotonic() - c.started > (header.gc?.recordRetentionMs ?? 0) / 2,
-    clock: c.clock,
-    signal: c.signal,
-    ...(c.onWait === undefined ? {} : { onWait: c.onWait }),
-    restore: async (hex) => {
-      const want = Buffer.from(hex, 'hex');
-      for (const pos of c.map.positionsOf(want)) {
-        const e = c.map.at(pos);
-        const data = await c.source.read(e.index * c.manifest.blockSize, e.length, c.signal);
-        if (!c.opened.ids.digest(data).equals(want)) continue;
-        await store.put(blockKey(hex), await encodeBlock(c.compression, data), sig);
-        return;
-      }
-      throw new BlockstoreError('CONVOY_BLOCK_MISSING', `block ${hex} was removed by a GC sweep while this backup ran, and the source no longer holds it`, {
-        hint: 'run the backup again; nothing was committed',
-      });
-    },
-  });
+  // The map after the marker: maintenance removes maps that have neither manifest nor marker.
+  await store.put(blockMapKey(volume, id), c.mapBytes, sig);
+  const guardOnce = (checkAll: boolean): Promise<GuardResult> =>
+    guardCommit({
+      store,
+      ids,
+      doneAtStart: c.doneAtStart,
+      checkAll,
+      clock: c.clock,
+      signal: c.signal,
+      ...(c.onWait === undefined ? {} : { onWait: c.onWait }),
+      restore: async (hex) => {
+        const want = Buffer.from(hex, 'hex');
+        for (const pos of c.map.positionsOf(want)) {
+          const e = c.map.at(pos);
+          const data = await c.source.read(e.index * c.manifest.blockSize, e.length, c.signal);
+          if (!c.opened.ids.digest(data).equals(want)) continue;
+          await store.put(blockKey(hex), await encodeBlock(c.compression, data), sig);
+          return;
+        }
+        throw new BlockstoreError('CONVOY_BLOCK_MISSING', `block ${hex} was removed by a GC sweep while this backup ran, and the source no longer holds it`, {
+          hint: 'run the backup again; nothing was committed',
+        });
+      },
+    });
+  let guard = await guardOnce(c.clock.monotonic() - c.started > (header.gc?.recordRetentionMs ?? 0) / 2);
+  // Paused while guarding: whatever happened meanwhile, check every block again under a new lease.
+  while (await renew()) {
+    await c.lease.lock.annotate({ backup: id });
+    const again = await guardOnce(true);
+    guard = { checked: guard.checked + again.checked, reuploaded: guard.reuploaded + again.reuploaded, sweepsWaitedFor: guard.sweepsWaitedFor + again.sweepsWaitedFor };
+  }
   c.signal?.throwIfAborted();
-  c.lock.assertHeld();
+  if ((await store.stat(blockMapKey(volume, id), sig)) === undefined) await store.put(blockMapKey(volume, id), c.mapBytes, sig);
   const m = { ...c.manifest, stats: { ...c.manifest.stats, durationMs: Math.round(c.clock.monotonic() - c.started) } };
   await store.put(manifestKey(volume, id), encodeManifest(m), { ifAbsent: true });
   if ((await store.stat(marker)) === undefined) {

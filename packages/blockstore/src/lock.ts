@@ -201,13 +201,22 @@ export async function listLeases(store: ObjectStore, storeNow: Date, signal?: Ab
 const isExpired = (o: ObjectInfo, body: LockBody, storeNow: Date): boolean => o.lastModified !== undefined && storeNow.getTime() - o.lastModified.getTime() > body.ttlMs;
 
 /**
- * The store's current time: writes a probe lease-less object and reads its lastModified. Used to
- * judge ages of objects by the store's clock, never the local one.
+ * An object's lastModified as a listing reports it: S3 listings carry milliseconds where HEAD's
+ * Last-Modified is cut to the second, and ages are compared with listed times.
+ */
+export async function listedTime(store: ObjectStore, key: string, fallback: Date, signal?: AbortSignal): Promise<Date> {
+  for await (const o of store.list(key, signal === undefined ? {} : { signal })) if (o.key === key && o.lastModified !== undefined) return o.lastModified;
+  return (await store.stat(key, signal === undefined ? {} : { signal }))?.lastModified ?? fallback;
+}
+
+/**
+ * The store's current time: writes a probe object and reads its lastModified. Used to judge ages
+ * of objects by the store's clock, never the local one.
  */
 export async function storeTime(store: ObjectStore, clock: Clock, signal?: AbortSignal): Promise<Date> {
   const key = `${LOCKS_PREFIX}clock-${randomBytes(6).toString('hex')}.probe`;
   await store.put(key, Buffer.alloc(0), signal === undefined ? {} : { signal });
-  const t = (await store.stat(key))?.lastModified ?? clock.now();
+  const t = await listedTime(store, key, clock.now(), signal);
   await store.delete([key]);
   return t;
 }
@@ -239,7 +248,7 @@ export async function acquireLock(store: ObjectStore, options: LockOptions): Pro
     const key = lockKey(body.id);
     const sentAt = clock.monotonic();
     await store.put(key, Buffer.from(JSON.stringify(body)), { ifAbsent: true, ...sig });
-    const mine = (await store.stat(key, sig))?.lastModified ?? clock.now();
+    const mine = await listedTime(store, key, clock.now(), options.signal);
     let holder: { info: LeaseInfo; stale: boolean } | undefined;
     for (const l of await listLeases(store, mine, options.signal, key)) {
       if (l.expired) {

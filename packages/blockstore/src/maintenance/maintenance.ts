@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { readHeader } from '../format/header.js';
 import { VOLUMES_PREFIX, addMarkerKey, delMarkerKey, generationKey, parseBackupKey, manifestKey } from '../format/layout.js';
 import { listSweepKeys, readSweepRecord } from '../gc/sweep-record.js';
-import { acquireLock, listLeases } from '../lock.js';
+import { acquireLock, listLeases, listedTime } from '../lock.js';
 import { listGenerations, loadLatestGeneration, readGeneration, type Generation } from '../refs/generation.js';
 import type { ProgressCallback } from '../progress.js';
 import { finishConsumed, mergePending, notV2, type MergeStats } from './merge.js';
@@ -67,7 +67,7 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
   const progress = (blocksDone: number, bytesTransferred = 0): void =>
     options.onProgress?.({ phase: 'gc', bytesDone: 0, bytesTotal: 0, blocksDone, blocksTotal: 0, bytesTransferred });
   try {
-    const storeNow = (await store.stat(lease.key))?.lastModified ?? clock.now();
+    const storeNow = await listedTime(store, lease.key, clock.now(), signal);
     const base = await loadLatestGeneration(store, gcp.shardDigits, signal);
     await finishConsumed(store, base, signal); // a previous run that crashed after its commit
     const pending = await scanPending(store, signal);
