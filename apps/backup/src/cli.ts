@@ -4,7 +4,9 @@ import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
+import { maintenanceCommand } from './commands/maintenance.js';
 import { restoreCommand } from './commands/restore.js';
+import { upgradeCommand } from './commands/upgrade.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CliCommand, CliIo, CommandContext, GlobalOptions } from './context.js';
 import { PROGRAM } from './program.js';
@@ -13,7 +15,16 @@ import { openStoreAt, s3Options } from './store.js';
 export type { CliIo } from './context.js';
 export { EXIT } from './errors.js';
 
-const COMMANDS: readonly CliCommand[] = [createCommand, restoreCommand, listCommand, inspectCommand, deleteCommand, verifyCommand];
+const COMMANDS: readonly CliCommand[] = [
+  createCommand,
+  restoreCommand,
+  listCommand,
+  inspectCommand,
+  deleteCommand,
+  verifyCommand,
+  maintenanceCommand,
+  upgradeCommand,
+];
 
 /**
  * Runs convoy-backup with `argv` (without node and the script) and resolves to the exit code:
