@@ -5,6 +5,7 @@ import { deleteCommand } from './commands/delete.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { maintenanceCommand } from './commands/maintenance.js';
+import { repairCommand } from './commands/repair.js';
 import { restoreCommand } from './commands/restore.js';
 import { upgradeCommand } from './commands/upgrade.js';
 import { verifyCommand } from './commands/verify.js';
@@ -22,13 +23,14 @@ const COMMANDS: readonly CliCommand[] = [
   inspectCommand,
   deleteCommand,
   verifyCommand,
+  repairCommand,
   maintenanceCommand,
   upgradeCommand,
 ];
 
 /**
  * Runs convoy-backup with `argv` (without node and the script) and resolves to the exit code:
- * 0 ok, 1 failed, 2 usage error, 3 verify found problems, 130 interrupted (EXIT).
+ * 0 ok, 1 failed, 2 usage error, 3 verify found problems or repair left backups damaged, 130 interrupted (EXIT).
  * Never throws and never exits the process: main.ts does that, tests call this in-process.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -54,7 +56,7 @@ function buildParser(select: Select<CommandContext>): Argv {
     .option('s3-endpoint', { type: 'string', requiresArg: true, global: true, describe: 'S3 endpoint URL for s3:// stores (default: $AWS_ENDPOINT_URL, else AWS)' })
     .epilogue(
       'Credentials for s3:// come from the AWS SDK chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles); never put them in a URL.\n' +
-        'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 verify found problems, 130 interrupted (Ctrl-C).',
+        'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 verify found problems or repair left backups damaged, 130 interrupted (Ctrl-C).',
     );
   return withCommands(y, PROGRAM, COMMANDS, select);
 }

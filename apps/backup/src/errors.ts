@@ -1,9 +1,9 @@
 import { EXIT as CLI_EXIT, InterruptedError as CliInterruptedError } from '@convoy/cli-kit';
 
-/** Exit codes of convoy-backup (README.md, "Exit codes"): @convoy/cli-kit's, and 3 from `verify`. */
+/** Exit codes of convoy-backup (README.md, "Exit codes"): @convoy/cli-kit's, and 3 from `verify` and `repair`. */
 export const EXIT = {
   ...CLI_EXIT,
-  /** `verify` found missing or corrupt objects. */
+  /** `verify` found missing or corrupt objects; `repair` left some backups damaged. */
   problems: 3,
 } as const;
 

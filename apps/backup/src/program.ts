@@ -9,7 +9,7 @@ export const PROGRAM: CliProgram = {
   name: 'convoy-backup',
   // src/ and dist/ both sit one level below package.json
   version: packageVersion(new URL('../package.json', import.meta.url)),
-  commands: ['create', 'restore', 'list', 'inspect', 'delete', 'verify', 'maintenance', 'upgrade'],
+  commands: ['create', 'restore', 'list', 'inspect', 'delete', 'verify', 'repair', 'maintenance', 'upgrade'],
   repeatable: ['label'],
   isUsageCode: (code) => USAGE_CODES.has(code),
   interrupted: (signal, exitCode) => new InterruptedError(signal, exitCode),

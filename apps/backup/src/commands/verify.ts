@@ -43,13 +43,16 @@ export async function runVerify(args: VerifyArgs, ctx: CommandContext): Promise<
     progress.stop();
     await store.close();
   }
-  const checked = `${result.backupsChecked} backups, ${result.blocksChecked} blocks${args['read-data'] === true ? ' (data read back)' : ''}`;
+  const checked = `${result.backupsChecked} backups, ${result.blocksChecked} blocks${result.dataChecked ? ' (data read back)' : ''}`;
+  const note = result.dataChecked ? '' : ' (only existence checked: contents not read; use --read-data)';
+  const repairable = result.problems.some((p) => p.kind === 'missing' || p.kind === 'corrupt');
   ctx.out.result(result, () =>
     result.ok
-      ? [`ok: ${checked} checked, no problems`]
+      ? [`ok: ${checked} checked, no problems${note}`]
       : [
           ...result.problems.map((p) => `${p.kind} ${p.key}: ${p.message}; needed by ${p.backups.length === 0 ? '(no backup)' : p.backups.join(', ')}`),
-          `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${checked}`,
+          `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${checked}${note}`,
+          ...(repairable ? ['blocks can be written again from a copy of the volume: convoy-backup repair STORE --source FILE'] : []),
         ],
   );
   return result.ok ? EXIT.ok : EXIT.problems;
