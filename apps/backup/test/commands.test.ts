@@ -110,9 +110,13 @@ describe('verify and delete', () => {
     const run = await cli(['verify', store, '--json']);
     expect(run.code).toBe(0);
     expect(lastJson(run)).toMatchObject({ ok: true, backupsChecked: 3, problems: [] });
+    expect(lastJson(run)).toMatchObject({ dataChecked: false });
+    const human = await cli(['verify', store]);
+    expect(human.last).toMatch(/^ok: 3 backups, \d+ blocks checked, no problems \(only existence checked: contents not read; use --read-data\)$/);
     const data = await cli(['verify', store, '--read-data']);
     expect(data.code).toBe(0);
-    expect(data.last).toMatch(/^ok: 3 backups, \d+ blocks \(data read back\) checked/);
+    expect(data.last).toMatch(/^ok: 3 backups, \d+ blocks \(data read back\) checked, no problems$/);
+    expect(lastJson(await cli(['verify', store, '--read-data', '--json']))).toMatchObject({ ok: true, dataChecked: true });
   });
 
   it('verify exits 3 naming a deleted block and the backups that need it', async () => {
@@ -153,23 +157,48 @@ describe('verify and delete', () => {
     expect(lastJson<{ problems: unknown[] }>(run).problems).toEqual([expect.objectContaining({ key: block, kind: 'corrupt' })]);
   });
 
-  it('delete removes the backup and the blocks only it used', async () => {
+  it('delete removes the backup at once; full maintenance then frees the blocks only it used', async () => {
     const [a1, a2, b1] = backups as [Created, Created, Created];
+    const blocks = async (): Promise<string[]> => (await listFiles(storeDir)).filter((f) => f.startsWith('blocks/'));
+    const before = await blocks();
     const run = await cli(['delete', a1.url, '--json']);
     expect(run.code, run.last).toBe(0);
-    expect(lastJson(run)).toMatchObject({ deleted: true, id: a1.id, volume: 'a', blocksDeleted: 2, blockMapsDeleted: 0, blocksKept: 5 });
+    expect(lastJson(run)).toEqual({
+      url: a1.url,
+      volume: 'a',
+      id: a1.id,
+      deleted: true,
+      alreadyDeleted: false,
+      collectedBy: 'maintenance',
+      blocksDeleted: 0,
+      blockMapsDeleted: 0,
+      blocksKept: 0,
+    });
+    expect(await blocks()).toEqual(before); // format v2: delete frees nothing itself
 
     const list = lastJson<{ id: string }[]>(await cli(['list', store, '--json']));
     expect(list.map((e) => e.id)).toEqual([a2.id, b1.id]);
     expect((await cli(['verify', store])).code).toBe(0);
-    const again = await cli(['delete', a1.url, '--json']);
-    expect(again.code).toBe(1);
-    expect(lastJson<ErrorJson>(again).error.code).toBe('CONVOY_BACKUP_NOT_FOUND');
+    // until maintenance consumes the tombstone, deleting again is "already deleted"
+    const again = await cli(['delete', a1.url]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`backup ${a1.id} of volume a was already deleted`);
+
+    // a full maintenance marks the unreferenced blocks; a second one, a grace period later, deletes them
+    expect((await cli(['maintenance', store, '--full', '--grace', '0'])).code).toBe(0);
+    const swept = await cli(['maintenance', store, '--full', '--grace', '0', '--json']);
+    expect(swept.code, swept.last).toBe(0);
+    expect(lastJson(swept)).toMatchObject({ full: true, sweep: { blocksDeleted: 2 } });
+    expect((await blocks()).length).toBe(before.length - 2);
+    expect((await cli(['verify', store, '--read-data'])).code).toBe(0);
+    const gone = await cli(['delete', a1.url, '--json']);
+    expect(gone.code).toBe(1);
+    expect(lastJson<ErrorJson>(gone).error.code).toBe('CONVOY_BACKUP_NOT_FOUND');
 
     const human = await cli(['delete', b1.url]);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`deleted backup ${b1.id} of volume b`);
-    expect(human.stdout).toMatch(/removed 2 unreferenced blocks/);
+    expect(human.stdout).toContain('blocks no other backup uses are freed by `convoy-backup maintenance --full`');
     expect((await listFiles(storeDir)).filter((f) => f.startsWith('locks/'))).toEqual([]);
   });
 });
