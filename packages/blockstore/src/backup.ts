@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '@convoy/objectstore';
+import { ObjectExistsError, type ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from './clock.js';
 import { BlockstoreError, invalidInput } from './errors.js';
 import { BlockMap, type BlockMap as BlockMapT } from './format/block-map.js';
@@ -188,7 +188,7 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     if (v2) {
       guard = await commitV2({ opened, lease, manifest, map, mapBytes, source, compression, doneAtStart, started, clock, signal, onWait: options.onWait, lockTtlMs: options.lockTtlMs });
     } else {
-      await store.put(blockMapKey(volume, id), mapBytes, sig);
+      await putOnce(store, blockMapKey(volume, id), mapBytes, signal);
       signal?.throwIfAborted();
       lease.lock.assertHeld(); // never commit if GC may have run meanwhile
       await store.put(manifestKey(volume, id), encodeManifest({ ...manifest, stats: { ...stats, durationMs: Math.round(clock.monotonic() - started) } }), { ifAbsent: true });
@@ -238,7 +238,7 @@ async function commitV2(c: {
   const marker = addMarkerKey(volume, id);
   await store.put(marker, encodeRefFile('ids', ids), sig);
   // The map after the marker: maintenance removes maps that have neither manifest nor marker.
-  await store.put(blockMapKey(volume, id), c.mapBytes, sig);
+  await putOnce(store, blockMapKey(volume, id), c.mapBytes, c.signal);
   const guardOnce = (checkAll: boolean): Promise<GuardResult> =>
     guardCommit({
       store,
@@ -280,6 +280,21 @@ async function commitV2(c: {
     });
   }
   return guard;
+}
+
+/**
+ * Writes an object that must never replace another's (only-if-absent); finding the same bytes
+ * there (a retry after a lost reply) is success.
+ */
+async function putOnce(store: ObjectStore, key: string, body: Buffer, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await store.put(key, body, { ifAbsent: true, ...(signal === undefined ? {} : { signal }) });
+  } catch (err) {
+    if (!(err instanceof ObjectExistsError)) throw err;
+    if (!(await store.get(key)).equals(body)) {
+      throw new BlockstoreError('CONVOY_BACKUP_EXISTS', `${key} already exists with other content`, { hint: 'another backup took the same id; run the backup again' });
+    }
+  }
 }
 
 async function writeVolumeRecord(store: ObjectStore, volume: string, m: Manifest, now: Date): Promise<void> {

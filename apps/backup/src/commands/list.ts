@@ -4,6 +4,7 @@ import { redactUrl } from '@convoy/errors';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
 import type { CliCommand, CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
+import { PROGRAM } from '../program.js';
 
 export interface ListArgs {
   dest: string;
@@ -48,9 +49,11 @@ export async function runList(args: ListArgs, ctx: CommandContext): Promise<numb
   if (args.volume !== undefined) validateVolumeName(args.volume);
   const store = await ctx.openStore(args.dest, { create: false });
   let manifests: Manifest[];
+  const unreadable: string[] = [];
   try {
     await readHeader(store, ctx.signal); // a wrong URL says so instead of listing nothing
-    manifests = await listManifests(store, args.volume, ctx.signal);
+    // One damaged manifest must not hide the rest of the store: list the others, name it.
+    manifests = await listManifests(store, args.volume, ctx.signal, (ref, err) => unreadable.push(`${ref.volume}/${ref.id}: ${err.message}`));
   } finally {
     await store.close();
   }
@@ -75,5 +78,10 @@ export async function runList(args: ListArgs, ctx: CommandContext): Promise<numb
           entries.map((e) => [e.volume, e.id, formatTime(e.created), formatBytes(e.size), e.snapshot ?? '-', e.parent ?? '-']),
         ),
   );
+  for (const u of unreadable) ctx.io.stderr.write(`${PROGRAM.name}: warning: backup ${u}\n`);
+  if (unreadable.length > 0) {
+    ctx.io.stderr.write(`hint: run \`convoy-backup verify\` on the store; delete backups that cannot be repaired\n`);
+    return EXIT.problems;
+  }
   return EXIT.ok;
 }
