@@ -19,8 +19,17 @@ export async function parseArgs(argv: string[]): Promise<DaemonConfig> {
     .option('host-id', { type: 'string', describe: 'this host in shared vfs leases (default: hostname)' })
     .option('s3-endpoint', { type: 'string', describe: 'S3 endpoint for s3:// backups (default AWS_ENDPOINT_URL)' })
     .option('log-level', { type: 'string', describe: 'fatal|error|warn|info|debug|trace (default info)' })
+    .option('maintenance-interval', {
+      type: 'string',
+      describe: `quick maintenance of the backup stores this daemon used since it started: merge new and deleted backups (e.g. 30m, 1h; off disables; default ${DEFAULTS.maintenanceInterval})`,
+    })
+    .option('full-maintenance-interval', {
+      type: 'string',
+      describe: `full maintenance of those stores: also free the blocks no backup uses; reads the whole store (e.g. 24h, 7d; default ${DEFAULTS.fullMaintenanceInterval})`,
+    })
     .example('$0', 'vfs volumes under /var/lib/convoy, plugin socket for Docker')
     .example('$0 --drivers vfs --driver-opts vfs.path=/mnt/nfs/convoy --host-id node-a', 'volumes on an NFS share, seen by every host')
+    .example('$0 --maintenance-interval 1h --full-maintenance-interval 24h', 'also free unused backup blocks once a day')
     .strict()
     .help()
     .version()
@@ -39,5 +48,7 @@ export async function parseArgs(argv: string[]): Promise<DaemonConfig> {
   if (a['host-id'] !== undefined) c.hostId = a['host-id'];
   if (a['s3-endpoint'] !== undefined) c.s3Endpoint = a['s3-endpoint'];
   if (a['log-level'] !== undefined) c.logLevel = a['log-level'];
+  if (a['maintenance-interval'] !== undefined) c.maintenanceInterval = a['maintenance-interval'];
+  if (a['full-maintenance-interval'] !== undefined) c.fullMaintenanceInterval = a['full-maintenance-interval'];
   return validateConfig(c);
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { parseDuration } from '@convoy/cli-kit';
 import { ConvoyError } from '@convoy/errors';
 
 /** Everything convoy-daemon is told: flags (as Rancher Convoy named them) over a JSON config file over defaults. */
@@ -23,6 +24,13 @@ export interface DaemonConfig {
   /** S3 endpoint for s3:// backup URLs (else AWS_ENDPOINT_URL). */
   s3Endpoint?: string;
   logLevel: string;
+  /**
+   * Quick maintenance (merging the references of new and deleted backups) of every backup store
+   * this daemon backed up to or deleted from since it started: a duration such as `1h`, or `off`.
+   */
+  maintenanceInterval: string;
+  /** Full maintenance (also freeing unused blocks: reads the whole store) of those stores: `off` or a duration such as `24h`. */
+  fullMaintenanceInterval: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -35,6 +43,8 @@ export const DEFAULTS: DaemonConfig = {
   controlSocket: '/var/run/convoy/convoy.sock',
   hostId: os.hostname(),
   logLevel: 'info',
+  maintenanceInterval: '1h',
+  fullMaintenanceInterval: 'off',
 };
 
 const KEYS = new Set(Object.keys(DEFAULTS).concat(['defaultDriver', 'socketGroup', 's3Endpoint']));
@@ -83,5 +93,30 @@ export function validateConfig(c: DaemonConfig): DaemonConfig {
   if (c.drivers.length === 0) throw new ConfigError('no drivers', 'e.g. --drivers vfs');
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(c.hostId)) throw new ConfigError(`invalid host id "${c.hostId}"`, 'use letters, digits, _ . -');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.logLevel)) throw new ConfigError(`invalid log level "${c.logLevel}"`);
+  maintenanceSchedule(c);
   return c;
+}
+
+/** When the daemon maintains the backup stores it uses: milliseconds between runs, null for never. */
+export interface MaintenanceSchedule {
+  quickEveryMs: number | null;
+  fullEveryMs: number | null;
+}
+
+/** The config's maintenance intervals, parsed: `off` or `0` is null (never), else a duration of at least a minute. */
+export function maintenanceSchedule(c: Pick<DaemonConfig, 'maintenanceInterval' | 'fullMaintenanceInterval'>): MaintenanceSchedule {
+  return {
+    quickEveryMs: interval(c.maintenanceInterval, 'maintenanceInterval', '--maintenance-interval'),
+    fullEveryMs: interval(c.fullMaintenanceInterval, 'fullMaintenanceInterval', '--full-maintenance-interval'),
+  };
+}
+
+function interval(text: string, key: string, flag: string): number | null {
+  if (text.trim() === 'off') return null;
+  const ms = parseDuration(text);
+  if (ms === 0) return null;
+  if (ms === undefined || ms < 60_000) {
+    throw new ConfigError(`invalid ${key} "${text}"`, `give ${flag} a duration of at least a minute (e.g. 30m, 1h, 24h, 7d), or off`);
+  }
+  return ms;
 }
