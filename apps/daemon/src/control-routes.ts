@@ -21,6 +21,8 @@ export interface ControlContext {
   manager: VolumeManager;
   log: Logger;
   info: () => Promise<Record<string, unknown>>;
+  /** Told the store of every backup created or deleted through the API (scheduled maintenance keeps it tidy). */
+  usedStore?: (storeUrl: string) => void;
 }
 
 class HttpError extends Error {
@@ -205,7 +207,11 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
           const dest = str(b, 'dest', true);
           const labels = strMap(b, 'labels');
           ctx.log.info({ snapshot, dest: redactUrl(dest) }, 'backup started');
-          return longWork(req, res, (signal, onProgress) => manager.backupCreate(snapshot, dest, { signal, onProgress, ...(labels === undefined ? {} : { labels }) }));
+          return longWork(req, res, async (signal, onProgress) => {
+            const created = await manager.backupCreate(snapshot, dest, { signal, onProgress, ...(labels === undefined ? {} : { labels }) });
+            ctx.usedStore?.(dest);
+            return created;
+          });
         }
         if (name === undefined && method === 'GET') {
           const dest = q('dest');
@@ -222,7 +228,9 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
         if (name === undefined && method === 'DELETE') {
           const u = q('url');
           if (u === undefined) throw bad('"url" is required', 'a backup URL: ?url=vfs:///path?backup=ID&volume=NAME, URL-encoded');
-          return send(res, 200, await manager.backupDelete(u));
+          const deleted = await manager.backupDelete(u);
+          ctx.usedStore?.(u);
+          return send(res, 200, deleted);
         }
       }
       throw new HttpError(404, { code: 'CONVOY_UNKNOWN_ROUTE', message: `no such route ${method} ${url.pathname}`, hint: 'see docs/control-api.md' });

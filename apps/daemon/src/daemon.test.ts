@@ -11,6 +11,18 @@ import { createLogger } from './logger.js';
 
 let tmp: string;
 let daemon: RunningDaemon;
+// The maintenance scheduler's timer: armed callbacks wait here until a test fires them.
+let armed: (() => void)[] = [];
+const timers = {
+  now: () => Date.now(),
+  setTimeout: (fn: () => void) => {
+    armed.push(fn);
+    return fn;
+  },
+  clearTimeout: (handle: unknown) => {
+    armed = armed.filter((f) => f !== handle);
+  },
+};
 let control: string;
 let plugin: string;
 
@@ -35,7 +47,7 @@ beforeAll(async () => {
   control = path.join(tmp, 'control.sock');
   plugin = path.join(tmp, 'plugin.sock');
   const config = await parseArgs(['--root', path.join(tmp, 'root'), '--socket', plugin, '--control-socket', control, '--host-id', 'test-host', '--log-level', 'silent']);
-  daemon = await startDaemon(config, createLogger('silent'));
+  daemon = await startDaemon(config, createLogger('silent'), { timers });
 });
 afterAll(async () => {
   await daemon.close();
@@ -62,6 +74,13 @@ describe('convoy-daemon', () => {
     expect(url).toContain('volume=api1');
     const list = (await call('GET', `/v1/backups?dest=${encodeURIComponent(`vfs://${tmp}/bk`)}`)).json() as { backups: { url: string }[] };
     expect(list.backups.map((b) => b.url)).toEqual([url]);
+    // the store is maintained from now on: the next scheduled run merges the backup into its index
+    expect(daemon.maintenance.stores).toEqual([`vfs://${tmp}/bk`]);
+    expect(armed).toHaveLength(1);
+    armed.shift()?.();
+    await daemon.maintenance.idle();
+    expect(await fs.readdir(path.join(tmp, 'bk', 'refs', 'index'))).toEqual(['000000000001.json']);
+    expect(armed).toHaveLength(1);
     expect((await call('POST', '/v1/volumes', { name: 'api2', backup: url })).status).toBe(200);
     const m2 = (await call('POST', '/v1/volumes/api2/mount', {})).json() as { mountpoint: string };
     expect(await fs.readFile(path.join(m2.mountpoint, 'hello.txt'), 'utf8')).toBe('from the API');

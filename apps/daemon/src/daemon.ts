@@ -1,19 +1,28 @@
 import fs from 'node:fs/promises';
 import { createServer } from 'node:http';
 import path from 'node:path';
+import { runMaintenance } from '@convoy/blockstore';
 import { openStore } from '@convoy/objectstore';
 import { createPluginHandler, listenPluginSocket, listenUnixHttp, type BackendVolume, type VolumeBackend } from '@convoy/plugin-protocol';
 import { VolumeManager, createDriver, type ManagedVolume } from '@convoy/volumes';
-import type { DaemonConfig } from './config.js';
+import { maintenanceSchedule, type DaemonConfig } from './config.js';
 import { controlListener } from './control-routes.js';
 import type { Logger } from './logger.js';
 import { resolveGroup } from './group.js';
+import { MaintenanceScheduler, type Timers } from './maintenance.js';
 import { VERSION } from './version.js';
 
 export interface RunningDaemon {
   manager: VolumeManager;
-  /** Stops accepting, drains in-flight requests on both sockets, stops the drivers. */
+  /** Scheduled maintenance of the backup stores this daemon backed up to or deleted from. */
+  maintenance: MaintenanceScheduler;
+  /** Stops accepting, stops scheduled maintenance (aborting a run), drains in-flight requests on both sockets, stops the drivers. */
   close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** The maintenance scheduler's clock and timers (tests). */
+  timers?: Timers;
 }
 
 function toBackendVolume(v: ManagedVolume): BackendVolume {
@@ -47,7 +56,7 @@ export function dockerBackend(manager: VolumeManager): VolumeBackend {
   };
 }
 
-export async function startDaemon(config: DaemonConfig, log: Logger): Promise<RunningDaemon> {
+export async function startDaemon(config: DaemonConfig, log: Logger, options: StartOptions = {}): Promise<RunningDaemon> {
   await fs.mkdir(config.root, { recursive: true, mode: 0o700 });
   const driverRoot = path.join(config.root, 'drivers');
   const drivers = config.drivers.map((name) => createDriver(name, { root: driverRoot, options: config.driverOpts, hostId: config.hostId }));
@@ -64,6 +73,20 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
       log.error({ driver, code: e.code, err: e.message, hint: e.hint }, 'driver could not start; serving the others');
     },
   });
+  const maintenance = new MaintenanceScheduler({
+    ...maintenanceSchedule(config),
+    log,
+    ...(options.timers === undefined ? {} : { timers: options.timers }),
+    run: async (url, full, signal) => {
+      const store = await openStore(url, { s3 });
+      try {
+        // Another host's maintenance of the same store: skip this turn instead of waiting for it.
+        return await runMaintenance({ store, full, signal, lockWaitMs: 0 });
+      } finally {
+        await store.close();
+      }
+    },
+  });
   const gid = config.socketGroup === undefined ? undefined : await resolveGroup(config.socketGroup);
   const socketOpts = { mode: 0o660, ...(gid === undefined ? {} : { gid }) };
 
@@ -78,7 +101,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
   try {
     started.push(await listenPluginSocket(handler, { socketPath: config.socket, ...socketOpts }));
     const info = async (): Promise<Record<string, unknown>> => ({ version: VERSION, host: config.hostId, root: config.root, ...(await manager.info()) });
-    const control = createServer(controlListener({ manager, log, info }));
+    const control = createServer(controlListener({ manager, log, info, usedStore: (url) => maintenance.remember(url) }));
     control.requestTimeout = 0; // long work (backups) has no timeout; progress streams instead
     started.push(await listenUnixHttp(control, { socketPath: config.controlSocket, drainTimeoutMs: 30_000, ...socketOpts }));
   } catch (err) {
@@ -86,11 +109,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
     await manager.close();
     throw err;
   }
+  maintenance.start();
   log.info({ socket: config.socket, controlSocket: config.controlSocket, drivers: config.drivers, root: config.root, host: config.hostId }, 'convoy-daemon ready');
   return {
     manager,
+    maintenance,
     close: async () => {
-      await Promise.all(started.map((s) => s.close()));
+      await Promise.all([...started.map((s) => s.close()), maintenance.stop()]);
       await manager.close();
     },
   };
