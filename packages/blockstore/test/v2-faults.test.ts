@@ -213,6 +213,25 @@ describe('format v2 faults', () => {
     expect(await keysUnder(store, 'locks/')).toEqual([]);
   });
 
+  it('with a tiny memory budget maintenance writes many small runs and sweep records, and collects exactly the same', async () => {
+    const store = new MemoryObjectStore();
+    const data = Array.from({ length: 6 }, () => randomBytes(6 * MiB));
+    const bs: BackupResult[] = [];
+    for (const [i, d] of data.entries()) bs.push(await backupVolume({ store, volume: `t${i}`, source: new BufferSource(d) }));
+    const q = await runMaintenance({ store, budgetRecords: 2 });
+    expect(q.merge.adds).toBe(6);
+    expect(q.merge.runsWritten).toBeGreaterThan(6); // flushed every 2 records
+    for (const b of bs.slice(0, 4)) await deleteBackup({ store, volume: b.manifest.volume, id: b.manifest.id });
+    const mark = await runMaintenance({ store, full: true, graceMs: 0, budgetRecords: 2 });
+    expect(mark.sweep?.blocksMarked).toBe(12);
+    expect((await keysUnder(store, 'gc/sweeps/')).filter((k) => k.endsWith('.json')).length).toBeGreaterThan(1);
+    const sweep = await runMaintenance({ store, full: true, graceMs: 0, budgetRecords: 2 });
+    expect(sweep.sweep?.blocksDeleted).toBe(12);
+    expect(await keysUnder(store, 'blocks/')).toHaveLength(6);
+    for (const i of [4, 5]) expect((await restored(store, `t${i}`, (bs[i] as BackupResult).manifest.id)).equals(data[i] as Buffer)).toBe(true);
+    expect((await verifyStore({ store, readData: true })).problems).toEqual([]);
+  });
+
   it('a lost reply on the block map write fails the backup before it commits; the next backup commits', async () => {
     const store = new FaultyObjectStore(new MemoryObjectStore());
     store.addFault({ op: 'put', kind: 'lost-ack', key: /\.blocks$/, nth: 1 });

@@ -91,7 +91,7 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
     await pruneGenerations(store, gen, options.keepGenerations ?? 2, signal);
     const result: MaintenanceResult = { full, generation: gen.gen, merge: stats, problems };
     if (full) {
-      const swept = await sweep({ store, lease, gen, leases, storeNow, graceMs, listLagMs: gcp.listLagMs, clock, signal, onProgress: (listed) => progress(listed) });
+      const swept = await sweep({ store, lease, gen, leases, storeNow, graceMs, listLagMs: gcp.listLagMs, clock, signal, markBudget: options.budgetRecords ?? 1_000_000, onProgress: (listed) => progress(listed) });
       const recordsPruned = await pruneRecords(store, storeNow, gcp.recordRetentionMs, signal);
       const orphanMapsDeleted = await deleteOrphanMaps(store, storeNow, graceMs, signal);
       const stale = (await store.cleanupStale?.({ olderThan: new Date(storeNow.getTime() - Math.max(graceMs, 3_600_000)), ...(signal === undefined ? {} : { signal }) })) ?? { removed: 0 };

@@ -33,6 +33,8 @@ export interface SweepContext {
   listLagMs: number;
   clock: Clock;
   signal: AbortSignal | undefined;
+  /** Newly doomed ids held before they are written as a record (bounds memory). */
+  markBudget: number;
   onProgress?: (blocksListed: number, blocksDeleted: number) => void;
 }
 
@@ -46,7 +48,8 @@ export interface SweepContext {
  *    written again since it was marked. An unreferenced block older than the grace period that no
  *    record holds yet is marked for a later run.
  * 3. Due records become `done`; the newly marked ids go into a new `marked` record.
- * Memory: one shard's block listing plus the pending adds' ids.
+ * Memory: a window of shards' block listings and doomed ids, the pending adds' ids, and at most
+ * `markBudget` newly doomed ids (more are written as several records).
  */
 export async function sweep(c: SweepContext): Promise<SweepStats> {
   const { store, signal } = c;
@@ -78,20 +81,20 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
       for (let i = 0; i < page.length; i += ID_BYTES) inFlight.add(page.toString('hex', i, i + ID_BYTES));
     }
   }
-  const onRecord = new Set<string>(); // ids held by records not due: not marked twice
-  const dueDoomed = new Map<string, Date>(); // id -> markedAt of the (earliest) due record holding it
-  for (const { r } of records) {
-    const isDue = due.some((d) => d.r.name === r.name);
-    for await (const page of readRefPages(store, r.doomedKey, 'ids', sig)) {
-      for (let i = 0; i < page.length; i += ID_BYTES) {
-        const hex = page.toString('hex', i, i + ID_BYTES);
-        if (!isDue) onRecord.add(hex);
-        else if (!dueDoomed.has(hex)) dueDoomed.set(hex, new Date(r.markedAt));
-      }
-    }
-  }
-
+  // Doomed ids of open records, streamed window by window in id order: memory holds one window's.
+  const dueLists = records.map(({ r }) => ({ r, due: due.some((d) => d.r.name === r.name), cursor: RecordCursor.ofIdList(store, r.doomedKey, 1, signal) }));
   const marked: Buffer[] = [];
+  let markedTotal = 0;
+  const writeMarked = async (): Promise<void> => {
+    if (marked.length === 0) return;
+    const name = `${c.storeNow.getTime().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const ids = Buffer.concat(marked.sort(Buffer.compare));
+    c.lease.assertHeld();
+    await store.put(doomedKey(name), encodeRefFile('ids', ids), sig);
+    await writeSweepRecord(store, { format: 'convoy-sweep', version: 1, name, state: 'marked', markedAt: c.storeNow.toISOString(), doomedKey: doomedKey(name), doomed: marked.length, markedBy: c.lease.id }, signal);
+    markedTotal += marked.length;
+    marked.length = 0;
+  };
   let batch: string[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -102,58 +105,74 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
     stats.blocksDeleted += keys.length;
     c.onProgress?.(stats.blocksListed, stats.blocksDeleted);
   };
-  const shards = shardsOf(c.gen.shardDigits);
-  await forEachIndex(shards.length, 8, async (k) => {
-    const shard = shards[k] as string;
-    const listed = new Map<string, Date | undefined>();
-    for await (const o of store.list(blockPrefix(shard), sig)) {
-      const hex = blockIdFromKey(o.key);
-      if (hex !== undefined && hex.startsWith(shard)) listed.set(hex, o.lastModified);
-    }
-    stats.blocksListed += listed.size;
-    const referenced = new Set<string>();
-    const runs = c.gen.shards[shard] ?? [];
-    if (runs.length > 0 && listed.size > 0) {
-      await mergeCursors(
-        runs.map((r) => RecordCursor.ofRun(store, r, signal)),
-        (id, sum) => {
-          if (sum !== 0) referenced.add(id.toString('hex')); // negative: damaged, kept
-        },
-      );
-    }
-    for (const [hex, lm] of [...listed.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      if (referenced.has(hex) || inFlight.has(hex)) {
-        if (dueDoomed.has(hex)) stats.blocksSpared++;
-        continue;
+  const digits = c.gen.shardDigits;
+  const shards = shardsOf(digits);
+  const WINDOW = 8;
+  for (let w = 0; w < shards.length; w += WINDOW) {
+    const window = shards.slice(w, w + WINDOW);
+    const last = window.at(-1) as string;
+    const onRecord = new Set<string>(); // ids held by records not due: not marked twice
+    const dueDoomed = new Map<string, Date>(); // id -> markedAt of the (earliest) due record holding it
+    for (const l of dueLists) {
+      while ((await l.cursor.ready()) && l.cursor.id().toString('hex', 0, Math.ceil(digits / 2)).slice(0, digits) <= last) {
+        const hex = l.cursor.id().toString('hex');
+        if (!l.due) onRecord.add(hex);
+        else if (!dueDoomed.has(hex)) dueDoomed.set(hex, new Date(l.r.markedAt));
+        l.cursor.next();
       }
-      const markedAt = dueDoomed.get(hex);
-      if (markedAt !== undefined) {
-        if (lm !== undefined && lm.getTime() > markedAt.getTime()) {
-          stats.blocksSpared++; // written again since it was marked: a backup uploaded it anew
-          continue;
+    }
+    await forEachIndex(
+      window.length,
+      WINDOW,
+      async (k) => {
+        const shard = window[k] as string;
+        const listed = new Map<string, Date | undefined>();
+        for await (const o of store.list(blockPrefix(shard), sig)) {
+          const hex = blockIdFromKey(o.key);
+          if (hex !== undefined && hex.startsWith(shard)) listed.set(hex, o.lastModified);
         }
-        batch.push(blockKey(hex));
-        if (batch.length >= 1000) await flush();
-      } else if (!onRecord.has(hex) && (lm === undefined || c.storeNow.getTime() - lm.getTime() >= c.graceMs)) {
-        marked.push(Buffer.from(hex, 'hex'));
-      }
-    }
-    c.onProgress?.(stats.blocksListed, stats.blocksDeleted);
-  }, signal);
+        stats.blocksListed += listed.size;
+        const referenced = new Set<string>();
+        const runs = c.gen.shards[shard] ?? [];
+        if (runs.length > 0 && listed.size > 0) {
+          await mergeCursors(
+            runs.map((r) => RecordCursor.ofRun(store, r, signal)),
+            (id, sum) => {
+              if (sum !== 0) referenced.add(id.toString('hex')); // negative: damaged, kept
+            },
+          );
+        }
+        for (const [hex, lm] of [...listed.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+          if (referenced.has(hex) || inFlight.has(hex)) {
+            if (dueDoomed.has(hex)) stats.blocksSpared++;
+            continue;
+          }
+          const markedAt = dueDoomed.get(hex);
+          if (markedAt !== undefined) {
+            if (lm !== undefined && lm.getTime() > markedAt.getTime()) {
+              stats.blocksSpared++; // written again since it was marked: a backup uploaded it anew
+              continue;
+            }
+            batch.push(blockKey(hex));
+            if (batch.length >= 1000) await flush();
+          } else if (!onRecord.has(hex) && (lm === undefined || c.storeNow.getTime() - lm.getTime() >= c.graceMs)) {
+            marked.push(Buffer.from(hex, 'hex'));
+          }
+        }
+        c.onProgress?.(stats.blocksListed, stats.blocksDeleted);
+      },
+      signal,
+    );
+    if (marked.length >= c.markBudget) await writeMarked(); // windows come in id order: each record is sorted
+  }
   await flush();
   for (const d of due) {
     c.lease.assertHeld();
     await writeSweepRecord(store, { ...d.r, state: 'done', doneAt: c.clock.now().toISOString() }, signal);
     stats.recordsSwept++;
   }
-  if (marked.length > 0) {
-    const name = `${c.storeNow.getTime().toString(36)}-${randomBytes(4).toString('hex')}`;
-    const ids = Buffer.concat(marked.sort(Buffer.compare));
-    c.lease.assertHeld();
-    await store.put(doomedKey(name), encodeRefFile('ids', ids), sig);
-    await writeSweepRecord(store, { format: 'convoy-sweep', version: 1, name, state: 'marked', markedAt: c.storeNow.toISOString(), doomedKey: doomedKey(name), doomed: marked.length, markedBy: c.lease.id }, signal);
-    stats.blocksMarked = marked.length;
-  }
+  await writeMarked();
+  stats.blocksMarked = markedTotal;
   return stats;
 }
 
