@@ -106,6 +106,10 @@ export interface DeleteBackupResponse {
   blocksDeleted: number;
   blockMapsDeleted: number;
   blocksKept: number;
+  /** Format v2: blocks are freed by the store's maintenance, not by the delete (then the counts are 0). */
+  collectedBy?: 'delete' | 'maintenance';
+  /** The backup was already deleted (an earlier delete was interrupted): nothing left to do. */
+  alreadyDeleted?: boolean;
 }
 
 /** Progress of long work, streamed as NDJSON when the client sends `Accept: application/x-ndjson`. */

@@ -4,7 +4,7 @@ import {
   listManifests,
   parseBackupUrl,
   readManifest,
-  type GcResult,
+  type DeleteResult,
   type Manifest,
   type Progress,
 } from '@convoy/blockstore';
@@ -332,7 +332,7 @@ export class VolumeManager {
     }
   }
 
-  async backupDelete(url: string): Promise<GcResult> {
+  async backupDelete(url: string): Promise<DeleteResult> {
     const ref = parseBackupUrl(url);
     const store = await this.#openStore(ref.storeUrl);
     try {

@@ -104,7 +104,9 @@ export async function runBackupCreate(args: BackupCreateArgs, ctx: CommandContex
 export async function runBackupDelete(args: { url: string }, ctx: CommandContext): Promise<number> {
   const url = checkUrl('backup URL', args.url, { backup: true });
   const res = await ctx.client().deleteBackup(url, { signal: ctx.signal });
-  ctx.out.info(`deleted backup ${printableUrl(url)}: ${res.blocksDeleted} blocks removed, ${res.blocksKept} kept for other backups`);
+  if (res.alreadyDeleted === true) ctx.out.info(`backup ${printableUrl(url)} was already deleted`);
+  else if (res.collectedBy === 'maintenance') ctx.out.info(`deleted backup ${printableUrl(url)}; its blocks are freed by the store's maintenance (the daemon runs it, or \`convoy-backup maintenance --full\`)`);
+  else ctx.out.info(`deleted backup ${printableUrl(url)}: ${res.blocksDeleted} blocks removed, ${res.blocksKept} kept for other backups`);
   ctx.out.result(res, () => []);
   return EXIT.ok;
 }
