@@ -130,7 +130,7 @@ export async function repairStore(options: RepairOptions): Promise<RepairResult>
         if (state === 'good' && marked.has(hex)) verifiedGood.push(hex);
         if (state !== 'good') damaged.set(hex, { places: [], corrupt: state === 'missing' ? undefined : state.corrupt });
         blocksDone++;
-        options.onProgress?.({ phase: 'verify', bytesDone: 0, bytesTotal: 0, blocksDone, blocksTotal: entries, bytesTransferred: 0 });
+        options.onProgress?.({ phase: 'repair', bytesDone: 0, bytesTotal: 0, blocksDone, blocksTotal: entries, bytesTransferred: 0 });
       },
       signal,
     );
@@ -150,7 +150,7 @@ export async function repairStore(options: RepairOptions): Promise<RepairResult>
   const repaired = new Set<string>();
   let bytesWritten = 0;
   const report = (bytesDone: number, bytesTotal: number): void =>
-    options.onProgress?.({ phase: 'backup', bytesDone, bytesTotal, blocksDone: repaired.size, blocksTotal: damaged.size, bytesTransferred: bytesWritten });
+    options.onProgress?.({ phase: 'repair', bytesDone, bytesTotal, blocksDone: repaired.size, blocksTotal: damaged.size, bytesTransferred: bytesWritten });
   const put = async (hex: string, data: Buffer): Promise<void> => {
     const obj = await encodeBlock(opened.header.compression, data);
     await store.put(blockKey(hex), obj, signal === undefined ? {} : { signal });

@@ -22,7 +22,10 @@ export interface UpgradeResult {
   to: number;
   /** Backups whose references were recorded for the index. */
   backups: number;
-  /** Backups whose manifest or block map could not be read: their blocks are never collected until fixed. */
+  /**
+   * Backups whose manifest or block map is damaged: they get no marker, so a full maintenance
+   * would collect blocks only they use. Delete or repair them before running one.
+   */
   unreadable: string[];
 }
 
@@ -56,11 +59,14 @@ export async function upgradeStore(options: UpgradeOptions): Promise<UpgradeResu
         const ids = (await readBlockMap(store, m, signal)).uniqueIds();
         await store.put(addMarkerKey(ref.volume, ref.id), encodeRefFile('ids', ids), signal === undefined ? {} : { signal });
       } catch (err) {
-        if ((err as { code?: string }).code === undefined) throw err;
+        // Only a damaged manifest or block map is "unreadable"; a store failure stops the upgrade
+        // (a backup without a marker would have its blocks collected).
+        const code = (err as { code?: string }).code;
+        if (code !== 'CONVOY_MANIFEST_INVALID' && code !== 'CONVOY_FORMAT_UNSUPPORTED') throw err;
         unreadable.push(`${ref.volume}/${ref.id}: ${(err as Error).message}`);
       }
       done++;
-      options.onProgress?.({ phase: 'gc', bytesDone: 0, bytesTotal: 0, blocksDone: done, blocksTotal: refs.length, bytesTransferred: 0 });
+      options.onProgress?.({ phase: 'upgrade', bytesDone: 0, bytesTotal: 0, blocksDone: done, blocksTotal: refs.length, bytesTransferred: 0 });
     }
     lock.assertHeld();
     await store.put(HEADER_KEY, encodeHeader({ ...opened.header, version: 2, gc: { ...DEFAULT_GC, ...options.gc }, encryption: null }));

@@ -65,7 +65,7 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
   });
   const problems: string[] = [];
   const progress = (blocksDone: number, bytesTransferred = 0): void =>
-    options.onProgress?.({ phase: 'gc', bytesDone: 0, bytesTotal: 0, blocksDone, blocksTotal: 0, bytesTransferred });
+    options.onProgress?.({ phase: 'maintenance', bytesDone: 0, bytesTotal: 0, blocksDone, blocksTotal: 0, bytesTransferred });
   try {
     const storeNow = await listedTime(store, lease.key, clock.now(), signal);
     const base = await loadLatestGeneration(store, gcp.shardDigits, signal);
