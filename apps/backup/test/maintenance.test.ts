@@ -95,7 +95,7 @@ describe('maintenance', () => {
     expect(run.code).toBe(0);
     const lines = run.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; phase: string });
     expect(lines.length).toBeGreaterThan(0);
-    expect(lines.every((l) => l.type === 'progress' && l.phase === 'gc')).toBe(true);
+    expect(lines.every((l) => l.type === 'progress' && l.phase === 'maintenance')).toBe(true);
   });
 
   it('refuses a --grace that is not a duration before touching the store', async () => {
