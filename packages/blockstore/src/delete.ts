@@ -1,5 +1,4 @@
 import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
-import { z } from 'zod';
 import { systemClock, type Clock } from './clock.js';
 import { BlockstoreError } from './errors.js';
 import { readHeader } from './format/header.js';
@@ -29,14 +28,6 @@ export interface DeleteResult extends GcResult {
    */
   collectedBy: 'delete' | 'maintenance';
 }
-
-export const tombstoneSchema = z.object({
-  format: z.literal('convoy-tombstone'),
-  volume: z.string(),
-  id: z.string(),
-  deleted: z.string(),
-  host: z.string().optional(),
-});
 
 /**
  * Deletes a backup. Format v2 (docs/format.md, "Delete"): a tombstone, then the manifest, then the

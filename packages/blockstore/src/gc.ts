@@ -1,4 +1,5 @@
 import type { ObjectStore } from '@convoy/objectstore';
+import type { DeleteOptions } from './delete.js';
 import { BLOCKS_PREFIX, VOLUMES_PREFIX, blockIdFromKey, blockMapKey, manifestKey, parseBackupKey, volumeKey } from './format/layout.js';
 import { readHeader } from './format/header.js';
 import { readBlockMap, readManifest, readVolumeRecord, type VolumeRecord } from './format/manifest.js';
@@ -12,14 +13,7 @@ export interface GcResult {
   blocksKept: number;
 }
 
-export interface DeleteV1Options {
-  store: ObjectStore;
-  volume: string;
-  id: string;
-  signal?: AbortSignal;
-  onProgress?: ProgressCallback;
-  lockWaitMs?: number;
-}
+export type DeleteV1Options = Omit<DeleteOptions, 'clock'>;
 
 /**
  * Format v1's delete (docs/format.md, "Format v1"): under the delete lock, removes the manifest,

@@ -25,5 +25,5 @@ export { FsObjectStore } from './drivers/fs-store.js';
 // The S3 driver (and the AWS SDK, ~20 MB and ~0.3 s to load) is loaded only when used:
 // openStore imports it for s3:// URLs; `@convoy/objectstore/s3` exports the class itself.
 export type { S3Credentials, S3StoreOptions } from './drivers/s3-store.js';
-export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { DEFAULT_RETRY, sleep, type RetryPolicy } from './retry.js';
 export { bodyToBuffer } from './body.js';

@@ -1,6 +1,7 @@
-import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import type { ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
 import { BlockstoreError } from '../errors.js';
+import { readRecord } from '../format/json-record.js';
 import { SWEEPS_PREFIX, sweepKey } from '../format/layout.js';
 
 /**
@@ -35,23 +36,9 @@ export const recordCorrupt = (key: string, reason: string): BlockstoreError =>
 
 /** Reads and validates a sweep record; missing is `undefined` (pruned meanwhile), corrupt throws. */
 export async function readSweepRecord(store: ObjectStore, key: string, signal?: AbortSignal): Promise<SweepRecord | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await store.get(key, signal === undefined ? {} : { signal });
-  } catch (err) {
-    if (err instanceof ObjectNotFoundError) return undefined;
-    throw err;
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw recordCorrupt(key, 'not valid JSON');
-  }
-  const r = sweepRecordSchema.safeParse(v);
-  if (!r.success) throw recordCorrupt(key, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  if (sweepKey(r.data.name) !== key) throw recordCorrupt(key, `names record ${r.data.name}`);
-  return r.data;
+  const r = await readRecord(store, key, sweepRecordSchema, recordCorrupt, signal);
+  if (r !== undefined && sweepKey(r.name) !== key) throw recordCorrupt(key, `names record ${r.name}`);
+  return r;
 }
 
 export async function writeSweepRecord(store: ObjectStore, r: SweepRecord, signal?: AbortSignal): Promise<void> {

@@ -1,7 +1,8 @@
-import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import { ObjectExistsError, type ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
 import { BlockstoreError } from '../errors.js';
 import { INDEX_PREFIX, generationKey, parseGenerationKey } from '../format/layout.js';
+import { readRecord } from '../format/json-record.js';
 import { refCorrupt } from '../format/ref-file.js';
 
 /**
@@ -54,23 +55,9 @@ export async function listGenerations(store: ObjectStore, signal?: AbortSignal):
 
 export async function readGeneration(store: ObjectStore, gen: number, signal?: AbortSignal): Promise<Generation | undefined> {
   const key = generationKey(gen);
-  let bytes: Buffer;
-  try {
-    bytes = await store.get(key, signal === undefined ? {} : { signal });
-  } catch (err) {
-    if (err instanceof ObjectNotFoundError) return undefined;
-    throw err;
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw refCorrupt(key, 'not valid JSON');
-  }
-  const r = generationSchema.safeParse(v);
-  if (!r.success) throw refCorrupt(key, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  if (r.data.gen !== gen) throw refCorrupt(key, `holds generation ${r.data.gen}`);
-  return r.data;
+  const g = await readRecord(store, key, generationSchema, refCorrupt, signal);
+  if (g !== undefined && g.gen !== gen) throw refCorrupt(key, `holds generation ${g.gen}`);
+  return g;
 }
 
 /** The newest generation, or an empty generation 0 for a store whose index was never written. */
