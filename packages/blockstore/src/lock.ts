@@ -186,11 +186,20 @@ export interface LeaseInfo {
   expired: boolean;
 }
 
-/** Every lease in the store, each judged expired or live against `storeNow` (a store timestamp). */
-export async function listLeases(store: ObjectStore, storeNow: Date, signal?: AbortSignal, exceptKey?: string): Promise<LeaseInfo[]> {
+/** The kind a lease id starts with (`<kind>-…`; ids of older releases have none). */
+export const kindOfLeaseKey = (key: string): LockKind | undefined => /^locks\/(backup|restore|delete|maintenance)-/.exec(key)?.[1] as LockKind | undefined;
+
+/**
+ * Leases in the store, each judged expired or live against `storeNow` (a store timestamp). With
+ * `kinds`, only leases of those kinds (and of no known kind) are read: a backup among a thousand
+ * others reads none of theirs, only the listing.
+ */
+export async function listLeases(store: ObjectStore, storeNow: Date, signal?: AbortSignal, exceptKey?: string, kinds?: readonly LockKind[]): Promise<LeaseInfo[]> {
   const out: LeaseInfo[] = [];
   for await (const o of store.list(LOCKS_PREFIX, signal === undefined ? {} : { signal })) {
     if (!o.key.endsWith('.json') || o.key === exceptKey) continue;
+    const kind = kindOfLeaseKey(o.key);
+    if (kinds !== undefined && kind !== undefined && !kinds.includes(kind)) continue;
     const body = await readLock(store, o.key, signal);
     if (body === undefined) continue;
     out.push({ key: o.key, body, lastModified: o.lastModified, expired: isExpired(o, body, storeNow) });
@@ -236,7 +245,7 @@ export async function acquireLock(store: ObjectStore, options: LockOptions): Pro
   for (let attempt = 0; ; attempt++) {
     options.signal?.throwIfAborted();
     const body: LockBody = {
-      id: `${clock.now().getTime().toString(36)}-${randomBytes(6).toString('hex')}`,
+      id: `${options.kind}-${clock.now().getTime().toString(36)}-${randomBytes(6).toString('hex')}`,
       kind: options.kind,
       volume: options.volume ?? null,
       ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
@@ -250,7 +259,8 @@ export async function acquireLock(store: ObjectStore, options: LockOptions): Pro
     await store.put(key, Buffer.from(JSON.stringify(body)), { ifAbsent: true, ...sig });
     const mine = await listedTime(store, key, clock.now(), options.signal);
     let holder: { info: LeaseInfo; stale: boolean } | undefined;
-    for (const l of await listLeases(store, mine, options.signal, key)) {
+    const rivals = (['backup', 'restore', 'delete', 'maintenance'] as const).filter((k) => conflicts(options.kind, k));
+    for (const l of await listLeases(store, mine, options.signal, key, rivals)) {
       if (l.expired) {
         await store.delete([l.key]).catch(() => undefined); // take over: an expired lease is dead for good
         continue;

@@ -113,6 +113,17 @@ describe('store locks', () => {
     await l.release();
   });
 
+  it('a backup among many others reads none of their leases: it lists, and reads only kinds that conflict', async () => {
+    const inner = new MemoryObjectStore();
+    const others = await Promise.all(Array.from({ length: 50 }, (_, i) => acquireLock(inner, { kind: 'backup', volume: `v${i}` })));
+    const store = new FaultyObjectStore(inner);
+    const mine = await acquireLock(store, { kind: 'backup', volume: 'mine' });
+    expect(store.calls.get).toBe(0);
+    expect(store.calls.list).toBe(2); // the listing, and its own lease's listed time
+    await mine.release();
+    for (const o of others) await o.release();
+  });
+
   it('a holder whose lock was removed stops before committing', async () => {
     const store = new MemoryObjectStore();
     const l = await acquireLock(store, { kind: 'backup' });

@@ -67,7 +67,7 @@ export async function guardCommit(o: GuardOptions): Promise<GuardResult> {
       while (r !== undefined && r.state === 'sweeping') {
         const now = await storeTime(store, o.clock, signal);
         const sweeper = r.sweptBy;
-        const alive = (await listLeases(store, now, signal)).some((l) => l.body.id === sweeper && !l.expired);
+        const alive = (await listLeases(store, now, signal, undefined, ['maintenance'])).some((l) => l.body.id === sweeper && !l.expired);
         if (!alive) break;
         waited++;
         o.onWait?.(key);
