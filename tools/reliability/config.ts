@@ -1,0 +1,71 @@
+// A run's settings, read from the environment that reliability.ts (or test-all.sh) gives vitest:
+//   RELIABILITY_SEED     the run's seed (default 1 in CI, so a red CI run replays the same plan)
+//   RELIABILITY_SIZE     ci (default) or full
+//   RELIABILITY_RESULTS  the JSON-lines file trial records are appended to
+//   RELIABILITY_REPORT   where the Markdown report is written at the end
+//   RELIABILITY_COMMAND  the command line the report names (how to run it again)
+import path from 'node:path';
+import { REPO_ROOT } from './convoy.js';
+
+export type SizeName = 'ci' | 'full';
+
+export interface Size {
+  name: SizeName;
+  /** Lease TTL forced into every convoy-backup of the crash, pause and concurrency campaigns (lease-ttl.ts). */
+  leaseTtlMs: number;
+  /** Deadline of any one convoy-backup run (a longer run is a hang). */
+  timeoutMs: number;
+  crash: { trialsPerOp: number; regions: number; backupsPerVolume: number };
+  pause: { trials: number; regions: number; pastLease: boolean };
+  corruption: { regions: number };
+  concurrency: { roundsPerScenario: number; regions: number };
+  /** Maintenance killed, re-run with the CLI's own 150 s leases (in the background of the crash campaign). */
+  leaseExpiry: { trialsPerStore: number };
+}
+
+export const SIZES: Record<SizeName, Size> = {
+  ci: {
+    name: 'ci',
+    leaseTtlMs: 6_000,
+    timeoutMs: 120_000,
+    crash: { trialsPerOp: 1, regions: 4, backupsPerVolume: 2 },
+    pause: { trials: 1, regions: 12, pastLease: false },
+    corruption: { regions: 3 },
+    concurrency: { roundsPerScenario: 1, regions: 6 },
+    leaseExpiry: { trialsPerStore: 1 },
+  },
+  full: {
+    name: 'full',
+    leaseTtlMs: 6_000,
+    timeoutMs: 300_000,
+    crash: { trialsPerOp: 50, regions: 16, backupsPerVolume: 3 },
+    pause: { trials: 10, regions: 48, pastLease: true },
+    corruption: { regions: 8 },
+    concurrency: { roundsPerScenario: 8, regions: 24 },
+    leaseExpiry: { trialsPerStore: 4 },
+  },
+};
+
+export interface RunConfig {
+  seed: number;
+  size: Size;
+  resultsFile: string;
+  reportFile: string;
+  command: string;
+}
+
+export function runConfig(): RunConfig {
+  const seedText = process.env.RELIABILITY_SEED ?? '1';
+  const seed = Number(seedText);
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`RELIABILITY_SEED must be an integer in [0, 2^32), got ${seedText}`);
+  const sizeName = process.env.RELIABILITY_SIZE ?? 'ci';
+  if (sizeName !== 'ci' && sizeName !== 'full') throw new Error(`RELIABILITY_SIZE must be ci or full, got ${sizeName}`);
+  const logs = path.join(REPO_ROOT, '.test-logs');
+  return {
+    seed,
+    size: SIZES[sizeName],
+    resultsFile: process.env.RELIABILITY_RESULTS ?? path.join(logs, 'reliability-results.jsonl'),
+    reportFile: process.env.RELIABILITY_REPORT ?? path.join(logs, 'reliability.md'),
+    command: process.env.RELIABILITY_COMMAND ?? `RELIABILITY_SEED=${seed} RELIABILITY_SIZE=${sizeName} npx vitest run --config tools/reliability/vitest.config.ts`,
+  };
+}

@@ -1,0 +1,215 @@
+// Campaign 1, crash trials: convoy-backup create (full and incremental), delete, maintenance
+// (quick and --full --grace 0s) and restore are killed with SIGKILL at seeded points, one store
+// (vfs or radosgw) living through all of them. After each kill: verify --read-data is clean, the
+// store lists exactly the backups that completed, each of them restores bit-exact, and running
+// the interrupted operation again succeeds — a maintenance within one lease expiry (no
+// CONVOY_STORE_LOCKED).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { REGION, mutate, sha256File, type ImageState } from './images.js';
+import { Estimates, describePoint, pickKillPoint, signalAt } from './kill-point.js';
+import type { Rng } from './prng.js';
+import type { StoreTarget } from './stores.js';
+import { Trial, runTrial } from './trial.js';
+import { World, type Backup, type Volume } from './world.js';
+import type { Size } from './config.js';
+
+export const CRASH_OPS = ['create-full', 'create-incremental', 'delete', 'maintenance', 'maintenance-full', 'restore'] as const;
+export type CrashOp = (typeof CRASH_OPS)[number];
+
+export interface CrashPlanItem {
+  n: number;
+  op: CrashOp;
+  rng: Rng;
+}
+
+/** The campaign's trials: `trialsPerOp` of each operation, in a seeded order. */
+export function planCrash(rng: Rng, size: Size): CrashPlanItem[] {
+  const ops = CRASH_OPS.flatMap((op) => Array.from({ length: size.crash.trialsPerOp }, () => op));
+  return rng.shuffle(ops).map((op, n) => ({ n: n + 1, op, rng: rng.fork(`trial-${n + 1}`) }));
+}
+
+/** Which estimate a run feeds and a kill point reads. */
+const estimateKey = (op: CrashOp): string => (op.startsWith('create') ? 'create' : op);
+
+export class CrashCampaign {
+  readonly world: World;
+  readonly #size: Size;
+  readonly #est = new Estimates();
+  readonly #resultsFile: string;
+
+  constructor(store: StoreTarget, dir: string, size: Size, resultsFile: string) {
+    this.#size = size;
+    this.#resultsFile = resultsFile;
+    this.world = new World({ store, dir, leaseTtlMs: size.leaseTtlMs, timeoutMs: size.timeoutMs });
+  }
+
+  /** Two volumes that share half their blocks, a few backups, and one uninterrupted run of each operation (the first estimates). */
+  async setup(rng: Rng): Promise<void> {
+    const w = this.world;
+    const alpha = await w.addVolume('alpha', rng, this.#size.crash.regions);
+    const beta = await w.addVolume('beta', rng, this.#size.crash.regions);
+    await w.setState(beta, mutate(rng, alpha.state, 0.5).state);
+    const est = (op: string, r: Awaited<ReturnType<World['run']>>): void => {
+      if (r.code !== 0) throw new Error(`set-up ${op} failed: ${r.errorCode ?? r.code} ${r.errorMessage ?? r.stderr.slice(-300)}`);
+      this.#est.add(op, r);
+    };
+    for (const v of [alpha, beta]) {
+      const r = await w.run(undefined, w.createArgs(v));
+      est('create', r);
+      w.adopt(v, r, v.state);
+    }
+    await w.setState(alpha, mutate(rng, alpha.state, 0.25).state);
+    const r = await w.run(undefined, w.createArgs(alpha));
+    est('create', r);
+    w.adopt(alpha, r, alpha.state);
+    const target = path.join(w.dir, 'calibrate.img');
+    est('restore', await w.run(undefined, ['restore', (alpha.backups[0] as Backup).url, target, '--json']));
+    await fs.rm(target, { force: true });
+    est('maintenance', await w.run(undefined, ['maintenance', w.store.url, '--json']));
+    est('delete', await w.run(undefined, ['delete', (alpha.backups[0] as Backup).url, '--json']));
+    w.forget(alpha.backups[0] as Backup);
+    est('maintenance-full', await w.run(undefined, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']));
+  }
+
+  async trial(item: CrashPlanItem): Promise<void> {
+    const trial = new Trial('crash', this.world.store.kind, item.op, `crash ${this.world.store.kind} #${item.n} ${item.op}`, item.rng.seed);
+    await runTrial(trial, this.#resultsFile, (t) => this.#run(t, item.op, item.rng));
+  }
+
+  async #run(trial: Trial, op: CrashOp, rng: Rng): Promise<void> {
+    const w = this.world;
+    const prepared = await this.#prepare(trial, op, rng);
+    const point = pickKillPoint(rng, this.#est.of(estimateKey(op)));
+    const run = w.start(prepared.args);
+    const kill = await signalAt(run, point, 'SIGKILL');
+    const result = trial.ran(await run.done);
+    trial.fault(`kill -9 ${op} at ${describePoint(point)}`);
+    if (kill.killed) {
+      trial.outcome(kill.progressLinesAtKill === 0 ? 'killed before its first progress line' : `killed after ${kill.progressLinesAtKill} progress line(s)`);
+      trial.measure('killedAtMs', Math.round(kill.atMs ?? 0));
+    } else {
+      trial.outcome('completed before the kill');
+      trial.check('an uninterrupted run succeeds', result.code === 0, `exit ${result.code} ${result.errorCode ?? ''} ${result.errorMessage ?? result.stderr.slice(-300)}`);
+      this.#est.add(estimateKey(op), result);
+    }
+
+    // The store as the kill left it.
+    if (prepared.restoreTarget !== undefined) {
+      const sha = await sha256File(prepared.restoreTarget.file).catch(() => 'absent');
+      const b = prepared.backup as Backup;
+      trial.check('a killed restore leaves the old target or the whole new one', sha === prepared.restoreTarget.oldSha || sha === b.state.sha256, `target sha256 ${sha.slice(0, 12)}…`);
+    }
+    await w.verifyClean(trial);
+    const completed = !kill.killed && result.code === 0;
+    const { adopted, gone } = await w.reconcile(trial, {
+      ...(op === 'delete' && prepared.backup !== undefined ? { mayBeGone: prepared.backup } : {}),
+      ...(op.startsWith('create') && prepared.volume !== undefined ? { mayBeNew: { volume: prepared.volume, state: prepared.volume.state } } : {}),
+    });
+    if (completed && op.startsWith('create')) trial.check('a completed create is listed', adopted !== undefined, 'the create exited 0 but its backup is not listed');
+    if (completed && op === 'delete') trial.check('a completed delete removed the backup', gone, 'the delete exited 0 but the backup is still listed');
+    if (adopted !== undefined && kill.killed) trial.outcome(`${trial.record.outcome}; the backup had committed`);
+    await w.restoreAll(trial);
+
+    // Running it again finishes what the kill interrupted.
+    const again = await w.run(trial, prepared.args);
+    trial.measure('rerunMs', Math.round(again.durationMs));
+    trial.check('re-running the interrupted operation succeeds', again.code === 0, `exit ${again.code} ${again.errorCode ?? ''} ${again.errorMessage ?? again.stderr.slice(-300)}`);
+    trial.check('the re-run is never refused with CONVOY_STORE_LOCKED', again.errorCode !== 'CONVOY_STORE_LOCKED', again.errorMessage ?? '');
+    const bound = (this.#size.leaseTtlMs + 10_000) + 3 * this.#est.of(estimateKey(op)).durationMs;
+    trial.check('the re-run waits no longer than one lease expiry', again.durationMs <= bound, `took ${Math.round(again.durationMs)} ms (bound ${Math.round(bound)} ms: lease TTL ${this.#size.leaseTtlMs} ms + backoff + 3× the operation)`);
+    if (again.code !== 0) return;
+    this.#est.add(estimateKey(op), again);
+    if (op.startsWith('create') && prepared.volume !== undefined) {
+      await w.restoreExact(trial, w.adopt(prepared.volume, again, prepared.volume.state), path.join(w.dir, 'rerun.img'));
+    } else if (op === 'delete' && prepared.backup !== undefined) {
+      w.forget(prepared.backup);
+      await w.reconcile(trial);
+    } else if (prepared.restoreTarget !== undefined) {
+      const b = prepared.backup as Backup;
+      trial.check('the re-run restore is bit-exact', (await sha256File(prepared.restoreTarget.file)) === b.state.sha256);
+      const left = (await fs.readdir(w.dir)).filter((f) => f.startsWith(`.${path.basename(prepared.restoreTarget?.file ?? '')}.convoy-restore-`));
+      trial.check('the re-run restore removed the killed one\'s temporary file', left.length === 0, `left: ${left.join(', ')}`);
+    }
+  }
+
+  /** Brings the store to a state where `op` has something to do, and answers its arguments. */
+  async #prepare(trial: Trial, op: CrashOp, rng: Rng): Promise<{ args: string[]; volume?: Volume; backup?: Backup; restoreTarget?: { file: string; oldSha: string } }> {
+    const w = this.world;
+    const volumes = [...w.volumes.values()];
+    const cap = this.#size.crash.backupsPerVolume;
+    if (op === 'create-full' || op === 'create-incremental') {
+      const v = rng.pick(volumes);
+      while (v.backups.length >= cap) await w.delete(trial, v.backups[0] as Backup);
+      if (op === 'create-incremental' && v.backups.length === 0) await w.create(trial, v);
+      const parent = v.backups.at(-1);
+      await w.setState(v, mutate(rng, v.state, rng.between(0.2, 0.6)).state);
+      let extra = ['--parent', 'none'];
+      if (op === 'create-incremental') {
+        extra = [];
+        if (parent !== undefined && rng.chance(0.5)) {
+          const file = path.join(w.dir, `${v.name}.changed.json`);
+          await fs.writeFile(file, JSON.stringify(changedExtents(rng, parent.state, v.state)));
+          extra = ['--parent', parent.id, '--changed', file];
+        }
+      }
+      return { args: w.createArgs(v, extra), volume: v };
+    }
+    if (op === 'delete') {
+      let v = volumes.find((x) => x.backups.length >= 2) ?? rng.pick(volumes);
+      if (v.backups.length < 2) {
+        v = rng.pick(volumes);
+        while (v.backups.length < 2) {
+          await w.setState(v, mutate(rng, v.state, 0.3).state);
+          await w.create(trial, v);
+        }
+      }
+      const b = rng.pick(v.backups);
+      return { args: ['delete', b.url, '--json'], backup: b };
+    }
+    if (op === 'maintenance' || op === 'maintenance-full') {
+      // Work for it: a new backup (an add marker) and a deleted one (a tombstone).
+      const v = rng.pick(volumes);
+      while (v.backups.length >= cap) await w.delete(trial, v.backups[0] as Backup);
+      await w.setState(v, mutate(rng, v.state, 0.3).state);
+      await w.create(trial, v);
+      const old = volumes.find((x) => x.backups.length >= 2);
+      if (old !== undefined) await w.delete(trial, old.backups[0] as Backup);
+      return { args: ['maintenance', w.store.url, '--json', ...(op === 'maintenance-full' ? ['--full', '--grace', '0s'] : [])] };
+    }
+    const all = w.backups();
+    const b = all.length > 0 ? rng.pick(all) : await w.create(trial, rng.pick(volumes));
+    const file = path.join(w.dir, 'restore-target.img');
+    const old = Buffer.alloc(rng.int(1, 64) * 4096, rng.int(1, 255));
+    await fs.writeFile(file, old);
+    return { args: ['restore', b.url, file, '--json'], backup: b, restoreTarget: { file, oldSha: await sha256File(file) } };
+  }
+
+  /** After every trial: two full maintenances, then everything verifies and restores. */
+  async final(): Promise<void> {
+    const w = this.world;
+    const trial = new Trial('crash', w.store.kind, 'final', `crash ${w.store.kind}: the store after every trial`, 0);
+    await runTrial(trial, this.#resultsFile, async () => {
+      for (let i = 0; i < 2; i++) {
+        const r = await w.run(trial, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
+        trial.check('full maintenance succeeds', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+      }
+      await w.verifyClean(trial);
+      await w.reconcile(trial);
+      await w.restoreAll(trial);
+      trial.outcome(`${w.backups().length} backups verified and restored`);
+    });
+  }
+}
+
+/** A change list from `from` to `to`: one small extent inside each 2 MiB region whose content differs. */
+export function changedExtents(rng: Rng, from: ImageState, to: ImageState): [number, number][] {
+  const out: [number, number][] = [];
+  to.blockIds.forEach((id, i) => {
+    if (id === from.blockIds[i]) return;
+    const length = Math.min(REGION, to.size - i * REGION);
+    const at = rng.int(0, Math.max(0, length - 4096)) & ~511;
+    out.push([i * REGION + at, Math.min(length - at, rng.int(1, 16) * 4096)]);
+  });
+  return out;
+}

@@ -1,0 +1,94 @@
+// Where a trial kills (or pauses) a process: anchored at its spawn or at its first `--json`
+// progress line (the first block done, the first maintenance phase), then a seeded delay scaled
+// by how long that operation took when nobody interrupted it. The estimates come from the same
+// campaign's uninterrupted runs (set-up runs and re-runs), so kill points follow the operation's
+// real length on this machine and store.
+import type { CliResult, CliRun } from './convoy.js';
+import type { Rng } from './prng.js';
+
+export interface KillPoint {
+  anchor: 'spawn' | 'first-progress';
+  delayMs: number;
+}
+
+export interface KillOutcome {
+  /** The process was killed (else it exited first). */
+  killed: boolean;
+  /** ms from spawn to the signal. */
+  atMs: number | undefined;
+  progressLinesAtKill: number;
+}
+
+/** Medians of uninterrupted runs, per operation. */
+export class Estimates {
+  readonly #samples = new Map<string, { duration: number[]; first: number[] }>();
+
+  add(op: string, r: CliResult): void {
+    if (r.code !== 0) return;
+    const s = this.#samples.get(op) ?? { duration: [], first: [] };
+    const typical = median(s.duration);
+    if (typical !== undefined && s.duration.length >= 3 && r.durationMs > 3 * typical) return; // waited for a lease: not the operation's length
+    s.duration.push(r.durationMs);
+    if (r.firstProgressMs !== undefined) s.first.push(r.firstProgressMs);
+    this.#samples.set(op, s);
+  }
+
+  of(op: string): { durationMs: number; firstProgressMs: number | undefined } {
+    const s = this.#samples.get(op);
+    return { durationMs: median(s?.duration ?? []) ?? 500, firstProgressMs: median(s?.first ?? []) };
+  }
+}
+
+function median(xs: readonly number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/**
+ * A third of the points fall before the first progress line (lease, header, listing: the
+ * operation's store work before its first block), the rest after it, up to a little past the
+ * typical end (a kill that comes too late tests the completed case).
+ */
+export function pickKillPoint(rng: Rng, est: { durationMs: number; firstProgressMs: number | undefined }): KillPoint {
+  const d = est.durationMs;
+  const f = est.firstProgressMs;
+  if (f === undefined || f >= d) return { anchor: 'spawn', delayMs: Math.round(rng.between(0.55, 1.05) * d) };
+  if (rng.chance(1 / 3)) return { anchor: 'spawn', delayMs: Math.round(rng.between(0.7, 1) * f) };
+  return { anchor: 'first-progress', delayMs: Math.round(rng.between(0, 1.1) * (d - f)) };
+}
+
+export const describePoint = (p: KillPoint): string => (p.anchor === 'spawn' ? `${p.delayMs} ms after spawn` : `first progress line + ${p.delayMs} ms`);
+
+/**
+ * Sends `signal` to `run` at `point` (unless it exited first) and answers what happened. The
+ * caller awaits `run.done` itself.
+ */
+export function signalAt(run: CliRun, point: KillPoint, signal: NodeJS.Signals, onSignalled?: () => void): Promise<KillOutcome> {
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const fire = (): void => {
+      if (run.exited) return;
+      const outcome: KillOutcome = { killed: true, atMs: performance.now() - run.startedAt, progressLinesAtKill: run.progressLines };
+      run.signal(signal);
+      onSignalled?.();
+      resolve(outcome);
+    };
+    const arm = (): void => {
+      timer = setTimeout(fire, point.delayMs);
+    };
+    if (point.anchor === 'spawn' || run.progressLines > 0) arm();
+    else {
+      let armed = false;
+      run.onProgress(() => {
+        if (armed) return;
+        armed = true;
+        arm();
+      });
+    }
+    void run.done.then(() => {
+      if (timer !== undefined) clearTimeout(timer);
+      resolve({ killed: false, atMs: undefined, progressLinesAtKill: run.progressLines });
+    });
+  });
+}
