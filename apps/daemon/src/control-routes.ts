@@ -143,10 +143,12 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
   const { manager } = ctx;
   return (req, res) => {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://convoy');
-    const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
     const method = req.method ?? 'GET';
+    // Until the path parses, logs show the raw target (cut short: it is the client's text).
+    let logPath = (req.url ?? '/').slice(0, 200);
     const route = async (): Promise<void> => {
+      const { url, parts } = parseTarget(req.url ?? '/');
+      logPath = url.pathname;
       if (parts[0] !== 'v1') throw new HttpError(404, { code: 'CONVOY_UNKNOWN_ROUTE', message: `no such route ${method} ${url.pathname}`, hint: 'see docs/control-api.md' });
       const [, col, name, action] = parts;
       const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
@@ -235,14 +237,45 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
       }
       throw new HttpError(404, { code: 'CONVOY_UNKNOWN_ROUTE', message: `no such route ${method} ${url.pathname}`, hint: 'see docs/control-api.md' });
     };
-    route().then(
-      () => ctx.log.debug({ method, path: url.pathname, ms: Date.now() - started }, 'control request'),
-      (err: unknown) => {
-        const { status, body } = toApiError(err);
-        (status >= 500 ? ctx.log.error.bind(ctx.log) : ctx.log.info.bind(ctx.log))({ method, path: url.pathname, code: body.code, err: body.message }, 'control request failed');
-        if (!res.headersSent) send(res, status, { error: body });
-        else if (!res.writableEnded) res.end();
-      },
-    );
+    route()
+      .then(
+        () => ctx.log.debug({ method, path: logPath, ms: Date.now() - started }, 'control request'),
+        (err: unknown) => {
+          const { status, body } = toApiError(err);
+          (status >= 500 ? ctx.log.error.bind(ctx.log) : ctx.log.info.bind(ctx.log))({ method, path: logPath, code: body.code, err: body.message }, 'control request failed');
+          if (!res.headersSent) send(res, status, { error: body });
+          else if (!res.writableEnded) res.end();
+        },
+      )
+      // Answering failed too (e.g. a result JSON cannot encode): cut this connection, never the daemon.
+      .catch((err: unknown) => {
+        ctx.log.error({ method, path: logPath, err: err instanceof Error ? err.message : String(err) }, 'control request could not be answered');
+        res.destroy();
+      });
   };
+}
+
+const invalidTarget = (message: string): HttpError =>
+  new HttpError(400, { code: 'CONVOY_INVALID_REQUEST', message, hint: 'request paths are /v1/… with names percent-encoded (encodeURIComponent); see docs/control-api.md' });
+
+/** The request target as a URL and its decoded path segments; anything malformed is a 400 answer. */
+function parseTarget(target: string): { url: URL; parts: string[] } {
+  if (!target.startsWith('/')) throw invalidTarget(`request target ${JSON.stringify(target.slice(0, 200))} is not a path`);
+  let url: URL;
+  try {
+    // Prefixed, not resolved against a base: "//x" would otherwise be read as a host.
+    url = new URL(`http://convoy${target}`);
+  } catch {
+    throw invalidTarget(`request target ${JSON.stringify(target.slice(0, 200))} is not a valid URL path`);
+  }
+  const parts: string[] = [];
+  for (const p of url.pathname.split('/')) {
+    if (p === '') continue;
+    try {
+      parts.push(decodeURIComponent(p));
+    } catch {
+      throw invalidTarget(`request path segment ${JSON.stringify(p.slice(0, 200))} is not valid percent-encoding`);
+    }
+  }
+  return { url, parts };
 }

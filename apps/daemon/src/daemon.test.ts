@@ -116,6 +116,17 @@ describe('convoy-daemon', () => {
     expect((await call('POST', '/v1/volumes', { name: 'after-errors' })).status).toBe(200);
   });
 
+  it('a malformed request path is a 400 answer with a hint, never a crash; the next request is served', async () => {
+    for (const target of ['/v1/volumes/%', '/v1/volumes/%E0%A4%A', '//', '/v1/snapshots/%ZZ/x']) {
+      const r = await call('GET', target);
+      expect(r.status, target).toBe(target === '//' ? 404 : 400);
+      const error = (r.json() as { error: { code: string; message: string; hint?: string } }).error;
+      if (target === '//') expect(error.code).toBe('CONVOY_UNKNOWN_ROUTE');
+      else expect(error).toMatchObject({ code: 'CONVOY_INVALID_REQUEST', message: expect.stringContaining('percent-encoding'), hint: expect.stringContaining('encodeURIComponent') });
+      expect((await call('GET', '/v1/info')).status).toBe(200);
+    }
+  });
+
   it('plugin socket: Docker call order, and Err answers for bad input', async () => {
     const c = new PluginClient(plugin);
     // Docker's answers: a success body or { Err }, read loosely here

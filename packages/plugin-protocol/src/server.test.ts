@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { isConvoyError } from '@convoy/errors';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PluginClient } from './client.js';
-import { createPluginHandler } from './handler.js';
+import { createPluginHandler, type PluginResponse } from './handler.js';
 import { listenPluginSocket } from './server.js';
 import { MemoryVolumeBackend } from './testing/index.js';
 
@@ -141,6 +141,25 @@ describe('listenPluginSocket', () => {
     expect(await client.create('after-storm')).toEqual({});
     expect(await client.mount('after-storm', ID)).toEqual({ Mountpoint: '/var/lib/convoy/mounts/after-storm' });
     expect(connections()).toBe(1);
+  });
+
+  it('a handler that throws, or a reply JSON cannot encode, is an Err answer and the server keeps serving', async () => {
+    const handler = (path: string): Promise<PluginResponse> => {
+      if (path === '/VolumeDriver.List') return Promise.resolve({ status: 200, body: { Volumes: [{ Name: 'v', Status: { size: 1n } }] } });
+      if (path === '/VolumeDriver.Get') throw new Error('handler bug');
+      return Promise.resolve({ status: 200, body: {} });
+    };
+    const server = await listenPluginSocket(handler, { socketPath });
+    cleanups.push(() => server.close());
+    const client = new PluginClient(socketPath);
+    cleanups.push(() => client.close());
+    const unencodable = await client.raw('/VolumeDriver.List', '{}');
+    expect(unencodable.status).toBe(500);
+    expect(unencodable.body).toEqual({ Err: expect.stringMatching(/^internal error: .*BigInt/) });
+    const thrown = await client.raw('/VolumeDriver.Get', '{"Name":"v"}');
+    expect(thrown.status).toBe(500);
+    expect(thrown.body).toEqual({ Err: 'internal error: handler bug' });
+    expect((await client.raw('/Plugin.Activate', '')).body).toEqual({});
   });
 
   it('answers methods other than POST with 405', async () => {

@@ -56,7 +56,11 @@ export async function listenPluginSocket(handler: PluginHandler, options: Plugin
     res.once('close', () => {
       inFlight -= 1;
     });
-    serve(req, res);
+    try {
+      serve(req, res);
+    } catch (error) {
+      fail(res, error);
+    }
   });
   httpServer.keepAliveTimeout = options.keepAliveTimeoutMs ?? 60_000;
   httpServer.requestTimeout = 5 * 60_000;
@@ -69,6 +73,16 @@ export async function listenPluginSocket(handler: PluginHandler, options: Plugin
     res.setHeader('Content-Length', Buffer.byteLength(json));
     if (closeAfter || draining) res.setHeader('Connection', 'close');
     res.end(json);
+  };
+
+  // A failure while answering (a handler that throws, a reply JSON cannot encode) is still an
+  // answer; only when even that cannot be sent is the connection cut. Never an uncaught error.
+  const fail = (res: ServerResponse, error: unknown): void => {
+    try {
+      send(res, { status: 500, body: { Err: errMessage(error) } });
+    } catch {
+      res.destroy();
+    }
   };
 
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
@@ -99,10 +113,10 @@ export async function listenPluginSocket(handler: PluginHandler, options: Plugin
         send(res, { status: 413, body: { Err: errMessage(new RequestTooLargeError(bodyLimit)) } });
         return;
       }
-      handler(req.url ?? '/', Buffer.concat(chunks)).then(
-        (reply) => send(res, reply),
-        (error: unknown) => send(res, { status: 500, body: { Err: errMessage(error) } }),
-      );
+      Promise.resolve()
+        .then(() => handler(req.url ?? '/', Buffer.concat(chunks)))
+        .then((reply) => send(res, reply))
+        .catch((error: unknown) => fail(res, error));
     });
   };
 
