@@ -113,11 +113,13 @@ export class VfsDriver implements VolumeDriver {
 
   async remove(name: string, req: RemoveVolumeRequest = {}): Promise<void> {
     const rec = await this.#record(name);
+    // A mount on another host is never overridden, not even by force: its containers write there.
     const others = (await this.leases(name)).filter((l) => l.host !== this.hostId && l.uuid === rec.uuid);
-    if (others.length > 0 && req.force !== true) {
+    if (others.length > 0) {
       const h = others.map((l) => `${l.host} (since ${l.since})`).join(', ');
+      const files = others.map((l) => this.#metaFile(leaseKey(name, l.host))).join(', ');
       throw new VfsError('CONVOY_VOLUME_IN_USE', `volume ${name} is mounted on ${h}`, {
-        hint: `unmount it there first (stop its containers); if that host is gone for good, delete with --force`,
+        hint: `unmount it there first (stop its containers there); --force does not override a mount. If that host is gone for good, remove its lease ${files} and delete again`,
         details: { volume: name, hosts: others.map((l) => l.host) },
       });
     }
@@ -389,6 +391,11 @@ export class VfsDriver implements VolumeDriver {
       throw err;
     }
     await fs.rm(trash, { recursive: true, force: true });
+  }
+
+  /** Where a metadata object is on disk (for messages naming the file). */
+  #metaFile(key: string): string {
+    return path.join(this.basePath, 'meta', ...key.split('/'));
   }
 
   #dataDir(uuid: string): string {

@@ -35,7 +35,10 @@ export interface CreateVolumeRequest {
 export interface RemoveVolumeRequest {
   /** Keep the data, forget the volume (Convoy's --ignore-docker-delete for Docker removals). */
   keepData?: boolean;
-  /** Delete even if other hosts have the volume mounted or referenced (an operator's decision, for hosts that are gone). */
+  /**
+   * Delete even if Docker on other hosts still references the volume (an operator's decision, for
+   * hosts that are gone). Never overrides a mount, on this host or another.
+   */
   force?: boolean;
 }
 

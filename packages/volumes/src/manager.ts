@@ -192,9 +192,10 @@ export class VolumeManager {
       }
       // Docker sends Remove only once no container uses the volume: Docker IDs still held are
       // from containers that went away while this daemon was down (their Unmount was lost).
+      // A mount is never overridden, not even by force (force is for other hosts' references).
       const all = this.#refs.holders(name);
       const holders = o.caller === 'docker' ? all.filter((h) => h === 'cli') : all;
-      if (holders.length > 0 && o.force !== true) {
+      if (holders.length > 0) {
         throw new VolumeError('CONVOY_VOLUME_IN_USE', `volume ${name} is mounted on this host (by ${holders.join(', ')})`, {
           hint: holders.includes('cli') ? `convoy umount ${name}` : 'stop the containers that use it',
         });

@@ -60,6 +60,38 @@ describe('VolumeManager', () => {
     expect((await rejectionOf(m2.remove('held', { caller: 'docker' }))).code).toBe('CONVOY_VOLUME_IN_USE');
   });
 
+  it('--force never deletes a volume mounted on this host, by an operator or by a container', async () => {
+    const m = await open();
+    await m.create({ name: 'busy', caller: 'cli' });
+    const mp = await m.mount('busy', { id: 'cli', caller: 'cli' });
+    await fs.writeFile(path.join(mp, 'data.txt'), 'in use');
+    const err = await rejectionOf(m.remove('busy', { caller: 'cli', force: true }));
+    expect(err.code).toBe('CONVOY_VOLUME_IN_USE');
+    expect(err.message).toContain('by cli');
+    await m.unmount('busy', { id: 'cli' });
+    await m.mount('busy', { id: 'container-1', caller: 'docker' });
+    expect((await rejectionOf(m.remove('busy', { caller: 'cli', force: true }))).message).toContain('by container-1');
+    expect(await fs.readFile(path.join(mp, 'data.txt'), 'utf8')).toBe('in use');
+    expect((await m.get('busy'))?.mountedBy).toEqual(['container-1']);
+  });
+
+  it('--force never deletes a volume another host mounts on the shared path, and names that host', async () => {
+    const a = await open('host-a');
+    const b = await open('host-b');
+    await a.create({ name: 'shared', caller: 'cli' });
+    await b.mount('shared', { id: 'container-b', caller: 'docker' });
+    const err = await rejectionOf(a.remove('shared', { caller: 'cli', force: true }));
+    expect(err.code).toBe('CONVOY_VOLUME_IN_USE');
+    expect(err.message).toContain('host-b');
+    expect(err.hint).toContain(path.join(tmp, 'vfs', 'meta', 'leases', 'shared', 'host-b.json'));
+    expect(await a.get('shared')).toBeDefined();
+    // once B unmounts, its Docker still knows the volume: that reference is what --force overrides
+    await b.unmount('shared', { id: 'container-b' });
+    expect((await rejectionOf(a.remove('shared', { caller: 'cli' }))).code).toBe('CONVOY_VOLUME_REFERENCED');
+    await a.remove('shared', { caller: 'cli', force: true });
+    expect(await b.get('shared')).toBeUndefined();
+  });
+
   it('default snapshot names are unique even when made in the same second', async () => {
     const m = await open();
     await m.create({ name: 'snappy', caller: 'cli' });
