@@ -6,6 +6,7 @@ import { FileSource, backupVolume, readManifest, restoreBackup } from '@convoy/b
 import { FsObjectStore, ObjectExistsError, ObjectNotFoundError } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import { run } from './exec.js';
+import { MetaRecords, TOMBSTONE, leaseKey, refKey, snapKey, tombKey, tombstoneSchema, volKey, type Lease } from './records.js';
 import type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 
 export interface VfsDriverOptions {
@@ -34,13 +35,6 @@ interface SnapshotRecord {
   createdAt: string;
 }
 
-interface Lease {
-  host: string;
-  volume: string;
-  uuid: string;
-  since: string;
-}
-
 const json = (v: unknown): Buffer => Buffer.from(`${JSON.stringify(v, null, 1)}\n`);
 
 /**
@@ -54,6 +48,7 @@ export class VfsDriver implements VolumeDriver {
   readonly basePath: string;
   readonly hostId: string;
   readonly #meta: FsObjectStore;
+  readonly #records: MetaRecords;
   readonly #now: () => Date;
 
   constructor(options: VfsDriverOptions) {
@@ -64,6 +59,7 @@ export class VfsDriver implements VolumeDriver {
     this.hostId = options.hostId ?? os.hostname();
     this.scope = options.shared === false ? 'local' : 'global';
     this.#meta = new FsObjectStore(path.join(this.basePath, 'meta'));
+    this.#records = new MetaRecords(this.#meta, path.join(this.basePath, 'meta'));
     this.#now = options.now ?? (() => new Date());
   }
 
@@ -117,7 +113,7 @@ export class VfsDriver implements VolumeDriver {
     const others = (await this.leases(name)).filter((l) => l.host !== this.hostId && l.uuid === rec.uuid);
     if (others.length > 0) {
       const h = others.map((l) => `${l.host} (since ${l.since})`).join(', ');
-      const files = others.map((l) => this.#metaFile(leaseKey(name, l.host))).join(', ');
+      const files = others.map((l) => this.#records.file(leaseKey(name, l.host))).join(', ');
       throw new VfsError('CONVOY_VOLUME_IN_USE', `volume ${name} is mounted on ${h}`, {
         hint: `unmount it there first (stop its containers there); --force does not override a mount. If that host is gone for good, remove its lease ${files} and delete again`,
         details: { volume: name, hosts: others.map((l) => l.host) },
@@ -174,21 +170,9 @@ export class VfsDriver implements VolumeDriver {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Hosts that have the volume mounted (from their leases on the shared path). */
-  async leases(name: string): Promise<Lease[]> {
-    return this.#readLeases(await this.#leaseKeys(name));
-  }
-
-  async #readLeases(keys: string[]): Promise<Lease[]> {
-    const out: Lease[] = [];
-    for (const key of keys) {
-      try {
-        out.push(JSON.parse((await this.#meta.get(key)).toString()) as Lease);
-      } catch (err) {
-        if (!(err instanceof ObjectNotFoundError) && !(err instanceof SyntaxError)) throw err;
-      }
-    }
-    return out;
+  /** Hosts that have the volume mounted (from their leases on the shared path); a corrupt lease is an error. */
+  leases(name: string): Promise<Lease[]> {
+    return this.#records.leases('leases', name);
   }
 
   /** Records that this host's Docker knows the volume (see VolumeDriver.reference). */
@@ -199,19 +183,14 @@ export class VfsDriver implements VolumeDriver {
     await this.#meta.put(refKey(name, this.hostId), json(ref));
   }
 
-  /** Hosts whose Docker knows the volume. */
-  async references(name: string): Promise<Lease[]> {
-    return this.#readLeases(await this.#keysUnder(`refs/${name}/`));
+  /** Hosts whose Docker knows the volume; a corrupt reference is an error. */
+  references(name: string): Promise<Lease[]> {
+    return this.#records.leases('refs', name);
   }
 
   /** Who deleted a volume and when, if it was deleted (and not re-created since). */
-  async tombstone(name: string): Promise<Tombstone | undefined> {
-    try {
-      return JSON.parse((await this.#meta.get(tombKey(name))).toString()) as Tombstone;
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError || err instanceof SyntaxError) return undefined;
-      throw err;
-    }
+  tombstone(name: string): Promise<Tombstone | undefined> {
+    return this.#records.read(tombKey(name), tombstoneSchema, TOMBSTONE);
   }
 
   // ---- snapshots -----------------------------------------------------------------------------
@@ -393,11 +372,6 @@ export class VfsDriver implements VolumeDriver {
     await fs.rm(trash, { recursive: true, force: true });
   }
 
-  /** Where a metadata object is on disk (for messages naming the file). */
-  #metaFile(key: string): string {
-    return path.join(this.basePath, 'meta', ...key.split('/'));
-  }
-
   #dataDir(uuid: string): string {
     return path.join(this.basePath, 'data', uuid);
   }
@@ -407,9 +381,4 @@ export class VfsDriver implements VolumeDriver {
   }
 }
 
-const volKey = (name: string): string => `volumes/${name}.json`;
-const snapKey = (volume: string, snap: string): string => `snapshots/${volume}/${snap}.json`;
-const leaseKey = (name: string, host: string): string => `leases/${name}/${host}.json`;
-const tombKey = (name: string): string => `tombstones/${name}.json`;
-const refKey = (name: string, host: string): string => `refs/${name}/${host}.json`;
 const signalOpt = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal === undefined ? {} : { signal });

@@ -107,6 +107,39 @@ describe('vfs driver', () => {
     await a.remove('known');
   });
 
+  it('a corrupt lease or Docker reference of another host blocks delete, even with force, naming the file', async () => {
+    const a = await host('host-a');
+    const v = await a.create(req('v'));
+    const mp = await a.mount('v');
+    await fs.writeFile(path.join(mp, 'precious'), 'data');
+    await a.unmount('v');
+    const lease = path.join(base, 'meta', 'leases', 'v', 'host-b.json');
+    const ref = path.join(base, 'meta', 'refs', 'v', 'host-b.json');
+    const good = { host: 'host-b', volume: 'v', uuid: v.uuid, since: new Date().toISOString() };
+    const cases: [string, string, RegExp][] = [
+      [lease, '{"host": "host-b", "vol', /mount lease of host host-b .* is corrupt: not valid JSON/],
+      [lease, JSON.stringify({ ...good, uuid: undefined }), /mount lease of host host-b .* is corrupt: uuid: /],
+      [lease, JSON.stringify({ ...good, host: 'host-a' }), /it says host "host-a" .* but it is the file of host host-b/],
+      [ref, 'garbage', /Docker reference of host host-b .* is corrupt: not valid JSON/],
+      [ref, JSON.stringify({ ...good, since: 42 }), /Docker reference of host host-b .* is corrupt: since: /],
+    ];
+    for (const [file, content, message] of cases) {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, content);
+      for (const force of [false, true]) {
+        const err = await rejectionOf(a.remove('v', { force }));
+        expect(err.code, content).toBe('CONVOY_RECORD_CORRUPT');
+        expect(err.message).toMatch(message);
+        expect(err.message).toContain(file);
+        expect(err.hint).toMatch(/host-b/);
+      }
+      await fs.rm(file);
+    }
+    expect(await fs.readFile(path.join(mp, 'precious'), 'utf8')).toBe('data');
+    await a.remove('v');
+    expect(await a.get('v')).toBeUndefined();
+  });
+
   it('refuses a second create of the same name, from any host, atomically', async () => {
     const a = await host('host-a');
     const b = await host('host-b');

@@ -1,0 +1,106 @@
+// The records the vfs driver keeps under <base>/meta, which every host sharing the path reads and
+// writes: their keys, their schemas, and one reader. A record that does not parse or fit its
+// schema is CONVOY_RECORD_CORRUPT naming the file, never "absent": a corrupt lease must not read
+// as "not mounted", nor a corrupt volume record as "no such volume".
+import path from 'node:path';
+import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import { z } from 'zod';
+import { VfsError } from './errors.js';
+
+const text = z.string().min(1);
+const time = z.iso.datetime({ offset: true });
+
+/** A host's mount of a volume (leases/) or its Docker's knowledge of it (refs/): the same shape. */
+export const leaseSchema = z.object({ host: text, volume: text, uuid: z.uuid(), since: time });
+export type Lease = z.infer<typeof leaseSchema>;
+
+export const tombstoneSchema = z.object({ name: text, uuid: z.uuid(), deletedBy: text, deletedAt: time });
+
+export const volKey = (name: string): string => `volumes/${name}.json`;
+export const snapKey = (volume: string, snap: string): string => `snapshots/${volume}/${snap}.json`;
+export const leaseKey = (name: string, host: string): string => `leases/${name}/${host}.json`;
+export const tombKey = (name: string): string => `tombstones/${name}.json`;
+export const refKey = (name: string, host: string): string => `refs/${name}/${host}.json`;
+
+/** What a record is, for its error message, and what to do when it is corrupt. */
+export interface RecordKind {
+  what: string;
+  hint: string;
+}
+
+export const LEASE = (host: string): RecordKind => ({
+  what: `mount lease of host ${host}`,
+  hint: `host ${host} wrote it when it mounted the volume, so the volume may be in use there: check on ${host} (convoy list); once it is unmounted there, or that host is gone for good, remove the file`,
+});
+
+export const REFERENCE = (host: string): RecordKind => ({
+  what: `Docker reference of host ${host}`,
+  hint: `host ${host} wrote it when its Docker learned of the volume: check on ${host} (docker volume ls); once its Docker no longer uses the volume (docker volume rm there), or that host is gone for good, remove the file`,
+});
+
+export const TOMBSTONE: RecordKind = {
+  what: 'tombstone',
+  hint: 'it only records who deleted the volume and when: remove the file',
+};
+
+/** The metadata objects of a vfs base path, read through their schemas. */
+export class MetaRecords {
+  readonly store: ObjectStore;
+  readonly #root: string;
+
+  /** `root` is the directory the store keeps its objects in (<base>/meta), for naming files. */
+  constructor(store: ObjectStore, root: string) {
+    this.store = store;
+    this.#root = root;
+  }
+
+  /** Where an object is on disk. */
+  file(key: string): string {
+    return path.join(this.#root, ...key.split('/'));
+  }
+
+  corrupt(key: string, kind: RecordKind, reason: string): VfsError {
+    const file = this.file(key);
+    return new VfsError('CONVOY_RECORD_CORRUPT', `${kind.what} ${file} is corrupt: ${reason}`, { hint: kind.hint, details: { file } });
+  }
+
+  /** The record under `key`, undefined if there is none; corrupt is an error naming the file. */
+  async read<T>(key: string, schema: z.ZodType<T>, kind: RecordKind): Promise<T | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await this.store.get(key);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return undefined;
+      throw err;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw this.corrupt(key, kind, 'not valid JSON');
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw this.corrupt(key, kind, parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; '));
+    return parsed.data;
+  }
+
+  /**
+   * The leases (or Docker references) of a volume, one file per host: each must parse and name the
+   * volume and host its file is for (a copied or misplaced file is corrupt, not another host's).
+   */
+  async leases(prefix: 'leases' | 'refs', volume: string): Promise<Lease[]> {
+    const out: Lease[] = [];
+    for await (const o of this.store.list(`${prefix}/${volume}/`)) {
+      const host = /^[^/]+\/[^/]+\/([^/]+)\.json$/.exec(o.key)?.[1];
+      if (host === undefined) continue;
+      const kind = prefix === 'leases' ? LEASE(host) : REFERENCE(host);
+      const lease = await this.read(o.key, leaseSchema, kind);
+      if (lease === undefined) continue; // removed since the listing
+      if (lease.host !== host || lease.volume !== volume) {
+        throw this.corrupt(o.key, kind, `it says host ${JSON.stringify(lease.host)} and volume ${JSON.stringify(lease.volume)}, but it is the file of host ${host} for volume ${volume}`);
+      }
+      out.push(lease);
+    }
+    return out;
+  }
+}
