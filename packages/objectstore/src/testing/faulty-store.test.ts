@@ -3,7 +3,7 @@ import { errorCode } from '@convoy/errors';
 import { FaultyObjectStore, type StoreOp } from './faulty-store.js';
 import { Gate } from './gate.js';
 import { MemoryObjectStore } from './memory-store.js';
-import type { CleanupStaleOptions } from '../types.js';
+import type { CleanupStaleOptions, ObjectStore } from '../types.js';
 
 /** Whether a promise has settled once every pending microtask has run (no I/O is involved here). */
 async function settled(p: Promise<unknown>): Promise<boolean> {
@@ -193,7 +193,9 @@ describe('FaultyObjectStore', () => {
       const olderThan = new Date('2024-01-01T00:00:00Z');
       expect(await new FaultyObjectStore(inner).cleanupStale?.({ olderThan })).toEqual({ removed: 2, bytes: 10 });
       expect(seen).toEqual([{ olderThan }]);
-      expect(new FaultyObjectStore(new MemoryObjectStore()).cleanupStale).toBeUndefined();
+      const m = new MemoryObjectStore();
+      const bare: ObjectStore = { location: 'bare', get: (k, o) => m.get(k, o), put: (k, b, o) => m.put(k, b, o), stat: (k) => m.stat(k), list: (p, o) => m.list(p, o), delete: (k, o) => m.delete(k, o), close: () => m.close() };
+      expect(new FaultyObjectStore(bare).cleanupStale).toBeUndefined();
     });
   });
 });

@@ -55,6 +55,11 @@ export class MemoryObjectStore implements ObjectStore {
     for (const k of keys) this.#objects.delete(k);
   }
 
+  /** Nothing to clean: a memory store's puts are atomic and leave nothing behind. */
+  async cleanupStale(): Promise<{ removed: number; bytes: number }> {
+    return { removed: 0, bytes: 0 };
+  }
+
   async close(): Promise<void> {}
 
   /** Test helper: the raw bytes stored under a key (no copy). */
