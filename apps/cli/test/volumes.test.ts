@@ -140,6 +140,24 @@ describe('convoy list / inspect', () => {
     expect(lastJson(await cli(['list', '--json'], { env }))).toEqual([]);
   });
 
+  it('list shows the volumes it could read, then each unreadable record with its hint on stderr, and exits 1', async () => {
+    const problem = { code: 'CONVOY_RECORD_CORRUPT', message: 'record of volume bad /vfs/meta/volumes/bad.json is corrupt: not valid JSON', hint: 'repair the file' };
+    daemon.on('GET', '/v1/volumes', { json: { volumes, problems: [problem] } });
+    const run = await cli(['list'], { env });
+    expect(run.code).toBe(1);
+    expect(run.lines).toHaveLength(3);
+    expect(run.stderr).toBe(`convoy: ${problem.message}\nhint: repair the file\n`);
+    const json = await cli(['list', '--json'], { env });
+    expect(json.code).toBe(1);
+    expect(lastJson<unknown[]>(json)).toHaveLength(2);
+    expect(json.stderr).toContain(problem.message);
+    daemon.on('GET', '/v1/snapshots', { json: { snapshots: [snap('nightly-1')], problems: [problem] } });
+    const snaps = await cli(['snapshot', 'list'], { env });
+    expect(snaps.code).toBe(1);
+    expect(snaps.lines).toHaveLength(2);
+    expect(snaps.stderr).toContain(problem.message);
+  });
+
   it('inspect always prints JSON: indented, or on one line with --json', async () => {
     daemon.on('GET', '/v1/volumes/:name', (r) => ({ json: vol(r.params.name ?? '') }));
     const run = await cli(['inspect', 'db'], { env });

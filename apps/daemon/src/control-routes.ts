@@ -13,7 +13,7 @@ import {
   type ProgressEvent,
 } from '@convoy/control-api';
 import type { VolumeManager } from '@convoy/volumes';
-import type { Logger } from './logger.js';
+import { problemLog, type Logger } from './logger.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -132,6 +132,13 @@ async function longWork<T>(req: IncomingMessage, res: ServerResponse, work: (sig
   }
 }
 
+/** A listing's unreadable records: logged, and answered as `problems` beside what could be read. */
+function reported(ctx: ControlContext, problems: Error[]): { problems?: ApiError[] } {
+  if (problems.length === 0) return {};
+  for (const p of problems) problemLog(ctx.log, p);
+  return { problems: problems.map((p) => toApiError(p).body) };
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length });
@@ -154,7 +161,10 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
       const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
       if (col === 'info' && method === 'GET') return send(res, 200, await ctx.info());
       if (col === 'volumes') {
-        if (name === undefined && method === 'GET') return send(res, 200, { volumes: await manager.list() });
+        if (name === undefined && method === 'GET') {
+          const { volumes, problems } = await manager.list();
+          return send(res, 200, { volumes, ...reported(ctx, problems) });
+        }
         if (name === undefined && method === 'POST') {
           const b = obj(await readBody(req)) as Partial<CreateVolumeRequest> & Record<string, unknown>;
           const name_ = str(b, 'name', true);
@@ -191,7 +201,10 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
         }
       }
       if (col === 'snapshots') {
-        if (name === undefined && method === 'GET') return send(res, 200, { snapshots: await manager.snapshotList(q('volume')) });
+        if (name === undefined && method === 'GET') {
+          const { snapshots, problems } = await manager.snapshotList(q('volume'));
+          return send(res, 200, { snapshots, ...reported(ctx, problems) });
+        }
         if (name === undefined && method === 'POST') {
           const b = obj(await readBody(req)) as Partial<CreateSnapshotRequest> & Record<string, unknown>;
           return send(res, 200, await manager.snapshotCreate(str(b, 'volume', true), str(b, 'name')));

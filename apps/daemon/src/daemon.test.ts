@@ -127,6 +127,39 @@ describe('convoy-daemon', () => {
     }
   });
 
+  it('a corrupt volume record: list answers the others and names the file; Docker List leaves it out', async () => {
+    for (const name of ['rec-good', 'rec-bad']) expect((await call('POST', '/v1/volumes', { name })).status).toBe(200);
+    const file = path.join(tmp, 'root', 'drivers', 'vfs', 'meta', 'volumes', 'rec-bad.json');
+    const saved = await fs.readFile(file);
+    await fs.writeFile(file, '{"name": "rec-bad", "uuid": ');
+    try {
+      const list = (await call('GET', '/v1/volumes')).json() as { volumes: { name: string }[]; problems: { code: string; message: string; hint: string }[] };
+      expect(list.volumes.map((v) => v.name)).toContain('rec-good');
+      expect(list.volumes.map((v) => v.name)).not.toContain('rec-bad');
+      expect(list.problems).toEqual([{ code: 'CONVOY_RECORD_CORRUPT', message: expect.stringContaining(file), hint: expect.stringContaining('repair the file') }]);
+      const one = await call('GET', '/v1/volumes/rec-bad');
+      expect(one.status).toBe(500);
+      expect((one.json() as { error: { message: string } }).error.message).toContain(file);
+      const pc = new PluginClient(plugin);
+      const docker = (await pc.list()) as { Volumes: { Name: string }[] };
+      pc.close();
+      expect(docker.Volumes.map((v) => v.Name)).toContain('rec-good');
+      expect(docker.Volumes.map((v) => v.Name)).not.toContain('rec-bad');
+    } finally {
+      await fs.writeFile(file, saved);
+    }
+  });
+
+  it('a corrupt mount state: the daemon does not start, and says which file and what to do', async () => {
+    const root = path.join(tmp, 'root-corrupt');
+    await fs.mkdir(path.join(root, 'manager', 'state'), { recursive: true });
+    const file = path.join(root, 'manager', 'state', 'mounts.json');
+    await fs.writeFile(file, '{"v": ["c1"');
+    const config = await parseArgs(['--root', root, '--socket', path.join(tmp, 'p2.sock'), '--control-socket', path.join(tmp, 'c2.sock'), '--host-id', 'test-host', '--log-level', 'silent']);
+    const err = (await startDaemon(config, createLogger('silent'), { timers }).catch((e: unknown) => e)) as { code?: string; message?: string; hint?: string };
+    expect(err).toMatchObject({ code: 'CONVOY_STATE_INVALID', message: `mount state ${file} is corrupt: not valid JSON`, hint: expect.stringContaining('move it away') });
+  });
+
   it('plugin socket: Docker call order, and Err answers for bad input', async () => {
     const c = new PluginClient(plugin);
     // Docker's answers: a success body or { Err }, read loosely here

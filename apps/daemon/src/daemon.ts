@@ -7,7 +7,7 @@ import { createPluginHandler, listenPluginSocket, listenUnixHttp, type BackendVo
 import { VolumeManager, createDriver, type ManagedVolume } from '@convoy/volumes';
 import { maintenanceSchedule, type DaemonConfig } from './config.js';
 import { controlListener } from './control-routes.js';
-import type { Logger } from './logger.js';
+import { problemLog, type Logger } from './logger.js';
 import { resolveGroup } from './group.js';
 import { MaintenanceScheduler, type Timers } from './maintenance.js';
 import { VERSION } from './version.js';
@@ -34,8 +34,12 @@ function toBackendVolume(v: ManagedVolume): BackendVolume {
   };
 }
 
-/** Docker's view: every call comes from Docker ('docker' caller semantics in the manager). */
-export function dockerBackend(manager: VolumeManager): VolumeBackend {
+/**
+ * Docker's view: every call comes from Docker ('docker' caller semantics in the manager). Docker's
+ * List has no room for a per-volume error: a volume whose record is unreadable is left out of it
+ * and told to `onProblem` (the log).
+ */
+export function dockerBackend(manager: VolumeManager, onProblem: (err: Error) => void = () => undefined): VolumeBackend {
   return {
     create: async (name, opts) => {
       await manager.create({ name, caller: 'docker', options: opts ?? {} });
@@ -51,7 +55,11 @@ export function dockerBackend(manager: VolumeManager): VolumeBackend {
       await manager.require(name);
       return undefined;
     },
-    list: async () => (await manager.list()).map(toBackendVolume),
+    list: async () => {
+      const { volumes, problems } = await manager.list();
+      problems.forEach(onProblem);
+      return volumes.map(toBackendVolume);
+    },
     capabilities: () => ({ scope: manager.scope }),
   };
 }
@@ -68,6 +76,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
     ignoreDockerDelete: config.ignoreDockerDelete,
     createOnDockerMount: config.createOnDockerMount,
     openStore: (url) => openStore(url, { s3 }),
+    onProblem: (err) => problemLog(log, err),
     onDriverUnavailable: (driver, err) => {
       const e = err as { code?: string; message?: string; hint?: string };
       log.error({ driver, code: e.code, err: e.message, hint: e.hint }, 'driver could not start; serving the others');
@@ -90,7 +99,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
   const gid = config.socketGroup === undefined ? undefined : await resolveGroup(config.socketGroup);
   const socketOpts = { mode: 0o660, ...(gid === undefined ? {} : { gid }) };
 
-  const handler = createPluginHandler(dockerBackend(manager), {
+  const handler = createPluginHandler(dockerBackend(manager, (err) => problemLog(log, err)), {
     refs: manager.mountRefs.counter,
     // The manager decides: Docker's Remove comes only when no container uses the volume, so Docker
     // IDs left over (Unmounts lost while the daemon was down) are dropped; an operator mount blocks.

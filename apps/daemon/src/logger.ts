@@ -13,3 +13,9 @@ export function createLogger(level: string): Logger {
     pino.destination(2),
   );
 }
+
+/** A record the daemon serves without (the error names the file and says what to do). */
+export function problemLog(log: Logger, err: Error): void {
+  const e = err as { code?: string; hint?: string; details?: Record<string, unknown> };
+  log.warn({ code: e.code, err: err.message, hint: e.hint, ...e.details }, 'unreadable record left out');
+}

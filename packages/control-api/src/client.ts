@@ -23,6 +23,8 @@ import {
   type DeleteBackupResponse,
   type InfoResponse,
   type InspectBackupResponse,
+  type ListSnapshotsResponse,
+  type ListVolumesResponse,
   type MountRequest,
   type MountResponse,
   type ProgressEvent,
@@ -65,6 +67,11 @@ export interface ControlClientOptions {
 
 export interface CallOptions {
   signal?: AbortSignal | undefined;
+}
+
+export interface ListOptions extends CallOptions {
+  /** Called for each record the daemon could not read (a corrupt record), which the list leaves out. */
+  onProblem?: ((problem: ApiError) => void) | undefined;
 }
 
 export interface StreamOptions extends CallOptions {
@@ -116,8 +123,10 @@ export class ControlClient {
     return this.#call({ method: 'GET', path: '/v1/info', ...o }, hasString<InfoResponse>('version'));
   }
 
-  async listVolumes(o: CallOptions = {}): Promise<Volume[]> {
-    return (await this.#call({ method: 'GET', path: '/v1/volumes', ...o }, hasArray<{ volumes: Volume[] }>('volumes'))).volumes;
+  async listVolumes(o: ListOptions = {}): Promise<Volume[]> {
+    const answer = await this.#call({ method: 'GET', path: '/v1/volumes', signal: o.signal }, hasArray<ListVolumesResponse>('volumes'));
+    reportProblems(answer.problems, o.onProblem);
+    return answer.volumes;
   }
 
   /** Creates a volume; with `backup`, restores it from that backup URL, streaming progress. */
@@ -144,9 +153,11 @@ export class ControlClient {
   }
 
   /** Snapshots of one volume, or of every volume. */
-  async listSnapshots(volume?: string, o: CallOptions = {}): Promise<Snapshot[]> {
+  async listSnapshots(volume?: string, o: ListOptions = {}): Promise<Snapshot[]> {
     const path = `/v1/snapshots${query({ volume })}`;
-    return (await this.#call({ method: 'GET', path, ...o }, hasArray<{ snapshots: Snapshot[] }>('snapshots'))).snapshots;
+    const answer = await this.#call({ method: 'GET', path, signal: o.signal }, hasArray<ListSnapshotsResponse>('snapshots'));
+    reportProblems(answer.problems, o.onProblem);
+    return answer.snapshots;
   }
 
   createSnapshot(request: CreateSnapshotRequest, o: CallOptions = {}): Promise<Snapshot> {
@@ -390,6 +401,19 @@ async function readStream(res: Dispatcher.ResponseData, onProgress: ((e: Progres
     message: 'convoy-daemon ended the progress stream without a result',
     hint: 'the daemon may have stopped or restarted (journalctl -u convoy); check whether the operation completed',
   });
+}
+
+/** A listing's `problems`, each as an ApiError (anything malformed in it is still reported, not dropped). */
+function reportProblems(problems: unknown, onProblem: ((problem: ApiError) => void) | undefined): void {
+  if (onProblem === undefined || !Array.isArray(problems)) return;
+  for (const p of problems) {
+    const o = isObject(p) ? p : {};
+    onProblem({
+      code: typeof o.code === 'string' ? o.code : CLIENT_ERROR.badResponse,
+      message: typeof o.message === 'string' ? o.message : `convoy-daemon reported an unreadable record: ${JSON.stringify(p).slice(0, 200)}`,
+      ...(typeof o.hint === 'string' ? { hint: o.hint } : {}),
+    });
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

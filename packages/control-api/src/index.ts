@@ -6,5 +6,6 @@ export {
   type CallOptions,
   type ControlClientOptions,
   type DeleteVolumeOptions,
+  type ListOptions,
   type StreamOptions,
 } from './client.js';

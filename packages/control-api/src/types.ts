@@ -32,6 +32,15 @@ export interface Volume {
   status?: Record<string, unknown>;
 }
 
+/**
+ * `GET /v1/volumes`: the volumes whose records could be read; `problems` (only when there are
+ * any) has an error for each that could not — a corrupt record, named, with a hint.
+ */
+export interface ListVolumesResponse {
+  volumes: Volume[];
+  problems?: ApiError[];
+}
+
 export interface Snapshot {
   name: string;
   uuid: string;
@@ -39,6 +48,12 @@ export interface Snapshot {
   driver: string;
   createdAt: string;
   size?: number;
+}
+
+/** `GET /v1/snapshots`: as ListVolumesResponse, for snapshots. */
+export interface ListSnapshotsResponse {
+  snapshots: Snapshot[];
+  problems?: ApiError[];
 }
 
 export interface BackupSummary {

@@ -16,6 +16,19 @@ export type Lease = z.infer<typeof leaseSchema>;
 
 export const tombstoneSchema = z.object({ name: text, uuid: z.uuid(), deletedBy: text, deletedAt: time });
 
+/** A volume; its files are in data/<uuid> (a UUID, so a record can never point outside data/). */
+export const volumeRecordSchema = z.object({
+  name: text,
+  uuid: z.uuid(),
+  createdAt: time,
+  createdBy: text,
+  size: z.number().int().positive().optional(),
+});
+export type VolumeRecord = z.infer<typeof volumeRecordSchema>;
+
+export const snapshotRecordSchema = z.object({ name: text, uuid: z.uuid(), volume: text, volumeUuid: z.uuid(), createdAt: time });
+export type SnapshotRecord = z.infer<typeof snapshotRecordSchema>;
+
 export const volKey = (name: string): string => `volumes/${name}.json`;
 export const snapKey = (volume: string, snap: string): string => `snapshots/${volume}/${snap}.json`;
 export const leaseKey = (name: string, host: string): string => `leases/${name}/${host}.json`;
@@ -26,22 +39,40 @@ export const refKey = (name: string, host: string): string => `refs/${name}/${ho
 export interface RecordKind {
   what: string;
   hint: string;
+  /** What the record is about, for callers and logs (`volume`, `snapshot`, `host`). */
+  about?: Record<string, string>;
 }
 
 export const LEASE = (host: string): RecordKind => ({
   what: `mount lease of host ${host}`,
+  about: { host },
   hint: `host ${host} wrote it when it mounted the volume, so the volume may be in use there: check on ${host} (convoy list); once it is unmounted there, or that host is gone for good, remove the file`,
 });
 
 export const REFERENCE = (host: string): RecordKind => ({
   what: `Docker reference of host ${host}`,
+  about: { host },
   hint: `host ${host} wrote it when its Docker learned of the volume: check on ${host} (docker volume ls); once its Docker no longer uses the volume (docker volume rm there), or that host is gone for good, remove the file`,
+});
+
+export const VOLUME = (name: string, base: string): RecordKind => ({
+  what: `record of volume ${name}`,
+  about: { volume: name },
+  hint: `repair the file (its fields: name, uuid, createdAt, createdBy), or move it out of ${path.join(base, 'meta', 'volumes')} to forget the volume (its files stay in ${path.join(base, 'data')})`,
+});
+
+export const SNAPSHOT = (volume: string, name: string): RecordKind => ({
+  what: `record of snapshot ${name} of volume ${volume}`,
+  about: { volume, snapshot: name },
+  hint: 'repair the file (its fields: name, uuid, volume, volumeUuid, createdAt), or move it away to forget the snapshot',
 });
 
 export const TOMBSTONE: RecordKind = {
   what: 'tombstone',
   hint: 'it only records who deleted the volume and when: remove the file',
 };
+
+export const isCorruptRecord = (err: unknown): err is VfsError => err instanceof VfsError && err.code === 'CONVOY_RECORD_CORRUPT';
 
 /** The metadata objects of a vfs base path, read through their schemas. */
 export class MetaRecords {
@@ -61,11 +92,11 @@ export class MetaRecords {
 
   corrupt(key: string, kind: RecordKind, reason: string): VfsError {
     const file = this.file(key);
-    return new VfsError('CONVOY_RECORD_CORRUPT', `${kind.what} ${file} is corrupt: ${reason}`, { hint: kind.hint, details: { file } });
+    return new VfsError('CONVOY_RECORD_CORRUPT', `${kind.what} ${file} is corrupt: ${reason}`, { hint: kind.hint, details: { file, ...kind.about } });
   }
 
   /** The record under `key`, undefined if there is none; corrupt is an error naming the file. */
-  async read<T>(key: string, schema: z.ZodType<T>, kind: RecordKind): Promise<T | undefined> {
+  async read<T>(key: string, schema: z.ZodType<T>, kind: RecordKind, check?: (record: T) => string | undefined): Promise<T | undefined> {
     let bytes: Buffer;
     try {
       bytes = await this.store.get(key);
@@ -81,6 +112,8 @@ export class MetaRecords {
     }
     const parsed = schema.safeParse(value);
     if (!parsed.success) throw this.corrupt(key, kind, parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; '));
+    const wrong = check?.(parsed.data);
+    if (wrong !== undefined) throw this.corrupt(key, kind, wrong);
     return parsed.data;
   }
 
@@ -94,12 +127,10 @@ export class MetaRecords {
       const host = /^[^/]+\/[^/]+\/([^/]+)\.json$/.exec(o.key)?.[1];
       if (host === undefined) continue;
       const kind = prefix === 'leases' ? LEASE(host) : REFERENCE(host);
-      const lease = await this.read(o.key, leaseSchema, kind);
-      if (lease === undefined) continue; // removed since the listing
-      if (lease.host !== host || lease.volume !== volume) {
-        throw this.corrupt(o.key, kind, `it says host ${JSON.stringify(lease.host)} and volume ${JSON.stringify(lease.volume)}, but it is the file of host ${host} for volume ${volume}`);
-      }
-      out.push(lease);
+      const lease = await this.read(o.key, leaseSchema, kind, (l) =>
+        l.host === host && l.volume === volume ? undefined : `it says host ${JSON.stringify(l.host)} and volume ${JSON.stringify(l.volume)}, but it is the file of host ${host} for volume ${volume}`,
+      );
+      if (lease !== undefined) out.push(lease); // else removed since the listing
     }
     return out;
   }

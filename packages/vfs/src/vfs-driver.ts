@@ -3,11 +3,28 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FileSource, backupVolume, readManifest, restoreBackup } from '@convoy/blockstore';
-import { FsObjectStore, ObjectExistsError, ObjectNotFoundError } from '@convoy/objectstore';
+import { FsObjectStore, ObjectExistsError } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import { run } from './exec.js';
-import { MetaRecords, TOMBSTONE, leaseKey, refKey, snapKey, tombKey, tombstoneSchema, volKey, type Lease } from './records.js';
-import type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
+import {
+  MetaRecords,
+  SNAPSHOT,
+  TOMBSTONE,
+  VOLUME,
+  isCorruptRecord,
+  leaseKey,
+  refKey,
+  snapKey,
+  snapshotRecordSchema,
+  tombKey,
+  tombstoneSchema,
+  volKey,
+  volumeRecordSchema,
+  type Lease,
+  type SnapshotRecord,
+  type VolumeRecord,
+} from './records.js';
+import type { BackupRequest, CreateVolumeRequest, ListOptions, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 
 export interface VfsDriverOptions {
   /** Directory holding every vfs volume: a local disk or a shared NFS/GlusterFS mount. */
@@ -17,22 +34,6 @@ export interface VfsDriverOptions {
   /** Whether other hosts share basePath (Docker scope "global"). Default true. */
   shared?: boolean;
   now?: () => Date;
-}
-
-interface VolumeRecord {
-  name: string;
-  uuid: string;
-  createdAt: string;
-  createdBy: string;
-  size?: number;
-}
-
-interface SnapshotRecord {
-  name: string;
-  uuid: string;
-  volume: string;
-  volumeUuid: string;
-  createdAt: string;
 }
 
 const json = (v: unknown): Buffer => Buffer.from(`${JSON.stringify(v, null, 1)}\n`);
@@ -76,6 +77,8 @@ export class VfsDriver implements VolumeDriver {
 
   async info(): Promise<Record<string, unknown>> {
     const st = await fs.statfs(this.basePath);
+    let unreadable = 0;
+    const volumes = (await this.list({ onProblem: () => unreadable++ })).length;
     return {
       driver: 'vfs',
       path: this.basePath,
@@ -83,7 +86,8 @@ export class VfsDriver implements VolumeDriver {
       scope: this.scope,
       bytesTotal: st.blocks * st.bsize,
       bytesFree: st.bavail * st.bsize,
-      volumes: (await this.list()).length,
+      volumes,
+      ...(unreadable === 0 ? {} : { unreadableRecords: unreadable }),
     };
   }
 
@@ -159,12 +163,12 @@ export class VfsDriver implements VolumeDriver {
     return rec === undefined ? undefined : this.#info(rec);
   }
 
-  async list(): Promise<VolumeInfo[]> {
+  async list(options: ListOptions = {}): Promise<VolumeInfo[]> {
     const out: VolumeInfo[] = [];
     for await (const o of this.#meta.list('volumes/')) {
       const name = /^volumes\/(.+)\.json$/.exec(o.key)?.[1];
       if (name === undefined) continue;
-      const rec = await this.#readRecord(name);
+      const rec = await skipCorrupt(this.#readRecord(name), options);
       if (rec !== undefined) out.push(await this.#info(rec));
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
@@ -225,17 +229,13 @@ export class VfsDriver implements VolumeDriver {
     await this.#discard(this.#snapDir(s.uuid));
   }
 
-  async snapshotList(volume: string): Promise<SnapshotInfo[]> {
+  async snapshotList(volume: string, options: ListOptions = {}): Promise<SnapshotInfo[]> {
     const out: SnapshotInfo[] = [];
     for await (const o of this.#meta.list(`snapshots/${volume}/`)) {
       const name = /^snapshots\/[^/]+\/(.+)\.json$/.exec(o.key)?.[1];
       if (name === undefined) continue;
-      try {
-        const s = await this.#snapshot(volume, name);
-        out.push({ name: s.name, uuid: s.uuid, volume, createdAt: s.createdAt });
-      } catch (err) {
-        if (!(err instanceof VfsError && err.code === 'CONVOY_SNAPSHOT_NOT_FOUND')) throw err;
-      }
+      const s = await skipCorrupt(this.#readSnapshot(volume, name), options);
+      if (s !== undefined) out.push({ name: s.name, uuid: s.uuid, volume, createdAt: s.createdAt });
     }
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   }
@@ -319,13 +319,14 @@ export class VfsDriver implements VolumeDriver {
     return info;
   }
 
-  async #readRecord(name: string): Promise<VolumeRecord | undefined> {
-    try {
-      return JSON.parse((await this.#meta.get(volKey(name))).toString()) as VolumeRecord;
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) return undefined;
-      throw err;
-    }
+  #readRecord(name: string): Promise<VolumeRecord | undefined> {
+    return this.#records.read(volKey(name), volumeRecordSchema, VOLUME(name, this.basePath), (r) => (r.name === name ? undefined : `it is the record of volume ${JSON.stringify(r.name)}`));
+  }
+
+  #readSnapshot(volume: string, name: string): Promise<SnapshotRecord | undefined> {
+    return this.#records.read(snapKey(volume, name), snapshotRecordSchema, SNAPSHOT(volume, name), (r) =>
+      r.name === name && r.volume === volume ? undefined : `it is the record of snapshot ${JSON.stringify(r.name)} of volume ${JSON.stringify(r.volume)}`,
+    );
   }
 
   async #record(name: string): Promise<VolumeRecord> {
@@ -340,14 +341,9 @@ export class VfsDriver implements VolumeDriver {
   }
 
   async #snapshot(volume: string, name: string): Promise<SnapshotRecord> {
-    try {
-      return JSON.parse((await this.#meta.get(snapKey(volume, name))).toString()) as SnapshotRecord;
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) {
-        throw new VfsError('CONVOY_SNAPSHOT_NOT_FOUND', `snapshot ${name} of volume ${volume} does not exist`, { hint: `convoy snapshot list ${volume}` });
-      }
-      throw err;
-    }
+    const s = await this.#readSnapshot(volume, name);
+    if (s === undefined) throw new VfsError('CONVOY_SNAPSHOT_NOT_FOUND', `snapshot ${name} of volume ${volume} does not exist`, { hint: `convoy snapshot list ${volume}` });
+    return s;
   }
 
   #leaseKeys(name: string): Promise<string[]> {
@@ -378,6 +374,17 @@ export class VfsDriver implements VolumeDriver {
 
   #snapDir(uuid: string): string {
     return path.join(this.basePath, 'snapshots', uuid);
+  }
+}
+
+/** A record read for a listing: a corrupt one goes to onProblem (when given) and is left out. */
+async function skipCorrupt<T>(reading: Promise<T | undefined>, options: ListOptions): Promise<T | undefined> {
+  try {
+    return await reading;
+  } catch (err) {
+    if (options.onProblem === undefined || !isCorruptRecord(err)) throw err;
+    options.onProblem(err);
+    return undefined;
   }
 }
 

@@ -61,6 +61,15 @@ export interface RestoreRequest {
   onProgress?: (p: Progress) => void;
 }
 
+/** How a listing reports what it could not read. */
+export interface ListOptions {
+  /**
+   * A volume or snapshot whose record is corrupt is reported here (an error naming the record, with
+   * a hint) and left out, so the others are still listed. Without it, the listing fails with it.
+   */
+  onProblem?: (error: Error) => void;
+}
+
 /** Why a volume this host may still reference is gone: deleted by which host, when. */
 export interface Tombstone {
   name: string;
@@ -88,11 +97,11 @@ export interface VolumeDriver {
   mount(name: string, options: { mountpoint?: string }): Promise<string>;
   unmount(name: string): Promise<void>;
   get(name: string): Promise<VolumeInfo | undefined>;
-  list(): Promise<VolumeInfo[]>;
+  list(options?: ListOptions): Promise<VolumeInfo[]>;
 
   snapshotCreate(volume: string, snapshot: { name: string; uuid: string }): Promise<SnapshotInfo>;
   snapshotDelete(volume: string, snapshot: string): Promise<void>;
-  snapshotList(volume: string): Promise<SnapshotInfo[]>;
+  snapshotList(volume: string, options?: ListOptions): Promise<SnapshotInfo[]>;
 
   /** Backs a snapshot up; returns the backup URL. */
   backup(req: BackupRequest): Promise<{ url: string; id: string }>;

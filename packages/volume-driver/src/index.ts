@@ -1,6 +1,7 @@
 export type {
   BackupRequest,
   CreateVolumeRequest,
+  ListOptions,
   RemoveVolumeRequest,
   RestoreRequest,
   SnapshotInfo,

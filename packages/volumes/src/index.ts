@@ -1,4 +1,4 @@
-export type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
+export type { BackupRequest, CreateVolumeRequest, ListOptions, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 export { VolumeManager, type Caller, type CreateOptions, type ManagedVolume, type ManagerOptions } from './manager.js';
 export { VolumeError } from './errors.js';
 export { MountRefs } from './mount-refs.js';

@@ -9,6 +9,7 @@ import {
   type Progress,
 } from '@convoy/blockstore';
 import { FsObjectStore, openStore, type ObjectStore } from '@convoy/objectstore';
+import { isConvoyError } from '@convoy/errors';
 import { KeyedLock } from '@convoy/plugin-protocol';
 import type { SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { VolumeError, invalidRequest, snapshotNotFound, volumeExists, volumeNotFound } from './errors.js';
@@ -29,6 +30,12 @@ export interface ManagerOptions {
   onDriverUnavailable?: (driver: string, err: unknown) => void;
   /** How backup URLs are opened (the daemon passes its S3 endpoint here). */
   openStore?: (url: string) => Promise<ObjectStore>;
+  /**
+   * Told of a record the manager left out to carry on (a corrupt volume record of a volume this
+   * host had mounted, at start; a corrupt record in Docker's List): for the log. The error names
+   * the record and has a hint.
+   */
+  onProblem?: (err: Error) => void;
 }
 
 /** Who asks: Docker (through the plugin socket) or an operator (CLI / control API). */
@@ -51,7 +58,22 @@ export interface ManagedVolume extends VolumeInfo {
   mountedBy: string[];
 }
 
+/** Every volume that could be read, and an error (naming the record, with a hint) for each that could not. */
+export interface VolumeListing {
+  volumes: ManagedVolume[];
+  problems: Error[];
+}
+
+export type ManagedSnapshot = SnapshotInfo & { driver: string };
+
+export interface SnapshotListing {
+  snapshots: ManagedSnapshot[];
+  problems: Error[];
+}
+
 const DOCKER_OPTS = new Set(['size', 'backup', 'driver']);
+
+type Found = { driver: VolumeDriver; info: VolumeInfo };
 
 /**
  * The volume manager: drivers by name, names and UUIDs, one operation at a time per volume,
@@ -80,7 +102,7 @@ export class VolumeManager {
   /** Starts the drivers and re-establishes the mounts Docker still holds (after a crash). */
   static async open(opts: ManagerOptions): Promise<VolumeManager> {
     const state = await new FsObjectStore(opts.root).open();
-    const m = new VolumeManager(opts, await MountRefs.load(state));
+    const m = new VolumeManager(opts, await MountRefs.load(state, opts.root));
     for (const d of opts.drivers) {
       try {
         await d.start();
@@ -96,7 +118,16 @@ export class VolumeManager {
     if (first === undefined) throw invalidRequest('no volume driver could start', 'see the errors above');
     if (!m.#drivers.has(m.#default)) m.#default = first;
     for (const name of m.#refs.volumes()) {
-      const found = await m.#find(name);
+      let found: Found | undefined;
+      try {
+        found = await m.#find(name);
+      } catch (err) {
+        // Unreadable (a corrupt record): keep its mount references, so it is not deleted from
+        // under its containers, and serve the other volumes.
+        if (!(err instanceof Error) || opts.onProblem === undefined) throw err;
+        opts.onProblem(err);
+        continue;
+      }
       if (found === undefined) await m.#refs.clear(name);
       else await found.driver.mount(name, {});
     }
@@ -249,17 +280,23 @@ export class VolumeManager {
   async require(nameOrUuid: string): Promise<ManagedVolume> {
     const byName = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(nameOrUuid) ? await this.get(nameOrUuid) : undefined;
     if (byName !== undefined) return byName;
-    const matches = (await this.list()).filter((v) => v.uuid.startsWith(nameOrUuid) && nameOrUuid.length >= 4);
+    const { volumes, problems } = await this.list();
+    const matches = volumes.filter((v) => v.uuid.startsWith(nameOrUuid) && nameOrUuid.length >= 4);
     if (matches.length === 1) return matches[0] as ManagedVolume;
     if (matches.length > 1) throw invalidRequest(`"${nameOrUuid}" matches ${matches.length} volumes`, 'give more of the UUID, or the name');
     validateName('volume', nameOrUuid);
+    // a UUID prefix not among the readable volumes may be one that could not be read: say so
+    if (problems[0] !== undefined && /^[0-9a-f-]{4,36}$/i.test(nameOrUuid)) throw problems[0];
     throw await this.#missing(nameOrUuid);
   }
 
-  async list(): Promise<ManagedVolume[]> {
-    const out: ManagedVolume[] = [];
-    for (const d of this.#drivers.values()) for (const v of await d.list()) out.push(this.#managed(v));
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+  /** Every volume; one whose record is corrupt is left out and reported in `problems`. */
+  async list(): Promise<VolumeListing> {
+    const volumes: ManagedVolume[] = [];
+    const problems: Error[] = [];
+    const onProblem = (err: Error): void => void problems.push(err);
+    for (const d of this.#drivers.values()) for (const v of await d.list({ onProblem })) volumes.push(this.#managed(v));
+    return { volumes: volumes.sort((a, b) => a.name.localeCompare(b.name)), problems };
   }
 
   // ---- snapshots -----------------------------------------------------------------------------
@@ -269,7 +306,7 @@ export class VolumeManager {
     const snap = name ?? `${v.name.slice(0, 80)}-snap-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 17)}-${randomBytes(2).toString('hex')}`;
     validateName('snapshot', snap);
     return this.#lock.run(v.name, async () => {
-      if ((await this.#findSnapshot(snap)) !== undefined) {
+      if ((await this.#findSnapshot(snap, false)) !== undefined) {
         throw new VolumeError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snap} already exists`, { hint: 'snapshot names are unique across volumes: choose another' });
       }
       return this.#driver(v.driver).snapshotCreate(v.name, { name: snap, uuid: randomUUID() });
@@ -281,18 +318,21 @@ export class VolumeManager {
     await this.#lock.run(s.volume, () => this.#driver(s.driver).snapshotDelete(s.volume, s.name));
   }
 
-  async snapshotInspect(name: string): Promise<SnapshotInfo & { driver: string }> {
+  async snapshotInspect(name: string): Promise<ManagedSnapshot> {
     validateName('snapshot', name);
-    const s = await this.#findSnapshot(name);
+    const s = await this.#findSnapshot(name, true);
     if (s === undefined) throw snapshotNotFound(name);
     return s;
   }
 
-  async snapshotList(volume?: string): Promise<(SnapshotInfo & { driver: string })[]> {
-    const vols = volume === undefined ? await this.list() : [await this.require(volume)];
-    const out: (SnapshotInfo & { driver: string })[] = [];
-    for (const v of vols) for (const s of await this.#driver(v.driver).snapshotList(v.name)) out.push({ ...s, driver: v.driver });
-    return out;
+  /** Snapshots of one volume or of all; those of unreadable records are left out and reported in `problems`. */
+  async snapshotList(volume?: string): Promise<SnapshotListing> {
+    const listed = volume === undefined ? await this.list() : { volumes: [await this.require(volume)], problems: [] };
+    const snapshots: ManagedSnapshot[] = [];
+    const problems = [...listed.problems];
+    const onProblem = (err: Error): void => void problems.push(err);
+    for (const v of listed.volumes) for (const s of await this.#driver(v.driver).snapshotList(v.name, { onProblem })) snapshots.push({ ...s, driver: v.driver });
+    return { snapshots, problems };
   }
 
   // ---- backups -------------------------------------------------------------------------------
@@ -351,7 +391,7 @@ export class VolumeManager {
     return d;
   }
 
-  async #find(name: string): Promise<{ driver: VolumeDriver; info: VolumeInfo } | undefined> {
+  async #find(name: string): Promise<Found | undefined> {
     for (const driver of this.#drivers.values()) {
       const info = await driver.get(name);
       if (info !== undefined) return { driver, info };
@@ -359,8 +399,17 @@ export class VolumeManager {
     return undefined;
   }
 
-  async #findSnapshot(name: string): Promise<(SnapshotInfo & { driver: string }) | undefined> {
-    for (const s of await this.snapshotList()) if (s.name === name) return s;
+  /**
+   * A snapshot by name. Not found while that snapshot's record is corrupt is that error; with
+   * `strict` (inspect, delete), so is any unreadable record (it may hold the snapshot). Without
+   * (create's check that the name is free), other unreadable records do not block.
+   */
+  async #findSnapshot(name: string, strict: boolean): Promise<ManagedSnapshot | undefined> {
+    const { snapshots, problems } = await this.snapshotList();
+    const found = snapshots.find((s) => s.name === name);
+    if (found !== undefined) return found;
+    const about = problems.find((p) => isConvoyError(p) && p.details?.snapshot === name) ?? (strict ? problems[0] : undefined);
+    if (about !== undefined) throw about;
     return undefined;
   }
 

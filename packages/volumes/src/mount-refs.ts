@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
 import { MountRefCounter } from '@convoy/plugin-protocol';
+import { VolumeError } from './errors.js';
 
 const KEY = 'state/mounts.json';
 
@@ -19,14 +21,30 @@ export class MountRefs {
     this.counter = MountRefCounter.fromJSON(state, { onChange: () => this.#save() });
   }
 
-  static async load(store: ObjectStore): Promise<MountRefs> {
-    let state: unknown = {};
+  /**
+   * Loads the saved state from `store` (whose directory is `dir`, for naming the file). A corrupt
+   * file is CONVOY_STATE_INVALID: starting without it could delete a volume that containers here
+   * still use (nothing would say they hold it), so the daemon does not start on it.
+   */
+  static async load(store: ObjectStore, dir: string): Promise<MountRefs> {
+    let text: string;
     try {
-      state = JSON.parse((await store.get(KEY)).toString());
+      text = (await store.get(KEY)).toString('utf8');
     } catch (err) {
-      if (!(err instanceof ObjectNotFoundError)) throw err;
+      if (err instanceof ObjectNotFoundError) return new MountRefs(store, {});
+      throw err;
     }
-    return new MountRefs(store, state);
+    const file = path.join(dir, ...KEY.split('/'));
+    try {
+      return new MountRefs(store, JSON.parse(text));
+    } catch (err) {
+      const reason = err instanceof SyntaxError ? 'not valid JSON' : (err as Error).message;
+      throw new VolumeError('CONVOY_STATE_INVALID', `mount state ${file} is corrupt: ${reason}`, {
+        hint: `it records which containers on this host hold which volumes mounted, and without it a volume in use could be deleted, so convoy-daemon does not start on it. Repair it (an object of volume name → array of Docker mount IDs), or, if no container on this host uses a convoy volume (docker ps), move it away and start again`,
+        details: { file },
+        cause: err,
+      });
+    }
   }
 
   holders(volume: string): string[] {

@@ -33,8 +33,8 @@ describe('the devicemapper driver behind the manager (fake device-mapper)', () =
     expect(s.volume).toBe('thin1');
     await m.close();
     const again = await VolumeManager.open({ root: path.join(tmp, 'root'), drivers: [dm()] });
-    expect((await again.list()).map((x) => x.name)).toEqual(['thin1']);
-    expect((await again.snapshotList('thin1')).map((x) => x.name)).toEqual(['thin1-s1']);
+    expect((await again.list()).volumes.map((x) => x.name)).toEqual(['thin1']);
+    expect((await again.snapshotList('thin1')).snapshots.map((x) => x.name)).toEqual(['thin1-s1']);
     expect((await rejectionOf(again.remove('thin1', { caller: 'cli', keepData: true }))).code).toBe('CONVOY_VOLUME_IN_USE');
   });
 

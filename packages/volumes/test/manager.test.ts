@@ -166,7 +166,7 @@ describe('VolumeManager', () => {
     const a = await open('host-a');
     const b = await open('host-b');
     await a.create({ name: 'gone', caller: 'docker' });
-    expect((await b.list()).map((v) => v.name)).toEqual(['gone']);
+    expect((await b.list()).volumes.map((v) => v.name)).toEqual(['gone']);
     expect(await b.get('gone', 'docker')).toBeDefined(); // B's Docker looks it up: B references it
     const refused = await rejectionOf(a.remove('gone', { caller: 'docker' }));
     expect(refused.code).toBe('CONVOY_VOLUME_REFERENCED');
@@ -181,6 +181,72 @@ describe('VolumeManager', () => {
     await a.create({ name: 'gone', caller: 'cli' });
     expect(await b.get('gone', 'docker')).toBeDefined();
     expect((await rejectionOf(a.remove('gone', { caller: 'cli' }))).code).toBe('CONVOY_VOLUME_REFERENCED');
+  });
+
+  it('a corrupt volume record is an error naming the file; list and snapshot list show the others and report it', async () => {
+    const m = await open();
+    for (const name of ['good1', 'bad', 'good2']) await m.create({ name, caller: 'cli' });
+    await m.snapshotCreate('good1', 'good1-s');
+    const file = path.join(tmp, 'vfs', 'meta', 'volumes', 'bad.json');
+    const uuid = (await m.get('bad'))?.uuid as string;
+    for (const garbage of ['{"name": "bad", "uu', JSON.stringify({ name: 'bad', createdAt: new Date().toISOString(), createdBy: 'h1' }), JSON.stringify({ name: 'bad', uuid: '../../etc', createdAt: new Date().toISOString(), createdBy: 'h1' })]) {
+      await fs.writeFile(file, garbage);
+      const listed = await m.list();
+      expect(listed.volumes.map((v) => v.name)).toEqual(['good1', 'good2']);
+      expect(listed.problems).toHaveLength(1);
+      expect(listed.problems[0]).toMatchObject({ code: 'CONVOY_RECORD_CORRUPT', message: expect.stringContaining(file), hint: expect.stringContaining('repair the file') });
+      const snaps = await m.snapshotList();
+      expect(snaps.snapshots.map((s) => s.name)).toEqual(['good1-s']);
+      expect(snaps.problems.map((p) => p.message)).toEqual([listed.problems[0]?.message]);
+      const attempts = [
+        () => m.get('bad'),
+        () => m.create({ name: 'bad', caller: 'cli' }),
+        () => m.remove('bad', { caller: 'cli' }),
+        () => m.remove('bad', { caller: 'cli', force: true }),
+        () => m.mount('bad', { id: 'cli', caller: 'cli' }),
+        () => m.snapshotList('bad'),
+      ];
+      for (const attempt of attempts) {
+        const err = await rejectionOf(attempt());
+        expect(err.code).toBe('CONVOY_RECORD_CORRUPT');
+        expect(err.message).toContain(file);
+        expect(err.hint).toBeDefined();
+      }
+      // creating a snapshot of another volume is not blocked by it
+      await m.snapshotDelete('good1-s');
+      await m.snapshotCreate('good1', 'good1-s');
+    }
+    // the data was never touched
+    expect((await fs.readdir(path.join(tmp, 'vfs', 'data'))).sort()).toContain(uuid);
+  });
+
+  it('a corrupt snapshot record is an error naming the file; the other snapshots are listed', async () => {
+    const m = await open();
+    await m.create({ name: 'v', caller: 'cli' });
+    await m.snapshotCreate('v', 's1');
+    await m.snapshotCreate('v', 's2');
+    const file = path.join(tmp, 'vfs', 'meta', 'snapshots', 'v', 's1.json');
+    await fs.writeFile(file, 'not json');
+    const listed = await m.snapshotList('v');
+    expect(listed.snapshots.map((s) => s.name)).toEqual(['s2']);
+    expect(listed.problems[0]?.message).toContain(file);
+    for (const attempt of [() => m.snapshotInspect('s1'), () => m.snapshotDelete('s1'), () => m.snapshotCreate('v', 's1')]) {
+      expect((await rejectionOf(attempt())).message).toMatch(/record of snapshot s1 of volume v .* is corrupt: not valid JSON/);
+    }
+  });
+
+  it('a corrupt mount state stops the start with an error naming the file and the fix', async () => {
+    const m = await open();
+    await m.create({ name: 'v', caller: 'docker' });
+    await m.mount('v', { id: 'container-1', caller: 'docker' });
+    const file = path.join(tmp, 'root-h1', 'state', 'mounts.json');
+    for (const garbage of ['{"v": ["container-1"', '{"v": "container-1"}']) {
+      await fs.writeFile(file, garbage);
+      const err = await rejectionOf(open());
+      expect(err.code).toBe('CONVOY_STATE_INVALID');
+      expect(err.message).toContain(`mount state ${file} is corrupt`);
+      expect(err.hint).toMatch(/Repair it .*docker ps.*move it away/);
+    }
   });
 
   it('finds volumes by UUID prefix', async () => {

@@ -1,6 +1,7 @@
-import { examples, EXIT, formatSize, formatTable, formatTime } from '@convoy/cli-kit';
-import type { Volume } from '@convoy/control-api';
+import { examples, formatSize, formatTable, formatTime } from '@convoy/cli-kit';
+import type { ApiError, Volume } from '@convoy/control-api';
 import type { CliCommand, CommandContext } from '../context.js';
+import { reportProblems } from '../output.js';
 
 export interface ListArgs {
   driver?: string | undefined;
@@ -26,10 +27,11 @@ export const listCommand: CliCommand = {
 };
 
 export async function runList(args: ListArgs, ctx: CommandContext): Promise<number> {
-  const all = await ctx.client().listVolumes({ signal: ctx.signal });
+  const problems: ApiError[] = [];
+  const all = await ctx.client().listVolumes({ signal: ctx.signal, onProblem: (p) => problems.push(p) });
   const volumes = (args.driver === undefined ? all : all.filter((v) => v.driver === args.driver)).sort((a, b) => a.name.localeCompare(b.name));
   ctx.out.result(volumes, () => (volumes.length === 0 ? [args.driver === undefined ? 'no volumes' : `no ${args.driver} volumes`] : volumeTable(volumes)));
-  return EXIT.ok;
+  return reportProblems(ctx, problems);
 }
 
 function volumeTable(volumes: readonly Volume[]): string[] {

@@ -1,8 +1,9 @@
 import type { Argv } from 'yargs';
 import { examples, EXIT, formatSize, formatTable, formatTime } from '@convoy/cli-kit';
-import type { Snapshot } from '@convoy/control-api';
+import type { ApiError, Snapshot } from '@convoy/control-api';
 import { checkName } from '../args.js';
 import type { CliCommand, CommandContext, Select } from '../context.js';
+import { reportProblems } from '../output.js';
 import { prettyJson } from './inspect.js';
 
 export const snapshotCommand: CliCommand = {
@@ -103,9 +104,10 @@ export async function runSnapshotInspect(args: { snapshot: string }, ctx: Comman
 
 export async function runSnapshotList(args: { volume?: string | undefined }, ctx: CommandContext): Promise<number> {
   const volume = args.volume === undefined ? undefined : checkName('volume', args.volume);
-  const snaps = await ctx.client().listSnapshots(volume, { signal: ctx.signal });
+  const problems: ApiError[] = [];
+  const snaps = await ctx.client().listSnapshots(volume, { signal: ctx.signal, onProblem: (p) => problems.push(p) });
   ctx.out.result(snaps, () => (snaps.length === 0 ? [volume === undefined ? 'no snapshots' : `no snapshots of volume ${volume}`] : snapshotTable(snaps)));
-  return EXIT.ok;
+  return reportProblems(ctx, problems);
 }
 
 function snapshotTable(snaps: readonly Snapshot[]): string[] {
