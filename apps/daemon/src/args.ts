@@ -29,7 +29,7 @@ export async function parseArgs(argv: string[]): Promise<DaemonConfig> {
     })
     .example('$0', 'vfs volumes under /var/lib/convoy, plugin socket for Docker')
     .example('$0 --drivers vfs --driver-opts vfs.path=/mnt/nfs/convoy --host-id node-a', 'volumes on an NFS share, seen by every host')
-    .example('$0 --maintenance-interval 1h --full-maintenance-interval 24h', 'also free unused backup blocks once a day')
+    .example('$0 --maintenance-interval 1h --full-maintenance-interval 7d', 'free unused backup blocks once a week instead of daily')
     .strict()
     .help()
     .version()

@@ -44,7 +44,7 @@ export const DEFAULTS: DaemonConfig = {
   hostId: os.hostname(),
   logLevel: 'info',
   maintenanceInterval: '1h',
-  fullMaintenanceInterval: 'off',
+  fullMaintenanceInterval: '24h',
 };
 
 const KEYS = new Set(Object.keys(DEFAULTS).concat(['defaultDriver', 'socketGroup', 's3Endpoint']));

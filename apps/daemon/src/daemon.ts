@@ -82,15 +82,19 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
       log.error({ driver, code: e.code, err: e.message, hint: e.hint }, 'driver could not start; serving the others');
     },
   });
+  const schedule = maintenanceSchedule(config);
   const maintenance = new MaintenanceScheduler({
-    ...maintenanceSchedule(config),
+    ...schedule,
     log,
     ...(options.timers === undefined ? {} : { timers: options.timers }),
     run: async (url, full, signal) => {
       const store = await openStore(url, { s3 });
       try {
         // Another host's maintenance of the same store: skip this turn instead of waiting for it.
-        return await runMaintenance({ store, full, signal, lockWaitMs: 0 });
+        // A full one only if no host of the fleet ran one within the interval (the store's clock
+        // says: gc/last-full.json), so a thousand hosts share one daily full maintenance.
+        const fullIf = full && schedule.fullEveryMs !== null ? { fullIfOlderThanMs: schedule.fullEveryMs } : {};
+        return await runMaintenance({ store, ...fullIf, signal, lockWaitMs: 0 });
       } finally {
         await store.close();
       }

@@ -224,14 +224,14 @@ describe('MaintenanceScheduler', () => {
 });
 
 describe('maintenance flags', () => {
-  it('default to quick maintenance every hour and no full one', async () => {
-    expect(maintenanceSchedule(await parseArgs([]))).toEqual({ quickEveryMs: HOUR, fullEveryMs: null });
+  it('default to quick maintenance every hour and a full one once a day', async () => {
+    expect(maintenanceSchedule(await parseArgs([]))).toEqual({ quickEveryMs: HOUR, fullEveryMs: 24 * HOUR });
   });
 
   it('take durations, and off or 0 to disable', async () => {
     expect(maintenanceSchedule(await parseArgs(['--maintenance-interval', '30m', '--full-maintenance-interval', '24h']))).toEqual({ quickEveryMs: HOUR / 2, fullEveryMs: 24 * HOUR });
     expect(maintenanceSchedule(await parseArgs(['--maintenance-interval', 'off', '--full-maintenance-interval', '7d']))).toEqual({ quickEveryMs: null, fullEveryMs: 7 * 24 * HOUR });
-    expect(maintenanceSchedule(await parseArgs(['--maintenance-interval', '0']))).toEqual({ quickEveryMs: null, fullEveryMs: null });
+    expect(maintenanceSchedule(await parseArgs(['--maintenance-interval', '0', '--full-maintenance-interval', 'off']))).toEqual({ quickEveryMs: null, fullEveryMs: null });
   });
 
   it('come from the config file too; flags override it', async () => {

@@ -2,7 +2,7 @@ export { backupVolume, type BackupOptions, type BackupResult } from './backup.js
 export { restoreBackup, type RestoreOptions, type RestoreResult } from './restore.js';
 export { deleteBackup, type DeleteOptions, type DeleteResult } from './delete.js';
 export { collectGarbage, type GcResult } from './gc.js';
-export { runMaintenance, type MaintenanceOptions, type MaintenanceResult } from './maintenance/maintenance.js';
+export { runMaintenance, lastFullTime, type MaintenanceOptions, type MaintenanceResult } from './maintenance/maintenance.js';
 export type { MergeStats } from './maintenance/merge.js';
 export type { SweepStats } from './maintenance/sweep.js';
 export { upgradeStore, type UpgradeOptions, type UpgradeResult } from './upgrade.js';

@@ -232,6 +232,20 @@ describe('format v2 faults', () => {
     expect((await verifyStore({ store, readData: true })).problems).toEqual([]);
   });
 
+  it('a fleet shares one full maintenance per interval: fullIfOlderThanMs runs full only when no host ran one within it (store clock)', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryObjectStore('fleet', clock.now);
+    await backupVolume({ store, volume: 'f', source: new BufferSource(randomBytes(2 * MiB)), clock });
+    const day = 86_400_000;
+    expect((await runMaintenance({ store, clock, fullIfOlderThanMs: day })).full).toBe(true); // never had one
+    clock.advance(day / 2);
+    expect((await runMaintenance({ store, clock, fullIfOlderThanMs: day })).full).toBe(false); // another host's was 12 h ago
+    clock.advance(day / 2);
+    const r = await runMaintenance({ store, clock, fullIfOlderThanMs: day });
+    expect(r.full).toBe(true);
+    expect(r.sweep).toBeDefined();
+  });
+
   it('a lost reply on the block map write fails the backup before it commits; the next backup commits', async () => {
     const store = new FaultyObjectStore(new MemoryObjectStore());
     store.addFault({ op: 'put', kind: 'lost-ack', key: /\.blocks$/, nth: 1 });

@@ -11,6 +11,8 @@ export const RUNS_PREFIX = 'refs/runs/';
 export const INDEX_PREFIX = 'refs/index/';
 export const SWEEPS_PREFIX = 'gc/sweeps/';
 export const DAMAGED_PREFIX = 'gc/damaged/';
+/** v2: written at the end of every full maintenance; its store time says when the last one ran. */
+export const LAST_FULL_KEY = 'gc/last-full.json';
 
 export function volumeKey(volume: string): string {
   validateVolumeName(volume);

@@ -1,7 +1,7 @@
 import type { ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from '../clock.js';
 import { readHeader } from '../format/header.js';
-import { VOLUMES_PREFIX, addMarkerKey, delMarkerKey, generationKey, parseBackupKey, manifestKey } from '../format/layout.js';
+import { LAST_FULL_KEY, VOLUMES_PREFIX, addMarkerKey, delMarkerKey, generationKey, parseBackupKey, manifestKey } from '../format/layout.js';
 import { listSweepKeys, readSweepRecord } from '../gc/sweep-record.js';
 import { acquireLock, listLeases, listedTime } from '../lock.js';
 import { listGenerations, loadLatestGeneration, readGeneration, type Generation } from '../refs/generation.js';
@@ -14,6 +14,12 @@ export interface MaintenanceOptions {
   store: ObjectStore;
   /** Also sweep: delete blocks found unreferenced twice, `graceMs` apart, and mark new ones (O(store)). */
   full?: boolean;
+  /**
+   * Run a full maintenance only if the store's last one (by any host: `gc/last-full.json`, judged
+   * by the store's clock) is at least this old; else a quick one. How a fleet shares one daily full
+   * run instead of each host doing its own.
+   */
+  fullIfOlderThanMs?: number;
   clock?: Clock;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
@@ -50,14 +56,14 @@ export interface MaintenanceResult {
 export async function runMaintenance(options: MaintenanceOptions): Promise<MaintenanceResult> {
   const { store, signal } = options;
   const clock = options.clock ?? systemClock;
-  const full = options.full === true;
+  let full = options.full === true;
   const opened = await readHeader(store, signal);
   if (opened.header.version !== 2 || opened.header.gc === undefined) throw notV2(store.location);
   const gcp = opened.header.gc;
   const graceMs = options.graceMs ?? gcp.graceMs;
   const lease = await acquireLock(store, {
     kind: 'maintenance',
-    purpose: full ? 'full maintenance' : 'maintenance',
+    purpose: full || options.fullIfOlderThanMs !== undefined ? 'full maintenance' : 'maintenance',
     clock,
     ...(signal === undefined ? {} : { signal }),
     ...(options.lockTtlMs === undefined ? {} : { ttlMs: options.lockTtlMs }),
@@ -68,6 +74,10 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
     options.onProgress?.({ phase: 'maintenance', bytesDone: 0, bytesTotal: 0, blocksDone, blocksTotal: 0, bytesTransferred });
   try {
     const storeNow = await listedTime(store, lease.key, clock.now(), signal);
+    if (!full && options.fullIfOlderThanMs !== undefined) {
+      const last = await lastFullTime(store, signal);
+      full = last === undefined || storeNow.getTime() - last.getTime() >= options.fullIfOlderThanMs;
+    }
     const base = await loadLatestGeneration(store, gcp.shardDigits, signal);
     await finishConsumed(store, base, signal); // a previous run that crashed after its commit
     const pending = await scanPending(store, signal);
@@ -103,12 +113,20 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
         }
       }
       result.sweep = { ...swept, recordsPruned, orphanMapsDeleted, staleRemoved: stale.removed, leasesRemoved };
+      lease.assertHeld();
+      await store.put(LAST_FULL_KEY, Buffer.from(`${JSON.stringify({ at: storeNow.toISOString(), lease: lease.id, host: lease.body.host })}\n`));
     }
     lease.assertHeld();
     return result;
   } finally {
     await lease.release();
   }
+}
+
+/** When the store's last full maintenance ended (store clock), or undefined if it never had one. */
+export async function lastFullTime(store: ObjectStore, signal?: AbortSignal): Promise<Date | undefined> {
+  for await (const o of store.list(LAST_FULL_KEY, signal === undefined ? {} : { signal })) if (o.key === LAST_FULL_KEY) return o.lastModified ?? new Date(0);
+  return undefined;
 }
 
 /** Keeps the newest `keep` + 1 generations; deletes older ones and the runs only they used. */
