@@ -78,6 +78,17 @@ export function mutate(rng: Rng, state: ImageState, share: number): Mutation {
   return { state: describe(state.size, regions), changed, extents };
 }
 
+/**
+ * A state of `base`'s size whose regions come from `sources` (each region from one picked at
+ * random; regions past a source's end from `base`), then `fresh` of them replaced: content that
+ * shares blocks with several backups, for races between deduplication and sweeps.
+ */
+export function blend(rng: Rng, base: ImageState, sources: readonly ImageState[], fresh: number): ImageState {
+  const regions = base.regions.map((r, i) => ({ ...(rng.pick(sources).regions[i] ?? r) }));
+  const mixed = describe(base.size, regions);
+  return fresh > 0 ? mutate(rng, mixed, fresh).state : mixed;
+}
+
 function describe(size: number, regions: Region[]): ImageState {
   const whole = createHash('sha256');
   const blockIds = regions.map((r, i) => {

@@ -1,0 +1,86 @@
+// KNOWN BUGS (tools/reliability/bugs.ts), each shown by a short deterministic run of the real CLI
+// on a vfs:// store. These tests FAIL until the bug is fixed in packages/ or apps/; they are not
+// fixed here. Each test is named for its bug id.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { KNOWN_BUGS } from './bugs.js';
+import { openCampaign, type CampaignHome } from './campaign-home.js';
+import { runConfig } from './config.js';
+import { blockKey } from './images.js';
+import type { Rng } from './prng.js';
+import { Trial, runTrial } from './trial.js';
+import { World, type Backup } from './world.js';
+
+const config = runConfig();
+let home: CampaignHome;
+
+const bug = (id: string): string => `${id}: ${KNOWN_BUGS.find((b) => b.id === id)?.title ?? id}`;
+
+/** A vfs world with one volume of `regions` regions and one backup of it. */
+async function oneBackup(name: string, rng: Rng, regions = 3): Promise<{ w: World; b: Backup }> {
+  const w = new World({ store: home.stores.store('vfs', name), dir: path.join(home.dir, name), leaseTtlMs: undefined, timeoutMs: config.size.timeoutMs });
+  const v = await w.addVolume('v', rng, regions);
+  return { w, b: await w.create(undefined, v) };
+}
+
+async function known(id: string, body: (t: Trial, rng: Rng) => Promise<void>): Promise<void> {
+  const rng = home.rng.fork(id);
+  const t = new Trial('known-bug', 'vfs', id, bug(id), rng.seed);
+  t.knownBug(id);
+  await runTrial(t, config.resultsFile, (trial) => body(trial, rng));
+}
+
+describe('known bugs (each test fails until its bug is fixed)', () => {
+  beforeAll(async () => {
+    home = await openCampaign('known-bugs');
+  });
+  afterAll(async () => {
+    await home?.close(false);
+  });
+
+  it(`KNOWN BUG ${bug('B1')}`, () =>
+    known('B1', async (t, rng) => {
+      const { w, b } = await oneBackup('b1', rng);
+      await w.run(t, ['maintenance', w.store.url, '--json']);
+      const gens = await w.store.raw.list('refs/index/');
+      await w.store.raw.remove(gens.at(-1) as string);
+      t.fault(`removed ${gens.at(-1)}`);
+      for (let i = 0; i < 2; i++) await w.run(t, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
+      const present = new Set(await w.store.raw.list('blocks/'));
+      const lost = b.state.blockIds.filter((id): id is string => id !== null && !present.has(blockKey(id)));
+      t.check('full maintenance never deletes a block a committed backup references', lost.length === 0, `${lost.length} of the backup's blocks were deleted`);
+      await w.verifyClean(t);
+    }));
+
+  it(`KNOWN BUG ${bug('B2')}`, () =>
+    known('B2', async (t, rng) => {
+      const { w } = await oneBackup('b2', rng);
+      await w.run(t, ['maintenance', w.store.url, '--json']);
+      const run = (await w.store.raw.list('refs/runs/'))[0] as string;
+      const body = (await w.store.raw.get(run)) as Buffer;
+      body[body.length - 1] = (body[body.length - 1] as number) ^ 0xff;
+      await w.store.raw.put(run, body);
+      t.fault(`flipped the last byte of ${run}`);
+      const r = await w.run(t, ['verify', w.store.url, '--read-data', '--json']);
+      const keys = ((r.json as { problems?: { key: string }[] } | undefined)?.problems ?? []).map((p) => p.key);
+      t.check('verify exits 3 on a corrupt index run', r.code === 3, `exit ${r.code}`);
+      t.check('verify names the corrupt index run', keys.includes(run), `problems: ${keys.join(', ') || 'none'}`);
+    }));
+
+  it(`KNOWN BUG ${bug('B3')}`, () =>
+    known('B3', async (t, rng) => {
+      const { w, b } = await oneBackup('b3', rng);
+      await w.store.raw.remove(`volumes/${b.volume}/backups/${b.id}.blocks`);
+      t.fault(`removed the block map of ${b.id}`);
+      const r = await w.run(t, w.createArgs(w.volume('v')));
+      t.check('the next backup of the volume succeeds (the parent is only a hint)', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+    }));
+
+  it(`KNOWN BUG ${bug('B4')}`, () =>
+    known('B4', async (t, rng) => {
+      const { w } = await oneBackup('b4', rng, 8);
+      const printed = (await w.run(t, w.createArgs(w.volume('v'), ['--parent', 'none']))).json as { url: string; stats: { durationMs: number } };
+      const inspected = (await w.run(t, ['inspect', printed.url, '--json'])).json as { stats: { durationMs: number } };
+      t.check('create --json reports the duration the manifest records', printed.stats.durationMs === inspected.stats.durationMs && inspected.stats.durationMs > 0, `printed ${printed.stats.durationMs} ms, manifest ${inspected.stats.durationMs} ms`);
+    }));
+});

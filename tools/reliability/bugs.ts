@@ -1,0 +1,68 @@
+// Bugs in packages/ and apps/ that the campaigns found. They are not fixed here (other people own
+// that code): each has a focused failing test in bugs.test.ts, and campaign trials that fail
+// because of one are tagged with its id (the failure still counts: it is a real one). When a bug
+// is fixed, its tests pass and its entry can go.
+import type { TrialRecord } from './trial.js';
+
+export interface KnownBug {
+  id: string;
+  title: string;
+  /** Where the fault is. */
+  where: string;
+  /** Shell steps that show it. */
+  reproduce: string;
+  /** Whether a failure (one line of a record's `failures`) is this bug showing. */
+  matches(record: TrialRecord, failure: string): boolean;
+}
+
+const INDEX_OPS = ['index-run-remove', 'index-run-garble', 'generation-remove', 'generation-garble'];
+
+export const KNOWN_BUGS: readonly KnownBug[] = [
+  {
+    id: 'B1',
+    title: 'A removed reference-index generation makes full maintenance delete blocks that committed backups use (silent data loss)',
+    where: 'packages/blockstore/src/refs/generation.ts loadLatestGeneration (a missing newest generation reads as the previous one, or as an empty index) and the sweep, which trusts it',
+    reproduce: [
+      'S=vfs:///tmp/b1; convoy-backup create disk.img --dest $S --volume v',
+      'convoy-backup maintenance $S                  # merges the add marker into refs/index/000000000001.json, removes the marker',
+      'rm /tmp/b1/refs/index/000000000001.json       # one lost object (a person, a lifecycle rule, a bad disk)',
+      'convoy-backup maintenance $S --full --grace 0s; convoy-backup maintenance $S --full --grace 0s   # exit 0 both',
+      'convoy-backup verify $S --read-data           # exit 3: every block of the backup is missing',
+    ].join('\n'),
+    matches: (r, f) => r.op === 'generation-remove' && /CONVOY_BLOCK_MISSING|did not spread|nothing lost/.test(f),
+  },
+  {
+    id: 'B2',
+    title: 'verify does not check the reference index: a removed or corrupt run or generation passes `verify --read-data` (exit 0)',
+    where: 'packages/blockstore/src/verify.ts (reads manifests, block maps and blocks only)',
+    reproduce: [
+      'S=vfs:///tmp/b2; convoy-backup create disk.img --dest $S --volume v; convoy-backup maintenance $S',
+      'printf "\\xff" | dd of=$(ls /tmp/b2/refs/runs/*/*.run | head -1) bs=1 seek=60 conv=notrunc',
+      'convoy-backup verify $S --read-data           # exit 0, "ok"; maintenance --full then fails CONVOY_INDEX_CORRUPT, and nothing can rebuild the index',
+    ].join('\n'),
+    matches: (r, f) => INDEX_OPS.includes(r.op) && /^verify (exits 3|names the damaged object)/.test(f),
+  },
+  {
+    id: 'B3',
+    title: "A damaged newest backup (block map or manifest unreadable) stops every later default backup of its volume",
+    where: "packages/blockstore/src/backup.ts (the default parent is the newest id; its manifest and map must read, with no fall-back to an older backup or a full backup)",
+    reproduce: [
+      'S=vfs:///tmp/b3; convoy-backup create disk.img --dest $S --volume v',
+      'rm /tmp/b3/volumes/v/backups/*.blocks',
+      'convoy-backup create disk.img --dest $S --volume v   # exit 1 CONVOY_MANIFEST_INVALID until the damaged backup is deleted or --parent none is given',
+    ].join('\n'),
+    matches: (_r, f) => f.startsWith('a backup of the damaged volume goes on') && f.includes('CONVOY_MANIFEST_INVALID'),
+  },
+  {
+    id: 'B4',
+    title: 'create reports a duration of 0 (`stats.durationMs: 0` with --json, "in 0.0 s" without) on format v2 stores',
+    where: 'packages/blockstore/src/backup.ts backupVolume returns the manifest built before commitV2 set durationMs; the stored manifest has the real value',
+    reproduce: 'convoy-backup create disk.img --dest vfs:///tmp/b4 --volume v --json   # stats.durationMs 0; `convoy-backup inspect URL --json` shows the real one',
+    matches: (r) => r.op === 'B4',
+  },
+];
+
+/** Ids of the known bugs a record's failures show. */
+export function classify(record: TrialRecord): string[] {
+  return KNOWN_BUGS.filter((b) => record.failures.some((f) => b.matches(record, f))).map((b) => b.id);
+}
