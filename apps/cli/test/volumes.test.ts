@@ -158,6 +158,12 @@ describe('convoy list / inspect', () => {
     expect(snaps.stderr).toContain(problem.message);
   });
 
+  it('list marks a volume that is not finished as creating', async () => {
+    daemon.on('GET', '/v1/volumes', { json: { volumes: [vol('half', { state: 'creating' })] } });
+    const run = await cli(['list'], { env });
+    expect(run.lines[1]).toMatch(/^half \(creating\) +vfs /);
+  });
+
   it('inspect always prints JSON: indented, or on one line with --json', async () => {
     daemon.on('GET', '/v1/volumes/:name', (r) => ({ json: vol(r.params.name ?? '') }));
     const run = await cli(['inspect', 'db'], { env });

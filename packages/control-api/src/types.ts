@@ -29,6 +29,8 @@ export interface Volume {
   size?: number;
   mountpoint?: string;
   mountedBy: string[];
+  /** 'creating': not finished (being created or restored, or its creator stopped first): cannot be mounted. Absent: ready. */
+  state?: 'creating';
   status?: Record<string, unknown>;
 }
 

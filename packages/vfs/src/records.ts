@@ -23,11 +23,16 @@ export const volumeRecordSchema = z.object({
   createdAt: time,
   createdBy: text,
   size: z.number().int().positive().optional(),
+  /** 'creating' until its data is complete and synced (vfs-driver.ts create); absent in records older than that: ready. */
+  state: z.enum(['creating', 'ready']).optional(),
 });
 export type VolumeRecord = z.infer<typeof volumeRecordSchema>;
 
 export const snapshotRecordSchema = z.object({ name: text, uuid: z.uuid(), volume: text, volumeUuid: z.uuid(), createdAt: time });
 export type SnapshotRecord = z.infer<typeof snapshotRecordSchema>;
+
+/** A record as written: indented JSON and a newline (each write is atomic: FsObjectStore). */
+export const recordBytes = (v: unknown): Buffer => Buffer.from(`${JSON.stringify(v, null, 1)}\n`);
 
 export const volKey = (name: string): string => `volumes/${name}.json`;
 export const snapKey = (volume: string, snap: string): string => `snapshots/${volume}/${snap}.json`;

@@ -3,27 +3,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FileSource, backupVolume, readManifest, restoreBackup } from '@convoy/blockstore';
-import { FsObjectStore, ObjectExistsError } from '@convoy/objectstore';
+import { FsObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import { run } from './exec.js';
-import {
-  MetaRecords,
-  SNAPSHOT,
-  TOMBSTONE,
-  VOLUME,
-  isCorruptRecord,
-  leaseKey,
-  refKey,
-  snapKey,
-  snapshotRecordSchema,
-  tombKey,
-  tombstoneSchema,
-  volKey,
-  volumeRecordSchema,
-  type Lease,
-  type SnapshotRecord,
-  type VolumeRecord,
-} from './records.js';
+import { reconcileData, type Reconciled } from './reconcile.js';
+import { MetaRecords, SNAPSHOT, TOMBSTONE, leaseKey, recordBytes, refKey, snapKey, snapshotRecordSchema, tombKey, tombstoneSchema, volKey, type Lease, type SnapshotRecord, type VolumeRecord } from './records.js';
+import { VolumeRecords, skipCorrupt } from './volume-records.js';
 import type { BackupRequest, CreateVolumeRequest, ListOptions, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 
 export interface VfsDriverOptions {
@@ -35,8 +20,6 @@ export interface VfsDriverOptions {
   shared?: boolean;
   now?: () => Date;
 }
-
-const json = (v: unknown): Buffer => Buffer.from(`${JSON.stringify(v, null, 1)}\n`);
 
 /**
  * Directory volumes under a base path (docs in README.md). Metadata lives on the base path as
@@ -50,7 +33,10 @@ export class VfsDriver implements VolumeDriver {
   readonly hostId: string;
   readonly #meta: FsObjectStore;
   readonly #records: MetaRecords;
+  readonly #volumes: VolumeRecords;
   readonly #now: () => Date;
+  /** What start() cleaned up after a crash (for `convoy info`). */
+  #reconciled: Reconciled | undefined;
 
   constructor(options: VfsDriverOptions) {
     if (!path.isAbsolute(options.basePath)) {
@@ -62,6 +48,7 @@ export class VfsDriver implements VolumeDriver {
     this.#meta = new FsObjectStore(path.join(this.basePath, 'meta'));
     this.#records = new MetaRecords(this.#meta, path.join(this.basePath, 'meta'));
     this.#now = options.now ?? (() => new Date());
+    this.#volumes = new VolumeRecords({ meta: this.#records, basePath: this.basePath, hostId: this.hostId, now: this.#now, discard: (dir) => this.#discard(dir) });
   }
 
   async start(): Promise<void> {
@@ -71,6 +58,13 @@ export class VfsDriver implements VolumeDriver {
     for (const e of await fs.readdir(path.join(this.basePath, 'trash'))) {
       await fs.rm(path.join(this.basePath, 'trash', e), { recursive: true, force: true });
     }
+    this.#reconciled = await reconcileData({
+      dataDir: path.join(this.basePath, 'data'),
+      hostId: this.hostId,
+      records: () => this.#volumes.all(),
+      abandon: (rec) => this.#volumes.abandon(rec),
+      discard: (dir) => this.#discard(dir),
+    });
   }
 
   async stop(): Promise<void> {}
@@ -88,31 +82,27 @@ export class VfsDriver implements VolumeDriver {
       bytesFree: st.bavail * st.bsize,
       volumes,
       ...(unreadable === 0 ? {} : { unreadableRecords: unreadable }),
+      ...(this.#reconciled === undefined || (this.#reconciled.unfinished.length === 0 && this.#reconciled.orphans.length === 0 && this.#reconciled.skipped === undefined)
+        ? {}
+        : { cleanedAtStart: this.#reconciled }),
     };
   }
 
   // ---- volumes -------------------------------------------------------------------------------
 
+  /** An empty volume (volume-records.ts orders the steps so a crash leaves nothing that looks finished). */
   async create(req: CreateVolumeRequest): Promise<VolumeInfo> {
-    const rec: VolumeRecord = { name: req.name, uuid: req.uuid, createdAt: this.#now().toISOString(), createdBy: this.hostId };
-    if (req.size !== undefined) rec.size = req.size;
-    const dir = this.#dataDir(req.uuid);
-    await fs.mkdir(dir, { mode: 0o755 });
+    const rec = await this.#volumes.begin(req);
     try {
-      await this.#meta.put(volKey(req.name), json(rec), { ifAbsent: true }); // atomic across hosts
+      return await this.#info(await this.#volumes.finish(rec));
     } catch (err) {
-      await fs.rm(dir, { recursive: true, force: true });
-      if (err instanceof ObjectExistsError) {
-        throw new VfsError('CONVOY_VOLUME_EXISTS', `volume ${req.name} already exists`, { hint: 'choose another name, or delete the old volume first' });
-      }
+      await this.#volumes.abandon(rec).catch(() => undefined);
       throw err;
     }
-    await this.#meta.delete([tombKey(req.name)]);
-    return this.#info(rec);
   }
 
   async remove(name: string, req: RemoveVolumeRequest = {}): Promise<void> {
-    const rec = await this.#record(name);
+    const rec = await this.#volumes.require(name);
     // A mount on another host is never overridden, not even by force: its containers write there.
     const others = (await this.leases(name)).filter((l) => l.host !== this.hostId && l.uuid === rec.uuid);
     if (others.length > 0) {
@@ -134,23 +124,23 @@ export class VfsDriver implements VolumeDriver {
     const snaps = await this.snapshotList(name);
     // Tombstone first: hosts that still reference the name learn who deleted it and when.
     const tomb: Tombstone = { name, uuid: rec.uuid, deletedBy: this.hostId, deletedAt: this.#now().toISOString() };
-    await this.#meta.put(tombKey(name), json(tomb));
+    await this.#meta.put(tombKey(name), recordBytes(tomb));
     await this.#meta.delete([volKey(name), ...snaps.map((s) => snapKey(name, s.name)), ...(await this.#leaseKeys(name)), ...(await this.#keysUnder(`refs/${name}/`))]);
     if (req.keepData !== true) {
-      await this.#discard(this.#dataDir(rec.uuid));
+      await this.#discard(this.#volumes.dataDir(rec.uuid));
       for (const s of snaps) await this.#discard(this.#snapDir(s.uuid));
     }
   }
 
   async mount(name: string, options: { mountpoint?: string } = {}): Promise<string> {
-    const rec = await this.#record(name);
-    const dir = this.#dataDir(rec.uuid);
+    const rec = await this.#volumes.finished(name);
+    const dir = this.#volumes.dataDir(rec.uuid);
     if (options.mountpoint !== undefined && path.resolve(options.mountpoint) !== dir) {
       throw new VfsError('CONVOY_INVALID_ARGUMENT', 'vfs volumes are directories and cannot be mounted elsewhere', { hint: `use ${dir}` });
     }
     await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     const lease: Lease = { host: this.hostId, volume: name, uuid: rec.uuid, since: this.#now().toISOString() };
-    await this.#meta.put(leaseKey(name, this.hostId), json(lease));
+    await this.#meta.put(leaseKey(name, this.hostId), recordBytes(lease));
     return dir;
   }
 
@@ -159,18 +149,13 @@ export class VfsDriver implements VolumeDriver {
   }
 
   async get(name: string): Promise<VolumeInfo | undefined> {
-    const rec = await this.#readRecord(name);
+    const rec = await this.#volumes.read(name);
     return rec === undefined ? undefined : this.#info(rec);
   }
 
   async list(options: ListOptions = {}): Promise<VolumeInfo[]> {
     const out: VolumeInfo[] = [];
-    for await (const o of this.#meta.list('volumes/')) {
-      const name = /^volumes\/(.+)\.json$/.exec(o.key)?.[1];
-      if (name === undefined) continue;
-      const rec = await skipCorrupt(this.#readRecord(name), options);
-      if (rec !== undefined) out.push(await this.#info(rec));
-    }
+    for (const rec of await this.#volumes.all(options)) out.push(await this.#info(rec));
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -181,10 +166,10 @@ export class VfsDriver implements VolumeDriver {
 
   /** Records that this host's Docker knows the volume (see VolumeDriver.reference). */
   async reference(name: string): Promise<void> {
-    const rec = await this.#readRecord(name);
+    const rec = await this.#volumes.read(name);
     if (rec === undefined) return;
     const ref: Lease = { host: this.hostId, volume: name, uuid: rec.uuid, since: this.#now().toISOString() };
-    await this.#meta.put(refKey(name, this.hostId), json(ref));
+    await this.#meta.put(refKey(name, this.hostId), recordBytes(ref));
   }
 
   /** Hosts whose Docker knows the volume; a corrupt reference is an error. */
@@ -205,17 +190,17 @@ export class VfsDriver implements VolumeDriver {
    * record is written. A crash leaves no half snapshot visible.
    */
   async snapshotCreate(volume: string, snapshot: { name: string; uuid: string }): Promise<SnapshotInfo> {
-    const rec = await this.#record(volume);
+    const rec = await this.#volumes.finished(volume);
     if ((await this.#meta.stat(snapKey(volume, snapshot.name))) !== undefined) {
       throw new VfsError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snapshot.name} of ${volume} already exists`, { hint: 'choose another snapshot name' });
     }
     const final = this.#snapDir(snapshot.uuid);
     const tmp = path.join(this.basePath, 'trash', `snap-${snapshot.uuid}-${randomBytes(4).toString('hex')}`);
-    await run('cp', ['-a', '--reflink=auto', '--', this.#dataDir(rec.uuid), tmp]);
+    await run('cp', ['-a', '--reflink=auto', '--', this.#volumes.dataDir(rec.uuid), tmp]);
     await fs.rename(tmp, final);
     const s: SnapshotRecord = { name: snapshot.name, uuid: snapshot.uuid, volume, volumeUuid: rec.uuid, createdAt: this.#now().toISOString() };
     try {
-      await this.#meta.put(snapKey(volume, snapshot.name), json(s), { ifAbsent: true });
+      await this.#meta.put(snapKey(volume, snapshot.name), recordBytes(s), { ifAbsent: true });
     } catch (err) {
       await this.#discard(final);
       throw err;
@@ -279,6 +264,8 @@ export class VfsDriver implements VolumeDriver {
         hint: 'restore it with --driver devicemapper, or with convoy-backup restore into a file',
       });
     }
+    const rec = await this.#volumes.begin(req.volume);
+    const dir = this.#volumes.dataDir(rec.uuid);
     const tmpDir = await fs.mkdtemp(path.join(this.basePath, 'trash', 'restore-'));
     const archive = path.join(tmpDir, 'snapshot.tar');
     try {
@@ -290,14 +277,13 @@ export class VfsDriver implements VolumeDriver {
         ...signalOpt(req.signal),
         ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
       });
-      const info = await this.create(req.volume);
-      try {
-        await run('tar', ['--extract', '--file', archive, '--numeric-owner', '--xattrs', '--acls', '--same-permissions', '-C', this.#dataDir(req.volume.uuid)], signalOpt(req.signal));
-      } catch (err) {
-        await this.remove(req.volume.name).catch(() => undefined);
-        throw err;
-      }
-      return info;
+      await run('tar', ['--extract', '--file', archive, '--numeric-owner', '--xattrs', '--acls', '--same-permissions', '-C', dir], signalOpt(req.signal));
+      // the files are on disk before the record says the volume is ready
+      await run('sync', ['--file-system', '--', dir], signalOpt(req.signal));
+      return await this.#info(await this.#volumes.finish(rec));
+    } catch (err) {
+      await this.#volumes.abandon(rec).catch(() => undefined);
+      throw err;
     } finally {
       await fs.rm(tmpDir, { recursive: true, force: true });
     }
@@ -312,31 +298,17 @@ export class VfsDriver implements VolumeDriver {
       uuid: rec.uuid,
       driver: 'vfs',
       createdAt: rec.createdAt,
-      status: { path: this.#dataDir(rec.uuid), createdBy: rec.createdBy },
+      status: { path: this.#volumes.dataDir(rec.uuid), createdBy: rec.createdBy },
     };
     if (rec.size !== undefined) info.size = rec.size;
-    if (mounted) info.mountpoint = this.#dataDir(rec.uuid);
+    if (mounted) info.mountpoint = this.#volumes.dataDir(rec.uuid);
+    if (rec.state === 'creating') info.state = 'creating';
     return info;
-  }
-
-  #readRecord(name: string): Promise<VolumeRecord | undefined> {
-    return this.#records.read(volKey(name), volumeRecordSchema, VOLUME(name, this.basePath), (r) => (r.name === name ? undefined : `it is the record of volume ${JSON.stringify(r.name)}`));
   }
 
   #readSnapshot(volume: string, name: string): Promise<SnapshotRecord | undefined> {
     return this.#records.read(snapKey(volume, name), snapshotRecordSchema, SNAPSHOT(volume, name), (r) =>
       r.name === name && r.volume === volume ? undefined : `it is the record of snapshot ${JSON.stringify(r.name)} of volume ${JSON.stringify(r.volume)}`,
-    );
-  }
-
-  async #record(name: string): Promise<VolumeRecord> {
-    const rec = await this.#readRecord(name);
-    if (rec !== undefined) return rec;
-    const t = await this.tombstone(name);
-    throw new VfsError(
-      'CONVOY_VOLUME_NOT_FOUND',
-      t === undefined ? `volume ${name} does not exist` : `volume ${name} was deleted by host ${t.deletedBy} at ${t.deletedAt}`,
-      { hint: t === undefined ? 'convoy list shows the volumes' : `run \`docker volume rm -f ${name}\` on this host to drop the stale reference`, details: { volume: name } },
     );
   }
 
@@ -368,23 +340,8 @@ export class VfsDriver implements VolumeDriver {
     await fs.rm(trash, { recursive: true, force: true });
   }
 
-  #dataDir(uuid: string): string {
-    return path.join(this.basePath, 'data', uuid);
-  }
-
   #snapDir(uuid: string): string {
     return path.join(this.basePath, 'snapshots', uuid);
-  }
-}
-
-/** A record read for a listing: a corrupt one goes to onProblem (when given) and is left out. */
-async function skipCorrupt<T>(reading: Promise<T | undefined>, options: ListOptions): Promise<T | undefined> {
-  try {
-    return await reading;
-  } catch (err) {
-    if (options.onProblem === undefined || !isCorruptRecord(err)) throw err;
-    options.onProblem(err);
-    return undefined;
   }
 }
 

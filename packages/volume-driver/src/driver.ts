@@ -12,6 +12,11 @@ export interface VolumeInfo {
   size?: number;
   /** Where the volume is mounted on this host, if it is. */
   mountpoint?: string;
+  /**
+   * 'creating': not finished (being created or restored, or its creator stopped before finishing):
+   * it cannot be mounted. Absent: ready.
+   */
+  state?: 'creating';
   /** Driver-specific facts (device, base path, …) for `convoy inspect`. */
   status?: Record<string, unknown>;
 }

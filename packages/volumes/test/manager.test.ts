@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { rejectionOf } from '@convoy/objectstore/testing';
+import { openStore } from '@convoy/objectstore';
+import { FaultyObjectStore, Gate, rejectionOf } from '@convoy/objectstore/testing';
 import { VfsDriver } from '@convoy/vfs';
 import { VolumeManager, parseSize, type ManagerOptions } from '../src/index.js';
 
@@ -247,6 +249,77 @@ describe('VolumeManager', () => {
       expect(err.message).toContain(`mount state ${file} is corrupt`);
       expect(err.hint).toMatch(/Repair it .*docker ps.*move it away/);
     }
+  });
+
+  it('a volume being restored is listed as creating and cannot be mounted until its data is all there', async () => {
+    const m = await open();
+    await m.create({ name: 'src', caller: 'cli' });
+    await fs.writeFile(path.join(await m.mount('src', { id: 'cli', caller: 'cli' }), 'f.txt'), 'restored');
+    await m.snapshotCreate('src', 'src-s');
+    const { url } = await m.backupCreate('src-s', `vfs://${path.join(tmp, 'bk')}`);
+    // the restore's reads of blocks wait at a gate: the volume is mid-restore
+    const gate = new Gate();
+    const slow = await open('h1', { openStore: async (u) => new FaultyObjectStore(await openStore(u), [{ op: 'get', key: /^blocks\//, kind: 'pause', gate: () => gate.wait() }]) });
+    const other = await open('h2');
+    const restoring = slow.create({ name: 'copy', caller: 'cli', backup: url });
+    await gate.reached;
+    expect((await slow.list()).volumes.find((v) => v.name === 'copy')).toMatchObject({ state: 'creating' });
+    // (this manager would queue a mount behind the create; another host is refused)
+    expect((await other.list()).volumes.find((v) => v.name === 'copy')).toMatchObject({ state: 'creating' });
+    const err = await rejectionOf(other.mount('copy', { id: 'c1', caller: 'docker' }));
+    expect(err.code).toBe('CONVOY_VOLUME_INCOMPLETE');
+    expect(err.message).toMatch(/volume copy is not finished: host h1 began creating it at /);
+    expect((await rejectionOf(other.snapshotCreate('copy', 'too-early'))).code).toBe('CONVOY_VOLUME_INCOMPLETE');
+    gate.open();
+    await restoring;
+    expect((await slow.get('copy'))?.state).toBeUndefined();
+    expect(await fs.readFile(path.join(await slow.mount('copy', { id: 'c1', caller: 'docker' }), 'f.txt'), 'utf8')).toBe('restored');
+  });
+
+  it('a create or restore killed after its record was written: at start its host removes it; another host\'s stays unmountable', async () => {
+    const vfs = path.join(tmp, 'vfs');
+    await open(); // lays out the base path
+    // what kill -9 during `convoy create X --backup URL` leaves: the record, still 'creating', and part of the data
+    const crashed = async (name: string, host: string): Promise<string> => {
+      const uuid = randomUUID();
+      await fs.mkdir(path.join(vfs, 'meta', 'volumes'), { recursive: true });
+      await fs.writeFile(path.join(vfs, 'meta', 'volumes', `${name}.json`), JSON.stringify({ name, uuid, createdAt: new Date().toISOString(), createdBy: host, state: 'creating' }));
+      await fs.mkdir(path.join(vfs, 'data', uuid));
+      await fs.writeFile(path.join(vfs, 'data', uuid, 'half-restored'), 'x');
+      return uuid;
+    };
+    const mine = await crashed('mine', 'h1');
+    const theirs = await crashed('theirs', 'h2');
+    const m = await open('h1'); // the restart
+    expect(await m.get('mine')).toBeUndefined();
+    await expect(fs.stat(path.join(vfs, 'data', mine))).rejects.toThrow(/ENOENT/);
+    const listed = (await m.list()).volumes;
+    expect(listed.map((v) => [v.name, v.state])).toEqual([['theirs', 'creating']]);
+    const err = await rejectionOf(m.mount('theirs', { id: 'cli', caller: 'cli' }));
+    expect(err.code).toBe('CONVOY_VOLUME_INCOMPLETE');
+    expect(err.hint).toMatch(/if that host stopped for good, `convoy delete theirs`/);
+    expect(await fs.readdir(path.join(vfs, 'data', theirs))).toEqual(['half-restored']);
+    // the name is free again here; the other host's unfinished volume can be deleted
+    await m.create({ name: 'mine', caller: 'cli' });
+    await m.remove('theirs', { caller: 'cli' });
+    expect((await m.list()).volumes.map((v) => v.name)).toEqual(['mine']);
+  });
+
+  it('a data directory no record names (a create or delete killed halfway) is removed at start, unless a record is unreadable', async () => {
+    const vfs = path.join(tmp, 'vfs');
+    const m = await open();
+    const kept = await m.create({ name: 'kept', caller: 'cli' });
+    const orphan = randomUUID();
+    await fs.mkdir(path.join(vfs, 'data', orphan));
+    await fs.writeFile(path.join(vfs, 'data', orphan, 'left'), 'x');
+    // while some record cannot be read, its directory cannot be told from an orphan: nothing is removed
+    await fs.writeFile(path.join(vfs, 'meta', 'volumes', 'broken.json'), '{');
+    await open();
+    expect((await fs.readdir(path.join(vfs, 'data'))).sort()).toEqual([kept.uuid, orphan].sort());
+    await fs.rm(path.join(vfs, 'meta', 'volumes', 'broken.json'));
+    await open();
+    expect(await fs.readdir(path.join(vfs, 'data'))).toEqual([kept.uuid]);
+    expect((await m.list()).volumes.map((v) => v.name)).toEqual(['kept']);
   });
 
   it('finds volumes by UUID prefix', async () => {

@@ -38,7 +38,7 @@ function volumeTable(volumes: readonly Volume[]): string[] {
   return formatTable(
     ['NAME', 'DRIVER', 'SIZE', 'MOUNTPOINT', 'MOUNTED BY', 'CREATED', 'UUID'],
     volumes.map((v) => [
-      v.name,
+      v.state === 'creating' ? `${v.name} (creating)` : v.name,
       v.driver,
       formatSize(v.size),
       v.mountpoint ?? '-',
