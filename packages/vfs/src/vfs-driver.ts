@@ -35,6 +35,8 @@ export class VfsDriver implements VolumeDriver {
   readonly #records: MetaRecords;
   readonly #volumes: VolumeRecords;
   readonly #now: () => Date;
+  /** This host's part of trash/: temporary files and directories being deleted. */
+  readonly #trash: string;
   /** What start() cleaned up after a crash (for `convoy info`). */
   #reconciled: Reconciled | undefined;
 
@@ -48,16 +50,20 @@ export class VfsDriver implements VolumeDriver {
     this.#meta = new FsObjectStore(path.join(this.basePath, 'meta'));
     this.#records = new MetaRecords(this.#meta, path.join(this.basePath, 'meta'));
     this.#now = options.now ?? (() => new Date());
+    this.#trash = path.join(this.basePath, 'trash', `${TRASH_PREFIX}${encodeURIComponent(this.hostId)}`);
     this.#volumes = new VolumeRecords({ meta: this.#records, basePath: this.basePath, hostId: this.hostId, now: this.#now, discard: (dir) => this.#discard(dir) });
   }
 
   async start(): Promise<void> {
     for (const d of ['data', 'snapshots', 'trash']) await fs.mkdir(path.join(this.basePath, d), { recursive: true, mode: 0o711 });
+    await fs.mkdir(this.#trash, { recursive: true, mode: 0o711 });
     await this.#meta.open();
-    // finish removals a crash interrupted
-    for (const e of await fs.readdir(path.join(this.basePath, 'trash'))) {
-      await fs.rm(path.join(this.basePath, 'trash', e), { recursive: true, force: true });
-    }
+    // Finish removals a crash interrupted, and drop temporary files, of this host only: other
+    // hosts' are theirs, maybe in use right now (a restore's archive, a snapshot being copied).
+    // Entries directly under trash/ are from releases before per-host trash: removed as before.
+    const all = path.join(this.basePath, 'trash');
+    for (const e of await fs.readdir(all)) if (!e.startsWith(TRASH_PREFIX)) await fs.rm(path.join(all, e), { recursive: true, force: true });
+    for (const e of await fs.readdir(this.#trash)) await fs.rm(path.join(this.#trash, e), { recursive: true, force: true });
     this.#reconciled = await reconcileData({
       dataDir: path.join(this.basePath, 'data'),
       hostId: this.hostId,
@@ -195,7 +201,7 @@ export class VfsDriver implements VolumeDriver {
       throw new VfsError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snapshot.name} of ${volume} already exists`, { hint: 'choose another snapshot name' });
     }
     const final = this.#snapDir(snapshot.uuid);
-    const tmp = path.join(this.basePath, 'trash', `snap-${snapshot.uuid}-${randomBytes(4).toString('hex')}`);
+    const tmp = path.join(this.#trash, `snap-${snapshot.uuid}-${randomBytes(4).toString('hex')}`);
     await run('cp', ['-a', '--reflink=auto', '--', this.#volumes.dataDir(rec.uuid), tmp]);
     await fs.rename(tmp, final);
     const s: SnapshotRecord = { name: snapshot.name, uuid: snapshot.uuid, volume, volumeUuid: rec.uuid, createdAt: this.#now().toISOString() };
@@ -233,7 +239,7 @@ export class VfsDriver implements VolumeDriver {
    */
   async backup(req: BackupRequest): Promise<{ url: string; id: string }> {
     const s = await this.#snapshot(req.volume, req.snapshot);
-    const tmpDir = await fs.mkdtemp(path.join(this.basePath, 'trash', 'backup-'));
+    const tmpDir = await fs.mkdtemp(path.join(this.#trash, 'backup-'));
     const archive = path.join(tmpDir, 'snapshot.tar');
     try {
       await run('tar', ['--create', '--file', archive, '--sparse', '--numeric-owner', '--xattrs', '--acls', '-C', this.#snapDir(s.uuid), '.'], signalOpt(req.signal));
@@ -266,7 +272,7 @@ export class VfsDriver implements VolumeDriver {
     }
     const rec = await this.#volumes.begin(req.volume);
     const dir = this.#volumes.dataDir(rec.uuid);
-    const tmpDir = await fs.mkdtemp(path.join(this.basePath, 'trash', 'restore-'));
+    const tmpDir = await fs.mkdtemp(path.join(this.#trash, 'restore-'));
     const archive = path.join(tmpDir, 'snapshot.tar');
     try {
       await restoreBackup({
@@ -328,9 +334,9 @@ export class VfsDriver implements VolumeDriver {
     return keys;
   }
 
-  /** Renames a directory into trash/ (instant, so the name is free at once), then deletes it. */
+  /** Renames a directory into this host's trash (instant, so the name is free at once), then deletes it. */
   async #discard(dir: string): Promise<void> {
-    const trash = path.join(this.basePath, 'trash', `${path.basename(dir)}-${randomUUID()}`);
+    const trash = path.join(this.#trash, `${path.basename(dir)}-${randomUUID()}`);
     try {
       await fs.rename(dir, trash);
     } catch (err) {
@@ -344,5 +350,8 @@ export class VfsDriver implements VolumeDriver {
     return path.join(this.basePath, 'snapshots', uuid);
   }
 }
+
+/** trash/<prefix><host id>: one directory per host sharing the base path. */
+const TRASH_PREFIX = 'host-';
 
 const signalOpt = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal === undefined ? {} : { signal });

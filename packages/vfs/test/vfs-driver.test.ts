@@ -150,9 +150,20 @@ describe('vfs driver', () => {
 
   it('finishes an interrupted removal at start', async () => {
     const a = await host('host-a');
-    await fs.mkdir(path.join(base, 'trash', 'left-by-crash', 'deep'), { recursive: true });
+    await fs.mkdir(path.join(base, 'trash', 'left-by-crash', 'deep'), { recursive: true }); // an older release's layout
+    await fs.mkdir(path.join(base, 'trash', 'host-host-a', 'left-by-crash', 'deep'), { recursive: true });
     await a.start();
-    expect(await fs.readdir(path.join(base, 'trash'))).toEqual([]);
+    expect(await fs.readdir(path.join(base, 'trash'))).toEqual(['host-host-a']);
+    expect(await fs.readdir(path.join(base, 'trash', 'host-host-a'))).toEqual([]);
+  });
+
+  it('a host starting leaves the temporary files of other hosts sharing the path alone', async () => {
+    await host('host-b');
+    const inUse = path.join(base, 'trash', 'host-host-b', 'restore-123', 'snapshot.tar');
+    await fs.mkdir(path.dirname(inUse), { recursive: true });
+    await fs.writeFile(inUse, 'host-b is restoring from this right now');
+    await host('host-a');
+    expect(await fs.readFile(inUse, 'utf8')).toBe('host-b is restoring from this right now');
   });
 
   it('a missing snapshot and a relative base path are clear errors', async () => {

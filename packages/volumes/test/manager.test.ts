@@ -260,9 +260,9 @@ describe('VolumeManager', () => {
     // the restore's reads of blocks wait at a gate: the volume is mid-restore
     const gate = new Gate();
     const slow = await open('h1', { openStore: async (u) => new FaultyObjectStore(await openStore(u), [{ op: 'get', key: /^blocks\//, kind: 'pause', gate: () => gate.wait() }]) });
-    const other = await open('h2');
     const restoring = slow.create({ name: 'copy', caller: 'cli', backup: url });
     await gate.reached;
+    const other = await open('h2'); // another host starting meanwhile leaves the restore's files alone
     expect((await slow.list()).volumes.find((v) => v.name === 'copy')).toMatchObject({ state: 'creating' });
     // (this manager would queue a mount behind the create; another host is refused)
     expect((await other.list()).volumes.find((v) => v.name === 'copy')).toMatchObject({ state: 'creating' });
