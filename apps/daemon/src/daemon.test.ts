@@ -160,6 +160,24 @@ describe('convoy-daemon', () => {
     expect(err).toMatchObject({ code: 'CONVOY_STATE_INVALID', message: `mount state ${file} is corrupt: not valid JSON`, hint: expect.stringContaining('move it away') });
   });
 
+  it('listing, inspecting or deleting backups of a store that does not exist is not found, and creates nothing', async () => {
+    const missing = path.join(tmp, 'no-such-store', 'deeper');
+    const url = `vfs://${missing}`;
+    const backup = encodeURIComponent(`${url}?backup=20260101T000000000Z-abcdef&volume=v`);
+    for (const [method, target] of [
+      ['GET', `/v1/backups?dest=${encodeURIComponent(url)}`],
+      ['GET', `/v1/backups/inspect?url=${backup}`],
+      ['DELETE', `/v1/backups?url=${backup}`],
+      ['POST', '/v1/volumes'],
+    ] as const) {
+      const r = await call(method, target, method === 'POST' ? { name: 'from-nowhere', backup: decodeURIComponent(backup) } : undefined);
+      expect(r.status, target).toBe(404);
+      expect((r.json() as { error: unknown }).error).toMatchObject({ code: 'CONVOY_STORE_NOT_FOUND', message: expect.stringContaining(missing), hint: expect.stringContaining('created by its first backup') });
+    }
+    await expect(fs.stat(path.join(tmp, 'no-such-store'))).rejects.toThrow(/ENOENT/);
+    expect((await call('GET', '/v1/volumes/from-nowhere')).status).toBe(404);
+  });
+
   it('plugin socket: Docker call order, and Err answers for bad input', async () => {
     const c = new PluginClient(plugin);
     // Docker's answers: a success body or { Err }, read loosely here

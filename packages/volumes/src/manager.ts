@@ -15,6 +15,7 @@ import type { SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driv
 import { VolumeError, invalidRequest, snapshotNotFound, volumeExists, volumeNotFound } from './errors.js';
 import { MountRefs } from './mount-refs.js';
 import { parseSize, validateName } from './names.js';
+import { openExistingStore } from './stores.js';
 
 export interface ManagerOptions {
   /** Directory for this daemon's durable state (mount references). */
@@ -189,7 +190,7 @@ export class VolumeManager {
         return this.#managed(info);
       }
       const ref = parseBackupUrl(backup);
-      const store = await this.#openStore(ref.storeUrl);
+      const store = await this.#openStore(ref.storeUrl, 'existing');
       try {
         return this.#managed(
           await driver.restore({
@@ -339,7 +340,7 @@ export class VolumeManager {
 
   async backupCreate(snapshot: string, dest: string, o: { signal?: AbortSignal; onProgress?: (p: Progress) => void; labels?: Record<string, string> } = {}): Promise<{ url: string; id: string }> {
     const s = await this.snapshotInspect(snapshot);
-    const store = await this.#openStore(dest);
+    const store = await this.#openStore(dest, 'create');
     try {
       return await this.#driver(s.driver).backup({
         volume: s.volume,
@@ -356,7 +357,7 @@ export class VolumeManager {
 
   async backupInspect(url: string): Promise<Manifest> {
     const ref = parseBackupUrl(url);
-    const store = await this.#openStore(ref.storeUrl);
+    const store = await this.#openStore(ref.storeUrl, 'existing');
     try {
       return await readManifest(store, ref.volume, ref.id);
     } finally {
@@ -365,7 +366,7 @@ export class VolumeManager {
   }
 
   async backupList(dest: string, volume?: string): Promise<Manifest[]> {
-    const store = await this.#openStore(dest);
+    const store = await this.#openStore(dest, 'existing');
     try {
       return await listManifests(store, volume);
     } finally {
@@ -375,7 +376,7 @@ export class VolumeManager {
 
   async backupDelete(url: string): Promise<DeleteResult> {
     const ref = parseBackupUrl(url);
-    const store = await this.#openStore(ref.storeUrl);
+    const store = await this.#openStore(ref.storeUrl, 'existing');
     try {
       return await deleteBackup({ store, volume: ref.volume, id: ref.id });
     } finally {
@@ -439,7 +440,9 @@ export class VolumeManager {
     return { ...info, mountedBy: this.#refs.holders(info.name) };
   }
 
-  #openStore(url: string): Promise<ObjectStore> {
-    return (this.#opts.openStore ?? ((u: string) => openStore(u)))(url);
+  /** Opens a backup store; only `create` (a backup to it) may make a vfs store that is not there yet. */
+  #openStore(url: string, mode: 'create' | 'existing'): Promise<ObjectStore> {
+    const open = this.#opts.openStore ?? ((u: string) => openStore(u));
+    return mode === 'create' ? open(url) : openExistingStore(url, open);
   }
 }
