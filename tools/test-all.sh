@@ -134,6 +134,10 @@ main() {
   run_check "typecheck" -- npx tsc -p tsconfig.json --noEmit
   run_vitest_suite "vitest" "$LOGS/vitest.json" -- \
     npx vitest run --reporter=default --reporter=json --outputFile.json=.test-logs/vitest.json
+  # convoy-backup killed, paused, damaged and run concurrently (tools/reliability, CI size, seed 1;
+  # each trial a test; starts its own radosgw; report in .test-logs/reliability.md)
+  run_vitest_suite "reliability" "$LOGS/reliability.json" -- \
+    npx vitest run --config tools/reliability/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$LOGS/reliability.json"
   # @convoy/devmapper against a real kernel: one qemu guest boot, vitest once inside it
   run_vitest_suite "dm-guest" "$LOGS/dm-guest.json" -- bash tools/dmvm-test.sh "$LOGS/dm-guest.json"
 

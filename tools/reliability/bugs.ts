@@ -54,6 +54,19 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     matches: (_r, f) => f.startsWith('a backup of the damaged volume goes on') && f.includes('CONVOY_MANIFEST_INVALID'),
   },
   {
+    id: 'B5',
+    title: 'A backup whose manifest a maintenance merges between its manifest write and its marker check is withdrawn (exit 1 CONVOY_LOCK_LOST) and its blocks leak for good',
+    where: "packages/blockstore/src/backup.ts commitV2: after the manifest it takes a missing add marker as 'judged abandoned', but a maintenance that saw the manifest merged the marker (+1 in the index) and removed it; the backup then deletes its committed manifest, and no tombstone will ever subtract those references",
+    reproduce: [
+      'S=vfs:///tmp/b5; convoy-backup create disk.img --dest $S --volume v; convoy-backup maintenance $S; (change disk.img)',
+      'convoy-backup create disk.img --dest $S --volume v &   # SIGSTOP it the moment volumes/v/backups/<new id>.json appears (inotify; bugs.test.ts holds its next request in a proxy instead, on radosgw)',
+      'convoy-backup maintenance $S                           # quick, default grace: merges the new backup (adds: 1) and removes its marker',
+      'kill -CONT %1                                          # exit 1 CONVOY_LOCK_LOST "judged abandoned"; the manifest is gone',
+      'convoy-backup maintenance $S --full --grace 0s (twice) # the withdrawn backup\'s new blocks stay: referenced by the index, by no manifest',
+    ].join('\n'),
+    matches: (r, f) => r.op === 'B5' || (r.campaign !== 'known-bug' && r.outcome.includes('CONVOY_LOCK_LOST') && f.startsWith('no leaked blocks')),
+  },
+  {
     id: 'B4',
     title: 'create reports a duration of 0 (`stats.durationMs: 0` with --json, "in 0.0 s" without) on format v2 stores',
     where: 'packages/blockstore/src/backup.ts backupVolume returns the manifest built before commitV2 set durationMs; the stored manifest has the real value',

@@ -37,5 +37,8 @@ describe(`concurrency rounds (seed ${config.seed}, ${config.size.name})`, () => 
         }
       });
     }
+    it(`concurrency ${kind}: after every round, two full maintenances leave every backup complete and no garbage`, async () => {
+      await campaigns.get(kind)?.final();
+    });
   }
 });

@@ -108,6 +108,23 @@ export class ConcurrencyCampaign {
     await w.restoreAll(trial);
   }
 
+  /** After every round: two full maintenances, then everything verifies and restores, and nothing leaked. */
+  async final(): Promise<void> {
+    const w = this.world;
+    const trial = new Trial('concurrency', w.store.kind, 'final', `concurrency ${w.store.kind}: the store after every round`, 0);
+    await runTrial(trial, this.#resultsFile, async () => {
+      for (let i = 0; i < 2; i++) {
+        const r = await w.run(trial, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
+        trial.check('full maintenance succeeds', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+      }
+      await w.verifyClean(trial);
+      await w.reconcile(trial);
+      await w.restoreAll(trial);
+      await w.checkNoLeak(trial);
+      trial.outcome(`${w.backups().length} backups verified and restored`);
+    });
+  }
+
   /** The round's jobs; the source files they read are written first (a snapshot never changes under a backup). */
   async #prepare(trial: Trial, scenario: Scenario, rng: Rng): Promise<Job[]> {
     const w = this.world;

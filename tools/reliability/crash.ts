@@ -7,7 +7,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { REGION, mutate, sha256File, type ImageState } from './images.js';
-import { Estimates, describePoint, pickKillPoint, signalAt } from './kill-point.js';
+import { Estimates, describePoint, pickKillPoint, pickRequestPoint, signalAt, type KillOutcome, type KillPoint } from './kill-point.js';
+import type { HoldingProxy, Held } from './s3-proxy.js';
+import type { CliResult, CliRun } from './convoy.js';
 import type { Rng } from './prng.js';
 import type { StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
@@ -37,10 +39,13 @@ export class CrashCampaign {
   readonly #size: Size;
   readonly #est = new Estimates();
   readonly #resultsFile: string;
+  /** s3 only: kills at store-request boundaries go through it. */
+  readonly #proxy: HoldingProxy | undefined;
 
-  constructor(store: StoreTarget, dir: string, size: Size, resultsFile: string) {
+  constructor(store: StoreTarget, dir: string, size: Size, resultsFile: string, proxy?: HoldingProxy) {
     this.#size = size;
     this.#resultsFile = resultsFile;
+    this.#proxy = proxy;
     this.world = new World({ store, dir, leaseTtlMs: size.leaseTtlMs, timeoutMs: size.timeoutMs });
   }
 
@@ -50,26 +55,28 @@ export class CrashCampaign {
     const alpha = await w.addVolume('alpha', rng, this.#size.crash.regions);
     const beta = await w.addVolume('beta', rng, this.#size.crash.regions);
     await w.setState(beta, mutate(rng, alpha.state, 0.5).state);
-    const est = (op: string, r: Awaited<ReturnType<World['run']>>): void => {
+    const measured = async (op: string, args: string[]): Promise<CliResult> => {
+      const before = this.#proxy?.seen ?? 0;
+      const r = await w.run(undefined, args, this.#viaProxy());
       if (r.code !== 0) throw new Error(`set-up ${op} failed: ${r.errorCode ?? r.code} ${r.errorMessage ?? r.stderr.slice(-300)}`);
-      this.#est.add(op, r);
+      this.#est.add(op, r, this.#proxy === undefined ? undefined : this.#proxy.seen - before);
+      return r;
     };
-    for (const v of [alpha, beta]) {
-      const r = await w.run(undefined, w.createArgs(v));
-      est('create', r);
-      w.adopt(v, r, v.state);
-    }
+    for (const v of [alpha, beta]) w.adopt(v, await measured('create', w.createArgs(v)), v.state);
     await w.setState(alpha, mutate(rng, alpha.state, 0.25).state);
-    const r = await w.run(undefined, w.createArgs(alpha));
-    est('create', r);
-    w.adopt(alpha, r, alpha.state);
+    w.adopt(alpha, await measured('create', w.createArgs(alpha)), alpha.state);
     const target = path.join(w.dir, 'calibrate.img');
-    est('restore', await w.run(undefined, ['restore', (alpha.backups[0] as Backup).url, target, '--json']));
+    await measured('restore', ['restore', (alpha.backups[0] as Backup).url, target, '--json']);
     await fs.rm(target, { force: true });
-    est('maintenance', await w.run(undefined, ['maintenance', w.store.url, '--json']));
-    est('delete', await w.run(undefined, ['delete', (alpha.backups[0] as Backup).url, '--json']));
+    await measured('maintenance', ['maintenance', w.store.url, '--json']);
+    await measured('delete', ['delete', (alpha.backups[0] as Backup).url, '--json']);
     w.forget(alpha.backups[0] as Backup);
-    est('maintenance-full', await w.run(undefined, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']));
+    await measured('maintenance-full', ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
+  }
+
+  /** Options that send a run's store requests through the proxy (s3), so they can be counted and held. */
+  #viaProxy(): { env?: Record<string, string> } {
+    return this.#proxy === undefined ? {} : { env: { ...this.world.store.env, AWS_ENDPOINT_URL: this.#proxy.url } };
   }
 
   async trial(item: CrashPlanItem): Promise<void> {
@@ -80,19 +87,24 @@ export class CrashCampaign {
   async #run(trial: Trial, op: CrashOp, rng: Rng): Promise<void> {
     const w = this.world;
     const prepared = await this.#prepare(trial, op, rng);
-    const point = pickKillPoint(rng, this.#est.of(estimateKey(op)));
-    const run = w.start(prepared.args);
-    const kill = await signalAt(run, point, 'SIGKILL');
+    const est = this.#est.of(estimateKey(op));
+    const proxy = this.#proxy;
+    const point = proxy !== undefined && est.requests !== undefined && rng.chance(0.5) ? pickRequestPoint(rng, est.requests) : pickKillPoint(rng, est);
+    const viaProxy = this.#viaProxy();
+    const before = proxy?.seen ?? 0;
+    const run = w.start(prepared.args, viaProxy);
+    const kill = point.anchor === 'store-request' && proxy !== undefined ? await killAtRequest(run, proxy, point, before) : await signalAt(run, point, 'SIGKILL');
     const result = trial.ran(await run.done);
-    trial.fault(`kill -9 ${op} at ${describePoint(point)}`);
+    trial.fault(`kill -9 ${op} at ${describePoint(point)}${kill.request === undefined ? '' : `: ${kill.request}`}`);
     if (kill.killed) {
       trial.outcome(kill.progressLinesAtKill === 0 ? 'killed before its first progress line' : `killed after ${kill.progressLinesAtKill} progress line(s)`);
       trial.measure('killedAtMs', Math.round(kill.atMs ?? 0));
     } else {
       trial.outcome('completed before the kill');
       trial.check('an uninterrupted run succeeds', result.code === 0, `exit ${result.code} ${result.errorCode ?? ''} ${result.errorMessage ?? result.stderr.slice(-300)}`);
-      this.#est.add(estimateKey(op), result);
+      this.#est.add(estimateKey(op), result, proxy === undefined ? undefined : proxy.seen - before);
     }
+    if (point.anchor === 'store-request') trial.measure('killedAtRequest', point.request ?? 0);
 
     // The store as the kill left it.
     if (prepared.restoreTarget !== undefined) {
@@ -111,15 +123,16 @@ export class CrashCampaign {
     if (adopted !== undefined && kill.killed) trial.outcome(`${trial.record.outcome}; the backup had committed`);
     await w.restoreAll(trial);
 
-    // Running it again finishes what the kill interrupted.
-    const again = await w.run(trial, prepared.args);
+    // Running it again finishes what the kill interrupted (through the proxy too: it counts requests).
+    const beforeAgain = proxy?.seen ?? 0;
+    const again = await w.run(trial, prepared.args, viaProxy);
     trial.measure('rerunMs', Math.round(again.durationMs));
     trial.check('re-running the interrupted operation succeeds', again.code === 0, `exit ${again.code} ${again.errorCode ?? ''} ${again.errorMessage ?? again.stderr.slice(-300)}`);
     trial.check('the re-run is never refused with CONVOY_STORE_LOCKED', again.errorCode !== 'CONVOY_STORE_LOCKED', again.errorMessage ?? '');
     const bound = (this.#size.leaseTtlMs + 10_000) + 3 * this.#est.of(estimateKey(op)).durationMs;
     trial.check('the re-run waits no longer than one lease expiry', again.durationMs <= bound, `took ${Math.round(again.durationMs)} ms (bound ${Math.round(bound)} ms: lease TTL ${this.#size.leaseTtlMs} ms + backoff + 3× the operation)`);
     if (again.code !== 0) return;
-    this.#est.add(estimateKey(op), again);
+    this.#est.add(estimateKey(op), again, proxy === undefined ? undefined : proxy.seen - beforeAgain);
     if (op.startsWith('create') && prepared.volume !== undefined) {
       await w.restoreExact(trial, w.adopt(prepared.volume, again, prepared.volume.state), path.join(w.dir, 'rerun.img'));
     } else if (op === 'delete' && prepared.backup !== undefined) {
@@ -197,6 +210,7 @@ export class CrashCampaign {
       await w.verifyClean(trial);
       await w.reconcile(trial);
       await w.restoreAll(trial);
+      await w.checkNoLeak(trial);
       trial.outcome(`${w.backups().length} backups verified and restored`);
     });
   }
@@ -212,4 +226,24 @@ export function changedExtents(rng: Rng, from: ImageState, to: ImageState): [num
     out.push([i * REGION + at, Math.min(length - at, rng.int(1, 16) * 4096)]);
   });
   return out;
+}
+
+/**
+ * Kills `run` as its `point.request`-th store request (counted from `before`) reaches the proxy,
+ * then sends that request on or drops it. Answers like signalAt, plus which request it was.
+ */
+async function killAtRequest(run: CliRun, proxy: HoldingProxy, point: KillPoint, before: number): Promise<KillOutcome> {
+  const held = proxy.holdNext((_req, log) => log.length - before === (point.request ?? 1) - 1);
+  const h: Held | undefined = await Promise.race([held, run.done.then(() => undefined)]);
+  if (h === undefined) {
+    proxy.cancel();
+    return { killed: false, atMs: undefined, progressLinesAtKill: run.progressLines };
+  }
+  const outcome: KillOutcome = { killed: true, atMs: performance.now() - run.startedAt, progressLinesAtKill: run.progressLines };
+  run.signal('SIGKILL');
+  await run.done;
+  if (point.landed === true) h.release();
+  else h.drop();
+  const key = h.request.path.split('/').slice(2).join('/'); // /bucket/prefix/key → prefix/key
+  return { ...outcome, request: `${h.request.method} ${key}` };
 }

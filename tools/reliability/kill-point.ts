@@ -7,8 +7,12 @@ import type { CliResult, CliRun } from './convoy.js';
 import type { Rng } from './prng.js';
 
 export interface KillPoint {
-  anchor: 'spawn' | 'first-progress';
+  anchor: 'spawn' | 'first-progress' | 'store-request';
   delayMs: number;
+  /** store-request: the process dies as its `request`-th store request arrives at the proxy (s3-proxy.ts)… */
+  request?: number;
+  /** …which is then sent on to the store (it lands after its client died) or dropped. */
+  landed?: boolean;
 }
 
 export interface KillOutcome {
@@ -17,15 +21,19 @@ export interface KillOutcome {
   /** ms from spawn to the signal. */
   atMs: number | undefined;
   progressLinesAtKill: number;
+  /** store-request kills: the request (method and key) the process died on. */
+  request?: string;
 }
 
 /** Medians of uninterrupted runs, per operation. */
 export class Estimates {
-  readonly #samples = new Map<string, { duration: number[]; first: number[] }>();
+  readonly #samples = new Map<string, { duration: number[]; first: number[]; requests: number[] }>();
 
-  add(op: string, r: CliResult): void {
+  /** `requests`: how many store requests the run made (when it went through the proxy). */
+  add(op: string, r: CliResult, requests?: number): void {
     if (r.code !== 0) return;
-    const s = this.#samples.get(op) ?? { duration: [], first: [] };
+    const s = this.#samples.get(op) ?? { duration: [], first: [], requests: [] };
+    if (requests !== undefined) s.requests.push(requests);
     const typical = median(s.duration);
     if (typical !== undefined && s.duration.length >= 3 && r.durationMs > 3 * typical) return; // waited for a lease: not the operation's length
     s.duration.push(r.durationMs);
@@ -33,9 +41,9 @@ export class Estimates {
     this.#samples.set(op, s);
   }
 
-  of(op: string): { durationMs: number; firstProgressMs: number | undefined } {
+  of(op: string): { durationMs: number; firstProgressMs: number | undefined; requests: number | undefined } {
     const s = this.#samples.get(op);
-    return { durationMs: median(s?.duration ?? []) ?? 500, firstProgressMs: median(s?.first ?? []) };
+    return { durationMs: median(s?.duration ?? []) ?? 500, firstProgressMs: median(s?.first ?? []), requests: median(s?.requests ?? []) };
   }
 }
 
@@ -58,7 +66,13 @@ export function pickKillPoint(rng: Rng, est: { durationMs: number; firstProgress
   return { anchor: 'first-progress', delayMs: Math.round(rng.between(0, 1.1) * (d - f)) };
 }
 
-export const describePoint = (p: KillPoint): string => (p.anchor === 'spawn' ? `${p.delayMs} ms after spawn` : `first progress line + ${p.delayMs} ms`);
+export const describePoint = (p: KillPoint): string =>
+  p.anchor === 'spawn' ? `${p.delayMs} ms after spawn` : p.anchor === 'first-progress' ? `first progress line + ${p.delayMs} ms` : `its store request #${p.request} (${p.landed === true ? 'sent on after the kill' : 'dropped'})`;
+
+/** A store request of a typical run, and whether it lands: every request boundary is a kill point. */
+export function pickRequestPoint(rng: Rng, requests: number): KillPoint {
+  return { anchor: 'store-request', delayMs: 0, request: rng.int(1, Math.max(1, requests)), landed: rng.chance(0.5) };
+}
 
 /**
  * Sends `signal` to `run` at `point` (unless it exited first) and answers what happened. The

@@ -105,5 +105,6 @@ export async function pauseTrial(spec: PauseTrialSpec, store: StoreTarget, dir: 
     }
     await w.verifyClean(trial);
     await w.restoreAll(trial);
+    await w.checkNoLeak(trial);
   });
 }

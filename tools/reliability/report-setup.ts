@@ -1,15 +1,29 @@
 // Vitest global setup of the campaigns: starts each run with an empty results file and, when the
-// run ends, writes the report from the trial records (report.ts).
+// run ends, writes the report (report.ts) from the trial records and vitest's own counts.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TestProject } from 'vitest/node';
 import { runConfig } from './config.js';
+import { readRecords, writeReport } from './report.js';
+import { runMeta } from './report-meta.js';
 
-export function setup(): () => Promise<void> {
+export function setup(project: TestProject): () => void {
   const config = runConfig();
+  const startedAt = new Date();
   fs.mkdirSync(path.dirname(config.resultsFile), { recursive: true });
   fs.writeFileSync(config.resultsFile, '');
-  return async () => {
-    const { writeReport } = await import('./report.js');
-    await writeReport(config);
+  process.stderr.write(`[reliability] seed ${config.seed}, size ${config.size.name}; records in ${config.resultsFile}\n`);
+  return () => {
+    const tests = { passed: 0, failed: 0, skipped: 0 };
+    for (const module of project.vitest.state.getTestModules()) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        if (state === 'passed') tests.passed++;
+        else if (state === 'failed') tests.failed++;
+        else tests.skipped++;
+      }
+    }
+    writeReport(config.reportFile, runMeta(config, startedAt, tests), readRecords(config.resultsFile));
+    process.stderr.write(`[reliability] seed ${config.seed}: report written to ${config.reportFile}\n`);
   };
 }

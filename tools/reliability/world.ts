@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, startCli, type CliOptions, type CliResult, type CliRun } from './convoy.js';
-import { newImage, writeImage, sha256File, type ImageState } from './images.js';
+import { blockKey, newImage, writeImage, sha256File, type ImageState } from './images.js';
 import type { Rng } from './prng.js';
 import type { StoreTarget } from './stores.js';
 import type { Trial } from './trial.js';
@@ -176,6 +176,19 @@ export class World {
     }
     trial.check('store lists every completed backup', !trial.record.failures.some((f) => f.startsWith('no completed backup lost') || f.startsWith('no phantom backup')));
     return { gone, adopted };
+  }
+
+  /**
+   * After two `maintenance --full --grace 0s` in a row, the store holds exactly the blocks the
+   * completed backups reference: no block was lost, none leaked (garbage nothing will ever free).
+   */
+  async checkNoLeak(trial: Trial): Promise<void> {
+    const want = new Set(this.backups().flatMap((b) => b.state.blockIds.filter((id): id is string => id !== null)).map(blockKey));
+    const have = new Set((await this.store.raw.list('blocks/')).filter((k) => k.endsWith('.blk')));
+    const leaked = [...have].filter((k) => !want.has(k));
+    const missing = [...want].filter((k) => !have.has(k));
+    trial.check('no leaked blocks after two full maintenances (--grace 0s)', leaked.length === 0, `${leaked.length} block(s) no completed backup references are still in the store, e.g. ${leaked[0] ?? ''}`);
+    trial.check('no referenced block missing', missing.length === 0, `${missing.length} referenced block(s) missing, e.g. ${missing[0] ?? ''}`);
   }
 
   /** Restores each backup to a scratch file (two at a time) and compares its sha256 with the state it was taken of. */
