@@ -6,14 +6,14 @@ import { BlockMap, type BlockMap as BlockMapT } from './format/block-map.js';
 import { encodeBlock } from './format/block-object.js';
 import type { Compression } from './format/codec.js';
 import { openOrInitStore, type OpenedStore } from './format/header.js';
-import { addMarkerKey, blockKey, blockMapKey, manifestKey, volumeKey } from './format/layout.js';
+import { abandonedKey, addMarkerKey, blockKey, blockMapKey, manifestKey, volumeKey } from './format/layout.js';
 import { encodeManifest, readBlockMap, readManifest, readVolumeRecord, type Manifest, type VolumeRecord } from './format/manifest.js';
 import { newBackupId, validateVolumeName } from './format/names.js';
 import { encodeRefFile } from './format/ref-file.js';
 import { guardCommit, sweepsDoneAtStart, type GuardResult } from './gc/commit-guard.js';
 import { clearDamaged, listDamaged } from './gc/damaged.js';
 import { IdSet } from './id-claims.js';
-import { latestBackupId } from './list.js';
+import { listBackupIds } from './list.js';
 import { acquireLock, type StoreLock } from './lock.js';
 import { forEachIndex } from './pool.js';
 import type { ProgressCallback } from './progress.js';
@@ -94,17 +94,15 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
   try {
     const doneAtStart = v2 ? await sweepsDoneAtStart(store, signal) : new Set<string>();
     const damaged = v2 ? await listDamaged(store, signal) : new IdSet();
-    const latest = await latestBackupId(store, volume, signal);
-    const parentId = options.parent === null ? undefined : options.parent === undefined || options.parent === 'latest' ? latest : options.parent;
-    let parent: { manifest: Manifest; map: BlockMapT } | undefined;
-    if (parentId !== undefined) {
-      const manifest = await readManifest(store, volume, parentId, signal);
-      parent = { manifest, map: await readBlockMap(store, manifest, signal) };
-    }
-    if (options.changed !== undefined && parent === undefined) {
+    const ids = await listBackupIds(store, volume, signal);
+    const latest = ids.at(-1);
+    const parent = await chooseParent(store, volume, ids, options.parent, signal);
+    if (options.changed !== undefined && latest === undefined) {
       throw invalidInput(`a changed-extent list needs a parent backup, and volume ${volume} has none`, 'make a full backup first (without --changed)');
     }
-    const useChanges = options.changed !== undefined && parent !== undefined && parent.manifest.blockSize === bs;
+    // A change list is relative to the newest backup's snapshot: with an older parent (the newest
+    // is damaged) every block is read instead.
+    const useChanges = options.changed !== undefined && parent !== undefined && parent.manifest.id === latest && parent.manifest.blockSize === bs;
     const blocks = Math.ceil(source.size / bs);
     const changed = useChanges ? changedBitmap(options.changed ?? [], blocks, bs, source.size, parent?.manifest.size ?? 0) : undefined;
     const claimed = new IdSet(); // ids this backup already handled: a concurrent worker with the same content skips
@@ -185,17 +183,19 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
       stats,
     };
     let guard: GuardResult | undefined;
+    let committed: Manifest;
     if (v2) {
-      guard = await commitV2({ opened, lease, manifest, map, mapBytes, source, compression, doneAtStart, started, clock, signal, onWait: options.onWait, lockTtlMs: options.lockTtlMs });
+      ({ guard, manifest: committed } = await commitV2({ opened, lease, manifest, map, mapBytes, source, compression, doneAtStart, started, clock, signal, onWait: options.onWait, lockTtlMs: options.lockTtlMs }));
     } else {
       await putOnce(store, blockMapKey(volume, id), mapBytes, signal);
       signal?.throwIfAborted();
       lease.lock.assertHeld(); // never commit if GC may have run meanwhile
-      await store.put(manifestKey(volume, id), encodeManifest({ ...manifest, stats: { ...stats, durationMs: Math.round(clock.monotonic() - started) } }), { ifAbsent: true });
+      committed = { ...manifest, stats: { ...stats, durationMs: Math.round(clock.monotonic() - started) } };
+      await store.put(manifestKey(volume, id), encodeManifest(committed), { ifAbsent: true });
     }
     await clearDamaged(store, repaired);
-    await writeVolumeRecord(store, volume, manifest, now());
-    return { manifest, url: formatBackupUrl(store.location, volume, id), ...(guard === undefined ? {} : { guard }) };
+    await writeVolumeRecord(store, volume, committed, now());
+    return { manifest: committed, url: formatBackupUrl(store.location, volume, id), ...(guard === undefined ? {} : { guard }) };
   } finally {
     await lease.lock.release();
   }
@@ -222,7 +222,7 @@ async function commitV2(c: {
   signal: AbortSignal | undefined;
   onWait: ((what: string) => void) | undefined;
   lockTtlMs: number | undefined;
-}): Promise<GuardResult> {
+}): Promise<{ guard: GuardResult; manifest: Manifest }> {
   const { store, header } = c.opened;
   const { volume, id } = c.manifest;
   const sig = c.signal === undefined ? {} : { signal: c.signal };
@@ -273,13 +273,44 @@ async function commitV2(c: {
   if ((await store.stat(blockMapKey(volume, id), sig)) === undefined) await store.put(blockMapKey(volume, id), c.mapBytes, sig);
   const m = { ...c.manifest, stats: { ...c.manifest.stats, durationMs: Math.round(c.clock.monotonic() - c.started) } };
   await store.put(manifestKey(volume, id), encodeManifest(m), { ifAbsent: true });
-  if ((await store.stat(marker)) === undefined) {
+  // Our marker is gone either because maintenance merged it (it saw the manifest: fine) or because
+  // it judged us abandoned while we were paused (it set the marker aside first): then withdraw.
+  if ((await store.stat(marker)) === undefined && (await store.stat(abandonedKey(volume, id))) !== undefined) {
     await store.delete([manifestKey(volume, id)]);
     throw new BlockstoreError('CONVOY_LOCK_LOST', `backup ${id} of ${volume} was judged abandoned by maintenance while it committed; it was withdrawn`, {
       hint: 'the process was paused for longer than the GC grace period; run the backup again',
     });
   }
-  return guard;
+  return { guard, manifest: m };
+}
+
+/**
+ * The parent of an incremental: the given id (it must be readable), none, or by default the newest
+ * backup whose manifest and block map read — a damaged newest backup makes the backup incremental
+ * against an older one (or full), never fail: the parent is only a hint for reading less.
+ */
+async function chooseParent(
+  store: ObjectStore,
+  volume: string,
+  ids: readonly string[],
+  wanted: string | null | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ manifest: Manifest; map: BlockMapT } | undefined> {
+  if (wanted === null) return undefined;
+  const read = async (id: string): Promise<{ manifest: Manifest; map: BlockMapT }> => {
+    const manifest = await readManifest(store, volume, id, signal);
+    return { manifest, map: await readBlockMap(store, manifest, signal) };
+  };
+  if (wanted !== undefined && wanted !== 'latest') return read(wanted);
+  for (let i = ids.length - 1; i >= 0; i--) {
+    try {
+      return await read(ids[i] as string);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== 'CONVOY_MANIFEST_INVALID' && code !== 'CONVOY_FORMAT_UNSUPPORTED' && code !== 'CONVOY_BACKUP_NOT_FOUND') throw err;
+    }
+  }
+  return undefined;
 }
 
 /**

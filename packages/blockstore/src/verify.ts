@@ -8,12 +8,18 @@ import { markDamaged } from './gc/damaged.js';
 import { listAllBackups, listBackupIds } from './list.js';
 import { forEachIndex } from './pool.js';
 import type { ProgressCallback } from './progress.js';
-import { shardsOf } from './refs/generation.js';
+import { BlockstoreError } from './errors.js';
+import { LATEST_KEY } from './format/layout.js';
+import { ID_BYTES, readRefPages } from './format/ref-file.js';
+import { scanPending } from './maintenance/pending.js';
+import { loadLatestGeneration, shardsOf, type Generation } from './refs/generation.js';
+import { RecordCursor, mergeCursors } from './refs/runs.js';
 
 export interface VerifyProblem {
   /** The object that is missing, corrupt or invalid. */
   key: string;
-  kind: 'missing' | 'corrupt' | 'invalid-manifest' | 'unreadable';
+  /** `index`: the reference index (format v2) is damaged, or does not count a block a backup uses. */
+  kind: 'missing' | 'corrupt' | 'invalid-manifest' | 'unreadable' | 'index';
   message: string;
   /** Backups (volume/id) that need this object. */
   backups: string[];
@@ -71,6 +77,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
   while (digits < 4 && entries / 16 ** digits > maxIds) digits++;
   const prefixes = digits === 0 ? [''] : shardsOf(digits);
   const badMaps = new Set<string>();
+  const index = opened.header.version === 2 ? await IndexCheck.open(store, opened.header.gc?.shardDigits ?? 2, problems, signal) : undefined;
   let checked = 0;
   for (const prefix of prefixes) {
     const users = new Map<string, string[]>(); // block id -> backups using it
@@ -91,6 +98,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
       }
     }
     const ids = [...users.keys()].sort();
+    if (index !== undefined) await index.coverage(prefix, users);
     await forEachIndex(
       ids.length,
       options.concurrency ?? 8,
@@ -126,6 +134,84 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
       signal,
     );
   }
-  problems.sort((a, b) => a.key.localeCompare(b.key));
+  problems.sort((a, b) => a.key.localeCompare(b.key) || a.message.localeCompare(b.message));
   return { ok: problems.length === 0, backupsChecked: refs.length, blocksChecked: checked, dataChecked: options.readData === true, problems };
+}
+
+/**
+ * Format v2: the reference index must be readable (pointer, generation, every run's checksum) and
+ * must count every block a committed backup uses (or a pending marker must): a block it does not
+ * count is one a full maintenance would delete. Memory: one pass's ids.
+ */
+class IndexCheck {
+  readonly #badRuns = new Set<string>();
+  readonly store: ObjectStore;
+  readonly gen: Generation | undefined;
+  readonly problems: VerifyProblem[];
+  readonly signal: AbortSignal | undefined;
+
+  private constructor(store: ObjectStore, gen: Generation | undefined, problems: VerifyProblem[], signal: AbortSignal | undefined) {
+    this.store = store;
+    this.gen = gen;
+    this.problems = problems;
+    this.signal = signal;
+  }
+
+  static async open(store: ObjectStore, shardDigits: number, problems: VerifyProblem[], signal?: AbortSignal): Promise<IndexCheck> {
+    try {
+      return new IndexCheck(store, await loadLatestGeneration(store, shardDigits, signal), problems, signal);
+    } catch (err) {
+      if (!(err instanceof BlockstoreError)) throw err;
+      const key = (err.details as { key?: string } | undefined)?.key ?? LATEST_KEY;
+      problems.push({ key, kind: 'index', message: err.message, backups: [] });
+      return new IndexCheck(store, undefined, problems, signal);
+    }
+  }
+
+  /** Checks the blocks `users` names (ids with `prefix`) against the index and the pending markers. */
+  async coverage(prefix: string, users: ReadonlyMap<string, string[]>): Promise<void> {
+    if (this.gen === undefined) return; // already reported: the index cannot be read at all
+    const counted = new Set<string>();
+    for (const [shard, runs] of Object.entries(this.gen.shards)) {
+      if (!(shard.startsWith(prefix) || prefix.startsWith(shard))) continue;
+      for (const r of runs) {
+        try {
+          for await (const page of readRefPages(this.store, r.key, 'counts', this.signal === undefined ? {} : { signal: this.signal })) void page; // checksum
+        } catch (err) {
+          if (!(err instanceof BlockstoreError)) throw err;
+          if (!this.#badRuns.has(r.key)) this.problems.push({ key: r.key, kind: 'index', message: err.message, backups: [] });
+          this.#badRuns.add(r.key);
+        }
+      }
+      if (runs.some((r) => this.#badRuns.has(r.key))) continue;
+      await mergeCursors(
+        runs.map((r) => RecordCursor.ofRun(this.store, r, this.signal)),
+        (id, sum) => {
+          const hex = id.toString('hex');
+          if (sum !== 0 && hex.startsWith(prefix)) counted.add(hex);
+        },
+      );
+    }
+    const pending = await scanPending(this.store, this.signal);
+    for (const m of pending.adds.values()) {
+      for await (const page of readRefPages(this.store, m.key, 'ids', { missingOk: true, ...(this.signal === undefined ? {} : { signal: this.signal }) })) {
+        for (let i = 0; i < page.length; i += ID_BYTES) {
+          const hex = page.toString('hex', i, i + ID_BYTES);
+          if (hex.startsWith(prefix)) counted.add(hex);
+        }
+      }
+    }
+    const shardOf = (hex: string): string => hex.slice(0, this.gen?.shardDigits ?? 2);
+    for (const [hex, backups] of users) {
+      if (counted.has(hex)) continue;
+      const runs = this.gen.shards[shardOf(hex)] ?? [];
+      if (runs.some((r) => this.#badRuns.has(r.key))) continue; // its run is reported as damaged
+      this.problems.push({
+        key: blockKey(hex),
+        kind: 'index',
+        message: `block ${blockKey(hex)} is used by ${backups.length} backup(s) but the reference index does not count it: a full maintenance would delete it`,
+        backups,
+      });
+    }
+  }
 }

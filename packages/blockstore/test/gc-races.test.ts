@@ -129,3 +129,43 @@ describe('GC races on memory with store time from the fake clock', () => {
     await cleanAndRestorable(store, [{ r: b, data }]);
   });
 });
+
+describe('abandoned markers (docs/gc-safety.md)', () => {
+  it('a backup whose marker maintenance merged between its manifest and its marker check commits, and its blocks are freed once deleted', async () => {
+    const clock = new FakeClock();
+    const store = new FaultyObjectStore(new MemoryObjectStore('merge-race', clock.now));
+    const data = image(2);
+    const gate = new Gate();
+    store.addFault({ op: 'stat', kind: 'pause', key: /^refs\/pending\/.*\.add$/, times: 1, gate: () => gate.wait() });
+    const running = backupVolume({ store, volume: 'm', source: new BufferSource(data), clock });
+    await gate.reached; // its manifest is written; it is about to look for its marker
+    const merged = await runMaintenance({ store, clock });
+    expect(merged.merge.adds).toBe(1); // merged and its marker removed
+    gate.open();
+    const b = await running; // not withdrawn
+    expect(await listBackupIds(store, 'm')).toEqual([b.manifest.id]);
+    await deleteBackup({ store, volume: 'm', id: b.manifest.id, clock });
+    await runMaintenance({ store, full: true, graceMs: 0, clock });
+    await runMaintenance({ store, full: true, graceMs: 0, clock });
+    expect(await keysUnder(store, 'blocks/')).toEqual([]); // nothing leaked
+  });
+
+  it('a backup paused before its manifest past its lease and the grace period is set aside by maintenance and withdraws; nothing leaks', async () => {
+    const clock = new FakeClock();
+    const store = new FaultyObjectStore(new MemoryObjectStore('abandon', clock.now));
+    const gate = new Gate();
+    store.addFault({ op: 'put', kind: 'pause', key: /^volumes\/.*\/backups\/.*\.json$/, times: 1, gate: () => gate.wait() });
+    const running = backupVolume({ store, volume: 'p', source: new BufferSource(image(2)), clock });
+    await gate.reached;
+    clock.advance(200_000); // its lease expires (store clock) and its marker is older than the grace
+    const m = await runMaintenance({ store, clock, graceMs: 60_000 });
+    expect(m.merge.abandoned).toBe(1);
+    gate.open();
+    expect((await rejectionOf(running)).code).toBe('CONVOY_LOCK_LOST');
+    expect(await listBackupIds(store, 'p')).toEqual([]);
+    await runMaintenance({ store, full: true, graceMs: 0, clock });
+    await runMaintenance({ store, full: true, graceMs: 0, clock });
+    expect(await keysUnder(store, 'blocks/')).toEqual([]);
+    expect(await keysUnder(store, 'volumes/p/backups/')).toEqual([]);
+  });
+});

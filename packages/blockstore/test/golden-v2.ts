@@ -109,6 +109,7 @@ export async function writeGoldenV2Store(dir: string): Promise<void> {
     gen.shards[s] = [{ key, records: recs.length, bytes: body.length }];
   }
   await put('refs/index/000000000001.json', Buffer.from(`${JSON.stringify(gen)}\n`));
+  await put('refs/latest.json', Buffer.from(`${JSON.stringify({ gen: 1 })}\n`));
 
   // A finished sweep that found nothing to delete.
   await put('gc/sweeps/golden-0.ids', encodeRefFile('ids', Buffer.alloc(0)));

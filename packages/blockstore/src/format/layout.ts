@@ -7,8 +7,11 @@ export const BLOCKS_PREFIX = 'blocks/';
 export const LOCKS_PREFIX = 'locks/';
 /** v2: reference markers of backups not yet merged into the index (adds) and deletes (tombstones). */
 export const PENDING_PREFIX = 'refs/pending/';
+export const ABANDONED_PREFIX = 'refs/abandoned/';
 export const RUNS_PREFIX = 'refs/runs/';
 export const INDEX_PREFIX = 'refs/index/';
+/** v2: names the newest index generation, so a lost one is noticed instead of read as the one before. */
+export const LATEST_KEY = 'refs/latest.json';
 export const SWEEPS_PREFIX = 'gc/sweeps/';
 export const DAMAGED_PREFIX = 'gc/damaged/';
 /** v2: written at the end of every full maintenance; its store time says when the last one ran. */
@@ -60,6 +63,17 @@ export function addMarkerKey(volume: string, id: string): string {
   validateVolumeName(volume);
   validateBackupId(id);
   return `${PENDING_PREFIX}${volume}/${id}.add`;
+}
+
+/**
+ * v2: where maintenance leaves the add marker of a backup it judged abandoned, before it removes
+ * the pending one: the backup, if it was only paused, finds it and withdraws its manifest; a
+ * marker that is simply gone was merged (docs/gc-safety.md, "Abandoned markers").
+ */
+export function abandonedKey(volume: string, id: string): string {
+  validateVolumeName(volume);
+  validateBackupId(id);
+  return `${ABANDONED_PREFIX}${volume}/${id}.add`;
 }
 
 /** v2: a delete's tombstone. */

@@ -4,12 +4,15 @@ import { RecordCursor, RunWriter, mergeCursors } from '../refs/runs.js';
 
 /** Runs a shard may have before quick maintenance compacts it. */
 export const MAX_RUNS = 4;
+/** Past this many runs the smallest are merged even if unlike in size (bounds reads per shard). */
+export const HARD_MAX_RUNS = 24;
 
 /**
  * Which runs of a shard to merge (size-tiered, as LSM trees do): none while the shard has at most
  * MAX_RUNS; else the smallest runs that are alike in size (each at most twice the sum of the ones
  * before it), so a record is rewritten O(log(index / changes)) times, never once per maintenance.
- * A full maintenance merges everything into one run.
+ * Runs unlike in size stay apart (a shard then holds about log2(index / changes) runs), up to
+ * HARD_MAX_RUNS. A full maintenance merges everything into one run.
  */
 export function pickMerge(runs: readonly RunRef[], full: boolean): RunRef[] {
   if (full) return runs.length > 1 ? [...runs] : [];
@@ -23,7 +26,8 @@ export function pickMerge(runs: readonly RunRef[], full: boolean): RunRef[] {
     group.push(r);
     sum += r.records;
   }
-  return group.length >= 2 ? group : sorted.slice(0, runs.length - MAX_RUNS + 1);
+  if (group.length >= 2) return group;
+  return runs.length > HARD_MAX_RUNS ? sorted.slice(0, 2) : [];
 }
 
 export interface CompactResult {

@@ -61,12 +61,13 @@ export class DeltaBuilder {
       const all = Buffer.concat([...b.chunks, b.cur.subarray(0, b.fill)]);
       // One shard's records as views at a time: the objects are transient, the bytes are `all`.
       const recs = Array.from({ length: all.length / REC }, (_, j) => all.subarray(j * REC, (j + 1) * REC));
-      recs.sort((x, y) => Buffer.compare(x.subarray(0, ID_BYTES), y.subarray(0, ID_BYTES)));
+      recs.sort((x, y) => x.compare(y, 0, ID_BYTES, 0, ID_BYTES));
       const w = new RunWriter();
       for (let i = 0; i < recs.length; ) {
-        const id = (recs[i] as Buffer).subarray(0, ID_BYTES);
+        const first = recs[i] as Buffer;
         let sum = 0;
-        while (i < recs.length && (recs[i] as Buffer).subarray(0, ID_BYTES).equals(id)) sum += (recs[i++] as Buffer).readInt32LE(ID_BYTES);
+        while (i < recs.length && (recs[i] as Buffer).compare(first, 0, ID_BYTES, 0, ID_BYTES) === 0) sum += (recs[i++] as Buffer).readInt32LE(ID_BYTES);
+        const id = first.subarray(0, ID_BYTES);
         if (sum !== 0) w.add(id, sum);
       }
       const ref = await w.write(this.#store, shard, this.#gen, this.#signal);

@@ -1,13 +1,14 @@
 import type { ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from '../clock.js';
 import { readHeader } from '../format/header.js';
-import { LAST_FULL_KEY, VOLUMES_PREFIX, addMarkerKey, delMarkerKey, generationKey, parseBackupKey, manifestKey } from '../format/layout.js';
+import { ABANDONED_PREFIX, LAST_FULL_KEY, VOLUMES_PREFIX, addMarkerKey, delMarkerKey, generationKey, parseBackupKey, manifestKey } from '../format/layout.js';
 import { listSweepKeys, readSweepRecord } from '../gc/sweep-record.js';
 import { acquireLock, listLeases, listedTime } from '../lock.js';
 import { listGenerations, loadLatestGeneration, readGeneration, type Generation } from '../refs/generation.js';
 import type { ProgressCallback } from '../progress.js';
 import { finishConsumed, mergePending, notV2, type MergeStats } from './merge.js';
 import { scanPending } from './pending.js';
+import { rebuildIndex } from './rebuild.js';
 import { sweep, type SweepStats } from './sweep.js';
 
 export interface MaintenanceOptions {
@@ -28,6 +29,11 @@ export interface MaintenanceOptions {
   lockWaitMs?: number;
   /** Override the store header's grace period (tests, one-shot clean-up of a store nobody else uses). */
   graceMs?: number;
+  /**
+   * Rebuild the reference index from every backup (O(store)) instead of merging into it: the way
+   * out of CONVOY_INDEX_CORRUPT (a lost or damaged generation or run).
+   */
+  rebuildIndex?: boolean;
   /** Index records held in memory before they are written as runs (default 1 M, ~40 MB). */
   budgetRecords?: number;
   /** Generations (and their runs) kept besides the newest, for readers of older ones. */
@@ -78,25 +84,19 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
       const last = await lastFullTime(store, signal);
       full = last === undefined || storeNow.getTime() - last.getTime() >= options.fullIfOlderThanMs;
     }
-    const base = await loadLatestGeneration(store, gcp.shardDigits, signal);
-    await finishConsumed(store, base, signal); // a previous run that crashed after its commit
-    const pending = await scanPending(store, signal);
     const leases = await listLeases(store, storeNow, signal);
     progress(0);
-    const { gen, stats } = await mergePending({
-      store,
-      lease,
-      base,
-      pending,
-      leases,
-      storeNow,
-      graceMs,
-      full,
-      budgetRecords: options.budgetRecords ?? 1_000_000,
-      problems,
-      signal,
-      now: clock.now(),
-    });
+    const budgetRecords = options.budgetRecords ?? 1_000_000;
+    const mergeIntoBase = async (): ReturnType<typeof mergePending> => {
+      const base = await loadLatestGeneration(store, gcp.shardDigits, signal);
+      await finishConsumed(store, base, signal); // a previous run that crashed after its commit
+      const pending = await scanPending(store, signal);
+      return mergePending({ store, lease, base, pending, leases, storeNow, graceMs, full, budgetRecords, problems, signal, now: clock.now() });
+    };
+    const { gen, stats } =
+      options.rebuildIndex === true
+        ? await rebuildIndex({ store, lease, shardDigits: gcp.shardDigits, budgetRecords, now: clock.now(), signal, onProgress: progress })
+        : await mergeIntoBase();
     await finishConsumed(store, gen, signal);
     await pruneGenerations(store, gen, options.keepGenerations ?? 2, signal);
     const result: MaintenanceResult = { full, generation: gen.gen, merge: stats, problems };
@@ -104,6 +104,7 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
       const swept = await sweep({ store, lease, gen, leases, storeNow, graceMs, listLagMs: gcp.listLagMs, clock, signal, markBudget: options.budgetRecords ?? 1_000_000, onProgress: (listed) => progress(listed) });
       const recordsPruned = await pruneRecords(store, storeNow, gcp.recordRetentionMs, signal);
       const orphanMapsDeleted = await deleteOrphanMaps(store, storeNow, graceMs, signal);
+      await pruneAbandoned(store, storeNow, gcp.recordRetentionMs, signal);
       const stale = (await store.cleanupStale?.({ olderThan: new Date(storeNow.getTime() - Math.max(graceMs, 3_600_000)), ...(signal === undefined ? {} : { signal }) })) ?? { removed: 0 };
       let leasesRemoved = 0;
       for (const l of await listLeases(store, storeNow, signal)) {
@@ -163,6 +164,15 @@ async function pruneRecords(store: ObjectStore, storeNow: Date, retentionMs: num
     n++;
   }
   return n;
+}
+
+/** Set-aside markers of abandoned backups, kept as long as sweep records (a paused backup may still look). */
+async function pruneAbandoned(store: ObjectStore, storeNow: Date, retentionMs: number, signal?: AbortSignal): Promise<void> {
+  const old: string[] = [];
+  for await (const o of store.list(ABANDONED_PREFIX, signal === undefined ? {} : { signal })) {
+    if (o.lastModified !== undefined && storeNow.getTime() - o.lastModified.getTime() > retentionMs) old.push(o.key);
+  }
+  for (let i = 0; i < old.length; i += 1000) await store.delete(old.slice(i, i + 1000));
 }
 
 /** Block maps without a manifest or a marker, older than the grace period: left by crashed backups. */

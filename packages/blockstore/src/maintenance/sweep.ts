@@ -142,7 +142,7 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
             },
           );
         }
-        for (const [hex, lm] of [...listed.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+        for (const [hex, lm] of [...listed.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
           if (referenced.has(hex) || inFlight.has(hex)) {
             if (dueDoomed.has(hex)) stats.blocksSpared++;
             continue;

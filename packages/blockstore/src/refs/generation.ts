@@ -1,7 +1,7 @@
 import { ObjectExistsError, type ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
 import { BlockstoreError } from '../errors.js';
-import { INDEX_PREFIX, generationKey, parseGenerationKey } from '../format/layout.js';
+import { INDEX_PREFIX, LATEST_KEY, generationKey, parseGenerationKey } from '../format/layout.js';
 import { readRecord } from '../format/json-record.js';
 import { refCorrupt } from '../format/ref-file.js';
 
@@ -60,20 +60,42 @@ export async function readGeneration(store: ObjectStore, gen: number, signal?: A
   return g;
 }
 
-/** The newest generation, or an empty generation 0 for a store whose index was never written. */
+const latestSchema = z.object({ gen: z.number().int().positive() });
+
+/** The generation the pointer (`refs/latest.json`, rewritten after each commit) names, if any. */
+export async function readLatestPointer(store: ObjectStore, signal?: AbortSignal): Promise<number | undefined> {
+  return (await readRecord(store, LATEST_KEY, latestSchema, refCorrupt, signal))?.gen;
+}
+
+export const indexLost = (gen: number): BlockstoreError =>
+  new BlockstoreError('CONVOY_INDEX_CORRUPT', `reference index generation ${gen} (${generationKey(gen)}) is missing or unreadable`, {
+    hint: 'nothing is deleted while the index is damaged; run `convoy-backup maintenance STORE --rebuild-index` to rebuild it from the backups',
+    details: { key: generationKey(gen) },
+  });
+
+/**
+ * The newest generation, or an empty generation 0 for a store whose index was never written. A
+ * generation the pointer names that is missing (an object lost to a person, a lifecycle rule, a
+ * disk) is CONVOY_INDEX_CORRUPT, never the previous one: an older index would let the sweep delete
+ * blocks that backups merged since then use.
+ */
 export async function loadLatestGeneration(store: ObjectStore, shardDigits: number, signal?: AbortSignal): Promise<Generation> {
+  const pointer = await readLatestPointer(store, signal);
   const gens = await listGenerations(store, signal);
+  if (pointer !== undefined && !gens.includes(pointer) && (gens.at(-1) ?? 0) < pointer) throw indexLost(pointer);
   for (let i = gens.length - 1; i >= 0; i--) {
     const g = await readGeneration(store, gens[i] as number, signal);
-    if (g !== undefined) return g; // pruned between list and get: take the one before
+    if (g !== undefined) return g;
+    if (pointer !== undefined && (gens[i] as number) >= pointer) throw indexLost(gens[i] as number); // listed, then gone
   }
   return emptyGeneration(shardDigits);
 }
 
-/** Commits a generation; fails with CONVOY_STORE_LOCKED if another maintenance committed it first. */
+/** Commits a generation, then points at it; fails with CONVOY_STORE_LOCKED if another maintenance committed it first. */
 export async function commitGeneration(store: ObjectStore, g: Generation, signal?: AbortSignal): Promise<void> {
   try {
     await store.put(generationKey(g.gen), Buffer.from(`${JSON.stringify(g)}\n`), { ifAbsent: true, ...(signal === undefined ? {} : { signal }) });
+    await store.put(LATEST_KEY, Buffer.from(`${JSON.stringify({ gen: g.gen })}\n`), signal === undefined ? {} : { signal });
   } catch (err) {
     if (err instanceof ObjectExistsError) {
       throw new BlockstoreError('CONVOY_STORE_LOCKED', `reference index generation ${g.gen} was committed by another maintenance run`, {

@@ -40,6 +40,11 @@ export class RecordCursor {
     );
   }
 
+  /** A record is current without loading a page (the fast path of ready()). */
+  has(): boolean {
+    return this.#pos < this.#page.length;
+  }
+
   /** Loads the next page when needed; false at the end. */
   async ready(): Promise<boolean> {
     while (!this.#done && this.#pos >= this.#page.length) {
@@ -84,7 +89,7 @@ export async function mergeCursors(cursors: RecordCursor[], emit: (id: Buffer, s
       if (c.id().equals(id)) {
         sum += c.count();
         c.next();
-        if (!(await c.ready())) continue;
+        if (!c.has() && !(await c.ready())) continue;
       }
       next.push(c);
     }
