@@ -9,6 +9,7 @@ export interface MaintenanceArgs {
   dest: string;
   full?: boolean | undefined;
   grace?: string | undefined;
+  'rebuild-index'?: boolean | undefined;
 }
 
 export const maintenanceCommand: CliCommand = {
@@ -26,6 +27,13 @@ export const maintenanceCommand: CliCommand = {
               'Also sweep: delete blocks found unreferenced by two full runs a grace period apart, mark newly unreferenced ones, ' +
               'remove orphan block maps, stale temporary files and expired leases. Reads the whole store: run it daily or weekly',
           })
+          .option('rebuild-index', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'Rebuild the reference index from every backup\'s block map instead of merging into it (reads the whole store). ' +
+              'The way out when maintenance or verify reports CONVOY_INDEX_CORRUPT; refuses while a backup cannot be read',
+          })
           .option('grace', {
             type: 'string',
             requiresArg: true,
@@ -39,6 +47,7 @@ export const maintenanceCommand: CliCommand = {
               ['convoy-backup maintenance vfs:///mnt/bk', 'Quick: merge the references of new and deleted backups (cheap; run it hourly)'],
               ['convoy-backup maintenance s3://bk@us-east-1/db --full', 'Also free unused blocks (they are marked first and deleted by a full run a grace period later)'],
               ['convoy-backup maintenance vfs:///mnt/bk --full --grace 0 --json', 'Clean up a store nobody else uses; the result as JSON'],
+              ['convoy-backup maintenance vfs:///mnt/bk --rebuild-index', 'Recount the index from the backups after verify named a damaged index object'],
             ]),
           ),
       (args) => select((ctx) => runMaintenanceCommand(args, ctx), args),
@@ -58,6 +67,7 @@ export async function runMaintenanceCommand(args: MaintenanceArgs, ctx: CommandC
     result = await runMaintenance({
       store,
       full,
+      rebuildIndex: args['rebuild-index'] === true,
       ...(graceMs === undefined ? {} : { graceMs }),
       ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
       onProgress: (p) => progress.update(p),

@@ -53,6 +53,7 @@ export async function runVerify(args: VerifyArgs, ctx: CommandContext): Promise<
           ...result.problems.map((p) => `${p.kind} ${p.key}: ${p.message}; needed by ${p.backups.length === 0 ? '(no backup)' : p.backups.join(', ')}`),
           `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${checked}${note}`,
           ...(repairable ? ['blocks can be written again from a copy of the volume: convoy-backup repair STORE --source FILE'] : []),
+          ...(result.problems.some((p) => p.kind === 'index') ? ['the reference index is damaged: nothing is deleted until `convoy-backup maintenance STORE --rebuild-index` rebuilds it'] : []),
         ],
   );
   return result.ok ? EXIT.ok : EXIT.problems;
