@@ -1,7 +1,7 @@
 // Bugs in packages/ and apps/ that the campaigns found. They are not fixed here (other people own
-// that code): each has a focused failing test in bugs.test.ts, and campaign trials that fail
-// because of one are tagged with its id (the failure still counts: it is a real one). When a bug
-// is fixed, its tests pass and its entry can go.
+// that code): each has a focused test in bugs.test.ts that failed when the bug was found and
+// passes once it is fixed (then it guards against a regression), and campaign trials that fail
+// because of one are tagged with its id (the failure still counts: it is a real one).
 import type { TrialRecord } from './trial.js';
 
 export interface KnownBug {
@@ -11,6 +11,8 @@ export interface KnownBug {
   where: string;
   /** Shell steps that show it. */
   reproduce: string;
+  /** The commit that fixed it, if any (a failing test then means a regression). */
+  fixedIn?: string;
   /** Whether a failure (one line of a record's `failures`) is this bug showing. */
   matches(record: TrialRecord, failure: string): boolean;
 }
@@ -20,6 +22,7 @@ const INDEX_OPS = ['index-run-remove', 'index-run-garble', 'generation-remove', 
 export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'B1',
+    fixedIn: 'fc347b9',
     title: 'A removed reference-index generation makes full maintenance delete blocks that committed backups use (silent data loss)',
     where: 'packages/blockstore/src/refs/generation.ts loadLatestGeneration (a missing newest generation reads as the previous one, or as an empty index) and the sweep, which trusts it',
     reproduce: [
@@ -33,6 +36,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
   {
     id: 'B2',
+    fixedIn: 'fc347b9',
     title: 'verify does not check the reference index: a removed or corrupt run or generation passes `verify --read-data` (exit 0)',
     where: 'packages/blockstore/src/verify.ts (reads manifests, block maps and blocks only)',
     reproduce: [
@@ -44,6 +48,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
   {
     id: 'B3',
+    fixedIn: 'fc347b9',
     title: "A damaged newest backup (block map or manifest unreadable) stops every later default backup of its volume",
     where: "packages/blockstore/src/backup.ts (the default parent is the newest id; its manifest and map must read, with no fall-back to an older backup or a full backup)",
     reproduce: [
@@ -55,6 +60,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
   {
     id: 'B5',
+    fixedIn: 'fc347b9',
     title: 'A backup whose manifest a maintenance merges between its manifest write and its marker check is withdrawn (exit 1 CONVOY_LOCK_LOST) and its blocks leak for good',
     where: "packages/blockstore/src/backup.ts commitV2: after the manifest it takes a missing add marker as 'judged abandoned', but a maintenance that saw the manifest merged the marker (+1 in the index) and removed it; the backup then deletes its committed manifest, and no tombstone will ever subtract those references",
     reproduce: [
@@ -68,6 +74,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
   {
     id: 'B4',
+    fixedIn: 'fc347b9',
     title: 'create reports a duration of 0 (`stats.durationMs: 0` with --json, "in 0.0 s" without) on format v2 stores',
     where: 'packages/blockstore/src/backup.ts backupVolume returns the manifest built before commitV2 set durationMs; the stored manifest has the real value',
     reproduce: 'convoy-backup create disk.img --dest vfs:///tmp/b4 --volume v --json   # stats.durationMs 0; `convoy-backup inspect URL --json` shows the real one',

@@ -17,7 +17,8 @@ export interface Size {
   timeoutMs: number;
   crash: { trialsPerOp: number; regions: number; backupsPerVolume: number };
   pause: { trials: number; regions: number; pastLease: boolean };
-  corruption: { regions: number };
+  /** CI: every kind once on vfs and three kinds on radosgw; full: every kind `instancesPerKind` times on each. */
+  corruption: { regions: number; instancesPerKind: number };
   concurrency: { roundsPerScenario: number; regions: number };
   /** Maintenance killed, re-run with the CLI's own 150 s leases (in the background of the crash campaign). */
   leaseExpiry: { trialsPerStore: number };
@@ -30,7 +31,7 @@ export const SIZES: Record<SizeName, Size> = {
     timeoutMs: 120_000,
     crash: { trialsPerOp: 1, regions: 4, backupsPerVolume: 2 },
     pause: { trials: 1, regions: 12, pastLease: false },
-    corruption: { regions: 3 },
+    corruption: { regions: 3, instancesPerKind: 1 },
     concurrency: { roundsPerScenario: 1, regions: 6 },
     leaseExpiry: { trialsPerStore: 1 },
   },
@@ -38,10 +39,10 @@ export const SIZES: Record<SizeName, Size> = {
     name: 'full',
     leaseTtlMs: 6_000,
     timeoutMs: 300_000,
-    crash: { trialsPerOp: 50, regions: 16, backupsPerVolume: 3 },
-    pause: { trials: 10, regions: 48, pastLease: true },
-    corruption: { regions: 8 },
-    concurrency: { roundsPerScenario: 8, regions: 24 },
+    crash: { trialsPerOp: 50, regions: 12, backupsPerVolume: 2 },
+    pause: { trials: 6, regions: 32, pastLease: true },
+    corruption: { regions: 8, instancesPerKind: 2 },
+    concurrency: { roundsPerScenario: 6, regions: 16 },
     leaseExpiry: { trialsPerStore: 4 },
   },
 };

@@ -25,9 +25,9 @@ export interface CrashPlanItem {
   rng: Rng;
 }
 
-/** The campaign's trials: `trialsPerOp` of each operation, in a seeded order. */
-export function planCrash(rng: Rng, size: Size): CrashPlanItem[] {
-  const ops = CRASH_OPS.flatMap((op) => Array.from({ length: size.crash.trialsPerOp }, () => op));
+/** The campaign's trials: `trialsPerOp` of each of `ops`, in a seeded order. */
+export function planCrash(rng: Rng, size: Size, only: readonly CrashOp[] = CRASH_OPS): CrashPlanItem[] {
+  const ops = only.flatMap((op) => Array.from({ length: size.crash.trialsPerOp }, () => op));
   return rng.shuffle(ops).map((op, n) => ({ n: n + 1, op, rng: rng.fork(`trial-${n + 1}`) }));
 }
 
@@ -42,7 +42,10 @@ export class CrashCampaign {
   /** s3 only: kills at store-request boundaries go through it. */
   readonly #proxy: HoldingProxy | undefined;
 
-  constructor(store: StoreTarget, dir: string, size: Size, resultsFile: string, proxy?: HoldingProxy) {
+  readonly #label: string;
+
+  constructor(label: string, store: StoreTarget, dir: string, size: Size, resultsFile: string, proxy?: HoldingProxy) {
+    this.#label = label;
     this.#size = size;
     this.#resultsFile = resultsFile;
     this.#proxy = proxy;
@@ -80,7 +83,7 @@ export class CrashCampaign {
   }
 
   async trial(item: CrashPlanItem): Promise<void> {
-    const trial = new Trial('crash', this.world.store.kind, item.op, `crash ${this.world.store.kind} #${item.n} ${item.op}`, item.rng.seed);
+    const trial = new Trial('crash', this.world.store.kind, item.op, `${this.#label} #${item.n} ${item.op}`, item.rng.seed);
     await runTrial(trial, this.#resultsFile, (t) => this.#run(t, item.op, item.rng));
   }
 
@@ -201,7 +204,7 @@ export class CrashCampaign {
   /** After every trial: two full maintenances, then everything verifies and restores. */
   async final(): Promise<void> {
     const w = this.world;
-    const trial = new Trial('crash', w.store.kind, 'final', `crash ${w.store.kind}: the store after every trial`, 0);
+    const trial = new Trial('crash', w.store.kind, 'final', `${this.#label}: the store after every trial`, 0);
     await runTrial(trial, this.#resultsFile, async () => {
       for (let i = 0; i < 2; i++) {
         const r = await w.run(trial, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);

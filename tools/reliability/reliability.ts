@@ -10,12 +10,16 @@
 // project's report). Without --seed a random seed is drawn and printed. Exit status: vitest's.
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './convoy.js';
 
+/** A tool's script, through its node_modules/.bin link (wherever its package keeps it). */
+const bin = (name: string): string => realpathSync(path.join(REPO_ROOT, 'node_modules/.bin', name));
+
 const FILES: Record<string, string[]> = {
-  crash: ['crash-vfs.test.ts', 'crash-s3.test.ts'],
+  crash: ['crash-vfs.test.ts', 'crash-s3-writes.test.ts', 'crash-s3-maintenance.test.ts'],
   pause: ['pause.test.ts'],
   corruption: ['corruption.test.ts'],
   concurrency: ['concurrency.test.ts'],
@@ -58,7 +62,7 @@ const command = ['npm run -s reliability --', '--seed', String(seed), ...(values
 process.stderr.write(`reliability: seed ${seed}, size ${size}${only === undefined ? '' : `, only ${only.join(',')}`}\nreliability: to run it again: ${command}\n`);
 
 if (!values['no-build']) {
-  const build = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/nx/bin/nx.js'), 'run-many', '-t', 'build', '--output-style=static'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NX_NO_CLOUD: 'true' } });
+  const build = spawnSync(process.execPath, [bin('nx'), 'run-many', '-t', 'build', '--output-style=static'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NX_NO_CLOUD: 'true' } });
   if (build.status !== 0) {
     process.stderr.write('reliability: the build failed; the campaigns run the built CLI (set CONVOY_RELIABILITY_CLI=source and pass --no-build to run the sources instead)\n');
     process.exit(1);
@@ -69,7 +73,7 @@ const logs = path.join(REPO_ROOT, '.test-logs');
 const vitest = spawnSync(
   process.execPath,
   [
-    path.join(REPO_ROOT, 'node_modules/vitest/vitest.mjs'),
+    bin('vitest'),
     'run',
     '--config',
     path.join(REPO_ROOT, 'tools/reliability/vitest.config.ts'),

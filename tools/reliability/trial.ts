@@ -85,7 +85,7 @@ export class Trial {
     for (const id of classify(this.record)) this.knownBug(id);
     if (resultsFile !== undefined) appendFileSync(resultsFile, `${JSON.stringify(this.record)}\n`);
     if (!this.record.passed) {
-      const bugs = this.record.knownBugs.length > 0 ? `KNOWN BUG ${this.record.knownBugs.join(', ')} (tools/reliability/bugs.ts; not fixed here)\n` : '';
+      const bugs = this.record.knownBugs.length > 0 ? `bug ${this.record.knownBugs.join(', ')} (tools/reliability/bugs.ts)\n` : '';
       throw new Error(`${bugs}${this.record.failures.join('\n')}\n(seed ${this.record.seed}; commands:\n  ${this.record.commands.join('\n  ')})`);
     }
   }
