@@ -18,7 +18,9 @@ export default defineConfig({
   test: {
     // 'packages/*' and 'apps/*': a directory with its own vitest.config.ts is used as is, one
     // without gets packageConfig() defaults (vitest itself would give it bare defaults).
-    projects: workspaceProjects(REPO_ROOT, ['packages/*', 'apps/*']),
+    // tools/bench's smoke tests (the scale simulation's cost curve) run here too; tools/reliability
+    // is its own stage of tools/test-all.sh.
+    projects: [...workspaceProjects(REPO_ROOT, ['packages/*', 'apps/*']), `${REPO_ROOT}/tools/bench`],
     globalSetup: [S3_GLOBAL_SETUP],
     testTimeout: TEST_TIMEOUT_MS,
     hookTimeout: HOOK_TIMEOUT_MS,
