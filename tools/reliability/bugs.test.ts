@@ -124,4 +124,25 @@ describe('bugs the campaigns found (a test fails while its bug is open)', () => 
         await store.dispose().catch(() => undefined);
       }
     }));
+
+  it(`${bug('B6')}`, () =>
+    known('B6', async (t, rng) => {
+      const { w } = await oneBackup('b6', rng);
+      const v = w.volume('v');
+      await w.run(t, ['maintenance', w.store.url, '--json']);
+      await w.setState(v, mutate(rng, v.state, 0.5).state);
+      await w.create(t, v);
+      await w.run(t, ['maintenance', w.store.url, '--json']);
+      const newest = (await w.store.raw.list('refs/index/')).filter((k) => k.endsWith('.json')).at(-1) as string;
+      const body = (await w.store.raw.get(newest)) as Buffer;
+      body.fill(0xff, 10, 14);
+      await w.store.raw.put(newest, body);
+      t.fault(`overwrote 4 bytes of ${newest}`);
+      const rebuilt = await w.run(t, ['maintenance', w.store.url, '--rebuild-index', '--json']);
+      t.check('maintenance --rebuild-index succeeds', rebuilt.code === 0, `exit ${rebuilt.code} ${rebuilt.errorCode ?? ''}`);
+      const next = await w.run(t, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
+      t.check('the first full maintenance after the rebuild succeeds', next.code === 0, `exit ${next.code} ${next.errorCode ?? ''} ${next.errorMessage ?? ''}`);
+      await w.verifyClean(t);
+      await w.restoreAll(t);
+    }));
 });

@@ -80,6 +80,19 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     reproduce: 'convoy-backup create disk.img --dest vfs:///tmp/b4 --volume v --json   # stats.durationMs 0; `convoy-backup inspect URL --json` shows the real one',
     matches: (r) => r.op === 'B4',
   },
+  {
+    id: 'B6',
+    title: 'After `maintenance --rebuild-index` repaired a garbled generation, the next maintenance still fails CONVOY_INDEX_CORRUPT naming that old generation (once)',
+    where: 'packages/blockstore/src/maintenance/maintenance.ts pruneGenerations: it reads the generations it keeps without tolerating a corrupt one (it tolerates them only among those it deletes), after committing its own generation; the run after that succeeds',
+    reproduce: [
+      'S=vfs:///tmp/b6; convoy-backup create disk.img --dest $S --volume v; convoy-backup maintenance $S',
+      '(change disk.img); convoy-backup create disk.img --dest $S --volume v; convoy-backup maintenance $S   # generations 1 and 2',
+      'printf "\\xff\\xff\\xff\\xff" | dd of=/tmp/b6/refs/index/000000000002.json bs=1 seek=10 conv=notrunc',
+      'convoy-backup maintenance $S --rebuild-index          # exit 0, generation 3; verify is clean',
+      'convoy-backup maintenance $S --full --grace 0s        # exit 1 CONVOY_INDEX_CORRUPT refs/index/000000000002.json (no sweep); run again: exit 0',
+    ].join('\n'),
+    matches: (r, f) => r.op === 'B6' || (r.op === 'generation-garble' && f.startsWith('full maintenance succeeds after the recovery') && f.includes('CONVOY_INDEX_CORRUPT')),
+  },
 ];
 
 /** Ids of the known bugs a record's failures show. */

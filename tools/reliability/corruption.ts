@@ -103,7 +103,9 @@ export async function corruptionTrial(spec: CorruptionSpec, base: World, dir: st
     // Nothing that was whole is lost, and the damage did not spread.
     await checkVerify(trial, world, damage, true);
     await world.restoreAll(trial);
-    trial.outcome(damage.index ? 'index damage: backups, deletes and restores went on; nothing lost' : 'named by verify and restore; the other volume went on; nothing else lost');
+    // The way out the CLI offers for this damage; afterwards the store is whole again.
+    const how = await recover(trial, world, damage);
+    trial.outcome(`named by verify${damage.affected.length > 0 ? ' and restore' : ''}; the other volume went on; nothing else lost; recovered with ${how}`);
   });
   await w?.store.dispose().catch(() => undefined);
 }
@@ -150,6 +152,47 @@ async function checkRefusals(trial: Trial, w: World, damage: Damage, headerBefor
   }
   const after = await w.store.raw.get('convoy.json');
   trial.check('nothing rewrote the garbled header', after !== undefined && headerBefore !== undefined && after.equals(headerBefore), 'convoy.json changed');
+}
+
+/**
+ * Recovery: `maintenance --rebuild-index` for index damage, `repair --source` (a file holding the
+ * backup's content) for damaged blocks, `delete` for a backup whose manifest or block map is gone.
+ * Then two full maintenances must succeed, verify --read-data be clean and everything restore.
+ */
+async function recover(trial: Trial, w: World, damage: Damage): Promise<string> {
+  let how: string;
+  if (damage.index) {
+    how = 'maintenance --rebuild-index';
+    const r = await w.run(trial, ['maintenance', w.store.url, '--rebuild-index', '--json']);
+    trial.check('maintenance --rebuild-index recovers a damaged index', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+  } else if (damage.kind.startsWith('block-')) {
+    how = 'repair --source';
+    let last: number | null = null;
+    for (const b of damage.affected) {
+      const source = path.join(w.dir, `source-${b.id}.img`);
+      await writeImage(source, b.state);
+      last = (await w.run(trial, ['repair', w.store.url, '--source', source, '--volume', b.volume, '--read-data', '--json'])).code;
+    }
+    trial.check('repair from a source that holds the blocks leaves no backup damaged', last === 0, `the last repair exited ${last}`);
+    for (const b of damage.affected) {
+      const v = w.volume(b.volume);
+      v.backups.push(b);
+      v.backups.sort((x, y) => (x.id < y.id ? -1 : 1));
+    }
+  } else {
+    how = 'delete of the damaged backup';
+    for (const b of damage.affected) {
+      const r = await w.run(trial, ['delete', b.url, '--json']);
+      trial.check('a backup whose manifest or block map is damaged can be deleted', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+    }
+  }
+  for (let i = 0; i < 2; i++) {
+    const r = await w.run(trial, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
+    trial.check('full maintenance succeeds after the recovery', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+  }
+  await w.verifyClean(trial);
+  await w.restoreAll(trial);
+  return how;
 }
 
 /** The healthy volume: a backup, a restore, a delete, quick and full maintenance; and a new backup of the damaged volume. */

@@ -125,10 +125,10 @@ function corruptionSection(rs: TrialRecord[]): string[] {
   return [
     '## 3. Corruption',
     '',
-    'A healthy store (volumes `damaged` and `healthy` with no blocks in common, two backups each, two generations of the reference index) is copied and one object of the copy is damaged. Expected: `verify --read-data` exits 3 naming each damaged object; restoring a backup that needs it fails naming it; every other backup restores bit-exact; a backup, a delete, a quick and two full maintenances of the healthy volume go on (for index damage, maintenance may instead fail naming the object); a new backup of the damaged volume works; and afterwards verify names nothing new.',
+    'A healthy store (volumes `damaged` and `healthy` with no blocks in common, two backups each, two generations of the reference index) is copied and one object of the copy is damaged. Expected: `verify --read-data` exits 3 naming each damaged object; restoring a backup that needs it fails naming it; every other backup restores bit-exact; a backup, a delete, a quick and two full maintenances of the healthy volume go on (for index damage, maintenance may instead fail naming the object); a new backup of the damaged volume works; afterwards verify names nothing new; and the way out the CLI offers (`maintenance --rebuild-index`, `repair --source`, or deleting the damaged backup) leaves a store that verifies clean and restores.',
     '',
     table(
-      ['trial', 'damage', 'verify names it', 'restore names it', 'healthy volume goes on', 'nothing else lost', 'result'],
+      ['trial', 'damage', 'verify names it', 'restore names it', 'healthy volume goes on', 'nothing else lost', 'recovered', 'result'],
       rs.map((r) => [
         r.name,
         r.faults.join('; '),
@@ -136,6 +136,7 @@ function corruptionSection(rs: TrialRecord[]): string[] {
         yes(r, 'the failed restore names the damaged object'),
         r.failures.some((f) => / goes on|succeeds or fails naming/.test(f)) ? '**no**' : 'yes',
         r.failures.some((f) => f.startsWith('the damage did not spread') || f.startsWith('completed backup restores')) ? '**no**' : 'yes',
+        r.op === 'header-garble' ? '-' : r.failures.some((f) => /recover|after the recovery|can be deleted|leaves no backup damaged|^verify --read-data clean/.test(f)) ? '**no**' : (r.outcome.match(/recovered with (.*)$/)?.[1] ?? '-'),
         r.passed ? 'passed' : failedText([r]),
       ]),
     ),
