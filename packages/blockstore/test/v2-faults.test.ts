@@ -295,6 +295,21 @@ describe('format v2 faults', () => {
     expect((await restored(store, 'g', b2.manifest.id)).equals(d2)).toBe(true);
   });
 
+  it('after --rebuild-index replaced a garbled generation, the next maintenances succeed and prune it', async () => {
+    const store = new MemoryObjectStore();
+    await backupVolume({ store, volume: 'gg', source: new BufferSource(randomBytes(2 * MiB)) });
+    await runMaintenance({ store });
+    await backupVolume({ store, volume: 'gg', source: new BufferSource(randomBytes(2 * MiB)) });
+    await runMaintenance({ store });
+    store.corrupt('refs/index/000000000002.json', Buffer.from('{"format":"garbage'));
+    expect((await rejectionOf(runMaintenance({ store }))).code).toBe('CONVOY_INDEX_CORRUPT');
+    await runMaintenance({ store, rebuildIndex: true });
+    await collectAll(store);
+    expect(await keysUnder(store, 'refs/index/')).not.toContain('refs/index/000000000002.json');
+    expect((await verifyStore({ store, readData: true })).problems).toEqual([]);
+    expect(await keysUnder(store, 'blocks/')).toHaveLength(2);
+  });
+
   it('verify names a corrupt index run, and a block the index does not count', async () => {
     const store = new MemoryObjectStore();
     await backupVolume({ store, volume: 'r', source: new BufferSource(randomBytes(4 * MiB)) });

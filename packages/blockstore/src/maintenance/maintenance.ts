@@ -1,7 +1,7 @@
 import type { ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from '../clock.js';
 import { readHeader } from '../format/header.js';
-import { ABANDONED_PREFIX, LAST_FULL_KEY, VOLUMES_PREFIX, addMarkerKey, delMarkerKey, generationKey, parseBackupKey, manifestKey } from '../format/layout.js';
+import { ABANDONED_PREFIX, LAST_FULL_KEY, RUNS_PREFIX, VOLUMES_PREFIX, addMarkerKey, delMarkerKey, generationKey, parseBackupKey, manifestKey } from '../format/layout.js';
 import { listSweepKeys, readSweepRecord } from '../gc/sweep-record.js';
 import { acquireLock, listLeases, listedTime } from '../lock.js';
 import { listGenerations, loadLatestGeneration, readGeneration, type Generation } from '../refs/generation.js';
@@ -105,6 +105,7 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
       const recordsPruned = await pruneRecords(store, storeNow, gcp.recordRetentionMs, signal);
       const orphanMapsDeleted = await deleteOrphanMaps(store, storeNow, graceMs, signal);
       await pruneAbandoned(store, storeNow, gcp.recordRetentionMs, signal);
+      await deleteOrphanRuns(store, gen, storeNow, signal);
       const stale = (await store.cleanupStale?.({ olderThan: new Date(storeNow.getTime() - Math.max(graceMs, 3_600_000)), ...(signal === undefined ? {} : { signal }) })) ?? { removed: 0 };
       let leasesRemoved = 0;
       for (const l of await listLeases(store, storeNow, signal)) {
@@ -130,15 +131,19 @@ export async function lastFullTime(store: ObjectStore, signal?: AbortSignal): Pr
   return undefined;
 }
 
-/** Keeps the newest `keep` + 1 generations; deletes older ones and the runs only they used. */
+/**
+ * Keeps the newest `keep` + 1 generations; deletes older ones and the runs only they used. A kept
+ * generation other than the newest that cannot be read is useless (nothing reads it but a reader
+ * racing this prune): it goes too, and runs only it used are left to the orphan-run clean-up.
+ */
 async function pruneGenerations(store: ObjectStore, newest: Generation, keep: number, signal?: AbortSignal): Promise<void> {
   const gens = (await listGenerations(store, signal)).filter((g) => g <= newest.gen);
   const kept = gens.slice(-1 - keep);
   const old = gens.slice(0, Math.max(0, gens.length - kept.length));
-  if (old.length === 0) return;
   const live = new Set<string>();
   for (const g of kept) {
-    const gen = g === newest.gen ? newest : await readGeneration(store, g, signal);
+    const gen = g === newest.gen ? newest : await readGeneration(store, g, signal).catch(() => undefined);
+    if (gen === undefined) old.push(g);
     for (const runs of Object.values(gen?.shards ?? {})) for (const r of runs) live.add(r.key);
   }
   for (const g of old) {
@@ -150,6 +155,25 @@ async function pruneGenerations(store: ObjectStore, newest: Generation, keep: nu
     for (let i = 0; i < dead.length; i += 1000) await store.delete(dead.slice(i, i + 1000));
     await store.delete([generationKey(g)]);
   }
+}
+
+/**
+ * Runs no kept generation names, older than an hour: written by a maintenance that died before it
+ * committed, or named only by a generation that was unreadable when pruned. O(runs).
+ */
+async function deleteOrphanRuns(store: ObjectStore, newest: Generation, storeNow: Date, signal?: AbortSignal): Promise<number> {
+  const live = new Set<string>();
+  for (const g of await listGenerations(store, signal)) {
+    const gen = g === newest.gen ? newest : await readGeneration(store, g, signal).catch(() => undefined);
+    if (gen === undefined && g > newest.gen) return 0; // a newer generation than ours: leave everything
+    for (const runs of Object.values(gen?.shards ?? {})) for (const r of runs) live.add(r.key);
+  }
+  const dead: string[] = [];
+  for await (const o of store.list(RUNS_PREFIX, signal === undefined ? {} : { signal })) {
+    if (!live.has(o.key) && o.lastModified !== undefined && storeNow.getTime() - o.lastModified.getTime() > 3_600_000) dead.push(o.key);
+  }
+  for (let i = 0; i < dead.length; i += 1000) await store.delete(dead.slice(i, i + 1000));
+  return dead.length;
 }
 
 /** Deletes sweep records done longer than the retention ago (record first, its id list after). */
