@@ -17,7 +17,7 @@ export interface Size {
   timeoutMs: number;
   crash: { trialsPerOp: number; regions: number; backupsPerVolume: number };
   pause: { trials: number; regions: number; pastLease: boolean };
-  /** CI: every kind once on vfs and three kinds on radosgw; full: every kind `instancesPerKind` times on each. */
+  /** CI: every kind once on vfs and two kinds on radosgw; full: every kind `instancesPerKind` times on each. */
   corruption: { regions: number; instancesPerKind: number };
   concurrency: { roundsPerScenario: number; regions: number };
   /** Maintenance killed, re-run with the CLI's own 150 s leases (in the background of the crash campaign). */

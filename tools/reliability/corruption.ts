@@ -21,11 +21,11 @@ export interface CorruptionSpec {
   rng: Rng;
 }
 
-/** CI: every kind on vfs, three on radosgw; full: every kind `instancesPerKind` times on each. */
+/** CI: every kind on vfs, two on radosgw; full: every kind `instancesPerKind` times on each. */
 export function planCorruption(rng: Rng, size: Size): CorruptionSpec[] {
   const out: CorruptionSpec[] = [];
   for (const store of ['vfs', 's3'] as const) {
-    const kinds = size.name === 'full' ? Array.from({ length: size.corruption.instancesPerKind }, () => [...DAMAGE_KINDS]).flat() : store === 'vfs' ? [...DAMAGE_KINDS] : rng.fork('s3-kinds').shuffle(DAMAGE_KINDS).slice(0, 3);
+    const kinds = size.name === 'full' ? Array.from({ length: size.corruption.instancesPerKind }, () => [...DAMAGE_KINDS]).flat() : store === 'vfs' ? [...DAMAGE_KINDS] : rng.fork('s3-kinds').shuffle(DAMAGE_KINDS).slice(0, 2);
     kinds.forEach((kind, i) => out.push({ n: i + 1, store, kind, rng: rng.fork(`${store}-${i + 1}-${kind}`) }));
   }
   return out;

@@ -21,7 +21,7 @@ const bin = (name: string): string => realpathSync(path.join(REPO_ROOT, 'node_mo
 const FILES: Record<string, string[]> = {
   crash: ['crash-vfs.test.ts', 'crash-s3-writes.test.ts', 'crash-s3-maintenance.test.ts'],
   pause: ['pause.test.ts'],
-  corruption: ['corruption.test.ts'],
+  corruption: ['corruption-vfs.test.ts', 'corruption-s3.test.ts'],
   concurrency: ['concurrency.test.ts'],
   lease: ['lease-expiry.test.ts'],
   bugs: ['bugs.test.ts'],

@@ -27,11 +27,16 @@ const sh = (cmd: string, args: string[]): string => {
   return r.status === 0 ? r.stdout.trim() : '';
 };
 
-export function runMeta(config: RunConfig, startedAt: Date, tests: RunMeta['tests']): RunMeta {
-  const finished = new Date();
-  const cpus = os.cpus();
+/** The commit checked out and how many tracked files differ from it (taken when the run starts). */
+export function codeState(): string {
   const dirty = sh('git', ['status', '--porcelain', '--untracked-files=no']).split('\n').filter((l) => l !== '').length;
   const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
+  return `${commit}${dirty > 0 ? ` with ${dirty} uncommitted tracked file(s) in the tree` : ''}`;
+}
+
+export function runMeta(config: RunConfig, startedAt: Date, code: string, tests: RunMeta['tests']): RunMeta {
+  const finished = new Date();
+  const cpus = os.cpus();
   return {
     seed: config.seed,
     size: config.size.name,
@@ -42,7 +47,7 @@ export function runMeta(config: RunConfig, startedAt: Date, tests: RunMeta['test
     machine: `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}`,
     node: process.version,
     radosgw: sh('radosgw', ['--version']).split('\n')[0]?.replace(/\s*\([0-9a-f]{20,}\)/, '') || 'unknown',
-    commit: `${commit}${dirty > 0 ? ` with ${dirty} uncommitted tracked file(s) in the tree` : ''}`,
+    commit: code,
     cli: fromSource() ? 'apps/backup/src/main.ts run from TypeScript sources (CONVOY_RELIABILITY_CLI=source)' : 'node apps/backup/bin/convoy-backup.js (the build in apps/backup/dist)',
     leases:
       `crash trials and pause trials "past the lease": ${config.size.leaseTtlMs / 1000} s, forced by tools/reliability/lease-ttl.ts (a load hook; no file changed); ` +

@@ -5,11 +5,12 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { runConfig } from './config.js';
 import { readRecords, writeReport } from './report.js';
-import { runMeta } from './report-meta.js';
+import { codeState, runMeta } from './report-meta.js';
 
 export function setup(project: TestProject): () => void {
   const config = runConfig();
   const startedAt = new Date();
+  const code = codeState(); // at the start: the CLI under test is the build of this tree
   fs.mkdirSync(path.dirname(config.resultsFile), { recursive: true });
   fs.writeFileSync(config.resultsFile, '');
   process.stderr.write(`[reliability] seed ${config.seed}, size ${config.size.name}; records in ${config.resultsFile}\n`);
@@ -23,7 +24,7 @@ export function setup(project: TestProject): () => void {
         else tests.skipped++;
       }
     }
-    writeReport(config.reportFile, runMeta(config, startedAt, tests), readRecords(config.resultsFile));
+    writeReport(config.reportFile, runMeta(config, startedAt, code, tests), readRecords(config.resultsFile));
     process.stderr.write(`[reliability] seed ${config.seed}: report written to ${config.reportFile}\n`);
   };
 }

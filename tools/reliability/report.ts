@@ -44,7 +44,7 @@ export function renderReport(meta: RunMeta, records: readonly TrialRecord[]): st
   out.push(`- **Trials:** ${campaigns.length} in the campaigns (${count(campaigns, (r) => r.passed)} passed, ${count(campaigns, (r) => !r.passed)} failed) + ${records.length - campaigns.length} known-bug reproductions; vitest counted ${meta.tests.passed} passed, ${meta.tests.failed} failed${meta.tests.skipped > 0 ? `, ${meta.tests.skipped} skipped` : ''}`);
   out.push(`- **Faults injected:** ${campaigns.reduce((n, r) => n + r.faults.length, 0)} (${count(campaigns, (r) => r.campaign === 'crash' && r.op !== 'final')} kill -9, ${count(campaigns, (r) => r.campaign === 'lease-expiry')} kill -9 with 150 s leases, ${count(campaigns, (r) => r.campaign === 'pause' && r.faults.some((f) => f.startsWith('SIGSTOP')))} SIGSTOP, ${count(campaigns, (r) => r.campaign === 'corruption')} damaged objects, ${count(campaigns, (r) => r.campaign === 'concurrency' && r.op !== 'final')} rounds of overlapping operations)`);
   out.push(`- **Machine:** ${meta.machine}; Node ${meta.node}; ${meta.radosgw} (tools/ceph-s3.sh: one mon, one in-memory OSD, loopback)`);
-  out.push(`- **Code:** commit ${meta.commit}; the CLI as ${meta.cli}`);
+  out.push(`- **Code:** commit ${meta.commit} when the run started; the CLI as ${meta.cli}`);
   out.push(`- **Leases:** ${meta.leases}`, '');
 
   out.push('## Summary', '');

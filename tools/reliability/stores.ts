@@ -95,7 +95,8 @@ export class StoreHome {
       },
       remove: (key) => fs.rm(file(key), { force: true }),
       list: async (prefix = '') => {
-        const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+        const from = path.join(dir, ...prefix.split('/').slice(0, -1)); // the deepest directory the prefix names
+        const entries = await fs.readdir(from, { recursive: true, withFileTypes: true }).catch(() => []);
         return entries
           .filter((e) => e.isFile())
           .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
