@@ -43,9 +43,10 @@ export class FakeClock implements Clock {
   jump(ms: number): void {
     this.#ms += ms;
   }
+  /** Advances the clock at once, then yields one macrotask turn, so work that waits on I/O or setImmediate goes on. */
   sleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
     signal?.throwIfAborted();
     this.advance(ms);
-    await Promise.resolve();
+    await new Promise<void>((resolve) => setImmediate(resolve));
   };
 }

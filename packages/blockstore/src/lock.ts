@@ -140,6 +140,17 @@ export class StoreLock {
     this.assertHeld();
   }
 
+  /**
+   * For long loops: refreshes inline when a refresh is due (the background timer cannot fire while
+   * the event loop is busy, e.g. on a fast store that answers in microtasks), lets other macrotasks
+   * run, then asserts the lease is held.
+   */
+  async keepAlive(): Promise<void> {
+    if (!this.lost && this.#clock.monotonic() - this.#lastSent > this.#ttlMs / 5) await (this.#refreshing ?? this.refresh());
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.assertHeld();
+  }
+
   /** Throws if the lease may have expired or was removed: commit nothing then. */
   assertHeld(): void {
     this.#checkAge();

@@ -76,7 +76,7 @@ export async function mergePending(c: MergeContext): Promise<{ gen: Generation; 
   }
   for (const [name, add] of c.pending.adds) {
     if (c.pending.dels.has(name)) continue;
-    c.lease.assertHeld();
+    await c.lease.keepAlive();
     if ((await store.stat(manifestKey(add.volume, add.id), sig)) !== undefined) {
       for await (const page of readRefPages(store, add.key, 'ids', sig)) await delta.addIds(page, +1);
       consumed.push(add.key);
@@ -105,7 +105,7 @@ export async function mergePending(c: MergeContext): Promise<{ gen: Generation; 
     const shard = keys[k] as string;
     let runs = [...(c.base.shards[shard] ?? []), ...(delta.runs.get(shard) ?? [])];
     for (let pick = pickMerge(runs, c.full); pick.length > 0; pick = c.full ? [] : pickMerge(runs, false)) {
-      c.lease.assertHeld();
+      await c.lease.keepAlive();
       const merged = await mergeRuns(store, shard, gen, pick, signal);
       // A partial merge may sum below zero (a −1 whose +1 is in a run not merged): only a merge of
       // every run of the shard says the index is damaged.
@@ -124,7 +124,7 @@ export async function mergePending(c: MergeContext): Promise<{ gen: Generation; 
     if (runs.length > 0) shards[shard] = runs;
   }, signal);
   const next: Generation = { ...c.base, gen, created: c.now.toISOString(), shards: Object.fromEntries(Object.entries(shards).sort(([a], [b]) => a.localeCompare(b))), consumed };
-  c.lease.assertHeld();
+  await c.lease.keepAlive();
   await commitGeneration(store, next, signal);
   return { gen: next, stats };
 }

@@ -42,7 +42,7 @@ export async function rebuildIndex(c: {
     return (await BlockMap.decode(key, await store.get(key, sig))).uniqueIds();
   };
   for (const ref of await listAllBackups(store, signal)) {
-    c.lease.assertHeld();
+    await c.lease.keepAlive();
     try {
       await delta.addIds(await idsOf(ref.volume, ref.id), +1);
       counted.add(`${ref.volume}/${ref.id}`);
@@ -94,7 +94,7 @@ export async function rebuildIndex(c: {
     shards: Object.fromEntries(Object.entries(shards).sort(([a], [b]) => a.localeCompare(b))),
     consumed,
   };
-  c.lease.assertHeld();
+  await c.lease.keepAlive();
   await commitGeneration(store, next, signal);
   return { gen: next, stats };
 }

@@ -68,7 +68,7 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
   }
   for (const d of due) {
     d.r = { ...d.r, state: 'sweeping', sweptBy: c.lease.id };
-    c.lease.assertHeld();
+    await c.lease.keepAlive();
     await writeSweepRecord(store, d.r, signal);
   }
   if (due.length > 0 && c.listLagMs > 0) await c.clock.sleep(c.listLagMs, signal);
@@ -89,7 +89,7 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
     if (marked.length === 0) return;
     const name = `${c.storeNow.getTime().toString(36)}-${randomBytes(4).toString('hex')}`;
     const ids = Buffer.concat(marked.sort(Buffer.compare));
-    c.lease.assertHeld();
+    await c.lease.keepAlive();
     await store.put(doomedKey(name), encodeRefFile('ids', ids), sig);
     await writeSweepRecord(store, { format: 'convoy-sweep', version: 1, name, state: 'marked', markedAt: c.storeNow.toISOString(), doomedKey: doomedKey(name), doomed: marked.length, markedBy: c.lease.id }, signal);
     markedTotal += marked.length;
@@ -100,7 +100,7 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
     if (batch.length === 0) return;
     const keys = batch;
     batch = [];
-    c.lease.assertHeld(); // a sweeper that lost its lease deletes nothing more
+    await c.lease.keepAlive(); // a sweeper that lost its lease deletes nothing more
     await store.delete(keys, sig);
     stats.blocksDeleted += keys.length;
     c.onProgress?.(stats.blocksListed, stats.blocksDeleted);
@@ -111,6 +111,7 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
   for (let w = 0; w < shards.length; w += WINDOW) {
     const window = shards.slice(w, w + WINDOW);
     const last = window.at(-1) as string;
+    await c.lease.keepAlive();
     const onRecord = new Set<string>(); // ids held by records not due: not marked twice
     const dueDoomed = new Map<string, Date>(); // id -> markedAt of the (earliest) due record holding it
     for (const l of dueLists) {
@@ -167,7 +168,7 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
   }
   await flush();
   for (const d of due) {
-    c.lease.assertHeld();
+    await c.lease.keepAlive();
     await writeSweepRecord(store, { ...d.r, state: 'done', doneAt: c.clock.now().toISOString() }, signal);
     stats.recordsSwept++;
   }
