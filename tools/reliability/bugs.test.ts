@@ -145,4 +145,21 @@ describe('bugs the campaigns found (a test fails while its bug is open)', () => 
       await w.verifyClean(t);
       await w.restoreAll(t);
     }));
+
+  it(`${bug('B7')}`, () =>
+    known('B7', async (t, rng) => {
+      const { w } = await oneBackup('b7', rng);
+      await w.run(t, ['maintenance', w.store.url, '--json']);
+      const gen = (await w.store.raw.list('refs/index/')).filter((k) => k.endsWith('.json')).at(-1) as string;
+      const body = (await w.store.raw.get(gen)) as Buffer;
+      const at = body.indexOf('refs/runs/') + 'refs/'.length;
+      body.fill(0xff, at, at + 4); // inside a JSON string: the generation still parses
+      await w.store.raw.put(gen, body);
+      t.fault(`overwrote 4 bytes of a run key inside ${gen}`);
+      const r = await w.run(t, ['verify', w.store.url, '--read-data', '--json']);
+      const keys = ((r.json as { problems?: { key: string }[] } | undefined)?.problems ?? []).map((p) => p.key);
+      t.check('verify exits 3 naming the damaged generation', r.code === 3 && keys.includes(gen), `exit ${r.code} ${r.errorCode ?? ''}; problems: ${keys.join(', ') || 'none'}`);
+      const m = await w.run(t, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
+      t.check('maintenance refuses the damaged generation, naming it', m.code !== 0 && m.errorCode === 'CONVOY_INDEX_CORRUPT' && (m.errorMessage ?? '').includes(gen), `exit ${m.code} ${m.errorCode ?? ''} ${m.errorMessage ?? ''}`);
+    }));
 });

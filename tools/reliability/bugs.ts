@@ -82,6 +82,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
   {
     id: 'B6',
+    fixedIn: '5d826f7',
     title: 'After `maintenance --rebuild-index` repaired a garbled generation, the next maintenance still fails CONVOY_INDEX_CORRUPT naming that old generation (once)',
     where: 'packages/blockstore/src/maintenance/maintenance.ts pruneGenerations: it reads the generations it keeps without tolerating a corrupt one (it tolerates them only among those it deletes), after committing its own generation; the run after that succeeds',
     reproduce: [
@@ -92,6 +93,18 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'convoy-backup maintenance $S --full --grace 0s        # exit 1 CONVOY_INDEX_CORRUPT refs/index/000000000002.json (no sweep); run again: exit 0',
     ].join('\n'),
     matches: (r, f) => r.op === 'B6' || (r.op === 'generation-garble' && f.startsWith('full maintenance succeeds after the recovery') && f.includes('CONVOY_INDEX_CORRUPT')),
+  },
+  {
+    id: 'B7',
+    title: 'A generation whose JSON still parses but holds a garbled run key makes verify exit 1 with CONVOY_OBJECT_KEY_INVALID (a key-syntax hint) instead of exit 3 naming the generation; quick maintenance copies the bad key into the next generation',
+    where: 'packages/blockstore/src/refs/generation.ts: the generation schema takes any string as a run key, so the damage surfaces later as an invalid object key in @convoy/objectstore rather than as CONVOY_INDEX_CORRUPT naming refs/index/<gen>.json',
+    reproduce: [
+      'S=vfs:///tmp/b7; convoy-backup create disk.img --dest $S --volume v; convoy-backup maintenance $S',
+      "python3 -c \"p='/tmp/b7/refs/index/000000000001.json'; b=bytearray(open(p,'rb').read()); i=b.find(b'refs/runs/')+6; b[i:i+4]=b'\\xff'*4; open(p,'wb').write(b)\"",
+      'convoy-backup verify $S --read-data --json           # exit 1 CONVOY_OBJECT_KEY_INVALID, no problem list',
+      'convoy-backup maintenance $S; convoy-backup maintenance $S --full --grace 0s   # exit 0 (generation 2 keeps the bad key), then exit 1 the same way',
+    ].join('\n'),
+    matches: (r, f) => r.op === 'B7' || (r.op === 'generation-garble' && f.includes('CONVOY_OBJECT_KEY_INVALID')),
   },
 ];
 

@@ -6,6 +6,7 @@
 //   RELIABILITY_COMMAND  the command line the report names (how to run it again)
 import path from 'node:path';
 import { REPO_ROOT } from './convoy.js';
+import type { StoreKind } from './stores.js';
 
 export type SizeName = 'ci' | 'full';
 
@@ -15,10 +16,11 @@ export interface Size {
   leaseTtlMs: number;
   /** Deadline of any one convoy-backup run (a longer run is a hang). */
   timeoutMs: number;
-  crash: { trialsPerOp: number; regions: number; backupsPerVolume: number };
+  /** Trials per operation on each store kind (on radosgw split over two files by operation). */
+  crash: { trialsPerOp: Record<StoreKind, number>; regions: number; backupsPerVolume: number };
   pause: { trials: number; regions: number; pastLease: boolean };
   /** CI: every kind once on vfs and two kinds on radosgw; full: every kind `instancesPerKind` times on each. */
-  corruption: { regions: number; instancesPerKind: number };
+  corruption: { regions: number; instancesPerKind: Record<StoreKind, number> };
   concurrency: { roundsPerScenario: number; regions: number };
   /** Maintenance killed, re-run with the CLI's own 150 s leases (in the background of the crash campaign). */
   leaseExpiry: { trialsPerStore: number };
@@ -29,9 +31,9 @@ export const SIZES: Record<SizeName, Size> = {
     name: 'ci',
     leaseTtlMs: 6_000,
     timeoutMs: 120_000,
-    crash: { trialsPerOp: 1, regions: 4, backupsPerVolume: 2 },
+    crash: { trialsPerOp: { vfs: 1, s3: 1 }, regions: 4, backupsPerVolume: 2 },
     pause: { trials: 1, regions: 12, pastLease: false },
-    corruption: { regions: 3, instancesPerKind: 1 },
+    corruption: { regions: 3, instancesPerKind: { vfs: 1, s3: 1 } },
     concurrency: { roundsPerScenario: 1, regions: 6 },
     leaseExpiry: { trialsPerStore: 1 },
   },
@@ -39,10 +41,10 @@ export const SIZES: Record<SizeName, Size> = {
     name: 'full',
     leaseTtlMs: 6_000,
     timeoutMs: 300_000,
-    crash: { trialsPerOp: 50, regions: 12, backupsPerVolume: 2 },
-    pause: { trials: 6, regions: 32, pastLease: true },
-    corruption: { regions: 8, instancesPerKind: 2 },
-    concurrency: { roundsPerScenario: 6, regions: 16 },
+    crash: { trialsPerOp: { vfs: 50, s3: 25 }, regions: 8, backupsPerVolume: 2 },
+    pause: { trials: 4, regions: 32, pastLease: true },
+    corruption: { regions: 8, instancesPerKind: { vfs: 2, s3: 1 } },
+    concurrency: { roundsPerScenario: 4, regions: 16 },
     leaseExpiry: { trialsPerStore: 4 },
   },
 };

@@ -25,7 +25,7 @@ export interface CorruptionSpec {
 export function planCorruption(rng: Rng, size: Size): CorruptionSpec[] {
   const out: CorruptionSpec[] = [];
   for (const store of ['vfs', 's3'] as const) {
-    const kinds = size.name === 'full' ? Array.from({ length: size.corruption.instancesPerKind }, () => [...DAMAGE_KINDS]).flat() : store === 'vfs' ? [...DAMAGE_KINDS] : rng.fork('s3-kinds').shuffle(DAMAGE_KINDS).slice(0, 2);
+    const kinds = size.name === 'full' ? Array.from({ length: size.corruption.instancesPerKind[store] }, () => [...DAMAGE_KINDS]).flat() : store === 'vfs' ? [...DAMAGE_KINDS] : rng.fork('s3-kinds').shuffle(DAMAGE_KINDS).slice(0, 2);
     kinds.forEach((kind, i) => out.push({ n: i + 1, store, kind, rng: rng.fork(`${store}-${i + 1}-${kind}`) }));
   }
   return out;

@@ -13,7 +13,7 @@ import { s3FromEnv, type StoreKind } from './stores.js';
 export function registerCrashCampaign(kind: StoreKind, ops: readonly CrashOp[] = CRASH_OPS, part = ''): void {
   const config = runConfig();
   const label = `crash-${kind}${part === '' ? '' : `-${part}`}`;
-  const plan = planCrash(new Rng(config.seed).fork(label).fork('plan'), config.size, ops);
+  const plan = planCrash(new Rng(config.seed).fork(label).fork('plan'), config.size, kind, ops);
   let home: CampaignHome;
   let campaign: CrashCampaign;
   let proxy: HoldingProxy | undefined;

@@ -11,7 +11,7 @@ import { Estimates, describePoint, pickKillPoint, pickRequestPoint, signalAt, ty
 import type { HoldingProxy, Held } from './s3-proxy.js';
 import type { CliResult, CliRun } from './convoy.js';
 import type { Rng } from './prng.js';
-import type { StoreTarget } from './stores.js';
+import type { StoreKind, StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
 import { World, type Backup, type Volume } from './world.js';
 import type { Size } from './config.js';
@@ -26,8 +26,8 @@ export interface CrashPlanItem {
 }
 
 /** The campaign's trials: `trialsPerOp` of each of `ops`, in a seeded order. */
-export function planCrash(rng: Rng, size: Size, only: readonly CrashOp[] = CRASH_OPS): CrashPlanItem[] {
-  const ops = only.flatMap((op) => Array.from({ length: size.crash.trialsPerOp }, () => op));
+export function planCrash(rng: Rng, size: Size, kind: StoreKind, only: readonly CrashOp[] = CRASH_OPS): CrashPlanItem[] {
+  const ops = only.flatMap((op) => Array.from({ length: size.crash.trialsPerOp[kind] }, () => op));
   return rng.shuffle(ops).map((op, n) => ({ n: n + 1, op, rng: rng.fork(`trial-${n + 1}`) }));
 }
 
