@@ -310,6 +310,17 @@ describe('format v2 faults', () => {
     expect(await keysUnder(store, 'blocks/')).toHaveLength(2);
   });
 
+  it('a generation that parses but names a garbled run key is a damaged index, named by verify, never an invalid-key crash', async () => {
+    const store = new MemoryObjectStore();
+    await backupVolume({ store, volume: 'k', source: new BufferSource(randomBytes(2 * MiB)) });
+    await runMaintenance({ store });
+    const key = 'refs/index/000000000001.json';
+    store.corrupt(key, Buffer.from((store.peek(key) as Buffer).toString().replace('refs/runs/', 'refs/r\u00ffns/')));
+    const v = await verifyStore({ store });
+    expect(v.problems.map((p) => [p.key, p.kind])).toEqual([[key, 'index']]);
+    expect((await rejectionOf(runMaintenance({ store }))).code).toBe('CONVOY_INDEX_CORRUPT');
+  });
+
   it('verify names a corrupt index run, and a block the index does not count', async () => {
     const store = new MemoryObjectStore();
     await backupVolume({ store, volume: 'r', source: new BufferSource(randomBytes(4 * MiB)) });

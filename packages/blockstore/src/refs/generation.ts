@@ -13,7 +13,11 @@ import { refCorrupt } from '../format/ref-file.js';
  * both commit the same one. `consumed` names the pending markers merged into it, so a run that
  * crashed after committing never merges them twice.
  */
-const runRef = z.object({ key: z.string(), records: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() });
+const runRef = z.object({
+  key: z.string().regex(/^refs\/runs\/[0-9a-f]{1,4}\/\d{12}-[0-9a-f]{8}\.run$/, 'not a run key'),
+  records: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
 export type RunRef = z.infer<typeof runRef>;
 
 const generationSchema = z.object({
@@ -24,6 +28,8 @@ const generationSchema = z.object({
   shardDigits: z.number().int().min(1).max(4),
   shards: z.record(z.string().regex(/^[0-9a-f]{1,4}$/), z.array(runRef)),
   consumed: z.array(z.string()),
+}).refine((g) => Object.entries(g.shards).every(([shard, runs]) => shard.length === g.shardDigits && runs.every((r) => r.key.startsWith(`refs/runs/${shard}/`))), {
+  message: 'a run is filed under the wrong shard',
 });
 export type Generation = z.infer<typeof generationSchema>;
 
