@@ -44,7 +44,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'printf "\\xff" | dd of=$(ls /tmp/b2/refs/runs/*/*.run | head -1) bs=1 seek=60 conv=notrunc',
       'convoy-backup verify $S --read-data           # exit 0, "ok"; maintenance --full then fails CONVOY_INDEX_CORRUPT, and nothing can rebuild the index',
     ].join('\n'),
-    matches: (r, f) => INDEX_OPS.includes(r.op) && /^verify (exits 3|names the damaged object)/.test(f),
+    matches: (r, f) => INDEX_OPS.includes(r.op) && /^verify (exits 3|names the damaged object)/.test(f) && !r.failures.some((x) => x.includes('CONVOY_OBJECT_KEY_INVALID')),
   },
   {
     id: 'B3',
@@ -104,7 +104,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'convoy-backup verify $S --read-data --json           # exit 1 CONVOY_OBJECT_KEY_INVALID, no problem list',
       'convoy-backup maintenance $S; convoy-backup maintenance $S --full --grace 0s   # exit 0 (generation 2 keeps the bad key), then exit 1 the same way',
     ].join('\n'),
-    matches: (r, f) => r.op === 'B7' || (r.op === 'generation-garble' && f.includes('CONVOY_OBJECT_KEY_INVALID')),
+    matches: (r, f) => r.op === 'B7' || (r.op === 'generation-garble' && r.failures.some((x) => x.includes('CONVOY_OBJECT_KEY_INVALID')) && /^(verify|maintenance|full maintenance)/.test(f)),
   },
 ];
 

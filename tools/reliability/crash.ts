@@ -65,6 +65,7 @@ export class CrashCampaign {
       this.#est.add(op, r, this.#proxy === undefined ? undefined : this.#proxy.seen - before);
       return r;
     };
+    w.remember(alpha.state);
     for (const v of [alpha, beta]) w.adopt(v, await measured('create', w.createArgs(v)), v.state);
     await w.setState(alpha, mutate(rng, alpha.state, 0.25).state);
     w.adopt(alpha, await measured('create', w.createArgs(alpha)), alpha.state);
@@ -84,6 +85,7 @@ export class CrashCampaign {
 
   async trial(item: CrashPlanItem): Promise<void> {
     const trial = new Trial('crash', this.world.store.kind, item.op, `${this.#label} #${item.n} ${item.op}`, item.rng.seed);
+    this.world.note = `trial #${item.n} (${item.op})`;
     await runTrial(trial, this.#resultsFile, (t) => this.#run(t, item.op, item.rng));
   }
 

@@ -1,19 +1,23 @@
 // The reliability campaigns in one command, from the repository root:
 //
 //   npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,lease,bugs]
-//                             [--out docs/reliability.md] [--no-build]
+//                             [--out docs/reliability.md] [--no-build] [--render-only]
 //
 // Builds the workspace (the campaigns run the built convoy-backup), then runs the campaigns as a
 // vitest run (vitest.config.ts here: radosgw is started and stopped by the shared S3 global
 // setup) with the seed and size in its environment, and writes the report to --out (default
 // docs/reliability.md; with --only, .test-logs/reliability.md, since a partial run is not the
 // project's report). Without --seed a random seed is drawn and printed. Exit status: vitest's.
+// --render-only writes the report again from the last run's saved records of that size
+// (.test-logs/reliability-<size>.jsonl), e.g. after report.ts or bugs.ts changed; it runs nothing.
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './convoy.js';
+import { readRecords, writeReport } from './report.js';
+import type { RunMeta } from './report-meta.js';
 
 /** A tool's script, through its node_modules/.bin link (wherever its package keeps it). */
 const bin = (name: string): string => realpathSync(path.join(REPO_ROOT, 'node_modules/.bin', name));
@@ -34,13 +38,24 @@ const { values } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
+    'render-only': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
 });
 
 if (values.help) {
-  process.stdout.write('usage: npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,lease,bugs] [--out FILE] [--no-build]\n');
+  process.stdout.write('usage: npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,lease,bugs] [--out FILE] [--no-build] [--render-only]\n');
+  process.exit(0);
+}
+
+if (values['render-only']) {
+  const size = values.full ? 'full' : 'ci';
+  const results = path.join(REPO_ROOT, '.test-logs', `reliability-${size}.jsonl`);
+  const meta = JSON.parse(readFileSync(`${results}.meta.json`, 'utf8')) as RunMeta;
+  const out = path.resolve(REPO_ROOT, values.out ?? 'docs/reliability.md');
+  writeReport(out, meta, readRecords(results));
+  process.stderr.write(`reliability: ${path.relative(REPO_ROOT, out)} written again from ${path.relative(REPO_ROOT, results)} (seed ${meta.seed}, ${meta.finishedAt})\n`);
   process.exit(0);
 }
 

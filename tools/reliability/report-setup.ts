@@ -24,7 +24,9 @@ export function setup(project: TestProject): () => void {
         else tests.skipped++;
       }
     }
-    writeReport(config.reportFile, runMeta(config, startedAt, code, tests), readRecords(config.resultsFile));
+    const meta = runMeta(config, startedAt, code, tests);
+    fs.writeFileSync(`${config.resultsFile}.meta.json`, `${JSON.stringify(meta)}\n`); // for reliability.ts --render-only
+    writeReport(config.reportFile, meta, readRecords(config.resultsFile));
     process.stderr.write(`[reliability] seed ${config.seed}: report written to ${config.reportFile}\n`);
   };
 }
