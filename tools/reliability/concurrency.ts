@@ -114,7 +114,7 @@ export class ConcurrencyCampaign {
     const trial = new Trial('concurrency', w.store.kind, 'final', `concurrency ${w.store.kind}: the store after every round`, 0);
     await runTrial(trial, this.#resultsFile, async () => {
       for (let i = 0; i < 2; i++) {
-        const r = await w.run(trial, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
+        const r = await w.fullMaintenance(trial);
         trial.check('full maintenance succeeds', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
       }
       await w.verifyClean(trial);

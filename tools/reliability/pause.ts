@@ -100,7 +100,7 @@ export async function pauseTrial(spec: PauseTrialSpec, store: StoreTarget, dir: 
     trial.check('the parent backup survived', w.backups().some((b: Backup) => b.id === parent.id), `${parent.id} is gone`);
     // What the sweeps left must hold up under two more.
     for (let i = 0; i < 2; i++) {
-      const m = await w.run(trial, ['maintenance', store.url, '--full', '--grace', '0s', '--json']);
+      const m = await w.fullMaintenance(trial);
       trial.check('full maintenance succeeds after the trial', m.code === 0, `exit ${m.code} ${m.errorCode ?? ''}`);
     }
     await w.verifyClean(trial);
