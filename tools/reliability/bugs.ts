@@ -96,6 +96,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
   {
     id: 'B7',
+    fixedIn: 'b60a008',
     title: 'A generation whose JSON still parses but holds a garbled run key makes verify exit 1 with CONVOY_OBJECT_KEY_INVALID (a key-syntax hint) instead of exit 3 naming the generation; quick maintenance copies the bad key into the next generation',
     where: 'packages/blockstore/src/refs/generation.ts: the generation schema takes any string as a run key, so the damage surfaces later as an invalid object key in @convoy/objectstore rather than as CONVOY_INDEX_CORRUPT naming refs/index/<gen>.json',
     reproduce: [
