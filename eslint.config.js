@@ -26,11 +26,12 @@ export default tseslint.config(
             { sourceTag: 'scope:lib', onlyDependOnLibsWithTags: ['scope:lib'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:lib'] },
             { sourceTag: 'layer:root', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'layer:base', onlyDependOnLibsWithTags: ['layer:root'] },
-            { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:root', 'layer:base'] },
-            { sourceTag: 'layer:contract', onlyDependOnLibsWithTags: ['layer:root', 'layer:base', 'layer:core'] },
-            { sourceTag: 'type:driver', onlyDependOnLibsWithTags: ['layer:root', 'layer:base', 'layer:core', 'layer:contract'] },
-            { sourceTag: 'layer:manager', onlyDependOnLibsWithTags: ['layer:root', 'layer:base', 'layer:core', 'layer:contract', 'type:driver'] }
+            { sourceTag: 'layer:rules', onlyDependOnLibsWithTags: ['layer:root'] },
+            { sourceTag: 'layer:base', onlyDependOnLibsWithTags: ['layer:root', 'layer:rules'] },
+            { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:root', 'layer:rules', 'layer:base'] },
+            { sourceTag: 'layer:contract', onlyDependOnLibsWithTags: ['layer:root', 'layer:rules', 'layer:base', 'layer:core'] },
+            { sourceTag: 'type:driver', onlyDependOnLibsWithTags: ['layer:root', 'layer:rules', 'layer:base', 'layer:core', 'layer:contract'] },
+            { sourceTag: 'layer:manager', onlyDependOnLibsWithTags: ['layer:root', 'layer:rules', 'layer:base', 'layer:core', 'layer:contract', 'type:driver'] }
           ]
         }
       ]

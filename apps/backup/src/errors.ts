@@ -1,10 +1,13 @@
 import { EXIT as CLI_EXIT, InterruptedError as CliInterruptedError } from '@convoy/cli-kit';
 
-/** Exit codes of convoy-backup (README.md, "Exit codes"): @convoy/cli-kit's, and 3 from `verify` and `repair`. */
+/**
+ * Exit codes of convoy-backup (README.md, "Exit codes"): the registry's (docs/errors.md), where
+ * `problems` — `verify` found missing or corrupt objects, `repair` left some backups damaged — is
+ * the "corrupt" exit code, the one a command that meets damaged stored data ends with.
+ */
 export const EXIT = {
   ...CLI_EXIT,
-  /** `verify` found missing or corrupt objects; `repair` left some backups damaged. */
-  problems: 3,
+  problems: CLI_EXIT.corrupt,
 } as const;
 
 /** The abort reason main.ts gives the AbortController when a signal arrives. */

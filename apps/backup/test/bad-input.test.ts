@@ -40,7 +40,7 @@ describe('create refuses bad input before writing anything', () => {
     ['an unknown compression', () => ['create', ...base(), '--compression', 'brotli'], 2, 'CONVOY_INVALID_ARGUMENT', /zstd/],
     ['a relative vfs URL', () => ['create', source, '--dest', 'vfs://relative/path', '--volume', 'v', '--json'], 2, 'CONVOY_STORE_URL_INVALID', /vfs:\/\/\//],
     ['a bare relative path as store', () => ['create', source, '--dest', 'backups', '--volume', 'v', '--json'], 2, 'CONVOY_STORE_URL_INVALID', /vfs:\/\/\//],
-    ['a volume name ../x', () => ['create', source, '--dest', `vfs://${freshDir}`, '--volume', '../x', '--json'], 2, 'CONVOY_INVALID_ARGUMENT', /volume names/],
+    ['a volume name ../x', () => ['create', source, '--dest', `vfs://${freshDir}`, '--volume', '../x', '--json'], 2, 'CONVOY_VOLUME_NAME_INVALID', /volume names/],
     ['a malformed label', () => ['create', ...base(), '--label', 'novalue'], 2, 'CONVOY_USAGE', /key=value/],
     ['a malformed parent id', () => ['create', ...base(), '--parent', 'yesterday'], 2, 'CONVOY_INVALID_ARGUMENT', /backup ids/],
     ['an unknown flag', () => ['create', ...base(), '--compresion', 'zstd'], 2, 'CONVOY_USAGE', /--help/],
@@ -86,7 +86,7 @@ describe('errors in human mode', () => {
     expect(run.stdout).toBe('');
     const lines = run.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^convoy-backup: invalid volume name "\.\.\/x"$/);
+    expect(lines[0]).toMatch(/^convoy-backup: invalid volume name "\.\.\/x": it does not start with a letter or digit$/);
     expect(lines[1]).toMatch(/^hint: volume names are/);
   });
 
@@ -104,19 +104,19 @@ describe('other commands', () => {
 
   it('restore into a directory that does not exist fails before touching the store', async () => {
     const run = await cli(['restore', backupUrl, path.join(dir, 'no', 'such', 'dir', 'out.img'), '--json']);
-    expectError(run, 1, 'CONVOY_TARGET_INVALID', /directory/);
+    expectError(run, 2, 'CONVOY_TARGET_INVALID', /directory/);
     expect((await listFiles(storeDir)).filter((f) => f.startsWith('locks/'))).toEqual([]);
   });
 
   it('restore --incremental needs an existing target', async () => {
     const run = await cli(['restore', backupUrl, path.join(dir, 'absent.img'), '--incremental', '--json']);
-    expectError(run, 1, 'CONVOY_TARGET_INVALID', /without --incremental/);
+    expectError(run, 2, 'CONVOY_TARGET_INVALID', /without --incremental/);
     expect((await listFiles(storeDir)).filter((f) => f.startsWith('locks/'))).toEqual([]);
   });
 
   it('verify, list and inspect reject bad URLs and volume names with exit 2', async () => {
     expectError(await cli(['verify', 'vfs://rel/x', '--json']), 2, 'CONVOY_STORE_URL_INVALID');
-    expectError(await cli(['list', `vfs://${storeDir}`, '--volume', '../x', '--json']), 2, 'CONVOY_INVALID_ARGUMENT');
+    expectError(await cli(['list', `vfs://${storeDir}`, '--volume', '../x', '--json']), 2, 'CONVOY_VOLUME_NAME_INVALID');
     expectError(await cli(['inspect', `${backupUrl.split('?')[0]}?backup=nope&volume=v`, '--json']), 2, 'CONVOY_INVALID_ARGUMENT');
     expectError(await cli(['delete', `ftp://host/x?backup=a&volume=v`, '--json']), 2, 'CONVOY_STORE_URL_INVALID');
   });

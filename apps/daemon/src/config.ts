@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parseDuration } from '@convoy/cli-kit';
 import { ConvoyError } from '@convoy/errors';
+import { OPTION_KEY_RULE, parseKeyValues } from '@convoy/rules';
 
 /** Everything convoy-daemon is told: flags (as Rancher Convoy named them) over a JSON config file over defaults. */
 export interface DaemonConfig {
@@ -75,15 +76,12 @@ export function readConfigFile(file: string): Partial<DaemonConfig> {
   return out as Partial<DaemonConfig>;
 }
 
-/** Parses `k=v` pairs (--driver-opts). */
+/** Parses `k=v` pairs (--driver-opts) by the one key=value grammar of @convoy/rules. */
 export function parsePairs(pairs: readonly string[], what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of pairs) {
-    const i = p.indexOf('=');
-    if (i <= 0) throw new ConfigError(`${what} "${p}" is not key=value`, `e.g. --driver-opts vfs.path=/mnt/nfs/convoy`);
-    out[p.slice(0, i)] = p.slice(i + 1);
-  }
-  return out;
+  return parseKeyValues(pairs, ({ pair, kind, key }) => {
+    if (kind === 'duplicate') throw new ConfigError(`${what} ${key} is given twice`, 'give each option once');
+    throw new ConfigError(`${what} "${pair}" is not key=value`, `e.g. --driver-opts vfs.path=/mnt/nfs/convoy; keys are ${OPTION_KEY_RULE}`);
+  });
 }
 
 export function validateConfig(c: DaemonConfig): DaemonConfig {

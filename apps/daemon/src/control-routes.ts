@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isConvoyError, redactUrl } from '@convoy/errors';
+import { ConvoyError, httpStatusOf, isConvoyError, redactUrl } from '@convoy/errors';
 import { formatBackupUrl, type Manifest, type Progress } from '@convoy/blockstore';
 import {
   NDJSON,
-  statusForCode,
   type ApiError,
   type BackupSummary,
   type CreateBackupRequest,
@@ -25,23 +24,11 @@ export interface ControlContext {
   usedStore?: (storeUrl: string) => void;
 }
 
-class HttpError extends Error {
-  readonly status: number;
-  readonly body: ApiError;
-  constructor(status: number, body: ApiError) {
-    super(body.message);
-    this.status = status;
-    this.body = body;
-  }
-}
-
-const bad = (message: string, hint?: string): HttpError =>
-  new HttpError(400, { code: 'CONVOY_INVALID_ARGUMENT', message, ...(hint === undefined ? {} : { hint }) });
+const bad = (message: string, hint?: string): ConvoyError => new ConvoyError('CONVOY_INVALID_ARGUMENT', message, hint === undefined ? {} : { hint });
 
 export function toApiError(err: unknown): { status: number; body: ApiError } {
-  if (err instanceof HttpError) return { status: err.status, body: err.body };
   if (isConvoyError(err)) {
-    return { status: statusForCode(err.code), body: { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } };
+    return { status: httpStatusOf(err.code), body: { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { status: 500, body: { code: 'CONVOY_INTERNAL', message, hint: 'see the daemon log (journalctl -u convoy)' } };
@@ -52,7 +39,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, { code: 'CONVOY_REQUEST_TOO_LARGE', message: `request body over ${MAX_BODY_BYTES} bytes`, hint: 'control API requests are small JSON objects (docs/control-api.md): use fewer or shorter options and labels' });
+    if (size > MAX_BODY_BYTES) throw new ConvoyError('CONVOY_REQUEST_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`, { hint: 'control API requests are small JSON objects (docs/control-api.md): use fewer or shorter options and labels' });
     chunks.push(c as Buffer);
   }
   if (size === 0) return {};
@@ -156,7 +143,7 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
     const route = async (): Promise<void> => {
       const { url, parts } = parseTarget(req.url ?? '/');
       logPath = url.pathname;
-      if (parts[0] !== 'v1') throw new HttpError(404, { code: 'CONVOY_UNKNOWN_ROUTE', message: `no such route ${method} ${url.pathname}`, hint: 'see docs/control-api.md' });
+      if (parts[0] !== 'v1') throw new ConvoyError('CONVOY_UNKNOWN_ROUTE', `no such route ${method} ${url.pathname}`, { hint: 'see docs/control-api.md' });
       const [, col, name, action] = parts;
       const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
       if (col === 'info' && method === 'GET') return send(res, 200, await ctx.info());
@@ -248,7 +235,7 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
           return send(res, 200, deleted);
         }
       }
-      throw new HttpError(404, { code: 'CONVOY_UNKNOWN_ROUTE', message: `no such route ${method} ${url.pathname}`, hint: 'see docs/control-api.md' });
+      throw new ConvoyError('CONVOY_UNKNOWN_ROUTE', `no such route ${method} ${url.pathname}`, { hint: 'see docs/control-api.md' });
     };
     route()
       .then(
@@ -268,8 +255,8 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
   };
 }
 
-const invalidTarget = (message: string): HttpError =>
-  new HttpError(400, { code: 'CONVOY_INVALID_REQUEST', message, hint: 'request paths are /v1/… with names percent-encoded (encodeURIComponent); see docs/control-api.md' });
+const invalidTarget = (message: string): ConvoyError =>
+  new ConvoyError('CONVOY_INVALID_REQUEST', message, { hint: 'request paths are /v1/… with names percent-encoded (encodeURIComponent); see docs/control-api.md' });
 
 /** The request target as a URL and its decoded path segments; anything malformed is a 400 answer. */
 function parseTarget(target: string): { url: URL; parts: string[] } {

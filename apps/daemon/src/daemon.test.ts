@@ -96,9 +96,9 @@ describe('convoy-daemon', () => {
   it('control API errors: codes, hints and statuses; it keeps serving', async () => {
     const cases: [string, string, unknown, number, string][] = [
       ['POST', '/v1/volumes', '{not json', 400, 'CONVOY_INVALID_ARGUMENT'],
-      ['POST', '/v1/volumes', { name: '../etc' }, 400, 'CONVOY_INVALID_ARGUMENT'],
-      ['POST', '/v1/volumes', { name: 'x'.repeat(300) }, 400, 'CONVOY_INVALID_ARGUMENT'],
-      ['POST', '/v1/volumes', { name: 'a\u0000b' }, 400, 'CONVOY_INVALID_ARGUMENT'],
+      ['POST', '/v1/volumes', { name: '../etc' }, 400, 'CONVOY_VOLUME_NAME_INVALID'],
+      ['POST', '/v1/volumes', { name: 'x'.repeat(300) }, 400, 'CONVOY_VOLUME_NAME_INVALID'],
+      ['POST', '/v1/volumes', { name: 'a\u0000b' }, 400, 'CONVOY_VOLUME_NAME_INVALID'],
       ['POST', '/v1/volumes', { name: 42 }, 400, 'CONVOY_INVALID_ARGUMENT'],
       ['GET', '/v1/volumes/nope', undefined, 404, 'CONVOY_VOLUME_NOT_FOUND'],
       ['POST', '/v1/backups', { snapshot: 'nope', dest: 'vfs:///tmp/x' }, 404, 'CONVOY_SNAPSHOT_NOT_FOUND'],

@@ -190,7 +190,7 @@ describe('MaintenanceScheduler', () => {
   it('logs a failure with its code and hint and keeps going; a format v1 store is said once at warn', async () => {
     const t = setup({ quickEveryMs: HOUR, fullEveryMs: null }, async (c) => {
       if (c.url === 'vfs:///srv/old') throw new ConvoyError('CONVOY_FORMAT_UNSUPPORTED', 'vfs:///srv/old is a format v1 store', { hint: 'run `convoy-backup upgrade STORE`' });
-      if (c.url === 's3://bucket@us-east-1/p') throw new ConvoyError('CONVOY_STORE_UNREACHABLE', 'cannot reach the store', { hint: 'check the endpoint' });
+      if (c.url === 's3://bucket@us-east-1/p') throw new ConvoyError('CONVOY_OBJECTSTORE_FAILED', 'cannot reach the store', { hint: 'check the endpoint' });
       return result(c.full);
     });
     t.scheduler.start();
@@ -204,7 +204,7 @@ describe('MaintenanceScheduler', () => {
     const v1 = t.lines.filter((l) => l.store === 'vfs:///srv/old' && l.code !== undefined);
     expect(v1.map((l) => l.level)).toEqual([40, 20]); // warn, then debug
     expect(v1[0]).toMatchObject({ code: 'CONVOY_FORMAT_UNSUPPORTED', hint: expect.stringContaining('upgrade') });
-    expect(t.lines.filter((l) => l.code === 'CONVOY_STORE_UNREACHABLE')).toEqual([
+    expect(t.lines.filter((l) => l.code === 'CONVOY_OBJECTSTORE_FAILED')).toEqual([
       expect.objectContaining({ level: 40, hint: 'check the endpoint', msg: expect.stringContaining('tried again') }),
       expect.objectContaining({ level: 40 }),
     ]);

@@ -167,7 +167,7 @@ describe.skipIf(!target.available)('bad input on the plugin and control sockets'
     for (const [kind, bad] of Object.entries(BAD_NAMES)) {
       const reply = (await plugin.create(bad)) as { Err?: string };
       expect(reply.Err, kind).toMatch(/name/i);
-      await expect(client.createVolume({ name: bad }), kind).rejects.toMatchObject({ code: 'CONVOY_INVALID_ARGUMENT', status: 400 });
+      await expect(client.createVolume({ name: bad }), kind).rejects.toMatchObject({ code: 'CONVOY_VOLUME_NAME_INVALID', status: 400 });
     }
     expect(await plugin.list()).toEqual({ Volumes: [] });
     expect(await client.listVolumes()).toEqual([]);

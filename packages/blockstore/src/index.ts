@@ -22,4 +22,4 @@ export { BlockMap, BlockMapBuilder, type BlockEntry } from './format/block-map.j
 export { encodeBlock, decodeBlock } from './format/block-object.js';
 export { blockIdFunction, SHA256, type BlockIdFunction } from './format/block-id.js';
 export { blockKey, manifestKey, blockMapKey, volumeKey, addMarkerKey, delMarkerKey, HEADER_KEY } from './format/layout.js';
-export { validateVolumeName, validateBackupId, newBackupId } from './format/names.js';
+export { validateBackupId, newBackupId } from './format/names.js';

@@ -6,7 +6,7 @@ import { encodeBlock } from './format/block-object.js';
 import { readHeader, type OpenedStore } from './format/header.js';
 import { blockKey } from './format/layout.js';
 import { readBlockMap, readManifest, type Manifest } from './format/manifest.js';
-import { validateVolumeName } from './format/names.js';
+import { validateVolumeName } from '@convoy/rules';
 import { clearDamaged, listDamaged, markDamaged } from './gc/damaged.js';
 import { IdSet } from './id-claims.js';
 import { listAllBackups, listBackupIds } from './list.js';

@@ -1,6 +1,7 @@
 import { parseStoreUrl } from '@convoy/objectstore';
 import { invalidInput } from './errors.js';
-import { validateBackupId, validateVolumeName } from './format/names.js';
+import { validateBackupId } from './format/names.js';
+import { validateVolumeName } from '@convoy/rules';
 
 export interface BackupRef {
   /** The store URL without query parameters. */

@@ -1,7 +1,6 @@
 /** Command-line checks both CLIs make the same way (their failures are usage errors: exit 2). */
+import { OPTION_KEY_RULE, parseKeyValues as parsePairs } from '@convoy/rules';
 import { usageError } from './errors.js';
-
-const KEY = /^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,127}$/;
 
 /** How a CLI names a repeatable key=value option in its messages. */
 export interface PairsWording {
@@ -14,25 +13,14 @@ export interface PairsWording {
 }
 
 /**
- * `--label k=v` / `--opt k=v` (repeatable) → { k: v }. The value may hold "=" or be empty; a key is
- * 1-128 characters of A-Z a-z 0-9 _ . / - starting with a letter or digit. A malformed pair or a
- * key given twice is a usage error, worded by `wording`.
+ * `--label k=v` / `--opt k=v` (repeatable) → { k: v }, by the one key=value grammar of
+ * @convoy/rules. A malformed pair or a key given twice is a usage error, worded by `wording`.
  */
 export function parseKeyValues(pairs: readonly string[], wording: PairsWording): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (eq < 0 || !KEY.test(key)) {
-      throw usageError(
-        `invalid ${wording.noun} ${JSON.stringify(pair)}`,
-        `write ${wording.syntax} key=value; keys are 1-128 characters of A-Z a-z 0-9 _ . / - starting with a letter or digit`,
-      );
-    }
-    if (Object.hasOwn(out, key)) throw usageError(`${wording.noun} ${key} is given twice`, `give each ${wording.unique} once`);
-    out[key] = pair.slice(eq + 1);
-  }
-  return out;
+  return parsePairs(pairs, ({ pair, kind, key }) => {
+    if (kind === 'duplicate') throw usageError(`${wording.noun} ${key} is given twice`, `give each ${wording.unique} once`);
+    throw usageError(`invalid ${wording.noun} ${JSON.stringify(pair)}`, `write ${wording.syntax} key=value; keys are ${OPTION_KEY_RULE}`);
+  });
 }
 
 /**

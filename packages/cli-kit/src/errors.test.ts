@@ -1,14 +1,17 @@
-import { ConvoyError } from '@convoy/errors';
+import { ConvoyError, foreignCode } from '@convoy/errors';
 import { describe, expect, it } from 'vitest';
 import { CliError, EXIT, InterruptedError, exitCodeFor, usageError } from './errors.js';
 
 describe('exitCodeFor', () => {
-  const invalid = { isUsageCode: (code: string) => /INVALID/.test(code) };
-  it('2 for CONVOY_USAGE and the codes the CLI names, 1 for the rest and for non-Convoy errors', () => {
-    expect(exitCodeFor(usageError('x'), { isUsageCode: () => false })).toBe(EXIT.usage);
-    expect(exitCodeFor(new ConvoyError('CONVOY_SIZE_INVALID', 'x'), invalid)).toBe(EXIT.usage);
-    expect(exitCodeFor(new ConvoyError('CONVOY_NOT_FOUND', 'x'), invalid)).toBe(EXIT.failed);
-    expect(exitCodeFor(Object.assign(new Error('x'), { code: 'EINVALID' }), invalid)).toBe(EXIT.failed);
+  it("follows the registry's categories: 2 usage, 3 corrupt, 130/143 interrupted, 1 for the rest and for non-Convoy errors", () => {
+    expect(exitCodeFor(usageError('x'))).toBe(EXIT.usage);
+    expect(exitCodeFor(new ConvoyError('CONVOY_STORE_URL_INVALID', 'x'))).toBe(EXIT.usage);
+    expect(exitCodeFor(new ConvoyError('CONVOY_MANIFEST_INVALID', 'x'))).toBe(EXIT.corrupt);
+    expect(exitCodeFor(new ConvoyError('CONVOY_STATE_INVALID', 'x'))).toBe(EXIT.corrupt);
+    expect(exitCodeFor(new ConvoyError('CONVOY_VOLUME_NOT_FOUND', 'x'))).toBe(EXIT.failed);
+    expect(exitCodeFor(new InterruptedError('SIGTERM', 143, { message: 'm', hint: 'h' }))).toBe(143);
+    expect(exitCodeFor(new ConvoyError(foreignCode('CONVOY_FROM_A_NEWER_DAEMON'), 'x'))).toBe(EXIT.failed);
+    expect(exitCodeFor(Object.assign(new Error('x'), { code: 'EINVALID' }))).toBe(EXIT.failed);
   });
 });
 

@@ -1,19 +1,11 @@
-import { ConvoyError, errorCode, isConvoyError, type ConvoyErrorOptions } from '@convoy/errors';
+import { ConvoyError, EXIT, exitCodeOf, isConvoyError, type ConvoyErrorOptions, type ErrorCode } from '@convoy/errors';
 
-/** The exit codes every Convoy CLI uses (each README's "Exit codes"); a CLI may add its own (convoy-backup: 3). */
-export const EXIT = {
-  ok: 0,
-  /** The operation failed (unreachable, not found, in use, an I/O error, …). */
-  failed: 1,
-  /** The command line was wrong: unknown flag, missing argument, a bad name, URL or value. */
-  usage: 2,
-  /** Interrupted by SIGINT (128 + 2); SIGTERM gives 143. */
-  interrupted: 130,
-} as const;
+/** The exit codes every Convoy CLI uses: the registry's (@convoy/errors, docs/errors.md). */
+export { EXIT };
 
 /** An error raised by a CLI itself (not by a library or the daemon). */
 export class CliError extends ConvoyError {
-  constructor(code: string, message: string, options: ConvoyErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: ConvoyErrorOptions = {}) {
     super(code, message, options);
   }
 }
@@ -43,15 +35,11 @@ export class InterruptedError extends CliError {
   }
 }
 
-/** Which error codes mean "the command line asked for something invalid" rather than "the work failed". */
-export interface UsageCodes {
-  /** Codes besides CONVOY_USAGE (always one) that exit 2. */
-  isUsageCode(code: string): boolean;
-}
-
-/** 2 for a ConvoyError whose code is CONVOY_USAGE or one `codes` names, 1 for everything else. */
-export function exitCodeFor(err: unknown, codes: UsageCodes): number {
-  const code = errorCode(err);
-  if (!isConvoyError(err) || code === undefined) return EXIT.failed;
-  return code === 'CONVOY_USAGE' || codes.isUsageCode(code) ? EXIT.usage : EXIT.failed;
+/**
+ * The exit code of a failure: an interruption's own (130 for SIGINT, 143 for SIGTERM), else the
+ * registry's for its code's category (2 usage, 3 corrupt, 1 anything else, a non-Convoy error too).
+ */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof InterruptedError) return err.exitCode;
+  return isConvoyError(err) ? exitCodeOf(err) : EXIT.failed;
 }

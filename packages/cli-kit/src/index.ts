@@ -1,5 +1,5 @@
 export { parseDuration, parseKeyValues, singleValues, type PairsWording } from './args.js';
-export { CliError, EXIT, InterruptedError, exitCodeFor, usageError, type InterruptedOutcome, type UsageCodes } from './errors.js';
+export { CliError, EXIT, InterruptedError, exitCodeFor, usageError, type InterruptedOutcome } from './errors.js';
 export { formatBytes, formatDuration, formatSize, formatTable, formatTime } from './format.js';
 export { examples } from './help.js';
 export type { CliCommand, CliIo, CommandRun, Select } from './io.js';

@@ -51,8 +51,8 @@ describe('Output', () => {
 
 describe('describeError', () => {
   it('keeps code and hint of a ConvoyError and redacts credentials in quoted URLs', () => {
-    const r = describeError(new ConvoyError('CONVOY_X', 'cannot reach https://user:hunter2@host/x', { hint: 'see s3://AK:SK@b/p' }), 'convoy-backup');
-    expect(r.code).toBe('CONVOY_X');
+    const r = describeError(new ConvoyError('CONVOY_OBJECTSTORE_FAILED', 'cannot reach https://user:hunter2@host/x', { hint: 'see s3://AK:SK@b/p' }), 'convoy-backup');
+    expect(r.code).toBe('CONVOY_OBJECTSTORE_FAILED');
     expect(r.message).not.toContain('hunter2');
     expect(r.hint).not.toContain(':SK@');
   });

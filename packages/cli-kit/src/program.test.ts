@@ -17,7 +17,6 @@ const base: CliProgram = {
   version: '1.2.3',
   commands: ['run', 'group'],
   repeatable: ['tag'],
-  isUsageCode: (code) => code === 'TOOL_BAD',
   interrupted: (signal, exitCode) => new Stopped(signal, exitCode),
 };
 
@@ -30,7 +29,7 @@ const COMMANDS: CliCommand<Ctx>[] = [
           'run <value>',
           'Run',
           (b) => b.positional('value', { type: 'string', demandOption: true }).option('tag', { type: 'string', array: true, nargs: 1 }).option('mode', { type: 'string' }),
-          (args) => select(async (ctx) => (ctx.value === 'fail' ? Promise.reject(new ConvoyError('TOOL_BAD', 'bad value')) : 0), args),
+          (args) => select(async (ctx) => (ctx.value === 'fail' ? Promise.reject(new ConvoyError('CONVOY_INVALID_ARGUMENT', 'bad value')) : ctx.value === 'corrupt' ? Promise.reject(new ConvoyError('CONVOY_MANIFEST_INVALID', 'manifest m is damaged')) : 0), args),
         )
         .command('group <command>', 'A group', (b) => b.command('list', 'List', () => undefined, (args) => select(async () => 0, args)).demandCommand(1, 'name one'), () => undefined),
   },
@@ -80,7 +79,8 @@ describe('selectCommand and runCommand', () => {
   });
 
   it('maps failures to exit codes, and an abort to the InterruptedError main.ts gave', async () => {
-    expect(await cli(['run', 'fail'])).toMatchObject({ code: 2, stderr: 'tool: bad value\n' });
+    expect(await cli(['run', 'fail'])).toMatchObject({ code: 2, stderr: 'tool: bad value\nhint: see --help for the accepted values\n' });
+    expect(await cli(['run', 'corrupt'])).toMatchObject({ code: 3, stderr: expect.stringMatching(/^tool: manifest m is damaged\nhint: run `convoy-backup verify STORE`/) });
     const aborted = new AbortController();
     aborted.abort(new Stopped('SIGTERM', 143));
     expect(await cli(['run', 'fail'], { signal: aborted.signal })).toMatchObject({ code: 143, stderr: 'tool: interrupted by SIGTERM; nothing changed\nhint: run it again\n' });

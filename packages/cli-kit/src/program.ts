@@ -25,8 +25,6 @@ export interface CliProgram {
   readonly completion?: string;
   /** Say which word is not a command before yargs' "Did you mean …?" (default: yargs' words alone). */
   readonly explainUnknownCommand?: boolean;
-  /** Error codes besides CONVOY_USAGE that mean the command line asked for something invalid (exit 2, not 1). */
-  isUsageCode(code: string): boolean;
   /** The CLI's InterruptedError: what main.ts aborts with, and what an abort without one is reported as. */
   interrupted(signal: string, exitCode: number): InterruptedError;
 }
@@ -147,10 +145,10 @@ export async function selectCommand<Ctx>(
   return selected;
 }
 
-/** Prints a failure (code, message and hint; URLs redacted) and returns its exit code (exitCodeFor). */
+/** Prints a failure (code, message and hint; URLs redacted) and returns its exit code (exitCodeFor: the error-code registry's). */
 export function reportError(program: CliProgram, out: Output, err: unknown): number {
   out.error(describeError(err, program.name));
-  return exitCodeFor(err, program);
+  return exitCodeFor(err);
 }
 
 /**

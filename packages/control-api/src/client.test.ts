@@ -118,12 +118,12 @@ describe('streamed work (NDJSON)', () => {
 
   it('an error line after progress becomes a ControlApiError with the daemon\'s code, message and hint', async () => {
     daemon.on('POST', '/v1/backups', {
-      ndjson: [progress(10), { type: 'error', error: { code: 'CONVOY_BACKUP_LOCKED', message: 'the store is locked by host b', hint: 'wait for it' } }],
+      ndjson: [progress(10), { type: 'error', error: { code: 'CONVOY_STORE_LOCKED', message: 'the store is locked by host b', hint: 'wait for it' } }],
     });
     const seen: ProgressEvent[] = [];
     const err = await client.createBackup({ snapshot: 's1', dest: 'vfs:///x' }, { onProgress: (p) => seen.push(p) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ControlApiError);
-    expect(err).toMatchObject({ code: 'CONVOY_BACKUP_LOCKED', message: 'the store is locked by host b', hint: 'wait for it', status: 409 });
+    expect(err).toMatchObject({ code: 'CONVOY_STORE_LOCKED', message: 'the store is locked by host b', hint: 'wait for it', status: 409 });
     expect(seen).toHaveLength(1);
   });
 
@@ -178,9 +178,9 @@ describe('errors', () => {
   });
 
   it.each([
-    [404, 'CONVOY_NOT_FOUND'],
+    [404, 'CONVOY_UNKNOWN_ROUTE'],
     [409, 'CONVOY_CONFLICT'],
-    [400, 'CONVOY_INVALID_ARGUMENT'],
+    [400, 'CONVOY_INVALID_REQUEST'],
     [502, CLIENT_ERROR.httpError],
   ])('a %i answer without an error body is mapped by status to %s', async (status, code) => {
     daemon.on('GET', '/v1/info', { status, text: 'upstream trouble' });

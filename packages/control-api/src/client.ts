@@ -8,12 +8,11 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { Agent, type Dispatcher } from 'undici';
-import { ConvoyError, errorCode } from '@convoy/errors';
+import { ConvoyError, errorCode, foreignCode, httpStatusOf, isErrorCode } from '@convoy/errors';
 import {
   DEFAULT_CONTROL_SOCKET,
   MAX_REQUEST_BODY_BYTES,
   NDJSON,
-  statusForCode,
   type ApiError,
   type BackupSummary,
   type CreateBackupRequest,
@@ -49,7 +48,7 @@ export class ControlApiError extends ConvoyError {
   readonly status: number | undefined;
 
   constructor(error: ApiError, options: { status?: number | undefined; cause?: unknown } = {}) {
-    super(error.code, error.message, { ...(error.hint === undefined ? {} : { hint: error.hint }), cause: options.cause });
+    super(isErrorCode(error.code) ? error.code : foreignCode(error.code), error.message, { ...(error.hint === undefined ? {} : { hint: error.hint }), cause: options.cause });
     this.status = options.status;
   }
 }
@@ -348,7 +347,7 @@ function errorFromBody(status: number, text: string): ControlApiError {
   if (status === 413) {
     return new ControlApiError({ code: CLIENT_ERROR.requestTooLarge, message: 'convoy-daemon refused the request: its body is too large (413)', hint: 'use fewer or shorter options and labels' }, { status });
   }
-  const code = status === 404 ? 'CONVOY_NOT_FOUND' : status === 409 ? 'CONVOY_CONFLICT' : status === 400 ? 'CONVOY_INVALID_ARGUMENT' : CLIENT_ERROR.httpError;
+  const code = status === 404 ? 'CONVOY_UNKNOWN_ROUTE' : status === 409 ? 'CONVOY_CONFLICT' : status === 400 ? 'CONVOY_INVALID_REQUEST' : CLIENT_ERROR.httpError;
   const shown = quote(text);
   return new ControlApiError(
     { code, message: `convoy-daemon answered ${status}${shown === '' ? '' : `: ${shown}`}`, hint: 'see the daemon\'s log for details (journalctl -u convoy)' },
@@ -379,7 +378,7 @@ async function readStream(res: Dispatcher.ResponseData, onProgress: ((e: Progres
     else if (msg.type === 'result') return { done: true, value: msg.result };
     else if (msg.type === 'error') {
       if (!isApiError(msg.error)) throw badResponse(`convoy-daemon sent a malformed error line: ${quote(line)}`);
-      throw new ControlApiError(msg.error, { status: statusForCode(msg.error.code) });
+      throw new ControlApiError(msg.error, { status: httpStatusOf(msg.error.code) });
     }
     return undefined; // unknown types are for newer clients
   };

@@ -144,11 +144,3 @@ export interface ProgressEvent {
 export type StreamEnd<T> = { type: 'result'; result: T } | { type: 'error'; error: ApiError };
 
 export const NDJSON = 'application/x-ndjson';
-
-/** HTTP status for an error code (the daemon answers with it; the client maps back by code). */
-export function statusForCode(code: string): number {
-  if (/NOT_FOUND|DELETED$/.test(code)) return 404;
-  if (/EXISTS|IN_USE|REFERENCED|LOCKED/.test(code)) return 409;
-  if (/INVALID|UNSUPPORTED|INCOMPATIBLE|TOO_LARGE/.test(code)) return 400;
-  return 500;
-}

@@ -1,4 +1,5 @@
-import { FileSource, backupVolume, formatBackupUrl, readHeader, readManifest, restoreBackup, validateVolumeName, DEFAULT_BLOCK_SIZE, type Compression, type Extent, type Manifest, type ProgressCallback } from '@convoy/blockstore';
+import { FileSource, backupVolume, formatBackupUrl, readHeader, readManifest, restoreBackup, DEFAULT_BLOCK_SIZE, type Compression, type Extent, type Manifest, type ProgressCallback } from '@convoy/blockstore';
+import { validateVolumeName } from '@convoy/rules';
 import { isConvoyError } from '@convoy/errors';
 import type { ObjectStore } from '@convoy/objectstore';
 import type { DriverCore } from './core.js';

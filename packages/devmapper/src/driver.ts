@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { validateVolumeName } from '@convoy/blockstore';
+import { validateVolumeName } from '@convoy/rules';
 import { DriverCore } from './core.js';
 import { backupSnapshot, openBackupSource, restoreVolume, type BackupSourceOptions, type DriverBackupRequest, type DriverBackupResult, type DriverRestoreRequest, type OpenedBackupSource } from './backup.js';
 import { DevmapperError, invalidArgument, volumeInUse } from './errors.js';

@@ -1,8 +1,8 @@
-import { ConvoyError, type ConvoyErrorOptions } from '@convoy/errors';
+import { ConvoyError, type ConvoyErrorOptions, type ErrorCode } from '@convoy/errors';
 
 /** Every error @convoy/devmapper throws: a stable `code` and a hint for the user. */
 export class DevmapperError extends ConvoyError {
-  constructor(code: string, message: string, options: ConvoyErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: ConvoyErrorOptions = {}) {
     super(code, message, options);
   }
 }

@@ -8,5 +8,4 @@ export { LinuxHostOps, mkfsArgs, mountOptions, type HostOps, type BlockDeviceInf
 export { ThinSnapshotSource } from './snapshot-source.js';
 export { parseThinDelta, changedExtents, blocksTouched, type ThinDelta, type DeltaRange, type DeltaKind } from './thin-delta.js';
 export { parsePoolStatus, parseThinStatus, type PoolStatus } from './pool-status.js';
-export { parseSize, formatSize } from './sizes.js';
 export { DevmapperError, DM_UNAVAILABLE_HINT } from './errors.js';

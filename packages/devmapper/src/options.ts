@@ -3,7 +3,7 @@ import type { DmApi } from './dm-api.js';
 import { invalidArgument } from './errors.js';
 import type { HostOps } from './host-ops.js';
 import { SUPPORTED_FS } from './host-ops.js';
-import { parseSize } from './sizes.js';
+import { parseSize } from '@convoy/rules';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;

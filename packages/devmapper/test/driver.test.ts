@@ -32,7 +32,7 @@ describe('DevmapperDriver on the fake kernel', () => {
     expect(v).toMatchObject({ name: 'vol1', size: 10 * MiB + 4096, fs: 'ext4', deviceId: 1, snapshots: [] });
     expect((await d.create({ name: 'vol2' })).size).toBe(32 * MiB); // dm.defaultvolumesize
     expect(await rejectionOf(d.create({ name: 'vol1' }))).toMatchObject({ code: 'CONVOY_VOLUME_EXISTS' });
-    expect(await rejectionOf(d.create({ name: '../x' }))).toMatchObject({ code: 'CONVOY_INVALID_ARGUMENT' });
+    expect(await rejectionOf(d.create({ name: '../x' }))).toMatchObject({ code: 'CONVOY_VOLUME_NAME_INVALID' });
 
     const mp = await d.mount('vol1');
     expect(mp).toBe(path.join(env.dir, 'root', 'mounts', 'vol1'));

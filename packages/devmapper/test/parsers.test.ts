@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blocksTouched, changedExtents, formatSize, optionsFromDriverOpts, parsePoolStatus, parseSize, parseThinDelta, parseThinStatus, resolveOptions } from '../src/index.js';
+import { blocksTouched, changedExtents, optionsFromDriverOpts, parsePoolStatus, parseThinDelta, parseThinStatus, resolveOptions } from '../src/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -98,17 +98,9 @@ describe('pool status', () => {
 });
 
 describe('sizes and options', () => {
-  it('reads sizes as Convoy does (binary units)', () => {
-    expect(parseSize('100G')).toBe(100 * 2 ** 30);
-    expect(parseSize('512m')).toBe(512 * MiB);
-    expect(parseSize('1.5GiB')).toBe(1.5 * 2 ** 30);
-    expect(parseSize('4096')).toBe(4096);
-    expect(parseSize(123)).toBe(123);
-    expect(() => parseSize('ten')).toThrow(/not a size/);
-    expect(() => parseSize('0')).toThrow(/out of range/);
-    expect(formatSize(2 ** 30)).toBe('1 GiB');
-    expect(formatSize(3 * MiB)).toBe('3 MiB');
-    expect(formatSize(1000)).toBe('1000 B');
+  it('reads sizes in driver options with the one size grammar (@convoy/rules), 10Gi included', () => {
+    expect(optionsFromDriverOpts('/var/lib/convoy/dm', { 'dm.defaultvolumesize': '10Gi' }).defaultVolumeSize).toBe(10 * 2 ** 30);
+    expect(() => optionsFromDriverOpts('/var/lib/convoy/dm', { 'dm.defaultvolumesize': 'ten' })).toThrow(expect.objectContaining({ code: 'CONVOY_SIZE_INVALID' }));
   });
 
   it('maps Convoy driver options; dm.blocksize is sectors when unitless', () => {

@@ -13,7 +13,7 @@ describe('ConvoyError', () => {
     expect(e).toBeInstanceOf(Error);
     expect(e.name).toBe('VolumeMissing');
     expect(isConvoyError(e, 'CONVOY_VOLUME_NOT_FOUND')).toBe(true);
-    expect(isConvoyError(e, 'OTHER')).toBe(false);
+    expect(isConvoyError(e, 'CONVOY_VOLUME_EXISTS')).toBe(false);
     expect(JSON.parse(JSON.stringify(e))).toEqual({
       code: 'CONVOY_VOLUME_NOT_FOUND',
       message: 'volume v1 not found',

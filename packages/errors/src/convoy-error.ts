@@ -1,3 +1,14 @@
+import { errorCodeSpec, type ErrorCode } from './codes.js';
+
+/**
+ * A code received from another process (the daemon's answer, a JSON error line) that this build
+ * may not know: made with `foreignCode`, never written as a literal.
+ */
+export type ForeignCode = string & { readonly __foreign: unique symbol };
+
+/** Marks a code that came over the wire, so it can be carried by a ConvoyError unchecked. */
+export const foreignCode = (code: string): ForeignCode => code as ForeignCode;
+
 /**
  * The one error base class of Convoy. Every error a user can see has a stable `code`
  * (e.g. `CONVOY_OBJECT_NOT_FOUND`) that scripts can branch on, a message that says what
@@ -18,15 +29,16 @@ export interface ConvoyErrorJSON {
 }
 
 export class ConvoyError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode | ForeignCode;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, options: ConvoyErrorOptions = {}) {
+  /** `code` is registered in codes.ts (its hint is the default), or came over the wire. */
+  constructor(code: ErrorCode | ForeignCode, message: string, options: ConvoyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.hint = options.hint;
+    this.hint = options.hint ?? errorCodeSpec(code)?.hint;
     this.details = options.details;
   }
 
@@ -38,7 +50,7 @@ export class ConvoyError extends Error {
   }
 }
 
-export function isConvoyError(err: unknown, code?: string): err is ConvoyError {
+export function isConvoyError(err: unknown, code?: ErrorCode): err is ConvoyError {
   return err instanceof ConvoyError && (code === undefined || err.code === code);
 }
 

@@ -1,8 +1,8 @@
-import { ConvoyError, type ConvoyErrorOptions } from '@convoy/errors';
+import { ConvoyError, type ConvoyErrorOptions, type ErrorCode } from '@convoy/errors';
 
 /** Any failure of an object store operation that is not one of the specific cases below. */
 export class ObjectStoreError extends ConvoyError {
-  constructor(message: string, options: ConvoyErrorOptions & { code?: string } = {}) {
+  constructor(message: string, options: ConvoyErrorOptions & { code?: ErrorCode } = {}) {
     super(options.code ?? 'CONVOY_OBJECTSTORE_FAILED', message, options);
   }
 }

@@ -10,16 +10,6 @@ export class InvalidRequestError extends ConvoyError {
   }
 }
 
-export class InvalidVolumeNameError extends ConvoyError {
-  readonly volumeName: string;
-  constructor(name: string, reason: string) {
-    super('CONVOY_VOLUME_NAME_INVALID', `invalid volume name ${quote(name)}: ${reason}`, {
-      hint: 'volume names are 2 to 255 characters of [a-zA-Z0-9_.-] starting with a letter or digit',
-    });
-    this.volumeName = name;
-  }
-}
-
 /** Answered with HTTP 404, as for any path a plugin does not implement. */
 export class UnknownEndpointError extends ConvoyError {
   constructor(path: string) {

@@ -3,7 +3,6 @@ export {
   BackendContractError,
   InvalidRequestError,
   InvalidResponseError,
-  InvalidVolumeNameError,
   MountStateInvalidError,
   PluginTimeoutError,
   RequestTooLargeError,
@@ -15,15 +14,11 @@ export {
 } from './errors.js';
 export {
   MAX_MOUNT_ID_LENGTH,
-  MAX_VOLUME_NAME_LENGTH,
-  VOLUME_NAME_PATTERN,
-  isValidVolumeName,
   parseBody,
   parseEndpoint,
   parseRequest,
   validateMountId,
   validateOpts,
-  validateVolumeName,
 } from './validate.js';
 export { MountRefCounter, type AddResult, type MountRefCounterOptions, type MountRefListener, type MountRefState, type RemoveResult } from './ref-counter.js';
 export {

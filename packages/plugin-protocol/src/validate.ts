@@ -1,44 +1,12 @@
 // Request parsing for the VolumeDriver protocol. Docker sends no Content-Type, so a body is read as
 // UTF-8 JSON whatever the headers say; an empty body (Activate's) is an empty object. Every field
 // is checked before use; anything else in the body is ignored, as Docker's own decoder does.
-import { InvalidRequestError, InvalidVolumeNameError, UnknownEndpointError } from './errors.js';
+import { validateVolumeName } from '@convoy/rules';
+import { InvalidRequestError, UnknownEndpointError } from './errors.js';
 import { PLUGIN_ENDPOINTS, type PluginEndpoint, type PluginRequests, type VolumeOptions } from './types.js';
 
-/** Docker's rule for local volume names (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`): at least 2 characters. */
-export const VOLUME_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-/** A volume name becomes a directory or device name: at most one file name long. */
-export const MAX_VOLUME_NAME_LENGTH = 255;
 /** Docker's caller IDs are 64 hex characters; anything much longer is not Docker. */
 export const MAX_MOUNT_ID_LENGTH = 1024;
-
-/** Returns `name` if it is a valid volume name, else throws InvalidVolumeNameError (the reason names the rule broken). */
-export function validateVolumeName(name: unknown): string {
-  if (typeof name !== 'string') {
-    throw new InvalidRequestError(`Name must be a string, got ${describe(name)}`);
-  }
-  if (name.length === 0) throw new InvalidVolumeNameError(name, 'empty');
-  if (name.length > MAX_VOLUME_NAME_LENGTH) {
-    throw new InvalidVolumeNameError(name, `${name.length} characters, longer than ${MAX_VOLUME_NAME_LENGTH}`);
-  }
-  if (name.includes('\0')) throw new InvalidVolumeNameError(name, 'contains a NUL character');
-  if (name.includes('/')) throw new InvalidVolumeNameError(name, 'contains "/"');
-  if (name === '.' || name === '..') throw new InvalidVolumeNameError(name, `"${name}" is not a name`);
-  if (!/^[a-zA-Z0-9]/.test(name)) throw new InvalidVolumeNameError(name, 'must start with a letter or digit');
-  if (!VOLUME_NAME_PATTERN.test(name)) {
-    if (/^[a-zA-Z0-9_.-]*$/.test(name)) throw new InvalidVolumeNameError(name, 'shorter than 2 characters');
-    throw new InvalidVolumeNameError(name, 'contains characters outside [a-zA-Z0-9_.-]');
-  }
-  return name;
-}
-
-export function isValidVolumeName(name: unknown): name is string {
-  try {
-    validateVolumeName(name);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `Opts` must be a map of strings; `null` and absent both mean "no options". */
 export function validateOpts(opts: unknown): VolumeOptions {
@@ -125,9 +93,13 @@ function validateRequest<E extends PluginEndpoint>(endpoint: E, raw: Record<stri
   return request as PluginRequests[E];
 }
 
+/** `Name`: a string that follows Convoy's one name rule (@convoy/rules), or CONVOY_VOLUME_NAME_INVALID. */
 function requireName(raw: Record<string, unknown>): string {
   if (!('Name' in raw) || raw.Name === undefined) throw new InvalidRequestError('Name is missing');
-  return validateVolumeName(raw.Name);
+  const name = raw.Name;
+  if (typeof name !== 'string') throw new InvalidRequestError(`Name must be a string, got ${describe(name)}`);
+  validateVolumeName(name);
+  return name;
 }
 
 function describe(value: unknown): string {

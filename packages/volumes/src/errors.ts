@@ -1,7 +1,7 @@
-import { ConvoyError, type ConvoyErrorOptions } from '@convoy/errors';
+import { ConvoyError, type ConvoyErrorOptions, type ErrorCode } from '@convoy/errors';
 
 export class VolumeError extends ConvoyError {
-  constructor(code: string, message: string, options: ConvoyErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: ConvoyErrorOptions = {}) {
     super(code, message, options);
   }
 }

@@ -2,6 +2,5 @@ export type { BackupRequest, CreateVolumeRequest, ListOptions, RemoveVolumeReque
 export { VolumeManager, type Caller, type CreateOptions, type ManagedVolume, type ManagerOptions } from './manager.js';
 export { VolumeError } from './errors.js';
 export { MountRefs } from './mount-refs.js';
-export { parseSize, validateName } from './names.js';
 export { createDriver, type DriverConfig } from './registry.js';
 export { DevmapperVolumeDriver } from './devmapper-driver.js';

@@ -14,7 +14,7 @@ import { KeyedLock } from '@convoy/plugin-protocol';
 import type { SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { VolumeError, invalidRequest, snapshotNotFound, volumeExists, volumeNotFound } from './errors.js';
 import { MountRefs } from './mount-refs.js';
-import { parseSize, validateName } from './names.js';
+import { parseSize, validateSnapshotName, validateVolumeName } from '@convoy/rules';
 import { openExistingStore } from './stores.js';
 
 export interface ManagerOptions {
@@ -166,7 +166,7 @@ export class VolumeManager {
   // ---- volumes -------------------------------------------------------------------------------
 
   async create(o: CreateOptions): Promise<ManagedVolume> {
-    validateName('volume', o.name);
+    validateVolumeName(o.name);
     const opts = { ...o.options };
     const driverName = o.driver ?? opts.driver ?? this.#default;
     const sizeText = o.size ?? opts.size;
@@ -209,7 +209,7 @@ export class VolumeManager {
   }
 
   async remove(name: string, o: { caller: Caller; force?: boolean; keepData?: boolean }): Promise<void> {
-    validateName('volume', name);
+    validateVolumeName(name);
     if (o.caller === 'docker' && this.#opts.ignoreDockerDelete === true) {
       await this.#refs.clear(name);
       return;
@@ -241,7 +241,7 @@ export class VolumeManager {
 
   /** Mounts for a holder (a Docker mount ID, or 'cli'); the first holder mounts. */
   async mount(name: string, o: { id: string; caller: Caller; mountpoint?: string }): Promise<string> {
-    validateName('volume', name);
+    validateVolumeName(name);
     return this.#lock.run(name, async () => {
       let found = await this.#find(name);
       if (found === undefined && o.caller === 'docker' && this.#opts.createOnDockerMount === true) {
@@ -257,7 +257,7 @@ export class VolumeManager {
   }
 
   async unmount(name: string, o: { id: string }): Promise<void> {
-    validateName('volume', name);
+    validateVolumeName(name);
     await this.#lock.run(name, async () => {
       const holders = this.#refs.holders(name);
       if (!holders.includes(o.id)) return; // unknown holder: nothing to do
@@ -270,7 +270,7 @@ export class VolumeManager {
 
   /** A volume by name, or undefined. Docker's lookups record that this host's Docker knows it. */
   async get(name: string, caller: Caller = 'cli'): Promise<ManagedVolume | undefined> {
-    validateName('volume', name);
+    validateVolumeName(name);
     const found = await this.#find(name);
     if (found === undefined) return undefined;
     if (caller === 'docker') await this.#dockerReference(found.driver, found.info);
@@ -285,7 +285,7 @@ export class VolumeManager {
     const matches = volumes.filter((v) => v.uuid.startsWith(nameOrUuid) && nameOrUuid.length >= 4);
     if (matches.length === 1) return matches[0] as ManagedVolume;
     if (matches.length > 1) throw invalidRequest(`"${nameOrUuid}" matches ${matches.length} volumes`, 'give more of the UUID, or the name');
-    validateName('volume', nameOrUuid);
+    validateVolumeName(nameOrUuid);
     // a UUID prefix not among the readable volumes may be one that could not be read: say so
     if (problems[0] !== undefined && /^[0-9a-f-]{4,36}$/i.test(nameOrUuid)) throw problems[0];
     throw await this.#missing(nameOrUuid);
@@ -305,7 +305,7 @@ export class VolumeManager {
   async snapshotCreate(volume: string, name?: string): Promise<SnapshotInfo> {
     const v = await this.require(volume);
     const snap = name ?? `${v.name.slice(0, 80)}-snap-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 17)}-${randomBytes(2).toString('hex')}`;
-    validateName('snapshot', snap);
+    validateSnapshotName(snap);
     return this.#lock.run(v.name, async () => {
       if ((await this.#findSnapshot(snap, false)) !== undefined) {
         throw new VolumeError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snap} already exists`, { hint: 'snapshot names are unique across volumes: choose another' });
@@ -320,7 +320,7 @@ export class VolumeManager {
   }
 
   async snapshotInspect(name: string): Promise<ManagedSnapshot> {
-    validateName('snapshot', name);
+    validateSnapshotName(name);
     const s = await this.#findSnapshot(name, true);
     if (s === undefined) throw snapshotNotFound(name);
     return s;

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '@convoy/objectstore';
 import { FaultyObjectStore, Gate, rejectionOf } from '@convoy/objectstore/testing';
 import { VfsDriver } from '@convoy/vfs';
-import { VolumeManager, parseSize, type ManagerOptions } from '../src/index.js';
+import { parseSize } from '@convoy/rules';
+import { VolumeManager, type ManagerOptions } from '../src/index.js';
 
 let tmp: string;
 beforeEach(async () => {
@@ -105,7 +106,7 @@ describe('VolumeManager', () => {
   it('a malformed name is an invalid-argument error, never a lookup', async () => {
     const m = await open();
     for (const bad of ['a/b', '../../etc/passwd', 'x'.repeat(300), 'a\0b']) {
-      expect((await rejectionOf(m.require(bad))).code).toBe('CONVOY_INVALID_ARGUMENT');
+      expect((await rejectionOf(m.require(bad))).code).toBe('CONVOY_VOLUME_NAME_INVALID');
     }
   });
 
@@ -119,10 +120,10 @@ describe('VolumeManager', () => {
   it('validates names and options', async () => {
     const m = await open();
     for (const name of ['../x', 'a/b', 'x'.repeat(300), '', 'nul\0']) {
-      expect((await rejectionOf(m.create({ name, caller: 'docker' }))).code).toBe('CONVOY_INVALID_ARGUMENT');
+      expect((await rejectionOf(m.create({ name, caller: 'docker' }))).code).toBe('CONVOY_VOLUME_NAME_INVALID');
     }
     expect((await rejectionOf(m.create({ name: 'v', caller: 'cli', driver: 'zfs' }))).message).toMatch(/unknown driver "zfs"/);
-    expect((await rejectionOf(m.create({ name: 'v', caller: 'cli', size: 'lots' }))).code).toBe('CONVOY_INVALID_ARGUMENT');
+    expect((await rejectionOf(m.create({ name: 'v', caller: 'cli', size: 'lots' }))).code).toBe('CONVOY_SIZE_INVALID');
     expect(parseSize('10G')).toBe(10 * 2 ** 30);
     expect(parseSize('512MiB')).toBe(512 * 2 ** 20);
   });

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { backupVolume, FileSource, formatBackupUrl, parseCompression, parseExtents, validateVolumeName, type Extent, type Manifest } from '@convoy/blockstore';
+import { backupVolume, FileSource, formatBackupUrl, parseCompression, parseExtents, type Extent, type Manifest } from '@convoy/blockstore';
+import { validateVolumeName } from '@convoy/rules';
 import { CliError, examples, formatBytes, formatDuration, usageError } from '@convoy/cli-kit';
 import { redactUrl } from '@convoy/errors';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';

@@ -1,4 +1,5 @@
-import { formatBackupUrl, listManifests, readHeader, validateVolumeName, type Manifest } from '@convoy/blockstore';
+import { formatBackupUrl, listManifests, readHeader, type Manifest } from '@convoy/blockstore';
+import { validateVolumeName } from '@convoy/rules';
 import { examples, formatBytes, formatTable, formatTime } from '@convoy/cli-kit';
 import { redactUrl } from '@convoy/errors';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';

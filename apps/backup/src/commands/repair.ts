@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { blockKey, FileSource, repairStore, validateVolumeName, type RepairResult } from '@convoy/blockstore';
+import { blockKey, FileSource, repairStore, type RepairResult } from '@convoy/blockstore';
+import { validateVolumeName } from '@convoy/rules';
 import { examples } from '@convoy/cli-kit';
 import { redactUrl } from '@convoy/errors';
 import { parseStoreUrl } from '@convoy/objectstore';

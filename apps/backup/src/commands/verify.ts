@@ -1,4 +1,5 @@
-import { validateVolumeName, verifyStore, type VerifyResult } from '@convoy/blockstore';
+import { verifyStore, type VerifyResult } from '@convoy/blockstore';
+import { validateVolumeName } from '@convoy/rules';
 import { examples } from '@convoy/cli-kit';
 import { parseStoreUrl } from '@convoy/objectstore';
 import type { CliCommand, CommandContext } from '../context.js';

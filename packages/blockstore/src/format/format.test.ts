@@ -6,7 +6,8 @@ import { decodeBlock, encodeBlock } from './block-object.js';
 import { SHA256 } from './block-id.js';
 import { parseHeader } from './header.js';
 import { parseManifest } from './manifest.js';
-import { idTime, newBackupId, validateVolumeName } from './names.js';
+import { idTime, newBackupId } from './names.js';
+import { validateVolumeName } from '@convoy/rules';
 
 describe('names and ids', () => {
   it('backup ids sort by time and stay strictly increasing after a given id', () => {

@@ -1,4 +1,5 @@
-import { validateBackupId, validateVolumeName } from './names.js';
+import { validateBackupId } from './names.js';
+import { validateVolumeName } from '@convoy/rules';
 
 /** Where each object of formats v1 and v2 lives in a store (docs/format.md). */
 export const HEADER_KEY = 'convoy.json';

@@ -4,7 +4,8 @@ import { BlockstoreError, formatUnsupported, manifestInvalid } from '../errors.j
 import { BlockMap } from './block-map.js';
 import { parseCompression, type Compression } from './codec.js';
 import { blockMapKey, manifestKey, volumeKey } from './layout.js';
-import { validateBackupId, validateVolumeName } from './names.js';
+import { validateBackupId } from './names.js';
+import { validateVolumeName } from '@convoy/rules';
 
 export interface BackupStats {
   blocksTotal: number;

@@ -1,17 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalidInput } from '../errors.js';
 
-const VOLUME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const BACKUP_ID = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
-
-export function validateVolumeName(name: string): void {
-  if (typeof name !== 'string' || !VOLUME.test(name) || name.includes('..')) {
-    throw invalidInput(
-      `invalid volume name ${JSON.stringify(String(name).slice(0, 140))}`,
-      'volume names are 1-128 characters of A-Z a-z 0-9 _ . - and start with a letter or digit',
-    );
-  }
-}
 
 export function validateBackupId(id: string): void {
   if (typeof id !== 'string' || !BACKUP_ID.test(id)) {

@@ -124,7 +124,7 @@ export class FakeDaemon {
     }
     const match = this.#match(recorded.method, recorded.pathname);
     if (match === undefined) {
-      sendJson(res, 404, { error: { code: 'CONVOY_ROUTE_NOT_FOUND', message: `no route ${recorded.method} ${recorded.pathname}` } });
+      sendJson(res, 404, { error: { code: 'CONVOY_UNKNOWN_ROUTE', message: `no route ${recorded.method} ${recorded.pathname}` } });
       return;
     }
     recorded.params = match.params;
@@ -132,7 +132,7 @@ export class FakeDaemon {
     try {
       reply = await match.route(recorded);
     } catch (err) {
-      sendJson(res, 500, { error: { code: 'CONVOY_FAKE_FAILED', message: (err as Error).message } });
+      sendJson(res, 500, { error: { code: 'CONVOY_INTERNAL', message: (err as Error).message } });
       return;
     }
     await answer(res, reply);
