@@ -38,7 +38,7 @@ export const ERROR_CODES = {
   CONVOY_PLUGIN_REQUEST_INVALID: { category: 'usage', meaning: "A Docker plugin request's body is not valid for its endpoint.", hint: "the request must follow Docker's VolumeDriver protocol" },
   CONVOY_PLUGIN_REQUEST_TOO_LARGE: { category: 'usage', status: 413, meaning: 'A Docker plugin request body is larger than the limit.', hint: 'plugin requests are small JSON bodies' },
   CONVOY_PLUGIN_ENDPOINT_UNKNOWN: { category: 'not-found', meaning: 'No Docker plugin endpoint has this path.', hint: 'the endpoints are /Plugin.Activate and /VolumeDriver.*' },
-  CONVOY_PLUGIN_SOCKET_PATH_INVALID: { category: 'usage', meaning: "The plugin socket path is not usable (relative, too long for a Unix socket, or in a missing directory).", hint: 'use an absolute path of at most 107 bytes' },
+  CONVOY_SOCKET_PATH_INVALID: { category: 'usage', meaning: "A socket path (plugin or control) is not usable (relative, too long for a Unix socket, or in a missing directory).", hint: 'use an absolute path of at most 107 bytes' },
   CONVOY_CONFIG_INVALID: { category: 'usage', meaning: "The daemon's configuration (flags, config file or driver options) is invalid.", hint: 'see convoy-daemon --help and deploy/convoy.json' },
   // ── not found ────────────────────────────────────────────────────────────────────────────────
   CONVOY_VOLUME_NOT_FOUND: { category: 'not-found', meaning: 'No volume has this name.', hint: 'run `convoy list` to see the volumes' },
@@ -62,7 +62,7 @@ export const ERROR_CODES = {
   CONVOY_STORE_LOCKED: { category: 'conflict', meaning: 'Another process holds the store lease this operation needs.', hint: 'wait for the other operation to finish; a lease of a dead process expires by itself' },
   CONVOY_LOCK_LOST: { category: 'conflict', meaning: 'The store lease was lost during the operation (not refreshed in time), so it stopped before committing.', hint: 'run the command again; check for long pauses or clock jumps on this host' },
   CONVOY_CONFLICT: { category: 'conflict', meaning: 'The daemon answered 409 Conflict without a Convoy error body.', hint: 'run the command again' },
-  CONVOY_PLUGIN_SOCKET_IN_USE: { category: 'conflict', meaning: 'Another process is listening on the plugin socket.', hint: 'stop the other convoy-daemon, or use another --socket' },
+  CONVOY_SOCKET_IN_USE: { category: 'conflict', meaning: 'Another process is listening on the socket (plugin or control).', hint: 'stop the other convoy-daemon, or use another --socket' },
   CONVOY_POOL_MISMATCH: { category: 'conflict', meaning: "The thin pool's state belongs to a pool of another name or block size than configured.", hint: 'start with the pool name and block size that created it, or use another root' },
   CONVOY_POOL_METADATA_FOREIGN: { category: 'conflict', meaning: 'The thin-pool metadata device holds data that is not a thin pool.', hint: 'if it may be overwritten, zero its first 4 KiB and start again' },
   CONVOY_SOURCE_CHANGED: { category: 'conflict', meaning: 'The file being backed up changed size while it was read.', hint: 'back up a snapshot, not a file that is being written' },

@@ -1,7 +1,7 @@
 import { ConvoyError } from '@convoy/errors';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPluginHandler, toVolumeInfo, type PluginErrorEvent, type PluginHandler } from './handler.js';
-import { MountRefCounter, type MountRefState } from './ref-counter.js';
+import { MountRefCounter, type MountRefState } from '@convoy/daemon-kit';
 import { MemoryVolumeBackend } from './testing/index.js';
 
 const ID1 = 'b5c1f3e0a6d94b1f8c2e7d3a9f0e1c2b4d5a6e7f8091a2b3c4d5e6f7a8b9c0d1';

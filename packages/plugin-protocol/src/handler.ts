@@ -2,10 +2,9 @@
 // throws and never hangs: every failure becomes `{ "Err": … }` (HTTP 200, which Docker reads like
 // any other status; 404 for an unknown endpoint), and a backend that does not answer in time gets
 // a timeout error. Mount and Unmount are reference-counted by Docker's caller ID.
+import { KeyedLock, MountRefCounter } from '@convoy/daemon-kit';
 import { BackendContractError, PluginTimeoutError, UnknownEndpointError, VolumeInUseError, VolumeNotFoundError } from './errors.js';
 import { errMessage } from './err-message.js';
-import { KeyedLock } from './keyed-lock.js';
-import { MountRefCounter } from './ref-counter.js';
 import type {
   BackendVolume,
   CreateRequest,

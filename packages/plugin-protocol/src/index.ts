@@ -3,11 +3,8 @@ export {
   BackendContractError,
   InvalidRequestError,
   InvalidResponseError,
-  MountStateInvalidError,
   PluginTimeoutError,
   RequestTooLargeError,
-  SocketInUseError,
-  SocketPathError,
   UnknownEndpointError,
   VolumeInUseError,
   VolumeNotFoundError,
@@ -20,7 +17,6 @@ export {
   validateMountId,
   validateOpts,
 } from './validate.js';
-export { MountRefCounter, type AddResult, type MountRefCounterOptions, type MountRefListener, type MountRefState, type RemoveResult } from './ref-counter.js';
 export {
   DEFAULT_HANDLER_TIMEOUT_MS,
   createPluginHandler,
@@ -31,6 +27,5 @@ export {
   type PluginResponse,
 } from './handler.js';
 export { errMessage } from './err-message.js';
-export { DEFAULT_BODY_LIMIT, listenPluginSocket, listenUnixHttp, type PluginServer, type PluginSocketOptions, type UnixHttpOptions } from './server.js';
+export { DEFAULT_BODY_LIMIT, listenPluginSocket, type PluginServer, type PluginSocketOptions } from './server.js';
 export { PluginClient, type PluginClientOptions, type RawReply } from './client.js';
-export { KeyedLock } from './keyed-lock.js';

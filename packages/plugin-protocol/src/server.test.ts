@@ -186,7 +186,7 @@ describe('listenPluginSocket', () => {
   it('refuses a socket another live server answers on, and leaves it alone', async () => {
     const { client } = await start();
     const error = await listenPluginSocket(createPluginHandler(new MemoryVolumeBackend()), { socketPath }).catch((e: unknown) => e);
-    expect(codeOf(error)).toBe('CONVOY_PLUGIN_SOCKET_IN_USE');
+    expect(codeOf(error)).toBe('CONVOY_SOCKET_IN_USE');
     expect(await client.activate()).toEqual({ Implements: ['VolumeDriver'] });
     expect(await readdir(dir)).toEqual(['convoy.sock']);
   });
@@ -194,14 +194,14 @@ describe('listenPluginSocket', () => {
   it('refuses a path that is not a socket', async () => {
     await writeFile(socketPath, 'precious');
     const error = await listenPluginSocket(createPluginHandler(new MemoryVolumeBackend()), { socketPath }).catch((e: unknown) => e);
-    expect(codeOf(error)).toBe('CONVOY_PLUGIN_SOCKET_PATH_INVALID');
+    expect(codeOf(error)).toBe('CONVOY_SOCKET_PATH_INVALID');
     expect((await stat(socketPath)).isFile()).toBe(true);
   });
 
   it('refuses a path too long for a unix socket', async () => {
     const long = join(dir, `${'s'.repeat(120)}.sock`);
     const error = await listenPluginSocket(createPluginHandler(new MemoryVolumeBackend()), { socketPath: long }).catch((e: unknown) => e);
-    expect(codeOf(error)).toBe('CONVOY_PLUGIN_SOCKET_PATH_INVALID');
+    expect(codeOf(error)).toBe('CONVOY_SOCKET_PATH_INVALID');
   });
 
   it('close() unlinks its own socket', async () => {

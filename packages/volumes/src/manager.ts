@@ -10,7 +10,7 @@ import {
 } from '@convoy/blockstore';
 import { FsObjectStore, openStore, type ObjectStore } from '@convoy/objectstore';
 import { isConvoyError } from '@convoy/errors';
-import { KeyedLock } from '@convoy/plugin-protocol';
+import { KeyedLock } from '@convoy/daemon-kit';
 import type { SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { VolumeError, invalidRequest, snapshotNotFound, volumeExists, volumeNotFound } from './errors.js';
 import { MountRefs } from './mount-refs.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
-import { MountRefCounter } from '@convoy/plugin-protocol';
+import { MountRefCounter } from '@convoy/daemon-kit';
 import { VolumeError } from './errors.js';
 
 const KEY = 'state/mounts.json';
