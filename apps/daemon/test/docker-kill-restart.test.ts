@@ -77,7 +77,8 @@ describe.skipIf(!target.available)('kill -9 of convoy-daemon while a container u
     const r = await docker(['volume', 'ls', '--format', '{{.Driver}} {{.Name}}']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`convoy ${volume}`);
-    expect(r.ms).toBeLessThan(10_000); // a plugin Docker cannot reach costs 15 s of retries
+    // A plugin Docker cannot reach costs retries and a warning on stderr; the restarted one answers.
+    expect(r.stderr).toBe('');
     expect(await convoyVolumesInDocker()).toEqual([volume]);
   });
 

@@ -3,3 +3,4 @@ export { MountRefCounter, type AddResult, type MountRefCounterOptions, type Moun
 export { MAX_SOCKET_PATH_BYTES, checkSocketPath, prepareSocket, unlinkIfOurs, type PreparedSocket, type SocketIdentity } from './socket-file.js';
 export { listenUnixHttp, type UnixHttpOptions } from './unix-http.js';
 export { MountStateInvalidError, SocketInUseError, SocketPathError } from './errors.js';
+export { execQuiet, execText, type ExecOptions } from './exec.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { execText } from './exec.js';
+import { execText } from '@convoy/daemon-kit';
 import { invalidArgument } from './errors.js';
 
 export interface BlockDeviceInfo {

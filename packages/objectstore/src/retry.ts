@@ -1,4 +1,6 @@
 /** Retry with exponential backoff and full jitter; time and randomness are injectable for tests. */
+import { setTimeout as delay } from 'node:timers/promises';
+
 export interface RetryPolicy {
   /** Total attempts including the first (>= 1). */
   maxAttempts: number;
@@ -15,22 +17,13 @@ export function backoffDelay(policy: RetryPolicy, attempt: number): number {
   return Math.floor((policy.random ?? Math.random)() * cap);
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason);
-      return;
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms` (node:timers/promises); an abort rejects with the signal's reason. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal === undefined ? undefined : { signal });
+  } catch (err) {
+    throw signal?.aborted === true ? signal.reason : err;
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { FileSource, backupVolume, readManifest, restoreBackup } from '@convoy/blockstore';
 import { FsObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
-import { run } from './exec.js';
+import { execQuiet as run } from '@convoy/daemon-kit';
 import { reconcileData, type Reconciled } from './reconcile.js';
 import { MetaRecords, SNAPSHOT, TOMBSTONE, leaseKey, recordBytes, refKey, snapKey, snapshotRecordSchema, tombKey, tombstoneSchema, volKey, type Lease, type SnapshotRecord, type VolumeRecord } from './records.js';
 import { VolumeRecords, skipCorrupt } from './volume-records.js';

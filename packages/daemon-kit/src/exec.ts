@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { DevmapperError } from './errors.js';
+import { ConvoyError } from '@convoy/errors';
 
-/** Debian packages that provide the programs the driver runs (for the hint of a missing one). */
-const PACKAGE_OF: Record<string, string> = {
+/** Debian packages that provide the programs Convoy runs (for the hint of a missing one). */
+const PACKAGE_OF: Readonly<Record<string, string>> = {
   thin_delta: 'thin-provisioning-tools',
   thin_ls: 'thin-provisioning-tools',
   losetup: 'util-linux',
@@ -10,19 +10,27 @@ const PACKAGE_OF: Record<string, string> = {
   umount: 'mount',
   'mkfs.ext4': 'e2fsprogs',
   'mkfs.xfs': 'xfsprogs',
+  tar: 'tar',
+  cp: 'coreutils',
+  sync: 'coreutils',
 };
 
 export interface ExecOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
+  cwd?: string | undefined;
   /** Largest stdout kept (bytes); more fails the call. Default 64 MiB. */
   maxOutput?: number;
 }
 
-/** Runs a program (no shell) and returns its stdout; fails with the tail of its stderr. */
+/**
+ * Runs a program (no shell) and resolves to its stdout. A missing program is CONVOY_TOOL_MISSING
+ * with the Debian package to install; any other failure is CONVOY_COMMAND_FAILED with the command
+ * and the tail of its stderr.
+ */
 export function execText(cmd: string, args: readonly string[], options: ExecOptions = {}): Promise<string> {
   const max = options.maxOutput ?? 64 * 1024 * 1024;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, cwd: options.cwd });
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
@@ -37,9 +45,9 @@ export function execText(cmd: string, args: readonly string[], options: ExecOpti
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
         const pkg = PACKAGE_OF[cmd];
-        reject(new DevmapperError('CONVOY_TOOL_MISSING', `${cmd} is not installed`, { hint: pkg === undefined ? `install ${cmd}` : `install it (Debian: \`apt-get install ${pkg}\`)`, cause: e }));
+        reject(new ConvoyError('CONVOY_TOOL_MISSING', `${cmd} is not installed`, { hint: pkg === undefined ? `install ${cmd}` : `install it (Debian: \`apt-get install ${pkg}\`)`, cause: e }));
       } else {
-        reject(new DevmapperError('CONVOY_COMMAND_FAILED', `${cmd} failed to start: ${e.message}`, { cause: e }));
+        reject(new ConvoyError('CONVOY_COMMAND_FAILED', `${cmd} failed to start: ${e.message}`, { cause: e }));
       }
     });
     child.on('close', (code, sig) => {
@@ -50,11 +58,16 @@ export function execText(cmd: string, args: readonly string[], options: ExecOpti
       const why = outBytes > max ? `more than ${max} bytes of output` : sig !== null ? `killed by ${sig}` : `exit ${code}`;
       const tail = err.trim().split('\n').slice(-3).join(' | ');
       reject(
-        new DevmapperError('CONVOY_COMMAND_FAILED', `${cmd} ${args.join(' ')} failed (${why})${tail === '' ? '' : `: ${tail}`}`, {
+        new ConvoyError('CONVOY_COMMAND_FAILED', `${cmd} ${args.join(' ')} failed (${why})${tail === '' ? '' : `: ${tail}`}`, {
           hint: 'the command and its message are above; fix the cause and retry',
           details: { command: cmd, args: [...args] },
         }),
       );
     });
   });
+}
+
+/** execText for a program whose output is not wanted (at most 1 MiB of it is read and dropped). */
+export async function execQuiet(cmd: string, args: readonly string[], options: Omit<ExecOptions, 'maxOutput'> = {}): Promise<void> {
+  await execText(cmd, args, { ...options, maxOutput: 1024 * 1024 });
 }
