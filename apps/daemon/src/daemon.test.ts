@@ -100,6 +100,9 @@ describe('convoy-daemon', () => {
       ['POST', '/v1/volumes', { name: 'x'.repeat(300) }, 400, 'CONVOY_VOLUME_NAME_INVALID'],
       ['POST', '/v1/volumes', { name: 'a\u0000b' }, 400, 'CONVOY_VOLUME_NAME_INVALID'],
       ['POST', '/v1/volumes', { name: 42 }, 400, 'CONVOY_INVALID_ARGUMENT'],
+      ['POST', '/v1/volumes', { name: 'typo1', sise: '1G' }, 400, 'CONVOY_INVALID_ARGUMENT'],
+      ['POST', '/v1/volumes', [], 400, 'CONVOY_INVALID_ARGUMENT'],
+      ['POST', '/v1/snapshots', {}, 400, 'CONVOY_INVALID_ARGUMENT'],
       ['GET', '/v1/volumes/nope', undefined, 404, 'CONVOY_VOLUME_NOT_FOUND'],
       ['POST', '/v1/backups', { snapshot: 'nope', dest: 'vfs:///tmp/x' }, 404, 'CONVOY_SNAPSHOT_NOT_FOUND'],
       ['GET', '/v1/backups?dest=ftp://x', undefined, 400, 'CONVOY_STORE_URL_INVALID'],
@@ -114,6 +117,10 @@ describe('convoy-daemon', () => {
       }
     }
     expect((await call('POST', '/v1/volumes', { name: 'after-errors' })).status).toBe(200);
+    // the schema's complaint names the field
+    expect((await call('POST', '/v1/volumes', { name: 'typo1', sise: '1G' })).json()).toMatchObject({ error: { message: 'unknown field "sise"' } });
+    expect((await call('POST', '/v1/snapshots', {})).json()).toMatchObject({ error: { message: '"volume" is required' } });
+    expect((await call('POST', '/v1/volumes', { name: 7 })).json()).toMatchObject({ error: { message: expect.stringMatching(/^"name": .*string/) } });
   });
 
   it('a malformed request path is a 400 answer with a hint, never a crash; the next request is served', async () => {

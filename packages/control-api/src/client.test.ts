@@ -157,7 +157,7 @@ describe('streamed work (NDJSON)', () => {
     await expect(run).rejects.toBe(reason);
     await expect.poll(() => daemon.last().disconnected).toBe(true);
     // the client still works afterwards
-    daemon.on('GET', '/v1/info', { json: { version: '1' } });
+    daemon.on('GET', '/v1/info', { json: { version: '1', host: 'h', root: '/r', defaultDriver: 'vfs', drivers: {}, mounted: [] } });
     await expect(client.info()).resolves.toMatchObject({ version: '1' });
   });
 
@@ -311,3 +311,15 @@ async function connectAsNobody(socketPath: string): Promise<unknown> {
   );
   return JSON.parse(stdout) as unknown;
 }
+
+describe('answers are parsed by the shared schemas', () => {
+  it('an answer with a field of the wrong type is a bad response naming the field', async () => {
+    daemon.on('GET', '/v1/volumes/:name', { json: { name: 'v1', uuid: 'u', driver: 'vfs', createdAt: 'now', mountedBy: 'nobody' } });
+    await expect(client.getVolume('v1')).rejects.toMatchObject({ code: CLIENT_ERROR.badResponse, message: expect.stringContaining('mountedBy') });
+  });
+
+  it('fields a newer daemon adds are kept', async () => {
+    daemon.on('GET', '/v1/volumes/:name', { json: { name: 'v1', uuid: 'u', driver: 'vfs', createdAt: 'now', mountedBy: [], fromTheFuture: 1 } });
+    await expect(client.getVolume('v1')).resolves.toMatchObject({ name: 'v1', fromTheFuture: 1 });
+  });
+});

@@ -9,10 +9,24 @@
 import { readFileSync, statSync } from 'node:fs';
 import { Agent, type Dispatcher } from 'undici';
 import { ConvoyError, errorCode, foreignCode, httpStatusOf, isErrorCode } from '@convoy/errors';
+import type { z } from 'zod';
 import {
+  ApiErrorSchema,
+  CreateBackupResponseSchema,
   DEFAULT_CONTROL_SOCKET,
+  DeleteBackupResponseSchema,
+  EmptyResponseSchema,
+  InfoResponseSchema,
+  InspectBackupResponseSchema,
+  ListBackupsResponseSchema,
+  ListSnapshotsResponseSchema,
+  ListVolumesResponseSchema,
   MAX_REQUEST_BODY_BYTES,
+  MountResponseSchema,
   NDJSON,
+  ProgressEventSchema,
+  SnapshotSchema,
+  VolumeSchema,
   type ApiError,
   type BackupSummary,
   type CreateBackupRequest,
@@ -22,8 +36,6 @@ import {
   type DeleteBackupResponse,
   type InfoResponse,
   type InspectBackupResponse,
-  type ListSnapshotsResponse,
-  type ListVolumesResponse,
   type MountRequest,
   type MountResponse,
   type ProgressEvent,
@@ -100,8 +112,6 @@ interface Call {
   signal?: AbortSignal | undefined;
 }
 
-type Guard<T> = (value: unknown) => value is T;
-
 export class ControlClient {
   readonly socketPath: string;
   readonly #agent: Agent;
@@ -119,74 +129,74 @@ export class ControlClient {
   }
 
   info(o: CallOptions = {}): Promise<InfoResponse> {
-    return this.#call({ method: 'GET', path: '/v1/info', ...o }, hasString<InfoResponse>('version'));
+    return this.#call({ method: 'GET', path: '/v1/info', ...o }, InfoResponseSchema);
   }
 
   async listVolumes(o: ListOptions = {}): Promise<Volume[]> {
-    const answer = await this.#call({ method: 'GET', path: '/v1/volumes', signal: o.signal }, hasArray<ListVolumesResponse>('volumes'));
+    const answer = await this.#call({ method: 'GET', path: '/v1/volumes', signal: o.signal }, ListVolumesResponseSchema);
     reportProblems(answer.problems, o.onProblem);
     return answer.volumes;
   }
 
   /** Creates a volume; with `backup`, restores it from that backup URL, streaming progress. */
   createVolume(request: CreateVolumeRequest, o: StreamOptions = {}): Promise<Volume> {
-    return this.#call({ method: 'POST', path: '/v1/volumes', body: request, stream: request.backup !== undefined, ...o }, hasString<Volume>('name'));
+    return this.#call({ method: 'POST', path: '/v1/volumes', body: request, stream: request.backup !== undefined, ...o }, VolumeSchema);
   }
 
   /** A volume by name or by a unique prefix of its UUID. */
   getVolume(nameOrUuidPrefix: string, o: CallOptions = {}): Promise<Volume> {
-    return this.#call({ method: 'GET', path: `/v1/volumes/${seg(nameOrUuidPrefix)}`, ...o }, hasString<Volume>('name'));
+    return this.#call({ method: 'GET', path: `/v1/volumes/${seg(nameOrUuidPrefix)}`, ...o }, VolumeSchema);
   }
 
   async deleteVolume(name: string, o: DeleteVolumeOptions = {}): Promise<void> {
     const q = query({ force: o.force === true ? '1' : undefined, reference: o.reference === true ? '1' : undefined });
-    await this.#call({ method: 'DELETE', path: `/v1/volumes/${seg(name)}${q}`, signal: o.signal }, isObject);
+    await this.#call({ method: 'DELETE', path: `/v1/volumes/${seg(name)}${q}`, signal: o.signal }, EmptyResponseSchema);
   }
 
   async mountVolume(name: string, request: MountRequest = {}, o: CallOptions = {}): Promise<MountResponse> {
-    return this.#call({ method: 'POST', path: `/v1/volumes/${seg(name)}/mount`, body: request, ...o }, hasString<MountResponse>('mountpoint'));
+    return this.#call({ method: 'POST', path: `/v1/volumes/${seg(name)}/mount`, body: request, ...o }, MountResponseSchema);
   }
 
   async umountVolume(name: string, o: CallOptions = {}): Promise<void> {
-    await this.#call({ method: 'POST', path: `/v1/volumes/${seg(name)}/umount`, ...o }, isObject);
+    await this.#call({ method: 'POST', path: `/v1/volumes/${seg(name)}/umount`, ...o }, EmptyResponseSchema);
   }
 
   /** Snapshots of one volume, or of every volume. */
   async listSnapshots(volume?: string, o: ListOptions = {}): Promise<Snapshot[]> {
     const path = `/v1/snapshots${query({ volume })}`;
-    const answer = await this.#call({ method: 'GET', path, signal: o.signal }, hasArray<ListSnapshotsResponse>('snapshots'));
+    const answer = await this.#call({ method: 'GET', path, signal: o.signal }, ListSnapshotsResponseSchema);
     reportProblems(answer.problems, o.onProblem);
     return answer.snapshots;
   }
 
   createSnapshot(request: CreateSnapshotRequest, o: CallOptions = {}): Promise<Snapshot> {
-    return this.#call({ method: 'POST', path: '/v1/snapshots', body: request, ...o }, hasString<Snapshot>('name'));
+    return this.#call({ method: 'POST', path: '/v1/snapshots', body: request, ...o }, SnapshotSchema);
   }
 
   getSnapshot(name: string, o: CallOptions = {}): Promise<Snapshot> {
-    return this.#call({ method: 'GET', path: `/v1/snapshots/${seg(name)}`, ...o }, hasString<Snapshot>('name'));
+    return this.#call({ method: 'GET', path: `/v1/snapshots/${seg(name)}`, ...o }, SnapshotSchema);
   }
 
   async deleteSnapshot(name: string, o: CallOptions = {}): Promise<void> {
-    await this.#call({ method: 'DELETE', path: `/v1/snapshots/${seg(name)}`, ...o }, isObject);
+    await this.#call({ method: 'DELETE', path: `/v1/snapshots/${seg(name)}`, ...o }, EmptyResponseSchema);
   }
 
   /** Backs a snapshot up to `dest`, streaming progress; resolves to the backup's URL and id. */
   createBackup(request: CreateBackupRequest, o: StreamOptions = {}): Promise<CreateBackupResponse> {
-    return this.#call({ method: 'POST', path: '/v1/backups', body: request, stream: true, ...o }, hasString<CreateBackupResponse>('url'));
+    return this.#call({ method: 'POST', path: '/v1/backups', body: request, stream: true, ...o }, CreateBackupResponseSchema);
   }
 
   async listBackups(dest: string, volume?: string, o: CallOptions = {}): Promise<BackupSummary[]> {
     const path = `/v1/backups${query({ dest, volume })}`;
-    return (await this.#call({ method: 'GET', path, ...o }, hasArray<{ backups: BackupSummary[] }>('backups'))).backups;
+    return (await this.#call({ method: 'GET', path, ...o }, ListBackupsResponseSchema)).backups;
   }
 
   inspectBackup(url: string, o: CallOptions = {}): Promise<InspectBackupResponse> {
-    return this.#call({ method: 'GET', path: `/v1/backups/inspect${query({ url })}`, ...o }, hasString<InspectBackupResponse>('url'));
+    return this.#call({ method: 'GET', path: `/v1/backups/inspect${query({ url })}`, ...o }, InspectBackupResponseSchema);
   }
 
   deleteBackup(url: string, o: CallOptions = {}): Promise<DeleteBackupResponse> {
-    return this.#call({ method: 'DELETE', path: `/v1/backups${query({ url })}`, ...o }, isObjectOf<DeleteBackupResponse>());
+    return this.#call({ method: 'DELETE', path: `/v1/backups${query({ url })}`, ...o }, DeleteBackupResponseSchema);
   }
 
   /** Closes the connections (waits for requests in flight). */
@@ -194,7 +204,7 @@ export class ControlClient {
     return this.#agent.close();
   }
 
-  async #call<T>(call: Call, guard: Guard<T>): Promise<T> {
+  async #call<T>(call: Call, schema: z.ZodType<T>): Promise<T> {
     const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
     const size = payload === undefined ? 0 : Buffer.byteLength(payload);
     if (size > MAX_REQUEST_BODY_BYTES) {
@@ -217,8 +227,13 @@ export class ControlClient {
       if (res.statusCode < 200 || res.statusCode >= 300) throw errorFromBody(res.statusCode, await readCapped(res.body, 64 * 1024));
       const type = String(res.headers['content-type'] ?? '');
       const value = type.startsWith(NDJSON) ? await readStream(res, call.onProgress) : parseAnswer(await res.body.text());
-      if (!guard(value)) throw badResponse(`unexpected answer to ${call.method} ${pathOnly(call.path)}: ${quote(JSON.stringify(value) ?? '')}`);
-      return value;
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue === undefined || issue.path.length === 0 ? '' : ` (${issue.path.join('.')}: ${issue.message})`;
+        throw badResponse(`unexpected answer to ${call.method} ${pathOnly(call.path)}${where}: ${quote(JSON.stringify(value) ?? '')}`);
+      }
+      return parsed.data;
     } catch (err) {
       if (!res.body.destroyed) res.body.destroy();
       if (err instanceof ControlApiError) throw err;
@@ -333,7 +348,7 @@ function parseAnswer(text: string): unknown {
 }
 
 function isApiError(v: unknown): v is ApiError {
-  return isObject(v) && typeof v.code === 'string' && typeof v.message === 'string' && (v.hint === undefined || typeof v.hint === 'string');
+  return ApiErrorSchema.safeParse(v).success;
 }
 
 /** A non-2xx answer: `{ error: { code, message, hint } }`, or whatever came, mapped by status. */
@@ -374,7 +389,11 @@ async function readStream(res: Dispatcher.ResponseData, onProgress: ((e: Progres
     if (line.trim() === '') return undefined;
     const msg = parseJson(line, 'NDJSON line');
     if (!isObject(msg)) throw badResponse(`convoy-daemon sent a stream line that is not an object: ${quote(line)}`);
-    if (msg.type === 'progress') onProgress?.(msg as unknown as ProgressEvent);
+    if (msg.type === 'progress') {
+      const progress = ProgressEventSchema.safeParse(msg);
+      if (!progress.success) throw badResponse(`convoy-daemon sent a malformed progress line: ${quote(line)}`);
+      onProgress?.(progress.data);
+    }
     else if (msg.type === 'result') return { done: true, value: msg.result };
     else if (msg.type === 'error') {
       if (!isApiError(msg.error)) throw badResponse(`convoy-daemon sent a malformed error line: ${quote(line)}`);
@@ -418,18 +437,3 @@ function reportProblems(problems: unknown, onProblem: ((problem: ApiError) => vo
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-
-const isObjectOf =
-  <T>(): Guard<T> =>
-  (v): v is T =>
-    isObject(v);
-
-const hasString =
-  <T>(field: string): Guard<T> =>
-  (v): v is T =>
-    isObject(v) && typeof v[field] === 'string';
-
-const hasArray =
-  <T>(field: string): Guard<T> =>
-  (v): v is T =>
-    isObject(v) && Array.isArray(v[field]);

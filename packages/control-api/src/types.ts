@@ -1,8 +1,12 @@
 /**
  * The control API of convoy-daemon: HTTP/1.1 + JSON over a unix socket (default
  * /var/run/convoy/convoy.sock, mode 0660). The `convoy` CLI is its client. docs/control-api.md
- * lists the routes; these are the bodies.
+ * lists the routes; these are the bodies, each as one zod schema that the daemon parses requests
+ * with and the client parses answers with, and the TypeScript type inferred from it. Requests are
+ * strict (an unknown field is a 400, so a typo is never ignored); answers are loose (a newer
+ * daemon may add fields).
  */
+import { z } from 'zod';
 
 /** Where convoy-daemon listens for the control API unless told otherwise (`--control-socket`). */
 export const DEFAULT_CONTROL_SOCKET = '/var/run/convoy/convoy.sock';
@@ -10,135 +14,133 @@ export const DEFAULT_CONTROL_SOCKET = '/var/run/convoy/convoy.sock';
 /** Request bodies larger than this are refused with 413. */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
-export interface ApiError {
-  code: string;
-  message: string;
-  hint?: string;
-}
+const stringMap = z.record(z.string(), z.string());
+
+export const ApiErrorSchema = z.looseObject({ code: z.string(), message: z.string(), hint: z.string().optional() });
+export type ApiError = z.infer<typeof ApiErrorSchema>;
 
 /** Every non-2xx response: `{ "error": ApiError }`. */
-export interface ErrorBody {
-  error: ApiError;
-}
+export const ErrorBodySchema = z.looseObject({ error: ApiErrorSchema });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-export interface Volume {
-  name: string;
-  uuid: string;
-  driver: string;
-  createdAt: string;
-  size?: number;
-  mountpoint?: string;
-  mountedBy: string[];
+export const VolumeSchema = z.looseObject({
+  name: z.string(),
+  uuid: z.string(),
+  driver: z.string(),
+  createdAt: z.string(),
+  size: z.number().optional(),
+  mountpoint: z.string().optional(),
+  mountedBy: z.array(z.string()),
   /** 'creating': not finished (being created or restored, or its creator stopped first): cannot be mounted. Absent: ready. */
-  state?: 'creating';
-  status?: Record<string, unknown>;
-}
+  state: z.literal('creating').optional(),
+  status: z.record(z.string(), z.unknown()).optional(),
+});
+export type Volume = z.infer<typeof VolumeSchema>;
 
 /**
  * `GET /v1/volumes`: the volumes whose records could be read; `problems` (only when there are
  * any) has an error for each that could not — a corrupt record, named, with a hint.
  */
-export interface ListVolumesResponse {
-  volumes: Volume[];
-  problems?: ApiError[];
-}
+// problems stay unknown[] here: the client reports a malformed one rather than refusing the list.
+export const ListVolumesResponseSchema = z.looseObject({ volumes: z.array(VolumeSchema), problems: z.array(z.unknown()).optional() });
+export type ListVolumesResponse = z.infer<typeof ListVolumesResponseSchema>;
 
-export interface Snapshot {
-  name: string;
-  uuid: string;
-  volume: string;
-  driver: string;
-  createdAt: string;
-  size?: number;
-}
+export const SnapshotSchema = z.looseObject({
+  name: z.string(),
+  uuid: z.string(),
+  volume: z.string(),
+  driver: z.string(),
+  createdAt: z.string(),
+  size: z.number().optional(),
+});
+export type Snapshot = z.infer<typeof SnapshotSchema>;
 
 /** `GET /v1/snapshots`: as ListVolumesResponse, for snapshots. */
-export interface ListSnapshotsResponse {
-  snapshots: Snapshot[];
-  problems?: ApiError[];
-}
+export const ListSnapshotsResponseSchema = z.looseObject({ snapshots: z.array(SnapshotSchema), problems: z.array(z.unknown()).optional() });
+export type ListSnapshotsResponse = z.infer<typeof ListSnapshotsResponseSchema>;
 
-export interface BackupSummary {
-  id: string;
-  volume: string;
-  created: string;
-  snapshot: string | null;
-  size: number;
-  parent: string | null;
-  labels: Record<string, string>;
+export const BackupSummarySchema = z.looseObject({
+  id: z.string(),
+  volume: z.string(),
+  created: z.string(),
+  snapshot: z.string().nullable(),
+  size: z.number(),
+  parent: z.string().nullable(),
+  labels: stringMap,
   /** Ready-made backup URL. */
-  url: string;
-  stats: Record<string, number>;
-}
+  url: z.string(),
+  stats: z.record(z.string(), z.number()),
+});
+export type BackupSummary = z.infer<typeof BackupSummarySchema>;
 
-export interface InfoResponse {
-  version: string;
-  host: string;
-  root: string;
-  defaultDriver: string;
-  drivers: Record<string, unknown>;
-  mounted: string[];
-}
+export const ListBackupsResponseSchema = z.looseObject({ backups: z.array(BackupSummarySchema) });
+export type ListBackupsResponse = z.infer<typeof ListBackupsResponseSchema>;
 
-export interface CreateVolumeRequest {
-  name: string;
-  driver?: string;
+export const InfoResponseSchema = z.looseObject({
+  version: z.string(),
+  host: z.string(),
+  root: z.string(),
+  defaultDriver: z.string(),
+  drivers: z.record(z.string(), z.unknown()),
+  mounted: z.array(z.string()),
+});
+export type InfoResponse = z.infer<typeof InfoResponseSchema>;
+
+export const CreateVolumeRequestSchema = z.strictObject({
+  name: z.string(),
+  driver: z.string().optional(),
   /** "10G", "512M" or bytes. */
-  size?: string;
+  size: z.string().optional(),
   /** A backup URL to create the volume from. */
-  backup?: string;
-  options?: Record<string, string>;
-}
+  backup: z.string().optional(),
+  options: stringMap.optional(),
+});
+export type CreateVolumeRequest = z.infer<typeof CreateVolumeRequestSchema>;
 
-export interface MountRequest {
-  mountpoint?: string;
-}
+export const MountRequestSchema = z.strictObject({ mountpoint: z.string().optional() });
+export type MountRequest = z.infer<typeof MountRequestSchema>;
 
-export interface MountResponse {
-  mountpoint: string;
-}
+export const MountResponseSchema = z.looseObject({ mountpoint: z.string() });
+export type MountResponse = z.infer<typeof MountResponseSchema>;
 
-export interface CreateSnapshotRequest {
-  volume: string;
-  name?: string;
-}
+export const CreateSnapshotRequestSchema = z.strictObject({ volume: z.string(), name: z.string().optional() });
+export type CreateSnapshotRequest = z.infer<typeof CreateSnapshotRequestSchema>;
 
-export interface CreateBackupRequest {
-  snapshot: string;
-  dest: string;
-  labels?: Record<string, string>;
-}
+export const CreateBackupRequestSchema = z.strictObject({ snapshot: z.string(), dest: z.string(), labels: stringMap.optional() });
+export type CreateBackupRequest = z.infer<typeof CreateBackupRequestSchema>;
 
-export interface CreateBackupResponse {
-  url: string;
-  id: string;
-}
+export const CreateBackupResponseSchema = z.looseObject({ url: z.string(), id: z.string() });
+export type CreateBackupResponse = z.infer<typeof CreateBackupResponseSchema>;
 
 /** `GET /v1/backups/inspect?url=URL`: the summary plus the backup's manifest as stored. */
-export interface InspectBackupResponse extends BackupSummary {
-  manifest: Record<string, unknown>;
-}
+export const InspectBackupResponseSchema = BackupSummarySchema.extend({ manifest: z.record(z.string(), z.unknown()) });
+export type InspectBackupResponse = z.infer<typeof InspectBackupResponseSchema>;
 
-export interface DeleteBackupResponse {
-  blocksDeleted: number;
-  blockMapsDeleted: number;
-  blocksKept: number;
+export const DeleteBackupResponseSchema = z.looseObject({
+  blocksDeleted: z.number(),
+  blockMapsDeleted: z.number(),
+  blocksKept: z.number(),
   /** Format v2: blocks are freed by the store's maintenance, not by the delete (then the counts are 0). */
-  collectedBy?: 'delete' | 'maintenance';
+  collectedBy: z.enum(['delete', 'maintenance']).optional(),
   /** The backup was already deleted (an earlier delete was interrupted): nothing left to do. */
-  alreadyDeleted?: boolean;
-}
+  alreadyDeleted: z.boolean().optional(),
+});
+export type DeleteBackupResponse = z.infer<typeof DeleteBackupResponseSchema>;
+
+/** The answer of requests that return nothing (delete, umount): `{}`. */
+export const EmptyResponseSchema = z.looseObject({});
 
 /** Progress of long work, streamed as NDJSON when the client sends `Accept: application/x-ndjson`. */
-export interface ProgressEvent {
-  type: 'progress';
-  phase: string;
-  bytesDone: number;
-  bytesTotal: number;
-  blocksDone: number;
-  blocksTotal: number;
-  bytesTransferred: number;
-}
+export const ProgressEventSchema = z.looseObject({
+  type: z.literal('progress'),
+  phase: z.string(),
+  bytesDone: z.number(),
+  bytesTotal: z.number(),
+  blocksDone: z.number(),
+  blocksTotal: z.number(),
+  bytesTransferred: z.number(),
+});
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
 
 /** The last NDJSON line of a streamed request. */
 export type StreamEnd<T> = { type: 'result'; result: T } | { type: 'error'; error: ApiError };

@@ -302,7 +302,7 @@ export class VolumeManager {
 
   // ---- snapshots -----------------------------------------------------------------------------
 
-  async snapshotCreate(volume: string, name?: string): Promise<SnapshotInfo> {
+  async snapshotCreate(volume: string, name?: string): Promise<ManagedSnapshot> {
     const v = await this.require(volume);
     const snap = name ?? `${v.name.slice(0, 80)}-snap-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 17)}-${randomBytes(2).toString('hex')}`;
     validateSnapshotName(snap);
@@ -310,7 +310,7 @@ export class VolumeManager {
       if ((await this.#findSnapshot(snap, false)) !== undefined) {
         throw new VolumeError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snap} already exists`, { hint: 'snapshot names are unique across volumes: choose another' });
       }
-      return this.#driver(v.driver).snapshotCreate(v.name, { name: snap, uuid: randomUUID() });
+      return { ...(await this.#driver(v.driver).snapshotCreate(v.name, { name: snap, uuid: randomUUID() })), driver: v.driver };
     });
   }
 
