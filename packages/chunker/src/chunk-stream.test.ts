@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { chunkLengths, chunkStream, createChunker, type Chunk } from './chunk-stream.js';
 import { DEFAULT_CHUNKER_PARAMS, type ChunkerParams } from './params.js';
-import { pieces, randomData } from './test-data.js';
+import { pieces, randomData } from '../test/data.js';
 
 // Scaled-down parameters (64 B / 256 B / 1 KiB) keep property runs to milliseconds; the code
 // path is the same as with the defaults.

@@ -4,7 +4,7 @@ import { chunkLengths, chunkStream, scanConfig } from './chunk-stream.js';
 import { DEFAULT_CHUNKER_PARAMS, type ChunkerParams } from './params.js';
 import { CutterPool } from './pool.js';
 import { START_STATE } from './scan.js';
-import { pieces, randomData } from './test-data.js';
+import { pieces, randomData } from '../test/data.js';
 
 const SMALL: ChunkerParams = { ...DEFAULT_CHUNKER_PARAMS, minSize: 64, avgSize: 256, maxSize: 1024 };
 const pool = new CutterPool({ size: 2 });
