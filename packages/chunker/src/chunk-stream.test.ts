@@ -89,6 +89,21 @@ describe('chunkStream', () => {
     );
   });
 
+  it('holds at most one chunk, one batch and one read of input at a time', async () => {
+    const input = randomData(9, 24 * 1024 * 1024);
+    let read = 0;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const p of pieces(input, [65536])) {
+        read += p.length;
+        yield p;
+      }
+    }
+    let most = 0;
+    for await (const c of chunkStream(counted(), { batchBytes: 1024 * 1024 })) most = Math.max(most, read - c.offset);
+    expect(most).toBeLessThanOrEqual(DEFAULT_CHUNKER_PARAMS.maxSize + 1024 * 1024 + 65536);
+    expect(read).toBe(input.length);
+  });
+
   it('a stream shorter than the minimum is one chunk; an empty stream is none', async () => {
     const small = randomData(1, DEFAULT_CHUNKER_PARAMS.minSize);
     const chunks = await collect(pieces(small, [4096]), DEFAULT_CHUNKER_PARAMS, 1024 * 1024);
