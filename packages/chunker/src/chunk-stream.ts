@@ -47,49 +47,65 @@ export function chunkLengths(data: Uint8Array, params: ChunkerParams = DEFAULT_C
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function scanBatch(queue: ByteQueue, from: number, to: number, state: ScanState, cfg: ScanConfig, pool: CutterPool | undefined): Promise<{ cuts: number[]; state: ScanState }> {
-  if (pool !== undefined) {
-    const r = await pool.scan(queue.copyRange(from, to), state, cfg);
-    return { cuts: r.cuts.map((c) => from + c), state: r.state };
-  }
-  await yieldToLoop();
-  const cuts: number[] = [];
-  let s = state;
-  queue.forEachRange(from, to, (piece, start) => {
-    const local: number[] = [];
-    s = scanCuts(piece, 0, piece.length, s, cfg, local);
-    for (const c of local) cuts.push(start + c);
-  });
-  return { cuts, state: s };
+interface Scanned {
+  /** Absolute stream offsets just past each chunk that ends in the batch. */
+  cuts: number[];
+  state: ScanState;
 }
 
 /**
  * Cuts `source` into content-defined chunks. Deterministic: the same bytes give the same chunks
  * whatever the read sizes. A stream shorter than minSize is one chunk; an empty one, none.
- * The chunks' `data` may share memory with the source's buffers.
+ * The chunks' `data` may share memory with the source's buffers. With a pool, the next batch is
+ * scanned on a worker while the consumer works on the chunks of the last one.
  */
 export async function* chunkStream(source: AsyncIterable<Uint8Array | string>, options: ChunkOptions = {}): AsyncGenerator<Chunk> {
   const cfg = scanConfig(options.params ?? DEFAULT_CHUNKER_PARAMS);
   const batch = Math.max(1, Math.floor(options.batchBytes ?? 1024 * 1024));
-  const queue = new ByteQueue(); // starts at the current chunk's first byte
-  let offset = 0; // stream offset of the queue's first byte
-  let scanned = 0; // queue bytes already scanned
+  const pool = options.pool;
+  const queue = new ByteQueue(); // the stream from `offset` (the current chunk's start) on
+  let offset = 0;
+  let scanned = 0; // absolute offset up to which a scan is done or running
   let state: ScanState = START_STATE;
+  let running: Promise<Scanned> | undefined;
+
+  const start = (eof: boolean): boolean => {
+    const avail = offset + queue.length - scanned;
+    if (avail < (eof ? 1 : batch)) return false;
+    const from = scanned;
+    const to = from + Math.min(avail, batch);
+    scanned = to;
+    if (pool !== undefined) {
+      running = pool.scan(queue.copyRange(from - offset, to - offset), state, cfg).then((r) => ({ cuts: r.cuts.map((c) => from + c), state: r.state }));
+    } else {
+      const s = state;
+      running = yieldToLoop().then(() => {
+        // `offset` is read now: chunks taken meanwhile all end at or before `from`
+        const cuts: number[] = [];
+        let next = s;
+        queue.forEachRange(from - offset, to - offset, (piece, at) => {
+          const local: number[] = [];
+          next = scanCuts(piece, 0, piece.length, next, cfg, local);
+          for (const c of local) cuts.push(offset + at + c);
+        });
+        return { cuts, state: next };
+      });
+    }
+    return true;
+  };
 
   async function* step(eof: boolean): AsyncGenerator<Chunk> {
-    while (queue.length - scanned >= (eof ? 1 : batch)) {
+    while (running !== undefined || start(eof)) {
       options.signal?.throwIfAborted();
-      const to = Math.min(queue.length, scanned + batch);
-      const r = await scanBatch(queue, scanned, to, state, cfg, options.pool);
-      let consumed = 0;
-      for (const cut of r.cuts) {
-        const data = queue.take(cut - consumed);
-        yield { offset, data };
-        offset += data.length;
-        consumed = cut;
-      }
-      scanned = to - consumed;
+      const r: Scanned = await running!;
+      running = undefined;
       state = r.state;
+      if (pool !== undefined) start(eof); // overlap the next scan with the consumer's work
+      for (const cut of r.cuts) {
+        const data = queue.take(cut - offset);
+        yield { offset, data };
+        offset = cut;
+      }
     }
   }
 
