@@ -78,3 +78,10 @@ const reader = new FileIndexReader(decodeRoot(incr.root, 'bench'), async (r) => 
 const t0 = process.hrtime.bigint();
 const e = await reader.lookup('data/dir0123/file042.txt');
 console.log(`  lookup of one file: ${reads} segment(s) read, ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms, found ${e?.path}`);
+const t1 = process.hrtime.bigint();
+let n = 0;
+for await (const _ of reader.entries()) n++;
+const t2 = process.hrtime.bigint();
+const w0 = process.hrtime.bigint();
+await build(tree(opts.files, 1));
+console.log(`  read all ${n} entries: ${(Number(t2 - t1) / 1e6).toFixed(0)} ms; write them: ${(Number(process.hrtime.bigint() - w0) / 1e6).toFixed(0)} ms (synthetic entries included)`);
