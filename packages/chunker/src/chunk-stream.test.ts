@@ -150,6 +150,6 @@ describe('chunkStream', () => {
     }
     await expect(async () => {
       for await (const _ of chunkStream(text())) void _;
-    }).rejects.toMatchObject({ code: 'CONVOY_CHUNKER_INPUT_INVALID' });
+    }).rejects.toMatchObject({ code: 'CONVOY_INTERNAL' });
   });
 });

@@ -111,7 +111,7 @@ export async function* chunkStream(source: AsyncIterable<Uint8Array | string>, o
 
   for await (const piece of source) {
     if (typeof piece === 'string') {
-      throw new ConvoyError('CONVOY_CHUNKER_INPUT_INVALID', 'the chunker reads bytes, not text', { hint: 'this is a bug: open the stream without an encoding' });
+      throw new ConvoyError('CONVOY_INTERNAL', 'the chunker reads bytes, not text', { hint: 'this is a bug: open the stream without an encoding' });
     }
     queue.push(piece);
     yield* step(false);

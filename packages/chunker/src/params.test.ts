@@ -24,7 +24,7 @@ describe('chunker parameters', () => {
     } catch (e) {
       caught = e;
     }
-    expect(isConvoyError(caught, 'CONVOY_CHUNKER_PARAMS_INVALID')).toBe(true);
+    expect(isConvoyError(caught, 'CONVOY_FORMAT_UNSUPPORTED')).toBe(true);
     expect(String((caught as Error).message)).toContain(words);
   });
 

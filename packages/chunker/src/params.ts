@@ -54,7 +54,7 @@ export function parseChunkerParams(value: unknown, where = 'chunker parameters')
   if (!r.success) {
     const issue = r.error.issues[0];
     const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    throw new ConvoyError('CONVOY_CHUNKER_PARAMS_INVALID', `${where} are invalid${at}: ${issue?.message ?? 'unknown'}`, {
+    throw new ConvoyError('CONVOY_FORMAT_UNSUPPORTED', `${where} are invalid${at}: ${issue?.message ?? 'unknown'}`, {
       hint: 'the store header names a chunker this program does not support, or was damaged; use a matching convoy release',
       details: { value },
     });

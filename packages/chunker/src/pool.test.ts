@@ -36,6 +36,6 @@ describe('CutterPool', () => {
   it('a closed pool refuses work with a clear error', async () => {
     const closed = new CutterPool({ size: 1 });
     await closed.close();
-    await expect(closed.scan(new Uint8Array(10), START_STATE, scanConfig(SMALL))).rejects.toMatchObject({ code: 'CONVOY_CHUNKER_POOL_CLOSED' });
+    await expect(closed.scan(new Uint8Array(10), START_STATE, scanConfig(SMALL))).rejects.toMatchObject({ code: 'CONVOY_INTERNAL' });
   });
 });

@@ -27,7 +27,7 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './scan.ts' : './sc
 /**
  * Runs cut searches on worker threads. Jobs go to an idle worker or wait in a queue; workers are
  * started on first use and are unref'd while idle, so an open pool never keeps a process alive.
- * A worker that dies fails its job (CONVOY_CHUNKER_WORKER_FAILED) and is replaced on next use.
+ * A worker that dies fails its job (CONVOY_INTERNAL) and is replaced on next use.
  */
 export class CutterPool {
   readonly size: number;
@@ -43,7 +43,7 @@ export class CutterPool {
   /** Scans `data` (transferred to a worker and back: the caller must not use it meanwhile). */
   scan(data: Uint8Array, state: ScanState, config: ScanConfig): Promise<ScanResult> {
     if (this.#closed) {
-      return Promise.reject(new ConvoyError('CONVOY_CHUNKER_POOL_CLOSED', 'the chunker worker pool is closed', { hint: 'this is a bug: a chunker was used after its pool was closed' }));
+      return Promise.reject(new ConvoyError('CONVOY_INTERNAL', 'the chunker worker pool is closed', { hint: 'this is a bug: a chunker was used after its pool was closed' }));
     }
     const job: ScanJob = { id: this.#nextId++, data, state, config };
     return new Promise<ScanResult>((resolve, reject) => {
@@ -55,7 +55,7 @@ export class CutterPool {
   /** Stops the workers; jobs still queued or running fail. */
   async close(): Promise<void> {
     this.#closed = true;
-    const err = new ConvoyError('CONVOY_CHUNKER_POOL_CLOSED', 'the chunker worker pool was closed', { hint: 'close the pool only after its chunkers finished' });
+    const err = new ConvoyError('CONVOY_INTERNAL', 'the chunker worker pool was closed', { hint: 'close the pool only after its chunkers finished' });
     for (const q of this.#queue.splice(0)) q.pending.reject(err);
     await Promise.all(this.#slots.splice(0).map((s) => s.worker.terminate()));
   }
@@ -90,7 +90,7 @@ export class CutterPool {
     });
     const fail = (cause: unknown): void => {
       this.#slots = this.#slots.filter((s) => s !== slot);
-      const err = new ConvoyError('CONVOY_CHUNKER_WORKER_FAILED', `a chunker worker thread failed: ${String(cause)}`, {
+      const err = new ConvoyError('CONVOY_INTERNAL', `a chunker worker thread failed: ${String(cause)}`, {
         hint: 'this is a bug or the process ran out of memory; the backup can be run again',
         cause,
       });

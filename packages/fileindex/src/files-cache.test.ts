@@ -40,7 +40,7 @@ describe('files cache', () => {
     expect(await cache.chunksFor(now('d'))).toEqual(parent[3]!.chunks);
     expect(await cache.chunksFor(now('e'))).toBeUndefined(); // past the parent's end
     expect([cache.hits, cache.misses]).toEqual([2, 3]);
-    await expect(cache.chunksFor(now('b'))).rejects.toMatchObject({ code: 'CONVOY_FILEINDEX_ENTRY_INVALID' });
+    await expect(cache.chunksFor(now('b'))).rejects.toMatchObject({ code: 'CONVOY_INTERNAL' });
     await cache.close();
   });
 });

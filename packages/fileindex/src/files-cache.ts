@@ -62,7 +62,7 @@ export class FilesCache {
 
   async chunksFor(now: FileStat): Promise<ChunkRef[] | undefined> {
     if (this.#last !== undefined && comparePaths(this.#last, now.path) >= 0) {
-      throw new ConvoyError('CONVOY_FILEINDEX_ENTRY_INVALID', `files cache: ${JSON.stringify(now.path)} asked after ${JSON.stringify(this.#last)}`, {
+      throw new ConvoyError('CONVOY_INTERNAL', `files cache: ${JSON.stringify(now.path)} asked after ${JSON.stringify(this.#last)}`, {
         hint: 'this is a bug: ask for files in tree order (the order of walkTree)',
       });
     }

@@ -73,12 +73,12 @@ describe('file index: write then read', () => {
   it('the writer refuses what a reader would refuse', async () => {
     const w = new FileIndexWriter({ root: ROOT, params: TINY, store: async () => {} });
     await w.add(dir('d'));
-    await expect(w.add(file('a'))).rejects.toMatchObject({ code: 'CONVOY_FILEINDEX_ENTRY_INVALID' }); // out of order
-    await expect(w.add(file('d/../x'))).rejects.toMatchObject({ code: 'CONVOY_FILEINDEX_ENTRY_INVALID' });
-    await expect(w.add(file('e/x'))).rejects.toMatchObject({ code: 'CONVOY_FILEINDEX_ENTRY_INVALID' }); // no parent
-    await expect(w.add({ ...file('d/x'), size: 99 })).rejects.toMatchObject({ code: 'CONVOY_FILEINDEX_ENTRY_INVALID' });
+    await expect(w.add(file('a'))).rejects.toMatchObject({ code: 'CONVOY_INTERNAL' }); // out of order
+    await expect(w.add(file('d/../x'))).rejects.toMatchObject({ code: 'CONVOY_INTERNAL' });
+    await expect(w.add(file('e/x'))).rejects.toMatchObject({ code: 'CONVOY_INTERNAL' }); // no parent
+    await expect(w.add({ ...file('d/x'), size: 99 })).rejects.toMatchObject({ code: 'CONVOY_INTERNAL' });
     await expect(w.add({ path: 'd/h', type: 'hardlink', link: 'd/x', mode: 0, uid: 0, gid: 0, mtimeNs: 0n, size: 0 })).rejects.toMatchObject({
-      code: 'CONVOY_FILEINDEX_ENTRY_INVALID',
+      code: 'CONVOY_INTERNAL',
     });
     await w.add(file('d/x', [3], { linked: true }));
     await w.add({ path: 'd/y', type: 'hardlink', link: 'd/x', mode: 0, uid: 0, gid: 0, mtimeNs: 0n, size: 0 });

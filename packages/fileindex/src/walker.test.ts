@@ -71,14 +71,14 @@ describe('walkTree', () => {
   it('refuses a name that is not UTF-8, naming where it is', async () => {
     await mkdir(join(dir, 'd'));
     await writeFile(Buffer.concat([Buffer.from(`${dir}/d/bad`), Buffer.from([0xff])]), 'x');
-    await expect(all(walkTree(dir))).rejects.toMatchObject({ code: 'CONVOY_FILENAME_UNSUPPORTED', message: expect.stringContaining('d/bad') });
+    await expect(all(walkTree(dir))).rejects.toMatchObject({ code: 'CONVOY_SOURCE_UNREADABLE', message: expect.stringContaining('d/bad') });
   });
 
   it('a directory it cannot read stops the walk with a clear error', async () => {
     if (process.getuid?.() === 0) return; // root reads everything
     await mkdir(join(dir, 'locked'));
     await chmod(join(dir, 'locked'), 0);
-    await expect(all(walkTree(dir))).rejects.toMatchObject({ code: 'CONVOY_WALK_FAILED' });
+    await expect(all(walkTree(dir))).rejects.toMatchObject({ code: 'CONVOY_SOURCE_UNREADABLE' });
     await chmod(join(dir, 'locked'), 0o700);
   });
 });

@@ -29,7 +29,7 @@ function decodeName(raw: Buffer, where: string): string {
     return utf8.decode(raw);
   } catch {
     const shown = [...raw].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
-    throw new ConvoyError('CONVOY_FILENAME_UNSUPPORTED', `the name ${where}${shown} is not UTF-8`, {
+    throw new ConvoyError('CONVOY_SOURCE_UNREADABLE', `the name ${where}${shown} is not UTF-8`, {
       hint: 'rename the file to a UTF-8 name (convmv does it); names in other encodings cannot be backed up yet',
       details: { where, bytes: raw.toString('hex') },
     });
@@ -37,7 +37,7 @@ function decodeName(raw: Buffer, where: string): string {
 }
 
 function unreadable(path: string, cause: unknown): ConvoyError {
-  return new ConvoyError('CONVOY_WALK_FAILED', `cannot read ${path}: ${errorCode(cause) ?? String(cause)}`, {
+  return new ConvoyError('CONVOY_SOURCE_UNREADABLE', `cannot read ${path}: ${errorCode(cause) ?? String(cause)}`, {
     hint: 'the backup needs to read every file of the tree: check permissions (run as root for other users\' files)',
     cause,
   });
@@ -77,7 +77,7 @@ interface Frame {
  * of a multiply linked file is a `file` with `linked`; later paths to the same inode are
  * `hardlink` entries naming it (regular files only: other types are stored once per path). An
  * entry that vanishes during the walk is skipped; any other read error stops the walk
- * (CONVOY_WALK_FAILED), and a name that is not UTF-8 is CONVOY_FILENAME_UNSUPPORTED. Memory: the
+ * (CONVOY_SOURCE_UNREADABLE), and a name that is not UTF-8 is CONVOY_SOURCE_UNREADABLE. Memory: the
  * sorted names of the directories on the current path, and one path per multiply linked inode.
  */
 export async function* walkTree(dir: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry> {

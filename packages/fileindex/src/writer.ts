@@ -42,7 +42,7 @@ function pathHash(path: string): number {
 }
 
 function invalid(message: string, path: string): ConvoyError {
-  return new ConvoyError('CONVOY_FILEINDEX_ENTRY_INVALID', `cannot add ${JSON.stringify(path)} to the file index: ${message}`, {
+  return new ConvoyError('CONVOY_INTERNAL', `cannot add ${JSON.stringify(path)} to the file index: ${message}`, {
     hint: 'this is a bug in the program that builds the index (entries must come in tree order, inside directories added before them)',
     details: { path },
   });

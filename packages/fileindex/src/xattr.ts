@@ -28,8 +28,9 @@ function bind(): Libc {
 }
 
 function failed(op: string, path: string, errno: number): ConvoyError {
-  return new ConvoyError('CONVOY_XATTR_FAILED', `${op} of ${path} failed (errno ${errno})`, {
-    hint: 'check the permissions of the file; run without xattrs to skip them',
+  const reading = !op.startsWith('lset');
+  return new ConvoyError(reading ? 'CONVOY_SOURCE_UNREADABLE' : 'CONVOY_TARGET_WRITE_FAILED', `${op} of ${path} failed (errno ${errno})`, {
+    hint: reading ? 'check the permissions of the file; run without xattrs to skip them' : 'the target filesystem may not support this attribute (user.* needs ext4, XFS, btrfs or tmpfs ≥ 6.6)',
     details: { path, errno },
   });
 }
