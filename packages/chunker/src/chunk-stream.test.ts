@@ -144,6 +144,20 @@ describe('chunkStream', () => {
     expect(got.map((c) => sha(c.data))).toEqual(chunkLengths(input, SMALL).map(((at) => (n: number) => sha(input.subarray(at, (at += n))))(0)));
   });
 
+  it('stops with the abort reason when its signal fires', async () => {
+    const ac = new AbortController();
+    const input = randomData(4, 4 * 1024 * 1024);
+    const seen: number[] = [];
+    const run = async (): Promise<void> => {
+      for await (const c of chunkStream(pieces(input, [65536]), { signal: ac.signal })) {
+        seen.push(c.offset);
+        ac.abort(new Error('stop'));
+      }
+    };
+    await expect(run()).rejects.toThrow('stop');
+    expect(seen).toHaveLength(1);
+  });
+
   it('refuses text: a stream opened with an encoding is a bug', async () => {
     async function* text(): AsyncGenerator<string> {
       yield 'abc';

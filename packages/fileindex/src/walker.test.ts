@@ -74,6 +74,20 @@ describe('walkTree', () => {
     await expect(all(walkTree(dir))).rejects.toMatchObject({ code: 'CONVOY_SOURCE_UNREADABLE', message: expect.stringContaining('d/bad') });
   });
 
+  it('stops with the abort reason when its signal fires', async () => {
+    for (const n of ['a', 'b', 'c']) await writeFile(join(dir, n), n);
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const run = async (): Promise<void> => {
+      for await (const w of walkTree(dir, { signal: ac.signal, xattrs: false })) {
+        seen.push(w.entry.path);
+        ac.abort(new Error('stop'));
+      }
+    };
+    await expect(run()).rejects.toThrow('stop');
+    expect(seen).toEqual(['a']);
+  });
+
   it('a directory it cannot read stops the walk with a clear error', async () => {
     if (process.getuid?.() === 0) return; // root reads everything
     await mkdir(join(dir, 'locked'));
