@@ -23,11 +23,16 @@ export interface ChunkOptions {
   signal?: AbortSignal;
 }
 
-/** The search configuration of validated parameters. */
+const configs = new WeakMap<ChunkerParams, ScanConfig>();
+
+/** The search configuration of validated parameters (cached per params object: a backup chunks
+ * thousands of small files with the same one). */
 export function scanConfig(params: ChunkerParams): ScanConfig {
+  const known = configs.get(params);
+  if (known !== undefined) return known;
   const p = parseChunkerParams(params);
   const bits = Math.log2(p.avgSize);
-  return {
+  const cfg: ScanConfig = {
     minSize: p.minSize,
     normalSize: p.avgSize,
     maxSize: p.maxSize,
@@ -35,6 +40,8 @@ export function scanConfig(params: ChunkerParams): ScanConfig {
     maskL: topBitsMask(bits - p.normalization),
     gear: gearTable(p.seed),
   };
+  if (Object.isFrozen(params)) configs.set(params, cfg); // a mutable object could change later
+  return cfg;
 }
 
 /** Chunk lengths of a buffer held in memory (synchronous; for small inputs and tests). */

@@ -59,7 +59,7 @@ export function parseChunkerParams(value: unknown, where = 'chunker parameters')
       details: { value },
     });
   }
-  return r.data;
+  return Object.freeze(r.data); // frozen: scanConfig caches the search configuration per object
 }
 
 /** A mask of the `bits` highest bits of a 32-bit hash (the high bits mix the most bytes). */
