@@ -82,7 +82,11 @@ export async function* chunkStream(source: AsyncIterable<Uint8Array | string>, o
     const from = scanned;
     const to = from + Math.min(avail, batch);
     scanned = to;
-    if (pool !== undefined) {
+    if (state.pos + (to - from) <= cfg.minSize) {
+      // all of it lies in the current chunk's first minSize bytes, which are never hashed (most
+      // files of a tree end here): no scan, no worker round trip
+      running = Promise.resolve({ cuts: [], state: { pos: state.pos + (to - from), fp: 0 } });
+    } else if (pool !== undefined) {
       running = pool.scan(queue.copyRange(from - offset, to - offset), state, cfg).then((r) => ({ cuts: r.cuts.map((c) => from + c), state: r.state }));
     } else {
       const s = state;
