@@ -1,0 +1,11 @@
+export type { ChunkRef, EntryType, FileEntry, OtherKind, RootMeta } from './entry.js';
+export { CHUNKS_PER_LINE } from './entry.js';
+export { MAX_NAME_BYTES, MAX_PATH_BYTES, assertSafePath, comparePaths, isWithin, parentPath, unsafePathReason } from './paths.js';
+export { decodeSegment, segmentId, type DecodedSegment, type SegmentLine, type SegmentRef } from './segment.js';
+export { decodeRoot, encodeRoot, type FileIndexRoot } from './root.js';
+export { DEFAULT_SEGMENT_PARAMS, FileIndexWriter, type FileIndexWriterOptions, type SegmentParams, type WrittenSegment } from './writer.js';
+export { FileIndexReader, type FileIndexReaderOptions, type SegmentLoader } from './reader.js';
+export { TreeCheck } from './tree-check.js';
+export { FilesCache, unchanged, type FileStat, type FilesCacheOptions } from './files-cache.js';
+export { statRoot, walkTree, type WalkEntry, type WalkOptions } from './walker.js';
+export { readXattrs, writeXattr } from './xattr.js';
