@@ -89,10 +89,20 @@ describe('walkTree', () => {
   });
 
   it('a directory it cannot read stops the walk with a clear error', async () => {
-    if (process.getuid?.() === 0) return; // root reads everything
     await mkdir(join(dir, 'locked'));
     await chmod(join(dir, 'locked'), 0);
-    await expect(all(walkTree(dir))).rejects.toMatchObject({ code: 'CONVOY_SOURCE_UNREADABLE' });
-    await chmod(join(dir, 'locked'), 0o700);
+    // Root reads everything: walk as nobody (the effective uid only, restored after; vitest runs
+    // each test file in its own process, so nothing else runs under it meanwhile).
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      await chmod(dir, 0o755);
+      process.seteuid?.(65534);
+    }
+    try {
+      await expect(all(walkTree(dir, { xattrs: false }))).rejects.toMatchObject({ code: 'CONVOY_SOURCE_UNREADABLE', message: expect.stringContaining('locked') });
+    } finally {
+      if (asRoot) process.seteuid?.(0);
+      await chmod(join(dir, 'locked'), 0o700);
+    }
   });
 });
