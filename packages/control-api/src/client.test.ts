@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../tools/vitest/project-defaults.js';
-import { CLIENT_ERROR, ControlApiError, ControlClient } from './client.js';
+import { CLIENT_ERROR, ControlApiError } from './client-errors.js';
+import { ControlClient } from './client.js';
 import { FakeDaemon } from './testing/index.js';
 import { MAX_REQUEST_BODY_BYTES, NDJSON, type ProgressEvent, type Snapshot, type Volume } from './types.js';
 

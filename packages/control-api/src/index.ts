@@ -1,7 +1,6 @@
 export * from './types.js';
+export { CLIENT_ERROR, ControlApiError } from './client-errors.js';
 export {
-  CLIENT_ERROR,
-  ControlApiError,
   ControlClient,
   type CallOptions,
   type ControlClientOptions,
