@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { FileSource, backupVolume, formatBackupUrl, readHeader, readManifest, restoreBackup, DEFAULT_BLOCK_SIZE, type Compression, type Extent, type Manifest, type ProgressCallback } from '@convoy/blockstore';
 import { validateVolumeName } from '@convoy/rules';
 import { isConvoyError } from '@convoy/errors';
@@ -230,7 +231,7 @@ export async function restoreVolume(c: DriverCore, req: DriverRestoreRequest): P
     await c.pool.deactivate(c.volumeDevice(id));
     const v: VolumeRecord = {
       name: req.volume,
-      ...(req.uuid === undefined ? {} : { uuid: req.uuid }),
+      uuid: req.uuid ?? randomUUID(),
       deviceId: id,
       size,
       fs: fsOf(manifest, c.o.fs),

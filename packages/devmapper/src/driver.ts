@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { validateVolumeName } from '@convoy/rules';
@@ -11,11 +12,11 @@ import { ThinPool } from './pool.js';
 import type { PoolStatus } from './pool-status.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 import { roundUp } from './sizes.js';
-import { StateFile, allocateDeviceId, emptyState, type SnapshotRecord, type VolumeRecord } from './state.js';
+import { StateFile, allocateDeviceId, assignMissingUuids, emptyState, type SnapshotRecord, type VolumeRecord } from './state.js';
 
 export interface ThinVolumeInfo {
   name: string;
-  uuid?: string;
+  uuid: string;
   /** Bytes. */
   size: number;
   fs: string;
@@ -32,7 +33,7 @@ export interface ThinVolumeInfo {
 
 export interface ThinSnapshotInfo {
   name: string;
-  uuid?: string;
+  uuid: string;
   volume: string;
   size: number;
   createdAt: string;
@@ -62,7 +63,7 @@ function volumeInfo(v: VolumeRecord): ThinVolumeInfo {
   const snaps = Object.values(v.snapshots).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.deviceId - b.deviceId);
   return {
     name: v.name,
-    ...(v.uuid === undefined ? {} : { uuid: v.uuid }),
+    uuid: v.uuid,
     size: v.size,
     fs: v.fs,
     createdAt: v.createdAt,
@@ -74,7 +75,7 @@ function volumeInfo(v: VolumeRecord): ThinVolumeInfo {
 }
 
 function snapshotInfo(volume: string, s: SnapshotRecord): ThinSnapshotInfo {
-  return { name: s.name, ...(s.uuid === undefined ? {} : { uuid: s.uuid }), volume, size: s.size, createdAt: s.createdAt, deviceId: s.deviceId, backups: { ...s.backups } };
+  return { name: s.name, uuid: s.uuid, volume, size: s.size, createdAt: s.createdAt, deviceId: s.deviceId, backups: { ...s.backups } };
 }
 
 async function samePath(a: string, b: string): Promise<boolean> {
@@ -114,7 +115,7 @@ export class DevmapperDriver {
     const pool = await ThinPool.open(dm, host, o, loaded !== undefined);
     const state = loaded ?? emptyState(o.thinPoolName, o.blockSize);
     const core = new DriverCore({ o, dm, host, pool, file, state, options });
-    if (loaded === undefined) await core.save();
+    if (loaded === undefined || assignMissingUuids(state)) await core.save();
     const report = await core.lock(() => reconcile(core));
     return new DevmapperDriver(core, report);
   }
@@ -148,7 +149,7 @@ export class DevmapperDriver {
         await c.settle(op).catch(() => undefined);
         throw err;
       }
-      const v: VolumeRecord = { name: req.name, ...(req.uuid === undefined ? {} : { uuid: req.uuid }), deviceId: id, size, fs: c.o.fs, createdAt: c.now().toISOString(), formatted: false, snapshots: {} };
+      const v: VolumeRecord = { name: req.name, uuid: req.uuid ?? randomUUID(), deviceId: id, size, fs: c.o.fs, createdAt: c.now().toISOString(), formatted: false, snapshots: {} };
       c.state.volumes[req.name] = v;
       c.unjournal(id);
       await c.save();
@@ -298,7 +299,7 @@ export class DevmapperDriver {
         await c.settle(op).catch(() => undefined);
         throw err;
       }
-      const s: SnapshotRecord = { name, ...(options.uuid === undefined ? {} : { uuid: options.uuid }), deviceId: id, size: v.size, createdAt: c.now().toISOString(), backups: {} };
+      const s: SnapshotRecord = { name, uuid: options.uuid ?? randomUUID(), deviceId: id, size: v.size, createdAt: c.now().toISOString(), backups: {} };
       v.snapshots[name] = s;
       c.unjournal(id);
       await c.save();

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -6,7 +6,8 @@ import { DevmapperError } from './errors.js';
 
 export interface SnapshotRecord {
   name: string;
-  uuid?: string;
+  /** Stable id; state files written before it existed get one on load (assignMissingUuids). */
+  uuid: string;
   deviceId: number;
   /** Bytes (the origin's size when the snapshot was taken). */
   size: number;
@@ -17,7 +18,8 @@ export interface SnapshotRecord {
 
 export interface VolumeRecord {
   name: string;
-  uuid?: string;
+  /** Stable id; state files written before it existed get one on load (assignMissingUuids). */
+  uuid: string;
   deviceId: number;
   size: number;
   fs: string;
@@ -129,6 +131,28 @@ export function parseState(file: string, text: string): DriverState {
   for (const [k, vol] of Object.entries(v.volumes)) checkVolume(file, vol, `volumes[${k}]`);
   v.pending.forEach((p, i) => checkPending(file, p, i));
   return v as unknown as DriverState;
+}
+
+/**
+ * Gives every volume and snapshot without a UUID (state written before UUIDs, or by Rancher
+ * Convoy) a new one, so every record the driver reports has one. True when it changed anything
+ * (the caller then saves the state).
+ */
+export function assignMissingUuids(state: DriverState): boolean {
+  let changed = false;
+  for (const v of Object.values(state.volumes) as Partial<VolumeRecord>[]) {
+    if (v.uuid === undefined) {
+      v.uuid = randomUUID();
+      changed = true;
+    }
+    for (const s of Object.values(v.snapshots ?? {}) as Partial<SnapshotRecord>[]) {
+      if (s.uuid === undefined) {
+        s.uuid = randomUUID();
+        changed = true;
+      }
+    }
+  }
+  return changed;
 }
 
 /** The state file under the driver's root, replaced atomically (temp file, fsync, rename, fsync dir). */

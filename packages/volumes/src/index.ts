@@ -3,4 +3,3 @@ export { VolumeManager, type Caller, type CreateOptions, type ManagedVolume, typ
 export { VolumeError } from './errors.js';
 export { MountRefs } from './mount-refs.js';
 export { createDriver, type DriverConfig } from './registry.js';
-export { DevmapperVolumeDriver } from './devmapper-driver.js';

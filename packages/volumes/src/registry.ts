@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { VfsDriver } from '@convoy/vfs';
 import type { VolumeDriver } from '@convoy/volume-driver';
-import { DevmapperVolumeDriver } from './devmapper-driver.js';
+import { DevmapperVolumeDriver } from '@convoy/devmapper';
 import { invalidRequest } from './errors.js';
 
 export interface DriverConfig {

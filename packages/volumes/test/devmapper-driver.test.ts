@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeDevmapper, type FakeDevmapper } from '@convoy/devmapper/testing';
 import { rejectionOf } from '@convoy/objectstore/testing';
 import { VfsDriver } from '@convoy/vfs';
-import { DevmapperVolumeDriver, VolumeManager } from '../src/index.js';
+import { DevmapperVolumeDriver } from '@convoy/devmapper';
+import { VolumeManager } from '../src/index.js';
 
 const MiB = 1024 * 1024;
 let tmp: string;

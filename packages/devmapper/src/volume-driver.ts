@@ -1,8 +1,13 @@
-import { DevmapperDriver, optionsFromDriverOpts, type DevmapperDriverOptions, type ThinSnapshotInfo, type ThinVolumeInfo } from '@convoy/devmapper';
 import type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
-import { VolumeError } from './errors.js';
+import { DevmapperDriver, type ThinSnapshotInfo, type ThinVolumeInfo } from './driver.js';
+import { DevmapperError } from './errors.js';
+import { optionsFromDriverOpts, type DevmapperDriverOptions } from './options.js';
 
-/** @convoy/devmapper's DevmapperDriver behind the VolumeDriver contract. */
+/**
+ * Thin volumes as a VolumeDriver (@convoy/volume-driver), the contract the volume manager drives
+ * every backend through: the thin-pool DevmapperDriver started lazily, its records mapped to the
+ * contract's (every record has a UUID: assignMissingUuids gives old ones theirs).
+ */
 export class DevmapperVolumeDriver implements VolumeDriver {
   readonly name = 'devicemapper';
   readonly scope = 'local' as const;
@@ -37,7 +42,7 @@ export class DevmapperVolumeDriver implements VolumeDriver {
 
   async remove(name: string, req: RemoveVolumeRequest): Promise<void> {
     if (req.keepData === true) {
-      throw new VolumeError('CONVOY_INVALID_ARGUMENT', 'a thin volume cannot be forgotten while keeping its data', { hint: `delete it (convoy delete ${name}), or back it up first` });
+      throw new DevmapperError('CONVOY_INVALID_ARGUMENT', 'a thin volume cannot be forgotten while keeping its data', { hint: `delete it (convoy delete ${name}), or back it up first` });
     }
     await this.#dm.remove(name);
   }
@@ -99,7 +104,7 @@ export class DevmapperVolumeDriver implements VolumeDriver {
   }
 
   get #dm(): DevmapperDriver {
-    if (this.#d === undefined) throw new VolumeError('CONVOY_DRIVER_NOT_STARTED', 'the devicemapper driver is not running', { hint: 'see the daemon log for why it failed to start' });
+    if (this.#d === undefined) throw new DevmapperError('CONVOY_DRIVER_NOT_STARTED', 'the devicemapper driver is not running', { hint: 'see the daemon log for why it failed to start' });
     return this.#d;
   }
 }
@@ -107,7 +112,7 @@ export class DevmapperVolumeDriver implements VolumeDriver {
 function volumeInfo(v: ThinVolumeInfo): VolumeInfo {
   return {
     name: v.name,
-    uuid: v.uuid ?? '',
+    uuid: v.uuid,
     driver: 'devicemapper',
     createdAt: v.createdAt,
     size: v.size,
@@ -117,5 +122,5 @@ function volumeInfo(v: ThinVolumeInfo): VolumeInfo {
 }
 
 function snapshotInfo(s: ThinSnapshotInfo): SnapshotInfo {
-  return { name: s.name, uuid: s.uuid ?? '', volume: s.volume, createdAt: s.createdAt, size: s.size };
+  return { name: s.name, uuid: s.uuid, volume: s.volume, createdAt: s.createdAt, size: s.size };
 }
