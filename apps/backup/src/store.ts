@@ -1,6 +1,5 @@
-import fs from 'node:fs/promises';
-import { openStore, parseStoreUrl, type ObjectStore, type S3StoreOptions } from '@convoy/objectstore';
-import { CliError, usageError } from '@convoy/cli-kit';
+import { openStore, type ObjectStore, type S3StoreOptions } from '@convoy/objectstore';
+import { usageError } from '@convoy/cli-kit';
 
 /**
  * S3 settings from the command line and the environment: the endpoint from --s3-endpoint, else
@@ -45,20 +44,8 @@ function checkEndpoint(endpoint: string, fromFlag: boolean): string {
 /**
  * Opens the store a URL names (query parameters are ignored). Parses the URL first, so a bad URL
  * fails before anything is touched. With `create: false`, a vfs directory that does not exist is
- * an error rather than silently created (openStore creates it).
+ * CONVOY_STORE_NOT_FOUND rather than silently created.
  */
-export async function openStoreAt(url: string, options: { create: boolean; s3: S3StoreOptions }): Promise<ObjectStore> {
-  const { location } = parseStoreUrl(url);
-  if (location.kind === 'vfs' && !options.create) {
-    const st = await fs.stat(location.path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
-      throw err;
-    });
-    if (st === undefined || !st.isDirectory()) {
-      throw new CliError('CONVOY_STORE_NOT_FOUND', `no store at vfs://${location.path}: ${st === undefined ? 'the directory does not exist' : 'not a directory'}`, {
-        hint: 'check the URL; a store is created by its first backup (convoy-backup create)',
-      });
-    }
-  }
-  return openStore(url, { s3: options.s3 });
+export function openStoreAt(url: string, options: { create: boolean; s3: S3StoreOptions }): Promise<ObjectStore> {
+  return openStore(url, { s3: options.s3, create: options.create });
 }

@@ -8,14 +8,13 @@ import {
   type Manifest,
   type Progress,
 } from '@convoy/blockstore';
-import { FsObjectStore, openStore, type ObjectStore } from '@convoy/objectstore';
+import { FsObjectStore, assertStoreExists, openStore, type ObjectStore } from '@convoy/objectstore';
 import { isConvoyError } from '@convoy/errors';
 import { KeyedLock } from '@convoy/daemon-kit';
 import type { SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { VolumeError, invalidRequest, snapshotNotFound, volumeExists, volumeNotFound } from './errors.js';
 import { MountRefs } from './mount-refs.js';
 import { parseSize, validateSnapshotName, validateVolumeName } from '@convoy/rules';
-import { openExistingStore } from './stores.js';
 
 export interface ManagerOptions {
   /** Directory for this daemon's durable state (mount references). */
@@ -441,8 +440,9 @@ export class VolumeManager {
   }
 
   /** Opens a backup store; only `create` (a backup to it) may make a vfs store that is not there yet. */
-  #openStore(url: string, mode: 'create' | 'existing'): Promise<ObjectStore> {
+  async #openStore(url: string, mode: 'create' | 'existing'): Promise<ObjectStore> {
     const open = this.#opts.openStore ?? ((u: string) => openStore(u));
-    return mode === 'create' ? open(url) : openExistingStore(url, open);
+    if (mode === 'existing') await assertStoreExists(url);
+    return open(url);
   }
 }
