@@ -3,7 +3,7 @@
 // schema is CONVOY_RECORD_CORRUPT naming the file, never "absent": a corrupt lease must not read
 // as "not mounted", nor a corrupt volume record as "no such volume".
 import path from 'node:path';
-import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import { readJsonRecord, type ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
 import { VfsError } from './errors.js';
 
@@ -102,24 +102,7 @@ export class MetaRecords {
 
   /** The record under `key`, undefined if there is none; corrupt is an error naming the file. */
   async read<T>(key: string, schema: z.ZodType<T>, kind: RecordKind, check?: (record: T) => string | undefined): Promise<T | undefined> {
-    let bytes: Buffer;
-    try {
-      bytes = await this.store.get(key);
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) return undefined;
-      throw err;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      throw this.corrupt(key, kind, 'not valid JSON');
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw this.corrupt(key, kind, parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; '));
-    const wrong = check?.(parsed.data);
-    if (wrong !== undefined) throw this.corrupt(key, kind, wrong);
-    return parsed.data;
+    return readJsonRecord(this.store, key, schema, (reason) => this.corrupt(key, kind, reason), { check });
   }
 
   /**

@@ -1,7 +1,6 @@
-import type { ObjectStore } from '@convoy/objectstore';
+import { readJsonRecord, type ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
 import { BlockstoreError } from '../errors.js';
-import { readRecord } from '../format/json-record.js';
 import { SWEEPS_PREFIX, sweepKey } from '../format/layout.js';
 
 /**
@@ -36,7 +35,7 @@ export const recordCorrupt = (key: string, reason: string): BlockstoreError =>
 
 /** Reads and validates a sweep record; missing is `undefined` (pruned meanwhile), corrupt throws. */
 export async function readSweepRecord(store: ObjectStore, key: string, signal?: AbortSignal): Promise<SweepRecord | undefined> {
-  const r = await readRecord(store, key, sweepRecordSchema, recordCorrupt, signal);
+  const r = await readJsonRecord(store, key, sweepRecordSchema, (reason) => recordCorrupt(key, reason), { signal });
   if (r !== undefined && sweepKey(r.name) !== key) throw recordCorrupt(key, `names record ${r.name}`);
   return r;
 }

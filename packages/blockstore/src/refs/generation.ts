@@ -1,8 +1,7 @@
-import { ObjectExistsError, type ObjectStore } from '@convoy/objectstore';
+import { ObjectExistsError, readJsonRecord, type ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
 import { BlockstoreError } from '../errors.js';
 import { INDEX_PREFIX, LATEST_KEY, generationKey, parseGenerationKey } from '../format/layout.js';
-import { readRecord } from '../format/json-record.js';
 import { refCorrupt } from '../format/ref-file.js';
 
 /**
@@ -61,7 +60,7 @@ export async function listGenerations(store: ObjectStore, signal?: AbortSignal):
 
 export async function readGeneration(store: ObjectStore, gen: number, signal?: AbortSignal): Promise<Generation | undefined> {
   const key = generationKey(gen);
-  const g = await readRecord(store, key, generationSchema, refCorrupt, signal);
+  const g = await readJsonRecord(store, key, generationSchema, (reason) => refCorrupt(key, reason), { signal });
   if (g !== undefined && g.gen !== gen) throw refCorrupt(key, `holds generation ${g.gen}`);
   return g;
 }
@@ -70,7 +69,7 @@ const latestSchema = z.object({ gen: z.number().int().positive() });
 
 /** The generation the pointer (`refs/latest.json`, rewritten after each commit) names, if any. */
 export async function readLatestPointer(store: ObjectStore, signal?: AbortSignal): Promise<number | undefined> {
-  return (await readRecord(store, LATEST_KEY, latestSchema, refCorrupt, signal))?.gen;
+  return (await readJsonRecord(store, LATEST_KEY, latestSchema, (reason) => refCorrupt(LATEST_KEY, reason), { signal }))?.gen;
 }
 
 export const indexLost = (gen: number): BlockstoreError =>
