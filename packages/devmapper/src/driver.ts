@@ -9,74 +9,13 @@ import { LinuxHostOps, mountOptions } from './host-ops.js';
 import { LibDmApi } from './libdm.js';
 import { resolveOptions, type DevmapperDriverOptions } from './options.js';
 import { ThinPool } from './pool.js';
-import type { PoolStatus } from './pool-status.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 import { roundUp } from './sizes.js';
-import { StateFile, allocateDeviceId, assignMissingUuids, emptyState, type SnapshotRecord, type VolumeRecord } from './state.js';
-
-export interface ThinVolumeInfo {
-  name: string;
-  uuid: string;
-  /** Bytes. */
-  size: number;
-  fs: string;
-  createdAt: string;
-  /** The thin device id in the pool. */
-  deviceId: number;
-  /** Where this driver mounted the volume, if it is mounted. */
-  mountpoint?: string;
-  /** Snapshot names, oldest first. */
-  snapshots: string[];
-  /** The backup URL the volume was restored from. */
-  restoredFrom?: string;
-}
-
-export interface ThinSnapshotInfo {
-  name: string;
-  uuid: string;
-  volume: string;
-  size: number;
-  createdAt: string;
-  deviceId: number;
-  /** Newest backup of this snapshot per store location: its id. */
-  backups: Record<string, string>;
-}
-
-export interface PoolInfo extends PoolStatus {
-  name: string;
-  /** Pool data block size in bytes. */
-  blockSize: number;
-  dataDevice: string;
-  metadataDevice: string;
-  loopFiles: boolean;
-  dataUsedBytes: number;
-  dataTotalBytes: number;
-  metadataUsedBytes: number;
-  metadataTotalBytes: number;
-  volumes: number;
-  snapshots: number;
-}
+import { StateFile, allocateDeviceId, assignMissingUuids, emptyState, type VolumeRecord } from './state.js';
+import { snapshotInfo, volumeInfo, type PoolInfo, type ThinSnapshotInfo, type ThinVolumeInfo } from './info.js';
+import { createSnapshot, deleteSnapshot } from './snapshots.js';
 
 const SIZE_ALIGN = 4096;
-
-function volumeInfo(v: VolumeRecord): ThinVolumeInfo {
-  const snaps = Object.values(v.snapshots).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.deviceId - b.deviceId);
-  return {
-    name: v.name,
-    uuid: v.uuid,
-    size: v.size,
-    fs: v.fs,
-    createdAt: v.createdAt,
-    deviceId: v.deviceId,
-    ...(v.mountpoint === undefined ? {} : { mountpoint: v.mountpoint }),
-    snapshots: snaps.map((s) => s.name),
-    ...(v.restoredFrom === undefined ? {} : { restoredFrom: v.restoredFrom }),
-  };
-}
-
-function snapshotInfo(volume: string, s: SnapshotRecord): ThinSnapshotInfo {
-  return { name: s.name, uuid: s.uuid, volume, size: s.size, createdAt: s.createdAt, deviceId: s.deviceId, backups: { ...s.backups } };
-}
 
 async function samePath(a: string, b: string): Promise<boolean> {
   const real = async (p: string): Promise<string> => fs.realpath(p).catch(() => path.resolve(p));
@@ -270,67 +209,11 @@ export class DevmapperDriver {
 
   /** Takes a snapshot: a mounted (active) volume is suspended — its filesystem frozen — around create_snap. */
   async snapshotCreate(volume: string, name: string, options: { uuid?: string } = {}): Promise<ThinSnapshotInfo> {
-    const c = this.#c;
-    validateVolumeName(name);
-    return c.lock(async () => {
-      const v = c.volume(volume);
-      if (v.snapshots[name] !== undefined) {
-        throw new DevmapperError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${name} of ${volume} already exists`, { hint: 'choose another snapshot name' });
-      }
-      const id = allocateDeviceId(c.state);
-      const op = { op: 'snapshot', deviceId: id, volume, snapshot: name, origin: v.deviceId, started: c.now().toISOString() } as const;
-      await c.journal(op);
-      await c.fault('snapshot:journaled');
-      try {
-        const dev = c.volumeDevice(v.deviceId);
-        const info = await c.dm.info(dev);
-        const active = info.exists && info.liveTable;
-        if (active) {
-          await c.dm.suspend(dev);
-          await c.fault('snapshot:suspended');
-        }
-        try {
-          await c.pool.createSnapshot(id, v.deviceId);
-          await c.fault('snapshot:created');
-        } finally {
-          if (active) await c.dm.resume(dev);
-        }
-      } catch (err) {
-        await c.settle(op).catch(() => undefined);
-        throw err;
-      }
-      const s: SnapshotRecord = { name, uuid: options.uuid ?? randomUUID(), deviceId: id, size: v.size, createdAt: c.now().toISOString(), backups: {} };
-      v.snapshots[name] = s;
-      c.unjournal(id);
-      await c.save();
-      return snapshotInfo(volume, s);
-    });
+    return createSnapshot(this.#c, volume, name, options);
   }
 
   async snapshotDelete(volume: string, name: string): Promise<void> {
-    const c = this.#c;
-    await c.lock(async () => {
-      const { v, s } = c.snapshot(volume, name);
-      if (c.busy.has(`${volume}/${name}`)) {
-        throw new DevmapperError('CONVOY_SNAPSHOT_IN_USE', `snapshot ${name} of ${volume} is being backed up`, { hint: 'wait for the backup to finish' });
-      }
-      const op = { op: 'delete', deviceId: s.deviceId, volume, snapshot: name, started: c.now().toISOString() } as const;
-      delete v.snapshots[name];
-      await c.journal(op);
-      await c.fault('delete:journaled');
-      try {
-        await c.pool.deactivate(c.snapshotDevice(s.deviceId));
-        await c.pool.deleteThin(s.deviceId, true);
-        await c.fault('delete:deleted');
-      } catch (err) {
-        v.snapshots[name] = s;
-        c.unjournal(s.deviceId);
-        await c.save();
-        throw err;
-      }
-      c.unjournal(s.deviceId);
-      await c.save();
-    });
+    await deleteSnapshot(this.#c, volume, name);
   }
 
   async snapshotList(volume: string): Promise<ThinSnapshotInfo[]> {

@@ -1,4 +1,5 @@
-export { DevmapperDriver, type ThinVolumeInfo, type ThinSnapshotInfo, type PoolInfo } from './driver.js';
+export { DevmapperDriver } from './driver.js';
+export type { ThinVolumeInfo, ThinSnapshotInfo, PoolInfo } from './info.js';
 export { DevmapperVolumeDriver } from './volume-driver.js';
 export type { BackupSourceOptions, OpenedBackupSource, DriverBackupRequest, DriverBackupResult, DriverRestoreRequest } from './backup.js';
 export { optionsFromDriverOpts, resolveOptions, type DevmapperDriverOptions, type FaultStep } from './options.js';

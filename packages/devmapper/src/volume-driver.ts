@@ -1,5 +1,6 @@
 import type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
-import { DevmapperDriver, type ThinSnapshotInfo, type ThinVolumeInfo } from './driver.js';
+import { DevmapperDriver } from './driver.js';
+import type { ThinSnapshotInfo, ThinVolumeInfo } from './info.js';
 import { DevmapperError } from './errors.js';
 import { optionsFromDriverOpts, type DevmapperDriverOptions } from './options.js';
 
