@@ -1,5 +1,6 @@
 export type { BackupRequest, CreateVolumeRequest, ListOptions, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
-export { VolumeManager, type Caller, type CreateOptions, type ManagedVolume, type ManagerOptions } from './manager.js';
+export { VolumeManager } from './manager.js';
+export type { Caller, CreateOptions, ManagedSnapshot, ManagedVolume, ManagerOptions, SnapshotListing, VolumeListing } from './types.js';
 export { VolumeError } from './errors.js';
 export { MountRefs } from './mount-refs.js';
 export { createDriver, type DriverConfig } from './registry.js';

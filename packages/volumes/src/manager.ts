@@ -11,65 +11,11 @@ import {
 import { FsObjectStore, assertStoreExists, openStore, type ObjectStore } from '@convoy/objectstore';
 import { isConvoyError } from '@convoy/errors';
 import { KeyedLock } from '@convoy/daemon-kit';
-import type { SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
+import type { VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { VolumeError, invalidRequest, snapshotNotFound, volumeExists, volumeNotFound } from './errors.js';
 import { MountRefs } from './mount-refs.js';
 import { parseSize, validateSnapshotName, validateVolumeName } from '@convoy/rules';
-
-export interface ManagerOptions {
-  /** Directory for this daemon's durable state (mount references). */
-  root: string;
-  drivers: VolumeDriver[];
-  /** Driver for volumes created without one (default: the first). */
-  defaultDriver?: string;
-  /** Docker's `volume rm` forgets nothing and deletes nothing (Convoy's --ignore-docker-delete). */
-  ignoreDockerDelete?: boolean;
-  /** Docker mounting an unknown volume creates it (Convoy's --create-on-docker-mount). */
-  createOnDockerMount?: boolean;
-  /** Told when a driver cannot start; the manager then serves the others (and fails only if none starts). */
-  onDriverUnavailable?: (driver: string, err: unknown) => void;
-  /** How backup URLs are opened (the daemon passes its S3 endpoint here). */
-  openStore?: (url: string) => Promise<ObjectStore>;
-  /**
-   * Told of a record the manager left out to carry on (a corrupt volume record of a volume this
-   * host had mounted, at start; a corrupt record in Docker's List): for the log. The error names
-   * the record and has a hint.
-   */
-  onProblem?: (err: Error) => void;
-}
-
-/** Who asks: Docker (through the plugin socket) or an operator (CLI / control API). */
-export type Caller = 'docker' | 'cli';
-
-export interface CreateOptions {
-  name: string;
-  driver?: string;
-  size?: string | number;
-  /** Create from this backup URL. */
-  backup?: string;
-  options?: Record<string, string>;
-  caller: Caller;
-  signal?: AbortSignal;
-  onProgress?: (p: Progress) => void;
-}
-
-export interface ManagedVolume extends VolumeInfo {
-  /** Docker mount IDs and `cli` holding it mounted on this host. */
-  mountedBy: string[];
-}
-
-/** Every volume that could be read, and an error (naming the record, with a hint) for each that could not. */
-export interface VolumeListing {
-  volumes: ManagedVolume[];
-  problems: Error[];
-}
-
-export type ManagedSnapshot = SnapshotInfo & { driver: string };
-
-export interface SnapshotListing {
-  snapshots: ManagedSnapshot[];
-  problems: Error[];
-}
+import type { Caller, CreateOptions, ManagedSnapshot, ManagedVolume, ManagerOptions, SnapshotListing, VolumeListing } from './types.js';
 
 const DOCKER_OPTS = new Set(['size', 'backup', 'driver']);
 
@@ -189,21 +135,10 @@ export class VolumeManager {
         return this.#managed(info);
       }
       const ref = parseBackupUrl(backup);
-      const store = await this.#openStore(ref.storeUrl, 'existing');
-      try {
-        return this.#managed(
-          await driver.restore({
-            volume: req,
-            store,
-            backupVolume: ref.volume,
-            backupId: ref.id,
-            ...(o.signal === undefined ? {} : { signal: o.signal }),
-            ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
-          }),
-        );
-      } finally {
-        await store.close();
-      }
+      const info = await this.#withStore(ref.storeUrl, 'existing', (store) =>
+        driver.restore({ volume: req, store, backupVolume: ref.volume, backupId: ref.id, signal: o.signal, onProgress: o.onProgress }),
+      );
+      return this.#managed(info);
     });
   }
 
@@ -339,48 +274,23 @@ export class VolumeManager {
 
   async backupCreate(snapshot: string, dest: string, o: { signal?: AbortSignal; onProgress?: (p: Progress) => void; labels?: Record<string, string> } = {}): Promise<{ url: string; id: string }> {
     const s = await this.snapshotInspect(snapshot);
-    const store = await this.#openStore(dest, 'create');
-    try {
-      return await this.#driver(s.driver).backup({
-        volume: s.volume,
-        snapshot: s.name,
-        store,
-        ...(o.labels === undefined ? {} : { labels: o.labels }),
-        ...(o.signal === undefined ? {} : { signal: o.signal }),
-        ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
-      });
-    } finally {
-      await store.close();
-    }
+    return this.#withStore(dest, 'create', (store) =>
+      this.#driver(s.driver).backup({ volume: s.volume, snapshot: s.name, store, labels: o.labels, signal: o.signal, onProgress: o.onProgress }),
+    );
   }
 
   async backupInspect(url: string): Promise<Manifest> {
     const ref = parseBackupUrl(url);
-    const store = await this.#openStore(ref.storeUrl, 'existing');
-    try {
-      return await readManifest(store, ref.volume, ref.id);
-    } finally {
-      await store.close();
-    }
+    return this.#withStore(ref.storeUrl, 'existing', (store) => readManifest(store, ref.volume, ref.id));
   }
 
   async backupList(dest: string, volume?: string): Promise<Manifest[]> {
-    const store = await this.#openStore(dest, 'existing');
-    try {
-      return await listManifests(store, volume);
-    } finally {
-      await store.close();
-    }
+    return this.#withStore(dest, 'existing', (store) => listManifests(store, volume));
   }
 
   async backupDelete(url: string): Promise<DeleteResult> {
     const ref = parseBackupUrl(url);
-    const store = await this.#openStore(ref.storeUrl, 'existing');
-    try {
-      return await deleteBackup({ store, volume: ref.volume, id: ref.id });
-    } finally {
-      await store.close();
-    }
+    return this.#withStore(ref.storeUrl, 'existing', (store) => deleteBackup({ store, volume: ref.volume, id: ref.id }));
   }
 
   // ---- internals -----------------------------------------------------------------------------
@@ -439,10 +349,17 @@ export class VolumeManager {
     return { ...info, mountedBy: this.#refs.holders(info.name) };
   }
 
-  /** Opens a backup store; only `create` (a backup to it) may make a vfs store that is not there yet. */
-  async #openStore(url: string, mode: 'create' | 'existing'): Promise<ObjectStore> {
-    const open = this.#opts.openStore ?? ((u: string) => openStore(u));
+  /**
+   * Runs `work` on the backup store `url` names, closing it after. Only `create` (a backup to it)
+   * may make a vfs store that is not there yet; `existing` is CONVOY_STORE_NOT_FOUND then.
+   */
+  async #withStore<T>(url: string, mode: 'create' | 'existing', work: (store: ObjectStore) => Promise<T>): Promise<T> {
     if (mode === 'existing') await assertStoreExists(url);
-    return open(url);
+    const store = await (this.#opts.openStore ?? ((u: string) => openStore(u)))(url);
+    try {
+      return await work(store);
+    } finally {
+      await store.close();
+    }
   }
 }
