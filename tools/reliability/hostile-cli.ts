@@ -5,7 +5,7 @@
 // outside the daemon's root, its vfs path and the store directory may have changed.
 import { spawn } from 'node:child_process';
 import fc from 'fast-check';
-import fs from 'node:fs';
+import fs, { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromSource } from './convoy.js';
@@ -32,6 +32,9 @@ export interface ToolResult {
 /** Runs `tool args` as an operator would (the build, or sources with CONVOY_RELIABILITY_CLI=source). */
 export function runTool(tool: Tool, args: string[], env: Record<string, string>, cwd: string): Promise<ToolResult> {
   const app = fileURLToPath(new URL(`../../apps/${APP[tool]}/`, import.meta.url));
+  if (!fromSource() && !existsSync(path.join(app, 'dist/main.js'))) {
+    return Promise.reject(new Error(`${path.join(app, 'dist/main.js')} is missing: run \`npx nx run-many -t build\` first (or set CONVOY_RELIABILITY_CLI=source)`));
+  }
   const node = fromSource() ? ['--conditions=@convoy/source', '--import', SOURCE_HOOK, path.join(app, 'src/main.ts')] : [path.join(app, `bin/${tool}.js`)];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...node, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
