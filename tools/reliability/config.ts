@@ -38,7 +38,7 @@ export const SIZES: Record<SizeName, Size> = {
     corruption: { regions: 3, instancesPerKind: { vfs: 1, s3: 1 } },
     concurrency: { roundsPerScenario: 1, regions: 6 },
     leaseExpiry: { trialsPerStore: 1 },
-    hostile: { batchesPerSocket: 2, requests: 150, bigBodies: 2, parallel: 4, cliUrls: 4 },
+    hostile: { batchesPerSocket: 2, requests: 150, bigBodies: 2, parallel: 4, cliUrls: 3 },
   },
   full: {
     name: 'full',
