@@ -24,6 +24,8 @@ export interface Size {
   concurrency: { roundsPerScenario: number; regions: number };
   /** Maintenance killed, re-run with the CLI's own 150 s leases (in the background of the crash campaign). */
   leaseExpiry: { trialsPerStore: number };
+  /** Hostile input: fuzzed batches per socket (each `requests` + `bigBodies` 10 MB ones), URLs through each CLI. */
+  hostile: { batchesPerSocket: number; requests: number; bigBodies: number; parallel: number; cliUrls: number };
 }
 
 export const SIZES: Record<SizeName, Size> = {
@@ -36,6 +38,7 @@ export const SIZES: Record<SizeName, Size> = {
     corruption: { regions: 3, instancesPerKind: { vfs: 1, s3: 1 } },
     concurrency: { roundsPerScenario: 1, regions: 6 },
     leaseExpiry: { trialsPerStore: 1 },
+    hostile: { batchesPerSocket: 2, requests: 150, bigBodies: 2, parallel: 4, cliUrls: 3 },
   },
   full: {
     name: 'full',
@@ -46,6 +49,7 @@ export const SIZES: Record<SizeName, Size> = {
     corruption: { regions: 8, instancesPerKind: { vfs: 2, s3: 1 } },
     concurrency: { roundsPerScenario: 4, regions: 16 },
     leaseExpiry: { trialsPerStore: 4 },
+    hostile: { batchesPerSocket: 10, requests: 500, bigBodies: 5, parallel: 8, cliUrls: 30 },
   },
 };
 

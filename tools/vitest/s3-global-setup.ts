@@ -123,6 +123,8 @@ async function start(): Promise<RunningS3> {
   process.env.CONVOY_TEST_S3_ENDPOINT = target.endpoint;
   process.env.CONVOY_TEST_S3_ACCESS_KEY = target.accessKeyId;
   process.env.CONVOY_TEST_S3_SECRET_KEY = target.secretAccessKey;
+  // For tests that need their own radosgw users (radosgw-admin -c …): the reliability secrets check.
+  process.env.CONVOY_TEST_S3_CEPH_CONF = join(dir, 'ceph.conf');
   log(`radosgw ready at ${target.endpoint} in ${((Date.now() - began) / 1000).toFixed(1)} s (${dir})`);
 
   const running: RunningS3 = {
@@ -149,6 +151,7 @@ async function release(running: RunningS3, project: TestProject): Promise<void> 
     delete process.env.CONVOY_TEST_S3_ENDPOINT;
     delete process.env.CONVOY_TEST_S3_ACCESS_KEY;
     delete process.env.CONVOY_TEST_S3_SECRET_KEY;
+    delete process.env.CONVOY_TEST_S3_CEPH_CONF;
   }
   const stopped = await run(['stop', running.dir], 'pipe');
   if (stopped.code !== 0) keepLogs(running.dir, `tools/ceph-s3.sh stop exited ${stopped.code}`);

@@ -26,5 +26,16 @@ describe('s3Options', () => {
     }
     expect(message).toMatch(/invalid S3 endpoint/);
     expect(message).not.toContain('pw');
+    // a key pasted where the endpoint goes, or credentials in a URL too broken to parse
+    for (const endpoint of ['SKtopsecret', 'topsecret@host', 'http://AK:top secret@host', 'http://AK:topsecret@ho st']) {
+      let text = '';
+      try {
+        s3Options(endpoint, {});
+      } catch (err) {
+        text = `${(err as Error).message} ${(err as { hint?: string }).hint ?? ''}`;
+      }
+      expect(text, endpoint).toMatch(/invalid S3 endpoint/);
+      expect(text, endpoint).not.toMatch(/topsecret|top secret/);
+    }
   });
 });

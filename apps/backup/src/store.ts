@@ -1,4 +1,4 @@
-import { openStore, type ObjectStore, type S3StoreOptions } from '@convoy/objectstore';
+import { openStore, s3EndpointProblem, type ObjectStore, type S3StoreOptions } from '@convoy/objectstore';
 import { usageError } from '@convoy/cli-kit';
 
 /**
@@ -26,17 +26,9 @@ function nonEmpty(v: string | undefined): string | undefined {
 }
 
 function checkEndpoint(endpoint: string, fromFlag: boolean): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
-    throw usageError(
-      `invalid S3 endpoint ${JSON.stringify(endpoint.replace(/\/\/[^/@]*@/, '//***@'))}${fromFlag ? '' : ' (from AWS_ENDPOINT_URL)'}`,
-      'give an http(s) URL without credentials, e.g. --s3-endpoint http://127.0.0.1:7480',
-    );
+  const problem = s3EndpointProblem(endpoint);
+  if (problem !== undefined) {
+    throw usageError(`invalid S3 endpoint${fromFlag ? '' : ' (from AWS_ENDPOINT_URL)'}: ${problem}`, 'give an http(s) URL without credentials, e.g. --s3-endpoint http://127.0.0.1:7480');
   }
   return endpoint;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parseDuration } from '@convoy/cli-kit';
 import { ConvoyError } from '@convoy/errors';
+import { s3EndpointProblem } from '@convoy/objectstore';
 import { OPTION_KEY_RULE, parseKeyValues } from '@convoy/rules';
 
 /** Everything convoy-daemon is told: flags (as Rancher Convoy named them) over a JSON config file over defaults. */
@@ -91,6 +92,10 @@ export function validateConfig(c: DaemonConfig): DaemonConfig {
   if (c.drivers.length === 0) throw new ConfigError('no drivers', 'e.g. --drivers vfs');
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(c.hostId)) throw new ConfigError(`invalid host id "${c.hostId}"`, 'use letters, digits, _ . -');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.logLevel)) throw new ConfigError(`invalid log level "${c.logLevel}"`);
+  const endpointProblem = c.s3Endpoint === undefined ? undefined : s3EndpointProblem(c.s3Endpoint);
+  if (endpointProblem !== undefined) {
+    throw new ConfigError(`invalid s3Endpoint: ${endpointProblem}`, 'give an http(s) URL without credentials, e.g. --s3-endpoint http://127.0.0.1:7480; keys go in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY');
+  }
   maintenanceSchedule(c);
   return c;
 }

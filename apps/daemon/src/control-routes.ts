@@ -2,7 +2,7 @@
 // every failure into an answer (control/http.ts), logging each request. Never throws: a request
 // can fail, the daemon never does.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseTarget, send, toApiError } from './control/http.js';
+import { parseTarget, readWholeBody, send, toApiError } from './control/http.js';
 import { findRoute, type ControlContext } from './control/routes.js';
 
 export type { ControlContext } from './control/routes.js';
@@ -15,6 +15,7 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
     // Until the path parses, logs show the raw target (cut short: it is the client's text).
     let logPath = (req.url ?? '/').slice(0, 200);
     const route = async (): Promise<void> => {
+      await readWholeBody(req);
       const { url, parts } = parseTarget(req.url ?? '/');
       logPath = url.pathname;
       const { route: found, name } = findRoute(method, parts, url.pathname);
@@ -26,6 +27,7 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
         (err: unknown) => {
           const { status, body } = toApiError(err);
           (status >= 500 ? ctx.log.error.bind(ctx.log) : ctx.log.info.bind(ctx.log))({ method, path: logPath, code: body.code, err: body.message }, 'control request failed');
+          if ((err as { closeConnection?: boolean }).closeConnection === true && !res.headersSent) res.setHeader('connection', 'close');
           if (!res.headersSent) send(res, status, { error: body });
           else if (!res.writableEnded) res.end();
         },

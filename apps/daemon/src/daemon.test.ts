@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +135,73 @@ describe('convoy-daemon', () => {
     }
   });
 
+  it('a request node:http cannot parse, or a CONNECT, is a JSON error with a CONVOY_* code on either socket, never a bare status', async () => {
+    const raw = (socketPath: string, request: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const socket = net.connect(socketPath, () => socket.write(request));
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString()));
+        socket.on('end', () => resolve({ status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
+        socket.on('error', reject);
+      });
+    const cases: [string, number, string][] = [
+      ['GET /v1/volumes/a b HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'CONVOY_INVALID_REQUEST'],
+      ['G\u0000T /v1/info HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'CONVOY_INVALID_REQUEST'],
+      [`GET /v1/${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'CONVOY_REQUEST_TOO_LARGE'],
+      ['CONNECT /v1/info HTTP/1.1\r\nHost: x\r\n\r\n', 405, 'CONVOY_INVALID_REQUEST'],
+    ];
+    for (const [request, status, code] of cases) {
+      const r = await raw(control, request);
+      expect(r.status, request.slice(0, 40)).toBe(status);
+      expect(JSON.parse(r.body)).toEqual({ error: { code, message: expect.any(String), hint: expect.stringContaining('docs/control-api.md') } });
+      const p = await raw(plugin, request);
+      expect(p.status).toBe(status);
+      expect(JSON.parse(p.body)).toEqual({ Err: expect.any(String) });
+    }
+    expect((await call('GET', '/v1/info')).status).toBe(200);
+  });
+
+  it('a body the route does not read (or a 10 MB one) is read before the answer, so the client gets it instead of a broken pipe', async () => {
+    const send = (target: string, body: Buffer): Promise<{ status: number; body: string; error?: string }> =>
+      new Promise((resolve) => {
+        const socket = net.connect(control, () => {
+          socket.write(`POST ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`);
+          socket.write(body);
+        });
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString()));
+        socket.on('close', () => resolve({ status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
+        socket.on('error', (err) => resolve({ status: 0, body: text, error: err.message }));
+      });
+    for (const [target, size, status] of [['/v1/info', 1_000_000, 404], ['/v1/nothing', 700_000, 404], ['/v1/info', 4 * 1024 * 1024, 413], ['/v1/volumes', 10 * 1024 * 1024, 413]] as const) {
+      const r = await send(target, Buffer.alloc(size, 0x5b));
+      expect(r, `${target} with ${size} bytes`).toMatchObject({ status });
+      expect(JSON.parse(r.body)).toEqual({ error: expect.objectContaining({ code: expect.stringMatching(/^CONVOY_/) }) });
+    }
+    expect((await call('GET', '/v1/info')).status).toBe(200);
+  });
+
+  it('a control request whose body never finishes is answered 408 with a CONVOY code instead of holding the connection forever', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-daemon-timeout-'));
+    const sock = path.join(dir, 'control.sock');
+    const config = await parseArgs(['--root', path.join(dir, 'root'), '--socket', path.join(dir, 'plugin.sock'), '--control-socket', sock, '--host-id', 'test-host', '--log-level', 'silent']);
+    const d = await startDaemon(config, createLogger('silent'), { timers, controlRequestTimeoutMs: 300 });
+    try {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(sock, () => socket.write('POST /v1/volumes HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"name":'));
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'CONVOY_REQUEST_TIMEOUT' } });
+    } finally {
+      await d.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a corrupt volume record: list answers the others and names the file; Docker List leaves it out', async () => {
     for (const name of ['rec-good', 'rec-bad']) expect((await call('POST', '/v1/volumes', { name })).status).toBe(200);
     const file = path.join(tmp, 'root', 'drivers', 'vfs', 'meta', 'volumes', 'rec-bad.json');
@@ -206,6 +274,15 @@ describe('convoy-daemon', () => {
     expect((await call('POST', '/v1/volumes/dock2/mount', {})).status).toBe(200);
     expect((await a(c.remove('dock2'))).Err).toMatch(/mounted on this host \(by cli\)/);
     c.close();
+  });
+
+  it('refuses an S3 endpoint that is not http(s) or carries credentials, without printing them', async () => {
+    for (const endpoint of ['http://AKIA:topsecret@127.0.0.1:7480', 'http://topsecret@127.0.0.1', 'ftp://127.0.0.1', 'not a url topsecret@x']) {
+      const err = await parseArgs(['--s3-endpoint', endpoint]).then(() => undefined, (e: unknown) => e as { code?: string; message: string; hint?: string });
+      expect(err?.code, endpoint).toBe('CONVOY_CONFIG_INVALID');
+      expect(`${err?.message} ${err?.hint}`).not.toContain('topsecret');
+    }
+    expect((await parseArgs(['--s3-endpoint', 'http://127.0.0.1:7480'])).s3Endpoint).toBe('http://127.0.0.1:7480');
   });
 
   it('parses Convoy flags, a config file, and refuses bad ones', async () => {

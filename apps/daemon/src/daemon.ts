@@ -3,10 +3,11 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { runMaintenance } from '@convoy/blockstore';
 import { openStore } from '@convoy/objectstore';
-import { listenUnixHttp } from '@convoy/daemon-kit';
+import { answerClientErrors, listenUnixHttp } from '@convoy/daemon-kit';
 import { createPluginHandler, listenPluginSocket, type BackendVolume, type VolumeBackend } from '@convoy/plugin-protocol';
 import { VolumeManager, createDriver, type ManagedVolume } from '@convoy/volumes';
 import { maintenanceSchedule, type DaemonConfig } from './config.js';
+import { clientErrorBody } from './control/http.js';
 import { controlListener } from './control-routes.js';
 import { problemLog, type Logger } from './logger.js';
 import { resolveGroup } from './group.js';
@@ -24,7 +25,16 @@ export interface RunningDaemon {
 export interface StartOptions {
   /** The maintenance scheduler's clock and timers (tests). */
   timers?: Timers;
+  /** How long a client may take to send a whole control request (default CONTROL_REQUEST_TIMEOUT_MS; tests use less). */
+  controlRequestTimeoutMs?: number;
 }
+
+/**
+ * A control request not fully received within this is answered 408 and its connection closed, so
+ * a client that stops sending mid-request does not hold a connection forever. It bounds receiving
+ * the request only: the work and its streamed answer (a backup) take as long as they take.
+ */
+export const CONTROL_REQUEST_TIMEOUT_MS = 5 * 60_000;
 
 function toBackendVolume(v: ManagedVolume): BackendVolume {
   return {
@@ -115,8 +125,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
   try {
     started.push(await listenPluginSocket(handler, { socketPath: config.socket, ...socketOpts }));
     const info = async (): Promise<Record<string, unknown>> => ({ version: VERSION, host: config.hostId, root: config.root, ...(await manager.info()) });
-    const control = createServer(controlListener({ manager, log, info, usedStore: (url) => maintenance.remember(url) }));
-    control.requestTimeout = 0; // long work (backups) has no timeout; progress streams instead
+    const requestTimeout = options.controlRequestTimeoutMs ?? CONTROL_REQUEST_TIMEOUT_MS;
+    const control = createServer(
+      // node:http checks for expired requests every connectionsCheckingInterval (30 s by default)
+      { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 4)) },
+      controlListener({ manager, log, info, usedStore: (url) => maintenance.remember(url) }),
+    );
+    answerClientErrors(control, clientErrorBody);
     started.push(await listenUnixHttp(control, { socketPath: config.controlSocket, drainTimeoutMs: 30_000, ...socketOpts }));
   } catch (err) {
     for (const s of started) await s.close();

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   CONVOY_INVALID_REQUEST: { category: 'usage', meaning: 'A control-API request is malformed: its path, query or body does not follow docs/control-api.md.', hint: 'request paths are /v1/… with names percent-encoded; see docs/control-api.md' },
   CONVOY_UNKNOWN_ROUTE: { category: 'not-found', meaning: 'No control-API route has this method and path.', hint: 'see docs/control-api.md for the routes; the CLI and the daemon may be of different versions' },
   CONVOY_REQUEST_TOO_LARGE: { category: 'usage', status: 413, meaning: 'A control-API request or answer body is larger than the limit.', hint: 'send a smaller body' },
+  CONVOY_REQUEST_TIMEOUT: { category: 'usage', status: 408, meaning: 'A control-API request was not received completely in time (the client stopped sending).', hint: 'send the whole request at once; the daemon waits 5 minutes at most for one' },
   CONVOY_VOLUME_NAME_INVALID: { category: 'usage', meaning: 'A volume name breaks the naming rule.', hint: 'names are 1–128 characters from [A-Za-z0-9_.-], start with a letter or digit, and hold no ..' },
   CONVOY_SNAPSHOT_NAME_INVALID: { category: 'usage', meaning: 'A snapshot name breaks the naming rule.', hint: 'names are 1–128 characters from [A-Za-z0-9_.-], start with a letter or digit, and hold no ..' },
   CONVOY_SIZE_INVALID: { category: 'usage', meaning: 'A size is not a positive number of bytes or a number with a binary unit.', hint: 'write a size as bytes or with a unit: 512M, 10G, 10GiB, 1T' },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorCode } from '@convoy/errors';
-import { formatStoreUrl, parseStoreUrl } from './url.js';
+import { formatStoreUrl, parseStoreUrl, s3EndpointProblem } from './url.js';
 
 function rejects(url: string): { code: string | undefined; message: string; hint: string | undefined } {
   try {
@@ -64,8 +64,31 @@ describe('parseStoreUrl', () => {
     if (hint !== undefined) expect(r.hint).toMatch(hint);
   });
 
+  it('refuses a vfs path with a name over 255 bytes or longer than a path can be, instead of failing later with ENAMETOOLONG', () => {
+    expect(rejects(`vfs:///tmp/${'x'.repeat(256)}`)).toMatchObject({ code: 'CONVOY_STORE_URL_INVALID', message: expect.stringContaining('too long') });
+    expect(rejects(`vfs:///tmp/${'é'.repeat(128)}`)).toMatchObject({ code: 'CONVOY_STORE_URL_INVALID' });
+    expect(rejects(`vfs:///${'y/'.repeat(1600)}z`)).toMatchObject({ code: 'CONVOY_STORE_URL_INVALID' });
+    expect(parseStoreUrl(`vfs:///tmp/${'x'.repeat(255)}`).location).toEqual({ kind: 'vfs', path: `/tmp/${'x'.repeat(255)}` });
+  });
+
   it('never echoes a secret from a rejected URL', () => {
     const r = rejects('s3://AKIA:topsecret@bucket/x');
     expect(`${r.message} ${r.hint}`).not.toContain('topsecret');
+    for (const url of ['s3://AKIA:topsecret@bucket/x#frag', 's3://AKIA:top secret@bucket/x#f', 'vfs://u:topsecret@host/x', 'vfs://u:topsecret@/x%zz', 's3://AKIA:top%secret@bucket/%zz']) {
+      const e = rejects(url);
+      expect(`${e.message} ${e.hint}`, url).not.toMatch(/topsecret|top secret|top%secret/);
+    }
+  });
+});
+
+describe('s3EndpointProblem', () => {
+  it('accepts http(s) URLs without credentials and describes the others without quoting what could be a key', () => {
+    expect(s3EndpointProblem('http://127.0.0.1:7480')).toBeUndefined();
+    expect(s3EndpointProblem('https://s3.example.com')).toBeUndefined();
+    for (const endpoint of ['SKtopsecret', 'topsecret@host', 'http://AK:top secret@host', 'http://AK:topsecret@host', 'ftp://topsecret@x', 'ftp://x']) {
+      const problem = s3EndpointProblem(endpoint);
+      expect(problem, endpoint).toBeDefined();
+      expect(problem, endpoint).not.toMatch(/topsecret|top secret/);
+    }
   });
 });

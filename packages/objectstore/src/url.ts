@@ -25,8 +25,21 @@ export interface ParsedStoreUrl {
   params: URLSearchParams;
 }
 
+/** Linux's NAME_MAX and PATH_MAX (with room for the store's own keys below the path). */
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = 3000;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * A URL as error messages quote it: anything before an "@" in the authority (credentials someone
+ * wrote into it) is replaced by ***, even where the URL is too broken for URL to parse, and it is
+ * cut short.
+ */
+function shown(url: string): string {
+  const clean = url.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@');
+  return clean.length > 300 ? `${clean.slice(0, 300)}…` : clean;
+}
 
 /**
  * Parses `vfs:///abs/path[?…]` and `s3://bucket[@region][/prefix][?…]`, as Rancher Convoy printed
@@ -39,7 +52,7 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
   if (scheme === 'vfs') return parseVfs(url);
   if (scheme === 's3') return parseS3(url);
   if (scheme === undefined && url.startsWith('/')) {
-    throw new InvalidStoreUrlError(`"${url}" is a path, not a store URL`, `write it as vfs://${url}`);
+    throw new InvalidStoreUrlError(`"${shown(url)}" is a path, not a store URL`, `write it as vfs://${shown(url)}`);
   }
   throw new InvalidStoreUrlError(
     `unsupported store URL scheme ${scheme === undefined ? '(none)' : `"${scheme}:"`}`,
@@ -49,24 +62,28 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
 
 function parseVfs(url: string): ParsedStoreUrl {
   const m = /^vfs:\/\/([^/?#]*)([^?#]*)(\?[^#]*)?$/i.exec(url);
-  if (m === null) throw new InvalidStoreUrlError(`cannot parse ${url}`);
+  if (m === null) throw new InvalidStoreUrlError(`cannot parse ${shown(url)}`);
   const [, host = '', rawPath = '', query = ''] = m;
   if (host !== '') {
     throw new InvalidStoreUrlError(
-      `vfs URL must name an absolute path: ${url}`,
-      `use three slashes, e.g. vfs:///${host}${rawPath}`,
+      `vfs URL must name an absolute path: ${shown(url)}`,
+      `use three slashes, e.g. vfs:///${host.replace(/^.*@/, "")}${rawPath}`,
     );
   }
   let decoded: string;
   try {
     decoded = decodeURIComponent(rawPath);
   } catch {
-    throw new InvalidStoreUrlError(`bad percent-encoding in ${url}`);
+    throw new InvalidStoreUrlError(`bad percent-encoding in ${shown(url)}`);
   }
-  if (!decoded.startsWith('/')) throw new InvalidStoreUrlError(`vfs URL must name an absolute path: ${url}`);
+  if (!decoded.startsWith('/')) throw new InvalidStoreUrlError(`vfs URL must name an absolute path: ${shown(url)}`);
   if (decoded.includes('\0')) throw new InvalidStoreUrlError('vfs path contains a NUL character');
   if (decoded.split('/').some((s) => s === '..' || s === '.')) {
     throw new InvalidStoreUrlError(`vfs path must not contain "." or ".." segments: ${decoded}`);
+  }
+  // Longer than a file name or a path can be: the filesystem would refuse it (ENAMETOOLONG) later.
+  if (decoded.split('/').some((s) => Buffer.byteLength(s) > MAX_NAME_BYTES) || Buffer.byteLength(decoded) > MAX_PATH_BYTES) {
+    throw new InvalidStoreUrlError(`vfs path too long: ${decoded.slice(0, 120)}…`, `a path is at most ${MAX_PATH_BYTES} bytes and each of its names at most ${MAX_NAME_BYTES}`);
   }
   const normal = path.posix.normalize(decoded);
   const trimmed = normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
@@ -76,7 +93,7 @@ function parseVfs(url: string): ParsedStoreUrl {
 
 function parseS3(url: string): ParsedStoreUrl {
   const m = /^s3:\/\/([^/?#]*)(\/[^?#]*)?(\?[^#]*)?$/i.exec(url);
-  if (m === null) throw new InvalidStoreUrlError(`cannot parse ${url}`);
+  if (m === null) throw new InvalidStoreUrlError(`cannot parse ${shown(url)}`);
   const [, authority = '', rawPrefix = '', query = ''] = m;
   const parts = authority.split('@');
   if (parts.length > 2 || (parts[0] ?? '').includes(':')) {
@@ -97,7 +114,7 @@ function parseS3(url: string): ParsedStoreUrl {
   try {
     prefix = decodeURIComponent(prefix);
   } catch {
-    throw new InvalidStoreUrlError(`bad percent-encoding in ${url}`);
+    throw new InvalidStoreUrlError(`bad percent-encoding in ${shown(url)}`);
   }
   if (prefix !== '') {
     try {
@@ -114,4 +131,21 @@ export function formatStoreUrl(location: StoreLocation): string {
   if (location.kind === 'vfs') return `vfs://${location.path.split('/').map(encodeURIComponent).join('/')}`;
   const auth = location.region === undefined ? location.bucket : `${location.bucket}@${location.region}`;
   return `s3://${auth}${location.prefix === '' ? '' : `/${location.prefix}`}`;
+}
+
+/**
+ * What is wrong with an S3 endpoint URL (`--s3-endpoint`, AWS_ENDPOINT_URL), said without quoting
+ * anything that could be a key pasted into it; undefined when it is an http(s) URL without
+ * credentials. Keys belong in the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+ */
+export function s3EndpointProblem(endpoint: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return 'not a URL';
+  }
+  if (url.username !== '' || url.password !== '') return `${url.protocol}//***@${url.host}: credentials in the URL`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${JSON.stringify(url.protocol)} is not http: or https:`;
+  return undefined;
 }

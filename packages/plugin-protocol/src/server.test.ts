@@ -175,6 +175,31 @@ describe('listenPluginSocket', () => {
     expect(JSON.parse(reply.body)).toEqual({ Err: expect.stringContaining('POST') });
   });
 
+  it('a request node:http cannot parse (bad method, target or chunking, huge headers) or a CONNECT is a JSON Err answer, and the server keeps serving', async () => {
+    const { client } = await start();
+    const raw = (request: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(socketPath, () => socket.write(request));
+        let text = '';
+        socket.on('data', (d) => (text += d.toString()));
+        socket.on('end', () => resolve({ status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
+        socket.on('error', reject);
+      });
+    const cases: [string, number][] = [
+      ['G\u0001T /Plugin.Activate HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+      ['POST /Volume Driver.List HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+      ['POST /VolumeDriver.List HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 400],
+      [`POST /VolumeDriver.List HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+      ['CONNECT /VolumeDriver.List HTTP/1.1\r\nHost: x\r\n\r\n', 405],
+    ];
+    for (const [request, status] of cases) {
+      const reply = await raw(request);
+      expect(reply.status, request.slice(0, 40)).toBe(status);
+      expect(JSON.parse(reply.body)).toEqual({ Err: expect.stringMatching(/^(malformed HTTP request|request headers too large|method CONNECT not allowed)/) });
+    }
+    expect((await client.raw('/Plugin.Activate', '')).body).toEqual({ Implements: ['VolumeDriver'] });
+  });
+
   it('replaces a stale socket left by a dead daemon', async () => {
     await staleSocket(socketPath);
     expect((await lstat(socketPath)).isSocket()).toBe(true);

@@ -3,8 +3,8 @@
 // is an answer on a connection that stays usable, and close() drains what is in flight.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
-import { listenUnixHttp } from '@convoy/daemon-kit';
-import { RequestTooLargeError } from './errors.js';
+import { answerClientErrors, listenUnixHttp } from '@convoy/daemon-kit';
+import { InvalidRequestError, RequestTooLargeError } from './errors.js';
 import { errMessage } from './err-message.js';
 import type { PluginHandler, PluginResponse } from './handler.js';
 import { PLUGIN_MEDIA_TYPE } from './types.js';
@@ -64,6 +64,7 @@ export async function listenPluginSocket(handler: PluginHandler, options: Plugin
   });
   httpServer.keepAliveTimeout = options.keepAliveTimeoutMs ?? 60_000;
   httpServer.requestTimeout = 5 * 60_000;
+  answerClientErrors(httpServer, (_status, message) => ({ Err: errMessage(new InvalidRequestError(message, { hint: 'plugin calls are POST /VolumeDriver.<call> (or /Plugin.Activate) with a JSON body' })) }), PLUGIN_MEDIA_TYPE);
 
   const send = (res: ServerResponse, reply: PluginResponse, closeAfter = false): void => {
     if (res.headersSent || res.destroyed) return;

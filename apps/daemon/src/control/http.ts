@@ -2,7 +2,7 @@
 // API's zod schemas, answers, errors as {error: {code, message, hint}} with the registry's status,
 // and long work streamed as NDJSON progress.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ConvoyError, httpStatusOf, isConvoyError } from '@convoy/errors';
+import { ConvoyError, httpStatusOf, isConvoyError, redactUrl } from '@convoy/errors';
 import type { Progress } from '@convoy/blockstore';
 import { MAX_REQUEST_BODY_BYTES, NDJSON, type ApiError, type ProgressEvent } from '@convoy/control-api';
 import type { z } from 'zod';
@@ -12,29 +12,52 @@ const BODY_HINT = 'send a JSON object with the fields of docs/control-api.md';
 /** A request the daemon cannot serve as sent (CONVOY_INVALID_ARGUMENT, 400). */
 export const badRequest = (message: string, hint?: string): ConvoyError => new ConvoyError('CONVOY_INVALID_ARGUMENT', message, hint === undefined ? {} : { hint });
 
-/** Any error as the API answers it: the registry's HTTP status, and code, message and hint. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
+/** Messages can quote URLs a client sent (store URLs with credentials in them): each goes through redactUrl. */
+const withoutCredentials = (text: string): string => text.replace(URL_IN_TEXT, (u) => redactUrl(u));
+
+/** Any error as the API answers it (and the daemon logs it): the registry's HTTP status, and code, message and hint, URLs without credentials. */
 export function toApiError(err: unknown): { status: number; body: ApiError } {
   if (isConvoyError(err)) {
-    return { status: httpStatusOf(err.code), body: { code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) } };
+    return { status: httpStatusOf(err.code), body: { code: err.code, message: withoutCredentials(err.message), ...(err.hint === undefined ? {} : { hint: withoutCredentials(err.hint) }) } };
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = withoutCredentials(err instanceof Error ? err.message : String(err));
   return { status: 500, body: { code: 'CONVOY_INTERNAL', message, hint: 'see the daemon log (journalctl -u convoy)' } };
 }
 
-/** The body as JSON (empty is `{}`): over MAX_REQUEST_BODY_BYTES is a 413, bad JSON a 400. */
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** Past MAX_REQUEST_BODY_BYTES a body is still read and discarded up to this, so the 413 answer reaches the client. */
+export const DISCARD_BODY_BYTES = 16 * MAX_REQUEST_BODY_BYTES;
+
+const tooLarge = (): ConvoyError => new ConvoyError('CONVOY_REQUEST_TOO_LARGE', `request body over ${MAX_REQUEST_BODY_BYTES} bytes`, { hint: 'control API requests are small JSON objects (docs/control-api.md): use fewer or shorter options and labels' });
+
+/** Bodies read by readWholeBody, before the request was routed. */
+const bodies = new WeakMap<IncomingMessage, Buffer>();
+
+/**
+ * Reads the whole request body before anything is answered: a server that answers (a 404, a
+ * 400) and closes while the client is still sending makes the client's write fail, and the
+ * answer is lost with it. An oversized body is read and discarded up to DISCARD_BODY_BYTES, then
+ * answered 413; past that the 413 is sent at once and the connection closed after it.
+ */
+export async function readWholeBody(req: IncomingMessage): Promise<void> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_REQUEST_BODY_BYTES) {
-      throw new ConvoyError('CONVOY_REQUEST_TOO_LARGE', `request body over ${MAX_REQUEST_BODY_BYTES} bytes`, { hint: 'control API requests are small JSON objects (docs/control-api.md): use fewer or shorter options and labels' });
-    }
-    chunks.push(c as Buffer);
+    if (size <= MAX_REQUEST_BODY_BYTES) chunks.push(c as Buffer);
+    else if (size > DISCARD_BODY_BYTES) throw Object.assign(tooLarge(), { closeConnection: true });
   }
-  if (size === 0) return {};
+  if (size > MAX_REQUEST_BODY_BYTES) throw tooLarge();
+  bodies.set(req, Buffer.concat(chunks));
+}
+
+/** The body as JSON (empty is `{}`): over MAX_REQUEST_BODY_BYTES is a 413, bad JSON a 400. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  if (!bodies.has(req)) await readWholeBody(req);
+  const raw = bodies.get(req) ?? Buffer.alloc(0);
+  if (raw.length === 0) return {};
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(raw.toString('utf8')) as unknown;
   } catch {
     throw badRequest('request body is not valid JSON', BODY_HINT);
   }
@@ -98,6 +121,12 @@ export async function longWork<T>(req: IncomingMessage, res: ServerResponse, wor
   } catch (err) {
     res.end(`${JSON.stringify({ type: 'error', error: toApiError(err).body })}\n`);
   }
+}
+
+/** The answer to a request node:http could not parse, or a CONNECT (answerClientErrors): a 400, 405, 408 or 431 with a CONVOY_* code. */
+export function clientErrorBody(status: number, message: string): { error: ApiError } {
+  const code = status === 431 ? 'CONVOY_REQUEST_TOO_LARGE' : status === 408 ? 'CONVOY_REQUEST_TIMEOUT' : 'CONVOY_INVALID_REQUEST';
+  return { error: { code, message, hint: 'the control socket speaks HTTP/1.1: /v1/… paths with names percent-encoded (encodeURIComponent), JSON bodies; see docs/control-api.md' } };
 }
 
 const invalidTarget = (message: string): ConvoyError =>

@@ -60,3 +60,17 @@ export function isNoSuchUpload(err: unknown): boolean {
   const f = s3ErrorFacts(err);
   return f.code === 'NoSuchUpload' || (f.status === 404 && f.code !== 'NoSuchBucket');
 }
+
+/** What to do about a failed S3 request, from its S3 code or HTTP status (undefined: nothing to say). */
+export function s3Hint(code: string | undefined, status: number | undefined): string | undefined {
+  if (code === 'NoSuchBucket') return 'create the bucket first, or check the bucket name in the URL';
+  if (code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || status === 403) {
+    return 'check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile) and the bucket policy';
+  }
+  // The SDK found no credentials at all: nothing was sent, so the endpoint is not the problem.
+  if (code === 'CredentialsProviderError') {
+    return 'no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for the process that opens the store (for convoy commands, the convoy daemon)';
+  }
+  if (code === 'ECONNREFUSED' || status === undefined) return 'check the S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL) and that it is reachable';
+  return undefined;
+}

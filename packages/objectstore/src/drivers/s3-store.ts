@@ -35,7 +35,7 @@ import type {
   PutOptions,
 } from '../types.js';
 import type { S3Location } from '../url.js';
-import { isInvalidRange, isNoSuchUpload, isNotFound, isPreconditionFailed, isRetryableS3Error, s3ErrorFacts } from './s3-errors.js';
+import { isInvalidRange, isNoSuchUpload, isNotFound, isPreconditionFailed, isRetryableS3Error, s3ErrorFacts, s3Hint } from './s3-errors.js';
 
 const MiB = 1024 * 1024;
 
@@ -484,15 +484,6 @@ export class S3ObjectStore implements ObjectStore {
       });
     }
   }
-}
-
-function s3Hint(code: string | undefined, status: number | undefined): string | undefined {
-  if (code === 'NoSuchBucket') return 'create the bucket first, or check the bucket name in the URL';
-  if (code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || status === 403) {
-    return 'check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile) and the bucket policy';
-  }
-  if (code === 'ECONNREFUSED' || status === undefined) return 'check the S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL) and that it is reachable';
-  return undefined;
 }
 
 /** Replaces any x-amz-checksum-* header by Content-MD5 of the (string) body, before signing. */
