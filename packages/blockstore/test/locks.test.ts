@@ -41,7 +41,8 @@ describe('store locks', () => {
         const l = await acquireLock(store, { kind: 'delete', waitMs: 30_000 });
         inside++;
         maxInside = Math.max(maxInside, inside);
-        await new Promise((r) => setTimeout(r, 20));
+        // hold it across several turns of the event loop, so the others try meanwhile
+        for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
         inside--;
         await l.release();
       }),

@@ -205,12 +205,22 @@ describe('createPluginHandler: errors', () => {
   it('answers a hung backend with a timeout error, and reports its late failure', async () => {
     const backend = new MemoryVolumeBackend();
     const events: PluginErrorEvent[] = [];
-    const call = docker(createPluginHandler(backend, { timeoutMs: 30, onError: (e) => events.push(e) }));
+    let lateReported!: () => void;
+    const late = new Promise<void>((r) => (lateReported = r));
+    const call = docker(
+      createPluginHandler(backend, {
+        timeoutMs: 30,
+        onError: (e) => {
+          events.push(e);
+          if (e.phase === 'late') lateReported();
+        },
+      }),
+    );
     let fail!: (e: Error) => void;
     backend.stall('list', new Promise((_, reject) => (fail = reject)));
     expect((await call('VolumeDriver.List', {})).body).toEqual({ Err: expect.stringMatching(/^VolumeDriver.List did not finish within 30 ms/) });
     fail(new Error('late'));
-    await new Promise((r) => setTimeout(r, 10));
+    await late;
     expect(events.map((e) => e.phase)).toEqual(['request', 'late']);
   });
 
@@ -248,7 +258,7 @@ describe('createPluginHandler: persisted reference state', () => {
     const backend = new MemoryVolumeBackend();
     const saves: MountRefState[] = [];
     const persist = async (state: MountRefState): Promise<void> => {
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise<void>((r) => setImmediate(r)); // a save that completes later, as a file write does
       saves.push(state);
     };
     const first = docker(createPluginHandler(backend, { refs: new MountRefCounter({}, { onChange: persist }) }));
