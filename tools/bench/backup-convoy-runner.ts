@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
           volume: values.volume,
           source,
           parent: values.full ? null : 'latest',
-          ...(changed === undefined ? {} : { changed }),
+          changed,
           compression: parseCompression(values.compression),
           ...concurrency,
         });

@@ -75,7 +75,7 @@ async function once(data: Buffer, pool: CutterPool | undefined, hash: boolean, r
   const t0 = process.hrtime.bigint();
   const c0 = threadCpuMs();
   let chunks = 0;
-  for await (const c of chunkStream(reads(data, readSize), pool === undefined ? {} : { pool })) {
+  for await (const c of chunkStream(reads(data, readSize), { pool })) {
     chunks++;
     if (hash) createHash('sha256').update(c.data).digest();
   }

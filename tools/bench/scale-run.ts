@@ -93,7 +93,7 @@ export async function runSize(o: RunSizeOptions): Promise<SizeResult> {
   const sampler = new RssSampler();
   store.onRequests = sampler.sample;
   const t0 = performance.now();
-  const pop = await populate(store, plan, { log, ...(o.recent === undefined ? {} : { recent: o.recent }) });
+  const pop = await populate(store, plan, { log, recent: o.recent });
   const populateSeconds = (performance.now() - t0) / 1000;
   gc();
   const index = await indexShape(store);
@@ -124,7 +124,7 @@ export async function runSize(o: RunSizeOptions): Promise<SizeResult> {
     const detail = await work();
     const seconds = (performance.now() - t) / 1000;
     const rss = sampler.stop(before);
-    const r: OperationResult = { operation, ...store.window(), seconds, rss, ...(detail === undefined ? {} : { detail }) };
+    const r: OperationResult = { operation, ...store.window(), seconds, rss, detail };
     result.operations.push(r);
     log(`size ${o.scale}: ${operation}: ${seconds.toFixed(2)} s, ${JSON.stringify(r.requests)}`);
   };
@@ -167,7 +167,7 @@ export function pickBackups(plan: FleetPlan, deletes: number): { volume: string;
 
 /** What maintenance did; its problems as a count and the first three (one line per shard otherwise). */
 function summary(m: MaintenanceResult): Record<string, unknown> {
-  return { generation: m.generation, merge: m.merge, ...(m.sweep === undefined ? {} : { sweep: m.sweep }), problemCount: m.problems.length, problems: m.problems.slice(0, 3) };
+  return { generation: m.generation, merge: m.merge, sweep: m.sweep, problemCount: m.problems.length, problems: m.problems.slice(0, 3) };
 }
 
 /** Runs per shard of the newest index generation: [fewest, most]. */

@@ -14,7 +14,7 @@ export function s3Options(endpointFlag: string | undefined, env: Readonly<Record
   const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
   if (accessKeyId !== undefined && secretAccessKey !== undefined) {
     const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
-    options.credentials = { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
+    options.credentials = { accessKeyId, secretAccessKey, sessionToken };
   }
   const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
   if (region !== undefined) options.region = region;

@@ -53,7 +53,7 @@ const KEYS = new Set(Object.keys(DEFAULTS).concat(['defaultDriver', 'socketGroup
 
 export class ConfigError extends ConvoyError {
   constructor(message: string, hint?: string) {
-    super('CONVOY_CONFIG_INVALID', message, hint === undefined ? {} : { hint });
+    super('CONVOY_CONFIG_INVALID', message, { hint });
   }
 }
 

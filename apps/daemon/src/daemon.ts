@@ -40,8 +40,8 @@ function toBackendVolume(v: ManagedVolume): BackendVolume {
   return {
     name: v.name,
     createdAt: v.createdAt,
-    ...(v.mountpoint === undefined ? {} : { mountpoint: v.mountpoint }),
-    status: { uuid: v.uuid, driver: v.driver, ...(v.size === undefined ? {} : { size: v.size }), ...(v.status ?? {}) },
+    mountpoint: v.mountpoint,
+    status: { uuid: v.uuid, driver: v.driver, size: v.size, ...(v.status ?? {}) },
   };
 }
 
@@ -79,11 +79,11 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
   await fs.mkdir(config.root, { recursive: true, mode: 0o700 });
   const driverRoot = path.join(config.root, 'drivers');
   const drivers = config.drivers.map((name) => createDriver(name, { root: driverRoot, options: config.driverOpts, hostId: config.hostId }));
-  const s3 = config.s3Endpoint === undefined ? {} : { endpoint: config.s3Endpoint };
+  const s3 = { endpoint: config.s3Endpoint };
   const manager = await VolumeManager.open({
     root: path.join(config.root, 'manager'),
     drivers,
-    ...(config.defaultDriver === undefined ? {} : { defaultDriver: config.defaultDriver }),
+    defaultDriver: config.defaultDriver,
     ignoreDockerDelete: config.ignoreDockerDelete,
     createOnDockerMount: config.createOnDockerMount,
     openStore: (url) => openStore(url, { s3 }),
@@ -97,7 +97,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
   const maintenance = new MaintenanceScheduler({
     ...schedule,
     log,
-    ...(options.timers === undefined ? {} : { timers: options.timers }),
+    timers: options.timers,
     run: async (url, full, signal) => {
       const store = await openStore(url, { s3 });
       try {
@@ -112,7 +112,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
     },
   });
   const gid = config.socketGroup === undefined ? undefined : await resolveGroup(config.socketGroup);
-  const socketOpts = { mode: 0o660, ...(gid === undefined ? {} : { gid }) };
+  const socketOpts = { mode: 0o660, gid };
 
   const handler = createPluginHandler(dockerBackend(manager, (err) => problemLog(log, err)), {
     refs: manager.mountRefs.counter,

@@ -168,7 +168,7 @@ function summary(r: MaintenanceResult): Record<string, unknown> {
       blocksMarked: r.sweep.blocksMarked,
       orphanMapsDeleted: r.sweep.orphanMapsDeleted,
       staleRemoved: r.sweep.staleRemoved,
-      ...(r.sweep.postponed === undefined ? {} : { postponed: r.sweep.postponed }),
+      postponed: r.sweep.postponed,
     });
   }
   if (r.problems.length > 0) out.problems = r.problems;

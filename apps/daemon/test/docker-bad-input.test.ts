@@ -36,7 +36,7 @@ interface BadRequest {
 const oversized = (): string => JSON.stringify({ Name: 'big', Opts: { pad: 'a'.repeat(MIB + 100) } });
 
 function pluginCases(): BadRequest[] {
-  const post = (what: string, endpoint: string, body?: string): BadRequest => ({ what, method: 'POST', path: `/VolumeDriver.${endpoint}`, ...(body === undefined ? {} : { body }) });
+  const post = (what: string, endpoint: string, body?: string): BadRequest => ({ what, method: 'POST', path: `/VolumeDriver.${endpoint}`, body });
   const cases: BadRequest[] = [
     post('malformed JSON', 'Create', '{"Name":"abc",'),
     post('a JSON array', 'Create', '["abc"]'),

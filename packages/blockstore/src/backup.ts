@@ -83,14 +83,14 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
   const compression = options.compression ?? opened.header.compression;
   const bs = opened.header.blockSize;
   const v2 = opened.header.version === 2;
-  const sig = signal === undefined ? {} : { signal };
+  const sig = { signal };
   const lease = { lock: await acquireLock(store, {
     kind: 'backup',
     volume,
     clock,
     ...sig,
-    ...(options.lockTtlMs === undefined ? {} : { ttlMs: options.lockTtlMs }),
-    ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
+    ttlMs: options.lockTtlMs,
+    waitMs: options.lockWaitMs,
   }) };
   try {
     const doneAtStart = v2 ? await sweepsDoneAtStart(store, signal) : new Set<string>();
@@ -196,7 +196,7 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     }
     await clearDamaged(store, repaired);
     await writeVolumeRecord(store, volume, committed, now());
-    return { manifest: committed, url: formatBackupUrl(store.location, volume, id), ...(guard === undefined ? {} : { guard }) };
+    return { manifest: committed, url: formatBackupUrl(store.location, volume, id), guard };
   } finally {
     await lease.lock.release();
   }
@@ -226,12 +226,12 @@ async function commitV2(c: {
 }): Promise<{ guard: GuardResult; manifest: Manifest }> {
   const { store, header } = c.opened;
   const { volume, id } = c.manifest;
-  const sig = c.signal === undefined ? {} : { signal: c.signal };
+  const sig = { signal: c.signal };
   const ids = c.map.uniqueIds();
   const renew = async (): Promise<boolean> => {
     if (!c.lease.lock.lost) return false;
     await c.lease.lock.release();
-    c.lease.lock = await acquireLock(store, { kind: 'backup', volume, clock: c.clock, ...sig, ...(c.lockTtlMs === undefined ? {} : { ttlMs: c.lockTtlMs }) });
+    c.lease.lock = await acquireLock(store, { kind: 'backup', volume, clock: c.clock, ...sig, ttlMs: c.lockTtlMs });
     return true;
   };
   await renew();
@@ -248,7 +248,7 @@ async function commitV2(c: {
       checkAll,
       clock: c.clock,
       signal: c.signal,
-      ...(c.onWait === undefined ? {} : { onWait: c.onWait }),
+      onWait: c.onWait,
       restore: async (hex) => {
         const want = Buffer.from(hex, 'hex');
         for (const pos of c.map.positionsOf(want)) {
@@ -320,7 +320,7 @@ async function chooseParent(
  */
 async function putOnce(store: ObjectStore, key: string, body: Buffer, signal: AbortSignal | undefined): Promise<void> {
   try {
-    await store.put(key, body, { ifAbsent: true, ...(signal === undefined ? {} : { signal }) });
+    await store.put(key, body, { ifAbsent: true, signal });
   } catch (err) {
     if (!(err instanceof ObjectExistsError)) throw err;
     if (!(await store.get(key)).equals(body)) {

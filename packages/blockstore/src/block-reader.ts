@@ -9,7 +9,7 @@ export async function fetchBlock(opened: OpenedStore, idHex: string, signal?: Ab
   const key = blockKey(idHex);
   let bytes: Buffer;
   try {
-    bytes = await opened.store.get(key, signal === undefined ? {} : { signal });
+    bytes = await opened.store.get(key, { signal });
   } catch (err) {
     if (err instanceof ObjectNotFoundError) throw blockMissing(key);
     throw err;

@@ -43,7 +43,7 @@ export async function deleteBackup(options: DeleteOptions): Promise<DeleteResult
   const opened = await readHeader(store, signal);
   if (opened.header.version === 1) return { ...(await deleteBackupV1(options)), alreadyDeleted: false, collectedBy: 'delete' };
   const clock = options.clock ?? systemClock;
-  const sig = signal === undefined ? {} : { signal };
+  const sig = { signal };
   const tomb = delMarkerKey(volume, id);
   try {
     await readManifest(store, volume, id, signal);

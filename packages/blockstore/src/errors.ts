@@ -30,4 +30,4 @@ export const blockMissing = (key: string): BlockstoreError =>
   });
 
 export const invalidInput = (message: string, hint?: string): BlockstoreError =>
-  new BlockstoreError('CONVOY_INVALID_ARGUMENT', message, hint === undefined ? {} : { hint });
+  new BlockstoreError('CONVOY_INVALID_ARGUMENT', message, { hint });

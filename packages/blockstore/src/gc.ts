@@ -29,7 +29,7 @@ export async function deleteBackupV1(options: DeleteV1Options): Promise<GcResult
     const interrupted = (err as { code?: string }).code === 'CONVOY_BACKUP_NOT_FOUND' && (await store.stat(blockMapKey(volume, id))) !== undefined;
     if (!interrupted) throw err;
   }
-  const lock = await acquireLock(store, { kind: 'delete', volume, ...(signal === undefined ? {} : { signal }), ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }) });
+  const lock = await acquireLock(store, { kind: 'delete', volume, signal, waitMs: options.lockWaitMs });
   try {
     await store.delete([manifestKey(volume, id)]);
     await store.delete([blockMapKey(volume, id)]);
@@ -58,7 +58,7 @@ export async function deleteBackupV1(options: DeleteV1Options): Promise<GcResult
 /** Runs format v1's GC on its own (takes the delete lock). */
 export async function collectGarbage(store: ObjectStore, options: { signal?: AbortSignal; onProgress?: ProgressCallback; lockWaitMs?: number } = {}): Promise<GcResult> {
   await readHeader(store, options.signal);
-  const lock = await acquireLock(store, { kind: 'delete', ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }) });
+  const lock = await acquireLock(store, { kind: 'delete', signal: options.signal, waitMs: options.lockWaitMs });
   try {
     return await collectGarbageLocked(store, lock, options.signal, options.onProgress);
   } finally {
@@ -77,7 +77,7 @@ async function collectGarbageLocked(store: ObjectStore, lock: StoreLock, signal:
   }
   // 2. Orphan block maps (a crashed backup wrote the map, never the manifest).
   const orphanMaps: string[] = [];
-  for await (const o of store.list(VOLUMES_PREFIX, signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(VOLUMES_PREFIX, { signal })) {
     if (parseBackupKey(o.key)?.kind === 'blockmap' && !liveMaps.has(o.key)) orphanMaps.push(o.key);
   }
   // 3. Unreferenced blocks, deleted in batches while listing.
@@ -87,12 +87,12 @@ async function collectGarbageLocked(store: ObjectStore, lock: StoreLock, signal:
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     lock.assertHeld();
-    await store.delete(batch, signal === undefined ? {} : { signal });
+    await store.delete(batch, { signal });
     blocksDeleted += batch.length;
     batch = [];
     onProgress?.({ phase: 'gc', bytesDone: 0, bytesTotal: 0, blocksDone: blocksDeleted, blocksTotal: 0, bytesTransferred: 0 });
   };
-  for await (const o of store.list(BLOCKS_PREFIX, signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(BLOCKS_PREFIX, { signal })) {
     const id = blockIdFromKey(o.key);
     if (id === undefined) continue; // not ours: leave it
     if (referenced.has(id)) blocksKept++;

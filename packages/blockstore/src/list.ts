@@ -6,7 +6,7 @@ import { readManifest, type Manifest } from './format/manifest.js';
 /** Ids of a volume's committed backups (those with a manifest), oldest first. */
 export async function listBackupIds(store: ObjectStore, volume: string, signal?: AbortSignal): Promise<string[]> {
   const ids: string[] = [];
-  for await (const o of store.list(backupsPrefix(volume), signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(backupsPrefix(volume), { signal })) {
     const k = parseBackupKey(o.key);
     if (k?.kind === 'manifest' && k.volume === volume) ids.push(k.id);
   }
@@ -16,7 +16,7 @@ export async function listBackupIds(store: ObjectStore, volume: string, signal?:
 /** Every committed backup in the store as (volume, id), volumes and ids sorted. */
 export async function listAllBackups(store: ObjectStore, signal?: AbortSignal): Promise<{ volume: string; id: string }[]> {
   const out: { volume: string; id: string }[] = [];
-  for await (const o of store.list(VOLUMES_PREFIX, signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(VOLUMES_PREFIX, { signal })) {
     const k = parseBackupKey(o.key);
     if (k?.kind === 'manifest') out.push({ volume: k.volume, id: k.id });
   }

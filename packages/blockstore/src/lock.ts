@@ -173,7 +173,7 @@ export class StoreLock {
 export async function readLock(store: ObjectStore, key: string, signal?: AbortSignal): Promise<LockBody | undefined> {
   let bytes: Buffer;
   try {
-    bytes = await store.get(key, signal === undefined ? {} : { signal });
+    bytes = await store.get(key, { signal });
   } catch (err) {
     if (err instanceof ObjectNotFoundError) return undefined; // released meanwhile
     throw err;
@@ -207,7 +207,7 @@ export const kindOfLeaseKey = (key: string): LockKind | undefined => /^locks\/(b
  */
 export async function listLeases(store: ObjectStore, storeNow: Date, signal?: AbortSignal, exceptKey?: string, kinds?: readonly LockKind[]): Promise<LeaseInfo[]> {
   const out: LeaseInfo[] = [];
-  for await (const o of store.list(LOCKS_PREFIX, signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(LOCKS_PREFIX, { signal })) {
     if (!o.key.endsWith('.json') || o.key === exceptKey) continue;
     const kind = kindOfLeaseKey(o.key);
     if (kinds !== undefined && kind !== undefined && !kinds.includes(kind)) continue;
@@ -225,8 +225,8 @@ const isExpired = (o: ObjectInfo, body: LockBody, storeNow: Date): boolean => o.
  * Last-Modified is cut to the second, and ages are compared with listed times.
  */
 export async function listedTime(store: ObjectStore, key: string, fallback: Date, signal?: AbortSignal): Promise<Date> {
-  for await (const o of store.list(key, signal === undefined ? {} : { signal })) if (o.key === key && o.lastModified !== undefined) return o.lastModified;
-  return (await store.stat(key, signal === undefined ? {} : { signal }))?.lastModified ?? fallback;
+  for await (const o of store.list(key, { signal })) if (o.key === key && o.lastModified !== undefined) return o.lastModified;
+  return (await store.stat(key, { signal }))?.lastModified ?? fallback;
 }
 
 /**
@@ -235,7 +235,7 @@ export async function listedTime(store: ObjectStore, key: string, fallback: Date
  */
 export async function storeTime(store: ObjectStore, clock: Clock, signal?: AbortSignal): Promise<Date> {
   const key = `${LOCKS_PREFIX}clock-${randomBytes(6).toString('hex')}.probe`;
-  await store.put(key, Buffer.alloc(0), signal === undefined ? {} : { signal });
+  await store.put(key, Buffer.alloc(0), { signal });
   const t = await listedTime(store, key, clock.now(), signal);
   await store.delete([key]);
   return t;
@@ -252,14 +252,14 @@ export async function acquireLock(store: ObjectStore, options: LockOptions): Pro
   const start = clock.monotonic();
   const waitMs = options.waitMs ?? 600_000;
   const random = options.random ?? Math.random;
-  const sig = options.signal === undefined ? {} : { signal: options.signal };
+  const sig = { signal: options.signal };
   for (let attempt = 0; ; attempt++) {
     options.signal?.throwIfAborted();
     const body: LockBody = {
       id: `${options.kind}-${clock.now().getTime().toString(36)}-${randomBytes(6).toString('hex')}`,
       kind: options.kind,
       volume: options.volume ?? null,
-      ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
+      purpose: options.purpose,
       host: options.host ?? os.hostname(),
       pid: process.pid,
       created: clock.now().toISOString(),

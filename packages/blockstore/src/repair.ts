@@ -153,7 +153,7 @@ export async function repairStore(options: RepairOptions): Promise<RepairResult>
     options.onProgress?.({ phase: 'repair', bytesDone, bytesTotal, blocksDone: repaired.size, blocksTotal: damaged.size, bytesTransferred: bytesWritten });
   const put = async (hex: string, data: Buffer): Promise<void> => {
     const obj = await encodeBlock(opened.header.compression, data);
-    await store.put(blockKey(hex), obj, signal === undefined ? {} : { signal });
+    await store.put(blockKey(hex), obj, { signal });
     bytesWritten += obj.length;
   };
   const wanted = [...damaged.keys()].sort();
@@ -220,7 +220,7 @@ type BlockState = 'good' | 'missing' | { corrupt: string };
 /** Missing (stat), corrupt (marked damaged, or with readData read back wrong twice), or good. */
 async function checkBlock(opened: OpenedStore, hex: string, readData: boolean, markedDamaged: boolean, signal: AbortSignal | undefined): Promise<BlockState> {
   if (!readData) {
-    if ((await opened.store.stat(blockKey(hex), signal === undefined ? {} : { signal })) === undefined) return 'missing';
+    if ((await opened.store.stat(blockKey(hex), { signal })) === undefined) return 'missing';
     return markedDamaged ? { corrupt: `block ${blockKey(hex)} was marked damaged by verify --read-data` } : 'good';
   }
   const read = (): Promise<unknown> => fetchBlock(opened, hex, signal);

@@ -62,7 +62,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     // The header before the lock: a store of an unsupported format is refused before anything is
     // written to it (docs/format.md), a lock included. It never changes, so reading it early is safe.
     const opened = await readHeader(store, signal);
-    lock = await acquireLock(store, { kind: 'restore', volume: options.volume, ...(signal === undefined ? {} : { signal }) });
+    lock = await acquireLock(store, { kind: 'restore', volume: options.volume, signal });
     const manifest = await readManifest(store, options.volume, options.id, signal);
     const map = await readBlockMap(store, manifest, signal);
     if (target.device) await checkDeviceSize(fh, options.target, manifest.size);

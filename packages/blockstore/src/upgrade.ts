@@ -45,8 +45,8 @@ export async function upgradeStore(options: UpgradeOptions): Promise<UpgradeResu
     kind: 'delete',
     purpose: 'upgrade to format v2',
     clock,
-    ...(signal === undefined ? {} : { signal }),
-    ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
+    signal,
+    waitMs: options.lockWaitMs,
   });
   try {
     const refs = await listAllBackups(store, signal);
@@ -57,7 +57,7 @@ export async function upgradeStore(options: UpgradeOptions): Promise<UpgradeResu
       try {
         const m = await readManifest(store, ref.volume, ref.id, signal);
         const ids = (await readBlockMap(store, m, signal)).uniqueIds();
-        await store.put(addMarkerKey(ref.volume, ref.id), encodeRefFile('ids', ids), signal === undefined ? {} : { signal });
+        await store.put(addMarkerKey(ref.volume, ref.id), encodeRefFile('ids', ids), { signal });
       } catch (err) {
         // Only a damaged manifest or block map is "unreadable"; a store failure stops the upgrade
         // (a backup without a marker would have its blocks collected).

@@ -112,7 +112,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
               if ((err as { code?: string }).code !== 'CONVOY_BLOCK_CORRUPT') throw err;
               await fetchBlock(opened, id, signal); // a flipped bit on the wire reads right the second time
             });
-          } else if ((await store.stat(key, signal === undefined ? {} : { signal })) === undefined) {
+          } else if ((await store.stat(key, { signal })) === undefined) {
             problems.push({ key, kind: 'missing', message: `block ${key} is missing`, backups });
           }
         } catch (err) {
@@ -176,7 +176,7 @@ class IndexCheck {
       if (!(shard.startsWith(prefix) || prefix.startsWith(shard))) continue;
       for (const r of runs) {
         try {
-          for await (const page of readRefPages(this.store, r.key, 'counts', this.signal === undefined ? {} : { signal: this.signal })) void page; // checksum
+          for await (const page of readRefPages(this.store, r.key, 'counts', { signal: this.signal })) void page; // checksum
         } catch (err) {
           if (!(err instanceof BlockstoreError)) throw err;
           if (!this.#badRuns.has(r.key)) this.problems.push({ key: r.key, kind: 'index', message: err.message, backups: [] });
@@ -194,7 +194,7 @@ class IndexCheck {
     }
     const pending = await scanPending(this.store, this.signal);
     for (const m of pending.adds.values()) {
-      for await (const page of readRefPages(this.store, m.key, 'ids', { missingOk: true, ...(this.signal === undefined ? {} : { signal: this.signal }) })) {
+      for await (const page of readRefPages(this.store, m.key, 'ids', { missingOk: true, signal: this.signal })) {
         for (let i = 0; i < page.length; i += ID_BYTES) {
           const hex = page.toString('hex', i, i + ID_BYTES);
           if (hex.startsWith(prefix)) counted.add(hex);

@@ -63,7 +63,7 @@ export class Output {
  * CONVOY_INTERNAL with a hint to report a bug in `program`.
  */
 export function describeError(err: unknown, program: string): ErrorReport {
-  if (isConvoyError(err)) return withoutSecrets({ code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) });
+  if (isConvoyError(err)) return withoutSecrets({ code: err.code, message: err.message, hint: err.hint });
   const message = err instanceof Error ? err.message : String(err);
   const code = errorCode(err);
   if (code !== undefined) return withoutSecrets({ code, message });

@@ -183,5 +183,5 @@ export function progressTo(
   options: Pick<ProgressOptions, 'showPhase'> = {},
 ): (label: string) => ProgressReporter {
   const mode = progressMode({ json: output.json, quiet: output.quiet === true, isTTY: io.isTTY });
-  return (label) => createProgress(mode, io.stderr, { label, ...(io.now === undefined ? {} : { now: io.now }), ...options });
+  return (label) => createProgress(mode, io.stderr, { label, now: io.now, ...options });
 }

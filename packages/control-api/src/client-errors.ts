@@ -21,7 +21,7 @@ export class ControlApiError extends ConvoyError {
   readonly status: number | undefined;
 
   constructor(error: ApiError, options: { status?: number | undefined; cause?: unknown } = {}) {
-    super(isErrorCode(error.code) ? error.code : foreignCode(error.code), error.message, { ...(error.hint === undefined ? {} : { hint: error.hint }), cause: options.cause });
+    super(isErrorCode(error.code) ? error.code : foreignCode(error.code), error.message, { hint: error.hint, cause: options.cause });
     this.status = options.status;
   }
 }

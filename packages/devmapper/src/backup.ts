@@ -104,7 +104,7 @@ export async function openBackupSource(c: DriverCore, volume: string, snapshot: 
   }
   return {
     source: new ThinSnapshotSource(file, s.size, release),
-    ...(changed === undefined ? {} : { changed }),
+    changed,
     ...(parent === undefined ? {} : { parentSnapshot: parent.name }),
   };
 }
@@ -152,10 +152,10 @@ export async function backupSnapshot(c: DriverCore, req: DriverBackupRequest): P
       parent: parent?.backupId ?? 'latest',
       ...(parent === undefined || opened.changed === undefined ? {} : { changed: opened.changed }),
       labels: { [FS_LABEL]: fsType, ...req.labels },
-      ...(req.compression === undefined ? {} : { compression: req.compression }),
-      ...(req.concurrency === undefined ? {} : { concurrency: req.concurrency }),
-      ...(req.signal === undefined ? {} : { signal: req.signal }),
-      ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
+      compression: req.compression,
+      concurrency: req.concurrency,
+      signal: req.signal,
+      onProgress: req.onProgress,
     });
     manifest = res.manifest;
     url = res.url;
@@ -218,9 +218,9 @@ export async function restoreVolume(c: DriverCore, req: DriverRestoreRequest): P
       id: req.backupId,
       target: dev,
       targetIsZeroed: true,
-      ...(req.concurrency === undefined ? {} : { concurrency: req.concurrency }),
-      ...(req.signal === undefined ? {} : { signal: req.signal }),
-      ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
+      concurrency: req.concurrency,
+      signal: req.signal,
+      onProgress: req.onProgress,
     });
     await c.fault('restore:written');
   } catch (err) {

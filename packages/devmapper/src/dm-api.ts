@@ -93,7 +93,7 @@ export class DmError extends DevmapperError {
     const what = `device-mapper ${operation.toLowerCase()} of ${device} failed${errno === undefined ? '' : ` (${errno})`}`;
     super('CONVOY_DM_FAILED', detail === '' ? what : `${what}: ${detail}`, {
       hint: hint ?? 'see the kernel log (`dmesg`) for the device-mapper message',
-      details: { operation, device, ...(errno === undefined ? {} : { errno }) },
+      details: { operation, device, errno },
     });
     this.operation = operation;
     this.device = device;

@@ -12,11 +12,11 @@ export const DM_UNAVAILABLE_HINT = 'load the kernel modules (`modprobe dm_thin_p
 export const dmUnavailable = (reason: string, cause?: unknown): DevmapperError =>
   new DevmapperError('CONVOY_DM_UNAVAILABLE', `device-mapper is not available: ${reason}`, {
     hint: DM_UNAVAILABLE_HINT,
-    ...(cause === undefined ? {} : { cause }),
+    cause,
   });
 
 export const invalidArgument = (message: string, hint?: string): DevmapperError =>
-  new DevmapperError('CONVOY_INVALID_ARGUMENT', message, hint === undefined ? {} : { hint });
+  new DevmapperError('CONVOY_INVALID_ARGUMENT', message, { hint });
 
 export const volumeNotFound = (name: string): DevmapperError =>
   new DevmapperError('CONVOY_VOLUME_NOT_FOUND', `volume ${name} does not exist`, {

@@ -54,9 +54,9 @@ export function volumeInfo(v: VolumeRecord): ThinVolumeInfo {
     fs: v.fs,
     createdAt: v.createdAt,
     deviceId: v.deviceId,
-    ...(v.mountpoint === undefined ? {} : { mountpoint: v.mountpoint }),
+    mountpoint: v.mountpoint,
     snapshots: snaps.map((s) => s.name),
-    ...(v.restoredFrom === undefined ? {} : { restoredFrom: v.restoredFrom }),
+    restoredFrom: v.restoredFrom,
   };
 }
 

@@ -38,7 +38,7 @@ export class DevmapperVolumeDriver implements VolumeDriver {
   }
 
   async create(req: CreateVolumeRequest): Promise<VolumeInfo> {
-    return volumeInfo(await this.#dm.create({ name: req.name, uuid: req.uuid, ...(req.size === undefined ? {} : { size: req.size }) }));
+    return volumeInfo(await this.#dm.create({ name: req.name, uuid: req.uuid, size: req.size }));
   }
 
   async remove(name: string, req: RemoveVolumeRequest): Promise<void> {
@@ -82,9 +82,9 @@ export class DevmapperVolumeDriver implements VolumeDriver {
       volume: req.volume,
       snapshot: req.snapshot,
       store: req.store,
-      ...(req.labels === undefined ? {} : { labels: req.labels }),
-      ...(req.signal === undefined ? {} : { signal: req.signal }),
-      ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
+      labels: req.labels,
+      signal: req.signal,
+      onProgress: req.onProgress,
     });
     return { url: r.url, id: r.id };
   }
@@ -97,9 +97,9 @@ export class DevmapperVolumeDriver implements VolumeDriver {
         store: req.store,
         backupVolume: req.backupVolume,
         backupId: req.backupId,
-        ...(req.volume.size === undefined ? {} : { size: req.volume.size }),
-        ...(req.signal === undefined ? {} : { signal: req.signal }),
-        ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
+        size: req.volume.size,
+        signal: req.signal,
+        onProgress: req.onProgress,
       }),
     );
   }
@@ -117,7 +117,7 @@ function volumeInfo(v: ThinVolumeInfo): VolumeInfo {
     driver: 'devicemapper',
     createdAt: v.createdAt,
     size: v.size,
-    ...(v.mountpoint === undefined ? {} : { mountpoint: v.mountpoint }),
+    mountpoint: v.mountpoint,
     status: { deviceId: v.deviceId, fs: v.fs, snapshots: v.snapshots },
   };
 }

@@ -77,7 +77,7 @@ export class FileIndexWriter {
     const head = entryToWire(e, chunks?.slice(0, CHUNKS_PER_LINE));
     const ok = entryWire.safeParse(head);
     if (!ok.success) throw invalid(ok.error.issues[0]?.message ?? 'invalid entry', e.path);
-    const wrong = this.#check.check({ ...e, ...(chunks === undefined ? {} : { chunks }) });
+    const wrong = this.#check.check({ ...e, chunks });
     if (wrong !== undefined) throw invalid(wrong, e.path);
     this.#count++;
     this.#total += e.type === 'file' ? e.size : 0;

@@ -121,7 +121,7 @@ export async function listenPluginSocket(handler: PluginHandler, options: Plugin
     });
   };
 
-  const unix = await listenUnixHttp(httpServer, { socketPath, mode: options.mode ?? 0o660, ...(options.gid === undefined ? {} : { gid: options.gid }), drainTimeoutMs: options.drainTimeoutMs ?? 30_000, onDrain: () => { draining = true; } });
+  const unix = await listenUnixHttp(httpServer, { socketPath, mode: options.mode ?? 0o660, gid: options.gid, drainTimeoutMs: options.drainTimeoutMs ?? 30_000, onDrain: () => { draining = true; } });
   const close = unix.close;
 
   return {

@@ -252,7 +252,7 @@ export class VfsDriver implements VolumeDriver {
           snapshot: req.snapshot,
           labels: { ...req.labels, driver: 'vfs', content: 'tar' },
           ...signalOpt(req.signal),
-          ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
+          onProgress: req.onProgress,
         });
         return { url, id: manifest.id };
       } finally {
@@ -281,7 +281,7 @@ export class VfsDriver implements VolumeDriver {
         id: req.backupId,
         target: archive,
         ...signalOpt(req.signal),
-        ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
+        onProgress: req.onProgress,
       });
       await run('tar', ['--extract', '--file', archive, '--numeric-owner', '--xattrs', '--acls', '--same-permissions', '-C', dir], signalOpt(req.signal));
       // the files are on disk before the record says the volume is ready
@@ -354,4 +354,4 @@ export class VfsDriver implements VolumeDriver {
 /** trash/<prefix><host id>: one directory per host sharing the base path. */
 const TRASH_PREFIX = 'host-';
 
-const signalOpt = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal === undefined ? {} : { signal });
+const signalOpt = (signal: AbortSignal | undefined): { signal?: AbortSignal } => ({ signal });

@@ -16,4 +16,4 @@ export const snapshotNotFound = (name: string): VolumeError =>
   new VolumeError('CONVOY_SNAPSHOT_NOT_FOUND', `snapshot ${name} does not exist`, { hint: 'convoy snapshot list VOLUME shows the snapshots', details: { snapshot: name } });
 
 export const invalidRequest = (message: string, hint?: string): VolumeError =>
-  new VolumeError('CONVOY_INVALID_ARGUMENT', message, hint === undefined ? {} : { hint });
+  new VolumeError('CONVOY_INVALID_ARGUMENT', message, { hint });

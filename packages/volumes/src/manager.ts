@@ -56,7 +56,7 @@ export class VolumeManager {
         if (opts.drivers.length === 1) throw err;
         m.#drivers.delete(d.name);
         const e = err as { code?: string; message?: string; hint?: string };
-        m.#unavailable[d.name] = { message: e.message ?? String(err), ...(e.code === undefined ? {} : { code: e.code }), ...(e.hint === undefined ? {} : { hint: e.hint }) };
+        m.#unavailable[d.name] = { message: e.message ?? String(err), code: e.code, hint: e.hint };
         opts.onDriverUnavailable?.(d.name, err);
       }
     }
@@ -184,7 +184,7 @@ export class VolumeManager {
       }
       if (found === undefined) throw await this.#missing(name);
       if (o.caller === 'docker') await this.#dockerReference(found.driver, found.info);
-      const mp = await found.driver.mount(name, o.mountpoint === undefined ? {} : { mountpoint: o.mountpoint });
+      const mp = await found.driver.mount(name, { mountpoint: o.mountpoint });
       await this.#refs.add(name, o.id);
       return mp;
     });

@@ -68,8 +68,8 @@ export async function runMaintenanceCommand(args: MaintenanceArgs, ctx: CommandC
       store,
       full,
       rebuildIndex: args['rebuild-index'] === true,
-      ...(graceMs === undefined ? {} : { graceMs }),
-      ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+      graceMs,
+      signal: ctx.signal,
       onProgress: (p) => progress.update(p),
     });
   } finally {

@@ -60,8 +60,8 @@ export async function runRepair(args: RepairArgs, ctx: CommandContext): Promise<
         store,
         source,
         readData: args['read-data'] === true,
-        ...(volume === undefined ? {} : { volume }),
-        ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+        volume,
+        signal: ctx.signal,
         onProgress: (p) => progress.update(p),
       });
     } finally {

@@ -37,7 +37,7 @@ export async function runUpgrade(args: UpgradeArgs, ctx: CommandContext): Promis
   const progress = ctx.progress('upgrade');
   let result: UpgradeResult;
   try {
-    result = await upgradeStore({ store, ...(ctx.signal === undefined ? {} : { signal: ctx.signal }), onProgress: (p) => progress.update(p) });
+    result = await upgradeStore({ store, signal: ctx.signal, onProgress: (p) => progress.update(p) });
   } finally {
     progress.stop();
     await store.close();

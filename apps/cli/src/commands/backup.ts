@@ -92,7 +92,7 @@ export async function runBackupCreate(args: BackupCreateArgs, ctx: CommandContex
   const progress = ctx.progress('backup');
   let res: CreateBackupResponse;
   try {
-    res = await ctx.client().createBackup({ snapshot, dest, ...(labels === undefined ? {} : { labels }) }, { signal: ctx.signal, onProgress: (p) => progress.update(p) });
+    res = await ctx.client().createBackup({ snapshot, dest, labels }, { signal: ctx.signal, onProgress: (p) => progress.update(p) });
   } finally {
     progress.stop();
   }

@@ -47,10 +47,10 @@ export async function runCreate(args: CreateArgs, ctx: CommandContext): Promise<
     volume = await ctx.client().createVolume(
       {
         name,
-        ...(args.driver === undefined ? {} : { driver: args.driver }),
-        ...(size === undefined ? {} : { size }),
-        ...(backup === undefined ? {} : { backup }),
-        ...(options === undefined ? {} : { options }),
+        driver: args.driver,
+        size,
+        backup,
+        options,
       },
       { signal: ctx.signal, onProgress: progress === undefined ? undefined : (p) => progress.update(p) },
     );

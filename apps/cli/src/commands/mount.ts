@@ -42,7 +42,7 @@ export const umountCommand: CliCommand = {
 export async function runMount(args: MountArgs, ctx: CommandContext): Promise<number> {
   const name = checkName('volume', args.name);
   const mountpoint = checkMountpoint(args.mountpoint);
-  const res = await ctx.client().mountVolume(name, mountpoint === undefined ? {} : { mountpoint }, { signal: ctx.signal });
+  const res = await ctx.client().mountVolume(name, { mountpoint }, { signal: ctx.signal });
   ctx.out.result({ volume: name, mountpoint: res.mountpoint }, () => [res.mountpoint]);
   return EXIT.ok;
 }

@@ -84,7 +84,7 @@ function subcommands(y: Argv, select: Select): Argv {
 export async function runSnapshotCreate(args: { volume: string; name?: string | undefined }, ctx: CommandContext): Promise<number> {
   const volume = checkName('volume', args.volume);
   const name = args.name === undefined ? undefined : checkName('snapshot', args.name);
-  const snap = await ctx.client().createSnapshot({ volume, ...(name === undefined ? {} : { name }) }, { signal: ctx.signal });
+  const snap = await ctx.client().createSnapshot({ volume, name }, { signal: ctx.signal });
   ctx.out.result(snap, () => [snap.name]);
   return EXIT.ok;
 }

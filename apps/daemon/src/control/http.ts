@@ -10,7 +10,7 @@ import type { z } from 'zod';
 const BODY_HINT = 'send a JSON object with the fields of docs/control-api.md';
 
 /** A request the daemon cannot serve as sent (CONVOY_INVALID_ARGUMENT, 400). */
-export const badRequest = (message: string, hint?: string): ConvoyError => new ConvoyError('CONVOY_INVALID_ARGUMENT', message, hint === undefined ? {} : { hint });
+export const badRequest = (message: string, hint?: string): ConvoyError => new ConvoyError('CONVOY_INVALID_ARGUMENT', message, { hint });
 
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
 /** Messages can quote URLs a client sent (store URLs with credentials in them): each goes through redactUrl. */

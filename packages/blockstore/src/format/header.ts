@@ -94,7 +94,7 @@ export function encodeHeader(h: StoreHeader): Buffer {
 export async function readHeader(store: ObjectStore, signal?: AbortSignal): Promise<OpenedStore> {
   let bytes: Buffer;
   try {
-    bytes = await store.get(HEADER_KEY, signal === undefined ? {} : { signal });
+    bytes = await store.get(HEADER_KEY, { signal });
   } catch (err) {
     if (err instanceof ObjectNotFoundError) {
       throw new BlockstoreError('CONVOY_STORE_EMPTY', `${store.location} holds no convoy backups (no ${HEADER_KEY})`, {
@@ -123,7 +123,7 @@ export async function openOrInitStore(store: ObjectStore, init: { compression: C
   };
   const header: StoreHeader = init.version === 1 ? { ...base, version: 1 } : { ...base, version: 2, gc: { ...DEFAULT_GC, ...init.gc }, encryption: null };
   try {
-    await store.put(HEADER_KEY, encodeHeader(header), { ifAbsent: true, ...(signal === undefined ? {} : { signal }) });
+    await store.put(HEADER_KEY, encodeHeader(header), { ifAbsent: true, signal });
   } catch (err) {
     if (!(err instanceof ObjectExistsError)) throw err; // someone else initialised it: use theirs
   }

@@ -92,7 +92,7 @@ export async function readManifest(store: ObjectStore, volume: string, id: strin
   const key = manifestKey(volume, id);
   let bytes: Buffer;
   try {
-    bytes = await store.get(key, signal === undefined ? {} : { signal });
+    bytes = await store.get(key, { signal });
   } catch (err) {
     if (err instanceof ObjectNotFoundError) {
       throw new BlockstoreError('CONVOY_BACKUP_NOT_FOUND', `backup ${id} of volume ${volume} not found in ${store.location}`, {
@@ -111,7 +111,7 @@ export async function readManifest(store: ObjectStore, volume: string, id: strin
 export async function readBlockMap(store: ObjectStore, m: Manifest, signal?: AbortSignal): Promise<BlockMap> {
   let bytes: Buffer;
   try {
-    bytes = await store.get(m.blockMap.key, signal === undefined ? {} : { signal });
+    bytes = await store.get(m.blockMap.key, { signal });
   } catch (err) {
     if (err instanceof ObjectNotFoundError) throw manifestInvalid(m.blockMap.key, 'block map object is missing');
     throw err;

@@ -50,7 +50,7 @@ export async function* readRefPages(
   options: { pageBytes?: number; signal?: AbortSignal; missingOk?: boolean } = {},
 ): AsyncGenerator<Buffer> {
   const size = recordSize(kind);
-  const sig = options.signal === undefined ? {} : { signal: options.signal };
+  const sig = { signal: options.signal };
   let head: Buffer;
   try {
     head = await store.get(key, { range: { offset: 0, length: REF_HEADER }, ...sig });
@@ -91,7 +91,7 @@ export async function* readRefPages(
 /** A whole id list in memory (for one backup's ids: bounded by the volume, not the store). */
 export async function readIdList(store: ObjectStore, key: string, signal?: AbortSignal): Promise<Buffer> {
   const pages: Buffer[] = [];
-  for await (const p of readRefPages(store, key, 'ids', signal === undefined ? {} : { signal })) pages.push(p);
+  for await (const p of readRefPages(store, key, 'ids', { signal })) pages.push(p);
   return Buffer.concat(pages);
 }
 

@@ -46,7 +46,7 @@ export interface GuardResult {
 
 export async function guardCommit(o: GuardOptions): Promise<GuardResult> {
   const { store, signal } = o;
-  const sig = signal === undefined ? {} : { signal };
+  const sig = { signal };
   const toCheck: Buffer[] = [];
   let waited = 0;
   if (o.checkAll) {
@@ -94,7 +94,7 @@ export async function intersect(store: ObjectStore, key: string, ids: Buffer, si
   let seen = false;
   let j = 0;
   const n = ids.length / ID_BYTES;
-  for await (const page of readRefPages(store, key, 'ids', { missingOk: true, ...(signal === undefined ? {} : { signal }) })) {
+  for await (const page of readRefPages(store, key, 'ids', { missingOk: true, signal })) {
     seen = true;
     for (let i = 0; i < page.length && j < n; i += ID_BYTES) {
       const d = page.subarray(i, i + ID_BYTES);
@@ -102,6 +102,6 @@ export async function intersect(store: ObjectStore, key: string, ids: Buffer, si
       if (j < n && ids.subarray(j * ID_BYTES, (j + 1) * ID_BYTES).equals(d)) out.push(Buffer.from(d));
     }
   }
-  if (!seen && (await store.stat(key, signal === undefined ? {} : { signal })) === undefined) return undefined;
+  if (!seen && (await store.stat(key, { signal })) === undefined) return undefined;
   return out;
 }

@@ -9,7 +9,7 @@ import { IdSet } from '../id-claims.js';
  */
 export async function listDamaged(store: ObjectStore, signal?: AbortSignal): Promise<IdSet> {
   const out = new IdSet();
-  for await (const o of store.list(DAMAGED_PREFIX, signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(DAMAGED_PREFIX, { signal })) {
     const hex = o.key.slice(DAMAGED_PREFIX.length);
     if (/^[0-9a-f]{64}$/.test(hex)) out.add(hex);
   }

@@ -41,12 +41,12 @@ export async function readSweepRecord(store: ObjectStore, key: string, signal?: 
 }
 
 export async function writeSweepRecord(store: ObjectStore, r: SweepRecord, signal?: AbortSignal): Promise<void> {
-  await store.put(sweepKey(r.name), Buffer.from(`${JSON.stringify(r, null, 1)}\n`), signal === undefined ? {} : { signal });
+  await store.put(sweepKey(r.name), Buffer.from(`${JSON.stringify(r, null, 1)}\n`), { signal });
 }
 
 /** Keys of every sweep record in the store. */
 export async function listSweepKeys(store: ObjectStore, signal?: AbortSignal): Promise<string[]> {
   const keys: string[] = [];
-  for await (const o of store.list(SWEEPS_PREFIX, signal === undefined ? {} : { signal })) if (o.key.endsWith('.json')) keys.push(o.key);
+  for await (const o of store.list(SWEEPS_PREFIX, { signal })) if (o.key.endsWith('.json')) keys.push(o.key);
   return keys.sort();
 }

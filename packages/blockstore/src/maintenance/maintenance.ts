@@ -71,9 +71,9 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
     kind: 'maintenance',
     purpose: full || options.fullIfOlderThanMs !== undefined ? 'full maintenance' : 'maintenance',
     clock,
-    ...(signal === undefined ? {} : { signal }),
-    ...(options.lockTtlMs === undefined ? {} : { ttlMs: options.lockTtlMs }),
-    ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
+    signal,
+    ttlMs: options.lockTtlMs,
+    waitMs: options.lockWaitMs,
   });
   const problems: string[] = [];
   const progress = (blocksDone: number, bytesTransferred = 0): void =>
@@ -106,7 +106,7 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
       const orphanMapsDeleted = await deleteOrphanMaps(store, storeNow, graceMs, signal);
       await pruneAbandoned(store, storeNow, gcp.recordRetentionMs, signal);
       await deleteOrphanRuns(store, gen, storeNow, signal);
-      const stale = (await store.cleanupStale?.({ olderThan: new Date(storeNow.getTime() - Math.max(graceMs, 3_600_000)), ...(signal === undefined ? {} : { signal }) })) ?? { removed: 0 };
+      const stale = (await store.cleanupStale?.({ olderThan: new Date(storeNow.getTime() - Math.max(graceMs, 3_600_000)), signal })) ?? { removed: 0 };
       let leasesRemoved = 0;
       for (const l of await listLeases(store, storeNow, signal)) {
         if (l.expired) {
@@ -127,7 +127,7 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
 
 /** When the store's last full maintenance ended (store clock), or undefined if it never had one. */
 export async function lastFullTime(store: ObjectStore, signal?: AbortSignal): Promise<Date | undefined> {
-  for await (const o of store.list(LAST_FULL_KEY, signal === undefined ? {} : { signal })) if (o.key === LAST_FULL_KEY) return o.lastModified ?? new Date(0);
+  for await (const o of store.list(LAST_FULL_KEY, { signal })) if (o.key === LAST_FULL_KEY) return o.lastModified ?? new Date(0);
   return undefined;
 }
 
@@ -169,7 +169,7 @@ async function deleteOrphanRuns(store: ObjectStore, newest: Generation, storeNow
     for (const runs of Object.values(gen?.shards ?? {})) for (const r of runs) live.add(r.key);
   }
   const dead: string[] = [];
-  for await (const o of store.list(RUNS_PREFIX, signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(RUNS_PREFIX, { signal })) {
     if (!live.has(o.key) && o.lastModified !== undefined && storeNow.getTime() - o.lastModified.getTime() > 3_600_000) dead.push(o.key);
   }
   for (let i = 0; i < dead.length; i += 1000) await store.delete(dead.slice(i, i + 1000));
@@ -193,7 +193,7 @@ async function pruneRecords(store: ObjectStore, storeNow: Date, retentionMs: num
 /** Set-aside markers of abandoned backups, kept as long as sweep records (a paused backup may still look). */
 async function pruneAbandoned(store: ObjectStore, storeNow: Date, retentionMs: number, signal?: AbortSignal): Promise<void> {
   const old: string[] = [];
-  for await (const o of store.list(ABANDONED_PREFIX, signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(ABANDONED_PREFIX, { signal })) {
     if (o.lastModified !== undefined && storeNow.getTime() - o.lastModified.getTime() > retentionMs) old.push(o.key);
   }
   for (let i = 0; i < old.length; i += 1000) await store.delete(old.slice(i, i + 1000));
@@ -203,7 +203,7 @@ async function pruneAbandoned(store: ObjectStore, storeNow: Date, retentionMs: n
 async function deleteOrphanMaps(store: ObjectStore, storeNow: Date, graceMs: number, signal?: AbortSignal): Promise<number> {
   const maps = new Map<string, { volume: string; id: string; lastModified: Date | undefined }>();
   const manifests = new Set<string>();
-  for await (const o of store.list(VOLUMES_PREFIX, signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(VOLUMES_PREFIX, { signal })) {
     const k = parseBackupKey(o.key);
     if (k === undefined) continue;
     if (k.kind === 'manifest') manifests.add(`${k.volume}/${k.id}`);

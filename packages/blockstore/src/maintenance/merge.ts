@@ -50,7 +50,7 @@ export interface MergeContext {
  */
 export async function mergePending(c: MergeContext): Promise<{ gen: Generation; stats: MergeStats }> {
   const { store, signal } = c;
-  const sig = signal === undefined ? {} : { signal };
+  const sig = { signal };
   const gen = c.base.gen + 1;
   const delta = new DeltaBuilder(store, gen, c.base.shardDigits, c.budgetRecords, signal);
   const consumed: string[] = [];
@@ -135,7 +135,7 @@ async function backupIds(store: ObjectStore, volume: string, id: string, signal?
   if (m !== undefined) return (await readBlockMap(store, m, signal)).uniqueIds();
   // The manifest is gone (deleted): the map's own format checks are what is left.
   const key = blockMapKey(volume, id);
-  const bytes = await store.get(key, signal === undefined ? {} : { signal });
+  const bytes = await store.get(key, { signal });
   return (await BlockMap.decode(key, bytes)).uniqueIds();
 }
 
@@ -147,7 +147,7 @@ async function backupIds(store: ObjectStore, volume: string, id: string, signal?
  * docs/gc-safety.md, "Abandoned markers". True if it stayed set aside.
  */
 async function dropAbandoned(store: ObjectStore, key: string, volume: string, id: string, signal?: AbortSignal): Promise<boolean> {
-  const sig = signal === undefined ? {} : { signal };
+  const sig = { signal };
   const body = await store.get(key, sig);
   await store.put(abandonedKey(volume, id), body, sig);
   await store.delete([key], sig);
@@ -162,7 +162,7 @@ async function dropAbandoned(store: ObjectStore, key: string, volume: string, id
  * manifest and block map. Idempotent: run again for the newest generation after a crash.
  */
 export async function finishConsumed(store: ObjectStore, gen: Generation, signal?: AbortSignal): Promise<void> {
-  const sig = signal === undefined ? {} : { signal };
+  const sig = { signal };
   const keys: string[] = [];
   for (const key of gen.consumed) {
     const k = parseMarkerKey(key);

@@ -19,7 +19,7 @@ export interface PendingScan {
 export async function scanPending(store: ObjectStore, signal?: AbortSignal): Promise<PendingScan> {
   const adds = new Map<string, Marker>();
   const dels = new Map<string, Marker>();
-  for await (const o of store.list(PENDING_PREFIX, signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(PENDING_PREFIX, { signal })) {
     const k = parseMarkerKey(o.key);
     if (k === undefined) continue;
     const m: Marker = { key: o.key, volume: k.volume, id: k.id, lastModified: o.lastModified };

@@ -30,7 +30,7 @@ export async function rebuildIndex(c: {
   onProgress?: (backups: number) => void;
 }): Promise<{ gen: Generation; stats: MergeStats }> {
   const { store, signal } = c;
-  const sig = signal === undefined ? {} : { signal };
+  const sig = { signal };
   const gen = Math.max((await listGenerations(store, signal)).at(-1) ?? 0, (await readLatestPointer(store, signal).catch(() => undefined)) ?? 0) + 1;
   const delta = new DeltaBuilder(store, gen, c.shardDigits, c.budgetRecords, signal);
   const counted = new Set<string>();

@@ -53,7 +53,7 @@ export interface SweepContext {
  */
 export async function sweep(c: SweepContext): Promise<SweepStats> {
   const { store, signal } = c;
-  const sig = signal === undefined ? {} : { signal };
+  const sig = { signal };
   const stats: SweepStats = { recordsSwept: 0, blocksDeleted: 0, blocksSpared: 0, blocksMarked: 0, blocksListed: 0 };
   const records: { key: string; r: SweepRecord }[] = [];
   for (const key of await listSweepKeys(store, signal)) {

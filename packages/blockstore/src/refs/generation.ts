@@ -51,7 +51,7 @@ export const shardOfId = (id: Buffer, digits: number): string => id.toString('he
 /** Generation numbers present in the store, ascending. */
 export async function listGenerations(store: ObjectStore, signal?: AbortSignal): Promise<number[]> {
   const gens: number[] = [];
-  for await (const o of store.list(INDEX_PREFIX, signal === undefined ? {} : { signal })) {
+  for await (const o of store.list(INDEX_PREFIX, { signal })) {
     const g = parseGenerationKey(o.key);
     if (g !== undefined) gens.push(g);
   }
@@ -99,8 +99,8 @@ export async function loadLatestGeneration(store: ObjectStore, shardDigits: numb
 /** Commits a generation, then points at it; fails with CONVOY_STORE_LOCKED if another maintenance committed it first. */
 export async function commitGeneration(store: ObjectStore, g: Generation, signal?: AbortSignal): Promise<void> {
   try {
-    await store.put(generationKey(g.gen), Buffer.from(`${JSON.stringify(g)}\n`), { ifAbsent: true, ...(signal === undefined ? {} : { signal }) });
-    await store.put(LATEST_KEY, Buffer.from(`${JSON.stringify({ gen: g.gen })}\n`), signal === undefined ? {} : { signal });
+    await store.put(generationKey(g.gen), Buffer.from(`${JSON.stringify(g)}\n`), { ifAbsent: true, signal });
+    await store.put(LATEST_KEY, Buffer.from(`${JSON.stringify({ gen: g.gen })}\n`), { signal });
   } catch (err) {
     if (err instanceof ObjectExistsError) {
       throw new BlockstoreError('CONVOY_STORE_LOCKED', `reference index generation ${g.gen} was committed by another maintenance run`, {

@@ -23,11 +23,11 @@ export class RecordCursor {
   }
 
   static ofRun(store: ObjectStore, ref: RunRef, signal?: AbortSignal): RecordCursor {
-    return new RecordCursor(readRefPages(store, ref.key, 'counts', signal === undefined ? {} : { signal }), REC);
+    return new RecordCursor(readRefPages(store, ref.key, 'counts', { signal }), REC);
   }
 
   static ofIdList(store: ObjectStore, key: string, weight: number, signal?: AbortSignal): RecordCursor {
-    return new RecordCursor(readRefPages(store, key, 'ids', signal === undefined ? {} : { signal }), ID_BYTES, weight);
+    return new RecordCursor(readRefPages(store, key, 'ids', { signal }), ID_BYTES, weight);
   }
 
   static ofBuffer(body: Buffer, size: number, weight = 1): RecordCursor {
@@ -122,7 +122,7 @@ export class RunWriter {
     if (this.records === 0) return undefined;
     const body = encodeRefFile('counts', Buffer.concat([...this.#parts, this.#cur.subarray(0, this.#fill)]));
     const key = runKey(shard, `${String(gen).padStart(12, '0')}-${randomBytes(4).toString('hex')}`);
-    await store.put(key, body, { ifAbsent: true, ...(signal === undefined ? {} : { signal }) });
+    await store.put(key, body, { ifAbsent: true, signal });
     return { key, records: this.records, bytes: body.length };
   }
 }

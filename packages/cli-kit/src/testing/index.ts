@@ -61,7 +61,7 @@ export function inProcess(runCli: RunCli): (args: string[], options?: RunOptions
       stderr: err.stream,
       isTTY: options.isTTY ?? false,
       env: options.env ?? {},
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      signal: options.signal,
     });
     return cliRun(code, out.text(), err.text());
   };

@@ -268,7 +268,7 @@ export class FsObjectStore implements ObjectStore {
     return new ObjectStoreError(`${what} ${where}: ${code ?? (cause as Error)?.message ?? String(cause)}`, {
       cause,
       hint: hint ?? (code === 'ENOSPC' ? 'the backup filesystem is full' : code === 'EACCES' ? 'permission denied: check ownership of the store directory' : undefined),
-      details: { location: this.location, ...(key === undefined ? {} : { key }), ...(code === undefined ? {} : { errno: code }) },
+      details: { location: this.location, key, errno: code },
     });
   }
 }
