@@ -1,3 +1,4 @@
+import { ObjectNotFoundError, ObjectStoreError } from '../errors.js';
 import { errorCode } from '@convoy/errors';
 
 /** What we read off an SDK or network error, without depending on the SDK's class hierarchy. */
@@ -73,4 +74,27 @@ export function s3Hint(code: string | undefined, status: number | undefined): st
   }
   if (code === 'ECONNREFUSED' || status === undefined) return 'check the S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL) and that it is reachable';
   return undefined;
+}
+
+/**
+ * What a failed S3 request (after retries) is to the caller: a missing object or bucket as such,
+ * anything else CONVOY_OBJECTSTORE_FAILED naming the operation, key, S3 code or HTTP status, with a
+ * hint for the code.
+ */
+export function translateS3Error(err: unknown, op: string, key: string, location: string, bucket: string): ObjectStoreError {
+  if (op === 'get' && isNotFound(err)) return new ObjectNotFoundError(location, key);
+  if (op === 'open' && isNotFound(err)) {
+    return new ObjectStoreError(`S3 bucket ${bucket} does not exist (${location})`, {
+      code: 'CONVOY_STORE_NOT_FOUND',
+      cause: err,
+      hint: 'create the bucket first, or check the bucket name and the endpoint',
+    });
+  }
+  const f = s3ErrorFacts(err);
+  const what = f.code !== undefined && f.code !== 'UnknownError' ? f.code : f.status !== undefined ? `HTTP ${f.status}` : ((err as Error)?.message ?? String(err));
+  return new ObjectStoreError(`S3 ${op} of ${key} in ${location} failed: ${what}`, {
+    cause: err,
+    hint: s3Hint(f.code, f.status),
+    details: { location, key, s3Code: f.code, httpStatus: f.status },
+  });
 }

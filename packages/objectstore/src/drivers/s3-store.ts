@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
 import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
-  type DeleteObjectsCommandInput,
-  type DeleteObjectsCommandOutput,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
-  ListMultipartUploadsCommand,
   ListObjectsV2Command,
-  ListPartsCommand,
   PutObjectCommand,
   S3Client,
-  UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import type { FinalizeRequestMiddleware } from '@smithy/types';
 import PQueue from 'p-queue';
 import { throwIfAborted } from '../abort.js';
 import { ObjectExistsError, ObjectNotFoundError, ObjectStoreError } from '../errors.js';
@@ -35,7 +26,8 @@ import type {
   PutOptions,
 } from '../types.js';
 import type { S3Location } from '../url.js';
-import { isInvalidRange, isNoSuchUpload, isNotFound, isPreconditionFailed, isRetryableS3Error, s3ErrorFacts, s3Hint } from './s3-errors.js';
+import { chunksOf, cleanupStaleUploads, contentMd5Middleware, putMultipart, type MultipartContext } from './s3-multipart.js';
+import { isInvalidRange, isNotFound, isPreconditionFailed, isRetryableS3Error, translateS3Error } from './s3-errors.js';
 
 const MiB = 1024 * 1024;
 
@@ -89,6 +81,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #multipartThreshold: number;
   readonly #partSize: number;
   readonly #pageSize: number;
+  readonly #multipart: MultipartContext;
 
   constructor(loc: S3Location, options: S3StoreOptions = {}) {
     const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
@@ -112,6 +105,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#pageSize = Math.min(1000, Math.max(1, options.listPageSize ?? 1000));
     const where = loc.region === undefined ? loc.bucket : `${loc.bucket}@${loc.region}`;
     this.location = `s3://${where}${loc.prefix === '' ? '' : `/${loc.prefix}`}`;
+    this.#multipart = { client: this.#client, bucket: this.#bucket, prefix: this.#prefix, location: this.location, partSize: this.#partSize, call: (op, key, signal, fn) => this.#call(op, key, signal, fn) };
   }
 
   /**
@@ -186,7 +180,7 @@ export class S3ObjectStore implements ObjectStore {
         hint: 'write large objects unconditionally, and guard them with a small conditional marker object',
       });
     }
-    await this.#putMultipart(key, first, next.done === true ? undefined : next.value, it, options.signal);
+    await putMultipart(this.#multipart, key, first, next.done === true ? undefined : next.value, it, options.signal);
   }
 
   async stat(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
@@ -263,76 +257,9 @@ export class S3ObjectStore implements ObjectStore {
    * (paginated), reporting the bytes of the parts they held. Committed objects are not multipart
    * uploads and are never touched; uploads of keys that are not ours (invalid keys) neither.
    */
-  async cleanupStale(options: CleanupStaleOptions): Promise<CleanupStaleResult> {
-    const { olderThan, signal } = options;
-    const result: CleanupStaleResult = { removed: 0, bytes: 0 };
-    let keyMarker: string | undefined;
-    let uploadIdMarker: string | undefined;
-    for (;;) {
-      const page = await this.#call('cleanup', 'incomplete uploads', signal, (abortSignal) =>
-        this.#client.send(
-          new ListMultipartUploadsCommand({
-            Bucket: this.#bucket,
-            Prefix: this.#prefix,
-            MaxUploads: this.#pageSize,
-            KeyMarker: keyMarker,
-            UploadIdMarker: uploadIdMarker,
-          }),
-          { abortSignal },
-        ),
-      );
-      const stale = (page.Uploads ?? []).flatMap((u) =>
-        u.Key !== undefined &&
-        u.UploadId !== undefined &&
-        u.Initiated !== undefined && // an upload of unknown age is never taken for stale
-        u.Initiated.getTime() < olderThan.getTime() &&
-        u.Key.startsWith(this.#prefix) &&
-        isValidKey(u.Key.slice(this.#prefix.length))
-          ? [{ key: u.Key.slice(this.#prefix.length), uploadId: u.UploadId }]
-          : [],
-      );
-      const aborted = await Promise.all(stale.map((u) => this.#abortUpload(u.key, u.uploadId, signal)));
-      for (const bytes of aborted) {
-        if (bytes === undefined) continue; // completed or aborted by someone else meanwhile
-        result.removed++;
-        result.bytes += bytes;
-      }
-      const next = { key: page.NextKeyMarker, uploadId: page.NextUploadIdMarker };
-      if (page.IsTruncated !== true || next.key === undefined || (next.key === keyMarker && next.uploadId === uploadIdMarker)) break;
-      keyMarker = next.key;
-      uploadIdMarker = next.uploadId;
-    }
-    return result;
-  }
-
-  /** Sums the parts of one upload, then aborts it: its bytes, or undefined if it is already gone. */
-  async #abortUpload(key: string, UploadId: string, signal: AbortSignal | undefined): Promise<number | undefined> {
-    const Key = this.#prefix + key;
-    let bytes = 0;
-    let partMarker: string | undefined;
-    for (;;) {
-      const page = await this.#call('cleanup', `${key} upload ${UploadId}`, signal, async (abortSignal) => {
-        try {
-          return await this.#client.send(new ListPartsCommand({ Bucket: this.#bucket, Key, UploadId, PartNumberMarker: partMarker }), { abortSignal });
-        } catch (err) {
-          if (isNoSuchUpload(err)) return undefined;
-          throw err;
-        }
-      });
-      if (page === undefined) return undefined;
-      for (const part of page.Parts ?? []) bytes += part.Size ?? 0;
-      if (page.IsTruncated !== true || page.NextPartNumberMarker === undefined || page.NextPartNumberMarker === partMarker) break;
-      partMarker = page.NextPartNumberMarker;
-    }
-    return this.#call('cleanup', `${key} upload ${UploadId}`, signal, async (abortSignal) => {
-      try {
-        await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId }), { abortSignal });
-        return bytes;
-      } catch (err) {
-        if (isNoSuchUpload(err)) return undefined;
-        throw err;
-      }
-    });
+  /** Aborts multipart uploads under the prefix started before `olderThan` (left by killed writers). */
+  cleanupStale(options: CleanupStaleOptions): Promise<CleanupStaleResult> {
+    return cleanupStaleUploads(this.#multipart, this.#pageSize, options);
   }
 
   async close(): Promise<void> {
@@ -376,83 +303,6 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async #putMultipart(
-    key: string,
-    first: Buffer[],
-    pending: Uint8Array | undefined,
-    rest: AsyncIterator<Uint8Array>,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const Key = this.#prefix + key;
-    const created = await this.#call('put', key, signal, (abortSignal) =>
-      this.#client.send(new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key }), { abortSignal }),
-    );
-    const UploadId = created.UploadId;
-    if (UploadId === undefined) throw new ObjectStoreError(`S3 returned no upload id for ${key} in ${this.location}`);
-    const parts: { PartNumber: number; ETag: string }[] = [];
-    const inflight = new Set<Promise<void>>();
-    let failure: unknown;
-    const uploadPart = (PartNumber: number, data: Buffer): Promise<void> => {
-      const md5 = createHash('md5').update(data).digest('base64');
-      const p = this.#call('put', `${key} part ${PartNumber}`, signal, (abortSignal) =>
-        this.#client.send(
-          new UploadPartCommand({ Bucket: this.#bucket, Key, UploadId, PartNumber, Body: data, ContentLength: data.length, ContentMD5: md5 }),
-          { abortSignal },
-        ),
-      ).then(
-        (out) => {
-          if (out.ETag === undefined) throw new ObjectStoreError(`S3 returned no ETag for part ${PartNumber} of ${key}`);
-          parts.push({ PartNumber, ETag: out.ETag });
-        },
-        (err: unknown) => {
-          failure ??= err;
-        },
-      );
-      const tracked = p.finally(() => inflight.delete(tracked));
-      inflight.add(tracked);
-      return tracked;
-    };
-    try {
-      let buffered: Buffer[] = first;
-      let size = first.reduce((n, b) => n + b.length, 0);
-      let partNumber = 1;
-      const flush = async (final: boolean): Promise<void> => {
-        while (size >= this.#partSize || (final && size > 0)) {
-          const all = Buffer.concat(buffered);
-          const take = final && all.length <= this.#partSize ? all.length : this.#partSize;
-          const part = all.subarray(0, take);
-          buffered = take < all.length ? [all.subarray(take)] : [];
-          size = all.length - take;
-          while (inflight.size >= 4) await Promise.race(inflight); // bounded memory: 4 parts in flight
-          if (failure !== undefined) throw failure;
-          void uploadPart(partNumber++, Buffer.from(part));
-        }
-      };
-      let chunk = pending;
-      while (chunk !== undefined) {
-        throwIfAborted(signal, `put ${key}`);
-        buffered.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        size += chunk.byteLength;
-        await flush(false);
-        const n = await rest.next();
-        chunk = n.done === true ? undefined : n.value;
-      }
-      await flush(true);
-      await Promise.all(inflight);
-      if (failure !== undefined) throw failure;
-      parts.sort((a, b) => a.PartNumber - b.PartNumber);
-      await this.#call('put', key, signal, (abortSignal) =>
-        this.#client.send(new CompleteMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId, MultipartUpload: { Parts: parts } }), {
-          abortSignal,
-        }),
-      );
-    } catch (err) {
-      await Promise.allSettled(inflight);
-      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId })).catch(() => undefined);
-      throw err;
-    }
-  }
-
   /** One S3 request: queued (bounded concurrency), retried by policy, errors translated. */
   async #call<T>(op: string, key: string, signal: AbortSignal | undefined, fn: (abortSignal: AbortSignal, attempt: number) => Promise<T>): Promise<T> {
     throwIfAborted(signal, `${op} ${key}`);
@@ -467,38 +317,7 @@ export class S3ObjectStore implements ObjectStore {
     } catch (err) {
       if (err instanceof ObjectStoreError) throw err;
       throwIfAborted(signal, `${op} ${key}`);
-      if (op === 'get' && isNotFound(err)) throw new ObjectNotFoundError(this.location, key);
-      if (op === 'open' && isNotFound(err)) {
-        throw new ObjectStoreError(`S3 bucket ${this.#bucket} does not exist (${this.location})`, {
-          code: 'CONVOY_STORE_NOT_FOUND',
-          cause: err,
-          hint: 'create the bucket first, or check the bucket name and the endpoint',
-        });
-      }
-      const f = s3ErrorFacts(err);
-      const what = f.code !== undefined && f.code !== 'UnknownError' ? f.code : f.status !== undefined ? `HTTP ${f.status}` : ((err as Error)?.message ?? String(err));
-      throw new ObjectStoreError(`S3 ${op} of ${key} in ${this.location} failed: ${what}`, {
-        cause: err,
-        hint: s3Hint(f.code, f.status),
-        details: { location: this.location, key, s3Code: f.code, httpStatus: f.status },
-      });
+      throw translateS3Error(err, op, key, this.location, this.#bucket);
     }
   }
-}
-
-/** Replaces any x-amz-checksum-* header by Content-MD5 of the (string) body, before signing. */
-const contentMd5Middleware: FinalizeRequestMiddleware<DeleteObjectsCommandInput, DeleteObjectsCommandOutput> = (next) => async (args) => {
-  const req = args.request as { headers?: Record<string, string>; body?: unknown };
-  if (req.headers !== undefined && (typeof req.body === 'string' || req.body instanceof Uint8Array)) {
-    for (const h of Object.keys(req.headers)) {
-      const l = h.toLowerCase();
-      if (l.startsWith('x-amz-checksum-') || l === 'x-amz-sdk-checksum-algorithm') delete req.headers[h];
-    }
-    req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
-  }
-  return next(args);
-};
-
-async function* chunksOf(buf: Uint8Array, size: number): AsyncIterable<Uint8Array> {
-  for (let i = 0; i < buf.byteLength; i += size) yield buf.subarray(i, Math.min(buf.byteLength, i + size));
 }
