@@ -6,8 +6,8 @@ import { BlockMap, type BlockMap as BlockMapT } from './format/block-map.js';
 import { encodeBlock } from './format/block-object.js';
 import type { Compression } from './format/codec.js';
 import { openOrInitStore, type OpenedStore } from './format/header.js';
-import { abandonedKey, addMarkerKey, blockKey, blockMapKey, manifestKey, volumeKey } from './format/layout.js';
-import { encodeManifest, readBlockMap, readManifest, readVolumeRecord, type Manifest, type VolumeRecord } from './format/manifest.js';
+import { abandonedKey, addMarkerKey, blockKey, blockMapKey, manifestKey } from './format/layout.js';
+import { encodeManifest, readBlockMap, readManifest, writeVolumeRecord, type Manifest } from './format/manifest.js';
 import { newBackupId } from './format/names.js';
 import { validateVolumeName } from '@convoy/rules';
 import { encodeRefFile } from './format/ref-file.js';
@@ -327,18 +327,6 @@ async function putOnce(store: ObjectStore, key: string, body: Buffer, signal: Ab
       throw new BlockstoreError('CONVOY_BACKUP_EXISTS', `${key} already exists with other content`, { hint: 'another backup took the same id; run the backup again' });
     }
   }
-}
-
-async function writeVolumeRecord(store: ObjectStore, volume: string, m: Manifest, now: Date): Promise<void> {
-  const prev = await readVolumeRecord(store, volume);
-  const rec: VolumeRecord = {
-    name: volume,
-    size: m.size,
-    created: prev?.created ?? now.toISOString(),
-    updated: now.toISOString(),
-    lastBackup: { id: m.id, created: m.created, snapshot: m.snapshot },
-  };
-  await store.put(volumeKey(volume), Buffer.from(`${JSON.stringify(rec, null, 1)}\n`));
 }
 
 /**

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from './clock.js';
 import { BlockstoreError } from './errors.js';
 import { readHeader } from './format/header.js';
 import { blockMapKey, delMarkerKey, manifestKey, volumeKey } from './format/layout.js';
-import { readManifest, readVolumeRecord, type VolumeRecord } from './format/manifest.js';
+import { readManifest, writeVolumeRecord } from './format/manifest.js';
 import { validateBackupId } from './format/names.js';
 import { validateVolumeName } from '@convoy/rules';
 import { deleteBackupV1, type GcResult } from './gc.js';
@@ -77,15 +77,7 @@ export async function updateVolumeRecord(store: ObjectStore, volume: string, clo
       if (err instanceof BlockstoreError || err instanceof ObjectNotFoundError) continue; // unreadable or gone: the one before
       throw err;
     }
-    const prev = await readVolumeRecord(store, volume).catch(() => undefined);
-    const rec: VolumeRecord = {
-      name: volume,
-      size: m.size,
-      created: prev?.created ?? m.created,
-      updated: clock.now().toISOString(),
-      lastBackup: { id: m.id, created: m.created, snapshot: m.snapshot },
-    };
-    await store.put(volumeKey(volume), Buffer.from(`${JSON.stringify(rec, null, 1)}\n`));
+    await writeVolumeRecord(store, volume, m, clock.now(), signal);
     return;
   }
   await store.delete([volumeKey(volume)]);

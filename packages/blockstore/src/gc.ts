@@ -2,7 +2,7 @@ import type { ObjectStore } from '@convoy/objectstore';
 import type { DeleteOptions } from './delete.js';
 import { BLOCKS_PREFIX, VOLUMES_PREFIX, blockIdFromKey, blockMapKey, manifestKey, parseBackupKey, volumeKey } from './format/layout.js';
 import { readHeader } from './format/header.js';
-import { readBlockMap, readManifest, readVolumeRecord, type VolumeRecord } from './format/manifest.js';
+import { readBlockMap, readManifest, writeVolumeRecord } from './format/manifest.js';
 import { listAllBackups, listBackupIds } from './list.js';
 import { acquireLock, type StoreLock } from './lock.js';
 import type { ProgressCallback } from './progress.js';
@@ -38,16 +38,7 @@ export async function deleteBackupV1(options: DeleteV1Options): Promise<GcResult
     if (latest === undefined) {
       await store.delete([volumeKey(volume)]);
     } else {
-      const prev = await readVolumeRecord(store, volume);
-      const m = await readManifest(store, volume, latest, signal);
-      const rec: VolumeRecord = {
-        name: volume,
-        size: m.size,
-        created: prev?.created ?? m.created,
-        updated: new Date().toISOString(),
-        lastBackup: { id: m.id, created: m.created, snapshot: m.snapshot },
-      };
-      await store.put(volumeKey(volume), Buffer.from(`${JSON.stringify(rec, null, 1)}\n`));
+      await writeVolumeRecord(store, volume, await readManifest(store, volume, latest, signal), new Date(), signal);
     }
     return await collectGarbageLocked(store, lock, signal, options.onProgress);
   } finally {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryObjectStore } from '@convoy/objectstore/testing';
 import { blockKey, deleteBackup, listBackupIds, readBlockMap, readManifest, readVolumeRecord, restoreBackup, verifyStore } from '../src/index.js';
 import { MiB, scribble, sha256File, writeMixedImage } from './files.js';
 import { backupFile, collectAll, keysUnder } from './helpers.js';
@@ -89,5 +90,23 @@ describe.each(allStores())('delete and GC on $name', (kind) => {
     await backupFile({ store, volume: 'nx', file: img });
     await expect(deleteBackup({ store, volume: 'nx', id: '20200101T000000000Z-000000' })).rejects.toMatchObject({ code: 'CONVOY_BACKUP_NOT_FOUND' });
     await store.close();
+  });
+});
+
+describe('the volume record', () => {
+  it('a damaged one is an error when read, and the next backup rewrites it from the manifests', async () => {
+    const store = new MemoryObjectStore();
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-volrec-'));
+    try {
+      const img = path.join(tmp, 'a.img');
+      await fs.writeFile(img, Buffer.alloc(4096, 7));
+      await backupFile({ store, volume: 'vr', file: img });
+      await store.put('volumes/vr/volume.json', Buffer.from('{"name":'));
+      await expect(readVolumeRecord(store, 'vr')).rejects.toMatchObject({ code: 'CONVOY_MANIFEST_INVALID', message: expect.stringContaining('volumes/vr/volume.json') });
+      const second = await backupFile({ store, volume: 'vr', file: img });
+      expect((await readVolumeRecord(store, 'vr'))?.lastBackup?.id).toBe(second.manifest.id);
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
   });
 });

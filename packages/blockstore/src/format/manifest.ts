@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import { isConvoyError } from '@convoy/errors';
+import { ObjectNotFoundError, readJsonRecord, type ObjectStore } from '@convoy/objectstore';
+import { z } from 'zod';
 import { BlockstoreError, formatUnsupported, manifestInvalid } from '../errors.js';
 import { BlockMap } from './block-map.js';
 import { parseCompression, type Compression } from './codec.js';
@@ -124,13 +126,41 @@ export async function readBlockMap(store: ObjectStore, m: Manifest, signal?: Abo
   return map;
 }
 
-export async function readVolumeRecord(store: ObjectStore, volume: string): Promise<VolumeRecord | undefined> {
-  try {
-    const v: unknown = JSON.parse((await store.get(volumeKey(volume))).toString('utf8'));
-    if (!isObj(v) || v.name !== volume || !isNat(v.size)) return undefined;
-    return v as unknown as VolumeRecord;
-  } catch (err) {
-    if (err instanceof ObjectNotFoundError || err instanceof SyntaxError) return undefined;
+const volumeRecordSchema = z.object({
+  name: z.string(),
+  size: z.number().int().nonnegative(),
+  created: z.string(),
+  updated: z.string(),
+  lastBackup: z.object({ id: z.string(), created: z.string(), snapshot: z.string().nullable() }).nullable(),
+});
+
+/**
+ * A volume's summary record (`volumes/<v>/volume.json`): undefined when there is none; a damaged
+ * one is CONVOY_MANIFEST_INVALID naming it, never "absent".
+ */
+export async function readVolumeRecord(store: ObjectStore, volume: string, signal?: AbortSignal): Promise<VolumeRecord | undefined> {
+  const key = volumeKey(volume);
+  return readJsonRecord(store, key, volumeRecordSchema, (reason) => manifestInvalid(key, reason), {
+    signal,
+    check: (r) => (r.name === volume ? undefined : `names volume ${JSON.stringify(r.name)}`),
+  });
+}
+
+/**
+ * Writes the volume's summary record for its newest backup `m`. The record is derived from the
+ * manifests, so writing it also repairs a damaged one (only its `created` is lost then).
+ */
+export async function writeVolumeRecord(store: ObjectStore, volume: string, m: Manifest, now: Date, signal?: AbortSignal): Promise<void> {
+  const prev = await readVolumeRecord(store, volume, signal).catch((err: unknown) => {
+    if (isConvoyError(err, 'CONVOY_MANIFEST_INVALID')) return undefined;
     throw err;
-  }
+  });
+  const rec: VolumeRecord = {
+    name: volume,
+    size: m.size,
+    created: prev?.created ?? m.created,
+    updated: now.toISOString(),
+    lastBackup: { id: m.id, created: m.created, snapshot: m.snapshot },
+  };
+  await store.put(volumeKey(volume), Buffer.from(`${JSON.stringify(rec, null, 1)}\n`), { signal });
 }
