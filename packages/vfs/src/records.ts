@@ -28,7 +28,17 @@ export const volumeRecordSchema = z.object({
 });
 export type VolumeRecord = z.infer<typeof volumeRecordSchema>;
 
-export const snapshotRecordSchema = z.object({ name: text, uuid: z.uuid(), volume: text, volumeUuid: z.uuid(), createdAt: time });
+export const snapshotRecordSchema = z.object({
+  name: text,
+  uuid: z.uuid(),
+  volume: text,
+  volumeUuid: z.uuid(),
+  createdAt: time,
+  /** The host that made it (absent in records older than the field). */
+  createdBy: text.optional(),
+  /** 'creating' until its copy is complete and in place (vfs-driver.ts snapshotCreate); absent in older records: ready. */
+  state: z.enum(['creating', 'ready']).optional(),
+});
 export type SnapshotRecord = z.infer<typeof snapshotRecordSchema>;
 
 /** A record as written: indented JSON and a newline (each write is atomic: FsObjectStore). */

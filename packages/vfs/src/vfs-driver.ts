@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FileSource, backupVolume, readManifest, restoreBackup } from '@convoy/blockstore';
-import { FsObjectStore } from '@convoy/objectstore';
+import { FsObjectStore, ObjectExistsError } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import { execQuiet as run } from '@convoy/daemon-kit';
 import { reconcileData, type Reconciled } from './reconcile.js';
@@ -66,9 +66,15 @@ export class VfsDriver implements VolumeDriver {
     for (const e of await fs.readdir(this.#trash)) await fs.rm(path.join(this.#trash, e), { recursive: true, force: true });
     this.#reconciled = await reconcileData({
       dataDir: path.join(this.basePath, 'data'),
+      snapshotsDir: path.join(this.basePath, 'snapshots'),
       hostId: this.hostId,
       records: () => this.#volumes.all(),
+      snapshotRecords: () => this.#allSnapshotRecords(),
       abandon: (rec) => this.#volumes.abandon(rec),
+      dropSnapshot: async (snap) => {
+        await this.#meta.delete([snapKey(snap.volume, snap.name)]);
+        await this.#discard(this.#snapDir(snap.uuid));
+      },
       discard: (dir) => this.#discard(dir),
     });
   }
@@ -88,7 +94,7 @@ export class VfsDriver implements VolumeDriver {
       bytesFree: st.bavail * st.bsize,
       volumes,
       ...(unreadable === 0 ? {} : { unreadableRecords: unreadable }),
-      ...(this.#reconciled === undefined || (this.#reconciled.unfinished.length === 0 && this.#reconciled.orphans.length === 0 && this.#reconciled.skipped === undefined)
+      ...(this.#reconciled === undefined || (this.#reconciled.unfinished.length === 0 && this.#reconciled.orphans.length === 0 && this.#reconciled.stale === undefined && this.#reconciled.skipped === undefined)
         ? {}
         : { cleanedAtStart: this.#reconciled }),
     };
@@ -131,7 +137,10 @@ export class VfsDriver implements VolumeDriver {
     // Tombstone first: hosts that still reference the name learn who deleted it and when.
     const tomb: Tombstone = { name, uuid: rec.uuid, deletedBy: this.hostId, deletedAt: this.#now().toISOString() };
     await this.#meta.put(tombKey(name), recordBytes(tomb));
-    await this.#meta.delete([volKey(name), ...snaps.map((s) => snapKey(name, s.name)), ...(await this.#leaseKeys(name)), ...(await this.#keysUnder(`refs/${name}/`))]);
+    // Snapshot records before the volume's: a crash between leaves a volume without snapshots
+    // (delete it again), never snapshot records that a re-created volume of the name would show.
+    await this.#meta.delete(snaps.map((s) => snapKey(name, s.name)));
+    await this.#meta.delete([volKey(name), ...(await this.#leaseKeys(name)), ...(await this.#keysUnder(`refs/${name}/`))]);
     if (req.keepData !== true) {
       await this.#discard(this.#volumes.dataDir(rec.uuid));
       for (const s of snaps) await this.#discard(this.#snapDir(s.uuid));
@@ -191,24 +200,36 @@ export class VfsDriver implements VolumeDriver {
   // ---- snapshots -----------------------------------------------------------------------------
 
   /**
-   * A point-in-time copy of the volume directory: `cp -a --reflink=auto` (instant on btrfs/XFS,
-   * a full copy elsewhere) into a temporary directory, renamed into place when complete, then the
-   * record is written. A crash leaves no half snapshot visible.
+   * A point-in-time copy of the volume directory. The record comes first, marked `creating`
+   * (only-if-absent: it claims the name on every host); then `cp -a --reflink=auto` (instant on
+   * btrfs/XFS, a full copy elsewhere) into this host's trash, renamed into place when complete;
+   * then the record says `ready`. A crash at any point leaves what start() removes (reconcile.ts):
+   * this host's `creating` record, or a directory no record names. Never a half snapshot.
    */
   async snapshotCreate(volume: string, snapshot: { name: string; uuid: string }): Promise<SnapshotInfo> {
     const rec = await this.#volumes.finished(volume);
-    if ((await this.#meta.stat(snapKey(volume, snapshot.name))) !== undefined) {
-      throw new VfsError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snapshot.name} of ${volume} already exists`, { hint: 'choose another snapshot name' });
+    const key = snapKey(volume, snapshot.name);
+    const s: SnapshotRecord = { name: snapshot.name, uuid: snapshot.uuid, volume, volumeUuid: rec.uuid, createdAt: this.#now().toISOString(), createdBy: this.hostId, state: 'creating' };
+    try {
+      await this.#meta.put(key, recordBytes(s), { ifAbsent: true });
+    } catch (err) {
+      if (err instanceof ObjectExistsError) throw new VfsError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snapshot.name} of ${volume} already exists`, { hint: 'choose another snapshot name' });
+      throw err;
     }
     const final = this.#snapDir(snapshot.uuid);
     const tmp = path.join(this.#trash, `snap-${snapshot.uuid}-${randomBytes(4).toString('hex')}`);
-    await run('cp', ['-a', '--reflink=auto', '--', this.#volumes.dataDir(rec.uuid), tmp]);
-    await fs.rename(tmp, final);
-    const s: SnapshotRecord = { name: snapshot.name, uuid: snapshot.uuid, volume, volumeUuid: rec.uuid, createdAt: this.#now().toISOString() };
     try {
-      await this.#meta.put(snapKey(volume, snapshot.name), recordBytes(s), { ifAbsent: true });
+      await run('cp', ['-a', '--reflink=auto', '--', this.#volumes.dataDir(rec.uuid), tmp]);
+      await fs.rename(tmp, final);
+      // still this snapshot's record? (a delete of the volume on another host may have taken it)
+      if ((await this.#readSnapshot(volume, snapshot.name))?.uuid !== snapshot.uuid) {
+        throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${volume} was deleted while snapshot ${snapshot.name} was being taken`, { hint: 'convoy list shows the volumes' });
+      }
+      await this.#meta.put(key, recordBytes({ ...s, state: 'ready' }));
     } catch (err) {
-      await this.#discard(final);
+      if ((await this.#readSnapshot(volume, snapshot.name).catch(() => undefined))?.uuid === snapshot.uuid) await this.#meta.delete([key]).catch(() => undefined);
+      await this.#discard(final).catch(() => undefined);
+      await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       throw err;
     }
     return { name: s.name, uuid: s.uuid, volume, createdAt: s.createdAt };
@@ -220,13 +241,15 @@ export class VfsDriver implements VolumeDriver {
     await this.#discard(this.#snapDir(s.uuid));
   }
 
+  /** The volume's snapshots; records left by an earlier volume of the same name (a delete killed halfway) are not its. */
   async snapshotList(volume: string, options: ListOptions = {}): Promise<SnapshotInfo[]> {
     const out: SnapshotInfo[] = [];
+    const rec = await skipCorrupt(this.#volumes.read(volume), options);
     for await (const o of this.#meta.list(`snapshots/${volume}/`)) {
       const name = /^snapshots\/[^/]+\/(.+)\.json$/.exec(o.key)?.[1];
       if (name === undefined) continue;
       const s = await skipCorrupt(this.#readSnapshot(volume, name), options);
-      if (s !== undefined) out.push({ name: s.name, uuid: s.uuid, volume, createdAt: s.createdAt });
+      if (s !== undefined && (rec === undefined || s.volumeUuid === rec.uuid)) out.push({ name: s.name, uuid: s.uuid, volume, createdAt: s.createdAt, ...(s.state === 'creating' ? { state: 'creating' as const } : {}) });
     }
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   }
@@ -238,7 +261,7 @@ export class VfsDriver implements VolumeDriver {
    * the snapshot is a consistent copy, so the archive is too. Labels say how to restore it.
    */
   async backup(req: BackupRequest): Promise<{ url: string; id: string }> {
-    const s = await this.#snapshot(req.volume, req.snapshot);
+    const s = await this.#finishedSnapshot(req.volume, req.snapshot);
     const tmpDir = await fs.mkdtemp(path.join(this.#trash, 'backup-'));
     const archive = path.join(tmpDir, 'snapshot.tar');
     try {
@@ -322,6 +345,28 @@ export class VfsDriver implements VolumeDriver {
     const s = await this.#readSnapshot(volume, name);
     if (s === undefined) throw new VfsError('CONVOY_SNAPSHOT_NOT_FOUND', `snapshot ${name} of volume ${volume} does not exist`, { hint: `convoy snapshot list ${volume}` });
     return s;
+  }
+
+  /** A snapshot whose copy is complete; one still `creating` cannot be backed up. */
+  async #finishedSnapshot(volume: string, name: string): Promise<SnapshotRecord> {
+    const s = await this.#snapshot(volume, name);
+    if (s.state !== 'creating') return s;
+    throw new VfsError('CONVOY_SNAPSHOT_INCOMPLETE', `snapshot ${name} of volume ${volume} is not finished: host ${s.createdBy ?? '?'} began it at ${s.createdAt} and has not finished`, {
+      hint: s.createdBy === this.hostId ? 'wait for `convoy snapshot create` to finish' : `wait for it on ${s.createdBy ?? 'that host'}; if that host stopped for good, \`convoy snapshot delete ${name}\` and take it again (its own restart also removes it)`,
+      details: { volume, snapshot: name },
+    });
+  }
+
+  /** Every snapshot record on the base path (any volume's); a corrupt one throws CONVOY_RECORD_CORRUPT. */
+  async #allSnapshotRecords(): Promise<SnapshotRecord[]> {
+    const out: SnapshotRecord[] = [];
+    for await (const o of this.#meta.list('snapshots/')) {
+      const m = /^snapshots\/([^/]+)\/(.+)\.json$/.exec(o.key);
+      if (m === null) continue;
+      const s = await this.#readSnapshot(m[1] as string, m[2] as string);
+      if (s !== undefined) out.push(s);
+    }
+    return out;
   }
 
   #leaseKeys(name: string): Promise<string[]> {

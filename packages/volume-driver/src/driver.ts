@@ -27,6 +27,8 @@ export interface SnapshotInfo {
   volume: string;
   createdAt: string;
   size?: number;
+  /** 'creating': its copy is not complete yet (or its creator stopped before finishing): it cannot be backed up. Absent: ready. */
+  state?: 'creating';
 }
 
 export interface CreateVolumeRequest {

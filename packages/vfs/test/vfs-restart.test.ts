@@ -1,0 +1,83 @@
+// What kill -9 of a daemon leaves on a vfs base path mid-snapshot or mid-delete, and what the
+// restart (VfsDriver.start) makes of it. Each state below is one the daemon campaign of
+// tools/reliability reached by killing the daemon at a step of the operation.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FsObjectStore } from '@convoy/objectstore';
+import { rejectionOf } from '@convoy/objectstore/testing';
+import { VfsDriver } from '../src/index.js';
+
+let base: string;
+let tmp: string;
+beforeEach(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-vfs-restart-'));
+  base = path.join(tmp, 'shared');
+});
+afterEach(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+async function host(id: string): Promise<VfsDriver> {
+  const d = new VfsDriver({ basePath: base, hostId: id });
+  await d.start();
+  return d;
+}
+
+const req = (name: string) => ({ name, uuid: randomUUID(), options: {} });
+const snapDirs = (): Promise<string[]> => fs.readdir(path.join(base, 'snapshots'));
+const snapRecord = (volume: string, name: string): string => path.join(base, 'meta', 'snapshots', volume, `${name}.json`);
+
+describe('vfs driver restarted after kill -9', () => {
+  it('a snapshot copy renamed into place whose record was never written is removed at start', async () => {
+    const a = await host('h1');
+    await a.create(req('v'));
+    // kill -9 of snapshotCreate between its rename and its record (before this fix's order)
+    const orphan = randomUUID();
+    await fs.mkdir(path.join(base, 'snapshots', orphan));
+    await fs.writeFile(path.join(base, 'snapshots', orphan, 'f'), 'x');
+    const restarted = await host('h1');
+    expect(await snapDirs()).toEqual([]);
+    expect((await restarted.info()).cleanedAtStart).toMatchObject({ orphans: [`snapshots/${orphan}`] });
+  });
+
+  it('a snapshot this host left "creating" is removed at start; another host\'s stays and cannot be backed up', async () => {
+    const a = await host('h1');
+    const v = await a.create(req('v'));
+    const crashed = async (name: string, by: string): Promise<string> => {
+      const uuid = randomUUID();
+      await fs.mkdir(path.dirname(snapRecord('v', name)), { recursive: true });
+      await fs.writeFile(snapRecord('v', name), JSON.stringify({ name, uuid, volume: 'v', volumeUuid: v.uuid, createdAt: new Date().toISOString(), createdBy: by, state: 'creating' }));
+      await fs.mkdir(path.join(base, 'snapshots', uuid)); // half copied
+      return uuid;
+    };
+    await crashed('mine', 'h1');
+    const theirs = await crashed('theirs', 'h2');
+    const restarted = await host('h1');
+    expect((await restarted.snapshotList('v')).map((s) => [s.name, s.state])).toEqual([['theirs', 'creating']]);
+    expect(await snapDirs()).toEqual([theirs]);
+    const store = await new FsObjectStore(path.join(tmp, 'backups')).open();
+    const err = await rejectionOf(restarted.backup({ volume: 'v', snapshot: 'theirs', store }));
+    expect(err.code).toBe('CONVOY_SNAPSHOT_INCOMPLETE');
+    expect(err.message).toMatch(/snapshot theirs of volume v is not finished: host h2 began it at /);
+    // the name is free again here
+    await restarted.snapshotCreate('v', { name: 'mine', uuid: randomUUID() });
+    expect((await restarted.snapshotList('v')).map((s) => s.name).sort()).toEqual(['mine', 'theirs']);
+  });
+
+  it('snapshot records a killed volume delete left behind never show up under a re-created volume of the same name, and go at start', async () => {
+    const a = await host('h1');
+    await a.create(req('v'));
+    const s = { name: 's', uuid: randomUUID() };
+    await a.snapshotCreate('v', s);
+    // kill -9 of remove after the volume record went, before the snapshot records (the old order)
+    await fs.rm(path.join(base, 'meta', 'volumes', 'v.json'));
+    await a.create(req('v'));
+    expect(await a.snapshotList('v')).toEqual([]);
+    await host('h1');
+    await expect(fs.stat(snapRecord('v', 's'))).rejects.toThrow(/ENOENT/);
+    expect(await snapDirs()).toEqual([]);
+  });
+});
