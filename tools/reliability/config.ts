@@ -26,6 +26,10 @@ export interface Size {
   leaseExpiry: { trialsPerStore: number };
   /** Hostile input: fuzzed batches per socket (each `requests` + `bigBodies` 10 MB ones), URLs through each CLI. */
   hostile: { batchesPerSocket: number; requests: number; bigBodies: number; parallel: number; cliUrls: number };
+  /** kill -9 of convoy-daemon: trials per operation (create, restore, snapshot, backup, delete), the files written per fill, corrupt-record trials per kind. */
+  daemon: { trialsPerOp: number; filesPerFill: number; maxFileBytes: number; corruptPerKind: number };
+  /** Two daemons on one vfs path: rounds, operations per stream and round, names shared. */
+  sharedVfs: { rounds: number; opsPerStream: number; names: number };
 }
 
 export const SIZES: Record<SizeName, Size> = {
@@ -39,6 +43,8 @@ export const SIZES: Record<SizeName, Size> = {
     concurrency: { roundsPerScenario: 1, regions: 6 },
     leaseExpiry: { trialsPerStore: 1 },
     hostile: { batchesPerSocket: 2, requests: 150, bigBodies: 2, parallel: 4, cliUrls: 3 },
+    daemon: { trialsPerOp: 2, filesPerFill: 6, maxFileBytes: 300_000, corruptPerKind: 1 },
+    sharedVfs: { rounds: 2, opsPerStream: 15, names: 3 },
   },
   full: {
     name: 'full',
@@ -50,6 +56,8 @@ export const SIZES: Record<SizeName, Size> = {
     concurrency: { roundsPerScenario: 4, regions: 16 },
     leaseExpiry: { trialsPerStore: 4 },
     hostile: { batchesPerSocket: 10, requests: 500, bigBodies: 5, parallel: 8, cliUrls: 30 },
+    daemon: { trialsPerOp: 20, filesPerFill: 10, maxFileBytes: 3_000_000, corruptPerKind: 2 },
+    sharedVfs: { rounds: 10, opsPerStream: 40, names: 3 },
   },
 };
 

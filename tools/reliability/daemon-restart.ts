@@ -1,0 +1,340 @@
+// Campaign 5: kill -9 of convoy-daemon (vfs driver) mid-create, mid-restore (`create --backup`),
+// mid-snapshot, mid-backup and mid-delete, at a seeded step of the operation (daemon-kill-hook.ts:
+// every filesystem change and program start is a step, so the kills land on every durable state
+// the operation passes through), then a restart. After each: the daemon starts; the base path is
+// consistent (vfs-layout.ts: no orphan directory, no record pointing at nothing, nothing this host
+// began left "creating"); every volume, snapshot and backup that completed is there with its exact
+// content; the interrupted one is absent or complete (never half), and running it again succeeds;
+// `convoy-backup verify --read-data` of the backup store is clean.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { runCli } from './convoy.js';
+import { DaemonApi } from './daemon-api.js';
+import { DaemonProcess } from './daemon-process.js';
+import type { Size } from './config.js';
+import type { Rng } from './prng.js';
+import { Trial } from './trial.js';
+import { treeHash, writeTree } from './tree.js';
+import type { Reply } from './unix-http.js';
+import { layoutProblems, readLayout } from './vfs-layout.js';
+
+export const DAEMON_OPS = ['create', 'restore', 'snapshot', 'backup', 'delete'] as const;
+export type DaemonOp = (typeof DAEMON_OPS)[number];
+
+export interface DaemonTrialSpec {
+  n: number;
+  op: DaemonOp;
+}
+
+export function planDaemon(rng: Rng, size: Size): DaemonTrialSpec[] {
+  const out: DaemonTrialSpec[] = [];
+  for (let i = 0; i < size.daemon.trialsPerOp; i++) for (const op of rng.shuffle(DAEMON_OPS)) out.push({ n: out.length + 1, op });
+  return out;
+}
+
+const HOST = 'rel-a';
+const EMPTY = 'empty';
+
+export class DaemonRestartCampaign {
+  readonly dir: string;
+  readonly size: Size;
+  readonly resultsFile: string;
+  readonly daemon: DaemonProcess;
+  readonly api: DaemonApi;
+  readonly vfsPath: string;
+  readonly storeUrl: string;
+  /** What must be there: volume → tree hash, snapshot → {volume, hash}, backup URL → hash. */
+  readonly volumes = new Map<string, string>();
+  readonly snapshots = new Map<string, { volume: string; hash: string }>();
+  readonly backups = new Map<string, string>();
+  /** Steps of each operation run uninterrupted (from the set-up's traced runs). */
+  readonly steps = new Map<DaemonOp, number>();
+  #trial: Trial | undefined;
+  #scratch = 0;
+  readonly #reported = new Set<string>();
+
+  constructor(dir: string, size: Size, resultsFile: string) {
+    this.dir = dir;
+    this.size = size;
+    this.resultsFile = resultsFile;
+    this.vfsPath = path.join(dir, 'vfs');
+    this.storeUrl = `vfs://${path.join(dir, 'backups')}`;
+    this.daemon = new DaemonProcess({ label: HOST, dir, root: path.join(dir, 'root'), vfsPath: this.vfsPath, hostId: HOST, leaseTtlMs: size.leaseTtlMs, startTimeoutMs: 60_000 });
+    this.api = new DaemonApi(this.daemon, () => this.#trial);
+  }
+
+  /** Starts the daemon; makes `base` with files, a snapshot and a backup; traces each operation once. */
+  async setup(rng: Rng): Promise<void> {
+    await this.daemon.start();
+    await this.must(this.api.createVolume('base'));
+    await this.fill('base', rng);
+    await this.#snapshotOf('base', 'base-s0');
+    const url = await this.#backupOf('base-s0');
+    // one traced run of each operation: how many steps it takes
+    const trace = async (op: DaemonOp, run: () => Promise<Reply>): Promise<Reply> => {
+      await this.daemon.arm({ step: null });
+      const r = await this.must(run());
+      this.steps.set(op, this.daemon.steps.length);
+      return r;
+    };
+    await trace('create', () => this.api.createVolume('probe-c'));
+    await trace('restore', () => this.api.createVolume('probe-r', url));
+    await trace('snapshot', () => this.api.snapshot('base', 'probe-s'));
+    const probe = await this.api.snapshotInfo('probe-s');
+    this.snapshots.set('probe-s', { volume: 'base', hash: (await treeHash(path.join(this.vfsPath, 'snapshots', String(probe?.uuid)))) ?? '' });
+    const traced = await trace('backup', () => this.api.backup('probe-s', this.storeUrl));
+    this.backups.set(String((traced.json as { url: string }).url), this.snapshots.get('probe-s')?.hash ?? '');
+    await this.must(this.api.snapshot('probe-c', 'probe-c-s'));
+    await trace('delete', () => this.api.deleteVolume('probe-c'));
+    await this.daemon.arm({ step: 0 }); // counting off: step 0 never comes
+    await this.must(this.api.deleteVolume('probe-r'));
+  }
+
+  async trial(spec: DaemonTrialSpec, rng: Rng): Promise<void> {
+    const trial = new Trial('daemon', 'vfs', spec.op, `daemon #${spec.n} ${spec.op}`, rng.seed);
+    this.#trial = trial;
+    let error: unknown;
+    try {
+      await this.#run(trial, spec, rng);
+    } catch (err) {
+      error = err;
+    }
+    this.#trial = undefined;
+    if (!this.daemon.running) await this.daemon.start().catch(() => undefined);
+    trial.finish(this.resultsFile, error);
+  }
+
+  async #run(trial: Trial, spec: DaemonTrialSpec, rng: Rng): Promise<void> {
+    const n = spec.n;
+    // the operation under test, and what it must leave when complete
+    let run: () => Promise<Reply>;
+    let judge: () => Promise<void>;
+    if (spec.op === 'create') {
+      const name = `c${n}`;
+      run = () => this.api.createVolume(name);
+      judge = () => this.#judgeVolume(trial, name, EMPTY, run);
+    } else if (spec.op === 'restore') {
+      const [url, hash] = rng.pick([...this.backups]);
+      const name = `r${n}`;
+      run = () => this.api.createVolume(name, url);
+      judge = () => this.#judgeVolume(trial, name, hash, run);
+    } else if (spec.op === 'snapshot') {
+      await this.fill('base', rng.fork('fill'));
+      const name = `s${n}`;
+      const hash = this.volumes.get('base') ?? '';
+      run = () => this.api.snapshot('base', name);
+      judge = () => this.#judgeSnapshot(trial, name, 'base', hash, run);
+    } else if (spec.op === 'backup') {
+      const snap = rng.pick([...this.snapshots.keys()]);
+      run = () => this.api.backup(snap, this.storeUrl);
+      judge = () => this.#judgeBackup(trial, snap, run);
+    } else {
+      const name = `d${n}`;
+      await this.must(this.api.createVolume(name));
+      await this.fill(name, rng.fork('fill'));
+      await this.#snapshotOf(name, `${name}-s`);
+      run = () => this.api.deleteVolume(name);
+      judge = () => this.#judgeDelete(trial, name, run);
+    }
+    // the kill: at a seeded step (a few past the last: the kill comes after the answer), sometimes a little later
+    const total = this.steps.get(spec.op) ?? 1;
+    const step = rng.chance(0.1) ? total + 1 : rng.int(1, total);
+    const delayMs = rng.chance(0.2) ? rng.int(1, 40) : 0;
+    await this.daemon.arm({ step, delayMs });
+    const answer = await run();
+    if (this.daemon.running) await this.daemon.kill9();
+    const at = this.daemon.killedAtStep;
+    const what = at === undefined ? undefined : this.daemon.steps[at - 1];
+    trial.fault(`SIGKILL at step ${step}/${total}${delayMs > 0 ? ` + ${delayMs} ms` : ''} of ${spec.op}`);
+    const phase = at === undefined ? 'after the answer' : `at step ${at}/${total}: ${what?.replace(/^step \d+ /, '') ?? '?'}`;
+    trial.outcome(`killed ${phase}${answer.status === 200 ? ' (it had answered)' : ''}`);
+    trial.measure('killStep', at ?? total + 1);
+    trial.measure('stepsTotal', total);
+    // the restart, and what it must find
+    try {
+      await this.daemon.start();
+      trial.check('the daemon restarts', true);
+    } catch (err) {
+      trial.check('the daemon restarts', false, (err as Error).message.slice(0, 1500));
+      return;
+    }
+    await this.consistent(trial, 'after the restart');
+    await judge();
+    await this.#intact(trial);
+    await this.consistent(trial, 'after the re-run');
+  }
+
+  /** A create or restore: absent (then the re-run must succeed) or complete with `hash`; never half. */
+  async #judgeVolume(trial: Trial, name: string, hash: string, rerun: () => Promise<Reply>): Promise<void> {
+    let v = await this.api.volume(name);
+    if (v !== undefined) {
+      trial.check('an interrupted create is absent or complete', v.state === undefined || v.state === 'ready', `${name} is listed with state ${v.state} after the restart`);
+      const got = await treeHash(String(v.status?.path));
+      trial.check('an interrupted create is absent or complete', this.#same(got, hash), `${name} is listed as finished but holds ${got ?? 'no directory'} instead of ${hash}`);
+      const again = await rerun();
+      trial.check('re-running the interrupted operation succeeds', again.code === 'CONVOY_VOLUME_EXISTS', `re-running the create of ${name}, which completed, answered ${again.status} ${again.code ?? ''}`);
+    } else {
+      const again = await rerun();
+      trial.check('re-running the interrupted operation succeeds', again.status === 200, `${again.status} ${again.code ?? again.error ?? ''} ${again.message ?? ''}`);
+      v = await this.api.volume(name);
+      const got = v === undefined ? undefined : await treeHash(String(v.status?.path));
+      trial.check('a re-run create is complete', this.#same(got, hash), `${name} holds ${got ?? 'nothing'} instead of ${hash}`);
+    }
+    if (hash !== EMPTY) trial.check('completed backup restores bit-exact', true);
+    this.volumes.set(name, hash);
+  }
+
+  async #judgeSnapshot(trial: Trial, name: string, volume: string, hash: string, rerun: () => Promise<Reply>): Promise<void> {
+    let s = await this.api.snapshotInfo(name);
+    if (s === undefined) {
+      const again = await rerun();
+      trial.check('re-running the interrupted operation succeeds', again.status === 200, `${again.status} ${again.code ?? again.error ?? ''} ${again.message ?? ''}`);
+      s = await this.api.snapshotInfo(name);
+    } else {
+      const again = await rerun();
+      trial.check('re-running the interrupted operation succeeds', again.code === 'CONVOY_SNAPSHOT_EXISTS', `re-running the snapshot ${name}, which completed, answered ${again.status} ${again.code ?? ''}`);
+    }
+    const got = s === undefined ? undefined : await treeHash(path.join(this.vfsPath, 'snapshots', s.uuid));
+    trial.check('a snapshot holds the volume as it was', got === hash, `snapshot ${name} holds ${got ?? 'nothing'} instead of ${hash}`);
+    this.snapshots.set(name, { volume, hash });
+  }
+
+  /** A backup: at most one new backup in the store; it (or the re-run's) restores bit-exact; verify is clean. */
+  async #judgeBackup(trial: Trial, snap: string, rerun: () => Promise<Reply>): Promise<void> {
+    const hash = this.snapshots.get(snap)?.hash ?? '';
+    const listed = await this.api.backups(this.storeUrl);
+    for (const b of this.backups.keys()) trial.check('no completed backup lost', listed.includes(b), `${b} completed but the store no longer lists it`);
+    const fresh = listed.filter((b) => !this.backups.has(b));
+    trial.check('no phantom backup', fresh.length <= 1, `${fresh.length} new backups after one interrupted backup: ${fresh.join(', ')}`);
+    await this.#verify(trial);
+    if (fresh.length === 0) {
+      const again = await rerun();
+      trial.check('re-running the interrupted operation succeeds', again.status === 200, `${again.status} ${again.code ?? again.error ?? ''} ${again.message ?? ''}`);
+      const url = (again.json as { url?: string } | undefined)?.url;
+      if (url !== undefined) fresh.push(url);
+    }
+    for (const url of fresh) {
+      const got = await this.api.restoredHash(url, this.#scratchName());
+      trial.check('completed backup restores bit-exact', got === hash, typeof got === 'string' ? `${url} restores to ${got} instead of ${hash}` : `restoring ${url}: ${got.status} ${got.code ?? got.error ?? ''}`);
+      this.backups.set(url, hash);
+    }
+  }
+
+  async #judgeDelete(trial: Trial, name: string, rerun: () => Promise<Reply>): Promise<void> {
+    const v = await this.api.volume(name);
+    if (v !== undefined) {
+      const got = await treeHash(String(v.status?.path));
+      trial.check('an interrupted delete leaves the volume whole or gone', this.#same(got, this.volumes.get(name) ?? ''), `${name} is still listed but holds ${got ?? 'no directory'}`);
+      const again = await rerun();
+      trial.check('re-running the interrupted operation succeeds', again.status === 200, `${again.status} ${again.code ?? again.error ?? ''} ${again.message ?? ''}`);
+    }
+    trial.check('a deleted volume is gone', (await this.api.volume(name)) === undefined, `${name} is still listed after its delete`);
+    this.volumes.delete(name);
+    this.snapshots.delete(`${name}-s`);
+  }
+
+  /** Every volume, snapshot and backup that completed is there with its content. */
+  async #intact(trial: Trial): Promise<void> {
+    for (const [name, hash] of this.volumes) {
+      const v = await this.api.volume(name);
+      const got = v === undefined ? undefined : await treeHash(String(v.status?.path));
+      trial.check('no completed volume lost or changed', this.#same(got, hash), `${name}: ${v === undefined ? 'gone' : `holds ${got ?? 'no directory'} instead of ${hash}`}`);
+    }
+    for (const [name, s] of this.snapshots) {
+      const info = await this.api.snapshotInfo(name);
+      const got = info === undefined ? undefined : await treeHash(path.join(this.vfsPath, 'snapshots', info.uuid));
+      trial.check('no completed snapshot lost or changed', got === s.hash, `snapshot ${name}: ${info === undefined ? 'gone' : `holds ${got ?? 'no directory'}`}`);
+    }
+    const listed = await this.api.backups(this.storeUrl);
+    for (const b of this.backups.keys()) trial.check('no completed backup lost', listed.includes(b), `${b} is no longer listed`);
+  }
+
+  async consistent(trial: Trial, when: string): Promise<void> {
+    const layout = await readLayout(this.vfsPath);
+    // each problem once: the trial that caused it fails, not every later one
+    const problems = layoutProblems(layout, [HOST]).filter((p) => !this.#reported.has(p));
+    for (const p of problems) this.#reported.add(p);
+    trial.check('no orphan directory, no record pointing at nothing', problems.length === 0, `${when}: ${problems.join('; ')}`);
+    const { volumes, problems: unreadable } = await this.api.volumes();
+    trial.check('the daemon lists every volume on disk', unreadable.length === 0 && volumes.map((v) => v.name).sort().join() === layout.volumes.map((v) => v.name).sort().join(), () => `${when}: lists ${volumes.map((v) => v.name).join(',')} but the records are ${layout.volumes.map((v) => v.name).join(',')}; problems: ${unreadable.map((p) => p.message).join('; ')}`);
+    trial.measure('metaTempFiles', layout.tempFiles);
+  }
+
+  async #verify(trial: Trial): Promise<void> {
+    const r = await runCli(['verify', this.storeUrl, '--json', '--read-data'], { timeoutMs: this.size.timeoutMs });
+    trial.ran(r);
+    const out = r.json as { ok?: boolean; problems?: { key: string; kind: string }[] } | undefined;
+    trial.check('verify --read-data clean', r.code === 0 && out?.ok === true && (out.problems ?? []).length === 0, () => `exit ${r.code} ${r.errorCode ?? ''} ${(out?.problems ?? []).map((p) => `${p.kind} ${p.key}`).join(', ') || r.stderr.slice(-300)}`);
+  }
+
+  /** After every trial: each completed backup restores bit-exact, verify is clean, the layout is consistent. */
+  async final(): Promise<void> {
+    const trial = new Trial('daemon', 'vfs', 'final', 'daemon: every completed backup restores bit-exact', 0);
+    this.#trial = trial;
+    let error: unknown;
+    try {
+      await this.daemon.kill9();
+      await this.daemon.start();
+      await this.consistent(trial, 'at the end');
+      await this.#intact(trial);
+      await this.#verify(trial);
+      for (const [url, hash] of this.backups) {
+        const got = await this.api.restoredHash(url, this.#scratchName());
+        trial.check('completed backup restores bit-exact', got === hash, typeof got === 'string' ? `${url} restores to ${got} instead of ${hash}` : `restoring ${url}: ${got.status} ${got.code ?? ''}`);
+      }
+      trial.outcome(`${this.volumes.size} volumes, ${this.snapshots.size} snapshots and ${this.backups.size} backups intact after ${this.daemon.starts} daemon starts`);
+    } catch (err) {
+      error = err;
+    }
+    this.#trial = undefined;
+    trial.finish(this.resultsFile, error);
+  }
+
+  /** Drops a volume and its snapshots from the model (deleted by a trial). */
+  forget(volume: string): void {
+    this.volumes.delete(volume);
+    for (const [name, s] of this.snapshots) if (s.volume === volume) this.snapshots.delete(name);
+  }
+
+  async close(): Promise<void> {
+    await this.daemon.dispose();
+  }
+
+  #same(got: string | undefined, want: string): boolean {
+    return want === EMPTY ? got !== undefined && got === EMPTY_HASH : got === want;
+  }
+
+  #scratchName(): string {
+    return `chk${++this.#scratch}`;
+  }
+
+  async fill(volume: string, rng: Rng): Promise<void> {
+    const v = await this.api.volume(volume);
+    const dir = String(v?.status?.path);
+    await writeTree(dir, rng, this.size.daemon.filesPerFill, this.size.daemon.maxFileBytes);
+    this.volumes.set(volume, (await treeHash(dir)) ?? '');
+  }
+
+  async #snapshotOf(volume: string, name: string): Promise<void> {
+    await this.must(this.api.snapshot(volume, name));
+    this.snapshots.set(name, { volume, hash: this.volumes.get(volume) ?? '' });
+  }
+
+  async #backupOf(snapshot: string): Promise<string> {
+    const r = await this.must(this.api.backup(snapshot, this.storeUrl));
+    const url = String((r.json as { url: string }).url);
+    this.backups.set(url, this.snapshots.get(snapshot)?.hash ?? '');
+    return url;
+  }
+
+  async must(p: Promise<Reply>): Promise<Reply> {
+    const r = await p;
+    if (r.status !== 200) throw new Error(`set-up step failed: ${r.status} ${r.code ?? r.error ?? ''} ${r.message ?? ''}\n${this.daemon.runLog.slice(-2000)}`);
+    return r;
+  }
+}
+
+/** The tree hash of an empty directory. */
+const EMPTY_HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+export const removeDir = (dir: string): Promise<void> => fs.rm(dir, { recursive: true, force: true });
