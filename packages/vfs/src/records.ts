@@ -49,6 +49,8 @@ export const snapKey = (volume: string, snap: string): string => `snapshots/${vo
 export const leaseKey = (name: string, host: string): string => `leases/${name}/${host}.json`;
 export const tombKey = (name: string): string => `tombstones/${name}.json`;
 export const refKey = (name: string, host: string): string => `refs/${name}/${host}.json`;
+/** A host's delete of the volume under way (written before it looks for leases; see vfs-driver.ts remove). */
+export const deletingKey = (name: string, host: string): string => `deleting/${name}/${host}.json`;
 
 /** What a record is, for its error message, and what to do when it is corrupt. */
 export interface RecordKind {
@@ -68,6 +70,12 @@ export const REFERENCE = (host: string): RecordKind => ({
   what: `Docker reference of host ${host}`,
   about: { host },
   hint: `host ${host} wrote it when its Docker learned of the volume: check on ${host} (docker volume ls); once its Docker no longer uses the volume (docker volume rm there), or that host is gone for good, remove the file`,
+});
+
+export const DELETING = (host: string): RecordKind => ({
+  what: `delete in progress of host ${host}`,
+  about: { host },
+  hint: `host ${host} wrote it when it began deleting the volume, and removes it when done (or at its next start): if that host is gone for good, remove the file`,
 });
 
 export const VOLUME = (name: string, base: string): RecordKind => ({
@@ -119,12 +127,12 @@ export class MetaRecords {
    * The leases (or Docker references) of a volume, one file per host: each must parse and name the
    * volume and host its file is for (a copied or misplaced file is corrupt, not another host's).
    */
-  async leases(prefix: 'leases' | 'refs', volume: string): Promise<Lease[]> {
+  async leases(prefix: 'leases' | 'refs' | 'deleting', volume: string): Promise<Lease[]> {
     const out: Lease[] = [];
     for await (const o of this.store.list(`${prefix}/${volume}/`)) {
       const host = /^[^/]+\/[^/]+\/([^/]+)\.json$/.exec(o.key)?.[1];
       if (host === undefined) continue;
-      const kind = prefix === 'leases' ? LEASE(host) : REFERENCE(host);
+      const kind = prefix === 'leases' ? LEASE(host) : prefix === 'refs' ? REFERENCE(host) : DELETING(host);
       const lease = await this.read(o.key, leaseSchema, kind, (l) =>
         l.host === host && l.volume === volume ? undefined : `it says host ${JSON.stringify(l.host)} and volume ${JSON.stringify(l.volume)}, but it is the file of host ${host} for volume ${volume}`,
       );

@@ -7,7 +7,7 @@ import { FsObjectStore, ObjectExistsError } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import { execQuiet as run } from '@convoy/daemon-kit';
 import { reconcileData, type Reconciled } from './reconcile.js';
-import { MetaRecords, SNAPSHOT, TOMBSTONE, leaseKey, recordBytes, refKey, snapKey, snapshotRecordSchema, tombKey, tombstoneSchema, volKey, type Lease, type SnapshotRecord, type VolumeRecord } from './records.js';
+import { LEASE, MetaRecords, SNAPSHOT, TOMBSTONE, deletingKey, leaseSchema, leaseKey, recordBytes, refKey, snapKey, snapshotRecordSchema, tombKey, tombstoneSchema, volKey, type Lease, type SnapshotRecord, type VolumeRecord } from './records.js';
 import { VolumeRecords, skipCorrupt } from './volume-records.js';
 import type { BackupRequest, CreateVolumeRequest, ListOptions, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 
@@ -64,6 +64,8 @@ export class VfsDriver implements VolumeDriver {
     const all = path.join(this.basePath, 'trash');
     for (const e of await fs.readdir(all)) if (!e.startsWith(TRASH_PREFIX)) await fs.rm(path.join(all, e), { recursive: true, force: true });
     for (const e of await fs.readdir(this.#trash)) await fs.rm(path.join(this.#trash, e), { recursive: true, force: true });
+    // A delete this host began and never finished (killed): its intent would refuse every mount.
+    for await (const o of this.#meta.list('deleting/')) if (o.key.endsWith(`/${this.hostId}.json`)) await this.#meta.delete([o.key]);
     this.#reconciled = await reconcileData({
       dataDir: path.join(this.basePath, 'data'),
       snapshotsDir: path.join(this.basePath, 'snapshots'),
@@ -113,8 +115,25 @@ export class VfsDriver implements VolumeDriver {
     }
   }
 
+  /**
+   * Deletes a volume unless another host mounts it (or, without `force`, its Docker references it).
+   * Against a mount racing it on another host, both sides write before they read: this delete
+   * first records its intent (deleting/<name>/<host>.json), then reads the leases; a mount first
+   * writes its lease, then looks for such an intent (mount below). Whichever comes second sees the
+   * other, so a volume is never both deleted and mounted (at worst both are refused).
+   */
   async remove(name: string, req: RemoveVolumeRequest = {}): Promise<void> {
     const rec = await this.#volumes.require(name);
+    const intent: Lease = { host: this.hostId, volume: name, uuid: rec.uuid, since: this.#now().toISOString() };
+    await this.#meta.put(deletingKey(name, this.hostId), recordBytes(intent));
+    try {
+      await this.#removeChecked(name, rec, req);
+    } finally {
+      await this.#meta.delete([deletingKey(name, this.hostId)]);
+    }
+  }
+
+  async #removeChecked(name: string, rec: VolumeRecord, req: RemoveVolumeRequest): Promise<void> {
     // A mount on another host is never overridden, not even by force: its containers write there.
     const others = (await this.leases(name)).filter((l) => l.host !== this.hostId && l.uuid === rec.uuid);
     if (others.length > 0) {
@@ -147,16 +166,40 @@ export class VfsDriver implements VolumeDriver {
     }
   }
 
+  /** Writes this host's lease, then makes sure no delete of the volume began meanwhile (see remove). */
   async mount(name: string, options: { mountpoint?: string } = {}): Promise<string> {
     const rec = await this.#volumes.finished(name);
     const dir = this.#volumes.dataDir(rec.uuid);
     if (options.mountpoint !== undefined && path.resolve(options.mountpoint) !== dir) {
       throw new VfsError('CONVOY_INVALID_ARGUMENT', 'vfs volumes are directories and cannot be mounted elsewhere', { hint: `use ${dir}` });
     }
-    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    // Mounted here already (another holder): the lease protects it since then.
+    const own = await this.#records.read(leaseKey(name, this.hostId), leaseSchema, LEASE(this.hostId));
+    if (own?.uuid === rec.uuid) return dir;
+    await this.#refuseIfDeleting(name, rec);
     const lease: Lease = { host: this.hostId, volume: name, uuid: rec.uuid, since: this.#now().toISOString() };
     await this.#meta.put(leaseKey(name, this.hostId), recordBytes(lease));
+    try {
+      if ((await this.#volumes.read(name))?.uuid !== rec.uuid) {
+        throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted while it was being mounted`, { hint: 'convoy list shows the volumes', details: { volume: name } });
+      }
+      await this.#refuseIfDeleting(name, rec);
+    } catch (err) {
+      await this.#meta.delete([leaseKey(name, this.hostId)]).catch(() => undefined);
+      throw err;
+    }
+    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     return dir;
+  }
+
+  async #refuseIfDeleting(name: string, rec: VolumeRecord): Promise<void> {
+    const deleting = (await this.#records.leases('deleting', name)).filter((d) => d.host !== this.hostId && d.uuid === rec.uuid);
+    if (deleting.length === 0) return;
+    const h = deleting.map((d) => `${d.host} (since ${d.since})`).join(', ');
+    throw new VfsError('CONVOY_VOLUME_DELETING', `volume ${name} is being deleted by ${h}`, {
+      hint: `try again: if that delete is refused (the volume is in use), the volume stays. If that host stopped for good, remove ${deleting.map((d) => this.#records.file(deletingKey(name, d.host))).join(', ')}`,
+      details: { volume: name, hosts: deleting.map((d) => d.host) },
+    });
   }
 
   async unmount(name: string): Promise<void> {

@@ -81,3 +81,58 @@ describe('vfs driver restarted after kill -9', () => {
     expect(await snapDirs()).toEqual([]);
   });
 });
+
+describe('two hosts on one base path: a mount racing a delete', () => {
+  // What host h1's remove writes before it reads the leases (vfs-driver.ts remove).
+  const intent = async (name: string, uuid: string, by: string): Promise<string> => {
+    const file = path.join(base, 'meta', 'deleting', name, `${by}.json`);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, JSON.stringify({ host: by, volume: name, uuid, since: new Date().toISOString() }));
+    return file;
+  };
+  const leaseOf = (name: string, by: string): string => path.join(base, 'meta', 'leases', name, `${by}.json`);
+
+  it('a mount that begins while another host is deleting the volume is refused and leaves no lease', async () => {
+    const a = await host('h1');
+    const b = await host('h2');
+    const v = await a.create(req('v'));
+    const file = await intent('v', v.uuid, 'h1');
+    const err = await rejectionOf(b.mount('v'));
+    expect(err.code).toBe('CONVOY_VOLUME_DELETING');
+    expect(err.message).toMatch(/volume v is being deleted by h1 \(since /);
+    expect(err.hint).toContain(file);
+    await expect(fs.stat(leaseOf('v', 'h2'))).rejects.toThrow(/ENOENT/);
+    await a.remove('v'); // its delete goes on: nobody mounts it
+    expect(await a.get('v')).toBeUndefined();
+    await expect(fs.stat(file)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a delete that begins while another host mounts the volume is refused, and its intent does not stay behind', async () => {
+    const a = await host('h1');
+    const b = await host('h2');
+    await a.create(req('v'));
+    const mp = await b.mount('v');
+    expect((await rejectionOf(a.remove('v', { force: true }))).code).toBe('CONVOY_VOLUME_IN_USE');
+    expect(await fs.readdir(path.join(base, 'meta', 'deleting')).catch(() => [])).toEqual([]);
+    expect((await fs.stat(mp)).isDirectory()).toBe(true);
+  });
+
+  it("a second mount on a host that already holds the volume keeps that host's lease, even while another host tries to delete it", async () => {
+    const a = await host('h1');
+    const b = await host('h2');
+    const v = await a.create(req('v'));
+    await b.mount('v');
+    await intent('v', v.uuid, 'h1'); // h1's delete, between its intent and its (refused) lease check
+    await b.mount('v');
+    expect(JSON.parse(await fs.readFile(leaseOf('v', 'h2'), 'utf8'))).toMatchObject({ host: 'h2', uuid: v.uuid });
+  });
+
+  it('a delete killed after writing its intent does not block mounts once its host restarts', async () => {
+    const a = await host('h1');
+    const b = await host('h2');
+    const v = await a.create(req('v'));
+    await intent('v', v.uuid, 'h1');
+    await host('h1'); // the restart
+    await b.mount('v');
+  });
+});

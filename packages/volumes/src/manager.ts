@@ -74,8 +74,18 @@ export class VolumeManager {
         opts.onProblem(err);
         continue;
       }
-      if (found === undefined) await m.#refs.clear(name);
-      else await found.driver.mount(name, {});
+      if (found === undefined) {
+        await m.#refs.clear(name);
+        continue;
+      }
+      try {
+        await found.driver.mount(name, {});
+      } catch (err) {
+        // Cannot be mounted again now (e.g. another host is deleting it, or its lease is corrupt):
+        // keep its mount references, so it is not deleted from under its containers, and serve the others.
+        if (!(err instanceof Error) || opts.onProblem === undefined) throw err;
+        opts.onProblem(err);
+      }
     }
     return m;
   }
