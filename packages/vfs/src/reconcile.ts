@@ -12,6 +12,8 @@ export interface ReconcileDeps {
   hostId: string;
   /** Every volume record on the base path (any host's); a corrupt one throws CONVOY_RECORD_CORRUPT. */
   records(): Promise<VolumeRecord[]>;
+  /** UUIDs whose data directories stay although no volume record names them (displaced records). */
+  keep(): Promise<string[]>;
   /** Every snapshot record on the base path; a corrupt one throws CONVOY_RECORD_CORRUPT. */
   snapshotRecords(): Promise<SnapshotRecord[]>;
   /** Removes an unfinished volume: its record and its data directory. */
@@ -66,7 +68,7 @@ export async function reconcileData(d: ReconcileDeps): Promise<Reconciled> {
   }
   const unfinished: string[] = [];
   const stale: string[] = [];
-  const named = new Set<string>();
+  const named = new Set<string>(await d.keep());
   const live = new Map<string, string>();
   for (const rec of records) {
     named.add(rec.uuid);

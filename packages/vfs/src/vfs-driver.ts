@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FileSource, backupVolume, readManifest, restoreBackup } from '@convoy/blockstore';
-import { FsObjectStore, ObjectExistsError } from '@convoy/objectstore';
+import { FsObjectStore, ObjectExistsError, type ObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import { execQuiet as run } from '@convoy/daemon-kit';
 import { reconcileData, type Reconciled } from './reconcile.js';
@@ -19,6 +19,8 @@ export interface VfsDriverOptions {
   /** Whether other hosts share basePath (Docker scope "global"). Default true. */
   shared?: boolean;
   now?: () => Date;
+  /** Tests: wraps the metadata store, e.g. to run another host's steps between two of this one's. */
+  wrapMeta?: (store: ObjectStore) => ObjectStore;
 }
 
 /**
@@ -31,7 +33,8 @@ export class VfsDriver implements VolumeDriver {
   readonly scope: 'local' | 'global';
   readonly basePath: string;
   readonly hostId: string;
-  readonly #meta: FsObjectStore;
+  readonly #meta: ObjectStore;
+  readonly #metaFs: FsObjectStore;
   readonly #records: MetaRecords;
   readonly #volumes: VolumeRecords;
   readonly #now: () => Date;
@@ -47,20 +50,22 @@ export class VfsDriver implements VolumeDriver {
     this.basePath = path.resolve(options.basePath);
     this.hostId = options.hostId ?? os.hostname();
     this.scope = options.shared === false ? 'local' : 'global';
-    this.#meta = new FsObjectStore(path.join(this.basePath, 'meta'));
+    this.#metaFs = new FsObjectStore(path.join(this.basePath, 'meta'));
+    this.#meta = options.wrapMeta?.(this.#metaFs) ?? this.#metaFs;
     this.#records = new MetaRecords(this.#meta, path.join(this.basePath, 'meta'));
     this.#now = options.now ?? (() => new Date());
     this.#trash = path.join(this.basePath, 'trash', `${TRASH_PREFIX}${encodeURIComponent(this.hostId)}`);
-    this.#volumes = new VolumeRecords({ meta: this.#records, basePath: this.basePath, hostId: this.hostId, now: this.#now, discard: (dir) => this.#discard(dir) });
+    this.#volumes = new VolumeRecords({ meta: this.#records, basePath: this.basePath, hostId: this.hostId, now: this.#now, discard: (dir) => this.#discard(dir), scratch: this.#trash });
   }
 
   async start(): Promise<void> {
     for (const d of ['data', 'snapshots', 'trash']) await fs.mkdir(path.join(this.basePath, d), { recursive: true, mode: 0o711 });
     await fs.mkdir(this.#trash, { recursive: true, mode: 0o711 });
-    await this.#meta.open();
+    await this.#metaFs.open();
     // Finish removals a crash interrupted, and drop temporary files, of this host only: other
     // hosts' are theirs, maybe in use right now (a restore's archive, a snapshot being copied).
     // Entries directly under trash/ are from releases before per-host trash: removed as before.
+    await this.#volumes.restoreTaken();
     const all = path.join(this.basePath, 'trash');
     for (const e of await fs.readdir(all)) if (!e.startsWith(TRASH_PREFIX)) await fs.rm(path.join(all, e), { recursive: true, force: true });
     for (const e of await fs.readdir(this.#trash)) await fs.rm(path.join(this.#trash, e), { recursive: true, force: true });
@@ -71,6 +76,7 @@ export class VfsDriver implements VolumeDriver {
       snapshotsDir: path.join(this.basePath, 'snapshots'),
       hostId: this.hostId,
       records: () => this.#volumes.all(),
+      keep: () => this.#volumes.displaced(),
       snapshotRecords: () => this.#allSnapshotRecords(),
       abandon: (rec) => this.#volumes.abandon(rec),
       dropSnapshot: async (snap) => {
@@ -159,7 +165,12 @@ export class VfsDriver implements VolumeDriver {
     // Snapshot records before the volume's: a crash between leaves a volume without snapshots
     // (delete it again), never snapshot records that a re-created volume of the name would show.
     await this.#meta.delete(snaps.map((s) => snapKey(name, s.name)));
-    await this.#meta.delete([volKey(name), ...(await this.#leaseKeys(name)), ...(await this.#keysUnder(`refs/${name}/`))]);
+    // The record goes only if it is still this volume's (another host may have deleted the volume
+    // and created a new one of the name meanwhile: its record, leases and references stay).
+    if (!(await this.#volumes.swap(rec, undefined))) {
+      throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted by another host meanwhile`, { hint: 'convoy list shows the volumes', details: { volume: name } });
+    }
+    await this.#meta.delete([...(await this.#ofVolume('leases', name, rec.uuid)), ...(await this.#ofVolume('refs', name, rec.uuid))]);
     if (req.keepData !== true) {
       await this.#discard(this.#volumes.dataDir(rec.uuid));
       for (const s of snaps) await this.#discard(this.#snapDir(s.uuid));
@@ -412,13 +423,13 @@ export class VfsDriver implements VolumeDriver {
     return out;
   }
 
-  #leaseKeys(name: string): Promise<string[]> {
-    return this.#keysUnder(`leases/${name}/`);
-  }
-
-  async #keysUnder(prefix: string): Promise<string[]> {
+  /** The keys of the leases (or references) of one volume incarnation; unreadable ones are left alone. */
+  async #ofVolume(prefix: 'leases' | 'refs', name: string, uuid: string): Promise<string[]> {
     const keys: string[] = [];
-    for await (const o of this.#meta.list(prefix)) keys.push(o.key);
+    for await (const o of this.#meta.list(`${prefix}/${name}/`)) {
+      const l = await this.#records.read(o.key, leaseSchema, LEASE('?')).catch(() => undefined);
+      if (l?.uuid === uuid) keys.push(o.key);
+    }
     return keys;
   }
 

@@ -1,5 +1,6 @@
 // A vfs volume's record through its life: claimed (`creating`), finished (`ready`), or abandoned;
 // read back through its schema; refused for use while unfinished.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ObjectExistsError } from '@convoy/objectstore';
@@ -14,6 +15,8 @@ export interface VolumeRecordsOptions {
   now: () => Date;
   /** Removes a directory (through trash/). */
   discard: (dir: string) => Promise<void>;
+  /** A directory of this host on the base path's filesystem (its trash), where `swap` takes records to. */
+  scratch: string;
 }
 
 /**
@@ -99,19 +102,115 @@ export class VolumeRecords {
 
   /** Marks a begun volume ready, if it is still this creation's (another host may have deleted it meanwhile). */
   async finish(rec: VolumeRecord): Promise<VolumeRecord> {
-    if ((await this.read(rec.name))?.uuid !== rec.uuid) {
+    const ready: VolumeRecord = { ...rec, state: 'ready' };
+    if (!(await this.swap(rec, ready))) {
       throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${rec.name} was deleted while it was being created`, { hint: 'create it again' });
     }
-    const ready: VolumeRecord = { ...rec, state: 'ready' };
-    await this.#o.meta.store.put(volKey(rec.name), recordBytes(ready));
     await this.#o.meta.store.delete([tombKey(rec.name)]);
     return ready;
   }
 
   /** Removes an unfinished volume: its record (if still this one's) and its data directory. */
   async abandon(rec: VolumeRecord): Promise<void> {
-    if ((await this.read(rec.name))?.uuid === rec.uuid) await this.#o.meta.store.delete([volKey(rec.name)]);
+    await this.swap(rec, undefined);
     await this.#o.discard(this.dataDir(rec.uuid));
+  }
+
+  /**
+   * Replaces the record of `rec.name` by `next` (or removes it) only if it is still `rec`'s volume
+   * (same UUID), atomically against every host: the record file is taken away by rename(2) (only
+   * one host can take it), checked, then `next` is linked into place only-if-absent. Answers false
+   * if the record is gone or belongs to another volume of the name (which is put back) — never
+   * overwriting or removing another volume's record, as a read-then-write would when another host
+   * deletes and re-creates the name in between. While it runs the name has no record for a moment:
+   * a create may claim it then, and this swap answers false.
+   */
+  async swap(rec: VolumeRecord, next: VolumeRecord | undefined): Promise<boolean> {
+    const key = volKey(rec.name);
+    const file = this.#o.meta.file(key);
+    const taken = path.join(this.#o.scratch, `record-${rec.uuid}-${randomUUID()}.json`);
+    try {
+      await fs.rename(file, taken);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    const bytes = await fs.readFile(taken);
+    let uuid: unknown;
+    try {
+      uuid = (JSON.parse(bytes.toString('utf8')) as { uuid?: unknown }).uuid;
+    } catch {
+      uuid = undefined;
+    }
+    if (uuid !== rec.uuid) {
+      await this.#putBack(key, bytes, rec.name);
+      await fs.rm(taken, { force: true });
+      return false;
+    }
+    let swapped = true;
+    if (next !== undefined) {
+      try {
+        await this.#o.meta.store.put(key, recordBytes(next), { ifAbsent: true });
+      } catch (err) {
+        if (!(err instanceof ObjectExistsError)) {
+          await this.#putBack(key, bytes, rec.name);
+          await fs.rm(taken, { force: true });
+          throw err;
+        }
+        swapped = false; // a create claimed the name while it had no record: this volume is gone
+      }
+    }
+    await fs.rm(taken, { force: true });
+    return swapped;
+  }
+
+  /**
+   * At start, before this host's trash is emptied: records a `swap` had taken when the host was
+   * killed go back (only-if-absent) — a volume being deleted or finished is then seen again and
+   * deleted again or cleaned up, and another volume's record taken by mistake is not lost.
+   */
+  async restoreTaken(): Promise<void> {
+    for (const e of await fs.readdir(this.#o.scratch)) {
+      if (!/^record-.*\.json$/.test(e)) continue;
+      const bytes = await fs.readFile(path.join(this.#o.scratch, e));
+      const parsed = volumeRecordSchema.safeParse((() => { try { return JSON.parse(bytes.toString('utf8')) as unknown; } catch { return undefined; } })());
+      if (parsed.success) {
+        const current = await this.read(parsed.data.name).catch(() => undefined);
+        if (current?.uuid !== parsed.data.uuid) await this.#putBack(volKey(parsed.data.name), bytes, parsed.data.name).catch(() => undefined);
+      }
+      await fs.rm(path.join(this.#o.scratch, e), { force: true });
+    }
+  }
+
+  /** UUIDs of records moved to meta/displaced/ (see #putBack): their data directories are kept. */
+  async displaced(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const o of this.#o.meta.store.list('displaced/')) {
+      try {
+        const v = JSON.parse((await this.#o.meta.store.get(o.key)).toString('utf8')) as { uuid?: unknown };
+        if (typeof v.uuid === 'string') out.push(v.uuid);
+      } catch {
+        // unreadable: an operator's to look at
+      }
+    }
+    return out;
+  }
+
+  /** Puts back a record `swap` took that was not the one it wanted. */
+  async #putBack(key: string, bytes: Buffer, name: string): Promise<void> {
+    try {
+      await this.#o.meta.store.put(key, bytes, { ifAbsent: true });
+    } catch (err) {
+      if (!(err instanceof ObjectExistsError)) throw err;
+      // A create claimed the name in the instant it had no record: keep the displaced record where
+      // an operator finds it (its data directory stays: see reconcile.ts), and say so.
+      const kept = `displaced/${name}/${randomUUID()}.json`;
+      await this.#o.meta.store.put(kept, bytes);
+      throw new VfsError('CONVOY_VOLUME_CONFLICT', `two volumes named ${name} were created at once on the shared path; the record of one was moved to ${this.#o.meta.file(kept)}`, {
+        hint: 'see which of them holds the data you want (the uuid in each record names its data directory), then delete the other and move the kept record back to meta/volumes/ under the name it says',
+        details: { volume: name, file: this.#o.meta.file(kept) },
+      });
+    }
   }
 }
 

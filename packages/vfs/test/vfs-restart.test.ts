@@ -82,6 +82,19 @@ describe('vfs driver restarted after kill -9', () => {
   });
 });
 
+describe('vfs driver restarted after kill -9 mid-swap of a record', () => {
+  it("a volume record a killed host had taken to swap goes back at its start, with the volume's data", async () => {
+    const a = await host('h1');
+    const v = await a.create(req('v'));
+    await fs.writeFile(path.join(base, 'data', v.uuid, 'f'), 'kept');
+    // kill -9 between a swap's rename of the record into this host's trash and its next step
+    await fs.rename(path.join(base, 'meta', 'volumes', 'v.json'), path.join(base, 'trash', 'host-h1', `record-${v.uuid}-${randomUUID()}.json`));
+    const restarted = await host('h1');
+    expect((await restarted.get('v'))?.uuid).toBe(v.uuid);
+    expect(await fs.readFile(path.join(base, 'data', v.uuid, 'f'), 'utf8')).toBe('kept');
+  });
+});
+
 describe('two hosts on one base path: a mount racing a delete', () => {
   // What host h1's remove writes before it reads the leases (vfs-driver.ts remove).
   const intent = async (name: string, uuid: string, by: string): Promise<string> => {
