@@ -23,9 +23,9 @@ import { layoutProblems, readLayout } from './vfs-layout.js';
 
 const HOSTS = ['rel-a', 'rel-b'] as const;
 /** Refusals two hosts working on the same names must expect (control API codes). */
-const EXPECTED = new Set(['CONVOY_VOLUME_EXISTS', 'CONVOY_VOLUME_NOT_FOUND', 'CONVOY_VOLUME_IN_USE', 'CONVOY_VOLUME_REFERENCED', 'CONVOY_VOLUME_INCOMPLETE', 'CONVOY_VOLUME_DELETED']);
+const EXPECTED = new Set(['CONVOY_VOLUME_EXISTS', 'CONVOY_VOLUME_NOT_FOUND', 'CONVOY_VOLUME_IN_USE', 'CONVOY_VOLUME_REFERENCED', 'CONVOY_VOLUME_INCOMPLETE', 'CONVOY_VOLUME_DELETED', 'CONVOY_VOLUME_DELETING']);
 /** The same refusals as Docker's `Err` text says them. */
-const EXPECTED_ERR = /already exists|does not exist|not found|is mounted on|still known to Docker|is not finished|was deleted (by host|while it was being created)/;
+const EXPECTED_ERR = /already exists|does not exist|not found|is mounted on|still known to Docker|is not finished|is being deleted by|was deleted (by host|by another host meanwhile|while it was being (created|mounted)|\(or created anew)/;
 
 interface Held {
   host: string;
@@ -74,12 +74,13 @@ export class SharedVfsCampaign {
   async #round(trial: Trial, n: number, rng: Rng): Promise<void> {
     const names = Array.from({ length: this.size.sharedVfs.names }, (_, i) => `n${n}-v${i}`);
     const held: Held[] = [];
-    const observed = new Map<string, { name: string; at: number }>(); // uuid → first seen
+    const observed = new Map<string, { name: string; at: number }>(); // uuid → when the first call that saw it began
     const deletes: { name: string; host: string; start: number; end: number }[] = [];
     const counts: Record<string, number> = {};
     const started = performance.now();
     const now = (): number => performance.now() - started;
-    const outcome = (host: string, what: string, r: Reply): boolean => {
+    const outcome = (host: string, what: string, r: Reply, name = ''): boolean => {
+      if (what.startsWith('docker')) trial.noteCommand([host, what, name], describeReply('', r).replace(/^ → /, ''));
       const key = `${what} ${r.status === 200 && r.code === undefined ? 'ok' : (r.code === 'docker-err' ? 'refused' : (r.code ?? 'failed'))}`;
       counts[key] = (counts[key] ?? 0) + 1;
       if (r.status === 0) return trial.check('every call answers (no hang, no deadlock)', false, describeReply(`${host} ${what}`, r));
@@ -89,8 +90,8 @@ export class SharedVfsCampaign {
       trial.check('each call succeeds or is refused for a reason two hosts must expect', expected, describeReply(`${host} ${what}`, r));
       return false;
     };
-    const see = (name: string, uuid: string | undefined): void => {
-      if (uuid !== undefined && !observed.has(uuid)) observed.set(uuid, { name, at: now() });
+    const see = (name: string, uuid: string | undefined, at: number): void => {
+      if (uuid !== undefined && !observed.has(uuid)) observed.set(uuid, { name, at });
     };
     const deleted = (host: string, name: string, start: number): void => {
       deletes.push({ name, host, start, end: now() });
@@ -108,20 +109,21 @@ export class SharedVfsCampaign {
         const mine = held.filter((h) => h.host === host);
         const name = srng.pick(names);
         const op = srng.pick(['create', 'create', 'get', 'mount', 'mount', 'unmount', 'unmount', 'remove']);
+        const t0 = now();
         if (op === 'unmount' && mine.length > 0) {
           const h = srng.pick(mine);
           trial.check('a volume mounted by one daemon is never deleted by the other', existsSync(h.marker) && (await fs.readFile(h.marker, 'utf8')) === h.id, `${h.name}'s mount on ${host} (${h.mountpoint}) lost its marker while mounted`);
           const r = await d.plugin.call('POST', '/VolumeDriver.Unmount', { Name: h.name, ID: h.id }, 60_000);
           trial.check('an unmount of a held mount succeeds', r.status === 200 && r.code === undefined, describeReply(`${host} Unmount ${h.name}`, r));
-          outcome(host, 'docker-unmount', r);
+          outcome(host, 'docker-unmount', r, h.name);
           held.splice(held.indexOf(h), 1);
         } else if (op === 'mount') {
           const id = randomBytes(32).toString('hex');
           const r = await d.plugin.call('POST', '/VolumeDriver.Mount', { Name: name, ID: id }, 60_000);
-          if (outcome(host, 'docker-mount', r)) {
+          if (outcome(host, 'docker-mount', r, `${name} → ${String((r.json as { Mountpoint?: string } | undefined)?.Mountpoint)}`)) {
             const mountpoint = String((r.json as { Mountpoint?: string }).Mountpoint);
             const marker = path.join(mountpoint, `marker-${host}-${id.slice(0, 8)}`);
-            see(name, path.basename(mountpoint));
+            see(name, path.basename(mountpoint), t0);
             const wrote = await fs.writeFile(marker, id).then(() => true, (err: Error) => err.message);
             if (!trial.check('a volume mounted by one daemon is never deleted by the other', wrote === true, `${host} mounted ${name} at ${mountpoint}, which then could not be written: ${String(wrote)}`)) continue;
             held.push({ host, name, id, mountpoint, marker, since: now() });
@@ -129,13 +131,14 @@ export class SharedVfsCampaign {
         } else if (op === 'remove' && !mine.some((h) => h.name === name)) {
           // Docker removes only what no container of its own uses
           const start = now();
-          if (outcome(host, 'docker-remove', await d.plugin.call('POST', '/VolumeDriver.Remove', { Name: name }, 60_000))) deleted(host, name, start);
+          if (outcome(host, 'docker-remove', await d.plugin.call('POST', '/VolumeDriver.Remove', { Name: name }, 60_000), name)) deleted(host, name, start);
         } else if (op === 'get') {
           const r = await d.plugin.call('POST', '/VolumeDriver.Get', { Name: name }, 60_000);
-          if (r.status === 200 && r.code === undefined) see(name, (r.json as { Volume?: { Status?: { uuid?: string } } }).Volume?.Status?.uuid);
+          trial.noteCommand([host, 'docker-get', name], describeReply('', r).replace(/^ → /, ''));
+          if (r.status === 200 && r.code === undefined) see(name, (r.json as { Volume?: { Status?: { uuid?: string } } }).Volume?.Status?.uuid, t0);
           else outcome(host, 'docker-get', { ...r, ...(r.code === 'docker-err' && /does not exist|was deleted/.test(r.message ?? '') ? { status: 200, code: undefined } : {}) });
         } else {
-          outcome(host, 'docker-create', await d.plugin.call('POST', '/VolumeDriver.Create', { Name: name, Opts: null }, 60_000));
+          outcome(host, 'docker-create', await d.plugin.call('POST', '/VolumeDriver.Create', { Name: name, Opts: null }, 60_000), name);
         }
       }
     };
@@ -145,8 +148,9 @@ export class SharedVfsCampaign {
       for (let k = 0; k < this.size.sharedVfs.opsPerStream; k++) {
         const name = srng.pick(names);
         if (srng.chance(0.5)) {
+          const t0 = now();
           const r = await api.createVolume(name);
-          if (outcome(host, 'create', r)) see(name, (r.json as { uuid?: string }).uuid);
+          if (outcome(host, 'create', r)) see(name, (r.json as { uuid?: string }).uuid, t0);
         } else {
           const force = srng.chance(0.5);
           const start = now();
@@ -171,7 +175,7 @@ export class SharedVfsCampaign {
     const present = new Map((lists[0]?.volumes ?? []).map((v) => [v.uuid, v.name]));
     for (const [uuid, o] of observed) {
       if (present.has(uuid)) continue;
-      trial.check('nothing lost: a volume disappears only through a delete that succeeded', deletes.some((d) => d.name === o.name && d.end >= o.at), `${o.name} (${uuid}), seen at ${(o.at / 1000).toFixed(2)} s, is gone but no delete of it succeeded after that`);
+      trial.check('nothing lost: a volume disappears only through a delete that succeeded', deletes.some((d) => d.name === o.name && d.end >= o.at), `${o.name} (${uuid}), seen by a call begun at ${(o.at / 1000).toFixed(2)} s, is gone but no delete of it ended after that call began`);
     }
     const layout = await readLayout(this.vfsPath);
     const problems = layoutProblems(layout, []).concat(layout.volumes.filter((v) => v.state === 'creating').map((v) => `volume ${v.name} is still "creating" with no create running`));

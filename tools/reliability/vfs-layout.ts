@@ -25,6 +25,8 @@ export interface Layout {
   snapshotDirs: string[];
   /** Files that do not parse (the campaign put them there, or a bug did). */
   unreadable: string[];
+  /** Records of volumes two simultaneous creates of one name left over (meta/displaced/). */
+  displaced: string[];
   /** Temporary files of killed writers under meta/ (`.<name>~<hex>.tmp`). */
   tempFiles: number;
   trash: Record<string, number>;
@@ -34,7 +36,7 @@ const readJson = async (file: string): Promise<unknown> => JSON.parse(await fs.r
 const dirs = async (dir: string): Promise<string[]> => (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name).sort();
 
 export async function readLayout(base: string): Promise<Layout> {
-  const layout: Layout = { volumes: [], snapshots: [], dataDirs: await dirs(path.join(base, 'data')), snapshotDirs: await dirs(path.join(base, 'snapshots')), unreadable: [], tempFiles: 0, trash: {} };
+  const layout: Layout = { volumes: [], snapshots: [], dataDirs: await dirs(path.join(base, 'data')), snapshotDirs: await dirs(path.join(base, 'snapshots')), unreadable: [], displaced: [], tempFiles: 0, trash: {} };
   const meta = path.join(base, 'meta');
   for (const e of await fs.readdir(meta, { recursive: true, withFileTypes: true }).catch(() => [])) {
     if (!e.isFile()) continue;
@@ -44,6 +46,7 @@ export async function readLayout(base: string): Promise<Layout> {
       continue;
     }
     const rel = path.relative(meta, file).split(path.sep);
+    if (rel[0] === 'displaced') layout.displaced.push(file);
     if (rel[0] !== 'volumes' && rel[0] !== 'snapshots') continue;
     let v: Record<string, unknown>;
     try {
@@ -78,6 +81,7 @@ export function layoutProblems(l: Layout, hostIds: readonly string[]): string[] 
   for (const d of l.dataDirs) if (!volUuids.has(d)) out.push(`orphan volume directory data/${d} (no record names it)`);
   for (const d of l.snapshotDirs) if (!snapUuids.has(d)) out.push(`orphan snapshot directory snapshots/${d} (no record names it)`);
   for (const f of l.unreadable) out.push(`unreadable record ${f}`);
+  for (const f of l.displaced) out.push(`displaced volume record ${f} (two volumes of one name)`);
   for (const h of hostIds) if ((l.trash[`host-${h}`] ?? 0) > 0) out.push(`trash/host-${h} holds ${l.trash[`host-${h}`]} entries after the start`);
   return out;
 }

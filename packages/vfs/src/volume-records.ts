@@ -104,7 +104,7 @@ export class VolumeRecords {
   async finish(rec: VolumeRecord): Promise<VolumeRecord> {
     const ready: VolumeRecord = { ...rec, state: 'ready' };
     if (!(await this.swap(rec, ready))) {
-      throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${rec.name} was deleted while it was being created`, { hint: 'create it again' });
+      throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${rec.name} was deleted (or created anew by another host) while it was being created`, { hint: 'convoy list shows the volumes; create it again if it is not there' });
     }
     await this.#o.meta.store.delete([tombKey(rec.name)]);
     return ready;
@@ -118,50 +118,57 @@ export class VolumeRecords {
 
   /**
    * Replaces the record of `rec.name` by `next` (or removes it) only if it is still `rec`'s volume
-   * (same UUID), atomically against every host: the record file is taken away by rename(2) (only
-   * one host can take it), checked, then `next` is linked into place only-if-absent. Answers false
-   * if the record is gone or belongs to another volume of the name (which is put back) — never
-   * overwriting or removing another volume's record, as a read-then-write would when another host
-   * deletes and re-creates the name in between. While it runs the name has no record for a moment:
-   * a create may claim it then, and this swap answers false.
+   * (same UUID), against every host: a hard link to the record file captures it without freeing
+   * the name and is checked; only if it is `rec`'s is the file taken away by rename(2) (one host
+   * wins) and compared with the capture (same inode: nobody replaced it in between); then `next` is
+   * linked into place only-if-absent. Answers false if the record is gone or is another volume's —
+   * which is never overwritten or removed, as a read-then-write would when another host deletes
+   * and re-creates the name in between. Between the take and the link the name has no record for
+   * a moment: a create of the same name may claim it then, and this swap answers false.
    */
   async swap(rec: VolumeRecord, next: VolumeRecord | undefined): Promise<boolean> {
     const key = volKey(rec.name);
     const file = this.#o.meta.file(key);
+    const probe = path.join(this.#o.scratch, `probe-${randomUUID()}.json`);
     const taken = path.join(this.#o.scratch, `record-${rec.uuid}-${randomUUID()}.json`);
     try {
-      await fs.rename(file, taken);
+      await fs.link(file, probe);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
-    const bytes = await fs.readFile(taken);
-    let uuid: unknown;
     try {
-      uuid = (JSON.parse(bytes.toString('utf8')) as { uuid?: unknown }).uuid;
-    } catch {
-      uuid = undefined;
-    }
-    if (uuid !== rec.uuid) {
-      await this.#putBack(key, bytes, rec.name);
-      await fs.rm(taken, { force: true });
-      return false;
-    }
-    let swapped = true;
-    if (next !== undefined) {
+      if (uuidIn(await fs.readFile(probe)) !== rec.uuid) return false;
       try {
-        await this.#o.meta.store.put(key, recordBytes(next), { ifAbsent: true });
+        await fs.rename(file, taken);
       } catch (err) {
-        if (!(err instanceof ObjectExistsError)) {
-          await this.#putBack(key, bytes, rec.name);
-          await fs.rm(taken, { force: true });
-          throw err;
-        }
-        swapped = false; // a create claimed the name while it had no record: this volume is gone
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // another host took it first
+        throw err;
       }
+      if ((await fs.stat(taken)).ino !== (await fs.stat(probe)).ino) {
+        // replaced between the capture and the take (deleted and created again by others): put it back
+        await this.#putBack(key, await fs.readFile(taken), rec.name);
+        await fs.rm(taken, { force: true });
+        return false;
+      }
+      let swapped = true;
+      if (next !== undefined) {
+        try {
+          await this.#o.meta.store.put(key, recordBytes(next), { ifAbsent: true });
+        } catch (err) {
+          if (!(err instanceof ObjectExistsError)) {
+            await this.#putBack(key, await fs.readFile(taken), rec.name);
+            await fs.rm(taken, { force: true });
+            throw err;
+          }
+          swapped = false; // a create claimed the name in the moment it had no record
+        }
+      }
+      await fs.rm(taken, { force: true });
+      return swapped;
+    } finally {
+      await fs.rm(probe, { force: true });
     }
-    await fs.rm(taken, { force: true });
-    return swapped;
   }
 
   /**
@@ -211,6 +218,15 @@ export class VolumeRecords {
         details: { volume: name, file: this.#o.meta.file(kept) },
       });
     }
+  }
+}
+
+/** The `uuid` a record's bytes say, if they parse. */
+function uuidIn(bytes: Buffer): unknown {
+  try {
+    return (JSON.parse(bytes.toString('utf8')) as { uuid?: unknown }).uuid;
+  } catch {
+    return undefined;
   }
 }
 
