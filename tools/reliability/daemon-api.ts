@@ -10,6 +10,8 @@ export interface ApiVolume {
   uuid: string;
   state?: string;
   mountpoint?: string;
+  /** Docker mount IDs (and `cli`) holding it mounted on this host. */
+  mountedBy?: string[];
   status?: { path?: string };
 }
 
@@ -43,6 +45,19 @@ export class DaemonApi {
 
   deleteVolume(name: string, force = false): Promise<Reply> {
     return this.#call(`delete ${force ? '--force ' : ''}${name}`, 'DELETE', `/v1/volumes/${enc(name)}${force ? '?force=1' : ''}`);
+  }
+
+  /** Docker's Mount and Unmount (the plugin protocol), with Docker's mount ID. */
+  async dockerMount(name: string, id: string): Promise<Reply> {
+    const r = await this.d.plugin.call('POST', '/VolumeDriver.Mount', { Name: name, ID: id });
+    this.#trial()?.noteCommand([this.d.spec.label, `docker Mount ${name} ${id.slice(0, 12)}`], describeReply('', r).replace(/^ → /, ''));
+    return r;
+  }
+
+  async dockerUnmount(name: string, id: string): Promise<Reply> {
+    const r = await this.d.plugin.call('POST', '/VolumeDriver.Unmount', { Name: name, ID: id });
+    this.#trial()?.noteCommand([this.d.spec.label, `docker Unmount ${name} ${id.slice(0, 12)}`], describeReply('', r).replace(/^ → /, ''));
+    return r;
   }
 
   async volume(name: string): Promise<ApiVolume | undefined> {

@@ -6,10 +6,12 @@
 // began left "creating"); every volume, snapshot and backup that completed is there with its exact
 // content; the interrupted one is absent or complete (never half), and running it again succeeds;
 // `convoy-backup verify --read-data` of the backup store is clean.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runCli } from './convoy.js';
 import { DaemonApi } from './daemon-api.js';
+import { judgeMount } from './daemon-mounts.js';
 import { DaemonProcess } from './daemon-process.js';
 import type { Size } from './config.js';
 import type { Rng } from './prng.js';
@@ -18,7 +20,7 @@ import { treeHash, writeTree } from './tree.js';
 import type { Reply } from './unix-http.js';
 import { layoutProblems, readLayout } from './vfs-layout.js';
 
-export const DAEMON_OPS = ['create', 'restore', 'snapshot', 'backup', 'delete'] as const;
+export const DAEMON_OPS = ['create', 'restore', 'snapshot', 'backup', 'delete', 'mount', 'unmount'] as const;
 export type DaemonOp = (typeof DAEMON_OPS)[number];
 
 export interface DaemonTrialSpec {
@@ -86,6 +88,10 @@ export class DaemonRestartCampaign {
     this.backups.set(String((traced.json as { url: string }).url), this.snapshots.get('probe-s')?.hash ?? '');
     await this.must(this.api.snapshot('probe-c', 'probe-c-s'));
     await trace('delete', () => this.api.deleteVolume('probe-c'));
+    await this.must(this.api.createVolume('probe-m'));
+    await trace('mount', () => this.api.dockerMount('probe-m', 'probe'.padEnd(64, '0')));
+    await trace('unmount', () => this.api.dockerUnmount('probe-m', 'probe'.padEnd(64, '0')));
+    await this.must(this.api.deleteVolume('probe-m'));
     await this.daemon.arm({ step: 0 }); // counting off: step 0 never comes
     await this.must(this.api.deleteVolume('probe-r'));
   }
@@ -128,6 +134,14 @@ export class DaemonRestartCampaign {
       const snap = rng.pick([...this.snapshots.keys()]);
       run = () => this.api.backup(snap, this.storeUrl);
       judge = () => this.#judgeBackup(trial, snap, run);
+    } else if (spec.op === 'mount' || spec.op === 'unmount') {
+      const name = `m${n}`;
+      const id = randomBytes(32).toString('hex');
+      await this.must(this.api.createVolume(name));
+      await this.fill(name, rng.fork('fill'));
+      if (spec.op === 'unmount') await this.must(this.api.dockerMount(name, id));
+      run = () => (spec.op === 'mount' ? this.api.dockerMount(name, id) : this.api.dockerUnmount(name, id));
+      judge = () => judgeMount(this, trial, name, id, spec.op === 'mount' ? 'mount' : 'unmount');
     } else {
       const name = `d${n}`;
       await this.must(this.api.createVolume(name));
@@ -329,7 +343,7 @@ export class DaemonRestartCampaign {
 
   async must(p: Promise<Reply>): Promise<Reply> {
     const r = await p;
-    if (r.status !== 200) throw new Error(`set-up step failed: ${r.status} ${r.code ?? r.error ?? ''} ${r.message ?? ''}\n${this.daemon.runLog.slice(-2000)}`);
+    if (r.status !== 200 || r.code !== undefined) throw new Error(`set-up step failed: ${r.status} ${r.code ?? r.error ?? ''} ${r.message ?? ''}\n${this.daemon.runLog.slice(-2000)}`);
     return r;
   }
 }

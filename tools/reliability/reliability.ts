@@ -1,6 +1,6 @@
 // The reliability campaigns in one command, from the repository root:
 //
-//   npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,lease,bugs,hostile]
+//   npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,lease,bugs,hostile,daemon,shared-vfs]
 //                             [--out docs/reliability.md] [--no-build] [--render-only]
 //
 // Builds the workspace (the campaigns run the built convoy-backup), then runs the campaigns as a
@@ -30,6 +30,8 @@ const FILES: Record<string, string[]> = {
   lease: ['lease-expiry.test.ts'],
   bugs: ['bugs.test.ts'],
   hostile: ['hostile.test.ts'],
+  daemon: ['daemon-restart.test.ts'],
+  'shared-vfs': ['shared-vfs.test.ts'],
 };
 
 const { values } = parseArgs({
@@ -46,7 +48,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  process.stdout.write('usage: npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,lease,bugs,hostile] [--out FILE] [--no-build] [--render-only]\n');
+  process.stdout.write('usage: npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,lease,bugs,hostile,daemon,shared-vfs] [--out FILE] [--no-build] [--render-only]\n');
   process.exit(0);
 }
 

@@ -63,6 +63,7 @@ export class VolumeManager {
     const first = m.#drivers.keys().next().value;
     if (first === undefined) throw invalidRequest('no volume driver could start', 'see the errors above');
     if (!m.#drivers.has(m.#default)) m.#default = first;
+    await m.#releaseUnheld();
     for (const name of m.#refs.volumes()) {
       let found: Found | undefined;
       try {
@@ -88,6 +89,20 @@ export class VolumeManager {
       }
     }
     return m;
+  }
+
+  /**
+   * At start: a volume mounted on this host that nobody holds (its mount or unmount was killed
+   * between the driver's mount and the saved mount state) is unmounted. Else its lease on a shared
+   * path would refuse every other host's delete of it for ever, naming this host.
+   */
+  async #releaseUnheld(): Promise<void> {
+    const held = new Set(this.#refs.volumes());
+    for (const d of this.#drivers.values()) {
+      for (const v of await d.list({ onProblem: (err) => this.#opts.onProblem?.(err) })) {
+        if (v.mountpoint !== undefined && !held.has(v.name)) await d.unmount(v.name);
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -47,6 +47,25 @@ describe('VolumeManager', () => {
     expect(await m2.get('v')).toBeUndefined();
   });
 
+  it('a mount or unmount killed between the lease and the saved mount state leaves no lease once the daemon restarts', async () => {
+    const m = await open();
+    await m.create({ name: 'v', caller: 'docker' });
+    // kill -9 of a Docker Mount after the driver wrote this host's lease, before the mount state was saved
+    const vfs = new VfsDriver({ basePath: path.join(tmp, 'vfs'), hostId: 'h1' });
+    await vfs.mount('v');
+    const other = await open('h2');
+    expect((await rejectionOf(other.remove('v', { caller: 'cli', force: true }))).code).toBe('CONVOY_VOLUME_IN_USE');
+    const restarted = await open();
+    expect((await restarted.get('v'))?.mountpoint).toBeUndefined();
+    expect(await vfs.leases('v')).toEqual([]);
+    await other.remove('v', { caller: 'cli', force: true }); // nothing holds it any more
+    // a volume Docker still holds keeps its lease across the restart
+    await restarted.create({ name: 'w', caller: 'docker' });
+    await restarted.mount('w', { id: 'c1', caller: 'docker' });
+    await open();
+    expect((await vfs.leases('w')).map((l) => l.host)).toEqual(['h1']);
+  });
+
   it('Docker removing a volume drops mount IDs of containers that went away while the daemon was down', async () => {
     const m = await open();
     await m.create({ name: 'orphan', caller: 'docker' });
