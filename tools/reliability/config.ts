@@ -28,8 +28,8 @@ export interface Size {
   hostile: { batchesPerSocket: number; requests: number; bigBodies: number; parallel: number; cliUrls: number };
   /** kill -9 of convoy-daemon: trials per operation (create, restore, snapshot, backup, delete), the files written per fill, corrupt-record trials per kind. */
   daemon: { trialsPerOp: number; filesPerFill: number; maxFileBytes: number; corruptPerKind: number };
-  /** Two daemons on one vfs path: rounds, operations per stream and round, names shared. */
-  sharedVfs: { rounds: number; opsPerStream: number; names: number };
+  /** Two daemons on one vfs path: rounds, operations per stream and round, names shared, chance that one daemon is killed (and restarted) mid-round. */
+  sharedVfs: { rounds: number; opsPerStream: number; names: number; killChance: number };
 }
 
 export const SIZES: Record<SizeName, Size> = {
@@ -44,7 +44,7 @@ export const SIZES: Record<SizeName, Size> = {
     leaseExpiry: { trialsPerStore: 1 },
     hostile: { batchesPerSocket: 2, requests: 150, bigBodies: 2, parallel: 4, cliUrls: 3 },
     daemon: { trialsPerOp: 2, filesPerFill: 6, maxFileBytes: 300_000, corruptPerKind: 1 },
-    sharedVfs: { rounds: 2, opsPerStream: 15, names: 3 },
+    sharedVfs: { rounds: 3, opsPerStream: 15, names: 3, killChance: 0.5 },
   },
   full: {
     name: 'full',
@@ -57,7 +57,7 @@ export const SIZES: Record<SizeName, Size> = {
     leaseExpiry: { trialsPerStore: 4 },
     hostile: { batchesPerSocket: 10, requests: 500, bigBodies: 5, parallel: 8, cliUrls: 30 },
     daemon: { trialsPerOp: 20, filesPerFill: 10, maxFileBytes: 3_000_000, corruptPerKind: 2 },
-    sharedVfs: { rounds: 10, opsPerStream: 40, names: 3 },
+    sharedVfs: { rounds: 20, opsPerStream: 40, names: 3, killChance: 0.5 },
   },
 };
 

@@ -79,17 +79,35 @@ export class SharedVfsCampaign {
     const counts: Record<string, number> = {};
     const started = performance.now();
     const now = (): number => performance.now() - started;
-    const outcome = (host: string, what: string, r: Reply, name = ''): boolean => {
+    // A kill -9 of one daemon in the middle of the round (seeded), then its restart: calls to it
+    // that overlap its downtime may get no answer, and their effect is unknown.
+    const windows: { i: number; from: number; to?: number }[] = [];
+    const up: Promise<void>[] = this.daemons.map(() => Promise.resolve());
+    let calls = 0;
+    const onCall: (() => void)[] = [];
+    const interrupted = (i: number, t0: number): boolean => windows.some((w) => w.i === i && t0 <= (w.to ?? Infinity) && now() >= w.from);
+    /** 'ok', 'refused' (as two hosts must expect), 'killed' (no answer: its daemon was killed meanwhile) or 'failed'. */
+    const outcome = (i: number, what: string, r: Reply, t0: number, name = ''): 'ok' | 'refused' | 'killed' | 'failed' => {
+      const host = HOSTS[i] as string;
+      calls++;
+      for (const f of onCall.splice(0)) f();
       if (what.startsWith('docker')) trial.noteCommand([host, what, name], describeReply('', r).replace(/^ → /, ''));
-      const key = `${what} ${r.status === 200 && r.code === undefined ? 'ok' : (r.code === 'docker-err' ? 'refused' : (r.code ?? 'failed'))}`;
+      const killed = r.status === 0 && interrupted(i, t0);
+      const key = `${what} ${killed ? 'killed' : r.status === 200 && r.code === undefined ? 'ok' : r.code === 'docker-err' ? 'refused' : (r.code ?? 'failed')}`;
       counts[key] = (counts[key] ?? 0) + 1;
-      if (r.status === 0) return trial.check('every call answers (no hang, no deadlock)', false, describeReply(`${host} ${what}`, r));
+      if (killed) return 'killed';
+      if (r.status === 0) {
+        trial.check('every call answers (no hang, no deadlock)', false, describeReply(`${host} ${what}`, r));
+        return 'failed';
+      }
       trial.check('every call answers (no hang, no deadlock)', true);
-      if (r.status === 200 && r.code === undefined) return true;
+      if (r.status === 200 && r.code === undefined) return 'ok';
       const expected = r.code === 'docker-err' ? EXPECTED_ERR.test(r.message ?? '') && !/internal error/.test(r.message ?? '') : EXPECTED.has(r.code ?? '');
       trial.check('each call succeeds or is refused for a reason two hosts must expect', expected, describeReply(`${host} ${what}`, r));
-      return false;
+      return expected ? 'refused' : 'failed';
     };
+    /** Docker mount IDs whose Mount got no answer (its daemon was killed): maybe held; released at the end. */
+    const maybeHeld: { i: number; name: string; id: string }[] = [];
     const see = (name: string, uuid: string | undefined, at: number): void => {
       if (uuid !== undefined && !observed.has(uuid)) observed.set(uuid, { name, at });
     };
@@ -106,6 +124,7 @@ export class SharedVfsCampaign {
       const d = this.daemons[i] as DaemonProcess;
       const host = d.spec.hostId;
       for (let k = 0; k < this.size.sharedVfs.opsPerStream; k++) {
+        await up[i];
         const mine = held.filter((h) => h.host === host);
         const name = srng.pick(names);
         const op = srng.pick(['create', 'create', 'get', 'mount', 'mount', 'unmount', 'unmount', 'remove']);
@@ -113,14 +132,17 @@ export class SharedVfsCampaign {
         if (op === 'unmount' && mine.length > 0) {
           const h = srng.pick(mine);
           trial.check('a volume mounted by one daemon is never deleted by the other', existsSync(h.marker) && (await fs.readFile(h.marker, 'utf8')) === h.id, `${h.name}'s mount on ${host} (${h.mountpoint}) lost its marker while mounted`);
+          held.splice(held.indexOf(h), 1); // from now on the other daemon may delete it
           const r = await d.plugin.call('POST', '/VolumeDriver.Unmount', { Name: h.name, ID: h.id }, 60_000);
-          trial.check('an unmount of a held mount succeeds', r.status === 200 && r.code === undefined, describeReply(`${host} Unmount ${h.name}`, r));
-          outcome(host, 'docker-unmount', r, h.name);
-          held.splice(held.indexOf(h), 1);
+          const o = outcome(i, 'docker-unmount', r, t0, h.name);
+          if (o === 'killed') maybeHeld.push({ i, name: h.name, id: h.id }); // Docker sends it again
+          else trial.check('an unmount of a held mount succeeds', o === 'ok', describeReply(`${host} Unmount ${h.name}`, r));
         } else if (op === 'mount') {
           const id = randomBytes(32).toString('hex');
           const r = await d.plugin.call('POST', '/VolumeDriver.Mount', { Name: name, ID: id }, 60_000);
-          if (outcome(host, 'docker-mount', r, `${name} → ${String((r.json as { Mountpoint?: string } | undefined)?.Mountpoint)}`)) {
+          const o = outcome(i, 'docker-mount', r, t0, `${name} → ${String((r.json as { Mountpoint?: string } | undefined)?.Mountpoint)}`);
+          if (o === 'killed') maybeHeld.push({ i, name, id });
+          if (o === 'ok') {
             const mountpoint = String((r.json as { Mountpoint?: string }).Mountpoint);
             const marker = path.join(mountpoint, `marker-${host}-${id.slice(0, 8)}`);
             see(name, path.basename(mountpoint), t0);
@@ -130,15 +152,13 @@ export class SharedVfsCampaign {
           }
         } else if (op === 'remove' && !mine.some((h) => h.name === name)) {
           // Docker removes only what no container of its own uses
-          const start = now();
-          if (outcome(host, 'docker-remove', await d.plugin.call('POST', '/VolumeDriver.Remove', { Name: name }, 60_000), name)) deleted(host, name, start);
+          const o = outcome(i, 'docker-remove', await d.plugin.call('POST', '/VolumeDriver.Remove', { Name: name }, 60_000), t0, name);
+          if (o === 'ok' || o === 'killed') deleted(host, name, t0);
         } else if (op === 'get') {
           const r = await d.plugin.call('POST', '/VolumeDriver.Get', { Name: name }, 60_000);
-          trial.noteCommand([host, 'docker-get', name], describeReply('', r).replace(/^ → /, ''));
-          if (r.status === 200 && r.code === undefined) see(name, (r.json as { Volume?: { Status?: { uuid?: string } } }).Volume?.Status?.uuid, t0);
-          else outcome(host, 'docker-get', { ...r, ...(r.code === 'docker-err' && /does not exist|was deleted/.test(r.message ?? '') ? { status: 200, code: undefined } : {}) });
+          if (outcome(i, 'docker-get', r, t0, name) === 'ok') see(name, (r.json as { Volume?: { Status?: { uuid?: string } } }).Volume?.Status?.uuid, t0);
         } else {
-          outcome(host, 'docker-create', await d.plugin.call('POST', '/VolumeDriver.Create', { Name: name, Opts: null }, 60_000), name);
+          outcome(i, 'docker-create', await d.plugin.call('POST', '/VolumeDriver.Create', { Name: name, Opts: null }, 60_000), t0, name);
         }
       }
     };
@@ -146,21 +166,53 @@ export class SharedVfsCampaign {
       const api = this.apis[i] as DaemonApi;
       const host = api.d.spec.hostId;
       for (let k = 0; k < this.size.sharedVfs.opsPerStream; k++) {
+        await up[i];
         const name = srng.pick(names);
+        const t0 = now();
         if (srng.chance(0.5)) {
-          const t0 = now();
           const r = await api.createVolume(name);
-          if (outcome(host, 'create', r)) see(name, (r.json as { uuid?: string }).uuid, t0);
+          if (outcome(i, 'create', r, t0) === 'ok') see(name, (r.json as { uuid?: string }).uuid, t0);
         } else {
           const force = srng.chance(0.5);
-          const start = now();
-          if (outcome(host, force ? 'delete --force' : 'delete', await api.deleteVolume(name, force))) deleted(host, name, start);
+          const o = outcome(i, force ? 'delete --force' : 'delete', await api.deleteVolume(name, force), t0);
+          if (o === 'ok' || o === 'killed') deleted(host, name, t0);
         }
       }
     };
+    const total = HOSTS.length * 2 * this.size.sharedVfs.opsPerStream;
+    const kill = rng.chance(this.size.sharedVfs.killChance) ? { i: rng.int(0, HOSTS.length - 1), afterCalls: rng.int(2, Math.floor(total / 2)) } : undefined;
+    let streaming = true;
+    const killer = async (): Promise<void> => {
+      if (kill === undefined) return;
+      while (streaming && calls < kill.afterCalls) await new Promise<void>((resolve) => onCall.push(resolve));
+      if (!streaming) return;
+      const d = this.daemons[kill.i] as DaemonProcess;
+      const w: { i: number; from: number; to?: number } = { i: kill.i, from: now() };
+      windows.push(w);
+      let release = (): void => undefined;
+      up[kill.i] = new Promise<void>((resolve) => (release = resolve));
+      await d.kill9();
+      trial.fault(`SIGKILL of ${d.spec.hostId} after ${calls} calls, then its restart while the other daemon goes on`);
+      try {
+        await d.start();
+        trial.check('a killed daemon restarts while the other one works on the same names', true);
+      } catch (err) {
+        trial.check('a killed daemon restarts while the other one works on the same names', false, (err as Error).message.slice(0, 1500));
+        await d.start(); // a second try: the other checks need it
+      } finally {
+        w.to = now();
+        release();
+      }
+    };
     trial.fault(`${HOSTS.length} daemons × (Docker + operator stream) × ${this.size.sharedVfs.opsPerStream} operations on ${names.length} shared names`);
+    const killing = killer();
     await Promise.all([docker(0, rng.fork('docker-a')), docker(1, rng.fork('docker-b')), operator(0, rng.fork('cli-a')), operator(1, rng.fork('cli-b'))]);
+    streaming = false;
+    for (const f of onCall.splice(0)) f();
+    await killing;
     trial.measure('roundMs', now());
+    trial.measure('daemonKills', windows.length);
+    for (const m of maybeHeld) await (this.daemons[m.i] as DaemonProcess).plugin.call('POST', '/VolumeDriver.Unmount', { Name: m.name, ID: m.id }, 60_000);
     // the end of the round: every held mount released, then both daemons must agree
     for (const h of [...held]) {
       const d = this.daemons[HOSTS.indexOf(h.host as (typeof HOSTS)[number])] as DaemonProcess;

@@ -172,16 +172,19 @@ export class VolumeRecords {
   }
 
   /**
-   * At start, before this host's trash is emptied: records a `swap` had taken when the host was
-   * killed go back (only-if-absent) — a volume being deleted or finished is then seen again and
-   * deleted again or cleaned up, and another volume's record taken by mistake is not lost.
+   * At start, before this host's trash is emptied: a record a `swap` had taken when the host was
+   * killed. One of the volume the swap was for (its UUID is in the file name) was being finished,
+   * abandoned or deleted: it stays gone (its directory is then unnamed and removed). Another
+   * volume's record, taken by mistake in the instant before the swap saw the inode change, goes
+   * back, so that volume is not lost.
    */
   async restoreTaken(): Promise<void> {
     for (const e of await fs.readdir(this.#o.scratch)) {
-      if (!/^record-.*\.json$/.test(e)) continue;
+      const m = /^record-([0-9a-f-]{36})-.*\.json$/.exec(e);
+      if (m === null) continue;
       const bytes = await fs.readFile(path.join(this.#o.scratch, e));
       const parsed = volumeRecordSchema.safeParse((() => { try { return JSON.parse(bytes.toString('utf8')) as unknown; } catch { return undefined; } })());
-      if (parsed.success) {
+      if (parsed.success && parsed.data.uuid !== m[1]) {
         const current = await this.read(parsed.data.name).catch(() => undefined);
         if (current?.uuid !== parsed.data.uuid) await this.#putBack(volKey(parsed.data.name), bytes, parsed.data.name).catch(() => undefined);
       }

@@ -83,15 +83,30 @@ describe('vfs driver restarted after kill -9', () => {
 });
 
 describe('vfs driver restarted after kill -9 mid-swap of a record', () => {
-  it("a volume record a killed host had taken to swap goes back at its start, with the volume's data", async () => {
+  const take = async (name: string, forUuid: string): Promise<void> => {
+    await fs.rename(path.join(base, 'meta', 'volumes', `${name}.json`), path.join(base, 'trash', 'host-h1', `record-${forUuid}-${randomUUID()}.json`));
+  };
+
+  it("another volume's record a killed swap had taken by mistake goes back at the start, with its data", async () => {
     const a = await host('h1');
     const v = await a.create(req('v'));
     await fs.writeFile(path.join(base, 'data', v.uuid, 'f'), 'kept');
-    // kill -9 between a swap's rename of the record into this host's trash and its next step
-    await fs.rename(path.join(base, 'meta', 'volumes', 'v.json'), path.join(base, 'trash', 'host-h1', `record-${v.uuid}-${randomUUID()}.json`));
+    await take('v', randomUUID()); // a swap for an older volume of the name took this one's record, then the host was killed
     const restarted = await host('h1');
     expect((await restarted.get('v'))?.uuid).toBe(v.uuid);
     expect(await fs.readFile(path.join(base, 'data', v.uuid, 'f'), 'utf8')).toBe('kept');
+  });
+
+  it('the record a killed delete had taken stays gone, and so does its data; the name is free for a new volume', async () => {
+    const a = await host('h1');
+    const v = await a.create(req('v'));
+    await take('v', v.uuid); // the delete's swap took it, then the host was killed
+    const b = await host('h2');
+    const w = await b.create(req('v')); // the name was free meanwhile
+    await host('h1');
+    expect((await b.get('v'))?.uuid).toBe(w.uuid);
+    expect(await fs.readdir(path.join(base, 'data'))).toEqual([w.uuid]);
+    expect(await fs.readdir(path.join(base, 'meta')).then((d) => d.includes('displaced'))).toBe(false);
   });
 });
 
