@@ -12,7 +12,8 @@
 // `reliability-hook: step N <call> <path>`, and the kill as `reliability-hook: kill at step N`.
 // The kill is SIGKILL of the daemon's whole process group (the campaign starts the daemon as a
 // group leader), as systemd's KillMode=control-group does when the daemon dies: a cp or tar it
-// started dies with it. Nothing is changed when the hook is not armed.
+// started dies with it; or, with "processOnly", of the daemon alone, as a hand-made `kill -9 PID`
+// (its cp or tar runs on). Nothing is changed when the hook is not armed.
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -28,6 +29,8 @@ if (root === undefined || planFile === undefined || !path.isAbsolute(root)) {
 interface Plan {
   step: number | null;
   delayMs?: number;
+  /** Kill only the daemon, not the programs it started (a hand-made `kill -9 PID`). */
+  processOnly?: boolean;
 }
 
 let armed = false;
@@ -50,6 +53,7 @@ function die(): void {
   if (dying) return;
   dying = true;
   say(`kill at step ${steps}`);
+  if (plan.processOnly === true) process.kill(process.pid, 'SIGKILL');
   try {
     process.kill(-process.pid, 'SIGKILL'); // the group: the daemon and what it started
   } catch {

@@ -38,6 +38,8 @@ export interface KillPlan {
   /** Die at this step of the armed operation (null: count only). */
   step: number | null;
   delayMs?: number;
+  /** Kill the daemon alone; the programs it started run on. */
+  processOnly?: boolean;
 }
 
 export interface Exit {

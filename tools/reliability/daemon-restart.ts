@@ -51,6 +51,8 @@ export class DaemonRestartCampaign {
   readonly backups = new Map<string, string>();
   /** Steps of each operation run uninterrupted (from the set-up's traced runs). */
   readonly steps = new Map<DaemonOp, number>();
+  /** Which of those steps start a program (cp, tar, sync). */
+  readonly spawnSteps = new Map<DaemonOp, number[]>();
   #trial: Trial | undefined;
   #scratch = 0;
   readonly #reported = new Set<string>();
@@ -77,6 +79,7 @@ export class DaemonRestartCampaign {
       await this.daemon.arm({ step: null });
       const r = await this.must(run());
       this.steps.set(op, this.daemon.steps.length);
+      this.spawnSteps.set(op, this.daemon.steps.flatMap((line, i) => (/^step \d+ spawn /.test(line) ? [i + 1] : [])));
       return r;
     };
     await trace('create', () => this.api.createVolume('probe-c'));
@@ -151,15 +154,18 @@ export class DaemonRestartCampaign {
       judge = () => this.#judgeDelete(trial, name, run);
     }
     // the kill: at a seeded step (a few past the last: the kill comes after the answer), sometimes a little later
+    // a kill of the daemon alone lands, when the operation runs programs, while one of them runs (it goes on)
     const total = this.steps.get(spec.op) ?? 1;
-    const step = rng.chance(0.1) ? total + 1 : rng.int(1, total);
-    const delayMs = rng.chance(0.2) ? rng.int(1, 40) : 0;
-    await this.daemon.arm({ step, delayMs });
+    const processOnly = rng.chance(0.25);
+    const spawns = processOnly ? (this.spawnSteps.get(spec.op) ?? []) : [];
+    const step = spawns.length > 0 ? rng.pick(spawns) : rng.chance(0.1) ? total + 1 : rng.int(1, total);
+    const delayMs = spawns.length > 0 ? rng.int(1, 30) : rng.chance(0.2) ? rng.int(1, 40) : 0;
+    await this.daemon.arm({ step, delayMs, processOnly });
     const answer = await run();
     if (this.daemon.running) await this.daemon.kill9();
     const at = this.daemon.killedAtStep;
     const what = at === undefined ? undefined : this.daemon.steps[at - 1];
-    trial.fault(`SIGKILL at step ${step}/${total}${delayMs > 0 ? ` + ${delayMs} ms` : ''} of ${spec.op}`);
+    trial.fault(`SIGKILL${processOnly ? ' of the daemon alone' : ''} at step ${step}/${total}${delayMs > 0 ? ` + ${delayMs} ms` : ''} of ${spec.op}`);
     const phase = at === undefined ? 'after the answer' : `at step ${at}/${total}: ${what?.replace(/^step \d+ /, '') ?? '?'}`;
     trial.outcome(`killed ${phase}${answer.status === 200 ? ' (it had answered)' : ''}`);
     trial.measure('killStep', at ?? total + 1);
