@@ -27,6 +27,8 @@ export const DAEMON_BUGS: readonly { title: string; test: string }[] = [
   { title: 'kill -9 mid-snapshot (after its copy was renamed into place, before its record) or mid-delete left an orphan `snapshots/<uuid>` directory forever, and a killed delete left snapshot records that a re-created volume of the same name showed', test: 'packages/vfs/test/vfs-restart.test.ts ("vfs driver restarted after kill -9")' },
   { title: 'a Docker mount on one daemon racing a delete on the other: both succeeded, and the mounted directory vanished', test: 'packages/vfs/test/vfs-restart.test.ts ("a mount racing a delete")' },
   { title: "two daemons creating and deleting one name: a late create finish overwrote a newer volume's record (record pointing at nothing, orphan data), and a delete removed a newer volume's record", test: 'packages/vfs/test/vfs-interleave.test.ts' },
+  { title: 'a daemon restarted after a kill mid-delete put back the record it had taken, over a volume the other host had created meanwhile (displaced record, orphan data)', test: 'packages/vfs/test/vfs-restart.test.ts ("mid-swap of a record")' },
+  { title: "kill -9 mid-Mount after this host's lease was written, before the mount state was saved: after the restart nothing held the volume, yet every other host's delete was refused for ever", test: 'packages/volumes/test/manager.test.ts ("killed between the lease and the saved mount state")' },
 ];
 
 export function daemonSection(rs: readonly TrialRecord[]): string[] {
@@ -58,7 +60,13 @@ export function daemonSection(rs: readonly TrialRecord[]): string[] {
     '',
     ...rs.filter((r) => r.op === 'final').map((r) => `- ${r.name}: ${r.outcome}${r.passed ? '' : ` — **failed**: ${r.failures.map((f) => f.split('\n')[0]).join('; ').slice(0, 600)}`}`),
     '',
-    'Not covered: device-mapper thin volumes (they need the qemu guest of `tools/test-all.sh`\'s dm-guest stage); kills mid-mount and mid-unmount; a kill that spares the cp or tar the daemon started (systemd kills the whole group, and so do these trials).',
+    `Mount and unmount are Docker's Mount and Unmount (the plugin protocol): after the restart this host's lease on the shared path and the daemon's mount state must agree, and Docker's retry must succeed. ${kills.filter((r) => r.faults.some((f) => f.includes('daemon alone'))).length} of the kills spared the programs the daemon had started (as a hand-made \`kill -9 PID\`; the others kill its process group, as systemd does): the cp or tar ran on while the daemon restarted.`,
+    '',
+    'Fixed because these campaigns (5 and 4b) found them (regression tests in packages/):',
+    '',
+    ...DAEMON_BUGS.map((b) => `- ${b.title} — ${b.test}`),
+    '',
+    "Not covered: device-mapper thin volumes (they need the qemu guest of `tools/test-all.sh`'s dm-guest stage); backups to s3:// from the daemon (the crash campaign covers s3 with convoy-backup); kills of a daemon while a real Docker engine holds its volumes (apps/daemon/test/docker-kill-restart.test.ts covers one case).",
     '',
   ];
 }
@@ -69,18 +77,14 @@ export function sharedVfsSection(rs: readonly TrialRecord[]): string[] {
   return [
     '## 4b. Concurrency: two daemons on one vfs path',
     '',
-    "Two convoy-daemon processes with their own `--root` and host ids share one vfs base path, as two hosts on NFS. In each round four streams run at once — on each daemon a Docker stream (the plugin protocol: Create, Get, Mount with a fresh ID, Unmount, Remove, as Docker sends them) and an operator stream (the control API: create, delete, delete --force) — each a seeded sequence of operations on the same few names; a Docker stream keeps a marker file in each volume it holds mounted. Every call must answer (no hang, no deadlock) with success or a refusal two hosts must expect (exists, not found, in use, referenced, incomplete, being deleted, deleted by the other host); a volume one daemon mounts is never deleted by the other (its mountpoint and marker stay until it is unmounted); a volume disappears only through a delete that succeeded; at the end of a round both daemons list the same volumes, no lease is left, and the base path is consistent. At the end both daemons restart (one with kill -9) and must still agree.",
+    "Two convoy-daemon processes with their own `--root` and host ids share one vfs base path, as two hosts on NFS. In each round four streams run at once — on each daemon a Docker stream (the plugin protocol: Create, Get, Mount with a fresh ID, Unmount, Remove, as Docker sends them) and an operator stream (the control API: create, delete, delete --force) — each a seeded sequence of operations on the same few names; a Docker stream keeps a marker file in each volume it holds mounted. In about half of the rounds (seeded) one daemon is killed with SIGKILL after a seeded number of calls and restarted while the other goes on; calls to it in that window may get no answer (their effect is then unknown, and the checks allow both). Every call must answer (no hang, no deadlock) with success or a refusal two hosts must expect (exists, not found, in use, referenced, incomplete, being deleted, deleted by the other host); a volume one daemon mounts is never deleted by the other (its mountpoint and marker stay until it is unmounted); a volume disappears only through a delete that succeeded; at the end of a round both daemons list the same volumes, no lease is left, and the base path is consistent. At the end both daemons restart (one with kill -9) and must still agree.",
     '',
     table(
-      ['rounds', 'calls', 'succeeded', 'refused as expected', 'mounts held', 'deletes that succeeded', 'failed'],
-      [[rounds.length, total(/ /), total(/ ok$/), total(/ (CONVOY_|refused)/), total(/^docker-mount ok$/), total(/^(delete|delete --force|docker-remove) ok$/), failed(rounds)]],
+      ['rounds', 'daemons killed mid-round', 'calls', 'succeeded', 'refused as expected', 'no answer (daemon killed)', 'mounts held', 'deletes that succeeded', 'failed'],
+      [[rounds.length, total(/^daemonKills$/), total(/ /), total(/ ok$/), total(/ (CONVOY_|refused)/), total(/ killed$/), total(/^docker-mount ok$/), total(/^(delete|delete --force|docker-remove) ok$/), failed(rounds)]],
     ),
     '',
     ...rs.filter((r) => r.op === 'final').map((r) => `- ${r.name}: ${r.outcome}${r.passed ? '' : ` — **failed**: ${r.failures.map((f) => f.split('\n')[0]).join('; ').slice(0, 600)}`}`),
-    '',
-    'Fixed because these campaigns found them (regression tests in packages/):',
-    '',
-    ...DAEMON_BUGS.map((b) => `- ${b.title} — ${b.test}`),
     '',
   ];
 }

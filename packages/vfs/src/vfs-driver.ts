@@ -7,7 +7,7 @@ import { FsObjectStore, ObjectExistsError, type ObjectStore } from '@convoy/obje
 import { VfsError } from './errors.js';
 import { execQuiet as run } from '@convoy/daemon-kit';
 import { reconcileData, type Reconciled } from './reconcile.js';
-import { LEASE, MetaRecords, SNAPSHOT, TOMBSTONE, deletingKey, leaseSchema, leaseKey, recordBytes, refKey, snapKey, snapshotRecordSchema, tombKey, tombstoneSchema, volKey, type Lease, type SnapshotRecord, type VolumeRecord } from './records.js';
+import { LEASE, MetaRecords, SNAPSHOT, TOMBSTONE, deletingKey, leaseSchema, leaseKey, recordBytes, refKey, snapKey, snapshotRecordSchema, tombKey, tombstoneSchema, type Lease, type SnapshotRecord, type VolumeRecord } from './records.js';
 import { VolumeRecords, skipCorrupt } from './volume-records.js';
 import type { BackupRequest, CreateVolumeRequest, ListOptions, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 
