@@ -1,14 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FileSource, backupVolume, readManifest, restoreBackup } from '@convoy/blockstore';
-import { FsObjectStore, ObjectExistsError, type ObjectStore } from '@convoy/objectstore';
+import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import { execQuiet as run } from '@convoy/daemon-kit';
 import { reconcileData, type Reconciled } from './reconcile.js';
-import { LEASE, MetaRecords, SNAPSHOT, TOMBSTONE, deletingKey, leaseSchema, leaseKey, recordBytes, refKey, snapKey, snapshotRecordSchema, tombKey, tombstoneSchema, type Lease, type SnapshotRecord, type VolumeRecord } from './records.js';
-import { VolumeRecords, skipCorrupt } from './volume-records.js';
+import { LEASE, MetaRecords, TOMBSTONE, deletingKey, leaseSchema, leaseKey, recordBytes, refKey, snapKey, tombKey, tombstoneSchema, type Lease, type VolumeRecord } from './records.js';
+import { Snapshots } from './snapshots.js';
+import { VolumeRecords } from './volume-records.js';
 import type { BackupRequest, CreateVolumeRequest, ListOptions, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 
 export interface VfsDriverOptions {
@@ -37,6 +38,7 @@ export class VfsDriver implements VolumeDriver {
   readonly #metaFs: FsObjectStore;
   readonly #records: MetaRecords;
   readonly #volumes: VolumeRecords;
+  readonly #snapshots: Snapshots;
   readonly #now: () => Date;
   /** This host's part of trash/: temporary files and directories being deleted. */
   readonly #trash: string;
@@ -56,6 +58,7 @@ export class VfsDriver implements VolumeDriver {
     this.#now = options.now ?? (() => new Date());
     this.#trash = path.join(this.basePath, 'trash', `${TRASH_PREFIX}${encodeURIComponent(this.hostId)}`);
     this.#volumes = new VolumeRecords({ meta: this.#records, basePath: this.basePath, hostId: this.hostId, now: this.#now, discard: (dir) => this.#discard(dir), scratch: this.#trash });
+    this.#snapshots = new Snapshots({ meta: this.#records, volumes: this.#volumes, basePath: this.basePath, hostId: this.hostId, now: this.#now, discard: (dir) => this.#discard(dir), scratch: this.#trash });
   }
 
   async start(): Promise<void> {
@@ -77,11 +80,11 @@ export class VfsDriver implements VolumeDriver {
       hostId: this.hostId,
       records: () => this.#volumes.all(),
       keep: () => this.#volumes.displaced(),
-      snapshotRecords: () => this.#allSnapshotRecords(),
+      snapshotRecords: () => this.#snapshots.all(),
       abandon: (rec) => this.#volumes.abandon(rec),
       dropSnapshot: async (snap) => {
         await this.#meta.delete([snapKey(snap.volume, snap.name)]);
-        await this.#discard(this.#snapDir(snap.uuid));
+        await this.#discard(this.#snapshots.dir(snap.uuid));
       },
       discard: (dir) => this.#discard(dir),
     });
@@ -173,7 +176,7 @@ export class VfsDriver implements VolumeDriver {
     await this.#meta.delete([...(await this.#ofVolume('leases', name, rec.uuid)), ...(await this.#ofVolume('refs', name, rec.uuid))]);
     if (req.keepData !== true) {
       await this.#discard(this.#volumes.dataDir(rec.uuid));
-      for (const s of snaps) await this.#discard(this.#snapDir(s.uuid));
+      for (const s of snaps) await this.#discard(this.#snapshots.dir(s.uuid));
     }
   }
 
@@ -251,61 +254,18 @@ export class VfsDriver implements VolumeDriver {
     return this.#records.read(tombKey(name), tombstoneSchema, TOMBSTONE);
   }
 
-  // ---- snapshots -----------------------------------------------------------------------------
+  // ---- snapshots (snapshots.ts) ---------------------------------------------------------------
 
-  /**
-   * A point-in-time copy of the volume directory. The record comes first, marked `creating`
-   * (only-if-absent: it claims the name on every host); then `cp -a --reflink=auto` (instant on
-   * btrfs/XFS, a full copy elsewhere) into this host's trash, renamed into place when complete;
-   * then the record says `ready`. A crash at any point leaves what start() removes (reconcile.ts):
-   * this host's `creating` record, or a directory no record names. Never a half snapshot.
-   */
-  async snapshotCreate(volume: string, snapshot: { name: string; uuid: string }): Promise<SnapshotInfo> {
-    const rec = await this.#volumes.finished(volume);
-    const key = snapKey(volume, snapshot.name);
-    const s: SnapshotRecord = { name: snapshot.name, uuid: snapshot.uuid, volume, volumeUuid: rec.uuid, createdAt: this.#now().toISOString(), createdBy: this.hostId, state: 'creating' };
-    try {
-      await this.#meta.put(key, recordBytes(s), { ifAbsent: true });
-    } catch (err) {
-      if (err instanceof ObjectExistsError) throw new VfsError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snapshot.name} of ${volume} already exists`, { hint: 'choose another snapshot name' });
-      throw err;
-    }
-    const final = this.#snapDir(snapshot.uuid);
-    const tmp = path.join(this.#trash, `snap-${snapshot.uuid}-${randomBytes(4).toString('hex')}`);
-    try {
-      await run('cp', ['-a', '--reflink=auto', '--', this.#volumes.dataDir(rec.uuid), tmp]);
-      await fs.rename(tmp, final);
-      // still this snapshot's record? (a delete of the volume on another host may have taken it)
-      if ((await this.#readSnapshot(volume, snapshot.name))?.uuid !== snapshot.uuid) {
-        throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${volume} was deleted while snapshot ${snapshot.name} was being taken`, { hint: 'convoy list shows the volumes' });
-      }
-      await this.#meta.put(key, recordBytes({ ...s, state: 'ready' }));
-    } catch (err) {
-      if ((await this.#readSnapshot(volume, snapshot.name).catch(() => undefined))?.uuid === snapshot.uuid) await this.#meta.delete([key]).catch(() => undefined);
-      await this.#discard(final).catch(() => undefined);
-      await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-      throw err;
-    }
-    return { name: s.name, uuid: s.uuid, volume, createdAt: s.createdAt };
+  snapshotCreate(volume: string, snapshot: { name: string; uuid: string }): Promise<SnapshotInfo> {
+    return this.#snapshots.create(volume, snapshot);
   }
 
-  async snapshotDelete(volume: string, snapshot: string): Promise<void> {
-    const s = await this.#snapshot(volume, snapshot);
-    await this.#meta.delete([snapKey(volume, snapshot)]);
-    await this.#discard(this.#snapDir(s.uuid));
+  snapshotDelete(volume: string, snapshot: string): Promise<void> {
+    return this.#snapshots.delete(volume, snapshot);
   }
 
-  /** The volume's snapshots; records left by an earlier volume of the same name (a delete killed halfway) are not its. */
-  async snapshotList(volume: string, options: ListOptions = {}): Promise<SnapshotInfo[]> {
-    const out: SnapshotInfo[] = [];
-    const rec = await skipCorrupt(this.#volumes.read(volume), options);
-    for await (const o of this.#meta.list(`snapshots/${volume}/`)) {
-      const name = /^snapshots\/[^/]+\/(.+)\.json$/.exec(o.key)?.[1];
-      if (name === undefined) continue;
-      const s = await skipCorrupt(this.#readSnapshot(volume, name), options);
-      if (s !== undefined && (rec === undefined || s.volumeUuid === rec.uuid)) out.push({ name: s.name, uuid: s.uuid, volume, createdAt: s.createdAt, ...(s.state === 'creating' ? { state: 'creating' as const } : {}) });
-    }
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+  snapshotList(volume: string, options: ListOptions = {}): Promise<SnapshotInfo[]> {
+    return this.#snapshots.list(volume, options);
   }
 
   // ---- backups -------------------------------------------------------------------------------
@@ -315,11 +275,11 @@ export class VfsDriver implements VolumeDriver {
    * the snapshot is a consistent copy, so the archive is too. Labels say how to restore it.
    */
   async backup(req: BackupRequest): Promise<{ url: string; id: string }> {
-    const s = await this.#finishedSnapshot(req.volume, req.snapshot);
+    const s = await this.#snapshots.finished(req.volume, req.snapshot);
     const tmpDir = await fs.mkdtemp(path.join(this.#trash, 'backup-'));
     const archive = path.join(tmpDir, 'snapshot.tar');
     try {
-      await run('tar', ['--create', '--file', archive, '--sparse', '--numeric-owner', '--xattrs', '--acls', '-C', this.#snapDir(s.uuid), '.'], signalOpt(req.signal));
+      await run('tar', ['--create', '--file', archive, '--sparse', '--numeric-owner', '--xattrs', '--acls', '-C', this.#snapshots.dir(s.uuid), '.'], signalOpt(req.signal));
       const source = await FileSource.open(archive);
       try {
         const { url, manifest } = await backupVolume({
@@ -389,40 +349,6 @@ export class VfsDriver implements VolumeDriver {
     return info;
   }
 
-  #readSnapshot(volume: string, name: string): Promise<SnapshotRecord | undefined> {
-    return this.#records.read(snapKey(volume, name), snapshotRecordSchema, SNAPSHOT(volume, name), (r) =>
-      r.name === name && r.volume === volume ? undefined : `it is the record of snapshot ${JSON.stringify(r.name)} of volume ${JSON.stringify(r.volume)}`,
-    );
-  }
-
-  async #snapshot(volume: string, name: string): Promise<SnapshotRecord> {
-    const s = await this.#readSnapshot(volume, name);
-    if (s === undefined) throw new VfsError('CONVOY_SNAPSHOT_NOT_FOUND', `snapshot ${name} of volume ${volume} does not exist`, { hint: `convoy snapshot list ${volume}` });
-    return s;
-  }
-
-  /** A snapshot whose copy is complete; one still `creating` cannot be backed up. */
-  async #finishedSnapshot(volume: string, name: string): Promise<SnapshotRecord> {
-    const s = await this.#snapshot(volume, name);
-    if (s.state !== 'creating') return s;
-    throw new VfsError('CONVOY_SNAPSHOT_INCOMPLETE', `snapshot ${name} of volume ${volume} is not finished: host ${s.createdBy ?? '?'} began it at ${s.createdAt} and has not finished`, {
-      hint: s.createdBy === this.hostId ? 'wait for `convoy snapshot create` to finish' : `wait for it on ${s.createdBy ?? 'that host'}; if that host stopped for good, \`convoy snapshot delete ${name}\` and take it again (its own restart also removes it)`,
-      details: { volume, snapshot: name },
-    });
-  }
-
-  /** Every snapshot record on the base path (any volume's); a corrupt one throws CONVOY_RECORD_CORRUPT. */
-  async #allSnapshotRecords(): Promise<SnapshotRecord[]> {
-    const out: SnapshotRecord[] = [];
-    for await (const o of this.#meta.list('snapshots/')) {
-      const m = /^snapshots\/([^/]+)\/(.+)\.json$/.exec(o.key);
-      if (m === null) continue;
-      const s = await this.#readSnapshot(m[1] as string, m[2] as string);
-      if (s !== undefined) out.push(s);
-    }
-    return out;
-  }
-
   /** The keys of the leases (or references) of one volume incarnation; unreadable ones are left alone. */
   async #ofVolume(prefix: 'leases' | 'refs', name: string, uuid: string): Promise<string[]> {
     const keys: string[] = [];
@@ -445,9 +371,6 @@ export class VfsDriver implements VolumeDriver {
     await fs.rm(trash, { recursive: true, force: true });
   }
 
-  #snapDir(uuid: string): string {
-    return path.join(this.basePath, 'snapshots', uuid);
-  }
 }
 
 /** trash/<prefix><host id>: one directory per host sharing the base path. */
