@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runCli } from './convoy.js';
 import { DaemonApi } from './daemon-api.js';
+import { EMPTY, EMPTY_HASH, judgeBackup, judgeDelete, judgeSnapshot, judgeVolume } from './daemon-judge.js';
 import { judgeMount } from './daemon-mounts.js';
 import { DaemonProcess } from './daemon-process.js';
 import type { Size } from './config.js';
@@ -35,7 +36,6 @@ export function planDaemon(rng: Rng, size: Size): DaemonTrialSpec[] {
 }
 
 const HOST = 'rel-a';
-const EMPTY = 'empty';
 
 export class DaemonRestartCampaign {
   readonly dir: string;
@@ -121,22 +121,22 @@ export class DaemonRestartCampaign {
     if (spec.op === 'create') {
       const name = `c${n}`;
       run = () => this.api.createVolume(name);
-      judge = () => this.#judgeVolume(trial, name, EMPTY, run);
+      judge = () => judgeVolume(this, trial, name, EMPTY, run);
     } else if (spec.op === 'restore') {
       const [url, hash] = rng.pick([...this.backups]);
       const name = `r${n}`;
       run = () => this.api.createVolume(name, url);
-      judge = () => this.#judgeVolume(trial, name, hash, run);
+      judge = () => judgeVolume(this, trial, name, hash, run);
     } else if (spec.op === 'snapshot') {
       await this.fill('base', rng.fork('fill'));
       const name = `s${n}`;
       const hash = this.volumes.get('base') ?? '';
       run = () => this.api.snapshot('base', name);
-      judge = () => this.#judgeSnapshot(trial, name, 'base', hash, run);
+      judge = () => judgeSnapshot(this, trial, name, 'base', hash, run);
     } else if (spec.op === 'backup') {
       const snap = rng.pick([...this.snapshots.keys()]);
       run = () => this.api.backup(snap, this.storeUrl);
-      judge = () => this.#judgeBackup(trial, snap, run);
+      judge = () => judgeBackup(this, trial, snap, run);
     } else if (spec.op === 'mount' || spec.op === 'unmount') {
       const name = `m${n}`;
       const id = randomBytes(32).toString('hex');
@@ -151,7 +151,7 @@ export class DaemonRestartCampaign {
       await this.fill(name, rng.fork('fill'));
       await this.#snapshotOf(name, `${name}-s`);
       run = () => this.api.deleteVolume(name);
-      judge = () => this.#judgeDelete(trial, name, run);
+      judge = () => judgeDelete(this, trial, name, run);
     }
     // the kill: at a seeded step (a few past the last: the kill comes after the answer), sometimes a little later
     // a kill of the daemon alone lands, when the operation runs programs, while one of them runs (it goes on)
@@ -184,81 +184,12 @@ export class DaemonRestartCampaign {
     await this.consistent(trial, 'after the re-run');
   }
 
-  /** A create or restore: absent (then the re-run must succeed) or complete with `hash`; never half. */
-  async #judgeVolume(trial: Trial, name: string, hash: string, rerun: () => Promise<Reply>): Promise<void> {
-    let v = await this.api.volume(name);
-    if (v !== undefined) {
-      trial.check('an interrupted create is absent or complete', v.state === undefined || v.state === 'ready', `${name} is listed with state ${v.state} after the restart`);
-      const got = await treeHash(String(v.status?.path));
-      trial.check('an interrupted create is absent or complete', this.#same(got, hash), `${name} is listed as finished but holds ${got ?? 'no directory'} instead of ${hash}`);
-      const again = await rerun();
-      trial.check('re-running the interrupted operation succeeds', again.code === 'CONVOY_VOLUME_EXISTS', `re-running the create of ${name}, which completed, answered ${again.status} ${again.code ?? ''}`);
-    } else {
-      const again = await rerun();
-      trial.check('re-running the interrupted operation succeeds', again.status === 200, `${again.status} ${again.code ?? again.error ?? ''} ${again.message ?? ''}`);
-      v = await this.api.volume(name);
-      const got = v === undefined ? undefined : await treeHash(String(v.status?.path));
-      trial.check('a re-run create is complete', this.#same(got, hash), `${name} holds ${got ?? 'nothing'} instead of ${hash}`);
-    }
-    if (hash !== EMPTY) trial.check('completed backup restores bit-exact', true);
-    this.volumes.set(name, hash);
-  }
-
-  async #judgeSnapshot(trial: Trial, name: string, volume: string, hash: string, rerun: () => Promise<Reply>): Promise<void> {
-    let s = await this.api.snapshotInfo(name);
-    if (s === undefined) {
-      const again = await rerun();
-      trial.check('re-running the interrupted operation succeeds', again.status === 200, `${again.status} ${again.code ?? again.error ?? ''} ${again.message ?? ''}`);
-      s = await this.api.snapshotInfo(name);
-    } else {
-      const again = await rerun();
-      trial.check('re-running the interrupted operation succeeds', again.code === 'CONVOY_SNAPSHOT_EXISTS', `re-running the snapshot ${name}, which completed, answered ${again.status} ${again.code ?? ''}`);
-    }
-    const got = s === undefined ? undefined : await treeHash(path.join(this.vfsPath, 'snapshots', s.uuid));
-    trial.check('a snapshot holds the volume as it was', got === hash, `snapshot ${name} holds ${got ?? 'nothing'} instead of ${hash}`);
-    this.snapshots.set(name, { volume, hash });
-  }
-
-  /** A backup: at most one new backup in the store; it (or the re-run's) restores bit-exact; verify is clean. */
-  async #judgeBackup(trial: Trial, snap: string, rerun: () => Promise<Reply>): Promise<void> {
-    const hash = this.snapshots.get(snap)?.hash ?? '';
-    const listed = await this.api.backups(this.storeUrl);
-    for (const b of this.backups.keys()) trial.check('no completed backup lost', listed.includes(b), `${b} completed but the store no longer lists it`);
-    const fresh = listed.filter((b) => !this.backups.has(b));
-    trial.check('no phantom backup', fresh.length <= 1, `${fresh.length} new backups after one interrupted backup: ${fresh.join(', ')}`);
-    await this.#verify(trial);
-    if (fresh.length === 0) {
-      const again = await rerun();
-      trial.check('re-running the interrupted operation succeeds', again.status === 200, `${again.status} ${again.code ?? again.error ?? ''} ${again.message ?? ''}`);
-      const url = (again.json as { url?: string } | undefined)?.url;
-      if (url !== undefined) fresh.push(url);
-    }
-    for (const url of fresh) {
-      const got = await this.api.restoredHash(url, this.#scratchName());
-      trial.check('completed backup restores bit-exact', got === hash, typeof got === 'string' ? `${url} restores to ${got} instead of ${hash}` : `restoring ${url}: ${got.status} ${got.code ?? got.error ?? ''}`);
-      this.backups.set(url, hash);
-    }
-  }
-
-  async #judgeDelete(trial: Trial, name: string, rerun: () => Promise<Reply>): Promise<void> {
-    const v = await this.api.volume(name);
-    if (v !== undefined) {
-      const got = await treeHash(String(v.status?.path));
-      trial.check('an interrupted delete leaves the volume whole or gone', this.#same(got, this.volumes.get(name) ?? ''), `${name} is still listed but holds ${got ?? 'no directory'}`);
-      const again = await rerun();
-      trial.check('re-running the interrupted operation succeeds', again.status === 200, `${again.status} ${again.code ?? again.error ?? ''} ${again.message ?? ''}`);
-    }
-    trial.check('a deleted volume is gone', (await this.api.volume(name)) === undefined, `${name} is still listed after its delete`);
-    this.volumes.delete(name);
-    this.snapshots.delete(`${name}-s`);
-  }
-
   /** Every volume, snapshot and backup that completed is there with its content. */
   async #intact(trial: Trial): Promise<void> {
     for (const [name, hash] of this.volumes) {
       const v = await this.api.volume(name);
       const got = v === undefined ? undefined : await treeHash(String(v.status?.path));
-      trial.check('no completed volume lost or changed', this.#same(got, hash), `${name}: ${v === undefined ? 'gone' : `holds ${got ?? 'no directory'} instead of ${hash}`}`);
+      trial.check('no completed volume lost or changed', this.same(got, hash), `${name}: ${v === undefined ? 'gone' : `holds ${got ?? 'no directory'} instead of ${hash}`}`);
     }
     for (const [name, s] of this.snapshots) {
       const info = await this.api.snapshotInfo(name);
@@ -280,7 +211,7 @@ export class DaemonRestartCampaign {
     trial.measure('metaTempFiles', layout.tempFiles);
   }
 
-  async #verify(trial: Trial): Promise<void> {
+  async verify(trial: Trial): Promise<void> {
     const r = await runCli(['verify', this.storeUrl, '--json', '--read-data'], { timeoutMs: this.size.timeoutMs });
     trial.ran(r);
     const out = r.json as { ok?: boolean; problems?: { key: string; kind: string }[] } | undefined;
@@ -297,9 +228,9 @@ export class DaemonRestartCampaign {
       await this.daemon.start();
       await this.consistent(trial, 'at the end');
       await this.#intact(trial);
-      await this.#verify(trial);
+      await this.verify(trial);
       for (const [url, hash] of this.backups) {
-        const got = await this.api.restoredHash(url, this.#scratchName());
+        const got = await this.api.restoredHash(url, this.scratchName());
         trial.check('completed backup restores bit-exact', got === hash, typeof got === 'string' ? `${url} restores to ${got} instead of ${hash}` : `restoring ${url}: ${got.status} ${got.code ?? ''}`);
       }
       trial.outcome(`${this.volumes.size} volumes, ${this.snapshots.size} snapshots and ${this.backups.size} backups intact after ${this.daemon.starts} daemon starts`);
@@ -320,11 +251,11 @@ export class DaemonRestartCampaign {
     await this.daemon.dispose();
   }
 
-  #same(got: string | undefined, want: string): boolean {
+  same(got: string | undefined, want: string): boolean {
     return want === EMPTY ? got !== undefined && got === EMPTY_HASH : got === want;
   }
 
-  #scratchName(): string {
+  scratchName(): string {
     return `chk${++this.#scratch}`;
   }
 
@@ -354,7 +285,5 @@ export class DaemonRestartCampaign {
   }
 }
 
-/** The tree hash of an empty directory. */
-const EMPTY_HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export const removeDir = (dir: string): Promise<void> => fs.rm(dir, { recursive: true, force: true });
