@@ -65,6 +65,8 @@ export class VfsDriver implements VolumeDriver {
     for (const d of ['data', 'snapshots', 'trash']) await fs.mkdir(path.join(this.basePath, d), { recursive: true, mode: 0o711 });
     await fs.mkdir(this.#trash, { recursive: true, mode: 0o711 });
     await this.#metaFs.open();
+    // Temporary files of metadata writes killed halfway (any host's): an hour old, nobody is still writing them.
+    await this.#metaFs.cleanupStale({ olderThan: new Date(this.#now().getTime() - STALE_TEMP_MS) });
     // Finish removals a crash interrupted, and drop temporary files, of this host only: other
     // hosts' are theirs, maybe in use right now (a restore's archive, a snapshot being copied).
     // Entries directly under trash/ are from releases before per-host trash: removed as before.
@@ -372,6 +374,9 @@ export class VfsDriver implements VolumeDriver {
   }
 
 }
+
+/** Age past which a temporary file under meta/ is a killed writer's (a write takes milliseconds). */
+const STALE_TEMP_MS = 60 * 60 * 1000;
 
 /** trash/<prefix><host id>: one directory per host sharing the base path. */
 const TRASH_PREFIX = 'host-';

@@ -82,6 +82,22 @@ describe('vfs driver restarted after kill -9', () => {
   });
 });
 
+describe('vfs driver restarted after kill -9 mid-write of a record', () => {
+  it("removes the temporary files of metadata writes killed an hour ago or more, any host's, and leaves younger ones", async () => {
+    const a = await host('h1');
+    await a.create(req('v'));
+    const dir = path.join(base, 'meta', 'volumes');
+    const old = path.join(dir, '.w.json~0123456789ab.tmp');
+    const young = path.join(dir, '.x.json~ba9876543210.tmp');
+    await fs.writeFile(old, '{');
+    await fs.writeFile(young, '{');
+    const hourAgo = new Date(Date.now() - 61 * 60 * 1000);
+    await fs.utimes(old, hourAgo, hourAgo);
+    await host('h2');
+    expect((await fs.readdir(dir)).sort()).toEqual([path.basename(young), 'v.json']);
+  });
+});
+
 describe('vfs driver restarted after kill -9 mid-swap of a record', () => {
   const take = async (name: string, forUuid: string): Promise<void> => {
     await fs.rename(path.join(base, 'meta', 'volumes', `${name}.json`), path.join(base, 'trash', 'host-h1', `record-${forUuid}-${randomUUID()}.json`));
