@@ -8,7 +8,8 @@
 // counted only while the hook is armed: the campaign writes a plan to CONVOY_RELIABILITY_KILL_PLAN
 // ({"step": N, "delayMs": D} to die at step N, D ms later; {"step": null} to count only), then
 // sends SIGUSR2; the hook reads the plan, starts counting from zero and answers
-// `reliability-hook: armed` on stderr. Each step is told on stderr as
+// `reliability-hook: armed` on stderr (or CONVOY_RELIABILITY_KILL_AT_START holds a plan armed from
+// the process's start, to kill a restart during its recovery). Each step is told on stderr as
 // `reliability-hook: step N <call> <path>`, and the kill as `reliability-hook: kill at step N`.
 // The kill is SIGKILL of the daemon's whole process group (the campaign starts the daemon as a
 // group leader), as systemd's KillMode=control-group does when the daemon dies: a cp or tar it
@@ -41,6 +42,13 @@ let dying = false;
 const say = (line: string): void => {
   fs.writeSync(2, `reliability-hook: ${line}\n`);
 };
+
+// Armed from the start (CONVOY_RELIABILITY_KILL_AT_START holds the plan): a restart killed during its own recovery.
+const atStart = process.env.CONVOY_RELIABILITY_KILL_AT_START;
+if (atStart !== undefined && atStart !== '') {
+  plan = JSON.parse(atStart) as Plan;
+  armed = true;
+}
 
 process.on('SIGUSR2', () => {
   plan = JSON.parse(fs.readFileSync(planFile, 'utf8')) as Plan;

@@ -111,8 +111,24 @@ export class DaemonProcess {
     ];
   }
 
+  /**
+   * Starts it with the hook armed from the process's start (its recovery is counted in steps):
+   * 'killed' if the plan killed it before it was ready, else 'ready' (and the hook disarmed).
+   */
+  async startKilled(plan: KillPlan): Promise<'killed' | 'ready'> {
+    try {
+      await this.start(plan);
+    } catch (err) {
+      await this.#exited;
+      if (this.killedAtStep !== undefined) return 'killed';
+      throw err;
+    }
+    await this.arm({ step: 0 });
+    return 'ready';
+  }
+
   /** Starts it and resolves once it is ready; rejects with its log if it exits first. */
-  async start(): Promise<void> {
+  async start(atStart?: KillPlan): Promise<void> {
     if (this.running) throw new Error(`convoy-daemon ${this.spec.label} is already running`);
     for (const socket of [this.controlSocket, this.pluginSocket]) removeStaleSocket(socket);
     this.control.reset();
@@ -128,6 +144,7 @@ export class DaemonProcess {
       CONVOY_RELIABILITY_STEP_ROOT: this.spec.dir,
       CONVOY_RELIABILITY_KILL_PLAN: this.planFile,
       CONVOY_RELIABILITY_LEASE_TTL_MS: String(this.spec.leaseTtlMs),
+      ...(atStart === undefined ? {} : { CONVOY_RELIABILITY_KILL_AT_START: JSON.stringify(atStart) }),
     };
     const child = spawn(process.execPath, this.args(), { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.#child = child;

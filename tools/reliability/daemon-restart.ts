@@ -51,6 +51,8 @@ export class DaemonRestartCampaign {
   readonly backups = new Map<string, string>();
   /** Steps of each operation run uninterrupted (from the set-up's traced runs). */
   readonly steps = new Map<DaemonOp, number>();
+  /** Steps of a start (its recovery), traced in the set-up. */
+  startSteps = 0;
   /** Which of those steps start a program (cp, tar, sync). */
   readonly spawnSteps = new Map<DaemonOp, number[]>();
   #trial: Trial | undefined;
@@ -96,6 +98,11 @@ export class DaemonRestartCampaign {
     await trace('unmount', () => this.api.dockerUnmount('probe-m', 'probe'.padEnd(64, '0')));
     await this.must(this.api.deleteVolume('probe-m'));
     await this.daemon.arm({ step: 0 }); // counting off: step 0 never comes
+    // a start, traced: how many steps its recovery takes
+    await this.daemon.kill9();
+    await this.daemon.start({ step: null });
+    this.startSteps = this.daemon.steps.length;
+    await this.daemon.arm({ step: 0 });
     await this.must(this.api.deleteVolume('probe-r'));
   }
 
@@ -170,7 +177,14 @@ export class DaemonRestartCampaign {
     trial.outcome(`killed ${phase}${answer.status === 200 ? ' (it had answered)' : ''}`);
     trial.measure('killStep', at ?? total + 1);
     trial.measure('stepsTotal', total);
-    // the restart, and what it must find
+    // the restart (sometimes killed itself during its recovery first), and what it must find
+    if (rng.chance(0.3)) {
+      const at = rng.int(1, this.startSteps + 2);
+      const r = await this.daemon.startKilled({ step: at });
+      trial.fault(`its restart SIGKILLed at step ${at}/${this.startSteps} of the start`);
+      if (r === 'ready') await this.daemon.kill9();
+      trial.measure('restartKilledAtStep', this.daemon.killedAtStep ?? 0);
+    }
     try {
       await this.daemon.start();
       trial.check('the daemon restarts', true);

@@ -60,7 +60,7 @@ export function daemonSection(rs: readonly TrialRecord[]): string[] {
     '',
     ...rs.filter((r) => r.op === 'final').map((r) => `- ${r.name}: ${r.outcome}${r.passed ? '' : ` — **failed**: ${r.failures.map((f) => f.split('\n')[0]).join('; ').slice(0, 600)}`}`),
     '',
-    `Mount and unmount are Docker's Mount and Unmount (the plugin protocol): after the restart this host's lease on the shared path and the daemon's mount state must agree, and Docker's retry must succeed. ${kills.filter((r) => r.faults.some((f) => f.includes('daemon alone'))).length} of the kills spared the programs the daemon had started (as a hand-made \`kill -9 PID\`; the others kill its process group, as systemd does): the cp or tar ran on while the daemon restarted.`,
+    `Mount and unmount are Docker's Mount and Unmount (the plugin protocol): after the restart this host's lease on the shared path and the daemon's mount state must agree, and Docker's retry must succeed. ${kills.filter((r) => r.faults.some((f) => f.includes('daemon alone'))).length} of the kills spared the programs the daemon had started (as a hand-made \`kill -9 PID\`; the others kill its process group, as systemd does): the cp or tar ran on while the daemon restarted. In ${kills.filter((r) => r.faults.some((f) => f.startsWith('its restart SIGKILLed'))).length} trials the restart itself was killed first, at a seeded step of its recovery (the hook armed from the process's start), before the restart that is judged.`,
     '',
     'Fixed because these campaigns (5 and 4b) found them (regression tests in packages/):',
     '',
