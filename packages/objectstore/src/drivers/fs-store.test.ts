@@ -1,7 +1,8 @@
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { errorCode } from '@convoy/errors';
 import { FsObjectStore } from './fs-store.js';
 import { isTempName, tempPathFor } from './fs-temp.js';
@@ -62,6 +63,34 @@ describe('FsObjectStore', () => {
       await store.put(`race/d${round}/a`, Buffer.from('a'));
       await Promise.all([store.delete([`race/d${round}/a`]), store.put(`race/d${round}/b`, Buffer.from('b'))]);
       expect((await store.get(`race/d${round}/b`)).toString()).toBe('b');
+    }
+  });
+
+  it('a put whose object another writer deletes (pruning its directory) right after the rename still succeeds', async () => {
+    // the other host's delete lands between this put's rename and its directory fsync
+    const dir = path.join(root, 's', 'refs', 'v');
+    const open = fs.open;
+    const spy = vi.spyOn(fs, 'open').mockImplementation(async (file, flags, mode) => {
+      if (file === dir && typeof flags === 'number' && (flags & constants.O_DIRECTORY) !== 0) await fs.rm(dir, { recursive: true });
+      return open(file, flags, mode);
+    });
+    try {
+      await store.put('refs/v/h1.json', Buffer.from('{}'));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await store.stat('refs/v/h1.json')).toBeUndefined();
+    // a vanished store root is still a failure
+    const gone = new FsObjectStore(path.join(root, 'gone'));
+    await gone.open();
+    const spy2 = vi.spyOn(fs, 'open').mockImplementation(async (file, flags, mode) => {
+      if (typeof flags === 'number' && (flags & constants.O_DIRECTORY) !== 0) await fs.rm(path.join(root, 'gone'), { recursive: true });
+      return open(file, flags, mode);
+    });
+    try {
+      expect(errorCode((await rejectionOf(gone.put('a/b.json', Buffer.from('{}')))).cause)).toBe('ENOENT');
+    } finally {
+      spy2.mockRestore();
     }
   });
 

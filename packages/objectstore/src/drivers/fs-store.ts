@@ -105,7 +105,13 @@ export class FsObjectStore implements ObjectStore {
       } else {
         await fs.rename(tmp, file);
       }
-      await fsyncDir(dir);
+      try {
+        await fsyncDir(dir);
+      } catch (err) {
+        // The object is in place; a concurrent delete of it (another host) may have pruned its
+        // directory since: that is put-then-delete, not a failed write. A vanished root is.
+        if (errorCode(err) !== 'ENOENT' || !(await this.#absent(err))) throw err;
+      }
     } catch (err) {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
       if (err instanceof ObjectStoreError) throw err;
