@@ -28,6 +28,8 @@ export const DAEMON_BUGS: readonly { title: string; test: string }[] = [
   { title: 'a Docker mount on one daemon racing a delete on the other: both succeeded, and the mounted directory vanished', test: 'packages/vfs/test/vfs-restart.test.ts ("a mount racing a delete")' },
   { title: "two daemons creating and deleting one name: a late create finish overwrote a newer volume's record (record pointing at nothing, orphan data), and a delete removed a newer volume's record", test: 'packages/vfs/test/vfs-interleave.test.ts' },
   { title: 'a daemon restarted after a kill mid-delete put back the record it had taken, over a volume the other host had created meanwhile (displaced record, orphan data)', test: 'packages/vfs/test/vfs-restart.test.ts ("mid-swap of a record")' },
+  { title: "Docker's Create failed on one daemon ('cannot write refs/…: ENOENT') when the other deleted the volume right after the reference's rename (the put's directory fsync found the directory pruned)", test: 'packages/objectstore/src/drivers/fs-store.test.ts ("a put whose object another writer deletes")' },
+  { title: 'temporary files of metadata writes killed halfway stayed under meta/ for ever', test: 'packages/vfs/test/vfs-restart.test.ts ("mid-write of a record")' },
   { title: "kill -9 mid-Mount after this host's lease was written, before the mount state was saved: after the restart nothing held the volume, yet every other host's delete was refused for ever", test: 'packages/volumes/test/manager.test.ts ("killed between the lease and the saved mount state")' },
 ];
 
