@@ -126,10 +126,21 @@ export class FaultyS3Proxy {
     const kinds = plan.kinds.filter((k) => fits(k, req, hasBody));
     if (kinds.length === 0) return undefined;
     const kind = plan.rng.pick(kinds);
-    const fault: InjectedFault = { kind, method: req.method, key: this.#keyOf(req.path) };
+    const fault: InjectedFault = { kind, method: req.method, key: this.#describe(req) };
     if (kind === 'slow') fault.slowMs = plan.rng.int(100, 2500);
     this.injected.push(fault);
     return fault;
+  }
+
+  /** The key a request is about; for bucket-level requests, what they do (`list <prefix>`, `delete (batch)`). */
+  #describe(req: SeenRequest): string {
+    if (req.path.split('/').filter((p) => p !== '').length > 1) return this.#keyOf(req.path);
+    const q = new URLSearchParams(req.query);
+    if (q.has('delete')) return 'delete (batch)';
+    if (q.has('uploads')) return 'list multipart uploads';
+    const prefix = q.get('prefix');
+    if (prefix !== null) return `list ${this.#keyOf(`/${req.path.split('/')[1] ?? ''}/${prefix}`)}`;
+    return req.method === 'HEAD' ? 'bucket' : `bucket ${req.query}`.trim();
   }
 
   handle(to: URL, req: http.IncomingMessage, res: http.ServerResponse): void {
