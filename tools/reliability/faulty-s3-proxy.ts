@@ -18,12 +18,14 @@ import type { Rng } from './prng.js';
  * - `truncate`: the answer's headers and half its body, then the connection cut (bodies only).
  * - `slow`: the answer held back for `slowMs` (100 ms to 2.5 s), then sent whole.
  * - `lie`: a PUT answered 200 with the ETag it would have had, and never stored (a lying server).
+ * - `stall`: the request arrives and is never answered (the connection stays open).
+ * - `stall-body`: the answer's headers and half its body, then nothing more (GET only).
  */
-export const S3_FAULTS = ['http-503', 'http-500', 'reset-mid-request', 'reset-after-request', 'reset-before-response', 'lost-ack', 'reset-after-response', 'truncate', 'slow', 'lie'] as const;
+export const S3_FAULTS = ['http-503', 'http-500', 'reset-mid-request', 'reset-after-request', 'reset-before-response', 'lost-ack', 'reset-after-response', 'truncate', 'slow', 'lie', 'stall', 'stall-body'] as const;
 export type S3Fault = (typeof S3_FAULTS)[number];
 
-/** Faults an honest (if unreliable) server shows: every kind but `lie`. */
-export const HONEST_FAULTS: readonly S3Fault[] = S3_FAULTS.filter((f) => f !== 'lie');
+/** Faults an honest (if unreliable) server shows, each costing at most a few seconds: every kind but `lie` and the stalls. */
+export const HONEST_FAULTS: readonly S3Fault[] = S3_FAULTS.filter((f) => f !== 'lie' && !f.startsWith('stall'));
 
 export interface SeenRequest {
   n: number;
@@ -67,6 +69,7 @@ function fits(kind: S3Fault, req: SeenRequest, hasBody: boolean): boolean {
     case 'reset-mid-request':
       return hasBody;
     case 'truncate':
+    case 'stall-body':
       return req.method === 'GET';
     default:
       return true;
@@ -166,6 +169,7 @@ export class FaultyS3Proxy {
     req.on('error', () => socket.destroy());
     req.on('end', () => {
       if (fault?.kind === 'reset-mid-request' || fault?.kind === 'reset-after-request') return void socket.destroy();
+      if (fault?.kind === 'stall') return; // until the client gives up (or the proxy closes)
       if (fault?.kind === 'http-503' || fault?.kind === 'http-500') {
         const xml = fault.kind === 'http-503' ? S3_ERROR('SlowDown', 'Please reduce your request rate.') : S3_ERROR('InternalError', 'We encountered an internal error. Please try again.');
         res.writeHead(fault.kind === 'http-503' ? 503 : 500, { 'content-type': 'application/xml', 'content-length': seen.method === 'HEAD' ? 0 : Buffer.byteLength(xml) });
@@ -192,8 +196,8 @@ export class FaultyS3Proxy {
     if (fault?.kind === 'reset-before-response' || fault?.kind === 'lost-ack') return void socket.destroy();
     const send = (): void => {
       res.writeHead(upstream.statusCode ?? 502, upstream.headers);
-      if (fault?.kind === 'truncate' && data.length > 1) {
-        res.write(data.subarray(0, data.length >> 1), () => socket.destroy());
+      if ((fault?.kind === 'truncate' || fault?.kind === 'stall-body') && data.length > 1) {
+        res.write(data.subarray(0, data.length >> 1), () => fault.kind === 'truncate' && socket.destroy());
         return;
       }
       res.end(data, () => {

@@ -6,6 +6,7 @@ import type { TrialRecord } from './trial.js';
 type Table = (head: string[], rows: (string | number)[][]) => string;
 
 const outcomeOf = (r: TrialRecord): string => r.outcome.split(' ')[0] ?? '';
+const lieTarget = (r: TrialRecord): string => Object.keys(r.measures).find((k) => k.startsWith('lieAt:'))?.slice('lieAt:'.length) ?? '?';
 
 export function s3FaultsSection(all: readonly TrialRecord[], table: Table, failedText: (rs: readonly TrialRecord[]) => string): string[] {
   if (all.length === 0) return [];
@@ -26,13 +27,13 @@ export function s3FaultsSection(all: readonly TrialRecord[], table: Table, faile
   return [
     '## Faulty S3 (a fault-injecting proxy in front of radosgw)',
     '',
-    'Each trial runs one convoy-backup operation against radosgw through `FaultyS3Proxy` (tools/reliability/faulty-s3-proxy.ts), which gives each request, with the trial\'s seeded fault rate (5–45 %), one fault of a kind that fits it: a 503 SlowDown or 500 InternalError answer; the connection cut while the request body arrives, after it arrived, before the answer (for a write that happened: its answer lost), or after the whole answer; an answer held back 0.1–2.5 s; a body cut in half. Outcomes: **succeeded-correct** (exit 0, and through a clean connection the data is right: a create is listed and restores bit-exact, a restore wrote the backup, a delete removed it, verify said the store is whole); **failed-clearly** (nonzero exit with a CONVOY_* code and a message, and nothing damaged); **LOST** (exit 0 with data missing or wrong: Rancher Convoy\'s S3 "errors yet success"); **failed-unclearly** (a hang, a signal, no code). `create-lying` trials answer one PUT of a create with 200 and never store it (a lying server). After every trial, through a clean connection: `verify --read-data` is clean, the store lists exactly the backups that completed, each restores bit-exact, and the operation run again without faults succeeds; no run waits longer than one lease expiry (plus the slowness injected).',
+    'Each trial runs one convoy-backup operation against radosgw through `FaultyS3Proxy` (tools/reliability/faulty-s3-proxy.ts), which gives each request, with the trial\'s seeded fault rate (5–45 %), one fault of a kind that fits it: a 503 SlowDown or 500 InternalError answer; the connection cut while the request body arrives, after it arrived, before the answer (for a write that happened: its answer lost), or after the whole answer; an answer held back 0.1–2.5 s; a body cut in half. Outcomes: **succeeded-correct** (exit 0, and through a clean connection the data is right: a create is listed and restores bit-exact, a restore wrote the backup, a delete removed it, verify said the store is whole); **failed-clearly** (nonzero exit with a CONVOY_* code and a message, and nothing damaged); **LOST** (exit 0 with data missing or wrong: Rancher Convoy\'s S3 "errors yet success"); **failed-unclearly** (a hang, a signal, no code). `create-lying` trials answer one PUT of a create with 200 and never store it (a lying server): of a block, the add marker, the block map, the manifest, the volume record or the lease, in turn. `stalled` trials (--full) leave one request of a create, restore or verify unanswered, or its body half sent: the S3 driver must give it up after 60 s without a byte and retry, within one lease expiry (150 s). After every trial, through a clean connection: `verify --read-data` is clean, the store lists exactly the backups that completed, each restores bit-exact, and the operation run again without faults succeeds; no run waits longer than one lease expiry (plus the slowness injected).',
     '',
     table(['operation', 'trials', 'requests', 'faults', 'succeeded-correct', 'failed-clearly (codes)', 'LOST', 'failed-unclearly', 'longest run', 'failed'], rows),
     '',
     `Faults injected by kind: ${byKind.map(([k, c]) => `${k} ${c}`).join(', ') || 'none'}.`,
     '',
-    ...(lying.length === 0 ? [] : ['Lying PUTs (answered 200, never stored):', '', ...lying.map((r) => `- ${r.name}: ${r.faults.join('; ') || 'no PUT lied about (the create made fewer than drawn)'} → ${r.outcome}${r.passed ? '' : ' — **failed**'}`), '']),
+    ...(lying.length === 0 ? [] : ['Lying PUTs (answered 200, never stored):', '', ...lying.map((r) => `- ${r.name}, the ${lieTarget(r)}: ${r.faults.join('; ') || 'no such PUT (the create made none)'} → ${r.outcome}${r.passed ? '' : ' — **failed**'}`), '']),
     ...all.filter((r) => r.op === 'final').map((r) => `- ${r.name}: ${r.outcome}${r.passed ? '' : ` — **failed**: ${r.failures.map((f) => f.split('\n')[0]).join('; ').slice(0, 600)}`}`),
     '',
   ];

@@ -12,15 +12,26 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Size } from './config.js';
 import type { CliResult } from './convoy.js';
-import { HONEST_FAULTS, type FaultyS3Proxy, type S3Fault, type SeenRequest } from './faulty-s3-proxy.js';
+import { HONEST_FAULTS, type FaultPlan, type FaultyS3Proxy } from './faulty-s3-proxy.js';
+import { DEFAULT_LEASE_TTL_MS } from './lease-expiry.js';
 import { mutate, sha256File } from './images.js';
 import type { Rng } from './prng.js';
 import type { StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
 import { World, type Backup, type Volume } from './world.js';
 
-export const S3FAULT_OPS = ['create-full', 'create-incremental', 'restore', 'delete', 'maintenance', 'maintenance-full', 'verify', 'create-lying'] as const;
+export const S3FAULT_OPS = ['create-full', 'create-incremental', 'restore', 'delete', 'maintenance', 'maintenance-full', 'verify', 'create-lying', 'stalled'] as const;
 export type S3FaultOp = (typeof S3FAULT_OPS)[number];
+
+/** The object of a create that a lying trial's PUT writes (the first PUT of that kind, or the k-th block). */
+export const LIE_TARGETS: Record<string, RegExp> = {
+  block: /^blocks\//,
+  'add marker': /^refs\/pending\/.*\.add$/,
+  'block map': /\.blocks$/,
+  manifest: /^volumes\/[^/]+\/backups\/[^/]+\.json$/,
+  'volume record': /^volumes\/[^/]+\/volume\.json$/,
+  lease: /^locks\//,
+};
 
 /** How a run through the faults ended. The last two fail the trial. */
 export type S3Outcome = 'succeeded-correct' | 'failed-clearly' | 'LOST' | 'failed-unclearly';
@@ -29,11 +40,17 @@ export interface S3FaultPlanItem {
   n: number;
   op: S3FaultOp;
   rng: Rng;
+  /** create-lying: what the lie hits (a LIE_TARGETS name). */
+  lie?: string;
 }
 
+/** Trials of every operation in a seeded order; lying trials go through LIE_TARGETS in turn. */
 export function planS3Faults(rng: Rng, size: Size): S3FaultPlanItem[] {
-  const ops = S3FAULT_OPS.flatMap((op) => Array.from({ length: op === 'create-lying' ? size.s3faults.lyingTrials : size.s3faults.trialsPerOp }, () => op));
-  return rng.shuffle(ops).map((op, n) => ({ n: n + 1, op, rng: rng.fork(`trial-${n + 1}`) }));
+  const count = (op: S3FaultOp): number => (op === 'create-lying' ? size.s3faults.lyingTrials : op === 'stalled' ? size.s3faults.stallTrials : size.s3faults.trialsPerOp);
+  const ops = S3FAULT_OPS.flatMap((op) => Array.from({ length: count(op) }, () => op));
+  const targets = rng.shuffle(Object.keys(LIE_TARGETS));
+  let lies = 0;
+  return rng.shuffle(ops).map((op, n) => ({ n: n + 1, op, rng: rng.fork(`trial-${n + 1}`), ...(op === 'create-lying' ? { lie: targets[lies++ % targets.length] as string } : {}) }));
 }
 
 const CLEAR_CODE = /^CONVOY_[A-Z0-9_]+$/;
@@ -43,6 +60,8 @@ export const failedClearly = (r: CliResult): boolean => r.code !== 0 && r.code !
 
 interface Prepared {
   args: string[];
+  /** Which uninterrupted runs tell how long this one takes. */
+  estimate: string;
   volume?: Volume;
   backup?: Backup;
   restoreTarget?: { file: string; oldSha: string };
@@ -54,8 +73,6 @@ export class S3FaultCampaign {
   readonly #proxy: FaultyS3Proxy;
   readonly #resultsFile: string;
   readonly #prefix: string;
-  /** Store PUTs of an uninterrupted create (the lying trials pick one of them). */
-  #createPuts = 8;
   /** Duration of uninterrupted runs, per op (for the "no longer than one lease expiry" bound). */
   readonly #typicalMs = new Map<string, number>();
 
@@ -68,7 +85,7 @@ export class S3FaultCampaign {
     this.world = new World({ store, dir, leaseTtlMs: size.s3faults.leaseTtlMs, timeoutMs: size.timeoutMs });
   }
 
-  /** Two volumes sharing half their blocks and a backup of each; the first create counts its PUTs through the (quiet) proxy. */
+  /** Two volumes sharing half their blocks and a backup of each (through a clean connection). */
   async setup(rng: Rng): Promise<void> {
     const w = this.world;
     const alpha = await w.addVolume('alpha', rng, this.#size.s3faults.regions);
@@ -76,12 +93,8 @@ export class S3FaultCampaign {
     await w.setState(beta, mutate(rng, alpha.state, 0.5).state);
     w.remember(alpha.state);
     for (const v of [alpha, beta]) {
-      const puts = { n: 0 };
-      this.#proxy.arm({ rng, rate: 0, kinds: [], eligible: (req) => (req.method === 'PUT' && puts.n++ < 0) });
-      const r = await w.run(undefined, w.createArgs(v), this.#viaProxy());
-      this.#proxy.disarm();
+      const r = await w.run(undefined, w.createArgs(v));
       if (r.code !== 0) throw new Error(`set-up backup failed: ${r.errorCode ?? r.code} ${r.errorMessage ?? r.stderr.slice(-300)}`);
-      this.#createPuts = Math.max(puts.n, 1);
       this.#typical('create', r);
       w.adopt(v, r, v.state);
     }
@@ -101,25 +114,35 @@ export class S3FaultCampaign {
   async trial(item: S3FaultPlanItem): Promise<void> {
     const trial = new Trial('s3-faults', 's3', item.op, `s3 faults #${item.n} ${item.op}`, item.rng.seed);
     this.world.note = `trial #${item.n} (${item.op})`;
-    await runTrial(trial, this.#resultsFile, (t) => this.#run(t, item.op, item.rng));
+    await runTrial(trial, this.#resultsFile, (t) => this.#run(t, item));
   }
 
-  async #run(trial: Trial, op: S3FaultOp, rng: Rng): Promise<void> {
+  /** What the proxy does in this trial: faults at the trial's rate, one lie, or one stall. */
+  #plan(item: S3FaultPlanItem, rng: Rng): FaultPlan {
+    if (item.op === 'create-lying') {
+      const target = LIE_TARGETS[item.lie ?? 'block'] as RegExp;
+      const nth = item.lie === 'block' ? rng.int(1, 2) : 1;
+      let seen = 0;
+      return { rng, rate: 1, kinds: ['lie'], max: 1, eligible: (req) => req.method === 'PUT' && target.test(this.#key(req.path)) && ++seen === nth };
+    }
+    if (item.op === 'stalled') {
+      const nth = rng.int(1, 12);
+      let seen = 0;
+      return { rng, rate: 1, kinds: ['stall', 'stall-body'], max: 1, eligible: () => ++seen === nth };
+    }
+    return { rng, rate: rng.pick(this.#size.s3faults.rates), kinds: HONEST_FAULTS };
+  }
+
+  async #run(trial: Trial, item: S3FaultPlanItem): Promise<void> {
     const w = this.world;
+    const rng = item.rng;
+    const op = item.op;
     const prepared = await this.#prepare(trial, op, rng);
     const lying = op === 'create-lying';
-    let puts = 0;
-    const target = rng.int(1, this.#createPuts);
-    const rate = lying ? 1 : rng.pick(this.#size.s3faults.rates);
-    this.#proxy.arm(
-      {
-        rng: rng.fork('faults'),
-        rate,
-        kinds: lying ? (['lie'] as S3Fault[]) : HONEST_FAULTS,
-        ...(lying ? { eligible: (req: SeenRequest) => req.method === 'PUT' && ++puts === target, max: 1 } : {}),
-      },
-      this.#key,
-    );
+    const plan = this.#plan(item, rng.fork('faults'));
+    const rate = plan.rate;
+    if (lying) trial.measure(`lieAt:${item.lie ?? ''}`, 1);
+    this.#proxy.arm(plan, this.#key);
     let result: CliResult;
     try {
       result = trial.ran(await w.run(undefined, prepared.args, this.#viaProxy()));
@@ -139,9 +162,10 @@ export class S3FaultCampaign {
     const ok = result.code === 0 && !result.timedOut;
     const clear = failedClearly(result);
     trial.check('it either succeeds or fails with a clear error (CONVOY_* code, message, nonzero exit)', ok || clear, `exit ${result.code}${result.timedOut ? ' (timed out)' : ''} ${result.errorCode ?? '(no error code)'} ${result.errorMessage ?? result.stderr.slice(-300)}`);
-    const typical = this.#typicalMs.get(op.startsWith('create') ? 'create' : op) ?? 0;
+    const typical = this.#typicalMs.get(prepared.estimate) ?? 0;
     const slowMs = injected.reduce((n, f) => n + (f.slowMs ?? 0), 0);
-    const bound = this.#size.s3faults.leaseTtlMs + 10_000 + 3 * typical + slowMs;
+    // A stall is waited out by the S3 driver's inactivity timeout (60 s): the bound is then the CLI's own lease expiry.
+    const bound = (op === 'stalled' ? DEFAULT_LEASE_TTL_MS : this.#size.s3faults.leaseTtlMs + 10_000) + 3 * typical + slowMs;
     trial.measure('runMs', Math.round(result.durationMs));
     trial.check('no run waits longer than one lease expiry', result.durationMs <= bound, `took ${Math.round(result.durationMs)} ms (bound ${Math.round(bound)} ms: lease TTL + backoff + 3× the operation + ${slowMs} ms of injected slowness)`);
     const failuresBefore = trial.record.failures.length;
@@ -152,11 +176,12 @@ export class S3FaultCampaign {
       if (ok) trial.check('a restore that succeeded wrote the backup bit-exact', sha === b.state.sha256, `target sha256 ${sha.slice(0, 12)}…, backup ${b.state.sha256.slice(0, 12)}…`);
       else trial.check('a failed restore leaves the old target or the whole new one', sha === prepared.restoreTarget.oldSha || sha === b.state.sha256, `target sha256 ${sha.slice(0, 12)}…`);
     }
-    if (op === 'verify' && ok) {
+    const verifying = prepared.args[0] === 'verify';
+    if (verifying && ok) {
       const out = result.json as { ok?: boolean; problems?: unknown[] } | undefined;
       trial.check('a verify that succeeded says the store is whole', out?.ok === true && (out.problems ?? []).length === 0, () => `ok ${String(out?.ok)}, problems ${JSON.stringify(out?.problems ?? []).slice(0, 300)}`);
     }
-    if (op === 'verify' && result.code === 3) {
+    if (verifying && result.code === 3) {
       // Exit 3 is "problems found": through faults on a whole store, that is a false alarm.
       trial.check('verify through faults never reports damage that is not there', false, `exit 3: ${JSON.stringify((result.json as { problems?: unknown[] } | undefined)?.problems ?? []).slice(0, 400)}`);
     }
@@ -166,7 +191,7 @@ export class S3FaultCampaign {
       const missing = injected.map((f) => f.key).filter((k) => problems.includes(k));
       trial.check('verify names the object the server lied about', missing.length > 0, `verify named ${problems.join(', ')}; the lie was ${injected.map((f) => f.key).join(', ')}`);
     }
-    const created = op.startsWith('create') && prepared.volume !== undefined;
+    const created = prepared.volume !== undefined;
     const { adopted, gone } = await w.reconcile(trial, {
       ...(op === 'delete' && prepared.backup !== undefined ? { mayBeGone: prepared.backup } : {}),
       ...(created && prepared.volume !== undefined ? { mayBeNew: { volume: prepared.volume, state: prepared.volume.state } } : {}),
@@ -183,7 +208,7 @@ export class S3FaultCampaign {
     // The same operation without faults succeeds.
     const again = await w.run(trial, prepared.args);
     trial.check('running it again without faults succeeds', again.code === 0, `exit ${again.code} ${again.errorCode ?? ''} ${again.errorMessage ?? again.stderr.slice(-300)}`);
-    this.#typical(op.startsWith('create') ? 'create' : op, again);
+    this.#typical(prepared.estimate, again);
     if (again.code !== 0) return;
     if (created && prepared.volume !== undefined) {
       await w.restoreExact(trial, w.adopt(prepared.volume, again, prepared.volume.state), path.join(w.dir, 'rerun.img'));
@@ -197,6 +222,12 @@ export class S3FaultCampaign {
 
   /** Brings the store to a state where `op` has something to do (through a clean connection), and answers its arguments. */
   async #prepare(trial: Trial, op: S3FaultOp, rng: Rng): Promise<Prepared> {
+    const base: S3FaultOp = op === 'stalled' ? rng.pick(['create-incremental', 'restore', 'verify'] as const) : op;
+    const p = await this.#prepareOp(trial, base, rng);
+    return { ...p, estimate: base.startsWith('create') ? 'create' : base };
+  }
+
+  async #prepareOp(trial: Trial, op: S3FaultOp, rng: Rng): Promise<Omit<Prepared, 'estimate'>> {
     const w = this.world;
     const volumes = [...w.volumes.values()];
     const cap = this.#size.s3faults.backupsPerVolume;
