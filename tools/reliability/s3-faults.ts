@@ -4,8 +4,9 @@
 // answers back, truncates bodies, and loses the answer of writes that happened — on a seeded
 // schedule. Each run must succeed with correct data, or fail with a clear error (a CONVOY_* code
 // and a message, exit code nonzero); success with data missing is LOST (Rancher Convoy's S3
-// "errors yet success" bug). The lying variant answers one PUT of a create with 200 and never
-// stores it. After every trial, through a clean connection: verify --read-data is clean, the
+// "errors yet success" bug). The lying variants answer one PUT of a create (or of a full
+// maintenance) with 200 and never store it; the stalled one (--full) leaves one request
+// unanswered. After every trial, through a clean connection: verify --read-data is clean, the
 // store lists exactly the backups that completed, each restores bit-exact, and the operation run
 // again without faults succeeds.
 import fs from 'node:fs/promises';
@@ -20,7 +21,7 @@ import type { StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
 import { World, type Backup, type Volume } from './world.js';
 
-export const S3FAULT_OPS = ['create-full', 'create-incremental', 'restore', 'delete', 'maintenance', 'maintenance-full', 'verify', 'create-lying', 'stalled'] as const;
+export const S3FAULT_OPS = ['create-full', 'create-incremental', 'restore', 'delete', 'maintenance', 'maintenance-full', 'verify', 'create-lying', 'maintenance-lying', 'stalled'] as const;
 export type S3FaultOp = (typeof S3FAULT_OPS)[number];
 
 /** The object of a create that a lying trial's PUT writes (the first PUT of that kind, or the k-th block). */
@@ -46,7 +47,8 @@ export interface S3FaultPlanItem {
 
 /** Trials of every operation in a seeded order; lying trials go through LIE_TARGETS in turn. */
 export function planS3Faults(rng: Rng, size: Size): S3FaultPlanItem[] {
-  const count = (op: S3FaultOp): number => (op === 'create-lying' ? size.s3faults.lyingTrials : op === 'stalled' ? size.s3faults.stallTrials : size.s3faults.trialsPerOp);
+  const count = (op: S3FaultOp): number =>
+    op === 'create-lying' ? size.s3faults.lyingTrials : op === 'maintenance-lying' ? size.s3faults.lyingMaintenanceTrials : op === 'stalled' ? size.s3faults.stallTrials : size.s3faults.trialsPerOp;
   const ops = S3FAULT_OPS.flatMap((op) => Array.from({ length: count(op) }, () => op));
   const targets = rng.shuffle(Object.keys(LIE_TARGETS));
   let lies = 0;
@@ -125,6 +127,12 @@ export class S3FaultCampaign {
       let seen = 0;
       return { rng, rate: 1, kinds: ['lie'], max: 1, eligible: (req) => req.method === 'PUT' && target.test(this.#key(req.path)) && ++seen === nth };
     }
+    if (item.op === 'maintenance-lying') {
+      // One of a full maintenance's writes (index runs, generation, sweep record, doomed list, …).
+      const nth = rng.int(1, 10);
+      let seen = 0;
+      return { rng, rate: 1, kinds: ['lie'], max: 1, eligible: (req) => req.method === 'PUT' && !this.#key(req.path).startsWith('locks/') && ++seen === nth };
+    }
     if (item.op === 'stalled') {
       const nth = rng.int(1, 12);
       let seen = 0;
@@ -138,10 +146,10 @@ export class S3FaultCampaign {
     const rng = item.rng;
     const op = item.op;
     const prepared = await this.#prepare(trial, op, rng);
-    const lying = op === 'create-lying';
+    const lying = op === 'create-lying' || op === 'maintenance-lying';
     const plan = this.#plan(item, rng.fork('faults'));
     const rate = plan.rate;
-    if (lying) trial.measure(`lieAt:${item.lie ?? ''}`, 1);
+    if (op === 'create-lying') trial.measure(`lieAt:${item.lie ?? ''}`, 1);
     this.#proxy.arm(plan, this.#key);
     let result: CliResult;
     try {
@@ -217,12 +225,16 @@ export class S3FaultCampaign {
       await w.reconcile(trial);
     } else if (prepared.restoreTarget !== undefined) {
       trial.check('the re-run restore is bit-exact', (await sha256File(prepared.restoreTarget.file)) === (prepared.backup as Backup).state.sha256);
+    } else if (op === 'maintenance-lying') {
+      // The re-run swept what the lied-to run marked: still nothing lost.
+      await w.verifyClean(trial);
+      await w.restoreAll(trial);
     }
   }
 
   /** Brings the store to a state where `op` has something to do (through a clean connection), and answers its arguments. */
   async #prepare(trial: Trial, op: S3FaultOp, rng: Rng): Promise<Prepared> {
-    const base: S3FaultOp = op === 'stalled' ? rng.pick(['create-incremental', 'restore', 'verify'] as const) : op;
+    const base: S3FaultOp = op === 'stalled' ? rng.pick(['create-incremental', 'restore', 'verify'] as const) : op === 'maintenance-lying' ? 'maintenance-full' : op;
     const p = await this.#prepareOp(trial, base, rng);
     return { ...p, estimate: base.startsWith('create') ? 'create' : base };
   }

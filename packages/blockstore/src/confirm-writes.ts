@@ -1,4 +1,4 @@
-import type { ObjectStore } from '@convoy/objectstore';
+import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
 import { BlockstoreError } from './errors.js';
 import { forEachIndex } from './pool.js';
 
@@ -26,12 +26,27 @@ export async function confirmWritten(store: ObjectStore, keys: readonly string[]
   );
   if (missing.length === 0) return;
   missing.sort();
-  throw new BlockstoreError(
+  throw writeLost(store, missing, what);
+}
+
+/**
+ * For an object written over an older one (a sweep record changing state), where a HEAD would
+ * find the old one: reads it back and compares the bytes. One GET of a small object.
+ */
+export async function confirmHolds(store: ObjectStore, key: string, body: Buffer, what: string, signal?: AbortSignal): Promise<void> {
+  const held = await store.get(key, signal === undefined ? {} : { signal }).catch((err: unknown) => {
+    if (err instanceof ObjectNotFoundError) return undefined;
+    throw err;
+  });
+  if (held === undefined || !held.equals(body)) throw writeLost(store, [key], what);
+}
+
+const writeLost = (store: ObjectStore, missing: readonly string[], what: string): BlockstoreError =>
+  new BlockstoreError(
     'CONVOY_STORE_WRITE_LOST',
     `${store.location} acknowledged writing ${missing.length === 1 ? '' : `${missing.length} objects, e.g. `}${missing[0]} but does not hold it; ${what}`,
     {
-      hint: 'the store, or a proxy or cache in front of it, loses writes it acknowledged: check it; running the backup again uploads what is missing',
+      hint: 'the store, or a proxy or cache in front of it, loses writes it acknowledged: check it, then run the command again (what is missing is written again)',
       details: { location: store.location, missing: missing.slice(0, 20) },
     },
   );
-}
