@@ -95,10 +95,10 @@ export class FaultyS3Proxy {
 
   static async start(target: string): Promise<FaultyS3Proxy> {
     const to = new URL(target);
-    let proxy: FaultyS3Proxy | undefined;
-    const server = http.createServer((req, res) => proxy?.handle(to, req, res));
+    const server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new FaultyS3Proxy(server);
+    const proxy = new FaultyS3Proxy(server);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => proxy.handle(to, req, res));
     return proxy;
   }
 
