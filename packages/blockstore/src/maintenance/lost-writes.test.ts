@@ -37,4 +37,19 @@ describe('maintenance when the store loses a write it acknowledged', () => {
     await runMaintenance({ store, full: true, graceMs: 0 });
     expect((await verifyStore({ store, readData: true })).problems).toEqual([]);
   });
+
+  it('the set-aside copy of an abandoned add marker: maintenance fails before it removes the marker', async () => {
+    const store = await storeWithGarbage();
+    store.addFault({ op: 'put', kind: 'error', key: /^volumes\/[^/]+\/backups\/[^/]+\.json$/, nth: 1 });
+    await expect(backupVolume({ store, volume: 'w', source: new BufferSource(randomBytes(2 * MiB)) })).rejects.toThrow();
+    store.clearFaults();
+    store.addFault({ op: 'put', kind: 'drop', key: /^refs\/abandoned\//, nth: 1 });
+    await expect(runMaintenance({ store, graceMs: 0 })).rejects.toMatchObject({ code: 'CONVOY_STORE_WRITE_LOST' });
+    const pending: string[] = [];
+    for await (const o of store.list('refs/pending/w/')) pending.push(o.key);
+    expect(pending).toHaveLength(1); // the marker stays until its copy is really there
+    store.clearFaults();
+    await runMaintenance({ store, full: true, graceMs: 0 });
+    expect((await verifyStore({ store, readData: true })).problems).toEqual([]);
+  });
 });
