@@ -22,6 +22,13 @@ export interface Size {
   /** CI: every kind once on vfs and two kinds on radosgw; full: every kind `instancesPerKind` times on each. */
   corruption: { regions: number; instancesPerKind: Record<StoreKind, number> };
   concurrency: { roundsPerScenario: number; regions: number };
+  /**
+   * Faulty S3 (s3-faults.ts): runs of each operation through FaultyS3Proxy, lying-PUT creates, and
+   * runs with one stalled request (each waits out the S3 driver's 60 s inactivity timeout);
+   * each trial draws its fault rate (chance per request) from `rates`. Leases of `leaseTtlMs`
+   * (lease-ttl.ts): a lease whose release the faults made fail is waited out within it.
+   */
+  s3faults: { trialsPerOp: number; lyingTrials: number; lyingMaintenanceTrials: number; stallTrials: number; regions: number; backupsPerVolume: number; rates: number[]; leaseTtlMs: number };
   /** Maintenance killed, re-run with the CLI's own 150 s leases (in the background of the crash campaign). */
   leaseExpiry: { trialsPerStore: number };
   /** Hostile input: fuzzed batches per socket (each `requests` + `bigBodies` 10 MB ones), URLs through each CLI. */
@@ -41,6 +48,7 @@ export const SIZES: Record<SizeName, Size> = {
     pause: { trials: 1, regions: 12, pastLease: false },
     corruption: { regions: 3, instancesPerKind: { vfs: 1, s3: 1 } },
     concurrency: { roundsPerScenario: 1, regions: 6 },
+    s3faults: { trialsPerOp: 1, lyingTrials: 2, lyingMaintenanceTrials: 1, stallTrials: 0, regions: 3, backupsPerVolume: 2, rates: [0.1, 0.25, 0.45], leaseTtlMs: 30_000 },
     leaseExpiry: { trialsPerStore: 1 },
     hostile: { batchesPerSocket: 2, requests: 150, bigBodies: 2, parallel: 4, cliUrls: 3 },
     daemon: { trialsPerOp: 2, filesPerFill: 6, maxFileBytes: 300_000, corruptPerKind: 1 },
@@ -54,6 +62,7 @@ export const SIZES: Record<SizeName, Size> = {
     pause: { trials: 4, regions: 32, pastLease: true },
     corruption: { regions: 8, instancesPerKind: { vfs: 2, s3: 1 } },
     concurrency: { roundsPerScenario: 4, regions: 16 },
+    s3faults: { trialsPerOp: 6, lyingTrials: 12, lyingMaintenanceTrials: 6, stallTrials: 2, regions: 6, backupsPerVolume: 2, rates: [0.05, 0.15, 0.3, 0.45], leaseTtlMs: 30_000 },
     leaseExpiry: { trialsPerStore: 4 },
     hostile: { batchesPerSocket: 10, requests: 500, bigBodies: 5, parallel: 8, cliUrls: 30 },
     daemon: { trialsPerOp: 20, filesPerFill: 10, maxFileBytes: 3_000_000, corruptPerKind: 2 },

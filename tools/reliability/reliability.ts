@@ -1,6 +1,6 @@
 // The reliability campaigns in one command, from the repository root:
 //
-//   npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,lease,bugs,hostile,daemon,shared-vfs]
+//   npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,s3faults,lease,bugs,hostile,daemon,shared-vfs]
 //                             [--out docs/reliability.md] [--no-build] [--render-only]
 //
 // Builds the workspace (the campaigns run the built convoy-backup), then runs the campaigns as a
@@ -27,6 +27,7 @@ const FILES: Record<string, string[]> = {
   pause: ['pause.test.ts'],
   corruption: ['corruption-vfs.test.ts', 'corruption-s3.test.ts'],
   concurrency: ['concurrency.test.ts'],
+  s3faults: ['s3-faults.test.ts'],
   lease: ['lease-expiry.test.ts'],
   bugs: ['bugs.test.ts'],
   hostile: ['hostile.test.ts'],
@@ -48,7 +49,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  process.stdout.write('usage: npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,lease,bugs,hostile,daemon,shared-vfs] [--out FILE] [--no-build] [--render-only]\n');
+  process.stdout.write('usage: npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,s3faults,lease,bugs,hostile,daemon,shared-vfs] [--out FILE] [--no-build] [--render-only]\n');
   process.exit(0);
 }
 

@@ -6,17 +6,19 @@ import { KNOWN_BUGS, classify } from './bugs.js';
 import { hostileSection } from './report-hostile.js';
 import { daemonSection, sharedVfsSection } from './report-daemon.js';
 import type { RunMeta } from './report-meta.js';
+import { s3FaultsSection } from './report-s3-faults.js';
 import type { TrialRecord } from './trial.js';
 
 const CAMPAIGNS: [TrialRecord['campaign'], string][] = [
   ['crash', '1. Crash trials (kill -9)'],
-  ['pause', '2. Pause trials (SIGSTOP / SIGCONT)'],
+  ['pause', '1b. Pause trials (SIGSTOP / SIGCONT)'],
+  ['s3-faults', '2. Faulty S3'],
   ['corruption', '3. Corruption'],
   ['concurrency', '4. Concurrency'],
   ['shared-vfs', '4b. Two daemons on one vfs path'],
   ['daemon', '5. Daemon restarts (kill -9 of convoy-daemon)'],
-  ['lease-expiry', 'Lease expiry (the CLI\'s own 150 s leases)'],
   ['hostile', '6. Hostile input'],
+  ['lease-expiry', 'Lease expiry (the CLI\'s own 150 s leases)'],
   ['known-bug', 'Bugs found, reproduced (bugs.test.ts)'],
 ];
 
@@ -50,7 +52,7 @@ export function renderReport(meta: RunMeta, recorded: readonly TrialRecord[]): s
   out.push(`- **Command:** \`${meta.command}\``);
   out.push(`- **Seed:** ${meta.seed} · **size:** ${meta.size} · **date:** ${meta.finishedAt.slice(0, 16).replace('T', ' ')} UTC · **took:** ${Math.floor(meta.durationS / 60)} min ${meta.durationS % 60} s`);
   out.push(`- **Trials:** ${campaigns.length} in the campaigns (${count(campaigns, (r) => r.passed)} passed, ${count(campaigns, (r) => !r.passed)} failed) + ${records.length - campaigns.length} known-bug reproductions; vitest counted ${meta.tests.passed} passed, ${meta.tests.failed} failed${meta.tests.skipped > 0 ? `, ${meta.tests.skipped} skipped` : ''}`);
-  out.push(`- **Faults injected:** ${campaigns.reduce((n, r) => n + r.faults.length, 0)} (${count(campaigns, (r) => r.campaign === 'crash' && r.op !== 'final')} kill -9, ${count(campaigns, (r) => r.campaign === 'daemon' && r.op !== 'final')} kill -9 of convoy-daemon, ${count(campaigns, (r) => r.campaign === 'lease-expiry')} kill -9 with 150 s leases, ${count(campaigns, (r) => r.campaign === 'pause' && r.faults.some((f) => f.startsWith('SIGSTOP')))} SIGSTOP, ${count(campaigns, (r) => r.campaign === 'corruption')} damaged objects, ${count(campaigns, (r) => r.campaign === 'concurrency' && r.op !== 'final')} rounds of overlapping operations, ${count(campaigns, (r) => r.campaign === 'shared-vfs' && r.op !== 'final')} rounds of two daemons on one vfs path, ${sum(campaigns.filter((r) => r.campaign === 'hostile'), 'requests')} hostile requests and ${sum(campaigns.filter((r) => r.campaign === 'hostile'), 'runs')} CLI runs with hostile input)`);
+  out.push(`- **Faults injected:** ${campaigns.reduce((n, r) => n + r.faults.length, 0)} (${count(campaigns, (r) => r.campaign === 'crash' && r.op !== 'final')} kill -9, ${count(campaigns, (r) => r.campaign === 'daemon' && r.op !== 'final')} kill -9 of convoy-daemon, ${count(campaigns, (r) => r.campaign === 'lease-expiry')} kill -9 with 150 s leases, ${count(campaigns, (r) => r.campaign === 'pause' && r.faults.some((f) => f.startsWith('SIGSTOP')))} SIGSTOP, ${count(campaigns, (r) => r.campaign === 'corruption')} damaged objects, ${count(campaigns, (r) => r.campaign === 'concurrency' && r.op !== 'final')} rounds of overlapping operations, ${count(campaigns, (r) => r.campaign === 'shared-vfs' && r.op !== 'final')} rounds of two daemons on one vfs path, ${campaigns.filter((r) => r.campaign === 's3-faults').reduce((n, r) => n + r.faults.length, 0)} S3 faults, ${sum(campaigns.filter((r) => r.campaign === 'hostile'), 'requests')} hostile requests and ${sum(campaigns.filter((r) => r.campaign === 'hostile'), 'runs')} CLI runs with hostile input)`);
   out.push(`- **Machine:** ${meta.machine}; Node ${meta.node}; ${meta.radosgw} (tools/ceph-s3.sh: one mon, one in-memory OSD, loopback)`);
   out.push(`- **Code:** commit ${meta.commit} when the run started; the CLI as ${meta.cli}`);
   out.push(`- **Leases:** ${meta.leases}`, '');
@@ -79,6 +81,7 @@ export function renderReport(meta: RunMeta, recorded: readonly TrialRecord[]): s
   out.push(...pauseSection(records.filter((r) => r.campaign === 'pause')));
   out.push(...corruptionSection(records.filter((r) => r.campaign === 'corruption')));
   out.push(...concurrencySection(records.filter((r) => r.campaign === 'concurrency')));
+  out.push(...s3FaultsSection(records.filter((r) => r.campaign === 's3-faults'), table, failedText));
   out.push(...sharedVfsSection(records.filter((r) => r.campaign === 'shared-vfs')));
   out.push(...daemonSection(records.filter((r) => r.campaign === 'daemon')));
   out.push(...leaseSection(records.filter((r) => r.campaign === 'lease-expiry')));

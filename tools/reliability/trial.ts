@@ -6,7 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { classify } from './bugs.js';
 import { commandLine, describeResult, type CliResult } from './convoy.js';
 
-export type Campaign = 'crash' | 'pause' | 'corruption' | 'concurrency' | 'lease-expiry' | 'hostile' | 'daemon' | 'shared-vfs' | 'known-bug';
+export type Campaign = 'crash' | 'pause' | 'corruption' | 'concurrency' | 's3-faults' | 'lease-expiry' | 'hostile' | 'daemon' | 'shared-vfs' | 'known-bug';
 
 export interface TrialRecord {
   campaign: Campaign;

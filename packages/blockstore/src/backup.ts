@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ObjectExistsError, type ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from './clock.js';
 import { BlockstoreError, invalidInput } from './errors.js';
+import { confirmWritten } from './confirm-writes.js';
 import { BlockMap, type BlockMap as BlockMapT } from './format/block-map.js';
 import { encodeBlock } from './format/block-object.js';
 import type { Compression } from './format/codec.js';
@@ -108,6 +109,7 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     const changed = useChanges ? changedBitmap(options.changed ?? [], blocks, bs, source.size, parent?.manifest.size ?? 0) : undefined;
     const claimed = new IdSet(); // ids this backup already handled: a concurrent worker with the same content skips
     const repaired: string[] = [];
+    const uploaded: string[] = []; // keys of the blocks this backup wrote, confirmed before it commits
     const builder = BlockMap.builder();
     const stats = { blocksTotal: blocks, blocksNonZero: 0, blocksRead: 0, blocksUploaded: 0, bytesRead: 0, bytesUploaded: 0, durationMs: 0 };
     let blocksDone = 0;
@@ -146,6 +148,7 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
                 if (bad || (await store.stat(blockKey(hex), sig)) === undefined) {
                   const obj = await encodeBlock(compression, data);
                   await store.put(blockKey(hex), obj, sig);
+                  uploaded.push(blockKey(hex));
                   stats.blocksUploaded++;
                   stats.bytesUploaded += obj.length;
                   if (bad) repaired.push(hex);
@@ -186,13 +189,15 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     let guard: GuardResult | undefined;
     let committed: Manifest;
     if (v2) {
-      ({ guard, manifest: committed } = await commitV2({ opened, lease, manifest, map, mapBytes, source, compression, doneAtStart, started, clock, signal, onWait: options.onWait, lockTtlMs: options.lockTtlMs }));
+      ({ guard, manifest: committed } = await commitV2({ opened, lease, manifest, map, mapBytes, uploaded, source, compression, doneAtStart, started, clock, signal, onWait: options.onWait, lockTtlMs: options.lockTtlMs }));
     } else {
       await putOnce(store, blockMapKey(volume, id), mapBytes, signal);
+      await confirmWritten(store, [blockMapKey(volume, id), ...uploaded], 'nothing was committed', signal);
       signal?.throwIfAborted();
       lease.lock.assertHeld(); // never commit if GC may have run meanwhile
       committed = { ...manifest, stats: { ...stats, durationMs: Math.round(clock.monotonic() - started) } };
       await store.put(manifestKey(volume, id), encodeManifest(committed), { ifAbsent: true });
+      await confirmWritten(store, [manifestKey(volume, id)], 'the backup was not committed', signal);
     }
     await clearDamaged(store, repaired);
     await writeVolumeRecord(store, volume, committed, now());
@@ -215,6 +220,8 @@ async function commitV2(c: {
   manifest: Manifest;
   map: BlockMapT;
   mapBytes: Buffer;
+  /** Keys of the blocks the backup uploaded. */
+  uploaded: readonly string[];
   source: SnapshotSource;
   compression: Compression;
   doneAtStart: ReadonlySet<string>;
@@ -272,8 +279,11 @@ async function commitV2(c: {
   }
   c.signal?.throwIfAborted();
   if ((await store.stat(blockMapKey(volume, id), sig)) === undefined) await store.put(blockMapKey(volume, id), c.mapBytes, sig);
+  // A lost add marker would let full maintenance sweep the blocks of the committed backup.
+  await confirmWritten(store, [marker, blockMapKey(volume, id), ...c.uploaded], 'nothing was committed', c.signal);
   const m = { ...c.manifest, stats: { ...c.manifest.stats, durationMs: Math.round(c.clock.monotonic() - c.started) } };
   await store.put(manifestKey(volume, id), encodeManifest(m), { ifAbsent: true });
+  await confirmWritten(store, [manifestKey(volume, id)], 'the backup was not committed', c.signal);
   // Our marker is gone either because maintenance merged it (it saw the manifest: fine) or because
   // it judged us abandoned while we were paused (it set the marker aside first): then withdraw.
   if ((await store.stat(marker)) === undefined && (await store.stat(abandonedKey(volume, id))) !== undefined) {

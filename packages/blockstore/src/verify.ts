@@ -69,6 +69,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
       manifests.push(m);
       entries += m.blockMap.entries;
     } catch (err) {
+      unlessDamage(err);
       problems.push({ key: `volumes/${ref.volume}/backups/${ref.id}.json`, kind: 'invalid-manifest', message: (err as Error).message, backups: [`${ref.volume}/${ref.id}`] });
     }
   }
@@ -92,6 +93,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
           else if (u.at(-1) !== name) u.push(name);
         }
       } catch (err) {
+        unlessDamage(err);
         badMaps.add(name);
         const key = (err as { details?: { key?: string } }).details?.key ?? m.blockMap.key;
         problems.push({ key, kind: 'invalid-manifest', message: (err as Error).message, backups: [name] });
@@ -116,6 +118,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
             problems.push({ key, kind: 'missing', message: `block ${key} is missing`, backups });
           }
         } catch (err) {
+          unlessDamage(err);
           const code = (err as { code?: string }).code;
           if (code === 'CONVOY_BLOCK_CORRUPT' && opened.header.version === 2) {
             // Read wrong twice: the stored object is bad. Tell backups to upload it again.
@@ -136,6 +139,16 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
   }
   problems.sort((a, b) => a.key.localeCompare(b.key) || a.message.localeCompare(b.message));
   return { ok: problems.length === 0, backupsChecked: refs.length, blocksChecked: checked, dataChecked: options.readData === true, problems };
+}
+
+/**
+ * Rethrows a failure that says nothing about the object: the store failed (S3 answering 503 past
+ * every retry, a connection that keeps dropping, EIO) or the run was cancelled. Verify then fails
+ * with that error; reported as damage (exit 3), it would send the user to repair or delete a
+ * backup that is whole. What is left (BlockstoreErrors: missing, corrupt, invalid) is damage.
+ */
+function unlessDamage(err: unknown): void {
+  if (!(err instanceof BlockstoreError)) throw err;
 }
 
 /**

@@ -136,7 +136,8 @@ describe('abandoned markers (docs/gc-safety.md)', () => {
     const store = new FaultyObjectStore(new MemoryObjectStore('merge-race', clock.now));
     const data = image(2);
     const gate = new Gate();
-    store.addFault({ op: 'stat', kind: 'pause', key: /^refs\/pending\/.*\.add$/, times: 1, gate: () => gate.wait() });
+    // The 2nd stat of its marker: the 1st confirms the marker was written, before the manifest.
+    store.addFault({ op: 'stat', kind: 'pause', key: /^refs\/pending\/.*\.add$/, nth: 2, gate: () => gate.wait() });
     const running = backupVolume({ store, volume: 'm', source: new BufferSource(data), clock });
     await gate.reached; // its manifest is written; it is about to look for its marker
     const merged = await runMaintenance({ store, clock });

@@ -40,6 +40,19 @@ describe('withRetry', () => {
     expect(calls).toBe(1);
   });
 
+  it('starts no attempt past maxElapsedMs: attempts that each wait out a timeout end within the budget', async () => {
+    let t = 0;
+    let calls = 0;
+    const p: RetryPolicy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 5_000, maxElapsedMs: 90_000, random: () => 1, now: () => t, sleep: async (ms) => void (t += ms) };
+    const err = await withRetry(p, () => true, async () => {
+      calls++;
+      t += 60_000; // a request that stalls until the 60 s inactivity timeout
+      throw new Error(`timed out ${calls}`);
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('timed out 2');
+    expect(t).toBeLessThan(150_000); // one lease expiry
+  });
+
   it('caps the delay and applies jitter', () => {
     const p: RetryPolicy = { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.5 };
     expect(backoffDelay(p, 0)).toBe(50);

@@ -1,5 +1,6 @@
 import { readJsonRecord, type ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
+import { confirmHolds } from '../confirm-writes.js';
 import { BlockstoreError } from '../errors.js';
 import { SWEEPS_PREFIX, sweepKey } from '../format/layout.js';
 
@@ -40,8 +41,14 @@ export async function readSweepRecord(store: ObjectStore, key: string, signal?: 
   return r;
 }
 
+/**
+ * Writes a record and reads it back: backups decide what to check from a record's state, so a
+ * state change the store lost (it still shows `marked` while the sweep deletes) must stop the sweep.
+ */
 export async function writeSweepRecord(store: ObjectStore, r: SweepRecord, signal?: AbortSignal): Promise<void> {
-  await store.put(sweepKey(r.name), Buffer.from(`${JSON.stringify(r, null, 1)}\n`), { signal });
+  const body = Buffer.from(`${JSON.stringify(r, null, 1)}\n`);
+  await store.put(sweepKey(r.name), body, { signal });
+  await confirmHolds(store, sweepKey(r.name), body, `the sweep stopped before its ${r.state} step`, signal);
 }
 
 /** Keys of every sweep record in the store. */

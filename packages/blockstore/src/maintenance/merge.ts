@@ -1,4 +1,5 @@
 import type { ObjectStore } from '@convoy/objectstore';
+import { confirmWritten } from '../confirm-writes.js';
 import { BlockstoreError } from '../errors.js';
 import { abandonedKey, blockMapKey, manifestKey, parseMarkerKey } from '../format/layout.js';
 import { BlockMap } from '../format/block-map.js';
@@ -150,9 +151,12 @@ async function dropAbandoned(store: ObjectStore, key: string, volume: string, id
   const sig = { signal };
   const body = await store.get(key, sig);
   await store.put(abandonedKey(volume, id), body, sig);
+  // A lost copy would let a backup that was only paused commit unindexed: its blocks swept.
+  await confirmWritten(store, [abandonedKey(volume, id)], `the add marker of ${volume}/${id} was not set aside`, signal);
   await store.delete([key], sig);
   if ((await store.stat(manifestKey(volume, id), sig)) === undefined) return true;
   await store.put(key, body, sig);
+  await confirmWritten(store, [key], `the add marker of committed backup ${volume}/${id} was not put back`, signal);
   await store.delete([abandonedKey(volume, id)], sig);
   return false;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ObjectStore } from '@convoy/objectstore';
+import { confirmWritten } from '../confirm-writes.js';
 import type { Clock } from '../clock.js';
 import { blockIdFromKey, blockKey, doomedKey } from '../format/layout.js';
 import { ID_BYTES, encodeRefFile, readRefPages } from '../format/ref-file.js';
@@ -91,6 +92,7 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
     const ids = Buffer.concat(marked.sort(Buffer.compare));
     await c.lease.keepAlive();
     await store.put(doomedKey(name), encodeRefFile('ids', ids), sig);
+    await confirmWritten(store, [doomedKey(name)], 'the sweep recorded nothing and deletes nothing', signal);
     await writeSweepRecord(store, { format: 'convoy-sweep', version: 1, name, state: 'marked', markedAt: c.storeNow.toISOString(), doomedKey: doomedKey(name), doomed: marked.length, markedBy: c.lease.id }, signal);
     markedTotal += marked.length;
     marked.length = 0;

@@ -1,5 +1,6 @@
 import { ObjectExistsError, readJsonRecord, type ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
+import { confirmWritten } from '../confirm-writes.js';
 import { BlockstoreError } from '../errors.js';
 import { INDEX_PREFIX, LATEST_KEY, generationKey, parseGenerationKey } from '../format/layout.js';
 import { refCorrupt } from '../format/ref-file.js';
@@ -98,8 +99,14 @@ export async function loadLatestGeneration(store: ObjectStore, shardDigits: numb
 
 /** Commits a generation, then points at it; fails with CONVOY_STORE_LOCKED if another maintenance committed it first. */
 export async function commitGeneration(store: ObjectStore, g: Generation, signal?: AbortSignal): Promise<void> {
+  // Runs this generation wrote (named after it), then the generation itself, are confirmed before
+  // anything points at them: a lost one would leave an index no maintenance can read.
+  const tag = `/${String(g.gen).padStart(12, '0')}-`;
+  const fresh = Object.values(g.shards).flatMap((runs) => runs.map((r) => r.key)).filter((k) => k.includes(tag));
+  await confirmWritten(store, fresh, `reference index generation ${g.gen} was not committed`, signal);
   try {
     await store.put(generationKey(g.gen), Buffer.from(`${JSON.stringify(g)}\n`), { ifAbsent: true, signal });
+    await confirmWritten(store, [generationKey(g.gen)], 'the index pointer was not moved to it', signal);
     await store.put(LATEST_KEY, Buffer.from(`${JSON.stringify({ gen: g.gen })}\n`), { signal });
   } catch (err) {
     if (err instanceof ObjectExistsError) {

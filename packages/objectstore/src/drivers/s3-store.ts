@@ -55,7 +55,11 @@ export interface S3StoreOptions {
   partSize?: number;
   /** Keys per ListObjectsV2 (and uploads per ListMultipartUploads) page (default 1000, the S3 maximum). */
   listPageSize?: number;
-  /** Per-request timeout in ms (default 120 s); long operations are many requests, so this is not a cap on them. */
+  /**
+   * A request fails (and is retried) after this long without a byte sent or received (default
+   * 60 s, as boto3's read timeout); a slow but moving transfer is not cut. Long operations are many
+   * requests, so this is not a cap on them.
+   */
   requestTimeoutMs?: number;
 }
 
@@ -91,7 +95,9 @@ export class S3ObjectStore implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
-      requestHandler: { requestTimeout: options.requestTimeoutMs ?? 120_000, connectionTimeout: 10_000 },
+      // socketTimeout is the inactivity timeout. The SDK's requestTimeout only logs a warning
+      // (unless throwOnRequestTimeout) and counts the whole upload: a stalled server hung us forever.
+      requestHandler: { socketTimeout: options.requestTimeoutMs ?? 60_000, connectionTimeout: 10_000 },
     };
     if (endpoint !== undefined && endpoint !== '') config.endpoint = endpoint;
     if (options.credentials !== undefined) config.credentials = options.credentials;

@@ -46,6 +46,19 @@ describe('FaultyObjectStore', () => {
     expect((await inner.get('k')).toString()).toBe('v');
   });
 
+  it('"drop" acknowledges a put or a delete and does nothing (a lying server)', async () => {
+    const inner = new MemoryObjectStore();
+    await inner.put('old', Buffer.from('o'));
+    const f = new FaultyObjectStore(inner, [{ op: 'put', kind: 'drop', nth: 1 }, { op: 'delete', kind: 'drop', nth: 1 }]);
+    await f.put('k', Buffer.from('v'));
+    await f.delete(['old']);
+    expect(await inner.stat('k')).toBeUndefined();
+    expect(await inner.stat('old')).toBeDefined();
+    expect(f.putKeys).toEqual([]);
+    await f.put('k', Buffer.from('v'));
+    expect((await inner.get('k')).toString()).toBe('v');
+  });
+
   it('"tear" leaves half an object behind on put and returns half on get', async () => {
     const inner = new MemoryObjectStore();
     const f = new FaultyObjectStore(inner, [{ op: 'put', kind: 'tear', nth: 1 }, { op: 'get', kind: 'tear', nth: 1 }]);

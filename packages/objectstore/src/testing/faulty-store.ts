@@ -21,12 +21,14 @@ export type StoreOp = 'get' | 'put' | 'stat' | 'list' | 'delete';
  * - `tear`: put writes only the first half of the body, then fails (a non-atomic store's torn write);
  *   get returns only the first half of the data.
  * - `corrupt`: get returns the data with one byte flipped.
+ * - `drop`: put reports success and stores nothing (a lying server: acknowledged, never stored);
+ *   delete reports success and deletes nothing.
  * - `delay`: wait `delayMs`, then proceed normally.
  * - `pause`: call `onPause`, wait for `gate()`, then proceed normally (the operation really
  *   happens): holds a call at the store for a deterministic race test (see Gate). If `gate()`
  *   rejects, the call fails with that error before reaching the store.
  */
-export type FaultKind = 'error' | 'lost-ack' | 'tear' | 'corrupt' | 'delay' | 'pause';
+export type FaultKind = 'error' | 'lost-ack' | 'tear' | 'corrupt' | 'drop' | 'delay' | 'pause';
 
 interface FaultRuleBase {
   op: StoreOp;
@@ -119,6 +121,7 @@ export class FaultyObjectStore implements ObjectStore {
     this.calls.put++;
     const rule = await this.#before('put', [key]);
     const data = await bodyToBuffer(body);
+    if (rule?.kind === 'drop') return;
     if (rule?.kind === 'tear') {
       await this.#inner.put(key, data.subarray(0, Math.floor(data.length / 2)), options);
       throw this.#error(rule, 'put', key);
@@ -151,6 +154,7 @@ export class FaultyObjectStore implements ObjectStore {
   async delete(keys: readonly string[], options?: DeleteOptions): Promise<void> {
     this.calls.delete++;
     const rule = await this.#before('delete', keys);
+    if (rule?.kind === 'drop') return;
     if (rule?.kind === 'tear') {
       await this.#inner.delete(keys.slice(0, Math.floor(keys.length / 2)), options);
       throw this.#error(rule, 'delete', keys[0] ?? '');
