@@ -62,7 +62,10 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
     };
     const abs = (p: string): string => join(options.target, p);
     const dirs: FileEntry[] = [];
-    if (options.path !== undefined) await makeAncestors(reader, options.path, abs, dirs);
+    if (options.path !== undefined) {
+      if ((await reader.lookup(options.path)) === undefined) throw pathNotFound(options.path, manifest); // before anything is created
+      await makeAncestors(reader, options.path, abs, dirs);
+    }
     const placed = new Map<string, Promise<string>>(); // linked file path -> where it was written
     const pending: Promise<void>[] = [];
     let failure: unknown;

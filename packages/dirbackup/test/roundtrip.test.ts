@@ -65,8 +65,8 @@ describe.each(allStores())('directory backups on $name', (kind) => {
     expect(await fs.readFile(path.join(sub, 'modes/hard-1'), 'utf8')).toBe('file 2\n'.repeat(3));
     expect(s.files).toBe(4); // exec, hard-1, private, setgid
 
-    await expect(restoreDirectory({ store, volume: 'tree', id: manifest.id, target: path.join(dir, 'nope'), path: 'small/missing' })).rejects.toMatchObject({ code: 'CONVOY_BACKUP_PATH_NOT_FOUND' });
-    await expect(restoreDirectory({ store, volume: 'tree', id: manifest.id, target: path.join(dir, 'bad'), path: '../etc' })).rejects.toMatchObject({ code: 'CONVOY_FILEINDEX_UNSAFE_PATH' });
+    await expect(restoreDirectory({ store, volume: 'tree', id: manifest.id, target: path.join(dir, `nope-${kind.name.replace(/\W/g, '')}`), path: 'small/missing' })).rejects.toMatchObject({ code: 'CONVOY_BACKUP_PATH_NOT_FOUND' });
+    await expect(restoreDirectory({ store, volume: 'tree', id: manifest.id, target: path.join(dir, `bad-${kind.name.replace(/\W/g, '')}`), path: '../etc' })).rejects.toMatchObject({ code: 'CONVOY_FILEINDEX_UNSAFE_PATH' });
     await store.close();
   });
 

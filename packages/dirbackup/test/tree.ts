@@ -12,7 +12,7 @@ export const MiB = 1024 * 1024;
 /** A deterministic pseudo-random buffer (xorshift), so content dedups across runs the same way. */
 export function noise(bytes: number, seed: number): Buffer {
   const out = Buffer.alloc(bytes);
-  let x = seed | 1;
+  let x = (seed * 2 + 1) | 0; // odd and distinct per seed
   for (let i = 0; i + 4 <= bytes; i += 4) {
     x ^= x << 13;
     x ^= x >>> 17;
