@@ -14,7 +14,7 @@ export { systemClock, FakeClock, type Clock } from './clock.js';
 export { FileSource, parseExtents, type Extent, type SnapshotSource } from './source.js';
 export { formatBackupUrl, parseBackupUrl, type BackupRef } from './url.js';
 export type { Progress, ProgressCallback } from './progress.js';
-export { BlockstoreError } from './errors.js';
+export { BlockstoreError, blockMissing } from './errors.js';
 export { COMPRESSIONS, parseCompression, type Compression } from './format/codec.js';
 export { readHeader, openOrInitStore, parseHeader, DEFAULT_BLOCK_SIZE, DEFAULT_GC, FORMAT_VERSION, type GcParams, type StoreHeader, type OpenedStore } from './format/header.js';
 export { readManifest, readBlockMap, readVolumeRecord, writeVolumeRecord, parseManifest, isDirectoryManifest, type Manifest, type VolumeRecord, type BackupStats } from './format/manifest.js';

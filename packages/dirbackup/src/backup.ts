@@ -17,7 +17,7 @@ import { validateVolumeName } from '@convoy/rules';
 import { chunkFile } from './file-chunks.js';
 import { chooseDirectoryParent } from './parent.js';
 import { chunkerOf, requireV2 } from './store-io.js';
-import { Uploader } from './uploader.js';
+import { Uploader, type PackOptions } from './uploader.js';
 
 export interface DirectoryBackupOptions {
   store: ObjectStore;
@@ -36,6 +36,8 @@ export interface DirectoryBackupOptions {
   filesCache?: { ctime?: boolean; inode?: boolean };
   /** Read extended attributes (default true). */
   xattrs?: boolean;
+  /** Packing of small chunks (sizes, repacking threshold). */
+  packs?: PackOptions;
   /** Files read and uploaded concurrently (default 8). */
   concurrency?: number;
   signal?: AbortSignal;
@@ -54,6 +56,9 @@ export interface DirectoryStats extends BackupStats {
   filesRead: number;
   entries: number;
   segments: number;
+  /** Packs written (repacks included), and parent packs whose used chunks were copied into new ones. */
+  packsWritten: number;
+  packsRepacked: number;
 }
 
 export interface DirectoryBackupResult {
@@ -80,12 +85,12 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
   const lease = { lock: await acquireLock(store, { kind: 'backup', volume, clock, ...sig, ...(options.lockTtlMs === undefined ? {} : { ttlMs: options.lockTtlMs }) }) };
   try {
     const doneAtStart = await sweepsDoneAtStart(store, signal);
-    const uploader = new Uploader(opened, compression, await listDamaged(store, signal), signal);
     const ids = await listBackupIds(store, volume, signal);
     const parent = await chooseDirectoryParent(opened, volume, ids, options.parent, signal);
+    const uploader = new Uploader(opened, compression, await listDamaged(store, signal), signal, parent?.packs, options.packs);
     const stats: DirectoryStats = {
       blocksTotal: 0, blocksNonZero: 0, blocksRead: 0, blocksUploaded: 0, bytesRead: 0, bytesUploaded: 0, durationMs: 0,
-      filesTotal: 0, filesCached: 0, filesRead: 0, entries: 0, segments: 0,
+      filesTotal: 0, filesCached: 0, filesRead: 0, entries: 0, segments: 0, packsWritten: 0, packsRepacked: 0,
     };
     let bytesDone = 0;
     const report = (): void =>
@@ -97,7 +102,7 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
           throw new ConvoyError('CONVOY_FORMAT_UNSUPPORTED', `the store's block ids (${opened.ids.algorithm}) are not the file index's segment ids (sha256)`, { hint: 'directory backups need a store with sha256 block ids' });
         }
         stats.segments++;
-        await uploader.put(ref.id, bytes, { bytes });
+        await uploader.putBlock(ref.id, bytes, { bytes });
       },
     });
     const cache = parent === undefined ? undefined : filesCacheFor(parent.reader, parent.manifest, options.filesCache);
@@ -109,12 +114,8 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       if (entry.type === 'file') {
         stats.filesTotal++;
         const cached = await cache?.chunksFor(stat);
-        if (cached !== undefined && !cached.some((c) => uploader.isDamaged(c.id))) {
-          let offset = 0;
-          for (const c of cached) {
-            uploader.reference(c.id, c.size, { file: absPath, offset });
-            offset += c.size;
-          }
+        let offset = 0;
+        if (cached !== undefined && !cached.some((c) => uploader.isDamaged(c.id)) && cached.every((c) => uploader.reference(c.id, c.size, { file: absPath, offset: (offset += c.size) - c.size }))) {
           stats.filesCached++;
           bytesDone += entry.size;
           window.push(Promise.resolve({ ...entry, chunks: cached }));
@@ -131,6 +132,16 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
     await cache?.close();
     const index = await writer.finish();
     stats.entries = index.root.entries;
+    const packMap = await uploader.finish();
+    let packs: Manifest['packs'];
+    if (packMap.size > 0) {
+      const bytes = packMap.encode();
+      const id = opened.ids.digest(bytes).toString('hex');
+      await uploader.putBlock(id, bytes, { bytes });
+      packs = { id, entries: packMap.size, bytes: bytes.length };
+    }
+    stats.packsWritten = uploader.stats.packsWritten;
+    stats.packsRepacked = uploader.stats.packsRepacked;
     const map = uploader.referenceMap();
     const mapBytes = await map.encode();
     stats.blocksTotal = map.count;
@@ -154,11 +165,13 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       labels: options.labels ?? {},
       blockMap: { key: blockMapKey(volume, id), entries: map.count, sha256: sha256(mapBytes), bytes: map.bytes },
       files: { key: filesKey(volume, id), sha256: sha256(index.bytes), bytes: index.bytes.length, entries: index.root.entries, started: startedAt.toISOString() },
+      ...(packs === undefined ? {} : { packs }),
       stats,
-    } as Manifest;
+    };
     const restore = async (hex: string): Promise<void> => {
+      // A pack is not rebuilt: the backup fails (nothing committed) and the next one writes new packs.
       const o = uploader.origin(hex);
-      const len = map.at(map.positionsOf(Buffer.from(hex, 'hex'))[0] ?? 0).length;
+      const len = uploader.lengthOf(hex) ?? 0;
       const data = o === undefined ? undefined : 'bytes' in o ? o.bytes : await readRange(o.file, o.offset, len);
       if (data === undefined || opened.ids.digest(data).toString('hex') !== hex) throw goneFromSource(hex);
       await store.put(blockKey(hex), await encodeBlock(compression, data), sig);

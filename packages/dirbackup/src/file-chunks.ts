@@ -20,7 +20,7 @@ export async function chunkFile(
     const stream = fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false, ...(c.signal === undefined ? {} : { signal: c.signal }) });
     for await (const { offset, data } of chunkStream(stream, { params: c.params, ...(c.signal === undefined ? {} : { signal: c.signal }) })) {
       const hex = c.opened.ids.digest(data).toString('hex');
-      await c.uploader.put(hex, data, { file: absPath, offset });
+      await c.uploader.putChunk(hex, data, { file: absPath, offset });
       chunks.push({ id: hex, size: data.length });
       c.onBytes(data.length);
     }

@@ -1,11 +1,14 @@
 // The parent of a directory backup: the backup whose index feeds the files cache.
 import { isDirectoryManifest, readManifest, BlockstoreError, type Manifest, type OpenedStore } from '@convoy/blockstore';
 import type { FileIndexReader } from '@convoy/fileindex';
-import { openIndex } from './store-io.js';
+import { openIndex, readPackMap } from './store-io.js';
+import type { PackMap } from './pack-map.js';
 
 export interface DirectoryParent {
   manifest: Manifest;
   reader: FileIndexReader;
+  /** Where the parent's small chunks lie (its pack map), when it has packs. */
+  packs: PackMap | undefined;
 }
 
 /**
@@ -24,7 +27,7 @@ export async function chooseDirectoryParent(
   const read = async (id: string): Promise<DirectoryParent | undefined> => {
     const manifest = await readManifest(opened.store, volume, id, signal);
     if (!isDirectoryManifest(manifest) || manifest.files === undefined) return undefined;
-    return { manifest, reader: await openIndex(opened, manifest as Manifest & { files: NonNullable<Manifest['files']> }, signal) };
+    return { manifest, reader: await openIndex(opened, manifest as Manifest & { files: NonNullable<Manifest['files']> }, signal), packs: await readPackMap(opened, manifest, signal) };
   };
   if (wanted !== undefined && wanted !== 'latest') {
     const p = await read(wanted);

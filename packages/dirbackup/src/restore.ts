@@ -6,7 +6,8 @@ import { acquireLock, fetchBlock, readHeader, type Manifest, type ProgressCallba
 import { ConvoyError, errorCode } from '@convoy/errors';
 import { assertSafePath, parentPath, type FileEntry, type FileIndexReader } from '@convoy/fileindex';
 import type { ObjectStore } from '@convoy/objectstore';
-import { openIndex, readDirectoryManifest, ZeroChunks } from './store-io.js';
+import { openIndex, readDirectoryManifest, readPackMap, ZeroChunks } from './store-io.js';
+import { PackCache, readPacked } from './pack-io.js';
 import { finishDirectory, finishEntry, makeDirectory, makeHardLink, makeOther, makeSymlink, writeFailed, writeFile, type ChunkSource } from './write-entry.js';
 
 export interface DirectoryRestoreOptions {
@@ -52,11 +53,26 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
     const zeros = new ZeroChunks(opened);
     const r = { manifest, entries: 0, files: 0, bytesWritten: 0, bytesFetched: 0, chunksFetched: 0, skipped: 0, xattrsSkipped: 0 };
     const xs = { n: 0 };
+    const packs = await readPackMap(opened, manifest, signal);
+    const whole = new PackCache(opened, signal); // a full restore reads every pack once
     const fetch: ChunkSource = async (c) => {
       if (zeros.isZero(c.id, c.size)) return undefined;
-      const { data, stored } = await fetchBlock(opened, c.id, signal);
+      const loc = packs?.get(c.id);
+      let data: Buffer;
+      if (loc === undefined) {
+        const got = await fetchBlock(opened, c.id, signal);
+        data = got.data;
+        r.bytesFetched += got.stored;
+      } else if (options.path === undefined) {
+        const before = whole.bytesFetched;
+        data = await whole.read(c.id, loc);
+        r.bytesFetched += whole.bytesFetched - before;
+      } else {
+        const got = await readPacked(opened, c.id, loc, signal);
+        data = got.data;
+        r.bytesFetched += got.stored;
+      }
       r.chunksFetched++;
-      r.bytesFetched += stored;
       options.onProgress?.({ phase: 'restore', bytesDone: r.bytesWritten, bytesTotal: reader.root.bytes, blocksDone: r.files, blocksTotal: reader.root.entries, bytesTransferred: r.bytesFetched });
       return data;
     };

@@ -6,6 +6,7 @@ import { DEFAULT_CHUNKER_PARAMS, parseChunkerParams, type ChunkerParams } from '
 import { ConvoyError } from '@convoy/errors';
 import { decodeRoot, FileIndexReader } from '@convoy/fileindex';
 import { ObjectNotFoundError } from '@convoy/objectstore';
+import { PackMap } from './pack-map.js';
 
 /** The store's chunker (header `chunker`), or the defaults for a store made before it was recorded. */
 export function chunkerOf(opened: OpenedStore): ChunkerParams {
@@ -72,4 +73,12 @@ export class ZeroChunks {
     }
     return z === id;
   }
+}
+
+/** The backup's pack map (verified block), or undefined when it has no packs. */
+export async function readPackMap(opened: OpenedStore, m: Manifest, signal?: AbortSignal): Promise<PackMap | undefined> {
+  if (m.packs === undefined) return undefined;
+  const map = PackMap.decode((await fetchBlock(opened, m.packs.id, signal)).data, `${m.packs.id} of backup ${m.volume}/${m.id}`);
+  if (map.size !== m.packs.entries) throw new ConvoyError('CONVOY_FILEINDEX_CORRUPT', `pack map ${m.packs.id} holds ${map.size} entries, its manifest says ${m.packs.entries}`);
+  return map;
 }

@@ -42,6 +42,8 @@ export interface Manifest {
   kind?: 'blocks' | 'directory';
   /** Directory backups: the file index root (`<id>.files`), checked like the block map. */
   files?: { key: string; sha256: string; bytes: number; entries: number; started?: string };
+  /** Directory backups with packs: the pack map's block id (a block of the reference list). */
+  packs?: { id: string; entries: number; bytes: number };
 }
 
 /** True when the manifest describes a directory backup (its block map is a reference list). */
@@ -101,6 +103,8 @@ export function parseManifest(key: string, bytes: Buffer): Manifest {
     const f = v.files;
     need(isObj(f) && typeof f.key === 'string' && typeof f.sha256 === 'string' && isNat(f.bytes) && isNat(f.entries), 'files');
     if (m.files?.key !== filesKey(m.volume, m.id)) throw manifestInvalid(key, 'files.key does not belong to this backup');
+    const p = v.packs;
+    if (p !== undefined) need(isObj(p) && typeof p.id === 'string' && /^[0-9a-f]{64}$/.test(p.id) && isNat(p.entries) && isNat(p.bytes), 'packs');
   } else if (m.blockMap.entries * m.blockSize < m.blockMap.bytes || m.blockMap.bytes > m.size) throw manifestInvalid(key, 'blockMap sizes are inconsistent');
   return { ...m, compression: parseCompression(m.compression) };
 }
