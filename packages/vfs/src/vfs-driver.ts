@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isDirectoryManifest, readManifest, restoreBackup } from '@convoy/blockstore';
-import { backupDirectory, restoreDirectory } from '@convoy/dirbackup';
+import { backupDirectory } from '@convoy/dirbackup';
 import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import { execQuiet as run } from '@convoy/daemon-kit';
 import { reconcileData, type Reconciled } from './reconcile.js';
+import { checkRestorable, restoreInto } from './restore-data.js';
 import { LEASE, MetaRecords, TOMBSTONE, deletingKey, leaseSchema, leaseKey, recordBytes, refKey, snapKey, tombKey, tombstoneSchema, type Lease, type VolumeRecord } from './records.js';
 import { Snapshots } from './snapshots.js';
 import { VolumeRecords } from './volume-records.js';
@@ -299,52 +299,10 @@ export class VfsDriver implements VolumeDriver {
    * snapshot in block mode, label content=tar).
    */
   async restore(req: RestoreRequest): Promise<VolumeInfo> {
-    const manifest = await readManifest(req.store, req.backupVolume, req.backupId, req.signal);
-    if (isDirectoryManifest(manifest)) return this.#restoreDirectory(req);
-    if (manifest.labels.content !== 'tar') {
-      throw new VfsError('CONVOY_BACKUP_INCOMPATIBLE', `backup ${req.backupId} holds a block device image, not a vfs volume`, {
-        hint: 'restore it with --driver devicemapper, or with convoy-backup restore into a file',
-      });
-    }
+    const kind = await checkRestorable(req);
     const rec = await this.#volumes.begin(req.volume);
-    const dir = this.#volumes.dataDir(rec.uuid);
-    const tmpDir = await fs.mkdtemp(path.join(this.#trash, 'restore-'));
-    const archive = path.join(tmpDir, 'snapshot.tar');
     try {
-      await restoreBackup({
-        store: req.store,
-        volume: req.backupVolume,
-        id: req.backupId,
-        target: archive,
-        ...signalOpt(req.signal),
-        onProgress: req.onProgress,
-      });
-      await run('tar', ['--extract', '--file', archive, '--numeric-owner', '--xattrs', '--acls', '--same-permissions', '-C', dir], signalOpt(req.signal));
-      // the files are on disk before the record says the volume is ready
-      await run('sync', ['--file-system', '--', dir], signalOpt(req.signal));
-      return await this.#info(await this.#volumes.finish(rec));
-    } catch (err) {
-      await this.#volumes.abandon(rec).catch(() => undefined);
-      throw err;
-    } finally {
-      await fs.rm(tmpDir, { recursive: true, force: true });
-    }
-  }
-
-  async #restoreDirectory(req: RestoreRequest): Promise<VolumeInfo> {
-    const rec = await this.#volumes.begin(req.volume);
-    const dir = this.#volumes.dataDir(rec.uuid);
-    try {
-      await restoreDirectory({
-        store: req.store,
-        volume: req.backupVolume,
-        id: req.backupId,
-        target: dir,
-        ...signalOpt(req.signal),
-        ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
-      });
-      // the files are on disk before the record says the volume is ready
-      await run('sync', ['--file-system', '--', dir], signalOpt(req.signal));
+      await restoreInto(req, kind, this.#volumes.dataDir(rec.uuid), this.#trash);
       return await this.#info(await this.#volumes.finish(rec));
     } catch (err) {
       await this.#volumes.abandon(rec).catch(() => undefined);
