@@ -110,6 +110,7 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
     // Files are read concurrently; entries enter the index in walk order (a window of promises).
     const window: Promise<FileEntry>[] = [];
     const limit = Math.max(1, options.concurrency ?? 8);
+    let bigActive = 0;
     for await (const { entry, absPath, stat } of walkTree(options.dir, { xattrs: options.xattrs ?? true, ...sig })) {
       if (entry.type === 'file') {
         stats.filesTotal++;
@@ -121,7 +122,13 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
           window.push(Promise.resolve({ ...entry, chunks: cached }));
         } else {
           stats.filesRead++;
-          const p = chunkFile(absPath, files).then((chunks) => ({ ...entry, size: chunks.reduce((n, c) => n + c.size, 0), chunks }));
+          // Large files hold a chunk of up to maxSize each while read: at most two at once.
+          const big = entry.size >= params.minSize;
+          if (big) while (bigActive >= 2 && window.length > 0) await writer.add(await window.shift()!);
+          if (big) bigActive++;
+          const p = chunkFile(absPath, entry.size, files)
+            .then((chunks) => ({ ...entry, size: chunks.reduce((n, c) => n + c.size, 0), chunks }))
+            .finally(() => void (big && bigActive--));
           p.catch(() => undefined); // awaited in order below; a failure is not unhandled meanwhile
           window.push(p);
         }

@@ -10,6 +10,7 @@ import type { Uploader } from './uploader.js';
 /** Reads, cuts and uploads a file; answers its chunk list (their sizes add up to what was read). */
 export async function chunkFile(
   absPath: string,
+  size: number,
   c: { opened: OpenedStore; params: ChunkerParams; uploader: Uploader; signal: AbortSignal | undefined; onBytes: (n: number) => void },
 ): Promise<ChunkRef[]> {
   const chunks: ChunkRef[] = [];
@@ -17,8 +18,12 @@ export async function chunkFile(
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     fh = await open(absPath, constants.O_RDONLY | constants.O_NOFOLLOW);
-    const stream = fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false, ...(c.signal === undefined ? {} : { signal: c.signal }) });
-    for await (const { offset, data } of chunkStream(stream, { params: c.params, ...(c.signal === undefined ? {} : { signal: c.signal }) })) {
+    // A file below the chunker's minimum is one chunk: read it whole into a buffer of its size (a
+    // stream would allocate a 1 MiB buffer per file, and tens of thousands of them cost more in GC
+    // than the reads). One more byte is asked for, so a file that grew is streamed after all.
+    const pieces = size < c.params.minSize ? await readSmall(fh, size) : undefined;
+    const source = pieces ?? chunkStream(fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false, ...(c.signal === undefined ? {} : { signal: c.signal }) }), { params: c.params, ...(c.signal === undefined ? {} : { signal: c.signal }) });
+    for await (const { offset, data } of source) {
       const hex = c.opened.ids.digest(data).toString('hex');
       await c.uploader.putChunk(hex, data, { file: absPath, offset });
       chunks.push({ id: hex, size: data.length });
@@ -34,4 +39,17 @@ export async function chunkFile(
     await fh?.close();
   }
   return chunks;
+}
+
+/** The whole file as one chunk when it holds fewer than `size + 1` bytes; undefined when it grew. */
+async function readSmall(fh: Awaited<ReturnType<typeof open>>, size: number): Promise<{ offset: number; data: Buffer }[] | undefined> {
+  const buf = Buffer.allocUnsafe(size + 1);
+  let got = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+    if (got === buf.length) return undefined;
+  }
+  return got === 0 ? [] : [{ offset: 0, data: buf.subarray(0, got) }];
 }
