@@ -57,14 +57,16 @@ abstract class Base implements DirPeer {
   }
 }
 
-/** convoy-backup (apps/backup) from this checkout's sources, into a vfs:// store. */
+/** convoy-backup (apps/backup) from this checkout's sources, or its build (dist/), into a vfs:// store. */
 export class ConvoyDirPeer extends Base {
   readonly name = 'convoy';
   #url = '';
+  built = false;
   async init(): Promise<void> {
     await mkdir(this.repo, { recursive: true });
   }
   #cli(args: string[]): string[] {
+    if (this.built) return [path.join(ROOT, 'apps/backup/bin/convoy-backup.js'), ...args, '--json', '--quiet'];
     return ['--conditions=@convoy/source', '--import', path.join(ROOT, 'tools/source-resolve.ts'), path.join(ROOT, 'apps/backup/src/main.ts'), ...args, '--json', '--quiet'];
   }
   async backup(step: 'full' | 'incremental'): Promise<DirStepResult> {
@@ -118,9 +120,13 @@ export class ResticDirPeer extends Base {
   }
 }
 
-export function makeDirPeer(name: DirTool, tree: string, work: string, signal: AbortSignal): DirPeer {
+export function makeDirPeer(name: DirTool, tree: string, work: string, signal: AbortSignal, built = false): DirPeer {
   const repo = path.join(work, name, 'repo');
-  if (name === 'convoy') return new ConvoyDirPeer(tree, repo, signal);
+  if (name === 'convoy') {
+    const p = new ConvoyDirPeer(tree, repo, signal);
+    p.built = built;
+    return p;
+  }
   if (name === 'borg') return new BorgDirPeer(tree, repo, signal);
   return new ResticDirPeer(tree, repo, signal);
 }

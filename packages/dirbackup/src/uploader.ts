@@ -7,6 +7,8 @@ import { blockKey, BlockMap, encodeBlock, IdSet, type Compression, type OpenedSt
 import { readPacked } from './pack-io.js';
 import { PackMap } from './pack-map.js';
 
+const BLOCK_MAGIC = Buffer.from('CVB1');
+
 /** Where a referenced block's bytes can be read again: a file range, or bytes kept in memory. */
 export type Origin = { file: string; offset: number } | { bytes: Buffer } | undefined;
 
@@ -120,11 +122,16 @@ export class Uploader {
     const p = this.#open;
     if (p.chunks.length === 0) return;
     this.#open = { parts: [], bytes: 0, chunks: [] };
-    const bytes = Buffer.concat(p.parts);
+    // The pack's block object (codec 0: its chunks are compressed already) in one copy.
+    const head = Buffer.alloc(12);
+    BLOCK_MAGIC.copy(head, 0);
+    head.writeUInt32LE(p.bytes, 8);
+    const obj = Buffer.concat([head, ...p.parts], 12 + p.bytes);
+    p.parts.length = 0;
+    const bytes = obj.subarray(12);
     const id = this.#opened.ids.digest(bytes).toString('hex');
     const sig = this.#signal === undefined ? {} : { signal: this.#signal };
     if (this.#claimed.add(id) && (this.#damaged.has(id) || (await this.#opened.store.stat(blockKey(id), sig)) === undefined)) {
-      const obj = await encodeBlock('none', bytes); // its chunks are compressed already
       await this.#opened.store.put(blockKey(id), obj, sig);
       this.stats.blocksUploaded++;
       this.stats.bytesUploaded += obj.length;
