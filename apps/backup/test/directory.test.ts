@@ -50,6 +50,9 @@ describe('convoy-backup on a directory', () => {
     expect(r1.code, r1.stderr).toBe(0);
     expect(await fs.readdir(one, { recursive: true })).toEqual(['etc', 'etc/hosts']);
 
+    const inspected = await cli(['inspect', c.url]);
+    expect(inspected.stdout).toMatch(/kind\s+directory/);
+
     // an incremental reads nothing unchanged
     const again = await cli(['create', src, '--dest', store, '--volume', 'www', '--json']);
     expect(lastJson(again)).toMatchObject({ parent: c.url.match(/backup=([^&]+)/)?.[1] });
