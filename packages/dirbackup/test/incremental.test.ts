@@ -7,6 +7,7 @@ import { FaultyObjectStore, MemoryObjectStore } from '@convoy/objectstore/testin
 import type { ObjectStore } from '@convoy/objectstore';
 import { backupDirectory, restoreDirectory } from '../src/index.js';
 import { setMtimeNs } from '../src/native.js';
+import { allStores } from './stores.js';
 import { describeTree, makeTree, MiB, noise, OLD_NS } from './tree.js';
 
 /** Records the keys of every stat, to see what a backup looked at. */
@@ -83,17 +84,17 @@ describe('the files cache', () => {
   });
 });
 
-describe('delete and maintenance', () => {
+describe.each([{ name: 'memory', create: async (): Promise<ObjectStore> => new MemoryObjectStore() }, ...allStores()])('delete and maintenance on $name', (kind) => {
   it('deleting a directory backup frees its unique chunks and segments, keeps shared ones, and verify is clean', async () => {
-    const a = path.join(dir, 'gc-a');
-    const b = path.join(dir, 'gc-b');
+    const a = path.join(dir, `gc-a-${kind.name.replace(/\W/g, '')}`);
+    const b = path.join(dir, `gc-b-${kind.name.replace(/\W/g, '')}`);
     for (const d of [a, b]) {
       await fs.mkdir(d);
       await fs.writeFile(path.join(d, 'shared.bin'), noise(2 * MiB, 1));
     }
     await fs.writeFile(path.join(a, 'only-a.bin'), noise(700_000, 2));
     await fs.writeFile(path.join(b, 'only-b.bin'), noise(700_000, 5));
-    const store = new MemoryObjectStore();
+    const store = await kind.create();
     const ba = await backupDirectory({ store, volume: 'va', dir: a });
     const bb = await backupDirectory({ store, volume: 'vb', dir: b });
     const idsA = await idsOf(store, 'va', ba.manifest.id);
@@ -111,7 +112,7 @@ describe('delete and maintenance', () => {
     for (const h of idsB) expect(await store.stat(blockKey(h))).toBeDefined();
     expect(await store.stat(`volumes/va/backups/${ba.manifest.id}.files`)).toBeUndefined();
 
-    const out = path.join(dir, 'gc-out');
+    const out = path.join(dir, `gc-out-${kind.name.replace(/\W/g, '')}`);
     await restoreDirectory({ store, volume: 'vb', id: bb.manifest.id, target: out });
     expect(await describeTree(out)).toEqual(await describeTree(b));
     const v = await verifyStore({ store, readData: true });

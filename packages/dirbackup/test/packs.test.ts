@@ -6,6 +6,7 @@ import { blockKey, deleteBackup, readBlockMap, readManifest, runMaintenance, ver
 import type { GetOptions, ObjectStore } from '@convoy/objectstore';
 import { FaultyObjectStore, MemoryObjectStore } from '@convoy/objectstore/testing';
 import { backupDirectory, restoreDirectory } from '../src/index.js';
+import { allStores } from './stores.js';
 import { describeTree, noise, OLD_NS } from './tree.js';
 import { setMtimeNs } from '../src/native.js';
 
@@ -64,10 +65,10 @@ describe('packs', () => {
     expect(await describeTree(all)).toEqual(await describeTree(src));
   });
 
-  it('an incremental keeps the parent packs it uses, repacks those it mostly no longer needs, and maintenance frees them', async () => {
-    const src = path.join(dir, 'repack');
+  it.each([{ name: 'memory', create: async (): Promise<ObjectStore> => new MemoryObjectStore() }, ...allStores()])('an incremental keeps the parent packs it uses, repacks those it mostly no longer needs, and maintenance frees them ($name)', async (kind) => {
+    const src = path.join(dir, `repack-${kind.name.replace(/\W/g, '')}`);
     await smallTree(src, 600, 2);
-    const store = new MemoryObjectStore();
+    const store = await kind.create();
     const packs = { packBytes: 256 * 1024, repackBelow: 0.5 };
     const first = await backupDirectory({ store, volume: 'v', dir: src, packs, filesCache: { ctime: false, inode: false } });
     // d0..d2 removed (half of the first packs' files), one file of d5 changed
@@ -85,7 +86,7 @@ describe('packs', () => {
     await runMaintenance({ store, full: true, graceMs: 0 });
     await runMaintenance({ store, full: true, graceMs: 0 });
     for (const h of before) expect((await store.stat(blockKey(h))) !== undefined).toBe(after.has(h));
-    const out = path.join(dir, 'repack-out');
+    const out = path.join(dir, `repack-out-${kind.name.replace(/\W/g, '')}`);
     await restoreDirectory({ store, volume: 'v', id: second.manifest.id, target: out });
     expect(await describeTree(out)).toEqual(await describeTree(src));
     expect((await verifyStore({ store, readData: true })).ok).toBe(true);
