@@ -34,8 +34,17 @@ export async function writeFile(abs: string, e: FileEntry, chunks: readonly Chun
     let written = 0;
     try {
       let offset = 0;
+      // Up to three chunks fetched ahead of the one being written (a large file on S3 is not one
+      // round trip per chunk in turn).
+      const ahead: Promise<Buffer | undefined>[] = [];
+      let next = 0;
       for (const c of chunks) {
-        const data = await fetch(c);
+        while (ahead.length < 3 && next < chunks.length) {
+          const p = fetch(chunks[next++]!);
+          p.catch(() => undefined); // awaited below in order
+          ahead.push(p);
+        }
+        const data = await ahead.shift()!;
         if (data !== undefined) {
           for (let at = 0; at < data.length; ) at += (await fh.write(data, at, data.length - at, offset + at)).bytesWritten;
           written += data.length;
