@@ -176,7 +176,13 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       stats,
     };
     const restore = async (hex: string): Promise<void> => {
-      // A pack is not rebuilt: the backup fails (nothing committed) and the next one writes new packs.
+      // A pack this backup wrote is built again from its files; a parent's pack cannot be: the
+      // backup then fails (nothing committed) and the next one writes new packs.
+      const pack = await uploader.rebuildPack(hex, readRange);
+      if (pack !== undefined) {
+        await store.put(blockKey(hex), pack, sig);
+        return;
+      }
       const o = uploader.origin(hex);
       const len = uploader.lengthOf(hex) ?? 0;
       const data = o === undefined ? undefined : 'bytes' in o ? o.bytes : await readRange(o.file, o.offset, len);

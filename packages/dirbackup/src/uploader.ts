@@ -34,7 +34,8 @@ export interface UploadStats {
 interface OpenPack {
   parts: Buffer[];
   bytes: number;
-  chunks: [string, number, number][];
+  /** chunk id, offset in the pack, object length, where its bytes can be read again */
+  chunks: [string, number, number, Origin][];
 }
 
 export class Uploader {
@@ -49,9 +50,12 @@ export class Uploader {
   readonly #refs = new Map<string, [number, Origin]>();
   readonly #parent: PackMap | undefined;
   readonly #packed = new PackMap();
-  readonly #fresh = new Set<string>(); // packs written by this backup
+  /** Packs written by this backup, with their chunks in order and where each came from (to rebuild one). */
+  readonly #fresh = new Map<string, { hex: string; origin: Origin }[]>();
   readonly #opts: Required<PackOptions>;
   #open: OpenPack = { parts: [], bytes: 0, chunks: [] };
+  /** Uncompressed lengths of the chunks this backup packed. */
+  readonly #lengths = new Map<string, number>();
   #pending = new Set<string>();
 
   constructor(opened: OpenedStore, compression: Compression, damaged: IdSet, signal: AbortSignal | undefined, parentPacks?: PackMap, options: PackOptions = {}) {
@@ -90,7 +94,7 @@ export class Uploader {
       this.#packed.set(hex, loc, this.#parent!.packs.get(loc.pack)!);
       return;
     }
-    await this.#append(hex, data);
+    await this.#append(hex, data, origin);
   }
 
   /** A loose block (a large chunk, an index segment, the pack map), uploaded unless the store holds it. */
@@ -108,11 +112,12 @@ export class Uploader {
     if (bad) this.repaired.push(hex);
   }
 
-  async #append(hex: string, data: Buffer): Promise<void> {
+  async #append(hex: string, data: Buffer, origin: Origin): Promise<void> {
     this.#pending.add(hex);
+    this.#lengths.set(hex, data.length);
     const obj = await encodeBlock(this.#compression, data);
     const p = this.#open;
-    p.chunks.push([hex, p.bytes, obj.length]);
+    p.chunks.push([hex, p.bytes, obj.length, origin]);
     p.parts.push(obj);
     p.bytes += obj.length;
     if (p.bytes >= this.#opts.packBytes) await this.#flush();
@@ -137,7 +142,7 @@ export class Uploader {
       this.stats.bytesUploaded += obj.length;
       this.stats.packsWritten++;
     }
-    this.#fresh.add(id);
+    this.#fresh.set(id, p.chunks.map(([hex, , , origin]) => ({ hex, origin })));
     for (const [hex, offset, length] of p.chunks) {
       this.#packed.set(hex, { pack: id, offset, length }, bytes.length);
       this.#pending.delete(hex);
@@ -157,11 +162,35 @@ export class Uploader {
       if (!sparse.has(l.pack)) continue;
       const { data } = await readPacked(this.#opened, hex, l, this.#signal);
       this.#packed.delete(hex);
-      await this.#append(hex, data);
+      await this.#append(hex, data, undefined); // its old pack may be gone by the commit guard: not rebuilt
     }
     await this.#flush();
     this.stats.packsRepacked = sparse.size;
     return this.#packed;
+  }
+
+  /**
+   * The block object of a pack this backup wrote, built again from its chunks' sources (for the
+   * commit guard, when a sweep removed it meanwhile), or undefined when that is not possible (a
+   * parent's pack, a repacked chunk, a file that changed since): the backup then fails.
+   */
+  async rebuildPack(id: string, read: (file: string, offset: number, length: number) => Promise<Buffer | undefined>): Promise<Buffer | undefined> {
+    const chunks = this.#fresh.get(id);
+    if (chunks === undefined) return undefined;
+    const parts: Buffer[] = [];
+    for (const { hex, origin } of chunks) {
+      const length = this.#lengths.get(hex);
+      if (origin === undefined || length === undefined) return undefined;
+      const data = 'bytes' in origin ? origin.bytes : await read(origin.file, origin.offset, length);
+      if (data === undefined || this.#opened.ids.digest(data).toString('hex') !== hex) return undefined;
+      parts.push(await encodeBlock(this.#compression, data));
+    }
+    const payload = Buffer.concat(parts);
+    if (this.#opened.ids.digest(payload).toString('hex') !== id) return undefined;
+    const head = Buffer.alloc(12);
+    BLOCK_MAGIC.copy(head, 0);
+    head.writeUInt32LE(payload.length, 8);
+    return Buffer.concat([head, payload]);
   }
 
   /** Every id the backup references: loose blocks and the packs its packed chunks lie in. */
