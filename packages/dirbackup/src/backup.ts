@@ -14,7 +14,7 @@ import { ConvoyError } from '@convoy/errors';
 import { FileIndexWriter, FilesCache, statRoot, walkTree, type FileEntry, type FileIndexReader } from '@convoy/fileindex';
 import type { ObjectStore } from '@convoy/objectstore';
 import { validateVolumeName } from '@convoy/rules';
-import { chunkFile } from './file-chunks.js';
+import { chunkFile, type SmallChunk } from './file-chunks.js';
 import { chooseDirectoryParent } from './parent.js';
 import { chunkerOf, requireV2 } from './store-io.js';
 import { Uploader, type PackOptions } from './uploader.js';
@@ -108,7 +108,13 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
     const cache = parent === undefined ? undefined : filesCacheFor(parent.reader, parent.manifest, options.filesCache);
     const files = { opened, params, uploader, signal, onBytes: (n: number): void => { stats.blocksRead++; stats.bytesRead += n; bytesDone += n; report(); } };
     // Files are read concurrently; entries enter the index in walk order (a window of promises).
-    const window: Promise<FileEntry>[] = [];
+    const window: Promise<{ entry: FileEntry; small?: SmallChunk[]; file?: string }>[] = [];
+    // In walk order: the entry's small chunks into packs, then the entry into the index.
+    const take = async (): Promise<void> => {
+      const { entry, small, file } = await window.shift()!;
+      for (const c of small ?? []) await uploader.putChunk(c.hex, c.data, { file: file!, offset: c.offset });
+      await writer.add(entry);
+    };
     const limit = Math.max(1, options.concurrency ?? 8);
     let bigActive = 0;
     for await (const { entry, absPath, stat } of walkTree(options.dir, { xattrs: options.xattrs ?? true, ...sig })) {
@@ -119,23 +125,23 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
         if (cached !== undefined && !cached.some((c) => uploader.isDamaged(c.id)) && cached.every((c) => uploader.reference(c.id, c.size, { file: absPath, offset: (offset += c.size) - c.size }))) {
           stats.filesCached++;
           bytesDone += entry.size;
-          window.push(Promise.resolve({ ...entry, chunks: cached }));
+          window.push(Promise.resolve({ entry: { ...entry, chunks: cached } }));
         } else {
           stats.filesRead++;
           // Large files hold a chunk of up to maxSize each while read: at most two at once.
           const big = entry.size >= params.minSize;
-          if (big) while (bigActive >= 2 && window.length > 0) await writer.add(await window.shift()!);
+          if (big) while (bigActive >= 2 && window.length > 0) await take();
           if (big) bigActive++;
           const p = chunkFile(absPath, entry.size, files)
-            .then((chunks) => ({ ...entry, size: chunks.reduce((n, c) => n + c.size, 0), chunks }))
+            .then(({ chunks, small }) => ({ entry: { ...entry, size: chunks.reduce((n, c) => n + c.size, 0), chunks }, small, file: absPath }))
             .finally(() => void (big && bigActive--));
           p.catch(() => undefined); // awaited in order below; a failure is not unhandled meanwhile
           window.push(p);
         }
-      } else window.push(Promise.resolve(entry));
-      while (window.length >= limit) await writer.add(await window.shift()!);
+      } else window.push(Promise.resolve({ entry }));
+      while (window.length >= limit) await take();
     }
-    for (const p of window.splice(0)) await writer.add(await p);
+    while (window.length > 0) await take();
     await cache?.close();
     const index = await writer.finish();
     stats.entries = index.root.entries;

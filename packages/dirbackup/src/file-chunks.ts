@@ -7,13 +7,24 @@ import type { ChunkRef } from '@convoy/fileindex';
 import type { OpenedStore } from '@convoy/blockstore';
 import type { Uploader } from './uploader.js';
 
-/** Reads, cuts and uploads a file; answers its chunk list (their sizes add up to what was read). */
+/** A chunk small enough for a pack: packed later, in walk order, so packs do not depend on timing. */
+export interface SmallChunk {
+  hex: string;
+  data: Buffer;
+  offset: number;
+}
+
+/**
+ * Reads, cuts and hashes a file, uploading its large chunks; answers its chunk list (their sizes
+ * add up to what was read) and its small chunks, which the caller packs in walk order.
+ */
 export async function chunkFile(
   absPath: string,
   size: number,
   c: { opened: OpenedStore; params: ChunkerParams; uploader: Uploader; signal: AbortSignal | undefined; onBytes: (n: number) => void },
-): Promise<ChunkRef[]> {
+): Promise<{ chunks: ChunkRef[]; small: SmallChunk[] }> {
   const chunks: ChunkRef[] = [];
+  const small: SmallChunk[] = [];
   // O_NOFOLLOW: the walk saw a regular file here; if it was swapped for a symlink since, refuse.
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
@@ -25,7 +36,8 @@ export async function chunkFile(
     const source = pieces ?? chunkStream(fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false, ...(c.signal === undefined ? {} : { signal: c.signal }) }), { params: c.params, ...(c.signal === undefined ? {} : { signal: c.signal }) });
     for await (const { offset, data } of source) {
       const hex = c.opened.ids.digest(data).toString('hex');
-      await c.uploader.putChunk(hex, data, { file: absPath, offset });
+      if (data.length < c.uploader.packBelow) small.push({ hex, data: pieces === undefined ? Buffer.from(data) : data, offset });
+      else await c.uploader.putChunk(hex, data, { file: absPath, offset });
       chunks.push({ id: hex, size: data.length });
       c.onBytes(data.length);
     }
@@ -38,7 +50,7 @@ export async function chunkFile(
   } finally {
     await fh?.close();
   }
-  return chunks;
+  return { chunks, small };
 }
 
 /** The whole file as one chunk when it holds fewer than `size + 1` bytes; undefined when it grew. */

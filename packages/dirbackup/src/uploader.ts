@@ -67,6 +67,11 @@ export class Uploader {
     this.#opts = { chunkBelow: options.chunkBelow ?? 512 * 1024, packBytes: options.packBytes ?? 8 * 1024 * 1024, repackBelow: options.repackBelow ?? 0.5 };
   }
 
+  /** Chunks shorter than this go into packs. */
+  get packBelow(): number {
+    return this.#opts.chunkBelow;
+  }
+
   /** The block is known damaged: a file whose cached chunks include one is read again. */
   isDamaged(hex: string): boolean {
     return this.#damaged.has(hex) && !this.repaired.includes(hex);
