@@ -106,13 +106,13 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       },
     });
     const cache = parent === undefined ? undefined : filesCacheFor(parent.reader, parent.manifest, options.filesCache);
-    const files = { opened, params, uploader, signal, onBytes: (n: number): void => { stats.blocksRead++; stats.bytesRead += n; bytesDone += n; report(); } };
+    const files = { opened, params, compression, uploader, signal, onBytes: (n: number): void => { stats.blocksRead++; stats.bytesRead += n; bytesDone += n; report(); } };
     // Files are read concurrently; entries enter the index in walk order (a window of promises).
     const window: Promise<{ entry: FileEntry; small?: SmallChunk[]; file?: string }>[] = [];
     // In walk order: the entry's small chunks into packs, then the entry into the index.
     const take = async (): Promise<void> => {
       const { entry, small, file } = await window.shift()!;
-      for (const c of small ?? []) await uploader.putChunk(c.hex, c.data, { file: file!, offset: c.offset });
+      for (const c of small ?? []) await uploader.putChunk(c.hex, c.data, { file: file!, offset: c.offset }, c.obj);
       await writer.add(entry);
     };
     const limit = Math.max(1, options.concurrency ?? 8);

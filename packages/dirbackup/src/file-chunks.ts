@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { chunkStream, type ChunkerParams } from '@convoy/chunker';
 import { ConvoyError, errorCode } from '@convoy/errors';
 import type { ChunkRef } from '@convoy/fileindex';
-import type { OpenedStore } from '@convoy/blockstore';
+import { encodeBlock, type Compression, type OpenedStore } from '@convoy/blockstore';
 import type { Uploader } from './uploader.js';
 
 /** A chunk small enough for a pack: packed later, in walk order, so packs do not depend on timing. */
@@ -12,6 +12,8 @@ export interface SmallChunk {
   hex: string;
   data: Buffer;
   offset: number;
+  /** Its block object, encoded here (in parallel with other files' reads), for the pack. */
+  obj: Buffer;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface SmallChunk {
 export async function chunkFile(
   absPath: string,
   size: number,
-  c: { opened: OpenedStore; params: ChunkerParams; uploader: Uploader; signal: AbortSignal | undefined; onBytes: (n: number) => void },
+  c: { opened: OpenedStore; params: ChunkerParams; compression: Compression; uploader: Uploader; signal: AbortSignal | undefined; onBytes: (n: number) => void },
 ): Promise<{ chunks: ChunkRef[]; small: SmallChunk[] }> {
   const chunks: ChunkRef[] = [];
   const small: SmallChunk[] = [];
@@ -36,7 +38,10 @@ export async function chunkFile(
     const source = pieces ?? chunkStream(fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false, ...(c.signal === undefined ? {} : { signal: c.signal }) }), { params: c.params, ...(c.signal === undefined ? {} : { signal: c.signal }) });
     for await (const { offset, data } of source) {
       const hex = c.opened.ids.digest(data).toString('hex');
-      if (data.length < c.uploader.packBelow) small.push({ hex, data: pieces === undefined ? Buffer.from(data) : data, offset });
+      if (data.length < c.uploader.packBelow) {
+        const kept = pieces === undefined ? Buffer.from(data) : data;
+        small.push({ hex, data: kept, offset, obj: await encodeBlock(c.compression, kept) });
+      }
       else await c.uploader.putChunk(hex, data, { file: absPath, offset });
       chunks.push({ id: hex, size: data.length });
       c.onBytes(data.length);

@@ -91,7 +91,7 @@ export class Uploader {
   }
 
   /** A file chunk: into a pack when small, else a loose block. */
-  async putChunk(hex: string, data: Buffer, origin: Origin): Promise<void> {
+  async putChunk(hex: string, data: Buffer, origin: Origin, encoded?: Buffer): Promise<void> {
     if (data.length >= this.#opts.chunkBelow) return this.putBlock(hex, data, origin);
     if (this.#packed.get(hex) !== undefined || this.#pending.has(hex) || this.#refs.has(hex)) return; // referenced already
     const loc = this.#parent?.get(hex);
@@ -99,7 +99,7 @@ export class Uploader {
       this.#packed.set(hex, loc, this.#parent!.packs.get(loc.pack)!);
       return;
     }
-    await this.#append(hex, data, origin);
+    await this.#append(hex, data, origin, encoded);
   }
 
   /** A loose block (a large chunk, an index segment, the pack map), uploaded unless the store holds it. */
@@ -117,10 +117,10 @@ export class Uploader {
     if (bad) this.repaired.push(hex);
   }
 
-  async #append(hex: string, data: Buffer, origin: Origin): Promise<void> {
+  async #append(hex: string, data: Buffer, origin: Origin, encoded?: Buffer): Promise<void> {
     this.#pending.add(hex);
     this.#lengths.set(hex, data.length);
-    const obj = await encodeBlock(this.#compression, data);
+    const obj = encoded ?? (await encodeBlock(this.#compression, data));
     const p = this.#open;
     p.chunks.push([hex, p.bytes, obj.length, origin]);
     p.parts.push(obj);
