@@ -1,7 +1,9 @@
 // restoreDirectory: a directory backup into an empty directory — all of it, or one file or
 // subtree (`path`), fetching only the chunks of what is restored.
-import { lstat, mkdir, readdir, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { acquireLock, fetchBlock, readHeader, type Manifest, type ProgressCallback, type StoreLock } from '@convoy/blockstore';
 import { ConvoyError, errorCode } from '@convoy/errors';
 import { assertSafePath, parentPath, type FileEntry, type FileIndexReader } from '@convoy/fileindex';
@@ -18,6 +20,12 @@ export interface DirectoryRestoreOptions {
   target: string;
   /** Restore only this file or subtree (relative to the backed-up directory), at its path under the target. */
   path?: string;
+  /**
+   * Write into the target itself (default false: into a temporary directory beside it, renamed
+   * over it once everything is restored, so a failed restore leaves no partial tree). A caller
+   * that marks the target incomplete itself (the vfs driver's volume record) may write in place.
+   */
+  inPlace?: boolean;
   /** Restore owners (default: when running as root). */
   owners?: boolean;
   /** Files written concurrently (default 8). */
@@ -42,8 +50,11 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
   const { store, signal } = options;
   if (options.path !== undefined) assertSafePath(options.path, 'the path to restore');
   const opened = await readHeader(store, signal);
-  const targetMode = await prepareTarget(options.target);
+  const targetMode = await prepareTarget(options.target, options.inPlace === true);
+  const work = options.inPlace === true ? options.target : join(dirname(options.target), `.${basename(options.target)}.convoy-restore-${randomBytes(4).toString('hex')}`);
+  if (work !== options.target) await mkdir(work, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
   let lock: StoreLock | undefined;
+  let done = false;
   try {
     // The lease before the manifest: a sweep waits for restores (docs/gc-safety.md, "Restores").
     lock = await acquireLock(store, { kind: 'restore', volume: options.volume, ...(signal === undefined ? {} : { signal }) });
@@ -76,7 +87,7 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
       options.onProgress?.({ phase: 'restore', bytesDone: r.bytesWritten, bytesTotal: reader.root.bytes, blocksDone: r.files, blocksTotal: reader.root.entries, bytesTransferred: r.bytesFetched });
       return data;
     };
-    const abs = (p: string): string => join(options.target, p);
+    const abs = (p: string): string => join(work, p);
     const dirs: FileEntry[] = [];
     if (options.path !== undefined) {
       if ((await reader.lookup(options.path)) === undefined) throw pathNotFound(options.path, manifest); // before anything is created
@@ -136,12 +147,15 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
     }
     if (options.path === undefined) {
       const root = reader.root.root;
-      await finishDirectory(options.target, root, owners);
-      finishEntry(options.target, root, xs);
-    } else await chmod(options.target, targetMode).catch((err: unknown) => Promise.reject(writeFailed(options.target, err)));
+      await finishDirectory(work, root, owners);
+      finishEntry(work, root, xs);
+    } else await chmod(work, targetMode).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
     r.xattrsSkipped = xs.n;
+    if (work !== options.target) await commitTarget(work, options.target);
+    done = true;
     return r;
   } finally {
+    if (!done && work !== options.target) await rm(work, { recursive: true, force: true }).catch(() => undefined);
     await lock?.release();
   }
 }
@@ -163,23 +177,36 @@ function pathNotFound(path: string, m: Manifest): ConvoyError {
 }
 
 /**
- * The target must be an empty directory (not a symlink to one), or not exist: then it is created.
- * It stays 0700 while the restore runs, so nobody else can plant anything in it. Answers the
- * mode a subtree restore gives it back at the end.
+ * The target must be an empty directory (not a symlink to one), or not exist. In place it is
+ * created, and it stays 0700 while the restore runs, so nobody else can plant anything in it (the
+ * temporary directory of the default is 0700 likewise). Answers the mode a subtree restore gives
+ * the target at the end.
  */
-async function prepareTarget(target: string): Promise<number> {
+async function prepareTarget(target: string, inPlace: boolean): Promise<number> {
   const st = await lstat(target).catch((err: unknown) => {
     if (errorCode(err) === 'ENOENT') return undefined;
     throw writeFailed(target, err);
   });
   if (st === undefined) {
-    await mkdir(target, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(target, err)));
+    if (inPlace) await mkdir(target, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(target, err)));
     return 0o755;
   }
   if (!st.isDirectory()) throw new ConvoyError('CONVOY_TARGET_INVALID', `cannot restore a directory backup into ${target}: it is not a directory`, { hint: 'name an empty directory, or a path that does not exist yet' });
   if ((await readdir(target)).length > 0) {
     throw new ConvoyError('CONVOY_TARGET_INVALID', `cannot restore into ${target}: the directory is not empty`, { hint: 'restore into an empty directory, or a path that does not exist yet' });
   }
-  await chmod(target, 0o700).catch((err: unknown) => Promise.reject(writeFailed(target, err)));
+  if (inPlace) await chmod(target, 0o700).catch((err: unknown) => Promise.reject(writeFailed(target, err)));
   return st.mode & 0o7777;
+}
+
+/** Renames the restored tree over the target (absent, or an empty directory rename(2) replaces), then syncs the parent. */
+async function commitTarget(work: string, target: string): Promise<void> {
+  try {
+    await rename(work, target);
+    const dh = await open(dirname(target), constants.O_RDONLY | constants.O_DIRECTORY);
+    await dh.sync().catch(() => undefined);
+    await dh.close();
+  } catch (err) {
+    throw writeFailed(target, err);
+  }
 }

@@ -55,6 +55,26 @@ describe('faults', () => {
       expect((await verifyStore({ store: inner, readData: true })).ok, `write ${n}`).toBe(true);
     }
   });
+  it('a restore that fails part-way leaves no partial tree: the target is absent (or still empty) and no temporary directory is left', async () => {
+    const src = path.join(dir, 'src2');
+    await fs.mkdir(path.join(src, 'd'), { recursive: true });
+    for (let i = 0; i < 20; i++) await fs.writeFile(path.join(src, 'd', `f${i}`), noise(700_000, 300 + i)); // loose chunks: one get each
+    const inner = new MemoryObjectStore();
+    const { manifest } = await backupDirectory({ store: inner, volume: 'v', dir: src });
+    const parent = path.join(dir, 'restores');
+    await fs.mkdir(parent);
+    for (const existing of [false, true]) {
+      const target = path.join(parent, existing ? 'empty' : 'new');
+      if (existing) await fs.mkdir(target);
+      const store = new FaultyObjectStore(inner, [{ op: 'get', key: /^blocks\//, nth: 10, kind: 'error' }]);
+      await expect(restoreDirectory({ store, volume: 'v', id: manifest.id, target })).rejects.toThrow();
+      expect(await fs.readdir(parent)).toEqual(existing ? ['empty'] : []);
+      if (existing) expect(await fs.readdir(target)).toEqual([]);
+      await restoreDirectory({ store: inner, volume: 'v', id: manifest.id, target });
+      expect(await describeTree(target)).toEqual(await describeTree(src));
+      await fs.rm(target, { recursive: true });
+    }
+  });
 });
 
 /** A copy of an in-memory store (each trial starts from the same committed backup). */

@@ -23,7 +23,8 @@ export async function checkRestorable(req: RestoreRequest): Promise<'directory' 
 /** Restores into `dir` (empty); `scratch` is where a tar archive may be written meanwhile. */
 export async function restoreInto(req: RestoreRequest, kind: 'directory' | 'tar', dir: string, scratch: string): Promise<void> {
   const common = { store: req.store, volume: req.backupVolume, id: req.backupId, ...signalOpt(req.signal), ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }) };
-  if (kind === 'directory') await restoreDirectory({ ...common, target: dir });
+  // in place: the volume record says the volume is incomplete until the restore finished
+  if (kind === 'directory') await restoreDirectory({ ...common, target: dir, inPlace: true });
   else {
     const tmpDir = await fs.mkdtemp(path.join(scratch, 'restore-'));
     const archive = path.join(tmpDir, 'snapshot.tar');
