@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockKey, encodeBlock, readBlockMap, readManifest, verifyStore } from '@convoy/blockstore';
+import { blockKey, encodeBlock, openOrInitStore, readBlockMap, readManifest, verifyStore } from '@convoy/blockstore';
 import { MemoryObjectStore } from '@convoy/objectstore/testing';
 import { backupDirectory } from '../src/index.js';
 import { noise } from './tree.js';
@@ -39,5 +39,14 @@ describe('verify covers directory backups', () => {
       [[blockKey(victim), 'corrupt'], [manifest.files!.key, 'missing']].sort((a, b) => a[0]!.localeCompare(b[0]!)),
     );
     expect(r.problems.every((p) => p.backups.includes(`v/${manifest.id}`))).toBe(true);
+  });
+
+  it('a format v1 store is refused with a hint to upgrade, and nothing is written', async () => {
+    const store = new MemoryObjectStore();
+    await openOrInitStore(store, { compression: 'zstd', now: new Date(), version: 1 });
+    await expect(backupDirectory({ store, volume: 'v', dir })).rejects.toMatchObject({ code: 'CONVOY_FORMAT_UNSUPPORTED', hint: expect.stringMatching(/upgrade/) });
+    const keys: string[] = [];
+    for await (const o of store.list('')) keys.push(o.key);
+    expect(keys).toEqual(['convoy.json']);
   });
 });
