@@ -50,8 +50,11 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
   const { store, signal } = options;
   if (options.path !== undefined) assertSafePath(options.path, 'the path to restore');
   const opened = await readHeader(store, signal);
-  const targetMode = await prepareTarget(options.target, options.inPlace === true);
-  const work = options.inPlace === true ? options.target : join(dirname(options.target), `.${basename(options.target)}.convoy-restore-${randomBytes(4).toString('hex')}`);
+  // A target that is a mount point (an empty, freshly mounted filesystem) cannot be renamed over:
+  // it is written in place.
+  const inPlace = options.inPlace === true || (await isMountPoint(options.target));
+  const targetMode = await prepareTarget(options.target, inPlace);
+  const work = inPlace ? options.target : join(dirname(options.target), `.${basename(options.target)}.convoy-restore-${randomBytes(4).toString('hex')}`);
   if (work !== options.target) await mkdir(work, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
   let lock: StoreLock | undefined;
   let done = false;
@@ -182,6 +185,11 @@ function pathNotFound(path: string, m: Manifest): ConvoyError {
  * temporary directory of the default is 0700 likewise). Answers the mode a subtree restore gives
  * the target at the end.
  */
+async function isMountPoint(target: string): Promise<boolean> {
+  const [t, p] = await Promise.all([lstat(target).catch(() => undefined), lstat(dirname(target)).catch(() => undefined)]);
+  return t !== undefined && p !== undefined && t.isDirectory() && t.dev !== p.dev;
+}
+
 async function prepareTarget(target: string, inPlace: boolean): Promise<number> {
   const st = await lstat(target).catch((err: unknown) => {
     if (errorCode(err) === 'ENOENT') return undefined;

@@ -1,5 +1,6 @@
 // A directory backup that fails at any write (a crash, a store error) leaves every committed backup
 // intact and nothing a later backup or maintenance trips over.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,6 +74,23 @@ describe('faults', () => {
       await restoreDirectory({ store: inner, volume: 'v', id: manifest.id, target });
       expect(await describeTree(target)).toEqual(await describeTree(src));
       await fs.rm(target, { recursive: true });
+    }
+  });
+  it.skipIf(process.geteuid?.() !== 0)('a target that is a mount point (an empty, freshly mounted filesystem) is restored in place', async () => {
+    const src = path.join(dir, 'src3');
+    await fs.mkdir(path.join(src, 'sub'), { recursive: true });
+    await fs.writeFile(path.join(src, 'sub', 'a'), 'aaa');
+    const store = new MemoryObjectStore();
+    const { manifest } = await backupDirectory({ store, volume: 'v', dir: src });
+    const mnt = path.join(dir, 'mnt');
+    await fs.mkdir(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt]);
+    try {
+      await restoreDirectory({ store, volume: 'v', id: manifest.id, target: mnt });
+      expect(await describeTree(mnt)).toEqual(await describeTree(src));
+      expect(await fs.readdir(dir)).not.toContainEqual(expect.stringMatching(/convoy-restore/));
+    } finally {
+      execFileSync('umount', [mnt]);
     }
   });
 });
