@@ -5,7 +5,6 @@ import path from 'node:path';
 import { backupDirectory } from '@convoy/dirbackup';
 import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
-import { execQuiet as run } from '@convoy/daemon-kit';
 import { reconcileData, type Reconciled } from './reconcile.js';
 import { checkRestorable, restoreInto } from './restore-data.js';
 import { LEASE, MetaRecords, TOMBSTONE, deletingKey, leaseSchema, leaseKey, recordBytes, refKey, snapKey, tombKey, tombstoneSchema, type Lease, type VolumeRecord } from './records.js';
