@@ -4,6 +4,7 @@ import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
+import { lsCommand } from './commands/ls.js';
 import { maintenanceCommand } from './commands/maintenance.js';
 import { repairCommand } from './commands/repair.js';
 import { restoreCommand } from './commands/restore.js';
@@ -20,6 +21,7 @@ const COMMANDS: readonly CliCommand[] = [
   createCommand,
   restoreCommand,
   listCommand,
+  lsCommand,
   inspectCommand,
   deleteCommand,
   verifyCommand,
@@ -50,7 +52,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 function buildParser(select: Select<CommandContext>): Argv {
-  const y = programParser(PROGRAM, 'Back up files and block devices to a Convoy backup store (a directory or S3) and restore them; no daemon needed.')
+  const y = programParser(PROGRAM, 'Back up files, block devices and directories to a Convoy backup store (a directory or S3) and restore them; no daemon needed.')
     .option('json', { type: 'boolean', default: false, global: true, describe: 'Machine-readable output: one JSON value as the last line of stdout; progress as JSON lines on stderr' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'Print only the result (and errors): no progress, no notes' })
     .option('s3-endpoint', { type: 'string', requiresArg: true, global: true, describe: 'S3 endpoint URL for s3:// stores (default: $AWS_ENDPOINT_URL, else AWS)' })

@@ -48,7 +48,8 @@ describe('create refuses bad input before writing anything', () => {
     ['credentials in an s3 URL', () => ['create', source, '--dest', 's3://AK:SECRET@bucket/p', '--volume', 'v', '--json'], 2, 'CONVOY_STORE_URL_INVALID', /AWS_ACCESS_KEY_ID/],
     ['a bad --s3-endpoint', () => ['create', source, '--dest', 's3://bucket-x/p', '--volume', 'v', '--s3-endpoint', 'not a url', '--json'], 2, 'CONVOY_USAGE', /http/],
     ['a missing source file', () => ['create', path.join(dir, 'nope.img'), '--dest', `vfs://${freshDir}`, '--volume', 'v', '--json'], 1, 'CONVOY_SOURCE_UNREADABLE', /exists/],
-    ['a directory as source', () => ['create', dir, '--dest', `vfs://${freshDir}`, '--volume', 'v', '--json'], 1, 'CONVOY_SOURCE_UNREADABLE', /./],
+    // a directory is a source since directory backups (test/directory.test.ts); --changed is not for it
+    ['a directory as source with --changed', () => ['create', dir, '--dest', `vfs://${freshDir}`, '--volume', 'v', '--changed', source, '--json'], 2, 'CONVOY_USAGE', /size and mtime/],
     ['a missing --changed file', () => ['create', ...base(), '--changed', path.join(dir, 'nope.txt')], 1, 'CONVOY_CHANGED_UNREADABLE', /--changed/],
   ];
 

@@ -1,22 +1,22 @@
 import { createHash } from 'node:crypto';
-import { ObjectExistsError, type ObjectStore } from '@convoy/objectstore';
+import type { ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from './clock.js';
+import { commitBackup, goneFromSource, putOnce } from './commit.js';
 import { BlockstoreError, invalidInput } from './errors.js';
 import { confirmWritten } from './confirm-writes.js';
 import { BlockMap, type BlockMap as BlockMapT } from './format/block-map.js';
 import { encodeBlock } from './format/block-object.js';
 import type { Compression } from './format/codec.js';
-import { openOrInitStore, type OpenedStore } from './format/header.js';
-import { abandonedKey, addMarkerKey, blockKey, blockMapKey, manifestKey } from './format/layout.js';
-import { encodeManifest, readBlockMap, readManifest, writeVolumeRecord, type Manifest } from './format/manifest.js';
+import { openOrInitStore } from './format/header.js';
+import { blockKey, blockMapKey, manifestKey } from './format/layout.js';
+import { encodeManifest, isDirectoryManifest, readBlockMap, readManifest, writeVolumeRecord, type Manifest } from './format/manifest.js';
 import { newBackupId } from './format/names.js';
 import { validateVolumeName } from '@convoy/rules';
-import { encodeRefFile } from './format/ref-file.js';
-import { guardCommit, sweepsDoneAtStart, type GuardResult } from './gc/commit-guard.js';
+import { sweepsDoneAtStart, type GuardResult } from './gc/commit-guard.js';
 import { clearDamaged, listDamaged } from './gc/damaged.js';
 import { IdSet } from './id-claims.js';
 import { listBackupIds } from './list.js';
-import { acquireLock, type StoreLock } from './lock.js';
+import { acquireLock } from './lock.js';
 import { forEachIndex } from './pool.js';
 import type { ProgressCallback } from './progress.js';
 import type { Extent, SnapshotSource } from './source.js';
@@ -189,7 +189,18 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     let guard: GuardResult | undefined;
     let committed: Manifest;
     if (v2) {
-      ({ guard, manifest: committed } = await commitV2({ opened, lease, manifest, map, mapBytes, uploaded, source, compression, doneAtStart, started, clock, signal, onWait: options.onWait, lockTtlMs: options.lockTtlMs }));
+      const restore = async (hex: string): Promise<void> => {
+        const want = Buffer.from(hex, 'hex');
+        for (const pos of map.positionsOf(want)) {
+          const e = map.at(pos);
+          const data = await source.read(e.index * bs, e.length, signal);
+          if (!opened.ids.digest(data).equals(want)) continue;
+          await store.put(blockKey(hex), await encodeBlock(compression, data), sig);
+          return;
+        }
+        throw goneFromSource(hex);
+      };
+      ({ guard, manifest: committed } = await commitBackup({ opened, lease, manifest, ids: map.uniqueIds(), mapBytes, uploaded, restore, doneAtStart, started, clock, signal, onWait: options.onWait, lockTtlMs: options.lockTtlMs }));
     } else {
       await putOnce(store, blockMapKey(volume, id), mapBytes, signal);
       await confirmWritten(store, [blockMapKey(volume, id), ...uploaded], 'nothing was committed', signal);
@@ -208,94 +219,6 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
 }
 
 /**
- * Format v2's commit (docs/gc-safety.md): add marker → block map → commit guard (sweeps that may have removed
- * a block we use) → manifest (only-if-absent) → the marker must still be there, or maintenance
- * judged this backup dead and the manifest is withdrawn. The backup's safety rests on the guard,
- * not on its lease: a lease lost to a long pause stays lost, and the backup takes a new one and
- * checks every block it references before committing.
- */
-async function commitV2(c: {
-  opened: OpenedStore;
-  lease: { lock: StoreLock };
-  manifest: Manifest;
-  map: BlockMapT;
-  mapBytes: Buffer;
-  /** Keys of the blocks the backup uploaded. */
-  uploaded: readonly string[];
-  source: SnapshotSource;
-  compression: Compression;
-  doneAtStart: ReadonlySet<string>;
-  started: number;
-  clock: Clock;
-  signal: AbortSignal | undefined;
-  onWait: ((what: string) => void) | undefined;
-  lockTtlMs: number | undefined;
-}): Promise<{ guard: GuardResult; manifest: Manifest }> {
-  const { store, header } = c.opened;
-  const { volume, id } = c.manifest;
-  const sig = { signal: c.signal };
-  const ids = c.map.uniqueIds();
-  const renew = async (): Promise<boolean> => {
-    if (!c.lease.lock.lost) return false;
-    await c.lease.lock.release();
-    c.lease.lock = await acquireLock(store, { kind: 'backup', volume, clock: c.clock, ...sig, ttlMs: c.lockTtlMs });
-    return true;
-  };
-  await renew();
-  await c.lease.lock.annotate({ backup: id });
-  const marker = addMarkerKey(volume, id);
-  await store.put(marker, encodeRefFile('ids', ids), sig);
-  // The map after the marker: maintenance removes maps that have neither manifest nor marker.
-  await putOnce(store, blockMapKey(volume, id), c.mapBytes, c.signal);
-  const guardOnce = (checkAll: boolean): Promise<GuardResult> =>
-    guardCommit({
-      store,
-      ids,
-      doneAtStart: c.doneAtStart,
-      checkAll,
-      clock: c.clock,
-      signal: c.signal,
-      onWait: c.onWait,
-      restore: async (hex) => {
-        const want = Buffer.from(hex, 'hex');
-        for (const pos of c.map.positionsOf(want)) {
-          const e = c.map.at(pos);
-          const data = await c.source.read(e.index * c.manifest.blockSize, e.length, c.signal);
-          if (!c.opened.ids.digest(data).equals(want)) continue;
-          await store.put(blockKey(hex), await encodeBlock(c.compression, data), sig);
-          return;
-        }
-        throw new BlockstoreError('CONVOY_BLOCK_MISSING', `block ${hex} was removed by a GC sweep while this backup ran, and the source no longer holds it`, {
-          hint: 'run the backup again; nothing was committed',
-        });
-      },
-    });
-  let guard = await guardOnce(c.clock.monotonic() - c.started > (header.gc?.recordRetentionMs ?? 0) / 2);
-  // Paused while guarding: whatever happened meanwhile, check every block again under a new lease.
-  while (await renew()) {
-    await c.lease.lock.annotate({ backup: id });
-    const again = await guardOnce(true);
-    guard = { checked: guard.checked + again.checked, reuploaded: guard.reuploaded + again.reuploaded, sweepsWaitedFor: guard.sweepsWaitedFor + again.sweepsWaitedFor };
-  }
-  c.signal?.throwIfAborted();
-  if ((await store.stat(blockMapKey(volume, id), sig)) === undefined) await store.put(blockMapKey(volume, id), c.mapBytes, sig);
-  // A lost add marker would let full maintenance sweep the blocks of the committed backup.
-  await confirmWritten(store, [marker, blockMapKey(volume, id), ...c.uploaded], 'nothing was committed', c.signal);
-  const m = { ...c.manifest, stats: { ...c.manifest.stats, durationMs: Math.round(c.clock.monotonic() - c.started) } };
-  await store.put(manifestKey(volume, id), encodeManifest(m), { ifAbsent: true });
-  await confirmWritten(store, [manifestKey(volume, id)], 'the backup was not committed', c.signal);
-  // Our marker is gone either because maintenance merged it (it saw the manifest: fine) or because
-  // it judged us abandoned while we were paused (it set the marker aside first): then withdraw.
-  if ((await store.stat(marker)) === undefined && (await store.stat(abandonedKey(volume, id))) !== undefined) {
-    await store.delete([manifestKey(volume, id)]);
-    throw new BlockstoreError('CONVOY_LOCK_LOST', `backup ${id} of ${volume} was judged abandoned by maintenance while it committed; it was withdrawn`, {
-      hint: 'the process was paused for longer than the GC grace period; run the backup again',
-    });
-  }
-  return { guard, manifest: m };
-}
-
-/**
  * The parent of an incremental: the given id (it must be readable), none, or by default the newest
  * backup whose manifest and block map read — a damaged newest backup makes the backup incremental
  * against an older one (or full), never fail: the parent is only a hint for reading less.
@@ -308,35 +231,30 @@ async function chooseParent(
   signal: AbortSignal | undefined,
 ): Promise<{ manifest: Manifest; map: BlockMapT } | undefined> {
   if (wanted === null) return undefined;
-  const read = async (id: string): Promise<{ manifest: Manifest; map: BlockMapT }> => {
+  const read = async (id: string): Promise<{ manifest: Manifest; map: BlockMapT } | undefined> => {
     const manifest = await readManifest(store, volume, id, signal);
+    if (isDirectoryManifest(manifest)) return undefined; // a directory backup is no block image to be incremental on
     return { manifest, map: await readBlockMap(store, manifest, signal) };
   };
-  if (wanted !== undefined && wanted !== 'latest') return read(wanted);
+  if (wanted !== undefined && wanted !== 'latest') {
+    const p = await read(wanted);
+    if (p === undefined) {
+      throw new BlockstoreError('CONVOY_BACKUP_INCOMPATIBLE', `backup ${wanted} of ${volume} is a directory backup; a block-image backup cannot be incremental on it`, {
+        hint: 'name a block-image backup with --parent, or none',
+      });
+    }
+    return p;
+  }
   for (let i = ids.length - 1; i >= 0; i--) {
     try {
-      return await read(ids[i] as string);
+      const p = await read(ids[i] as string);
+      if (p !== undefined) return p;
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code !== 'CONVOY_MANIFEST_INVALID' && code !== 'CONVOY_FORMAT_UNSUPPORTED' && code !== 'CONVOY_BACKUP_NOT_FOUND') throw err;
     }
   }
   return undefined;
-}
-
-/**
- * Writes an object that must never replace another's (only-if-absent); finding the same bytes
- * there (a retry after a lost reply) is success.
- */
-async function putOnce(store: ObjectStore, key: string, body: Buffer, signal: AbortSignal | undefined): Promise<void> {
-  try {
-    await store.put(key, body, { ifAbsent: true, signal });
-  } catch (err) {
-    if (!(err instanceof ObjectExistsError)) throw err;
-    if (!(await store.get(key)).equals(body)) {
-      throw new BlockstoreError('CONVOY_BACKUP_EXISTS', `${key} already exists with other content`, { hint: 'another backup took the same id; run the backup again' });
-    }
-  }
 }
 
 /**

@@ -14,12 +14,20 @@ export { systemClock, FakeClock, type Clock } from './clock.js';
 export { FileSource, parseExtents, type Extent, type SnapshotSource } from './source.js';
 export { formatBackupUrl, parseBackupUrl, type BackupRef } from './url.js';
 export type { Progress, ProgressCallback } from './progress.js';
-export { BlockstoreError } from './errors.js';
+export { BlockstoreError, blockMissing } from './errors.js';
 export { COMPRESSIONS, parseCompression, type Compression } from './format/codec.js';
 export { readHeader, openOrInitStore, parseHeader, DEFAULT_BLOCK_SIZE, DEFAULT_GC, FORMAT_VERSION, type GcParams, type StoreHeader, type OpenedStore } from './format/header.js';
-export { readManifest, readBlockMap, readVolumeRecord, parseManifest, type Manifest, type VolumeRecord, type BackupStats } from './format/manifest.js';
+export { readManifest, readBlockMap, readVolumeRecord, writeVolumeRecord, parseManifest, isDirectoryManifest, type Manifest, type VolumeRecord, type BackupStats } from './format/manifest.js';
 export { BlockMap, BlockMapBuilder, type BlockEntry } from './format/block-map.js';
 export { encodeBlock, decodeBlock } from './format/block-object.js';
 export { blockIdFunction, SHA256, type BlockIdFunction } from './format/block-id.js';
-export { blockKey, manifestKey, blockMapKey, volumeKey, addMarkerKey, delMarkerKey, HEADER_KEY } from './format/layout.js';
+export { blockKey, manifestKey, blockMapKey, filesKey, volumeKey, addMarkerKey, delMarkerKey, HEADER_KEY } from './format/layout.js';
 export { validateBackupId, newBackupId } from './format/names.js';
+// For other kinds of backup built on this format (@convoy/dirbackup): the commit path, the GC
+// safety hooks and verified block reads, so every kind follows the same write order.
+export { commitBackup, goneFromSource, putOnce, type CommitOptions } from './commit.js';
+export { sweepsDoneAtStart, type GuardResult } from './gc/commit-guard.js';
+export { clearDamaged, listDamaged } from './gc/damaged.js';
+export { IdSet } from './id-claims.js';
+export { fetchBlock } from './block-reader.js';
+export { forEachIndex } from './pool.js';

@@ -8,7 +8,7 @@ import { fetchBlock } from './block-reader.js';
 import { BlockstoreError } from './errors.js';
 import type { BlockMap } from './format/block-map.js';
 import { readHeader, type OpenedStore } from './format/header.js';
-import { readBlockMap, readManifest, type Manifest } from './format/manifest.js';
+import { isDirectoryManifest, readBlockMap, readManifest, type Manifest } from './format/manifest.js';
 import { acquireLock, type StoreLock } from './lock.js';
 import { forEachIndex } from './pool.js';
 import type { ProgressCallback } from './progress.js';
@@ -64,6 +64,11 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const opened = await readHeader(store, signal);
     lock = await acquireLock(store, { kind: 'restore', volume: options.volume, signal });
     const manifest = await readManifest(store, options.volume, options.id, signal);
+    if (isDirectoryManifest(manifest)) {
+      throw new BlockstoreError('CONVOY_BACKUP_INCOMPATIBLE', `backup ${manifest.id} of ${manifest.volume} is a directory backup, not a block image`, {
+        hint: 'restore it into a directory: convoy-backup restore URL DIR',
+      });
+    }
     const map = await readBlockMap(store, manifest, signal);
     if (target.device) await checkDeviceSize(fh, options.target, manifest.size);
     writing = true;

@@ -1,4 +1,5 @@
-import type { ObjectStore } from '@convoy/objectstore';
+import { createHash } from 'node:crypto';
+import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
 import { fetchBlock } from './block-reader.js';
 import { systemClock, type Clock } from './clock.js';
 import { readHeader } from './format/header.js';
@@ -73,6 +74,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
       problems.push({ key: `volumes/${ref.volume}/backups/${ref.id}.json`, kind: 'invalid-manifest', message: (err as Error).message, backups: [`${ref.volume}/${ref.id}`] });
     }
   }
+  for (const m of manifests) if (m.files !== undefined) await checkFilesRoot(store, m, problems, signal);
   const maxIds = options.maxIdsInMemory ?? 4_000_000;
   let digits = 0;
   while (digits < 4 && entries / 16 ** digits > maxIds) digits++;
@@ -149,6 +151,26 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
  */
 function unlessDamage(err: unknown): void {
   if (!(err instanceof BlockstoreError)) throw err;
+}
+
+/**
+ * A directory backup's file index root must be there and match its manifest; its segments and
+ * chunks are blocks of its reference list, checked with every other block.
+ */
+async function checkFilesRoot(store: ObjectStore, m: Manifest, problems: VerifyProblem[], signal: AbortSignal | undefined): Promise<void> {
+  const f = m.files!;
+  const backups = [`${m.volume}/${m.id}`];
+  let bytes: Buffer;
+  try {
+    bytes = await store.get(f.key, signal === undefined ? {} : { signal });
+  } catch (err) {
+    if (!(err instanceof ObjectNotFoundError)) throw err;
+    problems.push({ key: f.key, kind: 'missing', message: `file index root ${f.key} is missing`, backups });
+    return;
+  }
+  if (bytes.length !== f.bytes || createHash('sha256').update(bytes).digest('hex') !== f.sha256) {
+    problems.push({ key: f.key, kind: 'corrupt', message: `file index root ${f.key} does not match its manifest (size or sha256)`, backups });
+  }
 }
 
 /**

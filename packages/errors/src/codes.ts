@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   CONVOY_VOLUME_NOT_FOUND: { category: 'not-found', meaning: 'No volume has this name.', hint: 'run `convoy list` to see the volumes' },
   CONVOY_SNAPSHOT_NOT_FOUND: { category: 'not-found', meaning: 'No snapshot has this name.', hint: 'run `convoy snapshot list` (or `convoy inspect VOLUME`) to see the snapshots' },
   CONVOY_BACKUP_NOT_FOUND: { category: 'not-found', meaning: 'The store holds no backup with this id or URL.', hint: 'run `convoy-backup list STORE` to see the backups' },
+  CONVOY_BACKUP_PATH_NOT_FOUND: { category: 'not-found', meaning: 'A directory backup holds no file or directory at the path asked for (restore --path, ls PATH).', hint: 'run `convoy-backup ls URL` to see the paths the backup holds (relative to the backed-up directory)' },
   CONVOY_STORE_NOT_FOUND: { category: 'not-found', meaning: 'The backup store (bucket or directory) does not exist.', hint: 'check the URL; vfs:// stores need an existing directory, s3:// an existing bucket' },
   CONVOY_STORE_EMPTY: { category: 'not-found', meaning: 'The store location exists but holds no Convoy backups.', hint: 'check the URL; a store is initialised by its first backup' },
   CONVOY_OBJECT_NOT_FOUND: { category: 'not-found', meaning: 'An object the operation needs is absent from the store.', hint: 'run `convoy-backup verify STORE` to see what is missing' },

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FileSource, backupVolume, readManifest, restoreBackup } from '@convoy/blockstore';
+import { backupDirectory } from '@convoy/dirbackup';
 import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
-import { execQuiet as run } from '@convoy/daemon-kit';
 import { reconcileData, type Reconciled } from './reconcile.js';
+import { checkRestorable, restoreInto } from './restore-data.js';
 import { LEASE, MetaRecords, TOMBSTONE, deletingKey, leaseSchema, leaseKey, recordBytes, refKey, snapKey, tombKey, tombstoneSchema, type Lease, type VolumeRecord } from './records.js';
 import { Snapshots } from './snapshots.js';
 import { VolumeRecords } from './volume-records.js';
@@ -273,64 +273,39 @@ export class VfsDriver implements VolumeDriver {
   // ---- backups -------------------------------------------------------------------------------
 
   /**
-   * Backs a snapshot up as a tar archive in block mode (directory mode is a later format feature):
-   * the snapshot is a consistent copy, so the archive is too. Labels say how to restore it.
+   * Backs a snapshot up as a directory backup (@convoy/dirbackup): files cut into deduplicated
+   * chunks, and files whose size and mtime match the volume's last directory backup not read at
+   * all. Snapshots are `cp -a` copies (new inodes and ctimes each time), so the files cache
+   * compares size and mtime only. Labels say how to restore it.
    */
   async backup(req: BackupRequest): Promise<{ url: string; id: string }> {
     const s = await this.#snapshots.finished(req.volume, req.snapshot);
-    const tmpDir = await fs.mkdtemp(path.join(this.#trash, 'backup-'));
-    const archive = path.join(tmpDir, 'snapshot.tar');
-    try {
-      await run('tar', ['--create', '--file', archive, '--sparse', '--numeric-owner', '--xattrs', '--acls', '-C', this.#snapshots.dir(s.uuid), '.'], signalOpt(req.signal));
-      const source = await FileSource.open(archive);
-      try {
-        const { url, manifest } = await backupVolume({
-          store: req.store,
-          volume: req.volume,
-          source,
-          snapshot: req.snapshot,
-          labels: { ...req.labels, driver: 'vfs', content: 'tar' },
-          ...signalOpt(req.signal),
-          onProgress: req.onProgress,
-        });
-        return { url, id: manifest.id };
-      } finally {
-        await source.close();
-      }
-    } finally {
-      await fs.rm(tmpDir, { recursive: true, force: true });
-    }
+    const { url, manifest } = await backupDirectory({
+      store: req.store,
+      volume: req.volume,
+      dir: this.#snapshots.dir(s.uuid),
+      snapshot: req.snapshot,
+      labels: { ...req.labels, driver: 'vfs', content: 'directory' },
+      filesCache: { ctime: false, inode: false },
+      ...signalOpt(req.signal),
+      ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
+    });
+    return { url, id: manifest.id };
   }
 
+  /**
+   * A new volume from a directory backup, or from an older release's backup (a tar archive of the
+   * snapshot in block mode, label content=tar).
+   */
   async restore(req: RestoreRequest): Promise<VolumeInfo> {
-    const manifest = await readManifest(req.store, req.backupVolume, req.backupId, req.signal);
-    if (manifest.labels.content !== 'tar') {
-      throw new VfsError('CONVOY_BACKUP_INCOMPATIBLE', `backup ${req.backupId} holds a block device image, not a vfs volume`, {
-        hint: 'restore it with --driver devicemapper, or with convoy-backup restore into a file',
-      });
-    }
+    const kind = await checkRestorable(req);
     const rec = await this.#volumes.begin(req.volume);
-    const dir = this.#volumes.dataDir(rec.uuid);
-    const tmpDir = await fs.mkdtemp(path.join(this.#trash, 'restore-'));
-    const archive = path.join(tmpDir, 'snapshot.tar');
     try {
-      await restoreBackup({
-        store: req.store,
-        volume: req.backupVolume,
-        id: req.backupId,
-        target: archive,
-        ...signalOpt(req.signal),
-        onProgress: req.onProgress,
-      });
-      await run('tar', ['--extract', '--file', archive, '--numeric-owner', '--xattrs', '--acls', '--same-permissions', '-C', dir], signalOpt(req.signal));
-      // the files are on disk before the record says the volume is ready
-      await run('sync', ['--file-system', '--', dir], signalOpt(req.signal));
+      await restoreInto(req, kind, this.#volumes.dataDir(rec.uuid), this.#trash);
       return await this.#info(await this.#volumes.finish(rec));
     } catch (err) {
       await this.#volumes.abandon(rec).catch(() => undefined);
       throw err;
-    } finally {
-      await fs.rm(tmpDir, { recursive: true, force: true });
     }
   }
 

@@ -8,6 +8,7 @@ import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
 import { parseLabels, parseParent, parseSnapshotName } from '../args.js';
 import type { CliCommand, CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
+import { runCreateDirectory } from './create-dir.js';
 
 export interface CreateArgs {
   source: string;
@@ -24,10 +25,10 @@ export const createCommand: CliCommand = {
   register: (y, select) =>
     y.command(
       'create <source>',
-      'Back up a file or block device into a store; prints the backup URL',
+      'Back up a file, block device or directory into a store; prints the backup URL',
       (b) =>
         b
-          .positional('source', { type: 'string', demandOption: true, describe: 'File or block device to back up (a snapshot: it must not change while it is read)' })
+          .positional('source', { type: 'string', demandOption: true, describe: 'File, block device or directory to back up (a snapshot: it must not change while it is read)' })
           .option('dest', { type: 'string', demandOption: true, requiresArg: true, describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix' })
           .option('volume', { type: 'string', demandOption: true, requiresArg: true, describe: 'Volume name the backup is filed under' })
           .option('compression', { type: 'string', requiresArg: true, describe: 'zstd | lz4 | gzip | none (default: the store\'s, zstd for a new store)' })
@@ -41,6 +42,7 @@ export const createCommand: CliCommand = {
               ['convoy-backup create disk.img --dest vfs:///mnt/nfs/bk --volume vm1 --label env=prod', 'Back up a file to a directory store'],
               ['convoy-backup create disk.img --dest vfs:///mnt/bk --volume vm1 --changed changes.txt', 'Read only the changed extents, the rest comes from the latest backup'],
               ['convoy-backup create disk.img --dest vfs:///mnt/bk --volume vm1 --json', 'Print {"url","id","volume","stats",…} as the last line'],
+              ['convoy-backup create /srv/www --dest vfs:///mnt/bk --volume www', 'Back up a directory: files chunked and deduplicated, unchanged files not read again'],
             ]),
           ),
       (args) => select((ctx) => runCreate(args, ctx), args),
@@ -58,6 +60,14 @@ export async function runCreate(args: CreateArgs, ctx: CommandContext): Promise<
     throw usageError('--changed needs a parent backup, but --parent none asks for a full backup', 'drop --changed for a full backup, or name the parent with --parent');
   }
   const dest = parseStoreUrl(args.dest);
+  const st = await fs.stat(path.resolve(args.source)).catch(() => undefined);
+  if (st?.isDirectory() === true) {
+    if (args.changed !== undefined) throw usageError('--changed applies to block images, not to a directory', 'drop --changed: a directory backup finds unchanged files by size and mtime');
+    return runCreateDirectory(
+      { dir: path.resolve(args.source), dest: dest.location, destUrl: args.dest, volume: args.volume, parent, compression, labels, snapshot },
+      ctx,
+    );
+  }
   const changed = args.changed === undefined ? undefined : await readChangedExtents(args.changed);
   const source = await FileSource.open(path.resolve(args.source));
   try {

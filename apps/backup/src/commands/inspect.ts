@@ -55,7 +55,13 @@ function describeManifest(m: Manifest, url: string): string[] {
     ['block id', m.blockId],
     ['parent', m.parent ?? '-'],
     ['labels', labels.length === 0 ? '-' : labels.join(', ')],
-    ['blocks', `${m.blockMap.entries} with data of ${s.blocksTotal} (${formatBytes(m.blockMap.bytes)}); the rest are holes`],
+    ...(m.kind === 'directory'
+      ? ([
+          ['kind', 'directory (convoy-backup ls URL lists its files)'],
+          ['files', `${m.files?.entries ?? 0} entries; index ${m.files?.key ?? '-'}`],
+          ['objects', `${m.blockMap.entries} referenced (chunks, packs, index segments); ${m.packs === undefined ? 'no packs' : `pack map ${m.packs.id.slice(0, 16)}… (${m.packs.entries} packed chunks)`}`],
+        ] as [string, string][])
+      : ([['blocks', `${m.blockMap.entries} with data of ${s.blocksTotal} (${formatBytes(m.blockMap.bytes)}); the rest are holes`]] as [string, string][])),
     ['block map', `${m.blockMap.key} (sha256 ${m.blockMap.sha256.slice(0, 16)}…)`],
     ['read', `${s.blocksRead} blocks (${formatBytes(s.bytesRead)})`],
     ['uploaded', `${s.blocksUploaded} blocks (${formatBytes(s.bytesUploaded)}); the others were already in the store`],

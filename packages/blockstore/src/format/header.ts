@@ -34,6 +34,12 @@ export interface StoreHeader {
   gc?: GcParams;
   /** v2: reserved for client-side encryption (null: objects are not encrypted). */
   encryption?: null;
+  /**
+   * v2, directory backups: the content-defined chunker's parameters, which all writers of the
+   * store use (@convoy/chunker validates them). Absent in stores made before directory backups:
+   * they then use the chunker's defaults.
+   */
+  chunker?: Record<string, unknown>;
 }
 
 /** A validated store: its header and the block-id function the header names. */
@@ -67,7 +73,11 @@ export function parseHeader(bytes: Buffer): StoreHeader {
     compression: parseCompression(String(h.compression ?? 'zstd')),
   };
   if (h.version === 1) return { ...base, version: 1 };
-  return { ...base, version: 2, gc: parseGc(h.gc), encryption: null };
+  const c: unknown = h.chunker;
+  if (c !== undefined && (typeof c !== 'object' || c === null || Array.isArray(c))) {
+    throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has an invalid chunker ${JSON.stringify(c)}`, { hint: 'the store header is damaged' });
+  }
+  return { ...base, version: 2, gc: parseGc(h.gc), encryption: null, ...(c === undefined ? {} : { chunker: c as Record<string, unknown> }) };
 }
 
 function parseGc(v: unknown): GcParams {
@@ -108,7 +118,7 @@ export async function readHeader(store: ObjectStore, signal?: AbortSignal): Prom
 }
 
 /** Reads the header, creating it first (only-if-absent: concurrent creators agree) if the store is new. */
-export async function openOrInitStore(store: ObjectStore, init: { compression: Compression; now: Date; gc?: Partial<GcParams>; version?: 1 | 2 }, signal?: AbortSignal): Promise<OpenedStore> {
+export async function openOrInitStore(store: ObjectStore, init: { compression: Compression; now: Date; gc?: Partial<GcParams>; version?: 1 | 2; chunker?: Record<string, unknown> }, signal?: AbortSignal): Promise<OpenedStore> {
   try {
     return await readHeader(store, signal);
   } catch (err) {
@@ -121,7 +131,10 @@ export async function openOrInitStore(store: ObjectStore, init: { compression: C
     blockId: { algorithm: 'sha256' },
     compression: init.compression,
   };
-  const header: StoreHeader = init.version === 1 ? { ...base, version: 1 } : { ...base, version: 2, gc: { ...DEFAULT_GC, ...init.gc }, encryption: null };
+  const header: StoreHeader =
+    init.version === 1
+      ? { ...base, version: 1 }
+      : { ...base, version: 2, gc: { ...DEFAULT_GC, ...init.gc }, encryption: null, ...(init.chunker === undefined ? {} : { chunker: init.chunker }) };
   try {
     await store.put(HEADER_KEY, encodeHeader(header), { ifAbsent: true, signal });
   } catch (err) {

@@ -38,6 +38,12 @@ export function blockMapKey(volume: string, id: string): string {
   return `${backupsPrefix(volume)}${id}.blocks`;
 }
 
+/** Directory backups: the file index root (docs/format.md, "File index"). */
+export function filesKey(volume: string, id: string): string {
+  validateBackupId(id);
+  return `${backupsPrefix(volume)}${id}.files`;
+}
+
 export function blockKey(hashHex: string): string {
   return `blocks/${hashHex.slice(0, 2)}/${hashHex.slice(2, 4)}/${hashHex}.blk`;
 }
@@ -49,10 +55,10 @@ export function blockIdFromKey(key: string): string | undefined {
 }
 
 /** (volume, id, kind) of a key under volumes/*\/backups/, or undefined. */
-export function parseBackupKey(key: string): { volume: string; id: string; kind: 'manifest' | 'blockmap' } | undefined {
-  const m = /^volumes\/([^/]+)\/backups\/(\d{8}T\d{9}Z-[0-9a-f]{6})\.(json|blocks)$/.exec(key);
+export function parseBackupKey(key: string): { volume: string; id: string; kind: 'manifest' | 'blockmap' | 'files' } | undefined {
+  const m = /^volumes\/([^/]+)\/backups\/(\d{8}T\d{9}Z-[0-9a-f]{6})\.(json|blocks|files)$/.exec(key);
   if (m === null) return undefined;
-  return { volume: m[1] as string, id: m[2] as string, kind: m[3] === 'json' ? 'manifest' : 'blockmap' };
+  return { volume: m[1] as string, id: m[2] as string, kind: m[3] === 'json' ? 'manifest' : m[3] === 'files' ? 'files' : 'blockmap' };
 }
 
 export function lockKey(id: string): string {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { BlockstoreError, formatUnsupported, manifestInvalid } from '../errors.js';
 import { BlockMap } from './block-map.js';
 import { parseCompression, type Compression } from './codec.js';
-import { blockMapKey, manifestKey, volumeKey } from './layout.js';
+import { blockMapKey, filesKey, manifestKey, volumeKey } from './layout.js';
 import { validateBackupId } from './names.js';
 import { validateVolumeName } from '@convoy/rules';
 
@@ -34,6 +34,21 @@ export interface Manifest {
   labels: Record<string, string>;
   blockMap: { key: string; entries: number; sha256: string; bytes: number };
   stats: BackupStats;
+  /**
+   * What the backup holds: absent (or 'blocks') for a block image; 'directory' for a directory
+   * tree (issue 12), whose block map is then its reference list (one entry per distinct chunk or
+   * index segment, index = ordinal) and whose file index root is `files`.
+   */
+  kind?: 'blocks' | 'directory';
+  /** Directory backups: the file index root (`<id>.files`), checked like the block map. */
+  files?: { key: string; sha256: string; bytes: number; entries: number; started?: string };
+  /** Directory backups with packs: the pack map's block id (a block of the reference list). */
+  packs?: { id: string; entries: number; bytes: number };
+}
+
+/** True when the manifest describes a directory backup (its block map is a reference list). */
+export function isDirectoryManifest(m: Manifest): boolean {
+  return m.kind === 'directory';
 }
 
 export interface VolumeRecord {
@@ -80,9 +95,17 @@ export function parseManifest(key: string, bytes: Buffer): Manifest {
   const bm = v.blockMap;
   need(isObj(bm) && typeof bm.key === 'string' && isNat(bm.entries) && typeof bm.sha256 === 'string' && isNat(bm.bytes), 'blockMap');
   need(isObj(v.stats), 'stats');
+  // A kind this build does not know is refused: reading it as a block image would be wrong.
+  if (v.kind !== undefined && v.kind !== 'blocks' && v.kind !== 'directory') throw formatUnsupported(`${key} kind`, v.kind);
   const m = v as unknown as Manifest;
   if (m.blockMap.key !== blockMapKey(m.volume, m.id)) throw manifestInvalid(key, 'blockMap.key does not belong to this backup');
-  if (m.blockMap.entries * m.blockSize < m.blockMap.bytes || m.blockMap.bytes > m.size) throw manifestInvalid(key, 'blockMap sizes are inconsistent');
+  if (m.kind === 'directory') {
+    const f = v.files;
+    need(isObj(f) && typeof f.key === 'string' && typeof f.sha256 === 'string' && isNat(f.bytes) && isNat(f.entries), 'files');
+    if (m.files?.key !== filesKey(m.volume, m.id)) throw manifestInvalid(key, 'files.key does not belong to this backup');
+    const p = v.packs;
+    if (p !== undefined) need(isObj(p) && typeof p.id === 'string' && /^[0-9a-f]{64}$/.test(p.id) && isNat(p.entries) && isNat(p.bytes), 'packs');
+  } else if (m.blockMap.entries * m.blockSize < m.blockMap.bytes || m.blockMap.bytes > m.size) throw manifestInvalid(key, 'blockMap sizes are inconsistent');
   return { ...m, compression: parseCompression(m.compression) };
 }
 
@@ -122,7 +145,9 @@ export async function readBlockMap(store: ObjectStore, m: Manifest, signal?: Abo
   const map = await BlockMap.decode(m.blockMap.key, bytes);
   if (map.count !== m.blockMap.entries) throw manifestInvalid(m.blockMap.key, `holds ${map.count} entries, manifest says ${m.blockMap.entries}`);
   const last = map.count > 0 ? map.at(map.count - 1) : undefined;
-  if (last !== undefined && last.index * m.blockSize + last.length > m.size) throw manifestInvalid(m.blockMap.key, 'entries run past the volume size');
+  if (m.kind === 'directory') {
+    if (last !== undefined && last.index !== map.count - 1) throw manifestInvalid(m.blockMap.key, 'reference list indices are not 0..n-1');
+  } else if (last !== undefined && last.index * m.blockSize + last.length > m.size) throw manifestInvalid(m.blockMap.key, 'entries run past the volume size');
   return map;
 }
 

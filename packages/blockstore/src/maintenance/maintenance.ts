@@ -201,13 +201,19 @@ async function pruneAbandoned(store: ObjectStore, storeNow: Date, retentionMs: n
 
 /** Block maps without a manifest or a marker, older than the grace period: left by crashed backups. */
 async function deleteOrphanMaps(store: ObjectStore, storeNow: Date, graceMs: number, signal?: AbortSignal): Promise<number> {
-  const maps = new Map<string, { volume: string; id: string; lastModified: Date | undefined }>();
+  // A backup's leftovers: its block map and, for a directory backup, its file index root.
+  const maps = new Map<string, { volume: string; id: string; lastModified: Date | undefined; keys: string[] }>();
   const manifests = new Set<string>();
   for await (const o of store.list(VOLUMES_PREFIX, { signal })) {
     const k = parseBackupKey(o.key);
     if (k === undefined) continue;
-    if (k.kind === 'manifest') manifests.add(`${k.volume}/${k.id}`);
-    else maps.set(`${k.volume}/${k.id}`, { volume: k.volume, id: k.id, lastModified: o.lastModified });
+    if (k.kind === 'manifest') {
+      manifests.add(`${k.volume}/${k.id}`);
+      continue;
+    }
+    const prev = maps.get(`${k.volume}/${k.id}`);
+    const newest = prev?.lastModified === undefined || (o.lastModified !== undefined && o.lastModified > prev.lastModified) ? o.lastModified : prev.lastModified;
+    maps.set(`${k.volume}/${k.id}`, { volume: k.volume, id: k.id, lastModified: newest, keys: [...(prev?.keys ?? []), o.key] });
   }
   let n = 0;
   for (const [name, m] of maps) {
@@ -215,7 +221,7 @@ async function deleteOrphanMaps(store: ObjectStore, storeNow: Date, graceMs: num
     if (m.lastModified === undefined || storeNow.getTime() - m.lastModified.getTime() < graceMs) continue;
     if ((await store.stat(addMarkerKey(m.volume, m.id))) !== undefined || (await store.stat(delMarkerKey(m.volume, m.id))) !== undefined) continue;
     if ((await store.stat(manifestKey(m.volume, m.id))) !== undefined) continue;
-    await store.delete([`volumes/${m.volume}/backups/${m.id}.blocks`]);
+    await store.delete(m.keys);
     n++;
   }
   return n;

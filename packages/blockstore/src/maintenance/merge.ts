@@ -1,7 +1,7 @@
 import type { ObjectStore } from '@convoy/objectstore';
 import { confirmWritten } from '../confirm-writes.js';
 import { BlockstoreError } from '../errors.js';
-import { abandonedKey, blockMapKey, manifestKey, parseMarkerKey } from '../format/layout.js';
+import { abandonedKey, blockMapKey, filesKey, manifestKey, parseMarkerKey } from '../format/layout.js';
 import { BlockMap } from '../format/block-map.js';
 import { readBlockMap, readManifest } from '../format/manifest.js';
 import { readRefPages } from '../format/ref-file.js';
@@ -171,7 +171,7 @@ export async function finishConsumed(store: ObjectStore, gen: Generation, signal
   for (const key of gen.consumed) {
     const k = parseMarkerKey(key);
     if (k === undefined) continue;
-    if (k.kind === 'del') keys.push(manifestKey(k.volume, k.id), blockMapKey(k.volume, k.id));
+    if (k.kind === 'del') keys.push(manifestKey(k.volume, k.id), blockMapKey(k.volume, k.id), filesKey(k.volume, k.id));
   }
   // Data objects first, markers last: a crash in between leaves markers that say what to finish.
   for (let i = 0; i < keys.length; i += 1000) await store.delete(keys.slice(i, i + 1000), sig);

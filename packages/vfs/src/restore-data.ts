@@ -1,0 +1,40 @@
+// Fills a new volume's directory from a backup: a directory backup (@convoy/dirbackup), or the
+// tar-in-block-mode backup of an earlier release (label content=tar), then syncs it.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { isDirectoryManifest, readManifest, restoreBackup } from '@convoy/blockstore';
+import { execQuiet as run } from '@convoy/daemon-kit';
+import { restoreDirectory } from '@convoy/dirbackup';
+import type { RestoreRequest } from '@convoy/volume-driver';
+import { VfsError } from './errors.js';
+
+const signalOpt = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal === undefined ? {} : { signal });
+
+/** Refuses a backup this driver cannot restore (a block device image) before anything is created. */
+export async function checkRestorable(req: RestoreRequest): Promise<'directory' | 'tar'> {
+  const manifest = await readManifest(req.store, req.backupVolume, req.backupId, req.signal);
+  if (isDirectoryManifest(manifest)) return 'directory';
+  if (manifest.labels.content === 'tar') return 'tar';
+  throw new VfsError('CONVOY_BACKUP_INCOMPATIBLE', `backup ${req.backupId} holds a block device image, not a vfs volume`, {
+    hint: 'restore it with --driver devicemapper, or with convoy-backup restore into a file',
+  });
+}
+
+/** Restores into `dir` (empty); `scratch` is where a tar archive may be written meanwhile. */
+export async function restoreInto(req: RestoreRequest, kind: 'directory' | 'tar', dir: string, scratch: string): Promise<void> {
+  const common = { store: req.store, volume: req.backupVolume, id: req.backupId, ...signalOpt(req.signal), ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }) };
+  // in place: the volume record says the volume is incomplete until the restore finished
+  if (kind === 'directory') await restoreDirectory({ ...common, target: dir, inPlace: true });
+  else {
+    const tmpDir = await fs.mkdtemp(path.join(scratch, 'restore-'));
+    const archive = path.join(tmpDir, 'snapshot.tar');
+    try {
+      await restoreBackup({ ...common, target: archive });
+      await run('tar', ['--extract', '--file', archive, '--numeric-owner', '--xattrs', '--acls', '--same-permissions', '-C', dir], signalOpt(req.signal));
+    } finally {
+      await fs.rm(tmpDir, { recursive: true, force: true });
+    }
+  }
+  // the files are on disk before the record says the volume is ready
+  await run('sync', ['--file-system', '--', dir], signalOpt(req.signal));
+}
