@@ -52,7 +52,7 @@ abstract class Base implements DirPeer {
   abstract backup(step: 'full' | 'incremental'): Promise<DirStepResult>;
   abstract restore(target: string, one?: string): Promise<DirStepResult>;
   protected async run(step: DirStep, command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<DirStepResult> {
-    const m = await measure({ label: `${this.name} ${step}`, command, args, cwd, ...(env === undefined ? {} : { env }), signal: this.signal });
+    const m = await measure({ label: `${this.name} ${step}`, command, args, cwd, env, signal: this.signal });
     return { ...m, tool: this.name, step, repoBytes: await duBytes(this.repo, this.signal), repoObjects: await countFiles(this.repo) };
   }
 }

@@ -13,7 +13,7 @@ KEY = r"[A-Za-z_$][A-Za-z0-9_$]*|'[^']*'"
 # ...(X === undefined ? {} : { K: X }) and ...(X === undefined ? {} : { X })
 SPREAD = re.compile(r"\.\.\.\((" + EXPR + r") === undefined \? \{\} : \{ (?:(" + KEY + r"): )?(" + EXPR + r") \}\)")
 # X === undefined ? {} : { K: X }   (an argument or a value, not a spread)
-PLAIN = re.compile(r"(?<![.\w$])(" + EXPR + r") === undefined \? \{\} : \{ (?:(" + KEY + r"): )?(" + EXPR + r") \}")
+PLAIN = re.compile(r"(?<![.\w$])(?<!\|\| )(?<!&& )(?<!\?\? )(" + EXPR + r") === undefined \? \{\} : \{ (?:(" + KEY + r"): )?(" + EXPR + r") \}")
 
 
 def spread(m: re.Match) -> str:

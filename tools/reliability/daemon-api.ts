@@ -40,7 +40,7 @@ export class DaemonApi {
   }
 
   createVolume(name: string, backup?: string): Promise<Reply> {
-    return this.#call(`create ${name}${backup === undefined ? '' : ` --backup ${backup}`}`, 'POST', '/v1/volumes', { name, ...(backup === undefined ? {} : { backup }) });
+    return this.#call(`create ${name}${backup === undefined ? '' : ` --backup ${backup}`}`, 'POST', '/v1/volumes', { name, backup });
   }
 
   deleteVolume(name: string, force = false): Promise<Reply> {

@@ -53,11 +53,11 @@ export function goneFromSource(hex: string): BlockstoreError {
 export async function commitBackup(c: CommitOptions): Promise<{ guard: GuardResult; manifest: Manifest }> {
   const { store, header } = c.opened;
   const { volume, id } = c.manifest;
-  const sig = c.signal === undefined ? {} : { signal: c.signal };
+  const sig = { signal: c.signal };
   const renew = async (): Promise<boolean> => {
     if (!c.lease.lock.lost) return false;
     await c.lease.lock.release();
-    c.lease.lock = await acquireLock(store, { kind: 'backup', volume, clock: c.clock, ...sig, ...(c.lockTtlMs === undefined ? {} : { ttlMs: c.lockTtlMs }) });
+    c.lease.lock = await acquireLock(store, { kind: 'backup', volume, clock: c.clock, ...sig, ttlMs: c.lockTtlMs });
     return true;
   };
   await renew();
@@ -68,7 +68,7 @@ export async function commitBackup(c: CommitOptions): Promise<{ guard: GuardResu
   const objects = [{ key: blockMapKey(volume, id), body: c.mapBytes }, ...(c.extra ?? [])];
   for (const o of objects) await putOnce(store, o.key, o.body, c.signal);
   const guardOnce = (checkAll: boolean): Promise<GuardResult> =>
-    guardCommit({ store, ids: c.ids, doneAtStart: c.doneAtStart, checkAll, clock: c.clock, signal: c.signal, restore: c.restore, ...(c.onWait === undefined ? {} : { onWait: c.onWait }) });
+    guardCommit({ store, ids: c.ids, doneAtStart: c.doneAtStart, checkAll, clock: c.clock, signal: c.signal, restore: c.restore, onWait: c.onWait });
   let guard = await guardOnce(c.clock.monotonic() - c.started > (header.gc?.recordRetentionMs ?? 0) / 2);
   // Paused while guarding: whatever happened meanwhile, check every block again under a new lease.
   while (await renew()) {
@@ -100,7 +100,7 @@ export async function commitBackup(c: CommitOptions): Promise<{ guard: GuardResu
  */
 export async function putOnce(store: ObjectStore, key: string, body: Buffer, signal: AbortSignal | undefined): Promise<void> {
   try {
-    await store.put(key, body, { ifAbsent: true, ...(signal === undefined ? {} : { signal }) });
+    await store.put(key, body, { ifAbsent: true, signal });
   } catch (err) {
     if (!(err instanceof ObjectExistsError)) throw err;
     if (!(await store.get(key)).equals(body)) {

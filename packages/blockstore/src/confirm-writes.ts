@@ -14,7 +14,7 @@ import { forEachIndex } from './pool.js';
  */
 export async function confirmWritten(store: ObjectStore, keys: readonly string[], what: string, signal?: AbortSignal): Promise<void> {
   const missing: string[] = [];
-  const sig = signal === undefined ? {} : { signal };
+  const sig = { signal };
   await forEachIndex(
     keys.length,
     16,
@@ -34,7 +34,7 @@ export async function confirmWritten(store: ObjectStore, keys: readonly string[]
  * find the old one: reads it back and compares the bytes. One GET of a small object.
  */
 export async function confirmHolds(store: ObjectStore, key: string, body: Buffer, what: string, signal?: AbortSignal): Promise<void> {
-  const held = await store.get(key, signal === undefined ? {} : { signal }).catch((err: unknown) => {
+  const held = await store.get(key, { signal }).catch((err: unknown) => {
     if (err instanceof ObjectNotFoundError) return undefined;
     throw err;
   });

@@ -162,7 +162,7 @@ async function checkFilesRoot(store: ObjectStore, m: Manifest, problems: VerifyP
   const backups = [`${m.volume}/${m.id}`];
   let bytes: Buffer;
   try {
-    bytes = await store.get(f.key, signal === undefined ? {} : { signal });
+    bytes = await store.get(f.key, { signal });
   } catch (err) {
     if (!(err instanceof ObjectNotFoundError)) throw err;
     problems.push({ key: f.key, kind: 'missing', message: `file index root ${f.key} is missing`, backups });

@@ -81,8 +81,8 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
   requireV2(opened);
   const params = chunkerOf(opened);
   const compression = options.compression ?? opened.header.compression;
-  const sig = signal === undefined ? {} : { signal };
-  const lease = { lock: await acquireLock(store, { kind: 'backup', volume, clock, ...sig, ...(options.lockTtlMs === undefined ? {} : { ttlMs: options.lockTtlMs }) }) };
+  const sig = { signal };
+  const lease = { lock: await acquireLock(store, { kind: 'backup', volume, clock, ...sig, ttlMs: options.lockTtlMs }) };
   try {
     const doneAtStart = await sweepsDoneAtStart(store, signal);
     const ids = await listBackupIds(store, volume, signal);
@@ -178,7 +178,7 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       labels: options.labels ?? {},
       blockMap: { key: blockMapKey(volume, id), entries: map.count, sha256: sha256(mapBytes), bytes: map.bytes },
       files: { key: filesKey(volume, id), sha256: sha256(index.bytes), bytes: index.bytes.length, entries: index.root.entries, started: startedAt.toISOString() },
-      ...(packs === undefined ? {} : { packs }),
+      packs,
       stats,
     };
     const restore = async (hex: string): Promise<void> => {

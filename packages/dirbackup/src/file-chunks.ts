@@ -35,7 +35,7 @@ export async function chunkFile(
     // stream would allocate a 1 MiB buffer per file, and tens of thousands of them cost more in GC
     // than the reads). One more byte is asked for, so a file that grew is streamed after all.
     const pieces = size < c.params.minSize ? await readSmall(fh, size) : undefined;
-    const source = pieces ?? chunkStream(fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false, ...(c.signal === undefined ? {} : { signal: c.signal }) }), { params: c.params, ...(c.signal === undefined ? {} : { signal: c.signal }) });
+    const source = pieces ?? chunkStream(fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false, signal: c.signal }), { params: c.params, signal: c.signal });
     for await (const { offset, data } of source) {
       const hex = c.opened.ids.digest(data).toString('hex');
       if (data.length < c.uploader.packBelow) {

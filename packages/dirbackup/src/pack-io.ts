@@ -12,7 +12,7 @@ export async function readPacked(opened: OpenedStore, chunk: string, loc: PackLo
   const key = blockKey(loc.pack);
   let bytes: Buffer;
   try {
-    bytes = await opened.store.get(key, { range: { offset: BLOCK_HEADER + loc.offset, length: loc.length }, ...(signal === undefined ? {} : { signal }) });
+    bytes = await opened.store.get(key, { range: { offset: BLOCK_HEADER + loc.offset, length: loc.length }, signal });
   } catch (err) {
     if (err instanceof ObjectNotFoundError) throw blockMissing(key);
     throw err;

@@ -60,7 +60,7 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
   let done = false;
   try {
     // The lease before the manifest: a sweep waits for restores (docs/gc-safety.md, "Restores").
-    lock = await acquireLock(store, { kind: 'restore', volume: options.volume, ...(signal === undefined ? {} : { signal }) });
+    lock = await acquireLock(store, { kind: 'restore', volume: options.volume, signal });
     const manifest = await readDirectoryManifest(opened, options.volume, options.id, signal);
     const reader = await openIndex(opened, manifest, signal);
     const owners = options.owners ?? process.geteuid?.() === 0;

@@ -42,7 +42,7 @@ export async function openIndex(opened: OpenedStore, m: Manifest & { files: NonN
   const key = m.files.key;
   let bytes: Buffer;
   try {
-    bytes = await opened.store.get(key, signal === undefined ? {} : { signal });
+    bytes = await opened.store.get(key, { signal });
   } catch (err) {
     if (err instanceof ObjectNotFoundError) throw new ConvoyError('CONVOY_FILEINDEX_CORRUPT', `the file index root ${key} is missing`, { details: { key } });
     throw err;

@@ -8,7 +8,7 @@ import { restoreDirectory } from '@convoy/dirbackup';
 import type { RestoreRequest } from '@convoy/volume-driver';
 import { VfsError } from './errors.js';
 
-const signalOpt = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal === undefined ? {} : { signal });
+const signalOpt = (signal: AbortSignal | undefined): { signal?: AbortSignal } => ({ signal });
 
 /** Refuses a backup this driver cannot restore (a block device image) before anything is created. */
 export async function checkRestorable(req: RestoreRequest): Promise<'directory' | 'tar'> {
@@ -22,7 +22,7 @@ export async function checkRestorable(req: RestoreRequest): Promise<'directory' 
 
 /** Restores into `dir` (empty); `scratch` is where a tar archive may be written meanwhile. */
 export async function restoreInto(req: RestoreRequest, kind: 'directory' | 'tar', dir: string, scratch: string): Promise<void> {
-  const common = { store: req.store, volume: req.backupVolume, id: req.backupId, ...signalOpt(req.signal), ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }) };
+  const common = { store: req.store, volume: req.backupVolume, id: req.backupId, ...signalOpt(req.signal), onProgress: req.onProgress };
   // in place: the volume record says the volume is incomplete until the restore finished
   if (kind === 'directory') await restoreDirectory({ ...common, target: dir, inPlace: true });
   else {

@@ -288,7 +288,7 @@ export class VfsDriver implements VolumeDriver {
       labels: { ...req.labels, driver: 'vfs', content: 'directory' },
       filesCache: { ctime: false, inode: false },
       ...signalOpt(req.signal),
-      ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
+      onProgress: req.onProgress,
     });
     return { url, id: manifest.id };
   }

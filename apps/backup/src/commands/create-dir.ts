@@ -27,11 +27,11 @@ export async function runCreateDirectory(a: DirectoryCreate, ctx: CommandContext
       store,
       volume: a.volume,
       dir: a.dir,
-      ...(a.parent === undefined ? {} : { parent: a.parent }),
-      ...(a.compression === undefined ? {} : { compression: a.compression }),
-      ...(a.snapshot === undefined ? {} : { snapshot: a.snapshot }),
+      parent: a.parent,
+      compression: a.compression,
+      snapshot: a.snapshot,
       labels: a.labels,
-      ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+      signal: ctx.signal,
       onProgress: (p) => progress.update(p),
     });
   } finally {

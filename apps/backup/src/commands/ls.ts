@@ -49,9 +49,9 @@ function toJson(e: FileEntry): Record<string, unknown> {
     mtime: new Date(Number(e.mtimeNs / 1_000_000n)).toISOString(),
     mtimeNs: e.mtimeNs.toString(),
     size: e.size,
-    ...(e.target === undefined ? {} : { target: e.target }),
-    ...(e.link === undefined ? {} : { link: e.link }),
-    ...(e.kind === undefined ? {} : { kind: e.kind }),
+    target: e.target,
+    link: e.link,
+    kind: e.kind,
     ...(e.chunks === undefined ? {} : { chunks: e.chunks.length }),
   };
 }
@@ -61,7 +61,7 @@ export async function runLs(args: LsArgs, ctx: CommandContext): Promise<number> 
   const store = await ctx.openStore(ref.storeUrl, { create: false });
   const entries: FileEntry[] = [];
   try {
-    const listed = await listDirectory({ store, volume: ref.volume, id: ref.id, ...(args.path === undefined ? {} : { path: args.path }), ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
+    const listed = await listDirectory({ store, volume: ref.volume, id: ref.id, path: args.path, signal: ctx.signal });
     for await (const e of listed.entries) entries.push(e);
   } finally {
     await store.close();

@@ -95,8 +95,8 @@ async function runRestoreDirectory(args: RestoreArgs, ctx: CommandContext, store
       volume: ref.volume,
       id: ref.id,
       target: ref.target,
-      ...(args.path === undefined ? {} : { path: args.path }),
-      ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+      path: args.path,
+      signal: ctx.signal,
       onProgress: (p) => progress.update(p),
     });
   } finally {

@@ -134,7 +134,7 @@ export async function openOrInitStore(store: ObjectStore, init: { compression: C
   const header: StoreHeader =
     init.version === 1
       ? { ...base, version: 1 }
-      : { ...base, version: 2, gc: { ...DEFAULT_GC, ...init.gc }, encryption: null, ...(init.chunker === undefined ? {} : { chunker: init.chunker }) };
+      : { ...base, version: 2, gc: { ...DEFAULT_GC, ...init.gc }, encryption: null, chunker: init.chunker };
   try {
     await store.put(HEADER_KEY, encodeHeader(header), { ifAbsent: true, signal });
   } catch (err) {
