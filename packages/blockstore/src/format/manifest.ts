@@ -60,7 +60,27 @@ export interface VolumeRecord {
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+const nat = z.number().int().nonnegative();
+
+/** A manifest as stored (format and version are checked first, for their own errors). */
+const manifestSchema = z.looseObject({
+  id: z.string(),
+  volume: z.string(),
+  created: z.string().refine((t) => !Number.isNaN(Date.parse(t))),
+  snapshot: z.string().nullable(),
+  size: nat,
+  blockSize: nat.positive(),
+  compression: z.string(),
+  blockId: z.string(),
+  parent: z.string().nullable(),
+  labels: z.record(z.string(), z.string()),
+  blockMap: z.looseObject({ key: z.string(), entries: nat, sha256: z.string(), bytes: nat }),
+  stats: z.record(z.string(), z.unknown()),
+  kind: z.enum(['blocks', 'directory']).optional(),
+  files: z.looseObject({ key: z.string(), sha256: z.string(), bytes: nat, entries: nat, started: z.string().optional() }).optional(),
+  packs: z.looseObject({ id: z.string().regex(/^[0-9a-f]{64}$/), entries: nat, bytes: nat }).optional(),
+});
 
 /** Parses and validates a manifest read from `key`; anything off is CONVOY_MANIFEST_INVALID naming the key. */
 export function parseManifest(key: string, bytes: Buffer): Manifest {
@@ -73,38 +93,21 @@ export function parseManifest(key: string, bytes: Buffer): Manifest {
   if (!isObj(v)) throw manifestInvalid(key, 'not a JSON object');
   if (v.format !== 'convoy-backup-manifest') throw manifestInvalid(key, `format is ${JSON.stringify(v.format)}`);
   if (v.version !== 1) throw formatUnsupported(key, v.version);
-  const need = (cond: boolean, field: string): void => {
-    if (!cond) throw manifestInvalid(key, `field "${field}" is missing or invalid`);
-  };
-  need(typeof v.id === 'string', 'id');
-  need(typeof v.volume === 'string', 'volume');
+  // A kind this build does not know is refused: reading it as a block image would be wrong.
+  if (v.kind !== undefined && v.kind !== 'blocks' && v.kind !== 'directory') throw formatUnsupported(`${key} kind`, v.kind);
+  const parsed = manifestSchema.safeParse(v);
+  if (!parsed.success) throw manifestInvalid(key, `field "${String(parsed.error.issues[0]?.path[0] ?? '?')}" is missing or invalid`);
   try {
-    validateBackupId(v.id as string);
-    validateVolumeName(v.volume as string);
+    validateBackupId(parsed.data.id);
+    validateVolumeName(parsed.data.volume);
   } catch (err) {
     throw manifestInvalid(key, (err as Error).message);
   }
-  need(typeof v.created === 'string' && !Number.isNaN(Date.parse(v.created)), 'created');
-  need(v.snapshot === null || typeof v.snapshot === 'string', 'snapshot');
-  need(isNat(v.size), 'size');
-  need(isNat(v.blockSize) && (v.blockSize as number) > 0, 'blockSize');
-  need(typeof v.compression === 'string', 'compression');
-  need(typeof v.blockId === 'string', 'blockId');
-  need(v.parent === null || typeof v.parent === 'string', 'parent');
-  need(isObj(v.labels) && Object.values(v.labels).every((x) => typeof x === 'string'), 'labels');
-  const bm = v.blockMap;
-  need(isObj(bm) && typeof bm.key === 'string' && isNat(bm.entries) && typeof bm.sha256 === 'string' && isNat(bm.bytes), 'blockMap');
-  need(isObj(v.stats), 'stats');
-  // A kind this build does not know is refused: reading it as a block image would be wrong.
-  if (v.kind !== undefined && v.kind !== 'blocks' && v.kind !== 'directory') throw formatUnsupported(`${key} kind`, v.kind);
   const m = v as unknown as Manifest;
   if (m.blockMap.key !== blockMapKey(m.volume, m.id)) throw manifestInvalid(key, 'blockMap.key does not belong to this backup');
   if (m.kind === 'directory') {
-    const f = v.files;
-    need(isObj(f) && typeof f.key === 'string' && typeof f.sha256 === 'string' && isNat(f.bytes) && isNat(f.entries), 'files');
-    if (m.files?.key !== filesKey(m.volume, m.id)) throw manifestInvalid(key, 'files.key does not belong to this backup');
-    const p = v.packs;
-    if (p !== undefined) need(isObj(p) && typeof p.id === 'string' && /^[0-9a-f]{64}$/.test(p.id) && isNat(p.entries) && isNat(p.bytes), 'packs');
+    if (m.files === undefined) throw manifestInvalid(key, 'field "files" is missing or invalid');
+    if (m.files.key !== filesKey(m.volume, m.id)) throw manifestInvalid(key, 'files.key does not belong to this backup');
   } else if (m.blockMap.entries * m.blockSize < m.blockMap.bytes || m.blockMap.bytes > m.size) throw manifestInvalid(key, 'blockMap sizes are inconsistent');
   return { ...m, compression: parseCompression(m.compression) };
 }
