@@ -38,6 +38,11 @@ export default tseslint.config(
     }
   },
   {
+    // the bins and their launcher are CommonJS, so that an old Node gets far enough to say what it needs
+    files: ['**/bin/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // tool configs (vitest, vite) must default-export their config
     files: ['**/vitest.config.ts', '**/vite.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },

@@ -1,5 +1,5 @@
 // Runs convoy-backup as a child process, as an operator would: the built CLI
-// (apps/backup/bin/convoy-backup.js, after `npx nx run-many -t build`), or its TypeScript sources
+// (apps/backup/bin/convoy-backup.cjs, after `npx nx run-many -t build`), or its TypeScript sources
 // with CONVOY_RELIABILITY_CLI=source. Collects stdout, stderr and the `--json` progress lines,
 // lets a campaign signal the process at a point it picks, and kills it when it overruns its
 // deadline (a hang counts as a failure, never as a wait).
@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = fileURLToPath(new URL('../../apps/backup/bin/convoy-backup.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../apps/backup/bin/convoy-backup.cjs', import.meta.url));
 const DIST_MAIN = fileURLToPath(new URL('../../apps/backup/dist/main.js', import.meta.url));
 const SOURCE_MAIN = fileURLToPath(new URL('../../apps/backup/src/main.ts', import.meta.url));
 const SOURCE_HOOK = fileURLToPath(new URL('../source-resolve.ts', import.meta.url));

@@ -1,5 +1,5 @@
 // Preloaded into convoy-backup by the campaigns (`node --import tools/reliability/lease-ttl.ts
-// apps/backup/bin/convoy-backup.js …`) when a run shortens leases: the CLI has no lease-TTL
+// apps/backup/bin/convoy-backup.cjs …`) when a run shortens leases: the CLI has no lease-TTL
 // option, and a killed maintenance's lease makes the next maintenance wait out the whole TTL
 // (150 s), which no campaign of hundreds of kills can afford. This hook rewrites the one default
 // in @convoy/blockstore's lock module, `options.ttlMs ?? 150_000`, to the value of

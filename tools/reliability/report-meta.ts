@@ -48,7 +48,7 @@ export function runMeta(config: RunConfig, startedAt: Date, code: string, tests:
     node: process.version,
     radosgw: sh('radosgw', ['--version']).split('\n')[0]?.replace(/\s*\([0-9a-f]{20,}\)/, '') || 'unknown',
     commit: code,
-    cli: fromSource() ? 'apps/backup/src/main.ts run from TypeScript sources (CONVOY_RELIABILITY_CLI=source)' : 'node apps/backup/bin/convoy-backup.js (the build in apps/backup/dist)',
+    cli: fromSource() ? 'apps/backup/src/main.ts run from TypeScript sources (CONVOY_RELIABILITY_CLI=source)' : 'node apps/backup/bin/convoy-backup.cjs (the build in apps/backup/dist)',
     leases:
       `crash trials and pause trials "past the lease": ${config.size.leaseTtlMs / 1000} s, forced by tools/reliability/lease-ttl.ts (a load hook; no file changed); ` +
       `faulty-S3 trials: ${config.size.s3faults.leaseTtlMs / 1000} s, the same way; ` +

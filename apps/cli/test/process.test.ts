@@ -21,10 +21,12 @@ afterAll(async () => {
 });
 
 describe('the convoy process', () => {
-  it('package.json bin is a shim that loads dist/main.js, whose source starts with a node shebang', async () => {
+  it('package.json bin is a shim that runs dist/main.js through the launcher, whose source starts with a node shebang', async () => {
     const pkg = JSON.parse(await fs.readFile(new URL('../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
-    expect(pkg.bin).toEqual({ convoy: './bin/convoy.js' });
-    expect(await fs.readFile(new URL('../bin/convoy.js', import.meta.url), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n[^]*import "\.\.\/dist\/main\.js";/);
+    expect(pkg.bin).toEqual({ convoy: './bin/convoy.cjs' });
+    expect(await fs.readFile(new URL('../bin/convoy.cjs', import.meta.url), 'utf8')).toMatch(
+      /^#!\/usr\/bin\/env node\n[^]*require\('@convoy\/cli-kit\/launch'\)\.launch\('convoy', __filename, require\('path'\)\.join\(__dirname, '\.\.', 'dist', 'main\.js'\)\);/,
+    );
     expect(await fs.readFile(new URL('../src/main.ts', import.meta.url), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
 

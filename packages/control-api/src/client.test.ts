@@ -1,12 +1,9 @@
 // ControlClient against a test double of convoy-daemon (a node:http server on a unix socket).
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../../tools/vitest/project-defaults.js';
 import { CLIENT_ERROR, ControlApiError } from './client-errors.js';
 import { ControlClient } from './client.js';
 import { FakeDaemon } from './testing/index.js';
@@ -266,8 +263,8 @@ describe('reaching the daemon', () => {
       await fs.chmod(socketPath, 0o660);
       let err: unknown;
       if (process.getuid?.() === 0) {
-        // root ignores the mode: connect as nobody from a child process
-        err = await connectAsNobody(socketPath);
+        // root ignores the mode: connect as nobody
+        err = await connectAsNobody(socketPath, dir);
       } else {
         await fs.chmod(socketPath, 0o000);
         const c = new ControlClient({ socketPath });
@@ -293,24 +290,25 @@ describe('reaching the daemon', () => {
   });
 });
 
-/** Runs ControlClient.info() as uid/gid 65534 (nobody) in a child Node and returns the error it printed. */
-async function connectAsNobody(socketPath: string): Promise<unknown> {
-  const script = `
-    import { ControlClient } from '@convoy/control-api';
-    const c = new ControlClient({ socketPath: process.argv[1] });
-    try { await c.info(); console.log('{}'); }
-    catch (e) { console.log(JSON.stringify({ ...e.toJSON(), message: e.message })); }
-    finally { await c.close(); }`;
-  const hook = path.join(REPO_ROOT, 'tools/source-resolve.ts');
-  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
-    execFile(
-      process.execPath,
-      ['--conditions=@convoy/source', '--import', hook, '--input-type=module', '-e', script, socketPath],
-      { uid: 65534, gid: 65534, cwd: fileURLToPath(new URL('..', import.meta.url)) },
-      (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout: out })),
-    ),
-  );
-  return JSON.parse(stdout) as unknown;
+/**
+ * ControlClient.info() with the effective uid/gid of nobody (65534), in this process: a child Node
+ * run as nobody could not reach the node binary or the sources of a checkout in a 0700 directory
+ * (root's home). vitest runs each test file in its own process, so nothing else runs under these
+ * ids meanwhile; they are restored before anything else happens.
+ */
+async function connectAsNobody(socketPath: string, dir: string): Promise<unknown> {
+  await fs.chmod(dir, 0o755); // mkdtemp makes it 0700: nobody must reach the socket's directory
+  const c = new ControlClient({ socketPath });
+  process.setegid?.(65534);
+  process.seteuid?.(65534);
+  try {
+    return await c.info().catch((e: unknown) => e);
+  } finally {
+    process.seteuid?.(0);
+    process.setegid?.(0);
+    await c.close();
+    await fs.chmod(dir, 0o700);
+  }
 }
 
 describe('answers are parsed by the shared schemas', () => {

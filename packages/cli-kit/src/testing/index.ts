@@ -71,3 +71,5 @@ export function inProcess(runCli: RunCli): (args: string[], options?: RunOptions
 export function lastJson<T = Record<string, unknown>>(run: CliRun): T {
   return JSON.parse(run.last) as T;
 }
+
+export { FAKE_OLD_VERSION, oldNodeOnPath, type OldNode } from './old-node.js';
