@@ -1,8 +1,23 @@
 import yargs from 'yargs';
-import { DEFAULTS, parsePairs, readConfigFile, validateConfig, type DaemonConfig } from './config.js';
+import { DEFAULTS, SAVED_CONFIG_FILE, parsePairs, readConfigFile, validateConfig, type DaemonConfig } from './config.js';
+
+/** What one start of convoy-daemon was told, before the configuration saved under its root. */
+export interface ParsedArgs {
+  /** The flags over `--config FILE` over the defaults. */
+  config: DaemonConfig;
+  /** Only what the flags and the config file gave (no defaults): what may conflict with the saved configuration. */
+  given: Partial<DaemonConfig>;
+  /** `--reconfigure`: the given values replace the saved ones, those that choose the volumes included. */
+  reconfigure: boolean;
+}
 
 /** convoy-daemon's flags, as Rancher Convoy named them, over `--config FILE`, over defaults. */
 export async function parseArgs(argv: string[]): Promise<DaemonConfig> {
+  return (await parseDaemonArgs(argv)).config;
+}
+
+/** parseArgs, also telling which values were given (saved-config.ts compares them with the saved ones). */
+export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
   const a = await yargs(argv)
     .scriptName('convoy-daemon')
     .usage('$0 [options]\n\nServes the Docker volume plugin socket and the convoy control API.')
@@ -27,28 +42,38 @@ export async function parseArgs(argv: string[]): Promise<DaemonConfig> {
       type: 'string',
       describe: `full maintenance of those stores: also free the blocks no backup uses; reads the whole store (e.g. 24h, 7d; default ${DEFAULTS.fullMaintenanceInterval})`,
     })
-    .example('$0', 'vfs volumes under /var/lib/convoy, plugin socket for Docker')
+    .option('reconfigure', {
+      type: 'boolean',
+      describe: `replace the configuration saved under --root (${SAVED_CONFIG_FILE}) by these flags, even where they change which volumes are seen (vfs.path, drivers, host id)`,
+    })
+    .example('$0', 'vfs volumes under /var/lib/convoy, plugin socket for Docker; later starts use the configuration saved there')
     .example('$0 --drivers vfs --driver-opts vfs.path=/mnt/nfs/convoy --host-id node-a', 'volumes on an NFS share, seen by every host')
     .example('$0 --maintenance-interval 1h --full-maintenance-interval 7d', 'free unused backup blocks once a week instead of daily')
+    .epilogue(
+      `The first start saves its configuration in <root>/${SAVED_CONFIG_FILE}; a start with only --root (or nothing) uses it. ` +
+        'A start whose flags or config file change which volumes are seen (drivers, driver options such as vfs.path, host id) is refused until given --reconfigure; ' +
+        'other values (sockets, log level, intervals, …) are taken and saved.',
+    )
     .strict()
     .help()
     .version()
     .parseAsync();
   const file = a.config === undefined ? {} : readConfigFile(a.config);
-  const c: DaemonConfig = { ...DEFAULTS, ...file, driverOpts: { ...DEFAULTS.driverOpts, ...file.driverOpts } };
-  if (a.root !== undefined) c.root = a.root;
-  if (a.drivers !== undefined) c.drivers = a.drivers.flatMap((d) => d.split(',')).filter((d) => d !== '');
-  if (a['driver-opts'] !== undefined) c.driverOpts = { ...c.driverOpts, ...parsePairs(a['driver-opts'], '--driver-opts') };
-  if (a['default-driver'] !== undefined) c.defaultDriver = a['default-driver'];
-  if (a['ignore-docker-delete'] !== undefined) c.ignoreDockerDelete = a['ignore-docker-delete'];
-  if (a['create-on-docker-mount'] !== undefined) c.createOnDockerMount = a['create-on-docker-mount'];
-  if (a.socket !== undefined) c.socket = a.socket;
-  if (a['control-socket'] !== undefined) c.controlSocket = a['control-socket'];
-  if (a['socket-group'] !== undefined) c.socketGroup = a['socket-group'];
-  if (a['host-id'] !== undefined) c.hostId = a['host-id'];
-  if (a['s3-endpoint'] !== undefined) c.s3Endpoint = a['s3-endpoint'];
-  if (a['log-level'] !== undefined) c.logLevel = a['log-level'];
-  if (a['maintenance-interval'] !== undefined) c.maintenanceInterval = a['maintenance-interval'];
-  if (a['full-maintenance-interval'] !== undefined) c.fullMaintenanceInterval = a['full-maintenance-interval'];
-  return validateConfig(c);
+  const g: Partial<DaemonConfig> = { ...file };
+  if (a.root !== undefined) g.root = a.root;
+  if (a.drivers !== undefined) g.drivers = a.drivers.flatMap((d) => d.split(',')).filter((d) => d !== '');
+  if (a['driver-opts'] !== undefined) g.driverOpts = { ...file.driverOpts, ...parsePairs(a['driver-opts'], '--driver-opts') };
+  if (a['default-driver'] !== undefined) g.defaultDriver = a['default-driver'];
+  if (a['ignore-docker-delete'] !== undefined) g.ignoreDockerDelete = a['ignore-docker-delete'];
+  if (a['create-on-docker-mount'] !== undefined) g.createOnDockerMount = a['create-on-docker-mount'];
+  if (a.socket !== undefined) g.socket = a.socket;
+  if (a['control-socket'] !== undefined) g.controlSocket = a['control-socket'];
+  if (a['socket-group'] !== undefined) g.socketGroup = a['socket-group'];
+  if (a['host-id'] !== undefined) g.hostId = a['host-id'];
+  if (a['s3-endpoint'] !== undefined) g.s3Endpoint = a['s3-endpoint'];
+  if (a['log-level'] !== undefined) g.logLevel = a['log-level'];
+  if (a['maintenance-interval'] !== undefined) g.maintenanceInterval = a['maintenance-interval'];
+  if (a['full-maintenance-interval'] !== undefined) g.fullMaintenanceInterval = a['full-maintenance-interval'];
+  const config = validateConfig({ ...DEFAULTS, ...g, driverOpts: { ...DEFAULTS.driverOpts, ...g.driverOpts } });
+  return { config, given: g, reconfigure: a.reconfigure === true };
 }

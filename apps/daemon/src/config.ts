@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseDuration } from '@convoy/cli-kit';
 import { ConvoyError } from '@convoy/errors';
 import { s3EndpointProblem } from '@convoy/objectstore';
 import { OPTION_KEY_RULE, parseKeyValues } from '@convoy/rules';
+import { driverLocation } from '@convoy/volumes';
 
 /** Everything convoy-daemon is told: flags (as Rancher Convoy named them) over a JSON config file over defaults. */
 export interface DaemonConfig {
@@ -48,6 +50,27 @@ export const DEFAULTS: DaemonConfig = {
   maintenanceInterval: '1h',
   fullMaintenanceInterval: '24h',
 };
+
+/** The configuration of the first start, kept for the next ones (saved-config.ts), under --root. */
+export const SAVED_CONFIG_FILE = 'daemon-config.json';
+
+/**
+ * The config with the location of each of its drivers written out (vfs.path, by default
+ * `<root>/drivers/vfs`), so that what is saved names it even where a default chose it, and a later
+ * change of the default cannot move the volumes.
+ */
+export function withDriverLocations(c: DaemonConfig): DaemonConfig {
+  if (!c.drivers.includes('vfs') || c.driverOpts['vfs.path'] !== undefined) return c;
+  return { ...c, driverOpts: { ...c.driverOpts, 'vfs.path': driverLocation('vfs', { root: driverRoot(c), options: c.driverOpts }) } };
+}
+
+/** Where each driver of the config keeps its volumes, e.g. { vfs: '/var/lib/convoy/drivers/vfs' }. */
+export function driverLocations(c: DaemonConfig): Record<string, string> {
+  return Object.fromEntries(c.drivers.map((d) => [d, driverLocation(d, { root: driverRoot(c), options: c.driverOpts })]));
+}
+
+/** The drivers' state directory: `<root>/drivers`. */
+export const driverRoot = (c: Pick<DaemonConfig, 'root'>): string => path.join(c.root, 'drivers');
 
 const KEYS = new Set(Object.keys(DEFAULTS).concat(['defaultDriver', 'socketGroup', 's3Endpoint']));
 

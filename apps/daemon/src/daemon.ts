@@ -6,7 +6,7 @@ import { openStore } from '@convoy/objectstore';
 import { answerClientErrors, listenUnixHttp } from '@convoy/daemon-kit';
 import { createPluginHandler, listenPluginSocket, type BackendVolume, type VolumeBackend } from '@convoy/plugin-protocol';
 import { VolumeManager, createDriver, type ManagedVolume } from '@convoy/volumes';
-import { maintenanceSchedule, type DaemonConfig } from './config.js';
+import { driverLocations, driverRoot, maintenanceSchedule, type DaemonConfig } from './config.js';
 import { clientErrorBody } from './control/http.js';
 import { controlListener } from './control-routes.js';
 import { problemLog, type Logger } from './logger.js';
@@ -27,6 +27,11 @@ export interface StartOptions {
   timers?: Timers;
   /** How long a client may take to send a whole control request (default CONTROL_REQUEST_TIMEOUT_MS; tests use less). */
   controlRequestTimeoutMs?: number;
+  /**
+   * Called once the drivers started, before the sockets listen: main saves the effective
+   * configuration there (saved-config.ts), so a start that fails saves nothing.
+   */
+  saveConfig?: () => Promise<void>;
 }
 
 /**
@@ -77,8 +82,7 @@ export function dockerBackend(manager: VolumeManager, onProblem: (err: Error) =>
 
 export async function startDaemon(config: DaemonConfig, log: Logger, options: StartOptions = {}): Promise<RunningDaemon> {
   await fs.mkdir(config.root, { recursive: true, mode: 0o700 });
-  const driverRoot = path.join(config.root, 'drivers');
-  const drivers = config.drivers.map((name) => createDriver(name, { root: driverRoot, options: config.driverOpts, hostId: config.hostId }));
+  const drivers = config.drivers.map((name) => createDriver(name, { root: driverRoot(config), options: config.driverOpts, hostId: config.hostId }));
   const s3 = { endpoint: config.s3Endpoint };
   const manager = await VolumeManager.open({
     root: path.join(config.root, 'manager'),
@@ -111,6 +115,12 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
       }
     },
   });
+  try {
+    await options.saveConfig?.();
+  } catch (err) {
+    await manager.close();
+    throw err;
+  }
   const gid = config.socketGroup === undefined ? undefined : await resolveGroup(config.socketGroup);
   const socketOpts = { mode: 0o660, gid };
 
@@ -139,7 +149,11 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
     throw err;
   }
   maintenance.start();
-  log.info({ socket: config.socket, controlSocket: config.controlSocket, drivers: config.drivers, root: config.root, host: config.hostId }, 'convoy-daemon ready');
+  const locations = driverLocations(config);
+  log.info(
+    { socket: config.socket, controlSocket: config.controlSocket, drivers: locations, root: config.root, host: config.hostId },
+    `convoy-daemon ready: ${Object.entries(locations).map(([d, at]) => `${d} at ${at}`).join(', ')}`,
+  );
   return {
     manager,
     maintenance,

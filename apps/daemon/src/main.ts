@@ -1,25 +1,32 @@
 #!/usr/bin/env node
-import { isConvoyError } from '@convoy/errors';
-import { parseArgs } from './args.js';
+import { exitCodeOf, isConvoyError } from '@convoy/errors';
+import { parseDaemonArgs } from './args.js';
 import { startDaemon } from './daemon.js';
 import { createLogger } from './logger.js';
+import { logConfigPlan, planConfig, type ConfigPlan } from './saved-config.js';
+
+const explain = (err: unknown): string => `convoy-daemon: ${(err as Error).message}\n${isConvoyError(err) && err.hint !== undefined ? `hint: ${err.hint}\n` : ''}`;
 
 /** convoy-daemon: runs until SIGTERM/SIGINT, then drains in-flight requests and exits 0. */
 async function main(): Promise<void> {
-  let config;
+  let plan: ConfigPlan;
   try {
-    config = await parseArgs(process.argv.slice(2));
+    // the flags over the config file over the configuration saved under --root at the first start
+    plan = await planConfig(await parseDaemonArgs(process.argv.slice(2)));
   } catch (err) {
-    process.stderr.write(`convoy-daemon: ${(err as Error).message}\n${isConvoyError(err) && err.hint !== undefined ? `hint: ${err.hint}\n` : ''}`);
-    process.exit(2);
+    // 2 for flags and config (systemd's RestartPreventExitStatus: no restart loop), 3 for a damaged saved configuration
+    process.stderr.write(explain(err));
+    process.exit(isConvoyError(err) ? exitCodeOf(err) : 2);
   }
+  const config = plan.config;
   const log = createLogger(config.logLevel);
+  logConfigPlan(log, plan);
   let daemon;
   try {
-    daemon = await startDaemon(config, log);
+    daemon = await startDaemon(config, log, { saveConfig: plan.save });
   } catch (err) {
     log.fatal({ code: isConvoyError(err) ? err.code : undefined, err: (err as Error).message, hint: isConvoyError(err) ? err.hint : undefined }, 'convoy-daemon could not start');
-    process.stderr.write(`convoy-daemon: ${(err as Error).message}\n${isConvoyError(err) && err.hint !== undefined ? `hint: ${err.hint}\n` : ''}`);
+    process.stderr.write(explain(err));
     process.exit(1);
   }
   let stopping = false;

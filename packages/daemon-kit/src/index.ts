@@ -4,4 +4,5 @@ export { MAX_SOCKET_PATH_BYTES, checkSocketPath, prepareSocket, unlinkIfOurs, ty
 export { listenUnixHttp, type UnixHttpOptions } from './unix-http.js';
 export { answerClientErrors } from './client-errors.js';
 export { MountStateInvalidError, SocketInUseError, SocketPathError } from './errors.js';
+export { writeFileAtomic } from './atomic-file.js';
 export { execQuiet, execText, type ExecOptions } from './exec.js';

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   CONVOY_PLUGIN_ENDPOINT_UNKNOWN: { category: 'not-found', meaning: 'No Docker plugin endpoint has this path.', hint: 'the endpoints are /Plugin.Activate and /VolumeDriver.*' },
   CONVOY_SOCKET_PATH_INVALID: { category: 'usage', meaning: "A socket path (plugin or control) is not usable (relative, too long for a Unix socket, or in a missing directory).", hint: 'use an absolute path of at most 107 bytes' },
   CONVOY_CONFIG_INVALID: { category: 'usage', meaning: "The daemon's configuration (flags, config file or driver options) is invalid.", hint: 'see convoy-daemon --help and deploy/convoy.json' },
+  CONVOY_CONFIG_CONFLICT: { category: 'usage', meaning: 'The flags or config file of a daemon start change which volumes it sees (drivers, a driver option such as vfs.path, the host id) against the configuration saved under its --root.', hint: 'start without the changed value to keep the saved configuration, or once with --reconfigure to replace it' },
   // ── not found ────────────────────────────────────────────────────────────────────────────────
   CONVOY_VOLUME_NOT_FOUND: { category: 'not-found', meaning: 'No volume has this name.', hint: 'run `convoy list` to see the volumes' },
   CONVOY_SNAPSHOT_NOT_FOUND: { category: 'not-found', meaning: 'No snapshot has this name.', hint: 'run `convoy snapshot list` (or `convoy inspect VOLUME`) to see the snapshots' },

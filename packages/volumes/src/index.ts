@@ -3,4 +3,4 @@ export { VolumeManager } from './manager.js';
 export type { Caller, CreateOptions, ManagedSnapshot, ManagedVolume, ManagerOptions, SnapshotListing, VolumeListing } from './types.js';
 export { VolumeError } from './errors.js';
 export { MountRefs } from './mount-refs.js';
-export { createDriver, type DriverConfig } from './registry.js';
+export { createDriver, driverLocation, type DriverConfig } from './registry.js';

@@ -13,17 +13,22 @@ export interface DriverConfig {
   hostId?: string;
 }
 
+/** Where a driver keeps its volumes: vfs.path (default `<root>/vfs`), devicemapper's state and loop files in `<root>/devicemapper`. */
+export function driverLocation(name: string, config: Pick<DriverConfig, 'root' | 'options'>): string {
+  return name === 'vfs' ? (config.options['vfs.path'] ?? path.join(config.root, 'vfs')) : path.join(config.root, name);
+}
+
 /** Builds a driver by name from the daemon's options (Convoy's option names). */
 export function createDriver(name: string, config: DriverConfig): VolumeDriver {
   switch (name) {
     case 'vfs':
       return new VfsDriver({
-        basePath: config.options['vfs.path'] ?? path.join(config.root, 'vfs'),
+        basePath: driverLocation('vfs', config),
         hostId: config.hostId ?? os.hostname(),
         shared: config.options['vfs.shared'] !== 'false',
       });
     case 'devicemapper':
-      return DevmapperVolumeDriver.fromDriverOpts(path.join(config.root, 'devicemapper'), config.options);
+      return DevmapperVolumeDriver.fromDriverOpts(driverLocation('devicemapper', config), config.options);
     default:
       throw invalidRequest(`unknown driver "${name}"`, 'known drivers: vfs, devicemapper');
   }
