@@ -42,6 +42,10 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
       type: 'string',
       describe: `full maintenance of those stores: also free the blocks no backup uses; reads the whole store (e.g. 24h, 7d; default ${DEFAULTS.fullMaintenanceInterval})`,
     })
+    .option('metrics-listen', {
+      type: 'string',
+      describe: 'serve Prometheus metrics at /metrics and a health check at /healthz over HTTP on HOST:PORT, :PORT or PORT (off by default; e.g. 127.0.0.1:9323)',
+    })
     .option('reconfigure', {
       type: 'boolean',
       describe: `replace the configuration saved under --root (${SAVED_CONFIG_FILE}) by these flags, even where they change which volumes are seen (vfs.path, drivers, host id)`,
@@ -74,6 +78,7 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
   if (a['log-level'] !== undefined) g.logLevel = a['log-level'];
   if (a['maintenance-interval'] !== undefined) g.maintenanceInterval = a['maintenance-interval'];
   if (a['full-maintenance-interval'] !== undefined) g.fullMaintenanceInterval = a['full-maintenance-interval'];
+  if (a['metrics-listen'] !== undefined) g.metricsListen = a['metrics-listen'];
   const config = validateConfig({ ...DEFAULTS, ...g, driverOpts: { ...DEFAULTS.driverOpts, ...g.driverOpts } });
   return { config, given: g, reconfigure: a.reconfigure === true };
 }

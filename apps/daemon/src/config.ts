@@ -35,6 +35,8 @@ export interface DaemonConfig {
   maintenanceInterval: string;
   /** Full maintenance (also freeing unused blocks: reads the whole store) of those stores: `off` or a duration such as `24h`. */
   fullMaintenanceInterval: string;
+  /** Serve Prometheus metrics (/metrics) and /healthz over HTTP here: `HOST:PORT`, `:PORT` or `PORT`. Off by default. */
+  metricsListen?: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -72,7 +74,7 @@ export function driverLocations(c: DaemonConfig): Record<string, string> {
 /** The drivers' state directory: `<root>/drivers`. */
 export const driverRoot = (c: Pick<DaemonConfig, 'root'>): string => path.join(c.root, 'drivers');
 
-const KEYS = new Set(Object.keys(DEFAULTS).concat(['defaultDriver', 'socketGroup', 's3Endpoint']));
+const KEYS = new Set(Object.keys(DEFAULTS).concat(['defaultDriver', 'socketGroup', 's3Endpoint', 'metricsListen']));
 
 export class ConfigError extends ConvoyError {
   constructor(message: string, hint?: string) {
@@ -120,7 +122,19 @@ export function validateConfig(c: DaemonConfig): DaemonConfig {
     throw new ConfigError(`invalid s3Endpoint: ${endpointProblem}`, 'give an http(s) URL without credentials, e.g. --s3-endpoint http://127.0.0.1:7480; keys go in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY');
   }
   maintenanceSchedule(c);
+  if (c.metricsListen !== undefined) listenAddress(c.metricsListen);
   return c;
+}
+
+/** `HOST:PORT`, `[IPv6]:PORT`, `:PORT` or `PORT` (all addresses when no host is given). */
+export function listenAddress(text: string): { host?: string; port: number } {
+  const m = /^(?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):)?(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[2]);
+  if (m === null || port > 65535) {
+    throw new ConfigError(`invalid metricsListen "${text}"`, 'give --metrics-listen HOST:PORT, :PORT or PORT, e.g. 127.0.0.1:9323 (0 picks a free port)');
+  }
+  const host = m[1]?.replace(/^\[|\]$/g, '');
+  return host === undefined || host === '' ? { port } : { host, port };
 }
 
 /** When the daemon maintains the backup stores it uses: milliseconds between runs, null for never. */

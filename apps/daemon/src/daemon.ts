@@ -1,25 +1,49 @@
 import fs from 'node:fs/promises';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { runMaintenance } from '@convoy/blockstore';
 import { openStore } from '@convoy/objectstore';
 import { answerClientErrors, listenUnixHttp } from '@convoy/daemon-kit';
-import { createPluginHandler, listenPluginSocket, type BackendVolume, type VolumeBackend } from '@convoy/plugin-protocol';
+import { isConvoyError } from '@convoy/errors';
+import { createPluginHandler, listenPluginSocket, type BackendVolume, type PluginErrorEvent, type VolumeBackend } from '@convoy/plugin-protocol';
 import { VolumeManager, createDriver, type ManagedVolume } from '@convoy/volumes';
-import { driverLocations, driverRoot, maintenanceSchedule, type DaemonConfig } from './config.js';
+import { driverLocations, driverRoot, listenAddress, maintenanceSchedule, type DaemonConfig } from './config.js';
 import { clientErrorBody } from './control/http.js';
+import { DaemonMetrics } from './metrics.js';
+import { serveMetrics, type Health, type MetricsServer } from './metrics-server.js';
 import { controlListener } from './control-routes.js';
 import { problemLog, type Logger } from './logger.js';
 import { resolveGroup } from './group.js';
 import { MaintenanceScheduler, type Timers } from './maintenance.js';
+import { createOperations, type Operations } from './operations.js';
 import { VERSION } from './version.js';
 
 export interface RunningDaemon {
   manager: VolumeManager;
   /** Scheduled maintenance of the backup stores this daemon backed up to or deleted from. */
   maintenance: MaintenanceScheduler;
+  /** Where /metrics and /healthz are served (with --metrics-listen). */
+  metricsAddress?: AddressInfo;
   /** Stops accepting, stops scheduled maintenance (aborting a run), drains in-flight requests on both sockets, stops the drivers. */
   close(): Promise<void>;
+}
+
+/**
+ * A plugin request answered with Err, in the log: at debug for Docker's Get of a volume that does
+ * not exist (Docker asks that before every create: it is no problem), else at warn.
+ */
+function pluginErrorLog(log: Logger, metrics: DaemonMetrics | undefined, e: PluginErrorEvent): void {
+  const code = isConvoyError(e.error) ? e.error.code : undefined;
+  metrics?.pluginError(e.endpoint, code);
+  const normal = e.phase === 'request' && e.endpoint === '/VolumeDriver.Get' && code === 'CONVOY_VOLUME_NOT_FOUND';
+  log[normal ? 'debug' : 'warn']({ endpoint: e.endpoint, phase: e.phase, code, err: e.error instanceof Error ? e.error.message : String(e.error) }, normal ? 'Docker asked for a volume that does not exist' : 'plugin request failed');
+}
+
+async function health(manager: VolumeManager): Promise<Health> {
+  const info = await manager.info();
+  const unavailable = (info.unavailable ?? {}) as Record<string, unknown>;
+  return { status: Object.keys(unavailable).length === 0 ? 'ok' : 'degraded', drivers: Object.keys((info.drivers ?? {}) as object), unavailable };
 }
 
 export interface StartOptions {
@@ -55,12 +79,15 @@ function toBackendVolume(v: ManagedVolume): BackendVolume {
  * List has no room for a per-volume error: a volume whose record is unreadable is left out of it
  * and told to `onProblem` (the log).
  */
-export function dockerBackend(manager: VolumeManager, onProblem: (err: Error) => void = () => undefined): VolumeBackend {
+export function dockerBackend(manager: VolumeManager, onProblem: (err: Error) => void = () => undefined, ops?: Operations): VolumeBackend {
   return {
     create: async (name, opts) => {
-      await manager.create({ name, caller: 'docker', options: opts ?? {} });
+      const create = (): Promise<unknown> => manager.create({ name, caller: 'docker', options: opts ?? {} });
+      // `docker volume create -o backup=URL` restores: logged (and counted) from start to end
+      if (opts?.backup === undefined || ops === undefined) await create();
+      else await ops.run('restore', { volume: name, url: opts.backup, caller: 'docker' }, (onProgress) => manager.create({ name, caller: 'docker', options: opts, onProgress }));
     },
-    remove: (name) => manager.remove(name, { caller: 'docker' }),
+    remove: (name) => (ops === undefined ? manager.remove(name, { caller: 'docker' }) : ops.run('volume delete', { volume: name, caller: 'docker' }, () => manager.remove(name, { caller: 'docker' }))),
     mount: (name, id) => manager.mount(name, { id, caller: 'docker' }),
     unmount: (name, id) => manager.unmount(name, { id }),
     path: async (name) => (await manager.get(name, 'docker'))?.mountpoint,
@@ -124,25 +151,32 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
   const gid = config.socketGroup === undefined ? undefined : await resolveGroup(config.socketGroup);
   const socketOpts = { mode: 0o660, gid };
 
-  const handler = createPluginHandler(dockerBackend(manager, (err) => problemLog(log, err)), {
+  const metrics = config.metricsListen === undefined ? undefined : new DaemonMetrics(manager);
+  const ops = createOperations({ log, ...(metrics === undefined ? {} : { metrics }) });
+  const handler = createPluginHandler(dockerBackend(manager, (err) => problemLog(log, err), ops), {
     refs: manager.mountRefs.counter,
     // The manager decides: Docker's Remove comes only when no container uses the volume, so Docker
     // IDs left over (Unmounts lost while the daemon was down) are dropped; an operator mount blocks.
     allowRemoveWhileMounted: true,
-    onError: (e) => log.warn({ endpoint: e.endpoint, phase: e.phase, err: e.error instanceof Error ? e.error.message : String(e.error) }, 'plugin request failed'),
+    onError: (e) => pluginErrorLog(log, metrics, e),
   });
   const started: { close(): Promise<void> }[] = [];
+  let metricsServer: MetricsServer | undefined;
   try {
-    started.push(await listenPluginSocket(handler, { socketPath: config.socket, ...socketOpts }));
+    started.push(await listenPluginSocket(metrics?.instrumentPlugin(handler) ?? handler, { socketPath: config.socket, ...socketOpts }));
     const info = async (): Promise<Record<string, unknown>> => ({ version: VERSION, host: config.hostId, root: config.root, ...(await manager.info()) });
     const requestTimeout = options.controlRequestTimeoutMs ?? CONTROL_REQUEST_TIMEOUT_MS;
     const control = createServer(
       // node:http checks for expired requests every connectionsCheckingInterval (30 s by default)
       { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 4)) },
-      controlListener({ manager, log, info, usedStore: (url) => maintenance.remember(url) }),
+      controlListener({ manager, log, info, ops, usedStore: (url) => maintenance.remember(url) }),
     );
     answerClientErrors(control, clientErrorBody);
     started.push(await listenUnixHttp(control, { socketPath: config.controlSocket, drainTimeoutMs: 30_000, ...socketOpts }));
+    if (metrics !== undefined && config.metricsListen !== undefined) {
+      metricsServer = await serveMetrics(listenAddress(config.metricsListen), metrics, () => health(manager), log);
+      started.push(metricsServer);
+    }
   } catch (err) {
     for (const s of started) await s.close();
     await manager.close();
@@ -150,13 +184,15 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
   }
   maintenance.start();
   const locations = driverLocations(config);
+  const served = metricsServer === undefined ? {} : { metrics: `${metricsServer.address.address}:${metricsServer.address.port}` };
   log.info(
-    { socket: config.socket, controlSocket: config.controlSocket, drivers: locations, root: config.root, host: config.hostId },
+    { socket: config.socket, controlSocket: config.controlSocket, drivers: locations, root: config.root, host: config.hostId, ...served },
     `convoy-daemon ready: ${Object.entries(locations).map(([d, at]) => `${d} at ${at}`).join(', ')}`,
   );
   return {
     manager,
     maintenance,
+    ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }),
     close: async () => {
       await Promise.all([...started.map((s) => s.close()), maintenance.stop()]);
       await manager.close();

@@ -25,6 +25,7 @@ const configWire = z
     logLevel: z.string(),
     maintenanceInterval: z.string(),
     fullMaintenanceInterval: z.string(),
+    metricsListen: z.string().optional(),
   })
   .strict() satisfies z.ZodType<DaemonConfig>;
 

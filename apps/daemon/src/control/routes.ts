@@ -1,11 +1,12 @@
 // The control API's routes (docs/control-api.md): one table entry per method and path shape, each
 // parsing its body with the control API's schema and calling the volume manager.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ConvoyError, redactUrl } from '@convoy/errors';
-import { formatBackupUrl, type Manifest } from '@convoy/blockstore';
+import { ConvoyError } from '@convoy/errors';
+import { formatBackupUrl, parseBackupUrl, type Manifest, type Progress } from '@convoy/blockstore';
 import { CreateBackupRequestSchema, CreateSnapshotRequestSchema, CreateVolumeRequestSchema, MountRequestSchema, type ApiError, type BackupSummary } from '@convoy/control-api';
 import type { VolumeManager } from '@convoy/volumes';
 import { problemLog, type Logger } from '../logger.js';
+import type { Operations } from '../operations.js';
 import { badRequest, longWork, readBody, send, toApiError } from './http.js';
 
 export interface ControlContext {
@@ -14,6 +15,8 @@ export interface ControlContext {
   info: () => Promise<Record<string, unknown>>;
   /** Told the store of every backup created or deleted through the API (scheduled maintenance keeps it tidy). */
   usedStore?: (storeUrl: string) => void;
+  /** Logs (and counts) each backup, restore and delete from start to end. */
+  ops: Operations;
 }
 
 /** One request as a route sees it: `name` is the decoded path segment after the collection. */
@@ -77,7 +80,12 @@ const ROUTES: readonly Route[] = [
     name: false,
     run: async (ctx, { req, res }) => {
       const body = await readBody(req, CreateVolumeRequestSchema);
-      await longWork(req, res, (signal, onProgress) => ctx.manager.create({ ...body, caller: 'cli', signal, onProgress }));
+      const backup = body.backup ?? body.options?.backup;
+      await longWork(req, res, (signal, onProgress) =>
+        backup === undefined
+          ? ctx.manager.create({ ...body, caller: 'cli', signal, onProgress })
+          : ctx.ops.run('restore', { volume: body.name, url: backup, caller: 'cli' }, (p) => ctx.manager.create({ ...body, caller: 'cli', signal, onProgress: p }), onProgress),
+      );
     },
   },
   { method: 'GET', collection: 'volumes', name: true, run: async (ctx, { res, name }) => send(res, 200, await ctx.manager.require(name)) },
@@ -86,7 +94,8 @@ const ROUTES: readonly Route[] = [
     collection: 'volumes',
     name: true,
     run: async (ctx, { res, name, query }) => {
-      await ctx.manager.remove(name, { caller: 'cli', force: query('force') === '1' || query('force') === 'true', keepData: query('reference') === '1' });
+      const o = { caller: 'cli' as const, force: query('force') === '1' || query('force') === 'true', keepData: query('reference') === '1' };
+      await ctx.ops.run('volume delete', { volume: name, caller: 'cli' }, () => ctx.manager.remove(name, o));
       send(res, 200, {});
     },
   },
@@ -144,11 +153,14 @@ const ROUTES: readonly Route[] = [
     name: false,
     run: async (ctx, { req, res }) => {
       const { snapshot, dest, labels } = await readBody(req, CreateBackupRequestSchema);
-      ctx.log.info({ snapshot, dest: redactUrl(dest) }, 'backup started');
       await longWork(req, res, async (signal, onProgress) => {
-        const created = await ctx.manager.backupCreate(snapshot, dest, { signal, onProgress, labels });
-        ctx.usedStore?.(dest);
-        return created;
+        const { volume } = await ctx.manager.snapshotInspect(snapshot);
+        const backup = async (p: (p: Progress) => void): Promise<{ url: string; id: string }> => {
+          const created = await ctx.manager.backupCreate(snapshot, dest, { signal, onProgress: p, labels });
+          ctx.usedStore?.(dest);
+          return created;
+        };
+        return ctx.ops.run('backup', { volume, snapshot, url: dest, caller: 'cli' }, backup, onProgress);
       });
     },
   },
@@ -178,7 +190,7 @@ const ROUTES: readonly Route[] = [
     name: false,
     run: async (ctx, { res, query }) => {
       const url = required(query('url'), 'url', URL_HINT);
-      const deleted = await ctx.manager.backupDelete(url);
+      const deleted = await ctx.ops.run('backup delete', { volume: parseBackupUrl(url).volume, url, caller: 'cli' }, () => ctx.manager.backupDelete(url));
       ctx.usedStore?.(url);
       send(res, 200, deleted);
     },
