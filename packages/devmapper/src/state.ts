@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '@convoy/daemon-kit';
 import { DevmapperError } from './errors.js';
 
 export interface SnapshotRecord {
@@ -175,26 +175,6 @@ export class StateFile {
   }
 
   async save(state: DriverState): Promise<void> {
-    const dir = path.dirname(this.path);
-    const tmp = path.join(dir, `.state.json.${randomBytes(4).toString('hex')}.tmp`);
-    const fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      await fh.writeFile(`${JSON.stringify(state, null, 1)}\n`);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await fs.rename(tmp, this.path);
-    } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
-    }
-    const dh = await fs.open(dir, constants.O_RDONLY);
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+    await writeFileAtomic(this.path, `${JSON.stringify(state, null, 1)}\n`, 0o600);
   }
 }
