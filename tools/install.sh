@@ -62,36 +62,16 @@ build() {
     "$NODE" node_modules/nx/bin/nx.js run-many -t build --projects=@convoy/daemon,@convoy/cli,@convoy/backup-cli --output-style=static)
 }
 
-# copy_workspace DIR STAGE: a package of ours, as npm would pack it (package.json, README.md, `files`)
-copy_workspace() {
-  local dir=$1 stage=$2 f
-  mkdir -p "$stage/$dir"
-  cp "$ROOT/$dir/package.json" "$stage/$dir/"
-  [ -f "$ROOT/$dir/README.md" ] && cp "$ROOT/$dir/README.md" "$stage/$dir/"
-  for f in $("$NODE" -p "(require('$ROOT/$dir/package.json').files || []).join(' ')"); do
-    [ -e "$ROOT/$dir/$f" ] || die "$dir/$f is missing (not built? run without --no-build)"
-    cp -a "$ROOT/$dir/$f" "$stage/$dir/"
-  done
-  rm -f "$stage/$dir/dist/.tsbuildinfo"
-}
-
 stage_tree() {
-  local stage=$1 kind path app
+  local stage=$1
   mkdir -p "$stage/node_modules/node/bin"
   cp "$ROOT/node_modules/node/package.json" "$stage/node_modules/node/"
   cp "$NODE" "$stage/node_modules/node/bin/node"
   cp "$ROOT/README.md" "$ROOT/package.json" "$stage/"
   mkdir -p "$stage/docs" && cp "$ROOT"/docs/*.md "$stage/docs/"
-  local dirs=()
+  local dirs=() app
   for app in "${APPS[@]}"; do dirs+=("apps/${app%%:*}"); done
-  "$NODE" "$ROOT/tools/prod-deps.mjs" "${dirs[@]}" | while read -r kind path; do
-    case $kind in
-      link) mkdir -p "$stage/$(dirname "$path")" && cp -P "$ROOT/$path" "$stage/$path" ;;
-      workspace) copy_workspace "$path" "$stage" ;;
-      pkg) mkdir -p "$stage/$path" && tar -C "$ROOT/$path" --exclude=./node_modules -cf - . | tar -C "$stage/$path" -xf - ;;
-      *) die "prod-deps.mjs: unexpected line: $kind $path" ;;
-    esac
-  done
+  "$NODE" "$ROOT/tools/prod-deps.mjs" --stage "$stage" "${dirs[@]}" || die "staging failed (not built? run without --no-build)"
   printf '{ "commit": "%s", "installedAt": "%s", "node": "%s", "from": "%s" }\n' \
     "$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)" "$(date -u +%FT%TZ)" "$("$NODE" --version)" "$ROOT" > "$stage/INSTALLED.json"
 }

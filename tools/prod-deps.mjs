@@ -5,6 +5,7 @@
 // installed and not marked optional.
 //
 //   node tools/prod-deps.mjs apps/daemon apps/cli apps/backup
+//   node tools/prod-deps.mjs --stage DIR apps/daemon apps/cli apps/backup   # copy them into DIR
 //
 // Lines: `link PATH` (a symlink to copy as is: node_modules/@convoy/x → ../../packages/x),
 // `pkg DIR` (a package from the registry: copy the directory without its node_modules),
@@ -50,10 +51,36 @@ function follow(dir) {
   }
 }
 
+/** Copies each entry into `stage` at the same relative path (one process: fast where spawning is slow, as under qemu). */
+function stageInto(stage) {
+  for (const line of out.keys()) {
+    const [kind, rel] = line.split(' ', 2);
+    const from = path.join(root, rel);
+    const to = path.join(stage, rel);
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    if (kind === 'link') fs.symlinkSync(fs.readlinkSync(from), to);
+    else if (kind === 'pkg') fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true, filter: (src) => src !== path.join(from, 'node_modules') });
+    else {
+      // ours: as npm would pack it
+      const pkg = readJson(path.join(from, 'package.json'));
+      for (const f of ['package.json', 'README.md', ...(pkg.files ?? [])]) {
+        if (!fs.existsSync(path.join(from, f))) {
+          if (f === 'README.md') continue;
+          throw new Error(`${rel}/${f} is missing (not built?)`);
+        }
+        fs.cpSync(path.join(from, f), path.join(to, f), { recursive: true, verbatimSymlinks: true, filter: (src) => !src.endsWith('.tsbuildinfo') });
+      }
+    }
+  }
+}
+
 const args = process.argv.slice(2);
-if (args.length === 0) {
-  process.stderr.write('usage: node tools/prod-deps.mjs WORKSPACE_DIR...\n');
+const stage = args[0] === '--stage' ? args[1] : undefined;
+const dirs = stage === undefined ? args : args.slice(2);
+if (dirs.length === 0 || (args[0] === '--stage' && stage === undefined)) {
+  process.stderr.write('usage: node tools/prod-deps.mjs [--stage DIR] WORKSPACE_DIR...\n');
   process.exit(2);
 }
-for (const a of args) follow(path.resolve(root, a));
-process.stdout.write([...out.keys()].join('\n') + '\n');
+for (const a of dirs) follow(path.resolve(root, a));
+if (stage === undefined) process.stdout.write([...out.keys()].join('\n') + '\n');
+else stageInto(path.resolve(stage));

@@ -140,6 +140,13 @@ main() {
     npx vitest run --config tools/reliability/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$LOGS/reliability.json"
   # @convoy/devmapper against a real kernel: one qemu guest boot, vitest once inside it
   run_vitest_suite "dm-guest" "$LOGS/dm-guest.json" -- bash tools/dmvm-test.sh "$LOGS/dm-guest.json"
+  # tools/install.sh into a throw-away root (DESTDIR) from the build above: files, the installed
+  # daemon and CLI on their own Node under an old node on PATH, upgrade, --uninstall
+  run_vitest_suite "install" "$LOGS/install.json" -- \
+    npx vitest run --config tools/install-test/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$LOGS/install.json"
+  # the fresh-host install for real: install.sh, systemctl start convoy, docker volume create -d
+  # convoy, convoy list, restart, upgrade, --uninstall, in the qemu guest booted with systemd
+  run_check "systemd guest" -- bash tools/install-test/systemd-guest.sh
 
   banner "summary"
   printf '%-22s %-8s %7s %7s %8s %9s\n' stage result passed failed skipped time

@@ -22,8 +22,14 @@ done
 [ "$(systemctl is-active convoy)" = active ] || fail "convoy.service is not active"
 journalctl -u convoy --no-pager | grep -q 'convoy-daemon ready: vfs at /var/lib/convoy/drivers/vfs' || fail "no ready line naming the vfs path"
 
-step "dockerd (tools/dockerd.sh, not under systemd) and docker volume create -d convoy v"
-bash "$REPO/tools/dockerd.sh" start >/dev/null || fail "dockerd did not start"
+step "dockerd (as tools/dockerd.sh starts it, not under systemd; slow under TCG) and docker volume create -d convoy v"
+# its own /var/lib/docker: on the overlay root, renaming this machine's directories there is EXDEV
+mount -t tmpfs dockerlib /var/lib/docker
+setsid dockerd --iptables=false --ip-masq=false --bridge=none --storage-driver=vfs > /tmp/dockerd.log 2>&1 < /dev/null &
+pid=$!
+i=0; until docker info >/dev/null 2>&1; do
+  i=$((i + 1)); kill -0 "$pid" 2>/dev/null && [ "$i" -le 300 ] || { tail -20 /tmp/dockerd.log; fail "dockerd did not answer"; }; sleep 1
+done
 docker volume create -d convoy v >/dev/null || fail "docker volume create -d convoy v"
 convoy list | grep -q '^v ' || fail "convoy list does not show v"
 docker volume ls | grep -q 'convoy *v$' || fail "docker volume ls does not show v"
@@ -41,5 +47,4 @@ bash "$REPO/tools/install.sh" --uninstall || fail "install.sh --uninstall"
 systemctl is-active convoy >/dev/null 2>&1 && fail "convoy still active after --uninstall"
 [ ! -e /usr/bin/convoy ] && [ ! -e /usr/lib/convoy ] || fail "files left after --uninstall"
 [ -f /etc/convoy/convoy.json ] && [ -d /var/lib/convoy/drivers/vfs ] || fail "--uninstall removed configuration or data"
-bash "$REPO/tools/dockerd.sh" stop || true
 step "all passed"

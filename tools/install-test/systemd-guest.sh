@@ -42,7 +42,8 @@ U=$R/etc/systemd/system
 # over 9p under TCG: masked; dockerd is started by the test itself (tools/dockerd.sh)
 for m in systemd-hwdb-update ldconfig systemd-journal-catalog-update systemd-update-done lvm2-monitor \
     blk-availability e2scrub_reap smartd nvmf-autoconnect nvmefc-boot-connections systemd-timesyncd \
-    systemd-pstore postgresql ceph-crash containerd docker; do ln -sf /dev/null "$U/$m.service"; done
+    systemd-pstore postgresql ceph-crash containerd docker systemd-tmpfiles-setup; do ln -sf /dev/null "$U/$m.service"; done
+# (systemd-tmpfiles-setup would walk and chown this machine's /var/log/journal and /var/tmp over 9p)
 ln -sf /dev/null $U/docker.socket; ln -sf /dev/null $U/dm-event.socket; ln -sf /dev/null $U/lvm2-lvmpolld.socket
 # the test runs as soon as the file systems are there; what it starts pulls in the rest
 cat > $U/dmvm-test.service <<UNIT
@@ -63,9 +64,11 @@ Requires=dmvm-test.service
 AllowIsolate=yes
 UNIT
 ln -sf dmvm-test.target $U/default.target
+mkdir -p $R/etc/systemd/system.conf.d && printf '[Manager]\nShowStatus=no\n' > $R/etc/systemd/system.conf.d/dmvm.conf
 # the API filesystems, mounted before systemd looks: the 9p root would show the host's /proc,
 # whose /proc/self is qemu itself
 mount -t proc proc $R/proc; mount -t sysfs sys $R/sys; mount -t devtmpfs dev $R/dev; mount -t tmpfs run $R/run
+mount -t tmpfs tmp $R/tmp; mount -t tmpfs vartmp $R/var/tmp
 echo "DMVM: ready uptime=$(cut -d' ' -f1 /proc/uptime), switching to systemd"
 exec switch_root $R /lib/systemd/systemd ${DMVM_SYSTEMD_ARGS:---log-level=warning --show-status=false}
 INIT
