@@ -20,7 +20,7 @@ i=0; until [ -S /var/run/convoy/convoy.sock ] && convoy list >/dev/null 2>&1; do
   i=$((i + 1)); [ "$i" -le 120 ] || fail "convoy did not answer within 60 s"; sleep 0.5
 done
 [ "$(systemctl is-active convoy)" = active ] || fail "convoy.service is not active"
-journalctl -u convoy --no-pager | grep -q 'convoy-daemon ready: vfs at /var/lib/convoy/drivers/vfs' || fail "no ready line naming the vfs path"
+journalctl -u convoy --no-pager | grep '"msg":"convoy-daemon ready"' | grep -q '"drivers":{"vfs":"/var/lib/convoy/drivers/vfs"}' || fail "no ready line naming the vfs path"
 
 step "dockerd (as tools/dockerd.sh starts it, not under systemd; slow under TCG) and docker volume create -d convoy v"
 # its own /var/lib/docker: on the overlay root, renaming this machine's directories there is EXDEV

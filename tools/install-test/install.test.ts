@@ -77,7 +77,7 @@ describe.skipIf(!built && process.env.CI !== 'true')('tools/install.sh', () => {
     const exited = new Promise<number | null>((resolve) => daemon.once('close', resolve));
     try {
       await expect.poll(() => log.includes('convoy-daemon ready'), { timeout: 60_000 }).toBe(true);
-      expect(log).toContain(`convoy-daemon ready: vfs at ${path.join(tmp, 'root', 'drivers', 'vfs')}`);
+      expect(log).toContain(`"drivers":{"vfs":"${path.join(tmp, 'root', 'drivers', 'vfs')}"}`);
       await runBin('convoy', ['create', 'v1'], env);
       const list = JSON.parse((await runBin('convoy', ['list', '--json'], env)).stdout) as { name: string }[];
       expect(list.map((v) => v.name)).toEqual(['v1']);
