@@ -1,5 +1,5 @@
 // Preloaded into convoy-daemon by the daemon campaign (`node --import daemon-kill-hook.ts
-// apps/daemon/bin/convoy-daemon.js …`): it lets a trial kill the daemon with SIGKILL at an exact
+// apps/daemon/bin/convoy-daemon.cjs …`): it lets a trial kill the daemon with SIGKILL at an exact
 // step of one operation, so the kill points cover every durable state an operation passes
 // through, not only the ones a timer happens to hit.
 //

@@ -1,5 +1,5 @@
 // convoy-daemon as a child process for the daemon and shared-vfs campaigns: the build
-// (apps/daemon/bin/convoy-daemon.js) or its sources (CONVOY_RELIABILITY_CLI=source), started as a
+// (apps/daemon/bin/convoy-daemon.cjs) or its sources (CONVOY_RELIABILITY_CLI=source), started as a
 // process-group leader with daemon-kill-hook.ts preloaded (and lease-ttl.ts: the backups it makes
 // hold 6 s leases, so a killed backup's lease never makes a re-run wait 150 s). Ready when it logs
 // "convoy-daemon ready"; killed with SIGKILL of its group (as systemd's control-group kill);
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { fromSource, REPO_ROOT } from './convoy.js';
 import { UnixHttp } from './unix-http.js';
 
-const BIN = fileURLToPath(new URL('../../apps/daemon/bin/convoy-daemon.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../apps/daemon/bin/convoy-daemon.cjs', import.meta.url));
 const DIST_MAIN = fileURLToPath(new URL('../../apps/daemon/dist/main.js', import.meta.url));
 const SOURCE_MAIN = fileURLToPath(new URL('../../apps/daemon/src/main.ts', import.meta.url));
 const SOURCE_HOOK = fileURLToPath(new URL('../source-resolve.ts', import.meta.url));

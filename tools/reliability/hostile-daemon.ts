@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromSource } from './convoy.js';
 
-const BIN = fileURLToPath(new URL('../../apps/daemon/bin/convoy-daemon.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../apps/daemon/bin/convoy-daemon.cjs', import.meta.url));
 const DIST_MAIN = fileURLToPath(new URL('../../apps/daemon/dist/main.js', import.meta.url));
 const SOURCE_MAIN = fileURLToPath(new URL('../../apps/daemon/src/main.ts', import.meta.url));
 const SOURCE_HOOK = fileURLToPath(new URL('../source-resolve.ts', import.meta.url));
