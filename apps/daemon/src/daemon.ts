@@ -152,7 +152,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
   const socketOpts = { mode: 0o660, gid };
 
   const metrics = config.metricsListen === undefined ? undefined : new DaemonMetrics(manager);
-  const ops = createOperations({ log, ...(metrics === undefined ? {} : { metrics }) });
+  const ops = createOperations({ log, metrics });
   const handler = createPluginHandler(dockerBackend(manager, (err) => problemLog(log, err), ops), {
     refs: manager.mountRefs.counter,
     // The manager decides: Docker's Remove comes only when no container uses the volume, so Docker

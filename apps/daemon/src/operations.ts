@@ -37,7 +37,7 @@ export function createOperations(o: OperationsOptions): Operations {
   const now = o.now ?? Date.now;
   return {
     async run(kind, fields, work, onProgress) {
-      const base = { op: kind, volume: fields.volume, ...(fields.snapshot === undefined ? {} : { snapshot: fields.snapshot }), ...(fields.url === undefined ? {} : { url: redactUrl(fields.url) }), ...(fields.caller === undefined ? {} : { caller: fields.caller }) };
+      const base = { op: kind, volume: fields.volume, snapshot: fields.snapshot, ...(fields.url === undefined ? {} : { url: redactUrl(fields.url) }), caller: fields.caller };
       const started = now();
       let last: Progress | undefined;
       o.log.info(base, `${kind} started`);
