@@ -131,6 +131,8 @@ main() {
 
   run_check "build" -- npx nx run-many -t build
   run_check "lint" -- npx nx run-many -t lint
+  # Prettier formats everything it understands (.prettierrc.json, .prettierignore); `npm run format` fixes it
+  run_check "format" -- npx prettier --check . --log-level warn
   run_check "typecheck" -- npx tsc -p tsconfig.json --noEmit
   run_vitest_suite "vitest" "$LOGS/vitest.json" -- \
     npx vitest run --reporter=default --reporter=json --outputFile.json=.test-logs/vitest.json
