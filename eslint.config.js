@@ -30,12 +30,18 @@ export default tseslint.config(
             { sourceTag: 'layer:base', onlyDependOnLibsWithTags: ['layer:root', 'layer:rules'] },
             { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:root', 'layer:rules', 'layer:base'] },
             { sourceTag: 'layer:contract', onlyDependOnLibsWithTags: ['layer:root', 'layer:rules', 'layer:base', 'layer:core'] },
-            { sourceTag: 'type:driver', onlyDependOnLibsWithTags: ['layer:root', 'layer:rules', 'layer:base', 'layer:core', 'layer:contract'] },
-            { sourceTag: 'layer:manager', onlyDependOnLibsWithTags: ['layer:root', 'layer:rules', 'layer:base', 'layer:core', 'layer:contract', 'type:driver'] }
-          ]
-        }
-      ]
-    }
+            {
+              sourceTag: 'type:driver',
+              onlyDependOnLibsWithTags: ['layer:root', 'layer:rules', 'layer:base', 'layer:core', 'layer:contract'],
+            },
+            {
+              sourceTag: 'layer:manager',
+              onlyDependOnLibsWithTags: ['layer:root', 'layer:rules', 'layer:base', 'layer:core', 'layer:contract', 'type:driver'],
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     // the bins and their launcher are CommonJS, so that an old Node gets far enough to say what it needs
@@ -46,5 +52,5 @@ export default tseslint.config(
     // tool configs (vitest, vite) must default-export their config
     files: ['**/vitest.config.ts', '**/vite.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
-  }
+  },
 );

@@ -59,7 +59,8 @@ function stageInto(stage) {
     const to = path.join(stage, rel);
     fs.mkdirSync(path.dirname(to), { recursive: true });
     if (kind === 'link') fs.symlinkSync(fs.readlinkSync(from), to);
-    else if (kind === 'pkg') fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true, filter: (src) => src !== path.join(from, 'node_modules') });
+    else if (kind === 'pkg')
+      fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true, filter: (src) => src !== path.join(from, 'node_modules') });
     else {
       // ours: as npm would pack it
       const pkg = readJson(path.join(from, 'package.json'));
@@ -68,7 +69,11 @@ function stageInto(stage) {
           if (f === 'README.md') continue;
           throw new Error(`${rel}/${f} is missing (not built?)`);
         }
-        fs.cpSync(path.join(from, f), path.join(to, f), { recursive: true, verbatimSymlinks: true, filter: (src) => !src.endsWith('.tsbuildinfo') });
+        fs.cpSync(path.join(from, f), path.join(to, f), {
+          recursive: true,
+          verbatimSymlinks: true,
+          filter: (src) => !src.endsWith('.tsbuildinfo'),
+        });
       }
     }
   }

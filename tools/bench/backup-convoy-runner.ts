@@ -74,6 +74,8 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   const e = err as { code?: unknown; hint?: unknown; stack?: string; message?: string };
-  process.stderr.write(`backup-convoy-runner: ${e.stack ?? e.message ?? String(err)}${typeof e.hint === 'string' ? `\nhint: ${e.hint}` : ''}\n`);
+  process.stderr.write(
+    `backup-convoy-runner: ${e.stack ?? e.message ?? String(err)}${typeof e.hint === 'string' ? `\nhint: ${e.hint}` : ''}\n`,
+  );
   process.exitCode = 1;
 });

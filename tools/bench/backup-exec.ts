@@ -59,7 +59,8 @@ export async function measure(spec: RunSpec): Promise<Measured> {
     if (code !== 0) throw new StepFailedError(spec.label, `exit ${code}: ${tail(stderr)}`);
     const fields = (await readFile(timeFile, 'utf8')).trim().split('\n').pop()?.split(' ').map(Number) ?? [];
     const [toolSeconds, maxRssKiB, userSeconds, systemSeconds] = fields;
-    if (fields.length !== 4 || fields.some((n) => !Number.isFinite(n))) throw new StepFailedError(spec.label, `cannot parse GNU time output in ${timeFile}`);
+    if (fields.length !== 4 || fields.some((n) => !Number.isFinite(n)))
+      throw new StepFailedError(spec.label, `cannot parse GNU time output in ${timeFile}`);
     const syncStarted = performance.now();
     await syncDisks(spec.signal);
     const syncSeconds = (performance.now() - syncStarted) / 1000;
@@ -85,7 +86,11 @@ interface Outcome {
 }
 
 /** Runs a child to completion, collecting its output (the tail of stderr is enough for errors). */
-export function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; signal: AbortSignal }): Promise<Outcome> {
+export function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; signal: AbortSignal },
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
@@ -163,7 +168,12 @@ export async function duBytes(dir: string, signal: AbortSignal): Promise<number>
 }
 
 /** Runs a setup command (not measured); throws with its stderr on failure. */
-export async function setup(label: string, command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; signal: AbortSignal }): Promise<string> {
+export async function setup(
+  label: string,
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; signal: AbortSignal },
+): Promise<string> {
   const { code, stdout, stderr } = await run(command, args, options);
   if (code !== 0) throw new StepFailedError(label, `exit ${code}: ${tail(stderr)}`);
   return stdout;

@@ -38,7 +38,6 @@ export interface BenchOptions {
   json: boolean;
 }
 
-
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -67,13 +66,16 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     if (!(TOOL_NAMES as readonly string[]).includes(t)) throw new UsageError(`unknown tool ${t} (known: ${TOOL_NAMES.join(', ')})`);
   }
   const change = Number(values.change);
-  if (!Number.isFinite(change) || change <= 0 || change > 100) throw new UsageError(`--change takes a percentage in (0, 100], not ${JSON.stringify(values.change)}`);
+  if (!Number.isFinite(change) || change <= 0 || change > 100)
+    throw new UsageError(`--change takes a percentage in (0, 100], not ${JSON.stringify(values.change)}`);
   const size = parseSize(values.size);
   if (size < REGION_BYTES) throw new UsageError('--size must be at least 2 MiB');
   const quietWait = Number(values['quiet-wait']);
-  if (!Number.isFinite(quietWait) || quietWait < 0) throw new UsageError(`--quiet-wait takes seconds ≥ 0, not ${JSON.stringify(values['quiet-wait'])}`);
+  if (!Number.isFinite(quietWait) || quietWait < 0)
+    throw new UsageError(`--quiet-wait takes seconds ≥ 0, not ${JSON.stringify(values['quiet-wait'])}`);
   const quietCpus = Number(values['quiet-cpus']);
-  if (!Number.isFinite(quietCpus) || quietCpus <= 0) throw new UsageError(`--quiet-cpus takes a number > 0, not ${JSON.stringify(values['quiet-cpus'])}`);
+  if (!Number.isFinite(quietCpus) || quietCpus <= 0)
+    throw new UsageError(`--quiet-cpus takes a number > 0, not ${JSON.stringify(values['quiet-cpus'])}`);
   return {
     size,
     seed: values.seed,
@@ -103,4 +105,3 @@ function parseSize(text: string): number {
   const unit = { k: 1024, m: MiB, g: 1024 * MiB }[(m[2] ?? '').toLowerCase()] ?? 1;
   return Number(m[1]) * unit;
 }
-

@@ -92,7 +92,16 @@ export class ConvoyPeer implements Peer {
     const store = step === 'incremental' ? this.#storeB : this.#storeA;
     const changed = step === 'incremental-changed' ? ['--changed', this.#ctx.changedFile] : [];
     const args = this.#cli
-      ? ['create', this.#ctx.volumeFile, '--dest', `vfs://${store}`, '--volume', 'bench', ...(step === 'full' ? ['--parent', 'none'] : []), ...changed]
+      ? [
+          'create',
+          this.#ctx.volumeFile,
+          '--dest',
+          `vfs://${store}`,
+          '--volume',
+          'bench',
+          ...(step === 'full' ? ['--parent', 'none'] : []),
+          ...changed,
+        ]
       : ['backup', '--store', store, '--source', this.#ctx.volumeFile, ...(step === 'full' ? ['--full'] : []), ...changed];
     const result = await this.#run(step, args, store);
     const url = (JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { url?: unknown }).url;
@@ -123,7 +132,8 @@ export class ConvoyPeer implements Peer {
   }
 
   async #run(step: StepId, args: string[], store: string): Promise<StepResult> {
-    const concurrency = this.#ctx.convoyConcurrency === undefined || this.#cli ? [] : ['--concurrency', String(this.#ctx.convoyConcurrency)];
+    const concurrency =
+      this.#ctx.convoyConcurrency === undefined || this.#cli ? [] : ['--concurrency', String(this.#ctx.convoyConcurrency)];
     const src = this.#ctx.convoy;
     const entry = this.#cli ? [src.cliMain, ...args, '--json', '--quiet'] : [src.runner, ...args, ...concurrency];
     const measured = await measure({
@@ -166,7 +176,11 @@ export class BorgPeer implements Peer {
   async step(step: Exclude<StepId, 'restore'>): Promise<StepResult> {
     // Run in the volume's directory so the archive holds the relative path `volume.img`.
     const archive = step === 'full' ? 'full' : 'incremental';
-    return this.#run(step, ['create', '--compression', 'lz4', `${this.#repo}::${archive}`, path.basename(this.#ctx.volumeFile)], path.dirname(this.#ctx.volumeFile));
+    return this.#run(
+      step,
+      ['create', '--compression', 'lz4', `${this.#repo}::${archive}`, path.basename(this.#ctx.volumeFile)],
+      path.dirname(this.#ctx.volumeFile),
+    );
   }
 
   async restore(targetDir: string): Promise<StepResult> {
@@ -210,7 +224,11 @@ export class ResticPeer implements Peer {
 
   async step(step: Exclude<StepId, 'restore'>): Promise<StepResult> {
     // restic finds the parent snapshot itself (same host and paths) and re-reads changed files.
-    return this.#run(step, ['backup', '--quiet', '--compression', 'auto', path.basename(this.#ctx.volumeFile)], path.dirname(this.#ctx.volumeFile));
+    return this.#run(
+      step,
+      ['backup', '--quiet', '--compression', 'auto', path.basename(this.#ctx.volumeFile)],
+      path.dirname(this.#ctx.volumeFile),
+    );
   }
 
   async restore(targetDir: string): Promise<StepResult> {

@@ -53,7 +53,8 @@ export function find(results: readonly StepResult[], tool: ToolName, step: StepI
   return results.find((r) => r.tool === tool && r.step === step);
 }
 
-const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b;
 
 /** The project's targets, for each Convoy frontend that ran (the library and the CLI). */
 export function evaluateTargets(results: readonly StepResult[]): Target[] {
@@ -64,7 +65,12 @@ export function evaluateTargets(results: readonly StepResult[]): Target[] {
     if (mine.length === 0) continue;
     const ratioTarget = (name: string, limit: number, a: number | undefined, b: number | undefined): void => {
       const r = ratio(a, b);
-      out.push({ name: `${convoy}: ${name}`, limit: `≤ ${limit}× borg`, measured: r === undefined ? 'n/a' : `${r.toFixed(2)}× (${fmt(a, 2)} s vs ${fmt(b, 2)} s)`, met: r === undefined ? undefined : r <= limit });
+      out.push({
+        name: `${convoy}: ${name}`,
+        limit: `≤ ${limit}× borg`,
+        measured: r === undefined ? 'n/a' : `${r.toFixed(2)}× (${fmt(a, 2)} s vs ${fmt(b, 2)} s)`,
+        met: r === undefined ? undefined : r <= limit,
+      });
     };
     ratioTarget('full backup time', 0.5, t(convoy, 'full')?.seconds, t('borg', 'full')?.seconds);
     ratioTarget('restore time', 0.5, t(convoy, 'restore')?.seconds, t('borg', 'restore')?.seconds);
@@ -72,10 +78,19 @@ export function evaluateTargets(results: readonly StepResult[]): Target[] {
     const storedTarget = (name: string, a: number | undefined, b: number | undefined): void => {
       const r = ratio(a, b);
       const mb = (n: number | undefined): string => fmt(n === undefined ? undefined : n / MB, 1);
-      out.push({ name: `${convoy}: ${name}`, limit: '≤ borg', measured: r === undefined ? 'n/a' : `${r.toFixed(3)}× (${mb(a)} MB vs ${mb(b)} MB)`, met: r === undefined ? undefined : r <= 1 });
+      out.push({
+        name: `${convoy}: ${name}`,
+        limit: '≤ borg',
+        measured: r === undefined ? 'n/a' : `${r.toFixed(3)}× (${mb(a)} MB vs ${mb(b)} MB)`,
+        met: r === undefined ? undefined : r <= 1,
+      });
     };
     storedTarget('bytes stored after full backup', t(convoy, 'full')?.storedBytes, t('borg', 'full')?.storedBytes);
-    storedTarget('bytes stored after incremental (change list)', t(convoy, 'incremental-changed')?.storedBytes, t('borg', 'incremental')?.storedBytes);
+    storedTarget(
+      'bytes stored after incremental (change list)',
+      t(convoy, 'incremental-changed')?.storedBytes,
+      t('borg', 'incremental')?.storedBytes,
+    );
     const peak = Math.max(...mine.map((r) => r.maxRssKiB / 1024));
     out.push({ name: `${convoy}: peak RSS (any step)`, limit: '≤ 200 MB', measured: `${peak.toFixed(0)} MB`, met: peak <= 200 });
   }
@@ -88,19 +103,27 @@ function fmt(n: number | undefined, digits: number): string {
 
 function markdownTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   return [line(header), rule, ...rows.map(line)];
 }
 
-export function formatReport(meta: RunMeta, results: readonly StepResult[], tools: readonly ToolName[], targets: readonly Target[]): string {
+export function formatReport(
+  meta: RunMeta,
+  results: readonly StepResult[],
+  tools: readonly ToolName[],
+  targets: readonly Target[],
+): string {
   const out: string[] = [];
   const gib = meta.volumeBytes / 1024 ** 3;
   out.push(
     `Volume: ${gib.toFixed(2)} GiB (${meta.regions.random} random, ${meta.regions.text} text, ${meta.regions.zero} zero regions of 2 MiB), seed ${JSON.stringify(meta.seed)}; ` +
       `change: ${meta.changedPercent} % in ${meta.changedExtents} × 64 KiB, touching ${meta.changedBlocks} of ${Math.ceil(meta.volumeBytes / (2 * 1024 * 1024))} 2 MiB blocks.`,
     `Machine: ${meta.cpus} × ${meta.cpuModel}, ${(meta.memoryBytes / 1024 ** 3).toFixed(0)} GiB RAM, Linux ${meta.kernel}; Node ${meta.node}; ` +
-      `${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+      `${Object.entries(meta.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
     `Page cache ${meta.cacheDropped ? 'dropped before every step (cold reads)' : 'NOT dropped (could not write /proc/sys/vm/drop_caches): every tool read from a warm cache alike'}. ` +
       `Time = the tool's wall time + a sync after it${meta.repeat > 1 ? `, median of ${meta.repeat} runs` : ''}. RSS = peak resident set (GNU time %M). ` +
       'Stored = du -sb of the repository after the step. MB = 10^6 bytes.',
@@ -115,12 +138,20 @@ export function formatReport(meta: RunMeta, results: readonly StepResult[], tool
     const cells = [row.label];
     for (const tool of tools) {
       const r = find(results, tool, stepOf(row, tool));
-      cells.push(fmt(r?.seconds, 2), fmt(r === undefined ? undefined : r.maxRssKiB / 1024, 0), fmt(r === undefined ? undefined : r.storedBytes / MB, 1));
+      cells.push(
+        fmt(r?.seconds, 2),
+        fmt(r === undefined ? undefined : r.maxRssKiB / 1024, 0),
+        fmt(r === undefined ? undefined : r.storedBytes / MB, 1),
+      );
     }
     for (const c of ratioTools) {
       const r = find(results, c, row.convoy);
       const b = find(results, 'borg', row.peers);
-      cells.push(fmt(ratio(r?.seconds, b?.seconds), 2), fmt(ratio(r?.maxRssKiB, b?.maxRssKiB), 2), fmt(ratio(r?.storedBytes, b?.storedBytes), 2));
+      cells.push(
+        fmt(ratio(r?.seconds, b?.seconds), 2),
+        fmt(ratio(r?.maxRssKiB, b?.maxRssKiB), 2),
+        fmt(ratio(r?.storedBytes, b?.storedBytes), 2),
+      );
     }
     return cells;
   });
@@ -128,7 +159,7 @@ export function formatReport(meta: RunMeta, results: readonly StepResult[], tool
   out.push(
     '',
     '¹ borg and restic have no change list: their cells in both incremental rows are the same run (they re-read and re-chunk the whole file). ' +
-      'Convoy\'s two incrementals start from copies of the same full-backup store, so each uploads what is new.',
+      "Convoy's two incrementals start from copies of the same full-backup store, so each uploads what is new.",
     '',
     'CPU seconds (user + system) of each tool, the sync after it, and the CPU seconds other processes on the machine used meanwhile (noise):',
     '',

@@ -60,9 +60,12 @@ async function copyPackage(from: string, to: string): Promise<void> {
 
 function revision(): string {
   try {
-    const git = (args: string[]): string => execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (args: string[]): string =>
+      execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const head = git(['rev-parse', '--short', 'HEAD']);
-    const dirty = git(['status', '--porcelain', '--', 'packages', 'apps/backup']).split('\n').filter((l) => l !== '').length;
+    const dirty = git(['status', '--porcelain', '--', 'packages', 'apps/backup'])
+      .split('\n')
+      .filter((l) => l !== '').length;
     return dirty === 0 ? head : `${head} + ${dirty} uncommitted changes under packages/ and apps/backup`;
   } catch {
     return 'unknown (no git)';

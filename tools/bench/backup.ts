@@ -12,7 +12,18 @@ import { fileURLToPath } from 'node:url';
 import { dropCaches, run, waitForQuiet } from './backup-exec.js';
 import { USAGE, parseOptions, type BenchOptions } from './backup-options.js';
 import { parseCommandLine } from './cli-args.js';
-import { CONVOY_TOOLS, ConvoyPeer, NODE, discard, makePeer, type Peer, type PeerContext, type StepId, type StepResult, type ToolName } from './backup-peers.js';
+import {
+  CONVOY_TOOLS,
+  ConvoyPeer,
+  NODE,
+  discard,
+  makePeer,
+  type Peer,
+  type PeerContext,
+  type StepId,
+  type StepResult,
+  type ToolName,
+} from './backup-peers.js';
 import { evaluateTargets, formatReport, type RunMeta } from './backup-report.js';
 import { snapshotSources, type SourceSnapshot } from './backup-snapshot.js';
 import { REGION_BYTES, blocksTouched, changeVolume, planVolume, sha256File, writeVolume, type VolumeLayout } from './backup-volume.js';
@@ -63,12 +74,21 @@ async function main(): Promise<number> {
     }
     const results = medianRuns(runs.flatMap((r) => r.results));
     const first = runs[0] as RunOutcome;
-    const meta = await describe(options, layout, first, runs.every((r) => r.cacheDropped), convoy, interrupt.signal);
+    const meta = await describe(
+      options,
+      layout,
+      first,
+      runs.every((r) => r.cacheDropped),
+      convoy,
+      interrupt.signal,
+    );
     const targets = evaluateTargets(results);
     const report = formatReport(meta, results, options.tools, targets);
     if (options.json) {
       const strip = ({ stdout: _stdout, ...r }: StepResult): Omit<StepResult, 'stdout'> => r;
-      process.stdout.write(`${JSON.stringify({ meta, results: results.map(strip), targets, samples: runs.map((r) => r.results.map(strip)) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ meta, results: results.map(strip), targets, samples: runs.map((r) => r.results.map(strip)) }, null, 2)}\n`,
+      );
       process.stderr.write(`\n${report}`); // the tables too, for the one reading along
     } else {
       process.stdout.write(report);
@@ -100,7 +120,10 @@ interface RunOutcome {
 async function smokeTest(tool: ToolName, src: SourceSnapshot, signal: AbortSignal): Promise<string | undefined> {
   const entry = tool === 'convoy-cli' ? [src.cliMain, '--help'] : [src.runner, 'help'];
   try {
-    const { code, stderr } = await run(NODE, ['--conditions=@convoy/source', '--import', src.sourceResolve, ...entry], { cwd: path.dirname(src.runner), signal });
+    const { code, stderr } = await run(NODE, ['--conditions=@convoy/source', '--import', src.sourceResolve, ...entry], {
+      cwd: path.dirname(src.runner),
+      signal,
+    });
     // Both import everything before they answer --help / help.
     if (code === 0) return undefined;
     return stderr.trim().split('\n').slice(0, 3).join(' / ');
@@ -109,13 +132,21 @@ async function smokeTest(tool: ToolName, src: SourceSnapshot, signal: AbortSigna
   }
 }
 
-async function runOnce(options: BenchOptions, layout: VolumeLayout, work: string, convoy: SourceSnapshot, signal: AbortSignal): Promise<RunOutcome> {
+async function runOnce(
+  options: BenchOptions,
+  layout: VolumeLayout,
+  work: string,
+  convoy: SourceSnapshot,
+  signal: AbortSignal,
+): Promise<RunOutcome> {
   const dataDir = path.join(work, 'data');
   await mkdir(dataDir);
   const volumeFile = path.join(dataDir, 'volume.img');
   const changedFile = path.join(work, 'changed.json');
   const count = (k: string): number => layout.regions.filter((r) => r === k).length;
-  log(`writing a ${(options.size / MiB).toFixed(0)} MiB volume (${count('random')} random, ${count('text')} text, ${count('zero')} zero regions)`);
+  log(
+    `writing a ${(options.size / MiB).toFixed(0)} MiB volume (${count('random')} random, ${count('text')} text, ${count('zero')} zero regions)`,
+  );
   const started = performance.now();
   await writeVolume(volumeFile, layout);
   log(`volume written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -128,7 +159,8 @@ async function runOnce(options: BenchOptions, layout: VolumeLayout, work: string
   const prepare = async (what: string): Promise<void> => {
     if (options.quietWaitSeconds > 0) {
       const busy = await waitForQuiet(options.quietCpus, options.quietWaitSeconds, signal);
-      if (busy >= options.quietCpus) log(`${what}: other processes still use ${busy.toFixed(2)} CPUs after ${options.quietWaitSeconds} s; measuring anyway`);
+      if (busy >= options.quietCpus)
+        log(`${what}: other processes still use ${busy.toFixed(2)} CPUs after ${options.quietWaitSeconds} s; measuring anyway`);
     }
     if (options.warm) return;
     if (!(await dropCaches(signal))) {
@@ -154,7 +186,9 @@ async function runOnce(options: BenchOptions, layout: VolumeLayout, work: string
   const extents = await changeVolume(volumeFile, layout, options.changePercent / 100);
   await writeFile(changedFile, `[${extents.map((e) => `[${e.offset},${e.length}]`).join(',\n')}]\n`);
   const changedBlocks = blocksTouched(extents, REGION_BYTES);
-  log(`${extents.length} extents of 64 KiB changed, touching ${changedBlocks} of ${layout.regions.length} 2 MiB blocks; list in ${changedFile}`);
+  log(
+    `${extents.length} extents of 64 KiB changed, touching ${changedBlocks} of ${layout.regions.length} 2 MiB blocks; list in ${changedFile}`,
+  );
   const expected = await sha256File(volumeFile);
 
   for (const peer of peers) {
@@ -167,7 +201,8 @@ async function runOnce(options: BenchOptions, layout: VolumeLayout, work: string
     const file = r.restored ?? '(none)';
     const actual = await sha256File(file).catch((err: unknown) => `unreadable: ${String(err)}`);
     await discard(file);
-    if (actual !== expected) throw new Error(`${r.tool} restored ${file} with sha256 ${actual}, but the volume has ${expected}: a wrong restore fails the bench`);
+    if (actual !== expected)
+      throw new Error(`${r.tool} restored ${file} with sha256 ${actual}, but the volume has ${expected}: a wrong restore fails the bench`);
     log(`${r.tool} restore verified: sha256 ${expected.slice(0, 16)}… equal to the volume`);
   };
   for (const peer of peers) {
@@ -199,7 +234,14 @@ function medianRuns(all: readonly StepResult[]): StepResult[] {
   });
 }
 
-async function describe(options: BenchOptions, layout: VolumeLayout, first: RunOutcome, cacheDropped: boolean, convoy: SourceSnapshot, signal: AbortSignal): Promise<RunMeta> {
+async function describe(
+  options: BenchOptions,
+  layout: VolumeLayout,
+  first: RunOutcome,
+  cacheDropped: boolean,
+  convoy: SourceSnapshot,
+  signal: AbortSignal,
+): Promise<RunMeta> {
   const count = (k: string): number => layout.regions.filter((r) => r === k).length;
   return {
     date: new Date().toISOString(),
@@ -231,7 +273,10 @@ async function versions(tools: readonly ToolName[], signal: AbortSignal): Promis
   for (const tool of tools) {
     if (CONVOY_TOOLS.includes(tool)) continue;
     const { stdout } = await run(tool, tool === 'borg' ? ['--version'] : ['version'], { signal });
-    out[tool] = stdout.trim().replace(/^(borg|restic) /, '').replace(/ compiled with .*/, '');
+    out[tool] = stdout
+      .trim()
+      .replace(/^(borg|restic) /, '')
+      .replace(/ compiled with .*/, '');
   }
   return out;
 }

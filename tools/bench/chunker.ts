@@ -6,7 +6,16 @@
 // (perf_hooks' histogram: wall time, so it includes time the OS gave to other processes).
 //
 //   npm run bench:chunker -w tools/bench -- [--mib 256] [--rounds 3] [--workers 1]
-import { CutterPool, DEFAULT_CHUNKER_PARAMS, START_STATE, chunkLengths, chunkStream, scanConfig, scanCuts, type ScanState } from '@convoy/chunker';
+import {
+  CutterPool,
+  DEFAULT_CHUNKER_PARAMS,
+  START_STATE,
+  chunkLengths,
+  chunkStream,
+  scanConfig,
+  scanCuts,
+  type ScanState,
+} from '@convoy/chunker';
 import { createCipheriv, createHash } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -29,9 +38,23 @@ function positive(v: string | undefined, name: string, dflt: number): number {
 }
 
 const opts = parseCommandLine<Options>('chunker.ts', USAGE, (argv) => {
-  const { values } = parseArgs({ args: argv, options: { mib: { type: 'string' }, rounds: { type: 'string' }, workers: { type: 'string' }, 'read-kib': { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      mib: { type: 'string' },
+      rounds: { type: 'string' },
+      workers: { type: 'string' },
+      'read-kib': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help === true) return 'help';
-  return { mib: positive(values.mib, 'mib', 256), rounds: positive(values.rounds, 'rounds', 3), workers: positive(values.workers, 'workers', 1), readKib: positive(values['read-kib'], 'read-kib', 64) };
+  return {
+    mib: positive(values.mib, 'mib', 256),
+    rounds: positive(values.rounds, 'rounds', 3),
+    workers: positive(values.workers, 'workers', 1),
+    readKib: positive(values['read-kib'], 'read-kib', 64),
+  };
 });
 if (typeof opts === 'number') process.exit(opts);
 
@@ -42,7 +65,28 @@ function randomBytes(length: number, seed: string): Buffer {
 
 /** Text-like data (~3.5x with zstd): words from a small vocabulary, picked by a keystream. */
 function compressibleBytes(length: number): Buffer {
-  const words = ['volume', 'backup', 'snapshot', 'chunk', 'the', 'of', 'and', 'store', 'index', 'file', 'restore', '\n', 'docker', 'convoy', 'block', 'pack', '0', '42', 'error', 'lease'];
+  const words = [
+    'volume',
+    'backup',
+    'snapshot',
+    'chunk',
+    'the',
+    'of',
+    'and',
+    'store',
+    'index',
+    'file',
+    'restore',
+    '\n',
+    'docker',
+    'convoy',
+    'block',
+    'pack',
+    '0',
+    '42',
+    'error',
+    'lease',
+  ];
   const picks = randomBytes(length, 'compressible');
   const out = Buffer.alloc(length);
   let at = 0;
@@ -105,15 +149,21 @@ async function main(o: Options): Promise<void> {
   const bytes = o.mib * 1024 * 1024;
   const inputs = { random: randomBytes(bytes, 'random'), compressible: compressibleBytes(bytes) };
   const pool = new CutterPool({ size: o.workers });
-  console.log(`chunker bench: ${o.mib} MiB per input, ${o.readKib} KiB reads, median of ${o.rounds} rounds, node ${process.version}, params ${JSON.stringify(DEFAULT_CHUNKER_PARAMS)}`);
+  console.log(
+    `chunker bench: ${o.mib} MiB per input, ${o.readKib} KiB reads, median of ${o.rounds} rounds, node ${process.version}, params ${JSON.stringify(DEFAULT_CHUNKER_PARAMS)}`,
+  );
   for (const [name, data] of Object.entries(inputs)) {
     const t0 = process.hrtime.bigint();
     const lengths = chunkLengths(data);
     const rawS = Number(process.hrtime.bigint() - t0) / 1e9;
     const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
     const step = stepTimes(data);
-    console.log(`\n${name}: ${lengths.length} chunks, mean ${(mean / 1048576).toFixed(2)} MiB; bare scanCuts (sync, no stream) ${(data.length / 1e6 / rawS).toFixed(0)} MB/s`);
-    console.log(`  one inline step (1 MiB batch) holds the main thread ${step.medianMs.toFixed(2)} ms (median), ${step.p99Ms.toFixed(2)} ms (p99)`);
+    console.log(
+      `\n${name}: ${lengths.length} chunks, mean ${(mean / 1048576).toFixed(2)} MiB; bare scanCuts (sync, no stream) ${(data.length / 1e6 / rawS).toFixed(0)} MB/s`,
+    );
+    console.log(
+      `  one inline step (1 MiB batch) holds the main thread ${step.medianMs.toFixed(2)} ms (median), ${step.p99Ms.toFixed(2)} ms (p99)`,
+    );
     for (const mode of ['inline', `pool(${o.workers})`] as const) {
       for (const hash of [false, true]) {
         const runs: Result[] = [];
@@ -121,7 +171,9 @@ async function main(o: Options): Promise<void> {
         const m = median(runs.map((x) => x.mbps));
         const stall = median(runs.map((x) => x.maxStallMs));
         const cpu = median(runs.map((x) => x.mainCpuMsPerGB));
-        console.log(`  ${mode.padEnd(8)} ${hash ? '+ sha256' : 'chunk   '}  ${m.toFixed(0).padStart(5)} MB/s   main thread ${cpu.toFixed(0).padStart(4)} ms CPU/GB   longest event-loop stall ${stall.toFixed(1)} ms`);
+        console.log(
+          `  ${mode.padEnd(8)} ${hash ? '+ sha256' : 'chunk   '}  ${m.toFixed(0).padStart(5)} MB/s   main thread ${cpu.toFixed(0).padStart(4)} ms CPU/GB   longest event-loop stall ${stall.toFixed(1)} ms`,
+        );
       }
     }
   }

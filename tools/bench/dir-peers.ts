@@ -67,7 +67,15 @@ export class ConvoyDirPeer extends Base {
   }
   #cli(args: string[]): string[] {
     if (this.built) return [path.join(ROOT, 'apps/backup/bin/convoy-backup.js'), ...args, '--json', '--quiet'];
-    return ['--conditions=@convoy/source', '--import', path.join(ROOT, 'tools/source-resolve.ts'), path.join(ROOT, 'apps/backup/src/main.ts'), ...args, '--json', '--quiet'];
+    return [
+      '--conditions=@convoy/source',
+      '--import',
+      path.join(ROOT, 'tools/source-resolve.ts'),
+      path.join(ROOT, 'apps/backup/src/main.ts'),
+      ...args,
+      '--json',
+      '--quiet',
+    ];
   }
   async backup(step: 'full' | 'incremental'): Promise<DirStepResult> {
     const r = await this.run(step, NODE, this.#cli(['create', this.tree, '--dest', `vfs://${this.repo}`, '--volume', 'bench']), ROOT);
@@ -75,7 +83,12 @@ export class ConvoyDirPeer extends Base {
     return r;
   }
   async restore(target: string, one?: string): Promise<DirStepResult> {
-    const r = await this.run(one === undefined ? 'restore' : 'restore-one', NODE, this.#cli(['restore', this.#url, target, ...(one === undefined ? [] : ['--path', one])]), ROOT);
+    const r = await this.run(
+      one === undefined ? 'restore' : 'restore-one',
+      NODE,
+      this.#cli(['restore', this.#url, target, ...(one === undefined ? [] : ['--path', one])]),
+      ROOT,
+    );
     return { ...r, restored: target };
   }
 }
@@ -87,7 +100,12 @@ export class BorgDirPeer extends Base {
   async init(): Promise<void> {
     const home = `${this.repo}-home`;
     await mkdir(home, { recursive: true });
-    this.#env = { ...process.env, BORG_BASE_DIR: home, BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes', BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes' };
+    this.#env = {
+      ...process.env,
+      BORG_BASE_DIR: home,
+      BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
+      BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
+    };
     await setup('borg init', 'borg', ['init', '--encryption', 'none', this.repo], { env: this.#env, signal: this.signal });
   }
   async backup(step: 'full' | 'incremental'): Promise<DirStepResult> {
@@ -95,7 +113,13 @@ export class BorgDirPeer extends Base {
   }
   async restore(target: string, one?: string): Promise<DirStepResult> {
     await mkdir(target, { recursive: true });
-    const r = await this.run(one === undefined ? 'restore' : 'restore-one', 'borg', ['extract', '--sparse', `${this.repo}::incremental`, ...(one === undefined ? [] : [one])], target, this.#env);
+    const r = await this.run(
+      one === undefined ? 'restore' : 'restore-one',
+      'borg',
+      ['extract', '--sparse', `${this.repo}::incremental`, ...(one === undefined ? [] : [one])],
+      target,
+      this.#env,
+    );
     return { ...r, restored: target };
   }
 }
@@ -115,7 +139,13 @@ export class ResticDirPeer extends Base {
   }
   async restore(target: string, one?: string): Promise<DirStepResult> {
     const include = one === undefined ? [] : ['--include', path.join(this.tree, one)];
-    const r = await this.run(one === undefined ? 'restore' : 'restore-one', 'restic', ['restore', 'latest', '--target', target, ...include], this.tree, this.#env);
+    const r = await this.run(
+      one === undefined ? 'restore' : 'restore-one',
+      'restic',
+      ['restore', 'latest', '--target', target, ...include],
+      this.tree,
+      this.#env,
+    );
     return { ...r, restored: path.join(target, this.tree) }; // restic restores the absolute path below the target
   }
 }

@@ -12,7 +12,10 @@ export interface TreeSpec {
   seed: number;
 }
 
-const WORDS = 'convoy volume backup snapshot chunk index restore docker plugin thin pool device mapper vfs store object block manifest lease sweep marker'.split(' ');
+const WORDS =
+  'convoy volume backup snapshot chunk index restore docker plugin thin pool device mapper vfs store object block manifest lease sweep marker'.split(
+    ' ',
+  );
 
 /** xorshift32: deterministic pseudo-random numbers. */
 export class Rng {

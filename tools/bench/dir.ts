@@ -32,7 +32,14 @@ function parseSize(v: string): number {
 }
 
 function parse(argv: string[]): Options | 'help' {
-  const o: Options = { spec: { files: 20000, largeFiles: 4, largeBytes: 64 * 1024 * 1024, seed: 12 }, tools: [...DIR_TOOLS], work: undefined, keep: false, json: false, built: false };
+  const o: Options = {
+    spec: { files: 20000, largeFiles: 4, largeBytes: 64 * 1024 * 1024, seed: 12 },
+    tools: [...DIR_TOOLS],
+    work: undefined,
+    keep: false,
+    json: false,
+    built: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = (): string => {
@@ -104,7 +111,12 @@ async function main(): Promise<number> {
   }
 }
 
-function report(options: Options, treeBytes: number, change: { filesChanged: number; bytesChanged: number }, results: DirStepResult[]): void {
+function report(
+  options: Options,
+  treeBytes: number,
+  change: { filesChanged: number; bytesChanged: number },
+  results: DirStepResult[],
+): void {
   const prev = new Map<DirTool, DirStepResult>();
   const rows = results.map((r) => {
     const before = r.step === 'full' ? undefined : prev.get(r.tool);
@@ -130,7 +142,10 @@ function report(options: Options, treeBytes: number, change: { filesChanged: num
     '',
     '| tool | step | wall s | peak RSS MB | bytes added (MB) | objects written | other CPU s |',
     '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.tool} | ${r.step} | ${r.seconds} | ${r.peakRssMB} | ${r.step.startsWith('restore') ? '' : mb(r.bytesAdded)} | ${r.step.startsWith('restore') ? '' : r.objectsWritten} | ${r.otherCpuSeconds} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.tool} | ${r.step} | ${r.seconds} | ${r.peakRssMB} | ${r.step.startsWith('restore') ? '' : mb(r.bytesAdded)} | ${r.step.startsWith('restore') ? '' : r.objectsWritten} | ${r.otherCpuSeconds} |`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

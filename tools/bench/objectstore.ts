@@ -41,7 +41,6 @@ interface BenchOptions {
   json: boolean;
 }
 
-
 /** A store kind ready for runs: opens a store for one concurrency; teardown when all are done. */
 interface Target {
   open(concurrency: number, signal: AbortSignal): Promise<ObjectStore>;
@@ -129,7 +128,14 @@ async function main(): Promise<number> {
   return 0;
 }
 
-async function runOne(kind: StoreKind, target: Target, payload: Payload, concurrency: number, rounds: number, signal: AbortSignal): Promise<RunResult> {
+async function runOne(
+  kind: StoreKind,
+  target: Target,
+  payload: Payload,
+  concurrency: number,
+  rounds: number,
+  signal: AbortSignal,
+): Promise<RunResult> {
   const store = await target.open(concurrency, signal);
   try {
     return await runBenchmark(store, payload, { store: kind, concurrency, rounds, prefix: `bench/c${concurrency}`, signal, log });
@@ -276,7 +282,8 @@ function formatTable(results: RunResult[], count: number, objectBytes: number, r
     r.get.opsPerSec.toFixed(1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   const total =
     `${count} objects × ${formatBytes(objectBytes)} (${((count * objectBytes) / MiB).toFixed(0)} MiB) per round; ` +

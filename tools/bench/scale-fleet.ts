@@ -102,7 +102,7 @@ export class FleetPlan {
     const hit = new Uint8Array(k);
     for (let b = 1; b < spec.backups; b++) {
       hit.fill(0);
-      for (let c = 0; c < (this.changed[v] as number); ) {
+      for (let c = 0; c < (this.changed[v] as number);) {
         const j = Math.floor(r() * k);
         if (hit[j] === 1) continue;
         hit[j] = 1;
@@ -117,5 +117,7 @@ export class FleetPlan {
 function backupId(ms: number, r: () => number): string {
   const iso = new Date(ms).toISOString();
   const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${iso.slice(20, 23)}Z`;
-  return `${stamp}-${Math.floor(r() * 0x1000000).toString(16).padStart(6, '0')}`;
+  return `${stamp}-${Math.floor(r() * 0x1000000)
+    .toString(16)
+    .padStart(6, '0')}`;
 }

@@ -103,7 +103,8 @@ export async function populate(store: CountingStore, plan: FleetPlan, options: P
     await write(items, false);
     progress(`older backups of ${v + 1} volumes`);
   }
-  if (older > 0) r.seededRecords = await timed('seed', () => seedIndex(store, counts, opened.header.gc?.shardDigits ?? 2, plan.created(0, older)));
+  if (older > 0)
+    r.seededRecords = await timed('seed', () => seedIndex(store, counts, opened.header.gc?.shardDigits ?? 2, plan.created(0, older)));
 
   // The recent days: every volume's backup of the day, with markers; quick maintenance merges them.
   let pending = 0;
@@ -196,11 +197,12 @@ async function seedIndex(store: CountingStore, counts: Uint16Array, digits: numb
   const gen = 1;
   const shards: Record<string, { key: string; records: number; bytes: number }[]> = {};
   let total = 0;
-  for (let i = 0; i < heads.length; ) {
+  for (let i = 0; i < heads.length;) {
     const shard = (heads[i] as number) >>> shift;
     let end = i;
     let records = 0;
-    for (; end < heads.length && (heads[end] as number) >>> shift === shard; end++) if ((counts[indexOfHead(heads[end] as number)] as number) > 0) records++;
+    for (; end < heads.length && (heads[end] as number) >>> shift === shard; end++)
+      if ((counts[indexOfHead(heads[end] as number)] as number) > 0) records++;
     if (records > 0) {
       const body = Buffer.alloc(records * 36);
       let o = 0;
@@ -221,7 +223,15 @@ async function seedIndex(store: CountingStore, counts: Uint16Array, digits: numb
     }
     i = end;
   }
-  const generation = { format: 'convoy-ref-index', version: 1, gen, created: new Date(at).toISOString(), shardDigits: digits, shards, consumed: [] };
+  const generation = {
+    format: 'convoy-ref-index',
+    version: 1,
+    gen,
+    created: new Date(at).toISOString(),
+    shardDigits: digits,
+    shards,
+    consumed: [],
+  };
   store.seed(`refs/index/${String(gen).padStart(12, '0')}.json`, Buffer.from(`${JSON.stringify(generation)}\n`), at);
   return total;
 }

@@ -15,13 +15,25 @@ const mb = (n: number): string => (n / MB).toFixed(0);
 
 function table(header: string[], rows: string[][], leftColumns = 1): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i < leftColumns ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 export function formatStoreTable(results: readonly SizeResult[]): string {
-  const header = ['size', 'volumes', 'backups', 'block refs', 'distinct blocks', 'other objects', 'index runs/shard', 'populate s', 'of which quick maintenance s', 'RSS MB'];
+  const header = [
+    'size',
+    'volumes',
+    'backups',
+    'block refs',
+    'distinct blocks',
+    'other objects',
+    'index runs/shard',
+    'populate s',
+    'of which quick maintenance s',
+    'RSS MB',
+  ];
   const rows = results.map((r) => [
     String(r.scale),
     int(r.store.volumes),
@@ -38,7 +50,23 @@ export function formatStoreTable(results: readonly SizeResult[]): string {
 }
 
 export function formatOperationsTable(results: readonly SizeResult[]): string {
-  const header = ['size', 'operation', 'get', 'put', 'stat', 'list', 'delete', 'keys deleted', 'distinct read', 'read', 'written', 'index records merged', 'peak RSS MB', 'ΔRSS MB', 's'];
+  const header = [
+    'size',
+    'operation',
+    'get',
+    'put',
+    'stat',
+    'list',
+    'delete',
+    'keys deleted',
+    'distinct read',
+    'read',
+    'written',
+    'index records merged',
+    'peak RSS MB',
+    'ΔRSS MB',
+    's',
+  ];
   const rows: string[][] = [];
   for (const r of results) {
     for (const op of r.operations) {

@@ -97,7 +97,9 @@ export async function runSize(o: RunSizeOptions): Promise<SizeResult> {
   const populateSeconds = (performance.now() - t0) / 1000;
   gc();
   const index = await indexShape(store);
-  log(`size ${o.scale}: populated in ${populateSeconds.toFixed(1)} s (${pop.maintenance.runs} quick maintenance runs, ${pop.seconds.maintenance.toFixed(1)} s); ${store.blocks.count} blocks, ${store.objectCount} other objects`);
+  log(
+    `size ${o.scale}: populated in ${populateSeconds.toFixed(1)} s (${pop.maintenance.runs} quick maintenance runs, ${pop.seconds.maintenance.toFixed(1)} s); ${store.blocks.count} blocks, ${store.objectCount} other objects`,
+  );
 
   const result: SizeResult = {
     scale: o.scale,
@@ -177,7 +179,8 @@ async function indexShape(store: CountingStore): Promise<[number, number]> {
   if (newest === undefined) return [0, 0];
   const gen: unknown = JSON.parse((await store.get(newest)).toString('utf8'));
   const g = gen as { shards?: unknown; shardDigits?: unknown };
-  if (typeof g.shards !== 'object' || g.shards === null || typeof g.shardDigits !== 'number') throw new Error(`${newest} is not an index generation`);
+  if (typeof g.shards !== 'object' || g.shards === null || typeof g.shardDigits !== 'number')
+    throw new Error(`${newest} is not an index generation`);
   const counts = Object.values(g.shards).map((runs) => (Array.isArray(runs) ? runs.length : 0));
   const shards = 16 ** g.shardDigits;
   const min = counts.length < shards ? 0 : Math.min(...counts);

@@ -115,7 +115,8 @@ export class CountingStore implements ObjectStore {
     const data = Buffer.from(await bodyToBuffer(body));
     this.#window.bytesWritten += data.length;
     const n = this.blocks.indexOfKey(key);
-    if (options.ifAbsent === true && (n >= 0 ? this.blocks.has(n) : this.#objects.has(key))) throw new ObjectExistsError(this.location, key);
+    if (options.ifAbsent === true && (n >= 0 ? this.blocks.has(n) : this.#objects.has(key)))
+      throw new ObjectExistsError(this.location, key);
     if (n >= 0) this.blocks.add(n, this.#now());
     else this.#set(key, { data, modified: this.#now() });
   }
@@ -235,5 +236,12 @@ function* walk(dir: Dir, path: string, start: string): Generator<string> {
 }
 
 function emptyWindow(): RequestStats {
-  return { requests: { get: 0, put: 0, stat: 0, list: 0, delete: 0 }, bytesRead: 0, bytesWritten: 0, distinctRead: 0, keysListed: 0, keysDeleted: 0 };
+  return {
+    requests: { get: 0, put: 0, stat: 0, list: 0, delete: 0 },
+    bytesRead: 0,
+    bytesWritten: 0,
+    distinctRead: 0,
+    keysListed: 0,
+    keysDeleted: 0,
+  };
 }

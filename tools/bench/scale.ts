@@ -82,7 +82,14 @@ async function main(): Promise<number> {
   if (typeof options === 'number') return options;
   if (options.child !== undefined) {
     const size = options.child;
-    const r = await runSize({ scale: size, spec: specOf(options, size), deletes: deletesAt(options, size), full: options.full, recent: options.recent, log });
+    const r = await runSize({
+      scale: size,
+      spec: specOf(options, size),
+      deletes: deletesAt(options, size),
+      full: options.full,
+      recent: options.recent,
+      log,
+    });
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return 0;
   }
@@ -105,7 +112,18 @@ async function main(): Promise<number> {
     }
     log(`size ${size}: needs ~${(need / 1e9).toFixed(1)} GB; takes roughly ${Math.ceil((4e-6 * need) / 85)} s here`);
     try {
-      results.push(options.inProcess ? await runSize({ scale: size, spec: specOf(options, size), deletes: deletesAt(options, size), full: options.full, recent: options.recent, log }) : await runChild(size));
+      results.push(
+        options.inProcess
+          ? await runSize({
+              scale: size,
+              spec: specOf(options, size),
+              deletes: deletesAt(options, size),
+              full: options.full,
+              recent: options.recent,
+              log,
+            })
+          : await runChild(size),
+      );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       failures.push(`size ${size}: ${message}`);
@@ -154,7 +172,10 @@ async function runChild(size: number): Promise<SizeResult> {
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.once('error', reject).once('close', (c, s) => resolve([c, s]));
     });
-    if (code !== 0) throw new Error(`the child process ${signal === null ? `exited ${code}` : `was killed by ${signal}`} (out of memory? see its messages above)`);
+    if (code !== 0)
+      throw new Error(
+        `the child process ${signal === null ? `exited ${code}` : `was killed by ${signal}`} (out of memory? see its messages above)`,
+      );
     return JSON.parse(out) as SizeResult;
   } finally {
     process.off('SIGINT', forward).off('SIGTERM', forward);
@@ -189,7 +210,12 @@ function parseOptions(argv: string[]): ScaleOptions | 'help' {
       ? values.sizes.split(',').map((s) => share(s.trim(), '--sizes'))
       : ((s: number) => [s / 100, s / 10, s].map((x) => Number(x.toPrecision(6))))(share(values.scale ?? String(DEFAULT_SCALE), '--scale'));
   const largest = Math.max(...sizes);
-  const deletes = values.deletes === 'scaled' ? 'scaled' : values.deletes === undefined ? Math.max(1, Math.round(FULL_DELETES * largest)) : positiveInt(values.deletes, '--deletes');
+  const deletes =
+    values.deletes === 'scaled'
+      ? 'scaled'
+      : values.deletes === undefined
+        ? Math.max(1, Math.round(FULL_DELETES * largest))
+        : positiveInt(values.deletes, '--deletes');
   const options: ScaleOptions = {
     sizes: [...new Set(sizes)].sort((a, b) => a - b),
     deletes,
@@ -208,7 +234,8 @@ function parseOptions(argv: string[]): ScaleOptions | 'help' {
 
 function share(text: string, flag: string): number {
   const n = Number(text);
-  if (text === '' || !Number.isFinite(n) || n <= 0 || n > 10) throw new UsageError(`${flag} takes shares of the full fleet such as 0.01, 0.1 or 1, not ${JSON.stringify(text)}`);
+  if (text === '' || !Number.isFinite(n) || n <= 0 || n > 10)
+    throw new UsageError(`${flag} takes shares of the full fleet such as 0.01, 0.1 or 1, not ${JSON.stringify(text)}`);
   return n;
 }
 

@@ -21,7 +21,8 @@ let dest: string;
 let old: OldNode;
 
 /** DESTDIR=dest bash tools/install.sh ARGS (the build is the build stage's: --no-build). */
-const install = (...args: string[]) => run('bash', [path.join(REPO_ROOT, 'tools/install.sh'), ...args], { env: { ...process.env, DESTDIR: dest }, maxBuffer: 16 << 20 });
+const install = (...args: string[]) =>
+  run('bash', [path.join(REPO_ROOT, 'tools/install.sh'), ...args], { env: { ...process.env, DESTDIR: dest }, maxBuffer: 16 << 20 });
 
 /** An installed /usr/bin script, pointed at the tree under DESTDIR, as a shell command line. */
 async function bin(name: string): Promise<string> {
@@ -50,10 +51,18 @@ describe.skipIf(!built && process.env.CI !== 'true')('tools/install.sh', () => {
     const lib = path.join(dest, LIB);
     const { stdout } = await run(path.join(lib, 'node_modules/node/bin/node'), ['--version']);
     expect(stdout.trim()).toBe(`v${process.versions.node}`);
-    for (const f of ['README.md', 'apps/daemon/dist/main.js', 'apps/daemon/deploy/convoy.service', 'apps/cli/bin/convoy.cjs', 'packages/cli-kit/bin/launch.cjs', 'node_modules/pino/package.json']) {
+    for (const f of [
+      'README.md',
+      'apps/daemon/dist/main.js',
+      'apps/daemon/deploy/convoy.service',
+      'apps/cli/bin/convoy.cjs',
+      'packages/cli-kit/bin/launch.cjs',
+      'node_modules/pino/package.json',
+    ]) {
       expect(existsSync(path.join(lib, f)), f).toBe(true);
     }
-    for (const dev of ['vitest', 'typescript', 'nx', 'eslint', 'fast-check', '@types/node']) expect(existsSync(path.join(lib, 'node_modules', dev)), dev).toBe(false);
+    for (const dev of ['vitest', 'typescript', 'nx', 'eslint', 'fast-check', '@types/node'])
+      expect(existsSync(path.join(lib, 'node_modules', dev)), dev).toBe(false);
     expect(existsSync(path.join(lib, 'packages/volumes/src'))).toBe(false); // no sources, no tests
     expect(await fs.readlink(path.join(lib, 'node_modules/@convoy/volumes'))).toBe('../../packages/volumes');
   });
@@ -61,17 +70,33 @@ describe.skipIf(!built && process.env.CI !== 'true')('tools/install.sh', () => {
   it('puts the three bins in /usr/bin: each runs on the installed Node, with an old node on PATH or none', async () => {
     for (const name of BINS) {
       const text = await fs.readFile(path.join(dest, 'usr/bin', name), 'utf8');
-      expect(text).toMatch(new RegExp(`^#!/bin/sh\n[^]*\nexec ${LIB}/node_modules/node/bin/node ${LIB}/apps/\\w+/bin/${name}\\.cjs "\\$@"\n$`));
+      expect(text).toMatch(
+        new RegExp(`^#!/bin/sh\n[^]*\nexec ${LIB}/node_modules/node/bin/node ${LIB}/apps/\\w+/bin/${name}\\.cjs "\\$@"\n$`),
+      );
       expect((await fs.stat(path.join(dest, 'usr/bin', name))).mode & 0o777).toBe(0o755);
       expect((await runBin(name, ['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-      expect((await run('/bin/sh', ['-c', await bin(name), name, '--help'], { env: { PATH: '/nonexistent' } })).stdout).toMatch(new RegExp(`${name}`));
+      expect((await run('/bin/sh', ['-c', await bin(name), name, '--help'], { env: { PATH: '/nonexistent' } })).stdout).toMatch(
+        new RegExp(`${name}`),
+      );
     }
   });
 
   it('the installed daemon serves volumes that the installed convoy lists', async () => {
     const env = { CONVOY_SOCKET: path.join(tmp, 'c.sock') };
-    const argv = ['--root', path.join(tmp, 'root'), '--socket', path.join(tmp, 'p.sock'), '--control-socket', env.CONVOY_SOCKET, '--host-id', 'installed'];
-    const daemon = spawn('sh', ['-c', await bin('convoy-daemon'), 'convoy-daemon', ...argv], { env: { PATH: `${old.dir}:/usr/bin:/bin` }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const argv = [
+      '--root',
+      path.join(tmp, 'root'),
+      '--socket',
+      path.join(tmp, 'p.sock'),
+      '--control-socket',
+      env.CONVOY_SOCKET,
+      '--host-id',
+      'installed',
+    ];
+    const daemon = spawn('sh', ['-c', await bin('convoy-daemon'), 'convoy-daemon', ...argv], {
+      env: { PATH: `${old.dir}:/usr/bin:/bin` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let log = '';
     daemon.stderr.setEncoding('utf8').on('data', (c: string) => (log += c));
     const exited = new Promise<number | null>((resolve) => daemon.once('close', resolve));
@@ -88,12 +113,16 @@ describe.skipIf(!built && process.env.CI !== 'true')('tools/install.sh', () => {
   });
 
   it('writes /etc/convoy/convoy.json (the defaults) and convoy.env (0600), installs and enables the unit', async () => {
-    expect(await fs.readFile(path.join(dest, 'etc/convoy/convoy.json'), 'utf8')).toBe(await fs.readFile(path.join(REPO_ROOT, 'apps/daemon/deploy/convoy.json'), 'utf8'));
+    expect(await fs.readFile(path.join(dest, 'etc/convoy/convoy.json'), 'utf8')).toBe(
+      await fs.readFile(path.join(REPO_ROOT, 'apps/daemon/deploy/convoy.json'), 'utf8'),
+    );
     expect((await fs.stat(path.join(dest, 'etc/convoy/convoy.env'))).mode & 0o777).toBe(0o600);
     const unit = await fs.readFile(path.join(dest, 'usr/lib/systemd/system/convoy.service'), 'utf8');
     expect(unit).toContain('\nExecStart=/usr/bin/convoy-daemon --config /etc/convoy/convoy.json\n');
     expect(unit).toContain('Documentation=file:///usr/lib/convoy/README.md');
-    expect(await fs.readlink(path.join(dest, 'etc/systemd/system/multi-user.target.wants/convoy.service'))).toBe('/usr/lib/systemd/system/convoy.service');
+    expect(await fs.readlink(path.join(dest, 'etc/systemd/system/multi-user.target.wants/convoy.service'))).toBe(
+      '/usr/lib/systemd/system/convoy.service',
+    );
   });
 
   it('a second run upgrades in place: a new tree, the configuration kept', async () => {
@@ -110,9 +139,15 @@ describe.skipIf(!built && process.env.CI !== 'true')('tools/install.sh', () => {
   it('--uninstall removes all but the configuration and the data', async () => {
     await fs.mkdir(path.join(dest, 'var/lib/convoy/drivers/vfs'), { recursive: true });
     await install('--uninstall');
-    for (const gone of [LIB, 'usr/lib/systemd/system/convoy.service', 'etc/systemd/system/multi-user.target.wants/convoy.service', ...BINS.map((b) => `usr/bin/${b}`)]) {
+    for (const gone of [
+      LIB,
+      'usr/lib/systemd/system/convoy.service',
+      'etc/systemd/system/multi-user.target.wants/convoy.service',
+      ...BINS.map((b) => `usr/bin/${b}`),
+    ]) {
       expect(existsSync(path.join(dest, gone)), gone).toBe(false);
     }
-    for (const kept of ['etc/convoy/convoy.json', 'etc/convoy/convoy.env', 'var/lib/convoy/drivers/vfs']) expect(existsSync(path.join(dest, kept)), kept).toBe(true);
+    for (const kept of ['etc/convoy/convoy.json', 'etc/convoy/convoy.env', 'var/lib/convoy/drivers/vfs'])
+      expect(existsSync(path.join(dest, kept)), kept).toBe(true);
   });
 });

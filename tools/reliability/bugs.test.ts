@@ -23,7 +23,12 @@ const bug = (id: string): string => {
 
 /** A vfs world with one volume of `regions` regions and one backup of it. */
 async function oneBackup(name: string, rng: Rng, regions = 3): Promise<{ w: World; b: Backup }> {
-  const w = new World({ store: home.stores.store('vfs', name), dir: path.join(home.dir, name), leaseTtlMs: undefined, timeoutMs: config.size.timeoutMs });
+  const w = new World({
+    store: home.stores.store('vfs', name),
+    dir: path.join(home.dir, name),
+    leaseTtlMs: undefined,
+    timeoutMs: config.size.timeoutMs,
+  });
   const v = await w.addVolume('v', rng, regions);
   return { w, b: await w.create(undefined, v) };
 }
@@ -53,7 +58,11 @@ describe('bugs the campaigns found (a test fails while its bug is open)', () => 
       for (let i = 0; i < 2; i++) await w.run(t, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
       const present = new Set(await w.store.raw.list('blocks/'));
       const lost = b.state.blockIds.filter((id): id is string => id !== null && !present.has(blockKey(id)));
-      t.check('full maintenance never deletes a block a committed backup references', lost.length === 0, `${lost.length} of the backup's blocks were deleted`);
+      t.check(
+        'full maintenance never deletes a block a committed backup references',
+        lost.length === 0,
+        `${lost.length} of the backup's blocks were deleted`,
+      );
       await w.restoreAll(t);
     }));
 
@@ -78,15 +87,26 @@ describe('bugs the campaigns found (a test fails while its bug is open)', () => 
       await w.store.raw.remove(`volumes/${b.volume}/backups/${b.id}.blocks`);
       t.fault(`removed the block map of ${b.id}`);
       const r = await w.run(t, w.createArgs(w.volume('v')));
-      t.check('the next backup of the volume succeeds (the parent is only a hint)', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+      t.check(
+        'the next backup of the volume succeeds (the parent is only a hint)',
+        r.code === 0,
+        `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`,
+      );
     }));
 
   it(`${bug('B4')}`, () =>
     known('B4', async (t, rng) => {
       const { w } = await oneBackup('b4', rng, 8);
-      const printed = (await w.run(t, w.createArgs(w.volume('v'), ['--parent', 'none']))).json as { url: string; stats: { durationMs: number } };
+      const printed = (await w.run(t, w.createArgs(w.volume('v'), ['--parent', 'none']))).json as {
+        url: string;
+        stats: { durationMs: number };
+      };
       const inspected = (await w.run(t, ['inspect', printed.url, '--json'])).json as { stats: { durationMs: number } };
-      t.check('create --json reports the duration the manifest records', printed.stats.durationMs === inspected.stats.durationMs && inspected.stats.durationMs > 0, `printed ${printed.stats.durationMs} ms, manifest ${inspected.stats.durationMs} ms`);
+      t.check(
+        'create --json reports the duration the manifest records',
+        printed.stats.durationMs === inspected.stats.durationMs && inspected.stats.durationMs > 0,
+        `printed ${printed.stats.durationMs} ms, manifest ${inspected.stats.durationMs} ms`,
+      );
     }));
 
   it(`${bug('B5')}`, () =>
@@ -101,7 +121,12 @@ describe('bugs the campaigns found (a test fails while its bug is open)', () => 
         await w.create(t, v);
         await w.run(t, ['maintenance', store.url, '--json']); // the first backup's marker is merged: only the new one will be pending
         await w.setState(v, mutate(rng, v.state, 0.5).state);
-        const held = proxy.holdNext((req, log) => req.method === 'HEAD' && /\/refs\/pending\/v\/[^/]+\.add$/.test(req.path) && log.some((r) => r.method === 'PUT' && /\/volumes\/v\/backups\/[^/]+\.json$/.test(r.path)));
+        const held = proxy.holdNext(
+          (req, log) =>
+            req.method === 'HEAD' &&
+            /\/refs\/pending\/v\/[^/]+\.add$/.test(req.path) &&
+            log.some((r) => r.method === 'PUT' && /\/volumes\/v\/backups\/[^/]+\.json$/.test(r.path)),
+        );
         const run = w.start(w.createArgs(v), { env: { ...store.env, AWS_ENDPOINT_URL: proxy.url } });
         const hold = await Promise.race([held, run.done.then(() => undefined)]);
         if (hold === undefined) {
@@ -109,12 +134,18 @@ describe('bugs the campaigns found (a test fails while its bug is open)', () => 
           t.fail('the backup never checked its add marker after writing its manifest (the protocol changed: update this test)');
           return;
         }
-        t.fault('held the backup\'s HEAD of its add marker (right after its manifest PUT); quick maintenance with the default grace; released');
+        t.fault(
+          "held the backup's HEAD of its add marker (right after its manifest PUT); quick maintenance with the default grace; released",
+        );
         const m = await w.run(t, ['maintenance', store.url, '--json']);
         t.measure('mergedWhileHeld', (m.json as { merge?: { adds?: number } } | undefined)?.merge?.adds ?? 0);
         hold.release();
         const r = t.ran(await run.done);
-        t.check('a backup whose manifest maintenance merged meanwhile commits', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+        t.check(
+          'a backup whose manifest maintenance merged meanwhile commits',
+          r.code === 0,
+          `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`,
+        );
         if (r.code === 0) w.adopt(v, r, v.state);
         for (let i = 0; i < 2; i++) await w.run(t, ['maintenance', store.url, '--full', '--grace', '0s', '--json']);
         await w.checkNoLeak(t);
@@ -141,7 +172,11 @@ describe('bugs the campaigns found (a test fails while its bug is open)', () => 
       const rebuilt = await w.run(t, ['maintenance', w.store.url, '--rebuild-index', '--json']);
       t.check('maintenance --rebuild-index succeeds', rebuilt.code === 0, `exit ${rebuilt.code} ${rebuilt.errorCode ?? ''}`);
       const next = await w.run(t, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
-      t.check('the first full maintenance after the rebuild succeeds', next.code === 0, `exit ${next.code} ${next.errorCode ?? ''} ${next.errorMessage ?? ''}`);
+      t.check(
+        'the first full maintenance after the rebuild succeeds',
+        next.code === 0,
+        `exit ${next.code} ${next.errorCode ?? ''} ${next.errorMessage ?? ''}`,
+      );
       await w.verifyClean(t);
       await w.restoreAll(t);
     }));
@@ -158,8 +193,16 @@ describe('bugs the campaigns found (a test fails while its bug is open)', () => 
       t.fault(`overwrote 4 bytes of a run key inside ${gen}`);
       const r = await w.run(t, ['verify', w.store.url, '--read-data', '--json']);
       const keys = ((r.json as { problems?: { key: string }[] } | undefined)?.problems ?? []).map((p) => p.key);
-      t.check('verify exits 3 naming the damaged generation', r.code === 3 && keys.includes(gen), `exit ${r.code} ${r.errorCode ?? ''}; problems: ${keys.join(', ') || 'none'}`);
+      t.check(
+        'verify exits 3 naming the damaged generation',
+        r.code === 3 && keys.includes(gen),
+        `exit ${r.code} ${r.errorCode ?? ''}; problems: ${keys.join(', ') || 'none'}`,
+      );
       const m = await w.run(t, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
-      t.check('maintenance refuses the damaged generation, naming it', m.code !== 0 && m.errorCode === 'CONVOY_INDEX_CORRUPT' && (m.errorMessage ?? '').includes(gen), `exit ${m.code} ${m.errorCode ?? ''} ${m.errorMessage ?? ''}`);
+      t.check(
+        'maintenance refuses the damaged generation, naming it',
+        m.code !== 0 && m.errorCode === 'CONVOY_INDEX_CORRUPT' && (m.errorMessage ?? '').includes(gen),
+        `exit ${m.code} ${m.errorCode ?? ''} ${m.errorMessage ?? ''}`,
+      );
     }));
 });

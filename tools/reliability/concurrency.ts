@@ -67,7 +67,13 @@ export class ConcurrencyCampaign {
   }
 
   async round(spec: ConcurrencySpec): Promise<void> {
-    const trial = new Trial('concurrency', this.world.store.kind, spec.scenario, `concurrency ${this.world.store.kind} #${spec.n} ${spec.scenario}`, spec.rng.seed);
+    const trial = new Trial(
+      'concurrency',
+      this.world.store.kind,
+      spec.scenario,
+      `concurrency ${this.world.store.kind} #${spec.n} ${spec.scenario}`,
+      spec.rng.seed,
+    );
     await runTrial(trial, this.#resultsFile, (t) => this.#round(t, spec));
   }
 
@@ -91,8 +97,16 @@ export class ConcurrencyCampaign {
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i] as Job;
       const r = results[i] as CliResult;
-      trial.check('every overlapping operation finishes within its deadline (no deadlock)', !r.timedOut, `${job.what} ran past ${this.#size.timeoutMs} ms`);
-      trial.check('every overlapping operation succeeds', r.code === 0, `${job.what}: exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? r.stderr.slice(-300)}`);
+      trial.check(
+        'every overlapping operation finishes within its deadline (no deadlock)',
+        !r.timedOut,
+        `${job.what} ran past ${this.#size.timeoutMs} ms`,
+      );
+      trial.check(
+        'every overlapping operation succeeds',
+        r.code === 0,
+        `${job.what}: exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? r.stderr.slice(-300)}`,
+      );
       if (r.code === 0 && job.backs !== undefined) {
         this.#est.add('create', r);
         w.adopt(job.backs.volume, r, job.backs.state);
@@ -150,7 +164,16 @@ export class ConcurrencyCampaign {
       case 'backup+delete': {
         while (shared.backups.length < 2) await w.create(trial, shared);
         const older = rng.pick(shared.backups.slice(0, -1));
-        const job = await snapshot(shared, blend(rng, shared.state, shared.backups.map((b) => b.state), 0.3), 'new');
+        const job = await snapshot(
+          shared,
+          blend(
+            rng,
+            shared.state,
+            shared.backups.map((b) => b.state),
+            0.3,
+          ),
+          'new',
+        );
         return [job, { what: `delete ${older.id}`, args: ['delete', older.url, '--json'], offsetMs: offset() }];
       }
       case 'backup+maintenance': {
@@ -165,13 +188,21 @@ export class ConcurrencyCampaign {
         trial.fault(`deleted ${doomed.id} before the round (its blocks become garbage)`);
         const job = await snapshot(shared, blend(rng, shared.state, [doomed.state, shared.state], 0.2), 'new');
         const m = offset();
-        return [job, { what: 'maintenance --full --grace 0s', args: maintenanceFull, offsetMs: m }, { what: 'then maintenance --full --grace 0s', args: maintenanceFull, offsetMs: m }];
+        return [
+          job,
+          { what: 'maintenance --full --grace 0s', args: maintenanceFull, offsetMs: m },
+          { what: 'then maintenance --full --grace 0s', args: maintenanceFull, offsetMs: m },
+        ];
       }
       case 'two-hosts': {
         const base = blend(rng, shared.state, [shared.state, hostB.state], 0.3);
         const a = await snapshot(shared, base, 'host-a');
         const b = await snapshot(hostB, blend(rng, hostB.state, [base, hostB.state], 0.2), 'host-b');
-        return [a, { ...b, offsetMs: rng.int(0, Math.round(span / 4)) }, { what: 'maintenance (quick)', args: ['maintenance', w.store.url, '--json'], offsetMs: offset() }];
+        return [
+          a,
+          { ...b, offsetMs: rng.int(0, Math.round(span / 4)) },
+          { what: 'maintenance (quick)', args: ['maintenance', w.store.url, '--json'], offsetMs: offset() },
+        ];
       }
     }
   }

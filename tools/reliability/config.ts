@@ -28,7 +28,16 @@ export interface Size {
    * each trial draws its fault rate (chance per request) from `rates`. Leases of `leaseTtlMs`
    * (lease-ttl.ts): a lease whose release the faults made fail is waited out within it.
    */
-  s3faults: { trialsPerOp: number; lyingTrials: number; lyingMaintenanceTrials: number; stallTrials: number; regions: number; backupsPerVolume: number; rates: number[]; leaseTtlMs: number };
+  s3faults: {
+    trialsPerOp: number;
+    lyingTrials: number;
+    lyingMaintenanceTrials: number;
+    stallTrials: number;
+    regions: number;
+    backupsPerVolume: number;
+    rates: number[];
+    leaseTtlMs: number;
+  };
   /** Maintenance killed, re-run with the CLI's own 150 s leases (in the background of the crash campaign). */
   leaseExpiry: { trialsPerStore: number };
   /** Hostile input: fuzzed batches per socket (each `requests` + `bigBodies` 10 MB ones), URLs through each CLI. */
@@ -48,7 +57,16 @@ export const SIZES: Record<SizeName, Size> = {
     pause: { trials: 1, regions: 12, pastLease: false },
     corruption: { regions: 3, instancesPerKind: { vfs: 1, s3: 1 } },
     concurrency: { roundsPerScenario: 1, regions: 6 },
-    s3faults: { trialsPerOp: 1, lyingTrials: 2, lyingMaintenanceTrials: 1, stallTrials: 0, regions: 3, backupsPerVolume: 2, rates: [0.1, 0.25, 0.45], leaseTtlMs: 30_000 },
+    s3faults: {
+      trialsPerOp: 1,
+      lyingTrials: 2,
+      lyingMaintenanceTrials: 1,
+      stallTrials: 0,
+      regions: 3,
+      backupsPerVolume: 2,
+      rates: [0.1, 0.25, 0.45],
+      leaseTtlMs: 30_000,
+    },
     leaseExpiry: { trialsPerStore: 1 },
     hostile: { batchesPerSocket: 2, requests: 150, bigBodies: 2, parallel: 4, cliUrls: 3 },
     daemon: { trialsPerOp: 2, filesPerFill: 6, maxFileBytes: 300_000, corruptPerKind: 1 },
@@ -62,7 +80,16 @@ export const SIZES: Record<SizeName, Size> = {
     pause: { trials: 4, regions: 32, pastLease: true },
     corruption: { regions: 8, instancesPerKind: { vfs: 2, s3: 1 } },
     concurrency: { roundsPerScenario: 4, regions: 16 },
-    s3faults: { trialsPerOp: 6, lyingTrials: 12, lyingMaintenanceTrials: 6, stallTrials: 2, regions: 6, backupsPerVolume: 2, rates: [0.05, 0.15, 0.3, 0.45], leaseTtlMs: 30_000 },
+    s3faults: {
+      trialsPerOp: 6,
+      lyingTrials: 12,
+      lyingMaintenanceTrials: 6,
+      stallTrials: 2,
+      regions: 6,
+      backupsPerVolume: 2,
+      rates: [0.05, 0.15, 0.3, 0.45],
+      leaseTtlMs: 30_000,
+    },
     leaseExpiry: { trialsPerStore: 4 },
     hostile: { batchesPerSocket: 10, requests: 500, bigBodies: 5, parallel: 8, cliUrls: 30 },
     daemon: { trialsPerOp: 20, filesPerFill: 10, maxFileBytes: 3_000_000, corruptPerKind: 2 },
@@ -81,7 +108,8 @@ export interface RunConfig {
 export function runConfig(): RunConfig {
   const seedText = process.env.RELIABILITY_SEED ?? '1';
   const seed = Number(seedText);
-  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`RELIABILITY_SEED must be an integer in [0, 2^32), got ${seedText}`);
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new Error(`RELIABILITY_SEED must be an integer in [0, 2^32), got ${seedText}`);
   const sizeName = process.env.RELIABILITY_SIZE ?? 'ci';
   if (sizeName !== 'ci' && sizeName !== 'full') throw new Error(`RELIABILITY_SIZE must be ci or full, got ${sizeName}`);
   const logs = path.join(REPO_ROOT, '.test-logs');
@@ -90,6 +118,8 @@ export function runConfig(): RunConfig {
     size: SIZES[sizeName],
     resultsFile: process.env.RELIABILITY_RESULTS ?? path.join(logs, 'reliability-results.jsonl'),
     reportFile: process.env.RELIABILITY_REPORT ?? path.join(logs, 'reliability.md'),
-    command: process.env.RELIABILITY_COMMAND ?? `RELIABILITY_SEED=${seed} RELIABILITY_SIZE=${sizeName} npx vitest run --config tools/reliability/vitest.config.ts`,
+    command:
+      process.env.RELIABILITY_COMMAND ??
+      `RELIABILITY_SEED=${seed} RELIABILITY_SIZE=${sizeName} npx vitest run --config tools/reliability/vitest.config.ts`,
   };
 }

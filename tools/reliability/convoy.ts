@@ -65,7 +65,8 @@ export interface CliRun {
 }
 
 /** `convoy-backup ARGS` as a short command line, for logs and reports. */
-export const commandLine = (args: readonly string[]): string => ['convoy-backup', ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`))].join(' ');
+export const commandLine = (args: readonly string[]): string =>
+  ['convoy-backup', ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`))].join(' ');
 
 export function startCli(args: string[], options: CliOptions): CliRun {
   const nodeArgs = [
@@ -122,7 +123,11 @@ export function startCli(args: string[], options: CliOptions): CliRun {
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       run.exited = true;
-      const last = stdout.split('\n').filter((l) => l.trim() !== '').at(-1) ?? '';
+      const last =
+        stdout
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .at(-1) ?? '';
       let json: unknown;
       try {
         json = JSON.parse(last);
@@ -154,6 +159,15 @@ export const runCli = (args: string[], options: CliOptions): Promise<CliResult> 
 /** A one-line account of a result, for failure messages. */
 export function describeResult(r: CliResult): string {
   const how = r.timedOut ? 'timed out' : r.signal !== null ? `killed by ${r.signal}` : `exit ${r.code}`;
-  const why = r.errorCode !== undefined ? ` ${r.errorCode}: ${r.errorMessage ?? ''}` : r.code !== 0 ? ` stderr: ${r.stderr.split('\n').filter((l) => !l.startsWith('{"type":"progress"')).join(' ').slice(-400)}` : '';
+  const why =
+    r.errorCode !== undefined
+      ? ` ${r.errorCode}: ${r.errorMessage ?? ''}`
+      : r.code !== 0
+        ? ` stderr: ${r.stderr
+            .split('\n')
+            .filter((l) => !l.startsWith('{"type":"progress"'))
+            .join(' ')
+            .slice(-400)}`
+        : '';
   return `${commandLine(r.args)} → ${how} after ${(r.durationMs / 1000).toFixed(2)} s${why}`;
 }

@@ -19,7 +19,12 @@ export function registerCorruptionCampaign(kind: StoreKind): void {
   describe(`corruption trials on ${kind} (seed ${config.seed}, ${config.size.name})`, () => {
     beforeAll(async () => {
       home = await openCampaign(`corruption-${kind}`);
-      base = await buildBaseline(home.stores.store(kind, 'baseline'), path.join(home.dir, `baseline-${kind}`), config.size, rng.fork(`baseline-${kind}`));
+      base = await buildBaseline(
+        home.stores.store(kind, 'baseline'),
+        path.join(home.dir, `baseline-${kind}`),
+        config.size,
+        rng.fork(`baseline-${kind}`),
+      );
     });
     afterAll(async () => {
       await base?.store.dispose().catch(() => undefined);

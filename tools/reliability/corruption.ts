@@ -25,7 +25,12 @@ export interface CorruptionSpec {
 export function planCorruption(rng: Rng, size: Size): CorruptionSpec[] {
   const out: CorruptionSpec[] = [];
   for (const store of ['vfs', 's3'] as const) {
-    const kinds = size.name === 'full' ? Array.from({ length: size.corruption.instancesPerKind[store] }, () => [...DAMAGE_KINDS]).flat() : store === 'vfs' ? [...DAMAGE_KINDS] : rng.fork('s3-kinds').shuffle(DAMAGE_KINDS).slice(0, 2);
+    const kinds =
+      size.name === 'full'
+        ? Array.from({ length: size.corruption.instancesPerKind[store] }, () => [...DAMAGE_KINDS]).flat()
+        : store === 'vfs'
+          ? [...DAMAGE_KINDS]
+          : rng.fork('s3-kinds').shuffle(DAMAGE_KINDS).slice(0, 2);
     kinds.forEach((kind, i) => out.push({ n: i + 1, store, kind, rng: rng.fork(`${store}-${i + 1}-${kind}`) }));
   }
   return out;
@@ -63,14 +68,20 @@ async function copyWorld(base: World, name: string, dir: string): Promise<World>
   const w = new World({ ...base.options, store, dir });
   await fs.mkdir(dir, { recursive: true });
   for (const v of base.volumes.values()) {
-    const copy: Volume = { name: v.name, source: path.join(dir, `${v.name}.img`), state: v.state, backups: v.backups.map((b) => ({ ...b, url: b.url.replace(base.store.url, store.url) })) };
+    const copy: Volume = {
+      name: v.name,
+      source: path.join(dir, `${v.name}.img`),
+      state: v.state,
+      backups: v.backups.map((b) => ({ ...b, url: b.url.replace(base.store.url, store.url) })),
+    };
     await writeImage(copy.source, copy.state);
     w.volumes.set(v.name, copy);
   }
   return w;
 }
 
-const names = (text: string | undefined, keys: readonly string[]): boolean => text !== undefined && keys.some((k) => text.includes(k) || text.includes(path.basename(k).replace(/\.(blk|json|blocks|run)$/, '')));
+const names = (text: string | undefined, keys: readonly string[]): boolean =>
+  text !== undefined && keys.some((k) => text.includes(k) || text.includes(path.basename(k).replace(/\.(blk|json|blocks|run)$/, '')));
 
 export async function corruptionTrial(spec: CorruptionSpec, base: World, dir: string, resultsFile: string): Promise<void> {
   const trial = new Trial('corruption', spec.store, spec.kind, `corruption ${spec.store} #${spec.n} ${spec.kind}`, spec.rng.seed);
@@ -90,7 +101,11 @@ export async function corruptionTrial(spec: CorruptionSpec, base: World, dir: st
     for (const b of damage.affected) {
       const r = await world.run(trial, ['restore', b.url, path.join(dir, 'affected.img'), '--json']);
       trial.check('restore of a damaged backup fails', r.code !== 0 && r.code !== null, `restore of ${b.volume}/${b.id} exited ${r.code}`);
-      trial.check('the failed restore names the damaged object', names(r.errorMessage, damage.keys), `message: ${r.errorMessage ?? r.stderr.slice(-300)}; damaged: ${damage.keys.join(', ')}`);
+      trial.check(
+        'the failed restore names the damaged object',
+        names(r.errorMessage, damage.keys),
+        `message: ${r.errorMessage ?? r.stderr.slice(-300)}; damaged: ${damage.keys.join(', ')}`,
+      );
       world.forget(b);
     }
     if (damage.storeWide) {
@@ -105,7 +120,9 @@ export async function corruptionTrial(spec: CorruptionSpec, base: World, dir: st
     await world.restoreAll(trial);
     // The way out the CLI offers for this damage; afterwards the store is whole again.
     const how = await recover(trial, world, damage);
-    trial.outcome(`named by verify${damage.affected.length > 0 ? ' and restore' : ''}; the other volume went on; nothing else lost; recovered with ${how}`);
+    trial.outcome(
+      `named by verify${damage.affected.length > 0 ? ' and restore' : ''}; the other volume went on; nothing else lost; recovered with ${how}`,
+    );
   });
   await w?.store.dispose().catch(() => undefined);
 }
@@ -127,11 +144,20 @@ async function checkVerify(trial: Trial, w: World, damage: Damage, after = false
     return;
   }
   if (damage.storeWide) {
-    trial.check('verify refuses the store, naming the header', r.code !== 0 && names(r.errorMessage ?? r.stderr, damage.keys), `exit ${r.code}: ${r.errorMessage ?? r.stderr.slice(-300)}`);
+    trial.check(
+      'verify refuses the store, naming the header',
+      r.code !== 0 && names(r.errorMessage ?? r.stderr, damage.keys),
+      `exit ${r.code}: ${r.errorMessage ?? r.stderr.slice(-300)}`,
+    );
     return;
   }
-  trial.check('verify exits 3', r.code === 3, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''} problems: ${keys.join(', ') || 'none'}`);
-  for (const key of damage.keys) trial.check('verify names the damaged object', keys.includes(key), `${key} is not among the problems (${keys.join(', ') || 'none'})`);
+  trial.check(
+    'verify exits 3',
+    r.code === 3,
+    `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''} problems: ${keys.join(', ') || 'none'}`,
+  );
+  for (const key of damage.keys)
+    trial.check('verify names the damaged object', keys.includes(key), `${key} is not among the problems (${keys.join(', ') || 'none'})`);
   const extra = keys.filter((k) => !damage.keys.includes(k));
   trial.check('verify names nothing undamaged', extra.length === 0, `also named: ${extra.join(', ')}`);
 }
@@ -148,10 +174,18 @@ async function checkRefusals(trial: Trial, w: World, damage: Damage, headerBefor
   ];
   for (const [what, args] of runs) {
     const r = await w.run(trial, args);
-    trial.check(`${what} refuses a store with a garbled header, naming it`, r.code !== 0 && names(r.errorMessage ?? r.stderr, damage.keys), `exit ${r.code}: ${r.errorMessage ?? r.stderr.slice(-300)}`);
+    trial.check(
+      `${what} refuses a store with a garbled header, naming it`,
+      r.code !== 0 && names(r.errorMessage ?? r.stderr, damage.keys),
+      `exit ${r.code}: ${r.errorMessage ?? r.stderr.slice(-300)}`,
+    );
   }
   const after = await w.store.raw.get('convoy.json');
-  trial.check('nothing rewrote the garbled header', after !== undefined && headerBefore !== undefined && after.equals(headerBefore), 'convoy.json changed');
+  trial.check(
+    'nothing rewrote the garbled header',
+    after !== undefined && headerBefore !== undefined && after.equals(headerBefore),
+    'convoy.json changed',
+  );
 }
 
 /**
@@ -164,7 +198,11 @@ async function recover(trial: Trial, w: World, damage: Damage): Promise<string> 
   if (damage.index) {
     how = 'maintenance --rebuild-index';
     const r = await w.run(trial, ['maintenance', w.store.url, '--rebuild-index', '--json']);
-    trial.check('maintenance --rebuild-index recovers a damaged index', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+    trial.check(
+      'maintenance --rebuild-index recovers a damaged index',
+      r.code === 0,
+      `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`,
+    );
   } else if (damage.kind.startsWith('block-')) {
     how = 'repair --source';
     let last: number | null = null;
@@ -183,12 +221,20 @@ async function recover(trial: Trial, w: World, damage: Damage): Promise<string> 
     how = 'delete of the damaged backup';
     for (const b of damage.affected) {
       const r = await w.run(trial, ['delete', b.url, '--json']);
-      trial.check('a backup whose manifest or block map is damaged can be deleted', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+      trial.check(
+        'a backup whose manifest or block map is damaged can be deleted',
+        r.code === 0,
+        `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`,
+      );
     }
   }
   for (let i = 0; i < 2; i++) {
     const r = await w.run(trial, ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']);
-    trial.check('full maintenance succeeds after the recovery', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+    trial.check(
+      'full maintenance succeeds after the recovery',
+      r.code === 0,
+      `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`,
+    );
   }
   await w.verifyClean(trial);
   await w.restoreAll(trial);
@@ -201,18 +247,28 @@ async function checkOthersGoOn(trial: Trial, w: World, damage: Damage, healthy: 
     trial.check(`${what} goes on`, r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? r.stderr.slice(-300)}`);
   await w.setState(healthy, mutate(rng, healthy.state, 0.5).state);
   const created = await w.run(trial, w.createArgs(healthy));
-  if (ok('a backup of the healthy volume', created)) await w.restoreExact(trial, w.adopt(healthy, created, healthy.state), path.join(w.dir, 'new.img'));
+  if (ok('a backup of the healthy volume', created))
+    await w.restoreExact(trial, w.adopt(healthy, created, healthy.state), path.join(w.dir, 'new.img'));
   const oldest = healthy.backups[0] as Backup;
   if (ok('a delete in the healthy volume', await w.run(trial, ['delete', oldest.url, '--json']))) w.forget(oldest);
   // The damaged volume's next backup (its source still holds the damaged blocks' content).
   const again = await w.run(trial, w.createArgs(damaged));
-  if (ok('a backup of the damaged volume', again)) await w.restoreExact(trial, w.adopt(damaged, again, damaged.state), path.join(w.dir, 'new.img'));
-  for (const args of [['maintenance', w.store.url, '--json'], ['maintenance', w.store.url, '--full', '--grace', '0s', '--json'], ['maintenance', w.store.url, '--full', '--grace', '0s', '--json']]) {
+  if (ok('a backup of the damaged volume', again))
+    await w.restoreExact(trial, w.adopt(damaged, again, damaged.state), path.join(w.dir, 'new.img'));
+  for (const args of [
+    ['maintenance', w.store.url, '--json'],
+    ['maintenance', w.store.url, '--full', '--grace', '0s', '--json'],
+    ['maintenance', w.store.url, '--full', '--grace', '0s', '--json'],
+  ]) {
     const r = await w.run(trial, args);
     const what = args.includes('--full') ? 'full maintenance' : 'quick maintenance';
     if (damage.index) {
       // The index is store-wide: maintenance may stop, but only loudly, naming what it cannot read.
-      trial.check(`${what} succeeds or fails naming the damaged index object`, r.code === 0 || names(r.errorMessage, damage.keys), `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+      trial.check(
+        `${what} succeeds or fails naming the damaged index object`,
+        r.code === 0 || names(r.errorMessage, damage.keys),
+        `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`,
+      );
     } else ok(what, r);
   }
 }

@@ -24,7 +24,14 @@ export function registerCrashCampaign(kind: StoreKind, ops: readonly CrashOp[] =
       home = await openCampaign(label);
       // On radosgw, half the kills land on a store-request boundary, through a proxy that holds the request.
       proxy = kind === 's3' ? await HoldingProxy.start(s3FromEnv().endpoint) : undefined;
-      campaign = new CrashCampaign(label, home.stores.store(kind, label), path.join(home.dir, 'work'), config.size, config.resultsFile, proxy);
+      campaign = new CrashCampaign(
+        label,
+        home.stores.store(kind, label),
+        path.join(home.dir, 'work'),
+        config.size,
+        config.resultsFile,
+        proxy,
+      );
       await campaign.setup(home.rng.fork('setup'));
     });
     afterAll(async () => {

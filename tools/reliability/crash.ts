@@ -94,19 +94,31 @@ export class CrashCampaign {
     const prepared = await this.#prepare(trial, op, rng);
     const est = this.#est.of(estimateKey(op));
     const proxy = this.#proxy;
-    const point = proxy !== undefined && est.requests !== undefined && rng.chance(0.5) ? pickRequestPoint(rng, est.requests) : pickKillPoint(rng, est);
+    const point =
+      proxy !== undefined && est.requests !== undefined && rng.chance(0.5) ? pickRequestPoint(rng, est.requests) : pickKillPoint(rng, est);
     const viaProxy = this.#viaProxy();
     const before = proxy?.seen ?? 0;
     const run = w.start(prepared.args, viaProxy);
-    const kill = point.anchor === 'store-request' && proxy !== undefined ? await killAtRequest(run, proxy, point, before) : await signalAt(run, point, 'SIGKILL');
+    const kill =
+      point.anchor === 'store-request' && proxy !== undefined
+        ? await killAtRequest(run, proxy, point, before)
+        : await signalAt(run, point, 'SIGKILL');
     const result = trial.ran(await run.done);
     trial.fault(`kill -9 ${op} at ${describePoint(point)}${kill.request === undefined ? '' : `: ${kill.request}`}`);
     if (kill.killed) {
-      trial.outcome(kill.progressLinesAtKill === 0 ? 'killed before its first progress line' : `killed after ${kill.progressLinesAtKill} progress line(s)`);
+      trial.outcome(
+        kill.progressLinesAtKill === 0
+          ? 'killed before its first progress line'
+          : `killed after ${kill.progressLinesAtKill} progress line(s)`,
+      );
       trial.measure('killedAtMs', Math.round(kill.atMs ?? 0));
     } else {
       trial.outcome('completed before the kill');
-      trial.check('an uninterrupted run succeeds', result.code === 0, `exit ${result.code} ${result.errorCode ?? ''} ${result.errorMessage ?? result.stderr.slice(-300)}`);
+      trial.check(
+        'an uninterrupted run succeeds',
+        result.code === 0,
+        `exit ${result.code} ${result.errorCode ?? ''} ${result.errorMessage ?? result.stderr.slice(-300)}`,
+      );
       this.#est.add(estimateKey(op), result, proxy === undefined ? undefined : proxy.seen - before);
     }
     if (point.anchor === 'store-request') trial.measure('killedAtRequest', point.request ?? 0);
@@ -115,16 +127,24 @@ export class CrashCampaign {
     if (prepared.restoreTarget !== undefined) {
       const sha = await sha256File(prepared.restoreTarget.file).catch(() => 'absent');
       const b = prepared.backup as Backup;
-      trial.check('a killed restore leaves the old target or the whole new one', sha === prepared.restoreTarget.oldSha || sha === b.state.sha256, `target sha256 ${sha.slice(0, 12)}…`);
+      trial.check(
+        'a killed restore leaves the old target or the whole new one',
+        sha === prepared.restoreTarget.oldSha || sha === b.state.sha256,
+        `target sha256 ${sha.slice(0, 12)}…`,
+      );
     }
     await w.verifyClean(trial);
     const completed = !kill.killed && result.code === 0;
     const { adopted, gone } = await w.reconcile(trial, {
       ...(op === 'delete' && prepared.backup !== undefined ? { mayBeGone: prepared.backup } : {}),
-      ...(op.startsWith('create') && prepared.volume !== undefined ? { mayBeNew: { volume: prepared.volume, state: prepared.volume.state } } : {}),
+      ...(op.startsWith('create') && prepared.volume !== undefined
+        ? { mayBeNew: { volume: prepared.volume, state: prepared.volume.state } }
+        : {}),
     });
-    if (completed && op.startsWith('create')) trial.check('a completed create is listed', adopted !== undefined, 'the create exited 0 but its backup is not listed');
-    if (completed && op === 'delete') trial.check('a completed delete removed the backup', gone, 'the delete exited 0 but the backup is still listed');
+    if (completed && op.startsWith('create'))
+      trial.check('a completed create is listed', adopted !== undefined, 'the create exited 0 but its backup is not listed');
+    if (completed && op === 'delete')
+      trial.check('a completed delete removed the backup', gone, 'the delete exited 0 but the backup is still listed');
     if (adopted !== undefined && kill.killed) trial.outcome(`${trial.record.outcome}; the backup had committed`);
     await w.restoreAll(trial);
 
@@ -132,10 +152,22 @@ export class CrashCampaign {
     const beforeAgain = proxy?.seen ?? 0;
     const again = await w.run(trial, prepared.args, viaProxy);
     trial.measure('rerunMs', Math.round(again.durationMs));
-    trial.check('re-running the interrupted operation succeeds', again.code === 0, `exit ${again.code} ${again.errorCode ?? ''} ${again.errorMessage ?? again.stderr.slice(-300)}`);
-    trial.check('the re-run is never refused with CONVOY_STORE_LOCKED', again.errorCode !== 'CONVOY_STORE_LOCKED', again.errorMessage ?? '');
-    const bound = (this.#size.leaseTtlMs + 10_000) + 3 * this.#est.of(estimateKey(op)).durationMs;
-    trial.check('the re-run waits no longer than one lease expiry', again.durationMs <= bound, `took ${Math.round(again.durationMs)} ms (bound ${Math.round(bound)} ms: lease TTL ${this.#size.leaseTtlMs} ms + backoff + 3× the operation)`);
+    trial.check(
+      're-running the interrupted operation succeeds',
+      again.code === 0,
+      `exit ${again.code} ${again.errorCode ?? ''} ${again.errorMessage ?? again.stderr.slice(-300)}`,
+    );
+    trial.check(
+      'the re-run is never refused with CONVOY_STORE_LOCKED',
+      again.errorCode !== 'CONVOY_STORE_LOCKED',
+      again.errorMessage ?? '',
+    );
+    const bound = this.#size.leaseTtlMs + 10_000 + 3 * this.#est.of(estimateKey(op)).durationMs;
+    trial.check(
+      'the re-run waits no longer than one lease expiry',
+      again.durationMs <= bound,
+      `took ${Math.round(again.durationMs)} ms (bound ${Math.round(bound)} ms: lease TTL ${this.#size.leaseTtlMs} ms + backoff + 3× the operation)`,
+    );
     if (again.code !== 0) return;
     this.#est.add(estimateKey(op), again, proxy === undefined ? undefined : proxy.seen - beforeAgain);
     if (op.startsWith('create') && prepared.volume !== undefined) {
@@ -146,13 +178,19 @@ export class CrashCampaign {
     } else if (prepared.restoreTarget !== undefined) {
       const b = prepared.backup as Backup;
       trial.check('the re-run restore is bit-exact', (await sha256File(prepared.restoreTarget.file)) === b.state.sha256);
-      const left = (await fs.readdir(w.dir)).filter((f) => f.startsWith(`.${path.basename(prepared.restoreTarget?.file ?? '')}.convoy-restore-`));
-      trial.check('the re-run restore removed the killed one\'s temporary file', left.length === 0, `left: ${left.join(', ')}`);
+      const left = (await fs.readdir(w.dir)).filter((f) =>
+        f.startsWith(`.${path.basename(prepared.restoreTarget?.file ?? '')}.convoy-restore-`),
+      );
+      trial.check("the re-run restore removed the killed one's temporary file", left.length === 0, `left: ${left.join(', ')}`);
     }
   }
 
   /** Brings the store to a state where `op` has something to do, and answers its arguments. */
-  async #prepare(trial: Trial, op: CrashOp, rng: Rng): Promise<{ args: string[]; volume?: Volume; backup?: Backup; restoreTarget?: { file: string; oldSha: string } }> {
+  async #prepare(
+    trial: Trial,
+    op: CrashOp,
+    rng: Rng,
+  ): Promise<{ args: string[]; volume?: Volume; backup?: Backup; restoreTarget?: { file: string; oldSha: string } }> {
     const w = this.world;
     const volumes = [...w.volumes.values()];
     const cap = this.#size.crash.backupsPerVolume;

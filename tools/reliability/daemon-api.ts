@@ -35,7 +35,10 @@ export class DaemonApi {
   async #call(what: string, method: string, target: string, body?: unknown): Promise<Reply> {
     const r = await this.d.control.call(method, target, body);
     const uuid = (r.json as { uuid?: unknown } | undefined)?.uuid;
-    this.#trial()?.noteCommand([this.d.spec.label, what], `${describeReply(method, r).replace(/^\S+ → /, '')}${typeof uuid === 'string' ? ` uuid ${uuid}` : ''}`);
+    this.#trial()?.noteCommand(
+      [this.d.spec.label, what],
+      `${describeReply(method, r).replace(/^\S+ → /, '')}${typeof uuid === 'string' ? ` uuid ${uuid}` : ''}`,
+    );
     return r;
   }
 

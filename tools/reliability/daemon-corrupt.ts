@@ -10,7 +10,15 @@ import type { Rng } from './prng.js';
 import { Trial } from './trial.js';
 import { treeHash } from './tree.js';
 
-export const CORRUPT_KINDS = ['lease-garbage', 'lease-no-uuid', 'lease-empty', 'ref-garbage', 'ref-other-volume', 'volume-record-garbage', 'snapshot-record-truncated'] as const;
+export const CORRUPT_KINDS = [
+  'lease-garbage',
+  'lease-no-uuid',
+  'lease-empty',
+  'ref-garbage',
+  'ref-other-volume',
+  'volume-record-garbage',
+  'snapshot-record-truncated',
+] as const;
 export type CorruptKind = (typeof CORRUPT_KINDS)[number];
 
 const OTHER = 'rel-other';
@@ -38,11 +46,13 @@ async function run(c: DaemonRestartCampaign, trial: Trial, n: number, kind: Corr
   const meta = path.join(c.vfsPath, 'meta');
   const since = new Date().toISOString();
   const lease = { host: OTHER, volume: name, uuid: v?.uuid, since };
-  const file =
-    kind.startsWith('lease') ? path.join(meta, 'leases', name, `${OTHER}.json`)
-    : kind.startsWith('ref') ? path.join(meta, 'refs', name, `${OTHER}.json`)
-    : kind === 'volume-record-garbage' ? path.join(meta, 'volumes', `${name}.json`)
-    : path.join(meta, 'snapshots', name, `${name}-s.json`);
+  const file = kind.startsWith('lease')
+    ? path.join(meta, 'leases', name, `${OTHER}.json`)
+    : kind.startsWith('ref')
+      ? path.join(meta, 'refs', name, `${OTHER}.json`)
+      : kind === 'volume-record-garbage'
+        ? path.join(meta, 'volumes', `${name}.json`)
+        : path.join(meta, 'snapshots', name, `${name}-s.json`);
   const original = await fs.readFile(file).catch(() => undefined);
   await fs.mkdir(path.dirname(file), { recursive: true });
   const damage: Record<CorruptKind, Buffer> = {
@@ -68,17 +78,35 @@ async function run(c: DaemonRestartCampaign, trial: Trial, n: number, kind: Corr
   const names = (text: string | undefined): boolean => text?.includes(file) === true;
   for (const force of [false, true]) {
     const r = await c.api.deleteVolume(name, force);
-    trial.check('a corrupt record blocks delete as CONVOY_RECORD_CORRUPT naming the file', r.status !== 200 && r.code === 'CONVOY_RECORD_CORRUPT' && names(r.message), `delete${force ? ' --force' : ''} answered ${r.status} ${r.code ?? ''} ${r.message ?? ''}`);
+    trial.check(
+      'a corrupt record blocks delete as CONVOY_RECORD_CORRUPT naming the file',
+      r.status !== 200 && r.code === 'CONVOY_RECORD_CORRUPT' && names(r.message),
+      `delete${force ? ' --force' : ''} answered ${r.status} ${r.code ?? ''} ${r.message ?? ''}`,
+    );
   }
   const docker = await c.daemon.plugin.call('POST', '/VolumeDriver.Remove', { Name: name });
   trial.noteCommand([c.daemon.spec.label, `docker Remove ${name}`], `${docker.status} ${docker.message ?? ''}`);
-  trial.check("a corrupt record blocks Docker's Remove, naming the file", docker.message !== undefined && names(docker.message), `Docker's Remove answered ${docker.status} ${docker.text.slice(0, 300)}`);
-  trial.check('a corrupt record blocks delete as CONVOY_RECORD_CORRUPT naming the file', (await treeHash(dataDir)) === hash, `the data of ${name} changed or went`);
+  trial.check(
+    "a corrupt record blocks Docker's Remove, naming the file",
+    docker.message !== undefined && names(docker.message),
+    `Docker's Remove answered ${docker.status} ${docker.text.slice(0, 300)}`,
+  );
+  trial.check(
+    'a corrupt record blocks delete as CONVOY_RECORD_CORRUPT naming the file',
+    (await treeHash(dataDir)) === hash,
+    `the data of ${name} changed or went`,
+  );
   if (kind === 'volume-record-garbage' || kind === 'snapshot-record-truncated') {
     const target = kind === 'volume-record-garbage' ? '/v1/volumes' : `/v1/snapshots`;
     const listed = await c.daemon.control.call('GET', target);
-    const problems = ((listed.json as { problems?: { code: string; message: string }[] } | undefined)?.problems ?? []).filter((p) => p.code === 'CONVOY_RECORD_CORRUPT' && names(p.message));
-    trial.check('a listing reports the corrupt record, naming the file', listed.status === 200 && problems.length === 1, `GET ${target} answered ${listed.status} ${listed.text.slice(0, 300)}`);
+    const problems = ((listed.json as { problems?: { code: string; message: string }[] } | undefined)?.problems ?? []).filter(
+      (p) => p.code === 'CONVOY_RECORD_CORRUPT' && names(p.message),
+    );
+    trial.check(
+      'a listing reports the corrupt record, naming the file',
+      listed.status === 200 && problems.length === 1,
+      `GET ${target} answered ${listed.status} ${listed.text.slice(0, 300)}`,
+    );
   }
   // repaired: put back, or removed (another host's lease or reference that is gone for good)
   if (original !== undefined) await fs.writeFile(file, original);

@@ -24,7 +24,9 @@ import path from 'node:path';
 const root = process.env.CONVOY_RELIABILITY_STEP_ROOT;
 const planFile = process.env.CONVOY_RELIABILITY_KILL_PLAN;
 if (root === undefined || planFile === undefined || !path.isAbsolute(root)) {
-  throw new Error('daemon-kill-hook.ts: set CONVOY_RELIABILITY_STEP_ROOT (an absolute directory) and CONVOY_RELIABILITY_KILL_PLAN (a file)');
+  throw new Error(
+    'daemon-kill-hook.ts: set CONVOY_RELIABILITY_STEP_ROOT (an absolute directory) and CONVOY_RELIABILITY_KILL_PLAN (a file)',
+  );
 }
 
 interface Plan {
@@ -81,11 +83,27 @@ function step(call: string, target: unknown): void {
 }
 
 const writes = (flags: unknown): boolean =>
-  typeof flags === 'number' ? (flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC)) !== 0 : typeof flags === 'string' && /[wa+]/.test(flags);
+  typeof flags === 'number'
+    ? (flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC)) !== 0
+    : typeof flags === 'string' && /[wa+]/.test(flags);
 
 type AnyFn = (...args: unknown[]) => unknown;
 const table = fsp as unknown as Record<string, AnyFn>;
-for (const name of ['writeFile', 'appendFile', 'rename', 'link', 'symlink', 'unlink', 'rm', 'rmdir', 'mkdir', 'mkdtemp', 'copyFile', 'cp', 'truncate']) {
+for (const name of [
+  'writeFile',
+  'appendFile',
+  'rename',
+  'link',
+  'symlink',
+  'unlink',
+  'rm',
+  'rmdir',
+  'mkdir',
+  'mkdtemp',
+  'copyFile',
+  'cp',
+  'truncate',
+]) {
   const original = table[name];
   if (original === undefined) continue;
   table[name] = function (this: unknown, ...args: unknown[]) {

@@ -14,17 +14,33 @@ export async function judgeMount(c: DaemonRestartCampaign, trial: Trial, name: s
     const v = await c.api.volume(name);
     const leased = existsSync(path.join(c.vfsPath, 'meta', 'leases', name, `${c.daemon.spec.hostId}.json`));
     const holders = v?.mountedBy ?? [];
-    trial.check("this host's lease and the daemon's mount state agree", leased === holders.length > 0, `${when}: lease ${leased ? 'present' : 'absent'}, holders [${holders.join(', ')}]`);
+    trial.check(
+      "this host's lease and the daemon's mount state agree",
+      leased === holders.length > 0,
+      `${when}: lease ${leased ? 'present' : 'absent'}, holders [${holders.join(', ')}]`,
+    );
   };
   await agree('after the restart');
   const again = op === 'mount' ? await c.api.dockerMount(name, id) : await c.api.dockerUnmount(name, id);
-  trial.check('re-running the interrupted operation succeeds', again.status === 200 && again.code === undefined, `${again.status} ${again.code ?? again.error ?? ''} ${again.message ?? ''}`);
+  trial.check(
+    're-running the interrupted operation succeeds',
+    again.status === 200 && again.code === undefined,
+    `${again.status} ${again.code ?? again.error ?? ''} ${again.message ?? ''}`,
+  );
   if (op === 'mount') {
     await agree('after the re-run mount');
     const un = await c.api.dockerUnmount(name, id);
-    trial.check('re-running the interrupted operation succeeds', un.status === 200 && un.code === undefined, `unmount after it: ${un.status} ${un.message ?? ''}`);
+    trial.check(
+      're-running the interrupted operation succeeds',
+      un.status === 200 && un.code === undefined,
+      `unmount after it: ${un.status} ${un.message ?? ''}`,
+    );
   }
   await agree('after the unmount');
   const v = await c.api.volume(name);
-  trial.check('an unmounted volume is free', (v?.mountedBy ?? []).length === 0 && v?.mountpoint === undefined, `${name}: holders [${(v?.mountedBy ?? []).join(', ')}], mountpoint ${v?.mountpoint ?? '-'}`);
+  trial.check(
+    'an unmounted volume is free',
+    (v?.mountedBy ?? []).length === 0 && v?.mountpoint === undefined,
+    `${name}: holders [${(v?.mountedBy ?? []).join(', ')}], mountpoint ${v?.mountpoint ?? '-'}`,
+  );
 }

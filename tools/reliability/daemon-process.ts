@@ -20,7 +20,8 @@ const LEASE_HOOK = fileURLToPath(new URL('./lease-ttl.ts', import.meta.url));
 const READY = '"msg":"convoy-daemon ready"';
 
 export function assertDaemonBuilt(): void {
-  if (!fromSource() && !existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: run \`npx nx run-many -t build\` first (or set CONVOY_RELIABILITY_CLI=source)`);
+  if (!fromSource() && !existsSync(DIST_MAIN))
+    throw new Error(`${DIST_MAIN} is missing: run \`npx nx run-many -t build\` first (or set CONVOY_RELIABILITY_CLI=source)`);
 }
 
 export interface DaemonSpec {
@@ -107,7 +108,18 @@ export class DaemonProcess {
       KILL_HOOK,
       ...(fromSource() ? ['--conditions=@convoy/source', '--import', SOURCE_HOOK, SOURCE_MAIN] : [BIN]),
       ...['--root', s.root, '--drivers', 'vfs', '--driver-opts', `vfs.path=${s.vfsPath}`, '--host-id', s.hostId],
-      ...['--socket', this.pluginSocket, '--control-socket', this.controlSocket, '--maintenance-interval', 'off', '--full-maintenance-interval', 'off', '--log-level', 'info'],
+      ...[
+        '--socket',
+        this.pluginSocket,
+        '--control-socket',
+        this.controlSocket,
+        '--maintenance-interval',
+        'off',
+        '--full-maintenance-interval',
+        'off',
+        '--log-level',
+        'info',
+      ],
     ];
   }
 
@@ -176,7 +188,11 @@ export class DaemonProcess {
       check();
       void this.#exited.then((e) => {
         clearTimeout(timer);
-        reject(new Error(`convoy-daemon ${this.spec.label} exited (code ${String(e.code)}, signal ${String(e.signal)}) before it was ready:\n${this.runLog.slice(-3000)}`));
+        reject(
+          new Error(
+            `convoy-daemon ${this.spec.label} exited (code ${String(e.code)}, signal ${String(e.signal)}) before it was ready:\n${this.runLog.slice(-3000)}`,
+          ),
+        );
       });
     });
   }

@@ -39,13 +39,15 @@ describe(`daemon restarts (seed ${config.seed}, ${config.size.name})`, () => {
     if (!failed) await removeDir(dir); // kept for a look when a trial failed
   });
   for (const spec of planDaemon(rng.fork('plan'), config.size)) {
-    it(`daemon #${spec.n}: kill -9 mid-${spec.op}, restart: consistent, nothing lost, the re-run succeeds`, () => guard(() => campaign.trial(spec, rng.fork(`trial-${spec.n}`))));
+    it(`daemon #${spec.n}: kill -9 mid-${spec.op}, restart: consistent, nothing lost, the re-run succeeds`, () =>
+      guard(() => campaign.trial(spec, rng.fork(`trial-${spec.n}`))));
   }
   let n = 0;
   for (let i = 0; i < config.size.daemon.corruptPerKind; i++) {
     for (const kind of CORRUPT_KINDS) {
       const k = ++n;
-      it(`daemon corrupt #${k}: a ${kind} on the shared path, across a restart, is reported as corrupt naming the file and blocks delete`, () => guard(() => corruptTrial(campaign, k, kind, rng.fork(`corrupt-${k}`))));
+      it(`daemon corrupt #${k}: a ${kind} on the shared path, across a restart, is reported as corrupt naming the file and blocks delete`, () =>
+        guard(() => corruptTrial(campaign, k, kind, rng.fork(`corrupt-${k}`))));
     }
   }
   it('daemon: after every trial, every completed backup restores bit-exact and verify is clean', () => guard(() => campaign.final()));

@@ -65,7 +65,15 @@ export class DaemonRestartCampaign {
     this.resultsFile = resultsFile;
     this.vfsPath = path.join(dir, 'vfs');
     this.storeUrl = `vfs://${path.join(dir, 'backups')}`;
-    this.daemon = new DaemonProcess({ label: HOST, dir, root: path.join(dir, 'root'), vfsPath: this.vfsPath, hostId: HOST, leaseTtlMs: size.leaseTtlMs, startTimeoutMs: 60_000 });
+    this.daemon = new DaemonProcess({
+      label: HOST,
+      dir,
+      root: path.join(dir, 'root'),
+      vfsPath: this.vfsPath,
+      hostId: HOST,
+      leaseTtlMs: size.leaseTtlMs,
+      startTimeoutMs: 60_000,
+    });
     this.api = new DaemonApi(this.daemon, () => this.#trial);
   }
 
@@ -81,14 +89,20 @@ export class DaemonRestartCampaign {
       await this.daemon.arm({ step: null });
       const r = await this.must(run());
       this.steps.set(op, this.daemon.steps.length);
-      this.spawnSteps.set(op, this.daemon.steps.flatMap((line, i) => (/^step \d+ spawn /.test(line) ? [i + 1] : [])));
+      this.spawnSteps.set(
+        op,
+        this.daemon.steps.flatMap((line, i) => (/^step \d+ spawn /.test(line) ? [i + 1] : [])),
+      );
       return r;
     };
     await trace('create', () => this.api.createVolume('probe-c'));
     await trace('restore', () => this.api.createVolume('probe-r', url));
     await trace('snapshot', () => this.api.snapshot('base', 'probe-s'));
     const probe = await this.api.snapshotInfo('probe-s');
-    this.snapshots.set('probe-s', { volume: 'base', hash: (await treeHash(path.join(this.vfsPath, 'snapshots', String(probe?.uuid)))) ?? '' });
+    this.snapshots.set('probe-s', {
+      volume: 'base',
+      hash: (await treeHash(path.join(this.vfsPath, 'snapshots', String(probe?.uuid)))) ?? '',
+    });
     const traced = await trace('backup', () => this.api.backup('probe-s', this.storeUrl));
     this.backups.set(String((traced.json as { url: string }).url), this.snapshots.get('probe-s')?.hash ?? '');
     await this.must(this.api.snapshot('probe-c', 'probe-c-s'));
@@ -172,7 +186,9 @@ export class DaemonRestartCampaign {
     if (this.daemon.running) await this.daemon.kill9();
     const at = this.daemon.killedAtStep;
     const what = at === undefined ? undefined : this.daemon.steps[at - 1];
-    trial.fault(`SIGKILL${processOnly ? ' of the daemon alone' : ''} at step ${step}/${total}${delayMs > 0 ? ` + ${delayMs} ms` : ''} of ${spec.op}`);
+    trial.fault(
+      `SIGKILL${processOnly ? ' of the daemon alone' : ''} at step ${step}/${total}${delayMs > 0 ? ` + ${delayMs} ms` : ''} of ${spec.op}`,
+    );
     const phase = at === undefined ? 'after the answer' : `at step ${at}/${total}: ${what?.replace(/^step \d+ /, '') ?? '?'}`;
     trial.outcome(`killed ${phase}${answer.status === 200 ? ' (it had answered)' : ''}`);
     trial.measure('killStep', at ?? total + 1);
@@ -203,12 +219,20 @@ export class DaemonRestartCampaign {
     for (const [name, hash] of this.volumes) {
       const v = await this.api.volume(name);
       const got = v === undefined ? undefined : await treeHash(String(v.status?.path));
-      trial.check('no completed volume lost or changed', this.same(got, hash), `${name}: ${v === undefined ? 'gone' : `holds ${got ?? 'no directory'} instead of ${hash}`}`);
+      trial.check(
+        'no completed volume lost or changed',
+        this.same(got, hash),
+        `${name}: ${v === undefined ? 'gone' : `holds ${got ?? 'no directory'} instead of ${hash}`}`,
+      );
     }
     for (const [name, s] of this.snapshots) {
       const info = await this.api.snapshotInfo(name);
       const got = info === undefined ? undefined : await treeHash(path.join(this.vfsPath, 'snapshots', info.uuid));
-      trial.check('no completed snapshot lost or changed', got === s.hash, `snapshot ${name}: ${info === undefined ? 'gone' : `holds ${got ?? 'no directory'}`}`);
+      trial.check(
+        'no completed snapshot lost or changed',
+        got === s.hash,
+        `snapshot ${name}: ${info === undefined ? 'gone' : `holds ${got ?? 'no directory'}`}`,
+      );
     }
     const listed = await this.api.backups(this.storeUrl);
     for (const b of this.backups.keys()) trial.check('no completed backup lost', listed.includes(b), `${b} is no longer listed`);
@@ -221,7 +245,20 @@ export class DaemonRestartCampaign {
     for (const p of problems) this.#reported.add(p);
     trial.check('no orphan directory, no record pointing at nothing', problems.length === 0, `${when}: ${problems.join('; ')}`);
     const { volumes, problems: unreadable } = await this.api.volumes();
-    trial.check('the daemon lists every volume on disk', unreadable.length === 0 && volumes.map((v) => v.name).sort().join() === layout.volumes.map((v) => v.name).sort().join(), () => `${when}: lists ${volumes.map((v) => v.name).join(',')} but the records are ${layout.volumes.map((v) => v.name).join(',')}; problems: ${unreadable.map((p) => p.message).join('; ')}`);
+    trial.check(
+      'the daemon lists every volume on disk',
+      unreadable.length === 0 &&
+        volumes
+          .map((v) => v.name)
+          .sort()
+          .join() ===
+          layout.volumes
+            .map((v) => v.name)
+            .sort()
+            .join(),
+      () =>
+        `${when}: lists ${volumes.map((v) => v.name).join(',')} but the records are ${layout.volumes.map((v) => v.name).join(',')}; problems: ${unreadable.map((p) => p.message).join('; ')}`,
+    );
     trial.measure('metaTempFiles', layout.tempFiles);
   }
 
@@ -229,7 +266,12 @@ export class DaemonRestartCampaign {
     const r = await runCli(['verify', this.storeUrl, '--json', '--read-data'], { timeoutMs: this.size.timeoutMs });
     trial.ran(r);
     const out = r.json as { ok?: boolean; problems?: { key: string; kind: string }[] } | undefined;
-    trial.check('verify --read-data clean', r.code === 0 && out?.ok === true && (out.problems ?? []).length === 0, () => `exit ${r.code} ${r.errorCode ?? ''} ${(out?.problems ?? []).map((p) => `${p.kind} ${p.key}`).join(', ') || r.stderr.slice(-300)}`);
+    trial.check(
+      'verify --read-data clean',
+      r.code === 0 && out?.ok === true && (out.problems ?? []).length === 0,
+      () =>
+        `exit ${r.code} ${r.errorCode ?? ''} ${(out?.problems ?? []).map((p) => `${p.kind} ${p.key}`).join(', ') || r.stderr.slice(-300)}`,
+    );
   }
 
   /** After every trial: each completed backup restores bit-exact, verify is clean, the layout is consistent. */
@@ -245,9 +287,15 @@ export class DaemonRestartCampaign {
       await this.verify(trial);
       for (const [url, hash] of this.backups) {
         const got = await this.api.restoredHash(url, this.scratchName());
-        trial.check('completed backup restores bit-exact', got === hash, typeof got === 'string' ? `${url} restores to ${got} instead of ${hash}` : `restoring ${url}: ${got.status} ${got.code ?? ''}`);
+        trial.check(
+          'completed backup restores bit-exact',
+          got === hash,
+          typeof got === 'string' ? `${url} restores to ${got} instead of ${hash}` : `restoring ${url}: ${got.status} ${got.code ?? ''}`,
+        );
       }
-      trial.outcome(`${this.volumes.size} volumes, ${this.snapshots.size} snapshots and ${this.backups.size} backups intact after ${this.daemon.starts} daemon starts`);
+      trial.outcome(
+        `${this.volumes.size} volumes, ${this.snapshots.size} snapshots and ${this.backups.size} backups intact after ${this.daemon.starts} daemon starts`,
+      );
     } catch (err) {
       error = err;
     }
@@ -294,10 +342,10 @@ export class DaemonRestartCampaign {
 
   async must(p: Promise<Reply>): Promise<Reply> {
     const r = await p;
-    if (r.status !== 200 || r.code !== undefined) throw new Error(`set-up step failed: ${r.status} ${r.code ?? r.error ?? ''} ${r.message ?? ''}\n${this.daemon.runLog.slice(-2000)}`);
+    if (r.status !== 200 || r.code !== undefined)
+      throw new Error(`set-up step failed: ${r.status} ${r.code ?? r.error ?? ''} ${r.message ?? ''}\n${this.daemon.runLog.slice(-2000)}`);
     return r;
   }
 }
-
 
 export const removeDir = (dir: string): Promise<void> => fs.rm(dir, { recursive: true, force: true });

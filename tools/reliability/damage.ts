@@ -70,7 +70,12 @@ async function newestGeneration(raw: RawStore): Promise<{ key: string; runs: str
   const key = gens.at(-1);
   if (key === undefined) throw new Error('damage: the store has no reference index generation (run maintenance first)');
   const g = JSON.parse((await mustGet(raw, key)).toString('utf8')) as { shards: Record<string, { key: string }[]> };
-  return { key, runs: Object.values(g.shards).flatMap((rs) => rs.map((r) => r.key)).sort() };
+  return {
+    key,
+    runs: Object.values(g.shards)
+      .flatMap((rs) => rs.map((r) => r.key))
+      .sort(),
+  };
 }
 
 export async function inflict(kind: DamageKind, rng: Rng, t: DamageTarget): Promise<Damage> {
@@ -123,14 +128,29 @@ export async function inflict(kind: DamageKind, rng: Rng, t: DamageTarget): Prom
       const key = rng.pick(runs);
       if (kind === 'index-run-remove') await raw.remove(key);
       else await raw.put(key, garble(rng, await mustGet(raw, key), 44, 1)); // one byte of the body (past the 44-byte header)
-      return { ...base, index: true, keys: [key], affected: [], text: kind === 'index-run-remove' ? `removed ${key}` : `overwrote one byte of ${key}'s body` };
+      return {
+        ...base,
+        index: true,
+        keys: [key],
+        affected: [],
+        text: kind === 'index-run-remove' ? `removed ${key}` : `overwrote one byte of ${key}'s body`,
+      };
     }
     case 'generation-remove':
     case 'generation-garble': {
       const { key } = await newestGeneration(raw);
       if (kind === 'generation-remove') await raw.remove(key);
       else await raw.put(key, garble(rng, await mustGet(raw, key), 0));
-      return { ...base, index: true, keys: [key], affected: [], text: kind === 'generation-remove' ? `removed ${key} (the newest generation)` : `overwrote 8 bytes of ${key} (the newest generation) with 0xff` };
+      return {
+        ...base,
+        index: true,
+        keys: [key],
+        affected: [],
+        text:
+          kind === 'generation-remove'
+            ? `removed ${key} (the newest generation)`
+            : `overwrote 8 bytes of ${key} (the newest generation) with 0xff`,
+      };
     }
   }
 }

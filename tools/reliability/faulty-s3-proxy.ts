@@ -21,7 +21,20 @@ import type { Rng } from './prng.js';
  * - `stall`: the request arrives and is never answered (the connection stays open).
  * - `stall-body`: the answer's headers and half its body, then nothing more (GET only).
  */
-export const S3_FAULTS = ['http-503', 'http-500', 'reset-mid-request', 'reset-after-request', 'reset-before-response', 'lost-ack', 'reset-after-response', 'truncate', 'slow', 'lie', 'stall', 'stall-body'] as const;
+export const S3_FAULTS = [
+  'http-503',
+  'http-500',
+  'reset-mid-request',
+  'reset-after-request',
+  'reset-before-response',
+  'lost-ack',
+  'reset-after-response',
+  'truncate',
+  'slow',
+  'lie',
+  'stall',
+  'stall-body',
+] as const;
 export type S3Fault = (typeof S3_FAULTS)[number];
 
 /** Faults an honest (if unreliable) server shows, each costing at most a few seconds: every kind but `lie` and the stalls. */
@@ -76,7 +89,8 @@ function fits(kind: S3Fault, req: SeenRequest, hasBody: boolean): boolean {
   }
 }
 
-const S3_ERROR = (code: string, message: string): string => `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>injected</RequestId></Error>`;
+const S3_ERROR = (code: string, message: string): string =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>injected</RequestId></Error>`;
 
 export class FaultyS3Proxy {
   readonly url: string;
@@ -171,8 +185,14 @@ export class FaultyS3Proxy {
       if (fault?.kind === 'reset-mid-request' || fault?.kind === 'reset-after-request') return void socket.destroy();
       if (fault?.kind === 'stall') return; // until the client gives up (or the proxy closes)
       if (fault?.kind === 'http-503' || fault?.kind === 'http-500') {
-        const xml = fault.kind === 'http-503' ? S3_ERROR('SlowDown', 'Please reduce your request rate.') : S3_ERROR('InternalError', 'We encountered an internal error. Please try again.');
-        res.writeHead(fault.kind === 'http-503' ? 503 : 500, { 'content-type': 'application/xml', 'content-length': seen.method === 'HEAD' ? 0 : Buffer.byteLength(xml) });
+        const xml =
+          fault.kind === 'http-503'
+            ? S3_ERROR('SlowDown', 'Please reduce your request rate.')
+            : S3_ERROR('InternalError', 'We encountered an internal error. Please try again.');
+        res.writeHead(fault.kind === 'http-503' ? 503 : 500, {
+          'content-type': 'application/xml',
+          'content-length': seen.method === 'HEAD' ? 0 : Buffer.byteLength(xml),
+        });
         return void res.end(seen.method === 'HEAD' ? undefined : xml);
       }
       if (fault?.kind === 'lie') {
@@ -181,12 +201,15 @@ export class FaultyS3Proxy {
         res.writeHead(200, { etag, 'content-length': 0, 'x-amz-request-id': 'injected' });
         return void res.end();
       }
-      const out = http.request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (upstream) => {
-        const chunks: Buffer[] = [];
-        upstream.on('data', (c: Buffer) => chunks.push(c));
-        upstream.on('error', () => socket.destroy());
-        upstream.on('end', () => this.#answer(fault, res, socket, upstream, Buffer.concat(chunks)));
-      });
+      const out = http.request(
+        { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
+        (upstream) => {
+          const chunks: Buffer[] = [];
+          upstream.on('data', (c: Buffer) => chunks.push(c));
+          upstream.on('error', () => socket.destroy());
+          upstream.on('end', () => this.#answer(fault, res, socket, upstream, Buffer.concat(chunks)));
+        },
+      );
       out.on('error', () => socket.destroy());
       out.end(Buffer.concat(body));
     });

@@ -33,11 +33,21 @@ export interface ToolResult {
 export function runTool(tool: Tool, args: string[], env: Record<string, string>, cwd: string): Promise<ToolResult> {
   const app = fileURLToPath(new URL(`../../apps/${APP[tool]}/`, import.meta.url));
   if (!fromSource() && !existsSync(path.join(app, 'dist/main.js'))) {
-    return Promise.reject(new Error(`${path.join(app, 'dist/main.js')} is missing: run \`npx nx run-many -t build\` first (or set CONVOY_RELIABILITY_CLI=source)`));
+    return Promise.reject(
+      new Error(
+        `${path.join(app, 'dist/main.js')} is missing: run \`npx nx run-many -t build\` first (or set CONVOY_RELIABILITY_CLI=source)`,
+      ),
+    );
   }
-  const node = fromSource() ? ['--conditions=@convoy/source', '--import', SOURCE_HOOK, path.join(app, 'src/main.ts')] : [path.join(app, `bin/${tool}.js`)];
+  const node = fromSource()
+    ? ['--conditions=@convoy/source', '--import', SOURCE_HOOK, path.join(app, 'src/main.ts')]
+    : [path.join(app, `bin/${tool}.js`)];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...node, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...node, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -67,12 +77,14 @@ export function judgeRun(r: ToolResult): string | undefined {
   if (r.timedOut) return 'no exit within the deadline';
   if (r.signal !== null) return `killed by ${r.signal}`;
   if (r.code === 0) return undefined;
-  if (r.errorCode === undefined || !/^CONVOY_[A-Z0-9_]+$/.test(r.errorCode)) return `exit ${r.code} without a --json error with a CONVOY_* code: ${(r.stdout + r.stderr).slice(-300)}`;
+  if (r.errorCode === undefined || !/^CONVOY_[A-Z0-9_]+$/.test(r.errorCode))
+    return `exit ${r.code} without a --json error with a CONVOY_* code: ${(r.stdout + r.stderr).slice(-300)}`;
   if (r.errorCode === 'CONVOY_INTERNAL') return `CONVOY_INTERNAL: ${r.stdout.slice(-300)}`;
   return undefined;
 }
 
-const line = (tool: Tool, r: ToolResult): string => `${tool} ${r.args.map((a) => JSON.stringify(a.length > 160 ? `${a.slice(0, 160)}…` : a)).join(' ')} → ${r.timedOut ? 'timed out' : r.signal ?? `exit ${r.code}`} ${r.errorCode ?? ''}`;
+const line = (tool: Tool, r: ToolResult): string =>
+  `${tool} ${r.args.map((a) => JSON.stringify(a.length > 160 ? `${a.slice(0, 160)}…` : a)).join(' ')} → ${r.timedOut ? 'timed out' : (r.signal ?? `exit ${r.code}`)} ${r.errorCode ?? ''}`;
 
 export class CliUrlFuzz {
   readonly #sockets: SocketFuzz;
@@ -87,8 +99,14 @@ export class CliUrlFuzz {
     fs.mkdirSync(this.#dir, { recursive: true });
     const places = this.#sockets.places;
     // argv cannot carry NUL: the OS refuses it before convoy sees it.
-    const urls = fc.sample(urlArb(places, false), { seed, numRuns: count * 3 }).filter((u) => !u.includes('\u0000')).slice(0, count);
-    const dests = fc.sample(urlArb(places, true), { seed: seed + 1, numRuns: count * 3 }).filter((u) => !u.includes('\u0000')).slice(0, count);
+    const urls = fc
+      .sample(urlArb(places, false), { seed, numRuns: count * 3 })
+      .filter((u) => !u.includes('\u0000'))
+      .slice(0, count);
+    const dests = fc
+      .sample(urlArb(places, true), { seed: seed + 1, numRuns: count * 3 })
+      .filter((u) => !u.includes('\u0000'))
+      .slice(0, count);
     const real = `vfs://${places.realStore}?backup=${places.backupId}&volume=${places.backupVolume}`;
     const source = path.join(this.#dir, 'source.img');
     fs.writeFileSync(source, Buffer.alloc(1024 * 1024, 7));
@@ -97,25 +115,58 @@ export class CliUrlFuzz {
     [real, ...urls].forEach((u, i) => {
       if (tool === 'convoy-backup') {
         // The real backup is deleted by the convoy run (after it restored from it), not here.
-        runs.push(['list', u, '--json'], ['inspect', u, '--json'], ['verify', u, '--json'], ['restore', u, path.join(this.#dir, `restored-${i}.img`), '--json'], ...(u === real ? [] : [['delete', u, '--json']]));
+        runs.push(
+          ['list', u, '--json'],
+          ['inspect', u, '--json'],
+          ['verify', u, '--json'],
+          ['restore', u, path.join(this.#dir, `restored-${i}.img`), '--json'],
+          ...(u === real ? [] : [['delete', u, '--json']]),
+        );
       } else {
-        runs.push([...socket, 'backup', 'list', u, '--json'], [...socket, 'backup', 'inspect', u, '--json'], [...socket, 'create', `hzc-${i}`, '--backup', u, '--json'], [...socket, 'backup', 'delete', u, '--json']);
+        runs.push(
+          [...socket, 'backup', 'list', u, '--json'],
+          [...socket, 'backup', 'inspect', u, '--json'],
+          [...socket, 'create', `hzc-${i}`, '--backup', u, '--json'],
+          [...socket, 'backup', 'delete', u, '--json'],
+        );
       }
     });
     // Hostile volume, snapshot and label names (argv cannot carry NUL; a leading "-" would be an option).
-    const names = fc.sample(nameArb(places), { seed: seed + 2, numRuns: count * 3 }).filter((n) => !n.includes('\u0000') && !n.startsWith('-')).slice(0, count);
+    const names = fc
+      .sample(nameArb(places), { seed: seed + 2, numRuns: count * 3 })
+      .filter((n) => !n.includes('\u0000') && !n.startsWith('-'))
+      .slice(0, count);
     names.forEach((n, i) => {
       if (tool === 'convoy-backup') {
         const names_ = `vfs://${places.stores}/names`;
-        runs.push(['create', source, '--dest', names_, '--volume', n, '--json'], ['create', source, '--dest', names_, '--volume', 'hz-names', '--snapshot', n, '--label', `${n}=${n}`, '--json'], ['list', names_, '--volume', n, '--json']);
+        runs.push(
+          ['create', source, '--dest', names_, '--volume', n, '--json'],
+          ['create', source, '--dest', names_, '--volume', 'hz-names', '--snapshot', n, '--label', `${n}=${n}`, '--json'],
+          ['list', names_, '--volume', n, '--json'],
+        );
       } else {
-        runs.push([...socket, 'create', n, '--json'], [...socket, 'inspect', n, '--json'], [...socket, 'mount', n, '--json'], [...socket, 'umount', n, '--json'], [...socket, 'snapshot', 'create', n, '--name', `${n}${i}`, '--json'], [...socket, 'snapshot', 'inspect', n, '--json'], [...socket, 'snapshot', 'delete', n, '--json'], [...socket, 'delete', n, '--json']);
+        runs.push(
+          [...socket, 'create', n, '--json'],
+          [...socket, 'inspect', n, '--json'],
+          [...socket, 'mount', n, '--json'],
+          [...socket, 'umount', n, '--json'],
+          [...socket, 'snapshot', 'create', n, '--name', `${n}${i}`, '--json'],
+          [...socket, 'snapshot', 'inspect', n, '--json'],
+          [...socket, 'snapshot', 'delete', n, '--json'],
+          [...socket, 'delete', n, '--json'],
+        );
       }
     });
     dests.forEach((d) => {
-      runs.push(tool === 'convoy-backup' ? ['create', source, '--dest', d, '--volume', 'hz-cli', '--json'] : [...socket, 'backup', 'create', 'hz-snap', '--dest', d, '--json']);
+      runs.push(
+        tool === 'convoy-backup'
+          ? ['create', source, '--dest', d, '--volume', 'hz-cli', '--json']
+          : [...socket, 'backup', 'create', 'hz-snap', '--dest', d, '--json'],
+      );
     });
-    trial.fault(`${urls.length + 1} backup URLs, ${dests.length} destinations and ${names.length} names through ${tool} (fast-check seed ${seed}): ${runs.length} runs`);
+    trial.fault(
+      `${urls.length + 1} backup URLs, ${dests.length} destinations and ${names.length} names through ${tool} (fast-check seed ${seed}): ${runs.length} runs`,
+    );
     for (const args of runs) {
       const r = await runTool(tool, args, {}, this.#dir);
       trial.record.commands.push(line(tool, r));

@@ -57,19 +57,29 @@ export class HostileDaemon {
 
   /** Starts the daemon and resolves once it logged that it is ready. `env` is added to a bare environment. */
   static async start(paths: DaemonPaths, env: Record<string, string> = {}, extraArgs: string[] = []): Promise<HostileDaemon> {
-    if (!fromSource() && !existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: run \`npx nx run-many -t build\` first (or set CONVOY_RELIABILITY_CLI=source)`);
+    if (!fromSource() && !existsSync(DIST_MAIN))
+      throw new Error(`${DIST_MAIN} is missing: run \`npx nx run-many -t build\` first (or set CONVOY_RELIABILITY_CLI=source)`);
     for (const d of [paths.root, paths.vfsPath, paths.cwd, path.dirname(paths.pluginSocket)]) mkdirSync(d, { recursive: true });
     const args = [
       ...(fromSource() ? ['--conditions=@convoy/source', '--import', SOURCE_HOOK, SOURCE_MAIN] : [BIN]),
-      '--root', paths.root,
-      '--drivers', 'vfs',
-      '--driver-opts', `vfs.path=${paths.vfsPath}`,
-      '--socket', paths.pluginSocket,
-      '--control-socket', paths.controlSocket,
-      '--host-id', 'hostile',
-      '--log-level', 'debug',
-      '--maintenance-interval', 'off',
-      '--full-maintenance-interval', 'off',
+      '--root',
+      paths.root,
+      '--drivers',
+      'vfs',
+      '--driver-opts',
+      `vfs.path=${paths.vfsPath}`,
+      '--socket',
+      paths.pluginSocket,
+      '--control-socket',
+      paths.controlSocket,
+      '--host-id',
+      'hostile',
+      '--log-level',
+      'debug',
+      '--maintenance-interval',
+      'off',
+      '--full-maintenance-interval',
+      'off',
       ...extraArgs,
     ];
     const child = spawn(process.execPath, args, {

@@ -24,7 +24,10 @@ export function snapshotTree(dir: string, skip: readonly string[] = []): Tree {
       if (skip.includes(p)) continue;
       const st = fs.lstatSync(p);
       const kind = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? `link→${fs.readlinkSync(p)}` : st.isFile() ? 'file' : 'other';
-      out.set(path.relative(dir, p), `${kind} mode ${(st.mode & 0o7777).toString(8)} size ${st.isDirectory() ? '-' : st.size} mtime ${st.mtimeMs}`);
+      out.set(
+        path.relative(dir, p),
+        `${kind} mode ${(st.mode & 0o7777).toString(8)} size ${st.isDirectory() ? '-' : st.size} mtime ${st.mtimeMs}`,
+      );
       if (st.isDirectory()) walk(p);
     }
   };

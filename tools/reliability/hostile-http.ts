@@ -25,7 +25,8 @@ const CRLF = Buffer.from('\r\n');
 function encode(req: RawRequest, keepAlive = false): Buffer {
   const headers: Record<string, string> = { Host: 'convoy', ...(keepAlive ? {} : { Connection: 'close' }), ...req.headers };
   const length = req.declaredLength ?? req.body?.length;
-  if (length !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) headers['Content-Length'] = String(length);
+  if (length !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length'))
+    headers['Content-Length'] = String(length);
   const head = [`${req.method} ${req.target} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
   return Buffer.concat([Buffer.from(head, 'utf8'), req.body ?? Buffer.alloc(0)]);
 }
@@ -64,14 +65,20 @@ export function parseAnswer(data: Buffer, head = false): Answer | undefined {
       if (eol < 0) return undefined;
       const size = Number.parseInt(rest.subarray(at, eol).toString('latin1'), 16);
       if (Number.isNaN(size)) throw new Error('malformed chunk size');
-      if (size === 0) return rest.length >= eol + 4 ? { status: Number(status), headers, body: Buffer.concat(parts), consumed: end + 4 + eol + 4 } : undefined;
+      if (size === 0)
+        return rest.length >= eol + 4
+          ? { status: Number(status), headers, body: Buffer.concat(parts), consumed: end + 4 + eol + 4 }
+          : undefined;
       if (rest.length < eol + 2 + size + 2) return undefined;
       parts.push(rest.subarray(eol + 2, eol + 2 + size));
       at = eol + 2 + size + 2;
     }
   }
   const length = headers['content-length'];
-  if (length !== undefined) return rest.length >= Number(length) ? { status: Number(status), headers, body: rest.subarray(0, Number(length)), consumed: end + 4 + Number(length) } : undefined;
+  if (length !== undefined)
+    return rest.length >= Number(length)
+      ? { status: Number(status), headers, body: rest.subarray(0, Number(length)), consumed: end + 4 + Number(length) }
+      : undefined;
   return undefined; // no length: the body ends when the connection closes (handled by the caller)
 }
 
@@ -117,19 +124,25 @@ export function rawRequest(socketPath: string, req: RawRequest, timeoutMs: numbe
           data = data.subarray(a.consumed);
           socket.write(encode(followUp), () => undefined);
           if (data.length > 0) tryParse(closed);
-          else if (closed) finish({ kind: 'dropped', detail: 'the kept-alive connection closed after the answer, without Connection: close' });
+          else if (closed)
+            finish({ kind: 'dropped', detail: 'the kept-alive connection closed after the answer, without Connection: close' });
           return;
         }
         if (closed) {
           let at = 0;
-          while (/^HTTP\/1\.[01] 1\d\d/.test(data.subarray(at, at + 12).toString('latin1')) && data.indexOf('\r\n\r\n', at) >= 0) at = data.indexOf('\r\n\r\n', at) + 4;
+          while (/^HTTP\/1\.[01] 1\d\d/.test(data.subarray(at, at + 12).toString('latin1')) && data.indexOf('\r\n\r\n', at) >= 0)
+            at = data.indexOf('\r\n\r\n', at) + 4;
           const end = data.indexOf('\r\n\r\n', at);
           const head = end < 0 ? undefined : data.subarray(at, end).toString('latin1');
           // An answer without length or chunking ends with the connection: complete if it has a head.
           if (head !== undefined && !/content-length|transfer-encoding/i.test(head)) {
             const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
             finish(answer({ status, headers: {}, body: data.subarray(end + 4) }));
-          } else finish({ kind: 'dropped', detail: data.length === 0 ? 'closed with no answer' : `closed after ${data.length} bytes of an incomplete answer` });
+          } else
+            finish({
+              kind: 'dropped',
+              detail: data.length === 0 ? 'closed with no answer' : `closed after ${data.length} bytes of an incomplete answer`,
+            });
         }
       } catch (err) {
         finish({ kind: 'dropped', detail: `malformed answer: ${(err as Error).message}` });

@@ -29,7 +29,20 @@ function s3User(tag: string, trial: Trial): Keys {
     return { accessKeyId: fallback.accessKeyId, secretAccessKey: fallback.secretAccessKey };
   }
   const keys = { accessKeyId: `AKHZ${tag.toUpperCase()}`, secretAccessKey: `SKHZsecret${tag}` };
-  const r = spawnSync('radosgw-admin', ['-c', conf, 'user', 'create', `--uid=hz-${tag}`, '--display-name=hostile', `--access-key=${keys.accessKeyId}`, `--secret-key=${keys.secretAccessKey}`], { cwd: path.dirname(conf), encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    'radosgw-admin',
+    [
+      '-c',
+      conf,
+      'user',
+      'create',
+      `--uid=hz-${tag}`,
+      '--display-name=hostile',
+      `--access-key=${keys.accessKeyId}`,
+      `--secret-key=${keys.secretAccessKey}`,
+    ],
+    { cwd: path.dirname(conf), encoding: 'utf8', timeout: 60_000 },
+  );
   if (r.status !== 0) throw new Error(`radosgw-admin user create failed (${r.status}): ${r.stderr}`);
   return keys;
 }
@@ -58,24 +71,48 @@ export async function runSecretsTrial(trial: Trial, dir: string, seed: number): 
   const sessionToken = `STHZtoken${tag}`;
   const secrets = [keys.secretAccessKey, wrongSecret, urlSecret, sessionToken];
   const bucket = `hz-secrets-${tag}`;
-  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: keys, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: keys,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   client.destroy();
   fs.mkdirSync(dir, { recursive: true });
   const outputs: { what: string; text: string }[] = [];
-  const env = { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: s3.endpoint };
+  const env = {
+    AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: s3.endpoint,
+  };
   const port = new URL(s3.endpoint).port;
   const withCreds = (u: string, secret = urlSecret): string => u.replace('s3://', `s3://${keys.accessKeyId}:${secret}@`);
 
-  const run = async (tool: Tool, args: string[], extraEnv: Record<string, string>, expect: 'ok' | 'fail' | 'either'): Promise<ToolResult> => {
+  const run = async (
+    tool: Tool,
+    args: string[],
+    extraEnv: Record<string, string>,
+    expect: 'ok' | 'fail' | 'either',
+  ): Promise<ToolResult> => {
     const r = await runTool(tool, args, { ...env, ...extraEnv }, dir);
     outputs.push({ what: `${tool} ${args.join(' ')}`, text: `${r.stdout}\n${r.stderr}` });
     const mask = (a: string): string => secrets.reduce((t, x) => t.replaceAll(x, '<secret>'), a);
-    const envText = Object.entries(extraEnv).map(([k, v]) => `${k}=${mask(v)} `).join('');
+    const envText = Object.entries(extraEnv)
+      .map(([k, v]) => `${k}=${mask(v)} `)
+      .join('');
     trial.record.commands.push(`${envText}${tool} ${args.map(mask).join(' ')} → ${r.signal ?? `exit ${r.code}`} ${r.errorCode ?? ''}`);
     const wrong = judgeRun(r);
     trial.check('every run exits 0 or fails with a CONVOY_* code', wrong === undefined, () => `${wrong ?? ''} — ${tool} ${args.join(' ')}`);
-    if (expect !== 'either') trial.check(expect === 'ok' ? 'the run meant to succeed succeeds' : 'the run meant to fail fails', (r.code === 0) === (expect === 'ok'), () => `${tool} ${args[0] ?? ''} → exit ${r.code}: ${r.stdout.slice(-300)}`);
+    if (expect !== 'either')
+      trial.check(
+        expect === 'ok' ? 'the run meant to succeed succeeds' : 'the run meant to fail fails',
+        (r.code === 0) === (expect === 'ok'),
+        () => `${tool} ${args[0] ?? ''} → exit ${r.code}: ${r.stdout.slice(-300)}`,
+      );
     return r;
   };
 
@@ -84,17 +121,33 @@ export async function runSecretsTrial(trial: Trial, dir: string, seed: number): 
   fs.writeFileSync(source, rng.fill(Buffer.alloc(2 * 1024 * 1024)));
   const store = `s3://${bucket}/standalone`;
   const created = await run('convoy-backup', ['create', source, '--dest', store, '--volume', 'hz-sec', '--json'], {}, 'ok');
-  const url = (JSON.parse(created.stdout.trim().split('\n').at(-1) ?? '{}') as { url?: string }).url ?? `${store}?backup=none&volume=hz-sec`;
+  const url =
+    (JSON.parse(created.stdout.trim().split('\n').at(-1) ?? '{}') as { url?: string }).url ?? `${store}?backup=none&volume=hz-sec`;
   await run('convoy-backup', ['list', store, '--json'], {}, 'ok');
   await run('convoy-backup', ['inspect', url, '--json'], {}, 'ok');
   await run('convoy-backup', ['restore', url, path.join(dir, 'restored.img'), '--json'], {}, 'ok');
   await run('convoy-backup', ['verify', store, '--read-data', '--json'], {}, 'ok');
   await run('convoy-backup', ['create', source, '--dest', `s3://hz-no-such-bucket-${tag}/x`, '--volume', 'hz-sec', '--json'], {}, 'fail');
   await run('convoy-backup', ['list', store, '--json'], { AWS_SECRET_ACCESS_KEY: wrongSecret }, 'fail');
-  await run('convoy-backup', ['create', source, '--dest', store, '--volume', 'hz-sec', '--json'], { AWS_SECRET_ACCESS_KEY: wrongSecret }, 'fail');
+  await run(
+    'convoy-backup',
+    ['create', source, '--dest', store, '--volume', 'hz-sec', '--json'],
+    { AWS_SECRET_ACCESS_KEY: wrongSecret },
+    'fail',
+  );
   await run('convoy-backup', ['list', store, '--json'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' }, 'fail');
-  await run('convoy-backup', ['list', store, '--json'], { AWS_ENDPOINT_URL: `http://${keys.accessKeyId}:${urlSecret}@127.0.0.1:${port}` }, 'fail');
-  await run('convoy-backup', ['list', store, '--s3-endpoint', `http://${keys.accessKeyId}:${urlSecret}@127.0.0.1:${port}`, '--json'], {}, 'fail');
+  await run(
+    'convoy-backup',
+    ['list', store, '--json'],
+    { AWS_ENDPOINT_URL: `http://${keys.accessKeyId}:${urlSecret}@127.0.0.1:${port}` },
+    'fail',
+  );
+  await run(
+    'convoy-backup',
+    ['list', store, '--s3-endpoint', `http://${keys.accessKeyId}:${urlSecret}@127.0.0.1:${port}`, '--json'],
+    {},
+    'fail',
+  );
   await run('convoy-backup', ['list', store, '--json'], { AWS_ENDPOINT_URL: urlSecret }, 'fail'); // a key pasted where the endpoint goes
   // A session token the server does not know: refused or ignored, never printed.
   await run('convoy-backup', ['list', store, '--json'], { AWS_SESSION_TOKEN: sessionToken }, 'either');
@@ -104,13 +157,23 @@ export async function runSecretsTrial(trial: Trial, dir: string, seed: number): 
   }
   // A query parameter that looks secret is not a credential: the store ignores it, nothing prints it.
   await run('convoy-backup', ['list', `${store}?secret=${urlSecret}`, '--json'], {}, 'ok');
-  await run('convoy-backup', ['restore', `${store}?backup=20990101T000000000Z-abcdef&volume=hz-sec&secret=${urlSecret}`, path.join(dir, 'never.img'), '--json'], {}, 'fail');
+  await run(
+    'convoy-backup',
+    ['restore', `${store}?backup=20990101T000000000Z-abcdef&volume=hz-sec&secret=${urlSecret}`, path.join(dir, 'never.img'), '--json'],
+    {},
+    'fail',
+  );
 
   // convoy against a daemon that holds the keys, and one that holds a wrong secret
-  const good = await HostileDaemon.start(daemonPaths(path.join(dir, 'daemon')), { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_REGION: 'us-east-1' }, ['--s3-endpoint', s3.endpoint]);
+  const good = await HostileDaemon.start(
+    daemonPaths(path.join(dir, 'daemon')),
+    { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_REGION: 'us-east-1' },
+    ['--s3-endpoint', s3.endpoint],
+  );
   const daemons: DaemonPaths[] = [good.paths];
   try {
-    const ctl = (method: string, target: string, body: unknown): Promise<unknown> => rawRequest(good.paths.controlSocket, { method, target, body: Buffer.from(JSON.stringify(body)) }, 60_000);
+    const ctl = (method: string, target: string, body: unknown): Promise<unknown> =>
+      rawRequest(good.paths.controlSocket, { method, target, body: Buffer.from(JSON.stringify(body)) }, 60_000);
     await ctl('POST', '/v1/volumes', { name: 'hz-sec' });
     await ctl('POST', '/v1/snapshots', { volume: 'hz-sec', name: 'hz-sec-snap' });
     const socket = ['--socket', good.paths.controlSocket];
@@ -127,7 +190,11 @@ export async function runSecretsTrial(trial: Trial, dir: string, seed: number): 
     await run('convoy', [...socket, 'create', 'hz-sec-2', '--backup', withCreds(durl), '--json'], {}, 'fail');
     await run('convoy', [...socket, 'backup', 'delete', durl, '--json'], {}, 'ok');
 
-    const bad = await HostileDaemon.start(daemonPaths(path.join(dir, 'daemon-wrong-secret')), { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: wrongSecret, AWS_REGION: 'us-east-1' }, ['--s3-endpoint', s3.endpoint]);
+    const bad = await HostileDaemon.start(
+      daemonPaths(path.join(dir, 'daemon-wrong-secret')),
+      { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: wrongSecret, AWS_REGION: 'us-east-1' },
+      ['--s3-endpoint', s3.endpoint],
+    );
     daemons.push(bad.paths);
     try {
       const badSocket = ['--socket', bad.paths.controlSocket];
@@ -137,7 +204,10 @@ export async function runSecretsTrial(trial: Trial, dir: string, seed: number): 
       await bad.stop();
     }
     // An endpoint with credentials in it: the daemon must refuse it without printing the secret.
-    const refused = await HostileDaemon.start(daemonPaths(path.join(dir, 'daemon-cred-endpoint')), {}, ['--s3-endpoint', `http://${keys.accessKeyId}:${urlSecret}@127.0.0.1:${port}`]).then(
+    const refused = await HostileDaemon.start(daemonPaths(path.join(dir, 'daemon-cred-endpoint')), {}, [
+      '--s3-endpoint',
+      `http://${keys.accessKeyId}:${urlSecret}@127.0.0.1:${port}`,
+    ]).then(
       async (d) => {
         await d.stop();
         return 'started';
@@ -145,7 +215,9 @@ export async function runSecretsTrial(trial: Trial, dir: string, seed: number): 
       (err: unknown) => (err instanceof Error ? err.message : String(err)),
     );
     outputs.push({ what: 'convoy-daemon --s3-endpoint with credentials', text: refused });
-    trial.record.commands.push(`convoy-daemon --s3-endpoint http://${keys.accessKeyId}:<secret>@127.0.0.1:${port} → ${refused === 'started' ? 'started' : 'refused'}`);
+    trial.record.commands.push(
+      `convoy-daemon --s3-endpoint http://${keys.accessKeyId}:<secret>@127.0.0.1:${port} → ${refused === 'started' ? 'started' : 'refused'}`,
+    );
     trial.check('the daemon refuses an S3 endpoint with credentials in it, as convoy-backup does', refused !== 'started', 'it started');
     daemons.push(daemonPaths(path.join(dir, 'daemon-cred-endpoint')));
   } finally {
@@ -155,7 +227,12 @@ export async function runSecretsTrial(trial: Trial, dir: string, seed: number): 
   // Search everything the runs produced.
   const places: { where: string; content: Buffer }[] = outputs.map((o) => ({ where: o.what, content: Buffer.from(o.text) }));
   for (const d of daemons) {
-    for (const f of [...filesUnder(d.root), ...filesUnder(d.vfsPath), ...(fs.existsSync(d.logFile) ? [{ file: d.logFile, content: fs.readFileSync(d.logFile) }] : [])]) places.push({ where: f.file, content: f.content });
+    for (const f of [
+      ...filesUnder(d.root),
+      ...filesUnder(d.vfsPath),
+      ...(fs.existsSync(d.logFile) ? [{ file: d.logFile, content: fs.readFileSync(d.logFile) }] : []),
+    ])
+      places.push({ where: f.file, content: f.content });
   }
   let leaks = 0;
   for (const p of places) {
@@ -169,7 +246,10 @@ export async function runSecretsTrial(trial: Trial, dir: string, seed: number): 
   }
   trial.measure('runs', outputs.length);
   trial.measure('placesSearched', places.length);
-  trial.measure('bytesSearched', places.reduce((n, p) => n + p.content.length, 0));
+  trial.measure(
+    'bytesSearched',
+    places.reduce((n, p) => n + p.content.length, 0),
+  );
   trial.measure('secretLeaks', leaks);
   trial.check('no secret in any output, --json, log or file', leaks === 0, 'see the leaks above');
   trial.outcome(`${outputs.length} runs; ${places.length} outputs, logs and files searched for ${secrets.length} secrets; ${leaks} leaks`);

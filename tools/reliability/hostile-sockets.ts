@@ -11,7 +11,16 @@ import path from 'node:path';
 import { HostileDaemon, daemonPaths, type DaemonPaths } from './hostile-daemon.js';
 import { diffTrees, plantSentinel, snapshotTree, strayEntries, type Tree } from './hostile-fs.js';
 import { rawRequest, type RawOutcome } from './hostile-http.js';
-import { answerClass, bigRequest, controlRequestArb, judge, pluginRequestArb, type HostileRequest, type Places, type Socket } from './hostile-requests.js';
+import {
+  answerClass,
+  bigRequest,
+  controlRequestArb,
+  judge,
+  pluginRequestArb,
+  type HostileRequest,
+  type Places,
+  type Socket,
+} from './hostile-requests.js';
 import type { Trial } from './trial.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -31,7 +40,15 @@ export class SocketFuzz {
     this.dir = dir;
     this.paths = daemonPaths(path.join(dir, 'daemon'));
     const stores = path.join(dir, 'backups');
-    this.places = { stores, realStore: path.join(stores, 'real'), backupVolume: 'hz-vol', backupId: '', sentinel: path.join(dir, 'sentinel'), volumes: ['hz-vol'], snapshots: ['hz-snap'] };
+    this.places = {
+      stores,
+      realStore: path.join(stores, 'real'),
+      backupVolume: 'hz-vol',
+      backupId: '',
+      sentinel: path.join(dir, 'sentinel'),
+      volumes: ['hz-vol'],
+      snapshots: ['hz-snap'],
+    };
     // The daemon may write in its root and vfs path, the stores; its sockets and log are its own.
     this.#skip = [this.paths.root, this.paths.vfsPath, path.dirname(this.paths.pluginSocket), this.paths.logFile, stores];
   }
@@ -42,8 +59,13 @@ export class SocketFuzz {
     plantSentinel(this.places.sentinel);
     this.daemon = await HostileDaemon.start(this.paths);
     const ok = async (method: string, target: string, body?: unknown): Promise<Record<string, unknown>> => {
-      const o = await rawRequest(this.paths.controlSocket, { method, target, ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }) }, 120_000);
-      if (o.kind !== 'answer' || o.status !== 200) throw new Error(`set-up ${method} ${target} failed: ${o.kind === 'answer' ? `${o.status} ${o.body.toString('utf8')}` : o.kind}`);
+      const o = await rawRequest(
+        this.paths.controlSocket,
+        { method, target, ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }) },
+        120_000,
+      );
+      if (o.kind !== 'answer' || o.status !== 200)
+        throw new Error(`set-up ${method} ${target} failed: ${o.kind === 'answer' ? `${o.status} ${o.body.toString('utf8')}` : o.kind}`);
       return o.json as Record<string, unknown>;
     };
     await ok('POST', '/v1/volumes', { name: 'hz-vol' });
@@ -63,11 +85,17 @@ export class SocketFuzz {
   async batch(trial: Trial, socket: Socket, seed: number, count: number, big: number, parallel: number): Promise<void> {
     const daemon = await this.#running(trial);
     const arb = socket === 'plugin' ? pluginRequestArb(this.places) : controlRequestArb(this.places);
-    const requests = [...fc.sample(arb, { seed, numRuns: count }), ...fc.sample(bigRequest(socket, this.places), { seed: seed + 1, numRuns: big })];
+    const requests = [
+      ...fc.sample(arb, { seed, numRuns: count }),
+      ...fc.sample(bigRequest(socket, this.places), { seed: seed + 1, numRuns: big }),
+    ];
     trial.fault(`${requests.length} fuzzed requests to the ${socket} socket, ${parallel} at a time (fast-check seed ${seed})`);
     let crashes = 0;
     const sockPath = socket === 'plugin' ? this.paths.pluginSocket : this.paths.controlSocket;
-    const health = socket === 'plugin' ? { method: 'POST', target: '/VolumeDriver.Capabilities', body: Buffer.from('{}') } : { method: 'GET', target: '/v1/info' };
+    const health =
+      socket === 'plugin'
+        ? { method: 'POST', target: '/VolumeDriver.Capabilities', body: Buffer.from('{}') }
+        : { method: 'GET', target: '/v1/info' };
     // `parallel` requests at a time (Docker and several CLIs use the sockets at once).
     for (let at = 0; at < requests.length && crashes === 0; at += parallel) {
       await Promise.all(
@@ -79,7 +107,12 @@ export class SocketFuzz {
       );
       if (daemon.exit !== undefined) {
         crashes++;
-        trial.fail(`daemon crashed (${daemon.exit}) during requests ${at}-${at + parallel - 1}: ${requests.slice(at, at + parallel).map((r) => describe(r, { kind: 'hang' })).join(' | ')}`);
+        trial.fail(
+          `daemon crashed (${daemon.exit}) during requests ${at}-${at + parallel - 1}: ${requests
+            .slice(at, at + parallel)
+            .map((r) => describe(r, { kind: 'hang' }))
+            .join(' | ')}`,
+        );
       }
     }
     trial.measure('requests', requests.length);
@@ -98,7 +131,12 @@ export class SocketFuzz {
       const f = outcome.followUp;
       const reused = f.kind === 'answer' && f.status === 200 && (f.json as { Err?: unknown } | undefined)?.Err === undefined;
       trial.measure('keptAlive', (trial.record.measures.keptAlive ?? 0) + 1);
-      trial.check('after an answer the kept-alive connection serves the next request, or was closed with Connection: close', reused, () => `follow-up ${f.kind === 'answer' ? `${f.status} ${f.body.subarray(0, 200).toString('utf8')}` : f.kind === 'dropped' ? f.detail : 'no answer'} — after ${describe(req, outcome)}`);
+      trial.check(
+        'after an answer the kept-alive connection serves the next request, or was closed with Connection: close',
+        reused,
+        () =>
+          `follow-up ${f.kind === 'answer' ? `${f.status} ${f.body.subarray(0, 200).toString('utf8')}` : f.kind === 'dropped' ? f.detail : 'no answer'} — after ${describe(req, outcome)}`,
+      );
     }
   }
 
@@ -118,19 +156,33 @@ export class SocketFuzz {
   async #health(trial: Trial): Promise<void> {
     const info = await rawRequest(this.paths.controlSocket, { method: 'GET', target: '/v1/volumes' }, REQUEST_TIMEOUT_MS);
     const listed = info.kind === 'answer' && info.status === 200 && Array.isArray((info.json as { volumes?: unknown }).volumes);
-    trial.check('the control socket still serves (GET /v1/volumes)', listed, () => describe({ socket: 'control', kind: 'health', method: 'GET', target: '/v1/volumes' }, info));
-    const list = await rawRequest(this.paths.pluginSocket, { method: 'POST', target: '/VolumeDriver.List', body: Buffer.from('{}') }, REQUEST_TIMEOUT_MS);
+    trial.check('the control socket still serves (GET /v1/volumes)', listed, () =>
+      describe({ socket: 'control', kind: 'health', method: 'GET', target: '/v1/volumes' }, info),
+    );
+    const list = await rawRequest(
+      this.paths.pluginSocket,
+      { method: 'POST', target: '/VolumeDriver.List', body: Buffer.from('{}') },
+      REQUEST_TIMEOUT_MS,
+    );
     const served = list.kind === 'answer' && list.status === 200 && Array.isArray((list.json as { Volumes?: unknown }).Volumes);
-    trial.check('the plugin socket still serves (VolumeDriver.List)', served, () => describe({ socket: 'plugin', kind: 'health', method: 'POST', target: '/VolumeDriver.List' }, list));
+    trial.check('the plugin socket still serves (VolumeDriver.List)', served, () =>
+      describe({ socket: 'plugin', kind: 'health', method: 'POST', target: '/VolumeDriver.List' }, list),
+    );
   }
 
   writesOutside(trial: Trial): void {
     const changed = diffTrees(this.#before, snapshotTree(this.dir, this.#skip));
-    const around = [...this.#around].flatMap(([d, was]) => safeList(d).filter((n) => !was.includes(n)).map((n) => `new: ${path.join(d, n)}`));
+    const around = [...this.#around].flatMap(([d, was]) =>
+      safeList(d)
+        .filter((n) => !was.includes(n))
+        .map((n) => `new: ${path.join(d, n)}`),
+    );
     const stray = strayEntries([os.tmpdir()], MARKERS).map((p) => `new: ${p}`);
     const outside = [...changed, ...around, ...stray];
     trial.measure('writesOutside', outside.length);
-    trial.check('nothing written outside the daemon root, vfs path and stores', outside.length === 0, () => outside.slice(0, 20).join('; '));
+    trial.check('nothing written outside the daemon root, vfs path and stores', outside.length === 0, () =>
+      outside.slice(0, 20).join('; '),
+    );
   }
 }
 
@@ -144,8 +196,16 @@ function safeList(d: string): string[] {
 
 /** A request and its outcome in one line (targets and bodies cut short). */
 export function describe(req: HostileRequest, o: RawOutcome): string {
-  const body = req.body === undefined ? '' : ` body ${req.body.length > 160 ? `${req.body.length} bytes: ${JSON.stringify(req.body.subarray(0, 120).toString('utf8'))}…` : JSON.stringify(req.body.toString('utf8'))}`;
+  const body =
+    req.body === undefined
+      ? ''
+      : ` body ${req.body.length > 160 ? `${req.body.length} bytes: ${JSON.stringify(req.body.subarray(0, 120).toString('utf8'))}…` : JSON.stringify(req.body.toString('utf8'))}`;
   const headers = Object.keys(req.headers ?? {}).length > 0 ? ` headers ${JSON.stringify(req.headers)}` : '';
-  const got = o.kind === 'answer' ? `${o.status} ${o.body.subarray(0, 300).toString('utf8').trim()}` : o.kind === 'hang' ? 'no answer' : `dropped (${o.detail})`;
+  const got =
+    o.kind === 'answer'
+      ? `${o.status} ${o.body.subarray(0, 300).toString('utf8').trim()}`
+      : o.kind === 'hang'
+        ? 'no answer'
+        : `dropped (${o.detail})`;
   return `[${req.socket}/${req.kind}] ${JSON.stringify(req.method)} ${JSON.stringify(req.target.length > 200 ? `${req.target.slice(0, 200)}…(${req.target.length})` : req.target)}${headers}${body} → ${got}`;
 }

@@ -43,7 +43,13 @@ describe(`hostile input (seed ${config.seed}, ${config.size.name})`, () => {
     for (let n = 1; n <= size.batchesPerSocket; n++) {
       const seed = rng.fork(`${socket}-${n}`).int(0, 2 ** 31 - 1);
       it(`hostile ${socket} socket #${n}: ${size.requests} fuzzed requests + ${size.bigBodies} of 10 MB, each answered; the daemon keeps serving and writes nothing outside`, async () => {
-        await trial('vfs', `${socket}-socket`, `hostile ${socket} socket #${n}`, (t) => sockets.batch(t, socket, seed, size.requests, size.bigBodies, size.parallel), seed);
+        await trial(
+          'vfs',
+          `${socket}-socket`,
+          `hostile ${socket} socket #${n}`,
+          (t) => sockets.batch(t, socket, seed, size.requests, size.bigBodies, size.parallel),
+          seed,
+        );
       });
     }
   }
@@ -51,7 +57,13 @@ describe(`hostile input (seed ${config.seed}, ${config.size.name})`, () => {
   for (const tool of ['convoy-backup', 'convoy'] as const) {
     const seed = rng.fork(`cli-${tool}`).int(0, 2 ** 31 - 1);
     it(`hostile backup URLs through ${tool}: each refused with a code or served, nothing escapes the store directory`, async () => {
-      await trial('vfs', `${tool}-urls`, `hostile URLs through ${tool}`, (t) => new CliUrlFuzz(sockets, path.join(dir, `cli-${tool}`)).run(t, tool, seed, size.cliUrls), seed);
+      await trial(
+        'vfs',
+        `${tool}-urls`,
+        `hostile URLs through ${tool}`,
+        (t) => new CliUrlFuzz(sockets, path.join(dir, `cli-${tool}`)).run(t, tool, seed, size.cliUrls),
+        seed,
+      );
     });
   }
 

@@ -67,7 +67,10 @@ export function newImage(rng: Rng, regions: number): ImageState {
 export function mutate(rng: Rng, state: ImageState, share: number): Mutation {
   const n = state.regions.length;
   const count = Math.max(1, Math.round(n * share));
-  const changed = rng.shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, count).sort((a, b) => a - b);
+  const changed = rng
+    .shuffle(Array.from({ length: n }, (_, i) => i))
+    .slice(0, count)
+    .sort((a, b) => a - b);
   const regions = state.regions.map((r) => ({ ...r }));
   for (const i of changed) regions[i] = { kind: rng.pick(KINDS), seed: rng.int(1, 2 ** 31) };
   const extents: [number, number][] = changed.map((i) => {

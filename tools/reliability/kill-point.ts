@@ -67,7 +67,11 @@ export function pickKillPoint(rng: Rng, est: { durationMs: number; firstProgress
 }
 
 export const describePoint = (p: KillPoint): string =>
-  p.anchor === 'spawn' ? `${p.delayMs} ms after spawn` : p.anchor === 'first-progress' ? `first progress line + ${p.delayMs} ms` : `its store request #${p.request} (${p.landed === true ? 'sent on after the kill' : 'dropped'})`;
+  p.anchor === 'spawn'
+    ? `${p.delayMs} ms after spawn`
+    : p.anchor === 'first-progress'
+      ? `first progress line + ${p.delayMs} ms`
+      : `its store request #${p.request} (${p.landed === true ? 'sent on after the kill' : 'dropped'})`;
 
 /** A store request of a typical run, and whether it lands: every request boundary is a kill point. */
 export function pickRequestPoint(rng: Rng, requests: number): KillPoint {

@@ -26,7 +26,15 @@ describe.concurrent(`lease-expiry trials (seed ${config.seed}, ${config.size.nam
       const full = (n + (kind === 's3' ? 1 : 0)) % 2 === 0;
       it(`lease expiry ${kind} #${n}: a killed ${full ? 'full ' : ''}maintenance's 150 s lease blocks no backup, delete or restore, and the next maintenance takes it over within one expiry`, async () => {
         try {
-          await leaseExpiryTrial(n, full, home.stores.store(kind, `lease-${n}`), path.join(home.dir, `${kind}-${n}`), config.size, rng.fork(`${kind}-${n}`), config.resultsFile);
+          await leaseExpiryTrial(
+            n,
+            full,
+            home.stores.store(kind, `lease-${n}`),
+            path.join(home.dir, `${kind}-${n}`),
+            config.size,
+            rng.fork(`${kind}-${n}`),
+            config.resultsFile,
+          );
         } catch (err) {
           failed = true;
           throw err;

@@ -14,7 +14,9 @@ const LOCK_MODULE = /\/packages\/blockstore\/(?:dist\/lock\.js|src\/lock\.ts)$/;
 
 const ttlMs = Number(process.env.CONVOY_RELIABILITY_LEASE_TTL_MS);
 if (!Number.isSafeInteger(ttlMs) || ttlMs < 1000) {
-  throw new Error(`lease-ttl.ts: CONVOY_RELIABILITY_LEASE_TTL_MS must be a whole number of milliseconds ≥ 1000, got ${process.env.CONVOY_RELIABILITY_LEASE_TTL_MS}`);
+  throw new Error(
+    `lease-ttl.ts: CONVOY_RELIABILITY_LEASE_TTL_MS must be a whole number of milliseconds ≥ 1000, got ${process.env.CONVOY_RELIABILITY_LEASE_TTL_MS}`,
+  );
 }
 
 registerHooks({

@@ -21,7 +21,11 @@ export interface PauseTrialSpec {
 }
 
 export function planPause(rng: Rng, size: Size): PauseTrialSpec[] {
-  return Array.from({ length: size.pause.trials }, (_, i) => ({ n: i + 1, pastLease: size.pause.pastLease && i % 2 === 1, rng: rng.fork(`trial-${i + 1}`) }));
+  return Array.from({ length: size.pause.trials }, (_, i) => ({
+    n: i + 1,
+    pastLease: size.pause.pastLease && i % 2 === 1,
+    rng: rng.fork(`trial-${i + 1}`),
+  }));
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -32,7 +36,13 @@ interface MaintenanceJson {
 
 export async function pauseTrial(spec: PauseTrialSpec, store: StoreTarget, dir: string, size: Size, resultsFile: string): Promise<void> {
   const lease = spec.pastLease ? 'past its lease' : 'within its lease';
-  const trial = new Trial('pause', store.kind, spec.pastLease ? 'past-lease' : 'within-lease', `pause ${store.kind} #${spec.n} ${lease}`, spec.rng.seed);
+  const trial = new Trial(
+    'pause',
+    store.kind,
+    spec.pastLease ? 'past-lease' : 'within-lease',
+    `pause ${store.kind} #${spec.n} ${lease}`,
+    spec.rng.seed,
+  );
   const leaseTtlMs = spec.pastLease ? size.leaseTtlMs : undefined; // undefined: the CLI's own 150 s
   const w = new World({ store, dir, leaseTtlMs, timeoutMs: size.timeoutMs });
   await runTrial(trial, resultsFile, async () => {
@@ -59,14 +69,22 @@ export async function pauseTrial(spec: PauseTrialSpec, store: StoreTarget, dir: 
       let resumed = false;
       try {
         const del = await w.run(trial, ['delete', older.url, '--json']);
-        trial.check('delete of an older backup succeeds while a backup is paused', del.code === 0, `exit ${del.code} ${del.errorCode ?? ''} ${del.errorMessage ?? ''}`);
+        trial.check(
+          'delete of an older backup succeeds while a backup is paused',
+          del.code === 0,
+          `exit ${del.code} ${del.errorCode ?? ''} ${del.errorMessage ?? ''}`,
+        );
         if (del.code === 0) w.forget(older);
         trial.fault(`delete ${older.id} while paused`);
         let deleted = 0;
         let marked = 0;
         for (let i = 0; i < 2; i++) {
           const m = await w.run(trial, ['maintenance', store.url, '--full', '--grace', '0s', '--json']);
-          trial.check('full maintenance succeeds while a backup is paused', m.code === 0, `exit ${m.code} ${m.errorCode ?? ''} ${m.errorMessage ?? ''}`);
+          trial.check(
+            'full maintenance succeeds while a backup is paused',
+            m.code === 0,
+            `exit ${m.code} ${m.errorCode ?? ''} ${m.errorMessage ?? ''}`,
+          );
           deleted += (m.json as MaintenanceJson | undefined)?.sweep?.blocksDeleted ?? 0;
           marked += (m.json as MaintenanceJson | undefined)?.sweep?.blocksMarked ?? 0;
         }
@@ -91,13 +109,21 @@ export async function pauseTrial(spec: PauseTrialSpec, store: StoreTarget, dir: 
         w.adopt(v, r, v.state);
       } else {
         trial.outcome(`resumed and failed: ${r.errorCode ?? r.code}`);
-        trial.check('a resumed backup that fails, fails cleanly (exit 1 with an error code)', r.code === 1 && r.errorCode !== undefined && !r.timedOut, `exit ${r.code} signal ${r.signal} ${r.stderr.slice(-300)}`);
+        trial.check(
+          'a resumed backup that fails, fails cleanly (exit 1 with an error code)',
+          r.code === 1 && r.errorCode !== undefined && !r.timedOut,
+          `exit ${r.code} signal ${r.signal} ${r.stderr.slice(-300)}`,
+        );
       }
     }
     await w.verifyClean(trial);
     await w.reconcile(trial);
     await w.restoreAll(trial);
-    trial.check('the parent backup survived', w.backups().some((b: Backup) => b.id === parent.id), `${parent.id} is gone`);
+    trial.check(
+      'the parent backup survived',
+      w.backups().some((b: Backup) => b.id === parent.id),
+      `${parent.id} is gone`,
+    );
     // What the sweeps left must hold up under two more.
     for (let i = 0; i < 2; i++) {
       const m = await w.fullMaintenance(trial);

@@ -49,7 +49,9 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  process.stdout.write('usage: npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,s3faults,lease,bugs,hostile,daemon,shared-vfs] [--out FILE] [--no-build] [--render-only]\n');
+  process.stdout.write(
+    'usage: npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,s3faults,lease,bugs,hostile,daemon,shared-vfs] [--out FILE] [--no-build] [--render-only]\n',
+  );
   process.exit(0);
 }
 
@@ -59,7 +61,9 @@ if (values['render-only']) {
   const meta = JSON.parse(readFileSync(`${results}.meta.json`, 'utf8')) as RunMeta;
   const out = path.resolve(REPO_ROOT, values.out ?? 'docs/reliability.md');
   writeReport(out, meta, readRecords(results));
-  process.stderr.write(`reliability: ${path.relative(REPO_ROOT, out)} written again from ${path.relative(REPO_ROOT, results)} (seed ${meta.seed}, ${meta.finishedAt})\n`);
+  process.stderr.write(
+    `reliability: ${path.relative(REPO_ROOT, out)} written again from ${path.relative(REPO_ROOT, results)} (seed ${meta.seed}, ${meta.finishedAt})\n`,
+  );
   process.exit(0);
 }
 
@@ -68,7 +72,10 @@ if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) {
   process.stderr.write(`reliability: --seed must be an integer in [0, 2^32), got ${values.seed}\n`);
   process.exit(2);
 }
-const only = values.only?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const only = values.only
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
 for (const name of only ?? []) {
   if (FILES[name] === undefined) {
     process.stderr.write(`reliability: --only takes ${Object.keys(FILES).join(', ')}; got ${name}\n`);
@@ -77,13 +84,28 @@ for (const name of only ?? []) {
 }
 const size = values.full ? 'full' : 'ci';
 const report = path.resolve(REPO_ROOT, values.out ?? (only === undefined ? 'docs/reliability.md' : '.test-logs/reliability.md'));
-const command = ['npm run -s reliability --', '--seed', String(seed), ...(values.full ? ['--full'] : []), ...(only === undefined ? [] : ['--only', only.join(',')]), ...(values.out === undefined ? [] : ['--out', values.out])].join(' ');
-process.stderr.write(`reliability: seed ${seed}, size ${size}${only === undefined ? '' : `, only ${only.join(',')}`}\nreliability: to run it again: ${command}\n`);
+const command = [
+  'npm run -s reliability --',
+  '--seed',
+  String(seed),
+  ...(values.full ? ['--full'] : []),
+  ...(only === undefined ? [] : ['--only', only.join(',')]),
+  ...(values.out === undefined ? [] : ['--out', values.out]),
+].join(' ');
+process.stderr.write(
+  `reliability: seed ${seed}, size ${size}${only === undefined ? '' : `, only ${only.join(',')}`}\nreliability: to run it again: ${command}\n`,
+);
 
 if (!values['no-build']) {
-  const build = spawnSync(process.execPath, [bin('nx'), 'run-many', '-t', 'build', '--output-style=static'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NX_NO_CLOUD: 'true' } });
+  const build = spawnSync(process.execPath, [bin('nx'), 'run-many', '-t', 'build', '--output-style=static'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, NX_NO_CLOUD: 'true' },
+  });
   if (build.status !== 0) {
-    process.stderr.write('reliability: the build failed; the campaigns run the built CLI (set CONVOY_RELIABILITY_CLI=source and pass --no-build to run the sources instead)\n');
+    process.stderr.write(
+      'reliability: the build failed; the campaigns run the built CLI (set CONVOY_RELIABILITY_CLI=source and pass --no-build to run the sources instead)\n',
+    );
     process.exit(1);
   }
 }

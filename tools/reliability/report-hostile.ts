@@ -7,7 +7,9 @@ type Table = (head: string[], rows: (string | number)[][]) => string;
 /** Sums the measures of `rs` whose name starts with `prefix`, by the rest of the name. */
 function byPrefix(rs: readonly TrialRecord[], prefix: string): [string, number][] {
   const m = new Map<string, number>();
-  for (const r of rs) for (const [k, v] of Object.entries(r.measures)) if (k.startsWith(prefix)) m.set(k.slice(prefix.length), (m.get(k.slice(prefix.length)) ?? 0) + v);
+  for (const r of rs)
+    for (const [k, v] of Object.entries(r.measures))
+      if (k.startsWith(prefix)) m.set(k.slice(prefix.length), (m.get(k.slice(prefix.length)) ?? 0) + v);
   return [...m].sort((a, b) => b[1] - a[1]);
 }
 
@@ -20,8 +22,24 @@ export function hostileSection(rs: TrialRecord[], table: Table): string[] {
   const secrets = rs.filter((r) => r.op === 'secrets');
   const failed = rs.filter((r) => !r.passed).length;
   const perSocket = (socket: string): TrialRecord[] => sockets.filter((r) => r.op === `${socket}-socket`);
-  const kinds = [...new Set(sockets.flatMap((r) => Object.keys(r.measures).filter((k) => k.startsWith('kind:')).map((k) => k.slice(5))))].sort();
-  const statuses = [...new Set(sockets.flatMap((r) => Object.keys(r.measures).filter((k) => k.startsWith('status:')).map((k) => k.slice(7))))].sort();
+  const kinds = [
+    ...new Set(
+      sockets.flatMap((r) =>
+        Object.keys(r.measures)
+          .filter((k) => k.startsWith('kind:'))
+          .map((k) => k.slice(5)),
+      ),
+    ),
+  ].sort();
+  const statuses = [
+    ...new Set(
+      sockets.flatMap((r) =>
+        Object.keys(r.measures)
+          .filter((k) => k.startsWith('status:'))
+          .map((k) => k.slice(7)),
+      ),
+    ),
+  ].sort();
   const count = (socket: string, key: string): number => total(perSocket(socket), key);
   return [
     '## 6. Hostile input',
@@ -30,13 +48,31 @@ export function hostileSection(rs: TrialRecord[], table: Table): string[] {
     '',
     `Trials: ${rs.length} (${failed === 0 ? 'all passed' : `**${failed} failed**`}). Requests: ${total(sockets, 'requests')} (${total(sockets, 'keptAlive')} of them followed by a health request on the same kept-alive connection, each served); CLI runs: ${total(clis, 'runs') + total(secrets, 'runs')}; **crashes: ${total(rs, 'crashes')}**; **writes outside: ${total(rs, 'writesOutside')}**; **secret leaks: ${total(secrets, 'secretLeaks')}** (${total(secrets, 'placesSearched')} outputs, logs and files, ${Math.ceil(total(secrets, 'bytesSearched') / 1024)} KiB searched).`,
     '',
-    table(['requests by kind', 'plugin socket', 'control socket'], kinds.map((k) => [k, count('plugin', `kind:${k}`), count('control', `kind:${k}`)])),
+    table(
+      ['requests by kind', 'plugin socket', 'control socket'],
+      kinds.map((k) => [k, count('plugin', `kind:${k}`), count('control', `kind:${k}`)]),
+    ),
     '',
-    table(['answers by status', 'plugin socket', 'control socket'], statuses.map((s) => [s, count('plugin', `status:${s}`), count('control', `status:${s}`)])),
+    table(
+      ['answers by status', 'plugin socket', 'control socket'],
+      statuses.map((s) => [s, count('plugin', `status:${s}`), count('control', `status:${s}`)]),
+    ),
     '',
     table(['CLI runs by exit', 'runs'], byPrefix([...clis], 'exit:')),
     '',
-    table(['trial', 'faults', 'result'], rs.map((r) => [r.name, r.faults.join('; ') || r.outcome, r.passed ? 'passed' : `**failed**: ${r.failures.map((f) => f.split('\n')[0]).join('; ').slice(0, 400)}`])),
+    table(
+      ['trial', 'faults', 'result'],
+      rs.map((r) => [
+        r.name,
+        r.faults.join('; ') || r.outcome,
+        r.passed
+          ? 'passed'
+          : `**failed**: ${r.failures
+              .map((f) => f.split('\n')[0])
+              .join('; ')
+              .slice(0, 400)}`,
+      ]),
+    ),
     '',
   ];
 }

@@ -29,7 +29,9 @@ const sh = (cmd: string, args: string[]): string => {
 
 /** The commit checked out and how many tracked files differ from it (taken when the run starts). */
 export function codeState(): string {
-  const dirty = sh('git', ['status', '--porcelain', '--untracked-files=no']).split('\n').filter((l) => l !== '').length;
+  const dirty = sh('git', ['status', '--porcelain', '--untracked-files=no'])
+    .split('\n')
+    .filter((l) => l !== '').length;
   const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
   return `${commit}${dirty > 0 ? ` with ${dirty} uncommitted tracked file(s) in the tree` : ''}`;
 }
@@ -46,9 +48,14 @@ export function runMeta(config: RunConfig, startedAt: Date, code: string, tests:
     durationS: Math.round((finished.getTime() - startedAt.getTime()) / 1000),
     machine: `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}`,
     node: process.version,
-    radosgw: sh('radosgw', ['--version']).split('\n')[0]?.replace(/\s*\([0-9a-f]{20,}\)/, '') || 'unknown',
+    radosgw:
+      sh('radosgw', ['--version'])
+        .split('\n')[0]
+        ?.replace(/\s*\([0-9a-f]{20,}\)/, '') || 'unknown',
     commit: code,
-    cli: fromSource() ? 'apps/backup/src/main.ts run from TypeScript sources (CONVOY_RELIABILITY_CLI=source)' : 'node apps/backup/bin/convoy-backup.cjs (the build in apps/backup/dist)',
+    cli: fromSource()
+      ? 'apps/backup/src/main.ts run from TypeScript sources (CONVOY_RELIABILITY_CLI=source)'
+      : 'node apps/backup/bin/convoy-backup.cjs (the build in apps/backup/dist)',
     leases:
       `crash trials and pause trials "past the lease": ${config.size.leaseTtlMs / 1000} s, forced by tools/reliability/lease-ttl.ts (a load hook; no file changed); ` +
       `faulty-S3 trials: ${config.size.s3faults.leaseTtlMs / 1000} s, the same way; ` +

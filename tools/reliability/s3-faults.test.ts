@@ -19,7 +19,13 @@ describe(`faulty S3 trials (seed ${config.seed}, ${config.size.name})`, () => {
   beforeAll(async () => {
     home = await openCampaign('s3-faults');
     proxy = await FaultyS3Proxy.start(s3FromEnv().endpoint);
-    campaign = new S3FaultCampaign(home.stores.store('s3', 's3-faults'), path.join(home.dir, 'work'), config.size, config.resultsFile, proxy);
+    campaign = new S3FaultCampaign(
+      home.stores.store('s3', 's3-faults'),
+      path.join(home.dir, 'work'),
+      config.size,
+      config.resultsFile,
+      proxy,
+    );
     await campaign.setup(home.rng.fork('setup'));
   });
   afterAll(async () => {

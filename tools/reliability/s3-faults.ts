@@ -21,7 +21,18 @@ import type { StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
 import { World, type Backup, type Volume } from './world.js';
 
-export const S3FAULT_OPS = ['create-full', 'create-incremental', 'restore', 'delete', 'maintenance', 'maintenance-full', 'verify', 'create-lying', 'maintenance-lying', 'stalled'] as const;
+export const S3FAULT_OPS = [
+  'create-full',
+  'create-incremental',
+  'restore',
+  'delete',
+  'maintenance',
+  'maintenance-full',
+  'verify',
+  'create-lying',
+  'maintenance-lying',
+  'stalled',
+] as const;
 export type S3FaultOp = (typeof S3FAULT_OPS)[number];
 
 /** The object of a create that a lying trial's PUT writes (the first PUT of that kind, or the k-th block). */
@@ -48,17 +59,29 @@ export interface S3FaultPlanItem {
 /** Trials of every operation in a seeded order; lying trials go through LIE_TARGETS in turn. */
 export function planS3Faults(rng: Rng, size: Size): S3FaultPlanItem[] {
   const count = (op: S3FaultOp): number =>
-    op === 'create-lying' ? size.s3faults.lyingTrials : op === 'maintenance-lying' ? size.s3faults.lyingMaintenanceTrials : op === 'stalled' ? size.s3faults.stallTrials : size.s3faults.trialsPerOp;
+    op === 'create-lying'
+      ? size.s3faults.lyingTrials
+      : op === 'maintenance-lying'
+        ? size.s3faults.lyingMaintenanceTrials
+        : op === 'stalled'
+          ? size.s3faults.stallTrials
+          : size.s3faults.trialsPerOp;
   const ops = S3FAULT_OPS.flatMap((op) => Array.from({ length: count(op) }, () => op));
   const targets = rng.shuffle(Object.keys(LIE_TARGETS));
   let lies = 0;
-  return rng.shuffle(ops).map((op, n) => ({ n: n + 1, op, rng: rng.fork(`trial-${n + 1}`), ...(op === 'create-lying' ? { lie: targets[lies++ % targets.length] as string } : {}) }));
+  return rng.shuffle(ops).map((op, n) => ({
+    n: n + 1,
+    op,
+    rng: rng.fork(`trial-${n + 1}`),
+    ...(op === 'create-lying' ? { lie: targets[lies++ % targets.length] as string } : {}),
+  }));
 }
 
 const CLEAR_CODE = /^CONVOY_[A-Z0-9_]+$/;
 
 /** A failure a user can act on: nonzero exit (no signal, no hang) with a CONVOY_* code and a message. */
-export const failedClearly = (r: CliResult): boolean => r.code !== 0 && r.code !== null && !r.timedOut && CLEAR_CODE.test(r.errorCode ?? '') && (r.errorMessage ?? '').trim() !== '';
+export const failedClearly = (r: CliResult): boolean =>
+  r.code !== 0 && r.code !== null && !r.timedOut && CLEAR_CODE.test(r.errorCode ?? '') && (r.errorMessage ?? '').trim() !== '';
 
 interface Prepared {
   args: string[];
@@ -125,13 +148,25 @@ export class S3FaultCampaign {
       const target = LIE_TARGETS[item.lie ?? 'block'] as RegExp;
       const nth = item.lie === 'block' ? rng.int(1, 2) : 1;
       let seen = 0;
-      return { rng, rate: 1, kinds: ['lie'], max: 1, eligible: (req) => req.method === 'PUT' && target.test(this.#key(req.path)) && ++seen === nth };
+      return {
+        rng,
+        rate: 1,
+        kinds: ['lie'],
+        max: 1,
+        eligible: (req) => req.method === 'PUT' && target.test(this.#key(req.path)) && ++seen === nth,
+      };
     }
     if (item.op === 'maintenance-lying') {
       // One of a full maintenance's writes (index runs, generation, sweep record, doomed list, …).
       const nth = rng.int(1, 10);
       let seen = 0;
-      return { rng, rate: 1, kinds: ['lie'], max: 1, eligible: (req) => req.method === 'PUT' && !this.#key(req.path).startsWith('locks/') && ++seen === nth };
+      return {
+        rng,
+        rate: 1,
+        kinds: ['lie'],
+        max: 1,
+        eligible: (req) => req.method === 'PUT' && !this.#key(req.path).startsWith('locks/') && ++seen === nth,
+      };
     }
     if (item.op === 'stalled') {
       const nth = rng.int(1, 12);
@@ -169,43 +204,75 @@ export class S3FaultCampaign {
     // How it ended, judged through a clean connection.
     const ok = result.code === 0 && !result.timedOut;
     const clear = failedClearly(result);
-    trial.check('it either succeeds or fails with a clear error (CONVOY_* code, message, nonzero exit)', ok || clear, `exit ${result.code}${result.timedOut ? ' (timed out)' : ''} ${result.errorCode ?? '(no error code)'} ${result.errorMessage ?? result.stderr.slice(-300)}`);
+    trial.check(
+      'it either succeeds or fails with a clear error (CONVOY_* code, message, nonzero exit)',
+      ok || clear,
+      `exit ${result.code}${result.timedOut ? ' (timed out)' : ''} ${result.errorCode ?? '(no error code)'} ${result.errorMessage ?? result.stderr.slice(-300)}`,
+    );
     const typical = this.#typicalMs.get(prepared.estimate) ?? 0;
     const slowMs = injected.reduce((n, f) => n + (f.slowMs ?? 0), 0);
     // A stall is waited out by the S3 driver's inactivity timeout (60 s): the bound is then the CLI's own lease expiry.
     const bound = (op === 'stalled' ? DEFAULT_LEASE_TTL_MS : this.#size.s3faults.leaseTtlMs + 10_000) + 3 * typical + slowMs;
     trial.measure('runMs', Math.round(result.durationMs));
-    trial.check('no run waits longer than one lease expiry', result.durationMs <= bound, `took ${Math.round(result.durationMs)} ms (bound ${Math.round(bound)} ms: lease TTL + backoff + 3× the operation + ${slowMs} ms of injected slowness)`);
+    trial.check(
+      'no run waits longer than one lease expiry',
+      result.durationMs <= bound,
+      `took ${Math.round(result.durationMs)} ms (bound ${Math.round(bound)} ms: lease TTL + backoff + 3× the operation + ${slowMs} ms of injected slowness)`,
+    );
     const failuresBefore = trial.record.failures.length;
 
     if (prepared.restoreTarget !== undefined) {
       const sha = await sha256File(prepared.restoreTarget.file).catch(() => 'absent');
       const b = prepared.backup as Backup;
-      if (ok) trial.check('a restore that succeeded wrote the backup bit-exact', sha === b.state.sha256, `target sha256 ${sha.slice(0, 12)}…, backup ${b.state.sha256.slice(0, 12)}…`);
-      else trial.check('a failed restore leaves the old target or the whole new one', sha === prepared.restoreTarget.oldSha || sha === b.state.sha256, `target sha256 ${sha.slice(0, 12)}…`);
+      if (ok)
+        trial.check(
+          'a restore that succeeded wrote the backup bit-exact',
+          sha === b.state.sha256,
+          `target sha256 ${sha.slice(0, 12)}…, backup ${b.state.sha256.slice(0, 12)}…`,
+        );
+      else
+        trial.check(
+          'a failed restore leaves the old target or the whole new one',
+          sha === prepared.restoreTarget.oldSha || sha === b.state.sha256,
+          `target sha256 ${sha.slice(0, 12)}…`,
+        );
     }
     const verifying = prepared.args[0] === 'verify';
     if (verifying && ok) {
       const out = result.json as { ok?: boolean; problems?: unknown[] } | undefined;
-      trial.check('a verify that succeeded says the store is whole', out?.ok === true && (out.problems ?? []).length === 0, () => `ok ${String(out?.ok)}, problems ${JSON.stringify(out?.problems ?? []).slice(0, 300)}`);
+      trial.check(
+        'a verify that succeeded says the store is whole',
+        out?.ok === true && (out.problems ?? []).length === 0,
+        () => `ok ${String(out?.ok)}, problems ${JSON.stringify(out?.problems ?? []).slice(0, 300)}`,
+      );
     }
     if (verifying && result.code === 3) {
       // Exit 3 is "problems found": through faults on a whole store, that is a false alarm.
-      trial.check('verify through faults never reports damage that is not there', false, `exit 3: ${JSON.stringify((result.json as { problems?: unknown[] } | undefined)?.problems ?? []).slice(0, 400)}`);
+      trial.check(
+        'verify through faults never reports damage that is not there',
+        false,
+        `exit 3: ${JSON.stringify((result.json as { problems?: unknown[] } | undefined)?.problems ?? []).slice(0, 400)}`,
+      );
     }
     const problems = await w.verifyClean(trial);
     if (lying && problems.length > 0) {
       // The lie got through: verify must name the missing object, and a restore must fail loudly.
       const missing = injected.map((f) => f.key).filter((k) => problems.includes(k));
-      trial.check('verify names the object the server lied about', missing.length > 0, `verify named ${problems.join(', ')}; the lie was ${injected.map((f) => f.key).join(', ')}`);
+      trial.check(
+        'verify names the object the server lied about',
+        missing.length > 0,
+        `verify named ${problems.join(', ')}; the lie was ${injected.map((f) => f.key).join(', ')}`,
+      );
     }
     const created = prepared.volume !== undefined;
     const { adopted, gone } = await w.reconcile(trial, {
       ...(op === 'delete' && prepared.backup !== undefined ? { mayBeGone: prepared.backup } : {}),
       ...(created && prepared.volume !== undefined ? { mayBeNew: { volume: prepared.volume, state: prepared.volume.state } } : {}),
     });
-    if (ok && created) trial.check('a create that succeeded is listed', adopted !== undefined, 'the create exited 0 but its backup is not listed');
-    if (ok && op === 'delete') trial.check('a delete that succeeded removed the backup', gone, 'the delete exited 0 but the backup is still listed');
+    if (ok && created)
+      trial.check('a create that succeeded is listed', adopted !== undefined, 'the create exited 0 but its backup is not listed');
+    if (ok && op === 'delete')
+      trial.check('a delete that succeeded removed the backup', gone, 'the delete exited 0 but the backup is still listed');
     if (adopted !== undefined && !ok) trial.measure('failedCreateHadCommitted', 1);
     await w.restoreAll(trial);
     const dataChecksFailed = trial.record.failures.length > failuresBefore;
@@ -215,7 +282,11 @@ export class S3FaultCampaign {
 
     // The same operation without faults succeeds.
     const again = await w.run(trial, prepared.args);
-    trial.check('running it again without faults succeeds', again.code === 0, `exit ${again.code} ${again.errorCode ?? ''} ${again.errorMessage ?? again.stderr.slice(-300)}`);
+    trial.check(
+      'running it again without faults succeeds',
+      again.code === 0,
+      `exit ${again.code} ${again.errorCode ?? ''} ${again.errorMessage ?? again.stderr.slice(-300)}`,
+    );
     this.#typical(prepared.estimate, again);
     if (again.code !== 0) return;
     if (created && prepared.volume !== undefined) {
@@ -224,7 +295,10 @@ export class S3FaultCampaign {
       w.forget(prepared.backup);
       await w.reconcile(trial);
     } else if (prepared.restoreTarget !== undefined) {
-      trial.check('the re-run restore is bit-exact', (await sha256File(prepared.restoreTarget.file)) === (prepared.backup as Backup).state.sha256);
+      trial.check(
+        'the re-run restore is bit-exact',
+        (await sha256File(prepared.restoreTarget.file)) === (prepared.backup as Backup).state.sha256,
+      );
     } else if (op === 'maintenance-lying') {
       // The re-run swept what the lied-to run marked: still nothing lost.
       await w.verifyClean(trial);
@@ -234,7 +308,12 @@ export class S3FaultCampaign {
 
   /** Brings the store to a state where `op` has something to do (through a clean connection), and answers its arguments. */
   async #prepare(trial: Trial, op: S3FaultOp, rng: Rng): Promise<Prepared> {
-    const base: S3FaultOp = op === 'stalled' ? rng.pick(['create-incremental', 'restore', 'verify'] as const) : op === 'maintenance-lying' ? 'maintenance-full' : op;
+    const base: S3FaultOp =
+      op === 'stalled'
+        ? rng.pick(['create-incremental', 'restore', 'verify'] as const)
+        : op === 'maintenance-lying'
+          ? 'maintenance-full'
+          : op;
     const p = await this.#prepareOp(trial, base, rng);
     return { ...p, estimate: base.startsWith('create') ? 'create' : base };
   }

@@ -50,10 +50,13 @@ export class HoldingProxy {
       req.on('data', (chunk: Buffer) => body.push(chunk));
       req.on('end', () => {
         const forward = (): void => {
-          const out = http.request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (upstream) => {
-            res.writeHead(upstream.statusCode ?? 502, upstream.headers);
-            upstream.pipe(res);
-          });
+          const out = http.request(
+            { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
+            (upstream) => {
+              res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+              upstream.pipe(res);
+            },
+          );
           out.on('error', () => res.destroy());
           out.end(Buffer.concat(body));
         };

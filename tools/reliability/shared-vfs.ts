@@ -23,9 +23,18 @@ import { layoutProblems, readLayout } from './vfs-layout.js';
 
 const HOSTS = ['rel-a', 'rel-b'] as const;
 /** Refusals two hosts working on the same names must expect (control API codes). */
-const EXPECTED = new Set(['CONVOY_VOLUME_EXISTS', 'CONVOY_VOLUME_NOT_FOUND', 'CONVOY_VOLUME_IN_USE', 'CONVOY_VOLUME_REFERENCED', 'CONVOY_VOLUME_INCOMPLETE', 'CONVOY_VOLUME_DELETED', 'CONVOY_VOLUME_DELETING']);
+const EXPECTED = new Set([
+  'CONVOY_VOLUME_EXISTS',
+  'CONVOY_VOLUME_NOT_FOUND',
+  'CONVOY_VOLUME_IN_USE',
+  'CONVOY_VOLUME_REFERENCED',
+  'CONVOY_VOLUME_INCOMPLETE',
+  'CONVOY_VOLUME_DELETED',
+  'CONVOY_VOLUME_DELETING',
+]);
 /** The same refusals as Docker's `Err` text says them. */
-const EXPECTED_ERR = /already exists|does not exist|not found|is mounted on|still known to Docker|is not finished|is being deleted by|was deleted (by host|by another host meanwhile|while it was being (created|mounted)|\(or created anew)/;
+const EXPECTED_ERR =
+  /already exists|does not exist|not found|is mounted on|still known to Docker|is not finished|is being deleted by|was deleted (by host|by another host meanwhile|while it was being (created|mounted)|\(or created anew)/;
 
 interface Held {
   host: string;
@@ -50,7 +59,18 @@ export class SharedVfsCampaign {
     this.size = size;
     this.resultsFile = resultsFile;
     this.vfsPath = path.join(dir, 'vfs');
-    this.daemons = HOSTS.map((h) => new DaemonProcess({ label: h, dir, root: path.join(dir, `root-${h}`), vfsPath: this.vfsPath, hostId: h, leaseTtlMs: size.leaseTtlMs, startTimeoutMs: 60_000 }));
+    this.daemons = HOSTS.map(
+      (h) =>
+        new DaemonProcess({
+          label: h,
+          dir,
+          root: path.join(dir, `root-${h}`),
+          vfsPath: this.vfsPath,
+          hostId: h,
+          leaseTtlMs: size.leaseTtlMs,
+          startTimeoutMs: 60_000,
+        }),
+    );
     this.apis = this.daemons.map((d) => new DaemonApi(d, () => this.#trial));
   }
 
@@ -102,7 +122,10 @@ export class SharedVfsCampaign {
       }
       trial.check('every call answers (no hang, no deadlock)', true);
       if (r.status === 200 && r.code === undefined) return 'ok';
-      const expected = r.code === 'docker-err' ? EXPECTED_ERR.test(r.message ?? '') && !/internal error/.test(r.message ?? '') : EXPECTED.has(r.code ?? '');
+      const expected =
+        r.code === 'docker-err'
+          ? EXPECTED_ERR.test(r.message ?? '') && !/internal error/.test(r.message ?? '')
+          : EXPECTED.has(r.code ?? '');
       trial.check('each call succeeds or is refused for a reason two hosts must expect', expected, describeReply(`${host} ${what}`, r));
       return expected ? 'refused' : 'failed';
     };
@@ -116,7 +139,11 @@ export class SharedVfsCampaign {
       // a volume another daemon held mounted since before this delete began must still be there
       for (const h of held) {
         if (h.name !== name || h.host === host || h.since > start) continue;
-        trial.check('a volume mounted by one daemon is never deleted by the other', existsSync(h.marker), `${host} deleted ${name} while ${h.host} had it mounted (${h.mountpoint})`);
+        trial.check(
+          'a volume mounted by one daemon is never deleted by the other',
+          existsSync(h.marker),
+          `${host} deleted ${name} while ${h.host} had it mounted (${h.mountpoint})`,
+        );
       }
     };
 
@@ -131,11 +158,16 @@ export class SharedVfsCampaign {
         const t0 = now();
         if (op === 'unmount' && mine.length > 0) {
           const h = srng.pick(mine);
-          trial.check('a volume mounted by one daemon is never deleted by the other', existsSync(h.marker) && (await fs.readFile(h.marker, 'utf8')) === h.id, `${h.name}'s mount on ${host} (${h.mountpoint}) lost its marker while mounted`);
+          trial.check(
+            'a volume mounted by one daemon is never deleted by the other',
+            existsSync(h.marker) && (await fs.readFile(h.marker, 'utf8')) === h.id,
+            `${h.name}'s mount on ${host} (${h.mountpoint}) lost its marker while mounted`,
+          );
           held.splice(held.indexOf(h), 1); // from now on the other daemon may delete it
           const r = await d.plugin.call('POST', '/VolumeDriver.Unmount', { Name: h.name, ID: h.id }, 60_000);
           const o = outcome(i, 'docker-unmount', r, t0, h.name);
-          if (o === 'killed') maybeHeld.push({ i, name: h.name, id: h.id }); // Docker sends it again
+          if (o === 'killed')
+            maybeHeld.push({ i, name: h.name, id: h.id }); // Docker sends it again
           else trial.check('an unmount of a held mount succeeds', o === 'ok', describeReply(`${host} Unmount ${h.name}`, r));
         } else if (op === 'mount') {
           const id = randomBytes(32).toString('hex');
@@ -146,8 +178,18 @@ export class SharedVfsCampaign {
             const mountpoint = String((r.json as { Mountpoint?: string }).Mountpoint);
             const marker = path.join(mountpoint, `marker-${host}-${id.slice(0, 8)}`);
             see(name, path.basename(mountpoint), t0);
-            const wrote = await fs.writeFile(marker, id).then(() => true, (err: Error) => err.message);
-            if (!trial.check('a volume mounted by one daemon is never deleted by the other', wrote === true, `${host} mounted ${name} at ${mountpoint}, which then could not be written: ${String(wrote)}`)) continue;
+            const wrote = await fs.writeFile(marker, id).then(
+              () => true,
+              (err: Error) => err.message,
+            );
+            if (
+              !trial.check(
+                'a volume mounted by one daemon is never deleted by the other',
+                wrote === true,
+                `${host} mounted ${name} at ${mountpoint}, which then could not be written: ${String(wrote)}`,
+              )
+            )
+              continue;
             held.push({ host, name, id, mountpoint, marker, since: now() });
           }
         } else if (op === 'remove' && !mine.some((h) => h.name === name)) {
@@ -156,7 +198,8 @@ export class SharedVfsCampaign {
           if (o === 'ok' || o === 'killed') deleted(host, name, t0);
         } else if (op === 'get') {
           const r = await d.plugin.call('POST', '/VolumeDriver.Get', { Name: name }, 60_000);
-          if (outcome(i, 'docker-get', r, t0, name) === 'ok') see(name, (r.json as { Volume?: { Status?: { uuid?: string } } }).Volume?.Status?.uuid, t0);
+          if (outcome(i, 'docker-get', r, t0, name) === 'ok')
+            see(name, (r.json as { Volume?: { Status?: { uuid?: string } } }).Volume?.Status?.uuid, t0);
         } else {
           outcome(i, 'docker-create', await d.plugin.call('POST', '/VolumeDriver.Create', { Name: name, Opts: null }, 60_000), t0, name);
         }
@@ -180,7 +223,9 @@ export class SharedVfsCampaign {
       }
     };
     const total = HOSTS.length * 2 * this.size.sharedVfs.opsPerStream;
-    const kill = rng.chance(this.size.sharedVfs.killChance) ? { i: rng.int(0, HOSTS.length - 1), afterCalls: rng.int(2, Math.floor(total / 2)) } : undefined;
+    const kill = rng.chance(this.size.sharedVfs.killChance)
+      ? { i: rng.int(0, HOSTS.length - 1), afterCalls: rng.int(2, Math.floor(total / 2)) }
+      : undefined;
     let streaming = true;
     const killer = async (): Promise<void> => {
       if (kill === undefined) return;
@@ -204,41 +249,86 @@ export class SharedVfsCampaign {
         release();
       }
     };
-    trial.fault(`${HOSTS.length} daemons × (Docker + operator stream) × ${this.size.sharedVfs.opsPerStream} operations on ${names.length} shared names`);
+    trial.fault(
+      `${HOSTS.length} daemons × (Docker + operator stream) × ${this.size.sharedVfs.opsPerStream} operations on ${names.length} shared names`,
+    );
     const killing = killer();
-    await Promise.all([docker(0, rng.fork('docker-a')), docker(1, rng.fork('docker-b')), operator(0, rng.fork('cli-a')), operator(1, rng.fork('cli-b'))]);
+    await Promise.all([
+      docker(0, rng.fork('docker-a')),
+      docker(1, rng.fork('docker-b')),
+      operator(0, rng.fork('cli-a')),
+      operator(1, rng.fork('cli-b')),
+    ]);
     streaming = false;
     for (const f of onCall.splice(0)) f();
     await killing;
     trial.measure('roundMs', now());
     trial.measure('daemonKills', windows.length);
-    for (const m of maybeHeld) await (this.daemons[m.i] as DaemonProcess).plugin.call('POST', '/VolumeDriver.Unmount', { Name: m.name, ID: m.id }, 60_000);
+    for (const m of maybeHeld)
+      await (this.daemons[m.i] as DaemonProcess).plugin.call('POST', '/VolumeDriver.Unmount', { Name: m.name, ID: m.id }, 60_000);
     // the end of the round: every held mount released, then both daemons must agree
     for (const h of [...held]) {
       const d = this.daemons[HOSTS.indexOf(h.host as (typeof HOSTS)[number])] as DaemonProcess;
-      trial.check('a volume mounted by one daemon is never deleted by the other', existsSync(h.marker), `${h.name}'s mount on ${h.host} lost its marker while mounted`);
+      trial.check(
+        'a volume mounted by one daemon is never deleted by the other',
+        existsSync(h.marker),
+        `${h.name}'s mount on ${h.host} lost its marker while mounted`,
+      );
       const r = await d.plugin.call('POST', '/VolumeDriver.Unmount', { Name: h.name, ID: h.id }, 60_000);
-      trial.check('an unmount of a held mount succeeds', r.status === 200 && r.code === undefined, describeReply(`${h.host} Unmount ${h.name}`, r));
+      trial.check(
+        'an unmount of a held mount succeeds',
+        r.status === 200 && r.code === undefined,
+        describeReply(`${h.host} Unmount ${h.name}`, r),
+      );
     }
     const lists = await Promise.all(this.apis.map((a) => a.volumes()));
-    const view = (l: { volumes: { name: string; uuid: string }[] }): string => l.volumes.filter((v) => names.includes(v.name)).map((v) => `${v.name}=${v.uuid}`).sort().join(' ');
-    trial.check('both daemons end with the same volumes', view(lists[0] as never) === view(lists[1] as never), `${HOSTS[0]}: ${view(lists[0] as never)}; ${HOSTS[1]}: ${view(lists[1] as never)}`);
-    trial.check('both daemons end with the same volumes', lists.every((l) => l.problems.length === 0), () => lists.flatMap((l) => l.problems.map((p) => p.message)).join('; '));
+    const view = (l: { volumes: { name: string; uuid: string }[] }): string =>
+      l.volumes
+        .filter((v) => names.includes(v.name))
+        .map((v) => `${v.name}=${v.uuid}`)
+        .sort()
+        .join(' ');
+    trial.check(
+      'both daemons end with the same volumes',
+      view(lists[0] as never) === view(lists[1] as never),
+      `${HOSTS[0]}: ${view(lists[0] as never)}; ${HOSTS[1]}: ${view(lists[1] as never)}`,
+    );
+    trial.check(
+      'both daemons end with the same volumes',
+      lists.every((l) => l.problems.length === 0),
+      () => lists.flatMap((l) => l.problems.map((p) => p.message)).join('; '),
+    );
     const present = new Map((lists[0]?.volumes ?? []).map((v) => [v.uuid, v.name]));
     for (const [uuid, o] of observed) {
       if (present.has(uuid)) continue;
-      trial.check('nothing lost: a volume disappears only through a delete that succeeded', deletes.some((d) => d.name === o.name && d.end >= o.at), `${o.name} (${uuid}), seen by a call begun at ${(o.at / 1000).toFixed(2)} s, is gone but no delete of it ended after that call began`);
+      trial.check(
+        'nothing lost: a volume disappears only through a delete that succeeded',
+        deletes.some((d) => d.name === o.name && d.end >= o.at),
+        `${o.name} (${uuid}), seen by a call begun at ${(o.at / 1000).toFixed(2)} s, is gone but no delete of it ended after that call began`,
+      );
     }
     const layout = await readLayout(this.vfsPath);
-    const problems = layoutProblems(layout, []).concat(layout.volumes.filter((v) => v.state === 'creating').map((v) => `volume ${v.name} is still "creating" with no create running`));
+    const problems = layoutProblems(layout, []).concat(
+      layout.volumes.filter((v) => v.state === 'creating').map((v) => `volume ${v.name} is still "creating" with no create running`),
+    );
     trial.check('no orphan directory, no record pointing at nothing', problems.length === 0, problems.join('; '));
     const leases = await fs.readdir(path.join(this.vfsPath, 'meta', 'leases'), { recursive: true }).catch(() => []);
     const left = leases.filter((f) => f.endsWith('.json') && names.some((nm) => f.startsWith(`${nm}/`)));
     trial.check('no mount lease left once everything is unmounted', left.length === 0, `left: ${left.join(', ')}`);
     for (const d of this.daemons) trial.check('both daemons keep running', d.running, `${d.spec.hostId} exited:\n${d.runLog.slice(-1500)}`);
-    trial.outcome(Object.entries(counts).sort().map(([k, v]) => `${k} ${v}`).join(', '));
+    trial.outcome(
+      Object.entries(counts)
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    );
     for (const [k, v] of Object.entries(counts)) trial.measure(k, v);
-    trial.measure('volumesAtEnd', view(lists[0] as never).split(' ').filter((x) => x !== '').length);
+    trial.measure(
+      'volumesAtEnd',
+      view(lists[0] as never)
+        .split(' ')
+        .filter((x) => x !== '').length,
+    );
   }
 
   /** Both daemons restart (kill -9 of one, SIGTERM of the other) and still agree; the base path is consistent. */
@@ -250,7 +340,14 @@ export class SharedVfsCampaign {
       await this.daemons[0]?.kill9();
       await this.daemons[1]?.stop();
       for (const d of this.daemons) await d.start();
-      const lists = await Promise.all(this.apis.map(async (a) => (await a.volumes()).volumes.map((v) => `${v.name}=${v.uuid}`).sort().join(' ')));
+      const lists = await Promise.all(
+        this.apis.map(async (a) =>
+          (await a.volumes()).volumes
+            .map((v) => `${v.name}=${v.uuid}`)
+            .sort()
+            .join(' '),
+        ),
+      );
       trial.check('both daemons end with the same volumes', lists[0] === lists[1], lists.join(' | '));
       const problems = layoutProblems(await readLayout(this.vfsPath), [...HOSTS]);
       trial.check('no orphan directory, no record pointing at nothing', problems.length === 0, problems.join('; '));

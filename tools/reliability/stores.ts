@@ -1,7 +1,16 @@
 // The stores the campaigns run against — a vfs:// directory or a prefix in a radosgw bucket — and
 // raw access to their objects that does not go through Convoy's libraries: to inflict damage, copy
 // a store, count what is there, and to judge Convoy with code that is not Convoy's.
-import { CopyObjectCommand, CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -18,9 +27,15 @@ export interface S3Endpoint {
 export function s3FromEnv(): S3Endpoint {
   const endpoint = process.env.CONVOY_TEST_S3_ENDPOINT;
   if (endpoint === undefined || endpoint === '') {
-    throw new Error('no S3 server: CONVOY_TEST_S3_ENDPOINT is unset (the s3 global setup starts radosgw; the reliability campaigns never skip S3)');
+    throw new Error(
+      'no S3 server: CONVOY_TEST_S3_ENDPOINT is unset (the s3 global setup starts radosgw; the reliability campaigns never skip S3)',
+    );
   }
-  return { endpoint, accessKeyId: process.env.CONVOY_TEST_S3_ACCESS_KEY ?? 'AKTEST', secretAccessKey: process.env.CONVOY_TEST_S3_SECRET_KEY ?? 'SKTEST' };
+  return {
+    endpoint,
+    accessKeyId: process.env.CONVOY_TEST_S3_ACCESS_KEY ?? 'AKTEST',
+    secretAccessKey: process.env.CONVOY_TEST_S3_SECRET_KEY ?? 'SKTEST',
+  };
 }
 
 /** Objects of one store, by key relative to the store. */
@@ -73,7 +88,12 @@ export class StoreHome {
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    const env = { AWS_ACCESS_KEY_ID: endpoint.accessKeyId, AWS_SECRET_ACCESS_KEY: endpoint.secretAccessKey, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint.endpoint };
+    const env = {
+      AWS_ACCESS_KEY_ID: endpoint.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: endpoint.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: endpoint.endpoint,
+    };
     return new StoreHome(dir, { client, bucket, env });
   }
 
@@ -157,14 +177,18 @@ export class StoreHome {
       raw,
       copy: async (name) => {
         for (const key of await listFull('')) {
-          await client.send(new CopyObjectCommand({ Bucket: bucket, Key: `${name}/${key.slice(prefix.length + 1)}`, CopySource: `${bucket}/${key}` }));
+          await client.send(
+            new CopyObjectCommand({ Bucket: bucket, Key: `${name}/${key.slice(prefix.length + 1)}`, CopySource: `${bucket}/${key}` }),
+          );
         }
         return this.#s3Store(name);
       },
       dispose: async () => {
         const keys = await listFull('');
         for (let i = 0; i < keys.length; i += 1000) {
-          await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+          await client.send(
+            new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }),
+          );
         }
       },
     };

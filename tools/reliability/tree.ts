@@ -26,7 +26,9 @@ export async function treeHash(dir: string): Promise<string | undefined> {
   }
   const h = createHash('sha256');
   const walk = async (rel: string): Promise<void> => {
-    const entries = (await fs.readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = (await fs.readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const e of entries) {
       const p = path.join(rel, e.name);
       const st = await fs.lstat(path.join(dir, p));

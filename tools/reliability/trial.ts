@@ -6,7 +6,8 @@ import { appendFileSync } from 'node:fs';
 import { classify } from './bugs.js';
 import { commandLine, describeResult, type CliResult } from './convoy.js';
 
-export type Campaign = 'crash' | 'pause' | 'corruption' | 'concurrency' | 's3-faults' | 'lease-expiry' | 'hostile' | 'daemon' | 'shared-vfs' | 'known-bug';
+export type Campaign =
+  'crash' | 'pause' | 'corruption' | 'concurrency' | 's3-faults' | 'lease-expiry' | 'hostile' | 'daemon' | 'shared-vfs' | 'known-bug';
 
 export interface TrialRecord {
   campaign: Campaign;
@@ -36,7 +37,22 @@ export class Trial {
   readonly #started = performance.now();
 
   constructor(campaign: Campaign, store: 'vfs' | 's3', op: string, name: string, seed: number) {
-    this.record = { campaign, store, op, name, seed, faults: [], outcome: '', checks: {}, failures: [], commands: [], knownBugs: [], measures: {}, durationMs: 0, passed: false };
+    this.record = {
+      campaign,
+      store,
+      op,
+      name,
+      seed,
+      faults: [],
+      outcome: '',
+      checks: {},
+      failures: [],
+      commands: [],
+      knownBugs: [],
+      measures: {},
+      durationMs: 0,
+      passed: false,
+    };
   }
 
   fault(text: string): void {
@@ -79,14 +95,17 @@ export class Trial {
 
   /** Writes the record to `resultsFile` and throws if any check failed. */
   finish(resultsFile: string | undefined, error?: unknown): void {
-    if (error !== undefined) this.record.failures.push(`trial aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (error !== undefined)
+      this.record.failures.push(`trial aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     this.record.durationMs = performance.now() - this.#started;
     this.record.passed = this.record.failures.length === 0;
     for (const id of classify(this.record)) this.knownBug(id);
     if (resultsFile !== undefined) appendFileSync(resultsFile, `${JSON.stringify(this.record)}\n`);
     if (!this.record.passed) {
       const bugs = this.record.knownBugs.length > 0 ? `bug ${this.record.knownBugs.join(', ')} (tools/reliability/bugs.ts)\n` : '';
-      throw new Error(`${bugs}${this.record.failures.join('\n')}\n(seed ${this.record.seed}; commands:\n  ${this.record.commands.join('\n  ')})`);
+      throw new Error(
+        `${bugs}${this.record.failures.join('\n')}\n(seed ${this.record.seed}; commands:\n  ${this.record.commands.join('\n  ')})`,
+      );
     }
   }
 }

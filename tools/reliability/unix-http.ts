@@ -44,7 +44,11 @@ export class UnixHttp {
           agent: this.#agent,
           method,
           path: target,
-          headers: { Host: 'localhost', ...this.#headers, ...(payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) }) },
+          headers: {
+            Host: 'localhost',
+            ...this.#headers,
+            ...(payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) }),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -71,7 +75,9 @@ export class UnixHttp {
         },
       );
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.once('error', (err) => done({ status: 0, json: undefined, text: '', error: `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`.trim() }));
+      req.once('error', (err) =>
+        done({ status: 0, json: undefined, text: '', error: `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`.trim() }),
+      );
       req.end(payload);
     });
   }

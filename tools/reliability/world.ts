@@ -107,7 +107,8 @@ export class World {
   /** Adds a backup a create printed (its `--json` result) to the model, of `state`. */
   adopt(volume: Volume, result: CliResult, state: ImageState): Backup {
     const out = result.json as { id?: unknown; url?: unknown } | undefined;
-    if (typeof out?.id !== 'string' || typeof out.url !== 'string') throw new Error(`create printed no backup: ${result.stdout.slice(-300)}`);
+    if (typeof out?.id !== 'string' || typeof out.url !== 'string')
+      throw new Error(`create printed no backup: ${result.stdout.slice(-300)}`);
     const b: Backup = { volume: volume.name, id: out.id, url: out.url, state };
     volume.backups.push(b);
     volume.backups.sort((x, y) => (x.id < y.id ? -1 : 1));
@@ -137,15 +138,20 @@ export class World {
     const r = await this.run(trial, ['verify', this.store.url, '--json', ...(readData ? ['--read-data'] : [])]);
     const out = r.json as { ok?: boolean; problems?: { key: string; kind: string }[] } | undefined;
     const problems = out?.problems ?? [];
-    trial.check(readData ? 'verify --read-data clean' : 'verify clean', r.code === 0 && out?.ok === true && problems.length === 0, () =>
-      `exit ${r.code} ${r.errorCode ?? ''} problems: ${problems.map((p) => `${p.kind} ${p.key}`).join(', ') || r.stderr.slice(-300)}`,
+    trial.check(
+      readData ? 'verify --read-data clean' : 'verify clean',
+      r.code === 0 && out?.ok === true && problems.length === 0,
+      () => `exit ${r.code} ${r.errorCode ?? ''} problems: ${problems.map((p) => `${p.kind} ${p.key}`).join(', ') || r.stderr.slice(-300)}`,
     );
     return problems.map((p) => p.key);
   }
 
   async list(trial: Trial): Promise<ListEntry[] | undefined> {
     const r = await this.run(trial, ['list', this.store.url, '--json']);
-    if (!trial.check('list works', r.code === 0 && Array.isArray(r.json), () => `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`)) return undefined;
+    if (
+      !trial.check('list works', r.code === 0 && Array.isArray(r.json), () => `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`)
+    )
+      return undefined;
     return r.json as ListEntry[];
   }
 
@@ -155,7 +161,10 @@ export class World {
    * state may have committed (then adopted). Anything else missing is a lost backup, anything else
    * new a phantom.
    */
-  async reconcile(trial: Trial, expect: { mayBeGone?: Backup; mayBeNew?: { volume: Volume; state: ImageState } } = {}): Promise<{ gone: boolean; adopted: Backup | undefined }> {
+  async reconcile(
+    trial: Trial,
+    expect: { mayBeGone?: Backup; mayBeNew?: { volume: Volume; state: ImageState } } = {},
+  ): Promise<{ gone: boolean; adopted: Backup | undefined }> {
     const listed = await this.list(trial);
     if (listed === undefined) return { gone: false, adopted: undefined };
     const seen = new Set(listed.map((e) => `${e.volume}/${e.id}`));
@@ -184,7 +193,10 @@ export class World {
       trial.check('no phantom backup', false, `the store lists ${e.volume}/${e.id}, which no operation completed`);
       this.#phantoms.add(`${e.volume}/${e.id}`); // reported once
     }
-    trial.check('store lists every completed backup', !trial.record.failures.some((f) => f.startsWith('no completed backup lost') || f.startsWith('no phantom backup')));
+    trial.check(
+      'store lists every completed backup',
+      !trial.record.failures.some((f) => f.startsWith('no completed backup lost') || f.startsWith('no phantom backup')),
+    );
     return { gone, adopted };
   }
 
@@ -213,7 +225,11 @@ export class World {
    * what is left counts as leaked. Answers how many runs that took in all.
    */
   async checkNoLeak(trial: Trial, runsDone = 2, extraRuns = 3): Promise<void> {
-    const want = new Set(this.backups().flatMap((b) => b.state.blockIds.filter((id): id is string => id !== null)).map(blockKey));
+    const want = new Set(
+      this.backups()
+        .flatMap((b) => b.state.blockIds.filter((id): id is string => id !== null))
+        .map(blockKey),
+    );
     const unwanted = async (): Promise<{ leaked: string[]; missing: string[] }> => {
       const have = new Set((await this.store.raw.list('blocks/')).filter((k) => k.endsWith('.blk')));
       return { leaked: [...have].filter((k) => !want.has(k)), missing: [...want].filter((k) => !have.has(k)) };
@@ -232,14 +248,19 @@ export class World {
       left.leaked.length === 0,
       `${left.leaked.length} block(s) no completed backup references are still in the store after ${runs} full maintenances: ${left.leaked.slice(0, 5).map(origin).join('; ')}`,
     );
-    trial.check('no referenced block missing', left.missing.length === 0, `${left.missing.length} referenced block(s) missing, e.g. ${left.missing[0] ?? ''}`);
+    trial.check(
+      'no referenced block missing',
+      left.missing.length === 0,
+      `${left.missing.length} referenced block(s) missing, e.g. ${left.missing[0] ?? ''}`,
+    );
   }
 
   /** Restores each backup to a scratch file (two at a time) and compares its sha256 with the state it was taken of. */
   async restoreAll(trial: Trial, backups: readonly Backup[] = this.backups()): Promise<void> {
     const queue = [...backups];
     const worker = async (lane: number): Promise<void> => {
-      for (let b = queue.shift(); b !== undefined; b = queue.shift()) await this.restoreExact(trial, b, path.join(this.dir, `check-${lane}.img`));
+      for (let b = queue.shift(); b !== undefined; b = queue.shift())
+        await this.restoreExact(trial, b, path.join(this.dir, `check-${lane}.img`));
     };
     await Promise.all([worker(0), worker(1)]);
   }

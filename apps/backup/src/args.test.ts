@@ -7,7 +7,9 @@ describe('parseLabels', () => {
     expect(parseLabels([])).toEqual({});
   });
   it.each([['novalue'], ['=x'], ['-k=v'], ['sp ace=v']])('refuses %s', (pair) => {
-    expect(() => parseLabels([pair])).toThrow(expect.objectContaining({ code: 'CONVOY_USAGE', hint: expect.stringContaining('key=value') }));
+    expect(() => parseLabels([pair])).toThrow(
+      expect.objectContaining({ code: 'CONVOY_USAGE', hint: expect.stringContaining('key=value') }),
+    );
   });
   it('refuses a key given twice', () => {
     expect(() => parseLabels(['a=1', 'a=2'])).toThrow(/twice/);

@@ -52,10 +52,29 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 function buildParser(select: Select<CommandContext>): Argv {
-  const y = programParser(PROGRAM, 'Back up files, block devices and directories to a Convoy backup store (a directory or S3) and restore them; no daemon needed.')
-    .option('json', { type: 'boolean', default: false, global: true, describe: 'Machine-readable output: one JSON value as the last line of stdout; progress as JSON lines on stderr' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'Print only the result (and errors): no progress, no notes' })
-    .option('s3-endpoint', { type: 'string', requiresArg: true, global: true, describe: 'S3 endpoint URL for s3:// stores (default: $AWS_ENDPOINT_URL, else AWS)' })
+  const y = programParser(
+    PROGRAM,
+    'Back up files, block devices and directories to a Convoy backup store (a directory or S3) and restore them; no daemon needed.',
+  )
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      global: true,
+      describe: 'Machine-readable output: one JSON value as the last line of stdout; progress as JSON lines on stderr',
+    })
+    .option('quiet', {
+      alias: 'q',
+      type: 'boolean',
+      default: false,
+      global: true,
+      describe: 'Print only the result (and errors): no progress, no notes',
+    })
+    .option('s3-endpoint', {
+      type: 'string',
+      requiresArg: true,
+      global: true,
+      describe: 'S3 endpoint URL for s3:// stores (default: $AWS_ENDPOINT_URL, else AWS)',
+    })
     .epilogue(
       'Credentials for s3:// come from the AWS SDK chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles); never put them in a URL.\n' +
         'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 verify found problems or repair left backups damaged, 130 interrupted (Ctrl-C).',

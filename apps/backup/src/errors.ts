@@ -13,6 +13,9 @@ export const EXIT = {
 /** The abort reason main.ts gives the AbortController when a signal arrives. */
 export class InterruptedError extends CliInterruptedError {
   constructor(signal: string, exitCode: number) {
-    super(signal, exitCode, { message: 'stopped before committing anything, the store is consistent', hint: 'run the command again; blocks already uploaded are reused' });
+    super(signal, exitCode, {
+      message: 'stopped before committing anything, the store is consistent',
+      hint: 'run the command again; blocks already uploaded are reused',
+    });
   }
 }

@@ -28,7 +28,10 @@ function nonEmpty(v: string | undefined): string | undefined {
 function checkEndpoint(endpoint: string, fromFlag: boolean): string {
   const problem = s3EndpointProblem(endpoint);
   if (problem !== undefined) {
-    throw usageError(`invalid S3 endpoint${fromFlag ? '' : ' (from AWS_ENDPOINT_URL)'}: ${problem}`, 'give an http(s) URL without credentials, e.g. --s3-endpoint http://127.0.0.1:7480');
+    throw usageError(
+      `invalid S3 endpoint${fromFlag ? '' : ' (from AWS_ENDPOINT_URL)'}: ${problem}`,
+      'give an http(s) URL without credentials, e.g. --s3-endpoint http://127.0.0.1:7480',
+    );
   }
   return endpoint;
 }

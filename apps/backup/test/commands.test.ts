@@ -21,10 +21,26 @@ beforeAll(async () => {
   storeDir = path.join(dir, 'store');
   store = `vfs://${storeDir}`;
   // a: two backups (the second shares no blocks with the first); b: one backup
-  for (const [volume, size, snapshot] of [['a', 3 * MiB, 's1'], ['a', 5 * MiB, 's2'], ['b', 2 * MiB + 1, 's1']] as const) {
+  for (const [volume, size, snapshot] of [
+    ['a', 3 * MiB, 's1'],
+    ['a', 5 * MiB, 's2'],
+    ['b', 2 * MiB + 1, 's1'],
+  ] as const) {
     const source = path.join(dir, `${volume}-${snapshot}.img`);
     await randomFile(source, size);
-    const run = await cli(['create', source, '--dest', store, '--volume', volume, '--snapshot', snapshot, '--label', `snap=${snapshot}`, '--json']);
+    const run = await cli([
+      'create',
+      source,
+      '--dest',
+      store,
+      '--volume',
+      volume,
+      '--snapshot',
+      snapshot,
+      '--label',
+      `snap=${snapshot}`,
+      '--json',
+    ]);
     expect(run.code, run.last).toBe(0);
     backups.push(lastJson<Created>(run));
   }
@@ -39,7 +55,14 @@ describe('list', () => {
     expect(run.code).toBe(0);
     const list = lastJson<Record<string, unknown>[]>(run);
     expect(list.map((e) => [e.volume, e.id])).toEqual(backups.map((b) => [b.volume, b.id]));
-    expect(list[1]).toMatchObject({ volume: 'a', snapshot: 's2', parent: backups[0]?.id, size: 5 * MiB, url: backups[1]?.url, labels: { snap: 's2' } });
+    expect(list[1]).toMatchObject({
+      volume: 'a',
+      snapshot: 's2',
+      parent: backups[0]?.id,
+      size: 5 * MiB,
+      url: backups[1]?.url,
+      labels: { snap: 's2' },
+    });
   });
 
   it('narrows to one volume', async () => {
@@ -53,7 +76,14 @@ describe('list', () => {
     expect(run.code).toBe(0);
     expect(run.lines[0]?.split(/\s+/)).toEqual(['VOLUME', 'ID', 'CREATED', 'SIZE', 'SNAPSHOT', 'PARENT']);
     expect(run.lines).toHaveLength(4);
-    expect(run.lines[2]?.split(/\s{2,}/)).toEqual(['a', backups[1]?.id, expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/), '5.0 MiB', 's2', backups[0]?.id]);
+    expect(run.lines[2]?.split(/\s{2,}/)).toEqual([
+      'a',
+      backups[1]?.id,
+      expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/),
+      '5.0 MiB',
+      's2',
+      backups[0]?.id,
+    ]);
   });
 
   it('fails clearly for a directory that is not a store, and does not create one', async () => {
@@ -112,7 +142,9 @@ describe('verify and delete', () => {
     expect(lastJson(run)).toMatchObject({ ok: true, backupsChecked: 3, problems: [] });
     expect(lastJson(run)).toMatchObject({ dataChecked: false });
     const human = await cli(['verify', store]);
-    expect(human.last).toMatch(/^ok: 3 backups, \d+ blocks checked, no problems \(only existence checked: contents not read; use --read-data\)$/);
+    expect(human.last).toMatch(
+      /^ok: 3 backups, \d+ blocks checked, no problems \(only existence checked: contents not read; use --read-data\)$/,
+    );
     const data = await cli(['verify', store, '--read-data']);
     expect(data.code).toBe(0);
     expect(data.last).toMatch(/^ok: 3 backups, \d+ blocks \(data read back\) checked, no problems$/);

@@ -33,7 +33,13 @@ describe('convoy-backup on a directory', () => {
     const ls = await cli(['ls', c.url, 'etc', '--json']);
     expect(ls.code, ls.stderr).toBe(0);
     const listed = lastJson(ls) as { entries: { path: string; type: string }[] };
-    expect(listed.entries.map((e) => `${e.type}:${e.path}`)).toEqual(['dir:etc', 'dir:etc/conf.d', 'file:etc/conf.d/app.conf', 'file:etc/hosts', 'symlink:etc/hosts.link']);
+    expect(listed.entries.map((e) => `${e.type}:${e.path}`)).toEqual([
+      'dir:etc',
+      'dir:etc/conf.d',
+      'file:etc/conf.d/app.conf',
+      'file:etc/hosts',
+      'symlink:etc/hosts.link',
+    ]);
     const human = await cli(['ls', c.url]);
     expect(human.stdout).toMatch(/lrwxrwxrwx .* etc\/hosts\.link -> hosts/);
 

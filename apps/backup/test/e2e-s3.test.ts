@@ -26,15 +26,27 @@ interface ProcessRun {
 }
 
 /** Runs `node src/main.ts ARGS` with the S3 credentials in its environment. */
-function convoyBackup(args: string[], options: { onStderrLine?: (line: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<ProcessRun> {
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: s3?.accessKeyId, AWS_SECRET_ACCESS_KEY: s3?.secretAccessKey, AWS_REGION: 'us-east-1' };
+function convoyBackup(
+  args: string[],
+  options: { onStderrLine?: (line: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<ProcessRun> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: s3?.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3?.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+  };
   delete env.AWS_ENDPOINT_URL; // the endpoint comes from --s3-endpoint
   delete env.AWS_ENDPOINT_URL_S3;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@convoy/source', '--import', HOOK, MAIN, ...args, '--s3-endpoint', s3?.endpoint ?? ''], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@convoy/source', '--import', HOOK, MAIN, ...args, '--s3-endpoint', s3?.endpoint ?? ''],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     let partial = '';

@@ -32,7 +32,7 @@ export async function sha256File(file: string): Promise<string> {
 export async function randomFile(file: string, size: number): Promise<void> {
   const fh = await fs.open(file, 'w');
   try {
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const n = Math.min(8 * MiB, size - done);
       await fh.write(randomBytes(n), 0, n, done);
       done += n;

@@ -74,7 +74,19 @@ describe('incremental backups', () => {
     await overwrite(source, 4 * MiB, Buffer.alloc(10, 1));
     const changed = path.join(dir, 'changed.json');
     await fs.writeFile(changed, JSON.stringify([[4 * MiB, 10]]));
-    const run = await cli(['create', source, '--dest', store, '--volume', 'jsonlist', '--changed', changed, '--parent', first.id, '--json']);
+    const run = await cli([
+      'create',
+      source,
+      '--dest',
+      store,
+      '--volume',
+      'jsonlist',
+      '--changed',
+      changed,
+      '--parent',
+      first.id,
+      '--json',
+    ]);
     expect(run.code, run.last).toBe(0);
     expect(lastJson<Created>(run)).toMatchObject({ parent: first.id, stats: { blocksRead: 1, blocksUploaded: 1 } });
   });
@@ -97,7 +109,19 @@ describe('incremental backups', () => {
     const changed = path.join(dir, 'x.txt');
     await fs.writeFile(changed, '0 10\n');
     const fresh = path.join(dir, 'never-created');
-    const run = await cli(['create', source, '--dest', `vfs://${fresh}`, '--volume', 'x', '--changed', changed, '--parent', 'none', '--json']);
+    const run = await cli([
+      'create',
+      source,
+      '--dest',
+      `vfs://${fresh}`,
+      '--volume',
+      'x',
+      '--changed',
+      changed,
+      '--parent',
+      'none',
+      '--json',
+    ]);
     expect(run.code).toBe(2);
     expect(lastJson<ErrorJson>(run).error).toMatchObject({ code: 'CONVOY_USAGE', hint: expect.stringContaining('--changed') });
     await expect(fs.stat(fresh)).rejects.toMatchObject({ code: 'ENOENT' });

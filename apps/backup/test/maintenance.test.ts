@@ -51,13 +51,23 @@ describe('maintenance', () => {
     const { store, backups } = await storeWith('quick', 'm', [2, 4]);
     const first = await cli(['maintenance', store]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.lines).toEqual([`quick maintenance of ${store}: index generation 1`, 'merged 2 new backups and 0 deletes; removed 0 abandoned backup markers; 0 backups still being made (merged by a later run)']);
+    expect(first.lines).toEqual([
+      `quick maintenance of ${store}: index generation 1`,
+      'merged 2 new backups and 0 deletes; removed 0 abandoned backup markers; 0 backups still being made (merged by a later run)',
+    ]);
 
     expect((await cli(['delete', (backups[0] as Created).url])).code).toBe(0);
     const second = await cli(['maintenance', store, '--json']);
     expect(second.code).toBe(0);
     const r = lastJson<MaintenanceJson>(second);
-    expect(r).toMatchObject({ url: store, full: false, generation: 2, graceMs: 86_400_000, merge: { adds: 0, deletes: 1, abandoned: 0, inFlight: 0 }, problems: [] });
+    expect(r).toMatchObject({
+      url: store,
+      full: false,
+      generation: 2,
+      graceMs: 86_400_000,
+      merge: { adds: 0, deletes: 1, abandoned: 0, inFlight: 0 },
+      problems: [],
+    });
     expect(r.sweep).toBeUndefined();
     const human = await cli(['maintenance', store]);
     expect(human.lines[1]).toMatch(/^merged 0 new backups and 0 deletes/);
@@ -77,8 +87,12 @@ describe('maintenance', () => {
     const mark = await cli(['maintenance', store, '--full', '--grace', '0']);
     expect(mark.code, mark.stderr).toBe(0);
     expect(mark.stdout).toContain("grace period for this run: 0.0 s (the store's: 24h00m)");
-    expect(mark.stdout).toMatch(/^blocks: 0 deleted, 0 spared \(used again since they were marked\), 1 newly marked unreferenced \(\d+ listed\)$/m);
-    expect(mark.stdout).toMatch(/^marked blocks are deleted by a full maintenance after \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(the store's grace period, 24h00m\), unless a backup uses them again$/m);
+    expect(mark.stdout).toMatch(
+      /^blocks: 0 deleted, 0 spared \(used again since they were marked\), 1 newly marked unreferenced \(\d+ listed\)$/m,
+    );
+    expect(mark.stdout).toMatch(
+      /^marked blocks are deleted by a full maintenance after \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(the store's grace period, 24h00m\), unless a backup uses them again$/m,
+    );
     expect(mark.stdout).toMatch(/^removed 0 orphan block maps, 0 stale temporary files, 0 expired leases, 0 old sweep records$/m);
     expect(await blockFiles(storeDir)).toEqual(before);
 
@@ -93,7 +107,10 @@ describe('maintenance', () => {
     const { store } = await storeWith('progress', 'p', [1]);
     const run = await cli(['maintenance', store, '--full', '--json']);
     expect(run.code).toBe(0);
-    const lines = run.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; phase: string });
+    const lines = run.stderr
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { type: string; phase: string });
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.every((l) => l.type === 'progress' && l.phase === 'maintenance')).toBe(true);
   });
@@ -120,7 +137,10 @@ describe('upgrade', () => {
 
     const refused = await cli(['maintenance', store, '--json']);
     expect(refused.code).toBe(1);
-    expect(lastJson<ErrorJson>(refused).error).toMatchObject({ code: 'CONVOY_FORMAT_UNSUPPORTED', hint: expect.stringContaining('convoy-backup upgrade') });
+    expect(lastJson<ErrorJson>(refused).error).toMatchObject({
+      code: 'CONVOY_FORMAT_UNSUPPORTED',
+      hint: expect.stringContaining('convoy-backup upgrade'),
+    });
     const human = await cli(['maintenance', store]);
     expect(human.stderr).toMatch(/^convoy-backup: .*format v1.*\nhint: .*convoy-backup upgrade/m);
 

@@ -50,7 +50,9 @@ describe('repair', () => {
 
     const clean = await cli(['repair', store, '--source', source]);
     expect(clean.code).toBe(0);
-    expect(clean.lines).toEqual(['ok: nothing to repair; 2 blocks checked (contents not read; use --read-data to find corrupt blocks too)']);
+    expect(clean.lines).toEqual([
+      'ok: nothing to repair; 2 blocks checked (contents not read; use --read-data to find corrupt blocks too)',
+    ]);
   });
 
   it('exits 3 and names the backups a source cannot repair', async () => {
@@ -82,11 +84,15 @@ describe('repair', () => {
 
     const run = await cli(['repair', store, '--source', source, '--read-data']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.lines).toEqual([`repaired 1 block of ${store} from ${source}:`, `  ${bad}`, 'ok: every backup is complete again; 2 blocks checked (data read back)']);
+    expect(run.lines).toEqual([
+      `repaired 1 block of ${store} from ${source}:`,
+      `  ${bad}`,
+      'ok: every backup is complete again; 2 blocks checked (data read back)',
+    ]);
     expect((await cli(['verify', store, '--read-data'])).code).toBe(0);
   });
 
-  it('narrows to a volume with --volume or the URL\'s volume=, and refuses bad input', async () => {
+  it("narrows to a volume with --volume or the URL's volume=, and refuses bad input", async () => {
     const { store, storeDir, source, blocks } = await setup('narrow');
     await fs.rm(path.join(storeDir, blocks[0] as string));
     const elsewhere = await cli(['repair', `${store}?volume=other`, '--source', source, '--json']);

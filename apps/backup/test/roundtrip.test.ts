@@ -65,13 +65,30 @@ describe('create and restore', () => {
   it('prints JSON with url, id, volume and stats as the last line, and progress as JSON lines on stderr', async () => {
     const source = path.join(dir, 'json.img');
     await randomFile(source, 5 * MiB);
-    const run = await cli(['create', source, '--dest', store, '--volume', 'json', '--json', '--snapshot', 'snap1', '--label', 'env=test', '--label', 'tier=2']);
+    const run = await cli([
+      'create',
+      source,
+      '--dest',
+      store,
+      '--volume',
+      'json',
+      '--json',
+      '--snapshot',
+      'snap1',
+      '--label',
+      'env=test',
+      '--label',
+      'tier=2',
+    ]);
     expect(run.code).toBe(0);
     const result = lastJson<Record<string, unknown>>(run);
     expect(result).toMatchObject({ volume: 'json', snapshot: 'snap1', labels: { env: 'test', tier: '2' }, size: 5 * MiB, parent: null });
     expect(parseBackupUrl(result.url as string)).toMatchObject({ volume: 'json', id: result.id });
     expect(result.stats).toMatchObject({ blocksTotal: 3, blocksRead: 3, blocksUploaded: 3 });
-    const progress = run.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const progress = run.stderr
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((p) => p.type === 'progress' && p.phase === 'backup')).toBe(true);
     expect(progress.at(-1)).toMatchObject({ bytesDone: 5 * MiB, bytesTotal: 5 * MiB, blocksDone: 3, blocksTotal: 3 });

@@ -9,7 +9,10 @@ const SCHEMES = ['vfs:', 's3:'];
 /** A volume or snapshot name (also a UUID prefix, which has the same characters). */
 export function checkName(kind: 'volume' | 'snapshot', name: string): string {
   if (!NAME.test(name) || name.includes('..')) {
-    throw usageError(`invalid ${kind} name ${JSON.stringify(name.slice(0, 80))}`, `${kind} names are 1-128 characters of A-Z a-z 0-9 _ . - and start with a letter or digit`);
+    throw usageError(
+      `invalid ${kind} name ${JSON.stringify(name.slice(0, 80))}`,
+      `${kind} names are 1-128 characters of A-Z a-z 0-9 _ . - and start with a letter or digit`,
+    );
   }
   return name;
 }
@@ -45,7 +48,11 @@ function urlHint(backup: boolean): string {
 
 /** `--mountpoint`: an absolute path. */
 export function checkMountpoint(path: string | undefined): string | undefined {
-  if (path !== undefined && !path.startsWith('/')) throw usageError(`--mountpoint must be an absolute path, got ${JSON.stringify(path)}`, 'e.g. --mountpoint /srv/db, or leave it out to let the daemon choose');
+  if (path !== undefined && !path.startsWith('/'))
+    throw usageError(
+      `--mountpoint must be an absolute path, got ${JSON.stringify(path)}`,
+      'e.g. --mountpoint /srv/db, or leave it out to let the daemon choose',
+    );
   return path;
 }
 

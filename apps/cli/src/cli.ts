@@ -68,16 +68,21 @@ async function runDaemonCommand(args: readonly string[], io: CliIo): Promise<num
 
 function buildParser(io: CliIo, select: Select): Argv {
   const envSocket = io.env.CONVOY_SOCKET;
-  const y = programParser(PROGRAM, 'Drive convoy-daemon: volumes, snapshots and backups (Rancher Convoy\'s commands).')
+  const y = programParser(PROGRAM, "Drive convoy-daemon: volumes, snapshots and backups (Rancher Convoy's commands).")
     .option('socket', {
       type: 'string',
       requiresArg: true,
       global: true,
       default: envSocket !== undefined && envSocket !== '' ? envSocket : DEFAULT_CONTROL_SOCKET,
       defaultDescription: `$CONVOY_SOCKET, else ${DEFAULT_CONTROL_SOCKET}`,
-      describe: 'The daemon\'s control socket',
+      describe: "The daemon's control socket",
     })
-    .option('json', { type: 'boolean', default: false, global: true, describe: 'Machine-readable output: one JSON value as the last line of stdout (errors too); progress as JSON lines on stderr' })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      global: true,
+      describe: 'Machine-readable output: one JSON value as the last line of stdout (errors too); progress as JSON lines on stderr',
+    })
     .epilogue(
       'Examples:\n  $ convoy create db --size 10G\n  $ convoy snapshot create db --name nightly-1\n  $ convoy backup create nightly-1 --dest s3://bk@us-east-1/db\n\n' +
         'Exit codes: 0 ok, 1 operation failed, 2 usage error (bad flags, names, URLs), 130 interrupted (Ctrl-C).',

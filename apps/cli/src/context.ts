@@ -1,4 +1,11 @@
-import type { CliIo as KitCliIo, CliCommand as KitCliCommand, CommandRun as KitCommandRun, Output, ProgressReporter, Select as KitSelect } from '@convoy/cli-kit';
+import type {
+  CliIo as KitCliIo,
+  CliCommand as KitCliCommand,
+  CommandRun as KitCommandRun,
+  Output,
+  ProgressReporter,
+  Select as KitSelect,
+} from '@convoy/cli-kit';
 import type { ControlClient } from '@convoy/control-api';
 
 /** Where a run of the CLI reads its environment (CONVOY_SOCKET, CONVOY_DAEMON_BIN) and writes its output. */

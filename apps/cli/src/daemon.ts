@@ -40,7 +40,11 @@ export function resolveDaemon(options: ResolveOptions): DaemonLaunch {
   const explicit = options.env.CONVOY_DAEMON_BIN;
   if (explicit !== undefined && explicit !== '') {
     const file = path.resolve(explicit);
-    if (!existsSync(file)) throw notFound(`CONVOY_DAEMON_BIN names ${file}, which does not exist`, 'point CONVOY_DAEMON_BIN at convoy-daemon (its dist/main.js), or unset it');
+    if (!existsSync(file))
+      throw notFound(
+        `CONVOY_DAEMON_BIN names ${file}, which does not exist`,
+        'point CONVOY_DAEMON_BIN at convoy-daemon (its dist/main.js), or unset it',
+      );
     return /\.(?:[cm]?js|ts)$/.test(file) ? { command: process.execPath, args: [file] } : { command: file, args: [] };
   }
   const from = options.from ?? fileURLToPath(import.meta.url);
@@ -57,7 +61,10 @@ export function resolveDaemon(options: ResolveOptions): DaemonLaunch {
   const bin = path.resolve(root, binOf(root));
   const dist = path.join(root, 'dist');
   if (existsSync(bin) && existsSync(dist)) return { command: process.execPath, args: [bin] };
-  throw notFound(`convoy-daemon is not built: ${existsSync(bin) ? dist : bin} does not exist`, `build it with \`npx nx build ${PACKAGE}\`, or set CONVOY_DAEMON_BIN`);
+  throw notFound(
+    `convoy-daemon is not built: ${existsSync(bin) ? dist : bin} does not exist`,
+    `build it with \`npx nx build ${PACKAGE}\`, or set CONVOY_DAEMON_BIN`,
+  );
 }
 
 /** The directory of @convoy/daemon as Node resolves the package from this module, or undefined. */
@@ -96,7 +103,8 @@ const isDaemonPackage = (dir: string): boolean => readPackage(dir)?.name === PAC
 function binOf(root: string): string {
   const bin = readPackage(root)?.bin;
   if (typeof bin === 'string') return bin;
-  if (typeof bin === 'object' && bin !== null && typeof (bin as Record<string, unknown>)[BIN] === 'string') return (bin as Record<string, string>)[BIN] as string;
+  if (typeof bin === 'object' && bin !== null && typeof (bin as Record<string, unknown>)[BIN] === 'string')
+    return (bin as Record<string, string>)[BIN] as string;
   return 'dist/main.js';
 }
 
@@ -108,7 +116,11 @@ const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * group of its own, and every SIGINT / SIGTERM / SIGHUP this process receives is passed on once,
  * so a Ctrl-C reaches it once (not from the terminal and again from us).
  */
-export async function runDaemon(args: readonly string[], io: CliIo, launch: DaemonLaunch = resolveDaemon({ env: io.env })): Promise<number> {
+export async function runDaemon(
+  args: readonly string[],
+  io: CliIo,
+  launch: DaemonLaunch = resolveDaemon({ env: io.env }),
+): Promise<number> {
   const owns = io.ownsProcess === true;
   let child: ChildProcess;
   try {
@@ -118,7 +130,9 @@ export async function runDaemon(args: readonly string[], io: CliIo, launch: Daem
       env: { ...io.env },
     });
   } catch (err) {
-    throw new CliError('CONVOY_DAEMON_START_FAILED', `cannot start convoy-daemon (${launch.command}): ${(err as Error).message}`, { cause: err });
+    throw new CliError('CONVOY_DAEMON_START_FAILED', `cannot start convoy-daemon (${launch.command}): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   child.stdout?.pipe(io.stdout, { end: false });
   child.stderr?.pipe(io.stderr, { end: false });
@@ -134,7 +148,12 @@ export async function runDaemon(args: readonly string[], io: CliIo, launch: Daem
   try {
     return await new Promise<number>((resolve, reject) => {
       child.once('error', (err) =>
-        reject(new CliError('CONVOY_DAEMON_START_FAILED', `cannot start convoy-daemon (${launch.command}): ${err.message}`, { hint: 'check the path and its permissions, or set CONVOY_DAEMON_BIN', cause: err })),
+        reject(
+          new CliError('CONVOY_DAEMON_START_FAILED', `cannot start convoy-daemon (${launch.command}): ${err.message}`, {
+            hint: 'check the path and its permissions, or set CONVOY_DAEMON_BIN',
+            cause: err,
+          }),
+        ),
       );
       child.once('close', (code, signal) => resolve(code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0))));
     });

@@ -20,7 +20,9 @@ const created = { type: 'result', result: { url: BACKUP_URL, id: '0001' } };
 describe('convoy backup create', () => {
   it('sends snapshot, dest and labels with Accept NDJSON and prints the backup URL as the last line', async () => {
     daemon.on('POST', '/v1/backups', { ndjson: [progress('read', 40), progress('upload', 100), created] });
-    const run = await cli(['backup', 'create', 'nightly-1', '--dest', 'vfs:///mnt/bk', '--label', 'env=prod', '--label', 'team=db'], { env });
+    const run = await cli(['backup', 'create', 'nightly-1', '--dest', 'vfs:///mnt/bk', '--label', 'env=prod', '--label', 'team=db'], {
+      env,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(line()).toBe('POST /v1/backups');
     expect(daemon.last().headers.accept).toContain(NDJSON);
@@ -42,21 +44,49 @@ describe('convoy backup create', () => {
     daemon.on('POST', '/v1/backups', { ndjson: [progress('read', 40), progress('upload', 100), created] });
     const run = await cli(['backup', 'create', 'nightly-1', '--dest', 'vfs:///mnt/bk', '--json'], { env });
     expect(lastJson(run)).toEqual({ url: BACKUP_URL, id: '0001' });
-    const lines = run.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ type: 'progress', phase: 'read', bytesDone: 40, bytesTotal: 100, elapsedMs: expect.any(Number), bytesPerSecond: expect.any(Number) });
+    expect(lines[0]).toMatchObject({
+      type: 'progress',
+      phase: 'read',
+      bytesDone: 40,
+      bytesTotal: 100,
+      elapsedMs: expect.any(Number),
+      bytesPerSecond: expect.any(Number),
+    });
     expect(lines[1]).toMatchObject({ phase: 'upload', bytesDone: 100 });
   });
 
   it('an error in the stream: convoy: message + hint on stderr, exit 1', async () => {
-    daemon.on('POST', '/v1/backups', { ndjson: [progress('read', 40), { type: 'error', error: { code: 'CONVOY_STORE_LOCKED', message: 'the store is locked by host b since 17:00', hint: 'wait, or see `convoy backup list`' } }] });
+    daemon.on('POST', '/v1/backups', {
+      ndjson: [
+        progress('read', 40),
+        {
+          type: 'error',
+          error: {
+            code: 'CONVOY_STORE_LOCKED',
+            message: 'the store is locked by host b since 17:00',
+            hint: 'wait, or see `convoy backup list`',
+          },
+        },
+      ],
+    });
     const run = await cli(['backup', 'create', 'nightly-1', '--dest', 'vfs:///mnt/bk'], { env });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe('convoy: the store is locked by host b since 17:00\nhint: wait, or see `convoy backup list`\n');
     const json = await cli(['backup', 'create', 'nightly-1', '--dest', 'vfs:///mnt/bk', '--json'], { env });
     expect(json.code).toBe(1);
-    expect(lastJson<ErrorJson>(json)).toEqual({ error: { code: 'CONVOY_STORE_LOCKED', message: 'the store is locked by host b since 17:00', hint: 'wait, or see `convoy backup list`' } });
+    expect(lastJson<ErrorJson>(json)).toEqual({
+      error: {
+        code: 'CONVOY_STORE_LOCKED',
+        message: 'the store is locked by host b since 17:00',
+        hint: 'wait, or see `convoy backup list`',
+      },
+    });
   });
 
   it('Ctrl-C closes the connection (the daemon stops the backup) and exits 130', async () => {
@@ -75,7 +105,9 @@ describe('convoy backup create', () => {
   });
 
   it('a URL with a secret in it is printed redacted', async () => {
-    daemon.on('POST', '/v1/backups', { ndjson: [{ type: 'result', result: { url: 's3://AK:SECRET@bk/db?backup=0001&volume=db', id: '0001' } }] });
+    daemon.on('POST', '/v1/backups', {
+      ndjson: [{ type: 'result', result: { url: 's3://AK:SECRET@bk/db?backup=0001&volume=db', id: '0001' } }],
+    });
     const run = await cli(['backup', 'create', 'nightly-1', '--dest', 's3://bk@us-east-1/db'], { env });
     expect(run.last).not.toContain('SECRET');
   });

@@ -35,7 +35,9 @@ afterAll(async () => {
 
 describe('convoy daemon', () => {
   it('passes every argument after `daemon` through, with its output, and exits with its code', async () => {
-    const run = await cli(['daemon', '--root', '/var/lib/convoy', '--json', '--help', '--exit', '3'], { env: { CONVOY_DAEMON_BIN: fakeDaemon } });
+    const run = await cli(['daemon', '--root', '/var/lib/convoy', '--json', '--help', '--exit', '3'], {
+      env: { CONVOY_DAEMON_BIN: fakeDaemon },
+    });
     expect(run.code).toBe(3);
     expect(JSON.parse(run.lines[0] ?? '')).toEqual({ args: ['--root', '/var/lib/convoy', '--json', '--help', '--exit', '3'] });
     expect(run.stderr).toBe('fake daemon log line\n');
@@ -58,7 +60,9 @@ describe('convoy daemon', () => {
     const missing = path.join(dir, 'nope.js');
     const run = await cli(['daemon'], { env: { CONVOY_DAEMON_BIN: missing } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`convoy: CONVOY_DAEMON_BIN names ${missing}, which does not exist\nhint: point CONVOY_DAEMON_BIN at convoy-daemon (its dist/main.js), or unset it\n`);
+    expect(run.stderr).toBe(
+      `convoy: CONVOY_DAEMON_BIN names ${missing}, which does not exist\nhint: point CONVOY_DAEMON_BIN at convoy-daemon (its dist/main.js), or unset it\n`,
+    );
   });
 });
 
@@ -73,32 +77,51 @@ describe('resolveDaemon', () => {
     await fs.mkdir(path.join(pkg, 'src'), { recursive: true });
     await fs.mkdir(path.join(pkg, 'bin'), { recursive: true });
     // shaped like apps/daemon: a bin that imports the build
-    await fs.writeFile(path.join(pkg, 'package.json'), JSON.stringify({ name: '@convoy/daemon', bin: { 'convoy-daemon': './bin/convoy-daemon.js' } }));
+    await fs.writeFile(
+      path.join(pkg, 'package.json'),
+      JSON.stringify({ name: '@convoy/daemon', bin: { 'convoy-daemon': './bin/convoy-daemon.js' } }),
+    );
   });
 
   it('not installed: says so and how to fix it', () => {
     expect(() => resolveDaemon({ env: {}, from: path.join(dir, 'elsewhere', 'x.js') })).toThrow(
-      expect.objectContaining({ code: 'CONVOY_DAEMON_NOT_FOUND', message: expect.stringContaining('not installed'), hint: expect.stringContaining('CONVOY_DAEMON_BIN') }),
+      expect.objectContaining({
+        code: 'CONVOY_DAEMON_NOT_FOUND',
+        message: expect.stringContaining('not installed'),
+        hint: expect.stringContaining('CONVOY_DAEMON_BIN'),
+      }),
     );
   });
 
   it('installed but not built: says which file is missing and how to build it', async () => {
     expect(() => resolveDaemon({ env: {}, from, fromSource: false })).toThrow(
-      expect.objectContaining({ code: 'CONVOY_DAEMON_NOT_FOUND', message: expect.stringContaining(path.join(pkg, 'bin', 'convoy-daemon.js')), hint: expect.stringContaining('nx build @convoy/daemon') }),
+      expect.objectContaining({
+        code: 'CONVOY_DAEMON_NOT_FOUND',
+        message: expect.stringContaining(path.join(pkg, 'bin', 'convoy-daemon.js')),
+        hint: expect.stringContaining('nx build @convoy/daemon'),
+      }),
     );
     await fs.writeFile(path.join(pkg, 'bin', 'convoy-daemon.js'), "import '../dist/main.js';\n");
-    expect(() => resolveDaemon({ env: {}, from, fromSource: false })).toThrow(expect.objectContaining({ message: `convoy-daemon is not built: ${path.join(pkg, 'dist')} does not exist` }));
+    expect(() => resolveDaemon({ env: {}, from, fromSource: false })).toThrow(
+      expect.objectContaining({ message: `convoy-daemon is not built: ${path.join(pkg, 'dist')} does not exist` }),
+    );
   });
 
   it('built: its bin under this Node', async () => {
     await fs.mkdir(path.join(pkg, 'dist'), { recursive: true });
     await fs.writeFile(path.join(pkg, 'dist', 'main.js'), '');
-    expect(resolveDaemon({ env: {}, from, fromSource: false })).toEqual({ command: process.execPath, args: [path.join(pkg, 'bin', 'convoy-daemon.js')] });
+    expect(resolveDaemon({ env: {}, from, fromSource: false })).toEqual({
+      command: process.execPath,
+      args: [path.join(pkg, 'bin', 'convoy-daemon.js')],
+    });
   });
 
-  it('from sources: the daemon\'s src/main.ts with this Node\'s flags', async () => {
+  it("from sources: the daemon's src/main.ts with this Node's flags", async () => {
     await fs.writeFile(path.join(pkg, 'src', 'main.ts'), '');
-    expect(resolveDaemon({ env: {}, from, fromSource: true })).toEqual({ command: process.execPath, args: [...process.execArgv, path.join(pkg, 'src', 'main.ts')] });
+    expect(resolveDaemon({ env: {}, from, fromSource: true })).toEqual({
+      command: process.execPath,
+      args: [...process.execArgv, path.join(pkg, 'src', 'main.ts')],
+    });
   });
 
   it('CONVOY_DAEMON_BIN wins; a file that is not JavaScript is executed itself', async () => {

@@ -54,19 +54,26 @@ describe('usage errors: exit 2, nothing sent to the daemon', () => {
   it('with --json the usage error is a JSON object on stdout', async () => {
     const run = await cli(['create', 'bad name', '--json'], { env });
     expect(run.code).toBe(2);
-    expect(lastJson<ErrorJson>(run).error).toMatchObject({ code: 'CONVOY_USAGE', message: 'invalid volume name "bad name"', hint: expect.any(String) });
+    expect(lastJson<ErrorJson>(run).error).toMatchObject({
+      code: 'CONVOY_USAGE',
+      message: 'invalid volume name "bad name"',
+      hint: expect.any(String),
+    });
     expect(run.stderr).toBe('');
   });
 
   it('a daemon error whose code says the request is invalid also exits 2', async () => {
-    daemon.on('POST', '/v1/volumes', { status: 400, error: { code: 'CONVOY_INVALID_ARGUMENT', message: 'driver vfs takes no size', hint: 'drop --size' } });
+    daemon.on('POST', '/v1/volumes', {
+      status: 400,
+      error: { code: 'CONVOY_INVALID_ARGUMENT', message: 'driver vfs takes no size', hint: 'drop --size' },
+    });
     const run = await cli(['create', 'db', '--size', '1G'], { env });
     expect(run.code).toBe(2);
     expect(run.stderr).toBe('convoy: driver vfs takes no size\nhint: drop --size\n');
   });
 });
 
-describe('daemon errors: exit 1 with the daemon\'s message and hint', () => {
+describe("daemon errors: exit 1 with the daemon's message and hint", () => {
   it('human: `convoy: <message>` and `hint: <hint>` on stderr, nothing on stdout', async () => {
     daemon.on('DELETE', '/v1/volumes/:name', {
       status: 409,
@@ -79,10 +86,15 @@ describe('daemon errors: exit 1 with the daemon\'s message and hint', () => {
   });
 
   it('--json: {"error":{code,message,hint}} as the last stdout line', async () => {
-    daemon.on('GET', '/v1/volumes/:name', { status: 404, error: { code: 'CONVOY_VOLUME_NOT_FOUND', message: 'volume nope does not exist', hint: 'convoy list shows the volumes' } });
+    daemon.on('GET', '/v1/volumes/:name', {
+      status: 404,
+      error: { code: 'CONVOY_VOLUME_NOT_FOUND', message: 'volume nope does not exist', hint: 'convoy list shows the volumes' },
+    });
     const run = await cli(['inspect', 'nope', '--json'], { env });
     expect(run.code).toBe(1);
-    expect(lastJson<ErrorJson>(run)).toEqual({ error: { code: 'CONVOY_VOLUME_NOT_FOUND', message: 'volume nope does not exist', hint: 'convoy list shows the volumes' } });
+    expect(lastJson<ErrorJson>(run)).toEqual({
+      error: { code: 'CONVOY_VOLUME_NOT_FOUND', message: 'volume nope does not exist', hint: 'convoy list shows the volumes' },
+    });
     expect(run.stderr).toBe('');
   });
 });
@@ -147,13 +159,14 @@ describe('help, version, completion', () => {
 
   it('--help lists every command; --version prints the version', async () => {
     const help = await cli(['--help']);
-    for (const c of ['daemon', 'info', 'create', 'delete', 'mount', 'umount', 'list', 'inspect', 'snapshot', 'backup', 'completion']) expect(help.stdout).toContain(`convoy ${c}`);
+    for (const c of ['daemon', 'info', 'create', 'delete', 'mount', 'umount', 'list', 'inspect', 'snapshot', 'backup', 'completion'])
+      expect(help.stdout).toContain(`convoy ${c}`);
     expect(help.stdout).toContain('Exit codes: 0 ok, 1 operation failed, 2 usage error');
     const version = await cli(['--version']);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
-  it('completion prints a shell script; the script\'s queries are answered', async () => {
+  it("completion prints a shell script; the script's queries are answered", async () => {
     const script = await cli(['completion']);
     expect(script.code).toBe(0);
     expect(script.stdout).toContain('complete -o bashdefault -o default -F _convoy_yargs_completions convoy');

@@ -10,7 +10,14 @@ export const vol = (name: string, extra: Partial<Volume> = {}): Volume => ({
   ...extra,
 });
 
-export const snap = (name: string, volume = 'db'): Snapshot => ({ name, uuid: `${name}-uuid`, volume, driver: 'vfs', createdAt: '2026-11-24T17:01:00.000Z', size: 2048 });
+export const snap = (name: string, volume = 'db'): Snapshot => ({
+  name,
+  uuid: `${name}-uuid`,
+  volume,
+  driver: 'vfs',
+  createdAt: '2026-11-24T17:01:00.000Z',
+  size: 2048,
+});
 
 export const BACKUP_URL = 'vfs:///mnt/bk?backup=0001&volume=db';
 

@@ -17,9 +17,16 @@ useFakeDaemon((d) => {
 const line = (): string => `${daemon.last().method} ${daemon.last().path}`;
 
 describe('convoy info', () => {
-  const info = { version: '0.1.0', host: 'h1', root: '/var/lib/convoy', defaultDriver: 'vfs', drivers: { vfs: { path: '/mnt/shared' } }, mounted: ['db'] };
+  const info = {
+    version: '0.1.0',
+    host: 'h1',
+    root: '/var/lib/convoy',
+    defaultDriver: 'vfs',
+    drivers: { vfs: { path: '/mnt/shared' } },
+    mounted: ['db'],
+  };
 
-  it('prints the daemon\'s facts, or one JSON object with --json', async () => {
+  it("prints the daemon's facts, or one JSON object with --json", async () => {
     daemon.on('GET', '/v1/info', { json: info });
     const run = await cli(['info'], { env });
     expect(run.code).toBe(0);
@@ -41,7 +48,9 @@ describe('convoy info', () => {
 
 describe('convoy create', () => {
   it('sends name, driver, size and options; prints the name, or the volume with --json', async () => {
-    daemon.on('POST', '/v1/volumes', (r) => ({ json: vol((r.json as { name: string }).name, { driver: 'devicemapper', size: 20 * 2 ** 30 }) }));
+    daemon.on('POST', '/v1/volumes', (r) => ({
+      json: vol((r.json as { name: string }).name, { driver: 'devicemapper', size: 20 * 2 ** 30 }),
+    }));
     const run = await cli(['create', 'db', '--driver', 'devicemapper', '--size', '20G', '--opt', 'fs=xfs', '--opt', 'x=a=b'], { env });
     expect(run.code, run.stderr).toBe(0);
     expect(line()).toBe('POST /v1/volumes');
@@ -54,19 +63,29 @@ describe('convoy create', () => {
   });
 
   it('--backup restores with streamed progress: JSON lines on stderr with --json, the volume last on stdout', async () => {
-    daemon.on('POST', '/v1/volumes', { ndjson: [progress('restore', 50), progress('restore', 100), { type: 'result', result: vol('db2') }] });
+    daemon.on('POST', '/v1/volumes', {
+      ndjson: [progress('restore', 50), progress('restore', 100), { type: 'result', result: vol('db2') }],
+    });
     const url = 'vfs:///mnt/bk?backup=0001&volume=db';
     const run = await cli(['create', 'db2', '--backup', url, '--json'], { env });
     expect(run.code, run.stdout).toBe(0);
     expect(daemon.last().headers.accept).toContain(NDJSON);
     expect(daemon.last().json).toEqual({ name: 'db2', backup: url });
-    const lines = run.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string; bytesDone: number });
-    expect(lines.map((l) => [l.type, l.bytesDone])).toEqual([['progress', 50], ['progress', 100]]);
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; bytesDone: number });
+    expect(lines.map((l) => [l.type, l.bytesDone])).toEqual([
+      ['progress', 50],
+      ['progress', 100],
+    ]);
     expect(lastJson(run)).toMatchObject({ name: 'db2' });
   });
 
   it('--backup on a terminal draws a progress bar on stderr and prints only the name on stdout', async () => {
-    daemon.on('POST', '/v1/volumes', { ndjson: [progress('restore', 50), progress('restore', 100), { type: 'result', result: vol('db2') }] });
+    daemon.on('POST', '/v1/volumes', {
+      ndjson: [progress('restore', 50), progress('restore', 100), { type: 'result', result: vol('db2') }],
+    });
     const run = await cli(['create', 'db2', '--backup', 'vfs:///mnt/bk?backup=0001&volume=db'], { env, isTTY: true });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/restore \[.*\] 100% \| 100 B \/ 100 B/);
@@ -96,7 +115,9 @@ describe('convoy delete', () => {
 
 describe('convoy mount / umount', () => {
   it('mount sends the mountpoint and prints where the volume is', async () => {
-    daemon.on('POST', '/v1/volumes/:name/mount', (r) => ({ json: { mountpoint: (r.json as { mountpoint?: string }).mountpoint ?? `/var/lib/convoy/mounts/${r.params.name}` } }));
+    daemon.on('POST', '/v1/volumes/:name/mount', (r) => ({
+      json: { mountpoint: (r.json as { mountpoint?: string }).mountpoint ?? `/var/lib/convoy/mounts/${r.params.name}` },
+    }));
     const run = await cli(['mount', 'db'], { env });
     expect(line()).toBe('POST /v1/volumes/db/mount');
     expect(daemon.last().json).toEqual({});
@@ -117,7 +138,10 @@ describe('convoy mount / umount', () => {
 });
 
 describe('convoy list / inspect', () => {
-  const volumes = [vol('web', { mountpoint: '/m/web', mountedBy: ['c1', 'c2'] }), vol('db', { driver: 'devicemapper', size: 10 * 2 ** 30 })];
+  const volumes = [
+    vol('web', { mountpoint: '/m/web', mountedBy: ['c1', 'c2'] }),
+    vol('db', { driver: 'devicemapper', size: 10 * 2 ** 30 }),
+  ];
 
   it('list prints a table sorted by name', async () => {
     daemon.on('GET', '/v1/volumes', { json: { volumes } });
@@ -141,7 +165,11 @@ describe('convoy list / inspect', () => {
   });
 
   it('list shows the volumes it could read, then each unreadable record with its hint on stderr, and exits 1', async () => {
-    const problem = { code: 'CONVOY_RECORD_CORRUPT', message: 'record of volume bad /vfs/meta/volumes/bad.json is corrupt: not valid JSON', hint: 'repair the file' };
+    const problem = {
+      code: 'CONVOY_RECORD_CORRUPT',
+      message: 'record of volume bad /vfs/meta/volumes/bad.json is corrupt: not valid JSON',
+      hint: 'repair the file',
+    };
     daemon.on('GET', '/v1/volumes', { json: { volumes, problems: [problem] } });
     const run = await cli(['list'], { env });
     expect(run.code).toBe(1);
@@ -201,7 +229,9 @@ describe('convoy snapshot', () => {
   });
 
   it('list, of one volume or all, as a table or JSON', async () => {
-    daemon.on('GET', '/v1/snapshots', (r) => ({ json: { snapshots: r.query.get('volume') === 'empty' ? [] : [snap('nightly-1'), snap('nightly-2')] } }));
+    daemon.on('GET', '/v1/snapshots', (r) => ({
+      json: { snapshots: r.query.get('volume') === 'empty' ? [] : [snap('nightly-1'), snap('nightly-2')] },
+    }));
     const run = await cli(['snapshot', 'list', 'db'], { env });
     expect(line()).toBe('GET /v1/snapshots?volume=db');
     expect(run.lines).toEqual([

@@ -44,7 +44,8 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
     })
     .option('metrics-listen', {
       type: 'string',
-      describe: 'serve Prometheus metrics at /metrics and a health check at /healthz over HTTP on HOST:PORT, :PORT or PORT (off by default; e.g. 127.0.0.1:9323)',
+      describe:
+        'serve Prometheus metrics at /metrics and a health check at /healthz over HTTP on HOST:PORT, :PORT or PORT (off by default; e.g. 127.0.0.1:9323)',
     })
     .option('reconfigure', {
       type: 'boolean',

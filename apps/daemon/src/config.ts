@@ -88,13 +88,23 @@ export function readConfigFile(file: string): Partial<DaemonConfig> {
   try {
     v = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, 'the config file is JSON with the keys of `convoy-daemon --help`');
+    throw new ConfigError(
+      `cannot read config file ${file}: ${(err as Error).message}`,
+      'the config file is JSON with the keys of `convoy-daemon --help`',
+    );
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${file} must hold a JSON object`);
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
     if (!KEYS.has(k)) throw new ConfigError(`${file}: unknown key "${k}"`, `known keys: ${[...KEYS].join(', ')}`);
-    const want = k === 'drivers' ? 'array' : k === 'driverOpts' ? 'object' : typeof DEFAULTS[k as keyof DaemonConfig] === 'boolean' ? 'boolean' : 'string';
+    const want =
+      k === 'drivers'
+        ? 'array'
+        : k === 'driverOpts'
+          ? 'object'
+          : typeof DEFAULTS[k as keyof DaemonConfig] === 'boolean'
+            ? 'boolean'
+            : 'string';
     const got = Array.isArray(x) ? 'array' : x === null ? 'null' : typeof x;
     if (got !== want) throw new ConfigError(`${file}: "${k}" must be ${want === 'array' ? 'an array' : `a ${want}`}`);
     out[k] = x;
@@ -111,15 +121,24 @@ export function parsePairs(pairs: readonly string[], what: string): Record<strin
 }
 
 export function validateConfig(c: DaemonConfig): DaemonConfig {
-  for (const [k, p] of [['root', c.root], ['socket', c.socket], ['controlSocket', c.controlSocket]] as const) {
+  for (const [k, p] of [
+    ['root', c.root],
+    ['socket', c.socket],
+    ['controlSocket', c.controlSocket],
+  ] as const) {
     if (!p.startsWith('/')) throw new ConfigError(`${k} must be an absolute path: ${p}`);
   }
   if (c.drivers.length === 0) throw new ConfigError('no drivers', 'e.g. --drivers vfs');
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(c.hostId)) throw new ConfigError(`invalid host id "${c.hostId}"`, 'use letters, digits, _ . -');
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.logLevel)) throw new ConfigError(`invalid log level "${c.logLevel}"`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(c.hostId))
+    throw new ConfigError(`invalid host id "${c.hostId}"`, 'use letters, digits, _ . -');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(c.logLevel))
+    throw new ConfigError(`invalid log level "${c.logLevel}"`);
   const endpointProblem = c.s3Endpoint === undefined ? undefined : s3EndpointProblem(c.s3Endpoint);
   if (endpointProblem !== undefined) {
-    throw new ConfigError(`invalid s3Endpoint: ${endpointProblem}`, 'give an http(s) URL without credentials, e.g. --s3-endpoint http://127.0.0.1:7480; keys go in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY');
+    throw new ConfigError(
+      `invalid s3Endpoint: ${endpointProblem}`,
+      'give an http(s) URL without credentials, e.g. --s3-endpoint http://127.0.0.1:7480; keys go in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY',
+    );
   }
   maintenanceSchedule(c);
   if (c.metricsListen !== undefined) listenAddress(c.metricsListen);
@@ -131,7 +150,10 @@ export function listenAddress(text: string): { host?: string; port: number } {
   const m = /^(?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):)?(\d{1,5})$/.exec(text.trim());
   const port = Number(m?.[2]);
   if (m === null || port > 65535) {
-    throw new ConfigError(`invalid metricsListen "${text}"`, 'give --metrics-listen HOST:PORT, :PORT or PORT, e.g. 127.0.0.1:9323 (0 picks a free port)');
+    throw new ConfigError(
+      `invalid metricsListen "${text}"`,
+      'give --metrics-listen HOST:PORT, :PORT or PORT, e.g. 127.0.0.1:9323 (0 picks a free port)',
+    );
   }
   const host = m[1]?.replace(/^\[|\]$/g, '');
   return host === undefined || host === '' ? { port } : { host, port };

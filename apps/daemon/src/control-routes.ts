@@ -26,7 +26,10 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
         () => ctx.log.debug({ method, path: logPath, ms: Date.now() - started }, 'control request'),
         (err: unknown) => {
           const { status, body } = toApiError(err);
-          (status >= 500 ? ctx.log.error.bind(ctx.log) : ctx.log.info.bind(ctx.log))({ method, path: logPath, code: body.code, err: body.message }, 'control request failed');
+          (status >= 500 ? ctx.log.error.bind(ctx.log) : ctx.log.info.bind(ctx.log))(
+            { method, path: logPath, code: body.code, err: body.message },
+            'control request failed',
+          );
           if ((err as { closeConnection?: boolean }).closeConnection === true && !res.headersSent) res.setHeader('connection', 'close');
           if (!res.headersSent) send(res, status, { error: body });
           else if (!res.writableEnded) res.end();
@@ -34,7 +37,10 @@ export function controlListener(ctx: ControlContext): (req: IncomingMessage, res
       )
       // Answering failed too (e.g. a result JSON cannot encode): cut this connection, never the daemon.
       .catch((err: unknown) => {
-        ctx.log.error({ method, path: logPath, err: err instanceof Error ? err.message : String(err) }, 'control request could not be answered');
+        ctx.log.error(
+          { method, path: logPath, err: err instanceof Error ? err.message : String(err) },
+          'control request could not be answered',
+        );
         res.destroy();
       });
   };

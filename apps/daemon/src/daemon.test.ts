@@ -27,7 +27,12 @@ const timers = {
 let control: string;
 let plugin: string;
 
-function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; json: () => unknown }> {
+function call(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; json: () => unknown }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const req = http.request({ socketPath: control, method, path: url, headers }, (res) => {
@@ -47,7 +52,18 @@ beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-daemon-'));
   control = path.join(tmp, 'control.sock');
   plugin = path.join(tmp, 'plugin.sock');
-  const config = await parseArgs(['--root', path.join(tmp, 'root'), '--socket', plugin, '--control-socket', control, '--host-id', 'test-host', '--log-level', 'silent']);
+  const config = await parseArgs([
+    '--root',
+    path.join(tmp, 'root'),
+    '--socket',
+    plugin,
+    '--control-socket',
+    control,
+    '--host-id',
+    'test-host',
+    '--log-level',
+    'silent',
+  ]);
   daemon = await startDaemon(config, createLogger('silent'), { timers });
 });
 afterAll(async () => {
@@ -67,8 +83,16 @@ describe('convoy-daemon', () => {
     await fs.writeFile(path.join(m.mountpoint, 'hello.txt'), 'from the API');
     expect(((await call('GET', '/v1/volumes/api1')).json() as { mountedBy: string[] }).mountedBy).toEqual(['cli']);
     expect((await call('POST', '/v1/snapshots', { volume: 'api1', name: 'api1-s1' })).status).toBe(200);
-    const streamed = await call('POST', '/v1/backups', { snapshot: 'api1-s1', dest: `vfs://${tmp}/bk` }, { accept: 'application/x-ndjson' });
-    const lines = streamed.text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; result?: { url: string } });
+    const streamed = await call(
+      'POST',
+      '/v1/backups',
+      { snapshot: 'api1-s1', dest: `vfs://${tmp}/bk` },
+      { accept: 'application/x-ndjson' },
+    );
+    const lines = streamed.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; result?: { url: string } });
     expect(lines.at(0)?.type).toBe('progress');
     expect(lines.at(-1)?.type).toBe('result');
     const url = lines.at(-1)?.result?.url as string;
@@ -88,7 +112,10 @@ describe('convoy-daemon', () => {
     // mounted volumes are not deleted by accident
     const busy = await call('DELETE', '/v1/volumes/api1');
     expect(busy.status).toBe(409);
-    expect((busy.json() as { error: { code: string; hint: string } }).error).toMatchObject({ code: 'CONVOY_VOLUME_IN_USE', hint: 'convoy umount api1' });
+    expect((busy.json() as { error: { code: string; hint: string } }).error).toMatchObject({
+      code: 'CONVOY_VOLUME_IN_USE',
+      hint: 'convoy umount api1',
+    });
     await call('POST', '/v1/volumes/api1/umount');
     expect((await call('DELETE', '/v1/volumes/api1')).status).toBe(200);
     expect((await call('GET', '/v1/volumes/api1')).status).toBe(404);
@@ -119,9 +146,13 @@ describe('convoy-daemon', () => {
     }
     expect((await call('POST', '/v1/volumes', { name: 'after-errors' })).status).toBe(200);
     // the schema's complaint names the field
-    expect((await call('POST', '/v1/volumes', { name: 'typo1', sise: '1G' })).json()).toMatchObject({ error: { message: 'unknown field "sise"' } });
+    expect((await call('POST', '/v1/volumes', { name: 'typo1', sise: '1G' })).json()).toMatchObject({
+      error: { message: 'unknown field "sise"' },
+    });
     expect((await call('POST', '/v1/snapshots', {})).json()).toMatchObject({ error: { message: '"volume" is required' } });
-    expect((await call('POST', '/v1/volumes', { name: 7 })).json()).toMatchObject({ error: { message: expect.stringMatching(/^"name": .*string/) } });
+    expect((await call('POST', '/v1/volumes', { name: 7 })).json()).toMatchObject({
+      error: { message: expect.stringMatching(/^"name": .*string/) },
+    });
   });
 
   it('a malformed request path is a 400 answer with a hint, never a crash; the next request is served', async () => {
@@ -130,7 +161,12 @@ describe('convoy-daemon', () => {
       expect(r.status, target).toBe(target === '//' ? 404 : 400);
       const error = (r.json() as { error: { code: string; message: string; hint?: string } }).error;
       if (target === '//') expect(error.code).toBe('CONVOY_UNKNOWN_ROUTE');
-      else expect(error).toMatchObject({ code: 'CONVOY_INVALID_REQUEST', message: expect.stringContaining('percent-encoding'), hint: expect.stringContaining('encodeURIComponent') });
+      else
+        expect(error).toMatchObject({
+          code: 'CONVOY_INVALID_REQUEST',
+          message: expect.stringContaining('percent-encoding'),
+          hint: expect.stringContaining('encodeURIComponent'),
+        });
       expect((await call('GET', '/v1/info')).status).toBe(200);
     }
   });
@@ -153,7 +189,9 @@ describe('convoy-daemon', () => {
     for (const [request, status, code] of cases) {
       const r = await raw(control, request);
       expect(r.status, request.slice(0, 40)).toBe(status);
-      expect(JSON.parse(r.body)).toEqual({ error: { code, message: expect.any(String), hint: expect.stringContaining('docs/control-api.md') } });
+      expect(JSON.parse(r.body)).toEqual({
+        error: { code, message: expect.any(String), hint: expect.stringContaining('docs/control-api.md') },
+      });
       const p = await raw(plugin, request);
       expect(p.status).toBe(status);
       expect(JSON.parse(p.body)).toEqual({ Err: expect.any(String) });
@@ -173,7 +211,12 @@ describe('convoy-daemon', () => {
         socket.on('close', () => resolve({ status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
         socket.on('error', (err) => resolve({ status: 0, body: text, error: err.message }));
       });
-    for (const [target, size, status] of [['/v1/info', 1_000_000, 404], ['/v1/nothing', 700_000, 404], ['/v1/info', 4 * 1024 * 1024, 413], ['/v1/volumes', 10 * 1024 * 1024, 413]] as const) {
+    for (const [target, size, status] of [
+      ['/v1/info', 1_000_000, 404],
+      ['/v1/nothing', 700_000, 404],
+      ['/v1/info', 4 * 1024 * 1024, 413],
+      ['/v1/volumes', 10 * 1024 * 1024, 413],
+    ] as const) {
       const r = await send(target, Buffer.alloc(size, 0x5b));
       expect(r, `${target} with ${size} bytes`).toMatchObject({ status });
       expect(JSON.parse(r.body)).toEqual({ error: expect.objectContaining({ code: expect.stringMatching(/^CONVOY_/) }) });
@@ -184,7 +227,18 @@ describe('convoy-daemon', () => {
   it('a control request whose body never finishes is answered 408 with a CONVOY code instead of holding the connection forever', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-daemon-timeout-'));
     const sock = path.join(dir, 'control.sock');
-    const config = await parseArgs(['--root', path.join(dir, 'root'), '--socket', path.join(dir, 'plugin.sock'), '--control-socket', sock, '--host-id', 'test-host', '--log-level', 'silent']);
+    const config = await parseArgs([
+      '--root',
+      path.join(dir, 'root'),
+      '--socket',
+      path.join(dir, 'plugin.sock'),
+      '--control-socket',
+      sock,
+      '--host-id',
+      'test-host',
+      '--log-level',
+      'silent',
+    ]);
     const d = await startDaemon(config, createLogger('silent'), { timers, controlRequestTimeoutMs: 300 });
     try {
       const reply = await new Promise<string>((resolve, reject) => {
@@ -208,10 +262,15 @@ describe('convoy-daemon', () => {
     const saved = await fs.readFile(file);
     await fs.writeFile(file, '{"name": "rec-bad", "uuid": ');
     try {
-      const list = (await call('GET', '/v1/volumes')).json() as { volumes: { name: string }[]; problems: { code: string; message: string; hint: string }[] };
+      const list = (await call('GET', '/v1/volumes')).json() as {
+        volumes: { name: string }[];
+        problems: { code: string; message: string; hint: string }[];
+      };
       expect(list.volumes.map((v) => v.name)).toContain('rec-good');
       expect(list.volumes.map((v) => v.name)).not.toContain('rec-bad');
-      expect(list.problems).toEqual([{ code: 'CONVOY_RECORD_CORRUPT', message: expect.stringContaining(file), hint: expect.stringContaining('repair the file') }]);
+      expect(list.problems).toEqual([
+        { code: 'CONVOY_RECORD_CORRUPT', message: expect.stringContaining(file), hint: expect.stringContaining('repair the file') },
+      ]);
       const one = await call('GET', '/v1/volumes/rec-bad');
       expect(one.status).toBe(500);
       expect((one.json() as { error: { message: string } }).error.message).toContain(file);
@@ -230,9 +289,28 @@ describe('convoy-daemon', () => {
     await fs.mkdir(path.join(root, 'manager', 'state'), { recursive: true });
     const file = path.join(root, 'manager', 'state', 'mounts.json');
     await fs.writeFile(file, '{"v": ["c1"');
-    const config = await parseArgs(['--root', root, '--socket', path.join(tmp, 'p2.sock'), '--control-socket', path.join(tmp, 'c2.sock'), '--host-id', 'test-host', '--log-level', 'silent']);
-    const err = (await startDaemon(config, createLogger('silent'), { timers }).catch((e: unknown) => e)) as { code?: string; message?: string; hint?: string };
-    expect(err).toMatchObject({ code: 'CONVOY_STATE_INVALID', message: `mount state ${file} is corrupt: not valid JSON`, hint: expect.stringContaining('move it away') });
+    const config = await parseArgs([
+      '--root',
+      root,
+      '--socket',
+      path.join(tmp, 'p2.sock'),
+      '--control-socket',
+      path.join(tmp, 'c2.sock'),
+      '--host-id',
+      'test-host',
+      '--log-level',
+      'silent',
+    ]);
+    const err = (await startDaemon(config, createLogger('silent'), { timers }).catch((e: unknown) => e)) as {
+      code?: string;
+      message?: string;
+      hint?: string;
+    };
+    expect(err).toMatchObject({
+      code: 'CONVOY_STATE_INVALID',
+      message: `mount state ${file} is corrupt: not valid JSON`,
+      hint: expect.stringContaining('move it away'),
+    });
   });
 
   it('listing, inspecting or deleting backups of a store that does not exist is not found, and creates nothing', async () => {
@@ -247,7 +325,11 @@ describe('convoy-daemon', () => {
     ] as const) {
       const r = await call(method, target, method === 'POST' ? { name: 'from-nowhere', backup: decodeURIComponent(backup) } : undefined);
       expect(r.status, target).toBe(404);
-      expect((r.json() as { error: unknown }).error).toMatchObject({ code: 'CONVOY_STORE_NOT_FOUND', message: expect.stringContaining(missing), hint: expect.stringContaining('created by its first backup') });
+      expect((r.json() as { error: unknown }).error).toMatchObject({
+        code: 'CONVOY_STORE_NOT_FOUND',
+        message: expect.stringContaining(missing),
+        hint: expect.stringContaining('created by its first backup'),
+      });
     }
     await expect(fs.stat(path.join(tmp, 'no-such-store'))).rejects.toThrow(/ENOENT/);
     expect((await call('GET', '/v1/volumes/from-nowhere')).status).toBe(404);
@@ -256,7 +338,13 @@ describe('convoy-daemon', () => {
   it('plugin socket: Docker call order, and Err answers for bad input', async () => {
     const c = new PluginClient(plugin);
     // Docker's answers: a success body or { Err }, read loosely here
-    type Answer = { Err?: string; Capabilities?: { Scope: string }; Mountpoint?: string; Volume?: { Mountpoint?: string }; Volumes?: { Name: string }[] };
+    type Answer = {
+      Err?: string;
+      Capabilities?: { Scope: string };
+      Mountpoint?: string;
+      Volume?: { Mountpoint?: string };
+      Volumes?: { Name: string }[];
+    };
     const a = async (p: Promise<unknown>): Promise<Answer> => (await p) as Answer;
     expect(await a(c.activate())).toEqual({ Implements: ['VolumeDriver'] });
     expect((await a(c.capabilities())).Capabilities?.Scope).toBe('global');
@@ -277,8 +365,16 @@ describe('convoy-daemon', () => {
   });
 
   it('refuses an S3 endpoint that is not http(s) or carries credentials, without printing them', async () => {
-    for (const endpoint of ['http://AKIA:topsecret@127.0.0.1:7480', 'http://topsecret@127.0.0.1', 'ftp://127.0.0.1', 'not a url topsecret@x']) {
-      const err = await parseArgs(['--s3-endpoint', endpoint]).then(() => undefined, (e: unknown) => e as { code?: string; message: string; hint?: string });
+    for (const endpoint of [
+      'http://AKIA:topsecret@127.0.0.1:7480',
+      'http://topsecret@127.0.0.1',
+      'ftp://127.0.0.1',
+      'not a url topsecret@x',
+    ]) {
+      const err = await parseArgs(['--s3-endpoint', endpoint]).then(
+        () => undefined,
+        (e: unknown) => e as { code?: string; message: string; hint?: string },
+      );
       expect(err?.code, endpoint).toBe('CONVOY_CONFIG_INVALID');
       expect(`${err?.message} ${err?.hint}`).not.toContain('topsecret');
     }
@@ -289,7 +385,13 @@ describe('convoy-daemon', () => {
     const file = path.join(tmp, 'convoy.json');
     await fs.writeFile(file, JSON.stringify({ root: '/srv/convoy', drivers: ['vfs'], logLevel: 'debug' }));
     const c = await parseArgs(['--config', file, '--driver-opts', 'vfs.path=/mnt/nfs', '--ignore-docker-delete']);
-    expect(c).toMatchObject({ root: '/srv/convoy', logLevel: 'debug', driverOpts: { 'vfs.path': '/mnt/nfs' }, ignoreDockerDelete: true, socket: DEFAULTS.socket });
+    expect(c).toMatchObject({
+      root: '/srv/convoy',
+      logLevel: 'debug',
+      driverOpts: { 'vfs.path': '/mnt/nfs' },
+      ignoreDockerDelete: true,
+      socket: DEFAULTS.socket,
+    });
     await fs.writeFile(file, JSON.stringify({ rooot: '/x' }));
     await expect(parseArgs(['--config', file])).rejects.toThrow(/unknown key "rooot"/);
     await expect(parseArgs(['--root', 'relative'])).rejects.toThrow(/absolute/);

@@ -6,7 +6,13 @@ import { runMaintenance } from '@convoy/blockstore';
 import { openStore } from '@convoy/objectstore';
 import { answerClientErrors, listenUnixHttp } from '@convoy/daemon-kit';
 import { isConvoyError } from '@convoy/errors';
-import { createPluginHandler, listenPluginSocket, type BackendVolume, type PluginErrorEvent, type VolumeBackend } from '@convoy/plugin-protocol';
+import {
+  createPluginHandler,
+  listenPluginSocket,
+  type BackendVolume,
+  type PluginErrorEvent,
+  type VolumeBackend,
+} from '@convoy/plugin-protocol';
 import { VolumeManager, createDriver, type ManagedVolume } from '@convoy/volumes';
 import { driverLocations, driverRoot, listenAddress, maintenanceSchedule, type DaemonConfig } from './config.js';
 import { clientErrorBody } from './control/http.js';
@@ -37,13 +43,20 @@ function pluginErrorLog(log: Logger, metrics: DaemonMetrics | undefined, e: Plug
   const code = isConvoyError(e.error) ? e.error.code : undefined;
   metrics?.pluginError(e.endpoint, code);
   const normal = e.phase === 'request' && e.endpoint === '/VolumeDriver.Get' && code === 'CONVOY_VOLUME_NOT_FOUND';
-  log[normal ? 'debug' : 'warn']({ endpoint: e.endpoint, phase: e.phase, code, err: e.error instanceof Error ? e.error.message : String(e.error) }, normal ? 'Docker asked for a volume that does not exist' : 'plugin request failed');
+  log[normal ? 'debug' : 'warn'](
+    { endpoint: e.endpoint, phase: e.phase, code, err: e.error instanceof Error ? e.error.message : String(e.error) },
+    normal ? 'Docker asked for a volume that does not exist' : 'plugin request failed',
+  );
 }
 
 async function health(manager: VolumeManager): Promise<Health> {
   const info = await manager.info();
   const unavailable = (info.unavailable ?? {}) as Record<string, unknown>;
-  return { status: Object.keys(unavailable).length === 0 ? 'ok' : 'degraded', drivers: Object.keys((info.drivers ?? {}) as object), unavailable };
+  return {
+    status: Object.keys(unavailable).length === 0 ? 'ok' : 'degraded',
+    drivers: Object.keys((info.drivers ?? {}) as object),
+    unavailable,
+  };
 }
 
 export interface StartOptions {
@@ -85,9 +98,15 @@ export function dockerBackend(manager: VolumeManager, onProblem: (err: Error) =>
       const create = (): Promise<unknown> => manager.create({ name, caller: 'docker', options: opts ?? {} });
       // `docker volume create -o backup=URL` restores: logged (and counted) from start to end
       if (opts?.backup === undefined || ops === undefined) await create();
-      else await ops.run('restore', { volume: name, url: opts.backup, caller: 'docker' }, (onProgress) => manager.create({ name, caller: 'docker', options: opts, onProgress }));
+      else
+        await ops.run('restore', { volume: name, url: opts.backup, caller: 'docker' }, (onProgress) =>
+          manager.create({ name, caller: 'docker', options: opts, onProgress }),
+        );
     },
-    remove: (name) => (ops === undefined ? manager.remove(name, { caller: 'docker' }) : ops.run('volume delete', { volume: name, caller: 'docker' }, () => manager.remove(name, { caller: 'docker' }))),
+    remove: (name) =>
+      ops === undefined
+        ? manager.remove(name, { caller: 'docker' })
+        : ops.run('volume delete', { volume: name, caller: 'docker' }, () => manager.remove(name, { caller: 'docker' })),
     mount: (name, id) => manager.mount(name, { id, caller: 'docker' }),
     unmount: (name, id) => manager.unmount(name, { id }),
     path: async (name) => (await manager.get(name, 'docker'))?.mountpoint,
@@ -109,7 +128,9 @@ export function dockerBackend(manager: VolumeManager, onProblem: (err: Error) =>
 
 export async function startDaemon(config: DaemonConfig, log: Logger, options: StartOptions = {}): Promise<RunningDaemon> {
   await fs.mkdir(config.root, { recursive: true, mode: 0o700 });
-  const drivers = config.drivers.map((name) => createDriver(name, { root: driverRoot(config), options: config.driverOpts, hostId: config.hostId }));
+  const drivers = config.drivers.map((name) =>
+    createDriver(name, { root: driverRoot(config), options: config.driverOpts, hostId: config.hostId }),
+  );
   const s3 = { endpoint: config.s3Endpoint };
   const manager = await VolumeManager.open({
     root: path.join(config.root, 'manager'),
@@ -153,22 +174,34 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
 
   const metrics = config.metricsListen === undefined ? undefined : new DaemonMetrics(manager);
   const ops = createOperations({ log, metrics });
-  const handler = createPluginHandler(dockerBackend(manager, (err) => problemLog(log, err), ops), {
-    refs: manager.mountRefs.counter,
-    // The manager decides: Docker's Remove comes only when no container uses the volume, so Docker
-    // IDs left over (Unmounts lost while the daemon was down) are dropped; an operator mount blocks.
-    allowRemoveWhileMounted: true,
-    onError: (e) => pluginErrorLog(log, metrics, e),
-  });
+  const handler = createPluginHandler(
+    dockerBackend(manager, (err) => problemLog(log, err), ops),
+    {
+      refs: manager.mountRefs.counter,
+      // The manager decides: Docker's Remove comes only when no container uses the volume, so Docker
+      // IDs left over (Unmounts lost while the daemon was down) are dropped; an operator mount blocks.
+      allowRemoveWhileMounted: true,
+      onError: (e) => pluginErrorLog(log, metrics, e),
+    },
+  );
   const started: { close(): Promise<void> }[] = [];
   let metricsServer: MetricsServer | undefined;
   try {
     started.push(await listenPluginSocket(metrics?.instrumentPlugin(handler) ?? handler, { socketPath: config.socket, ...socketOpts }));
-    const info = async (): Promise<Record<string, unknown>> => ({ version: VERSION, host: config.hostId, root: config.root, ...(await manager.info()) });
+    const info = async (): Promise<Record<string, unknown>> => ({
+      version: VERSION,
+      host: config.hostId,
+      root: config.root,
+      ...(await manager.info()),
+    });
     const requestTimeout = options.controlRequestTimeoutMs ?? CONTROL_REQUEST_TIMEOUT_MS;
     const control = createServer(
       // node:http checks for expired requests every connectionsCheckingInterval (30 s by default)
-      { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 4)) },
+      {
+        requestTimeout,
+        headersTimeout: Math.min(60_000, requestTimeout),
+        connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 4)),
+      },
       controlListener({ manager, log, info, ops, usedStore: (url) => maintenance.remember(url) }),
     );
     answerClientErrors(control, clientErrorBody);

@@ -5,7 +5,8 @@ import { startDaemon } from './daemon.js';
 import { createLogger } from './logger.js';
 import { logConfigPlan, planConfig, type ConfigPlan } from './saved-config.js';
 
-const explain = (err: unknown): string => `convoy-daemon: ${(err as Error).message}\n${isConvoyError(err) && err.hint !== undefined ? `hint: ${err.hint}\n` : ''}`;
+const explain = (err: unknown): string =>
+  `convoy-daemon: ${(err as Error).message}\n${isConvoyError(err) && err.hint !== undefined ? `hint: ${err.hint}\n` : ''}`;
 
 /** convoy-daemon: runs until SIGTERM/SIGINT, then drains in-flight requests and exits 0. */
 async function main(): Promise<void> {
@@ -25,7 +26,10 @@ async function main(): Promise<void> {
   try {
     daemon = await startDaemon(config, log, { saveConfig: plan.save });
   } catch (err) {
-    log.fatal({ code: isConvoyError(err) ? err.code : undefined, err: (err as Error).message, hint: isConvoyError(err) ? err.hint : undefined }, 'convoy-daemon could not start');
+    log.fatal(
+      { code: isConvoyError(err) ? err.code : undefined, err: (err as Error).message, hint: isConvoyError(err) ? err.hint : undefined },
+      'convoy-daemon could not start',
+    );
     process.stderr.write(explain(err));
     process.exit(1);
   }

@@ -61,7 +61,21 @@ const result = (full: boolean): MaintenanceResult => ({
   generation: 7,
   merge: { adds: 2, deletes: 1, abandoned: 0, inFlight: 0, runsWritten: 1, runsMerged: 0, recordsWritten: 10, recordsMerged: 0 },
   problems: [],
-  ...(full ? { sweep: { recordsSwept: 0, blocksDeleted: 3, blocksSpared: 0, blocksMarked: 4, blocksListed: 20, recordsPruned: 0, orphanMapsDeleted: 0, staleRemoved: 0, leasesRemoved: 0 } } : {}),
+  ...(full
+    ? {
+        sweep: {
+          recordsSwept: 0,
+          blocksDeleted: 3,
+          blocksSpared: 0,
+          blocksMarked: 4,
+          blocksListed: 20,
+          recordsPruned: 0,
+          orphanMapsDeleted: 0,
+          staleRemoved: 0,
+          leasesRemoved: 0,
+        },
+      }
+    : {}),
 });
 
 interface Call {
@@ -168,7 +182,9 @@ describe('MaintenanceScheduler', () => {
   it('stop aborts a running maintenance, waits for it and schedules nothing more', async () => {
     let settled = false;
     const t = setup({ quickEveryMs: HOUR, fullEveryMs: null }, (c) =>
-      new Promise<MaintenanceResult>((_resolve, reject) => c.signal.addEventListener('abort', () => reject(c.signal.reason as Error), { once: true })).finally(() => {
+      new Promise<MaintenanceResult>((_resolve, reject) =>
+        c.signal.addEventListener('abort', () => reject(c.signal.reason as Error), { once: true }),
+      ).finally(() => {
         settled = true;
       }),
     );
@@ -189,8 +205,12 @@ describe('MaintenanceScheduler', () => {
 
   it('logs a failure with its code and hint and keeps going; a format v1 store is said once at warn', async () => {
     const t = setup({ quickEveryMs: HOUR, fullEveryMs: null }, async (c) => {
-      if (c.url === 'vfs:///srv/old') throw new ConvoyError('CONVOY_FORMAT_UNSUPPORTED', 'vfs:///srv/old is a format v1 store', { hint: 'run `convoy-backup upgrade STORE`' });
-      if (c.url === 's3://bucket@us-east-1/p') throw new ConvoyError('CONVOY_OBJECTSTORE_FAILED', 'cannot reach the store', { hint: 'check the endpoint' });
+      if (c.url === 'vfs:///srv/old')
+        throw new ConvoyError('CONVOY_FORMAT_UNSUPPORTED', 'vfs:///srv/old is a format v1 store', {
+          hint: 'run `convoy-backup upgrade STORE`',
+        });
+      if (c.url === 's3://bucket@us-east-1/p')
+        throw new ConvoyError('CONVOY_OBJECTSTORE_FAILED', 'cannot reach the store', { hint: 'check the endpoint' });
       return result(c.full);
     });
     t.scheduler.start();
@@ -200,7 +220,14 @@ describe('MaintenanceScheduler', () => {
     t.scheduler.remember('s3://AKIA:SECRET@bucket/p'); // refused by the URL parser: never maintained, never logged
     await tick(t);
     await tick(t);
-    expect(t.calls.map((c) => c.url)).toEqual(['vfs:///srv/old', 's3://bucket@us-east-1/p', 'vfs:///srv/ok', 'vfs:///srv/old', 's3://bucket@us-east-1/p', 'vfs:///srv/ok']);
+    expect(t.calls.map((c) => c.url)).toEqual([
+      'vfs:///srv/old',
+      's3://bucket@us-east-1/p',
+      'vfs:///srv/ok',
+      'vfs:///srv/old',
+      's3://bucket@us-east-1/p',
+      'vfs:///srv/ok',
+    ]);
     const v1 = t.lines.filter((l) => l.store === 'vfs:///srv/old' && l.code !== undefined);
     expect(v1.map((l) => l.level)).toEqual([40, 20]); // warn, then debug
     expect(v1[0]).toMatchObject({ code: 'CONVOY_FORMAT_UNSUPPORTED', hint: expect.stringContaining('upgrade') });
@@ -229,9 +256,18 @@ describe('maintenance flags', () => {
   });
 
   it('take durations, and off or 0 to disable', async () => {
-    expect(maintenanceSchedule(await parseArgs(['--maintenance-interval', '30m', '--full-maintenance-interval', '24h']))).toEqual({ quickEveryMs: HOUR / 2, fullEveryMs: 24 * HOUR });
-    expect(maintenanceSchedule(await parseArgs(['--maintenance-interval', 'off', '--full-maintenance-interval', '7d']))).toEqual({ quickEveryMs: null, fullEveryMs: 7 * 24 * HOUR });
-    expect(maintenanceSchedule(await parseArgs(['--maintenance-interval', '0', '--full-maintenance-interval', 'off']))).toEqual({ quickEveryMs: null, fullEveryMs: null });
+    expect(maintenanceSchedule(await parseArgs(['--maintenance-interval', '30m', '--full-maintenance-interval', '24h']))).toEqual({
+      quickEveryMs: HOUR / 2,
+      fullEveryMs: 24 * HOUR,
+    });
+    expect(maintenanceSchedule(await parseArgs(['--maintenance-interval', 'off', '--full-maintenance-interval', '7d']))).toEqual({
+      quickEveryMs: null,
+      fullEveryMs: 7 * 24 * HOUR,
+    });
+    expect(maintenanceSchedule(await parseArgs(['--maintenance-interval', '0', '--full-maintenance-interval', 'off']))).toEqual({
+      quickEveryMs: null,
+      fullEveryMs: null,
+    });
   });
 
   it('come from the config file too; flags override it', async () => {
@@ -240,7 +276,10 @@ describe('maintenance flags', () => {
       const file = path.join(dir, 'convoy.json');
       await fs.writeFile(file, JSON.stringify({ maintenanceInterval: '2h', fullMaintenanceInterval: '24h' }));
       expect(maintenanceSchedule(await parseArgs(['--config', file]))).toEqual({ quickEveryMs: 2 * HOUR, fullEveryMs: 24 * HOUR });
-      expect(maintenanceSchedule(await parseArgs(['--config', file, '--full-maintenance-interval', 'off']))).toEqual({ quickEveryMs: 2 * HOUR, fullEveryMs: null });
+      expect(maintenanceSchedule(await parseArgs(['--config', file, '--full-maintenance-interval', 'off']))).toEqual({
+        quickEveryMs: 2 * HOUR,
+        fullEveryMs: null,
+      });
       await fs.writeFile(file, JSON.stringify({ maintenanceInterval: 3600 }));
       await expect(parseArgs(['--config', file])).rejects.toThrow(/"maintenanceInterval" must be a string/);
     } finally {
@@ -249,6 +288,9 @@ describe('maintenance flags', () => {
   });
 
   it.each([['soon'], ['10s'], ['1']])('refuse %j', async (value) => {
-    await expect(parseArgs(['--maintenance-interval', value])).rejects.toMatchObject({ code: 'CONVOY_CONFIG_INVALID', hint: expect.stringContaining('--maintenance-interval') });
+    await expect(parseArgs(['--maintenance-interval', value])).rejects.toMatchObject({
+      code: 'CONVOY_CONFIG_INVALID',
+      hint: expect.stringContaining('--maintenance-interval'),
+    });
   });
 });

@@ -83,7 +83,10 @@ export class MaintenanceScheduler {
   start(): void {
     if (this.#started || !this.enabled) return;
     this.#started = true;
-    this.#o.log.info({ quickEveryMs: this.#o.quickEveryMs, fullEveryMs: this.#o.fullEveryMs }, 'scheduled maintenance of the backup stores this daemon uses');
+    this.#o.log.info(
+      { quickEveryMs: this.#o.quickEveryMs, fullEveryMs: this.#o.fullEveryMs },
+      'scheduled maintenance of the backup stores this daemon uses',
+    );
     this.#arm();
   }
 
@@ -126,7 +129,10 @@ export class MaintenanceScheduler {
         const r = await this.#o.run(url, full, this.#abort.signal);
         if (full && this.#o.fullEveryMs !== null) state.fullDueAt = started + this.#o.fullEveryMs;
         const level = r.problems.length > 0 ? 'warn' : 'info';
-        this.#o.log[level]({ store, ...summary(r), ms: this.#timers.now() - started }, r.full ? 'full maintenance done' : 'maintenance done');
+        this.#o.log[level](
+          { store, ...summary(r), ms: this.#timers.now() - started },
+          r.full ? 'full maintenance done' : 'maintenance done',
+        );
       } catch (err) {
         this.#failed(store, full, state, err);
       }
@@ -141,7 +147,10 @@ export class MaintenanceScheduler {
       this.#o.log.info({ store, full }, 'maintenance stopped: the daemon is stopping (the next start runs it again)');
     } else if (code === 'CONVOY_FORMAT_UNSUPPORTED') {
       // A format v1 store: its deletes collect garbage themselves. Said once; checked again each time.
-      this.#o.log[state.toldUnsupported ? 'debug' : 'warn']({ store, code, err: message, hint }, 'backup store is not maintained: it is format v1');
+      this.#o.log[state.toldUnsupported ? 'debug' : 'warn'](
+        { store, code, err: message, hint },
+        'backup store is not maintained: it is format v1',
+      );
       state.toldUnsupported = true;
     } else if (code === 'CONVOY_STORE_LOCKED') {
       this.#o.log.info({ store, full, code, err: message }, 'maintenance skipped: another maintenance of this store is running');

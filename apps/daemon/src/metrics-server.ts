@@ -17,7 +17,12 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function serveMetrics(listen: { host?: string; port: number }, metrics: DaemonMetrics, health: () => Promise<Health>, log: Logger): Promise<MetricsServer> {
+export async function serveMetrics(
+  listen: { host?: string; port: number },
+  metrics: DaemonMetrics,
+  health: () => Promise<Health>,
+  log: Logger,
+): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const answer = async (): Promise<void> => {

@@ -22,14 +22,20 @@ let logText = '';
 const timers = { now: () => Date.now(), setTimeout: () => 0, clearTimeout: () => undefined };
 
 type LogLine = { level: number; msg: string; [k: string]: unknown };
-const logLines = (): LogLine[] => logText.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LogLine);
+const logLines = (): LogLine[] =>
+  logText
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as LogLine);
 
 function call(method: string, url: string, body?: unknown): Promise<{ status: number; json: () => Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath: control, method, path: url }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: () => JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, json: () => JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }),
+      );
     });
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
@@ -45,7 +51,9 @@ async function scrape(p = '/metrics'): Promise<{ status: number; type: string | 
 
 /** The value of one sample of the Prometheus text, by name and exact labels (in the order prom-client writes them). */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const want = `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}} `;
+  const want = `${name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}} `;
   const line = text.split('\n').find((l) => l.startsWith(want));
   return line === undefined ? undefined : Number(line.slice(want.length));
 }
@@ -54,7 +62,18 @@ beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-metrics-'));
   control = path.join(tmp, 'c.sock');
   plugin = path.join(tmp, 'p.sock');
-  const config = await parseArgs(['--root', path.join(tmp, 'root'), '--socket', plugin, '--control-socket', control, '--host-id', 'metrics-host', '--metrics-listen', '127.0.0.1:0']);
+  const config = await parseArgs([
+    '--root',
+    path.join(tmp, 'root'),
+    '--socket',
+    plugin,
+    '--control-socket',
+    control,
+    '--host-id',
+    'metrics-host',
+    '--metrics-listen',
+    '127.0.0.1:0',
+  ]);
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
       logText += chunk.toString();
@@ -125,10 +144,22 @@ describe('metrics and operation logs', () => {
     const lines = logLines().filter((l) => typeof l.op === 'string');
     const ends = (op: string): LogLine[] => lines.filter((l) => l.op === op && l.msg !== `${op} started`);
     for (const op of ['backup', 'restore', 'backup delete', 'volume delete']) {
-      expect(lines.some((l) => l.msg === `${op} started` && l.level === 30), op).toBe(true);
-      for (const end of ends(op)) expect(end, op).toMatchObject({ ms: expect.any(Number), bytes: expect.any(Number), bytesTransferred: expect.any(Number), outcome: expect.stringMatching(/^(ok|failed)$/) });
+      expect(
+        lines.some((l) => l.msg === `${op} started` && l.level === 30),
+        op,
+      ).toBe(true);
+      for (const end of ends(op))
+        expect(end, op).toMatchObject({
+          ms: expect.any(Number),
+          bytes: expect.any(Number),
+          bytesTransferred: expect.any(Number),
+          outcome: expect.stringMatching(/^(ok|failed)$/),
+        });
     }
-    expect(ends('backup').map((l) => [l.msg, l.outcome, l.level])).toEqual([['backup done', 'ok', 30], ['backup failed', 'failed', 40]]);
+    expect(ends('backup').map((l) => [l.msg, l.outcome, l.level])).toEqual([
+      ['backup done', 'ok', 30],
+      ['backup failed', 'failed', 40],
+    ]);
     expect(ends('backup')[0]).toMatchObject({ volume: 'm1', snapshot: 'm1-s1', url: store(), bytes: expect.any(Number) });
     expect(ends('backup')[1]).toMatchObject({ code: expect.stringMatching(/^CONVOY_/), err: expect.stringContaining('a-file') });
     expect(ends('restore')[0]).toMatchObject({ msg: 'restore done', volume: 'm2', outcome: 'ok' });
@@ -158,7 +189,15 @@ describe('metrics read from the manager at each scrape', () => {
     const manager = {
       list: async () => ({ volumes: [{ name: 'a', driver: 'devicemapper', mountedBy: ['0f3c'] }], problems: [new Error('bad record')] }),
       info: async () => ({
-        drivers: { devicemapper: { name: 'convoy-pool', dataUsedBytes: 4 << 20, dataTotalBytes: 100 << 20, metadataUsedBytes: 8192, metadataTotalBytes: 1 << 20 } },
+        drivers: {
+          devicemapper: {
+            name: 'convoy-pool',
+            dataUsedBytes: 4 << 20,
+            dataTotalBytes: 100 << 20,
+            metadataUsedBytes: 8192,
+            metadataTotalBytes: 1 << 20,
+          },
+        },
         unavailable: { vfs: { message: 'cannot create /mnt/nfs' } },
       }),
     } as unknown as VolumeManager;

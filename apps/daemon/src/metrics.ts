@@ -27,16 +27,37 @@ const TRANSFER_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 216
 function transferMetrics(kind: TransferKind, registers: Registry[]) {
   const verb = kind === 'backup' ? 'read from the volume' : 'written to the volume';
   return {
-    bytes: new Counter({ name: `convoy_${kind}_bytes_total`, help: `Bytes ${verb} by ${kind}s that succeeded, per volume.`, labelNames: ['volume'], registers }),
+    bytes: new Counter({
+      name: `convoy_${kind}_bytes_total`,
+      help: `Bytes ${verb} by ${kind}s that succeeded, per volume.`,
+      labelNames: ['volume'],
+      registers,
+    }),
     transferred: new Counter({
       name: `convoy_${kind}_transferred_bytes_total`,
       help: `Bytes ${kind === 'backup' ? 'sent to' : 'fetched from'} backup stores by ${kind}s that succeeded, per volume.`,
       labelNames: ['volume'],
       registers,
     }),
-    duration: new Histogram({ name: `convoy_${kind}_duration_seconds`, help: `How long ${kind}s took, per volume and outcome (ok, failed, cancelled).`, labelNames: ['volume', 'outcome'], buckets: TRANSFER_BUCKETS, registers }),
-    failures: new Counter({ name: `convoy_${kind}_failures_total`, help: `${kind === 'backup' ? 'Backups' : 'Restores'} that failed (not counting cancelled ones), per volume.`, labelNames: ['volume'], registers }),
-    lastSuccess: new Gauge({ name: `convoy_${kind}_last_success_timestamp_seconds`, help: `When the last ${kind} that succeeded ended (Unix time), per volume.`, labelNames: ['volume'], registers }),
+    duration: new Histogram({
+      name: `convoy_${kind}_duration_seconds`,
+      help: `How long ${kind}s took, per volume and outcome (ok, failed, cancelled).`,
+      labelNames: ['volume', 'outcome'],
+      buckets: TRANSFER_BUCKETS,
+      registers,
+    }),
+    failures: new Counter({
+      name: `convoy_${kind}_failures_total`,
+      help: `${kind === 'backup' ? 'Backups' : 'Restores'} that failed (not counting cancelled ones), per volume.`,
+      labelNames: ['volume'],
+      registers,
+    }),
+    lastSuccess: new Gauge({
+      name: `convoy_${kind}_last_success_timestamp_seconds`,
+      help: `When the last ${kind} that succeeded ended (Unix time), per volume.`,
+      labelNames: ['volume'],
+      registers,
+    }),
   };
 }
 
@@ -52,9 +73,25 @@ export class DaemonMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'convoy_daemon_' });
     this.#transfers = { backup: transferMetrics('backup', registers), restore: transferMetrics('restore', registers) };
-    this.#requests = new Counter({ name: 'convoy_plugin_requests_total', help: 'Docker plugin requests, per endpoint and outcome (ok, or err: answered with Err).', labelNames: ['endpoint', 'outcome'], registers });
-    this.#latency = new Histogram({ name: 'convoy_plugin_request_duration_seconds', help: 'How long Docker plugin requests took to answer, per endpoint.', labelNames: ['endpoint'], buckets: SECONDS_BUCKETS, registers });
-    this.#pluginErrors = new Counter({ name: 'convoy_plugin_errors_total', help: 'Errors behind Err answers (and failed saves of the mount state), per endpoint and error code.', labelNames: ['endpoint', 'code'], registers });
+    this.#requests = new Counter({
+      name: 'convoy_plugin_requests_total',
+      help: 'Docker plugin requests, per endpoint and outcome (ok, or err: answered with Err).',
+      labelNames: ['endpoint', 'outcome'],
+      registers,
+    });
+    this.#latency = new Histogram({
+      name: 'convoy_plugin_request_duration_seconds',
+      help: 'How long Docker plugin requests took to answer, per endpoint.',
+      labelNames: ['endpoint'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.#pluginErrors = new Counter({
+      name: 'convoy_plugin_errors_total',
+      help: 'Errors behind Err answers (and failed saves of the mount state), per endpoint and error code.',
+      labelNames: ['endpoint', 'code'],
+      registers,
+    });
     scrapedGauges(manager, registers);
   }
 
@@ -64,7 +101,10 @@ export class DaemonMetrics {
       const stop = this.#latency.startTimer({ endpoint: endpointLabel(path) });
       try {
         const reply = await handler(path, body);
-        this.#requests.inc({ endpoint: endpointLabel(path), outcome: reply.status === 200 && !('Err' in reply.body && reply.body.Err) ? 'ok' : 'err' });
+        this.#requests.inc({
+          endpoint: endpointLabel(path),
+          outcome: reply.status === 200 && !('Err' in reply.body && reply.body.Err) ? 'ok' : 'err',
+        });
         return reply;
       } finally {
         stop();
@@ -89,7 +129,9 @@ export class DaemonMetrics {
 
 /** Known endpoints as they are; anything else as `other` (a client's text must not make new series). */
 function endpointLabel(path: string): string {
-  return /^\/(?:Plugin\.Activate|VolumeDriver\.(?:Create|Remove|Mount|Unmount|Path|Get|List|Capabilities))$/.test(path) ? path.slice(1) : 'other';
+  return /^\/(?:Plugin\.Activate|VolumeDriver\.(?:Create|Remove|Mount|Unmount|Path|Get|List|Capabilities))$/.test(path)
+    ? path.slice(1)
+    : 'other';
 }
 
 /** Gauges read from the manager when Prometheus scrapes: volumes, mounts, drivers, thin pools. */
@@ -97,11 +139,40 @@ function scrapedGauges(manager: VolumeManager, registers: Registry[]): void {
   // one list() and one info() per scrape, shared by the gauges' collect()
   let pending: Promise<void> | undefined;
   const collect = (): Promise<void> => (pending ??= read().finally(() => (pending = undefined)));
-  const volumes = new Gauge({ name: 'convoy_volumes', help: 'Volumes per driver and state (mounted: some container or convoy mount holds it on this host; unmounted).', labelNames: ['driver', 'state'], registers, collect });
-  const unreadable = new Gauge({ name: 'convoy_volume_records_unreadable', help: 'Volume records that could not be read (listings leave them out; see the log).', registers, collect });
-  const mounts = new Gauge({ name: 'convoy_mounts', help: 'Mount references on this host, per holder (docker: container mounts; cli: convoy mount).', labelNames: ['holder'], registers, collect });
-  const drivers = new Gauge({ name: 'convoy_driver_up', help: 'Whether each configured driver runs (1) or could not start (0).', labelNames: ['driver'], registers, collect });
-  const pool = new Gauge({ name: 'convoy_thinpool_bytes', help: 'Thin pool space of the devicemapper driver: data and metadata, used and total.', labelNames: ['pool', 'kind', 'usage'], registers, collect });
+  const volumes = new Gauge({
+    name: 'convoy_volumes',
+    help: 'Volumes per driver and state (mounted: some container or convoy mount holds it on this host; unmounted).',
+    labelNames: ['driver', 'state'],
+    registers,
+    collect,
+  });
+  const unreadable = new Gauge({
+    name: 'convoy_volume_records_unreadable',
+    help: 'Volume records that could not be read (listings leave them out; see the log).',
+    registers,
+    collect,
+  });
+  const mounts = new Gauge({
+    name: 'convoy_mounts',
+    help: 'Mount references on this host, per holder (docker: container mounts; cli: convoy mount).',
+    labelNames: ['holder'],
+    registers,
+    collect,
+  });
+  const drivers = new Gauge({
+    name: 'convoy_driver_up',
+    help: 'Whether each configured driver runs (1) or could not start (0).',
+    labelNames: ['driver'],
+    registers,
+    collect,
+  });
+  const pool = new Gauge({
+    name: 'convoy_thinpool_bytes',
+    help: 'Thin pool space of the devicemapper driver: data and metadata, used and total.',
+    labelNames: ['pool', 'kind', 'usage'],
+    registers,
+    collect,
+  });
   async function read(): Promise<void> {
     const [list, info] = await Promise.all([manager.list(), manager.info()]);
     volumes.reset();
@@ -118,7 +189,12 @@ function scrapedGauges(manager: VolumeManager, registers: Registry[]): void {
     pool.reset();
     const dm = running.devicemapper;
     if (dm === undefined) return;
-    for (const [kind, usage, key] of [['data', 'used', 'dataUsedBytes'], ['data', 'total', 'dataTotalBytes'], ['metadata', 'used', 'metadataUsedBytes'], ['metadata', 'total', 'metadataTotalBytes']] as const) {
+    for (const [kind, usage, key] of [
+      ['data', 'used', 'dataUsedBytes'],
+      ['data', 'total', 'dataTotalBytes'],
+      ['metadata', 'used', 'metadataUsedBytes'],
+      ['metadata', 'total', 'metadataTotalBytes'],
+    ] as const) {
       const value = dm[key];
       if (typeof value === 'number') pool.set({ pool: String(dm.name), kind, usage }, value);
     }

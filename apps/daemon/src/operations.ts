@@ -23,7 +23,12 @@ export interface Operations {
    * `<kind> failed` / `<kind> cancelled` (warn) with ms, bytes (read or written), bytes transferred
    * and outcome; `work` is given a progress callback that also calls `onProgress`.
    */
-  run<T>(kind: OperationKind, fields: OperationFields, work: (onProgress: (p: Progress) => void) => Promise<T>, onProgress?: (p: Progress) => void): Promise<T>;
+  run<T>(
+    kind: OperationKind,
+    fields: OperationFields,
+    work: (onProgress: (p: Progress) => void) => Promise<T>,
+    onProgress?: (p: Progress) => void,
+  ): Promise<T>;
 }
 
 export interface OperationsOptions {
@@ -37,7 +42,13 @@ export function createOperations(o: OperationsOptions): Operations {
   const now = o.now ?? Date.now;
   return {
     async run(kind, fields, work, onProgress) {
-      const base = { op: kind, volume: fields.volume, snapshot: fields.snapshot, ...(fields.url === undefined ? {} : { url: redactUrl(fields.url) }), caller: fields.caller };
+      const base = {
+        op: kind,
+        volume: fields.volume,
+        snapshot: fields.snapshot,
+        ...(fields.url === undefined ? {} : { url: redactUrl(fields.url) }),
+        caller: fields.caller,
+      };
       const started = now();
       let last: Progress | undefined;
       o.log.info(base, `${kind} started`);
@@ -48,7 +59,8 @@ export function createOperations(o: OperationsOptions): Operations {
         const line = { ...base, outcome, ms: at - started, bytes, bytesTransferred: transferred, ...extra };
         if (outcome === 'ok') o.log.info(line, `${kind} done`);
         else o.log.warn(line, `${kind} ${outcome}`);
-        if (kind === 'backup' || kind === 'restore') o.metrics?.transferEnded({ kind, volume: fields.volume, outcome, seconds: (at - started) / 1000, bytes, transferred, at });
+        if (kind === 'backup' || kind === 'restore')
+          o.metrics?.transferEnded({ kind, volume: fields.volume, outcome, seconds: (at - started) / 1000, bytes, transferred, at });
       };
       try {
         const result = await work((p) => {
@@ -59,7 +71,10 @@ export function createOperations(o: OperationsOptions): Operations {
         return result;
       } catch (err) {
         const code = isConvoyError(err) ? err.code : undefined;
-        end(code === 'CONVOY_ABORTED' || (err as Error).name === 'AbortError' ? 'cancelled' : 'failed', { code, err: (err as Error).message });
+        end(code === 'CONVOY_ABORTED' || (err as Error).name === 'AbortError' ? 'cancelled' : 'failed', {
+          code,
+          err: (err as Error).message,
+        });
         throw err;
       }
     },

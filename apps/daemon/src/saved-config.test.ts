@@ -26,7 +26,14 @@ function capture(): { log: Logger; lines: () => { level: number; msg: string; [k
       done();
     },
   });
-  return { log: pino<never>({ level: 'info' }, stream), lines: () => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { level: number; msg: string }) };
+  return {
+    log: pino<never>({ level: 'info' }, stream),
+    lines: () =>
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { level: number; msg: string }),
+  };
 }
 
 /** One start as main.ts does it: flags → saved configuration → startDaemon; returns its log lines and volume names. */
@@ -54,15 +61,31 @@ describe('the saved configuration', () => {
   const root = (): string => path.join(tmp, 'root');
   const custom = (): string => path.join(tmp, 'nfs', 'convoy');
   const first = (): string[] => [
-    '--root', root(), '--driver-opts', `vfs.path=${custom()}`, '--host-id', 'node-a',
-    '--socket', path.join(tmp, 'p.sock'), '--control-socket', path.join(tmp, 'c.sock'), '--log-level', 'info',
+    '--root',
+    root(),
+    '--driver-opts',
+    `vfs.path=${custom()}`,
+    '--host-id',
+    'node-a',
+    '--socket',
+    path.join(tmp, 'p.sock'),
+    '--control-socket',
+    path.join(tmp, 'c.sock'),
+    '--log-level',
+    'info',
   ];
 
   it('the first start saves it (the vfs path written out), and the ready line names each driver and its path', async () => {
     const r = await start(first());
     expect(r.plan.source).toBe('first-start');
-    const saved = JSON.parse(await fs.readFile(path.join(root(), SAVED_CONFIG_FILE), 'utf8')) as { version: number; config: Record<string, unknown> };
-    expect(saved).toMatchObject({ version: 1, config: { root: root(), drivers: ['vfs'], driverOpts: { 'vfs.path': custom() }, hostId: 'node-a', socket: path.join(tmp, 'p.sock') } });
+    const saved = JSON.parse(await fs.readFile(path.join(root(), SAVED_CONFIG_FILE), 'utf8')) as {
+      version: number;
+      config: Record<string, unknown>;
+    };
+    expect(saved).toMatchObject({
+      version: 1,
+      config: { root: root(), drivers: ['vfs'], driverOpts: { 'vfs.path': custom() }, hostId: 'node-a', socket: path.join(tmp, 'p.sock') },
+    });
     expect((await fs.stat(path.join(root(), SAVED_CONFIG_FILE))).mode & 0o777).toBe(0o600);
     expect(r.lines.map((l) => l.msg)).toContain('first start: the configuration is saved for the next starts');
     const ready = r.lines.find((l) => l.msg === 'convoy-daemon ready');
@@ -92,19 +115,37 @@ describe('the saved configuration', () => {
       message: `--driver-opts vfs.path is ${other} here but ${custom()} in the saved configuration (${path.join(root(), SAVED_CONFIG_FILE)}): starting would show another set of volumes`,
       hint: expect.stringContaining('--reconfigure'),
     });
-    const host = await planConfig(await parseDaemonArgs(['--root', root(), '--host-id', 'node-b', '--drivers', 'vfs,devicemapper'])).catch((e: unknown) => e);
-    expect(host).toMatchObject({ code: 'CONVOY_CONFIG_CONFLICT', message: expect.stringMatching(/--drivers is vfs,devicemapper here but vfs .*; --host-id is node-b here but node-a/) });
+    const host = await planConfig(await parseDaemonArgs(['--root', root(), '--host-id', 'node-b', '--drivers', 'vfs,devicemapper'])).catch(
+      (e: unknown) => e,
+    );
+    expect(host).toMatchObject({
+      code: 'CONVOY_CONFIG_CONFLICT',
+      message: expect.stringMatching(/--drivers is vfs,devicemapper here but vfs .*; --host-id is node-b here but node-a/),
+    });
     expect(await fs.readFile(path.join(root(), SAVED_CONFIG_FILE), 'utf8')).toBe(before);
   });
 
   it('the running daemon refuses too: exit 2 and the message on stderr', async () => {
     const other = path.join(tmp, 'elsewhere');
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const argv = ['--conditions=@convoy/source', '--import', './tools/source-resolve.ts', 'apps/daemon/src/main.ts', '--root', root(), '--driver-opts', `vfs.path=${other}`];
+      const argv = [
+        '--conditions=@convoy/source',
+        '--import',
+        './tools/source-resolve.ts',
+        'apps/daemon/src/main.ts',
+        '--root',
+        root(),
+        '--driver-opts',
+        `vfs.path=${other}`,
+      ];
       const child = execFile(process.execPath, argv, { cwd: REPO_ROOT }, (_err, _out, stderr) => resolve({ code: child.exitCode, stderr }));
     });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(new RegExp(`^convoy-daemon: --driver-opts vfs.path is ${other} here but ${custom()} in the saved configuration .*\nhint: .*--reconfigure\n$`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^convoy-daemon: --driver-opts vfs.path is ${other} here but ${custom()} in the saved configuration .*\nhint: .*--reconfigure\n$`,
+      ),
+    );
   });
 
   it('other values (log level, sockets) are taken and saved; --reconfigure replaces the vfs path, with a warning', async () => {
@@ -115,14 +156,21 @@ describe('the saved configuration', () => {
     const other = path.join(tmp, 'elsewhere');
     const re = await start(['--root', root(), '--driver-opts', `vfs.path=${other}`, '--reconfigure']);
     expect(re.names).toEqual([]);
-    expect(re.lines.find((l) => l.msg.startsWith('using the saved configuration with'))).toMatchObject({ level: 40, changes: [{ key: 'driverOpts.vfs.path', from: custom(), to: other }] });
+    expect(re.lines.find((l) => l.msg.startsWith('using the saved configuration with'))).toMatchObject({
+      level: 40,
+      changes: [{ key: 'driverOpts.vfs.path', from: custom(), to: other }],
+    });
     expect((await planConfig(await parseDaemonArgs(['--root', root()]))).config.driverOpts['vfs.path']).toBe(other);
   });
 
   it('a damaged saved configuration is an error naming the file, never "absent"', async () => {
     const r2 = path.join(tmp, 'root-damaged');
     await fs.mkdir(r2);
-    for (const text of ['{"version": 1, "savedAt": "x", "config": {', JSON.stringify({ version: 1, savedAt: 'x', config: { root: r2 } }), '[]']) {
+    for (const text of [
+      '{"version": 1, "savedAt": "x", "config": {',
+      JSON.stringify({ version: 1, savedAt: 'x', config: { root: r2 } }),
+      '[]',
+    ]) {
       await fs.writeFile(path.join(r2, SAVED_CONFIG_FILE), text);
       await expect(planConfig(await parseDaemonArgs(['--root', r2]))).rejects.toMatchObject({
         code: 'CONVOY_STATE_INVALID',

@@ -90,7 +90,10 @@ export async function planConfig(args: ParsedArgs): Promise<ConfigPlan> {
   if (saved === undefined) return plan(file, fresh, 'first-start', []);
   const conflicts = args.reconfigure ? [] : layoutConflicts(saved, args.given);
   if (conflicts.length > 0) throw conflictError(file, conflicts);
-  const given = { ...args.given, ...(args.given.driverOpts === undefined ? {} : { driverOpts: { ...saved.driverOpts, ...args.given.driverOpts } }) };
+  const given = {
+    ...args.given,
+    ...(args.given.driverOpts === undefined ? {} : { driverOpts: { ...saved.driverOpts, ...args.given.driverOpts } }),
+  };
   const config = withDriverLocations(validateConfig({ ...args.config, ...saved, root: args.config.root, ...given }));
   const changes = diff(saved, config).filter((c) => c.key !== 'root');
   return plan(file, config, changes.length === 0 ? 'saved' : 'updated', changes);
@@ -102,7 +105,10 @@ export function logConfigPlan(log: Logger, p: ConfigPlan): void {
   else if (p.source === 'saved') log.info({ file: p.file }, 'using the saved configuration');
   else {
     const layout = p.changes.some((c) => (LAYOUT_KEYS as readonly string[]).includes(c.key.split('.')[0] ?? ''));
-    log[layout ? 'warn' : 'info']({ file: p.file, changes: p.changes }, `using the saved configuration with ${p.changes.map((c) => c.key).join(', ')} changed`);
+    log[layout ? 'warn' : 'info'](
+      { file: p.file, changes: p.changes },
+      `using the saved configuration with ${p.changes.map((c) => c.key).join(', ')} changed`,
+    );
   }
 }
 

@@ -36,7 +36,12 @@ interface BadRequest {
 const oversized = (): string => JSON.stringify({ Name: 'big', Opts: { pad: 'a'.repeat(MIB + 100) } });
 
 function pluginCases(): BadRequest[] {
-  const post = (what: string, endpoint: string, body?: string): BadRequest => ({ what, method: 'POST', path: `/VolumeDriver.${endpoint}`, body });
+  const post = (what: string, endpoint: string, body?: string): BadRequest => ({
+    what,
+    method: 'POST',
+    path: `/VolumeDriver.${endpoint}`,
+    body,
+  });
   const cases: BadRequest[] = [
     post('malformed JSON', 'Create', '{"Name":"abc",'),
     post('a JSON array', 'Create', '["abc"]'),
@@ -57,7 +62,17 @@ function pluginCases(): BadRequest[] {
   ];
   for (const [kind, name] of Object.entries(BAD_NAMES)) {
     for (const endpoint of ['Create', 'Remove', 'Mount', 'Unmount', 'Path', 'Get']) {
-      cases.push(post(`name ${kind}`, endpoint, JSON.stringify({ Name: name, ...(endpoint === 'Create' ? { Opts: {} } : {}), ...(endpoint.endsWith('ount') ? { ID: 'c0ffee' } : {}) })));
+      cases.push(
+        post(
+          `name ${kind}`,
+          endpoint,
+          JSON.stringify({
+            Name: name,
+            ...(endpoint === 'Create' ? { Opts: {} } : {}),
+            ...(endpoint.endsWith('ount') ? { ID: 'c0ffee' } : {}),
+          }),
+        ),
+      );
     }
   }
   return cases;
@@ -66,9 +81,19 @@ function pluginCases(): BadRequest[] {
 function controlCases(): BadRequest[] {
   const cases: BadRequest[] = [
     { what: 'malformed JSON', method: 'POST', path: '/v1/volumes', body: '{"name":"abc",' },
-    { what: 'oversized body', method: 'POST', path: '/v1/volumes', body: JSON.stringify({ name: 'big', options: { pad: 'a'.repeat(MIB + 100) } }) },
+    {
+      what: 'oversized body',
+      method: 'POST',
+      path: '/v1/volumes',
+      body: JSON.stringify({ name: 'big', options: { pad: 'a'.repeat(MIB + 100) } }),
+    },
     { what: 'malformed JSON', method: 'POST', path: '/v1/snapshots', body: '{' },
-    { what: 'oversized body', method: 'POST', path: '/v1/backups', body: JSON.stringify({ snapshot: 's', dest: 'vfs:///tmp/x', labels: { pad: 'a'.repeat(MIB + 100) } }) },
+    {
+      what: 'oversized body',
+      method: 'POST',
+      path: '/v1/backups',
+      body: JSON.stringify({ snapshot: 's', dest: 'vfs:///tmp/x', labels: { pad: 'a'.repeat(MIB + 100) } }),
+    },
     { what: 'unknown volume', method: 'GET', path: `/v1/volumes/${UNKNOWN}` },
     { what: 'unknown volume', method: 'DELETE', path: `/v1/volumes/${UNKNOWN}` },
     { what: 'unknown volume', method: 'POST', path: `/v1/volumes/${UNKNOWN}/mount`, body: '{}' },
@@ -107,7 +132,11 @@ function expectControlError(c: BadRequest, r: UnixReply): void {
   const label = `${c.what}: ${c.method} ${c.path.slice(0, 80)} → ${r.status} ${r.error ?? r.text.slice(0, 300)}`;
   expect(r.status >= 400 && r.status < 500, label).toBe(true);
   const error = (r.json as { error?: Record<string, unknown> } | undefined)?.error;
-  expect(error, label).toMatchObject({ code: expect.stringMatching(/^CONVOY_[A-Z_]+$/), message: expect.stringMatching(/\S/), hint: expect.stringMatching(/\S/) });
+  expect(error, label).toMatchObject({
+    code: expect.stringMatching(/^CONVOY_[A-Z_]+$/),
+    message: expect.stringMatching(/\S/),
+    hint: expect.stringMatching(/\S/),
+  });
 }
 
 describe.skipIf(!target.available)('bad input on the plugin and control sockets', () => {
@@ -122,7 +151,14 @@ describe.skipIf(!target.available)('bad input on the plugin and control sockets'
   beforeAll(async () => {
     tmp = await makeTempDir('bad-input');
     controlSocket = join(tmp, 'control.sock');
-    daemon = await ConvoyDaemon.start({ label: 'bad-input', root: join(tmp, 'root'), vfsPath: join(tmp, 'vfs'), socket: PLUGIN_SOCKET, controlSocket, hostId: 'e2e-bad-input' });
+    daemon = await ConvoyDaemon.start({
+      label: 'bad-input',
+      root: join(tmp, 'root'),
+      vfsPath: join(tmp, 'vfs'),
+      socket: PLUGIN_SOCKET,
+      controlSocket,
+      hostId: 'e2e-bad-input',
+    });
     client = new ControlClient({ socketPath: controlSocket });
     plugin = new PluginClient(PLUGIN_SOCKET);
   });
@@ -173,14 +209,22 @@ describe.skipIf(!target.available)('bad input on the plugin and control sockets'
     expect(await client.listVolumes()).toEqual([]);
   });
 
-  it('Docker shows the daemon\'s error for a name or option it refuses', async () => {
+  it("Docker shows the daemon's error for a name or option it refuses", async () => {
     const badName = await docker(['volume', 'create', '-d', 'convoy', 'a..b']);
     expect(badName.code).not.toBe(0);
     expect(badName.stderr).toMatch(/invalid volume name/);
     const badSize = await docker(['volume', 'create', '-d', 'convoy', '-o', 'size=lots', name('badsize')]);
     expect(badSize.code).not.toBe(0);
     expect(badSize.stderr).toMatch(/invalid size/);
-    const badBackup = await docker(['volume', 'create', '-d', 'convoy', '-o', `backup=vfs://${join(tmp, 'nowhere')}?backup=x&volume=y`, name('badbackup')]);
+    const badBackup = await docker([
+      'volume',
+      'create',
+      '-d',
+      'convoy',
+      '-o',
+      `backup=vfs://${join(tmp, 'nowhere')}?backup=x&volume=y`,
+      name('badbackup'),
+    ]);
     expect(badBackup.code).not.toBe(0);
     expect(badBackup.stderr).toMatch(/Error response from daemon/);
     expect(await client.listVolumes()).toEqual([]);

@@ -23,7 +23,14 @@ describe.skipIf(!target.available)('directory backups of a Docker volume', () =>
   beforeAll(async () => {
     tmp = await makeTempDir('dirbackup');
     controlSocket = join(tmp, 'control.sock');
-    daemon = await ConvoyDaemon.start({ label: 'dirbackup', root: join(tmp, 'root'), vfsPath: join(tmp, 'vfs'), socket: PLUGIN_SOCKET, controlSocket, hostId: 'e2e-dirbackup' });
+    daemon = await ConvoyDaemon.start({
+      label: 'dirbackup',
+      root: join(tmp, 'root'),
+      vfsPath: join(tmp, 'vfs'),
+      socket: PLUGIN_SOCKET,
+      controlSocket,
+      hostId: 'e2e-dirbackup',
+    });
   });
 
   afterAll(async () => {
@@ -36,7 +43,10 @@ describe.skipIf(!target.available)('directory backups of a Docker volume', () =>
   it('the second backup after a 1 % change adds a small fraction, and -o backup=URL restores the changed tree', async () => {
     expect(await dockerOk(['volume', 'create', '-d', 'convoy', v1])).toBe(v1);
     // 200 files of 16 KiB of random bytes in 4 directories
-    await runInVolume(v1, 'for d in 0 1 2 3; do mkdir /data/$d; for i in $(seq 1 50); do head -c 16384 /dev/urandom > /data/$d/f$i; done; done');
+    await runInVolume(
+      v1,
+      'for d in 0 1 2 3; do mkdir /data/$d; for i in $(seq 1 50); do head -c 16384 /dev/urandom > /data/$d/f$i; done; done',
+    );
     const dest = `vfs://${join(tmp, 'bk')}`;
     const s1 = await convoyOk(controlSocket, ['snapshot', 'create', v1]);
     const url1 = await convoyOk(controlSocket, ['backup', 'create', s1, '--dest', dest]);
@@ -54,7 +64,7 @@ describe.skipIf(!target.available)('directory backups of a Docker volume', () =>
     expect(m2.stats.bytesUploaded).toBeLessThan(m1.stats.bytesUploaded / 10);
 
     expect(await dockerOk(['volume', 'create', '-d', 'convoy', '-o', `backup=${url2}`, v2])).toBe(v2);
-    const sums = "cd /data && find . -type f | sort | xargs md5sum";
+    const sums = 'cd /data && find . -type f | sort | xargs md5sum';
     expect(await runInVolume(v2, sums)).toBe(await runInVolume(v1, sums));
   });
 });

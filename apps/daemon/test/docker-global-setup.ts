@@ -43,7 +43,8 @@ export async function setup(project: TestProject): Promise<(() => Promise<void>)
   if (!onPath('dockerd') || !existsSync('/usr/bin/docker')) {
     log('dockerd is not installed: running tools/dockerd.sh install (apt)');
     const install = await run(['install'], 'inherit');
-    if (install.code !== 0) throw new Error(`tools/dockerd.sh install failed (exit ${install.code}); the Docker tests need Debian's docker.io (as root)`);
+    if (install.code !== 0)
+      throw new Error(`tools/dockerd.sh install failed (exit ${install.code}); the Docker tests need Debian's docker.io (as root)`);
   }
   const began = Date.now();
   const started = await run(['start'], 'pipe');
@@ -98,7 +99,9 @@ async function checkPluginSocketFree(): Promise<void> {
     s.once('error', () => resolve(false));
   });
   if (live) {
-    throw new Error(`a convoy-daemon already serves ${PLUGIN_SOCKET}: stop it (systemctl stop convoy) before running the Docker tests, which put their own daemon there`);
+    throw new Error(
+      `a convoy-daemon already serves ${PLUGIN_SOCKET}: stop it (systemctl stop convoy) before running the Docker tests, which put their own daemon there`,
+    );
   }
 }
 

@@ -47,7 +47,22 @@ describe.skipIf(!target.available)('kill -9 of convoy-daemon while a container u
 
   it('a detached container holds the volume mounted', async () => {
     await dockerOk(['volume', 'create', '-d', 'convoy', volume]);
-    await dockerOk(['run', '-d', '--name', container, '--label', CONTAINER_LABEL, '--network', 'none', '-v', `${volume}:/data`, IMAGE, 'sh', '-c', 'echo before > /data/before; exec sleep 1000']);
+    await dockerOk([
+      'run',
+      '-d',
+      '--name',
+      container,
+      '--label',
+      CONTAINER_LABEL,
+      '--network',
+      'none',
+      '-v',
+      `${volume}:/data`,
+      IMAGE,
+      'sh',
+      '-c',
+      'echo before > /data/before; exec sleep 1000',
+    ]);
     const v = await client.getVolume(volume);
     dataDir = String(v.status?.path);
     mountIds = v.mountedBy;
@@ -57,11 +72,11 @@ describe.skipIf(!target.available)('kill -9 of convoy-daemon while a container u
     await expect.poll(() => existsSync(join(dataDir, 'before'))).toBe(true);
   });
 
-  it('after kill -9 and a restart, the daemon still knows Docker\'s mount and the container its data', async () => {
+  it("after kill -9 and a restart, the daemon still knows Docker's mount and the container its data", async () => {
     const exit = await daemon?.kill9();
     expect(exit?.signal).toBe('SIGKILL');
     expect(lstatSync(PLUGIN_SOCKET).isSocket()).toBe(true); // a dead socket is left behind
-    expect((await dockerOk(['inspect', '-f', '{{.State.Running}}', container]))).toBe('true');
+    expect(await dockerOk(['inspect', '-f', '{{.State.Running}}', container])).toBe('true');
 
     await daemon?.restart();
     const v = await client.getVolume(volume);
@@ -146,7 +161,22 @@ describe.skipIf(!target.available)('a container removed while convoy-daemon was 
 
   it('docker volume rm works after the restart, and leaves no mount reference', async () => {
     await dockerOk(['volume', 'create', '-d', 'convoy', volume]);
-    await dockerOk(['run', '-d', '--name', container, '--label', CONTAINER_LABEL, '--network', 'none', '-v', `${volume}:/data`, IMAGE, 'sh', '-c', 'exec sleep 1000']);
+    await dockerOk([
+      'run',
+      '-d',
+      '--name',
+      container,
+      '--label',
+      CONTAINER_LABEL,
+      '--network',
+      'none',
+      '-v',
+      `${volume}:/data`,
+      IMAGE,
+      'sh',
+      '-c',
+      'exec sleep 1000',
+    ]);
     const dataDir = String((await client.getVolume(volume)).status?.path);
     await daemon?.kill9();
     await docker(['stop', '-t', '1', container]); // Unmount fails: nobody answers on the socket

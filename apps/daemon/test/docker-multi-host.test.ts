@@ -43,8 +43,22 @@ describe.skipIf(!target.available)('two hosts sharing one vfs base path', () => 
   beforeAll(async () => {
     tmp = await makeTempDir('multi');
     shared = join(tmp, 'shared');
-    specA = { label: 'multi-host-a', root: join(tmp, 'root-a'), vfsPath: shared, socket: PLUGIN_SOCKET, controlSocket: join(tmp, 'a.sock'), hostId: HOST_A };
-    const specB: DaemonSpec = { label: 'multi-host-b', root: join(tmp, 'root-b'), vfsPath: shared, socket: join(tmp, 'b-plugin.sock'), controlSocket: join(tmp, 'b.sock'), hostId: HOST_B };
+    specA = {
+      label: 'multi-host-a',
+      root: join(tmp, 'root-a'),
+      vfsPath: shared,
+      socket: PLUGIN_SOCKET,
+      controlSocket: join(tmp, 'a.sock'),
+      hostId: HOST_A,
+    };
+    const specB: DaemonSpec = {
+      label: 'multi-host-b',
+      root: join(tmp, 'root-b'),
+      vfsPath: shared,
+      socket: join(tmp, 'b-plugin.sock'),
+      controlSocket: join(tmp, 'b.sock'),
+      hostId: HOST_B,
+    };
     a = await ConvoyDaemon.start(specA);
     b = await ConvoyDaemon.start(specB);
     clientA = new ControlClient({ socketPath: specA.controlSocket });
@@ -68,8 +82,14 @@ describe.skipIf(!target.available)('two hosts sharing one vfs base path', () => 
     expect(problems).toEqual([]);
   });
 
-  it('only one daemon can own Docker\'s plugin socket', async () => {
-    const third = await ConvoyDaemon.runToExit({ ...specA, label: 'multi-host-intruder', root: join(tmp, 'root-c'), controlSocket: join(tmp, 'c.sock'), hostId: 'e2e-host-c' });
+  it("only one daemon can own Docker's plugin socket", async () => {
+    const third = await ConvoyDaemon.runToExit({
+      ...specA,
+      label: 'multi-host-intruder',
+      root: join(tmp, 'root-c'),
+      controlSocket: join(tmp, 'c.sock'),
+      hostId: 'e2e-host-c',
+    });
     expect(third.code).not.toBe(0);
     expect(third.stderr).toContain(`convoy-daemon: another server answers on ${PLUGIN_SOCKET}`);
     expect(third.stderr).toMatch(/^hint: stop the other convoy daemon first/m);
@@ -114,17 +134,24 @@ describe.skipIf(!target.available)('two hosts sharing one vfs base path', () => 
     const viaDocker = await docker(['volume', 'rm', volume]);
     expect(viaDocker.code).not.toBe(0);
     expect(viaDocker.stderr).toContain(HOST_B);
-    await expect(clientA.deleteVolume(volume)).rejects.toMatchObject({ code: 'CONVOY_VOLUME_IN_USE', status: 409, message: expect.stringContaining(HOST_B) });
+    await expect(clientA.deleteVolume(volume)).rejects.toMatchObject({
+      code: 'CONVOY_VOLUME_IN_USE',
+      status: 409,
+      message: expect.stringContaining(HOST_B),
+    });
     // nothing was removed on either host
     expect(await convoyVolumesInDocker()).toContain(volume);
     expect((await clientB.getVolume(volume)).mountedBy).toHaveLength(2);
     expect(readFileSync(join(mountpointB, 'from-b'), 'utf8')).toBe('written on host B\n');
   });
 
-  it('one holder on host B is enough to keep the lease: delete still fails after B\'s CLI unmounts', async () => {
+  it("one holder on host B is enough to keep the lease: delete still fails after B's CLI unmounts", async () => {
     await clientB.umountVolume(volume);
     expect((await clientB.getVolume(volume)).mountedBy).toEqual([B_CONTAINER]);
-    await expect(clientA.deleteVolume(volume)).rejects.toMatchObject({ code: 'CONVOY_VOLUME_IN_USE', message: expect.stringContaining(HOST_B) });
+    await expect(clientA.deleteVolume(volume)).rejects.toMatchObject({
+      code: 'CONVOY_VOLUME_IN_USE',
+      message: expect.stringContaining(HOST_B),
+    });
   });
 
   it('after host B unmounts, its Docker still knows the volume: delete on A needs --force, and names B', async () => {
@@ -133,7 +160,11 @@ describe.skipIf(!target.available)('two hosts sharing one vfs base path', () => 
     const viaDocker = await docker(['volume', 'rm', volume]);
     expect(viaDocker.code).not.toBe(0);
     expect(viaDocker.stderr).toContain(HOST_B);
-    await expect(clientA.deleteVolume(volume)).rejects.toMatchObject({ code: 'CONVOY_VOLUME_REFERENCED', status: 409, message: expect.stringContaining(HOST_B) });
+    await expect(clientA.deleteVolume(volume)).rejects.toMatchObject({
+      code: 'CONVOY_VOLUME_REFERENCED',
+      status: 409,
+      message: expect.stringContaining(HOST_B),
+    });
     expect(existsSync(mountpointB)).toBe(true);
 
     deletedAfter = new Date(Date.now() - 1000);
@@ -147,7 +178,7 @@ describe.skipIf(!target.available)('two hosts sharing one vfs base path', () => 
     expect((await clientB.listVolumes()).map((v) => v.name)).not.toContain(volume);
   });
 
-  it('host B then answers Docker\'s Get and Mount for it with an error naming host A and the time', async () => {
+  it("host B then answers Docker's Get and Mount for it with an error naming host A and the time", async () => {
     for (const reply of [await pluginB.get(volume), await pluginB.mount(volume, 'c'.repeat(64))]) {
       const err = (reply as { Err?: string }).Err ?? '';
       expect(err).toContain(volume);
@@ -156,7 +187,11 @@ describe.skipIf(!target.available)('two hosts sharing one vfs base path', () => 
       expect(at.getTime()).toBeGreaterThanOrEqual(deletedAfter.getTime());
       expect(at.getTime()).toBeLessThanOrEqual(deletedBefore.getTime());
     }
-    await expect(clientB.getVolume(volume)).rejects.toMatchObject({ code: 'CONVOY_VOLUME_DELETED', status: 404, message: expect.stringContaining(HOST_A) });
+    await expect(clientB.getVolume(volume)).rejects.toMatchObject({
+      code: 'CONVOY_VOLUME_DELETED',
+      status: 404,
+      message: expect.stringContaining(HOST_A),
+    });
     // Docker on B dropping its stale reference is not an error
     expect(await pluginB.remove(volume)).toEqual({});
   });

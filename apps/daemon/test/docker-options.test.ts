@@ -34,7 +34,9 @@ async function startHarness(label: string, args: string[]): Promise<Harness> {
 async function stopHarness(h: Harness | undefined, volumes: string[]): Promise<string[]> {
   if (h === undefined) return [];
   // volumes the daemon keeps although Docker removed them: delete them for real first
-  if (h.daemon.running) for (const v of await h.client.listVolumes().catch(() => [])) await h.client.deleteVolume(v.name, { force: true }).catch(() => undefined);
+  if (h.daemon.running)
+    for (const v of await h.client.listVolumes().catch(() => []))
+      await h.client.deleteVolume(v.name, { force: true }).catch(() => undefined);
   const problems = h.daemon.running ? await cleanDocker(volumes) : [];
   await h.client.close();
   await h.daemon.dispose();
@@ -58,7 +60,22 @@ describe.skipIf(!target.available)('convoy-daemon --create-on-docker-mount', () 
   it('docker run --volume-driver convoy -v NAME creates the volume on first use', async () => {
     const v = name('ondemand');
     volumes.push(v);
-    await dockerOk(['run', '--rm', '--network', 'none', '--label', CONTAINER_LABEL, '--volume-driver', 'convoy', '-v', `${v}:/data`, IMAGE, 'sh', '-c', 'echo made > /data/f']);
+    await dockerOk([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--label',
+      CONTAINER_LABEL,
+      '--volume-driver',
+      'convoy',
+      '-v',
+      `${v}:/data`,
+      IMAGE,
+      'sh',
+      '-c',
+      'echo made > /data/f',
+    ]);
     expect(await convoyVolumesInDocker()).toContain(v);
     const info = await h?.client.getVolume(v);
     expect(readFileSync(join(String(info?.status?.path), 'f'), 'utf8')).toBe('made\n');

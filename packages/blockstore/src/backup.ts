@@ -85,14 +85,16 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
   const bs = opened.header.blockSize;
   const v2 = opened.header.version === 2;
   const sig = { signal };
-  const lease = { lock: await acquireLock(store, {
-    kind: 'backup',
-    volume,
-    clock,
-    ...sig,
-    ttlMs: options.lockTtlMs,
-    waitMs: options.lockWaitMs,
-  }) };
+  const lease = {
+    lock: await acquireLock(store, {
+      kind: 'backup',
+      volume,
+      clock,
+      ...sig,
+      ttlMs: options.lockTtlMs,
+      waitMs: options.lockWaitMs,
+    }),
+  };
   try {
     const doneAtStart = v2 ? await sweepsDoneAtStart(store, signal) : new Set<string>();
     const damaged = v2 ? await listDamaged(store, signal) : new IdSet();
@@ -100,22 +102,41 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     const latest = ids.at(-1);
     const parent = await chooseParent(store, volume, ids, options.parent, signal);
     if (options.changed !== undefined && latest === undefined) {
-      throw invalidInput(`a changed-extent list needs a parent backup, and volume ${volume} has none`, 'make a full backup first (without --changed)');
+      throw invalidInput(
+        `a changed-extent list needs a parent backup, and volume ${volume} has none`,
+        'make a full backup first (without --changed)',
+      );
     }
     // A change list is relative to the newest backup's snapshot: with an older parent (the newest
     // is damaged) every block is read instead.
-    const useChanges = options.changed !== undefined && parent !== undefined && parent.manifest.id === latest && parent.manifest.blockSize === bs;
+    const useChanges =
+      options.changed !== undefined && parent !== undefined && parent.manifest.id === latest && parent.manifest.blockSize === bs;
     const blocks = Math.ceil(source.size / bs);
     const changed = useChanges ? changedBitmap(options.changed ?? [], blocks, bs, source.size, parent?.manifest.size ?? 0) : undefined;
     const claimed = new IdSet(); // ids this backup already handled: a concurrent worker with the same content skips
     const repaired: string[] = [];
     const uploaded: string[] = []; // keys of the blocks this backup wrote, confirmed before it commits
     const builder = BlockMap.builder();
-    const stats = { blocksTotal: blocks, blocksNonZero: 0, blocksRead: 0, blocksUploaded: 0, bytesRead: 0, bytesUploaded: 0, durationMs: 0 };
+    const stats = {
+      blocksTotal: blocks,
+      blocksNonZero: 0,
+      blocksRead: 0,
+      blocksUploaded: 0,
+      bytesRead: 0,
+      bytesUploaded: 0,
+      durationMs: 0,
+    };
     let blocksDone = 0;
     let bytesDone = 0;
     const report = (): void =>
-      options.onProgress?.({ phase: 'backup', bytesDone, bytesTotal: source.size, blocksDone, blocksTotal: blocks, bytesTransferred: stats.bytesUploaded });
+      options.onProgress?.({
+        phase: 'backup',
+        bytesDone,
+        bytesTotal: source.size,
+        blocksDone,
+        blocksTotal: blocks,
+        bytesTransferred: stats.bytesUploaded,
+      });
 
     // One read buffer per block in flight, reused: nothing keeps a block's bytes once its put
     // resolved (stores copy or write them), and fresh 2 MiB buffers per block cost page faults and GC.
@@ -183,7 +204,12 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
       blockId: opened.ids.algorithm,
       parent: parent?.manifest.id ?? null,
       labels: options.labels ?? {},
-      blockMap: { key: blockMapKey(volume, id), entries: map.count, sha256: createHash('sha256').update(mapBytes).digest('hex'), bytes: map.bytes },
+      blockMap: {
+        key: blockMapKey(volume, id),
+        entries: map.count,
+        sha256: createHash('sha256').update(mapBytes).digest('hex'),
+        bytes: map.bytes,
+      },
       stats,
     };
     let guard: GuardResult | undefined;
@@ -200,7 +226,21 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
         }
         throw goneFromSource(hex);
       };
-      ({ guard, manifest: committed } = await commitBackup({ opened, lease, manifest, ids: map.uniqueIds(), mapBytes, uploaded, restore, doneAtStart, started, clock, signal, onWait: options.onWait, lockTtlMs: options.lockTtlMs }));
+      ({ guard, manifest: committed } = await commitBackup({
+        opened,
+        lease,
+        manifest,
+        ids: map.uniqueIds(),
+        mapBytes,
+        uploaded,
+        restore,
+        doneAtStart,
+        started,
+        clock,
+        signal,
+        onWait: options.onWait,
+        lockTtlMs: options.lockTtlMs,
+      }));
     } else {
       await putOnce(store, blockMapKey(volume, id), mapBytes, signal);
       await confirmWritten(store, [blockMapKey(volume, id), ...uploaded], 'nothing was committed', signal);
@@ -239,9 +279,13 @@ async function chooseParent(
   if (wanted !== undefined && wanted !== 'latest') {
     const p = await read(wanted);
     if (p === undefined) {
-      throw new BlockstoreError('CONVOY_BACKUP_INCOMPATIBLE', `backup ${wanted} of ${volume} is a directory backup; a block-image backup cannot be incremental on it`, {
-        hint: 'name a block-image backup with --parent, or none',
-      });
+      throw new BlockstoreError(
+        'CONVOY_BACKUP_INCOMPATIBLE',
+        `backup ${wanted} of ${volume} is a directory backup; a block-image backup cannot be incremental on it`,
+        {
+          hint: 'name a block-image backup with --parent, or none',
+        },
+      );
     }
     return p;
   }

@@ -38,9 +38,13 @@ export interface CommitOptions {
 
 /** A block the source no longer holds, needed again because a sweep removed it meanwhile. */
 export function goneFromSource(hex: string): BlockstoreError {
-  return new BlockstoreError('CONVOY_BLOCK_MISSING', `block ${hex} was removed by a GC sweep while this backup ran, and the source no longer holds it`, {
-    hint: 'run the backup again; nothing was committed',
-  });
+  return new BlockstoreError(
+    'CONVOY_BLOCK_MISSING',
+    `block ${hex} was removed by a GC sweep while this backup ran, and the source no longer holds it`,
+    {
+      hint: 'run the backup again; nothing was committed',
+    },
+  );
 }
 
 /**
@@ -68,13 +72,26 @@ export async function commitBackup(c: CommitOptions): Promise<{ guard: GuardResu
   const objects = [{ key: blockMapKey(volume, id), body: c.mapBytes }, ...(c.extra ?? [])];
   for (const o of objects) await putOnce(store, o.key, o.body, c.signal);
   const guardOnce = (checkAll: boolean): Promise<GuardResult> =>
-    guardCommit({ store, ids: c.ids, doneAtStart: c.doneAtStart, checkAll, clock: c.clock, signal: c.signal, restore: c.restore, onWait: c.onWait });
+    guardCommit({
+      store,
+      ids: c.ids,
+      doneAtStart: c.doneAtStart,
+      checkAll,
+      clock: c.clock,
+      signal: c.signal,
+      restore: c.restore,
+      onWait: c.onWait,
+    });
   let guard = await guardOnce(c.clock.monotonic() - c.started > (header.gc?.recordRetentionMs ?? 0) / 2);
   // Paused while guarding: whatever happened meanwhile, check every block again under a new lease.
   while (await renew()) {
     await c.lease.lock.annotate({ backup: id });
     const again = await guardOnce(true);
-    guard = { checked: guard.checked + again.checked, reuploaded: guard.reuploaded + again.reuploaded, sweepsWaitedFor: guard.sweepsWaitedFor + again.sweepsWaitedFor };
+    guard = {
+      checked: guard.checked + again.checked,
+      reuploaded: guard.reuploaded + again.reuploaded,
+      sweepsWaitedFor: guard.sweepsWaitedFor + again.sweepsWaitedFor,
+    };
   }
   c.signal?.throwIfAborted();
   for (const o of objects) if ((await store.stat(o.key, sig)) === undefined) await store.put(o.key, o.body, sig);
@@ -87,9 +104,13 @@ export async function commitBackup(c: CommitOptions): Promise<{ guard: GuardResu
   // it judged us abandoned while we were paused (it set the marker aside first): then withdraw.
   if ((await store.stat(marker)) === undefined && (await store.stat(abandonedKey(volume, id))) !== undefined) {
     await store.delete([manifestKey(volume, id)]);
-    throw new BlockstoreError('CONVOY_LOCK_LOST', `backup ${id} of ${volume} was judged abandoned by maintenance while it committed; it was withdrawn`, {
-      hint: 'the process was paused for longer than the GC grace period; run the backup again',
-    });
+    throw new BlockstoreError(
+      'CONVOY_LOCK_LOST',
+      `backup ${id} of ${volume} was judged abandoned by maintenance while it committed; it was withdrawn`,
+      {
+        hint: 'the process was paused for longer than the GC grace period; run the backup again',
+      },
+    );
   }
   return { guard, manifest: m };
 }
@@ -104,7 +125,9 @@ export async function putOnce(store: ObjectStore, key: string, body: Buffer, sig
   } catch (err) {
     if (!(err instanceof ObjectExistsError)) throw err;
     if (!(await store.get(key)).equals(body)) {
-      throw new BlockstoreError('CONVOY_BACKUP_EXISTS', `${key} already exists with other content`, { hint: 'another backup took the same id; run the backup again' });
+      throw new BlockstoreError('CONVOY_BACKUP_EXISTS', `${key} already exists with other content`, {
+        hint: 'another backup took the same id; run the backup again',
+      });
     }
   }
 }

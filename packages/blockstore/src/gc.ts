@@ -26,7 +26,8 @@ export async function deleteBackupV1(options: DeleteV1Options): Promise<GcResult
   try {
     await readManifest(store, volume, id, signal); // exists and is ours: clear error otherwise
   } catch (err) {
-    const interrupted = (err as { code?: string }).code === 'CONVOY_BACKUP_NOT_FOUND' && (await store.stat(blockMapKey(volume, id))) !== undefined;
+    const interrupted =
+      (err as { code?: string }).code === 'CONVOY_BACKUP_NOT_FOUND' && (await store.stat(blockMapKey(volume, id))) !== undefined;
     if (!interrupted) throw err;
   }
   const lock = await acquireLock(store, { kind: 'delete', volume, signal, waitMs: options.lockWaitMs });
@@ -47,7 +48,10 @@ export async function deleteBackupV1(options: DeleteV1Options): Promise<GcResult
 }
 
 /** Runs format v1's GC on its own (takes the delete lock). */
-export async function collectGarbage(store: ObjectStore, options: { signal?: AbortSignal; onProgress?: ProgressCallback; lockWaitMs?: number } = {}): Promise<GcResult> {
+export async function collectGarbage(
+  store: ObjectStore,
+  options: { signal?: AbortSignal; onProgress?: ProgressCallback; lockWaitMs?: number } = {},
+): Promise<GcResult> {
   await readHeader(store, options.signal);
   const lock = await acquireLock(store, { kind: 'delete', signal: options.signal, waitMs: options.lockWaitMs });
   try {
@@ -57,7 +61,12 @@ export async function collectGarbage(store: ObjectStore, options: { signal?: Abo
   }
 }
 
-async function collectGarbageLocked(store: ObjectStore, lock: StoreLock, signal: AbortSignal | undefined, onProgress: ProgressCallback | undefined): Promise<GcResult> {
+async function collectGarbageLocked(
+  store: ObjectStore,
+  lock: StoreLock,
+  signal: AbortSignal | undefined,
+  onProgress: ProgressCallback | undefined,
+): Promise<GcResult> {
   // 1. Everything any committed backup references.
   const referenced = new Set<string>();
   const liveMaps = new Set<string>();

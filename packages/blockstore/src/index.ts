@@ -16,8 +16,28 @@ export { formatBackupUrl, parseBackupUrl, type BackupRef } from './url.js';
 export type { Progress, ProgressCallback } from './progress.js';
 export { BlockstoreError, blockMissing } from './errors.js';
 export { COMPRESSIONS, parseCompression, type Compression } from './format/codec.js';
-export { readHeader, openOrInitStore, parseHeader, DEFAULT_BLOCK_SIZE, DEFAULT_GC, FORMAT_VERSION, type GcParams, type StoreHeader, type OpenedStore } from './format/header.js';
-export { readManifest, readBlockMap, readVolumeRecord, writeVolumeRecord, parseManifest, isDirectoryManifest, type Manifest, type VolumeRecord, type BackupStats } from './format/manifest.js';
+export {
+  readHeader,
+  openOrInitStore,
+  parseHeader,
+  DEFAULT_BLOCK_SIZE,
+  DEFAULT_GC,
+  FORMAT_VERSION,
+  type GcParams,
+  type StoreHeader,
+  type OpenedStore,
+} from './format/header.js';
+export {
+  readManifest,
+  readBlockMap,
+  readVolumeRecord,
+  writeVolumeRecord,
+  parseManifest,
+  isDirectoryManifest,
+  type Manifest,
+  type VolumeRecord,
+  type BackupStats,
+} from './format/manifest.js';
 export { BlockMap, BlockMapBuilder, type BlockEntry } from './format/block-map.js';
 export { encodeBlock, decodeBlock } from './format/block-object.js';
 export { blockIdFunction, SHA256, type BlockIdFunction } from './format/block-id.js';

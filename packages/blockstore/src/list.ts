@@ -34,7 +34,8 @@ export async function listManifests(
   signal?: AbortSignal,
   onUnreadable?: (ref: { volume: string; id: string }, err: Error) => void,
 ): Promise<Manifest[]> {
-  const refs = volume === undefined ? await listAllBackups(store, signal) : (await listBackupIds(store, volume, signal)).map((id) => ({ volume, id }));
+  const refs =
+    volume === undefined ? await listAllBackups(store, signal) : (await listBackupIds(store, volume, signal)).map((id) => ({ volume, id }));
   const out: Manifest[] = [];
   for (const r of refs) {
     try {

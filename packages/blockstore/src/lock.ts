@@ -53,7 +53,8 @@ export type LockBody = z.infer<typeof lockBody>;
 /** Share of the TTL after the last refresh was *sent* at which a holder considers its lease lost. */
 const SAFE_SHARE = 0.8;
 
-export const conflicts = (a: LockKind, b: LockKind): boolean => a === 'delete' || b === 'delete' || (a === 'maintenance' && b === 'maintenance');
+export const conflicts = (a: LockKind, b: LockKind): boolean =>
+  a === 'delete' || b === 'delete' || (a === 'maintenance' && b === 'maintenance');
 
 /**
  * A lease held in the store (docs/format.md, "Leases"). Refreshed in the background. Its holder
@@ -93,21 +94,28 @@ export class StoreLock {
 
   /** @internal */
   startRefresh(): void {
-    this.#timer = setInterval(() => {
-      this.#refreshing ??= this.refresh().finally(() => {
-        this.#refreshing = undefined;
-      });
-    }, Math.max(10, Math.floor(this.#ttlMs / 5)));
+    this.#timer = setInterval(
+      () => {
+        this.#refreshing ??= this.refresh().finally(() => {
+          this.#refreshing = undefined;
+        });
+      },
+      Math.max(10, Math.floor(this.#ttlMs / 5)),
+    );
     this.#timer.unref();
   }
 
   #checkAge(): void {
     const age = this.#clock.monotonic() - this.#lastSent;
     if (this.#lost === undefined && age > this.#ttlMs * SAFE_SHARE) {
-      this.#lost = new BlockstoreError('CONVOY_LOCK_LOST', `lease ${this.id} (${this.kind}) was not refreshed for ${Math.round(age / 1000)} s and is lost`, {
-        hint: 'the process was paused or the store unreachable for too long; nothing was committed: run the operation again',
-        details: { lease: this.id },
-      });
+      this.#lost = new BlockstoreError(
+        'CONVOY_LOCK_LOST',
+        `lease ${this.id} (${this.kind}) was not refreshed for ${Math.round(age / 1000)} s and is lost`,
+        {
+          hint: 'the process was paused or the store unreachable for too long; nothing was committed: run the operation again',
+          details: { lease: this.id },
+        },
+      );
     }
   }
 
@@ -198,14 +206,21 @@ export interface LeaseInfo {
 }
 
 /** The kind a lease id starts with (`<kind>-…`; ids of older releases have none). */
-export const kindOfLeaseKey = (key: string): LockKind | undefined => /^locks\/(backup|restore|delete|maintenance)-/.exec(key)?.[1] as LockKind | undefined;
+export const kindOfLeaseKey = (key: string): LockKind | undefined =>
+  /^locks\/(backup|restore|delete|maintenance)-/.exec(key)?.[1] as LockKind | undefined;
 
 /**
  * Leases in the store, each judged expired or live against `storeNow` (a store timestamp). With
  * `kinds`, only leases of those kinds (and of no known kind) are read: a backup among a thousand
  * others reads none of theirs, only the listing.
  */
-export async function listLeases(store: ObjectStore, storeNow: Date, signal?: AbortSignal, exceptKey?: string, kinds?: readonly LockKind[]): Promise<LeaseInfo[]> {
+export async function listLeases(
+  store: ObjectStore,
+  storeNow: Date,
+  signal?: AbortSignal,
+  exceptKey?: string,
+  kinds?: readonly LockKind[],
+): Promise<LeaseInfo[]> {
   const out: LeaseInfo[] = [];
   for await (const o of store.list(LOCKS_PREFIX, { signal })) {
     if (!o.key.endsWith('.json') || o.key === exceptKey) continue;
@@ -218,7 +233,8 @@ export async function listLeases(store: ObjectStore, storeNow: Date, signal?: Ab
   return out;
 }
 
-const isExpired = (o: ObjectInfo, body: LockBody, storeNow: Date): boolean => o.lastModified !== undefined && storeNow.getTime() - o.lastModified.getTime() > body.ttlMs;
+const isExpired = (o: ObjectInfo, body: LockBody, storeNow: Date): boolean =>
+  o.lastModified !== undefined && storeNow.getTime() - o.lastModified.getTime() > body.ttlMs;
 
 /**
  * An object's lastModified as a listing reports it: S3 listings carry milliseconds where HEAD's

@@ -2,7 +2,12 @@
  * Runs `work(i)` for i = 0..count-1 with at most `concurrency` in flight, in index order of start.
  * Stops starting new work at the first failure (or abort) and rethrows it once all started work settled.
  */
-export async function forEachIndex(count: number, concurrency: number, work: (i: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+export async function forEachIndex(
+  count: number,
+  concurrency: number,
+  work: (i: number) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
   let next = 0;
   let failure: { err: unknown } | undefined;
   const worker = async (): Promise<void> => {

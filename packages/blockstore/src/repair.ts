@@ -87,7 +87,10 @@ export async function repairStore(options: RepairOptions): Promise<RepairResult>
   const opened = await readHeader(store, signal);
   const v2 = opened.header.version === 2;
   const marked = v2 ? await listDamaged(store, signal) : new IdSet();
-  const refs = options.volume === undefined ? await listAllBackups(store, signal) : (await listBackupIds(store, options.volume, signal)).map((id) => ({ volume: options.volume as string, id }));
+  const refs =
+    options.volume === undefined
+      ? await listAllBackups(store, signal)
+      : (await listBackupIds(store, options.volume, signal)).map((id) => ({ volume: options.volume as string, id }));
 
   const stillDamaged: StillDamaged[] = [];
   const manifests: Manifest[] = [];
@@ -141,7 +144,8 @@ export async function repairStore(options: RepairOptions): Promise<RepairResult>
       if (d === undefined) continue;
       need.add(hex);
       const offset = e.index * m.blockSize;
-      if (d.places.length < MAX_PLACES && !d.places.some((p) => p.offset === offset && p.length === e.length)) d.places.push({ offset, length: e.length });
+      if (d.places.length < MAX_PLACES && !d.places.some((p) => p.offset === offset && p.length === e.length))
+        d.places.push({ offset, length: e.length });
     }
     if (need.size > 0) needs.set(name, need);
   }
@@ -150,7 +154,14 @@ export async function repairStore(options: RepairOptions): Promise<RepairResult>
   const repaired = new Set<string>();
   let bytesWritten = 0;
   const report = (bytesDone: number, bytesTotal: number): void =>
-    options.onProgress?.({ phase: 'repair', bytesDone, bytesTotal, blocksDone: repaired.size, blocksTotal: damaged.size, bytesTransferred: bytesWritten });
+    options.onProgress?.({
+      phase: 'repair',
+      bytesDone,
+      bytesTotal,
+      blocksDone: repaired.size,
+      blocksTotal: damaged.size,
+      bytesTransferred: bytesWritten,
+    });
   const put = async (hex: string, data: Buffer): Promise<void> => {
     const obj = await encodeBlock(opened.header.compression, data);
     await store.put(blockKey(hex), obj, { signal });
@@ -202,7 +213,10 @@ export async function repairStore(options: RepairOptions): Promise<RepairResult>
 
   // 3. Markers: cleared for what is good now; set for corrupt blocks the source could not repair.
   if (v2) {
-    await clearDamaged(store, [...repaired, ...verifiedGood].filter((hex) => marked.has(hex)));
+    await clearDamaged(
+      store,
+      [...repaired, ...verifiedGood].filter((hex) => marked.has(hex)),
+    );
     for (const [hex, d] of damaged) {
       if (!repaired.has(hex) && d.corrupt !== undefined && !marked.has(hex)) await markDamaged(store, hex, d.corrupt, clock.now());
     }
@@ -218,7 +232,13 @@ export async function repairStore(options: RepairOptions): Promise<RepairResult>
 type BlockState = 'good' | 'missing' | { corrupt: string };
 
 /** Missing (stat), corrupt (marked damaged, or with readData read back wrong twice), or good. */
-async function checkBlock(opened: OpenedStore, hex: string, readData: boolean, markedDamaged: boolean, signal: AbortSignal | undefined): Promise<BlockState> {
+async function checkBlock(
+  opened: OpenedStore,
+  hex: string,
+  readData: boolean,
+  markedDamaged: boolean,
+  signal: AbortSignal | undefined,
+): Promise<BlockState> {
   if (!readData) {
     if ((await opened.store.stat(blockKey(hex), { signal })) === undefined) return 'missing';
     return markedDamaged ? { corrupt: `block ${blockKey(hex)} was marked damaged by verify --read-data` } : 'good';

@@ -65,9 +65,13 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     lock = await acquireLock(store, { kind: 'restore', volume: options.volume, signal });
     const manifest = await readManifest(store, options.volume, options.id, signal);
     if (isDirectoryManifest(manifest)) {
-      throw new BlockstoreError('CONVOY_BACKUP_INCOMPATIBLE', `backup ${manifest.id} of ${manifest.volume} is a directory backup, not a block image`, {
-        hint: 'restore it into a directory: convoy-backup restore URL DIR',
-      });
+      throw new BlockstoreError(
+        'CONVOY_BACKUP_INCOMPATIBLE',
+        `backup ${manifest.id} of ${manifest.volume} is a directory backup, not a block image`,
+        {
+          hint: 'restore it into a directory: convoy-backup restore URL DIR',
+        },
+      );
     }
     const map = await readBlockMap(store, manifest, signal);
     if (target.device) await checkDeviceSize(fh, options.target, manifest.size);
@@ -79,10 +83,14 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     return { manifest, ...counts };
   } catch (err) {
     if (inPlace && writing && err instanceof Error) {
-      throw new BlockstoreError('CONVOY_RESTORE_INCOMPLETE', `restore into ${options.target} failed part-way; the target is incomplete: ${err.message}`, {
-        hint: 'fix the cause and run the restore again; do not use the target until it succeeds',
-        cause: err,
-      });
+      throw new BlockstoreError(
+        'CONVOY_RESTORE_INCOMPLETE',
+        `restore into ${options.target} failed part-way; the target is incomplete: ${err.message}`,
+        {
+          hint: 'fix the cause and run the restore again; do not use the target until it succeeds',
+          cause: err,
+        },
+      );
     }
     throw err;
   } finally {
@@ -134,10 +142,14 @@ async function openTarget(options: RestoreOptions): Promise<OpenTarget> {
     const fh = await fs.open(out, inPlace ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
     return { fh, out, inPlace, device };
   } catch (err) {
-    throw new BlockstoreError('CONVOY_TARGET_INVALID', `cannot open restore target ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      hint: 'check that the target directory exists and is writable',
-      cause: err,
-    });
+    throw new BlockstoreError(
+      'CONVOY_TARGET_INVALID',
+      `cannot open restore target ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        hint: 'check that the target directory exists and is writable',
+        cause: err,
+      },
+    );
   }
 }
 
@@ -145,10 +157,14 @@ async function openTarget(options: RestoreOptions): Promise<OpenTarget> {
 async function checkDeviceSize(fh: fs.FileHandle, target: string, backupSize: number): Promise<void> {
   const size = await openFileSize(fh);
   if (size < backupSize) {
-    throw new BlockstoreError('CONVOY_TARGET_INVALID', `device ${target} (${size} bytes) is smaller than the backup (${backupSize} bytes)`, {
-      hint: 'restore onto a device at least as large as the backup, or into a file',
-      details: { deviceBytes: size, backupBytes: backupSize },
-    });
+    throw new BlockstoreError(
+      'CONVOY_TARGET_INVALID',
+      `device ${target} (${size} bytes) is smaller than the backup (${backupSize} bytes)`,
+      {
+        hint: 'restore onto a device at least as large as the backup, or into a file',
+        details: { deviceBytes: size, backupBytes: backupSize },
+      },
+    );
   }
 }
 
@@ -190,7 +206,8 @@ async function writeBlocks({ fh, opened, manifest, map, inPlace, options }: Writ
     }
     const { data, stored } = await fetchBlock(opened, entry.id.toString('hex'), signal);
     bytesFetched += stored;
-    if (data.length !== length) throw new BlockstoreError('CONVOY_BLOCK_CORRUPT', `block ${i} of backup ${manifest.id} has ${data.length} bytes, expected ${length}`);
+    if (data.length !== length)
+      throw new BlockstoreError('CONVOY_BLOCK_CORRUPT', `block ${i} of backup ${manifest.id} has ${data.length} bytes, expected ${length}`);
     await writeFully(fh, data, offset, options.target);
     blocksWritten++;
   };
@@ -201,7 +218,14 @@ async function writeBlocks({ fh, opened, manifest, map, inPlace, options }: Writ
       await writeBlock(i);
       blocksDone++;
       bytesDone += Math.min(bs, manifest.size - i * bs);
-      options.onProgress?.({ phase: 'restore', bytesDone, bytesTotal: manifest.size, blocksDone, blocksTotal: blocks, bytesTransferred: bytesFetched });
+      options.onProgress?.({
+        phase: 'restore',
+        bytesDone,
+        bytesTotal: manifest.size,
+        blocksDone,
+        blocksTotal: blocks,
+        bytesTransferred: bytesFetched,
+      });
     },
     signal,
   );
@@ -223,9 +247,13 @@ export async function writeFully(fh: PositionalWriter, buf: Buffer, position: nu
   while (done < buf.length) {
     const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
     if (!(bytesWritten > 0)) {
-      throw new BlockstoreError('CONVOY_TARGET_WRITE_FAILED', `writing ${name} at byte ${position + done} wrote nothing (${buf.length - done} bytes left to write)`, {
-        hint: 'check the target: a full file system, or a device smaller than it says',
-      });
+      throw new BlockstoreError(
+        'CONVOY_TARGET_WRITE_FAILED',
+        `writing ${name} at byte ${position + done} wrote nothing (${buf.length - done} bytes left to write)`,
+        {
+          hint: 'check the target: a full file system, or a device smaller than it says',
+        },
+      );
     }
     done += bytesWritten;
   }

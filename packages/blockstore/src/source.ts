@@ -39,10 +39,14 @@ export class FileSource implements SnapshotSource {
     try {
       fh = await fs.open(path, constants.O_RDONLY);
     } catch (err) {
-      throw new BlockstoreError('CONVOY_SOURCE_UNREADABLE', `cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-        hint: 'name a file or block device that exists and is readable',
-        cause: err,
-      });
+      throw new BlockstoreError(
+        'CONVOY_SOURCE_UNREADABLE',
+        `cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        {
+          hint: 'name a file or block device that exists and is readable',
+          cause: err,
+        },
+      );
     }
     const st = await fh.stat();
     let size = st.size;
@@ -61,7 +65,10 @@ export class FileSource implements SnapshotSource {
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.#fh.read(buf, done, length - done, offset + done);
-      if (bytesRead === 0) throw new BlockstoreError('CONVOY_SOURCE_CHANGED', `${this.path} ended at ${offset + done}, expected ${this.size} bytes`, { hint: 'back up a snapshot, not a file that is being written' });
+      if (bytesRead === 0)
+        throw new BlockstoreError('CONVOY_SOURCE_CHANGED', `${this.path} ended at ${offset + done}, expected ${this.size} bytes`, {
+          hint: 'back up a snapshot, not a file that is being written',
+        });
       done += bytesRead;
     }
     return buf;
@@ -102,7 +109,8 @@ async function blockDeviceSize(rdev: number, read: SysfsReader = readSysfs): Pro
     throw deviceSizeUnknown(major, minor, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err);
   }
   const bytes = Number(text) * 512;
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(bytes)) throw deviceSizeUnknown(major, minor, `${file} holds ${JSON.stringify(text)}, not a sector count`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(bytes))
+    throw deviceSizeUnknown(major, minor, `${file} holds ${JSON.stringify(text)}, not a sector count`);
   return bytes;
 }
 
@@ -131,7 +139,9 @@ export function parseExtents(text: string): Extent[] {
     try {
       v = JSON.parse(t);
     } catch {
-      throw new BlockstoreError('CONVOY_INVALID_ARGUMENT', 'the changed-extent list is not valid JSON', { hint: 'a changed-extent list is JSON [[offset, length], …] or lines "offset length" (bytes)' });
+      throw new BlockstoreError('CONVOY_INVALID_ARGUMENT', 'the changed-extent list is not valid JSON', {
+        hint: 'a changed-extent list is JSON [[offset, length], …] or lines "offset length" (bytes)',
+      });
     }
     if (!Array.isArray(v)) throw new BlockstoreError('CONVOY_INVALID_ARGUMENT', 'changed-extent JSON must be an array');
     v.forEach((e: unknown, i) => (Array.isArray(e) ? push(e[0], e[1], `entry ${i}`) : push(undefined, undefined, `entry ${i}`)));

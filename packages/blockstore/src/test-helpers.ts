@@ -31,7 +31,7 @@ export function mixedVolume(blocks: number, tail = 0): Buffer {
     const kind = b % 3;
     const o = b * 2 * MiB;
     if (kind === 0) randomBytes(2 * MiB).copy(buf, o);
-    else if (kind === 1) buf.write(`block ${b} `.repeat(2 * MiB / 16), o, 2 * MiB, 'latin1');
+    else if (kind === 1) buf.write(`block ${b} `.repeat((2 * MiB) / 16), o, 2 * MiB, 'latin1');
   }
   if (tail > 0) randomBytes(tail).copy(buf, blocks * 2 * MiB);
   return buf;

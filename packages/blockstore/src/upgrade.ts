@@ -66,7 +66,14 @@ export async function upgradeStore(options: UpgradeOptions): Promise<UpgradeResu
         unreadable.push(`${ref.volume}/${ref.id}: ${(err as Error).message}`);
       }
       done++;
-      options.onProgress?.({ phase: 'upgrade', bytesDone: 0, bytesTotal: 0, blocksDone: done, blocksTotal: refs.length, bytesTransferred: 0 });
+      options.onProgress?.({
+        phase: 'upgrade',
+        bytesDone: 0,
+        bytesTotal: 0,
+        blocksDone: done,
+        blocksTotal: refs.length,
+        bytesTransferred: 0,
+      });
     }
     lock.assertHeld();
     await store.put(HEADER_KEY, encodeHeader({ ...opened.header, version: 2, gc: { ...DEFAULT_GC, ...options.gc }, encryption: null }));

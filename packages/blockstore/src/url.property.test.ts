@@ -8,9 +8,35 @@ import { validateVolumeName } from '@convoy/rules';
 import { validateBackupId } from './format/names.js';
 import { parseBackupUrl } from './url.js';
 
-const PIECES = ['..', '.', '%2e%2e', '%252e%252e', '%2f', '/', '\\', '%00', '\u0000', '%', '%E0%A4%A', 'é', 'a', 'v1', '20260101T000000000Z-abcdef', 'x'.repeat(300), '&', '=', '?', '#'];
-const part = fc.oneof(fc.array(fc.constantFrom(...PIECES), { maxLength: 8 }).map((xs) => xs.join('')), fc.string({ unit: 'binary', maxLength: 40 }));
-const url = fc.tuple(fc.constantFrom('vfs:///tmp/store', 'vfs:///tmp/store/%2e%2e', 's3://bucket/prefix', 's3://bucket'), part, part, part).map(([store, p, id, vol]) => `${store}${p}?backup=${id}&volume=${vol}`);
+const PIECES = [
+  '..',
+  '.',
+  '%2e%2e',
+  '%252e%252e',
+  '%2f',
+  '/',
+  '\\',
+  '%00',
+  '\u0000',
+  '%',
+  '%E0%A4%A',
+  'é',
+  'a',
+  'v1',
+  '20260101T000000000Z-abcdef',
+  'x'.repeat(300),
+  '&',
+  '=',
+  '?',
+  '#',
+];
+const part = fc.oneof(
+  fc.array(fc.constantFrom(...PIECES), { maxLength: 8 }).map((xs) => xs.join('')),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+);
+const url = fc
+  .tuple(fc.constantFrom('vfs:///tmp/store', 'vfs:///tmp/store/%2e%2e', 's3://bucket/prefix', 's3://bucket'), part, part, part)
+  .map(([store, p, id, vol]) => `${store}${p}?backup=${id}&volume=${vol}`);
 
 describe('parseBackupUrl under hostile input', () => {
   it('refuses with a CONVOY_* code, or yields a valid volume and backup id', () => {

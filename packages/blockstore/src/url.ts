@@ -20,7 +20,10 @@ export function parseBackupUrl(url: string): BackupRef {
   const id = params.get('backup');
   const volume = params.get('volume');
   if (id === null || volume === null) {
-    throw invalidInput(`${url.split('?')[0]} is a store, not a backup`, 'a backup URL ends in ?backup=ID&volume=NAME, as `convoy-backup create` prints it');
+    throw invalidInput(
+      `${url.split('?')[0]} is a store, not a backup`,
+      'a backup URL ends in ?backup=ID&volume=NAME, as `convoy-backup create` prints it',
+    );
   }
   validateBackupId(id);
   validateVolumeName(volume);

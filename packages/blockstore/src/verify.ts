@@ -60,7 +60,10 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
   const { store, signal } = options;
   const clock = options.clock ?? systemClock;
   const opened = await readHeader(store, signal);
-  const refs = options.volume === undefined ? await listAllBackups(store, signal) : (await listBackupIds(store, options.volume, signal)).map((id) => ({ volume: options.volume as string, id }));
+  const refs =
+    options.volume === undefined
+      ? await listAllBackups(store, signal)
+      : (await listBackupIds(store, options.volume, signal)).map((id) => ({ volume: options.volume as string, id }));
   const problems: VerifyProblem[] = [];
   const manifests: Manifest[] = [];
   let entries = 0;
@@ -71,7 +74,12 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
       entries += m.blockMap.entries;
     } catch (err) {
       unlessDamage(err);
-      problems.push({ key: `volumes/${ref.volume}/backups/${ref.id}.json`, kind: 'invalid-manifest', message: (err as Error).message, backups: [`${ref.volume}/${ref.id}`] });
+      problems.push({
+        key: `volumes/${ref.volume}/backups/${ref.id}.json`,
+        kind: 'invalid-manifest',
+        message: (err as Error).message,
+        backups: [`${ref.volume}/${ref.id}`],
+      });
     }
   }
   for (const m of manifests) if (m.files !== undefined) await checkFilesRoot(store, m, problems, signal);
@@ -80,7 +88,8 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
   while (digits < 4 && entries / 16 ** digits > maxIds) digits++;
   const prefixes = digits === 0 ? [''] : shardsOf(digits);
   const badMaps = new Set<string>();
-  const index = opened.header.version === 2 ? await IndexCheck.open(store, opened.header.gc?.shardDigits ?? 2, problems, signal) : undefined;
+  const index =
+    opened.header.version === 2 ? await IndexCheck.open(store, opened.header.gc?.shardDigits ?? 2, problems, signal) : undefined;
   let checked = 0;
   for (const prefix of prefixes) {
     const users = new Map<string, string[]>(); // block id -> backups using it
@@ -134,13 +143,26 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
           });
         }
         checked++;
-        options.onProgress?.({ phase: 'verify', bytesDone: 0, bytesTotal: 0, blocksDone: checked, blocksTotal: entries, bytesTransferred: 0 });
+        options.onProgress?.({
+          phase: 'verify',
+          bytesDone: 0,
+          bytesTotal: 0,
+          blocksDone: checked,
+          blocksTotal: entries,
+          bytesTransferred: 0,
+        });
       },
       signal,
     );
   }
   problems.sort((a, b) => a.key.localeCompare(b.key) || a.message.localeCompare(b.message));
-  return { ok: problems.length === 0, backupsChecked: refs.length, blocksChecked: checked, dataChecked: options.readData === true, problems };
+  return {
+    ok: problems.length === 0,
+    backupsChecked: refs.length,
+    blocksChecked: checked,
+    dataChecked: options.readData === true,
+    problems,
+  };
 }
 
 /**
@@ -169,7 +191,12 @@ async function checkFilesRoot(store: ObjectStore, m: Manifest, problems: VerifyP
     return;
   }
   if (bytes.length !== f.bytes || createHash('sha256').update(bytes).digest('hex') !== f.sha256) {
-    problems.push({ key: f.key, kind: 'corrupt', message: `file index root ${f.key} does not match its manifest (size or sha256)`, backups });
+    problems.push({
+      key: f.key,
+      kind: 'corrupt',
+      message: `file index root ${f.key} does not match its manifest (size or sha256)`,
+      backups,
+    });
   }
 }
 

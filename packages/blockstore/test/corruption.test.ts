@@ -58,7 +58,10 @@ describe('corrupt and missing objects', () => {
     await store.delete([gone]);
     const v = await verifyStore({ store });
     expect(v.problems).toEqual([expect.objectContaining({ key: gone, kind: 'missing' })]);
-    await expect(restoreBackup({ store, volume: 'c', id, target })).rejects.toMatchObject({ code: 'CONVOY_BLOCK_MISSING', message: expect.stringContaining(gone) });
+    await expect(restoreBackup({ store, volume: 'c', id, target })).rejects.toMatchObject({
+      code: 'CONVOY_BLOCK_MISSING',
+      message: expect.stringContaining(gone),
+    });
   });
 
   it('a damaged manifest or block map is reported, naming the object', async () => {
@@ -70,14 +73,22 @@ describe('corrupt and missing objects', () => {
     const v = await verifyStore({ store });
     expect(v.problems).toEqual([expect.objectContaining({ key: mapKey, kind: 'invalid-manifest' })]);
     store.corrupt(`volumes/c/backups/${id}.json`, Buffer.from('{"format":"convoy-backup-manifest","version":1}'));
-    await expect(readManifest(store, 'c', id)).rejects.toMatchObject({ code: 'CONVOY_MANIFEST_INVALID', message: expect.stringContaining(`${id}.json`) });
+    await expect(readManifest(store, 'c', id)).rejects.toMatchObject({
+      code: 'CONVOY_MANIFEST_INVALID',
+      message: expect.stringContaining(`${id}.json`),
+    });
     store.corrupt(`volumes/c/backups/${id}.json`, Buffer.from('{"format":"convoy-backup-manifest","version":9}'));
     await expect(readManifest(store, 'c', id)).rejects.toMatchObject({ code: 'CONVOY_FORMAT_UNSUPPORTED' });
   });
 
   it('a store header of an unknown version is refused before anything is read or written', async () => {
     const { store, id, target } = await setup();
-    store.corrupt('convoy.json', Buffer.from(JSON.stringify({ format: 'convoy-backupstore', version: 3, blockSize: 2097152, blockId: { algorithm: 'sha256' }, created: 'x' })));
+    store.corrupt(
+      'convoy.json',
+      Buffer.from(
+        JSON.stringify({ format: 'convoy-backupstore', version: 3, blockSize: 2097152, blockId: { algorithm: 'sha256' }, created: 'x' }),
+      ),
+    );
     await expect(restoreBackup({ store, volume: 'c', id, target })).rejects.toMatchObject({ code: 'CONVOY_FORMAT_UNSUPPORTED' });
     const img = path.join(dir, 'x.img');
     await fs.writeFile(img, 'x');

@@ -3,7 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '@convoy/objectstore/testing';
-import { blockKey, deleteBackup, listBackupIds, readBlockMap, readManifest, readVolumeRecord, restoreBackup, verifyStore } from '../src/index.js';
+import {
+  blockKey,
+  deleteBackup,
+  listBackupIds,
+  readBlockMap,
+  readManifest,
+  readVolumeRecord,
+  restoreBackup,
+  verifyStore,
+} from '../src/index.js';
 import { MiB, scribble, sha256File, writeMixedImage } from './files.js';
 import { backupFile, collectAll, keysUnder } from './helpers.js';
 import { allStores } from './stores.js';
@@ -24,11 +33,21 @@ describe.each(allStores())('delete and GC on $name', (kind) => {
     const states: { id: string; sha: string }[] = [];
     for (let i = 0; i < 4; i++) {
       // backup 1 changes block 1; backup 2 block 2; backup 3 block 2 again and block 3
-      if (i > 0) await scribble(img, i === 3 ? [[2 * 2 * MiB + 9, 100], [3 * 2 * MiB + 7, 100]] : [[i * 2 * MiB + 7, 100]]);
+      if (i > 0)
+        await scribble(
+          img,
+          i === 3
+            ? [
+                [2 * 2 * MiB + 9, 100],
+                [3 * 2 * MiB + 7, 100],
+              ]
+            : [[i * 2 * MiB + 7, 100]],
+        );
       const { manifest } = await backupFile({ store, volume: 'gc', file: img });
       states.push({ id: manifest.id, sha: await sha256File(img) });
     }
-    const blocksOf = async (id: string): Promise<Set<string>> => new Set((await readBlockMap(store, await readManifest(store, 'gc', id))).ids());
+    const blocksOf = async (id: string): Promise<Set<string>> =>
+      new Set((await readBlockMap(store, await readManifest(store, 'gc', id))).ids());
     const before = await keysUnder(store, 'blocks/');
 
     // delete a backup in the middle of the chain
@@ -88,7 +107,9 @@ describe.each(allStores())('delete and GC on $name', (kind) => {
     const img = path.join(dir, `nx-${kind.name.replace(/\W/g, '')}.img`);
     await fs.writeFile(img, 'x');
     await backupFile({ store, volume: 'nx', file: img });
-    await expect(deleteBackup({ store, volume: 'nx', id: '20200101T000000000Z-000000' })).rejects.toMatchObject({ code: 'CONVOY_BACKUP_NOT_FOUND' });
+    await expect(deleteBackup({ store, volume: 'nx', id: '20200101T000000000Z-000000' })).rejects.toMatchObject({
+      code: 'CONVOY_BACKUP_NOT_FOUND',
+    });
     await store.close();
   });
 });
@@ -102,7 +123,10 @@ describe('the volume record', () => {
       await fs.writeFile(img, Buffer.alloc(4096, 7));
       await backupFile({ store, volume: 'vr', file: img });
       await store.put('volumes/vr/volume.json', Buffer.from('{"name":'));
-      await expect(readVolumeRecord(store, 'vr')).rejects.toMatchObject({ code: 'CONVOY_MANIFEST_INVALID', message: expect.stringContaining('volumes/vr/volume.json') });
+      await expect(readVolumeRecord(store, 'vr')).rejects.toMatchObject({
+        code: 'CONVOY_MANIFEST_INVALID',
+        message: expect.stringContaining('volumes/vr/volume.json'),
+      });
       const second = await backupFile({ store, volume: 'vr', file: img });
       expect((await readVolumeRecord(store, 'vr'))?.lastBackup?.id).toBe(second.manifest.id);
     } finally {

@@ -32,7 +32,13 @@ describe('failures during backup', () => {
       const first = await backupFile({ store, volume: 'f', file: img });
       const blocksAfterFirst = (await keysUnder(store, 'blocks/')).length;
       const firstSha = await sha256File(img);
-      await scribble(img, [[0, 10], [4 * MiB, 10], [8 * MiB, 10], [12 * MiB, 10], [16 * MiB, 10]]);
+      await scribble(img, [
+        [0, 10],
+        [4 * MiB, 10],
+        [8 * MiB, 10],
+        [12 * MiB, 10],
+        [16 * MiB, 10],
+      ]);
 
       store.addFault({ op: 'put', kind, nth: 3, key: /^blocks\// });
       await expect(backupFile({ store, volume: 'f', file: img })).rejects.toMatchObject({ code: 'CONVOY_TEST_INJECTED_FAULT' });

@@ -2,7 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ObjectStore } from '@convoy/objectstore';
 import { FaultyObjectStore, Gate, MemoryObjectStore, rejectionOf } from '@convoy/objectstore/testing';
-import { FakeClock, backupVolume, deleteBackup, listBackupIds, readBlockMap, readManifest, runMaintenance, verifyStore, type BackupResult } from '../src/index.js';
+import {
+  FakeClock,
+  backupVolume,
+  deleteBackup,
+  listBackupIds,
+  readBlockMap,
+  readManifest,
+  runMaintenance,
+  verifyStore,
+  type BackupResult,
+} from '../src/index.js';
 import { BufferSource, MiB } from '../src/test-helpers.js';
 import { keysUnder } from './helpers.js';
 import { allStores, type StoreKind } from './stores.js';

@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BlockMap, DEFAULT_GC, SHA256, encodeBlock, encodeHeader, encodeManifestForTest, encodeRefFile, type Manifest } from './golden-deps.js';
+import {
+  BlockMap,
+  DEFAULT_GC,
+  SHA256,
+  encodeBlock,
+  encodeHeader,
+  encodeManifestForTest,
+  encodeRefFile,
+  type Manifest,
+} from './golden-deps.js';
 import { goldenImage } from './golden.js';
 
 /**
@@ -34,10 +43,30 @@ export async function writeGoldenV2Store(dir: string): Promise<void> {
     await fs.mkdir(path.dirname(path.join(dir, key)), { recursive: true });
     await fs.writeFile(path.join(dir, key), data);
   };
-  await put('convoy.json', encodeHeader({ format: 'convoy-backupstore', version: 2, created: T[0], blockSize: BS, blockId: { algorithm: 'sha256' }, compression: 'zstd', gc: DEFAULT_GC, encryption: null }));
+  await put(
+    'convoy.json',
+    encodeHeader({
+      format: 'convoy-backupstore',
+      version: 2,
+      created: T[0],
+      blockSize: BS,
+      blockId: { algorithm: 'sha256' },
+      compression: 'zstd',
+      gc: DEFAULT_GC,
+      encryption: null,
+    }),
+  );
   const [one, two] = v2Images();
   const backups: { id: string; created: string; blocks: [number, Buffer][]; size: number }[] = [
-    { id: V2_IDS[0], created: T[0], blocks: [[0, one.subarray(0, BS)], [2, one.subarray(2 * BS)]], size: one.length },
+    {
+      id: V2_IDS[0],
+      created: T[0],
+      blocks: [
+        [0, one.subarray(0, BS)],
+        [2, one.subarray(2 * BS)],
+      ],
+      size: one.length,
+    },
     { id: V2_IDS[1], created: T[1], blocks: [[0, two]], size: two.length },
     { id: V2_IDS[2], created: T[2], blocks: [[0, thirdBlock()]], size: thirdBlock().length },
   ];
@@ -72,16 +101,32 @@ export async function writeGoldenV2Store(dir: string): Promise<void> {
       parent: n === 0 ? null : (V2_IDS[0] as string),
       labels: { fixture: 'format-v2' },
       blockMap: { key: mapKey, entries: map.count, sha256: createHash('sha256').update(mapBytes).digest('hex'), bytes: map.bytes },
-      stats: { blocksTotal: Math.ceil(b.size / BS), blocksNonZero: map.count, blocksRead: map.count, blocksUploaded: 0, bytesRead: b.size, bytesUploaded: 0, durationMs: 0 },
+      stats: {
+        blocksTotal: Math.ceil(b.size / BS),
+        blocksNonZero: map.count,
+        blocksRead: map.count,
+        blocksUploaded: 0,
+        bytesRead: b.size,
+        bytesUploaded: 0,
+        durationMs: 0,
+      },
     };
     await put(`volumes/${V2_VOLUME}/backups/${b.id}.json`, encodeManifestForTest(manifest));
   }
-  await put(`volumes/${V2_VOLUME}/volume.json`, Buffer.from(`${JSON.stringify({ name: V2_VOLUME, size: two.length, created: T[0], updated: T[2], lastBackup: { id: V2_IDS[1], created: T[1], snapshot: null } }, null, 1)}\n`));
+  await put(
+    `volumes/${V2_VOLUME}/volume.json`,
+    Buffer.from(
+      `${JSON.stringify({ name: V2_VOLUME, size: two.length, created: T[0], updated: T[2], lastBackup: { id: V2_IDS[1], created: T[1], snapshot: null } }, null, 1)}\n`,
+    ),
+  );
 
   // Backup 2 committed after the last maintenance: its add marker is pending.
   await put(`refs/pending/${V2_VOLUME}/${V2_IDS[1]}.add`, encodeRefFile('ids', sortedIds(idsOf[1] as Buffer[])));
   // Backup 3 was merged, then deleted: a tombstone.
-  await put(`refs/pending/${V2_VOLUME}/${V2_IDS[2]}.del`, Buffer.from(`${JSON.stringify({ format: 'convoy-tombstone', volume: V2_VOLUME, id: V2_IDS[2], deleted: T[2] })}\n`));
+  await put(
+    `refs/pending/${V2_VOLUME}/${V2_IDS[2]}.del`,
+    Buffer.from(`${JSON.stringify({ format: 'convoy-tombstone', volume: V2_VOLUME, id: V2_IDS[2], deleted: T[2] })}\n`),
+  );
 
   // Generation 1: backups 1 and 3, one run per shard (first two hex digits of the id).
   const shards = new Map<string, Buffer[]>();
@@ -92,7 +137,15 @@ export async function writeGoldenV2Store(dir: string): Promise<void> {
     const s = id.toString('hex', 0, 1);
     shards.set(s, [...(shards.get(s) ?? []), rec]);
   }
-  const gen: { format: string; version: number; gen: number; created: string; shardDigits: number; shards: Record<string, { key: string; records: number; bytes: number }[]>; consumed: string[] } = {
+  const gen: {
+    format: string;
+    version: number;
+    gen: number;
+    created: string;
+    shardDigits: number;
+    shards: Record<string, { key: string; records: number; bytes: number }[]>;
+    consumed: string[];
+  } = {
     format: 'convoy-ref-index',
     version: 1,
     gen: 1,
@@ -115,6 +168,8 @@ export async function writeGoldenV2Store(dir: string): Promise<void> {
   await put('gc/sweeps/golden-0.ids', encodeRefFile('ids', Buffer.alloc(0)));
   await put(
     'gc/sweeps/golden-0.json',
-    Buffer.from(`${JSON.stringify({ format: 'convoy-sweep', version: 1, name: 'golden-0', state: 'done', markedAt: T[0], doomedKey: 'gc/sweeps/golden-0.ids', doomed: 0, markedBy: 'golden', sweptBy: 'golden', doneAt: T[1] }, null, 1)}\n`),
+    Buffer.from(
+      `${JSON.stringify({ format: 'convoy-sweep', version: 1, name: 'golden-0', state: 'done', markedAt: T[0], doomedKey: 'gc/sweeps/golden-0.ids', doomed: 0, markedBy: 'golden', sweptBy: 'golden', doneAt: T[1] }, null, 1)}\n`,
+    ),
   );
 }

@@ -4,7 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FsObjectStore } from '@convoy/objectstore';
-import { BlockMap, SHA256, blockKey, encodeBlock, listManifests, readBlockMap, readHeader, readManifest, restoreBackup, verifyStore } from '../src/index.js';
+import {
+  BlockMap,
+  SHA256,
+  blockKey,
+  encodeBlock,
+  listManifests,
+  readBlockMap,
+  readHeader,
+  readManifest,
+  restoreBackup,
+  verifyStore,
+} from '../src/index.js';
 import { GOLDEN_DIR, GOLDEN_ID, GOLDEN_VOLUME, goldenImage, writeGoldenStore } from './golden.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

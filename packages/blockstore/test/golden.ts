@@ -26,9 +26,17 @@ export async function writeGoldenStore(dir: string): Promise<void> {
     await fs.mkdir(path.dirname(path.join(dir, key)), { recursive: true });
     await fs.writeFile(path.join(dir, key), data);
   };
-  await put('convoy.json', Buffer.from(`${JSON.stringify({ format: 'convoy-backupstore', version: 1, created: '2026-01-01T00:00:00.000Z', blockSize: BS, blockId: { algorithm: 'sha256' }, compression: 'zstd' }, null, 2)}\n`));
+  await put(
+    'convoy.json',
+    Buffer.from(
+      `${JSON.stringify({ format: 'convoy-backupstore', version: 1, created: '2026-01-01T00:00:00.000Z', blockSize: BS, blockId: { algorithm: 'sha256' }, compression: 'zstd' }, null, 2)}\n`,
+    ),
+  );
   const builder = BlockMap.builder();
-  for (const [index, data] of [[0, img.subarray(0, BS)], [2, img.subarray(2 * BS)]] as const) {
+  for (const [index, data] of [
+    [0, img.subarray(0, BS)],
+    [2, img.subarray(2 * BS)],
+  ] as const) {
     const id = SHA256.digest(data);
     builder.add(index, data.length, id);
     const hex = id.toString('hex');
@@ -55,5 +63,10 @@ export async function writeGoldenStore(dir: string): Promise<void> {
     stats: { blocksTotal: 3, blocksNonZero: 2, blocksRead: 3, blocksUploaded: 2, bytesRead: img.length, bytesUploaded: 0, durationMs: 0 },
   };
   await put(`volumes/${GOLDEN_VOLUME}/backups/${GOLDEN_ID}.json`, encodeManifestForTest(manifest));
-  await put(`volumes/${GOLDEN_VOLUME}/volume.json`, Buffer.from(`${JSON.stringify({ name: GOLDEN_VOLUME, size: img.length, created: manifest.created, updated: manifest.created, lastBackup: { id: GOLDEN_ID, created: manifest.created, snapshot: 'snap-golden' } }, null, 1)}\n`));
+  await put(
+    `volumes/${GOLDEN_VOLUME}/volume.json`,
+    Buffer.from(
+      `${JSON.stringify({ name: GOLDEN_VOLUME, size: img.length, created: manifest.created, updated: manifest.created, lastBackup: { id: GOLDEN_ID, created: manifest.created, snapshot: 'snap-golden' } }, null, 1)}\n`,
+    ),
+  );
 }

@@ -1,5 +1,14 @@
 import type { ObjectStore } from '@convoy/objectstore';
-import { FileSource, backupVolume, openOrInitStore, runMaintenance, type BackupOptions, type BackupResult, type MaintenanceResult, type SnapshotSource } from '../src/index.js';
+import {
+  FileSource,
+  backupVolume,
+  openOrInitStore,
+  runMaintenance,
+  type BackupOptions,
+  type BackupResult,
+  type MaintenanceResult,
+  type SnapshotSource,
+} from '../src/index.js';
 
 /** Backs up a file (or a given source), closing the source afterwards. */
 export async function backupFile(opts: Omit<BackupOptions, 'source'> & { file: string; source?: SnapshotSource }): Promise<BackupResult> {

@@ -104,7 +104,10 @@ describe('incremental backups', () => {
     const out = path.join(dir, 'ri.out');
     await restoreBackup({ store, volume: 'ri', id: one.manifest.id, target: out });
     // two blocks change, one block becomes zero
-    await scribble(img, [[3 * MiB, 10], [25 * MiB, 10]]);
+    await scribble(img, [
+      [3 * MiB, 10],
+      [25 * MiB, 10],
+    ]);
     const fh = await fs.open(img, 'r+');
     await fh.write(Buffer.alloc(2 * MiB), 0, 2 * MiB, 0);
     await fh.close();

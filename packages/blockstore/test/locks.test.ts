@@ -54,8 +54,14 @@ describe('store locks', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const store = new MemoryObjectStore('clock', () => new Date(now));
     // a crashed backup: its lock object stays, never refreshed
-    await store.put('locks/crashed.json', Buffer.from(JSON.stringify({ id: 'crashed', kind: 'backup', volume: 'v', host: 'dead', pid: 1, created: 'x', ttlMs: 60_000 })));
-    await expect(acquireLock(store, { kind: 'delete', waitMs: 100 })).rejects.toMatchObject({ code: 'CONVOY_STORE_LOCKED', message: expect.stringContaining('dead') });
+    await store.put(
+      'locks/crashed.json',
+      Buffer.from(JSON.stringify({ id: 'crashed', kind: 'backup', volume: 'v', host: 'dead', pid: 1, created: 'x', ttlMs: 60_000 })),
+    );
+    await expect(acquireLock(store, { kind: 'delete', waitMs: 100 })).rejects.toMatchObject({
+      code: 'CONVOY_STORE_LOCKED',
+      message: expect.stringContaining('dead'),
+    });
     now += 61_000;
     const l = await acquireLock(store, { kind: 'delete', waitMs: 100 });
     await l.release();
@@ -156,7 +162,9 @@ describe('store locks', () => {
     const running = new Promise<void>((r) => (started = r));
     const slow = backupFile({ store, volume: 'w', file: img, onProgress: () => started() });
     await running;
-    await expect(deleteBackup({ store, volume: 'w', id: first.manifest.id, lockWaitMs: 100 })).rejects.toMatchObject({ code: 'CONVOY_STORE_LOCKED' });
+    await expect(deleteBackup({ store, volume: 'w', id: first.manifest.id, lockWaitMs: 100 })).rejects.toMatchObject({
+      code: 'CONVOY_STORE_LOCKED',
+    });
     const second = await slow;
     await deleteBackup({ store, volume: 'w', id: first.manifest.id, lockWaitMs: 5_000 });
     expect(await listBackupIds(store, 'w')).toEqual([second.manifest.id]);

@@ -62,7 +62,11 @@ describe('repairStore', () => {
     const bad = keys[1] as string;
     flipLastByte(store, bad);
 
-    expect(await repairStore({ store, source: new BufferSource(data) })).toMatchObject({ dataChecked: false, repaired: [], stillDamaged: [] });
+    expect(await repairStore({ store, source: new BufferSource(data) })).toMatchObject({
+      dataChecked: false,
+      repaired: [],
+      stillDamaged: [],
+    });
     const result = await repairStore({ store, source: new BufferSource(data), readData: true });
     expect(result).toMatchObject({ dataChecked: true, repaired: [idOf(bad)], stillDamaged: [] });
     expect((await verifyStore({ store, readData: true })).ok).toBe(true);

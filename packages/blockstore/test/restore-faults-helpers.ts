@@ -11,7 +11,8 @@ const run = promisify(execFile);
  * Whether this host lets us attach loop devices (root, /dev/loop-control, losetup finds a free
  * one). Checked once, synchronously, so tests can `skipIf` on it.
  */
-export const loopDevicesUsable: boolean = process.getuid?.() === 0 && existsSync('/dev/loop-control') && spawnSync('losetup', ['--find'], { stdio: 'ignore' }).status === 0;
+export const loopDevicesUsable: boolean =
+  process.getuid?.() === 0 && existsSync('/dev/loop-control') && spawnSync('losetup', ['--find'], { stdio: 'ignore' }).status === 0;
 
 /** Attaches `file` to a free loop device: a real block device whose size is the file's. */
 export async function attachLoop(file: string): Promise<string> {
@@ -51,6 +52,7 @@ export class LockWatchStore extends MemoryObjectStore {
 
   override async put(key: string, body: PutBody, options?: PutOptions): Promise<void> {
     await super.put(key, body, options);
-    if (key.startsWith('locks/') && Buffer.isBuffer(body) && body.toString('utf8').includes('"kind":"restore"')) this.#waiters.splice(0).forEach((resolve) => resolve());
+    if (key.startsWith('locks/') && Buffer.isBuffer(body) && body.toString('utf8').includes('"kind":"restore"'))
+      this.#waiters.splice(0).forEach((resolve) => resolve());
   }
 }

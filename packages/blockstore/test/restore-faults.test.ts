@@ -204,8 +204,16 @@ describe('restore temp files', () => {
     const id = await backupOf(store, data);
     const d = await subdir('temp-name');
     const seen = new Set<string>();
-    await restoreBackup({ store, volume: 'v', id, target: path.join(d, 'out.img'), onProgress: () => readdirSync(d).forEach((n) => seen.add(n)) });
-    expect([...seen].filter((n) => n !== 'out.img')).toEqual([expect.stringMatching(new RegExp(`^\\.out\\.img\\.convoy-restore-${process.pid}-[0-9a-f]+$`))]);
+    await restoreBackup({
+      store,
+      volume: 'v',
+      id,
+      target: path.join(d, 'out.img'),
+      onProgress: () => readdirSync(d).forEach((n) => seen.add(n)),
+    });
+    expect([...seen].filter((n) => n !== 'out.img')).toEqual([
+      expect.stringMatching(new RegExp(`^\\.out\\.img\\.convoy-restore-${process.pid}-[0-9a-f]+$`)),
+    ]);
     expect(await fs.readdir(d)).toEqual(['out.img']);
     expect(sha(await fs.readFile(path.join(d, 'out.img')))).toBe(sha(data));
   });

@@ -23,13 +23,16 @@ async function image(name: string, make: (file: string) => Promise<void>): Promi
 const cases: [string, (f: string) => Promise<void>][] = [
   ['empty', (f) => fs.writeFile(f, '')],
   ['tiny (1 byte)', (f) => fs.writeFile(f, 'x')],
-  ['sparse 64 MiB with two written blocks', async (f) => {
-    const fh = await fs.open(f, 'w');
-    await fh.truncate(64 * MiB);
-    await fh.write(Buffer.alloc(4096, 7), 0, 4096, 10 * MiB + 5);
-    await fh.write(Buffer.alloc(100, 9), 0, 100, 64 * MiB - 100);
-    await fh.close();
-  }],
+  [
+    'sparse 64 MiB with two written blocks',
+    async (f) => {
+      const fh = await fs.open(f, 'w');
+      await fh.truncate(64 * MiB);
+      await fh.write(Buffer.alloc(4096, 7), 0, 4096, 10 * MiB + 5);
+      await fh.write(Buffer.alloc(100, 9), 0, 100, 64 * MiB - 100);
+      await fh.close();
+    },
+  ],
   ['7 MiB + 123 bytes (not a multiple of 2 MiB)', (f) => writeMixedImage(f, 7 * MiB + 123)],
   ['1 GiB + 777 bytes mixed', (f) => writeMixedImage(f, 1024 * MiB + 777)],
 ];

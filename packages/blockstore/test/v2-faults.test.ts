@@ -35,7 +35,8 @@ afterAll(async () => {
 async function restored(store: ObjectStore, volume: string, id: string): Promise<Buffer> {
   const m = await readManifest(store, volume, id);
   const out = Buffer.alloc(m.size);
-  for (const e of (await readBlockMap(store, m)).entries()) (await fetchBlockForTest(store, e.id.toString('hex'))).copy(out, e.index * m.blockSize);
+  for (const e of (await readBlockMap(store, m)).entries())
+    (await fetchBlockForTest(store, e.id.toString('hex'))).copy(out, e.index * m.blockSize);
   return out;
 }
 
@@ -108,7 +109,10 @@ describe('format v2 faults', () => {
       await collectAll(store);
       expect((await keysUnder(store, 'blocks/')).length).toBe(blocksBefore.length - 2);
       expect(await keysUnder(store, 'refs/pending/')).toEqual([]);
-      expect(await keysUnder(store, 'volumes/v/backups/')).toEqual([`volumes/v/backups/${keep.manifest.id}.blocks`, `volumes/v/backups/${keep.manifest.id}.json`]);
+      expect(await keysUnder(store, 'volumes/v/backups/')).toEqual([
+        `volumes/v/backups/${keep.manifest.id}.blocks`,
+        `volumes/v/backups/${keep.manifest.id}.json`,
+      ]);
       expect((await verifyStore({ store, readData: true })).problems).toEqual([]);
       expect((await restored(store, 'v', keep.manifest.id)).length).toBe(4 * MiB);
       if (first === 'finished') {
@@ -129,7 +133,11 @@ describe('format v2 faults', () => {
       for (const [i, d] of data.entries()) bs.push(await backupVolume({ store, volume: `v${i}`, source: new BufferSource(d) }));
       await runMaintenance({ store });
       await deleteBackup({ store, volume: 'v1', id: (bs[1] as BackupResult).manifest.id });
-      const extra = await backupVolume({ store, volume: 'v3', source: new BufferSource(Buffer.concat([data[0] as Buffer, randomBytes(2 * MiB)])) });
+      const extra = await backupVolume({
+        store,
+        volume: 'v3',
+        source: new BufferSource(Buffer.concat([data[0] as Buffer, randomBytes(2 * MiB)])),
+      });
       await runMaintenance({ store, full: true, graceMs: 0 }); // marks v1's blocks
       finished = await runMaintenance({ store: killedAt(store, k), full: true, graceMs: 0, clock }).then(
         () => true,
@@ -141,7 +149,11 @@ describe('format v2 faults', () => {
       await runMaintenance({ store, full: true, graceMs: 0, clock });
       await runMaintenance({ store, full: true, graceMs: 0, clock });
       expect((await verifyStore({ store, readData: true })).problems).toEqual([]);
-      for (const [i, b] of [[0, bs[0]], [2, bs[2]]] as const) expect((await restored(store, `v${i}`, (b as BackupResult).manifest.id)).equals(data[i] as Buffer)).toBe(true);
+      for (const [i, b] of [
+        [0, bs[0]],
+        [2, bs[2]],
+      ] as const)
+        expect((await restored(store, `v${i}`, (b as BackupResult).manifest.id)).equals(data[i] as Buffer)).toBe(true);
       expect((await restored(store, 'v3', extra.manifest.id)).length).toBe(6 * MiB);
       expect(await keysUnder(store, 'blocks/')).toHaveLength(2 + 2 + 1); // v0's, v2's, v3's new one
       expect(await keysUnder(store, 'refs/pending/')).toEqual([]);
@@ -202,7 +214,10 @@ describe('format v2 faults', () => {
     const a = await backupVolume({ store, volume: 'k', source: new BufferSource(randomBytes(2 * MiB)), clock });
     // killed processes' leases of every kind
     for (const kind of ['backup', 'restore', 'maintenance'] as const) {
-      await store.put(`locks/dead-${kind}.json`, Buffer.from(JSON.stringify({ id: `dead-${kind}`, kind, volume: 'k', host: 'gone', pid: 1, created: 'x', ttlMs: 150_000 })));
+      await store.put(
+        `locks/dead-${kind}.json`,
+        Buffer.from(JSON.stringify({ id: `dead-${kind}`, kind, volume: 'k', host: 'gone', pid: 1, created: 'x', ttlMs: 150_000 })),
+      );
     }
     clock.advance(100_000);
     await deleteBackup({ store, volume: 'k', id: a.manifest.id, clock });
@@ -228,7 +243,8 @@ describe('format v2 faults', () => {
     const sweep = await runMaintenance({ store, full: true, graceMs: 0, budgetRecords: 2 });
     expect(sweep.sweep?.blocksDeleted).toBe(12);
     expect(await keysUnder(store, 'blocks/')).toHaveLength(6);
-    for (const i of [4, 5]) expect((await restored(store, `t${i}`, (bs[i] as BackupResult).manifest.id)).equals(data[i] as Buffer)).toBe(true);
+    for (const i of [4, 5])
+      expect((await restored(store, `t${i}`, (bs[i] as BackupResult).manifest.id)).equals(data[i] as Buffer)).toBe(true);
     expect((await verifyStore({ store, readData: true })).problems).toEqual([]);
   });
 

@@ -72,7 +72,13 @@ describe('chunkStream', () => {
         const before = randomData(seed, 40_000);
         const after = Buffer.concat([before.subarray(0, at), insert, before.subarray(at + remove)]);
         const shift = insert.length - Math.min(remove, before.length - at);
-        const cutsOf = (d: Uint8Array): number[] => chunkLengths(d, SMALL).map(((sum) => (n: number) => (sum += n))(0));
+        const cutsOf = (d: Uint8Array): number[] =>
+          chunkLengths(d, SMALL).map(
+            (
+              (sum) => (n: number) =>
+                (sum += n)
+            )(0),
+          );
         const old = cutsOf(before);
         const now = new Set(cutsOf(after));
         // Cuts before the edit are untouched. After it, the first cut both have in common comes
@@ -141,7 +147,14 @@ describe('chunkStream', () => {
     await pipeline(Readable.from(pieces(input, [333])), createChunker({ params: SMALL }), async (chunks: AsyncIterable<Chunk>) => {
       for await (const c of chunks) got.push(c);
     });
-    expect(got.map((c) => sha(c.data))).toEqual(chunkLengths(input, SMALL).map(((at) => (n: number) => sha(input.subarray(at, (at += n))))(0)));
+    expect(got.map((c) => sha(c.data))).toEqual(
+      chunkLengths(input, SMALL).map(
+        (
+          (at) => (n: number) =>
+            sha(input.subarray(at, (at += n)))
+        )(0),
+      ),
+    );
   });
 
   it('stops with the abort reason when its signal fires', async () => {

@@ -87,7 +87,9 @@ export async function* chunkStream(source: AsyncIterable<Uint8Array | string>, o
       // files of a tree end here): no scan, no worker round trip
       running = Promise.resolve({ cuts: [], state: { pos: state.pos + (to - from), fp: 0 } });
     } else if (pool !== undefined) {
-      running = pool.scan(queue.copyRange(from - offset, to - offset), state, cfg).then((r) => ({ cuts: r.cuts.map((c) => from + c), state: r.state }));
+      running = pool
+        .scan(queue.copyRange(from - offset, to - offset), state, cfg)
+        .then((r) => ({ cuts: r.cuts.map((c) => from + c), state: r.state }));
     } else {
       const s = state;
       running = yieldToLoop().then(() => {
@@ -122,7 +124,9 @@ export async function* chunkStream(source: AsyncIterable<Uint8Array | string>, o
 
   for await (const piece of source) {
     if (typeof piece === 'string') {
-      throw new ConvoyError('CONVOY_INTERNAL', 'the chunker reads bytes, not text', { hint: 'this is a bug: open the stream without an encoding' });
+      throw new ConvoyError('CONVOY_INTERNAL', 'the chunker reads bytes, not text', {
+        hint: 'this is a bug: open the stream without an encoding',
+      });
     }
     queue.push(piece);
     yield* step(false);

@@ -7,7 +7,12 @@ import { createHash } from 'node:crypto';
 describe('chunker parameters', () => {
   it('the defaults are 512 KiB / 1 MiB / 8 MiB and valid', () => {
     expect(parseChunkerParams({ ...DEFAULT_CHUNKER_PARAMS })).toEqual({
-      algorithm: 'fastcdc-gear32', seed: 'convoy-fastcdc-gear32-v1', minSize: 524288, avgSize: 1048576, maxSize: 8388608, normalization: 2,
+      algorithm: 'fastcdc-gear32',
+      seed: 'convoy-fastcdc-gear32-v1',
+      minSize: 524288,
+      avgSize: 1048576,
+      maxSize: 8388608,
+      normalization: 2,
     });
   });
 

@@ -40,9 +40,17 @@ export const chunkerParamsSchema = z
   .object({
     algorithm: z.literal('fastcdc-gear32'),
     seed: z.string().min(1).max(256),
-    minSize: z.number().int().min(1).max(2 ** 30),
+    minSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 30),
     avgSize: powerOfTwo,
-    maxSize: z.number().int().min(2).max(2 ** 30),
+    maxSize: z
+      .number()
+      .int()
+      .min(2)
+      .max(2 ** 30),
     normalization: z.number().int().min(0).max(4),
   })
   .refine((p) => p.minSize < p.avgSize && p.avgSize <= p.maxSize, 'needs minSize < avgSize <= maxSize')

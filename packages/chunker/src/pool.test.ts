@@ -19,10 +19,16 @@ async function lengthsVia(input: Uint8Array, reads: number[], params: ChunkerPar
 describe('CutterPool', () => {
   it('worker threads cut exactly where the inline search does', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat(), fc.integer({ min: 1, max: 6000 }), fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 100, max: 3000 }), async (seed, n, read, batch) => {
-        const input = randomData(seed, n);
-        expect(await lengthsVia(input, [read], SMALL, batch)).toEqual(chunkLengths(input, SMALL));
-      }),
+      fc.asyncProperty(
+        fc.nat(),
+        fc.integer({ min: 1, max: 6000 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 100, max: 3000 }),
+        async (seed, n, read, batch) => {
+          const input = randomData(seed, n);
+          expect(await lengthsVia(input, [read], SMALL, batch)).toEqual(chunkLengths(input, SMALL));
+        },
+      ),
       { numRuns: 25 },
     );
   });

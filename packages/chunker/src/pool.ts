@@ -43,7 +43,11 @@ export class CutterPool {
   /** Scans `data` (transferred to a worker and back: the caller must not use it meanwhile). */
   scan(data: Uint8Array, state: ScanState, config: ScanConfig): Promise<ScanResult> {
     if (this.#closed) {
-      return Promise.reject(new ConvoyError('CONVOY_INTERNAL', 'the chunker worker pool is closed', { hint: 'this is a bug: a chunker was used after its pool was closed' }));
+      return Promise.reject(
+        new ConvoyError('CONVOY_INTERNAL', 'the chunker worker pool is closed', {
+          hint: 'this is a bug: a chunker was used after its pool was closed',
+        }),
+      );
     }
     const job: ScanJob = { id: this.#nextId++, data, state, config };
     return new Promise<ScanResult>((resolve, reject) => {
@@ -55,7 +59,9 @@ export class CutterPool {
   /** Stops the workers; jobs still queued or running fail. */
   async close(): Promise<void> {
     this.#closed = true;
-    const err = new ConvoyError('CONVOY_INTERNAL', 'the chunker worker pool was closed', { hint: 'close the pool only after its chunkers finished' });
+    const err = new ConvoyError('CONVOY_INTERNAL', 'the chunker worker pool was closed', {
+      hint: 'close the pool only after its chunkers finished',
+    });
     for (const q of this.#queue.splice(0)) q.pending.reject(err);
     await Promise.all(this.#slots.splice(0).map((s) => s.worker.terminate()));
   }

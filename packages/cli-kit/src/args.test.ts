@@ -5,12 +5,21 @@ const opt = { noun: '--opt', syntax: '--opt', unique: 'key' };
 
 describe('parseKeyValues', () => {
   it('turns key=value pairs into a record; the value may hold "=" or be empty', () => {
-    expect(parseKeyValues(['env=prod', 'expr=a=b', 'empty=', 'a/b.c-d_e=1'], opt)).toEqual({ env: 'prod', expr: 'a=b', empty: '', 'a/b.c-d_e': '1' });
+    expect(parseKeyValues(['env=prod', 'expr=a=b', 'empty=', 'a/b.c-d_e=1'], opt)).toEqual({
+      env: 'prod',
+      expr: 'a=b',
+      empty: '',
+      'a/b.c-d_e': '1',
+    });
     expect(parseKeyValues([], opt)).toEqual({});
   });
   it.each([['novalue'], ['=x'], ['-k=v'], ['sp ace=v'], [`${'k'.repeat(129)}=v`]])('refuses %s, in the words it is given', (pair) => {
     expect(() => parseKeyValues([pair], opt)).toThrow(
-      expect.objectContaining({ code: 'CONVOY_USAGE', message: `invalid --opt ${JSON.stringify(pair)}`, hint: expect.stringMatching(/^write --opt key=value; keys are 1-128 characters/) }),
+      expect.objectContaining({
+        code: 'CONVOY_USAGE',
+        message: `invalid --opt ${JSON.stringify(pair)}`,
+        hint: expect.stringMatching(/^write --opt key=value; keys are 1-128 characters/),
+      }),
     );
   });
   it('refuses a key given twice', () => {

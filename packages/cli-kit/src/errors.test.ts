@@ -19,6 +19,12 @@ describe('InterruptedError', () => {
   it('says what was interrupted, in the words of the CLI, and keeps signal and exit code', () => {
     const err = new InterruptedError('SIGTERM', 143, { message: 'nothing was written', hint: 'run it again' });
     expect(err).toBeInstanceOf(CliError);
-    expect(err).toMatchObject({ code: 'CONVOY_ABORTED', message: 'interrupted by SIGTERM; nothing was written', hint: 'run it again', signal: 'SIGTERM', exitCode: 143 });
+    expect(err).toMatchObject({
+      code: 'CONVOY_ABORTED',
+      message: 'interrupted by SIGTERM; nothing was written',
+      hint: 'run it again',
+      signal: 'SIGTERM',
+      exitCode: 143,
+    });
   });
 });

@@ -11,8 +11,7 @@ export class CliError extends ConvoyError {
 }
 
 /** A command line that asks for something invalid (CONVOY_USAGE: exit 2). */
-export const usageError = (message: string, hint?: string): CliError =>
-  new CliError('CONVOY_USAGE', message, { hint });
+export const usageError = (message: string, hint?: string): CliError => new CliError('CONVOY_USAGE', message, { hint });
 
 /** What an interruption leaves behind, in a CLI's own words. */
 export interface InterruptedOutcome {

@@ -18,6 +18,14 @@ describe('format', () => {
   });
   it('formats times and tables', () => {
     expect(formatTime('2026-11-24T17:00:00.123Z')).toBe('2026-11-24 17:00:00Z');
-    expect(formatTable(['A', 'LONG'], [['xyz', '1'], ['', '22']])).toEqual(['A    LONG', 'xyz  1', '     22']);
+    expect(
+      formatTable(
+        ['A', 'LONG'],
+        [
+          ['xyz', '1'],
+          ['', '22'],
+        ],
+      ),
+    ).toEqual(['A    LONG', 'xyz  1', '     22']);
   });
 });

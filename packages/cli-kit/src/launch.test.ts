@@ -20,7 +20,11 @@ async function fixtureApp(root: string): Promise<string> {
   await fs.mkdir(path.join(root, 'app', 'bin'), { recursive: true });
   await fs.mkdir(path.join(root, 'app', 'dist'), { recursive: true });
   const bin = path.join(root, 'app', 'bin', 'fx.cjs');
-  await fs.writeFile(bin, `#!/usr/bin/env node\nrequire(${JSON.stringify(LAUNCH)}).launch('fx', __filename, require('path').join(__dirname, '..', 'dist', 'main.mjs'));\n`, { mode: 0o755 });
+  await fs.writeFile(
+    bin,
+    `#!/usr/bin/env node\nrequire(${JSON.stringify(LAUNCH)}).launch('fx', __filename, require('path').join(__dirname, '..', 'dist', 'main.mjs'));\n`,
+    { mode: 0o755 },
+  );
   await fs.writeFile(
     path.join(root, 'app', 'dist', 'main.mjs'),
     `const [cmd, arg] = process.argv.slice(2);
@@ -60,7 +64,12 @@ describe('the bins launcher', () => {
   it('needs the Node the root package.json names in engines', async () => {
     const pkg = JSON.parse(await fs.readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } };
     expect(pkg.engines.node).toBe(`>=${launcher.MINIMUM}`);
-    expect([launcher.supported('22.12.0'), launcher.supported('v24.1.0'), launcher.supported('22.11.9'), launcher.supported('20.20.2')]).toEqual([true, true, false, false]);
+    expect([
+      launcher.supported('22.12.0'),
+      launcher.supported('v24.1.0'),
+      launcher.supported('22.11.9'),
+      launcher.supported('20.20.2'),
+    ]).toEqual([true, true, false, false]);
   });
 
   it(`under an old node first on PATH, the bin runs on the pinned node_modules/node/bin/node with its arguments and exit code`, async () => {
@@ -70,7 +79,11 @@ describe('the bins launcher', () => {
     await fs.symlink(process.execPath, path.join(root, 'node_modules', 'node', 'bin', 'node'));
     const r = await run(bin, ['exit', '3', '--flag=a b']).done;
     expect(r.code, r.stderr).toBe(3);
-    expect(JSON.parse(r.stdout.split('\n')[0] ?? '')).toEqual({ node: process.versions.node, execPath: process.execPath, args: ['exit', '3', '--flag=a b'] });
+    expect(JSON.parse(r.stdout.split('\n')[0] ?? '')).toEqual({
+      node: process.versions.node,
+      execPath: process.execPath,
+      args: ['exit', '3', '--flag=a b'],
+    });
     expect(process.versions.node).not.toBe(old.version);
   });
 
@@ -98,11 +111,16 @@ describe('the bins launcher', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(new RegExp(`^fx: needs Node\\.js >= 22\\.12, but \\S+ is v${old.version.replace(/\./g, '\\.')} .*npm ci.*tools/install\\.sh.*CONVOY_NODE=`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^fx: needs Node\\.js >= 22\\.12, but \\S+ is v${old.version.replace(/\./g, '\\.')} .*npm ci.*tools/install\\.sh.*CONVOY_NODE=`,
+      ),
+    );
   });
 
   it('a pinned Node that is itself too old (CONVOY_NODE): one line, no loop', async () => {
-    const r = await run(path.join(dir, 'unpinned', 'app', 'bin', 'fx.cjs'), ['exit', '0'], { CONVOY_NODE: path.join(old.dir, 'node') }).done;
+    const r = await run(path.join(dir, 'unpinned', 'app', 'bin', 'fx.cjs'), ['exit', '0'], { CONVOY_NODE: path.join(old.dir, 'node') })
+      .done;
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^fx: needs Node\.js >= 22\.12, but the pinned Node \S+ is v[\d.]+: run `npm ci`/);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);

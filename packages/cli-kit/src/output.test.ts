@@ -18,11 +18,18 @@ function io(): { stdout: Writable; stderr: Writable; out: () => string; err: () 
 describe('Output', () => {
   it('prints errors as convoy-backup: + hint: on stderr, or one JSON line on stdout', () => {
     const h = io();
-    new Output({ ...h, isTTY: false, env: {} }, { program: 'convoy-backup', json: false, quiet: false }).error({ code: 'X', message: 'it broke', hint: 'fix it' });
+    new Output({ ...h, isTTY: false, env: {} }, { program: 'convoy-backup', json: false, quiet: false }).error({
+      code: 'X',
+      message: 'it broke',
+      hint: 'fix it',
+    });
     expect(h.err()).toBe('convoy-backup: it broke\nhint: fix it\n');
     expect(h.out()).toBe('');
     const j = io();
-    new Output({ ...j, isTTY: false, env: {} }, { program: 'convoy-backup', json: true, quiet: false }).error({ code: 'X', message: 'it broke' });
+    new Output({ ...j, isTTY: false, env: {} }, { program: 'convoy-backup', json: true, quiet: false }).error({
+      code: 'X',
+      message: 'it broke',
+    });
     expect(JSON.parse(j.out())).toEqual({ error: { code: 'X', message: 'it broke' } });
     expect(j.err()).toBe('');
   });
@@ -51,14 +58,23 @@ describe('Output', () => {
 
 describe('describeError', () => {
   it('keeps code and hint of a ConvoyError and redacts credentials in quoted URLs', () => {
-    const r = describeError(new ConvoyError('CONVOY_OBJECTSTORE_FAILED', 'cannot reach https://user:hunter2@host/x', { hint: 'see s3://AK:SK@b/p' }), 'convoy-backup');
+    const r = describeError(
+      new ConvoyError('CONVOY_OBJECTSTORE_FAILED', 'cannot reach https://user:hunter2@host/x', { hint: 'see s3://AK:SK@b/p' }),
+      'convoy-backup',
+    );
     expect(r.code).toBe('CONVOY_OBJECTSTORE_FAILED');
     expect(r.message).not.toContain('hunter2');
     expect(r.hint).not.toContain(':SK@');
   });
   it('uses a Node error code, else CONVOY_INTERNAL with a hint', () => {
-    expect(describeError(Object.assign(new Error('gone'), { code: 'ENOENT' }), 'convoy-backup')).toEqual({ code: 'ENOENT', message: 'gone' });
-    expect(describeError(new TypeError('oops'), 'convoy-backup')).toMatchObject({ code: 'CONVOY_INTERNAL', hint: expect.stringContaining('bug') });
+    expect(describeError(Object.assign(new Error('gone'), { code: 'ENOENT' }), 'convoy-backup')).toEqual({
+      code: 'ENOENT',
+      message: 'gone',
+    });
+    expect(describeError(new TypeError('oops'), 'convoy-backup')).toMatchObject({
+      code: 'CONVOY_INTERNAL',
+      hint: expect.stringContaining('bug'),
+    });
   });
   it('names the program in the hint of an internal error', () => {
     expect(describeError(new TypeError('oops'), 'convoy').hint).toBe('this is a bug in convoy; please report it with the command you ran');

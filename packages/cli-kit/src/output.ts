@@ -67,7 +67,11 @@ export function describeError(err: unknown, program: string): ErrorReport {
   const message = err instanceof Error ? err.message : String(err);
   const code = errorCode(err);
   if (code !== undefined) return withoutSecrets({ code, message });
-  return withoutSecrets({ code: 'CONVOY_INTERNAL', message, hint: `this is a bug in ${program}; please report it with the command you ran` });
+  return withoutSecrets({
+    code: 'CONVOY_INTERNAL',
+    message,
+    hint: `this is a bug in ${program}; please report it with the command you ran`,
+  });
 }
 
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;

@@ -28,10 +28,36 @@ const COMMANDS: CliCommand<Ctx>[] = [
         .command(
           'run <value>',
           'Run',
-          (b) => b.positional('value', { type: 'string', demandOption: true }).option('tag', { type: 'string', array: true, nargs: 1 }).option('mode', { type: 'string' }),
-          (args) => select(async (ctx) => (ctx.value === 'fail' ? Promise.reject(new ConvoyError('CONVOY_INVALID_ARGUMENT', 'bad value')) : ctx.value === 'corrupt' ? Promise.reject(new ConvoyError('CONVOY_MANIFEST_INVALID', 'manifest m is damaged')) : 0), args),
+          (b) =>
+            b
+              .positional('value', { type: 'string', demandOption: true })
+              .option('tag', { type: 'string', array: true, nargs: 1 })
+              .option('mode', { type: 'string' }),
+          (args) =>
+            select(
+              async (ctx) =>
+                ctx.value === 'fail'
+                  ? Promise.reject(new ConvoyError('CONVOY_INVALID_ARGUMENT', 'bad value'))
+                  : ctx.value === 'corrupt'
+                    ? Promise.reject(new ConvoyError('CONVOY_MANIFEST_INVALID', 'manifest m is damaged'))
+                    : 0,
+              args,
+            ),
         )
-        .command('group <command>', 'A group', (b) => b.command('list', 'List', () => undefined, (args) => select(async () => 0, args)).demandCommand(1, 'name one'), () => undefined),
+        .command(
+          'group <command>',
+          'A group',
+          (b) =>
+            b
+              .command(
+                'list',
+                'List',
+                () => undefined,
+                (args) => select(async () => 0, args),
+              )
+              .demandCommand(1, 'name one'),
+          () => undefined,
+        ),
   },
 ];
 
@@ -39,7 +65,9 @@ const COMMANDS: CliCommand<Ctx>[] = [
 const runWith =
   (program: CliProgram) =>
   async (argv: readonly string[], io: Parameters<Parameters<typeof inProcess>[0]>[1]): Promise<number> => {
-    const selected = await selectCommand<Ctx>(program, io, argv, (select) => withCommands(programParser(program, 'A tool.').option('json', { type: 'boolean', global: true }), program, COMMANDS, select));
+    const selected = await selectCommand<Ctx>(program, io, argv, (select) =>
+      withCommands(programParser(program, 'A tool.').option('json', { type: 'boolean', global: true }), program, COMMANDS, select),
+    );
     if (typeof selected === 'number') return selected;
     const out = new Output(io, { program: program.name, json: selected.args.json === true });
     const value = typeof selected.args.value === 'string' ? selected.args.value : undefined;
@@ -56,7 +84,10 @@ describe('selectCommand and runCommand', () => {
   });
 
   it('reports a refused command line with a --help hint naming the command: exit 2', async () => {
-    expect(await cli(['run', 'x', '--mode', 'a', '--mode', 'b'])).toMatchObject({ code: 2, stderr: 'tool: --mode is given more than once\nhint: run "tool run --help"\n' });
+    expect(await cli(['run', 'x', '--mode', 'a', '--mode', 'b'])).toMatchObject({
+      code: 2,
+      stderr: 'tool: --mode is given more than once\nhint: run "tool run --help"\n',
+    });
     expect((await cli([])).stderr).toBe('tool: name a command: run, group\nhint: run "tool --help"\n');
     expect((await cli(['rnu'])).stderr).toMatch(/^tool: Did you mean run\?\n/);
     const json = await cli(['run', '--json']);
@@ -80,17 +111,29 @@ describe('selectCommand and runCommand', () => {
 
   it('maps failures to exit codes, and an abort to the InterruptedError main.ts gave', async () => {
     expect(await cli(['run', 'fail'])).toMatchObject({ code: 2, stderr: 'tool: bad value\nhint: see --help for the accepted values\n' });
-    expect(await cli(['run', 'corrupt'])).toMatchObject({ code: 3, stderr: expect.stringMatching(/^tool: manifest m is damaged\nhint: run `convoy-backup verify STORE`/) });
+    expect(await cli(['run', 'corrupt'])).toMatchObject({
+      code: 3,
+      stderr: expect.stringMatching(/^tool: manifest m is damaged\nhint: run `convoy-backup verify STORE`/),
+    });
     const aborted = new AbortController();
     aborted.abort(new Stopped('SIGTERM', 143));
-    expect(await cli(['run', 'fail'], { signal: aborted.signal })).toMatchObject({ code: 143, stderr: 'tool: interrupted by SIGTERM; nothing changed\nhint: run it again\n' });
+    expect(await cli(['run', 'fail'], { signal: aborted.signal })).toMatchObject({
+      code: 143,
+      stderr: 'tool: interrupted by SIGTERM; nothing changed\nhint: run it again\n',
+    });
     const plain = new AbortController();
     plain.abort();
-    expect(await cli(['run', 'fail'], { signal: plain.signal })).toMatchObject({ code: 130, stderr: expect.stringMatching(/^tool: interrupted by an abort request; /) });
+    expect(await cli(['run', 'fail'], { signal: plain.signal })).toMatchObject({
+      code: 130,
+      stderr: expect.stringMatching(/^tool: interrupted by an abort request; /),
+    });
   });
 
   it('a usage error thrown by the command exits 2 too', async () => {
-    const out = new Output({ stdout: process.stdout, stderr: { write: () => true } as unknown as NodeJS.WritableStream, isTTY: false, env: {} }, { program: 'tool', json: false });
+    const out = new Output(
+      { stdout: process.stdout, stderr: { write: () => true } as unknown as NodeJS.WritableStream, isTTY: false, env: {} },
+      { program: 'tool', json: false },
+    );
     expect(await runCommand(base, out, undefined, () => Promise.reject(usageError('no')))).toBe(2);
   });
 });

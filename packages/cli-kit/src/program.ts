@@ -99,7 +99,10 @@ export function parseArgv(parser: Argv, argv: readonly string[], program: CliPro
  * (as JSON when --json is anywhere in `argv`); resolves to exit code 2.
  */
 export function reportUsageError(program: CliProgram, io: CliIo, argv: readonly string[], err: unknown): number {
-  const command = argv.filter((a) => program.commands.includes(a)).slice(0, program.hintDepth ?? 1).join(' ');
+  const command = argv
+    .filter((a) => program.commands.includes(a))
+    .slice(0, program.hintDepth ?? 1)
+    .join(' ');
   let message = (err as Error).message;
   // yargs' suggestion alone ("Did you mean list?") does not say what was wrong
   if (program.explainUnknownCommand === true && message.startsWith('Did you mean')) {
@@ -156,7 +159,12 @@ export function reportError(program: CliProgram, out: Output, err: unknown): num
  * (reportError); after `signal` was aborted, the abort reason main.ts gave (the CLI's
  * InterruptedError) is reported instead, with its exit code (130 for SIGINT, 143 for SIGTERM).
  */
-export async function runCommand(program: CliProgram, out: Output, signal: AbortSignal | undefined, run: () => Promise<number>): Promise<number> {
+export async function runCommand(
+  program: CliProgram,
+  out: Output,
+  signal: AbortSignal | undefined,
+  run: () => Promise<number>,
+): Promise<number> {
   try {
     return await run();
   } catch (err) {

@@ -57,7 +57,11 @@ describe('JSON progress lines', () => {
     p.update(step(4)); // throttled, but written by stop()
     p.stop();
     p.update(step(5)); // after stop: ignored
-    const lines = out.text().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.blocksDone)).toEqual([1, 3, 4]);
     expect(lines[1]).toEqual({ type: 'progress', ...step(3), elapsedMs: 120, bytesPerSecond: Math.round((3 * 1024 * 1024 * 1000) / 120) });
   });
@@ -72,8 +76,15 @@ describe('JSON progress lines', () => {
     t = 20;
     p.update({ ...step(3), phase: 'upload' }); // new phase: written
     p.stop();
-    const lines = out.text().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => [l.phase, l.blocksDone])).toEqual([['read', 1], ['upload', 3]]);
+    const lines = out
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.phase, l.blocksDone])).toEqual([
+      ['read', 1],
+      ['upload', 3],
+    ]);
   });
 
   it('passes the fields of a daemon event on, with type first', () => {
@@ -81,7 +92,17 @@ describe('JSON progress lines', () => {
     const p = createProgress('json', out.stream, { label: 'backup', now: () => 0 });
     p.update({ type: 'progress', ...step(1), phase: 'read' } as ProgressUpdate);
     p.stop();
-    expect(Object.keys(JSON.parse(out.text()) as object)).toEqual(['type', 'phase', 'bytesDone', 'bytesTotal', 'blocksDone', 'blocksTotal', 'bytesTransferred', 'elapsedMs', 'bytesPerSecond']);
+    expect(Object.keys(JSON.parse(out.text()) as object)).toEqual([
+      'type',
+      'phase',
+      'bytesDone',
+      'bytesTotal',
+      'blocksDone',
+      'blocksTotal',
+      'bytesTransferred',
+      'elapsedMs',
+      'bytesPerSecond',
+    ]);
   });
 
   it('always writes the final update', () => {

@@ -44,8 +44,7 @@ export async function readStream(res: Dispatcher.ResponseData, onProgress: ((e: 
       const progress = ProgressEventSchema.safeParse(msg);
       if (!progress.success) throw badResponse(`convoy-daemon sent a malformed progress line: ${quote(line)}`);
       onProgress?.(progress.data);
-    }
-    else if (msg.type === 'result') return { done: true, value: msg.result };
+    } else if (msg.type === 'result') return { done: true, value: msg.result };
     else if (msg.type === 'error') {
       if (!isApiError(msg.error)) throw badResponse(`convoy-daemon sent a malformed error line: ${quote(line)}`);
       throw new ControlApiError(msg.error, { status: httpStatusOf(msg.error.code) });
@@ -79,7 +78,8 @@ export function reportProblems(problems: unknown, onProblem: ((problem: ApiError
     const o = isObject(p) ? p : {};
     onProblem({
       code: typeof o.code === 'string' ? o.code : CLIENT_ERROR.badResponse,
-      message: typeof o.message === 'string' ? o.message : `convoy-daemon reported an unreadable record: ${JSON.stringify(p).slice(0, 200)}`,
+      message:
+        typeof o.message === 'string' ? o.message : `convoy-daemon reported an unreadable record: ${JSON.stringify(p).slice(0, 200)}`,
       ...(typeof o.hint === 'string' ? { hint: o.hint } : {}),
     });
   }

@@ -41,18 +41,32 @@ export function transportError(err: unknown, signal: AbortSignal | undefined, so
     case 'ECONNREFUSED':
     case 'ENOTSOCK':
       return new ControlApiError(
-        { code: CLIENT_ERROR.unreachable, message: `cannot connect to convoy-daemon at ${socket}: ${code === 'ENOENT' ? 'no such socket' : code === 'ENOTSOCK' ? 'not a socket' : 'nobody is listening'} (${code})`, hint: start },
+        {
+          code: CLIENT_ERROR.unreachable,
+          message: `cannot connect to convoy-daemon at ${socket}: ${code === 'ENOENT' ? 'no such socket' : code === 'ENOTSOCK' ? 'not a socket' : 'nobody is listening'} (${code})`,
+          hint: start,
+        },
         { cause: err },
       );
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return new ControlApiError({ code: CLIENT_ERROR.unreachable, message: `convoy-daemon at ${socket} does not accept connections (timed out)`, hint: start }, { cause: err });
+      return new ControlApiError(
+        { code: CLIENT_ERROR.unreachable, message: `convoy-daemon at ${socket} does not accept connections (timed out)`, hint: start },
+        { cause: err },
+      );
     case 'EACCES':
     case 'EPERM':
-      return new ControlApiError({ code: CLIENT_ERROR.accessDenied, message: `permission denied on the control socket ${socket}`, hint: accessHint(socket) }, { cause: err });
+      return new ControlApiError(
+        { code: CLIENT_ERROR.accessDenied, message: `permission denied on the control socket ${socket}`, hint: accessHint(socket) },
+        { cause: err },
+      );
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
       return new ControlApiError(
-        { code: CLIENT_ERROR.timeout, message: `convoy-daemon did not answer in time (${reason})`, hint: 'the daemon may be busy or stuck; check its log (journalctl -u convoy)' },
+        {
+          code: CLIENT_ERROR.timeout,
+          message: `convoy-daemon did not answer in time (${reason})`,
+          hint: 'the daemon may be busy or stuck; check its log (journalctl -u convoy)',
+        },
         { cause: err },
       );
     case 'UND_ERR_SOCKET':
@@ -105,7 +119,14 @@ function accessHint(socket: string): string {
 }
 
 export const badResponse = (message: string, cause?: unknown): ControlApiError =>
-  new ControlApiError({ code: CLIENT_ERROR.badResponse, message, hint: 'convoy and convoy-daemon may be different versions: compare `convoy --version` with `convoy info`' }, { cause });
+  new ControlApiError(
+    {
+      code: CLIENT_ERROR.badResponse,
+      message,
+      hint: 'convoy and convoy-daemon may be different versions: compare `convoy --version` with `convoy info`',
+    },
+    { cause },
+  );
 
 export function isApiError(v: unknown): v is ApiError {
   return ApiErrorSchema.safeParse(v).success;
@@ -115,17 +136,36 @@ export function isApiError(v: unknown): v is ApiError {
 export function errorFromBody(status: number, text: string): ControlApiError {
   try {
     const body = JSON.parse(text) as unknown;
-    if (typeof body === 'object' && body !== null && 'error' in body && isApiError(body.error)) return new ControlApiError(body.error, { status });
+    if (typeof body === 'object' && body !== null && 'error' in body && isApiError(body.error))
+      return new ControlApiError(body.error, { status });
   } catch {
     // not JSON: described below
   }
   if (status === 413) {
-    return new ControlApiError({ code: CLIENT_ERROR.requestTooLarge, message: 'convoy-daemon refused the request: its body is too large (413)', hint: 'use fewer or shorter options and labels' }, { status });
+    return new ControlApiError(
+      {
+        code: CLIENT_ERROR.requestTooLarge,
+        message: 'convoy-daemon refused the request: its body is too large (413)',
+        hint: 'use fewer or shorter options and labels',
+      },
+      { status },
+    );
   }
-  const code = status === 404 ? 'CONVOY_UNKNOWN_ROUTE' : status === 409 ? 'CONVOY_CONFLICT' : status === 400 ? 'CONVOY_INVALID_REQUEST' : CLIENT_ERROR.httpError;
+  const code =
+    status === 404
+      ? 'CONVOY_UNKNOWN_ROUTE'
+      : status === 409
+        ? 'CONVOY_CONFLICT'
+        : status === 400
+          ? 'CONVOY_INVALID_REQUEST'
+          : CLIENT_ERROR.httpError;
   const shown = quote(text);
   return new ControlApiError(
-    { code, message: `convoy-daemon answered ${status}${shown === '' ? '' : `: ${shown}`}`, hint: 'see the daemon\'s log for details (journalctl -u convoy)' },
+    {
+      code,
+      message: `convoy-daemon answered ${status}${shown === '' ? '' : `: ${shown}`}`,
+      hint: "see the daemon's log for details (journalctl -u convoy)",
+    },
     { status },
   );
 }

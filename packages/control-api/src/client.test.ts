@@ -9,10 +9,26 @@ import { ControlClient } from './client.js';
 import { FakeDaemon } from './testing/index.js';
 import { MAX_REQUEST_BODY_BYTES, NDJSON, type ProgressEvent, type Snapshot, type Volume } from './types.js';
 
-const volume: Volume = { name: 'v1', uuid: '0b5c6a53-3f4e-4a47-9d7c-3b1f0c7d9e21', driver: 'vfs', createdAt: '2026-11-24T17:00:00.000Z', mountedBy: [] };
+const volume: Volume = {
+  name: 'v1',
+  uuid: '0b5c6a53-3f4e-4a47-9d7c-3b1f0c7d9e21',
+  driver: 'vfs',
+  createdAt: '2026-11-24T17:00:00.000Z',
+  mountedBy: [],
+};
 const snapshot: Snapshot = { name: 's1', uuid: 'a1', volume: 'v1', driver: 'vfs', createdAt: '2026-11-24T17:01:00.000Z' };
 const backupUrl = 'vfs:///mnt/bk?backup=0001&volume=v1';
-const summary = { id: '0001', volume: 'v1', created: '2026-11-24T17:02:00.000Z', snapshot: 's1', size: 10, parent: null, labels: {}, url: backupUrl, stats: {} };
+const summary = {
+  id: '0001',
+  volume: 'v1',
+  created: '2026-11-24T17:02:00.000Z',
+  snapshot: 's1',
+  size: 10,
+  parent: null,
+  labels: {},
+  url: backupUrl,
+  stats: {},
+};
 const progress = (bytesDone: number): ProgressEvent => ({
   type: 'progress',
   phase: 'upload',
@@ -46,24 +62,154 @@ describe('one method per route', () => {
     body?: unknown;
     expected: unknown;
   }[] = [
-    { name: 'info', route: ['GET', '/v1/info'], reply: { version: '0.1.0', host: 'h', root: '/r', defaultDriver: 'vfs', drivers: {}, mounted: [] }, call: (c) => c.info(), line: 'GET /v1/info', expected: { version: '0.1.0', host: 'h', root: '/r', defaultDriver: 'vfs', drivers: {}, mounted: [] } },
-    { name: 'listVolumes', route: ['GET', '/v1/volumes'], reply: { volumes: [volume] }, call: (c) => c.listVolumes(), line: 'GET /v1/volumes', expected: [volume] },
-    { name: 'createVolume', route: ['POST', '/v1/volumes'], reply: volume, call: (c) => c.createVolume({ name: 'v1', driver: 'vfs', size: '10G', options: { a: 'b' } }), line: 'POST /v1/volumes', body: { name: 'v1', driver: 'vfs', size: '10G', options: { a: 'b' } }, expected: volume },
-    { name: 'getVolume', route: ['GET', '/v1/volumes/:name'], reply: volume, call: (c) => c.getVolume('0b5c'), line: 'GET /v1/volumes/0b5c', expected: volume },
-    { name: 'deleteVolume', route: ['DELETE', '/v1/volumes/:name'], reply: {}, call: (c) => c.deleteVolume('v1'), line: 'DELETE /v1/volumes/v1', expected: undefined },
-    { name: 'deleteVolume force', route: ['DELETE', '/v1/volumes/:name'], reply: {}, call: (c) => c.deleteVolume('v1', { force: true }), line: 'DELETE /v1/volumes/v1?force=1', expected: undefined },
-    { name: 'deleteVolume reference', route: ['DELETE', '/v1/volumes/:name'], reply: {}, call: (c) => c.deleteVolume('v1', { reference: true }), line: 'DELETE /v1/volumes/v1?reference=1', expected: undefined },
-    { name: 'mountVolume', route: ['POST', '/v1/volumes/:name/mount'], reply: { mountpoint: '/m/v1' }, call: (c) => c.mountVolume('v1', { mountpoint: '/m/v1' }), line: 'POST /v1/volumes/v1/mount', body: { mountpoint: '/m/v1' }, expected: { mountpoint: '/m/v1' } },
-    { name: 'mountVolume default', route: ['POST', '/v1/volumes/:name/mount'], reply: { mountpoint: '/m/v1' }, call: (c) => c.mountVolume('v1'), line: 'POST /v1/volumes/v1/mount', body: {}, expected: { mountpoint: '/m/v1' } },
-    { name: 'umountVolume', route: ['POST', '/v1/volumes/:name/umount'], reply: {}, call: (c) => c.umountVolume('v1'), line: 'POST /v1/volumes/v1/umount', expected: undefined },
-    { name: 'listSnapshots', route: ['GET', '/v1/snapshots'], reply: { snapshots: [snapshot] }, call: (c) => c.listSnapshots('v1'), line: 'GET /v1/snapshots?volume=v1', expected: [snapshot] },
-    { name: 'listSnapshots all', route: ['GET', '/v1/snapshots'], reply: { snapshots: [] }, call: (c) => c.listSnapshots(), line: 'GET /v1/snapshots', expected: [] },
-    { name: 'createSnapshot', route: ['POST', '/v1/snapshots'], reply: snapshot, call: (c) => c.createSnapshot({ volume: 'v1', name: 's1' }), line: 'POST /v1/snapshots', body: { volume: 'v1', name: 's1' }, expected: snapshot },
-    { name: 'getSnapshot', route: ['GET', '/v1/snapshots/:name'], reply: snapshot, call: (c) => c.getSnapshot('s1'), line: 'GET /v1/snapshots/s1', expected: snapshot },
-    { name: 'deleteSnapshot', route: ['DELETE', '/v1/snapshots/:name'], reply: {}, call: (c) => c.deleteSnapshot('s1'), line: 'DELETE /v1/snapshots/s1', expected: undefined },
-    { name: 'listBackups', route: ['GET', '/v1/backups'], reply: { backups: [summary] }, call: (c) => c.listBackups('vfs:///mnt/bk', 'v1'), line: 'GET /v1/backups?dest=vfs%3A%2F%2F%2Fmnt%2Fbk&volume=v1', expected: [summary] },
-    { name: 'inspectBackup', route: ['GET', '/v1/backups/inspect'], reply: { ...summary, manifest: { blocks: [] } }, call: (c) => c.inspectBackup(backupUrl), line: `GET /v1/backups/inspect?url=${encodeURIComponent(backupUrl)}`, expected: { ...summary, manifest: { blocks: [] } } },
-    { name: 'deleteBackup', route: ['DELETE', '/v1/backups'], reply: { blocksDeleted: 3, blockMapsDeleted: 1, blocksKept: 2 }, call: (c) => c.deleteBackup(backupUrl), line: `DELETE /v1/backups?url=${encodeURIComponent(backupUrl)}`, expected: { blocksDeleted: 3, blockMapsDeleted: 1, blocksKept: 2 } },
+    {
+      name: 'info',
+      route: ['GET', '/v1/info'],
+      reply: { version: '0.1.0', host: 'h', root: '/r', defaultDriver: 'vfs', drivers: {}, mounted: [] },
+      call: (c) => c.info(),
+      line: 'GET /v1/info',
+      expected: { version: '0.1.0', host: 'h', root: '/r', defaultDriver: 'vfs', drivers: {}, mounted: [] },
+    },
+    {
+      name: 'listVolumes',
+      route: ['GET', '/v1/volumes'],
+      reply: { volumes: [volume] },
+      call: (c) => c.listVolumes(),
+      line: 'GET /v1/volumes',
+      expected: [volume],
+    },
+    {
+      name: 'createVolume',
+      route: ['POST', '/v1/volumes'],
+      reply: volume,
+      call: (c) => c.createVolume({ name: 'v1', driver: 'vfs', size: '10G', options: { a: 'b' } }),
+      line: 'POST /v1/volumes',
+      body: { name: 'v1', driver: 'vfs', size: '10G', options: { a: 'b' } },
+      expected: volume,
+    },
+    {
+      name: 'getVolume',
+      route: ['GET', '/v1/volumes/:name'],
+      reply: volume,
+      call: (c) => c.getVolume('0b5c'),
+      line: 'GET /v1/volumes/0b5c',
+      expected: volume,
+    },
+    {
+      name: 'deleteVolume',
+      route: ['DELETE', '/v1/volumes/:name'],
+      reply: {},
+      call: (c) => c.deleteVolume('v1'),
+      line: 'DELETE /v1/volumes/v1',
+      expected: undefined,
+    },
+    {
+      name: 'deleteVolume force',
+      route: ['DELETE', '/v1/volumes/:name'],
+      reply: {},
+      call: (c) => c.deleteVolume('v1', { force: true }),
+      line: 'DELETE /v1/volumes/v1?force=1',
+      expected: undefined,
+    },
+    {
+      name: 'deleteVolume reference',
+      route: ['DELETE', '/v1/volumes/:name'],
+      reply: {},
+      call: (c) => c.deleteVolume('v1', { reference: true }),
+      line: 'DELETE /v1/volumes/v1?reference=1',
+      expected: undefined,
+    },
+    {
+      name: 'mountVolume',
+      route: ['POST', '/v1/volumes/:name/mount'],
+      reply: { mountpoint: '/m/v1' },
+      call: (c) => c.mountVolume('v1', { mountpoint: '/m/v1' }),
+      line: 'POST /v1/volumes/v1/mount',
+      body: { mountpoint: '/m/v1' },
+      expected: { mountpoint: '/m/v1' },
+    },
+    {
+      name: 'mountVolume default',
+      route: ['POST', '/v1/volumes/:name/mount'],
+      reply: { mountpoint: '/m/v1' },
+      call: (c) => c.mountVolume('v1'),
+      line: 'POST /v1/volumes/v1/mount',
+      body: {},
+      expected: { mountpoint: '/m/v1' },
+    },
+    {
+      name: 'umountVolume',
+      route: ['POST', '/v1/volumes/:name/umount'],
+      reply: {},
+      call: (c) => c.umountVolume('v1'),
+      line: 'POST /v1/volumes/v1/umount',
+      expected: undefined,
+    },
+    {
+      name: 'listSnapshots',
+      route: ['GET', '/v1/snapshots'],
+      reply: { snapshots: [snapshot] },
+      call: (c) => c.listSnapshots('v1'),
+      line: 'GET /v1/snapshots?volume=v1',
+      expected: [snapshot],
+    },
+    {
+      name: 'listSnapshots all',
+      route: ['GET', '/v1/snapshots'],
+      reply: { snapshots: [] },
+      call: (c) => c.listSnapshots(),
+      line: 'GET /v1/snapshots',
+      expected: [],
+    },
+    {
+      name: 'createSnapshot',
+      route: ['POST', '/v1/snapshots'],
+      reply: snapshot,
+      call: (c) => c.createSnapshot({ volume: 'v1', name: 's1' }),
+      line: 'POST /v1/snapshots',
+      body: { volume: 'v1', name: 's1' },
+      expected: snapshot,
+    },
+    {
+      name: 'getSnapshot',
+      route: ['GET', '/v1/snapshots/:name'],
+      reply: snapshot,
+      call: (c) => c.getSnapshot('s1'),
+      line: 'GET /v1/snapshots/s1',
+      expected: snapshot,
+    },
+    {
+      name: 'deleteSnapshot',
+      route: ['DELETE', '/v1/snapshots/:name'],
+      reply: {},
+      call: (c) => c.deleteSnapshot('s1'),
+      line: 'DELETE /v1/snapshots/s1',
+      expected: undefined,
+    },
+    {
+      name: 'listBackups',
+      route: ['GET', '/v1/backups'],
+      reply: { backups: [summary] },
+      call: (c) => c.listBackups('vfs:///mnt/bk', 'v1'),
+      line: 'GET /v1/backups?dest=vfs%3A%2F%2F%2Fmnt%2Fbk&volume=v1',
+      expected: [summary],
+    },
+    {
+      name: 'inspectBackup',
+      route: ['GET', '/v1/backups/inspect'],
+      reply: { ...summary, manifest: { blocks: [] } },
+      call: (c) => c.inspectBackup(backupUrl),
+      line: `GET /v1/backups/inspect?url=${encodeURIComponent(backupUrl)}`,
+      expected: { ...summary, manifest: { blocks: [] } },
+    },
+    {
+      name: 'deleteBackup',
+      route: ['DELETE', '/v1/backups'],
+      reply: { blocksDeleted: 3, blockMapsDeleted: 1, blocksKept: 2 },
+      call: (c) => c.deleteBackup(backupUrl),
+      line: `DELETE /v1/backups?url=${encodeURIComponent(backupUrl)}`,
+      expected: { blocksDeleted: 3, blockMapsDeleted: 1, blocksKept: 2 },
+    },
   ];
 
   it.each(cases)('$name sends $line', async ({ route, reply, call, line, body, expected }) => {
@@ -91,9 +237,14 @@ describe('one method per route', () => {
 
 describe('streamed work (NDJSON)', () => {
   it('createBackup asks for NDJSON, reports each progress line and returns the result', async () => {
-    daemon.on('POST', '/v1/backups', { ndjson: [progress(10), progress(50), progress(100), { type: 'result', result: { url: backupUrl, id: '0001' } }] });
+    daemon.on('POST', '/v1/backups', {
+      ndjson: [progress(10), progress(50), progress(100), { type: 'result', result: { url: backupUrl, id: '0001' } }],
+    });
     const seen: ProgressEvent[] = [];
-    const result = await client.createBackup({ snapshot: 's1', dest: 'vfs:///mnt/bk', labels: { k: 'v' } }, { onProgress: (p) => seen.push(p) });
+    const result = await client.createBackup(
+      { snapshot: 's1', dest: 'vfs:///mnt/bk', labels: { k: 'v' } },
+      { onProgress: (p) => seen.push(p) },
+    );
     expect(result).toEqual({ url: backupUrl, id: '0001' });
     expect(seen.map((p) => p.bytesDone)).toEqual([10, 50, 100]);
     const req = daemon.last();
@@ -114,21 +265,31 @@ describe('streamed work (NDJSON)', () => {
     expect(daemon.last().headers.accept).toBe('application/json');
   });
 
-  it('an error line after progress becomes a ControlApiError with the daemon\'s code, message and hint', async () => {
+  it("an error line after progress becomes a ControlApiError with the daemon's code, message and hint", async () => {
     daemon.on('POST', '/v1/backups', {
-      ndjson: [progress(10), { type: 'error', error: { code: 'CONVOY_STORE_LOCKED', message: 'the store is locked by host b', hint: 'wait for it' } }],
+      ndjson: [
+        progress(10),
+        { type: 'error', error: { code: 'CONVOY_STORE_LOCKED', message: 'the store is locked by host b', hint: 'wait for it' } },
+      ],
     });
     const seen: ProgressEvent[] = [];
-    const err = await client.createBackup({ snapshot: 's1', dest: 'vfs:///x' }, { onProgress: (p) => seen.push(p) }).catch((e: unknown) => e);
+    const err = await client
+      .createBackup({ snapshot: 's1', dest: 'vfs:///x' }, { onProgress: (p) => seen.push(p) })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ControlApiError);
     expect(err).toMatchObject({ code: 'CONVOY_STORE_LOCKED', message: 'the store is locked by host b', hint: 'wait for it', status: 409 });
     expect(seen).toHaveLength(1);
   });
 
   it('lines split across chunks, CRLF and blank lines are read; unknown line types are skipped', async () => {
-    daemon.on('POST', '/v1/backups', { ndjson: [progress(10), { type: 'note', text: 'hi' }, { type: 'result', result: { url: backupUrl, id: '0001' } }], intervalMs: 5 });
+    daemon.on('POST', '/v1/backups', {
+      ndjson: [progress(10), { type: 'note', text: 'hi' }, { type: 'result', result: { url: backupUrl, id: '0001' } }],
+      intervalMs: 5,
+    });
     const seen: number[] = [];
-    await expect(client.createBackup({ snapshot: 's1', dest: 'vfs:///x' }, { onProgress: (p) => seen.push(p.bytesDone) })).resolves.toMatchObject({ id: '0001' });
+    await expect(
+      client.createBackup({ snapshot: 's1', dest: 'vfs:///x' }, { onProgress: (p) => seen.push(p.bytesDone) }),
+    ).resolves.toMatchObject({ id: '0001' });
     expect(seen).toEqual([10]);
   });
 
@@ -144,14 +305,20 @@ describe('streamed work (NDJSON)', () => {
 
   it('a plain JSON error before the stream starts is mapped as usual', async () => {
     daemon.on('POST', '/v1/backups', { status: 404, error: { code: 'CONVOY_SNAPSHOT_NOT_FOUND', message: 'snapshot s9 does not exist' } });
-    await expect(client.createBackup({ snapshot: 's9', dest: 'vfs:///x' })).rejects.toMatchObject({ code: 'CONVOY_SNAPSHOT_NOT_FOUND', status: 404 });
+    await expect(client.createBackup({ snapshot: 's9', dest: 'vfs:///x' })).rejects.toMatchObject({
+      code: 'CONVOY_SNAPSHOT_NOT_FOUND',
+      status: 404,
+    });
   });
 
   it('aborting closes the connection (which cancels the work on the daemon) and rejects with the reason', async () => {
     daemon.on('POST', '/v1/backups', { ndjson: [progress(10)], hold: true });
     const controller = new AbortController();
     const reason = new Error('stop');
-    const run = client.createBackup({ snapshot: 's1', dest: 'vfs:///x' }, { signal: controller.signal, onProgress: () => controller.abort(reason) });
+    const run = client.createBackup(
+      { snapshot: 's1', dest: 'vfs:///x' },
+      { signal: controller.signal, onProgress: () => controller.abort(reason) },
+    );
     await expect(run).rejects.toBe(reason);
     await expect.poll(() => daemon.last().disconnected).toBe(true);
     // the client still works afterwards
@@ -168,11 +335,20 @@ describe('streamed work (NDJSON)', () => {
 });
 
 describe('errors', () => {
-  it('non-2xx answers carry the daemon\'s code, message, hint and status', async () => {
-    daemon.on('GET', '/v1/volumes/:name', { status: 404, error: { code: 'CONVOY_VOLUME_NOT_FOUND', message: 'volume nope does not exist', hint: 'convoy list shows the volumes' } });
+  it("non-2xx answers carry the daemon's code, message, hint and status", async () => {
+    daemon.on('GET', '/v1/volumes/:name', {
+      status: 404,
+      error: { code: 'CONVOY_VOLUME_NOT_FOUND', message: 'volume nope does not exist', hint: 'convoy list shows the volumes' },
+    });
     const err = await client.getVolume('nope').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ControlApiError);
-    expect(err).toMatchObject({ name: 'ControlApiError', code: 'CONVOY_VOLUME_NOT_FOUND', message: 'volume nope does not exist', hint: 'convoy list shows the volumes', status: 404 });
+    expect(err).toMatchObject({
+      name: 'ControlApiError',
+      code: 'CONVOY_VOLUME_NOT_FOUND',
+      message: 'volume nope does not exist',
+      hint: 'convoy list shows the volumes',
+      status: 404,
+    });
   });
 
   it.each([
@@ -187,7 +363,10 @@ describe('errors', () => {
 
   it('a 2xx answer of the wrong shape is a bad response', async () => {
     daemon.on('GET', '/v1/volumes', { json: { vols: [] } });
-    await expect(client.listVolumes()).rejects.toMatchObject({ code: CLIENT_ERROR.badResponse, hint: expect.stringContaining('convoy --version') });
+    await expect(client.listVolumes()).rejects.toMatchObject({
+      code: CLIENT_ERROR.badResponse,
+      hint: expect.stringContaining('convoy --version'),
+    });
     daemon.on('GET', '/v1/info', { text: '<html>', contentType: 'text/html' });
     await expect(client.info()).rejects.toMatchObject({ code: CLIENT_ERROR.badResponse });
   });
@@ -206,9 +385,16 @@ describe('errors', () => {
     const c = new ControlClient({ socketPath: small.socketPath });
     try {
       small.on('POST', '/v1/volumes', { json: volume });
-      await expect(c.createVolume({ name: 'v1', options: { big: 'x'.repeat(4096) } })).rejects.toMatchObject({ code: 'CONVOY_REQUEST_TOO_LARGE', status: 413 });
+      await expect(c.createVolume({ name: 'v1', options: { big: 'x'.repeat(4096) } })).rejects.toMatchObject({
+        code: 'CONVOY_REQUEST_TOO_LARGE',
+        status: 413,
+      });
       small.on('POST', '/v1/volumes', { status: 413, text: '' });
-      await expect(c.createVolume({ name: 'v1' })).rejects.toMatchObject({ code: CLIENT_ERROR.requestTooLarge, status: 413, message: expect.stringContaining('too large') });
+      await expect(c.createVolume({ name: 'v1' })).rejects.toMatchObject({
+        code: CLIENT_ERROR.requestTooLarge,
+        status: 413,
+        message: expect.stringContaining('too large'),
+      });
     } finally {
       await c.close();
       await small.stop();
@@ -271,7 +457,11 @@ describe('reaching the daemon', () => {
         err = await c.info().catch((e: unknown) => e);
         await c.close();
       }
-      expect(err).toMatchObject({ code: 'CONVOY_DAEMON_ACCESS_DENIED', message: expect.stringContaining(socketPath), hint: expect.stringContaining('0660') });
+      expect(err).toMatchObject({
+        code: 'CONVOY_DAEMON_ACCESS_DENIED',
+        message: expect.stringContaining(socketPath),
+        hint: expect.stringContaining('0660'),
+      });
       expect((err as { hint: string }).hint).toMatch(/group \S+/);
     } finally {
       await new Promise((r) => server.close(r));
@@ -314,11 +504,16 @@ async function connectAsNobody(socketPath: string, dir: string): Promise<unknown
 describe('answers are parsed by the shared schemas', () => {
   it('an answer with a field of the wrong type is a bad response naming the field', async () => {
     daemon.on('GET', '/v1/volumes/:name', { json: { name: 'v1', uuid: 'u', driver: 'vfs', createdAt: 'now', mountedBy: 'nobody' } });
-    await expect(client.getVolume('v1')).rejects.toMatchObject({ code: CLIENT_ERROR.badResponse, message: expect.stringContaining('mountedBy') });
+    await expect(client.getVolume('v1')).rejects.toMatchObject({
+      code: CLIENT_ERROR.badResponse,
+      message: expect.stringContaining('mountedBy'),
+    });
   });
 
   it('fields a newer daemon adds are kept', async () => {
-    daemon.on('GET', '/v1/volumes/:name', { json: { name: 'v1', uuid: 'u', driver: 'vfs', createdAt: 'now', mountedBy: [], fromTheFuture: 1 } });
+    daemon.on('GET', '/v1/volumes/:name', {
+      json: { name: 'v1', uuid: 'u', driver: 'vfs', createdAt: 'now', mountedBy: [], fromTheFuture: 1 },
+    });
     await expect(client.getVolume('v1')).resolves.toMatchObject({ name: 'v1', fromTheFuture: 1 });
   });
 });

@@ -191,7 +191,14 @@ export class ControlClient {
     if (this.#userAgent !== undefined) headers['user-agent'] = this.#userAgent;
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.#agent.request({ origin: ORIGIN, method: call.method, path: call.path, headers, body: payload ?? null, signal: call.signal ?? null });
+      res = await this.#agent.request({
+        origin: ORIGIN,
+        method: call.method,
+        path: call.path,
+        headers,
+        body: payload ?? null,
+        signal: call.signal ?? null,
+      });
     } catch (err) {
       throw transportError(err, call.signal, this.socketPath);
     }

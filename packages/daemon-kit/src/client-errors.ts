@@ -17,14 +17,20 @@ function clientErrorText(code: string | undefined, status: number): string {
  * connection (the parser cannot go on after such an error). A socket that already carried an
  * answer, or can no longer be written, is just closed.
  */
-export function answerClientErrors(server: Server, body: (status: number, message: string) => object, contentType = 'application/json'): void {
+export function answerClientErrors(
+  server: Server,
+  body: (status: number, message: string) => object,
+  contentType = 'application/json',
+): void {
   const answer = (socket: Duplex & { bytesWritten?: number }, status: number, message: string): void => {
     if (!socket.writable || (socket.bytesWritten ?? 0) > 0) {
       socket.destroy();
       return;
     }
     const json = `${JSON.stringify(body(status, message))}\n`;
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    );
   };
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET') {

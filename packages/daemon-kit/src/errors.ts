@@ -26,4 +26,3 @@ export class SocketPathError extends ConvoyError {
     });
   }
 }
-

@@ -45,7 +45,12 @@ export function execText(cmd: string, args: readonly string[], options: ExecOpti
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
         const pkg = PACKAGE_OF[cmd];
-        reject(new ConvoyError('CONVOY_TOOL_MISSING', `${cmd} is not installed`, { hint: pkg === undefined ? `install ${cmd}` : `install it (Debian: \`apt-get install ${pkg}\`)`, cause: e }));
+        reject(
+          new ConvoyError('CONVOY_TOOL_MISSING', `${cmd} is not installed`, {
+            hint: pkg === undefined ? `install ${cmd}` : `install it (Debian: \`apt-get install ${pkg}\`)`,
+            cause: e,
+          }),
+        );
       } else {
         reject(new ConvoyError('CONVOY_COMMAND_FAILED', `${cmd} failed to start: ${e.message}`, { cause: e }));
       }

@@ -58,12 +58,23 @@ function pick(n: number): number[] {
 async function main(): Promise<void> {
   execFileSync('sh', ['-c', 'dmsetup remove_all --force; losetup -D']);
   await fs.rm(dir, { recursive: true, force: true });
-  const d = await DevmapperDriver.start({ root: `${dir}/root`, thinPoolName: 'bench-pool', loopDataSize: SIZE * 2, loopMetadataSize: 64 * MiB });
+  const d = await DevmapperDriver.start({
+    root: `${dir}/root`,
+    thinPoolName: 'bench-pool',
+    loopDataSize: SIZE * 2,
+    loopMetadataSize: 64 * MiB,
+  });
   const storeInc = await openStore(`vfs://${dir}/store-incremental`);
   const storeFull = await openStore(`vfs://${dir}/store-full`);
   await d.create({ name: 'vol', size: SIZE });
   const dev = await d.activate('vol');
-  const fill = await timed(() => writeBlocks(dev, Array.from({ length: BLOCKS }, (_, i) => i), 0));
+  const fill = await timed(() =>
+    writeBlocks(
+      dev,
+      Array.from({ length: BLOCKS }, (_, i) => i),
+      0,
+    ),
+  );
   await d.snapshotCreate('vol', 's0');
   const first = await timed(() => d.backup({ volume: 'vol', snapshot: 's0', store: storeInc }));
   const firstFull = await timed(() => d.backup({ volume: 'vol', snapshot: 's0', store: storeFull }));
@@ -105,9 +116,13 @@ async function main(): Promise<void> {
     });
   }
   console.log(`\nvolume ${SIZE / MiB} MiB (${BLOCKS} blocks of 2 MiB), pool block 2 MiB, zstd, vfs stores on tmpfs, guest under TCG`);
-  console.log(`fill ${Math.round(fill.ms)} ms; first full backup ${Math.round(first.ms)} ms (${first.value.manifest.stats.blocksUploaded} blocks uploaded), again into the second store ${Math.round(firstFull.ms)} ms`);
+  console.log(
+    `fill ${Math.round(fill.ms)} ms; first full backup ${Math.round(first.ms)} ms (${first.value.manifest.stats.blocksUploaded} blocks uploaded), again into the second store ${Math.round(firstFull.ms)} ms`,
+  );
   console.table(rows);
-  console.log(`BENCH_JSON ${JSON.stringify({ sizeMiB: SIZE / MiB, fillMs: Math.round(fill.ms), firstFullMs: Math.round(first.ms), rows })}`);
+  console.log(
+    `BENCH_JSON ${JSON.stringify({ sizeMiB: SIZE / MiB, fillMs: Math.round(fill.ms), firstFullMs: Math.round(first.ms), rows })}`,
+  );
   for (const s of await d.snapshotList('vol')) await d.snapshotDelete('vol', s.name);
   await d.deactivate('vol');
   await d.remove('vol');

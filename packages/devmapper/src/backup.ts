@@ -1,5 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { FileSource, backupVolume, formatBackupUrl, readHeader, readManifest, restoreBackup, DEFAULT_BLOCK_SIZE, type Compression, type Extent, type Manifest, type ProgressCallback } from '@convoy/blockstore';
+import {
+  FileSource,
+  backupVolume,
+  formatBackupUrl,
+  readHeader,
+  readManifest,
+  restoreBackup,
+  DEFAULT_BLOCK_SIZE,
+  type Compression,
+  type Extent,
+  type Manifest,
+  type ProgressCallback,
+} from '@convoy/blockstore';
 import { validateVolumeName } from '@convoy/rules';
 import { isConvoyError } from '@convoy/errors';
 import type { ObjectStore } from '@convoy/objectstore';
@@ -63,12 +75,20 @@ export interface DriverRestoreRequest {
   onProgress?: ProgressCallback;
 }
 
-export async function openBackupSource(c: DriverCore, volume: string, snapshot: string, options: BackupSourceOptions): Promise<OpenedBackupSource> {
+export async function openBackupSource(
+  c: DriverCore,
+  volume: string,
+  snapshot: string,
+  options: BackupSourceOptions,
+): Promise<OpenedBackupSource> {
   const key = `${volume}/${snapshot}`;
   const bbs = options.backupBlockSize ?? DEFAULT_BLOCK_SIZE;
   const { s, parent, changed, dev } = await c.lock(async () => {
     const { s } = c.snapshot(volume, snapshot);
-    if (c.busy.has(key)) throw new DevmapperError('CONVOY_SNAPSHOT_IN_USE', `snapshot ${snapshot} of ${volume} is already being backed up`, { hint: 'wait for that backup to finish' });
+    if (c.busy.has(key))
+      throw new DevmapperError('CONVOY_SNAPSHOT_IN_USE', `snapshot ${snapshot} of ${volume} is already being backed up`, {
+        hint: 'wait for that backup to finish',
+      });
     const parent = options.parentSnapshot === undefined ? undefined : c.snapshot(volume, options.parentSnapshot).s;
     if (parent?.deviceId === s.deviceId) throw invalidArgument(`snapshot ${snapshot} cannot be its own parent`);
     c.busy.add(key);
@@ -123,7 +143,10 @@ export async function backupSnapshot(c: DriverCore, req: DriverBackupRequest): P
   const { candidate, fsType } = await c.lock(async () => {
     const { v, s } = c.snapshot(req.volume, req.snapshot);
     const p = parentCandidate(v, s, location);
-    return { fsType: v.fs, candidate: p === undefined ? undefined : { name: p.name, backupId: p.backups[location] as string, size: s.size } };
+    return {
+      fsType: v.fs,
+      candidate: p === undefined ? undefined : { name: p.name, backupId: p.backups[location] as string, size: s.size },
+    };
   });
   // The parent's backup must still exist (it may have been deleted from the store) and cover the
   // same size with the store's block size; otherwise read everything (dedup still applies).
@@ -137,10 +160,18 @@ export async function backupSnapshot(c: DriverCore, req: DriverBackupRequest): P
       else c.log('info', `backup ${candidate.backupId} has another size or block size: full read of ${req.volume}/${req.snapshot}`);
     } catch (err) {
       if (!isConvoyError(err, 'CONVOY_BACKUP_NOT_FOUND')) throw err;
-      c.log('info', `backup ${candidate.backupId} of snapshot ${candidate.name} is gone from ${location}: full read of ${req.volume}/${req.snapshot}`);
+      c.log(
+        'info',
+        `backup ${candidate.backupId} of snapshot ${candidate.name} is gone from ${location}: full read of ${req.volume}/${req.snapshot}`,
+      );
     }
   }
-  const opened = await openBackupSource(c, req.volume, req.snapshot, parent === undefined ? {} : { parentSnapshot: parent.name, backupBlockSize });
+  const opened = await openBackupSource(
+    c,
+    req.volume,
+    req.snapshot,
+    parent === undefined ? {} : { parentSnapshot: parent.name, backupBlockSize },
+  );
   let manifest: Manifest;
   let url: string;
   try {
@@ -191,7 +222,11 @@ export async function restoreVolume(c: DriverCore, req: DriverRestoreRequest): P
   validateVolumeName(req.volume);
   const manifest = await readManifest(req.store, req.backupVolume, req.backupId, req.signal);
   const size = roundUp(req.size ?? manifest.size, SIZE_ALIGN);
-  if (size < manifest.size) throw invalidArgument(`size ${req.size} is smaller than the backup (${manifest.size} bytes)`, 'leave out the size, or give at least the backup size');
+  if (size < manifest.size)
+    throw invalidArgument(
+      `size ${req.size} is smaller than the backup (${manifest.size} bytes)`,
+      'leave out the size, or give at least the backup size',
+    );
   const { id, dev } = await c.lock(async () => {
     if (c.nameTaken(req.volume)) {
       throw new DevmapperError('CONVOY_VOLUME_EXISTS', `volume ${req.volume} already exists`, { hint: 'restore into a new volume name' });

@@ -23,7 +23,15 @@ export class DriverCore {
   readonly busy = new Set<string>();
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(init: { o: ResolvedOptions; dm: DmApi; host: HostOps; pool: ThinPool; file: StateFile; state: DriverState; options: DevmapperDriverOptions }) {
+  constructor(init: {
+    o: ResolvedOptions;
+    dm: DmApi;
+    host: HostOps;
+    pool: ThinPool;
+    file: StateFile;
+    state: DriverState;
+    options: DevmapperDriverOptions;
+  }) {
     this.o = init.o;
     this.dm = init.dm;
     this.host = init.host;

@@ -3,7 +3,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { validateVolumeName } from '@convoy/rules';
 import { DriverCore } from './core.js';
-import { backupSnapshot, openBackupSource, restoreVolume, type BackupSourceOptions, type DriverBackupRequest, type DriverBackupResult, type DriverRestoreRequest, type OpenedBackupSource } from './backup.js';
+import {
+  backupSnapshot,
+  openBackupSource,
+  restoreVolume,
+  type BackupSourceOptions,
+  type DriverBackupRequest,
+  type DriverBackupResult,
+  type DriverRestoreRequest,
+  type OpenedBackupSource,
+} from './backup.js';
 import { DevmapperError, invalidArgument, volumeInUse } from './errors.js';
 import { LinuxHostOps, mountOptions } from './host-ops.js';
 import { LibDmApi } from './libdm.js';
@@ -47,9 +56,13 @@ export class DevmapperDriver {
     const file = new StateFile(o.root);
     const loaded = await file.load();
     if (loaded !== undefined && (loaded.pool.name !== o.thinPoolName || loaded.pool.blockSize !== o.blockSize)) {
-      throw new DevmapperError('CONVOY_POOL_MISMATCH', `${file.path} belongs to pool ${loaded.pool.name} with ${loaded.pool.blockSize}-byte blocks, not ${o.thinPoolName} with ${o.blockSize}`, {
-        hint: `start with dm.thinpoolname=${loaded.pool.name} dm.blocksize=${loaded.pool.blockSize / 512}, or use another root`,
-      });
+      throw new DevmapperError(
+        'CONVOY_POOL_MISMATCH',
+        `${file.path} belongs to pool ${loaded.pool.name} with ${loaded.pool.blockSize}-byte blocks, not ${o.thinPoolName} with ${o.blockSize}`,
+        {
+          hint: `start with dm.thinpoolname=${loaded.pool.name} dm.blocksize=${loaded.pool.blockSize / 512}, or use another root`,
+        },
+      );
     }
     const pool = await ThinPool.open(dm, host, o, loaded !== undefined);
     const state = loaded ?? emptyState(o.thinPoolName, o.blockSize);
@@ -75,7 +88,9 @@ export class DevmapperDriver {
     if (!Number.isSafeInteger(size) || size <= 0) throw invalidArgument(`volume size ${req.size} is not a positive number of bytes`);
     return c.lock(async () => {
       if (c.nameTaken(req.name)) {
-        throw new DevmapperError('CONVOY_VOLUME_EXISTS', `volume ${req.name} already exists`, { hint: 'choose another name, or delete the volume first' });
+        throw new DevmapperError('CONVOY_VOLUME_EXISTS', `volume ${req.name} already exists`, {
+          hint: 'choose another name, or delete the volume first',
+        });
       }
       const id = allocateDeviceId(c.state);
       const op = { op: 'create', deviceId: id, volume: req.name, started: c.now().toISOString() } as const;
@@ -88,7 +103,16 @@ export class DevmapperDriver {
         await c.settle(op).catch(() => undefined);
         throw err;
       }
-      const v: VolumeRecord = { name: req.name, uuid: req.uuid ?? randomUUID(), deviceId: id, size, fs: c.o.fs, createdAt: c.now().toISOString(), formatted: false, snapshots: {} };
+      const v: VolumeRecord = {
+        name: req.name,
+        uuid: req.uuid ?? randomUUID(),
+        deviceId: id,
+        size,
+        fs: c.o.fs,
+        createdAt: c.now().toISOString(),
+        formatted: false,
+        snapshots: {},
+      };
       c.state.volumes[req.name] = v;
       c.unjournal(id);
       await c.save();
@@ -102,7 +126,8 @@ export class DevmapperDriver {
     await c.lock(async () => {
       const v = c.volume(name);
       const snaps = Object.keys(v.snapshots);
-      if (snaps.length > 0) throw volumeInUse(name, `has snapshots (${snaps.join(', ')})`, `delete them first (\`convoy snapshot delete\`)`);
+      if (snaps.length > 0)
+        throw volumeInUse(name, `has snapshots (${snaps.join(', ')})`, `delete them first (\`convoy snapshot delete\`)`);
       if (v.mountpoint !== undefined && (await this.#mountedAt(v)) !== undefined) {
         throw volumeInUse(name, `is mounted on ${v.mountpoint}`, 'unmount it first (stop the containers that use it)');
       }

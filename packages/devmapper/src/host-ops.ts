@@ -74,7 +74,11 @@ export class LinuxHostOps implements HostOps {
 
   async blockDevice(path: string): Promise<BlockDeviceInfo> {
     const st = await fs.stat(path);
-    if (!st.isBlockDevice()) throw invalidArgument(`${path} is not a block device`, 'name a block device (dm.datadev, dm.metadatadev), or leave them out to use loop files');
+    if (!st.isBlockDevice())
+      throw invalidArgument(
+        `${path} is not a block device`,
+        'name a block device (dm.datadev, dm.metadatadev), or leave them out to use loop files',
+      );
     const major = Math.floor(st.rdev / 256) & 0xfff;
     const minor = (st.rdev & 0xff) | ((Math.floor(st.rdev / 4096) & 0xfff00) >>> 0);
     const sectors = Number((await fs.readFile(`/sys/dev/block/${major}:${minor}/size`, 'utf8')).trim());
@@ -105,7 +109,9 @@ export class LinuxHostOps implements HostOps {
   }
 
   async thinDelta(metadataDevice: string, snap1: number, snap2: number): Promise<string> {
-    return execText('thin_delta', ['-m', '--snap1', String(snap1), '--snap2', String(snap2), metadataDevice], { maxOutput: 512 * 1024 * 1024 });
+    return execText('thin_delta', ['-m', '--snap1', String(snap1), '--snap2', String(snap2), metadataDevice], {
+      maxOutput: 512 * 1024 * 1024,
+    });
   }
 
   async thinList(metadataDevice: string): Promise<number[]> {

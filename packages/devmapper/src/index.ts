@@ -4,7 +4,17 @@ export { DevmapperVolumeDriver } from './volume-driver.js';
 export type { BackupSourceOptions, OpenedBackupSource, DriverBackupRequest, DriverBackupResult, DriverRestoreRequest } from './backup.js';
 export { optionsFromDriverOpts, resolveOptions, type DevmapperDriverOptions, type FaultStep } from './options.js';
 export type { ReconcileReport } from './reconcile.js';
-export { DmError, isDmError, errnoName, DmTask, type DmApi, type DmInfo, type DmTarget, type DmDevice, type DmOperation } from './dm-api.js';
+export {
+  DmError,
+  isDmError,
+  errnoName,
+  DmTask,
+  type DmApi,
+  type DmInfo,
+  type DmTarget,
+  type DmDevice,
+  type DmOperation,
+} from './dm-api.js';
 export { LibDmApi, LIBDEVMAPPER } from './libdm.js';
 export { LinuxHostOps, mkfsArgs, mountOptions, type HostOps, type BlockDeviceInfo } from './host-ops.js';
 export { ThinSnapshotSource } from './snapshot-source.js';

@@ -27,7 +27,14 @@ interface LibDm {
   taskGetErrno(t: Ptr): number;
   taskGetInfo(t: Ptr, info: Record<string, number>): number;
   taskGetDriverVersion(t: Ptr, buf: Buffer, size: number): number;
-  getNextTarget(t: Ptr, next: Ptr | null, start: bigint[], length: bigint[], type: (string | null)[], params: (string | null)[]): Ptr | null;
+  getNextTarget(
+    t: Ptr,
+    next: Ptr | null,
+    start: bigint[],
+    length: bigint[],
+    type: (string | null)[],
+    params: (string | null)[],
+  ): Ptr | null;
   taskGetNames(t: Ptr): Ptr | null;
   snprintf(buf: Buffer, size: number, fmt: string, ...args: unknown[]): number;
 }
@@ -52,7 +59,10 @@ class Binding {
       lib = koffi.load(LIBDEVMAPPER);
       libc = koffi.load('libc.so.6');
     } catch (err) {
-      throw dmUnavailable(`cannot load ${LIBDEVMAPPER} (${(err as Error).message}); install it (Debian: \`apt-get install libdevmapper1.02.1\`)`, err);
+      throw dmUnavailable(
+        `cannot load ${LIBDEVMAPPER} (${(err as Error).message}); install it (Debian: \`apt-get install libdevmapper1.02.1\`)`,
+        err,
+      );
     }
     koffi.opaque('dm_task');
     koffi.struct('dm_info', {
@@ -107,15 +117,18 @@ class Binding {
     const LogFn = koffi.proto(`void convoy_dm_log(int level, const char *file, int line, int dm_errno_or_class, const char *f, ${slots})`);
     const init = lib.func('void dm_log_with_errno_init(void *fn)') as unknown as (fn: bigint) => void;
     const buf = Buffer.alloc(2048);
-    const cb = koffi.register((level: number, _file: string, _line: number, _errno: number, fmt: string | null, ...args: (number | bigint)[]): void => {
-      if ((level & 7) > 4 || fmt === null) return; // keep fatal/error/warning; drop notice, info, debug
-      const vargs: unknown[] = [];
-      for (const a of args) vargs.push('uint64_t', a);
-      const n = this.fn.snprintf(buf, buf.length, fmt, ...vargs);
-      const text = buf.subarray(0, Math.max(0, Math.min(n, buf.length - 1))).toString('utf8');
-      if (this.#log.at(-1) !== text) this.#log.push(text); // retried removes repeat their line
-      if (this.#log.length > 20) this.#log.shift();
-    }, koffi.pointer(LogFn));
+    const cb = koffi.register(
+      (level: number, _file: string, _line: number, _errno: number, fmt: string | null, ...args: (number | bigint)[]): void => {
+        if ((level & 7) > 4 || fmt === null) return; // keep fatal/error/warning; drop notice, info, debug
+        const vargs: unknown[] = [];
+        for (const a of args) vargs.push('uint64_t', a);
+        const n = this.fn.snprintf(buf, buf.length, fmt, ...vargs);
+        const text = buf.subarray(0, Math.max(0, Math.min(n, buf.length - 1))).toString('utf8');
+        if (this.#log.at(-1) !== text) this.#log.push(text); // retried removes repeat their line
+        if (this.#log.length > 20) this.#log.shift();
+      },
+      koffi.pointer(LogFn),
+    );
     init(cb);
   }
 
@@ -164,21 +177,29 @@ export class LibDmApi implements DmApi {
   async version(): Promise<string> {
     const buf = Buffer.alloc(64);
     this.#run('VERSION', undefined, (t) => {
-      if (this.#b.fn.taskGetDriverVersion(t, buf, buf.length) === 0) throw new DmError('VERSION', '-', undefined, 'cannot read the driver version');
+      if (this.#b.fn.taskGetDriverVersion(t, buf, buf.length) === 0)
+        throw new DmError('VERSION', '-', undefined, 'cannot read the driver version');
     });
     return buf.toString('utf8', 0, Math.max(0, buf.indexOf(0))).trim();
   }
 
   async create(name: string, options: { uuid?: string; readOnly?: boolean } = {}): Promise<void> {
-    this.#run('CREATE', name, undefined, (t) => {
-      if (options.uuid !== undefined) this.#ok(this.#b.fn.taskSetUuid(t, options.uuid), 'CREATE', name, 'set uuid');
-      if (options.readOnly === true) this.#ok(this.#b.fn.taskSetRo(t), 'CREATE', name, 'set read-only');
-    }, true);
+    this.#run(
+      'CREATE',
+      name,
+      undefined,
+      (t) => {
+        if (options.uuid !== undefined) this.#ok(this.#b.fn.taskSetUuid(t, options.uuid), 'CREATE', name, 'set uuid');
+        if (options.readOnly === true) this.#ok(this.#b.fn.taskSetRo(t), 'CREATE', name, 'set read-only');
+      },
+      true,
+    );
   }
 
   async load(name: string, targets: readonly DmTarget[], options: { readOnly?: boolean } = {}): Promise<void> {
     this.#run('RELOAD', name, undefined, (t) => {
-      for (const x of targets) this.#ok(this.#b.fn.taskAddTarget(t, BigInt(x.start), BigInt(x.length), x.type, x.params), 'RELOAD', name, 'add target');
+      for (const x of targets)
+        this.#ok(this.#b.fn.taskAddTarget(t, BigInt(x.start), BigInt(x.length), x.type, x.params), 'RELOAD', name, 'add target');
       if (options.readOnly === true) this.#ok(this.#b.fn.taskSetRo(t), 'RELOAD', name, 'set read-only');
     });
   }
@@ -194,9 +215,15 @@ export class LibDmApi implements DmApi {
   }
 
   async remove(name: string): Promise<void> {
-    this.#run('REMOVE', name, undefined, (t) => {
-      this.#ok(this.#b.fn.taskRetryRemove(t), 'REMOVE', name, 'set retry');
-    }, true);
+    this.#run(
+      'REMOVE',
+      name,
+      undefined,
+      (t) => {
+        this.#ok(this.#b.fn.taskRetryRemove(t), 'REMOVE', name, 'set retry');
+      },
+      true,
+    );
   }
 
   async info(name: string): Promise<DmInfo> {
@@ -298,7 +325,14 @@ export class LibDmApi implements DmApi {
    * passed on (libdm would crash the process). When a cookie was set, dm_udev_wait runs even after
    * a failed run: it releases the cookie and flushes libdm's queued /dev/mapper node operations.
    */
-  #run(op: DmOperation, name: string | undefined, read?: (t: Ptr) => void, setup?: (t: Ptr) => void, cookie = false, message?: string): void {
+  #run(
+    op: DmOperation,
+    name: string | undefined,
+    read?: (t: Ptr) => void,
+    setup?: (t: Ptr) => void,
+    cookie = false,
+    message?: string,
+  ): void {
     const fn = this.#b.fn;
     const device = name ?? '-';
     this.#b.takeLog();

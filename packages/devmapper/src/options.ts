@@ -73,12 +73,17 @@ export function resolveOptions(o: DevmapperDriverOptions): ResolvedOptions {
   if (!path.isAbsolute(o.root)) throw invalidArgument(`the driver root must be an absolute path, got ${o.root}`);
   const blockSize = o.blockSize ?? 2 * MiB;
   if (!Number.isSafeInteger(blockSize) || blockSize < 64 * 1024 || blockSize > GiB || blockSize % (64 * 1024) !== 0) {
-    throw invalidArgument(`dm.blocksize ${blockSize} is not a multiple of 64 KiB between 64 KiB and 1 GiB`, 'the default, 2M, matches the backup block size');
+    throw invalidArgument(
+      `dm.blocksize ${blockSize} is not a multiple of 64 KiB between 64 KiB and 1 GiB`,
+      'the default, 2M, matches the backup block size',
+    );
   }
   const name = o.thinPoolName ?? 'convoy-pool';
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/.test(name)) throw invalidArgument(`dm.thinpoolname "${name}" is not a valid device name`, 'use letters, digits, and . _ + -');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/.test(name))
+    throw invalidArgument(`dm.thinpoolname "${name}" is not a valid device name`, 'use letters, digits, and . _ + -');
   const fs = o.fs ?? 'ext4';
-  if (!(SUPPORTED_FS as readonly string[]).includes(fs)) throw invalidArgument(`dm.fs ${fs} is not supported`, `use one of ${SUPPORTED_FS.join(', ')}`);
+  if (!(SUPPORTED_FS as readonly string[]).includes(fs))
+    throw invalidArgument(`dm.fs ${fs} is not supported`, `use one of ${SUPPORTED_FS.join(', ')}`);
   return {
     root: o.root,
     dataDevice: o.dataDevice,
@@ -128,12 +133,18 @@ export function optionsFromDriverOpts(root: string, opts: Readonly<Record<string
         break;
       default:
         if (key.startsWith('dm.')) {
-          throw invalidArgument(`unknown devicemapper option ${key}`, 'known: dm.datadev, dm.metadatadev, dm.thinpoolname, dm.blocksize, dm.defaultvolumesize, dm.fs, dm.loopdatasize, dm.loopmetadatasize');
+          throw invalidArgument(
+            `unknown devicemapper option ${key}`,
+            'known: dm.datadev, dm.metadatadev, dm.thinpoolname, dm.blocksize, dm.defaultvolumesize, dm.fs, dm.loopdatasize, dm.loopmetadatasize',
+          );
         }
     }
   }
   if ((out.dataDevice === undefined) !== (out.metadataDevice === undefined)) {
-    throw invalidArgument('dm.datadev and dm.metadatadev go together', 'give both block devices, or neither to use loop files under the root');
+    throw invalidArgument(
+      'dm.datadev and dm.metadatadev go together',
+      'give both block devices, or neither to use loop files under the root',
+    );
   }
   return out;
 }

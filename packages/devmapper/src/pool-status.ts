@@ -23,7 +23,16 @@ export interface PoolStatus {
 export function parsePoolStatus(params: string): PoolStatus {
   const f = params.trim().split(/\s+/);
   if (f[0] === 'Fail' || f[0] === 'Error') {
-    return { transactionId: 0, metadataUsedBlocks: 0, metadataTotalBlocks: 0, dataUsedBlocks: 0, dataTotalBlocks: 0, heldMetadataRoot: undefined, mode: 'fail', needsCheck: true };
+    return {
+      transactionId: 0,
+      metadataUsedBlocks: 0,
+      metadataTotalBlocks: 0,
+      dataUsedBlocks: 0,
+      dataTotalBlocks: 0,
+      heldMetadataRoot: undefined,
+      mode: 'fail',
+      needsCheck: true,
+    };
   }
   const pair = (s: string | undefined): [number, number] => {
     const m = /^(\d+)\/(\d+)$/.exec(s ?? '');

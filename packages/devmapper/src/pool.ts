@@ -74,17 +74,32 @@ export class ThinPool {
       });
     }
     if (kind === 'thin-pool' && !known) {
-      throw new DevmapperError('CONVOY_POOL_UNKNOWN', `metadata device ${devices.metadata} holds a thin pool that ${path.join(o.root, 'state.json')} does not describe`, {
-        hint: `start with the root that created this pool, or, to discard every volume in it, zero its first 4 KiB (\`dd if=/dev/zero of=${devices.metadata} bs=4096 count=1\`)`,
-      });
+      throw new DevmapperError(
+        'CONVOY_POOL_UNKNOWN',
+        `metadata device ${devices.metadata} holds a thin pool that ${path.join(o.root, 'state.json')} does not describe`,
+        {
+          hint: `start with the root that created this pool, or, to discard every volume in it, zero its first 4 KiB (\`dd if=/dev/zero of=${devices.metadata} bs=4096 count=1\`)`,
+        },
+      );
     }
     const bs = o.blockSize / SECTOR;
     const sectors = Math.floor(data.size / o.blockSize) * bs;
-    if (sectors === 0) throw new DevmapperError('CONVOY_INVALID_ARGUMENT', `data device ${devices.data} (${data.size} bytes) is smaller than one pool block`);
+    if (sectors === 0)
+      throw new DevmapperError(
+        'CONVOY_INVALID_ARGUMENT',
+        `data device ${devices.data} (${data.size} bytes) is smaller than one pool block`,
+      );
     const lowWater = Math.max(1, Math.floor(sectors / bs / 100));
     if (!info.exists) await dm.create(o.thinPoolName);
     try {
-      await dm.load(o.thinPoolName, [{ start: 0, length: sectors, type: 'thin-pool', params: `${meta.major}:${meta.minor} ${data.major}:${data.minor} ${bs} ${lowWater} 0` }]);
+      await dm.load(o.thinPoolName, [
+        {
+          start: 0,
+          length: sectors,
+          type: 'thin-pool',
+          params: `${meta.major}:${meta.minor} ${data.major}:${data.minor} ${bs} ${lowWater} 0`,
+        },
+      ]);
       await dm.resume(o.thinPoolName);
     } catch (err) {
       await dm.remove(o.thinPoolName).catch(() => undefined);
@@ -98,7 +113,8 @@ export class ThinPool {
 
   async status(): Promise<PoolStatus> {
     const t = (await this.#dm.status(this.name))[0];
-    if (t === undefined || t.type !== 'thin-pool') throw new DevmapperError('CONVOY_DM_FAILED', `pool ${this.name} has no thin-pool table`, { hint: 'check it with `dmsetup table`' });
+    if (t === undefined || t.type !== 'thin-pool')
+      throw new DevmapperError('CONVOY_DM_FAILED', `pool ${this.name} has no thin-pool table`, { hint: 'check it with `dmsetup table`' });
     return parsePoolStatus(t.params);
   }
 
@@ -129,7 +145,11 @@ export class ThinPool {
     const pool = await this.#dm.info(this.name);
     if (!info.exists) await this.#dm.create(name, readOnly ? { readOnly: true } : {});
     try {
-      await this.#dm.load(name, [{ start: 0, length: Math.ceil(size / SECTOR), type: 'thin', params: `${pool.major}:${pool.minor} ${id}` }], readOnly ? { readOnly: true } : {});
+      await this.#dm.load(
+        name,
+        [{ start: 0, length: Math.ceil(size / SECTOR), type: 'thin', params: `${pool.major}:${pool.minor} ${id}` }],
+        readOnly ? { readOnly: true } : {},
+      );
       await this.#dm.resume(name);
     } catch (err) {
       await this.#dm.remove(name).catch(() => undefined);
@@ -186,7 +206,10 @@ export class ThinPool {
     const xml = await this.withMetadataSnapshot(() => this.#host.thinDelta(this.devices.metadata, from, to));
     const delta = parseThinDelta(xml);
     if (delta.blockSectors * SECTOR !== this.blockSize) {
-      throw new DevmapperError('CONVOY_THIN_DELTA_INVALID', `thin_delta reports ${delta.blockSectors}-sector blocks, the pool uses ${this.blockSize / SECTOR}`);
+      throw new DevmapperError(
+        'CONVOY_THIN_DELTA_INVALID',
+        `thin_delta reports ${delta.blockSectors}-sector blocks, the pool uses ${this.blockSize / SECTOR}`,
+      );
     }
     return changedExtents(delta, volumeSize, backupBlockSize);
   }
@@ -231,17 +254,27 @@ async function checkLiveTable(dm: DmApi, o: ResolvedOptions, meta: BlockDeviceIn
   const t = (await dm.table(o.thinPoolName))[0];
   const f = t?.params.split(/\s+/) ?? [];
   if (t?.type !== 'thin-pool') {
-    throw new DevmapperError('CONVOY_POOL_MISMATCH', `device ${o.thinPoolName} exists but is not a thin pool`, { hint: 'choose another dm.thinpoolname' });
+    throw new DevmapperError('CONVOY_POOL_MISMATCH', `device ${o.thinPoolName} exists but is not a thin pool`, {
+      hint: 'choose another dm.thinpoolname',
+    });
   }
   const bs = Number(f[2]) * SECTOR;
   if (f[0] !== `${meta.major}:${meta.minor}` || f[1] !== `${data.major}:${data.minor}`) {
-    throw new DevmapperError('CONVOY_POOL_MISMATCH', `pool ${o.thinPoolName} runs on ${f[0]} (metadata) and ${f[1]} (data), not on the configured devices`, {
-      hint: 'configure the devices the pool was created on, or choose another dm.thinpoolname',
-    });
+    throw new DevmapperError(
+      'CONVOY_POOL_MISMATCH',
+      `pool ${o.thinPoolName} runs on ${f[0]} (metadata) and ${f[1]} (data), not on the configured devices`,
+      {
+        hint: 'configure the devices the pool was created on, or choose another dm.thinpoolname',
+      },
+    );
   }
   if (bs !== o.blockSize) {
-    throw new DevmapperError('CONVOY_POOL_MISMATCH', `pool ${o.thinPoolName} has ${bs}-byte blocks, the configuration says ${o.blockSize}`, {
-      hint: `set dm.blocksize=${bs / SECTOR} (the block size is fixed when a pool is created)`,
-    });
+    throw new DevmapperError(
+      'CONVOY_POOL_MISMATCH',
+      `pool ${o.thinPoolName} has ${bs}-byte blocks, the configuration says ${o.blockSize}`,
+      {
+        hint: `set dm.blocksize=${bs / SECTOR} (the block size is fixed when a pool is created)`,
+      },
+    );
   }
 }

@@ -32,13 +32,23 @@ export interface ReconcileReport {
  *  5. forget mountpoints that are no longer mounted.
  */
 export async function reconcile(c: DriverCore): Promise<ReconcileReport> {
-  const report: ReconcileReport = { settled: [], droppedRecords: [], orphansDeleted: [], devicesRemoved: [], mountsCleared: [], poolListed: false };
+  const report: ReconcileReport = {
+    settled: [],
+    droppedRecords: [],
+    orphansDeleted: [],
+    devicesRemoved: [],
+    mountsCleared: [],
+    poolListed: false,
+  };
   let dirty = false;
 
   if ((await c.pool.status()).heldMetadataRoot !== undefined) await c.dm.message(c.pool.name, 'release_metadata_snap');
 
   for (const op of [...c.state.pending]) {
-    c.log('warn', `settling an interrupted ${op.op} of ${op.volume}${op.op === 'create' || op.op === 'delete' ? '' : `/${op.snapshot}`} (thin device ${op.deviceId})`);
+    c.log(
+      'warn',
+      `settling an interrupted ${op.op} of ${op.volume}${op.op === 'create' || op.op === 'delete' ? '' : `/${op.snapshot}`} (thin device ${op.deviceId})`,
+    );
     await c.settle(op);
     report.settled.push(op);
   }
@@ -87,9 +97,13 @@ export async function reconcile(c: DriverCore): Promise<ReconcileReport> {
     const known = knownDeviceIds(c.state);
     const foreign = [...pool].filter((id) => !known.has(id) && id >= c.state.nextDeviceId);
     if (foreign.length > 0) {
-      throw new DevmapperError('CONVOY_POOL_MISMATCH', `pool ${c.pool.name} holds thin devices ${foreign.join(', ')} that ${c.file.path} never allocated`, {
-        hint: 'the state file is older than the pool (restored from a backup?) or another program uses the pool; restore the current state file, or use a pool of its own',
-      });
+      throw new DevmapperError(
+        'CONVOY_POOL_MISMATCH',
+        `pool ${c.pool.name} holds thin devices ${foreign.join(', ')} that ${c.file.path} never allocated`,
+        {
+          hint: 'the state file is older than the pool (restored from a backup?) or another program uses the pool; restore the current state file, or use a pool of its own',
+        },
+      );
     }
     for (const id of pool) {
       if (known.has(id)) continue;

@@ -13,7 +13,9 @@ export async function createSnapshot(c: DriverCore, volume: string, name: string
   return c.lock(async () => {
     const v = c.volume(volume);
     if (v.snapshots[name] !== undefined) {
-      throw new DevmapperError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${name} of ${volume} already exists`, { hint: 'choose another snapshot name' });
+      throw new DevmapperError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${name} of ${volume} already exists`, {
+        hint: 'choose another snapshot name',
+      });
     }
     const id = allocateDeviceId(c.state);
     const op = { op: 'snapshot', deviceId: id, volume, snapshot: name, origin: v.deviceId, started: c.now().toISOString() } as const;
@@ -37,7 +39,14 @@ export async function createSnapshot(c: DriverCore, volume: string, name: string
       await c.settle(op).catch(() => undefined);
       throw err;
     }
-    const s: SnapshotRecord = { name, uuid: options.uuid ?? randomUUID(), deviceId: id, size: v.size, createdAt: c.now().toISOString(), backups: {} };
+    const s: SnapshotRecord = {
+      name,
+      uuid: options.uuid ?? randomUUID(),
+      deviceId: id,
+      size: v.size,
+      createdAt: c.now().toISOString(),
+      backups: {},
+    };
     v.snapshots[name] = s;
     c.unjournal(id);
     await c.save();
@@ -50,7 +59,9 @@ export async function deleteSnapshot(c: DriverCore, volume: string, name: string
   await c.lock(async () => {
     const { v, s } = c.snapshot(volume, name);
     if (c.busy.has(`${volume}/${name}`)) {
-      throw new DevmapperError('CONVOY_SNAPSHOT_IN_USE', `snapshot ${name} of ${volume} is being backed up`, { hint: 'wait for the backup to finish' });
+      throw new DevmapperError('CONVOY_SNAPSHOT_IN_USE', `snapshot ${name} of ${volume} is being backed up`, {
+        hint: 'wait for the backup to finish',
+      });
     }
     const op = { op: 'delete', deviceId: s.deviceId, volume, snapshot: name, started: c.now().toISOString() } as const;
     delete v.snapshots[name];

@@ -96,16 +96,27 @@ const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafe
 const isSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 
 function checkSnapshot(file: string, v: unknown, where: string): void {
-  if (!isObj(v) || !isStr(v.name) || !isId(v.deviceId) || !isSize(v.size) || !isStr(v.createdAt) || !isObj(v.backups)) throw invalid(file, `${where} is malformed`);
+  if (!isObj(v) || !isStr(v.name) || !isId(v.deviceId) || !isSize(v.size) || !isStr(v.createdAt) || !isObj(v.backups))
+    throw invalid(file, `${where} is malformed`);
   if (v.uuid !== undefined && !isStr(v.uuid)) throw invalid(file, `${where}.uuid is not a string`);
   for (const [k, id] of Object.entries(v.backups)) if (!isStr(id)) throw invalid(file, `${where}.backups[${k}] is not a string`);
 }
 
 function checkVolume(file: string, v: unknown, where: string): void {
-  if (!isObj(v) || !isStr(v.name) || !isId(v.deviceId) || !isSize(v.size) || !isStr(v.fs) || !isStr(v.createdAt) || typeof v.formatted !== 'boolean' || !isObj(v.snapshots)) {
+  if (
+    !isObj(v) ||
+    !isStr(v.name) ||
+    !isId(v.deviceId) ||
+    !isSize(v.size) ||
+    !isStr(v.fs) ||
+    !isStr(v.createdAt) ||
+    typeof v.formatted !== 'boolean' ||
+    !isObj(v.snapshots)
+  ) {
     throw invalid(file, `${where} is malformed`);
   }
-  for (const k of ['uuid', 'mountpoint', 'restoredFrom'] as const) if (v[k] !== undefined && !isStr(v[k])) throw invalid(file, `${where}.${k} is not a string`);
+  for (const k of ['uuid', 'mountpoint', 'restoredFrom'] as const)
+    if (v[k] !== undefined && !isStr(v[k])) throw invalid(file, `${where}.${k} is not a string`);
   for (const [k, s] of Object.entries(v.snapshots)) checkSnapshot(file, s, `${where}.snapshots[${k}]`);
 }
 
@@ -124,10 +135,13 @@ export function parseState(file: string, text: string): DriverState {
   }
   if (!isObj(v) || v.format !== 'convoy-devmapper-state') throw invalid(file, 'not a convoy-devmapper-state document');
   if (v.version !== 1) {
-    throw new DevmapperError('CONVOY_FORMAT_UNSUPPORTED', `driver state ${file} has version ${JSON.stringify(v.version)}`, { hint: 'this root was written by a newer convoy; upgrade' });
+    throw new DevmapperError('CONVOY_FORMAT_UNSUPPORTED', `driver state ${file} has version ${JSON.stringify(v.version)}`, {
+      hint: 'this root was written by a newer convoy; upgrade',
+    });
   }
   if (!isObj(v.pool) || !isStr(v.pool.name) || !isSize(v.pool.blockSize)) throw invalid(file, 'pool is malformed');
-  if (!isId(v.nextDeviceId) || !isObj(v.volumes) || !Array.isArray(v.pending)) throw invalid(file, 'nextDeviceId, volumes or pending is malformed');
+  if (!isId(v.nextDeviceId) || !isObj(v.volumes) || !Array.isArray(v.pending))
+    throw invalid(file, 'nextDeviceId, volumes or pending is malformed');
   for (const [k, vol] of Object.entries(v.volumes)) checkVolume(file, vol, `volumes[${k}]`);
   v.pending.forEach((p, i) => checkPending(file, p, i));
   return v as unknown as DriverState;

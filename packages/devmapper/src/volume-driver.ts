@@ -1,4 +1,12 @@
-import type { BackupRequest, CreateVolumeRequest, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
+import type {
+  BackupRequest,
+  CreateVolumeRequest,
+  RemoveVolumeRequest,
+  RestoreRequest,
+  SnapshotInfo,
+  VolumeDriver,
+  VolumeInfo,
+} from '@convoy/volume-driver';
 import { DevmapperDriver } from './driver.js';
 import type { ThinSnapshotInfo, ThinVolumeInfo } from './info.js';
 import { DevmapperError } from './errors.js';
@@ -43,7 +51,9 @@ export class DevmapperVolumeDriver implements VolumeDriver {
 
   async remove(name: string, req: RemoveVolumeRequest): Promise<void> {
     if (req.keepData === true) {
-      throw new DevmapperError('CONVOY_INVALID_ARGUMENT', 'a thin volume cannot be forgotten while keeping its data', { hint: `delete it (convoy delete ${name}), or back it up first` });
+      throw new DevmapperError('CONVOY_INVALID_ARGUMENT', 'a thin volume cannot be forgotten while keeping its data', {
+        hint: `delete it (convoy delete ${name}), or back it up first`,
+      });
     }
     await this.#dm.remove(name);
   }
@@ -105,7 +115,10 @@ export class DevmapperVolumeDriver implements VolumeDriver {
   }
 
   get #dm(): DevmapperDriver {
-    if (this.#d === undefined) throw new DevmapperError('CONVOY_DRIVER_NOT_STARTED', 'the devicemapper driver is not running', { hint: 'see the daemon log for why it failed to start' });
+    if (this.#d === undefined)
+      throw new DevmapperError('CONVOY_DRIVER_NOT_STARTED', 'the devicemapper driver is not running', {
+        hint: 'see the daemon log for why it failed to start',
+      });
     return this.#d;
   }
 }

@@ -55,8 +55,12 @@ describe('backups of thin snapshots (fake kernel)', () => {
     // only non-zero blocks were written: the new pool holds as many blocks as the backup has entries
     expect((await other.status()).dataUsedBlocks).toBe(inc.manifest.blockMap.entries);
     await other.deactivate('copy');
-    expect(await rejectionOf(other.restore({ volume: 'copy', store, backupVolume: 'v', backupId: inc.id }))).toMatchObject({ code: 'CONVOY_VOLUME_EXISTS' });
-    expect(await rejectionOf(other.restore({ volume: 'small', size: MiB, store, backupVolume: 'v', backupId: inc.id }))).toMatchObject({ code: 'CONVOY_INVALID_ARGUMENT' });
+    expect(await rejectionOf(other.restore({ volume: 'copy', store, backupVolume: 'v', backupId: inc.id }))).toMatchObject({
+      code: 'CONVOY_VOLUME_EXISTS',
+    });
+    expect(await rejectionOf(other.restore({ volume: 'small', size: MiB, store, backupVolume: 'v', backupId: inc.id }))).toMatchObject({
+      code: 'CONVOY_INVALID_ARGUMENT',
+    });
     expect(await other.get('small')).toBeUndefined();
   });
 

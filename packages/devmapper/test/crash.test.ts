@@ -38,14 +38,62 @@ async function consistent(d: DevmapperDriver): Promise<void> {
 }
 
 describe('a crash between steps leaves no orphan and no dangling record', () => {
-  const cases: { step: FaultStep; label: string; op: (d: DevmapperDriver) => Promise<unknown>; expectVolumes: string[]; expectSnaps: string[] }[] = [
-    { step: 'create:journaled', label: 'create', op: (d) => d.create({ name: 'new', size: MiB }), expectVolumes: ['v', 'w'], expectSnaps: ['s0'] },
-    { step: 'create:thin-created', label: 'create', op: (d) => d.create({ name: 'new', size: MiB }), expectVolumes: ['v', 'w'], expectSnaps: ['s0'] },
-    { step: 'snapshot:journaled', label: 'snapshot create', op: (d) => d.snapshotCreate('v', 's1'), expectVolumes: ['v', 'w'], expectSnaps: ['s0'] },
-    { step: 'snapshot:suspended', label: 'snapshot create', op: (d) => d.snapshotCreate('v', 's1'), expectVolumes: ['v', 'w'], expectSnaps: ['s0'] },
-    { step: 'snapshot:created', label: 'snapshot create', op: (d) => d.snapshotCreate('v', 's1'), expectVolumes: ['v', 'w'], expectSnaps: ['s0'] },
-    { step: 'delete:journaled', label: 'snapshot delete', op: (d) => d.snapshotDelete('v', 's0'), expectVolumes: ['v', 'w'], expectSnaps: [] },
-    { step: 'delete:deleted', label: 'snapshot delete', op: (d) => d.snapshotDelete('v', 's0'), expectVolumes: ['v', 'w'], expectSnaps: [] },
+  const cases: {
+    step: FaultStep;
+    label: string;
+    op: (d: DevmapperDriver) => Promise<unknown>;
+    expectVolumes: string[];
+    expectSnaps: string[];
+  }[] = [
+    {
+      step: 'create:journaled',
+      label: 'create',
+      op: (d) => d.create({ name: 'new', size: MiB }),
+      expectVolumes: ['v', 'w'],
+      expectSnaps: ['s0'],
+    },
+    {
+      step: 'create:thin-created',
+      label: 'create',
+      op: (d) => d.create({ name: 'new', size: MiB }),
+      expectVolumes: ['v', 'w'],
+      expectSnaps: ['s0'],
+    },
+    {
+      step: 'snapshot:journaled',
+      label: 'snapshot create',
+      op: (d) => d.snapshotCreate('v', 's1'),
+      expectVolumes: ['v', 'w'],
+      expectSnaps: ['s0'],
+    },
+    {
+      step: 'snapshot:suspended',
+      label: 'snapshot create',
+      op: (d) => d.snapshotCreate('v', 's1'),
+      expectVolumes: ['v', 'w'],
+      expectSnaps: ['s0'],
+    },
+    {
+      step: 'snapshot:created',
+      label: 'snapshot create',
+      op: (d) => d.snapshotCreate('v', 's1'),
+      expectVolumes: ['v', 'w'],
+      expectSnaps: ['s0'],
+    },
+    {
+      step: 'delete:journaled',
+      label: 'snapshot delete',
+      op: (d) => d.snapshotDelete('v', 's0'),
+      expectVolumes: ['v', 'w'],
+      expectSnaps: [],
+    },
+    {
+      step: 'delete:deleted',
+      label: 'snapshot delete',
+      op: (d) => d.snapshotDelete('v', 's0'),
+      expectVolumes: ['v', 'w'],
+      expectSnaps: [],
+    },
     { step: 'delete:journaled', label: 'volume delete', op: (d) => d.remove('w'), expectVolumes: ['v'], expectSnaps: ['s0'] },
   ];
 
@@ -137,6 +185,9 @@ describe('a crash between steps leaves no orphan and no dangling record', () => 
     const d = await env.start();
     await d.create({ name: 'v', size: MiB });
     await env.dm.message('convoy-pool', 'create_thin 1000');
-    expect(await rejectionOf(env.start())).toMatchObject({ code: 'CONVOY_POOL_MISMATCH', message: expect.stringContaining('thin devices 1000') });
+    expect(await rejectionOf(env.start())).toMatchObject({
+      code: 'CONVOY_POOL_MISMATCH',
+      message: expect.stringContaining('thin devices 1000'),
+    });
   });
 });

@@ -18,7 +18,16 @@ describe('DevmapperDriver on the fake kernel', () => {
   it('builds a pool on sparse loop files under the root, and reports its usage', async () => {
     const d = await env.start();
     const st = await d.status();
-    expect(st).toMatchObject({ name: 'convoy-pool', blockSize: 2 * MiB, loopFiles: true, dataUsedBlocks: 0, dataTotalBlocks: 128, volumes: 0, snapshots: 0, mode: 'rw' });
+    expect(st).toMatchObject({
+      name: 'convoy-pool',
+      blockSize: 2 * MiB,
+      loopFiles: true,
+      dataUsedBlocks: 0,
+      dataTotalBlocks: 128,
+      volumes: 0,
+      snapshots: 0,
+      mode: 'rw',
+    });
     expect(st.dataTotalBytes).toBe(256 * MiB);
     const data = await fs.stat(path.join(env.dir, 'root', 'data'));
     expect(data.size).toBe(256 * MiB);
@@ -40,7 +49,9 @@ describe('DevmapperDriver on the fake kernel', () => {
     expect(env.host.mkfsCalls).toBe(1);
     expect((await d.get('vol1'))?.mountpoint).toBe(mp);
     expect(await rejectionOf(d.remove('vol1'))).toMatchObject({ code: 'CONVOY_VOLUME_IN_USE' });
-    expect(await rejectionOf(d.mount('vol1', { mountpoint: path.join(env.dir, 'elsewhere') }))).toMatchObject({ code: 'CONVOY_VOLUME_IN_USE' });
+    expect(await rejectionOf(d.mount('vol1', { mountpoint: path.join(env.dir, 'elsewhere') }))).toMatchObject({
+      code: 'CONVOY_VOLUME_IN_USE',
+    });
     await d.unmount('vol1');
     await d.unmount('vol1'); // idempotent
     expect(env.kernel.devices.has('convoy-pool-vol-1')).toBe(false); // deactivated
@@ -80,7 +91,10 @@ describe('DevmapperDriver on the fake kernel', () => {
     expect(env.kernel.devices.has('convoy-pool-snap-2')).toBe(false);
 
     expect((await d.snapshotList('v')).map((x) => x.name)).toEqual(['s1']);
-    expect(await rejectionOf(d.remove('v'))).toMatchObject({ code: 'CONVOY_VOLUME_IN_USE', message: expect.stringContaining('has snapshots (s1)') });
+    expect(await rejectionOf(d.remove('v'))).toMatchObject({
+      code: 'CONVOY_VOLUME_IN_USE',
+      message: expect.stringContaining('has snapshots (s1)'),
+    });
     await d.snapshotDelete('v', 's1');
     expect(await rejectionOf(d.snapshotDelete('v', 's1'))).toMatchObject({ code: 'CONVOY_SNAPSHOT_NOT_FOUND' });
     await d.unmount('v');
@@ -99,7 +113,14 @@ describe('DevmapperDriver on the fake kernel', () => {
     await d1.stop();
 
     const d2 = await env.start();
-    expect(d2.startReport).toMatchObject({ settled: [], droppedRecords: [], orphansDeleted: [], devicesRemoved: [], mountsCleared: [], poolListed: true });
+    expect(d2.startReport).toMatchObject({
+      settled: [],
+      droppedRecords: [],
+      orphansDeleted: [],
+      devicesRemoved: [],
+      mountsCleared: [],
+      poolListed: true,
+    });
     expect(await d2.list()).toEqual(before.volumes);
     expect(await d2.snapshotList('a')).toEqual(before.snaps);
     expect((await d2.get('b'))?.mountpoint).toBe(mp);
@@ -124,7 +145,10 @@ describe('DevmapperDriver on the fake kernel', () => {
       expect(await (await LibDmApi.open()).version()).toMatch(/^4\./);
       return;
     }
-    expect(await rejectionOf(LibDmApi.open())).toMatchObject({ code: 'CONVOY_DM_UNAVAILABLE', hint: expect.stringContaining('modprobe dm_thin_pool') });
+    expect(await rejectionOf(LibDmApi.open())).toMatchObject({
+      code: 'CONVOY_DM_UNAVAILABLE',
+      hint: expect.stringContaining('modprobe dm_thin_pool'),
+    });
     expect(await rejectionOf(DevmapperDriver.start({ root: path.join(env.dir, 'real') }))).toMatchObject({ code: 'CONVOY_DM_UNAVAILABLE' });
   });
 
@@ -135,7 +159,10 @@ describe('DevmapperDriver on the fake kernel', () => {
     await fs.writeFile(data, '');
     await fs.truncate(data, 64 * MiB);
     const devs = { dataDevice: data, metadataDevice: meta, root: path.join(env.dir, 'r1') };
-    expect(await rejectionOf(env.start(devs))).toMatchObject({ code: 'CONVOY_POOL_METADATA_FOREIGN', hint: expect.stringContaining('dd if=/dev/zero') });
+    expect(await rejectionOf(env.start(devs))).toMatchObject({
+      code: 'CONVOY_POOL_METADATA_FOREIGN',
+      hint: expect.stringContaining('dd if=/dev/zero'),
+    });
     await fs.writeFile(meta, Buffer.alloc(MiB));
     const d = await env.start(devs);
     expect((await d.status()).loopFiles).toBe(false);

@@ -22,7 +22,15 @@ export async function fakeEnv(): Promise<FakeEnv> {
     ...fake,
     dir,
     start: (options = {}) =>
-      DevmapperDriver.start({ root: path.join(dir, 'root'), dm: fake.dm, host: fake.host, loopDataSize: 256 * MiB, loopMetadataSize: 16 * MiB, defaultVolumeSize: 32 * MiB, ...options }),
+      DevmapperDriver.start({
+        root: path.join(dir, 'root'),
+        dm: fake.dm,
+        host: fake.host,
+        loopDataSize: 256 * MiB,
+        loopMetadataSize: 16 * MiB,
+        defaultVolumeSize: 32 * MiB,
+        ...options,
+      }),
     dispose: async () => {
       await fake.cleanup();
       await fs.rm(dir, { recursive: true, force: true });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { blocksTouched, changedExtents, optionsFromDriverOpts, parsePoolStatus, parseThinDelta, parseThinStatus, resolveOptions } from '../src/index.js';
+import {
+  blocksTouched,
+  changedExtents,
+  optionsFromDriverOpts,
+  parsePoolStatus,
+  parseThinDelta,
+  parseThinStatus,
+  resolveOptions,
+} from '../src/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -44,7 +52,9 @@ describe('thin_delta', () => {
   it('refuses output it does not understand', () => {
     expect(() => parseThinDelta('<superblock data_block_size="128"><mystery/></superblock>')).toThrow(/unexpected element <mystery>/);
     expect(() => parseThinDelta('<diff left="1" right="2"></diff>')).toThrow(/data_block_size/);
-    expect(() => parseThinDelta('<superblock data_block_size="128"><diff left="1" right="2"><same begin="x" length="1"/></diff></superblock>')).toThrow(/begin/);
+    expect(() =>
+      parseThinDelta('<superblock data_block_size="128"><diff left="1" right="2"><same begin="x" length="1"/></diff></superblock>'),
+    ).toThrow(/begin/);
   });
 
   it('maps changed pool blocks to backup-block extents: new, rewritten and unmapped blocks, never same ones', () => {
@@ -66,7 +76,11 @@ describe('thin_delta', () => {
     expect(ext).toEqual([{ offset: 0, length: 4 * MiB }]);
     expect(blocksTouched(ext, 2 * MiB)).toBe(2);
     // a volume whose last backup block is partial
-    const tail = changedExtents(parseThinDelta(`<superblock data_block_size="4096"><diff left="1" right="2"><different begin="2" length="1"/></diff></superblock>`), 5 * MiB, 2 * MiB);
+    const tail = changedExtents(
+      parseThinDelta(`<superblock data_block_size="4096"><diff left="1" right="2"><different begin="2" length="1"/></diff></superblock>`),
+      5 * MiB,
+      2 * MiB,
+    );
     expect(tail).toEqual([{ offset: 4 * MiB, length: 1 * MiB }]);
   });
 });
@@ -100,7 +114,9 @@ describe('pool status', () => {
 describe('sizes and options', () => {
   it('reads sizes in driver options with the one size grammar (@convoy/rules), 10Gi included', () => {
     expect(optionsFromDriverOpts('/var/lib/convoy/dm', { 'dm.defaultvolumesize': '10Gi' }).defaultVolumeSize).toBe(10 * 2 ** 30);
-    expect(() => optionsFromDriverOpts('/var/lib/convoy/dm', { 'dm.defaultvolumesize': 'ten' })).toThrow(expect.objectContaining({ code: 'CONVOY_SIZE_INVALID' }));
+    expect(() => optionsFromDriverOpts('/var/lib/convoy/dm', { 'dm.defaultvolumesize': 'ten' })).toThrow(
+      expect.objectContaining({ code: 'CONVOY_SIZE_INVALID' }),
+    );
   });
 
   it('maps Convoy driver options; dm.blocksize is sectors when unitless', () => {
@@ -112,14 +128,27 @@ describe('sizes and options', () => {
       'dm.defaultvolumesize': '10G',
       'dm.fs': 'xfs',
     });
-    expect(o).toMatchObject({ dataDevice: '/dev/sdb', metadataDevice: '/dev/sdc', thinPoolName: 'mypool', blockSize: 2 * MiB, defaultVolumeSize: 10 * 2 ** 30, fs: 'xfs' });
+    expect(o).toMatchObject({
+      dataDevice: '/dev/sdb',
+      metadataDevice: '/dev/sdc',
+      thinPoolName: 'mypool',
+      blockSize: 2 * MiB,
+      defaultVolumeSize: 10 * 2 ** 30,
+      fs: 'xfs',
+    });
     expect(optionsFromDriverOpts('/r', { 'dm.blocksize': '64K' }).blockSize).toBe(64 * 1024);
     expect(() => optionsFromDriverOpts('/r', { 'dm.datadev': '/dev/sdb' })).toThrow(/go together/);
     expect(() => optionsFromDriverOpts('/r', { 'dm.nope': '1' })).toThrow(/unknown devicemapper option/);
   });
 
   it('checks resolved options', () => {
-    expect(resolveOptions({ root: '/r' })).toMatchObject({ thinPoolName: 'convoy-pool', blockSize: 2 * MiB, defaultVolumeSize: 100 * 2 ** 30, fs: 'ext4', mountRoot: '/r/mounts' });
+    expect(resolveOptions({ root: '/r' })).toMatchObject({
+      thinPoolName: 'convoy-pool',
+      blockSize: 2 * MiB,
+      defaultVolumeSize: 100 * 2 ** 30,
+      fs: 'ext4',
+      mountRoot: '/r/mounts',
+    });
     expect(() => resolveOptions({ root: 'relative' })).toThrow(/absolute/);
     expect(() => resolveOptions({ root: '/r', blockSize: 100_000 })).toThrow(/64 KiB/);
     expect(() => resolveOptions({ root: '/r', fs: 'ntfs' })).toThrow(/not supported/);

@@ -18,7 +18,16 @@ describe('driver state', () => {
     expect(await f.load()).toBeUndefined();
     const s = emptyState('pool', 2 * 1024 * 1024);
     const id = allocateDeviceId(s);
-    s.volumes.v = { name: 'v', uuid: 'u-v', deviceId: id, size: 4096, fs: 'ext4', createdAt: 'now', formatted: false, snapshots: { s1: { name: 's1', uuid: 'u-s1', deviceId: 9, size: 4096, createdAt: 'now', backups: { 'vfs:///x': 'b1' } } } };
+    s.volumes.v = {
+      name: 'v',
+      uuid: 'u-v',
+      deviceId: id,
+      size: 4096,
+      fs: 'ext4',
+      createdAt: 'now',
+      formatted: false,
+      snapshots: { s1: { name: 's1', uuid: 'u-s1', deviceId: 9, size: 4096, createdAt: 'now', backups: { 'vfs:///x': 'b1' } } },
+    };
     s.pending.push({ op: 'snapshot', deviceId: 10, volume: 'v', snapshot: 's2', origin: id, started: 'now' });
     await f.save(s);
     await f.save(s);
@@ -31,9 +40,13 @@ describe('driver state', () => {
     expect(() => parseState('/r/state.json', '{')).toThrow(/state.json is invalid/);
     expect(() => parseState('/r/state.json', '{"format":"other"}')).toThrow(/not a convoy-devmapper-state/);
     const s = emptyState('p', 2097152) as unknown as Record<string, unknown>;
-    expect(() => parseState('f', JSON.stringify({ ...s, version: 2 }))).toThrow(expect.objectContaining({ code: 'CONVOY_FORMAT_UNSUPPORTED' }));
+    expect(() => parseState('f', JSON.stringify({ ...s, version: 2 }))).toThrow(
+      expect.objectContaining({ code: 'CONVOY_FORMAT_UNSUPPORTED' }),
+    );
     expect(() => parseState('f', JSON.stringify({ ...s, volumes: { v: { name: 'v' } } }))).toThrow(/volumes\[v\] is malformed/);
-    expect(() => parseState('f', JSON.stringify({ ...s, pending: [{ op: 'explode', deviceId: 1, volume: 'v', started: 'x' }] }))).toThrow(/unknown op explode/);
+    expect(() => parseState('f', JSON.stringify({ ...s, pending: [{ op: 'explode', deviceId: 1, volume: 'v', started: 'x' }] }))).toThrow(
+      /unknown op explode/,
+    );
   });
 
   it('allocates ids that no record or pending operation holds, wrapping at 2^24', () => {
@@ -47,7 +60,20 @@ describe('driver state', () => {
   });
 
   it('gives records written before UUIDs (or by Rancher Convoy) one each, once', () => {
-    const old = { ...emptyState('p', 2097152), volumes: { v: { name: 'v', deviceId: 1, size: 4096, fs: 'ext4', createdAt: '', formatted: true, snapshots: { s: { name: 's', deviceId: 2, size: 4096, createdAt: '', backups: {} } } } } };
+    const old = {
+      ...emptyState('p', 2097152),
+      volumes: {
+        v: {
+          name: 'v',
+          deviceId: 1,
+          size: 4096,
+          fs: 'ext4',
+          createdAt: '',
+          formatted: true,
+          snapshots: { s: { name: 's', deviceId: 2, size: 4096, createdAt: '', backups: {} } },
+        },
+      },
+    };
     const s = parseState('f', JSON.stringify(old));
     expect(assignMissingUuids(s)).toBe(true);
     expect(s.volumes.v?.uuid).toMatch(/^[0-9a-f-]{36}$/);

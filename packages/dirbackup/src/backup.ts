@@ -5,8 +5,27 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import {
-  acquireLock, blockKey, clearDamaged, commitBackup, encodeBlock, filesKey, formatBackupUrl, goneFromSource, listBackupIds, listDamaged, newBackupId,
-  openOrInitStore, sweepsDoneAtStart, systemClock, writeVolumeRecord, blockMapKey, type BackupStats, type Clock, type Compression, type GuardResult, type Manifest,
+  acquireLock,
+  blockKey,
+  clearDamaged,
+  commitBackup,
+  encodeBlock,
+  filesKey,
+  formatBackupUrl,
+  goneFromSource,
+  listBackupIds,
+  listDamaged,
+  newBackupId,
+  openOrInitStore,
+  sweepsDoneAtStart,
+  systemClock,
+  writeVolumeRecord,
+  blockMapKey,
+  type BackupStats,
+  type Clock,
+  type Compression,
+  type GuardResult,
+  type Manifest,
   type ProgressCallback,
 } from '@convoy/blockstore';
 import { DEFAULT_CHUNKER_PARAMS } from '@convoy/chunker';
@@ -77,7 +96,11 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
   const startedAt = now();
   const root = await statRoot(options.dir, { xattrs: options.xattrs ?? true });
   await assertDirectory(options.dir);
-  const opened = await openOrInitStore(store, { compression: options.compression ?? 'zstd', now: now(), chunker: { ...DEFAULT_CHUNKER_PARAMS } }, signal);
+  const opened = await openOrInitStore(
+    store,
+    { compression: options.compression ?? 'zstd', now: now(), chunker: { ...DEFAULT_CHUNKER_PARAMS } },
+    signal,
+  );
   requireV2(opened);
   const params = chunkerOf(opened);
   const compression = options.compression ?? opened.header.compression;
@@ -89,24 +112,59 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
     const parent = await chooseDirectoryParent(opened, volume, ids, options.parent, signal);
     const uploader = new Uploader(opened, compression, await listDamaged(store, signal), signal, parent?.packs, options.packs);
     const stats: DirectoryStats = {
-      blocksTotal: 0, blocksNonZero: 0, blocksRead: 0, blocksUploaded: 0, bytesRead: 0, bytesUploaded: 0, durationMs: 0,
-      filesTotal: 0, filesCached: 0, filesRead: 0, entries: 0, segments: 0, packsWritten: 0, packsRepacked: 0,
+      blocksTotal: 0,
+      blocksNonZero: 0,
+      blocksRead: 0,
+      blocksUploaded: 0,
+      bytesRead: 0,
+      bytesUploaded: 0,
+      durationMs: 0,
+      filesTotal: 0,
+      filesCached: 0,
+      filesRead: 0,
+      entries: 0,
+      segments: 0,
+      packsWritten: 0,
+      packsRepacked: 0,
     };
     let bytesDone = 0;
     const report = (): void =>
-      options.onProgress?.({ phase: 'backup', bytesDone, bytesTotal: 0, blocksDone: stats.filesTotal, blocksTotal: 0, bytesTransferred: uploader.stats.bytesUploaded });
+      options.onProgress?.({
+        phase: 'backup',
+        bytesDone,
+        bytesTotal: 0,
+        blocksDone: stats.filesTotal,
+        blocksTotal: 0,
+        bytesTransferred: uploader.stats.bytesUploaded,
+      });
     const writer = new FileIndexWriter({
       root,
       store: async ({ ref, bytes }) => {
         if (opened.ids.digest(bytes).toString('hex') !== ref.id) {
-          throw new ConvoyError('CONVOY_FORMAT_UNSUPPORTED', `the store's block ids (${opened.ids.algorithm}) are not the file index's segment ids (sha256)`, { hint: 'directory backups need a store with sha256 block ids' });
+          throw new ConvoyError(
+            'CONVOY_FORMAT_UNSUPPORTED',
+            `the store's block ids (${opened.ids.algorithm}) are not the file index's segment ids (sha256)`,
+            { hint: 'directory backups need a store with sha256 block ids' },
+          );
         }
         stats.segments++;
         await uploader.putBlock(ref.id, bytes, { bytes });
       },
     });
     const cache = parent === undefined ? undefined : filesCacheFor(parent.reader, parent.manifest, options.filesCache);
-    const files = { opened, params, compression, uploader, signal, onBytes: (n: number): void => { stats.blocksRead++; stats.bytesRead += n; bytesDone += n; report(); } };
+    const files = {
+      opened,
+      params,
+      compression,
+      uploader,
+      signal,
+      onBytes: (n: number): void => {
+        stats.blocksRead++;
+        stats.bytesRead += n;
+        bytesDone += n;
+        report();
+      },
+    };
     // Files are read concurrently; entries enter the index in walk order (a window of promises).
     const window: Promise<{ entry: FileEntry; small?: SmallChunk[]; file?: string }>[] = [];
     // In walk order: the entry's small chunks into packs, then the entry into the index.
@@ -122,7 +180,11 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
         stats.filesTotal++;
         const cached = await cache?.chunksFor(stat);
         let offset = 0;
-        if (cached !== undefined && !cached.some((c) => uploader.isDamaged(c.id)) && cached.every((c) => uploader.reference(c.id, c.size, { file: absPath, offset: (offset += c.size) - c.size }))) {
+        if (
+          cached !== undefined &&
+          !cached.some((c) => uploader.isDamaged(c.id)) &&
+          cached.every((c) => uploader.reference(c.id, c.size, { file: absPath, offset: (offset += c.size) - c.size }))
+        ) {
           stats.filesCached++;
           bytesDone += entry.size;
           window.push(Promise.resolve({ entry: { ...entry, chunks: cached } }));
@@ -133,7 +195,11 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
           if (big) while (bigActive >= 2 && window.length > 0) await take();
           if (big) bigActive++;
           const p = chunkFile(absPath, entry.size, files)
-            .then(({ chunks, small }) => ({ entry: { ...entry, size: chunks.reduce((n, c) => n + c.size, 0), chunks }, small, file: absPath }))
+            .then(({ chunks, small }) => ({
+              entry: { ...entry, size: chunks.reduce((n, c) => n + c.size, 0), chunks },
+              small,
+              file: absPath,
+            }))
             .finally(() => void (big && bigActive--));
           p.catch(() => undefined); // awaited in order below; a failure is not unhandled meanwhile
           window.push(p);
@@ -177,7 +243,13 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       parent: parent?.manifest.id ?? null,
       labels: options.labels ?? {},
       blockMap: { key: blockMapKey(volume, id), entries: map.count, sha256: sha256(mapBytes), bytes: map.bytes },
-      files: { key: filesKey(volume, id), sha256: sha256(index.bytes), bytes: index.bytes.length, entries: index.root.entries, started: startedAt.toISOString() },
+      files: {
+        key: filesKey(volume, id),
+        sha256: sha256(index.bytes),
+        bytes: index.bytes.length,
+        entries: index.root.entries,
+        started: startedAt.toISOString(),
+      },
       packs,
       stats,
     };
@@ -196,8 +268,20 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       await store.put(blockKey(hex), await encodeBlock(compression, data), sig);
     };
     const { guard, manifest: committed } = await commitBackup({
-      opened, lease, manifest, ids: uploader.ids(), mapBytes, extra: [{ key: filesKey(volume, id), body: index.bytes }], uploaded: uploader.uploaded, restore,
-      doneAtStart, started, clock, signal, onWait: options.onWait, lockTtlMs: options.lockTtlMs,
+      opened,
+      lease,
+      manifest,
+      ids: uploader.ids(),
+      mapBytes,
+      extra: [{ key: filesKey(volume, id), body: index.bytes }],
+      uploaded: uploader.uploaded,
+      restore,
+      doneAtStart,
+      started,
+      clock,
+      signal,
+      onWait: options.onWait,
+      lockTtlMs: options.lockTtlMs,
     });
     await clearDamaged(store, uploader.repaired);
     await writeVolumeRecord(store, volume, committed, now());
@@ -209,14 +293,21 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
 
 function filesCacheFor(reader: FileIndexReader, m: Manifest, o: DirectoryBackupOptions['filesCache']): FilesCache {
   const started = Date.parse((m.files as { started?: string } | undefined)?.started ?? m.created);
-  return new FilesCache(reader.entries(), { ctime: o?.ctime ?? true, inode: o?.inode ?? true, parentStartedNs: BigInt(started) * 1_000_000n });
+  return new FilesCache(reader.entries(), {
+    ctime: o?.ctime ?? true,
+    inode: o?.inode ?? true,
+    parentStartedNs: BigInt(started) * 1_000_000n,
+  });
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 async function assertDirectory(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY).catch((err: unknown) => {
-    throw new ConvoyError('CONVOY_SOURCE_UNREADABLE', `${dir} is not a readable directory`, { hint: 'name a directory to back up', cause: err });
+    throw new ConvoyError('CONVOY_SOURCE_UNREADABLE', `${dir} is not a readable directory`, {
+      hint: 'name a directory to back up',
+      cause: err,
+    });
   });
   await fh.close();
 }

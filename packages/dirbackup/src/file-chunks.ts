@@ -23,7 +23,14 @@ export interface SmallChunk {
 export async function chunkFile(
   absPath: string,
   size: number,
-  c: { opened: OpenedStore; params: ChunkerParams; compression: Compression; uploader: Uploader; signal: AbortSignal | undefined; onBytes: (n: number) => void },
+  c: {
+    opened: OpenedStore;
+    params: ChunkerParams;
+    compression: Compression;
+    uploader: Uploader;
+    signal: AbortSignal | undefined;
+    onBytes: (n: number) => void;
+  },
 ): Promise<{ chunks: ChunkRef[]; small: SmallChunk[] }> {
   const chunks: ChunkRef[] = [];
   const small: SmallChunk[] = [];
@@ -35,14 +42,18 @@ export async function chunkFile(
     // stream would allocate a 1 MiB buffer per file, and tens of thousands of them cost more in GC
     // than the reads). One more byte is asked for, so a file that grew is streamed after all.
     const pieces = size < c.params.minSize ? await readSmall(fh, size) : undefined;
-    const source = pieces ?? chunkStream(fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false, signal: c.signal }), { params: c.params, signal: c.signal });
+    const source =
+      pieces ??
+      chunkStream(fh.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false, signal: c.signal }), {
+        params: c.params,
+        signal: c.signal,
+      });
     for await (const { offset, data } of source) {
       const hex = c.opened.ids.digest(data).toString('hex');
       if (data.length < c.uploader.packBelow) {
         const kept = pieces === undefined ? Buffer.from(data) : data;
         small.push({ hex, data: kept, offset, obj: await encodeBlock(c.compression, kept) });
-      }
-      else await c.uploader.putChunk(hex, data, { file: absPath, offset });
+      } else await c.uploader.putChunk(hex, data, { file: absPath, offset });
       chunks.push({ id: hex, size: data.length });
       c.onBytes(data.length);
     }

@@ -22,7 +22,11 @@ export async function listDirectory(options: DirectoryListOptions): Promise<{ ma
   const manifest = await readDirectoryManifest(opened, options.volume, options.id, options.signal);
   const reader = await openIndex(opened, manifest, options.signal);
   if (path !== '' && (await reader.lookup(path)) === undefined) {
-    throw new ConvoyError('CONVOY_BACKUP_PATH_NOT_FOUND', `backup ${manifest.id} of ${manifest.volume} holds nothing at ${JSON.stringify(path)}`, { details: { path } });
+    throw new ConvoyError(
+      'CONVOY_BACKUP_PATH_NOT_FOUND',
+      `backup ${manifest.id} of ${manifest.volume} holds nothing at ${JSON.stringify(path)}`,
+      { details: { path } },
+    );
   }
   return { manifest, entries: reader.list(path) };
 }

@@ -38,7 +38,8 @@ export function setMtimeNs(path: string, mtimeNs: bigint): void {
   let nsec = mtimeNs % 1_000_000_000n;
   const s = nsec < 0n ? sec - 1n : sec;
   if (nsec < 0n) nsec += 1_000_000_000n;
-  if (bind().utimensat(AT_FDCWD, path, [0n, UTIME_OMIT, s, nsec], AT_SYMLINK_NOFOLLOW) !== 0) throw failed('utimensat', path, koffi.errno());
+  if (bind().utimensat(AT_FDCWD, path, [0n, UTIME_OMIT, s, nsec], AT_SYMLINK_NOFOLLOW) !== 0)
+    throw failed('utimensat', path, koffi.errno());
 }
 
 /** Creates a fifo or a device node (`type` is S_IFIFO, S_IFCHR or S_IFBLK) with permission bits `perm`. */

@@ -8,7 +8,12 @@ import type { PackLocation } from './pack-map.js';
 const BLOCK_HEADER = 12;
 
 /** One chunk by range GET; the chunk's own block object is verified (its id, its length). */
-export async function readPacked(opened: OpenedStore, chunk: string, loc: PackLocation, signal?: AbortSignal): Promise<{ data: Buffer; stored: number }> {
+export async function readPacked(
+  opened: OpenedStore,
+  chunk: string,
+  loc: PackLocation,
+  signal?: AbortSignal,
+): Promise<{ data: Buffer; stored: number }> {
   const key = blockKey(loc.pack);
   let bytes: Buffer;
   try {

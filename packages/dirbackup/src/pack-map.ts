@@ -93,7 +93,8 @@ export class PackMap {
     const n = bytes.readUInt32LE(12);
     if (bytes.length !== HEAD + p * PACK + n * ENTRY) throw corrupt(where, 'its length does not match its counts');
     const packs: PackInfo[] = [];
-    for (let i = 0; i < p; i++) packs.push({ id: bytes.toString('hex', HEAD + i * PACK, HEAD + i * PACK + 32), bytes: bytes.readUInt32LE(HEAD + i * PACK + 32) });
+    for (let i = 0; i < p; i++)
+      packs.push({ id: bytes.toString('hex', HEAD + i * PACK, HEAD + i * PACK + 32), bytes: bytes.readUInt32LE(HEAD + i * PACK + 32) });
     const map = new PackMap();
     let prev = '';
     for (let i = 0, o = HEAD + p * PACK; i < n; i++, o += ENTRY) {

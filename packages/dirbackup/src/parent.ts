@@ -27,14 +27,22 @@ export async function chooseDirectoryParent(
   const read = async (id: string): Promise<DirectoryParent | undefined> => {
     const manifest = await readManifest(opened.store, volume, id, signal);
     if (!isDirectoryManifest(manifest) || manifest.files === undefined) return undefined;
-    return { manifest, reader: await openIndex(opened, manifest as Manifest & { files: NonNullable<Manifest['files']> }, signal), packs: await readPackMap(opened, manifest, signal) };
+    return {
+      manifest,
+      reader: await openIndex(opened, manifest as Manifest & { files: NonNullable<Manifest['files']> }, signal),
+      packs: await readPackMap(opened, manifest, signal),
+    };
   };
   if (wanted !== undefined && wanted !== 'latest') {
     const p = await read(wanted);
     if (p === undefined) {
-      throw new BlockstoreError('CONVOY_BACKUP_INCOMPATIBLE', `backup ${wanted} of ${volume} is a block image; a directory backup cannot take its files from it`, {
-        hint: 'name a directory backup as the parent, or none',
-      });
+      throw new BlockstoreError(
+        'CONVOY_BACKUP_INCOMPATIBLE',
+        `backup ${wanted} of ${volume} is a block image; a directory backup cannot take its files from it`,
+        {
+          hint: 'name a directory backup as the parent, or none',
+        },
+      );
     }
     return p;
   }
@@ -44,7 +52,13 @@ export async function chooseDirectoryParent(
       if (p !== undefined) return p;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code !== 'CONVOY_MANIFEST_INVALID' && code !== 'CONVOY_FORMAT_UNSUPPORTED' && code !== 'CONVOY_BACKUP_NOT_FOUND' && code !== 'CONVOY_FILEINDEX_CORRUPT') throw err;
+      if (
+        code !== 'CONVOY_MANIFEST_INVALID' &&
+        code !== 'CONVOY_FORMAT_UNSUPPORTED' &&
+        code !== 'CONVOY_BACKUP_NOT_FOUND' &&
+        code !== 'CONVOY_FILEINDEX_CORRUPT'
+      )
+        throw err;
     }
   }
   return undefined;

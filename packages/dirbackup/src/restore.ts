@@ -10,7 +10,17 @@ import { assertSafePath, parentPath, type FileEntry, type FileIndexReader } from
 import type { ObjectStore } from '@convoy/objectstore';
 import { openIndex, readDirectoryManifest, readPackMap, ZeroChunks } from './store-io.js';
 import { PackCache, readPacked } from './pack-io.js';
-import { finishDirectory, finishEntry, makeDirectory, makeHardLink, makeOther, makeSymlink, writeFailed, writeFile, type ChunkSource } from './write-entry.js';
+import {
+  finishDirectory,
+  finishEntry,
+  makeDirectory,
+  makeHardLink,
+  makeOther,
+  makeSymlink,
+  writeFailed,
+  writeFile,
+  type ChunkSource,
+} from './write-entry.js';
 
 export interface DirectoryRestoreOptions {
   store: ObjectStore;
@@ -54,7 +64,9 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
   // it is written in place.
   const inPlace = options.inPlace === true || (await isMountPoint(options.target));
   const targetMode = await prepareTarget(options.target, inPlace);
-  const work = inPlace ? options.target : join(dirname(options.target), `.${basename(options.target)}.convoy-restore-${randomBytes(4).toString('hex')}`);
+  const work = inPlace
+    ? options.target
+    : join(dirname(options.target), `.${basename(options.target)}.convoy-restore-${randomBytes(4).toString('hex')}`);
   if (work !== options.target) await mkdir(work, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
   let lock: StoreLock | undefined;
   let done = false;
@@ -87,7 +99,14 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
         r.bytesFetched += got.stored;
       }
       r.chunksFetched++;
-      options.onProgress?.({ phase: 'restore', bytesDone: r.bytesWritten, bytesTotal: reader.root.bytes, blocksDone: r.files, blocksTotal: reader.root.entries, bytesTransferred: r.bytesFetched });
+      options.onProgress?.({
+        phase: 'restore',
+        bytesDone: r.bytesWritten,
+        bytesTotal: reader.root.bytes,
+        blocksDone: r.files,
+        blocksTotal: reader.root.entries,
+        bytesTransferred: r.bytesFetched,
+      });
       return data;
     };
     const abs = (p: string): string => join(work, p);
@@ -120,7 +139,11 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
         dirs.push(e);
       } else if (e.type === 'file') {
         const done = file(e, e.chunks);
-        if (e.linked === true) placed.set(e.path, done.then(() => at));
+        if (e.linked === true)
+          placed.set(
+            e.path,
+            done.then(() => at),
+          );
         run(done);
       } else if (e.type === 'hardlink') {
         const first = placed.get(e.link!);
@@ -131,7 +154,10 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
           // Its file lies outside the subtree restored: the first link restored gets the content.
           const target = await reader.resolveLink(e);
           const done = file({ ...target, path: e.path }, target.chunks);
-          placed.set(e.link!, done.then(() => at));
+          placed.set(
+            e.link!,
+            done.then(() => at),
+          );
           run(done);
         }
       } else if (e.type === 'symlink') {
@@ -169,14 +195,21 @@ async function makeAncestors(reader: FileIndexReader, path: string, abs: (p: str
   for (let p = parentPath(path); p !== ''; p = parentPath(p)) chain.unshift(p);
   for (const p of chain) {
     const e = await reader.lookup(p);
-    if (e?.type !== 'dir') throw new ConvoyError('CONVOY_BACKUP_PATH_NOT_FOUND', `the backup holds no directory ${JSON.stringify(p)} above ${JSON.stringify(path)}`, { details: { path } });
+    if (e?.type !== 'dir')
+      throw new ConvoyError(
+        'CONVOY_BACKUP_PATH_NOT_FOUND',
+        `the backup holds no directory ${JSON.stringify(p)} above ${JSON.stringify(path)}`,
+        { details: { path } },
+      );
     await makeDirectory(abs(p));
     dirs.push(e);
   }
 }
 
 function pathNotFound(path: string, m: Manifest): ConvoyError {
-  return new ConvoyError('CONVOY_BACKUP_PATH_NOT_FOUND', `backup ${m.id} of ${m.volume} holds nothing at ${JSON.stringify(path)}`, { details: { path } });
+  return new ConvoyError('CONVOY_BACKUP_PATH_NOT_FOUND', `backup ${m.id} of ${m.volume} holds nothing at ${JSON.stringify(path)}`, {
+    details: { path },
+  });
 }
 
 /**
@@ -199,9 +232,14 @@ async function prepareTarget(target: string, inPlace: boolean): Promise<number> 
     if (inPlace) await mkdir(target, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(target, err)));
     return 0o755;
   }
-  if (!st.isDirectory()) throw new ConvoyError('CONVOY_TARGET_INVALID', `cannot restore a directory backup into ${target}: it is not a directory`, { hint: 'name an empty directory, or a path that does not exist yet' });
+  if (!st.isDirectory())
+    throw new ConvoyError('CONVOY_TARGET_INVALID', `cannot restore a directory backup into ${target}: it is not a directory`, {
+      hint: 'name an empty directory, or a path that does not exist yet',
+    });
   if ((await readdir(target)).length > 0) {
-    throw new ConvoyError('CONVOY_TARGET_INVALID', `cannot restore into ${target}: the directory is not empty`, { hint: 'restore into an empty directory, or a path that does not exist yet' });
+    throw new ConvoyError('CONVOY_TARGET_INVALID', `cannot restore into ${target}: the directory is not empty`, {
+      hint: 'restore into an empty directory, or a path that does not exist yet',
+    });
   }
   if (inPlace) await chmod(target, 0o700).catch((err: unknown) => Promise.reject(writeFailed(target, err)));
   return st.mode & 0o7777;

@@ -24,7 +24,12 @@ export function requireV2(opened: OpenedStore): void {
 }
 
 /** Reads a backup's manifest and checks that it is a directory backup. */
-export async function readDirectoryManifest(opened: OpenedStore, volume: string, id: string, signal?: AbortSignal): Promise<Manifest & { files: NonNullable<Manifest['files']> }> {
+export async function readDirectoryManifest(
+  opened: OpenedStore,
+  volume: string,
+  id: string,
+  signal?: AbortSignal,
+): Promise<Manifest & { files: NonNullable<Manifest['files']> }> {
   const m = await readManifest(opened.store, volume, id, signal);
   if (!isDirectoryManifest(m) || m.files === undefined) {
     throw new BlockstoreError('CONVOY_BACKUP_INCOMPATIBLE', `backup ${id} of ${volume} is a block image, not a directory backup`, {
@@ -38,20 +43,32 @@ export async function readDirectoryManifest(opened: OpenedStore, volume: string,
  * The backup's file index: the root is checked against the manifest (sha256, size), every
  * segment is a verified block and is checked again against the root by the reader.
  */
-export async function openIndex(opened: OpenedStore, m: Manifest & { files: NonNullable<Manifest['files']> }, signal?: AbortSignal): Promise<FileIndexReader> {
+export async function openIndex(
+  opened: OpenedStore,
+  m: Manifest & { files: NonNullable<Manifest['files']> },
+  signal?: AbortSignal,
+): Promise<FileIndexReader> {
   const key = m.files.key;
   let bytes: Buffer;
   try {
     bytes = await opened.store.get(key, { signal });
   } catch (err) {
-    if (err instanceof ObjectNotFoundError) throw new ConvoyError('CONVOY_FILEINDEX_CORRUPT', `the file index root ${key} is missing`, { details: { key } });
+    if (err instanceof ObjectNotFoundError)
+      throw new ConvoyError('CONVOY_FILEINDEX_CORRUPT', `the file index root ${key} is missing`, { details: { key } });
     throw err;
   }
   if (bytes.length !== m.files.bytes || createHash('sha256').update(bytes).digest('hex') !== m.files.sha256) {
-    throw new ConvoyError('CONVOY_FILEINDEX_CORRUPT', `the file index root ${key} does not match its manifest (size or sha256)`, { details: { key } });
+    throw new ConvoyError('CONVOY_FILEINDEX_CORRUPT', `the file index root ${key} does not match its manifest (size or sha256)`, {
+      details: { key },
+    });
   }
   const root = decodeRoot(bytes, key);
-  if (root.entries !== m.files.entries) throw new ConvoyError('CONVOY_FILEINDEX_CORRUPT', `the file index root ${key} holds ${root.entries} entries, its manifest says ${m.files.entries}`, { details: { key } });
+  if (root.entries !== m.files.entries)
+    throw new ConvoyError(
+      'CONVOY_FILEINDEX_CORRUPT',
+      `the file index root ${key} holds ${root.entries} entries, its manifest says ${m.files.entries}`,
+      { details: { key } },
+    );
   return new FileIndexReader(root, async (ref) => (await fetchBlock(opened, ref.id, signal)).data, { name: key });
 }
 
@@ -79,6 +96,10 @@ export class ZeroChunks {
 export async function readPackMap(opened: OpenedStore, m: Manifest, signal?: AbortSignal): Promise<PackMap | undefined> {
   if (m.packs === undefined) return undefined;
   const map = PackMap.decode((await fetchBlock(opened, m.packs.id, signal)).data, `${m.packs.id} of backup ${m.volume}/${m.id}`);
-  if (map.size !== m.packs.entries) throw new ConvoyError('CONVOY_FILEINDEX_CORRUPT', `pack map ${m.packs.id} holds ${map.size} entries, its manifest says ${m.packs.entries}`);
+  if (map.size !== m.packs.entries)
+    throw new ConvoyError(
+      'CONVOY_FILEINDEX_CORRUPT',
+      `pack map ${m.packs.id} holds ${map.size} entries, its manifest says ${m.packs.entries}`,
+    );
   return map;
 }

@@ -60,13 +60,24 @@ export class Uploader {
   readonly #lengths = new Map<string, number>();
   #pending = new Set<string>();
 
-  constructor(opened: OpenedStore, compression: Compression, damaged: IdSet, signal: AbortSignal | undefined, parentPacks?: PackMap, options: PackOptions = {}) {
+  constructor(
+    opened: OpenedStore,
+    compression: Compression,
+    damaged: IdSet,
+    signal: AbortSignal | undefined,
+    parentPacks?: PackMap,
+    options: PackOptions = {},
+  ) {
     this.#opened = opened;
     this.#compression = compression;
     this.#damaged = damaged;
     this.#signal = signal;
     this.#parent = parentPacks;
-    this.#opts = { chunkBelow: options.chunkBelow ?? 512 * 1024, packBytes: options.packBytes ?? 8 * 1024 * 1024, repackBelow: options.repackBelow ?? 0.5 };
+    this.#opts = {
+      chunkBelow: options.chunkBelow ?? 512 * 1024,
+      packBytes: options.packBytes ?? 8 * 1024 * 1024,
+      repackBelow: options.repackBelow ?? 0.5,
+    };
   }
 
   /** Chunks shorter than this go into packs. */
@@ -151,7 +162,10 @@ export class Uploader {
       this.stats.bytesUploaded += obj.length;
       this.stats.packsWritten++;
     }
-    this.#fresh.set(id, p.chunks.map(([hex, , , origin]) => ({ hex, origin })));
+    this.#fresh.set(
+      id,
+      p.chunks.map(([hex, , , origin]) => ({ hex, origin })),
+    );
     for (const [hex, offset, length] of p.chunks) {
       this.#packed.set(hex, { pack: id, offset, length }, bytes.length);
       this.#pending.delete(hex);
@@ -183,7 +197,10 @@ export class Uploader {
    * commit guard, when a sweep removed it meanwhile), or undefined when that is not possible (a
    * parent's pack, a repacked chunk, a file that changed since): the backup then fails.
    */
-  async rebuildPack(id: string, read: (file: string, offset: number, length: number) => Promise<Buffer | undefined>): Promise<Buffer | undefined> {
+  async rebuildPack(
+    id: string,
+    read: (file: string, offset: number, length: number) => Promise<Buffer | undefined>,
+  ): Promise<Buffer | undefined> {
     const chunks = this.#fresh.get(id);
     if (chunks === undefined) return undefined;
     const parts: Buffer[] = [];

@@ -28,7 +28,13 @@ async function guarded<T>(path: string, fn: () => Promise<T>): Promise<T> {
 export type ChunkSource = (c: ChunkRef) => Promise<Buffer | undefined>;
 
 /** Writes a regular file's content, ownership and mode (mtime and xattrs come with finishEntry). */
-export async function writeFile(abs: string, e: FileEntry, chunks: readonly ChunkRef[], fetch: ChunkSource, owners: boolean): Promise<number> {
+export async function writeFile(
+  abs: string,
+  e: FileEntry,
+  chunks: readonly ChunkRef[],
+  fetch: ChunkSource,
+  owners: boolean,
+): Promise<number> {
   return guarded(abs, async () => {
     const fh = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     let written = 0;
@@ -46,7 +52,7 @@ export async function writeFile(abs: string, e: FileEntry, chunks: readonly Chun
         }
         const data = await ahead.shift()!;
         if (data !== undefined) {
-          for (let at = 0; at < data.length; ) at += (await fh.write(data, at, data.length - at, offset + at)).bytesWritten;
+          for (let at = 0; at < data.length;) at += (await fh.write(data, at, data.length - at, offset + at)).bytesWritten;
           written += data.length;
         }
         offset += c.size;
@@ -78,7 +84,8 @@ export async function makeHardLink(existing: string, abs: string): Promise<void>
 
 /** A fifo or a device node (devices only as root); false when it was skipped (sockets, devices as non-root). */
 export async function makeOther(abs: string, e: FileEntry, owners: boolean): Promise<boolean> {
-  const type = e.kind === 'fifo' ? constants.S_IFIFO : e.kind === 'char' ? constants.S_IFCHR : e.kind === 'block' ? constants.S_IFBLK : undefined;
+  const type =
+    e.kind === 'fifo' ? constants.S_IFIFO : e.kind === 'char' ? constants.S_IFCHR : e.kind === 'block' ? constants.S_IFBLK : undefined;
   if (type === undefined || (type !== constants.S_IFIFO && !owners)) return false;
   await guarded(abs, async () => {
     makeNode(abs, type, 0o600, e.rdev ?? 0);

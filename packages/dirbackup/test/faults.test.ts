@@ -76,23 +76,26 @@ describe('faults', () => {
       await fs.rm(target, { recursive: true });
     }
   });
-  it.skipIf(process.geteuid?.() !== 0)('a target that is a mount point (an empty, freshly mounted filesystem) is restored in place', async () => {
-    const src = path.join(dir, 'src3');
-    await fs.mkdir(path.join(src, 'sub'), { recursive: true });
-    await fs.writeFile(path.join(src, 'sub', 'a'), 'aaa');
-    const store = new MemoryObjectStore();
-    const { manifest } = await backupDirectory({ store, volume: 'v', dir: src });
-    const mnt = path.join(dir, 'mnt');
-    await fs.mkdir(mnt);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt]);
-    try {
-      await restoreDirectory({ store, volume: 'v', id: manifest.id, target: mnt });
-      expect(await describeTree(mnt)).toEqual(await describeTree(src));
-      expect(await fs.readdir(dir)).not.toContainEqual(expect.stringMatching(/convoy-restore/));
-    } finally {
-      execFileSync('umount', [mnt]);
-    }
-  });
+  it.skipIf(process.geteuid?.() !== 0)(
+    'a target that is a mount point (an empty, freshly mounted filesystem) is restored in place',
+    async () => {
+      const src = path.join(dir, 'src3');
+      await fs.mkdir(path.join(src, 'sub'), { recursive: true });
+      await fs.writeFile(path.join(src, 'sub', 'a'), 'aaa');
+      const store = new MemoryObjectStore();
+      const { manifest } = await backupDirectory({ store, volume: 'v', dir: src });
+      const mnt = path.join(dir, 'mnt');
+      await fs.mkdir(mnt);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt]);
+      try {
+        await restoreDirectory({ store, volume: 'v', id: manifest.id, target: mnt });
+        expect(await describeTree(mnt)).toEqual(await describeTree(src));
+        expect(await fs.readdir(dir)).not.toContainEqual(expect.stringMatching(/convoy-restore/));
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    },
+  );
 });
 
 /** A copy of an in-memory store (each trial starts from the same committed backup). */

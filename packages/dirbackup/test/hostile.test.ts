@@ -35,7 +35,10 @@ async function plant(store: ObjectStore, volume: string, id: string, lines: obje
   const m = await readManifest(store, volume, id);
   const key = m.files!.key;
   await store.put(key, root);
-  await store.put(`volumes/${volume}/backups/${id}.json`, Buffer.from(JSON.stringify({ ...m, files: { ...m.files, sha256: sha(root), bytes: root.length, entries: lines.length } })));
+  await store.put(
+    `volumes/${volume}/backups/${id}.json`,
+    Buffer.from(JSON.stringify({ ...m, files: { ...m.files, sha256: sha(root), bytes: root.length, entries: lines.length } })),
+  );
 }
 
 const file = (p: string, data: string): object => {
@@ -46,11 +49,35 @@ const file = (p: string, data: string): object => {
 describe('hostile file indexes', () => {
   const cases: { name: string; lines: object[]; first: string; last: string }[] = [
     { name: 'a path with ..', lines: [file('../escaped', 'pwned')], first: '../escaped', last: '../escaped' },
-    { name: 'a .. hidden in the segment, the root naming safe paths', lines: [{ ...meta, path: 'a', type: 'dir', mode: 0o755 }, file('a/../../escaped', 'pwned')], first: 'a', last: 'a/z' },
+    {
+      name: 'a .. hidden in the segment, the root naming safe paths',
+      lines: [{ ...meta, path: 'a', type: 'dir', mode: 0o755 }, file('a/../../escaped', 'pwned')],
+      first: 'a',
+      last: 'a/z',
+    },
     { name: 'an absolute path', lines: [file('/tmp/escaped', 'pwned')], first: 'a', last: 'b' },
-    { name: 'a file under a symlink to outside', lines: [{ ...meta, path: 'd', type: 'symlink', mode: 0o777, target: '__OUT__' }, file('d/escaped', 'pwned')], first: 'd', last: 'd/escaped' },
-    { name: 'a hard link to a path outside', lines: [{ ...meta, path: 'h', type: 'hardlink', link: '../outside/victim' }], first: 'h', last: 'h' },
-    { name: 'a directory under a symlink', lines: [{ ...meta, path: 'd', type: 'symlink', mode: 0o777, target: '__OUT__' }, { ...meta, path: 'd/sub', type: 'dir', mode: 0o755 }, file('d/sub/escaped', 'pwned')], first: 'd', last: 'd/sub/escaped' },
+    {
+      name: 'a file under a symlink to outside',
+      lines: [{ ...meta, path: 'd', type: 'symlink', mode: 0o777, target: '__OUT__' }, file('d/escaped', 'pwned')],
+      first: 'd',
+      last: 'd/escaped',
+    },
+    {
+      name: 'a hard link to a path outside',
+      lines: [{ ...meta, path: 'h', type: 'hardlink', link: '../outside/victim' }],
+      first: 'h',
+      last: 'h',
+    },
+    {
+      name: 'a directory under a symlink',
+      lines: [
+        { ...meta, path: 'd', type: 'symlink', mode: 0o777, target: '__OUT__' },
+        { ...meta, path: 'd/sub', type: 'dir', mode: 0o755 },
+        file('d/sub/escaped', 'pwned'),
+      ],
+      first: 'd',
+      last: 'd/sub/escaped',
+    },
   ];
   it.each(cases)('refuses $name and writes nothing outside the target', async ({ name, lines, first, last }) => {
     const base = path.join(dir, name.replace(/\W+/g, '-'));

@@ -85,45 +85,48 @@ describe('the files cache', () => {
   });
 });
 
-describe.each([{ name: 'memory', create: async (): Promise<ObjectStore> => new MemoryObjectStore() }, ...allStores()])('delete and maintenance on $name', (kind) => {
-  it('deleting a directory backup frees its unique chunks and segments, keeps shared ones, and verify is clean', async () => {
-    const a = path.join(dir, `gc-a-${kind.name.replace(/\W/g, '')}`);
-    const b = path.join(dir, `gc-b-${kind.name.replace(/\W/g, '')}`);
-    for (const d of [a, b]) {
-      await fs.mkdir(d);
-      await fs.writeFile(path.join(d, 'shared.bin'), noise(2 * MiB, 1));
-    }
-    await fs.writeFile(path.join(a, 'only-a.bin'), noise(700_000, 2));
-    await fs.writeFile(path.join(b, 'only-b.bin'), noise(700_000, 5));
-    const store = await kind.create();
-    const ba = await backupDirectory({ store, volume: 'va', dir: a });
-    const bb = await backupDirectory({ store, volume: 'vb', dir: b });
-    const idsA = await idsOf(store, 'va', ba.manifest.id);
-    const idsB = await idsOf(store, 'vb', bb.manifest.id);
-    const unique = [...idsA].filter((h) => !idsB.has(h));
-    const shared = [...idsA].filter((h) => idsB.has(h));
-    expect(unique.length).toBeGreaterThanOrEqual(2); // only-a.bin's chunk and a's index segment
-    expect(shared.length).toBeGreaterThanOrEqual(1);
+describe.each([{ name: 'memory', create: async (): Promise<ObjectStore> => new MemoryObjectStore() }, ...allStores()])(
+  'delete and maintenance on $name',
+  (kind) => {
+    it('deleting a directory backup frees its unique chunks and segments, keeps shared ones, and verify is clean', async () => {
+      const a = path.join(dir, `gc-a-${kind.name.replace(/\W/g, '')}`);
+      const b = path.join(dir, `gc-b-${kind.name.replace(/\W/g, '')}`);
+      for (const d of [a, b]) {
+        await fs.mkdir(d);
+        await fs.writeFile(path.join(d, 'shared.bin'), noise(2 * MiB, 1));
+      }
+      await fs.writeFile(path.join(a, 'only-a.bin'), noise(700_000, 2));
+      await fs.writeFile(path.join(b, 'only-b.bin'), noise(700_000, 5));
+      const store = await kind.create();
+      const ba = await backupDirectory({ store, volume: 'va', dir: a });
+      const bb = await backupDirectory({ store, volume: 'vb', dir: b });
+      const idsA = await idsOf(store, 'va', ba.manifest.id);
+      const idsB = await idsOf(store, 'vb', bb.manifest.id);
+      const unique = [...idsA].filter((h) => !idsB.has(h));
+      const shared = [...idsA].filter((h) => idsB.has(h));
+      expect(unique.length).toBeGreaterThanOrEqual(2); // only-a.bin's chunk and a's index segment
+      expect(shared.length).toBeGreaterThanOrEqual(1);
 
-    await deleteBackup({ store, volume: 'va', id: ba.manifest.id });
-    await runMaintenance({ store, full: true, graceMs: 0 });
-    const second = await runMaintenance({ store, full: true, graceMs: 0 });
-    expect(second.sweep?.blocksDeleted).toBe(unique.length);
-    for (const h of unique) expect(await store.stat(blockKey(h))).toBeUndefined();
-    for (const h of idsB) expect(await store.stat(blockKey(h))).toBeDefined();
-    expect(await store.stat(`volumes/va/backups/${ba.manifest.id}.files`)).toBeUndefined();
+      await deleteBackup({ store, volume: 'va', id: ba.manifest.id });
+      await runMaintenance({ store, full: true, graceMs: 0 });
+      const second = await runMaintenance({ store, full: true, graceMs: 0 });
+      expect(second.sweep?.blocksDeleted).toBe(unique.length);
+      for (const h of unique) expect(await store.stat(blockKey(h))).toBeUndefined();
+      for (const h of idsB) expect(await store.stat(blockKey(h))).toBeDefined();
+      expect(await store.stat(`volumes/va/backups/${ba.manifest.id}.files`)).toBeUndefined();
 
-    const out = path.join(dir, `gc-out-${kind.name.replace(/\W/g, '')}`);
-    await restoreDirectory({ store, volume: 'vb', id: bb.manifest.id, target: out });
-    expect(await describeTree(out)).toEqual(await describeTree(b));
-    const v = await verifyStore({ store, readData: true });
-    expect(v.problems).toEqual([]);
-    expect(v.ok).toBe(true);
-    // the index rebuilt from every backup's reference list counts the same: a sweep frees nothing more
-    await runMaintenance({ store, rebuildIndex: true });
-    await runMaintenance({ store, full: true, graceMs: 0 });
-    const again = await runMaintenance({ store, full: true, graceMs: 0 });
-    expect(again.sweep?.blocksDeleted ?? 0).toBe(0);
-    expect((await verifyStore({ store, readData: true })).ok).toBe(true);
-  });
-});
+      const out = path.join(dir, `gc-out-${kind.name.replace(/\W/g, '')}`);
+      await restoreDirectory({ store, volume: 'vb', id: bb.manifest.id, target: out });
+      expect(await describeTree(out)).toEqual(await describeTree(b));
+      const v = await verifyStore({ store, readData: true });
+      expect(v.problems).toEqual([]);
+      expect(v.ok).toBe(true);
+      // the index rebuilt from every backup's reference list counts the same: a sweep frees nothing more
+      await runMaintenance({ store, rebuildIndex: true });
+      await runMaintenance({ store, full: true, graceMs: 0 });
+      const again = await runMaintenance({ store, full: true, graceMs: 0 });
+      expect(again.sweep?.blocksDeleted ?? 0).toBe(0);
+      expect((await verifyStore({ store, readData: true })).ok).toBe(true);
+    });
+  },
+);

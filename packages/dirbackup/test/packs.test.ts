@@ -65,30 +65,33 @@ describe('packs', () => {
     expect(await describeTree(all)).toEqual(await describeTree(src));
   });
 
-  it.each([{ name: 'memory', create: async (): Promise<ObjectStore> => new MemoryObjectStore() }, ...allStores()])('an incremental keeps the parent packs it uses, repacks those it mostly no longer needs, and maintenance frees them ($name)', async (kind) => {
-    const src = path.join(dir, `repack-${kind.name.replace(/\W/g, '')}`);
-    await smallTree(src, 600, 2);
-    const store = await kind.create();
-    const packs = { packBytes: 256 * 1024, repackBelow: 0.5 };
-    const first = await backupDirectory({ store, volume: 'v', dir: src, packs, filesCache: { ctime: false, inode: false } });
-    // d0..d2 removed (half of the first packs' files), one file of d5 changed
-    for (const d of ['d0', 'd1', 'd2']) await fs.rm(path.join(src, d), { recursive: true });
-    await fs.writeFile(path.join(src, 'd5', 'f550'), 'changed');
-    const second = await backupDirectory({ store, volume: 'v', dir: src, packs, filesCache: { ctime: false, inode: false } });
-    expect(second.stats).toMatchObject({ filesRead: 1, filesCached: 299 });
-    expect(second.stats.packsRepacked).toBeGreaterThanOrEqual(1);
-    const before = await blocksOf(store, 'v', first.manifest.id);
-    const after = await blocksOf(store, 'v', second.manifest.id);
-    const kept = [...after].filter((h) => before.has(h));
-    expect(kept.length).toBeGreaterThanOrEqual(1); // packs of d3..d5 still used whole
+  it.each([{ name: 'memory', create: async (): Promise<ObjectStore> => new MemoryObjectStore() }, ...allStores()])(
+    'an incremental keeps the parent packs it uses, repacks those it mostly no longer needs, and maintenance frees them ($name)',
+    async (kind) => {
+      const src = path.join(dir, `repack-${kind.name.replace(/\W/g, '')}`);
+      await smallTree(src, 600, 2);
+      const store = await kind.create();
+      const packs = { packBytes: 256 * 1024, repackBelow: 0.5 };
+      const first = await backupDirectory({ store, volume: 'v', dir: src, packs, filesCache: { ctime: false, inode: false } });
+      // d0..d2 removed (half of the first packs' files), one file of d5 changed
+      for (const d of ['d0', 'd1', 'd2']) await fs.rm(path.join(src, d), { recursive: true });
+      await fs.writeFile(path.join(src, 'd5', 'f550'), 'changed');
+      const second = await backupDirectory({ store, volume: 'v', dir: src, packs, filesCache: { ctime: false, inode: false } });
+      expect(second.stats).toMatchObject({ filesRead: 1, filesCached: 299 });
+      expect(second.stats.packsRepacked).toBeGreaterThanOrEqual(1);
+      const before = await blocksOf(store, 'v', first.manifest.id);
+      const after = await blocksOf(store, 'v', second.manifest.id);
+      const kept = [...after].filter((h) => before.has(h));
+      expect(kept.length).toBeGreaterThanOrEqual(1); // packs of d3..d5 still used whole
 
-    await deleteBackup({ store, volume: 'v', id: first.manifest.id });
-    await runMaintenance({ store, full: true, graceMs: 0 });
-    await runMaintenance({ store, full: true, graceMs: 0 });
-    for (const h of before) expect((await store.stat(blockKey(h))) !== undefined).toBe(after.has(h));
-    const out = path.join(dir, `repack-out-${kind.name.replace(/\W/g, '')}`);
-    await restoreDirectory({ store, volume: 'v', id: second.manifest.id, target: out });
-    expect(await describeTree(out)).toEqual(await describeTree(src));
-    expect((await verifyStore({ store, readData: true })).ok).toBe(true);
-  });
+      await deleteBackup({ store, volume: 'v', id: first.manifest.id });
+      await runMaintenance({ store, full: true, graceMs: 0 });
+      await runMaintenance({ store, full: true, graceMs: 0 });
+      for (const h of before) expect((await store.stat(blockKey(h))) !== undefined).toBe(after.has(h));
+      const out = path.join(dir, `repack-out-${kind.name.replace(/\W/g, '')}`);
+      await restoreDirectory({ store, volume: 'v', id: second.manifest.id, target: out });
+      expect(await describeTree(out)).toEqual(await describeTree(src));
+      expect((await verifyStore({ store, readData: true })).ok).toBe(true);
+    },
+  );
 });

@@ -61,12 +61,34 @@ describe.each(allStores())('directory backups on $name', (kind) => {
     const want = (await describeTree(src)).filter((e) => e.path === 'modes' || e.path.startsWith('modes/'));
     const got = (await describeTree(sub)).filter((e) => e.path !== '.');
     // modes/hard-1 links to small/f002.txt, which is outside: it is restored as the file itself
-    expect(got).toEqual(want.map((e) => (e.path === 'modes/hard-1' ? { ...e, type: 'file', link: undefined, sha: got.find((g) => g.path === 'modes/hard-1')?.sha } : e)).map((e) => JSON.parse(JSON.stringify(e)) as typeof e));
+    expect(got).toEqual(
+      want
+        .map((e) =>
+          e.path === 'modes/hard-1' ? { ...e, type: 'file', link: undefined, sha: got.find((g) => g.path === 'modes/hard-1')?.sha } : e,
+        )
+        .map((e) => JSON.parse(JSON.stringify(e)) as typeof e),
+    );
     expect(await fs.readFile(path.join(sub, 'modes/hard-1'), 'utf8')).toBe('file 2\n'.repeat(3));
     expect(s.files).toBe(4); // exec, hard-1, private, setgid
 
-    await expect(restoreDirectory({ store, volume: 'tree', id: manifest.id, target: path.join(dir, `nope-${kind.name.replace(/\W/g, '')}`), path: 'small/missing' })).rejects.toMatchObject({ code: 'CONVOY_BACKUP_PATH_NOT_FOUND' });
-    await expect(restoreDirectory({ store, volume: 'tree', id: manifest.id, target: path.join(dir, `bad-${kind.name.replace(/\W/g, '')}`), path: '../etc' })).rejects.toMatchObject({ code: 'CONVOY_FILEINDEX_UNSAFE_PATH' });
+    await expect(
+      restoreDirectory({
+        store,
+        volume: 'tree',
+        id: manifest.id,
+        target: path.join(dir, `nope-${kind.name.replace(/\W/g, '')}`),
+        path: 'small/missing',
+      }),
+    ).rejects.toMatchObject({ code: 'CONVOY_BACKUP_PATH_NOT_FOUND' });
+    await expect(
+      restoreDirectory({
+        store,
+        volume: 'tree',
+        id: manifest.id,
+        target: path.join(dir, `bad-${kind.name.replace(/\W/g, '')}`),
+        path: '../etc',
+      }),
+    ).rejects.toMatchObject({ code: 'CONVOY_FILEINDEX_UNSAFE_PATH' });
     await store.close();
   });
 
@@ -77,7 +99,9 @@ describe.each(allStores())('directory backups on $name', (kind) => {
     const paths: string[] = [];
     for await (const e of entries) paths.push(e.path);
     expect(paths).toEqual(['modes', 'modes/exec', 'modes/hard-1', 'modes/link-rel', 'modes/private', 'modes/setgid']);
-    await expect(listDirectory({ store, volume: 'tree', id: manifest.id, path: 'nothing/here' })).rejects.toMatchObject({ code: 'CONVOY_BACKUP_PATH_NOT_FOUND' });
+    await expect(listDirectory({ store, volume: 'tree', id: manifest.id, path: 'nothing/here' })).rejects.toMatchObject({
+      code: 'CONVOY_BACKUP_PATH_NOT_FOUND',
+    });
     await store.close();
   });
 
@@ -87,7 +111,9 @@ describe.each(allStores())('directory backups on $name', (kind) => {
     const full = path.join(dir, `full-${kind.name.replace(/\W/g, '')}`);
     await fs.mkdir(full);
     await fs.writeFile(path.join(full, 'x'), 'x');
-    await expect(restoreDirectory({ store, volume: 'tree', id: manifest.id, target: full })).rejects.toMatchObject({ code: 'CONVOY_TARGET_INVALID' });
+    await expect(restoreDirectory({ store, volume: 'tree', id: manifest.id, target: full })).rejects.toMatchObject({
+      code: 'CONVOY_TARGET_INVALID',
+    });
     await store.close();
   });
 });

@@ -86,11 +86,22 @@ export async function describeTree(root: string): Promise<Described[]> {
     const d: Described = { path: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtimeNs.toString(), size: e.size };
     if (e.target !== undefined) d.target = e.target;
     if (e.link !== undefined) d.link = e.link;
-    if (e.type === 'file') d.sha = createHash('sha256').update(await fs.readFile(absPath)).digest('hex');
+    if (e.type === 'file')
+      d.sha = createHash('sha256')
+        .update(await fs.readFile(absPath))
+        .digest('hex');
     out.push(d);
   }
   const st = await fs.lstat(root, { bigint: true });
-  out.push({ path: '.', type: 'dir', mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtime: st.mtimeNs.toString(), size: 0 });
+  out.push({
+    path: '.',
+    type: 'dir',
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    mtime: st.mtimeNs.toString(),
+    size: 0,
+  });
   return out;
 }
 

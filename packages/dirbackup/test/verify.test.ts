@@ -36,7 +36,10 @@ describe('verify covers directory backups', () => {
     const r = await verifyStore({ store, readData: true });
     expect(r.ok).toBe(false);
     expect(r.problems.map((p) => [p.key, p.kind])).toEqual(
-      [[blockKey(victim), 'corrupt'], [manifest.files!.key, 'missing']].sort((a, b) => a[0]!.localeCompare(b[0]!)),
+      [
+        [blockKey(victim), 'corrupt'],
+        [manifest.files!.key, 'missing'],
+      ].sort((a, b) => a[0]!.localeCompare(b[0]!)),
     );
     expect(r.problems.every((p) => p.backups.includes(`v/${manifest.id}`))).toBe(true);
   });
@@ -44,7 +47,10 @@ describe('verify covers directory backups', () => {
   it('a format v1 store is refused with a hint to upgrade, and nothing is written', async () => {
     const store = new MemoryObjectStore();
     await openOrInitStore(store, { compression: 'zstd', now: new Date(), version: 1 });
-    await expect(backupDirectory({ store, volume: 'v', dir })).rejects.toMatchObject({ code: 'CONVOY_FORMAT_UNSUPPORTED', hint: expect.stringMatching(/upgrade/) });
+    await expect(backupDirectory({ store, volume: 'v', dir })).rejects.toMatchObject({
+      code: 'CONVOY_FORMAT_UNSUPPORTED',
+      hint: expect.stringMatching(/upgrade/),
+    });
     const keys: string[] = [];
     for await (const o of store.list('')) keys.push(o.key);
     expect(keys).toEqual(['convoy.json']);

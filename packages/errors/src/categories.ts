@@ -30,6 +30,10 @@ export const ERROR_CATEGORIES: Readonly<Record<ErrorCategory, CategorySpec>> = {
   corrupt: { meaning: 'stored data is damaged; it is never read as absent', status: 500, exit: EXIT.corrupt },
   unavailable: { meaning: 'something outside Convoy cannot serve now (daemon, store, kernel, a tool)', status: 503, exit: EXIT.failed },
   failed: { meaning: 'the operation failed for an outside reason (I/O, a program Convoy ran)', status: 500, exit: EXIT.failed },
-  interrupted: { meaning: 'stopped on request (signal or cancelled request), leaving a consistent state', status: 499, exit: EXIT.interrupted },
+  interrupted: {
+    meaning: 'stopped on request (signal or cancelled request), leaving a consistent state',
+    status: 499,
+    exit: EXIT.interrupted,
+  },
   internal: { meaning: 'a bug in Convoy, or an answer from a mismatched version', status: 500, exit: EXIT.failed },
 };

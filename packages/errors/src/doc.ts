@@ -11,7 +11,7 @@ export function renderErrorsDoc(): string {
     '<!-- Generated from packages/errors/src/codes.ts by `npm run -s docs:errors`; do not edit by hand. -->',
     '',
     'Every error Convoy reports has a stable code that scripts can branch on, a message that says what',
-    'happened and a hint that says what to do. The code\'s category decides the HTTP status of the',
+    "happened and a hint that says what to do. The code's category decides the HTTP status of the",
     "daemon's answer and the exit code of `convoy` and `convoy-backup` (`--json` prints",
     '`{"error": {"code", "message", "hint"}}`). A code this version does not know (from a newer daemon)',
     'is treated as internal.',
@@ -42,7 +42,9 @@ export function renderErrorsDoc(): string {
     if (codes.length === 0) continue;
     lines.push(`### ${category}`, '', '| code | HTTP | meaning | default hint |', '|---|---|---|---|');
     for (const [code, spec] of codes) {
-      lines.push(`| \`${code}\` | ${spec.status ?? ERROR_CATEGORIES[category].status} | ${cell(spec.meaning)} | ${cell(spec.hint ?? '')} |`);
+      lines.push(
+        `| \`${code}\` | ${spec.status ?? ERROR_CATEGORIES[category].status} | ${cell(spec.meaning)} | ${cell(spec.hint ?? '')} |`,
+      );
     }
     lines.push('');
   }

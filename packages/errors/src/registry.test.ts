@@ -1,7 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATEGORIES, ERROR_CODES, categoryOf, exitCodeOf, httpStatusOf, isErrorCode, renderErrorsDoc, ConvoyError, EXIT, foreignCode } from './index.js';
+import {
+  ERROR_CATEGORIES,
+  ERROR_CODES,
+  categoryOf,
+  exitCodeOf,
+  httpStatusOf,
+  isErrorCode,
+  renderErrorsDoc,
+  ConvoyError,
+  EXIT,
+  foreignCode,
+} from './index.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -49,11 +60,20 @@ describe('the error-code registry', () => {
   });
 
   it('maps categories to HTTP status and exit code, with no rule on the code name', () => {
-    expect([httpStatusOf('CONVOY_MANIFEST_INVALID'), exitCodeOf(new ConvoyError('CONVOY_MANIFEST_INVALID', 'x'))]).toEqual([500, EXIT.corrupt]);
+    expect([httpStatusOf('CONVOY_MANIFEST_INVALID'), exitCodeOf(new ConvoyError('CONVOY_MANIFEST_INVALID', 'x'))]).toEqual([
+      500,
+      EXIT.corrupt,
+    ]);
     expect([httpStatusOf('CONVOY_STATE_INVALID'), exitCodeOf(new ConvoyError('CONVOY_STATE_INVALID', 'x'))]).toEqual([500, EXIT.corrupt]);
     expect([httpStatusOf('CONVOY_RECORD_CORRUPT'), exitCodeOf(new ConvoyError('CONVOY_RECORD_CORRUPT', 'x'))]).toEqual([500, EXIT.corrupt]);
-    expect([httpStatusOf('CONVOY_STORE_URL_INVALID'), exitCodeOf(new ConvoyError('CONVOY_STORE_URL_INVALID', 'x'))]).toEqual([400, EXIT.usage]);
-    expect([httpStatusOf('CONVOY_VOLUME_NOT_FOUND'), exitCodeOf(new ConvoyError('CONVOY_VOLUME_NOT_FOUND', 'x'))]).toEqual([404, EXIT.failed]);
+    expect([httpStatusOf('CONVOY_STORE_URL_INVALID'), exitCodeOf(new ConvoyError('CONVOY_STORE_URL_INVALID', 'x'))]).toEqual([
+      400,
+      EXIT.usage,
+    ]);
+    expect([httpStatusOf('CONVOY_VOLUME_NOT_FOUND'), exitCodeOf(new ConvoyError('CONVOY_VOLUME_NOT_FOUND', 'x'))]).toEqual([
+      404,
+      EXIT.failed,
+    ]);
     expect([httpStatusOf('CONVOY_VOLUME_IN_USE'), exitCodeOf(new ConvoyError('CONVOY_VOLUME_IN_USE', 'x'))]).toEqual([409, EXIT.failed]);
     expect(httpStatusOf('CONVOY_REQUEST_TOO_LARGE')).toBe(413);
     expect(httpStatusOf('CONVOY_DAEMON_UNREACHABLE')).toBe(503);

@@ -33,13 +33,20 @@ const P = fc.constantFrom('a', 'a/b', 'a/b/c', 'b', 'l', 'l/x', 'h', '../x', 'a/
 const base = { mode: 420, uid: 0, gid: 0, mtime: '1', size: 0 };
 const plausible = fc.oneof(
   P.map((path) => ({ path, type: 'dir', ...base })),
-  fc.tuple(P, fc.boolean()).map(([path, linked]) => ({ path, type: 'file', ...base, size: 1, chunks: [['0'.repeat(64), 1]], ...(linked ? { linked: true } : {}) })),
+  fc.tuple(P, fc.boolean()).map(([path, linked]) => ({
+    path,
+    type: 'file',
+    ...base,
+    size: 1,
+    chunks: [['0'.repeat(64), 1]],
+    ...(linked ? { linked: true } : {}),
+  })),
   fc.tuple(P, fc.constantFrom('/etc', '../../..', 'x')).map(([path, target]) => ({ path, type: 'symlink', ...base, target })),
   fc.tuple(P, P).map(([path, link]) => ({ path, type: 'hardlink', ...base, link })),
 );
-const segmentLines = fc.tuple(fc.array(fc.oneof({ arbitrary: plausible, weight: 4 }, { arbitrary: line, weight: 1 }), { maxLength: 7 }), fc.boolean()).map(([ls, sort]) =>
-  sort ? [...ls].sort((x, y) => (String(x.path) < String(y.path) ? -1 : 1)) : ls,
-);
+const segmentLines = fc
+  .tuple(fc.array(fc.oneof({ arbitrary: plausible, weight: 4 }, { arbitrary: line, weight: 1 }), { maxLength: 7 }), fc.boolean())
+  .map(([ls, sort]) => (sort ? [...ls].sort((x, y) => (String(x.path) < String(y.path) ? -1 : 1)) : ls));
 
 describe('the reader against crafted segments', () => {
   it('refuses with its own codes, or yields only safe, well-parented entries', async () => {

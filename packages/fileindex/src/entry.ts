@@ -54,9 +54,23 @@ export const CHUNKS_PER_LINE = 4096;
 const u32 = z.number().int().min(0).max(0xffffffff);
 const ns = z.string().regex(/^-?(0|[1-9][0-9]{0,19})$/, 'a decimal integer of nanoseconds');
 const inode = z.string().regex(/^(0|[1-9][0-9]{0,19})$/, 'a decimal integer');
-export const chunkWire = z.tuple([z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'), z.number().int().min(1).max(2 ** 32)]);
+export const chunkWire = z.tuple([
+  z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'),
+  z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 32),
+]);
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
-const xattrsWire = z.record(z.string().min(1).max(255).regex(/^[^\0]+$/), base64);
+const xattrsWire = z.record(
+  z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[^\0]+$/),
+  base64,
+);
 
 export const entryWire = z
   .object({
@@ -71,7 +85,12 @@ export const entryWire = z
     size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     chunks: z.array(chunkWire).max(CHUNKS_PER_LINE).optional(),
     linked: z.literal(true).optional(),
-    target: z.string().min(1).max(4096).regex(/^[^\0]+$/, 'no NUL').optional(),
+    target: z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^[^\0]+$/, 'no NUL')
+      .optional(),
     link: z.string().optional(),
     kind: z.enum(['fifo', 'char', 'block', 'socket']).optional(),
     rdev: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
@@ -103,10 +122,18 @@ export type EntryWire = z.infer<typeof entryWire>;
 
 export const moreWire = z.object({ more: z.array(chunkWire).min(1).max(CHUNKS_PER_LINE) });
 
-export const rootMetaWire = z.object({ mode: z.number().int().min(0).max(0o7777), uid: u32, gid: u32, mtime: ns, xattrs: xattrsWire.optional() });
+export const rootMetaWire = z.object({
+  mode: z.number().int().min(0).max(0o7777),
+  uid: u32,
+  gid: u32,
+  mtime: ns,
+  xattrs: xattrsWire.optional(),
+});
 
 const xattrsToWire = (x: Record<string, Buffer> | undefined): Record<string, string> | undefined =>
-  x === undefined || Object.keys(x).length === 0 ? undefined : Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v.toString('base64')]));
+  x === undefined || Object.keys(x).length === 0
+    ? undefined
+    : Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v.toString('base64')]));
 const xattrsFromWire = (x: Record<string, string> | undefined): Record<string, Buffer> | undefined =>
   x === undefined ? undefined : Object.fromEntries(Object.entries(x).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
 

@@ -3,7 +3,8 @@ import { file } from '../test/helpers.js';
 import type { FileEntry } from './entry.js';
 import { FilesCache, unchanged, type FileStat } from './files-cache.js';
 
-const prev = (path: string, over: Partial<FileEntry> = {}): FileEntry => file(path, [5], { mtimeNs: 100n, ctimeNs: 200n, ino: 7n, ...over });
+const prev = (path: string, over: Partial<FileEntry> = {}): FileEntry =>
+  file(path, [5], { mtimeNs: 100n, ctimeNs: 200n, ino: 7n, ...over });
 const now = (path: string, over: Partial<FileStat> = {}): FileStat => ({ path, size: 5, mtimeNs: 100n, ctimeNs: 200n, ino: 7n, ...over });
 
 async function* from(entries: FileEntry[]): AsyncGenerator<FileEntry> {
@@ -27,8 +28,12 @@ describe('files cache', () => {
   });
 
   it('does not trust an mtime too close to when the parent backup started (racily clean)', () => {
-    expect(unchanged(prev('a', { mtimeNs: 5_000_000_000n }), now('a', { mtimeNs: 5_000_000_000n }), { parentStartedNs: 5_500_000_000n })).toBe(false);
-    expect(unchanged(prev('a', { mtimeNs: 5_000_000_000n }), now('a', { mtimeNs: 5_000_000_000n }), { parentStartedNs: 7_000_000_000n })).toBe(true);
+    expect(
+      unchanged(prev('a', { mtimeNs: 5_000_000_000n }), now('a', { mtimeNs: 5_000_000_000n }), { parentStartedNs: 5_500_000_000n }),
+    ).toBe(false);
+    expect(
+      unchanged(prev('a', { mtimeNs: 5_000_000_000n }), now('a', { mtimeNs: 5_000_000_000n }), { parentStartedNs: 7_000_000_000n }),
+    ).toBe(true);
   });
 
   it('walks the parent entries once, alongside the walk, skipping removed and added paths', async () => {

@@ -32,12 +32,17 @@ export interface FileStat {
 }
 
 /** Whether `previous` (the parent's entry for the same path) still describes `now`. */
-export function unchanged(previous: FileEntry | undefined, now: FileStat, options: FilesCacheOptions = {}): previous is FileEntry & { chunks: ChunkRef[] } {
+export function unchanged(
+  previous: FileEntry | undefined,
+  now: FileStat,
+  options: FilesCacheOptions = {},
+): previous is FileEntry & { chunks: ChunkRef[] } {
   if (previous === undefined || previous.type !== 'file' || previous.chunks === undefined || previous.path !== now.path) return false;
   if (previous.size !== now.size || previous.mtimeNs !== now.mtimeNs) return false;
   if ((options.ctime ?? true) && previous.ctimeNs !== now.ctimeNs) return false;
   if ((options.inode ?? true) && previous.ino !== now.ino) return false;
-  if (options.parentStartedNs !== undefined && previous.mtimeNs > options.parentStartedNs - (options.racyWindowNs ?? 1_000_000_000n)) return false;
+  if (options.parentStartedNs !== undefined && previous.mtimeNs > options.parentStartedNs - (options.racyWindowNs ?? 1_000_000_000n))
+    return false;
   return true;
 }
 

@@ -8,16 +8,27 @@ import { ROOT } from '../test/helpers.js';
 
 /** A random tree: directories d0..d3 (nested up to 2 deep) with files, symlinks and a hard link. */
 const tree = fc
-  .uniqueArray(fc.tuple(fc.constantFrom('', 'd0', 'd1', 'd1/e', 'd2'), fc.stringMatching(/^[a-z.-]{1,6}$/), fc.array(fc.integer({ min: 1, max: 9000 }), { maxLength: 4 })), {
-    selector: ([d, n]) => `${d}/${n}`,
-    maxLength: 60,
-  })
+  .uniqueArray(
+    fc.tuple(
+      fc.constantFrom('', 'd0', 'd1', 'd1/e', 'd2'),
+      fc.stringMatching(/^[a-z.-]{1,6}$/),
+      fc.array(fc.integer({ min: 1, max: 9000 }), { maxLength: 4 }),
+    ),
+    {
+      selector: ([d, n]) => `${d}/${n}`,
+      maxLength: 60,
+    },
+  )
   .map((files) => {
     const entries: FileEntry[] = ['d0', 'd1', 'd1/e', 'd2'].map(dir);
     for (const [d, n, sizes] of files) {
       if (n === '.' || n === '..' || (d === '' && ['d0', 'd1', 'd2'].includes(n)) || (d === 'd1' && n === 'e')) continue;
       const path = d === '' ? n : `${d}/${n}`;
-      entries.push(sizes.length === 0 ? { path, type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtimeNs: 5n, size: 0, target: '../x' } : file(path, sizes));
+      entries.push(
+        sizes.length === 0
+          ? { path, type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtimeNs: 5n, size: 0, target: '../x' }
+          : file(path, sizes),
+      );
     }
     return entries.sort((a, b) => comparePaths(a.path, b.path));
   });
@@ -77,12 +88,25 @@ describe('file index: write then read', () => {
     await expect(w.add(file('d/../x'))).rejects.toMatchObject({ code: 'CONVOY_INTERNAL' });
     await expect(w.add(file('e/x'))).rejects.toMatchObject({ code: 'CONVOY_INTERNAL' }); // no parent
     await expect(w.add({ ...file('d/x'), size: 99 })).rejects.toMatchObject({ code: 'CONVOY_INTERNAL' });
-    await expect(w.add({ path: 'd/h', type: 'hardlink', link: 'd/x', mode: 0, uid: 0, gid: 0, mtimeNs: 0n, size: 0 })).rejects.toMatchObject({
+    await expect(
+      w.add({ path: 'd/h', type: 'hardlink', link: 'd/x', mode: 0, uid: 0, gid: 0, mtimeNs: 0n, size: 0 }),
+    ).rejects.toMatchObject({
       code: 'CONVOY_INTERNAL',
     });
     await w.add(file('d/x', [3], { linked: true }));
     await w.add({ path: 'd/y', type: 'hardlink', link: 'd/x', mode: 0, uid: 0, gid: 0, mtimeNs: 0n, size: 0 });
-    await w.add({ path: 'dev', type: 'other', kind: 'char', rdev: 259, mode: 0o600, uid: 0, gid: 0, mtimeNs: 0n, size: 0, xattrs: { 'user.k': Buffer.from([0, 1, 255]) } });
+    await w.add({
+      path: 'dev',
+      type: 'other',
+      kind: 'char',
+      rdev: 259,
+      mode: 0o600,
+      uid: 0,
+      gid: 0,
+      mtimeNs: 0n,
+      size: 0,
+      xattrs: { 'user.k': Buffer.from([0, 1, 255]) },
+    });
     const { root } = await w.finish();
     expect(root.entries).toBe(4);
     expect(root.bytes).toBe(3);
@@ -90,7 +114,12 @@ describe('file index: write then read', () => {
 
   it('keeps xattrs, nanosecond times, inode numbers above 2^53 and hard links', async () => {
     const entries: FileEntry[] = [
-      file('a', [1], { linked: true, ino: 18446744073709551615n, ctimeNs: -5n, xattrs: { 'user.x': Buffer.from('v'), 'security.selinux': Buffer.from('ctx\0') } }),
+      file('a', [1], {
+        linked: true,
+        ino: 18446744073709551615n,
+        ctimeNs: -5n,
+        xattrs: { 'user.x': Buffer.from('v'), 'security.selinux': Buffer.from('ctx\0') },
+      }),
       { path: 'b', type: 'hardlink', link: 'a', mode: 0o644, uid: 1, gid: 1, mtimeNs: 1_700_000_000_999_999_999n, size: 0 },
     ];
     const { reader } = await writeIndex(entries);

@@ -92,7 +92,8 @@ export class FileIndexReader {
         if (pending !== undefined) yield emit(pending, where);
         pending = undefined;
         const e = line.entry;
-        if (isWithin(e.path, prefix)) pending = e.chunks === undefined ? e : { ...e, chunks: [...e.chunks] }; // the segment is cached
+        if (isWithin(e.path, prefix))
+          pending = e.chunks === undefined ? e : { ...e, chunks: [...e.chunks] }; // the segment is cached
         else if (comparePaths(e.path, prefix) > 0) return;
       }
     }

@@ -18,7 +18,11 @@ export interface FileIndexRoot {
 
 const segmentRefWire = z.object({
   id: z.string().regex(/^[0-9a-f]{64}$/),
-  bytes: z.number().int().min(1).max(2 ** 31),
+  bytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31),
   entries: z.number().int().min(0),
   first: z.string(),
   last: z.string(),
@@ -35,8 +39,17 @@ const rootWire = z.object({
 });
 
 export function encodeRoot(r: FileIndexRoot): Buffer {
-  const segments = r.segments.map((s) => ({ id: s.id, bytes: s.bytes, entries: s.entries, first: s.first, last: s.last, ...(s.continued ? { continued: true } : {}) }));
-  return Buffer.from(`${JSON.stringify({ format: ROOT_FORMAT, version: 1, entries: r.entries, bytes: r.bytes, root: rootMetaToWire(r.root), segments })}\n`);
+  const segments = r.segments.map((s) => ({
+    id: s.id,
+    bytes: s.bytes,
+    entries: s.entries,
+    first: s.first,
+    last: s.last,
+    ...(s.continued ? { continued: true } : {}),
+  }));
+  return Buffer.from(
+    `${JSON.stringify({ format: ROOT_FORMAT, version: 1, entries: r.entries, bytes: r.bytes, root: rootMetaToWire(r.root), segments })}\n`,
+  );
 }
 
 /**

@@ -110,11 +110,15 @@ export function decodeSegment(bytes: Uint8Array, ref: SegmentRef, where: string)
     owner = e.path;
     canContinue = e.type === 'file' && (e.chunks?.length ?? 0) > 0;
   }
-  if (continued && !(lines[0] !== undefined && 'more' in lines[0])) throw corrupt(where, 'it says it continues an entry but starts with none of its chunks');
+  if (continued && !(lines[0] !== undefined && 'more' in lines[0]))
+    throw corrupt(where, 'it says it continues an entry but starts with none of its chunks');
   const entries = lines.filter((l) => 'entry' in l).length;
   const firstPath = continued ? h.data.continues : (lines[0] as { entry?: FileEntry } | undefined)?.entry?.path;
   if (entries !== ref.entries || firstPath !== ref.first || owner !== ref.last) {
-    throw corrupt(where, `it holds ${entries} entries from ${JSON.stringify(firstPath)} to ${JSON.stringify(owner)}, the index says ${ref.entries} from ${JSON.stringify(ref.first)} to ${JSON.stringify(ref.last)}`);
+    throw corrupt(
+      where,
+      `it holds ${entries} entries from ${JSON.stringify(firstPath)} to ${JSON.stringify(owner)}, the index says ${ref.entries} from ${JSON.stringify(ref.first)} to ${JSON.stringify(ref.last)}`,
+    );
   }
   return { continued, lines };
 }

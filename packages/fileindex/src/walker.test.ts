@@ -51,7 +51,9 @@ describe('walkTree', () => {
     expect(got[6]!.entry.kind).toBe('fifo');
     expect(got[4]!.stat).toMatchObject({ path: 'a.txt', size: 5 });
     // what the walker gives (with chunks filled in) is what the index takes
-    const entries = got.map((w) => (w.entry.type === 'file' ? { ...w.entry, chunks: [{ id: 'a'.repeat(64), size: w.entry.size }] } : w.entry));
+    const entries = got.map((w) =>
+      w.entry.type === 'file' ? { ...w.entry, chunks: [{ id: 'a'.repeat(64), size: w.entry.size }] } : w.entry,
+    );
     const { reader } = await writeIndex(entries);
     expect(await all(reader.entries())).toEqual(entries);
     expect((await statRoot(dir, { xattrs: false })).mode).toBe(0o700);
@@ -99,7 +101,10 @@ describe('walkTree', () => {
       process.seteuid?.(65534);
     }
     try {
-      await expect(all(walkTree(dir, { xattrs: false }))).rejects.toMatchObject({ code: 'CONVOY_SOURCE_UNREADABLE', message: expect.stringContaining('locked') });
+      await expect(all(walkTree(dir, { xattrs: false }))).rejects.toMatchObject({
+        code: 'CONVOY_SOURCE_UNREADABLE',
+        message: expect.stringContaining('locked'),
+      });
     } finally {
       if (asRoot) process.seteuid?.(0);
       await chmod(join(dir, 'locked'), 0o700);

@@ -28,7 +28,9 @@ function decodeName(raw: Buffer, where: string): string {
   try {
     return utf8.decode(raw);
   } catch {
-    const shown = [...raw].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+    const shown = [...raw]
+      .map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+      .join('');
     throw new ConvoyError('CONVOY_SOURCE_UNREADABLE', `the name ${where}${shown} is not UTF-8`, {
       hint: 'rename the file to a UTF-8 name (convmv does it); names in other encodings cannot be backed up yet',
       details: { where, bytes: raw.toString('hex') },
@@ -38,7 +40,7 @@ function decodeName(raw: Buffer, where: string): string {
 
 function unreadable(path: string, cause: unknown): ConvoyError {
   return new ConvoyError('CONVOY_SOURCE_UNREADABLE', `cannot read ${path}: ${errorCode(cause) ?? String(cause)}`, {
-    hint: 'the backup needs to read every file of the tree: check permissions (run as root for other users\' files)',
+    hint: "the backup needs to read every file of the tree: check permissions (run as root for other users' files)",
     cause,
   });
 }

@@ -20,7 +20,11 @@ export interface SegmentParams {
 }
 
 /** ~128 KiB + 2,048 entries (~400 KiB of NDJSON, ~2,500 entries) per segment; 2 MiB at most. */
-export const DEFAULT_SEGMENT_PARAMS: Readonly<SegmentParams> = Object.freeze({ minBytes: 128 * 1024, maxBytes: 2 * 1024 * 1024, cutBits: 11 });
+export const DEFAULT_SEGMENT_PARAMS: Readonly<SegmentParams> = Object.freeze({
+  minBytes: 128 * 1024,
+  maxBytes: 2 * 1024 * 1024,
+  cutBits: 11,
+});
 
 /** A finished segment: store `bytes` under its id, then the writer continues. */
 export interface WrittenSegment {

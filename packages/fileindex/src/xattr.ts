@@ -20,8 +20,12 @@ function bind(): Libc {
     const lib = koffi.load('libc.so.6');
     libc = {
       llistxattr: lib.func('long llistxattr(const char *path, _Out_ uint8_t *list, size_t size)') as unknown as Libc['llistxattr'],
-      lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)') as unknown as Libc['lgetxattr'],
-      lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)') as unknown as Libc['lsetxattr'],
+      lgetxattr: lib.func(
+        'long lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)',
+      ) as unknown as Libc['lgetxattr'],
+      lsetxattr: lib.func(
+        'int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)',
+      ) as unknown as Libc['lsetxattr'],
     };
   }
   return libc;
@@ -30,7 +34,9 @@ function bind(): Libc {
 function failed(op: string, path: string, errno: number): ConvoyError {
   const reading = !op.startsWith('lset');
   return new ConvoyError(reading ? 'CONVOY_SOURCE_UNREADABLE' : 'CONVOY_TARGET_WRITE_FAILED', `${op} of ${path} failed (errno ${errno})`, {
-    hint: reading ? 'check the permissions of the file; run without xattrs to skip them' : 'the target filesystem may not support this attribute (user.* needs ext4, XFS, btrfs or tmpfs ≥ 6.6)',
+    hint: reading
+      ? 'check the permissions of the file; run without xattrs to skip them'
+      : 'the target filesystem may not support this attribute (user.* needs ext4, XFS, btrfs or tmpfs ≥ 6.6)',
     details: { path, errno },
   });
 }

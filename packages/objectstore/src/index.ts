@@ -19,7 +19,15 @@ export {
   OperationAbortedError,
 } from './errors.js';
 export { MAX_KEY_LENGTH, MAX_SEGMENT_LENGTH, isValidKey, validateKey, validatePrefix } from './keys.js';
-export { formatStoreUrl, parseStoreUrl, s3EndpointProblem, type ParsedStoreUrl, type S3Location, type StoreLocation, type VfsLocation } from './url.js';
+export {
+  formatStoreUrl,
+  parseStoreUrl,
+  s3EndpointProblem,
+  type ParsedStoreUrl,
+  type S3Location,
+  type StoreLocation,
+  type VfsLocation,
+} from './url.js';
 export { assertStoreExists, openStore, type OpenStoreOptions } from './open.js';
 export { readJsonRecord, type RecordSchema } from './json-record.js';
 export { FsObjectStore } from './drivers/fs-store.js';

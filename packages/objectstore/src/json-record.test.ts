@@ -20,6 +20,8 @@ describe('readJsonRecord', () => {
     await store.put('odd', Buffer.from('{"host":"h2","n":2}'));
     await expect(readJsonRecord(store, 'bad', schema, corrupt('bad'))).rejects.toThrow('bad is corrupt: not valid JSON');
     await expect(readJsonRecord(store, 'off', schema, corrupt('off'))).rejects.toThrow(/off is corrupt: host: .*; n: /);
-    await expect(readJsonRecord(store, 'odd', schema, corrupt('odd'), { check: (r) => (r.host === 'h1' ? undefined : `names host ${r.host}`) })).rejects.toThrow('odd is corrupt: names host h2');
+    await expect(
+      readJsonRecord(store, 'odd', schema, corrupt('odd'), { check: (r) => (r.host === 'h1' ? undefined : `names host ${r.host}`) }),
+    ).rejects.toThrow('odd is corrupt: names host h2');
   });
 });

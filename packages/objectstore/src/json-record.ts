@@ -3,7 +3,9 @@ import type { ObjectStore } from './types.js';
 
 /** What readJsonRecord needs of a schema: zod's `safeParse`. */
 export interface RecordSchema<T> {
-  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+  safeParse(
+    value: unknown,
+  ): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
 }
 
 /**
@@ -32,7 +34,8 @@ export async function readJsonRecord<T>(
     throw corrupt('not valid JSON');
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw corrupt(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'record'}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw corrupt(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'record'}: ${i.message}`).join('; '));
   const wrong = options.check?.(parsed.data);
   if (wrong !== undefined) throw corrupt(wrong);
   return parsed.data;

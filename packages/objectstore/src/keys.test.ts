@@ -8,7 +8,22 @@ describe('keys', () => {
     }
   });
   it('rejects traversal, absolute, empty segments, odd characters and overlong keys', () => {
-    for (const k of ['', '/a', 'a/', 'a//b', '.', '..', 'a/../b', 'a/.', 'a\0b', 'a b', 'a\\b', 'é', 'x'.repeat(256), 'a/'.repeat(520) + 'a']) {
+    for (const k of [
+      '',
+      '/a',
+      'a/',
+      'a//b',
+      '.',
+      '..',
+      'a/../b',
+      'a/.',
+      'a\0b',
+      'a b',
+      'a\\b',
+      'é',
+      'x'.repeat(256),
+      'a/'.repeat(520) + 'a',
+    ]) {
       expect(isValidKey(k), JSON.stringify(k)).toBe(false);
     }
     expect(() => validateKey('../etc/passwd')).toThrow(/"\.\." segment/);

@@ -42,9 +42,13 @@ export async function assertStoreExists(url: string): Promise<void> {
     throw err;
   });
   if (st === undefined || !st.isDirectory()) {
-    throw new ConvoyError('CONVOY_STORE_NOT_FOUND', `no backup store at vfs://${location.path}: ${st === undefined ? 'the directory does not exist' : 'not a directory'}`, {
-      hint: 'check the URL; a store is created by its first backup',
-      details: { path: location.path },
-    });
+    throw new ConvoyError(
+      'CONVOY_STORE_NOT_FOUND',
+      `no backup store at vfs://${location.path}: ${st === undefined ? 'the directory does not exist' : 'not a directory'}`,
+      {
+        hint: 'check the URL; a store is created by its first backup',
+        details: { path: location.path },
+      },
+    );
   }
 }

@@ -11,13 +11,48 @@ import { FsObjectStore } from './drivers/fs-store.js';
 import { validateKey } from './keys.js';
 import { parseStoreUrl } from './url.js';
 
-const PIECES = ['..', '.', '%2e%2e', '%2E%2E', '%252e%252e', '.%2e', '%2e.', '%2f', '%2F', '%5c', '\\', '/', '//', '%00', '\u0000', '%', '%E0%A4%A', 'é', '%C3%A9', '\ud800', 'a', 'store', 'x'.repeat(300), '?', '#', '@', ':', ' '];
+const PIECES = [
+  '..',
+  '.',
+  '%2e%2e',
+  '%2E%2E',
+  '%252e%252e',
+  '.%2e',
+  '%2e.',
+  '%2f',
+  '%2F',
+  '%5c',
+  '\\',
+  '/',
+  '//',
+  '%00',
+  '\u0000',
+  '%',
+  '%E0%A4%A',
+  'é',
+  '%C3%A9',
+  '\ud800',
+  'a',
+  'store',
+  'x'.repeat(300),
+  '?',
+  '#',
+  '@',
+  ':',
+  ' ',
+];
 const hostile = fc.oneof(
   fc.array(fc.constantFrom(...PIECES), { maxLength: 12 }).map((xs) => xs.join('')),
   fc.array(fc.constantFrom(...PIECES), { maxLength: 8 }).map((xs) => xs.join('/')),
   fc.string({ unit: 'binary', maxLength: 60 }),
 );
-const url = fc.tuple(fc.constantFrom('vfs://', 'vfs:///', 'VFS:///', 's3://', 's3://bucket/', 's3://AK:SK@bucket/', 'vfs:///tmp/store/', ''), hostile, fc.constantFrom('', '?backup=a&volume=b', '?backup=%2e%2e&volume=..')).map(([a, b, c]) => `${a}${b}${c}`);
+const url = fc
+  .tuple(
+    fc.constantFrom('vfs://', 'vfs:///', 'VFS:///', 's3://', 's3://bucket/', 's3://AK:SK@bucket/', 'vfs:///tmp/store/', ''),
+    hostile,
+    fc.constantFrom('', '?backup=a&volume=b', '?backup=%2e%2e&volume=..'),
+  )
+  .map(([a, b, c]) => `${a}${b}${c}`);
 
 function refusedWithCode(f: () => unknown, code: string): boolean {
   try {

@@ -38,7 +38,10 @@ describe('parseStoreUrl', () => {
     for (const u of ['vfs:///a/b', 's3://bkt@eu-west-1/x/y', 's3://bkt', 'vfs:///tmp/odd%20%2541%20dir%3F%23']) {
       expect(formatStoreUrl(parseStoreUrl(u).location)).toBe(u);
     }
-    expect(parseStoreUrl(formatStoreUrl({ kind: 'vfs', path: '/tmp/odd %41 dir?#' })).location).toEqual({ kind: 'vfs', path: '/tmp/odd %41 dir?#' });
+    expect(parseStoreUrl(formatStoreUrl({ kind: 'vfs', path: '/tmp/odd %41 dir?#' })).location).toEqual({
+      kind: 'vfs',
+      path: '/tmp/odd %41 dir?#',
+    });
   });
 
   it.each([
@@ -65,7 +68,10 @@ describe('parseStoreUrl', () => {
   });
 
   it('refuses a vfs path with a name over 255 bytes or longer than a path can be, instead of failing later with ENAMETOOLONG', () => {
-    expect(rejects(`vfs:///tmp/${'x'.repeat(256)}`)).toMatchObject({ code: 'CONVOY_STORE_URL_INVALID', message: expect.stringContaining('too long') });
+    expect(rejects(`vfs:///tmp/${'x'.repeat(256)}`)).toMatchObject({
+      code: 'CONVOY_STORE_URL_INVALID',
+      message: expect.stringContaining('too long'),
+    });
     expect(rejects(`vfs:///tmp/${'é'.repeat(128)}`)).toMatchObject({ code: 'CONVOY_STORE_URL_INVALID' });
     expect(rejects(`vfs:///${'y/'.repeat(1600)}z`)).toMatchObject({ code: 'CONVOY_STORE_URL_INVALID' });
     expect(parseStoreUrl(`vfs:///tmp/${'x'.repeat(255)}`).location).toEqual({ kind: 'vfs', path: `/tmp/${'x'.repeat(255)}` });
@@ -74,7 +80,13 @@ describe('parseStoreUrl', () => {
   it('never echoes a secret from a rejected URL', () => {
     const r = rejects('s3://AKIA:topsecret@bucket/x');
     expect(`${r.message} ${r.hint}`).not.toContain('topsecret');
-    for (const url of ['s3://AKIA:topsecret@bucket/x#frag', 's3://AKIA:top secret@bucket/x#f', 'vfs://u:topsecret@host/x', 'vfs://u:topsecret@/x%zz', 's3://AKIA:top%secret@bucket/%zz']) {
+    for (const url of [
+      's3://AKIA:topsecret@bucket/x#frag',
+      's3://AKIA:top secret@bucket/x#f',
+      'vfs://u:topsecret@host/x',
+      'vfs://u:topsecret@/x%zz',
+      's3://AKIA:top%secret@bucket/%zz',
+    ]) {
       const e = rejects(url);
       expect(`${e.message} ${e.hint}`, url).not.toMatch(/topsecret|top secret|top%secret/);
     }
@@ -85,7 +97,14 @@ describe('s3EndpointProblem', () => {
   it('accepts http(s) URLs without credentials and describes the others without quoting what could be a key', () => {
     expect(s3EndpointProblem('http://127.0.0.1:7480')).toBeUndefined();
     expect(s3EndpointProblem('https://s3.example.com')).toBeUndefined();
-    for (const endpoint of ['SKtopsecret', 'topsecret@host', 'http://AK:top secret@host', 'http://AK:topsecret@host', 'ftp://topsecret@x', 'ftp://x']) {
+    for (const endpoint of [
+      'SKtopsecret',
+      'topsecret@host',
+      'http://AK:top secret@host',
+      'http://AK:topsecret@host',
+      'ftp://topsecret@x',
+      'ftp://x',
+    ]) {
       const problem = s3EndpointProblem(endpoint);
       expect(problem, endpoint).toBeDefined();
       expect(problem, endpoint).not.toMatch(/topsecret|top secret/);

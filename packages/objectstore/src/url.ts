@@ -67,7 +67,7 @@ function parseVfs(url: string): ParsedStoreUrl {
   if (host !== '') {
     throw new InvalidStoreUrlError(
       `vfs URL must name an absolute path: ${shown(url)}`,
-      `use three slashes, e.g. vfs:///${host.replace(/^.*@/, "")}${rawPath}`,
+      `use three slashes, e.g. vfs:///${host.replace(/^.*@/, '')}${rawPath}`,
     );
   }
   let decoded: string;
@@ -83,11 +83,15 @@ function parseVfs(url: string): ParsedStoreUrl {
   }
   // Longer than a file name or a path can be: the filesystem would refuse it (ENAMETOOLONG) later.
   if (decoded.split('/').some((s) => Buffer.byteLength(s) > MAX_NAME_BYTES) || Buffer.byteLength(decoded) > MAX_PATH_BYTES) {
-    throw new InvalidStoreUrlError(`vfs path too long: ${decoded.slice(0, 120)}…`, `a path is at most ${MAX_PATH_BYTES} bytes and each of its names at most ${MAX_NAME_BYTES}`);
+    throw new InvalidStoreUrlError(
+      `vfs path too long: ${decoded.slice(0, 120)}…`,
+      `a path is at most ${MAX_PATH_BYTES} bytes and each of its names at most ${MAX_NAME_BYTES}`,
+    );
   }
   const normal = path.posix.normalize(decoded);
   const trimmed = normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
-  if (trimmed === '/') throw new InvalidStoreUrlError('refusing to use / itself as a store', 'name a directory, e.g. vfs:///var/lib/convoy-backups');
+  if (trimmed === '/')
+    throw new InvalidStoreUrlError('refusing to use / itself as a store', 'name a directory, e.g. vfs:///var/lib/convoy-backups');
   return { location: { kind: 'vfs', path: trimmed }, params: new URLSearchParams(query) };
 }
 

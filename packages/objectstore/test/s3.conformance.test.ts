@@ -40,7 +40,10 @@ describe.skipIf(env === undefined)('s3 driver on radosgw', () => {
 
   objectStoreConformance('s3 (radosgw)', {
     create: async () =>
-      new S3ObjectStore({ kind: 's3', bucket, region: 'us-east-1', prefix: `t/${randomBytes(6).toString('hex')}` }, options({ listPageSize: 250 })).open(),
+      new S3ObjectStore(
+        { kind: 's3', bucket, region: 'us-east-1', prefix: `t/${randomBytes(6).toString('hex')}` },
+        options({ listPageSize: 250 }),
+      ).open(),
     createBroken: async () =>
       new S3ObjectStore(
         { kind: 's3', bucket, region: 'us-east-1', prefix: 'broken' },

@@ -100,7 +100,11 @@ export class PluginClient {
             try {
               resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as unknown });
             } catch {
-              reject(new InvalidResponseError(`${path} answered ${res.statusCode ?? '?'} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`));
+              reject(
+                new InvalidResponseError(
+                  `${path} answered ${res.statusCode ?? '?'} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`,
+                ),
+              );
             }
           });
         },

@@ -56,7 +56,10 @@ describe('createPluginHandler: the calls Docker makes', () => {
       status: 200,
       body: { Mountpoint: '/var/lib/convoy/mounts/data1' },
     });
-    expect(await call('VolumeDriver.Path', { Name: 'data1' })).toEqual({ status: 200, body: { Mountpoint: '/var/lib/convoy/mounts/data1' } });
+    expect(await call('VolumeDriver.Path', { Name: 'data1' })).toEqual({
+      status: 200,
+      body: { Mountpoint: '/var/lib/convoy/mounts/data1' },
+    });
     const mounted = await call('VolumeDriver.Get', { Name: 'data1' });
     expect(mounted.body).toMatchObject({ Volume: { Name: 'data1', Mountpoint: '/var/lib/convoy/mounts/data1' } });
     expect(await call('VolumeDriver.Unmount', { Name: 'data1', ID: ID1 })).toEqual({ status: 200, body: {} });
@@ -124,7 +127,9 @@ describe('createPluginHandler: the calls Docker makes', () => {
     await call('VolumeDriver.Create', { Name: 'v1' });
     const ids = Array.from({ length: 10 }, (_, i) => `caller-${i}`);
     const replies = await Promise.all(ids.map((ID) => call('VolumeDriver.Mount', { Name: 'v1', ID })));
-    expect(new Set(replies.map((r) => JSON.stringify(r.body)))).toEqual(new Set([JSON.stringify({ Mountpoint: '/var/lib/convoy/mounts/v1' })]));
+    expect(new Set(replies.map((r) => JSON.stringify(r.body)))).toEqual(
+      new Set([JSON.stringify({ Mountpoint: '/var/lib/convoy/mounts/v1' })]),
+    );
     expect(backend.mounts.get('v1')).toBe(1);
     await Promise.all(ids.map((ID) => call('VolumeDriver.Unmount', { Name: 'v1', ID })));
     expect(backend.unmounts.get('v1')).toBe(1);
@@ -182,7 +187,9 @@ describe('createPluginHandler: errors', () => {
     const handler = createPluginHandler(backend);
     const bad = await handler('/VolumeDriver.Create', Buffer.from('{"Name":'));
     expect(bad).toEqual({ status: 200, body: { Err: expect.stringMatching(/^request body is not valid JSON/) } });
-    expect((await call('VolumeDriver.Create', { Name: 'a/b' })).body).toEqual({ Err: expect.stringContaining('invalid volume name "a/b": it holds characters other than') });
+    expect((await call('VolumeDriver.Create', { Name: 'a/b' })).body).toEqual({
+      Err: expect.stringContaining('invalid volume name "a/b": it holds characters other than'),
+    });
     expect((await call('VolumeDriver.Create', { Name: 'ab\0' })).body.Err).not.toMatch(/\0/);
     const unknown = await call('VolumeDriver.Snapshot', { Name: 'v1' });
     expect(unknown.status).toBe(404);
@@ -218,7 +225,9 @@ describe('createPluginHandler: errors', () => {
     );
     let fail!: (e: Error) => void;
     backend.stall('list', new Promise((_, reject) => (fail = reject)));
-    expect((await call('VolumeDriver.List', {})).body).toEqual({ Err: expect.stringMatching(/^VolumeDriver.List did not finish within 30 ms/) });
+    expect((await call('VolumeDriver.List', {})).body).toEqual({
+      Err: expect.stringMatching(/^VolumeDriver.List did not finish within 30 ms/),
+    });
     fail(new Error('late'));
     await late;
     expect(events.map((e) => e.phase)).toEqual(['request', 'late']);
@@ -230,12 +239,16 @@ describe('createPluginHandler: errors', () => {
     const call = docker(createPluginHandler(backend, { refs }));
     await call('VolumeDriver.Create', { Name: 'v1' });
     backend.failWith('mount', new ConvoyError('CONVOY_COMMAND_FAILED', 'mount failed'));
-    expect((await call('VolumeDriver.Mount', { Name: 'v1', ID: ID1 })).body).toEqual({ Err: expect.stringMatching(/^mount failed/) as string });
+    expect((await call('VolumeDriver.Mount', { Name: 'v1', ID: ID1 })).body).toEqual({
+      Err: expect.stringMatching(/^mount failed/) as string,
+    });
     expect(refs.toJSON()).toEqual({});
     backend.clearFault('mount');
     await call('VolumeDriver.Mount', { Name: 'v1', ID: ID1 });
     backend.failWith('unmount', new ConvoyError('CONVOY_COMMAND_FAILED', 'target is busy'));
-    expect((await call('VolumeDriver.Unmount', { Name: 'v1', ID: ID1 })).body).toEqual({ Err: expect.stringMatching(/^target is busy/) as string });
+    expect((await call('VolumeDriver.Unmount', { Name: 'v1', ID: ID1 })).body).toEqual({
+      Err: expect.stringMatching(/^target is busy/) as string,
+    });
     expect(refs.toJSON()).toEqual({ v1: [ID1] });
     backend.clearFault('unmount');
     expect((await call('VolumeDriver.Unmount', { Name: 'v1', ID: ID1 })).body).toEqual({});
@@ -305,9 +318,16 @@ describe('createPluginHandler: persisted reference state', () => {
 
 describe('toVolumeInfo', () => {
   it('sends CreatedAt as RFC 3339 and omits what Docker could not parse', () => {
-    expect(toVolumeInfo({ name: 'v1', createdAt: '2025-03-01T10:00:00Z', mountpoint: '' })).toEqual({ Name: 'v1', CreatedAt: '2025-03-01T10:00:00.000Z' });
+    expect(toVolumeInfo({ name: 'v1', createdAt: '2025-03-01T10:00:00Z', mountpoint: '' })).toEqual({
+      Name: 'v1',
+      CreatedAt: '2025-03-01T10:00:00.000Z',
+    });
     expect(toVolumeInfo({ name: 'v1', createdAt: '' })).toEqual({ Name: 'v1' });
     expect(toVolumeInfo({ name: 'v1', createdAt: new Date(Number.NaN) })).toEqual({ Name: 'v1' });
-    expect(toVolumeInfo({ name: 'v1', mountpoint: '/m', status: { size: 1 } })).toEqual({ Name: 'v1', Mountpoint: '/m', Status: { size: 1 } });
+    expect(toVolumeInfo({ name: 'v1', mountpoint: '/m', status: { size: 1 } })).toEqual({
+      Name: 'v1',
+      Mountpoint: '/m',
+      Status: { size: 1 },
+    });
   });
 });

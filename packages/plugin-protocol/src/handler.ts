@@ -158,12 +158,7 @@ export function toVolumeInfo(volume: BackendVolume): VolumeInfo {
   return info;
 }
 
-function withTimeout<T>(
-  work: Promise<T>,
-  endpoint: string,
-  ms: number,
-  report: (event: PluginErrorEvent) => void,
-): Promise<T> {
+function withTimeout<T>(work: Promise<T>, endpoint: string, ms: number, report: (event: PluginErrorEvent) => void): Promise<T> {
   if (ms <= 0) return work;
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;

@@ -9,14 +9,7 @@ export {
   VolumeInUseError,
   VolumeNotFoundError,
 } from './errors.js';
-export {
-  MAX_MOUNT_ID_LENGTH,
-  parseBody,
-  parseEndpoint,
-  parseRequest,
-  validateMountId,
-  validateOpts,
-} from './validate.js';
+export { MAX_MOUNT_ID_LENGTH, parseBody, parseEndpoint, parseRequest, validateMountId, validateOpts } from './validate.js';
 export {
   DEFAULT_HANDLER_TIMEOUT_MS,
   createPluginHandler,

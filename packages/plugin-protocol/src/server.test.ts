@@ -195,7 +195,9 @@ describe('listenPluginSocket', () => {
     for (const [request, status] of cases) {
       const reply = await raw(request);
       expect(reply.status, request.slice(0, 40)).toBe(status);
-      expect(JSON.parse(reply.body)).toEqual({ Err: expect.stringMatching(/^(malformed HTTP request|request headers too large|method CONNECT not allowed)/) });
+      expect(JSON.parse(reply.body)).toEqual({
+        Err: expect.stringMatching(/^(malformed HTTP request|request headers too large|method CONNECT not allowed)/),
+      });
     }
     expect((await client.raw('/Plugin.Activate', '')).body).toEqual({ Implements: ['VolumeDriver'] });
   });

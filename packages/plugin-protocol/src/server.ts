@@ -64,7 +64,15 @@ export async function listenPluginSocket(handler: PluginHandler, options: Plugin
   });
   httpServer.keepAliveTimeout = options.keepAliveTimeoutMs ?? 60_000;
   httpServer.requestTimeout = 5 * 60_000;
-  answerClientErrors(httpServer, (_status, message) => ({ Err: errMessage(new InvalidRequestError(message, { hint: 'plugin calls are POST /VolumeDriver.<call> (or /Plugin.Activate) with a JSON body' })) }), PLUGIN_MEDIA_TYPE);
+  answerClientErrors(
+    httpServer,
+    (_status, message) => ({
+      Err: errMessage(
+        new InvalidRequestError(message, { hint: 'plugin calls are POST /VolumeDriver.<call> (or /Plugin.Activate) with a JSON body' }),
+      ),
+    }),
+    PLUGIN_MEDIA_TYPE,
+  );
 
   const send = (res: ServerResponse, reply: PluginResponse, closeAfter = false): void => {
     if (res.headersSent || res.destroyed) return;
@@ -121,7 +129,15 @@ export async function listenPluginSocket(handler: PluginHandler, options: Plugin
     });
   };
 
-  const unix = await listenUnixHttp(httpServer, { socketPath, mode: options.mode ?? 0o660, gid: options.gid, drainTimeoutMs: options.drainTimeoutMs ?? 30_000, onDrain: () => { draining = true; } });
+  const unix = await listenUnixHttp(httpServer, {
+    socketPath,
+    mode: options.mode ?? 0o660,
+    gid: options.gid,
+    drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
+    onDrain: () => {
+      draining = true;
+    },
+  });
   const close = unix.close;
 
   return {

@@ -1,13 +1,7 @@
 import { isConvoyError } from '@convoy/errors';
 import { describe, expect, it } from 'vitest';
 import { PLUGIN_ENDPOINTS } from './types.js';
-import {
-  parseBody,
-  parseEndpoint,
-  parseRequest,
-  validateMountId,
-  validateOpts,
-} from './validate.js';
+import { parseBody, parseEndpoint, parseRequest, validateMountId, validateOpts } from './validate.js';
 
 /** The name rule at the plugin boundary: what a Docker request's Name goes through. */
 const validateVolumeName = (name: unknown): string => parseRequest('/VolumeDriver.Get', JSON.stringify({ Name: name })).Name;
@@ -133,12 +127,16 @@ describe('parseEndpoint', () => {
     expect(parseEndpoint(endpoint)).toBe(endpoint);
     expect(parseEndpoint(`${endpoint}?x=1`)).toBe(endpoint);
   });
-  it.each(['/', '/VolumeDriver.Snapshot', '/volumedriver.create', '/VolumeDriver.Create/', 'VolumeDriver.Create', '/NetworkDriver.GetCapabilities'])(
-    'answers %j with an unknown-endpoint error',
-    (path) => {
-      expect(codeOf(() => parseEndpoint(path))).toBe('CONVOY_PLUGIN_ENDPOINT_UNKNOWN');
-    },
-  );
+  it.each([
+    '/',
+    '/VolumeDriver.Snapshot',
+    '/volumedriver.create',
+    '/VolumeDriver.Create/',
+    'VolumeDriver.Create',
+    '/NetworkDriver.GetCapabilities',
+  ])('answers %j with an unknown-endpoint error', (path) => {
+    expect(codeOf(() => parseEndpoint(path))).toBe('CONVOY_PLUGIN_ENDPOINT_UNKNOWN');
+  });
 });
 
 describe('parseBody', () => {

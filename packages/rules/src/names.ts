@@ -19,7 +19,8 @@ export function nameProblem(name: unknown): string | undefined {
   return undefined;
 }
 
-const shown = (name: unknown): string => (typeof name === 'string' ? JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name) : String(name));
+const shown = (name: unknown): string =>
+  typeof name === 'string' ? JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name) : String(name);
 
 /**
  * The one rule for volume names, everywhere: Docker's plugin requests, the control API, the CLIs,
@@ -29,7 +30,10 @@ const shown = (name: unknown): string => (typeof name === 'string' ? JSON.string
 export function validateVolumeName(name: unknown): asserts name is string {
   const problem = nameProblem(name);
   if (problem !== undefined) {
-    throw new ConvoyError('CONVOY_VOLUME_NAME_INVALID', `invalid volume name ${shown(name)}: ${problem}`, { hint: `volume names are ${NAME_RULE}`, details: { rule: NAME_RULE } });
+    throw new ConvoyError('CONVOY_VOLUME_NAME_INVALID', `invalid volume name ${shown(name)}: ${problem}`, {
+      hint: `volume names are ${NAME_RULE}`,
+      details: { rule: NAME_RULE },
+    });
   }
 }
 
@@ -37,7 +41,10 @@ export function validateVolumeName(name: unknown): asserts name is string {
 export function validateSnapshotName(name: unknown): asserts name is string {
   const problem = nameProblem(name);
   if (problem !== undefined) {
-    throw new ConvoyError('CONVOY_SNAPSHOT_NAME_INVALID', `invalid snapshot name ${shown(name)}: ${problem}`, { hint: `snapshot names are ${NAME_RULE}`, details: { rule: NAME_RULE } });
+    throw new ConvoyError('CONVOY_SNAPSHOT_NAME_INVALID', `invalid snapshot name ${shown(name)}: ${problem}`, {
+      hint: `snapshot names are ${NAME_RULE}`,
+      details: { rule: NAME_RULE },
+    });
   }
 }
 

@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_NAME_LENGTH, formatSize, isValidName, nameProblem, parseKeyValues, parseSize, validateSnapshotName, validateVolumeName, type PairProblem } from './index.js';
+import {
+  MAX_NAME_LENGTH,
+  formatSize,
+  isValidName,
+  nameProblem,
+  parseKeyValues,
+  parseSize,
+  validateSnapshotName,
+  validateVolumeName,
+  type PairProblem,
+} from './index.js';
 
 describe('names', () => {
   it.each(['a', 'v1', 'my_vol.2-x', 'A'.repeat(MAX_NAME_LENGTH), '0'])('accepts %j', (name) => {
@@ -20,7 +30,9 @@ describe('names', () => {
     [42, 'must be a string'],
   ])('refuses %j: %s', (name, why) => {
     expect(nameProblem(name)).toContain(why);
-    expect(() => validateVolumeName(name)).toThrow(expect.objectContaining({ code: 'CONVOY_VOLUME_NAME_INVALID', hint: expect.stringContaining('1-128 characters') }));
+    expect(() => validateVolumeName(name)).toThrow(
+      expect.objectContaining({ code: 'CONVOY_VOLUME_NAME_INVALID', hint: expect.stringContaining('1-128 characters') }),
+    );
     expect(() => validateSnapshotName(name)).toThrow(expect.objectContaining({ code: 'CONVOY_SNAPSHOT_NAME_INVALID' }));
   });
   it('a valid name is never a path: no separator, no dot segment, no traversal', () => {
@@ -56,7 +68,12 @@ describe('sizes', () => {
     expect(() => parseSize(text)).toThrow(expect.objectContaining({ code: 'CONVOY_SIZE_INVALID' }));
   });
   it('formats exact binary units and falls back to bytes', () => {
-    expect([formatSize(2 ** 30), formatSize(3 * 2 ** 20), formatSize(1000), formatSize(1.5 * 2 ** 30)]).toEqual(['1 GiB', '3 MiB', '1000 B', '1.50 GiB']);
+    expect([formatSize(2 ** 30), formatSize(3 * 2 ** 20), formatSize(1000), formatSize(1.5 * 2 ** 30)]).toEqual([
+      '1 GiB',
+      '3 MiB',
+      '1000 B',
+      '1.50 GiB',
+    ]);
   });
   it('reads back what it formats, for whole numbers of a unit', () => {
     fc.assert(

@@ -14,9 +14,11 @@ export function parseSize(text: string | number, what = 'size'): number {
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)(b?)\s*$/i.exec(text);
   const unit = UNITS[(m?.[2] ?? '').toLowerCase()];
-  if (m === null || unit === undefined || (m[2] === '' && m[3] !== '')) throw sizeInvalid(`invalid ${what} ${JSON.stringify(text.slice(0, 40))}: not a size`);
+  if (m === null || unit === undefined || (m[2] === '' && m[3] !== ''))
+    throw sizeInvalid(`invalid ${what} ${JSON.stringify(text.slice(0, 40))}: not a size`);
   const bytes = Math.round(Number(m[1]) * unit);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw sizeInvalid(`invalid ${what} ${JSON.stringify(text)}: out of range (1 byte to 8 PiB)`);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw sizeInvalid(`invalid ${what} ${JSON.stringify(text)}: out of range (1 byte to 8 PiB)`);
   return bytes;
 }
 
@@ -24,7 +26,12 @@ const sizeInvalid = (message: string): ConvoyError => new ConvoyError('CONVOY_SI
 
 /** 1073741824 → "1 GiB", 3145728 → "3 MiB", 1000 → "1000 B": exact binary units, else bytes. */
 export function formatSize(bytes: number): string {
-  for (const [u, n] of [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+  for (const [u, n] of [
+    ['TiB', 2 ** 40],
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
     if (bytes >= n && bytes % (n / 1024) === 0) {
       const v = bytes / n;
       return `${Number.isInteger(v) ? v : v.toFixed(2)} ${u}`;

@@ -115,7 +115,10 @@ export class MetaRecords {
 
   corrupt(key: string, kind: RecordKind, reason: string): VfsError {
     const file = this.file(key);
-    return new VfsError('CONVOY_RECORD_CORRUPT', `${kind.what} ${file} is corrupt: ${reason}`, { hint: kind.hint, details: { file, ...kind.about } });
+    return new VfsError('CONVOY_RECORD_CORRUPT', `${kind.what} ${file} is corrupt: ${reason}`, {
+      hint: kind.hint,
+      details: { file, ...kind.about },
+    });
   }
 
   /** The record under `key`, undefined if there is none; corrupt is an error naming the file. */
@@ -134,7 +137,9 @@ export class MetaRecords {
       if (host === undefined) continue;
       const kind = prefix === 'leases' ? LEASE(host) : prefix === 'refs' ? REFERENCE(host) : DELETING(host);
       const lease = await this.read(o.key, leaseSchema, kind, (l) =>
-        l.host === host && l.volume === volume ? undefined : `it says host ${JSON.stringify(l.host)} and volume ${JSON.stringify(l.volume)}, but it is the file of host ${host} for volume ${volume}`,
+        l.host === host && l.volume === volume
+          ? undefined
+          : `it says host ${JSON.stringify(l.host)} and volume ${JSON.stringify(l.volume)}, but it is the file of host ${host} for volume ${volume}`,
       );
       if (lease !== undefined) out.push(lease); // else removed since the listing
     }

@@ -30,7 +30,11 @@ export async function restoreInto(req: RestoreRequest, kind: 'directory' | 'tar'
     const archive = path.join(tmpDir, 'snapshot.tar');
     try {
       await restoreBackup({ ...common, target: archive });
-      await run('tar', ['--extract', '--file', archive, '--numeric-owner', '--xattrs', '--acls', '--same-permissions', '-C', dir], signalOpt(req.signal));
+      await run(
+        'tar',
+        ['--extract', '--file', archive, '--numeric-owner', '--xattrs', '--acls', '--same-permissions', '-C', dir],
+        signalOpt(req.signal),
+      );
     } finally {
       await fs.rm(tmpDir, { recursive: true, force: true });
     }

@@ -44,11 +44,22 @@ export class Snapshots {
   async create(volume: string, snapshot: { name: string; uuid: string }): Promise<SnapshotInfo> {
     const rec = await this.#o.volumes.finished(volume);
     const key = snapKey(volume, snapshot.name);
-    const s: SnapshotRecord = { name: snapshot.name, uuid: snapshot.uuid, volume, volumeUuid: rec.uuid, createdAt: this.#o.now().toISOString(), createdBy: this.#o.hostId, state: 'creating' };
+    const s: SnapshotRecord = {
+      name: snapshot.name,
+      uuid: snapshot.uuid,
+      volume,
+      volumeUuid: rec.uuid,
+      createdAt: this.#o.now().toISOString(),
+      createdBy: this.#o.hostId,
+      state: 'creating',
+    };
     try {
       await this.#o.meta.store.put(key, recordBytes(s), { ifAbsent: true });
     } catch (err) {
-      if (err instanceof ObjectExistsError) throw new VfsError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snapshot.name} of ${volume} already exists`, { hint: 'choose another snapshot name' });
+      if (err instanceof ObjectExistsError)
+        throw new VfsError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snapshot.name} of ${volume} already exists`, {
+          hint: 'choose another snapshot name',
+        });
       throw err;
     }
     const final = this.dir(snapshot.uuid);
@@ -58,11 +69,14 @@ export class Snapshots {
       await fs.rename(tmp, final);
       // still this snapshot's record? (a delete of the volume on another host may have taken it)
       if ((await this.read(volume, snapshot.name))?.uuid !== snapshot.uuid) {
-        throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${volume} was deleted while snapshot ${snapshot.name} was being taken`, { hint: 'convoy list shows the volumes' });
+        throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${volume} was deleted while snapshot ${snapshot.name} was being taken`, {
+          hint: 'convoy list shows the volumes',
+        });
       }
       await this.#o.meta.store.put(key, recordBytes({ ...s, state: 'ready' }));
     } catch (err) {
-      if ((await this.read(volume, snapshot.name).catch(() => undefined))?.uuid === snapshot.uuid) await this.#o.meta.store.delete([key]).catch(() => undefined);
+      if ((await this.read(volume, snapshot.name).catch(() => undefined))?.uuid === snapshot.uuid)
+        await this.#o.meta.store.delete([key]).catch(() => undefined);
       await this.#o.discard(final).catch(() => undefined);
       await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       throw err;
@@ -84,20 +98,32 @@ export class Snapshots {
       const name = /^snapshots\/[^/]+\/(.+)\.json$/.exec(o.key)?.[1];
       if (name === undefined) continue;
       const s = await skipCorrupt(this.read(volume, name), options);
-      if (s !== undefined && (rec === undefined || s.volumeUuid === rec.uuid)) out.push({ name: s.name, uuid: s.uuid, volume, createdAt: s.createdAt, ...(s.state === 'creating' ? { state: 'creating' as const } : {}) });
+      if (s !== undefined && (rec === undefined || s.volumeUuid === rec.uuid))
+        out.push({
+          name: s.name,
+          uuid: s.uuid,
+          volume,
+          createdAt: s.createdAt,
+          ...(s.state === 'creating' ? { state: 'creating' as const } : {}),
+        });
     }
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   }
 
   read(volume: string, name: string): Promise<SnapshotRecord | undefined> {
     return this.#o.meta.read(snapKey(volume, name), snapshotRecordSchema, SNAPSHOT(volume, name), (r) =>
-      r.name === name && r.volume === volume ? undefined : `it is the record of snapshot ${JSON.stringify(r.name)} of volume ${JSON.stringify(r.volume)}`,
+      r.name === name && r.volume === volume
+        ? undefined
+        : `it is the record of snapshot ${JSON.stringify(r.name)} of volume ${JSON.stringify(r.volume)}`,
     );
   }
 
   async require(volume: string, name: string): Promise<SnapshotRecord> {
     const s = await this.read(volume, name);
-    if (s === undefined) throw new VfsError('CONVOY_SNAPSHOT_NOT_FOUND', `snapshot ${name} of volume ${volume} does not exist`, { hint: `convoy snapshot list ${volume}` });
+    if (s === undefined)
+      throw new VfsError('CONVOY_SNAPSHOT_NOT_FOUND', `snapshot ${name} of volume ${volume} does not exist`, {
+        hint: `convoy snapshot list ${volume}`,
+      });
     return s;
   }
 
@@ -105,10 +131,17 @@ export class Snapshots {
   async finished(volume: string, name: string): Promise<SnapshotRecord> {
     const s = await this.require(volume, name);
     if (s.state !== 'creating') return s;
-    throw new VfsError('CONVOY_SNAPSHOT_INCOMPLETE', `snapshot ${name} of volume ${volume} is not finished: host ${s.createdBy ?? '?'} began it at ${s.createdAt} and has not finished`, {
-      hint: s.createdBy === this.#o.hostId ? 'wait for `convoy snapshot create` to finish' : `wait for it on ${s.createdBy ?? 'that host'}; if that host stopped for good, \`convoy snapshot delete ${name}\` and take it again (its own restart also removes it)`,
-      details: { volume, snapshot: name },
-    });
+    throw new VfsError(
+      'CONVOY_SNAPSHOT_INCOMPLETE',
+      `snapshot ${name} of volume ${volume} is not finished: host ${s.createdBy ?? '?'} began it at ${s.createdAt} and has not finished`,
+      {
+        hint:
+          s.createdBy === this.#o.hostId
+            ? 'wait for `convoy snapshot create` to finish'
+            : `wait for it on ${s.createdBy ?? 'that host'}; if that host stopped for good, \`convoy snapshot delete ${name}\` and take it again (its own restart also removes it)`,
+        details: { volume, snapshot: name },
+      },
+    );
   }
 
   /** Every snapshot record on the base path (any volume's); a corrupt one throws CONVOY_RECORD_CORRUPT. */

@@ -7,10 +7,34 @@ import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import { reconcileData, type Reconciled } from './reconcile.js';
 import { checkRestorable, restoreInto } from './restore-data.js';
-import { LEASE, MetaRecords, TOMBSTONE, deletingKey, leaseSchema, leaseKey, recordBytes, refKey, snapKey, tombKey, tombstoneSchema, type Lease, type VolumeRecord } from './records.js';
+import {
+  LEASE,
+  MetaRecords,
+  TOMBSTONE,
+  deletingKey,
+  leaseSchema,
+  leaseKey,
+  recordBytes,
+  refKey,
+  snapKey,
+  tombKey,
+  tombstoneSchema,
+  type Lease,
+  type VolumeRecord,
+} from './records.js';
 import { Snapshots } from './snapshots.js';
 import { VolumeRecords } from './volume-records.js';
-import type { BackupRequest, CreateVolumeRequest, ListOptions, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, Tombstone, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
+import type {
+  BackupRequest,
+  CreateVolumeRequest,
+  ListOptions,
+  RemoveVolumeRequest,
+  RestoreRequest,
+  SnapshotInfo,
+  Tombstone,
+  VolumeDriver,
+  VolumeInfo,
+} from '@convoy/volume-driver';
 
 export interface VfsDriverOptions {
   /** Directory holding every vfs volume: a local disk or a shared NFS/GlusterFS mount. */
@@ -47,7 +71,9 @@ export class VfsDriver implements VolumeDriver {
 
   constructor(options: VfsDriverOptions) {
     if (!path.isAbsolute(options.basePath)) {
-      throw new VfsError('CONVOY_INVALID_ARGUMENT', `vfs.path must be absolute: ${options.basePath}`, { hint: 'e.g. --driver-opts vfs.path=/var/lib/convoy/vfs' });
+      throw new VfsError('CONVOY_INVALID_ARGUMENT', `vfs.path must be absolute: ${options.basePath}`, {
+        hint: 'e.g. --driver-opts vfs.path=/var/lib/convoy/vfs',
+      });
     }
     this.basePath = path.resolve(options.basePath);
     this.hostId = options.hostId ?? os.hostname();
@@ -57,8 +83,23 @@ export class VfsDriver implements VolumeDriver {
     this.#records = new MetaRecords(this.#meta, path.join(this.basePath, 'meta'));
     this.#now = options.now ?? (() => new Date());
     this.#trash = path.join(this.basePath, 'trash', `${TRASH_PREFIX}${encodeURIComponent(this.hostId)}`);
-    this.#volumes = new VolumeRecords({ meta: this.#records, basePath: this.basePath, hostId: this.hostId, now: this.#now, discard: (dir) => this.#discard(dir), scratch: this.#trash });
-    this.#snapshots = new Snapshots({ meta: this.#records, volumes: this.#volumes, basePath: this.basePath, hostId: this.hostId, now: this.#now, discard: (dir) => this.#discard(dir), scratch: this.#trash });
+    this.#volumes = new VolumeRecords({
+      meta: this.#records,
+      basePath: this.basePath,
+      hostId: this.hostId,
+      now: this.#now,
+      discard: (dir) => this.#discard(dir),
+      scratch: this.#trash,
+    });
+    this.#snapshots = new Snapshots({
+      meta: this.#records,
+      volumes: this.#volumes,
+      basePath: this.basePath,
+      hostId: this.hostId,
+      now: this.#now,
+      discard: (dir) => this.#discard(dir),
+      scratch: this.#trash,
+    });
   }
 
   async start(): Promise<void> {
@@ -72,7 +113,8 @@ export class VfsDriver implements VolumeDriver {
     // Entries directly under trash/ are from releases before per-host trash: removed as before.
     await this.#volumes.restoreTaken();
     const all = path.join(this.basePath, 'trash');
-    for (const e of await fs.readdir(all)) if (!e.startsWith(TRASH_PREFIX)) await fs.rm(path.join(all, e), { recursive: true, force: true });
+    for (const e of await fs.readdir(all))
+      if (!e.startsWith(TRASH_PREFIX)) await fs.rm(path.join(all, e), { recursive: true, force: true });
     for (const e of await fs.readdir(this.#trash)) await fs.rm(path.join(this.#trash, e), { recursive: true, force: true });
     // A delete this host began and never finished (killed): its intent would refuse every mount.
     for await (const o of this.#meta.list('deleting/')) if (o.key.endsWith(`/${this.hostId}.json`)) await this.#meta.delete([o.key]);
@@ -107,7 +149,11 @@ export class VfsDriver implements VolumeDriver {
       bytesFree: st.bavail * st.bsize,
       volumes,
       ...(unreadable === 0 ? {} : { unreadableRecords: unreadable }),
-      ...(this.#reconciled === undefined || (this.#reconciled.unfinished.length === 0 && this.#reconciled.orphans.length === 0 && this.#reconciled.stale === undefined && this.#reconciled.skipped === undefined)
+      ...(this.#reconciled === undefined ||
+      (this.#reconciled.unfinished.length === 0 &&
+        this.#reconciled.orphans.length === 0 &&
+        this.#reconciled.stale === undefined &&
+        this.#reconciled.skipped === undefined)
         ? {}
         : { cleanedAtStart: this.#reconciled }),
     };
@@ -155,13 +201,19 @@ export class VfsDriver implements VolumeDriver {
         details: { volume: name, hosts: others.map((l) => l.host) },
       });
     }
-    const knownBy = (await this.references(name)).filter((r) => r.host !== this.hostId && r.uuid === rec.uuid && !others.some((l) => l.host === r.host));
+    const knownBy = (await this.references(name)).filter(
+      (r) => r.host !== this.hostId && r.uuid === rec.uuid && !others.some((l) => l.host === r.host),
+    );
     if (knownBy.length > 0 && req.force !== true) {
       const h = knownBy.map((r) => r.host).join(', ');
-      throw new VfsError('CONVOY_VOLUME_REFERENCED', `volume ${name} is still known to Docker on ${h} (a container there may use it again)`, {
-        hint: `run \`docker volume rm ${name}\` on ${h} first, or delete with --force (\`convoy delete --force ${name}\`, then \`docker volume rm -f ${name}\` here): Docker on ${h} then reports that this host deleted it, and when`,
-        details: { volume: name, hosts: knownBy.map((r) => r.host) },
-      });
+      throw new VfsError(
+        'CONVOY_VOLUME_REFERENCED',
+        `volume ${name} is still known to Docker on ${h} (a container there may use it again)`,
+        {
+          hint: `run \`docker volume rm ${name}\` on ${h} first, or delete with --force (\`convoy delete --force ${name}\`, then \`docker volume rm -f ${name}\` here): Docker on ${h} then reports that this host deleted it, and when`,
+          details: { volume: name, hosts: knownBy.map((r) => r.host) },
+        },
+      );
     }
     const snaps = await this.snapshotList(name);
     // Tombstone first: hosts that still reference the name learn who deleted it and when.
@@ -173,7 +225,10 @@ export class VfsDriver implements VolumeDriver {
     // The record goes only if it is still this volume's (another host may have deleted the volume
     // and created a new one of the name meanwhile: its record, leases and references stay).
     if (!(await this.#volumes.swap(rec, undefined))) {
-      throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted by another host meanwhile`, { hint: 'convoy list shows the volumes', details: { volume: name } });
+      throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted by another host meanwhile`, {
+        hint: 'convoy list shows the volumes',
+        details: { volume: name },
+      });
     }
     await this.#meta.delete([...(await this.#ofVolume('leases', name, rec.uuid)), ...(await this.#ofVolume('refs', name, rec.uuid))]);
     if (req.keepData !== true) {
@@ -197,7 +252,10 @@ export class VfsDriver implements VolumeDriver {
     await this.#meta.put(leaseKey(name, this.hostId), recordBytes(lease));
     try {
       if ((await this.#volumes.read(name))?.uuid !== rec.uuid) {
-        throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted while it was being mounted`, { hint: 'convoy list shows the volumes', details: { volume: name } });
+        throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted while it was being mounted`, {
+          hint: 'convoy list shows the volumes',
+          details: { volume: name },
+        });
       }
       await this.#refuseIfDeleting(name, rec);
     } catch (err) {
@@ -347,7 +405,6 @@ export class VfsDriver implements VolumeDriver {
     }
     await fs.rm(trash, { recursive: true, force: true });
   }
-
 }
 
 /** Age past which a temporary file under meta/ is a killed writer's (a write takes milliseconds). */

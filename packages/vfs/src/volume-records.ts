@@ -6,7 +6,18 @@ import path from 'node:path';
 import { ObjectExistsError } from '@convoy/objectstore';
 import type { CreateVolumeRequest, ListOptions } from '@convoy/volume-driver';
 import { VfsError } from './errors.js';
-import { TOMBSTONE, VOLUME, isCorruptRecord, recordBytes, tombKey, tombstoneSchema, volKey, volumeRecordSchema, type MetaRecords, type VolumeRecord } from './records.js';
+import {
+  TOMBSTONE,
+  VOLUME,
+  isCorruptRecord,
+  recordBytes,
+  tombKey,
+  tombstoneSchema,
+  volKey,
+  volumeRecordSchema,
+  type MetaRecords,
+  type VolumeRecord,
+} from './records.js';
 
 export interface VolumeRecordsOptions {
   meta: MetaRecords;
@@ -39,7 +50,9 @@ export class VolumeRecords {
   }
 
   read(name: string): Promise<VolumeRecord | undefined> {
-    return this.#o.meta.read(volKey(name), volumeRecordSchema, VOLUME(name, this.#o.basePath), (r) => (r.name === name ? undefined : `it is the record of volume ${JSON.stringify(r.name)}`));
+    return this.#o.meta.read(volKey(name), volumeRecordSchema, VOLUME(name, this.#o.basePath), (r) =>
+      r.name === name ? undefined : `it is the record of volume ${JSON.stringify(r.name)}`,
+    );
   }
 
   /** Every record; a corrupt one goes to onProblem (when given) and is left out, else it throws. */
@@ -62,7 +75,13 @@ export class VolumeRecords {
     throw new VfsError(
       'CONVOY_VOLUME_NOT_FOUND',
       t === undefined ? `volume ${name} does not exist` : `volume ${name} was deleted by host ${t.deletedBy} at ${t.deletedAt}`,
-      { hint: t === undefined ? 'convoy list shows the volumes' : `run \`docker volume rm -f ${name}\` on this host to drop the stale reference`, details: { volume: name } },
+      {
+        hint:
+          t === undefined
+            ? 'convoy list shows the volumes'
+            : `run \`docker volume rm -f ${name}\` on this host to drop the stale reference`,
+        details: { volume: name },
+      },
     );
   }
 
@@ -71,23 +90,35 @@ export class VolumeRecords {
     const rec = await this.require(name);
     if (rec.state !== 'creating') return rec;
     const here = rec.createdBy === this.#o.hostId;
-    throw new VfsError('CONVOY_VOLUME_INCOMPLETE', `volume ${name} is not finished: host ${rec.createdBy} began creating it at ${rec.createdAt} and has not finished`, {
-      hint: here
-        ? 'it is being created on this host: wait for `convoy create` to finish (convoy list shows it as creating until then)'
-        : `wait for its creation on ${rec.createdBy} to finish; if that host stopped for good, \`convoy delete ${name}\` and create it again (its own restart also removes it)`,
-      details: { volume: name, createdBy: rec.createdBy },
-    });
+    throw new VfsError(
+      'CONVOY_VOLUME_INCOMPLETE',
+      `volume ${name} is not finished: host ${rec.createdBy} began creating it at ${rec.createdAt} and has not finished`,
+      {
+        hint: here
+          ? 'it is being created on this host: wait for `convoy create` to finish (convoy list shows it as creating until then)'
+          : `wait for its creation on ${rec.createdBy} to finish; if that host stopped for good, \`convoy delete ${name}\` and create it again (its own restart also removes it)`,
+        details: { volume: name, createdBy: rec.createdBy },
+      },
+    );
   }
 
   /** Claims the name (record `creating`), then makes the empty data directory. */
   async begin(req: CreateVolumeRequest): Promise<VolumeRecord> {
-    const rec: VolumeRecord = { name: req.name, uuid: req.uuid, createdAt: this.#o.now().toISOString(), createdBy: this.#o.hostId, state: 'creating' };
+    const rec: VolumeRecord = {
+      name: req.name,
+      uuid: req.uuid,
+      createdAt: this.#o.now().toISOString(),
+      createdBy: this.#o.hostId,
+      state: 'creating',
+    };
     if (req.size !== undefined) rec.size = req.size;
     try {
       await this.#o.meta.store.put(volKey(req.name), recordBytes(rec), { ifAbsent: true });
     } catch (err) {
       if (err instanceof ObjectExistsError) {
-        throw new VfsError('CONVOY_VOLUME_EXISTS', `volume ${req.name} already exists`, { hint: 'choose another name, or delete the old volume first' });
+        throw new VfsError('CONVOY_VOLUME_EXISTS', `volume ${req.name} already exists`, {
+          hint: 'choose another name, or delete the old volume first',
+        });
       }
       throw err;
     }
@@ -104,7 +135,11 @@ export class VolumeRecords {
   async finish(rec: VolumeRecord): Promise<VolumeRecord> {
     const ready: VolumeRecord = { ...rec, state: 'ready' };
     if (!(await this.swap(rec, ready))) {
-      throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${rec.name} was deleted (or created anew by another host) while it was being created`, { hint: 'convoy list shows the volumes; create it again if it is not there' });
+      throw new VfsError(
+        'CONVOY_VOLUME_DELETED',
+        `volume ${rec.name} was deleted (or created anew by another host) while it was being created`,
+        { hint: 'convoy list shows the volumes; create it again if it is not there' },
+      );
     }
     await this.#o.meta.store.delete([tombKey(rec.name)]);
     return ready;
@@ -183,10 +218,19 @@ export class VolumeRecords {
       const m = /^record-([0-9a-f-]{36})-.*\.json$/.exec(e);
       if (m === null) continue;
       const bytes = await fs.readFile(path.join(this.#o.scratch, e));
-      const parsed = volumeRecordSchema.safeParse((() => { try { return JSON.parse(bytes.toString('utf8')) as unknown; } catch { return undefined; } })());
+      const parsed = volumeRecordSchema.safeParse(
+        (() => {
+          try {
+            return JSON.parse(bytes.toString('utf8')) as unknown;
+          } catch {
+            return undefined;
+          }
+        })(),
+      );
       if (parsed.success && parsed.data.uuid !== m[1]) {
         const current = await this.read(parsed.data.name).catch(() => undefined);
-        if (current?.uuid !== parsed.data.uuid) await this.#putBack(volKey(parsed.data.name), bytes, parsed.data.name).catch(() => undefined);
+        if (current?.uuid !== parsed.data.uuid)
+          await this.#putBack(volKey(parsed.data.name), bytes, parsed.data.name).catch(() => undefined);
       }
       await fs.rm(path.join(this.#o.scratch, e), { force: true });
     }
@@ -216,10 +260,14 @@ export class VolumeRecords {
       // an operator finds it (its data directory stays: see reconcile.ts), and say so.
       const kept = `displaced/${name}/${randomUUID()}.json`;
       await this.#o.meta.store.put(kept, bytes);
-      throw new VfsError('CONVOY_VOLUME_CONFLICT', `two volumes named ${name} were created at once on the shared path; the record of one was moved to ${this.#o.meta.file(kept)}`, {
-        hint: 'see which of them holds the data you want (the uuid in each record names its data directory), then delete the other and move the kept record back to meta/volumes/ under the name it says',
-        details: { volume: name, file: this.#o.meta.file(kept) },
-      });
+      throw new VfsError(
+        'CONVOY_VOLUME_CONFLICT',
+        `two volumes named ${name} were created at once on the shared path; the record of one was moved to ${this.#o.meta.file(kept)}`,
+        {
+          hint: 'see which of them holds the data you want (the uuid in each record names its data directory), then delete the other and move the kept record back to meta/volumes/ under the name it says',
+          details: { volume: name, file: this.#o.meta.file(kept) },
+        },
+      );
     }
   }
 }

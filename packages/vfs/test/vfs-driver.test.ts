@@ -87,7 +87,7 @@ describe('vfs driver', () => {
     expect(e2.hint).toMatch(/docker volume rm -f shared1/);
   });
 
-  it('a volume another host\'s Docker still references is deleted only with force; that host then learns who deleted it', async () => {
+  it("a volume another host's Docker still references is deleted only with force; that host then learns who deleted it", async () => {
     const a = await host('host-a');
     const b = await host('host-b');
     await a.create(req('known'));

@@ -90,7 +90,8 @@ async function hosts(): Promise<{ a: VfsDriver; b: VfsDriver; meta: Interleaving
 }
 
 const req = (name: string) => ({ name, uuid: randomUUID(), options: {} });
-const recordOf = async (name: string): Promise<{ uuid: string }> => JSON.parse(await fs.readFile(path.join(base, 'meta', 'volumes', `${name}.json`), 'utf8')) as { uuid: string };
+const recordOf = async (name: string): Promise<{ uuid: string }> =>
+  JSON.parse(await fs.readFile(path.join(base, 'meta', 'volumes', `${name}.json`), 'utf8')) as { uuid: string };
 
 describe('two hosts on one base path, steps interleaved', () => {
   it("a create whose volume another host deleted and created again before it finished never overwrites the new volume's record", async () => {

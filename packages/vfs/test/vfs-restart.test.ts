@@ -49,7 +49,18 @@ describe('vfs driver restarted after kill -9', () => {
     const crashed = async (name: string, by: string): Promise<string> => {
       const uuid = randomUUID();
       await fs.mkdir(path.dirname(snapRecord('v', name)), { recursive: true });
-      await fs.writeFile(snapRecord('v', name), JSON.stringify({ name, uuid, volume: 'v', volumeUuid: v.uuid, createdAt: new Date().toISOString(), createdBy: by, state: 'creating' }));
+      await fs.writeFile(
+        snapRecord('v', name),
+        JSON.stringify({
+          name,
+          uuid,
+          volume: 'v',
+          volumeUuid: v.uuid,
+          createdAt: new Date().toISOString(),
+          createdBy: by,
+          state: 'creating',
+        }),
+      );
       await fs.mkdir(path.join(base, 'snapshots', uuid)); // half copied
       return uuid;
     };
@@ -100,7 +111,10 @@ describe('vfs driver restarted after kill -9 mid-write of a record', () => {
 
 describe('vfs driver restarted after kill -9 mid-swap of a record', () => {
   const take = async (name: string, forUuid: string): Promise<void> => {
-    await fs.rename(path.join(base, 'meta', 'volumes', `${name}.json`), path.join(base, 'trash', 'host-h1', `record-${forUuid}-${randomUUID()}.json`));
+    await fs.rename(
+      path.join(base, 'meta', 'volumes', `${name}.json`),
+      path.join(base, 'trash', 'host-h1', `record-${forUuid}-${randomUUID()}.json`),
+    );
   };
 
   it("another volume's record a killed swap had taken by mistake goes back at the start, with its data", async () => {

@@ -1,4 +1,13 @@
-export type { BackupRequest, CreateVolumeRequest, ListOptions, RemoveVolumeRequest, RestoreRequest, SnapshotInfo, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
+export type {
+  BackupRequest,
+  CreateVolumeRequest,
+  ListOptions,
+  RemoveVolumeRequest,
+  RestoreRequest,
+  SnapshotInfo,
+  VolumeDriver,
+  VolumeInfo,
+} from '@convoy/volume-driver';
 export { VolumeManager } from './manager.js';
 export type { Caller, CreateOptions, ManagedSnapshot, ManagedVolume, ManagerOptions, SnapshotListing, VolumeListing } from './types.js';
 export { VolumeError } from './errors.js';

@@ -153,7 +153,12 @@ export class VolumeManager {
         }
         throw volumeExists(o.name);
       }
-      const req = { name: o.name, uuid: randomUUID(), options: opts, ...(sizeText === undefined ? {} : { size: typeof sizeText === 'number' ? sizeText : parseSize(sizeText) }) };
+      const req = {
+        name: o.name,
+        uuid: randomUUID(),
+        options: opts,
+        ...(sizeText === undefined ? {} : { size: typeof sizeText === 'number' ? sizeText : parseSize(sizeText) }),
+      };
       if (backup === undefined) {
         const info = await driver.create(req);
         if (o.caller === 'docker') await this.#dockerReference(driver, info);
@@ -263,11 +268,18 @@ export class VolumeManager {
 
   async snapshotCreate(volume: string, name?: string): Promise<ManagedSnapshot> {
     const v = await this.require(volume);
-    const snap = name ?? `${v.name.slice(0, 80)}-snap-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 17)}-${randomBytes(2).toString('hex')}`;
+    const snap =
+      name ??
+      `${v.name.slice(0, 80)}-snap-${new Date()
+        .toISOString()
+        .replace(/[-:.TZ]/g, '')
+        .slice(0, 17)}-${randomBytes(2).toString('hex')}`;
     validateSnapshotName(snap);
     return this.#lock.run(v.name, async () => {
       if ((await this.#findSnapshot(snap, false)) !== undefined) {
-        throw new VolumeError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snap} already exists`, { hint: 'snapshot names are unique across volumes: choose another' });
+        throw new VolumeError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snap} already exists`, {
+          hint: 'snapshot names are unique across volumes: choose another',
+        });
       }
       return { ...(await this.#driver(v.driver).snapshotCreate(v.name, { name: snap, uuid: randomUUID() })), driver: v.driver };
     });
@@ -291,16 +303,28 @@ export class VolumeManager {
     const snapshots: ManagedSnapshot[] = [];
     const problems = [...listed.problems];
     const onProblem = (err: Error): void => void problems.push(err);
-    for (const v of listed.volumes) for (const s of await this.#driver(v.driver).snapshotList(v.name, { onProblem })) snapshots.push({ ...s, driver: v.driver });
+    for (const v of listed.volumes)
+      for (const s of await this.#driver(v.driver).snapshotList(v.name, { onProblem })) snapshots.push({ ...s, driver: v.driver });
     return { snapshots, problems };
   }
 
   // ---- backups -------------------------------------------------------------------------------
 
-  async backupCreate(snapshot: string, dest: string, o: { signal?: AbortSignal; onProgress?: (p: Progress) => void; labels?: Record<string, string> } = {}): Promise<{ url: string; id: string }> {
+  async backupCreate(
+    snapshot: string,
+    dest: string,
+    o: { signal?: AbortSignal; onProgress?: (p: Progress) => void; labels?: Record<string, string> } = {},
+  ): Promise<{ url: string; id: string }> {
     const s = await this.snapshotInspect(snapshot);
     return this.#withStore(dest, 'create', (store) =>
-      this.#driver(s.driver).backup({ volume: s.volume, snapshot: s.name, store, labels: o.labels, signal: o.signal, onProgress: o.onProgress }),
+      this.#driver(s.driver).backup({
+        volume: s.volume,
+        snapshot: s.name,
+        store,
+        labels: o.labels,
+        signal: o.signal,
+        onProgress: o.onProgress,
+      }),
     );
   }
 

@@ -21,7 +21,14 @@ afterEach(async () => {
 });
 
 const dm = (): DevmapperVolumeDriver =>
-  new DevmapperVolumeDriver({ root: path.join(tmp, 'dm'), dm: fake.dm, host: fake.host, loopDataSize: 256 * MiB, loopMetadataSize: 16 * MiB, defaultVolumeSize: 32 * MiB });
+  new DevmapperVolumeDriver({
+    root: path.join(tmp, 'dm'),
+    dm: fake.dm,
+    host: fake.host,
+    loopDataSize: 256 * MiB,
+    loopMetadataSize: 16 * MiB,
+    defaultVolumeSize: 32 * MiB,
+  });
 
 describe('the devicemapper driver behind the manager (fake device-mapper)', () => {
   it('creates sized thin volumes, mounts them, snapshots them, and finds them again after a restart', async () => {
@@ -43,13 +50,19 @@ describe('the devicemapper driver behind the manager (fake device-mapper)', () =
     const seen: string[] = [];
     const m = await VolumeManager.open({
       root: path.join(tmp, 'root2'),
-      drivers: [new DevmapperVolumeDriver({ root: path.join(tmp, 'real-dm') }), new VfsDriver({ basePath: path.join(tmp, 'vfs'), hostId: 'h' })],
+      drivers: [
+        new DevmapperVolumeDriver({ root: path.join(tmp, 'real-dm') }),
+        new VfsDriver({ basePath: path.join(tmp, 'vfs'), hostId: 'h' }),
+      ],
       onDriverUnavailable: (name) => seen.push(name),
     });
     expect(seen).toEqual(['devicemapper']);
     expect(m.defaultDriver).toBe('vfs');
     const info = (await m.info()) as { unavailable: Record<string, { code?: string; hint?: string }> };
-    expect(info.unavailable.devicemapper).toMatchObject({ code: 'CONVOY_DM_UNAVAILABLE', hint: expect.stringMatching(/modprobe dm_thin_pool|--drivers vfs/) });
+    expect(info.unavailable.devicemapper).toMatchObject({
+      code: 'CONVOY_DM_UNAVAILABLE',
+      hint: expect.stringMatching(/modprobe dm_thin_pool|--drivers vfs/),
+    });
     await m.create({ name: 'plain', caller: 'cli' });
     expect((await rejectionOf(m.create({ name: 'x', caller: 'cli', driver: 'devicemapper' }))).message).toMatch(/unknown driver/);
   });

@@ -211,12 +211,20 @@ describe('VolumeManager', () => {
     await m.snapshotCreate('good1', 'good1-s');
     const file = path.join(tmp, 'vfs', 'meta', 'volumes', 'bad.json');
     const uuid = (await m.get('bad'))?.uuid as string;
-    for (const garbage of ['{"name": "bad", "uu', JSON.stringify({ name: 'bad', createdAt: new Date().toISOString(), createdBy: 'h1' }), JSON.stringify({ name: 'bad', uuid: '../../etc', createdAt: new Date().toISOString(), createdBy: 'h1' })]) {
+    for (const garbage of [
+      '{"name": "bad", "uu',
+      JSON.stringify({ name: 'bad', createdAt: new Date().toISOString(), createdBy: 'h1' }),
+      JSON.stringify({ name: 'bad', uuid: '../../etc', createdAt: new Date().toISOString(), createdBy: 'h1' }),
+    ]) {
       await fs.writeFile(file, garbage);
       const listed = await m.list();
       expect(listed.volumes.map((v) => v.name)).toEqual(['good1', 'good2']);
       expect(listed.problems).toHaveLength(1);
-      expect(listed.problems[0]).toMatchObject({ code: 'CONVOY_RECORD_CORRUPT', message: expect.stringContaining(file), hint: expect.stringContaining('repair the file') });
+      expect(listed.problems[0]).toMatchObject({
+        code: 'CONVOY_RECORD_CORRUPT',
+        message: expect.stringContaining(file),
+        hint: expect.stringContaining('repair the file'),
+      });
       const snaps = await m.snapshotList();
       expect(snaps.snapshots.map((s) => s.name)).toEqual(['good1-s']);
       expect(snaps.problems.map((p) => p.message)).toEqual([listed.problems[0]?.message]);
@@ -279,7 +287,10 @@ describe('VolumeManager', () => {
     const { url } = await m.backupCreate('src-s', `vfs://${path.join(tmp, 'bk')}`);
     // the restore's reads of blocks wait at a gate: the volume is mid-restore
     const gate = new Gate();
-    const slow = await open('h1', { openStore: async (u) => new FaultyObjectStore(await openStore(u), [{ op: 'get', key: /^blocks\//, kind: 'pause', gate: () => gate.wait() }]) });
+    const slow = await open('h1', {
+      openStore: async (u) =>
+        new FaultyObjectStore(await openStore(u), [{ op: 'get', key: /^blocks\//, kind: 'pause', gate: () => gate.wait() }]),
+    });
     const restoring = slow.create({ name: 'copy', caller: 'cli', backup: url });
     await gate.reached;
     const other = await open('h2'); // another host starting meanwhile leaves the restore's files alone
@@ -296,14 +307,17 @@ describe('VolumeManager', () => {
     expect(await fs.readFile(path.join(await slow.mount('copy', { id: 'c1', caller: 'docker' }), 'f.txt'), 'utf8')).toBe('restored');
   });
 
-  it('a create or restore killed after its record was written: at start its host removes it; another host\'s stays unmountable', async () => {
+  it("a create or restore killed after its record was written: at start its host removes it; another host's stays unmountable", async () => {
     const vfs = path.join(tmp, 'vfs');
     await open(); // lays out the base path
     // what kill -9 during `convoy create X --backup URL` leaves: the record, still 'creating', and part of the data
     const crashed = async (name: string, host: string): Promise<string> => {
       const uuid = randomUUID();
       await fs.mkdir(path.join(vfs, 'meta', 'volumes'), { recursive: true });
-      await fs.writeFile(path.join(vfs, 'meta', 'volumes', `${name}.json`), JSON.stringify({ name, uuid, createdAt: new Date().toISOString(), createdBy: host, state: 'creating' }));
+      await fs.writeFile(
+        path.join(vfs, 'meta', 'volumes', `${name}.json`),
+        JSON.stringify({ name, uuid, createdAt: new Date().toISOString(), createdBy: host, state: 'creating' }),
+      );
       await fs.mkdir(path.join(vfs, 'data', uuid));
       await fs.writeFile(path.join(vfs, 'data', uuid, 'half-restored'), 'x');
       return uuid;

@@ -46,7 +46,19 @@ export async function runCreateDirectory(a: DirectoryCreate, ctx: CommandContext
       `${s.blocksUploaded} objects uploaded (${formatBytes(s.bytesUploaded)}) in ${formatDuration(s.durationMs)}`,
   );
   ctx.out.result(
-    { url, id: manifest.id, volume: manifest.volume, kind: 'directory', created: manifest.created, snapshot: manifest.snapshot, parent: manifest.parent, size: manifest.size, compression: manifest.compression, labels: manifest.labels, stats: s },
+    {
+      url,
+      id: manifest.id,
+      volume: manifest.volume,
+      kind: 'directory',
+      created: manifest.created,
+      snapshot: manifest.snapshot,
+      parent: manifest.parent,
+      size: manifest.size,
+      compression: manifest.compression,
+      labels: manifest.labels,
+      stats: s,
+    },
     () => [url],
   );
   return EXIT.ok;

@@ -28,21 +28,58 @@ export const createCommand: CliCommand = {
       'Back up a file, block device or directory into a store; prints the backup URL',
       (b) =>
         b
-          .positional('source', { type: 'string', demandOption: true, describe: 'File, block device or directory to back up (a snapshot: it must not change while it is read)' })
-          .option('dest', { type: 'string', demandOption: true, requiresArg: true, describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix' })
+          .positional('source', {
+            type: 'string',
+            demandOption: true,
+            describe: 'File, block device or directory to back up (a snapshot: it must not change while it is read)',
+          })
+          .option('dest', {
+            type: 'string',
+            demandOption: true,
+            requiresArg: true,
+            describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix',
+          })
           .option('volume', { type: 'string', demandOption: true, requiresArg: true, describe: 'Volume name the backup is filed under' })
-          .option('compression', { type: 'string', requiresArg: true, describe: 'zstd | lz4 | gzip | none (default: the store\'s, zstd for a new store)' })
-          .option('changed', { type: 'string', requiresArg: true, describe: 'File listing the extents changed since the parent: JSON [[offset, length], …] or lines "offset length"; only those blocks are read' })
-          .option('parent', { type: 'string', requiresArg: true, describe: 'Backup to be incremental against: an id, latest (default) or none (full backup)' })
+          .option('compression', {
+            type: 'string',
+            requiresArg: true,
+            describe: "zstd | lz4 | gzip | none (default: the store's, zstd for a new store)",
+          })
+          .option('changed', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              'File listing the extents changed since the parent: JSON [[offset, length], …] or lines "offset length"; only those blocks are read',
+          })
+          .option('parent', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'Backup to be incremental against: an id, latest (default) or none (full backup)',
+          })
           .option('label', { type: 'string', array: true, nargs: 1, describe: 'key=value recorded in the manifest (repeatable)' })
           .option('snapshot', { type: 'string', requiresArg: true, describe: 'Snapshot name recorded in the manifest' })
           .epilogue(
             examples([
-              ['convoy-backup create /dev/vg0/snap1 --dest s3://bk@us-east-1/db --volume db --snapshot snap1', 'Back up a block device snapshot to S3'],
-              ['convoy-backup create disk.img --dest vfs:///mnt/nfs/bk --volume vm1 --label env=prod', 'Back up a file to a directory store'],
-              ['convoy-backup create disk.img --dest vfs:///mnt/bk --volume vm1 --changed changes.txt', 'Read only the changed extents, the rest comes from the latest backup'],
-              ['convoy-backup create disk.img --dest vfs:///mnt/bk --volume vm1 --json', 'Print {"url","id","volume","stats",…} as the last line'],
-              ['convoy-backup create /srv/www --dest vfs:///mnt/bk --volume www', 'Back up a directory: files chunked and deduplicated, unchanged files not read again'],
+              [
+                'convoy-backup create /dev/vg0/snap1 --dest s3://bk@us-east-1/db --volume db --snapshot snap1',
+                'Back up a block device snapshot to S3',
+              ],
+              [
+                'convoy-backup create disk.img --dest vfs:///mnt/nfs/bk --volume vm1 --label env=prod',
+                'Back up a file to a directory store',
+              ],
+              [
+                'convoy-backup create disk.img --dest vfs:///mnt/bk --volume vm1 --changed changes.txt',
+                'Read only the changed extents, the rest comes from the latest backup',
+              ],
+              [
+                'convoy-backup create disk.img --dest vfs:///mnt/bk --volume vm1 --json',
+                'Print {"url","id","volume","stats",…} as the last line',
+              ],
+              [
+                'convoy-backup create /srv/www --dest vfs:///mnt/bk --volume www',
+                'Back up a directory: files chunked and deduplicated, unchanged files not read again',
+              ],
             ]),
           ),
       (args) => select((ctx) => runCreate(args, ctx), args),
@@ -57,14 +94,30 @@ export async function runCreate(args: CreateArgs, ctx: CommandContext): Promise<
   const labels = parseLabels(args.label ?? []);
   const snapshot = parseSnapshotName(args.snapshot);
   if (args.changed !== undefined && parent === null) {
-    throw usageError('--changed needs a parent backup, but --parent none asks for a full backup', 'drop --changed for a full backup, or name the parent with --parent');
+    throw usageError(
+      '--changed needs a parent backup, but --parent none asks for a full backup',
+      'drop --changed for a full backup, or name the parent with --parent',
+    );
   }
   const dest = parseStoreUrl(args.dest);
   const st = await fs.stat(path.resolve(args.source)).catch(() => undefined);
   if (st?.isDirectory() === true) {
-    if (args.changed !== undefined) throw usageError('--changed applies to block images, not to a directory', 'drop --changed: a directory backup finds unchanged files by size and mtime');
+    if (args.changed !== undefined)
+      throw usageError(
+        '--changed applies to block images, not to a directory',
+        'drop --changed: a directory backup finds unchanged files by size and mtime',
+      );
     return runCreateDirectory(
-      { dir: path.resolve(args.source), dest: dest.location, destUrl: args.dest, volume: args.volume, parent, compression, labels, snapshot },
+      {
+        dir: path.resolve(args.source),
+        dest: dest.location,
+        destUrl: args.dest,
+        volume: args.volume,
+        parent,
+        compression,
+        labels,
+        snapshot,
+      },
       ctx,
     );
   }
@@ -125,10 +178,14 @@ async function readChangedExtents(file: string): Promise<Extent[]> {
   try {
     text = await fs.readFile(path.resolve(file), 'utf8');
   } catch (err) {
-    throw new CliError('CONVOY_CHANGED_UNREADABLE', `cannot read the changed-extent list ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      hint: 'name a readable file with --changed',
-      cause: err,
-    });
+    throw new CliError(
+      'CONVOY_CHANGED_UNREADABLE',
+      `cannot read the changed-extent list ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        hint: 'name a readable file with --changed',
+        cause: err,
+      },
+    );
   }
   try {
     return parseExtents(text);

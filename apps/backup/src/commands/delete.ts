@@ -14,17 +14,18 @@ export const deleteCommand: CliCommand = {
       'delete <url>',
       'Delete a backup; its blocks are freed by `maintenance --full` (format v1 stores: at once)',
       (b) =>
-        b
-          .positional('url', { type: 'string', demandOption: true, describe: 'Backup URL, as create prints it' })
-          .epilogue(
-            'On a format v2 store a delete takes a few requests whatever the store holds and locks nothing; the blocks only ' +
-              'this backup used are freed later by `convoy-backup maintenance --full`. On a format v1 store delete collects ' +
-              'them itself, under the store\'s exclusive lock. Running delete again after an interruption finishes it.\n\n' +
-              examples([
-                ["convoy-backup delete 'vfs:///mnt/bk?backup=20261124T170000000Z-3f9a1c&volume=vm1'", 'Delete one backup; other backups of the volume stay complete'],
-                ['convoy-backup maintenance vfs:///mnt/bk --full', 'Later (e.g. daily): free the blocks no backup uses any more'],
-              ]),
-          ),
+        b.positional('url', { type: 'string', demandOption: true, describe: 'Backup URL, as create prints it' }).epilogue(
+          'On a format v2 store a delete takes a few requests whatever the store holds and locks nothing; the blocks only ' +
+            'this backup used are freed later by `convoy-backup maintenance --full`. On a format v1 store delete collects ' +
+            "them itself, under the store's exclusive lock. Running delete again after an interruption finishes it.\n\n" +
+            examples([
+              [
+                "convoy-backup delete 'vfs:///mnt/bk?backup=20261124T170000000Z-3f9a1c&volume=vm1'",
+                'Delete one backup; other backups of the volume stay complete',
+              ],
+              ['convoy-backup maintenance vfs:///mnt/bk --full', 'Later (e.g. daily): free the blocks no backup uses any more'],
+            ]),
+        ),
       (args) => select((ctx) => runDelete(args, ctx), args),
     ),
 };
@@ -40,7 +41,9 @@ export async function runDelete(args: DeleteArgs, ctx: CommandContext): Promise<
     progress.stop();
     await store.close();
   }
-  ctx.out.result({ url: redactUrl(args.url), volume: ref.volume, id: ref.id, deleted: true, ...result }, () => describe(result, ref.volume, ref.id));
+  ctx.out.result({ url: redactUrl(args.url), volume: ref.volume, id: ref.id, deleted: true, ...result }, () =>
+    describe(result, ref.volume, ref.id),
+  );
   return EXIT.ok;
 }
 

@@ -12,16 +12,17 @@ export const inspectCommand: CliCommand = {
   register: (y, select) =>
     y.command(
       'inspect <url>',
-      'Show a backup\'s manifest',
+      "Show a backup's manifest",
       (b) =>
-        b
-          .positional('url', { type: 'string', demandOption: true, describe: 'Backup URL, as create prints it' })
-          .epilogue(
-            examples([
-              ["convoy-backup inspect 'vfs:///mnt/bk?backup=20261124T170000000Z-3f9a1c&volume=vm1'", 'Human-readable summary'],
-              ["convoy-backup inspect 's3://bk@us-east-1/db?backup=20261124T170000000Z-3f9a1c&volume=db' --json", 'The manifest as JSON (plus its url)'],
-            ]),
-          ),
+        b.positional('url', { type: 'string', demandOption: true, describe: 'Backup URL, as create prints it' }).epilogue(
+          examples([
+            ["convoy-backup inspect 'vfs:///mnt/bk?backup=20261124T170000000Z-3f9a1c&volume=vm1'", 'Human-readable summary'],
+            [
+              "convoy-backup inspect 's3://bk@us-east-1/db?backup=20261124T170000000Z-3f9a1c&volume=db' --json",
+              'The manifest as JSON (plus its url)',
+            ],
+          ]),
+        ),
       (args) => select((ctx) => runInspect(args, ctx), args),
     ),
 };
@@ -59,9 +60,15 @@ function describeManifest(m: Manifest, url: string): string[] {
       ? ([
           ['kind', 'directory (convoy-backup ls URL lists its files)'],
           ['files', `${m.files?.entries ?? 0} entries; index ${m.files?.key ?? '-'}`],
-          ['objects', `${m.blockMap.entries} referenced (chunks, packs, index segments); ${m.packs === undefined ? 'no packs' : `pack map ${m.packs.id.slice(0, 16)}… (${m.packs.entries} packed chunks)`}`],
+          [
+            'objects',
+            `${m.blockMap.entries} referenced (chunks, packs, index segments); ${m.packs === undefined ? 'no packs' : `pack map ${m.packs.id.slice(0, 16)}… (${m.packs.entries} packed chunks)`}`,
+          ],
         ] as [string, string][])
-      : ([['blocks', `${m.blockMap.entries} with data of ${s.blocksTotal} (${formatBytes(m.blockMap.bytes)}); the rest are holes`]] as [string, string][])),
+      : ([['blocks', `${m.blockMap.entries} with data of ${s.blocksTotal} (${formatBytes(m.blockMap.bytes)}); the rest are holes`]] as [
+          string,
+          string,
+        ][])),
     ['block map', `${m.blockMap.key} (sha256 ${m.blockMap.sha256.slice(0, 16)}…)`],
     ['read', `${s.blocksRead} blocks (${formatBytes(s.bytesRead)})`],
     ['uploaded', `${s.blocksUploaded} blocks (${formatBytes(s.bytesUploaded)}); the others were already in the store`],

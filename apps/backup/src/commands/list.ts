@@ -20,7 +20,7 @@ export const listCommand: CliCommand = {
       (b) =>
         b
           .positional('dest', { type: 'string', demandOption: true, describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix' })
-          .option('volume', { type: 'string', requiresArg: true, describe: 'Only this volume\'s backups' })
+          .option('volume', { type: 'string', requiresArg: true, describe: "Only this volume's backups" })
           .epilogue(
             examples([
               ['convoy-backup list vfs:///mnt/bk', 'Every backup of every volume, oldest first'],
@@ -54,7 +54,9 @@ export async function runList(args: ListArgs, ctx: CommandContext): Promise<numb
   try {
     await readHeader(store, ctx.signal); // a wrong URL says so instead of listing nothing
     // One damaged manifest must not hide the rest of the store: list the others, name it.
-    manifests = await listManifests(store, args.volume, ctx.signal, (ref, err) => unreadable.push(`${ref.volume}/${ref.id}: ${err.message}`));
+    manifests = await listManifests(store, args.volume, ctx.signal, (ref, err) =>
+      unreadable.push(`${ref.volume}/${ref.id}: ${err.message}`),
+    );
   } finally {
     await store.close();
   }

@@ -74,7 +74,8 @@ export async function runLs(args: LsArgs, ctx: CommandContext): Promise<number> 
         `${e.uid}:${e.gid}`,
         String(e.size),
         new Date(Number(e.mtimeNs / 1_000_000n)).toISOString().replace('T', ' ').slice(0, 19),
-        e.path + (e.type === 'symlink' ? ` -> ${e.target ?? ''}` : e.type === 'hardlink' ? ` => ${e.link ?? ''}` : e.type === 'dir' ? '/' : ''),
+        e.path +
+          (e.type === 'symlink' ? ` -> ${e.target ?? ''}` : e.type === 'hardlink' ? ` => ${e.link ?? ''}` : e.type === 'dir' ? '/' : ''),
       ]),
     ),
   );

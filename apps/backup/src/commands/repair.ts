@@ -21,25 +21,40 @@ export const repairCommand: CliCommand = {
       'Rewrite missing or corrupt blocks from a file or device that still holds their content; exit 3 if some backups stay damaged',
       (b) =>
         b
-          .positional('dest', { type: 'string', demandOption: true, describe: 'Store URL (a backup URL\'s volume= narrows it to that volume)' })
+          .positional('dest', {
+            type: 'string',
+            demandOption: true,
+            describe: "Store URL (a backup URL's volume= narrows it to that volume)",
+          })
           .option('source', {
             type: 'string',
             demandOption: true,
             requiresArg: true,
             describe: 'File or block device with the content: the volume, a snapshot of it, a restored copy. Only read',
           })
-          .option('volume', { type: 'string', requiresArg: true, describe: 'Only this volume\'s backups (default: every backup in the store)' })
+          .option('volume', {
+            type: 'string',
+            requiresArg: true,
+            describe: "Only this volume's backups (default: every backup in the store)",
+          })
           .option('read-data', {
             type: 'boolean',
             default: false,
-            describe: 'Download every block and check its hash, to find corrupt blocks too (slow); default: missing blocks and those `verify --read-data` marked damaged',
+            describe:
+              'Download every block and check its hash, to find corrupt blocks too (slow); default: missing blocks and those `verify --read-data` marked damaged',
           })
           .epilogue(
             'Each damaged block is looked for where a backup had it in the volume, then anywhere in the source (one pass, ' +
               'in block-size steps). Blocks whose content matches are written again; the others are listed with the backups that need them.\n\n' +
               examples([
-                ['convoy-backup repair vfs:///mnt/bk --source /dev/vg0/db-snap --volume db', 'Put back the blocks of db\'s backups that verify found missing'],
-                ['convoy-backup repair s3://bk@us-east-1/vm --source vm1.img --read-data --json', 'Also find and rewrite corrupt blocks; the result as JSON'],
+                [
+                  'convoy-backup repair vfs:///mnt/bk --source /dev/vg0/db-snap --volume db',
+                  "Put back the blocks of db's backups that verify found missing",
+                ],
+                [
+                  'convoy-backup repair s3://bk@us-east-1/vm --source vm1.img --read-data --json',
+                  'Also find and rewrite corrupt blocks; the result as JSON',
+                ],
               ]),
           ),
       (args) => select((ctx) => runRepair(args, ctx), args),
@@ -78,7 +93,11 @@ export async function runRepair(args: RepairArgs, ctx: CommandContext): Promise<
 function describe(r: RepairResult, url: string, source: string): string[] {
   const checked = `${r.blocksChecked} block${r.blocksChecked === 1 ? '' : 's'} checked${r.dataChecked ? ' (data read back)' : ' (contents not read; use --read-data to find corrupt blocks too)'}`;
   const lines: string[] = [];
-  if (r.repaired.length > 0) lines.push(`repaired ${r.repaired.length} block${r.repaired.length === 1 ? '' : 's'} of ${url} from ${source}:`, ...r.repaired.map((id) => `  ${blockKey(id)}`));
+  if (r.repaired.length > 0)
+    lines.push(
+      `repaired ${r.repaired.length} block${r.repaired.length === 1 ? '' : 's'} of ${url} from ${source}:`,
+      ...r.repaired.map((id) => `  ${blockKey(id)}`),
+    );
   for (const d of r.stillDamaged) {
     lines.push(
       d.error === undefined
@@ -91,7 +110,6 @@ function describe(r: RepairResult, url: string, source: string): string[] {
       `${r.stillDamaged.length} backup${r.stillDamaged.length === 1 ? '' : 's'} still damaged; ${checked}`,
       'run repair again with another --source that holds the content, or delete those backups (convoy-backup delete)',
     );
-  }
-  else lines.push(r.repaired.length > 0 ? `ok: every backup is complete again; ${checked}` : `ok: nothing to repair; ${checked}`);
+  } else lines.push(r.repaired.length > 0 ? `ok: every backup is complete again; ${checked}` : `ok: nothing to repair; ${checked}`);
   return lines;
 }

@@ -23,8 +23,18 @@ export const restoreCommand: CliCommand = {
       (b) =>
         b
           .positional('url', { type: 'string', demandOption: true, describe: 'Backup URL, as create prints it (…?backup=ID&volume=NAME)' })
-          .positional('target', { type: 'string', demandOption: true, describe: 'File (created sparse, replaced atomically) or block device (written in place); for a directory backup an empty or new directory' })
-          .option('path', { type: 'string', requiresArg: true, describe: 'Directory backups: restore only this file or subtree (relative to the backed-up directory), at its path under TARGET' })
+          .positional('target', {
+            type: 'string',
+            demandOption: true,
+            describe:
+              'File (created sparse, replaced atomically) or block device (written in place); for a directory backup an empty or new directory',
+          })
+          .option('path', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              'Directory backups: restore only this file or subtree (relative to the backed-up directory), at its path under TARGET',
+          })
           .option('incremental', {
             type: 'boolean',
             default: false,
@@ -33,8 +43,14 @@ export const restoreCommand: CliCommand = {
           .epilogue(
             examples([
               ["convoy-backup restore 'vfs:///mnt/bk?backup=20261124T170000000Z-3f9a1c&volume=vm1' vm1.img", 'Restore into a new file'],
-              ["convoy-backup restore 's3://bk@us-east-1/db?backup=20261124T170000000Z-3f9a1c&volume=db' /dev/sdb --incremental", 'Bring a device up to date, writing only changed blocks'],
-              ["convoy-backup restore 'vfs:///mnt/bk?backup=20261124T170000000Z-3f9a1c&volume=www' /tmp/www --path etc/nginx.conf", 'Restore one file of a directory backup (to /tmp/www/etc/nginx.conf)'],
+              [
+                "convoy-backup restore 's3://bk@us-east-1/db?backup=20261124T170000000Z-3f9a1c&volume=db' /dev/sdb --incremental",
+                'Bring a device up to date, writing only changed blocks',
+              ],
+              [
+                "convoy-backup restore 'vfs:///mnt/bk?backup=20261124T170000000Z-3f9a1c&volume=www' /tmp/www --path etc/nginx.conf",
+                'Restore one file of a directory backup (to /tmp/www/etc/nginx.conf)',
+              ],
             ]),
           ),
       (args) => select((ctx) => runRestore(args, ctx), args),
@@ -56,7 +72,10 @@ export async function runRestore(args: RestoreArgs, ctx: CommandContext): Promis
   if (directory) return runRestoreDirectory(args, ctx, store, { ...ref, target });
   if (args.path !== undefined) {
     await store.close();
-    throw usageError('--path applies to directory backups; this backup is a block image', 'restore the whole image, then mount it to pick files');
+    throw usageError(
+      '--path applies to directory backups; this backup is a block image',
+      'restore the whole image, then mount it to pick files',
+    );
   }
   const progress = ctx.progress('restore');
   let result: RestoreResult;
@@ -76,13 +95,29 @@ export async function runRestore(args: RestoreArgs, ctx: CommandContext): Promis
   }
   const m = result.manifest;
   ctx.out.result(
-    { url: redactUrl(args.url), volume: m.volume, id: m.id, target, size: m.size, incremental: args.incremental === true, blocksWritten: result.blocksWritten, bytesFetched: result.bytesFetched },
-    () => [`restored backup ${m.id} of volume ${m.volume} (${formatBytes(m.size)}) to ${target}: ${result.blocksWritten} blocks written, ${formatBytes(result.bytesFetched)} fetched`],
+    {
+      url: redactUrl(args.url),
+      volume: m.volume,
+      id: m.id,
+      target,
+      size: m.size,
+      incremental: args.incremental === true,
+      blocksWritten: result.blocksWritten,
+      bytesFetched: result.bytesFetched,
+    },
+    () => [
+      `restored backup ${m.id} of volume ${m.volume} (${formatBytes(m.size)}) to ${target}: ${result.blocksWritten} blocks written, ${formatBytes(result.bytesFetched)} fetched`,
+    ],
   );
   return EXIT.ok;
 }
 
-async function runRestoreDirectory(args: RestoreArgs, ctx: CommandContext, store: ObjectStore, ref: { volume: string; id: string; target: string }): Promise<number> {
+async function runRestoreDirectory(
+  args: RestoreArgs,
+  ctx: CommandContext,
+  store: ObjectStore,
+  ref: { volume: string; id: string; target: string },
+): Promise<number> {
   if (args.incremental === true) {
     await store.close();
     throw usageError('--incremental applies to block images; a directory backup is restored into an empty directory', 'drop --incremental');
@@ -124,6 +159,8 @@ async function checkTargetDirectory(target: string): Promise<void> {
   const dir = path.dirname(target);
   const st = await fs.stat(dir).catch(() => undefined);
   if (st === undefined || !st.isDirectory()) {
-    throw new CliError('CONVOY_TARGET_INVALID', `cannot restore to ${target}: directory ${dir} does not exist`, { hint: 'create the directory first, or name another target' });
+    throw new CliError('CONVOY_TARGET_INVALID', `cannot restore to ${target}: directory ${dir} does not exist`, {
+      hint: 'create the directory first, or name another target',
+    });
   }
 }

@@ -18,12 +18,15 @@ export const upgradeCommand: CliCommand = {
         b
           .positional('dest', { type: 'string', demandOption: true, describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix' })
           .epilogue(
-            'Reads every manifest and block map once, under the store\'s exclusive lock (backups and deletes of format v1 ' +
+            "Reads every manifest and block map once, under the store's exclusive lock (backups and deletes of format v1 " +
               'programs wait). Afterwards only programs that know format v2 use the store, and blocks are freed by ' +
               '`convoy-backup maintenance --full` instead of by delete. Running it again is harmless.\n\n' +
               examples([
                 ['convoy-backup upgrade vfs:///mnt/bk', 'Upgrade a directory store'],
-                ['convoy-backup upgrade s3://bk@us-east-1/db --json', 'Upgrade an S3 store; {"from","to","backups","unreadable"} as the last line'],
+                [
+                  'convoy-backup upgrade s3://bk@us-east-1/db --json',
+                  'Upgrade an S3 store; {"from","to","backups","unreadable"} as the last line',
+                ],
                 ['convoy-backup maintenance s3://bk@us-east-1/db', 'Then merge the references it recorded'],
               ]),
           ),

@@ -18,9 +18,17 @@ export const verifyCommand: CliCommand = {
       'Check that every object the backups need is present (and, with --read-data, intact); exit 3 if not',
       (b) =>
         b
-          .positional('dest', { type: 'string', demandOption: true, describe: 'Store URL (a backup URL\'s volume= narrows it to that volume)' })
-          .option('volume', { type: 'string', requiresArg: true, describe: 'Only this volume\'s backups' })
-          .option('read-data', { type: 'boolean', default: false, describe: 'Download every block and check its hash (slow); default: check that each block exists' })
+          .positional('dest', {
+            type: 'string',
+            demandOption: true,
+            describe: "Store URL (a backup URL's volume= narrows it to that volume)",
+          })
+          .option('volume', { type: 'string', requiresArg: true, describe: "Only this volume's backups" })
+          .option('read-data', {
+            type: 'boolean',
+            default: false,
+            describe: 'Download every block and check its hash (slow); default: check that each block exists',
+          })
           .epilogue(
             examples([
               ['convoy-backup verify vfs:///mnt/bk', 'Every referenced block exists'],
@@ -39,7 +47,13 @@ export async function runVerify(args: VerifyArgs, ctx: CommandContext): Promise<
   const progress = ctx.progress('verify');
   let result: VerifyResult;
   try {
-    result = await verifyStore({ store, volume, readData: args['read-data'] === true, signal: ctx.signal, onProgress: (p) => progress.update(p) });
+    result = await verifyStore({
+      store,
+      volume,
+      readData: args['read-data'] === true,
+      signal: ctx.signal,
+      onProgress: (p) => progress.update(p),
+    });
   } finally {
     progress.stop();
     await store.close();
@@ -51,10 +65,14 @@ export async function runVerify(args: VerifyArgs, ctx: CommandContext): Promise<
     result.ok
       ? [`ok: ${checked} checked, no problems${note}`]
       : [
-          ...result.problems.map((p) => `${p.kind} ${p.key}: ${p.message}; needed by ${p.backups.length === 0 ? '(no backup)' : p.backups.join(', ')}`),
+          ...result.problems.map(
+            (p) => `${p.kind} ${p.key}: ${p.message}; needed by ${p.backups.length === 0 ? '(no backup)' : p.backups.join(', ')}`,
+          ),
           `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${checked}${note}`,
           ...(repairable ? ['blocks can be written again from a copy of the volume: convoy-backup repair STORE --source FILE'] : []),
-          ...(result.problems.some((p) => p.kind === 'index') ? ['the reference index is damaged: nothing is deleted until `convoy-backup maintenance STORE --rebuild-index` rebuilds it'] : []),
+          ...(result.problems.some((p) => p.kind === 'index')
+            ? ['the reference index is damaged: nothing is deleted until `convoy-backup maintenance STORE --rebuild-index` rebuilds it']
+            : []),
         ],
   );
   return result.ok ? EXIT.ok : EXIT.problems;

@@ -34,18 +34,26 @@ function subcommands(y: Argv, select: Select): Argv {
   return y
     .command(
       'create <snapshot>',
-      'Back a snapshot up (incremental on the volume\'s last backup there); prints the backup URL last',
+      "Back a snapshot up (incremental on the volume's last backup there); prints the backup URL last",
       (b) =>
         b
           .positional('snapshot', { type: 'string', demandOption: true, describe: 'Snapshot name' })
-          .option('dest', { type: 'string', demandOption: true, requiresArg: true, describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix' })
+          .option('dest', {
+            type: 'string',
+            demandOption: true,
+            requiresArg: true,
+            describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix',
+          })
           .option('label', { type: 'string', array: true, nargs: 1, describe: 'key=value recorded with the backup (repeatable)' })
           .epilogue(
             examples([
               ['convoy backup create nightly-1 --dest s3://bk@us-east-1/db', 'Back up to S3; the last line is the backup URL'],
               ['convoy backup create nightly-1 --dest vfs:///mnt/nfs/bk --label env=prod', 'Back up to a directory, with a label'],
               ['url=$(convoy backup create nightly-1 --dest vfs:///mnt/bk | tail -n1)', 'Keep the URL in a script'],
-              ['convoy backup create nightly-1 --dest vfs:///mnt/bk --json', '{"url","id"} as the last line; progress as JSON lines on stderr'],
+              [
+                'convoy backup create nightly-1 --dest vfs:///mnt/bk --json',
+                '{"url","id"} as the last line; progress as JSON lines on stderr',
+              ],
             ]),
           ),
       (args) => select((ctx) => runBackupCreate(args, ctx), args),
@@ -74,11 +82,16 @@ function subcommands(y: Argv, select: Select): Argv {
       (b) =>
         b
           .positional('dest', { type: 'string', demandOption: true, describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix' })
-          .option('volume', { alias: 'volume-name', type: 'string', requiresArg: true, describe: 'Only this volume\'s backups (Convoy\'s --volume-name works too)' })
+          .option('volume', {
+            alias: 'volume-name',
+            type: 'string',
+            requiresArg: true,
+            describe: "Only this volume's backups (Convoy's --volume-name works too)",
+          })
           .epilogue(
             examples([
               ['convoy backup list vfs:///mnt/bk', 'Every backup in the store'],
-              ['convoy backup list s3://bk@us-east-1/db --volume db --json', 'One volume\'s backups as a JSON array'],
+              ['convoy backup list s3://bk@us-east-1/db --volume db --json', "One volume's backups as a JSON array"],
             ]),
           ),
       (args) => select((ctx) => runBackupList(args, ctx), args),
@@ -105,7 +118,10 @@ export async function runBackupDelete(args: { url: string }, ctx: CommandContext
   const url = checkUrl('backup URL', args.url, { backup: true });
   const res = await ctx.client().deleteBackup(url, { signal: ctx.signal });
   if (res.alreadyDeleted === true) ctx.out.info(`backup ${printableUrl(url)} was already deleted`);
-  else if (res.collectedBy === 'maintenance') ctx.out.info(`deleted backup ${printableUrl(url)}; its blocks are freed by the store's maintenance (the daemon runs it, or \`convoy-backup maintenance --full\`)`);
+  else if (res.collectedBy === 'maintenance')
+    ctx.out.info(
+      `deleted backup ${printableUrl(url)}; its blocks are freed by the store's maintenance (the daemon runs it, or \`convoy-backup maintenance --full\`)`,
+    );
   else ctx.out.info(`deleted backup ${printableUrl(url)}: ${res.blocksDeleted} blocks removed, ${res.blocksKept} kept for other backups`);
   ctx.out.result(res, () => []);
   return EXIT.ok;
@@ -122,7 +138,9 @@ export async function runBackupList(args: { dest: string; volume?: string | unde
   const dest = checkUrl('destination', args.dest, { backup: false });
   const volume = args.volume === undefined ? undefined : checkName('volume', args.volume);
   const backups = (await ctx.client().listBackups(dest, volume, { signal: ctx.signal })).map((b) => ({ ...b, url: printableUrl(b.url) }));
-  ctx.out.result(backups, () => (backups.length === 0 ? [volume === undefined ? 'no backups' : `no backups of volume ${volume}`] : backupTable(backups)));
+  ctx.out.result(backups, () =>
+    backups.length === 0 ? [volume === undefined ? 'no backups' : `no backups of volume ${volume}`] : backupTable(backups),
+  );
   return EXIT.ok;
 }
 

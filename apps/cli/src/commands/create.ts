@@ -19,7 +19,7 @@ export const createCommand: CliCommand = {
       (b) =>
         b
           .positional('name', { type: 'string', demandOption: true, describe: 'Volume name: 1-128 of A-Z a-z 0-9 _ . -' })
-          .option('driver', { type: 'string', requiresArg: true, describe: 'Driver (default: the daemon\'s default driver, `convoy info`)' })
+          .option('driver', { type: 'string', requiresArg: true, describe: "Driver (default: the daemon's default driver, `convoy info`)" })
           .option('size', { type: 'string', requiresArg: true, describe: 'Size for drivers that take one: 10G, 512M or bytes' })
           .option('backup', { type: 'string', requiresArg: true, describe: 'Create the volume from this backup URL (shows progress)' })
           .option('opt', { type: 'string', array: true, nargs: 1, describe: 'Driver option key=value (repeatable)' })

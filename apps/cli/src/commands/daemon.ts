@@ -9,7 +9,7 @@ export const daemonCommand: CliCommand = {
   register: (y, select) =>
     y.command(
       'daemon [options..]',
-      'Run convoy-daemon (the Docker volume plugin and this CLI\'s server) with the options that follow',
+      "Run convoy-daemon (the Docker volume plugin and this CLI's server) with the options that follow",
       (b) =>
         b.epilogue(
           [
@@ -18,13 +18,16 @@ export const daemonCommand: CliCommand = {
             '',
             examples([
               ['convoy daemon', 'Run the daemon with its defaults'],
-              ['convoy daemon --help', 'The daemon\'s own options'],
+              ['convoy daemon --help', "The daemon's own options"],
             ]),
           ].join('\n'),
         ),
       (args) =>
         select(() => {
-          throw usageError('`daemon` must be the first argument: everything after it goes to convoy-daemon', 'run `convoy daemon [convoy-daemon options]`');
+          throw usageError(
+            '`daemon` must be the first argument: everything after it goes to convoy-daemon',
+            'run `convoy daemon [convoy-daemon options]`',
+          );
         }, args),
     ),
 };

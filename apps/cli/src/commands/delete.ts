@@ -16,8 +16,17 @@ export const deleteCommand: CliCommand = {
       (b) =>
         b
           .positional('name', { type: 'string', demandOption: true, describe: 'Volume name' })
-          .option('reference', { alias: 'r', type: 'boolean', default: false, describe: 'Only delete the reference: the daemon forgets the volume, its data is kept' })
-          .option('force', { type: 'boolean', default: false, describe: 'Delete even while Docker on another host still references the volume (never while one mounts it)' })
+          .option('reference', {
+            alias: 'r',
+            type: 'boolean',
+            default: false,
+            describe: 'Only delete the reference: the daemon forgets the volume, its data is kept',
+          })
+          .option('force', {
+            type: 'boolean',
+            default: false,
+            describe: 'Delete even while Docker on another host still references the volume (never while one mounts it)',
+          })
           .epilogue(
             examples([
               ['convoy delete db', 'Delete volume db and its data'],

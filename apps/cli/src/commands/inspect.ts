@@ -8,15 +8,13 @@ export const inspectCommand: CliCommand = {
       'inspect <name>',
       'Show a volume as JSON (by name or a unique UUID prefix)',
       (b) =>
-        b
-          .positional('name', { type: 'string', demandOption: true, describe: 'Volume name or UUID prefix' })
-          .epilogue(
-            examples([
-              ['convoy inspect db', 'Volume db as indented JSON'],
-              ['convoy inspect 0b5c6a', 'The volume whose UUID starts with 0b5c6a'],
-              ['convoy inspect db --json', 'On one line'],
-            ]),
-          ),
+        b.positional('name', { type: 'string', demandOption: true, describe: 'Volume name or UUID prefix' }).epilogue(
+          examples([
+            ['convoy inspect db', 'Volume db as indented JSON'],
+            ['convoy inspect 0b5c6a', 'The volume whose UUID starts with 0b5c6a'],
+            ['convoy inspect db --json', 'On one line'],
+          ]),
+        ),
       (args) => select((ctx) => runInspect(args, ctx), args),
     ),
 };

@@ -13,15 +13,13 @@ export const listCommand: CliCommand = {
       'list',
       'List volumes',
       (b) =>
-        b
-          .option('driver', { type: 'string', requiresArg: true, describe: 'Only volumes of this driver' })
-          .epilogue(
-            examples([
-              ['convoy list', 'Every volume, as a table'],
-              ['convoy list --driver vfs', 'Only vfs volumes'],
-              ['convoy list --json', 'A JSON array of volumes'],
-            ]),
-          ),
+        b.option('driver', { type: 'string', requiresArg: true, describe: 'Only volumes of this driver' }).epilogue(
+          examples([
+            ['convoy list', 'Every volume, as a table'],
+            ['convoy list --driver vfs', 'Only vfs volumes'],
+            ['convoy list --json', 'A JSON array of volumes'],
+          ]),
+        ),
       (args) => select((ctx) => runList(args, ctx), args),
     ),
 };
@@ -29,8 +27,12 @@ export const listCommand: CliCommand = {
 export async function runList(args: ListArgs, ctx: CommandContext): Promise<number> {
   const problems: ApiError[] = [];
   const all = await ctx.client().listVolumes({ signal: ctx.signal, onProblem: (p) => problems.push(p) });
-  const volumes = (args.driver === undefined ? all : all.filter((v) => v.driver === args.driver)).sort((a, b) => a.name.localeCompare(b.name));
-  ctx.out.result(volumes, () => (volumes.length === 0 ? [args.driver === undefined ? 'no volumes' : `no ${args.driver} volumes`] : volumeTable(volumes)));
+  const volumes = (args.driver === undefined ? all : all.filter((v) => v.driver === args.driver)).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
+  ctx.out.result(volumes, () =>
+    volumes.length === 0 ? [args.driver === undefined ? 'no volumes' : `no ${args.driver} volumes`] : volumeTable(volumes),
+  );
   return reportProblems(ctx, problems);
 }
 

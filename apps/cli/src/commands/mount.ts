@@ -15,7 +15,12 @@ export const mountCommand: CliCommand = {
       (b) =>
         b
           .positional('name', { type: 'string', demandOption: true, describe: 'Volume name' })
-          .option('mountpoint', { alias: 'm', type: 'string', requiresArg: true, describe: 'Where to mount it (absolute path; default: chosen by the daemon)' })
+          .option('mountpoint', {
+            alias: 'm',
+            type: 'string',
+            requiresArg: true,
+            describe: 'Where to mount it (absolute path; default: chosen by the daemon)',
+          })
           .epilogue(
             examples([
               ['convoy mount db', 'Mount db where the daemon chooses'],

@@ -55,28 +55,24 @@ function subcommands(y: Argv, select: Select): Argv {
       'inspect <snapshot>',
       'Show a snapshot as JSON',
       (b) =>
-        b
-          .positional('snapshot', { type: 'string', demandOption: true, describe: 'Snapshot name' })
-          .epilogue(
-            examples([
-              ['convoy snapshot inspect nightly-1', 'Snapshot nightly-1 as indented JSON'],
-              ['convoy snapshot inspect nightly-1 --json', 'On one line'],
-            ]),
-          ),
+        b.positional('snapshot', { type: 'string', demandOption: true, describe: 'Snapshot name' }).epilogue(
+          examples([
+            ['convoy snapshot inspect nightly-1', 'Snapshot nightly-1 as indented JSON'],
+            ['convoy snapshot inspect nightly-1 --json', 'On one line'],
+          ]),
+        ),
       (args) => select((ctx) => runSnapshotInspect(args, ctx), args),
     )
     .command(
       'list [volume]',
       'List snapshots, of one volume or of all',
       (b) =>
-        b
-          .positional('volume', { type: 'string', describe: 'Only this volume\'s snapshots' })
-          .epilogue(
-            examples([
-              ['convoy snapshot list', 'Every snapshot'],
-              ['convoy snapshot list db --json', 'Snapshots of db as a JSON array'],
-            ]),
-          ),
+        b.positional('volume', { type: 'string', describe: "Only this volume's snapshots" }).epilogue(
+          examples([
+            ['convoy snapshot list', 'Every snapshot'],
+            ['convoy snapshot list db --json', 'Snapshots of db as a JSON array'],
+          ]),
+        ),
       (args) => select((ctx) => runSnapshotList(args, ctx), args),
     );
 }
@@ -106,7 +102,9 @@ export async function runSnapshotList(args: { volume?: string | undefined }, ctx
   const volume = args.volume === undefined ? undefined : checkName('volume', args.volume);
   const problems: ApiError[] = [];
   const snaps = await ctx.client().listSnapshots(volume, { signal: ctx.signal, onProblem: (p) => problems.push(p) });
-  ctx.out.result(snaps, () => (snaps.length === 0 ? [volume === undefined ? 'no snapshots' : `no snapshots of volume ${volume}`] : snapshotTable(snaps)));
+  ctx.out.result(snaps, () =>
+    snaps.length === 0 ? [volume === undefined ? 'no snapshots' : `no snapshots of volume ${volume}`] : snapshotTable(snaps),
+  );
   return reportProblems(ctx, problems);
 }
 

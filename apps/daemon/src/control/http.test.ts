@@ -4,7 +4,9 @@ import { toApiError } from './http.js';
 
 describe('toApiError', () => {
   it('an error quoting a URL with credentials answers (and logs) it without them', () => {
-    const convoy = toApiError(new ConvoyError('CONVOY_STORE_URL_INVALID', 'cannot open s3://AKIA:topsecret@bucket/x', { hint: 'or try http://u:topsecret@h/' }));
+    const convoy = toApiError(
+      new ConvoyError('CONVOY_STORE_URL_INVALID', 'cannot open s3://AKIA:topsecret@bucket/x', { hint: 'or try http://u:topsecret@h/' }),
+    );
     expect(convoy.status).toBe(400);
     expect(JSON.stringify(convoy.body)).not.toContain('topsecret');
     expect(convoy.body.message).toContain('s3://AKIA:***@bucket/x');

@@ -19,7 +19,14 @@ const withoutCredentials = (text: string): string => text.replace(URL_IN_TEXT, (
 /** Any error as the API answers it (and the daemon logs it): the registry's HTTP status, and code, message and hint, URLs without credentials. */
 export function toApiError(err: unknown): { status: number; body: ApiError } {
   if (isConvoyError(err)) {
-    return { status: httpStatusOf(err.code), body: { code: err.code, message: withoutCredentials(err.message), ...(err.hint === undefined ? {} : { hint: withoutCredentials(err.hint) }) } };
+    return {
+      status: httpStatusOf(err.code),
+      body: {
+        code: err.code,
+        message: withoutCredentials(err.message),
+        ...(err.hint === undefined ? {} : { hint: withoutCredentials(err.hint) }),
+      },
+    };
   }
   const message = withoutCredentials(err instanceof Error ? err.message : String(err));
   return { status: 500, body: { code: 'CONVOY_INTERNAL', message, hint: 'see the daemon log (journalctl -u convoy)' } };
@@ -28,7 +35,10 @@ export function toApiError(err: unknown): { status: number; body: ApiError } {
 /** Past MAX_REQUEST_BODY_BYTES a body is still read and discarded up to this, so the 413 answer reaches the client. */
 export const DISCARD_BODY_BYTES = 16 * MAX_REQUEST_BODY_BYTES;
 
-const tooLarge = (): ConvoyError => new ConvoyError('CONVOY_REQUEST_TOO_LARGE', `request body over ${MAX_REQUEST_BODY_BYTES} bytes`, { hint: 'control API requests are small JSON objects (docs/control-api.md): use fewer or shorter options and labels' });
+const tooLarge = (): ConvoyError =>
+  new ConvoyError('CONVOY_REQUEST_TOO_LARGE', `request body over ${MAX_REQUEST_BODY_BYTES} bytes`, {
+    hint: 'control API requests are small JSON objects (docs/control-api.md): use fewer or shorter options and labels',
+  });
 
 /** Bodies read by readWholeBody, before the request was routed. */
 const bodies = new WeakMap<IncomingMessage, Buffer>();
@@ -71,7 +81,11 @@ export async function readBody<T>(req: IncomingMessage, schema: z.ZodType<T>): P
   const issue = parsed.error.issues[0];
   const field = issue?.path.map(String).join('.') ?? '';
   if (issue === undefined) throw badRequest('request body is not valid', BODY_HINT);
-  if (issue.code === 'unrecognized_keys') throw badRequest(`unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`, `${BODY_HINT} (nothing else)`);
+  if (issue.code === 'unrecognized_keys')
+    throw badRequest(
+      `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
+      `${BODY_HINT} (nothing else)`,
+    );
   if (field === '') throw badRequest('request body must be a JSON object', BODY_HINT);
   if (issue.code === 'invalid_type' && valueAt(body, issue.path) === undefined) throw badRequest(`"${field}" is required`, BODY_HINT);
   throw badRequest(`"${field}": ${issue.message}`, BODY_HINT);
@@ -97,7 +111,11 @@ export function send(res: ServerResponse, status: number, body: unknown): void {
  * Runs long work for a request: plain JSON, or — when the client accepts NDJSON — progress lines
  * (at most 5 a second, and the last) then a result line. A client that goes away aborts the work.
  */
-export async function longWork<T>(req: IncomingMessage, res: ServerResponse, work: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<T>): Promise<void> {
+export async function longWork<T>(
+  req: IncomingMessage,
+  res: ServerResponse,
+  work: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<T>,
+): Promise<void> {
   const ac = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) ac.abort(new Error('client disconnected'));
@@ -126,11 +144,19 @@ export async function longWork<T>(req: IncomingMessage, res: ServerResponse, wor
 /** The answer to a request node:http could not parse, or a CONNECT (answerClientErrors): a 400, 405, 408 or 431 with a CONVOY_* code. */
 export function clientErrorBody(status: number, message: string): { error: ApiError } {
   const code = status === 431 ? 'CONVOY_REQUEST_TOO_LARGE' : status === 408 ? 'CONVOY_REQUEST_TIMEOUT' : 'CONVOY_INVALID_REQUEST';
-  return { error: { code, message, hint: 'the control socket speaks HTTP/1.1: /v1/… paths with names percent-encoded (encodeURIComponent), JSON bodies; see docs/control-api.md' } };
+  return {
+    error: {
+      code,
+      message,
+      hint: 'the control socket speaks HTTP/1.1: /v1/… paths with names percent-encoded (encodeURIComponent), JSON bodies; see docs/control-api.md',
+    },
+  };
 }
 
 const invalidTarget = (message: string): ConvoyError =>
-  new ConvoyError('CONVOY_INVALID_REQUEST', message, { hint: 'request paths are /v1/… with names percent-encoded (encodeURIComponent); see docs/control-api.md' });
+  new ConvoyError('CONVOY_INVALID_REQUEST', message, {
+    hint: 'request paths are /v1/… with names percent-encoded (encodeURIComponent); see docs/control-api.md',
+  });
 
 /** The request target as a URL and its decoded path segments; anything malformed is a 400 answer. */
 export function parseTarget(target: string): { url: URL; parts: string[] } {

@@ -3,7 +3,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConvoyError } from '@convoy/errors';
 import { formatBackupUrl, parseBackupUrl, type Manifest, type Progress } from '@convoy/blockstore';
-import { CreateBackupRequestSchema, CreateSnapshotRequestSchema, CreateVolumeRequestSchema, MountRequestSchema, type ApiError, type BackupSummary } from '@convoy/control-api';
+import {
+  CreateBackupRequestSchema,
+  CreateSnapshotRequestSchema,
+  CreateVolumeRequestSchema,
+  MountRequestSchema,
+  type ApiError,
+  type BackupSummary,
+} from '@convoy/control-api';
 import type { VolumeManager } from '@convoy/volumes';
 import { problemLog, type Logger } from '../logger.js';
 import type { Operations } from '../operations.js';
@@ -84,7 +91,12 @@ const ROUTES: readonly Route[] = [
       await longWork(req, res, (signal, onProgress) =>
         backup === undefined
           ? ctx.manager.create({ ...body, caller: 'cli', signal, onProgress })
-          : ctx.ops.run('restore', { volume: body.name, url: backup, caller: 'cli' }, (p) => ctx.manager.create({ ...body, caller: 'cli', signal, onProgress: p }), onProgress),
+          : ctx.ops.run(
+              'restore',
+              { volume: body.name, url: backup, caller: 'cli' },
+              (p) => ctx.manager.create({ ...body, caller: 'cli', signal, onProgress: p }),
+              onProgress,
+            ),
       );
     },
   },
@@ -94,7 +106,11 @@ const ROUTES: readonly Route[] = [
     collection: 'volumes',
     name: true,
     run: async (ctx, { res, name, query }) => {
-      const o = { caller: 'cli' as const, force: query('force') === '1' || query('force') === 'true', keepData: query('reference') === '1' };
+      const o = {
+        caller: 'cli' as const,
+        force: query('force') === '1' || query('force') === 'true',
+        keepData: query('reference') === '1',
+      };
       await ctx.ops.run('volume delete', { volume: name, caller: 'cli' }, () => ctx.manager.remove(name, o));
       send(res, 200, {});
     },
@@ -137,7 +153,12 @@ const ROUTES: readonly Route[] = [
       send(res, 200, await ctx.manager.snapshotCreate(volume, name));
     },
   },
-  { method: 'GET', collection: 'snapshots', name: true, run: async (ctx, { res, name }) => send(res, 200, await ctx.manager.snapshotInspect(name)) },
+  {
+    method: 'GET',
+    collection: 'snapshots',
+    name: true,
+    run: async (ctx, { res, name }) => send(res, 200, await ctx.manager.snapshotInspect(name)),
+  },
   {
     method: 'DELETE',
     collection: 'snapshots',
@@ -190,7 +211,9 @@ const ROUTES: readonly Route[] = [
     name: false,
     run: async (ctx, { res, query }) => {
       const url = required(query('url'), 'url', URL_HINT);
-      const deleted = await ctx.ops.run('backup delete', { volume: parseBackupUrl(url).volume, url, caller: 'cli' }, () => ctx.manager.backupDelete(url));
+      const deleted = await ctx.ops.run('backup delete', { volume: parseBackupUrl(url).volume, url, caller: 'cli' }, () =>
+        ctx.manager.backupDelete(url),
+      );
       ctx.usedStore?.(url);
       send(res, 200, deleted);
     },
@@ -203,7 +226,13 @@ export function findRoute(method: string, parts: readonly string[], pathname: st
   if (version === 'v1' && rest.length === 0) {
     for (const route of ROUTES) {
       if (route.method !== method || route.collection !== collection || route.action !== action) continue;
-      if (route.name === false ? name === undefined : route.name === true ? name !== undefined && !(action === undefined && isFixedName(collection, name)) : route.name === name) {
+      if (
+        route.name === false
+          ? name === undefined
+          : route.name === true
+            ? name !== undefined && !(action === undefined && isFixedName(collection, name))
+            : route.name === name
+      ) {
         return { route, name: name ?? '' };
       }
     }
@@ -212,4 +241,5 @@ export function findRoute(method: string, parts: readonly string[], pathname: st
 }
 
 /** A fixed word in the name position (GET /v1/backups/inspect) is never read as a name. */
-const isFixedName = (collection: string | undefined, name: string): boolean => ROUTES.some((r) => r.collection === collection && r.name === name);
+const isFixedName = (collection: string | undefined, name: string): boolean =>
+  ROUTES.some((r) => r.collection === collection && r.name === name);

@@ -9,7 +9,15 @@ export interface ConvoyRun extends CommandResult {
 }
 
 export async function convoy(controlSocket: string, args: readonly string[], timeoutMs = 90_000): Promise<ConvoyRun> {
-  const argv = ['--conditions=@convoy/source', '--import', './tools/source-resolve.ts', 'apps/cli/src/main.ts', '--socket', controlSocket, ...args];
+  const argv = [
+    '--conditions=@convoy/source',
+    '--import',
+    './tools/source-resolve.ts',
+    'apps/cli/src/main.ts',
+    '--socket',
+    controlSocket,
+    ...args,
+  ];
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8' };
   const r = await runCommand(process.execPath, argv, timeoutMs, { cwd: REPO_ROOT, env });
   const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');

@@ -62,7 +62,8 @@ export function daemonCommand(spec: DaemonSpec): string[] {
 
 function nodeBinary(): string {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major < 22) throw new Error(`the tests run on Node ${process.versions.node}; convoy-daemon from source needs Node 24 (use npx vitest)`);
+  if (major < 22)
+    throw new Error(`the tests run on Node ${process.versions.node}; convoy-daemon from source needs Node 24 (use npx vitest)`);
   return process.execPath;
 }
 
@@ -174,7 +175,9 @@ export class ConvoyDaemon {
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         live.delete(child);
-        this.#record(`--- convoy-daemon ${this.spec.label} exited: code ${String(code)} signal ${String(signal)} ${new Date().toISOString()}\n`);
+        this.#record(
+          `--- convoy-daemon ${this.spec.label} exited: code ${String(code)} signal ${String(signal)} ${new Date().toISOString()}\n`,
+        );
         resolve({ code, signal });
       });
     });
@@ -199,7 +202,13 @@ export class ConvoyDaemon {
       child.stdout?.setEncoding('utf8').on('data', onData);
       child.stderr?.setEncoding('utf8').on('data', onData);
       child.once('error', (err) => done(err));
-      child.once('exit', (code, signal) => done(new Error(`convoy-daemon (${this.spec.label}) exited (code ${String(code)}, signal ${String(signal)}) before it was ready:\n${this.#log.slice(startLog)}`)));
+      child.once('exit', (code, signal) =>
+        done(
+          new Error(
+            `convoy-daemon (${this.spec.label}) exited (code ${String(code)}, signal ${String(signal)}) before it was ready:\n${this.#log.slice(startLog)}`,
+          ),
+        ),
+      );
     });
   }
 

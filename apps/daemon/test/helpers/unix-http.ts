@@ -40,7 +40,9 @@ export class UnixHttp {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.once('error', (err) => resolve({ status: 0, headers: {}, text: '', json: undefined, reused: req.reusedSocket, error: err.message }));
+          res.once('error', (err) =>
+            resolve({ status: 0, headers: {}, text: '', json: undefined, reused: req.reusedSocket, error: err.message }),
+          );
           res.once('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             let json: unknown;
@@ -54,7 +56,16 @@ export class UnixHttp {
         },
       );
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path} got no answer within ${timeoutMs} ms`)));
-      req.once('error', (err) => resolve({ status: 0, headers: {}, text: '', json: undefined, reused: req.reusedSocket, error: `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}` }));
+      req.once('error', (err) =>
+        resolve({
+          status: 0,
+          headers: {},
+          text: '',
+          json: undefined,
+          reused: req.reusedSocket,
+          error: `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`,
+        }),
+      );
       req.end(payload);
     });
   }

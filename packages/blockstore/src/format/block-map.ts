@@ -161,7 +161,8 @@ export class BlockMapBuilder {
       table = sorted;
     }
     for (let i = 1; i < table.length / ENTRY; i++) {
-      if (table.readUInt32LE(i * ENTRY) === table.readUInt32LE((i - 1) * ENTRY)) throw new RangeError(`duplicate block index ${table.readUInt32LE(i * ENTRY)}`);
+      if (table.readUInt32LE(i * ENTRY) === table.readUInt32LE((i - 1) * ENTRY))
+        throw new RangeError(`duplicate block index ${table.readUInt32LE(i * ENTRY)}`);
     }
     return BlockMap.fromTable(table);
   }

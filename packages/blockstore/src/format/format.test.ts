@@ -62,7 +62,7 @@ describe('compressibility probe', () => {
   it('stores random 2 MiB blocks raw without compressing them, and compresses text', async () => {
     const random = (await import('node:crypto')).randomBytes(2 * 1024 * 1024);
     expect((await encodeBlock('zstd', random))[4]).toBe(0);
-    const text = Buffer.from('log line 42 ok\n'.repeat(2 * 1024 * 1024 / 16));
+    const text = Buffer.from('log line 42 ok\n'.repeat((2 * 1024 * 1024) / 16));
     const obj = await encodeBlock('zstd', text);
     expect(obj[4]).toBe(2);
     expect(obj.length).toBeLessThan(text.length / 10);
@@ -77,12 +77,19 @@ describe('headers and manifests', () => {
     expect(() => parseHeader(Buffer.from('{"format":"convoy-backupstore","version":3}'))).toThrow(/unsupported/);
     expect(() => parseHeader(Buffer.from('{"format":"restic"}'))).toThrow(/unsupported/);
     expect(() => parseHeader(Buffer.from('not json'))).toThrow(/not valid JSON/);
-    expect(() => parseHeader(Buffer.from('{"format":"convoy-backupstore","version":1,"blockSize":2097152,"blockId":{"algorithm":"blake3"},"created":"x"}'))).not.toThrow();
+    expect(() =>
+      parseHeader(
+        Buffer.from('{"format":"convoy-backupstore","version":1,"blockSize":2097152,"blockId":{"algorithm":"blake3"},"created":"x"}'),
+      ),
+    ).not.toThrow();
   });
   it('names the key and the field of an invalid manifest', () => {
-    expect(() => parseManifest('volumes/v/backups/x.json', Buffer.from('{"format":"convoy-backup-manifest","version":1,"id":"20260101T000000000Z-000001","volume":"v"}'))).toThrow(
-      /volumes\/v\/backups\/x\.json is invalid: field "created"/,
-    );
+    expect(() =>
+      parseManifest(
+        'volumes/v/backups/x.json',
+        Buffer.from('{"format":"convoy-backup-manifest","version":1,"id":"20260101T000000000Z-000001","volume":"v"}'),
+      ),
+    ).toThrow(/volumes\/v\/backups\/x\.json is invalid: field "created"/);
   });
 });
 
@@ -96,8 +103,14 @@ describe('backup URLs and change lists', () => {
     expect(() => parseBackupUrl('vfs:///b?backup=20260101T000000000Z-000001&volume=../v')).toThrow(/invalid volume name/);
   });
   it('parses JSON and line formats, rejecting negatives', () => {
-    expect(parseExtents('[[0, 10], [4096, 0], [8192, 5]]')).toEqual([{ offset: 0, length: 10 }, { offset: 8192, length: 5 }]);
-    expect(parseExtents('# changed\n0 10\n100,5\n')).toEqual([{ offset: 0, length: 10 }, { offset: 100, length: 5 }]);
+    expect(parseExtents('[[0, 10], [4096, 0], [8192, 5]]')).toEqual([
+      { offset: 0, length: 10 },
+      { offset: 8192, length: 5 },
+    ]);
+    expect(parseExtents('# changed\n0 10\n100,5\n')).toEqual([
+      { offset: 0, length: 10 },
+      { offset: 100, length: 5 },
+    ]);
     expect(() => parseExtents('-1 5')).toThrow(/bad extent/);
   });
 });

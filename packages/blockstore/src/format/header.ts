@@ -59,11 +59,13 @@ export function parseHeader(bytes: Buffer): StoreHeader {
   const h = v as Partial<StoreHeader> | null;
   if (h === null || typeof h !== 'object' || h.format !== 'convoy-backupstore') throw formatUnsupported(HEADER_KEY, h?.format);
   if (h.version !== 1 && h.version !== 2) throw formatUnsupported(HEADER_KEY, h.version);
-  if (h.version === 2 && h.encryption !== undefined && h.encryption !== null) throw formatUnsupported(`${HEADER_KEY} encryption`, h.encryption);
+  if (h.version === 2 && h.encryption !== undefined && h.encryption !== null)
+    throw formatUnsupported(`${HEADER_KEY} encryption`, h.encryption);
   if (typeof h.blockSize !== 'number' || h.blockSize < 4096 || h.blockSize > 64 * 1024 * 1024 || h.blockSize % 4096 !== 0) {
     throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has an invalid blockSize ${String(h.blockSize)}`);
   }
-  if (typeof h.blockId?.algorithm !== 'string') throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has no blockId.algorithm`);
+  if (typeof h.blockId?.algorithm !== 'string')
+    throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has no blockId.algorithm`);
   if (typeof h.created !== 'string') throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has no created time`);
   const base = {
     format: 'convoy-backupstore' as const,
@@ -75,16 +77,26 @@ export function parseHeader(bytes: Buffer): StoreHeader {
   if (h.version === 1) return { ...base, version: 1 };
   const c: unknown = h.chunker;
   if (c !== undefined && (typeof c !== 'object' || c === null || Array.isArray(c))) {
-    throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has an invalid chunker ${JSON.stringify(c)}`, { hint: 'the store header is damaged' });
+    throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has an invalid chunker ${JSON.stringify(c)}`, {
+      hint: 'the store header is damaged',
+    });
   }
-  return { ...base, version: 2, gc: parseGc(h.gc), encryption: null, ...(c === undefined ? {} : { chunker: c as Record<string, unknown> }) };
+  return {
+    ...base,
+    version: 2,
+    gc: parseGc(h.gc),
+    encryption: null,
+    ...(c === undefined ? {} : { chunker: c as Record<string, unknown> }),
+  };
 }
 
 function parseGc(v: unknown): GcParams {
   const g = (typeof v === 'object' && v !== null ? v : {}) as Partial<Record<keyof GcParams, unknown>>;
   const nat = (x: unknown, name: keyof GcParams, min: number, max: number): number => {
     if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max) {
-      throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has an invalid gc.${name} ${JSON.stringify(x)}`, { hint: 'the store header is damaged' });
+      throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has an invalid gc.${name} ${JSON.stringify(x)}`, {
+        hint: 'the store header is damaged',
+      });
     }
     return x;
   };
@@ -118,7 +130,11 @@ export async function readHeader(store: ObjectStore, signal?: AbortSignal): Prom
 }
 
 /** Reads the header, creating it first (only-if-absent: concurrent creators agree) if the store is new. */
-export async function openOrInitStore(store: ObjectStore, init: { compression: Compression; now: Date; gc?: Partial<GcParams>; version?: 1 | 2; chunker?: Record<string, unknown> }, signal?: AbortSignal): Promise<OpenedStore> {
+export async function openOrInitStore(
+  store: ObjectStore,
+  init: { compression: Compression; now: Date; gc?: Partial<GcParams>; version?: 1 | 2; chunker?: Record<string, unknown> },
+  signal?: AbortSignal,
+): Promise<OpenedStore> {
   try {
     return await readHeader(store, signal);
   } catch (err) {

@@ -108,7 +108,8 @@ export function parseManifest(key: string, bytes: Buffer): Manifest {
   if (m.kind === 'directory') {
     if (m.files === undefined) throw manifestInvalid(key, 'field "files" is missing or invalid');
     if (m.files.key !== filesKey(m.volume, m.id)) throw manifestInvalid(key, 'files.key does not belong to this backup');
-  } else if (m.blockMap.entries * m.blockSize < m.blockMap.bytes || m.blockMap.bytes > m.size) throw manifestInvalid(key, 'blockMap sizes are inconsistent');
+  } else if (m.blockMap.entries * m.blockSize < m.blockMap.bytes || m.blockMap.bytes > m.size)
+    throw manifestInvalid(key, 'blockMap sizes are inconsistent');
   return { ...m, compression: parseCompression(m.compression) };
 }
 
@@ -144,13 +145,16 @@ export async function readBlockMap(store: ObjectStore, m: Manifest, signal?: Abo
     if (err instanceof ObjectNotFoundError) throw manifestInvalid(m.blockMap.key, 'block map object is missing');
     throw err;
   }
-  if (createHash('sha256').update(bytes).digest('hex') !== m.blockMap.sha256) throw manifestInvalid(m.blockMap.key, 'block map checksum mismatch');
+  if (createHash('sha256').update(bytes).digest('hex') !== m.blockMap.sha256)
+    throw manifestInvalid(m.blockMap.key, 'block map checksum mismatch');
   const map = await BlockMap.decode(m.blockMap.key, bytes);
-  if (map.count !== m.blockMap.entries) throw manifestInvalid(m.blockMap.key, `holds ${map.count} entries, manifest says ${m.blockMap.entries}`);
+  if (map.count !== m.blockMap.entries)
+    throw manifestInvalid(m.blockMap.key, `holds ${map.count} entries, manifest says ${m.blockMap.entries}`);
   const last = map.count > 0 ? map.at(map.count - 1) : undefined;
   if (m.kind === 'directory') {
     if (last !== undefined && last.index !== map.count - 1) throw manifestInvalid(m.blockMap.key, 'reference list indices are not 0..n-1');
-  } else if (last !== undefined && last.index * m.blockSize + last.length > m.size) throw manifestInvalid(m.blockMap.key, 'entries run past the volume size');
+  } else if (last !== undefined && last.index * m.blockSize + last.length > m.size)
+    throw manifestInvalid(m.blockMap.key, 'entries run past the volume size');
   return map;
 }
 

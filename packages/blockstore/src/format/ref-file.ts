@@ -69,7 +69,7 @@ export async function* readRefPages(
   const hash = createHash('sha256');
   const perPage = Math.max(1, Math.floor((options.pageBytes ?? 1 << 20) / size));
   let prev: Buffer | undefined;
-  for (let done = 0; done < n; ) {
+  for (let done = 0; done < n;) {
     const take = Math.min(perPage, n - done);
     const page = await store.get(key, { range: { offset: REF_HEADER + done * size, length: take * size }, ...sig });
     if (page.length !== take * size) throw refCorrupt(key, `ends after ${done + Math.floor(page.length / size)} of ${n} records`);

@@ -6,7 +6,12 @@ const run = (records: number, n = 0): RunRef => ({ key: `refs/runs/00/${records}
 
 describe('pickMerge (size-tiered compaction)', () => {
   it('merges nothing while a shard has at most MAX_RUNS runs', () => {
-    expect(pickMerge(Array.from({ length: MAX_RUNS }, (_, i) => run(10, i)), false)).toEqual([]);
+    expect(
+      pickMerge(
+        Array.from({ length: MAX_RUNS }, (_, i) => run(10, i)),
+        false,
+      ),
+    ).toEqual([]);
   });
 
   it('merges the smallest runs alike in size, never the big base with a small new run', () => {

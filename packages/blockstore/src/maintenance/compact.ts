@@ -38,7 +38,13 @@ export interface CompactResult {
 }
 
 /** Merges runs of one shard into one (zero sums dropped: nothing references those ids). */
-export async function mergeRuns(store: ObjectStore, shard: string, gen: number, runs: readonly RunRef[], signal?: AbortSignal): Promise<CompactResult> {
+export async function mergeRuns(
+  store: ObjectStore,
+  shard: string,
+  gen: number,
+  runs: readonly RunRef[],
+  signal?: AbortSignal,
+): Promise<CompactResult> {
   const w = new RunWriter();
   let recordsRead = 0;
   let negative = 0;

@@ -56,28 +56,34 @@ export class DeltaBuilder {
   /** Sorts what is held, sums equal ids, drops zero sums, writes one run per shard. */
   async flush(): Promise<void> {
     const buckets = [...this.#buckets.entries()].sort(([a], [b]) => a.localeCompare(b));
-    await forEachIndex(buckets.length, 16, async (k) => {
-      const [shard, b] = buckets[k] as [string, { chunks: Buffer[]; cur: Buffer; fill: number }];
-      const all = Buffer.concat([...b.chunks, b.cur.subarray(0, b.fill)]);
-      // One shard's records as views at a time: the objects are transient, the bytes are `all`.
-      const recs = Array.from({ length: all.length / REC }, (_, j) => all.subarray(j * REC, (j + 1) * REC));
-      recs.sort((x, y) => x.compare(y, 0, ID_BYTES, 0, ID_BYTES));
-      const w = new RunWriter();
-      for (let i = 0; i < recs.length; ) {
-        const first = recs[i] as Buffer;
-        let sum = 0;
-        while (i < recs.length && (recs[i] as Buffer).compare(first, 0, ID_BYTES, 0, ID_BYTES) === 0) sum += (recs[i++] as Buffer).readInt32LE(ID_BYTES);
-        const id = first.subarray(0, ID_BYTES);
-        if (sum !== 0) w.add(id, sum);
-      }
-      const ref = await w.write(this.#store, shard, this.#gen, this.#signal);
-      if (ref !== undefined) {
-        this.recordsWritten += ref.records;
-        const list = this.runs.get(shard) ?? [];
-        list.push(ref);
-        this.runs.set(shard, list);
-      }
-    }, this.#signal);
+    await forEachIndex(
+      buckets.length,
+      16,
+      async (k) => {
+        const [shard, b] = buckets[k] as [string, { chunks: Buffer[]; cur: Buffer; fill: number }];
+        const all = Buffer.concat([...b.chunks, b.cur.subarray(0, b.fill)]);
+        // One shard's records as views at a time: the objects are transient, the bytes are `all`.
+        const recs = Array.from({ length: all.length / REC }, (_, j) => all.subarray(j * REC, (j + 1) * REC));
+        recs.sort((x, y) => x.compare(y, 0, ID_BYTES, 0, ID_BYTES));
+        const w = new RunWriter();
+        for (let i = 0; i < recs.length;) {
+          const first = recs[i] as Buffer;
+          let sum = 0;
+          while (i < recs.length && (recs[i] as Buffer).compare(first, 0, ID_BYTES, 0, ID_BYTES) === 0)
+            sum += (recs[i++] as Buffer).readInt32LE(ID_BYTES);
+          const id = first.subarray(0, ID_BYTES);
+          if (sum !== 0) w.add(id, sum);
+        }
+        const ref = await w.write(this.#store, shard, this.#gen, this.#signal);
+        if (ref !== undefined) {
+          this.recordsWritten += ref.records;
+          const list = this.runs.get(shard) ?? [];
+          list.push(ref);
+          this.runs.set(shard, list);
+        }
+      },
+      this.#signal,
+    );
     this.#buckets = new Map();
     this.#held = 0;
   }

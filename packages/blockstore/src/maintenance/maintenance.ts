@@ -1,7 +1,17 @@
 import type { ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from '../clock.js';
 import { readHeader } from '../format/header.js';
-import { ABANDONED_PREFIX, LAST_FULL_KEY, RUNS_PREFIX, VOLUMES_PREFIX, addMarkerKey, delMarkerKey, generationKey, parseBackupKey, manifestKey } from '../format/layout.js';
+import {
+  ABANDONED_PREFIX,
+  LAST_FULL_KEY,
+  RUNS_PREFIX,
+  VOLUMES_PREFIX,
+  addMarkerKey,
+  delMarkerKey,
+  generationKey,
+  parseBackupKey,
+  manifestKey,
+} from '../format/layout.js';
 import { listSweepKeys, readSweepRecord } from '../gc/sweep-record.js';
 import { acquireLock, listLeases, listedTime } from '../lock.js';
 import { listGenerations, loadLatestGeneration, readGeneration, type Generation } from '../refs/generation.js';
@@ -91,7 +101,20 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
       const base = await loadLatestGeneration(store, gcp.shardDigits, signal);
       await finishConsumed(store, base, signal); // a previous run that crashed after its commit
       const pending = await scanPending(store, signal);
-      return mergePending({ store, lease, base, pending, leases, storeNow, graceMs, full, budgetRecords, problems, signal, now: clock.now() });
+      return mergePending({
+        store,
+        lease,
+        base,
+        pending,
+        leases,
+        storeNow,
+        graceMs,
+        full,
+        budgetRecords,
+        problems,
+        signal,
+        now: clock.now(),
+      });
     };
     const { gen, stats } =
       options.rebuildIndex === true
@@ -101,12 +124,26 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
     await pruneGenerations(store, gen, options.keepGenerations ?? 2, signal);
     const result: MaintenanceResult = { full, generation: gen.gen, merge: stats, problems };
     if (full) {
-      const swept = await sweep({ store, lease, gen, leases, storeNow, graceMs, listLagMs: gcp.listLagMs, clock, signal, markBudget: options.budgetRecords ?? 1_000_000, onProgress: (listed) => progress(listed) });
+      const swept = await sweep({
+        store,
+        lease,
+        gen,
+        leases,
+        storeNow,
+        graceMs,
+        listLagMs: gcp.listLagMs,
+        clock,
+        signal,
+        markBudget: options.budgetRecords ?? 1_000_000,
+        onProgress: (listed) => progress(listed),
+      });
       const recordsPruned = await pruneRecords(store, storeNow, gcp.recordRetentionMs, signal);
       const orphanMapsDeleted = await deleteOrphanMaps(store, storeNow, graceMs, signal);
       await pruneAbandoned(store, storeNow, gcp.recordRetentionMs, signal);
       await deleteOrphanRuns(store, gen, storeNow, signal);
-      const stale = (await store.cleanupStale?.({ olderThan: new Date(storeNow.getTime() - Math.max(graceMs, 3_600_000)), signal })) ?? { removed: 0 };
+      const stale = (await store.cleanupStale?.({ olderThan: new Date(storeNow.getTime() - Math.max(graceMs, 3_600_000)), signal })) ?? {
+        removed: 0,
+      };
       let leasesRemoved = 0;
       for (const l of await listLeases(store, storeNow, signal)) {
         if (l.expired) {
@@ -116,7 +153,10 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
       }
       result.sweep = { ...swept, recordsPruned, orphanMapsDeleted, staleRemoved: stale.removed, leasesRemoved };
       lease.assertHeld();
-      await store.put(LAST_FULL_KEY, Buffer.from(`${JSON.stringify({ at: storeNow.toISOString(), lease: lease.id, host: lease.body.host })}\n`));
+      await store.put(
+        LAST_FULL_KEY,
+        Buffer.from(`${JSON.stringify({ at: storeNow.toISOString(), lease: lease.id, host: lease.body.host })}\n`),
+      );
     }
     lease.assertHeld();
     return result;
@@ -212,14 +252,18 @@ async function deleteOrphanMaps(store: ObjectStore, storeNow: Date, graceMs: num
       continue;
     }
     const prev = maps.get(`${k.volume}/${k.id}`);
-    const newest = prev?.lastModified === undefined || (o.lastModified !== undefined && o.lastModified > prev.lastModified) ? o.lastModified : prev.lastModified;
+    const newest =
+      prev?.lastModified === undefined || (o.lastModified !== undefined && o.lastModified > prev.lastModified)
+        ? o.lastModified
+        : prev.lastModified;
     maps.set(`${k.volume}/${k.id}`, { volume: k.volume, id: k.id, lastModified: newest, keys: [...(prev?.keys ?? []), o.key] });
   }
   let n = 0;
   for (const [name, m] of maps) {
     if (manifests.has(name)) continue;
     if (m.lastModified === undefined || storeNow.getTime() - m.lastModified.getTime() < graceMs) continue;
-    if ((await store.stat(addMarkerKey(m.volume, m.id))) !== undefined || (await store.stat(delMarkerKey(m.volume, m.id))) !== undefined) continue;
+    if ((await store.stat(addMarkerKey(m.volume, m.id))) !== undefined || (await store.stat(delMarkerKey(m.volume, m.id))) !== undefined)
+      continue;
     if ((await store.stat(manifestKey(m.volume, m.id))) !== undefined) continue;
     await store.delete(m.keys);
     n++;

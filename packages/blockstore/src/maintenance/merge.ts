@@ -55,7 +55,16 @@ export async function mergePending(c: MergeContext): Promise<{ gen: Generation; 
   const gen = c.base.gen + 1;
   const delta = new DeltaBuilder(store, gen, c.base.shardDigits, c.budgetRecords, signal);
   const consumed: string[] = [];
-  const stats: MergeStats = { adds: 0, deletes: 0, abandoned: 0, inFlight: 0, runsWritten: 0, runsMerged: 0, recordsWritten: 0, recordsMerged: 0 };
+  const stats: MergeStats = {
+    adds: 0,
+    deletes: 0,
+    abandoned: 0,
+    inFlight: 0,
+    runsWritten: 0,
+    runsMerged: 0,
+    recordsWritten: 0,
+    recordsMerged: 0,
+  };
 
   for (const [name, del] of c.pending.dels) {
     const add = c.pending.adds.get(name);
@@ -102,29 +111,43 @@ export async function mergePending(c: MergeContext): Promise<{ gen: Generation; 
 
   const shards: Record<string, RunRef[]> = {};
   const keys = [...new Set([...Object.keys(c.base.shards), ...delta.runs.keys()])].sort();
-  await forEachIndex(keys.length, 16, async (k) => {
-    const shard = keys[k] as string;
-    let runs = [...(c.base.shards[shard] ?? []), ...(delta.runs.get(shard) ?? [])];
-    for (let pick = pickMerge(runs, c.full); pick.length > 0; pick = c.full ? [] : pickMerge(runs, false)) {
-      await c.lease.keepAlive();
-      const merged = await mergeRuns(store, shard, gen, pick, signal);
-      // A partial merge may sum below zero (a −1 whose +1 is in a run not merged): only a merge of
-      // every run of the shard says the index is damaged.
-      if (merged.negative > 0 && pick.length === runs.length) c.problems.push(`shard ${shard}: ${merged.negative} ids have a negative reference count (a delete was counted twice?); they are kept`);
-      stats.runsMerged += pick.length;
-      stats.recordsMerged += merged.recordsRead;
-      const picked = new Set(pick.map((r) => r.key));
-      runs = runs.filter((r) => !picked.has(r.key));
-      if (merged.run !== undefined) {
-        runs.push(merged.run);
-        stats.runsWritten++;
-        stats.recordsWritten += merged.run.records;
+  await forEachIndex(
+    keys.length,
+    16,
+    async (k) => {
+      const shard = keys[k] as string;
+      let runs = [...(c.base.shards[shard] ?? []), ...(delta.runs.get(shard) ?? [])];
+      for (let pick = pickMerge(runs, c.full); pick.length > 0; pick = c.full ? [] : pickMerge(runs, false)) {
+        await c.lease.keepAlive();
+        const merged = await mergeRuns(store, shard, gen, pick, signal);
+        // A partial merge may sum below zero (a −1 whose +1 is in a run not merged): only a merge of
+        // every run of the shard says the index is damaged.
+        if (merged.negative > 0 && pick.length === runs.length)
+          c.problems.push(
+            `shard ${shard}: ${merged.negative} ids have a negative reference count (a delete was counted twice?); they are kept`,
+          );
+        stats.runsMerged += pick.length;
+        stats.recordsMerged += merged.recordsRead;
+        const picked = new Set(pick.map((r) => r.key));
+        runs = runs.filter((r) => !picked.has(r.key));
+        if (merged.run !== undefined) {
+          runs.push(merged.run);
+          stats.runsWritten++;
+          stats.recordsWritten += merged.run.records;
+        }
+        if (runs.length <= MAX_RUNS) break;
       }
-      if (runs.length <= MAX_RUNS) break;
-    }
-    if (runs.length > 0) shards[shard] = runs;
-  }, signal);
-  const next: Generation = { ...c.base, gen, created: c.now.toISOString(), shards: Object.fromEntries(Object.entries(shards).sort(([a], [b]) => a.localeCompare(b))), consumed };
+      if (runs.length > 0) shards[shard] = runs;
+    },
+    signal,
+  );
+  const next: Generation = {
+    ...c.base,
+    gen,
+    created: c.now.toISOString(),
+    shards: Object.fromEntries(Object.entries(shards).sort(([a], [b]) => a.localeCompare(b))),
+    consumed,
+  };
   await c.lease.keepAlive();
   await commitGeneration(store, next, signal);
   return { gen: next, stats };

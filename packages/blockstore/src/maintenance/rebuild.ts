@@ -31,7 +31,8 @@ export async function rebuildIndex(c: {
 }): Promise<{ gen: Generation; stats: MergeStats }> {
   const { store, signal } = c;
   const sig = { signal };
-  const gen = Math.max((await listGenerations(store, signal)).at(-1) ?? 0, (await readLatestPointer(store, signal).catch(() => undefined)) ?? 0) + 1;
+  const gen =
+    Math.max((await listGenerations(store, signal)).at(-1) ?? 0, (await readLatestPointer(store, signal).catch(() => undefined)) ?? 0) + 1;
   const delta = new DeltaBuilder(store, gen, c.shardDigits, c.budgetRecords, signal);
   const counted = new Set<string>();
   const unreadable: string[] = [];
@@ -53,13 +54,26 @@ export async function rebuildIndex(c: {
     c.onProgress?.(counted.size);
   }
   if (unreadable.length > 0) {
-    throw new BlockstoreError('CONVOY_INDEX_CORRUPT', `cannot rebuild the reference index: ${unreadable.length} backup(s) cannot be read (${unreadable.slice(0, 3).join('; ')})`, {
-      hint: 'repair them (`convoy-backup repair`) or delete them, then rebuild again; nothing was changed',
-      details: { unreadable },
-    });
+    throw new BlockstoreError(
+      'CONVOY_INDEX_CORRUPT',
+      `cannot rebuild the reference index: ${unreadable.length} backup(s) cannot be read (${unreadable.slice(0, 3).join('; ')})`,
+      {
+        hint: 'repair them (`convoy-backup repair`) or delete them, then rebuild again; nothing was changed',
+        details: { unreadable },
+      },
+    );
   }
   const consumed: string[] = [];
-  const stats: MergeStats = { adds: counted.size, deletes: 0, abandoned: 0, inFlight: 0, runsWritten: 0, runsMerged: 0, recordsWritten: 0, recordsMerged: 0 };
+  const stats: MergeStats = {
+    adds: counted.size,
+    deletes: 0,
+    abandoned: 0,
+    inFlight: 0,
+    runsWritten: 0,
+    runsMerged: 0,
+    recordsWritten: 0,
+    recordsMerged: 0,
+  };
   const pending = await scanPending(store, signal);
   for (const [name, del] of pending.dels) {
     if (counted.has(name)) await delta.addIds(await idsOf(del.volume, del.id), -1);

@@ -83,7 +83,11 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
     }
   }
   // Doomed ids of open records, streamed window by window in id order: memory holds one window's.
-  const dueLists = records.map(({ r }) => ({ r, due: due.some((d) => d.r.name === r.name), cursor: RecordCursor.ofIdList(store, r.doomedKey, 1, signal) }));
+  const dueLists = records.map(({ r }) => ({
+    r,
+    due: due.some((d) => d.r.name === r.name),
+    cursor: RecordCursor.ofIdList(store, r.doomedKey, 1, signal),
+  }));
   const marked: Buffer[] = [];
   let markedTotal = 0;
   const writeMarked = async (): Promise<void> => {
@@ -93,7 +97,20 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
     await c.lease.keepAlive();
     await store.put(doomedKey(name), encodeRefFile('ids', ids), sig);
     await confirmWritten(store, [doomedKey(name)], 'the sweep recorded nothing and deletes nothing', signal);
-    await writeSweepRecord(store, { format: 'convoy-sweep', version: 1, name, state: 'marked', markedAt: c.storeNow.toISOString(), doomedKey: doomedKey(name), doomed: marked.length, markedBy: c.lease.id }, signal);
+    await writeSweepRecord(
+      store,
+      {
+        format: 'convoy-sweep',
+        version: 1,
+        name,
+        state: 'marked',
+        markedAt: c.storeNow.toISOString(),
+        doomedKey: doomedKey(name),
+        doomed: marked.length,
+        markedBy: c.lease.id,
+      },
+      signal,
+    );
     markedTotal += marked.length;
     marked.length = 0;
   };
@@ -117,7 +134,13 @@ export async function sweep(c: SweepContext): Promise<SweepStats> {
     const onRecord = new Set<string>(); // ids held by records not due: not marked twice
     const dueDoomed = new Map<string, Date>(); // id -> markedAt of the (earliest) due record holding it
     for (const l of dueLists) {
-      while ((await l.cursor.ready()) && l.cursor.id().toString('hex', 0, Math.ceil(digits / 2)).slice(0, digits) <= last) {
+      while (
+        (await l.cursor.ready()) &&
+        l.cursor
+          .id()
+          .toString('hex', 0, Math.ceil(digits / 2))
+          .slice(0, digits) <= last
+      ) {
         const hex = l.cursor.id().toString('hex');
         if (!l.due) onRecord.add(hex);
         else if (!dueDoomed.has(hex)) dueDoomed.set(hex, new Date(l.r.markedAt));

@@ -20,17 +20,25 @@ const runRef = z.object({
 });
 export type RunRef = z.infer<typeof runRef>;
 
-const generationSchema = z.object({
-  format: z.literal('convoy-ref-index'),
-  version: z.literal(1),
-  gen: z.number().int().nonnegative(),
-  created: z.string(),
-  shardDigits: z.number().int().min(1).max(4),
-  shards: z.record(z.string().regex(/^[0-9a-f]{1,4}$/), z.array(runRef)),
-  consumed: z.array(z.string()),
-}).refine((g) => Object.entries(g.shards).every(([shard, runs]) => shard.length === g.shardDigits && runs.every((r) => r.key.startsWith(`refs/runs/${shard}/`))), {
-  message: 'a run is filed under the wrong shard',
-});
+const generationSchema = z
+  .object({
+    format: z.literal('convoy-ref-index'),
+    version: z.literal(1),
+    gen: z.number().int().nonnegative(),
+    created: z.string(),
+    shardDigits: z.number().int().min(1).max(4),
+    shards: z.record(z.string().regex(/^[0-9a-f]{1,4}$/), z.array(runRef)),
+    consumed: z.array(z.string()),
+  })
+  .refine(
+    (g) =>
+      Object.entries(g.shards).every(
+        ([shard, runs]) => shard.length === g.shardDigits && runs.every((r) => r.key.startsWith(`refs/runs/${shard}/`)),
+      ),
+    {
+      message: 'a run is filed under the wrong shard',
+    },
+  );
 export type Generation = z.infer<typeof generationSchema>;
 
 export const emptyGeneration = (shardDigits: number): Generation => ({
@@ -102,7 +110,9 @@ export async function commitGeneration(store: ObjectStore, g: Generation, signal
   // Runs this generation wrote (named after it), then the generation itself, are confirmed before
   // anything points at them: a lost one would leave an index no maintenance can read.
   const tag = `/${String(g.gen).padStart(12, '0')}-`;
-  const fresh = Object.values(g.shards).flatMap((runs) => runs.map((r) => r.key)).filter((k) => k.includes(tag));
+  const fresh = Object.values(g.shards)
+    .flatMap((runs) => runs.map((r) => r.key))
+    .filter((k) => k.includes(tag));
   await confirmWritten(store, fresh, `reference index generation ${g.gen} was not committed`, signal);
   try {
     await store.put(generationKey(g.gen), Buffer.from(`${JSON.stringify(g)}\n`), { ifAbsent: true, signal });

@@ -119,7 +119,9 @@ export class FakeDaemon {
       if (!res.writableFinished) recorded.disconnected = true;
     });
     if (size > this.#maxBody) {
-      sendJson(res, 413, { error: { code: 'CONVOY_REQUEST_TOO_LARGE', message: `request body over ${this.#maxBody} bytes`, hint: 'send less' } });
+      sendJson(res, 413, {
+        error: { code: 'CONVOY_REQUEST_TOO_LARGE', message: `request body over ${this.#maxBody} bytes`, hint: 'send less' },
+      });
       return;
     }
     const match = this.#match(recorded.method, recorded.pathname);

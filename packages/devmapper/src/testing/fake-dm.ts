@@ -41,7 +41,17 @@ export class FakeDmApi implements DmApi {
   async create(name: string, options: { uuid?: string; readOnly?: boolean } = {}): Promise<void> {
     this.#check();
     if (this.#k.devices.has(name)) throw fail('CREATE', name, 'EBUSY'); // as the kernel answers a taken name
-    this.#k.devices.set(name, { name, minor: this.#k.newMinor(), live: undefined, inactive: undefined, suspended: false, readOnly: options.readOnly === true, openCount: 0, eventNr: 0, pool: undefined });
+    this.#k.devices.set(name, {
+      name,
+      minor: this.#k.newMinor(),
+      live: undefined,
+      inactive: undefined,
+      suspended: false,
+      readOnly: options.readOnly === true,
+      openCount: 0,
+      eventNr: 0,
+      pool: undefined,
+    });
   }
 
   async load(name: string, targets: readonly DmTarget[], options: { readOnly?: boolean } = {}): Promise<void> {
@@ -56,7 +66,8 @@ export class FakeDmApi implements DmApi {
       if (!pool.thins.has(Number(id))) throw fail('RELOAD', name, 'ENODATA');
     } else if (t.type === 'thin-pool') {
       const [meta, data, bs] = t.params.split(' ');
-      if ((await this.#k.pathOfBlock(meta ?? '')) === undefined || (await this.#k.pathOfBlock(data ?? '')) === undefined) throw fail('RELOAD', name, 'EINVAL', 'unknown device');
+      if ((await this.#k.pathOfBlock(meta ?? '')) === undefined || (await this.#k.pathOfBlock(data ?? '')) === undefined)
+        throw fail('RELOAD', name, 'EINVAL', 'unknown device');
       if (!(Number(bs) >= 128 && Number(bs) % 128 === 0)) throw fail('RELOAD', name, 'EINVAL', 'bad block size');
     } else {
       throw fail('RELOAD', name, 'EINVAL', `Unknown target type ${t.type}`);
@@ -117,7 +128,18 @@ export class FakeDmApi implements DmApi {
     this.#check();
     const d = this.#k.devices.get(name);
     if (d === undefined) {
-      return { exists: false, suspended: false, liveTable: false, inactiveTable: false, openCount: 0, eventNr: 0, major: 0, minor: 0, readOnly: false, targetCount: 0 };
+      return {
+        exists: false,
+        suspended: false,
+        liveTable: false,
+        inactiveTable: false,
+        openCount: 0,
+        eventNr: 0,
+        major: 0,
+        minor: 0,
+        readOnly: false,
+        targetCount: 0,
+      };
     }
     return {
       exists: true,
@@ -145,7 +167,12 @@ export class FakeDmApi implements DmApi {
       const p = d.pool as FakePool;
       const used = await this.#k.usedBlocks(p);
       const meta = 16 + p.thins.size;
-      return [{ ...t, params: `${p.transactionId} ${meta}/16384 ${used}/${p.dataBlocks} ${p.held ? 42 : '-'} rw discard_passdown queue_if_no_space - 1024` }];
+      return [
+        {
+          ...t,
+          params: `${p.transactionId} ${meta}/16384 ${used}/${p.dataBlocks} ${p.held ? 42 : '-'} rw discard_passdown queue_if_no_space - 1024`,
+        },
+      ];
     }
     const pool = this.#poolOfThinTable(t);
     const file = pool.thins.get(Number(t.params.split(' ')[1])) as string;
@@ -177,7 +204,10 @@ export class FakeDmApi implements DmApi {
         const from = pool.thins.get(origin);
         if (from === undefined) throw err('ENODATA');
         const active = this.#k.thinUsers(pool, origin).filter((x) => !x.suspended && !x.readOnly);
-        if (active.length > 0) throw new Error(`fake dm: create_snap of thin ${origin} while ${active.map((x) => x.name).join(', ')} is active and not suspended`);
+        if (active.length > 0)
+          throw new Error(
+            `fake dm: create_snap of thin ${origin} while ${active.map((x) => x.name).join(', ')} is active and not suspended`,
+          );
         await fs.copyFile(from, file(id));
         pool.thins.set(id, file(id));
         return '';

@@ -119,7 +119,14 @@ export class FakeHostOps implements HostOps {
       else runs.push({ kind, begin: i, length: 1 });
     }
     const lines = runs.map((r) => `    <${r.kind} begin="${r.begin}" length="${r.length}"/>`);
-    return [`<superblock uuid="" time="1" transaction="${p.transactionId}" data_block_size="${p.blockSectors}" nr_data_blocks="${p.dataBlocks}">`, `  <diff left="${snap1}" right="${snap2}">`, ...lines, '  </diff>', '</superblock>', ''].join('\n');
+    return [
+      `<superblock uuid="" time="1" transaction="${p.transactionId}" data_block_size="${p.blockSectors}" nr_data_blocks="${p.dataBlocks}">`,
+      `  <diff left="${snap1}" right="${snap2}">`,
+      ...lines,
+      '  </diff>',
+      '</superblock>',
+      '',
+    ].join('\n');
   }
 
   #failed(message: string): DevmapperError {

@@ -143,7 +143,16 @@ export class FakeKernel {
       }
       const dir = path.join(this.dir, `pool-${this.pools.size}`);
       await fs.mkdir(dir);
-      p = { metadata: key, data: await fs.realpath(dataPath), blockSectors, dataBlocks, dir, thins: new Map(), held: false, transactionId: 0 };
+      p = {
+        metadata: key,
+        data: await fs.realpath(dataPath),
+        blockSectors,
+        dataBlocks,
+        dir,
+        thins: new Map(),
+        held: false,
+        transactionId: 0,
+      };
       this.pools.set(key, p);
     }
     return p;

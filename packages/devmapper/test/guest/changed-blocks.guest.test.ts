@@ -100,10 +100,16 @@ describe('libdevmapper through koffi', () => {
     const dm = await LibDmApi.open();
     expect(await dm.version()).toMatch(/^4\.\d+\.\d+$/);
     expect((await dm.info('no-such-device')).exists).toBe(false);
-    expect(await rejectionOf(dm.suspend('no-such-device'))).toMatchObject({ code: 'CONVOY_DM_FAILED', errno: 'ENXIO', message: expect.stringContaining('No such device') });
+    expect(await rejectionOf(dm.suspend('no-such-device'))).toMatchObject({
+      code: 'CONVOY_DM_FAILED',
+      errno: 'ENXIO',
+      message: expect.stringContaining('No such device'),
+    });
     await dm.create('koffi-test');
     expect(await rejectionOf(dm.create('koffi-test'))).toMatchObject({ errno: 'EBUSY' }); // the kernel's answer to a taken name
-    expect(await rejectionOf(dm.load('koffi-test', [{ start: 0, length: 8, type: 'no-such-target', params: '' }]))).toMatchObject({ code: 'CONVOY_DM_FAILED' });
+    expect(await rejectionOf(dm.load('koffi-test', [{ start: 0, length: 8, type: 'no-such-target', params: '' }]))).toMatchObject({
+      code: 'CONVOY_DM_FAILED',
+    });
     // 'error' is built into dm-mod (the guest has no module loader for dm-zero and friends)
     await dm.load('koffi-test', [{ start: 0, length: 2048, type: 'error', params: '' }]);
     await dm.resume('koffi-test');

@@ -27,7 +27,9 @@ export async function scratch(name: string): Promise<string> {
  * are resumed first — unmounting a frozen filesystem or removing a suspended device would hang.
  */
 export function resetDeviceMapper(): void {
-  for (const line of execFileSync('dmsetup', ['info', '-c', '--noheadings', '-o', 'name,suspended', '--separator', ' ']).toString().split('\n')) {
+  for (const line of execFileSync('dmsetup', ['info', '-c', '--noheadings', '-o', 'name,suspended', '--separator', ' '])
+    .toString()
+    .split('\n')) {
     const [name, state] = line.trim().split(' ');
     if (name !== undefined && name !== '' && state === 'Suspended') execFileSync('dmsetup', ['resume', name]);
   }

@@ -39,7 +39,13 @@ beforeAll(async () => {
   resetDeviceMapper();
   dir = await scratch('lifecycle');
   store = await openStore(`vfs://${dir}/store`);
-  opts = { root: `${dir}/root1`, thinPoolName: 'guest-pool1', loopDataSize: 1024 * MiB, loopMetadataSize: 32 * MiB, defaultVolumeSize: 64 * MiB };
+  opts = {
+    root: `${dir}/root1`,
+    thinPoolName: 'guest-pool1',
+    loopDataSize: 1024 * MiB,
+    loopMetadataSize: 32 * MiB,
+    defaultVolumeSize: 64 * MiB,
+  };
   opts2 = { root: `${dir}/root2`, thinPoolName: 'guest-pool2', loopDataSize: 512 * MiB, loopMetadataSize: 32 * MiB };
 });
 
@@ -51,7 +57,15 @@ describe('thin volumes, snapshots and incremental backups on a real thin pool', 
   it('builds a pool on sparse loop files', async () => {
     d = await DevmapperDriver.start(opts);
     const st = await d.status();
-    expect(st).toMatchObject({ name: 'guest-pool1', loopFiles: true, blockSize: BLOCK, dataTotalBlocks: 512, dataUsedBlocks: 0, mode: 'rw', heldMetadataRoot: undefined });
+    expect(st).toMatchObject({
+      name: 'guest-pool1',
+      loopFiles: true,
+      blockSize: BLOCK,
+      dataTotalBlocks: 512,
+      dataUsedBlocks: 0,
+      mode: 'rw',
+      heldMetadataRoot: undefined,
+    });
     expect(st.dataDevice).toMatch(/^\/dev\/loop\d+$/);
     expect((await fs.stat(`${dir}/root1/data`)).blocks).toBeLessThan(2048); // sparse
   });
@@ -102,7 +116,9 @@ describe('thin volumes, snapshots and incremental backups on a real thin pool', 
     expect(inc.changedBlocks).toBe(listed.size);
     expect(inc.manifest.stats.blocksRead).toBe(listed.size); // only the changed blocks were read
     expect(inc.manifest.stats.blocksRead).toBeLessThan(SIZE / BLOCK / 4);
-    console.log(`incremental: ${differ.length} blocks differ, thin_delta listed ${listed.size}, backup read ${inc.manifest.stats.blocksRead} of ${SIZE / BLOCK}`);
+    console.log(
+      `incremental: ${differ.length} blocks differ, thin_delta listed ${listed.size}, backup read ${inc.manifest.stats.blocksRead} of ${SIZE / BLOCK}`,
+    );
   });
 
   it('restores into a new volume on another pool, bit-identical, allocating only non-zero blocks', async () => {
@@ -127,7 +143,14 @@ describe('thin volumes, snapshots and incremental backups on a real thin pool', 
     const before = { volumes: await d.list(), snaps: await d.snapshotList('vol') };
     await d.stop();
     d = await DevmapperDriver.start(opts);
-    expect(d.startReport).toMatchObject({ settled: [], droppedRecords: [], orphansDeleted: [], devicesRemoved: [], mountsCleared: [], poolListed: true });
+    expect(d.startReport).toMatchObject({
+      settled: [],
+      droppedRecords: [],
+      orphansDeleted: [],
+      devicesRemoved: [],
+      mountsCleared: [],
+      poolListed: true,
+    });
     expect(await d.list()).toEqual(before.volumes);
     expect(await d.snapshotList('vol')).toEqual(before.snaps);
     expect((await d.get('vol'))?.mountpoint).toBe(mp);

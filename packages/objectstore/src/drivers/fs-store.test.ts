@@ -8,7 +8,6 @@ import { FsObjectStore } from './fs-store.js';
 import { isTempName, tempPathFor } from './fs-temp.js';
 import { rejectionOf } from '../testing/rejection.js';
 
-
 let root: string;
 let store: FsObjectStore;
 beforeEach(async () => {
@@ -172,7 +171,15 @@ describe('FsObjectStore', () => {
       const tmp = tempPathFor(path.join(root, 's', 'blocks', 'ab', 'abcdef.blk'));
       expect(path.dirname(tmp)).toBe(path.join(root, 's', 'blocks', 'ab'));
       expect(isTempName(path.basename(tmp))).toBe(true);
-      for (const name of ['abcdef.blk', '.abcdef.blk', '.x~0123456789ab', 'x~0123456789ab.tmp', '.x~0123456789AB.tmp', '.x~012.tmp', '.~0123456789ab.tmp']) {
+      for (const name of [
+        'abcdef.blk',
+        '.abcdef.blk',
+        '.x~0123456789ab',
+        'x~0123456789ab.tmp',
+        '.x~0123456789AB.tmp',
+        '.x~012.tmp',
+        '.~0123456789ab.tmp',
+      ]) {
         expect(isTempName(name), name).toBe(false);
       }
     });

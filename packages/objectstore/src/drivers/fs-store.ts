@@ -44,7 +44,12 @@ export class FsObjectStore implements ObjectStore {
       await fs.mkdir(this.#root, { recursive: true });
       await fs.access(this.#root, constants.R_OK | constants.W_OK | constants.X_OK);
     } catch (err) {
-      throw this.#fail(`cannot open store directory ${this.#root}`, undefined, err, 'check that the path exists and is writable by the daemon user');
+      throw this.#fail(
+        `cannot open store directory ${this.#root}`,
+        undefined,
+        err,
+        'check that the path exists and is writable by the daemon user',
+      );
     }
     return this;
   }
@@ -273,7 +278,13 @@ export class FsObjectStore implements ObjectStore {
     const where = key === undefined ? this.location : `${key} in ${this.location}`;
     return new ObjectStoreError(`${what} ${where}: ${code ?? (cause as Error)?.message ?? String(cause)}`, {
       cause,
-      hint: hint ?? (code === 'ENOSPC' ? 'the backup filesystem is full' : code === 'EACCES' ? 'permission denied: check ownership of the store directory' : undefined),
+      hint:
+        hint ??
+        (code === 'ENOSPC'
+          ? 'the backup filesystem is full'
+          : code === 'EACCES'
+            ? 'permission denied: check ownership of the store directory'
+            : undefined),
       details: { location: this.location, key, errno: code },
     });
   }

@@ -35,7 +35,13 @@ export async function sweepStaleTempFiles(root: string, olderThan: Date, signal:
   return result;
 }
 
-async function sweepDir(dir: string, isRoot: boolean, olderThanMs: number, signal: AbortSignal | undefined, result: CleanupStaleResult): Promise<void> {
+async function sweepDir(
+  dir: string,
+  isRoot: boolean,
+  olderThanMs: number,
+  signal: AbortSignal | undefined,
+  result: CleanupStaleResult,
+): Promise<void> {
   let entries: Dir;
   try {
     entries = await fs.opendir(dir, { bufferSize: 256 });

@@ -19,13 +19,32 @@ export function s3ErrorFacts(err: unknown): S3ErrorFacts {
 }
 
 const RETRYABLE_CODES = new Set([
-  'SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'RequestTimeTooSkewed',
-  'InternalError', 'ServiceUnavailable', 'TooManyRequestsException', 'RequestThrottled',
-  'ConditionalRequestConflict', 'OperationAborted', 'TimeoutError',
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'RequestTimeout',
+  'RequestTimeTooSkewed',
+  'InternalError',
+  'ServiceUnavailable',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'ConditionalRequestConflict',
+  'OperationAborted',
+  'TimeoutError',
 ]);
 const RETRYABLE_NET = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND',
-  'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
 /** 5xx, 408, 409 conflicts of concurrent conditional writes, 429, throttling codes, and connection-level failures. */
@@ -72,7 +91,8 @@ export function s3Hint(code: string | undefined, status: number | undefined): st
   if (code === 'CredentialsProviderError') {
     return 'no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for the process that opens the store (for convoy commands, the convoy daemon)';
   }
-  if (code === 'ECONNREFUSED' || status === undefined) return 'check the S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL) and that it is reachable';
+  if (code === 'ECONNREFUSED' || status === undefined)
+    return 'check the S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL) and that it is reachable';
   return undefined;
 }
 
@@ -91,7 +111,12 @@ export function translateS3Error(err: unknown, op: string, key: string, location
     });
   }
   const f = s3ErrorFacts(err);
-  const what = f.code !== undefined && f.code !== 'UnknownError' ? f.code : f.status !== undefined ? `HTTP ${f.status}` : ((err as Error)?.message ?? String(err));
+  const what =
+    f.code !== undefined && f.code !== 'UnknownError'
+      ? f.code
+      : f.status !== undefined
+        ? `HTTP ${f.status}`
+        : ((err as Error)?.message ?? String(err));
   return new ObjectStoreError(`S3 ${op} of ${key} in ${location} failed: ${what}`, {
     cause: err,
     hint: s3Hint(f.code, f.status),

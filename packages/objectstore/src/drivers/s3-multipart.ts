@@ -28,7 +28,12 @@ export interface MultipartContext {
   location: string;
   partSize: number;
   /** One S3 request: queued, retried and its errors translated (S3ObjectStore's). */
-  call<T>(op: string, key: string, signal: AbortSignal | undefined, fn: (abortSignal: AbortSignal, attempt: number) => Promise<T>): Promise<T>;
+  call<T>(
+    op: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    fn: (abortSignal: AbortSignal, attempt: number) => Promise<T>,
+  ): Promise<T>;
 }
 
 /**
@@ -37,8 +42,8 @@ export interface MultipartContext {
  * any failure aborts the upload so no parts are left behind.
  */
 export async function putMultipart(
-s3: MultipartContext,
-key: string,
+  s3: MultipartContext,
+  key: string,
   first: Buffer[],
   pending: Uint8Array | undefined,
   rest: AsyncIterator<Uint8Array>,
@@ -55,20 +60,22 @@ key: string,
   let failure: unknown;
   const uploadPart = (PartNumber: number, data: Buffer): Promise<void> => {
     const md5 = createHash('md5').update(data).digest('base64');
-    const p = s3.call('put', `${key} part ${PartNumber}`, signal, (abortSignal) =>
-      s3.client.send(
-        new UploadPartCommand({ Bucket: s3.bucket, Key, UploadId, PartNumber, Body: data, ContentLength: data.length, ContentMD5: md5 }),
-        { abortSignal },
-      ),
-    ).then(
-      (out) => {
-        if (out.ETag === undefined) throw new ObjectStoreError(`S3 returned no ETag for part ${PartNumber} of ${key}`);
-        parts.push({ PartNumber, ETag: out.ETag });
-      },
-      (err: unknown) => {
-        failure ??= err;
-      },
-    );
+    const p = s3
+      .call('put', `${key} part ${PartNumber}`, signal, (abortSignal) =>
+        s3.client.send(
+          new UploadPartCommand({ Bucket: s3.bucket, Key, UploadId, PartNumber, Body: data, ContentLength: data.length, ContentMD5: md5 }),
+          { abortSignal },
+        ),
+      )
+      .then(
+        (out) => {
+          if (out.ETag === undefined) throw new ObjectStoreError(`S3 returned no ETag for part ${PartNumber} of ${key}`);
+          parts.push({ PartNumber, ETag: out.ETag });
+        },
+        (err: unknown) => {
+          failure ??= err;
+        },
+      );
     const tracked = p.finally(() => inflight.delete(tracked));
     inflight.add(tracked);
     return tracked;
@@ -115,17 +122,18 @@ key: string,
 }
 
 /** Replaces any x-amz-checksum-* header by Content-MD5 of the (string) body, before signing. */
-export const contentMd5Middleware: FinalizeRequestMiddleware<DeleteObjectsCommandInput, DeleteObjectsCommandOutput> = (next) => async (args) => {
-  const req = args.request as { headers?: Record<string, string>; body?: unknown };
-  if (req.headers !== undefined && (typeof req.body === 'string' || req.body instanceof Uint8Array)) {
-    for (const h of Object.keys(req.headers)) {
-      const l = h.toLowerCase();
-      if (l.startsWith('x-amz-checksum-') || l === 'x-amz-sdk-checksum-algorithm') delete req.headers[h];
+export const contentMd5Middleware: FinalizeRequestMiddleware<DeleteObjectsCommandInput, DeleteObjectsCommandOutput> =
+  (next) => async (args) => {
+    const req = args.request as { headers?: Record<string, string>; body?: unknown };
+    if (req.headers !== undefined && (typeof req.body === 'string' || req.body instanceof Uint8Array)) {
+      for (const h of Object.keys(req.headers)) {
+        const l = h.toLowerCase();
+        if (l.startsWith('x-amz-checksum-') || l === 'x-amz-sdk-checksum-algorithm') delete req.headers[h];
+      }
+      req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
     }
-    req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
-  }
-  return next(args);
-};
+    return next(args);
+  };
 
 /** A buffer as chunks of `size` bytes (views, not copies). */
 export async function* chunksOf(buf: Uint8Array, size: number): AsyncIterable<Uint8Array> {
@@ -133,7 +141,11 @@ export async function* chunksOf(buf: Uint8Array, size: number): AsyncIterable<Ui
 }
 
 /** Aborts the multipart uploads under the store's prefix started before `olderThan`: what they held, in bytes. */
-export async function cleanupStaleUploads(s3: MultipartContext, pageSize: number, options: CleanupStaleOptions): Promise<CleanupStaleResult> {
+export async function cleanupStaleUploads(
+  s3: MultipartContext,
+  pageSize: number,
+  options: CleanupStaleOptions,
+): Promise<CleanupStaleResult> {
   const { olderThan, signal } = options;
   const result: CleanupStaleResult = { removed: 0, bytes: 0 };
   let keyMarker: string | undefined;
@@ -176,14 +188,21 @@ export async function cleanupStaleUploads(s3: MultipartContext, pageSize: number
 }
 
 /** Sums the parts of one upload, then aborts it: its bytes, or undefined if it is already gone. */
-async function abortUpload(s3: MultipartContext, key: string, UploadId: string, signal: AbortSignal | undefined): Promise<number | undefined> {
+async function abortUpload(
+  s3: MultipartContext,
+  key: string,
+  UploadId: string,
+  signal: AbortSignal | undefined,
+): Promise<number | undefined> {
   const Key = s3.prefix + key;
   let bytes = 0;
   let partMarker: string | undefined;
   for (;;) {
     const page = await s3.call('cleanup', `${key} upload ${UploadId}`, signal, async (abortSignal) => {
       try {
-        return await s3.client.send(new ListPartsCommand({ Bucket: s3.bucket, Key, UploadId, PartNumberMarker: partMarker }), { abortSignal });
+        return await s3.client.send(new ListPartsCommand({ Bucket: s3.bucket, Key, UploadId, PartNumberMarker: partMarker }), {
+          abortSignal,
+        });
       } catch (err) {
         if (isNoSuchUpload(err)) return undefined;
         throw err;

@@ -8,7 +8,6 @@ import { errorCode } from '@convoy/errors';
 import { S3ObjectStore } from './s3-store.js';
 import { rejectionOf } from '../testing/rejection.js';
 
-
 interface Seen {
   method: string;
   url: string;
@@ -50,10 +49,12 @@ async function fakeS3(replies: Reply[]): Promise<{ store: S3ObjectStore; seen: S
   return { store, seen };
 }
 
-const xmlError = (status: number, code: string): Reply => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
-};
+const xmlError =
+  (status: number, code: string): Reply =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/xml' });
+    res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
+  };
 const ok: Reply = (_req, res) => {
   res.writeHead(200, { etag: '"x"' });
   res.end();
@@ -135,7 +136,9 @@ describe('S3ObjectStore failure handling', () => {
         res.end('theirs');
       },
     ]);
-    expect(errorCode(await store.put('locks/l1', Buffer.from('mine'), { ifAbsent: true }).catch((e: unknown) => e))).toBe('CONVOY_OBJECT_EXISTS');
+    expect(errorCode(await store.put('locks/l1', Buffer.from('mine'), { ifAbsent: true }).catch((e: unknown) => e))).toBe(
+      'CONVOY_OBJECT_EXISTS',
+    );
   });
 
   it('batch delete: reports per-key errors S3 returns inside a 200, ignores NoSuchKey, sends Content-MD5', async () => {
@@ -156,7 +159,11 @@ describe('S3ObjectStore failure handling', () => {
     expect(err.message).toContain('b: AccessDenied');
     const req = seen[0];
     expect(req?.method).toBe('POST');
-    expect(req?.headers['content-md5']).toBe(createHash('md5').update(req?.body ?? '').digest('base64'));
+    expect(req?.headers['content-md5']).toBe(
+      createHash('md5')
+        .update(req?.body ?? '')
+        .digest('base64'),
+    );
     expect(req?.body.toString()).toContain('<Key>pre/c</Key>');
   });
 
@@ -238,7 +245,9 @@ describe('S3ObjectStore failure handling', () => {
       },
     ]);
     expect(await store.cleanupStale({ olderThan: new Date('2024-03-01T00:00:00Z') })).toEqual({ removed: 1, bytes: 150 });
-    const lists = seen.filter((s) => new URL(s.url, 'http://s3').searchParams.has('uploads')).map((s) => new URL(s.url, 'http://s3').searchParams);
+    const lists = seen
+      .filter((s) => new URL(s.url, 'http://s3').searchParams.has('uploads'))
+      .map((s) => new URL(s.url, 'http://s3').searchParams);
     expect(lists.map((q) => [q.get('prefix'), q.get('key-marker'), q.get('upload-id-marker')])).toEqual([
       ['pre/', null, null],
       ['pre/', 'pre/new', 'u-new'],

@@ -111,7 +111,14 @@ export class S3ObjectStore implements ObjectStore {
     this.#pageSize = Math.min(1000, Math.max(1, options.listPageSize ?? 1000));
     const where = loc.region === undefined ? loc.bucket : `${loc.bucket}@${loc.region}`;
     this.location = `s3://${where}${loc.prefix === '' ? '' : `/${loc.prefix}`}`;
-    this.#multipart = { client: this.#client, bucket: this.#bucket, prefix: this.#prefix, location: this.location, partSize: this.#partSize, call: (op, key, signal, fn) => this.#call(op, key, signal, fn) };
+    this.#multipart = {
+      client: this.#client,
+      bucket: this.#bucket,
+      prefix: this.#prefix,
+      location: this.location,
+      partSize: this.#partSize,
+      call: (op, key, signal, fn) => this.#call(op, key, signal, fn),
+    };
   }
 
   /**
@@ -119,7 +126,9 @@ export class S3ObjectStore implements ObjectStore {
    * a clear error instead of later looking like missing objects (HEAD answers a bare 404 for both).
    */
   async open(signal?: AbortSignal): Promise<this> {
-    await this.#call('open', '(bucket)', signal, (abortSignal) => this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }), { abortSignal }));
+    await this.#call('open', '(bucket)', signal, (abortSignal) =>
+      this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }), { abortSignal }),
+    );
     return this;
   }
 
@@ -146,7 +155,9 @@ export class S3ObjectStore implements ObjectStore {
         if (out.Body === undefined) throw new ObjectStoreError(`empty response body for ${key}`);
         const bytes = Buffer.from(await out.Body.transformToByteArray());
         if (out.ContentLength !== undefined && bytes.length !== out.ContentLength) {
-          throw Object.assign(new Error(`body of ${key} ended after ${bytes.length} of ${out.ContentLength} bytes`), { name: 'BodyLengthMismatch' });
+          throw Object.assign(new Error(`body of ${key} ended after ${bytes.length} of ${out.ContentLength} bytes`), {
+            name: 'BodyLengthMismatch',
+          });
         }
         return bytes;
       } catch (err) {
@@ -210,7 +221,12 @@ export class S3ObjectStore implements ObjectStore {
     do {
       const page = await this.#call('list', prefix === '' ? '/' : prefix, options.signal, (abortSignal) =>
         this.#client.send(
-          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix + prefix, MaxKeys: this.#pageSize, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            MaxKeys: this.#pageSize,
+            ContinuationToken: token,
+          }),
           { abortSignal },
         ),
       );
@@ -234,7 +250,10 @@ export class S3ObjectStore implements ObjectStore {
     await Promise.all(
       batches.map((batch) =>
         this.#call('delete', `${batch.length} keys`, options.signal, async (abortSignal) => {
-          const cmd = new DeleteObjectsCommand({ Bucket: this.#bucket, Delete: { Objects: batch.map((k) => ({ Key: this.#prefix + k })), Quiet: true } });
+          const cmd = new DeleteObjectsCommand({
+            Bucket: this.#bucket,
+            Delete: { Objects: batch.map((k) => ({ Key: this.#prefix + k })), Quiet: true },
+          });
           // DeleteObjects requires Content-MD5; with checksums 'WHEN_REQUIRED' newer SDKs send a CRC32
           // header instead, which radosgw (and other S3-compatible servers) do not accept: send MD5.
           cmd.middlewareStack.addRelativeTo(contentMd5Middleware, {
@@ -310,14 +329,18 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** One S3 request: queued (bounded concurrency), retried by policy, errors translated. */
-  async #call<T>(op: string, key: string, signal: AbortSignal | undefined, fn: (abortSignal: AbortSignal, attempt: number) => Promise<T>): Promise<T> {
+  async #call<T>(
+    op: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    fn: (abortSignal: AbortSignal, attempt: number) => Promise<T>,
+  ): Promise<T> {
     throwIfAborted(signal, `${op} ${key}`);
     try {
       return await withRetry(
         this.#retry,
         isRetryableS3Error,
-        (attempt) =>
-          this.#queue.add(() => fn(signal ?? new AbortController().signal, attempt)) as Promise<T>,
+        (attempt) => this.#queue.add(() => fn(signal ?? new AbortController().signal, attempt)) as Promise<T>,
         signal,
       );
     } catch (err) {

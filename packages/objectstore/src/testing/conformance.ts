@@ -261,7 +261,12 @@ export function objectStoreConformance(name: string, options: ConformanceOptions
         it('a failing backend is an error, never "not found" or success', async () => {
           const broken = await createBroken();
           try {
-            const ops = [() => broken.get('x/y'), () => broken.stat('x/y'), () => broken.put('x/y', Buffer.from('z')), () => collect(broken, 'x/')];
+            const ops = [
+              () => broken.get('x/y'),
+              () => broken.stat('x/y'),
+              () => broken.put('x/y', Buffer.from('z')),
+              () => collect(broken, 'x/'),
+            ];
             for (const op of ops) {
               const err = await op().then(
                 () => undefined,
@@ -287,7 +292,23 @@ export function objectStoreConformance(name: string, options: ConformanceOptions
     });
 
     describe('key validation', () => {
-      const bad = ['', '/abs', '../up', 'a/../../etc/passwd', 'a//b', 'a/', './a', 'a/./b', 'nul\0byte', 'sp ace', 'ünï', 'back\\slash', 'a?b', 'x'.repeat(256), `${'a/'.repeat(600)}a`];
+      const bad = [
+        '',
+        '/abs',
+        '../up',
+        'a/../../etc/passwd',
+        'a//b',
+        'a/',
+        './a',
+        'a/./b',
+        'nul\0byte',
+        'sp ace',
+        'ünï',
+        'back\\slash',
+        'a?b',
+        'x'.repeat(256),
+        `${'a/'.repeat(600)}a`,
+      ];
       it.each(bad.map((k) => [JSON.stringify(k.slice(0, 40)), k]))('rejects %s on every operation', async (_label, key) => {
         await expectCode(store.get(key), 'CONVOY_OBJECT_KEY_INVALID');
         await expectCode(store.put(key, Buffer.from('x')), 'CONVOY_OBJECT_KEY_INVALID');

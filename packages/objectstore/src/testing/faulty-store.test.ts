@@ -49,7 +49,10 @@ describe('FaultyObjectStore', () => {
   it('"drop" acknowledges a put or a delete and does nothing (a lying server)', async () => {
     const inner = new MemoryObjectStore();
     await inner.put('old', Buffer.from('o'));
-    const f = new FaultyObjectStore(inner, [{ op: 'put', kind: 'drop', nth: 1 }, { op: 'delete', kind: 'drop', nth: 1 }]);
+    const f = new FaultyObjectStore(inner, [
+      { op: 'put', kind: 'drop', nth: 1 },
+      { op: 'delete', kind: 'drop', nth: 1 },
+    ]);
     await f.put('k', Buffer.from('v'));
     await f.delete(['old']);
     expect(await inner.stat('k')).toBeUndefined();
@@ -61,7 +64,10 @@ describe('FaultyObjectStore', () => {
 
   it('"tear" leaves half an object behind on put and returns half on get', async () => {
     const inner = new MemoryObjectStore();
-    const f = new FaultyObjectStore(inner, [{ op: 'put', kind: 'tear', nth: 1 }, { op: 'get', kind: 'tear', nth: 1 }]);
+    const f = new FaultyObjectStore(inner, [
+      { op: 'put', kind: 'tear', nth: 1 },
+      { op: 'get', kind: 'tear', nth: 1 },
+    ]);
     await expect(f.put('k', Buffer.from('abcdefgh'))).rejects.toThrow();
     expect((await inner.get('k')).toString()).toBe('abcd');
     await inner.put('k', Buffer.from('abcdefgh'));
@@ -105,7 +111,9 @@ describe('FaultyObjectStore', () => {
       const inner = new MemoryObjectStore();
       const gate = new Gate();
       const paused: [StoreOp, string][] = [];
-      const f = new FaultyObjectStore(inner, [{ op: 'put', kind: 'pause', gate: () => gate.wait(), onPause: (op, key) => paused.push([op, key]) }]);
+      const f = new FaultyObjectStore(inner, [
+        { op: 'put', kind: 'pause', gate: () => gate.wait(), onPause: (op, key) => paused.push([op, key]) },
+      ]);
       const put = f.put('locks/l1', Buffer.from('mine'));
       await gate.reached;
       expect(paused).toEqual([['put', 'locks/l1']]);
@@ -207,7 +215,15 @@ describe('FaultyObjectStore', () => {
       expect(await new FaultyObjectStore(inner).cleanupStale?.({ olderThan })).toEqual({ removed: 2, bytes: 10 });
       expect(seen).toEqual([{ olderThan }]);
       const m = new MemoryObjectStore();
-      const bare: ObjectStore = { location: 'bare', get: (k, o) => m.get(k, o), put: (k, b, o) => m.put(k, b, o), stat: (k) => m.stat(k), list: (p, o) => m.list(p, o), delete: (k, o) => m.delete(k, o), close: () => m.close() };
+      const bare: ObjectStore = {
+        location: 'bare',
+        get: (k, o) => m.get(k, o),
+        put: (k, b, o) => m.put(k, b, o),
+        stat: (k) => m.stat(k),
+        list: (p, o) => m.list(p, o),
+        delete: (k, o) => m.delete(k, o),
+        close: () => m.close(),
+      };
       expect(new FaultyObjectStore(bare).cleanupStale).toBeUndefined();
     });
   });
