@@ -66,7 +66,7 @@ export class ConvoyDirPeer extends Base {
     await mkdir(this.repo, { recursive: true });
   }
   #cli(args: string[]): string[] {
-    if (this.built) return [path.join(ROOT, 'apps/backup/bin/convoy-backup.js'), ...args, '--json', '--quiet'];
+    if (this.built) return [path.join(ROOT, 'apps/backup/bin/convoy-backup.cjs'), ...args, '--json', '--quiet'];
     return [
       '--conditions=@convoy/source',
       '--import',

@@ -36,7 +36,6 @@ O=trans=virtio,version=9p2000.L,msize=524288
 mount -t 9p -o $O,ro,cache=loose hostroot /lower
 mkdir -p /tmp/up /tmp/wk; R=/newroot
 mount -t overlay ovl -o lowerdir=/lower,upperdir=/tmp/up,workdir=/tmp/wk $R
-mkdir -p "$R$W"; mount -t 9p -o $O,cache=mmap work "$R$W"
 U=$R/etc/systemd/system
 # this machine's services, and the first-boot rebuilds (hwdb, ldconfig, catalog) that take minutes
 # over 9p under TCG: masked; dockerd is started by the test itself (tools/dockerd.sh)
@@ -68,7 +67,10 @@ mkdir -p $R/etc/systemd/system.conf.d && printf '[Manager]\nShowStatus=no\n' > $
 # the API filesystems, mounted before systemd looks: the 9p root would show the host's /proc,
 # whose /proc/self is qemu itself
 mount -t proc proc $R/proc; mount -t sysfs sys $R/sys; mount -t devtmpfs dev $R/dev; mount -t tmpfs run $R/run
-mount -t tmpfs tmp $R/tmp; mount -t tmpfs vartmp $R/var/tmp
+# a fresh /tmp and /var/tmp, unless the repository lives there (a checkout under /tmp must stay
+# visible through the overlay); then the work directory, mounted last so nothing hides it
+case $W in /tmp/*|/var/tmp/*) ;; *) mount -t tmpfs tmp $R/tmp; mount -t tmpfs vartmp $R/var/tmp;; esac
+mkdir -p "$R$W"; mount -t 9p -o $O,cache=mmap work "$R$W"
 echo "DMVM: ready uptime=$(cut -d' ' -f1 /proc/uptime), switching to systemd"
 exec switch_root $R /lib/systemd/systemd ${DMVM_SYSTEMD_ARGS:---log-level=warning --show-status=false}
 INIT

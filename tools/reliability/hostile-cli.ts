@@ -41,7 +41,7 @@ export function runTool(tool: Tool, args: string[], env: Record<string, string>,
   }
   const node = fromSource()
     ? ['--conditions=@convoy/source', '--import', SOURCE_HOOK, path.join(app, 'src/main.ts')]
-    : [path.join(app, `bin/${tool}.js`)];
+    : [path.join(app, `bin/${tool}.cjs`)];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...node, ...args], {
       cwd,
