@@ -2,6 +2,23 @@
 // the two-daemons part of campaign 4 (shared-vfs), from their trial records.
 import type { TrialRecord } from './trial.js';
 
+/** One line per campaign-closing ("final") trial: its outcome, and on failure the first line of each failure. */
+export function finalTrialLines(records: readonly TrialRecord[]): string[] {
+  return records
+    .filter((r) => r.op === 'final')
+    .map(
+      (r) =>
+        `- ${r.name}: ${r.outcome}${
+          r.passed
+            ? ''
+            : ` — **failed**: ${r.failures
+                .map((f) => f.split('\n')[0])
+                .join('; ')
+                .slice(0, 600)}`
+        }`,
+    );
+}
+
 function table(head: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]): string =>
     `| ${cells.map((c) => String(c).replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`;
@@ -111,19 +128,7 @@ export function daemonSection(rs: readonly TrialRecord[]): string[] {
       ]),
     ),
     '',
-    ...rs
-      .filter((r) => r.op === 'final')
-      .map(
-        (r) =>
-          `- ${r.name}: ${r.outcome}${
-            r.passed
-              ? ''
-              : ` — **failed**: ${r.failures
-                  .map((f) => f.split('\n')[0])
-                  .join('; ')
-                  .slice(0, 600)}`
-          }`,
-      ),
+    ...finalTrialLines(rs),
     '',
     `Mount and unmount are Docker's Mount and Unmount (the plugin protocol): after the restart this host's lease on the shared path and the daemon's mount state must agree, and Docker's retry must succeed. ${kills.filter((r) => r.faults.some((f) => f.includes('daemon alone'))).length} of the kills spared the programs the daemon had started (as a hand-made \`kill -9 PID\`; the others kill its process group, as systemd does): the cp or tar ran on while the daemon restarted. In ${kills.filter((r) => r.faults.some((f) => f.startsWith('its restart SIGKILLed'))).length} trials the restart itself was killed first, at a seeded step of its recovery (the hook armed from the process's start), before the restart that is judged.`,
     '',
@@ -179,19 +184,7 @@ export function sharedVfsSection(rs: readonly TrialRecord[]): string[] {
       ],
     ),
     '',
-    ...rs
-      .filter((r) => r.op === 'final')
-      .map(
-        (r) =>
-          `- ${r.name}: ${r.outcome}${
-            r.passed
-              ? ''
-              : ` — **failed**: ${r.failures
-                  .map((f) => f.split('\n')[0])
-                  .join('; ')
-                  .slice(0, 600)}`
-          }`,
-      ),
+    ...finalTrialLines(rs),
     '',
   ];
 }

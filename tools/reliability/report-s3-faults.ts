@@ -1,6 +1,7 @@
 // The faulty-S3 section of the report (campaign s3-faults.ts): outcomes by operation, the faults
 // injected by kind, and what each lying PUT hit.
 import { S3_FAULTS } from './faulty-s3-proxy.js';
+import { finalTrialLines } from './report-daemon.js';
 import type { TrialRecord } from './trial.js';
 
 type Table = (head: string[], rows: (string | number)[][]) => string;
@@ -77,19 +78,7 @@ export function s3FaultsSection(all: readonly TrialRecord[], table: Table, faile
           ),
           '',
         ]),
-    ...all
-      .filter((r) => r.op === 'final')
-      .map(
-        (r) =>
-          `- ${r.name}: ${r.outcome}${
-            r.passed
-              ? ''
-              : ` — **failed**: ${r.failures
-                  .map((f) => f.split('\n')[0])
-                  .join('; ')
-                  .slice(0, 600)}`
-          }`,
-      ),
+    ...finalTrialLines(all),
     '',
   ];
 }
