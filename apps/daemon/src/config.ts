@@ -6,6 +6,7 @@ import { ConvoyError } from '@convoy/errors';
 import { s3EndpointProblem } from '@convoy/objectstore';
 import { OPTION_KEY_RULE, parseKeyValues } from '@convoy/rules';
 import { driverLocation } from '@convoy/volumes';
+import { z } from 'zod';
 
 /** Everything convoy-daemon is told: flags (as Rancher Convoy named them) over a JSON config file over defaults. */
 export interface DaemonConfig {
@@ -74,7 +75,50 @@ export function driverLocations(c: DaemonConfig): Record<string, string> {
 /** The drivers' state directory: `<root>/drivers`. */
 export const driverRoot = (c: Pick<DaemonConfig, 'root'>): string => path.join(c.root, 'drivers');
 
-const KEYS = new Set(Object.keys(DEFAULTS).concat(['defaultDriver', 'socketGroup', 's3Endpoint', 'metricsListen']));
+/**
+ * The one schema of a DaemonConfig as JSON: a config file (--config, every key optional) and the
+ * saved configuration (saved-config.ts, every required key present) both read through it. A key a
+ * later version adds must be optional here, so that a file saved before it still reads.
+ */
+export const daemonConfigSchema = z
+  .object({
+    root: z.string(),
+    drivers: z.array(z.string()),
+    driverOpts: z.record(z.string(), z.string()),
+    defaultDriver: z.string().optional(),
+    ignoreDockerDelete: z.boolean(),
+    createOnDockerMount: z.boolean(),
+    socket: z.string(),
+    controlSocket: z.string(),
+    socketGroup: z.string().optional(),
+    hostId: z.string(),
+    s3Endpoint: z.string().optional(),
+    logLevel: z.string(),
+    maintenanceInterval: z.string(),
+    fullMaintenanceInterval: z.string(),
+    metricsListen: z.string().optional(),
+  })
+  .strict() satisfies z.ZodType<DaemonConfig>;
+
+const configFileSchema = daemonConfigSchema.partial();
+
+/** The first problem zod found, as one line naming the key: `"drivers" must be an array`. */
+export function configProblem(error: z.ZodError): { message: string; hint?: string } {
+  const issue = error.issues[0];
+  if (issue === undefined) return { message: 'invalid' };
+  if (issue.code === 'unrecognized_keys') {
+    return {
+      message: `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
+      hint: `known keys: ${Object.keys(daemonConfigSchema.shape).join(', ')}`,
+    };
+  }
+  const where = issue.path.length === 0 ? 'the configuration' : `"${issue.path.map(String).join('.')}"`;
+  if (issue.code === 'invalid_type') {
+    const type = issue.expected === 'record' ? 'object' : issue.expected;
+    return { message: `${where} must be ${type === 'array' || type === 'object' ? 'an' : 'a'} ${type}` };
+  }
+  return { message: `${where}: ${issue.message}` };
+}
 
 export class ConfigError extends ConvoyError {
   constructor(message: string, hint?: string) {
@@ -94,22 +138,10 @@ export function readConfigFile(file: string): Partial<DaemonConfig> {
     );
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${file} must hold a JSON object`);
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (!KEYS.has(k)) throw new ConfigError(`${file}: unknown key "${k}"`, `known keys: ${[...KEYS].join(', ')}`);
-    const want =
-      k === 'drivers'
-        ? 'array'
-        : k === 'driverOpts'
-          ? 'object'
-          : typeof DEFAULTS[k as keyof DaemonConfig] === 'boolean'
-            ? 'boolean'
-            : 'string';
-    const got = Array.isArray(x) ? 'array' : x === null ? 'null' : typeof x;
-    if (got !== want) throw new ConfigError(`${file}: "${k}" must be ${want === 'array' ? 'an array' : `a ${want}`}`);
-    out[k] = x;
-  }
-  return out as Partial<DaemonConfig>;
+  const parsed = configFileSchema.safeParse(v);
+  if (parsed.success) return parsed.data;
+  const problem = configProblem(parsed.error);
+  throw new ConfigError(`${file}: ${problem.message}`, problem.hint);
 }
 
 /** Parses `k=v` pairs (--driver-opts) by the one key=value grammar of @convoy/rules. */

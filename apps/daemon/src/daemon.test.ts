@@ -394,6 +394,20 @@ describe('convoy-daemon', () => {
     });
     await fs.writeFile(file, JSON.stringify({ rooot: '/x' }));
     await expect(parseArgs(['--config', file])).rejects.toThrow(/unknown key "rooot"/);
+    // The config file reads through the same zod schema as the saved configuration.
+    for (const [body, message] of [
+      [{ drivers: 'vfs' }, /"drivers" must be an array/],
+      [{ driverOpts: { 'vfs.path': 7 } }, /"driverOpts\.vfs\.path" must be a string/],
+      [{ driverOpts: ['vfs.path=/x'] }, /"driverOpts" must be an object/],
+      [{ ignoreDockerDelete: 'yes' }, /"ignoreDockerDelete" must be a boolean/],
+      [[], /must hold a JSON object/],
+    ] as const) {
+      await fs.writeFile(file, JSON.stringify(body));
+      await expect(parseArgs(['--config', file])).rejects.toMatchObject({
+        code: 'CONVOY_CONFIG_INVALID',
+        message: expect.stringMatching(message),
+      });
+    }
     await expect(parseArgs(['--root', 'relative'])).rejects.toThrow(/absolute/);
     await expect(parseArgs(['--driver-opts', 'novalue'])).rejects.toThrow(/key=value/);
   });

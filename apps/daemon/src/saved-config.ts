@@ -6,31 +6,10 @@ import { z } from 'zod';
 import { writeFileAtomic } from '@convoy/daemon-kit';
 import { ConvoyError, errorCode } from '@convoy/errors';
 import type { ParsedArgs } from './args.js';
-import { SAVED_CONFIG_FILE, validateConfig, withDriverLocations, type DaemonConfig } from './config.js';
+import { SAVED_CONFIG_FILE, configProblem, daemonConfigSchema, validateConfig, withDriverLocations, type DaemonConfig } from './config.js';
 import type { Logger } from './logger.js';
 
-const configWire = z
-  .object({
-    root: z.string(),
-    drivers: z.array(z.string()),
-    driverOpts: z.record(z.string(), z.string()),
-    defaultDriver: z.string().optional(),
-    ignoreDockerDelete: z.boolean(),
-    createOnDockerMount: z.boolean(),
-    socket: z.string(),
-    controlSocket: z.string(),
-    socketGroup: z.string().optional(),
-    hostId: z.string(),
-    s3Endpoint: z.string().optional(),
-    logLevel: z.string(),
-    maintenanceInterval: z.string(),
-    fullMaintenanceInterval: z.string(),
-    metricsListen: z.string().optional(),
-  })
-  .strict() satisfies z.ZodType<DaemonConfig>;
-
-// A key a later version adds must be optional here, so that a file saved before it still reads.
-const savedWire = z.object({ version: z.literal(1), savedAt: z.string(), config: configWire }).strict();
+const savedWire = z.object({ version: z.literal(1), savedAt: z.string(), config: daemonConfigSchema }).strict();
 
 /** The values that choose which volumes the daemon sees: a start may change them only with --reconfigure. */
 const LAYOUT_KEYS = ['drivers', 'driverOpts', 'hostId'] as const;
@@ -67,8 +46,7 @@ export async function readSavedConfig(file: string): Promise<DaemonConfig | unde
   try {
     const parsed = savedWire.safeParse(JSON.parse(text));
     if (parsed.success) return parsed.data.config;
-    const issue = parsed.error.issues[0];
-    problem = `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
+    problem = configProblem(parsed.error).message;
   } catch (err) {
     problem = (err as Error).message; // not JSON
   }
