@@ -1,4 +1,4 @@
-// Host runs: unit tests with the fake DmApi (test/**/*.test.ts, src/**/*.test.ts).
+// Host runs: unit tests with the fake DmApi (src/**/*.test.ts, beside the code).
 // Guest runs (CONVOY_DM_GUEST=1, inside the qemu guest of tools/dmvm.sh, via tools/dmvm-test.sh):
 // only test/guest/*.guest.test.ts, one file at a time — they share the kernel's device-mapper.
 import { defineConfig } from 'vitest/config';

@@ -1,25 +1,17 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  deleteBackup,
-  listManifests,
-  parseBackupUrl,
-  readManifest,
-  type DeleteResult,
-  type Manifest,
-  type Progress,
-} from '@convoy/blockstore';
-import { FsObjectStore, assertStoreExists, openStore, type ObjectStore } from '@convoy/objectstore';
-import { isConvoyError } from '@convoy/errors';
+import { randomUUID } from 'node:crypto';
+import type { DeleteResult, Manifest, Progress } from '@convoy/blockstore';
+import { FsObjectStore } from '@convoy/objectstore';
 import { KeyedLock } from '@convoy/daemon-kit';
 import type { VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
-import { VolumeError, invalidRequest, snapshotNotFound, volumeExists, volumeNotFound } from './errors.js';
+import { invalidRequest, snapshotExists, snapshotNotFound, volumeExists, volumeInUse, volumeNotFound, type VolumeError } from './errors.js';
+import { defaultSnapshotName, findVolume, missingVolume, pickByUuidPrefix, pickSnapshot, type Found } from './lookup.js';
 import { MountRefs } from './mount-refs.js';
+import { backupDelete, backupInspect, backupList, restoreVolume, withStore } from './backups.js';
+import { releaseUnheld, remountHeld, startDrivers, type Unavailable } from './startup.js';
 import { parseSize, validateSnapshotName, validateVolumeName } from '@convoy/rules';
 import type { Caller, CreateOptions, ManagedSnapshot, ManagedVolume, ManagerOptions, SnapshotListing, VolumeListing } from './types.js';
 
 const DOCKER_OPTS = new Set(['size', 'backup', 'driver']);
-
-type Found = { driver: VolumeDriver; info: VolumeInfo };
 
 /**
  * The volume manager: drivers by name, names and UUIDs, one operation at a time per volume,
@@ -28,7 +20,7 @@ type Found = { driver: VolumeDriver; info: VolumeInfo };
 export class VolumeManager {
   readonly #drivers = new Map<string, VolumeDriver>();
   #default: string;
-  readonly #unavailable: Record<string, { code?: string; message: string; hint?: string }> = {};
+  readonly #unavailable: Unavailable = {};
   readonly #opts: ManagerOptions;
   readonly #lock = new KeyedLock();
   readonly #refs: MountRefs;
@@ -49,60 +41,11 @@ export class VolumeManager {
   static async open(opts: ManagerOptions): Promise<VolumeManager> {
     const state = await new FsObjectStore(opts.root).open();
     const m = new VolumeManager(opts, await MountRefs.load(state, opts.root));
-    for (const d of opts.drivers) {
-      try {
-        await d.start();
-      } catch (err) {
-        if (opts.drivers.length === 1) throw err;
-        m.#drivers.delete(d.name);
-        const e = err as { code?: string; message?: string; hint?: string };
-        m.#unavailable[d.name] = { message: e.message ?? String(err), code: e.code, hint: e.hint };
-        opts.onDriverUnavailable?.(d.name, err);
-      }
-    }
-    const first = m.#drivers.keys().next().value;
-    if (first === undefined) throw invalidRequest('no volume driver could start', 'see the errors above');
-    if (!m.#drivers.has(m.#default)) m.#default = first;
-    await m.#releaseUnheld();
-    for (const name of m.#refs.volumes()) {
-      let found: Found | undefined;
-      try {
-        found = await m.#find(name);
-      } catch (err) {
-        // Unreadable (a corrupt record): keep its mount references, so it is not deleted from
-        // under its containers, and serve the other volumes.
-        if (!(err instanceof Error) || opts.onProblem === undefined) throw err;
-        opts.onProblem(err);
-        continue;
-      }
-      if (found === undefined) {
-        await m.#refs.clear(name);
-        continue;
-      }
-      try {
-        await found.driver.mount(name, {});
-      } catch (err) {
-        // Cannot be mounted again now (e.g. another host is deleting it, or its lease is corrupt):
-        // keep its mount references, so it is not deleted from under its containers, and serve the others.
-        if (!(err instanceof Error) || opts.onProblem === undefined) throw err;
-        opts.onProblem(err);
-      }
-    }
+    await startDrivers(opts, m.#drivers, m.#unavailable);
+    if (!m.#drivers.has(m.#default)) m.#default = m.driverNames[0] ?? m.#default;
+    await releaseUnheld(m.#drivers.values(), m.#refs, opts.onProblem);
+    await remountHeld(m.#refs, (name) => m.#find(name), opts.onProblem);
     return m;
-  }
-
-  /**
-   * At start: a volume mounted on this host that nobody holds (its mount or unmount was killed
-   * between the driver's mount and the saved mount state) is unmounted. Else its lease on a shared
-   * path would refuse every other host's delete of it for ever, naming this host.
-   */
-  async #releaseUnheld(): Promise<void> {
-    const held = new Set(this.#refs.volumes());
-    for (const d of this.#drivers.values()) {
-      for (const v of await d.list({ onProblem: (err) => this.#opts.onProblem?.(err) })) {
-        if (v.mountpoint !== undefined && !held.has(v.name)) await d.unmount(v.name);
-      }
-    }
   }
 
   async close(): Promise<void> {
@@ -164,10 +107,7 @@ export class VolumeManager {
         if (o.caller === 'docker') await this.#dockerReference(driver, info);
         return this.#managed(info);
       }
-      const ref = parseBackupUrl(backup);
-      const info = await this.#withStore(ref.storeUrl, 'existing', (store) =>
-        driver.restore({ volume: req, store, backupVolume: ref.volume, backupId: ref.id, signal: o.signal, onProgress: o.onProgress }),
-      );
+      const info = await restoreVolume(driver, req, backup, { signal: o.signal, onProgress: o.onProgress, open: this.#opts.openStore });
       return this.#managed(info);
     });
   }
@@ -192,9 +132,7 @@ export class VolumeManager {
       const all = this.#refs.holders(name);
       const holders = o.caller === 'docker' ? all.filter((h) => h === 'cli') : all;
       if (holders.length > 0) {
-        throw new VolumeError('CONVOY_VOLUME_IN_USE', `volume ${name} is mounted on this host (by ${holders.join(', ')})`, {
-          hint: holders.includes('cli') ? `convoy umount ${name}` : 'stop the containers that use it',
-        });
+        throw volumeInUse(name, holders);
       }
       if (all.length > 0) await found.driver.unmount(name);
       await found.driver.remove(name, { ...(o.force === true ? { force: true } : {}), ...(o.keepData === true ? { keepData: true } : {}) });
@@ -245,13 +183,8 @@ export class VolumeManager {
   async require(nameOrUuid: string): Promise<ManagedVolume> {
     const byName = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(nameOrUuid) ? await this.get(nameOrUuid) : undefined;
     if (byName !== undefined) return byName;
-    const { volumes, problems } = await this.list();
-    const matches = volumes.filter((v) => v.uuid.startsWith(nameOrUuid) && nameOrUuid.length >= 4);
-    if (matches.length === 1) return matches[0] as ManagedVolume;
-    if (matches.length > 1) throw invalidRequest(`"${nameOrUuid}" matches ${matches.length} volumes`, 'give more of the UUID, or the name');
-    validateVolumeName(nameOrUuid);
-    // a UUID prefix not among the readable volumes may be one that could not be read: say so
-    if (problems[0] !== undefined && /^[0-9a-f-]{4,36}$/i.test(nameOrUuid)) throw problems[0];
+    const byUuid = pickByUuidPrefix(await this.list(), nameOrUuid);
+    if (byUuid !== undefined) return byUuid;
     throw await this.#missing(nameOrUuid);
   }
 
@@ -268,18 +201,11 @@ export class VolumeManager {
 
   async snapshotCreate(volume: string, name?: string): Promise<ManagedSnapshot> {
     const v = await this.require(volume);
-    const snap =
-      name ??
-      `${v.name.slice(0, 80)}-snap-${new Date()
-        .toISOString()
-        .replace(/[-:.TZ]/g, '')
-        .slice(0, 17)}-${randomBytes(2).toString('hex')}`;
+    const snap = name ?? defaultSnapshotName(v.name);
     validateSnapshotName(snap);
     return this.#lock.run(v.name, async () => {
       if ((await this.#findSnapshot(snap, false)) !== undefined) {
-        throw new VolumeError('CONVOY_SNAPSHOT_EXISTS', `snapshot ${snap} already exists`, {
-          hint: 'snapshot names are unique across volumes: choose another',
-        });
+        throw snapshotExists(snap);
       }
       return { ...(await this.#driver(v.driver).snapshotCreate(v.name, { name: snap, uuid: randomUUID() })), driver: v.driver };
     });
@@ -316,7 +242,7 @@ export class VolumeManager {
     o: { signal?: AbortSignal; onProgress?: (p: Progress) => void; labels?: Record<string, string> } = {},
   ): Promise<{ url: string; id: string }> {
     const s = await this.snapshotInspect(snapshot);
-    return this.#withStore(dest, 'create', (store) =>
+    return withStore(dest, 'create', this.#opts.openStore, (store) =>
       this.#driver(s.driver).backup({
         volume: s.volume,
         snapshot: s.name,
@@ -328,18 +254,16 @@ export class VolumeManager {
     );
   }
 
-  async backupInspect(url: string): Promise<Manifest> {
-    const ref = parseBackupUrl(url);
-    return this.#withStore(ref.storeUrl, 'existing', (store) => readManifest(store, ref.volume, ref.id));
+  backupInspect(url: string): Promise<Manifest> {
+    return backupInspect(url, this.#opts.openStore);
   }
 
-  async backupList(dest: string, volume?: string): Promise<Manifest[]> {
-    return this.#withStore(dest, 'existing', (store) => listManifests(store, volume));
+  backupList(dest: string, volume?: string): Promise<Manifest[]> {
+    return backupList(dest, volume, this.#opts.openStore);
   }
 
-  async backupDelete(url: string): Promise<DeleteResult> {
-    const ref = parseBackupUrl(url);
-    return this.#withStore(ref.storeUrl, 'existing', (store) => deleteBackup({ store, volume: ref.volume, id: ref.id }));
+  backupDelete(url: string): Promise<DeleteResult> {
+    return backupDelete(url, this.#opts.openStore);
   }
 
   // ---- internals -----------------------------------------------------------------------------
@@ -350,40 +274,16 @@ export class VolumeManager {
     return d;
   }
 
-  async #find(name: string): Promise<Found | undefined> {
-    for (const driver of this.#drivers.values()) {
-      const info = await driver.get(name);
-      if (info !== undefined) return { driver, info };
-    }
-    return undefined;
+  #find(name: string): Promise<Found | undefined> {
+    return findVolume(this.#drivers.values(), name);
   }
 
-  /**
-   * A snapshot by name. Not found while that snapshot's record is corrupt is that error; with
-   * `strict` (inspect, delete), so is any unreadable record (it may hold the snapshot). Without
-   * (create's check that the name is free), other unreadable records do not block.
-   */
   async #findSnapshot(name: string, strict: boolean): Promise<ManagedSnapshot | undefined> {
-    const { snapshots, problems } = await this.snapshotList();
-    const found = snapshots.find((s) => s.name === name);
-    if (found !== undefined) return found;
-    const about = problems.find((p) => isConvoyError(p) && p.details?.snapshot === name) ?? (strict ? problems[0] : undefined);
-    if (about !== undefined) throw about;
-    return undefined;
+    return pickSnapshot(await this.snapshotList(), name, strict);
   }
 
-  /** The error for a volume that is not there, with the story if a driver knows it (deleted elsewhere). */
-  async #missing(name: string): Promise<VolumeError> {
-    for (const d of this.#drivers.values()) {
-      const t = await d.tombstone?.(name);
-      if (t !== undefined) {
-        return new VolumeError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted by host ${t.deletedBy} at ${t.deletedAt}`, {
-          hint: `run \`docker volume rm -f ${name}\` here to drop the stale reference (then re-create it if you need it)`,
-          details: { volume: name, deletedBy: t.deletedBy, deletedAt: t.deletedAt },
-        });
-      }
-    }
-    return volumeNotFound(name);
+  #missing(name: string): Promise<VolumeError> {
+    return missingVolume(this.#drivers.values(), name);
   }
 
   /** Records once per volume incarnation (a re-created name has a new UUID) that Docker here knows it. */
@@ -396,19 +296,5 @@ export class VolumeManager {
 
   #managed(info: VolumeInfo): ManagedVolume {
     return { ...info, mountedBy: this.#refs.holders(info.name) };
-  }
-
-  /**
-   * Runs `work` on the backup store `url` names, closing it after. Only `create` (a backup to it)
-   * may make a vfs store that is not there yet; `existing` is CONVOY_STORE_NOT_FOUND then.
-   */
-  async #withStore<T>(url: string, mode: 'create' | 'existing', work: (store: ObjectStore) => Promise<T>): Promise<T> {
-    if (mode === 'existing') await assertStoreExists(url);
-    const store = await (this.#opts.openStore ?? ((u: string) => openStore(u)))(url);
-    try {
-      return await work(store);
-    } finally {
-      await store.close();
-    }
   }
 }

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deleteBackup, readManifest } from '@convoy/blockstore';
 import { openStore, type ObjectStore } from '@convoy/objectstore';
 import { rejectionOf } from '@convoy/objectstore/testing';
-import { MiB, fakeEnv, random, readAll, writeAt, type FakeEnv } from './helpers.js';
+import { MiB, fakeEnv, random, readAll, writeAt, type FakeEnv } from './testing/fake-env.js';
 
 let env: FakeEnv;
 let store: ObjectStore;

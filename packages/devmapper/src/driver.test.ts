@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rejectionOf } from '@convoy/objectstore/testing';
-import { DevmapperDriver, LibDmApi } from '../src/index.js';
-import { MiB, fakeEnv, random, readAll, writeAt, type FakeEnv } from './helpers.js';
+import { DevmapperDriver, LibDmApi } from './index.js';
+import { MiB, fakeEnv, random, readAll, writeAt, type FakeEnv } from './testing/fake-env.js';
 
 let env: FakeEnv;
 beforeEach(async () => {

@@ -3,8 +3,8 @@ import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DevmapperDriver, type DevmapperDriverOptions } from '../src/index.js';
-import { createFakeDevmapper, type FakeDevmapper } from '../src/testing/index.js';
+import { DevmapperDriver, type DevmapperDriverOptions } from '../index.js';
+import { createFakeDevmapper, type FakeDevmapper } from './index.js';
 
 export const MiB = 1024 * 1024;
 

@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rejectionOf } from '@convoy/objectstore/testing';
-import type { DevmapperDriver, FaultStep } from '../src/index.js';
-import { MiB, fakeEnv, type FakeEnv } from './helpers.js';
+import type { DevmapperDriver, FaultStep } from './index.js';
+import { MiB, fakeEnv, type FakeEnv } from './testing/fake-env.js';
 
 let env: FakeEnv;
 beforeEach(async () => {

@@ -7,7 +7,7 @@ import {
   parseThinDelta,
   parseThinStatus,
   resolveOptions,
-} from '../src/index.js';
+} from './index.js';
 
 const MiB = 1024 * 1024;
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_DEVICE_ID, StateFile, allocateDeviceId, assignMissingUuids, emptyState, knownDeviceIds, parseState } from '../src/state.js';
+import { MAX_DEVICE_ID, StateFile, allocateDeviceId, assignMissingUuids, emptyState, knownDeviceIds, parseState } from './state.js';
 
 let dir: string;
 beforeAll(async () => {
