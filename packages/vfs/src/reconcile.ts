@@ -93,3 +93,8 @@ export async function reconcileData(d: ReconcileDeps): Promise<Reconciled> {
   for (const uuid of snapOrphans) await d.discard(path.join(d.snapshotsDir, uuid));
   return { unfinished, orphans: [...orphans, ...snapOrphans.map((u) => `snapshots/${u}`)], ...(stale.length === 0 ? {} : { stale }) };
 }
+
+/** Whether a start cleaned anything up (`convoy info` shows what only then). */
+export function cleanedAnything(r: Reconciled | undefined): r is Reconciled {
+  return r !== undefined && (r.unfinished.length > 0 || r.orphans.length > 0 || r.stale !== undefined || r.skipped !== undefined);
+}

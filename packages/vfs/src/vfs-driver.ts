@@ -1,27 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { backupDirectory } from '@convoy/dirbackup';
 import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
-import { reconcileData, type Reconciled } from './reconcile.js';
-import { checkRestorable, restoreInto } from './restore-data.js';
-import {
-  LEASE,
-  MetaRecords,
-  TOMBSTONE,
-  deletingKey,
-  leaseSchema,
-  leaseKey,
-  recordBytes,
-  refKey,
-  snapKey,
-  tombKey,
-  tombstoneSchema,
-  type Lease,
-  type VolumeRecord,
-} from './records.js';
+import { cleanedAnything, reconcileData, type Reconciled } from './reconcile.js';
+import { Trash } from './trash.js';
+import { backupSnapshotDir, checkRestorable, restoreInto } from './backup-data.js';
+import { MetaRecords, TOMBSTONE, recordBytes, snapKey, tombKey, tombstoneSchema, type Lease, type VolumeRecord } from './records.js';
+import { Leases } from './leases.js';
 import { Snapshots } from './snapshots.js';
 import { VolumeRecords } from './volume-records.js';
 import type {
@@ -63,9 +49,10 @@ export class VfsDriver implements VolumeDriver {
   readonly #records: MetaRecords;
   readonly #volumes: VolumeRecords;
   readonly #snapshots: Snapshots;
+  readonly #leases: Leases;
   readonly #now: () => Date;
   /** This host's part of trash/: temporary files and directories being deleted. */
-  readonly #trash: string;
+  readonly #trash: Trash;
   /** What start() cleaned up after a crash (for `convoy info`). */
   #reconciled: Reconciled | undefined;
 
@@ -82,14 +69,15 @@ export class VfsDriver implements VolumeDriver {
     this.#meta = options.wrapMeta?.(this.#metaFs) ?? this.#metaFs;
     this.#records = new MetaRecords(this.#meta, path.join(this.basePath, 'meta'));
     this.#now = options.now ?? (() => new Date());
-    this.#trash = path.join(this.basePath, 'trash', `${TRASH_PREFIX}${encodeURIComponent(this.hostId)}`);
+    this.#leases = new Leases({ store: this.#meta, records: this.#records, hostId: this.hostId, now: this.#now });
+    this.#trash = new Trash(this.basePath, this.hostId);
     this.#volumes = new VolumeRecords({
       meta: this.#records,
       basePath: this.basePath,
       hostId: this.hostId,
       now: this.#now,
-      discard: (dir) => this.#discard(dir),
-      scratch: this.#trash,
+      discard: (dir) => this.#trash.discard(dir),
+      scratch: this.#trash.dir,
     });
     this.#snapshots = new Snapshots({
       meta: this.#records,
@@ -97,25 +85,20 @@ export class VfsDriver implements VolumeDriver {
       basePath: this.basePath,
       hostId: this.hostId,
       now: this.#now,
-      discard: (dir) => this.#discard(dir),
-      scratch: this.#trash,
+      discard: (dir) => this.#trash.discard(dir),
+      scratch: this.#trash.dir,
     });
   }
 
   async start(): Promise<void> {
     for (const d of ['data', 'snapshots', 'trash']) await fs.mkdir(path.join(this.basePath, d), { recursive: true, mode: 0o711 });
-    await fs.mkdir(this.#trash, { recursive: true, mode: 0o711 });
+    await this.#trash.ensure();
     await this.#metaFs.open();
     // Temporary files of metadata writes killed halfway (any host's): an hour old, nobody is still writing them.
     await this.#metaFs.cleanupStale({ olderThan: new Date(this.#now().getTime() - STALE_TEMP_MS) });
-    // Finish removals a crash interrupted, and drop temporary files, of this host only: other
-    // hosts' are theirs, maybe in use right now (a restore's archive, a snapshot being copied).
-    // Entries directly under trash/ are from releases before per-host trash: removed as before.
+    // Finish this host's removals a crash interrupted (trash.ts), and restore what a killed swap took.
     await this.#volumes.restoreTaken();
-    const all = path.join(this.basePath, 'trash');
-    for (const e of await fs.readdir(all))
-      if (!e.startsWith(TRASH_PREFIX)) await fs.rm(path.join(all, e), { recursive: true, force: true });
-    for (const e of await fs.readdir(this.#trash)) await fs.rm(path.join(this.#trash, e), { recursive: true, force: true });
+    await this.#trash.empty();
     // A delete this host began and never finished (killed): its intent would refuse every mount.
     for await (const o of this.#meta.list('deleting/')) if (o.key.endsWith(`/${this.hostId}.json`)) await this.#meta.delete([o.key]);
     this.#reconciled = await reconcileData({
@@ -128,9 +111,9 @@ export class VfsDriver implements VolumeDriver {
       abandon: (rec) => this.#volumes.abandon(rec),
       dropSnapshot: async (snap) => {
         await this.#meta.delete([snapKey(snap.volume, snap.name)]);
-        await this.#discard(this.#snapshots.dir(snap.uuid));
+        await this.#trash.discard(this.#snapshots.dir(snap.uuid));
       },
-      discard: (dir) => this.#discard(dir),
+      discard: (dir) => this.#trash.discard(dir),
     });
   }
 
@@ -149,13 +132,7 @@ export class VfsDriver implements VolumeDriver {
       bytesFree: st.bavail * st.bsize,
       volumes,
       ...(unreadable === 0 ? {} : { unreadableRecords: unreadable }),
-      ...(this.#reconciled === undefined ||
-      (this.#reconciled.unfinished.length === 0 &&
-        this.#reconciled.orphans.length === 0 &&
-        this.#reconciled.stale === undefined &&
-        this.#reconciled.skipped === undefined)
-        ? {}
-        : { cleanedAtStart: this.#reconciled }),
+      ...(cleanedAnything(this.#reconciled) ? { cleanedAtStart: this.#reconciled } : {}),
     };
   }
 
@@ -181,40 +158,11 @@ export class VfsDriver implements VolumeDriver {
    */
   async remove(name: string, req: RemoveVolumeRequest = {}): Promise<void> {
     const rec = await this.#volumes.require(name);
-    const intent: Lease = { host: this.hostId, volume: name, uuid: rec.uuid, since: this.#now().toISOString() };
-    await this.#meta.put(deletingKey(name, this.hostId), recordBytes(intent));
-    try {
-      await this.#removeChecked(name, rec, req);
-    } finally {
-      await this.#meta.delete([deletingKey(name, this.hostId)]);
-    }
+    await this.#leases.whileDeleting(rec, () => this.#removeChecked(name, rec, req));
   }
 
   async #removeChecked(name: string, rec: VolumeRecord, req: RemoveVolumeRequest): Promise<void> {
-    // A mount on another host is never overridden, not even by force: its containers write there.
-    const others = (await this.leases(name)).filter((l) => l.host !== this.hostId && l.uuid === rec.uuid);
-    if (others.length > 0) {
-      const h = others.map((l) => `${l.host} (since ${l.since})`).join(', ');
-      const files = others.map((l) => this.#records.file(leaseKey(name, l.host))).join(', ');
-      throw new VfsError('CONVOY_VOLUME_IN_USE', `volume ${name} is mounted on ${h}`, {
-        hint: `unmount it there first (stop its containers there); --force does not override a mount. If that host is gone for good, remove its lease ${files} and delete again`,
-        details: { volume: name, hosts: others.map((l) => l.host) },
-      });
-    }
-    const knownBy = (await this.references(name)).filter(
-      (r) => r.host !== this.hostId && r.uuid === rec.uuid && !others.some((l) => l.host === r.host),
-    );
-    if (knownBy.length > 0 && req.force !== true) {
-      const h = knownBy.map((r) => r.host).join(', ');
-      throw new VfsError(
-        'CONVOY_VOLUME_REFERENCED',
-        `volume ${name} is still known to Docker on ${h} (a container there may use it again)`,
-        {
-          hint: `run \`docker volume rm ${name}\` on ${h} first, or delete with --force (\`convoy delete --force ${name}\`, then \`docker volume rm -f ${name}\` here): Docker on ${h} then reports that this host deleted it, and when`,
-          details: { volume: name, hosts: knownBy.map((r) => r.host) },
-        },
-      );
-    }
+    await this.#leases.refuseIfHeld(rec, req.force === true);
     const snaps = await this.snapshotList(name);
     // Tombstone first: hosts that still reference the name learn who deleted it and when.
     const tomb: Tombstone = { name, uuid: rec.uuid, deletedBy: this.hostId, deletedAt: this.#now().toISOString() };
@@ -230,10 +178,10 @@ export class VfsDriver implements VolumeDriver {
         details: { volume: name },
       });
     }
-    await this.#meta.delete([...(await this.#ofVolume('leases', name, rec.uuid)), ...(await this.#ofVolume('refs', name, rec.uuid))]);
+    await this.#leases.dropAll(rec);
     if (req.keepData !== true) {
-      await this.#discard(this.#volumes.dataDir(rec.uuid));
-      for (const s of snaps) await this.#discard(this.#snapshots.dir(s.uuid));
+      await this.#trash.discard(this.#volumes.dataDir(rec.uuid));
+      for (const s of snaps) await this.#trash.discard(this.#snapshots.dir(s.uuid));
     }
   }
 
@@ -245,39 +193,14 @@ export class VfsDriver implements VolumeDriver {
       throw new VfsError('CONVOY_INVALID_ARGUMENT', 'vfs volumes are directories and cannot be mounted elsewhere', { hint: `use ${dir}` });
     }
     // Mounted here already (another holder): the lease protects it since then.
-    const own = await this.#records.read(leaseKey(name, this.hostId), leaseSchema, LEASE(this.hostId));
-    if (own?.uuid === rec.uuid) return dir;
-    await this.#refuseIfDeleting(name, rec);
-    const lease: Lease = { host: this.hostId, volume: name, uuid: rec.uuid, since: this.#now().toISOString() };
-    await this.#meta.put(leaseKey(name, this.hostId), recordBytes(lease));
-    try {
-      if ((await this.#volumes.read(name))?.uuid !== rec.uuid) {
-        throw new VfsError('CONVOY_VOLUME_DELETED', `volume ${name} was deleted while it was being mounted`, {
-          hint: 'convoy list shows the volumes',
-          details: { volume: name },
-        });
-      }
-      await this.#refuseIfDeleting(name, rec);
-    } catch (err) {
-      await this.#meta.delete([leaseKey(name, this.hostId)]).catch(() => undefined);
-      throw err;
-    }
+    if (await this.#leases.holds(rec)) return dir;
+    await this.#leases.take(rec, async () => (await this.#volumes.read(name))?.uuid === rec.uuid);
     await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     return dir;
   }
 
-  async #refuseIfDeleting(name: string, rec: VolumeRecord): Promise<void> {
-    const deleting = (await this.#records.leases('deleting', name)).filter((d) => d.host !== this.hostId && d.uuid === rec.uuid);
-    if (deleting.length === 0) return;
-    const h = deleting.map((d) => `${d.host} (since ${d.since})`).join(', ');
-    throw new VfsError('CONVOY_VOLUME_DELETING', `volume ${name} is being deleted by ${h}`, {
-      hint: `try again: if that delete is refused (the volume is in use), the volume stays. If that host stopped for good, remove ${deleting.map((d) => this.#records.file(deletingKey(name, d.host))).join(', ')}`,
-      details: { volume: name, hosts: deleting.map((d) => d.host) },
-    });
-  }
-
-  async unmount(name: string): Promise<void> {
-    await this.#meta.delete([leaseKey(name, this.hostId)]);
+  unmount(name: string): Promise<void> {
+    return this.#leases.release(name);
   }
 
   async get(name: string): Promise<VolumeInfo | undefined> {
@@ -293,20 +216,18 @@ export class VfsDriver implements VolumeDriver {
 
   /** Hosts that have the volume mounted (from their leases on the shared path); a corrupt lease is an error. */
   leases(name: string): Promise<Lease[]> {
-    return this.#records.leases('leases', name);
+    return this.#leases.leases(name);
   }
 
   /** Records that this host's Docker knows the volume (see VolumeDriver.reference). */
   async reference(name: string): Promise<void> {
     const rec = await this.#volumes.read(name);
-    if (rec === undefined) return;
-    const ref: Lease = { host: this.hostId, volume: name, uuid: rec.uuid, since: this.#now().toISOString() };
-    await this.#meta.put(refKey(name, this.hostId), recordBytes(ref));
+    if (rec !== undefined) await this.#leases.reference(rec);
   }
 
   /** Hosts whose Docker knows the volume; a corrupt reference is an error. */
   references(name: string): Promise<Lease[]> {
-    return this.#records.leases('refs', name);
+    return this.#leases.references(name);
   }
 
   /** Who deleted a volume and when, if it was deleted (and not re-created since). */
@@ -330,25 +251,10 @@ export class VfsDriver implements VolumeDriver {
 
   // ---- backups -------------------------------------------------------------------------------
 
-  /**
-   * Backs a snapshot up as a directory backup (@convoy/dirbackup): files cut into deduplicated
-   * chunks, and files whose size and mtime match the volume's last directory backup not read at
-   * all. Snapshots are `cp -a` copies (new inodes and ctimes each time), so the files cache
-   * compares size and mtime only. Labels say how to restore it.
-   */
+  /** Backs a snapshot up as a directory backup (backup-data.ts). */
   async backup(req: BackupRequest): Promise<{ url: string; id: string }> {
     const s = await this.#snapshots.finished(req.volume, req.snapshot);
-    const { url, manifest } = await backupDirectory({
-      store: req.store,
-      volume: req.volume,
-      dir: this.#snapshots.dir(s.uuid),
-      snapshot: req.snapshot,
-      labels: { ...req.labels, driver: 'vfs', content: 'directory' },
-      filesCache: { ctime: false, inode: false },
-      ...signalOpt(req.signal),
-      onProgress: req.onProgress,
-    });
-    return { url, id: manifest.id };
+    return backupSnapshotDir(req, this.#snapshots.dir(s.uuid));
   }
 
   /**
@@ -359,7 +265,7 @@ export class VfsDriver implements VolumeDriver {
     const kind = await checkRestorable(req);
     const rec = await this.#volumes.begin(req.volume);
     try {
-      await restoreInto(req, kind, this.#volumes.dataDir(rec.uuid), this.#trash);
+      await restoreInto(req, kind, this.#volumes.dataDir(rec.uuid), this.#trash.dir);
       return await this.#info(await this.#volumes.finish(rec));
     } catch (err) {
       await this.#volumes.abandon(rec).catch(() => undefined);
@@ -370,7 +276,7 @@ export class VfsDriver implements VolumeDriver {
   // ---- internals -----------------------------------------------------------------------------
 
   async #info(rec: VolumeRecord): Promise<VolumeInfo> {
-    const mounted = (await this.#meta.stat(leaseKey(rec.name, this.hostId))) !== undefined;
+    const mounted = await this.#leases.leased(rec.name);
     const info: VolumeInfo = {
       name: rec.name,
       uuid: rec.uuid,
@@ -383,34 +289,7 @@ export class VfsDriver implements VolumeDriver {
     if (rec.state === 'creating') info.state = 'creating';
     return info;
   }
-
-  /** The keys of the leases (or references) of one volume incarnation; unreadable ones are left alone. */
-  async #ofVolume(prefix: 'leases' | 'refs', name: string, uuid: string): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const o of this.#meta.list(`${prefix}/${name}/`)) {
-      const l = await this.#records.read(o.key, leaseSchema, LEASE('?')).catch(() => undefined);
-      if (l?.uuid === uuid) keys.push(o.key);
-    }
-    return keys;
-  }
-
-  /** Renames a directory into this host's trash (instant, so the name is free at once), then deletes it. */
-  async #discard(dir: string): Promise<void> {
-    const trash = path.join(this.#trash, `${path.basename(dir)}-${randomUUID()}`);
-    try {
-      await fs.rename(dir, trash);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    await fs.rm(trash, { recursive: true, force: true });
-  }
 }
 
 /** Age past which a temporary file under meta/ is a killed writer's (a write takes milliseconds). */
 const STALE_TEMP_MS = 60 * 60 * 1000;
-
-/** trash/<prefix><host id>: one directory per host sharing the base path. */
-const TRASH_PREFIX = 'host-';
-
-const signalOpt = (signal: AbortSignal | undefined): { signal?: AbortSignal } => ({ signal });
