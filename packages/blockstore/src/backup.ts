@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from './clock.js';
-import { commitBackup, goneFromSource, putOnce } from './commit.js';
+import { afterCommit, commitBackup, goneFromSource, putOnce } from './commit.js';
+import { chooseParentBackup } from './parent.js';
 import { BlockstoreError, invalidInput } from './errors.js';
 import { confirmWritten } from './confirm-writes.js';
 import { BlockMap, type BlockMap as BlockMapT } from './format/block-map.js';
@@ -9,11 +10,11 @@ import { encodeBlock } from './format/block-object.js';
 import type { Compression } from './format/codec.js';
 import { openOrInitStore } from './format/header.js';
 import { blockKey, blockMapKey, manifestKey } from './format/layout.js';
-import { encodeManifest, isDirectoryManifest, readBlockMap, readManifest, writeVolumeRecord, type Manifest } from './format/manifest.js';
+import { encodeManifest, isDirectoryManifest, readBlockMap, readManifest, type Manifest } from './format/manifest.js';
 import { newBackupId } from './format/names.js';
 import { validateVolumeName } from '@convoy/rules';
 import { sweepsDoneAtStart, type GuardResult } from './gc/commit-guard.js';
-import { clearDamaged, listDamaged } from './gc/damaged.js';
+import { listDamaged } from './gc/damaged.js';
 import { IdSet } from './id-claims.js';
 import { listBackupIds } from './list.js';
 import { acquireLock } from './lock.js';
@@ -250,55 +251,37 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
       await store.put(manifestKey(volume, id), encodeManifest(committed), { ifAbsent: true });
       await confirmWritten(store, [manifestKey(volume, id)], 'the backup was not committed', signal);
     }
-    await clearDamaged(store, repaired);
-    await writeVolumeRecord(store, volume, committed, now());
+    await afterCommit(store, committed, repaired, now());
     return { manifest: committed, url: formatBackupUrl(store.location, volume, id), guard };
   } finally {
     await lease.lock.release();
   }
 }
 
-/**
- * The parent of an incremental: the given id (it must be readable), none, or by default the newest
- * backup whose manifest and block map read — a damaged newest backup makes the backup incremental
- * against an older one (or full), never fail: the parent is only a hint for reading less.
- */
-async function chooseParent(
+/** The parent of a block-image incremental (parent.ts): a directory backup is no block image to be incremental on. */
+function chooseParent(
   store: ObjectStore,
   volume: string,
   ids: readonly string[],
   wanted: string | null | undefined,
   signal: AbortSignal | undefined,
 ): Promise<{ manifest: Manifest; map: BlockMapT } | undefined> {
-  if (wanted === null) return undefined;
-  const read = async (id: string): Promise<{ manifest: Manifest; map: BlockMapT } | undefined> => {
-    const manifest = await readManifest(store, volume, id, signal);
-    if (isDirectoryManifest(manifest)) return undefined; // a directory backup is no block image to be incremental on
-    return { manifest, map: await readBlockMap(store, manifest, signal) };
-  };
-  if (wanted !== undefined && wanted !== 'latest') {
-    const p = await read(wanted);
-    if (p === undefined) {
-      throw new BlockstoreError(
+  return chooseParentBackup({
+    ids,
+    wanted,
+    read: async (id) => {
+      const manifest = await readManifest(store, volume, id, signal);
+      return isDirectoryManifest(manifest) ? undefined : { manifest, map: await readBlockMap(store, manifest, signal) };
+    },
+    incompatible: (id) =>
+      new BlockstoreError(
         'CONVOY_BACKUP_INCOMPATIBLE',
-        `backup ${wanted} of ${volume} is a directory backup; a block-image backup cannot be incremental on it`,
+        `backup ${id} of ${volume} is a directory backup; a block-image backup cannot be incremental on it`,
         {
           hint: 'name a block-image backup with --parent, or none',
         },
-      );
-    }
-    return p;
-  }
-  for (let i = ids.length - 1; i >= 0; i--) {
-    try {
-      const p = await read(ids[i] as string);
-      if (p !== undefined) return p;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== 'CONVOY_MANIFEST_INVALID' && code !== 'CONVOY_FORMAT_UNSUPPORTED' && code !== 'CONVOY_BACKUP_NOT_FOUND') throw err;
-    }
-  }
-  return undefined;
+      ),
+  });
 }
 
 /**

@@ -6,7 +6,8 @@ import { confirmWritten } from './confirm-writes.js';
 import { BlockstoreError } from './errors.js';
 import type { OpenedStore } from './format/header.js';
 import { abandonedKey, addMarkerKey, blockMapKey, manifestKey } from './format/layout.js';
-import { encodeManifest, type Manifest } from './format/manifest.js';
+import { encodeManifest, writeVolumeRecord, type Manifest } from './format/manifest.js';
+import { clearDamaged } from './gc/damaged.js';
 import { encodeRefFile } from './format/ref-file.js';
 import { guardCommit, type GuardResult } from './gc/commit-guard.js';
 import { acquireLock, type StoreLock } from './lock.js';
@@ -130,4 +131,13 @@ export async function putOnce(store: ObjectStore, key: string, body: Buffer, sig
       });
     }
   }
+}
+
+/**
+ * After a backup committed: the damage marks of the blocks it wrote again are cleared (they are
+ * whole now), and the volume's record names it as the newest backup.
+ */
+export async function afterCommit(store: ObjectStore, committed: Manifest, repaired: readonly string[], now: Date): Promise<void> {
+  await clearDamaged(store, repaired);
+  await writeVolumeRecord(store, committed.volume, committed, now);
 }

@@ -9,7 +9,8 @@ export { upgradeStore, type UpgradeOptions, type UpgradeResult } from './upgrade
 export { verifyStore, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify.js';
 export { repairStore, type RepairOptions, type RepairResult, type StillDamaged } from './repair.js';
 export { listBackupIds, listAllBackups, listManifests, latestBackupId } from './list.js';
-export { acquireLock, listLeases, StoreLock, type LeaseInfo, type LockBody, type LockKind, type LockOptions } from './lock.js';
+export { acquireLock, StoreLock, type LockOptions } from './lock.js';
+export { listLeases, type LeaseInfo, type LockBody, type LockKind } from './lease-records.js';
 export { systemClock, FakeClock, type Clock } from './clock.js';
 export { FileSource, parseExtents, type Extent, type SnapshotSource } from './source.js';
 export { formatBackupUrl, parseBackupUrl, type BackupRef } from './url.js';
@@ -45,7 +46,8 @@ export { blockKey, manifestKey, blockMapKey, filesKey, volumeKey, addMarkerKey, 
 export { validateBackupId, newBackupId } from './format/names.js';
 // For other kinds of backup built on this format (@convoy/dirbackup): the commit path, the GC
 // safety hooks and verified block reads, so every kind follows the same write order.
-export { commitBackup, goneFromSource, putOnce, type CommitOptions } from './commit.js';
+export { afterCommit, commitBackup, goneFromSource, putOnce, type CommitOptions } from './commit.js';
+export { chooseParentBackup, type ParentChoice } from './parent.js';
 export { sweepsDoneAtStart, type GuardResult } from './gc/commit-guard.js';
 export { clearDamaged, listDamaged } from './gc/damaged.js';
 export { IdSet } from './id-claims.js';

@@ -5,11 +5,11 @@ import { BlockstoreError } from './errors.js';
 import { encodeBlock } from './format/block-object.js';
 import { readHeader, type OpenedStore } from './format/header.js';
 import { blockKey } from './format/layout.js';
-import { readBlockMap, readManifest, type Manifest } from './format/manifest.js';
+import { readBlockMap } from './format/manifest.js';
 import { validateVolumeName } from '@convoy/rules';
 import { clearDamaged, listDamaged, markDamaged } from './gc/damaged.js';
 import { IdSet } from './id-claims.js';
-import { listAllBackups, listBackupIds } from './list.js';
+import { listManifests } from './list.js';
 import { forEachIndex } from './pool.js';
 import type { ProgressCallback } from './progress.js';
 import type { SnapshotSource } from './source.js';
@@ -87,24 +87,11 @@ export async function repairStore(options: RepairOptions): Promise<RepairResult>
   const opened = await readHeader(store, signal);
   const v2 = opened.header.version === 2;
   const marked = v2 ? await listDamaged(store, signal) : new IdSet();
-  const refs =
-    options.volume === undefined
-      ? await listAllBackups(store, signal)
-      : (await listBackupIds(store, options.volume, signal)).map((id) => ({ volume: options.volume as string, id }));
-
   const stillDamaged: StillDamaged[] = [];
-  const manifests: Manifest[] = [];
-  let entries = 0;
-  for (const ref of refs) {
-    try {
-      const m = await readManifest(store, ref.volume, ref.id, signal);
-      manifests.push(m);
-      entries += m.blockMap.entries;
-    } catch (err) {
-      if (!(err instanceof BlockstoreError)) throw err; // the store failed: not a damaged backup
-      stillDamaged.push({ backup: `${ref.volume}/${ref.id}`, blocks: 0, error: err.message });
-    }
-  }
+  const manifests = await listManifests(store, options.volume, signal, (ref, err) =>
+    stillDamaged.push({ backup: `${ref.volume}/${ref.id}`, blocks: 0, error: err.message }),
+  );
+  const entries = manifests.reduce((n, m) => n + m.blockMap.entries, 0);
 
   // 1. Find the damaged blocks, and where each backup had them.
   const checked = new IdSet();

@@ -4,9 +4,9 @@ import { fetchBlock } from './block-reader.js';
 import { systemClock, type Clock } from './clock.js';
 import { readHeader } from './format/header.js';
 import { blockKey } from './format/layout.js';
-import { readBlockMap, readManifest, type Manifest } from './format/manifest.js';
+import { readBlockMap, type Manifest } from './format/manifest.js';
 import { markDamaged } from './gc/damaged.js';
-import { listAllBackups, listBackupIds } from './list.js';
+import { listManifests } from './list.js';
 import { forEachIndex } from './pool.js';
 import type { ProgressCallback } from './progress.js';
 import { BlockstoreError } from './errors.js';
@@ -60,28 +60,18 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
   const { store, signal } = options;
   const clock = options.clock ?? systemClock;
   const opened = await readHeader(store, signal);
-  const refs =
-    options.volume === undefined
-      ? await listAllBackups(store, signal)
-      : (await listBackupIds(store, options.volume, signal)).map((id) => ({ volume: options.volume as string, id }));
   const problems: VerifyProblem[] = [];
-  const manifests: Manifest[] = [];
-  let entries = 0;
-  for (const ref of refs) {
-    try {
-      const m = await readManifest(store, ref.volume, ref.id, signal);
-      manifests.push(m);
-      entries += m.blockMap.entries;
-    } catch (err) {
-      unlessDamage(err);
-      problems.push({
-        key: `volumes/${ref.volume}/backups/${ref.id}.json`,
-        kind: 'invalid-manifest',
-        message: (err as Error).message,
-        backups: [`${ref.volume}/${ref.id}`],
-      });
-    }
-  }
+  let unreadable = 0;
+  const manifests = await listManifests(store, options.volume, signal, (ref, err) => {
+    unreadable++;
+    problems.push({
+      key: `volumes/${ref.volume}/backups/${ref.id}.json`,
+      kind: 'invalid-manifest',
+      message: err.message,
+      backups: [`${ref.volume}/${ref.id}`],
+    });
+  });
+  const entries = manifests.reduce((n, m) => n + m.blockMap.entries, 0);
   for (const m of manifests) if (m.files !== undefined) await checkFilesRoot(store, m, problems, signal);
   const maxIds = options.maxIdsInMemory ?? 4_000_000;
   let digits = 0;
@@ -158,7 +148,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyResult>
   problems.sort((a, b) => a.key.localeCompare(b.key) || a.message.localeCompare(b.message));
   return {
     ok: problems.length === 0,
-    backupsChecked: refs.length,
+    backupsChecked: manifests.length + unreadable,
     blocksChecked: checked,
     dataChecked: options.readData === true,
     problems,

@@ -1,13 +1,10 @@
 // backupDirectory: a directory tree as a directory backup of format v2 (docs/format.md, "Directory
 // backups"): per-file chunks and index segments as content-addressed blocks, committed through the
 // same path as block-image backups (add marker → reference list → file index root → guard → manifest).
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
-import { constants } from 'node:fs';
 import {
   acquireLock,
   blockKey,
-  clearDamaged,
+  afterCommit,
   commitBackup,
   encodeBlock,
   filesKey,
@@ -19,7 +16,6 @@ import {
   openOrInitStore,
   sweepsDoneAtStart,
   systemClock,
-  writeVolumeRecord,
   blockMapKey,
   type BackupStats,
   type Clock,
@@ -30,10 +26,11 @@ import {
 } from '@convoy/blockstore';
 import { DEFAULT_CHUNKER_PARAMS } from '@convoy/chunker';
 import { ConvoyError } from '@convoy/errors';
-import { FileIndexWriter, FilesCache, statRoot, walkTree, type FileEntry, type FileIndexReader } from '@convoy/fileindex';
+import { FileIndexWriter, statRoot, walkTree, type FileEntry } from '@convoy/fileindex';
 import type { ObjectStore } from '@convoy/objectstore';
 import { validateVolumeName } from '@convoy/rules';
 import { chunkFile, type SmallChunk } from './file-chunks.js';
+import { assertDirectory, filesCacheFor, readRange, sha256 } from './source-files.js';
 import { chooseDirectoryParent } from './parent.js';
 import { chunkerOf, requireV2 } from './store-io.js';
 import { Uploader, type PackOptions } from './uploader.js';
@@ -283,46 +280,9 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       onWait: options.onWait,
       lockTtlMs: options.lockTtlMs,
     });
-    await clearDamaged(store, uploader.repaired);
-    await writeVolumeRecord(store, volume, committed, now());
+    await afterCommit(store, committed, uploader.repaired, now());
     return { manifest: committed, url: formatBackupUrl(store.location, volume, id), stats: committed.stats as DirectoryStats, guard };
   } finally {
     await lease.lock.release();
-  }
-}
-
-function filesCacheFor(reader: FileIndexReader, m: Manifest, o: DirectoryBackupOptions['filesCache']): FilesCache {
-  const started = Date.parse((m.files as { started?: string } | undefined)?.started ?? m.created);
-  return new FilesCache(reader.entries(), {
-    ctime: o?.ctime ?? true,
-    inode: o?.inode ?? true,
-    parentStartedNs: BigInt(started) * 1_000_000n,
-  });
-}
-
-const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-async function assertDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY).catch((err: unknown) => {
-    throw new ConvoyError('CONVOY_SOURCE_UNREADABLE', `${dir} is not a readable directory`, {
-      hint: 'name a directory to back up',
-      cause: err,
-    });
-  });
-  await fh.close();
-}
-
-async function readRange(file: string, offset: number, length: number): Promise<Buffer | undefined> {
-  try {
-    const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const buf = Buffer.alloc(length);
-      const { bytesRead } = await fh.read(buf, 0, length, offset);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return undefined;
   }
 }

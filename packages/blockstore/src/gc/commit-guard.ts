@@ -2,7 +2,7 @@ import type { ObjectStore } from '@convoy/objectstore';
 import type { Clock } from '../clock.js';
 import { blockKey } from '../format/layout.js';
 import { ID_BYTES, readRefPages, refCorrupt } from '../format/ref-file.js';
-import { listLeases, storeTime } from '../lock.js';
+import { listLeases, storeTime } from '../lease-records.js';
 import { listSweepKeys, readSweepRecord } from './sweep-record.js';
 
 /**

@@ -13,7 +13,8 @@ import {
   manifestKey,
 } from '../format/layout.js';
 import { listSweepKeys, readSweepRecord } from '../gc/sweep-record.js';
-import { acquireLock, listLeases, listedTime } from '../lock.js';
+import { listLeases, listedTime } from '../lease-records.js';
+import { acquireLock } from '../lock.js';
 import { listGenerations, loadLatestGeneration, readGeneration, type Generation } from '../refs/generation.js';
 import type { ProgressCallback } from '../progress.js';
 import { finishConsumed, mergePending, notV2, type MergeStats } from './merge.js';

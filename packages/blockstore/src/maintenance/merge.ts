@@ -5,7 +5,8 @@ import { abandonedKey, blockMapKey, filesKey, manifestKey, parseMarkerKey } from
 import { BlockMap } from '../format/block-map.js';
 import { readBlockMap, readManifest } from '../format/manifest.js';
 import { readRefPages } from '../format/ref-file.js';
-import type { LeaseInfo, StoreLock } from '../lock.js';
+import type { LeaseInfo } from '../lease-records.js';
+import type { StoreLock } from '../lock.js';
 import { commitGeneration, type Generation, type RunRef } from '../refs/generation.js';
 import { forEachIndex } from '../pool.js';
 import { MAX_RUNS, mergeRuns, pickMerge } from './compact.js';
@@ -25,6 +26,11 @@ export interface MergeStats {
   runsMerged: number;
   recordsWritten: number;
   recordsMerged: number;
+}
+
+/** Stats of a merge (or rebuild) that did nothing yet; `adds` given where the count is known up front. */
+export function newMergeStats(adds = 0): MergeStats {
+  return { adds, deletes: 0, abandoned: 0, inFlight: 0, runsWritten: 0, runsMerged: 0, recordsWritten: 0, recordsMerged: 0 };
 }
 
 export interface MergeContext {
@@ -55,16 +61,7 @@ export async function mergePending(c: MergeContext): Promise<{ gen: Generation; 
   const gen = c.base.gen + 1;
   const delta = new DeltaBuilder(store, gen, c.base.shardDigits, c.budgetRecords, signal);
   const consumed: string[] = [];
-  const stats: MergeStats = {
-    adds: 0,
-    deletes: 0,
-    abandoned: 0,
-    inFlight: 0,
-    runsWritten: 0,
-    runsMerged: 0,
-    recordsWritten: 0,
-    recordsMerged: 0,
-  };
+  const stats = newMergeStats();
 
   for (const [name, del] of c.pending.dels) {
     const add = c.pending.adds.get(name);

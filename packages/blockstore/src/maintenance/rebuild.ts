@@ -9,7 +9,7 @@ import { commitGeneration, listGenerations, readLatestPointer, type Generation, 
 import { forEachIndex } from '../pool.js';
 import { mergeRuns } from './compact.js';
 import { DeltaBuilder } from './delta.js';
-import type { MergeStats } from './merge.js';
+import { newMergeStats, type MergeStats } from './merge.js';
 import { scanPending } from './pending.js';
 
 /**
@@ -64,16 +64,7 @@ export async function rebuildIndex(c: {
     );
   }
   const consumed: string[] = [];
-  const stats: MergeStats = {
-    adds: counted.size,
-    deletes: 0,
-    abandoned: 0,
-    inFlight: 0,
-    runsWritten: 0,
-    runsMerged: 0,
-    recordsWritten: 0,
-    recordsMerged: 0,
-  };
+  const stats = newMergeStats(counted.size);
   const pending = await scanPending(store, signal);
   for (const [name, del] of pending.dels) {
     if (counted.has(name)) await delta.addIds(await idsOf(del.volume, del.id), -1);
