@@ -1,7 +1,6 @@
 // Command-line options of tools/bench/backup.ts.
-import { UsageError } from './cli-args.js';
+import { UsageError, namesIn, parseFlags, positiveInt } from './cli-args.js';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { TOOL_NAMES, type ToolName } from './backup-peers.js';
 import { REGION_BYTES } from './backup-volume.js';
 
@@ -39,32 +38,23 @@ export interface BenchOptions {
 }
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      size: { type: 'string', default: '1GiB' },
-      seed: { type: 'string', default: 'convoy-bench-1' },
-      change: { type: 'string', default: '5' },
-      tools: { type: 'string', default: TOOL_NAMES.join(',') },
-      repeat: { type: 'string', default: '1' },
-      'quiet-wait': { type: 'string', default: '120' },
-      'quiet-cpus': { type: 'string', default: '0.3' },
-      dir: { type: 'string', default: os.tmpdir() },
-      concurrency: { type: 'string' },
-      warm: { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const values = parseFlags(argv, {
+    size: { type: 'string', default: '1GiB' },
+    seed: { type: 'string', default: 'convoy-bench-1' },
+    change: { type: 'string', default: '5' },
+    tools: { type: 'string', default: TOOL_NAMES.join(',') },
+    repeat: { type: 'string', default: '1' },
+    'quiet-wait': { type: 'string', default: '120' },
+    'quiet-cpus': { type: 'string', default: '0.3' },
+    dir: { type: 'string', default: os.tmpdir() },
+    concurrency: { type: 'string' },
+    warm: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
-  if (values.help) return 'help';
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const tools = values.tools.split(',').map((s) => s.trim());
-  for (const t of tools) {
-    if (!(TOOL_NAMES as readonly string[]).includes(t)) throw new UsageError(`unknown tool ${t} (known: ${TOOL_NAMES.join(', ')})`);
-  }
+  if (values === 'help') return 'help';
+  const tools = namesIn(values.tools, TOOL_NAMES, 'tool');
   const change = Number(values.change);
   if (!Number.isFinite(change) || change <= 0 || change > 100)
     throw new UsageError(`--change takes a percentage in (0, 100], not ${JSON.stringify(values.change)}`);
@@ -90,13 +80,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     keep: values.keep,
     json: values.json,
   };
-}
-
-function positiveInt(text: string, flag: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`${flag} takes a positive integer, not ${JSON.stringify(text)}`);
-  }
-  return Number(text);
 }
 
 function parseSize(text: string): number {

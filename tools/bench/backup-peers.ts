@@ -147,106 +147,119 @@ export class ConvoyPeer implements Peer {
   }
 }
 
-/** borg 1.2: unencrypted repository, lz4, default chunker (buzhash, ~2 MiB average chunks). */
-export class BorgPeer implements Peer {
-  readonly name = 'borg';
+/**
+ * borg and restic alike: a repository and a directory of local state (borg's base dir, restic's
+ * cache) in the run's scratch directory, and each step one measured process of the tool.
+ */
+class RepositoryPeer {
+  readonly name: 'borg' | 'restic';
   readonly incrementalSteps = ['incremental'] as const;
-  readonly #ctx: PeerContext;
-  readonly #repo: string;
-  readonly #home: string;
-  readonly #env: NodeJS.ProcessEnv;
+  protected readonly ctx: PeerContext;
+  protected readonly repo: string;
+  /** Local state kept outside the repository. */
+  protected readonly local: string;
+  protected readonly env: NodeJS.ProcessEnv;
+  readonly #initArgs: string[];
 
-  constructor(ctx: PeerContext) {
-    this.#ctx = ctx;
-    this.#repo = path.join(ctx.work, 'borg', 'repo');
-    this.#home = path.join(ctx.work, 'borg', 'home');
-    this.#env = {
-      ...process.env,
-      BORG_BASE_DIR: this.#home, // cache, config, security dirs: in the run's scratch dir, not ~
-      BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
-      BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
-    };
+  constructor(
+    name: 'borg' | 'restic',
+    ctx: PeerContext,
+    local: string,
+    env: (repo: string, local: string) => NodeJS.ProcessEnv,
+    initArgs: (repo: string) => string[],
+  ) {
+    this.name = name;
+    this.ctx = ctx;
+    this.repo = path.join(ctx.work, name, 'repo');
+    this.local = path.join(ctx.work, name, local);
+    this.env = env(this.repo, this.local);
+    this.#initArgs = initArgs(this.repo);
   }
 
   async init(): Promise<void> {
-    await mkdir(this.#home, { recursive: true });
-    await setup('borg init', 'borg', ['init', '--encryption', 'none', this.#repo], { env: this.#env, signal: this.#ctx.signal });
+    await mkdir(this.local, { recursive: true });
+    await setup(`${this.name} init`, this.name, this.#initArgs, { env: this.env, signal: this.ctx.signal });
+  }
+
+  protected async run(step: StepId, args: string[], cwd: string): Promise<StepResult> {
+    const measured = await measure({
+      label: `${this.name} ${step}`,
+      command: this.name,
+      args,
+      cwd,
+      env: this.env,
+      signal: this.ctx.signal,
+    });
+    return {
+      ...measured,
+      tool: this.name,
+      step,
+      storedBytes: await duBytes(this.repo, this.ctx.signal),
+      localStateBytes: await duBytes(this.local, this.ctx.signal),
+    };
+  }
+}
+
+/** borg 1.2: unencrypted repository, lz4, default chunker (buzhash, ~2 MiB average chunks). */
+export class BorgPeer extends RepositoryPeer implements Peer {
+  constructor(ctx: PeerContext) {
+    super(
+      'borg',
+      ctx,
+      'home',
+      (_repo, home) => ({
+        ...process.env,
+        BORG_BASE_DIR: home, // cache, config, security dirs: in the run's scratch dir, not ~
+        BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
+        BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
+      }),
+      (repo) => ['init', '--encryption', 'none', repo],
+    );
   }
 
   async step(step: Exclude<StepId, 'restore'>): Promise<StepResult> {
     // Run in the volume's directory so the archive holds the relative path `volume.img`.
     const archive = step === 'full' ? 'full' : 'incremental';
-    return this.#run(
+    return this.run(
       step,
-      ['create', '--compression', 'lz4', `${this.#repo}::${archive}`, path.basename(this.#ctx.volumeFile)],
-      path.dirname(this.#ctx.volumeFile),
+      ['create', '--compression', 'lz4', `${this.repo}::${archive}`, path.basename(this.ctx.volumeFile)],
+      path.dirname(this.ctx.volumeFile),
     );
   }
 
   async restore(targetDir: string): Promise<StepResult> {
     // --sparse: zero chunks become holes, as Convoy's restore leaves zero blocks as holes.
-    const result = await this.#run('restore', ['extract', '--sparse', `${this.#repo}::incremental`], targetDir);
-    return { ...result, restored: path.join(targetDir, path.basename(this.#ctx.volumeFile)) };
-  }
-
-  async #run(step: StepId, args: string[], cwd: string): Promise<StepResult> {
-    const measured = await measure({ label: `borg ${step}`, command: 'borg', args, cwd, env: this.#env, signal: this.#ctx.signal });
-    return {
-      ...measured,
-      tool: 'borg',
-      step,
-      storedBytes: await duBytes(this.#repo, this.#ctx.signal),
-      localStateBytes: await duBytes(this.#home, this.#ctx.signal),
-    };
+    const result = await this.run('restore', ['extract', '--sparse', `${this.repo}::incremental`], targetDir);
+    return { ...result, restored: path.join(targetDir, path.basename(this.ctx.volumeFile)) };
   }
 }
 
 /** restic 0.14: repository format 2 (compression auto = zstd fastest), always encrypted. */
-export class ResticPeer implements Peer {
-  readonly name = 'restic';
-  readonly incrementalSteps = ['incremental'] as const;
-  readonly #ctx: PeerContext;
-  readonly #repo: string;
-  readonly #cache: string;
-  readonly #env: NodeJS.ProcessEnv;
-
+export class ResticPeer extends RepositoryPeer implements Peer {
   constructor(ctx: PeerContext) {
-    this.#ctx = ctx;
-    this.#repo = path.join(ctx.work, 'restic', 'repo');
-    this.#cache = path.join(ctx.work, 'restic', 'cache');
-    this.#env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: this.#repo, RESTIC_CACHE_DIR: this.#cache };
-  }
-
-  async init(): Promise<void> {
-    await mkdir(this.#cache, { recursive: true });
-    await setup('restic init', 'restic', ['init', '--repository-version', '2'], { env: this.#env, signal: this.#ctx.signal });
+    super(
+      'restic',
+      ctx,
+      'cache',
+      (repo, cache) => ({ ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: repo, RESTIC_CACHE_DIR: cache }),
+      () => ['init', '--repository-version', '2'],
+    );
   }
 
   async step(step: Exclude<StepId, 'restore'>): Promise<StepResult> {
     // restic finds the parent snapshot itself (same host and paths) and re-reads changed files.
-    return this.#run(
+    return this.run(
       step,
-      ['backup', '--quiet', '--compression', 'auto', path.basename(this.#ctx.volumeFile)],
-      path.dirname(this.#ctx.volumeFile),
+      ['backup', '--quiet', '--compression', 'auto', path.basename(this.ctx.volumeFile)],
+      path.dirname(this.ctx.volumeFile),
     );
   }
 
   async restore(targetDir: string): Promise<StepResult> {
     // Backed up by a relative path, the file comes back as `volume.img` below the target (restic
     // 0.14 has no sparse restore: it writes the zero regions too).
-    const result = await this.#run('restore', ['restore', 'latest', '--target', targetDir], targetDir);
-    return { ...result, restored: path.join(targetDir, path.basename(this.#ctx.volumeFile)) };
-  }
-
-  async #run(step: StepId, args: string[], cwd: string): Promise<StepResult> {
-    const measured = await measure({ label: `restic ${step}`, command: 'restic', args, cwd, env: this.#env, signal: this.#ctx.signal });
-    return {
-      ...measured,
-      tool: 'restic',
-      step,
-      storedBytes: await duBytes(this.#repo, this.#ctx.signal),
-      localStateBytes: await duBytes(this.#cache, this.#ctx.signal),
-    };
+    const result = await this.run('restore', ['restore', 'latest', '--target', targetDir], targetDir);
+    return { ...result, restored: path.join(targetDir, path.basename(this.ctx.volumeFile)) };
   }
 }
 

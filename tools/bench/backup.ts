@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropCaches, run, waitForQuiet } from './backup-exec.js';
 import { USAGE, parseOptions, type BenchOptions } from './backup-options.js';
+import { handleInterrupts, log, runMain } from './bench-main.js';
 import { parseCommandLine } from './cli-args.js';
 import {
   CONVOY_TOOLS,
@@ -31,21 +32,10 @@ import { REGION_BYTES, blocksTouched, changeVolume, planVolume, sha256File, writ
 const MiB = 1024 * 1024;
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 
-const log = (line: string): void => {
-  process.stderr.write(`bench: ${line}\n`);
-};
-
 async function main(): Promise<number> {
   const options = parseCommandLine('backup.ts', USAGE, parseOptions);
   if (typeof options === 'number') return options;
-  const interrupt = new AbortController();
-  const onSignal = (name: NodeJS.Signals): void => {
-    if (interrupt.signal.aborted) process.exit(130);
-    log(`${name}: stopping, cleaning up (again to quit at once)`);
-    interrupt.abort(new Error(`interrupted by ${name}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = handleInterrupts();
 
   const install = spawnSync('sh', [path.join(BENCH_DIR, 'install-peers.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (install.status !== 0) throw new Error('install-peers.sh failed: borg, restic or GNU time is missing and could not be installed');
@@ -95,14 +85,9 @@ async function main(): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (interrupt.signal.aborted) {
-      log('interrupted');
-      return 130;
-    }
-    throw err;
+    return interrupt.exitCode(err, 'interrupted');
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.stop();
     if (options.keep) log(`kept ${work}`);
     else await rm(work, { recursive: true, force: true });
   }
@@ -281,12 +266,4 @@ async function versions(tools: readonly ToolName[], signal: AbortSignal): Promis
   return out;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

@@ -4,42 +4,21 @@
 //
 //   npm run bench:objectstore -w tools/bench -- [--count 256] [--size 2MiB] [--concurrency 1,8,32]
 //                                                [--stores fs,s3] [--fs-dir /tmp] [--json]
+// Options: objectstore-options.ts.
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
 import { S3ObjectStore } from '@convoy/objectstore/s3';
 import { makePayload, runBenchmark, warmUp, type Payload, type RunResult } from './measure.js';
 import { Radosgw } from './radosgw.js';
-import { UsageError, parseCommandLine } from './cli-args.js';
+import { handleInterrupts, log, runMain } from './bench-main.js';
+import { parseCommandLine } from './cli-args.js';
+import { USAGE, parseOptions, type BenchOptions, type StoreKind } from './objectstore-options.js';
 
 const MiB = 1024 * 1024;
-const STORE_KINDS = ['fs', 's3'] as const;
-type StoreKind = (typeof STORE_KINDS)[number];
-
-const USAGE = `usage: objectstore.ts [options]
-  --count N             objects per run (default 256)
-  --size BYTES          object size, suffix K/M/G = KiB/MiB/GiB (default 2MiB)
-  --concurrency LIST    operations in flight, e.g. 1,8,32 (default)
-  --rounds N            rounds per store and concurrency; the median is reported (default 3)
-  --stores LIST         fs, s3 or fs,s3 (default)
-  --fs-dir DIR          where the fs store's temporary directory goes (default ${os.tmpdir()})
-  --json                print the results as JSON instead of a table
-S3: CONVOY_BENCH_S3_ENDPOINT (+ _ACCESS_KEY, _SECRET_KEY, _REGION; defaults AKTEST, SKTEST,
-us-east-1) names a server to use; without it a Ceph radosgw is started with tools/ceph-s3.sh.`;
-
-interface BenchOptions {
-  count: number;
-  objectBytes: number;
-  concurrency: number[];
-  rounds: number;
-  stores: StoreKind[];
-  fsDir: string;
-  json: boolean;
-}
 
 /** A store kind ready for runs: opens a store for one concurrency; teardown when all are done. */
 interface Target {
@@ -47,27 +26,14 @@ interface Target {
   teardown(): Promise<void>;
 }
 
-const log = (line: string): void => {
-  process.stderr.write(`bench: ${line}\n`);
-};
-
 async function main(): Promise<number> {
   const options = parseCommandLine('objectstore.ts', USAGE, parseOptions);
   if (typeof options === 'number') return options;
 
-  const interrupt = new AbortController();
   const syncCleanups: (() => void)[] = [];
-  const onSignal = (name: NodeJS.Signals): void => {
-    if (!interrupt.signal.aborted) {
-      log(`${name}: stopping, cleaning up (again to quit at once)`);
-      interrupt.abort(new Error(`interrupted by ${name}`));
-      return;
-    }
+  const interrupt = handleInterrupts(() => {
     for (const cleanup of syncCleanups.reverse()) cleanup();
-    process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
   const onExit = (): void => syncCleanups.forEach((cleanup) => cleanup());
   process.on('exit', onExit);
 
@@ -98,14 +64,9 @@ async function main(): Promise<number> {
       }
     }
   } catch (err) {
-    if (interrupt.signal.aborted) {
-      log('interrupted; everything started was stopped');
-      return 130;
-    }
-    throw err;
+    return interrupt.exitCode(err, 'interrupted; everything started was stopped');
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.stop();
     process.off('exit', onExit);
   }
 
@@ -216,55 +177,6 @@ async function s3Target(options: BenchOptions, syncCleanups: (() => void)[], sig
   };
 }
 
-function parseOptions(argv: string[]): BenchOptions | 'help' {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      count: { type: 'string', default: '256' },
-      size: { type: 'string', default: '2MiB' },
-      concurrency: { type: 'string', default: '1,8,32' },
-      rounds: { type: 'string', default: '3' },
-      stores: { type: 'string', default: 'fs,s3' },
-      'fs-dir': { type: 'string', default: os.tmpdir() },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) return 'help';
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const stores = values.stores.split(',').map((s) => s.trim());
-  for (const s of stores) {
-    if (!(STORE_KINDS as readonly string[]).includes(s)) throw new UsageError(`unknown store ${s} (known: ${STORE_KINDS.join(', ')})`);
-  }
-  return {
-    count: positiveInt(values.count, '--count'),
-    objectBytes: parseSize(values.size),
-    concurrency: values.concurrency.split(',').map((c) => positiveInt(c.trim(), '--concurrency')),
-    rounds: positiveInt(values.rounds, '--rounds'),
-    stores: [...new Set(stores as StoreKind[])],
-    fsDir: values['fs-dir'],
-    json: values.json,
-  };
-}
-
-function positiveInt(text: string, flag: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`${flag} takes positive integers, not ${JSON.stringify(text)}`);
-  }
-  return Number(text);
-}
-
-function parseSize(text: string): number {
-  const m = /^(\d+)\s*(?:([kmg])(?:i?b)?|b)?$/i.exec(text.trim());
-  if (m === null) throw new UsageError(`--size takes bytes with an optional K/M/G (KiB/MiB/GiB) suffix, not ${JSON.stringify(text)}`);
-  const unit = { k: 1024, m: MiB, g: 1024 * MiB }[(m[2] ?? '').toLowerCase()] ?? 1;
-  const bytes = Number(m[1]) * unit;
-  if (bytes < 1) throw new UsageError('--size must be at least 1 byte');
-  return bytes;
-}
-
 function formatBytes(bytes: number): string {
   if (bytes % MiB === 0) return `${bytes / MiB} MiB`;
   if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
@@ -291,12 +203,4 @@ function formatTable(results: RunResult[], count: number, objectBytes: number, r
   return [total, '', line(header), rule, ...rows.map(line), ''].join('\n');
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

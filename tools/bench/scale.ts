@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
-import { UsageError, parseCommandLine } from './cli-args.js';
+import { log, runMain } from './bench-main.js';
+import { UsageError, parseCommandLine, parseFlags, positiveInt } from './cli-args.js';
 import { FULL_FLEET, type FleetSpec } from './scale-fleet.js';
 import { formatOperationsTable, formatStoreTable } from './scale-report.js';
 import { runSize, type SizeResult } from './scale-run.js';
@@ -47,10 +47,6 @@ interface ScaleOptions {
   child: number | undefined;
 }
 
-const log = (line: string): void => {
-  process.stderr.write(`bench: ${line}\n`);
-};
-
 function specOf(options: ScaleOptions, size: number): FleetSpec {
   const volumes = Math.round(FULL_FLEET.volumes * size);
   if (volumes < 1) throw new UsageError(`size ${size} has no volume (the smallest is ${1 / FULL_FLEET.volumes})`);
@@ -80,9 +76,9 @@ function memoryAvailable(): number | undefined {
 async function main(): Promise<number> {
   const options = parseCommandLine('scale.ts', USAGE, parseOptions);
   if (typeof options === 'number') return options;
-  if (options.child !== undefined) {
-    const size = options.child;
-    const r = await runSize({
+  /** One size, in this process. */
+  const runHere = (size: number): Promise<SizeResult> =>
+    runSize({
       scale: size,
       spec: specOf(options, size),
       deletes: deletesAt(options, size),
@@ -90,6 +86,8 @@ async function main(): Promise<number> {
       recent: options.recent,
       log,
     });
+  if (options.child !== undefined) {
+    const r = await runHere(options.child);
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return 0;
   }
@@ -112,18 +110,7 @@ async function main(): Promise<number> {
     }
     log(`size ${size}: needs ~${(need / 1e9).toFixed(1)} GB; takes roughly ${Math.ceil((4e-6 * need) / 85)} s here`);
     try {
-      results.push(
-        options.inProcess
-          ? await runSize({
-              scale: size,
-              spec: specOf(options, size),
-              deletes: deletesAt(options, size),
-              full: options.full,
-              recent: options.recent,
-              log,
-            })
-          : await runChild(size),
-      );
+      results.push(options.inProcess ? await runHere(size) : await runChild(size));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       failures.push(`size ${size}: ${message}`);
@@ -183,27 +170,21 @@ async function runChild(size: number): Promise<SizeResult> {
 }
 
 function parseOptions(argv: string[]): ScaleOptions | 'help' {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      scale: { type: 'string' },
-      sizes: { type: 'string' },
-      deletes: { type: 'string' },
-      backups: { type: 'string', default: String(FULL_FLEET.backups) },
-      blocks: { type: 'string', default: String(FULL_FLEET.blocks) },
-      seed: { type: 'string', default: String(FULL_FLEET.seed) },
-      recent: { type: 'string', default: '3' },
-      'no-full': { type: 'boolean', default: false },
-      'in-process': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      child: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const values = parseFlags(argv, {
+    scale: { type: 'string' },
+    sizes: { type: 'string' },
+    deletes: { type: 'string' },
+    backups: { type: 'string', default: String(FULL_FLEET.backups) },
+    blocks: { type: 'string', default: String(FULL_FLEET.blocks) },
+    seed: { type: 'string', default: String(FULL_FLEET.seed) },
+    recent: { type: 'string', default: '3' },
+    'no-full': { type: 'boolean', default: false },
+    'in-process': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    child: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
-  if (values.help) return 'help';
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  if (values === 'help') return 'help';
   if (values.scale !== undefined && values.sizes !== undefined) throw new UsageError('--scale and --sizes exclude each other');
   const sizes =
     values.sizes !== undefined
@@ -239,19 +220,4 @@ function share(text: string, flag: string): number {
   return n;
 }
 
-function positiveInt(text: string, flag: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`${flag} takes a positive integer, not ${JSON.stringify(text)}`);
-  }
-  return Number(text);
-}
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

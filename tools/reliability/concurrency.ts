@@ -11,6 +11,7 @@ import type { Rng } from './prng.js';
 import type { StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
 import { World, type Backup, type Volume } from './world.js';
+import { finalTrial } from './world-steps.js';
 import type { CliResult } from './convoy.js';
 import type { Size } from './config.js';
 import { sleep } from './pause.js';
@@ -126,17 +127,7 @@ export class ConcurrencyCampaign {
   async final(): Promise<void> {
     const w = this.world;
     const trial = new Trial('concurrency', w.store.kind, 'final', `concurrency ${w.store.kind}: the store after every round`, 0);
-    await runTrial(trial, this.#resultsFile, async () => {
-      for (let i = 0; i < 2; i++) {
-        const r = await w.fullMaintenance(trial);
-        trial.check('full maintenance succeeds', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
-      }
-      await w.verifyClean(trial);
-      await w.reconcile(trial);
-      await w.restoreAll(trial);
-      await w.checkNoLeak(trial);
-      trial.outcome(`${w.backups().length} backups verified and restored`);
-    });
+    await finalTrial(w, trial, this.#resultsFile);
   }
 
   /** The round's jobs; the source files they read are written first (a snapshot never changes under a backup). */

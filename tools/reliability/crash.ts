@@ -13,7 +13,8 @@ import type { CliResult, CliRun } from './convoy.js';
 import type { Rng } from './prng.js';
 import type { StoreKind, StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
-import { World, type Backup, type Volume } from './world.js';
+import { World, type Backup } from './world.js';
+import { finalTrial, prepareDelete, prepareMaintenance, prepareRestore, type PreparedRun } from './world-steps.js';
 import type { Size } from './config.js';
 
 export const CRASH_OPS = ['create-full', 'create-incremental', 'delete', 'maintenance', 'maintenance-full', 'restore'] as const;
@@ -186,11 +187,7 @@ export class CrashCampaign {
   }
 
   /** Brings the store to a state where `op` has something to do, and answers its arguments. */
-  async #prepare(
-    trial: Trial,
-    op: CrashOp,
-    rng: Rng,
-  ): Promise<{ args: string[]; volume?: Volume; backup?: Backup; restoreTarget?: { file: string; oldSha: string } }> {
+  async #prepare(trial: Trial, op: CrashOp, rng: Rng): Promise<PreparedRun> {
     const w = this.world;
     const volumes = [...w.volumes.values()];
     const cap = this.#size.crash.backupsPerVolume;
@@ -213,49 +210,17 @@ export class CrashCampaign {
     }
     if (op === 'delete') {
       let v = volumes.find((x) => x.backups.length >= 2) ?? rng.pick(volumes);
-      if (v.backups.length < 2) {
-        v = rng.pick(volumes);
-        while (v.backups.length < 2) {
-          await w.setState(v, mutate(rng, v.state, 0.3).state);
-          await w.create(trial, v);
-        }
-      }
-      const b = rng.pick(v.backups);
-      return { args: ['delete', b.url, '--json'], backup: b };
+      if (v.backups.length < 2) v = rng.pick(volumes);
+      return prepareDelete(w, trial, rng, v);
     }
-    if (op === 'maintenance' || op === 'maintenance-full') {
-      // Work for it: a new backup (an add marker) and a deleted one (a tombstone).
-      const v = rng.pick(volumes);
-      while (v.backups.length >= cap) await w.delete(trial, v.backups[0] as Backup);
-      await w.setState(v, mutate(rng, v.state, 0.3).state);
-      await w.create(trial, v);
-      const old = volumes.find((x) => x.backups.length >= 2);
-      if (old !== undefined) await w.delete(trial, old.backups[0] as Backup);
-      return { args: ['maintenance', w.store.url, '--json', ...(op === 'maintenance-full' ? ['--full', '--grace', '0s'] : [])] };
-    }
-    const all = w.backups();
-    const b = all.length > 0 ? rng.pick(all) : await w.create(trial, rng.pick(volumes));
-    const file = path.join(w.dir, 'restore-target.img');
-    const old = Buffer.alloc(rng.int(1, 64) * 4096, rng.int(1, 255));
-    await fs.writeFile(file, old);
-    return { args: ['restore', b.url, file, '--json'], backup: b, restoreTarget: { file, oldSha: await sha256File(file) } };
+    if (op === 'maintenance' || op === 'maintenance-full') return prepareMaintenance(w, trial, rng, cap, op === 'maintenance-full');
+    return prepareRestore(w, trial, rng);
   }
 
   /** After every trial: two full maintenances, then everything verifies and restores. */
   async final(): Promise<void> {
     const w = this.world;
-    const trial = new Trial('crash', w.store.kind, 'final', `${this.#label}: the store after every trial`, 0);
-    await runTrial(trial, this.#resultsFile, async () => {
-      for (let i = 0; i < 2; i++) {
-        const r = await w.fullMaintenance(trial);
-        trial.check('full maintenance succeeds', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
-      }
-      await w.verifyClean(trial);
-      await w.reconcile(trial);
-      await w.restoreAll(trial);
-      await w.checkNoLeak(trial);
-      trial.outcome(`${w.backups().length} backups verified and restored`);
-    });
+    await finalTrial(w, new Trial('crash', w.store.kind, 'final', `${this.#label}: the store after every trial`, 0), this.#resultsFile);
   }
 }
 

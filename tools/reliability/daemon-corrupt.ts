@@ -5,6 +5,7 @@
 // the file is repaired, the delete goes through and the base path is consistent.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { checkConsistent } from './daemon-checks.js';
 import type { DaemonRestartCampaign } from './daemon-restart.js';
 import type { Rng } from './prng.js';
 import { Trial } from './trial.js';
@@ -115,5 +116,5 @@ async function run(c: DaemonRestartCampaign, trial: Trial, n: number, kind: Corr
   trial.check('once repaired, the delete goes through', del.status === 200, `${del.status} ${del.code ?? ''} ${del.message ?? ''}`);
   c.forget(name);
   trial.outcome('reported as corrupt, naming the file; blocked delete and delete --force; deleted once repaired');
-  await c.consistent(trial, 'after the repair and delete');
+  await checkConsistent(c, trial, 'after the repair and delete');
 }

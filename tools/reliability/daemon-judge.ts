@@ -1,6 +1,7 @@
 // Campaign 5: what each interrupted operation must leave after the daemon's restart (see
 // daemon-restart.ts): absent or complete, never half; running it again succeeds.
 import path from 'node:path';
+import { verifyStore } from './daemon-checks.js';
 import type { DaemonRestartCampaign } from './daemon-restart.js';
 import type { Trial } from './trial.js';
 import { treeHash } from './tree.js';
@@ -92,7 +93,7 @@ export async function judgeBackup(c: DaemonRestartCampaign, trial: Trial, snap: 
     trial.check('no completed backup lost', listed.includes(b), `${b} completed but the store no longer lists it`);
   const fresh = listed.filter((b) => !c.backups.has(b));
   trial.check('no phantom backup', fresh.length <= 1, `${fresh.length} new backups after one interrupted backup: ${fresh.join(', ')}`);
-  await c.verify(trial);
+  await verifyStore(c, trial);
   if (fresh.length === 0) {
     const again = await rerun();
     trial.check(

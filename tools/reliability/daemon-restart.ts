@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { runCli } from './convoy.js';
 import { DaemonApi } from './daemon-api.js';
+import { checkConsistent, checkIntact, verifyStore } from './daemon-checks.js';
 import { EMPTY, EMPTY_HASH, judgeBackup, judgeDelete, judgeSnapshot, judgeVolume } from './daemon-judge.js';
 import { judgeMount } from './daemon-mounts.js';
 import { DaemonProcess } from './daemon-process.js';
@@ -19,7 +19,6 @@ import type { Rng } from './prng.js';
 import { Trial } from './trial.js';
 import { treeHash, writeTree } from './tree.js';
 import type { Reply } from './unix-http.js';
-import { layoutProblems, readLayout } from './vfs-layout.js';
 
 export const DAEMON_OPS = ['create', 'restore', 'snapshot', 'backup', 'delete', 'mount', 'unmount'] as const;
 export type DaemonOp = (typeof DAEMON_OPS)[number];
@@ -57,7 +56,8 @@ export class DaemonRestartCampaign {
   readonly spawnSteps = new Map<DaemonOp, number[]>();
   #trial: Trial | undefined;
   #scratch = 0;
-  readonly #reported = new Set<string>();
+  /** Layout problems already reported (each fails only the trial that caused it). */
+  readonly reported = new Set<string>();
 
   constructor(dir: string, size: Size, resultsFile: string) {
     this.dir = dir;
@@ -208,70 +208,10 @@ export class DaemonRestartCampaign {
       trial.check('the daemon restarts', false, (err as Error).message.slice(0, 1500));
       return;
     }
-    await this.consistent(trial, 'after the restart');
+    await checkConsistent(this, trial, 'after the restart');
     await judge();
-    await this.#intact(trial);
-    await this.consistent(trial, 'after the re-run');
-  }
-
-  /** Every volume, snapshot and backup that completed is there with its content. */
-  async #intact(trial: Trial): Promise<void> {
-    for (const [name, hash] of this.volumes) {
-      const v = await this.api.volume(name);
-      const got = v === undefined ? undefined : await treeHash(String(v.status?.path));
-      trial.check(
-        'no completed volume lost or changed',
-        this.same(got, hash),
-        `${name}: ${v === undefined ? 'gone' : `holds ${got ?? 'no directory'} instead of ${hash}`}`,
-      );
-    }
-    for (const [name, s] of this.snapshots) {
-      const info = await this.api.snapshotInfo(name);
-      const got = info === undefined ? undefined : await treeHash(path.join(this.vfsPath, 'snapshots', info.uuid));
-      trial.check(
-        'no completed snapshot lost or changed',
-        got === s.hash,
-        `snapshot ${name}: ${info === undefined ? 'gone' : `holds ${got ?? 'no directory'}`}`,
-      );
-    }
-    const listed = await this.api.backups(this.storeUrl);
-    for (const b of this.backups.keys()) trial.check('no completed backup lost', listed.includes(b), `${b} is no longer listed`);
-  }
-
-  async consistent(trial: Trial, when: string): Promise<void> {
-    const layout = await readLayout(this.vfsPath);
-    // each problem once: the trial that caused it fails, not every later one
-    const problems = layoutProblems(layout, [HOST]).filter((p) => !this.#reported.has(p));
-    for (const p of problems) this.#reported.add(p);
-    trial.check('no orphan directory, no record pointing at nothing', problems.length === 0, `${when}: ${problems.join('; ')}`);
-    const { volumes, problems: unreadable } = await this.api.volumes();
-    trial.check(
-      'the daemon lists every volume on disk',
-      unreadable.length === 0 &&
-        volumes
-          .map((v) => v.name)
-          .sort()
-          .join() ===
-          layout.volumes
-            .map((v) => v.name)
-            .sort()
-            .join(),
-      () =>
-        `${when}: lists ${volumes.map((v) => v.name).join(',')} but the records are ${layout.volumes.map((v) => v.name).join(',')}; problems: ${unreadable.map((p) => p.message).join('; ')}`,
-    );
-    trial.measure('metaTempFiles', layout.tempFiles);
-  }
-
-  async verify(trial: Trial): Promise<void> {
-    const r = await runCli(['verify', this.storeUrl, '--json', '--read-data'], { timeoutMs: this.size.timeoutMs });
-    trial.ran(r);
-    const out = r.json as { ok?: boolean; problems?: { key: string; kind: string }[] } | undefined;
-    trial.check(
-      'verify --read-data clean',
-      r.code === 0 && out?.ok === true && (out.problems ?? []).length === 0,
-      () =>
-        `exit ${r.code} ${r.errorCode ?? ''} ${(out?.problems ?? []).map((p) => `${p.kind} ${p.key}`).join(', ') || r.stderr.slice(-300)}`,
-    );
+    await checkIntact(this, trial);
+    await checkConsistent(this, trial, 'after the re-run');
   }
 
   /** After every trial: each completed backup restores bit-exact, verify is clean, the layout is consistent. */
@@ -282,9 +222,9 @@ export class DaemonRestartCampaign {
     try {
       await this.daemon.kill9();
       await this.daemon.start();
-      await this.consistent(trial, 'at the end');
-      await this.#intact(trial);
-      await this.verify(trial);
+      await checkConsistent(this, trial, 'at the end');
+      await checkIntact(this, trial);
+      await verifyStore(this, trial);
       for (const [url, hash] of this.backups) {
         const got = await this.api.restoredHash(url, this.scratchName());
         trial.check(

@@ -9,7 +9,7 @@ import fs, { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromSource } from './convoy.js';
-import { nameArb, urlArb } from './hostile-requests.js';
+import { nameArb, urlArb } from './hostile-pools.js';
 import type { SocketFuzz } from './hostile-sockets.js';
 import type { Trial } from './trial.js';
 

@@ -1,10 +1,9 @@
-// What the hostile-input campaign sends to the daemon's two sockets, as fast-check arbitraries,
-// and how an answer is judged. Each request has a `kind` (for the report). Names and URLs come
-// from hostile pools: traversal, encoded `..` (%2e%2e, %252e), NUL, backslashes, unicode,
-// invalid percent-encoding, overlong text; some names are valid, so creates, mounts and restores
-// really happen (inside the daemon's root and vfs path, and the campaign's store directory).
+// What the hostile-input campaign sends to the daemon's two sockets, as fast-check arbitraries
+// (bodies, methods, targets, content types). Each request has a `kind` (for the report). Names
+// and URLs come from hostile-pools.ts; how an answer is judged is hostile-judge.ts.
 import fc from 'fast-check';
-import type { RawOutcome, RawRequest } from './hostile-http.js';
+import type { RawRequest } from './hostile-http.js';
+import { nameArb, safeEncode, segmentArb, urlArb, type Places } from './hostile-pools.js';
 
 export type Socket = 'plugin' | 'control';
 
@@ -13,152 +12,10 @@ export interface HostileRequest extends RawRequest {
   kind: string;
 }
 
-/** Where the campaign's files are: what URLs may point at. */
-export interface Places {
-  /** A directory of stores the daemon may write to (backup destinations). */
-  stores: string;
-  /** A real store with one backup of `backupVolume` (`backupId`). */
-  realStore: string;
-  backupVolume: string;
-  backupId: string;
-  /** A tree nothing may write to; URLs point into it too. */
-  sentinel: string;
-  /** Volumes and snapshots that exist (so some requests reach real work). */
-  volumes: string[];
-  snapshots: string[];
-}
-
 const MIB = 1024 * 1024;
 const ENDPOINTS = ['Create', 'Remove', 'Mount', 'Unmount', 'Path', 'Get', 'List', 'Capabilities']
   .map((e) => `/VolumeDriver.${e}`)
   .concat('/Plugin.Activate');
-
-const ODD = [
-  '',
-  '.',
-  '..',
-  '...',
-  '%',
-  '%%',
-  '%E0%A4%A',
-  '%zz',
-  '%00',
-  '%2e%2e',
-  '%252e%252e',
-  '%2F',
-  '..%2F..%2Fetc',
-  '..%5C..%5C',
-  '../../../../etc/passwd',
-  '..\\..\\windows',
-  'a\u0000b',
-  '\u0000',
-  'a/b',
-  'a\\b',
-  '//',
-  '/abs',
-  'C:\\x',
-  ' lead',
-  'trail ',
-  'tab\tx',
-  'nl\nx',
-  'cr\rx',
-  'é',
-  '中文',
-  '\u202etxt',
-  '\ud800',
-  '😀emoji',
-  'a'.repeat(256),
-  'x'.repeat(5000),
-];
-
-/** A volume or snapshot name: hostile or valid (valid ones exist or get created). */
-export const nameArb = (places: Places): fc.Arbitrary<string> =>
-  fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom(...ODD) },
-    { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
-    { weight: 2, arbitrary: fc.stringMatching(/^hz[a-z0-9][a-z0-9_.-]{0,12}$/) },
-    { weight: 2, arbitrary: fc.constantFrom(...places.volumes, ...places.snapshots, 'hz-missing') },
-  );
-
-/** A path segment as it goes into a request target: raw, percent-encoded, or double-encoded. */
-const segmentArb = (places: Places): fc.Arbitrary<string> =>
-  fc
-    .tuple(nameArb(places), fc.constantFrom('raw', 'enc', 'enc2'))
-    .map(([n, how]) => (how === 'raw' ? n : how === 'enc' ? safeEncode(n) : safeEncode(safeEncode(n))));
-
-function safeEncode(s: string): string {
-  try {
-    return encodeURIComponent(s);
-  } catch {
-    return s; // a lone surrogate: sent as it is
-  }
-}
-
-/** A backup or store URL. `writable`: only destinations under the stores directory (with hostile suffixes). */
-export const urlArb = (places: Places, writable: boolean): fc.Arbitrary<string> => {
-  const base = writable
-    ? fc.constantFrom(places.stores, `${places.stores}/new`, `${places.stores}/a b`)
-    : fc.constantFrom(
-        places.realStore,
-        places.stores,
-        places.sentinel,
-        `${places.sentinel}/sub`,
-        `${places.sentinel}/nothere`,
-        '/etc',
-        '/proc/self',
-        '/',
-      );
-  const suffix = fc.constantFrom(
-    '',
-    '/',
-    '//',
-    '/..',
-    '/../..',
-    '/%2e%2e',
-    '/%2e%2e/%2e%2e/sentinel',
-    '/%252e%252e',
-    '/.%2e',
-    '/..%2F..',
-    '/%00',
-    '/a%00b',
-    '\\..\\..',
-    '/é',
-    '/%',
-    '/%E0%A4%A',
-    `/${'x'.repeat(300)}`,
-    `/${'y/'.repeat(600)}`,
-  );
-  const query = fc.oneof(
-    fc.constant(''),
-    fc.constant(`?backup=${places.backupId}&volume=${places.backupVolume}`),
-    fc.tuple(nameArb(places), nameArb(places)).map(([b, v]) => `?backup=${safeEncode(b)}&volume=${safeEncode(v)}`),
-    fc.tuple(nameArb(places), nameArb(places)).map(([b, v]) => `?backup=${b}&volume=${v}`),
-  );
-  const vfs = fc
-    .tuple(fc.constantFrom('vfs://', 'VFS://', 'vfs:', 'vfs:/', 'vfs:////', 'file://'), base, suffix, query)
-    .map(([s, b, x, q]) => `${s}${b}${x}${q}`);
-  const s3 = fc
-    .tuple(
-      fc.constantFrom(
-        's3://bucket',
-        's3://AKFUZZ:SKFUZZ@bucket',
-        's3://..',
-        's3://b@',
-        's3://bucket@region@x',
-        's3://bucket/%2e%2e',
-        's3://bucket/../x',
-        's3://BUCKET',
-        's3://',
-      ),
-      query,
-    )
-    .map(([u, q]) => `${u}${q}`);
-  return fc.oneof(
-    { weight: 4, arbitrary: vfs },
-    { weight: 1, arbitrary: s3 },
-    { weight: 1, arbitrary: fc.constantFrom('', 'http://x/y', '/abs/path', 'relative', `vfs://${'z'.repeat(5000)}`) },
-  );
-};
 
 const jsonText = fc.json({ maxDepth: 4 });
 const deepJson = fc
@@ -370,49 +227,3 @@ export function controlRequestArb(places: Places): fc.Arbitrary<HostileRequest> 
       .map(([t, r, h]) => post('control', 'odd content types', t, JSON.stringify(r.body), { ...h, 'Transfer-Encoding': 'chunked' })),
   );
 }
-
-/** What an answer is, for the report: `2xx`, `4xx`, … or `no answer`. */
-export function answerClass(o: RawOutcome): string {
-  return o.kind === 'answer' ? `${Math.floor(o.status / 100)}xx` : o.kind === 'hang' ? 'no answer (hang)' : 'connection dropped';
-}
-
-const CODE = /^CONVOY_[A-Z0-9_]+$/;
-
-/** Why an answer is wrong, or undefined when it is a proper answer (success, or an error with a code). */
-export function judge(req: HostileRequest, o: RawOutcome): string | undefined {
-  if (o.kind === 'hang') return 'no answer before the deadline';
-  if (o.kind === 'dropped') return `connection dropped: ${o.detail}`;
-  if (req.method === 'HEAD') return o.status >= 400 && o.status < 500 ? undefined : `HEAD answered ${o.status}`;
-  if (req.socket === 'plugin') {
-    const body = o.json as { Err?: unknown } | undefined;
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      return `${o.status} with a body that is not a JSON object: ${o.body.toString('utf8').slice(0, 120)}`;
-    if (body.Err === undefined) return o.status === 200 ? undefined : `${o.status} without Err`;
-    if (typeof body.Err !== 'string' || body.Err === '') return `Err is not a message: ${JSON.stringify(body.Err)}`;
-    if (body.Err.startsWith('internal error')) return `an internal error for bad input: ${body.Err.slice(0, 200)}`;
-    return undefined;
-  }
-  if (o.headers['content-type']?.includes('ndjson') === true) {
-    const last = o.body.toString('utf8').trim().split('\n').at(-1) ?? '';
-    let line: { type?: string; error?: { code?: unknown } } | undefined;
-    try {
-      line = JSON.parse(last) as typeof line;
-    } catch {
-      return `a progress stream that does not end in a JSON line: ${last.slice(0, 120)}`;
-    }
-    if (line?.type === 'result') return undefined;
-    if (line?.type === 'error' && typeof line.error?.code === 'string' && CODE.test(line.error.code)) return internal(line.error.code);
-    return `a progress stream that ends in neither a result nor an error with a code: ${last.slice(0, 120)}`;
-  }
-  if (o.status >= 200 && o.status < 300) return o.json === undefined ? `${o.status} with a body that is not JSON` : undefined;
-  const error = (o.json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  if (typeof error?.code !== 'string' || !CODE.test(error.code) || typeof error.message !== 'string')
-    return `${o.status} without a JSON error with a CONVOY_* code: ${o.body.toString('utf8').slice(0, 160)}`;
-  // A 5xx is for what is not the request's fault: a store that cannot be reached (no S3
-  // credentials, endpoint down), stored data that is damaged (a URL naming a directory with a
-  // garbage convoy.json). Never a usage error, never CONVOY_INTERNAL (a bug).
-  if (o.status >= 500 && /INVALID|USAGE/.test(error.code)) return `${o.status} ${error.code} for bad input: ${error.message.slice(0, 200)}`;
-  return internal(error.code);
-}
-
-const internal = (code: string): string | undefined => (code === 'CONVOY_INTERNAL' ? 'CONVOY_INTERNAL for bad input' : undefined);

@@ -1,7 +1,7 @@
 // Campaign 6a: fuzzing both of the daemon's sockets. A real convoy-daemon (vfs driver) serves a
 // volume, a snapshot and a real vfs backup; seeded fast-check batches of hostile requests go to
 // its plugin socket and its control socket, one at a time. Every request must get a proper answer
-// (hostile-requests.ts judge), the daemon must stay up and keep serving (a health request after
+// (hostile-judge.ts), the daemon must stay up and keep serving (a health request after
 // each batch), and nothing outside its root, its vfs path and the store directory may change (a
 // snapshot of the campaign directory with its sentinel tree, and of the directories around it).
 import fc from 'fast-check';
@@ -11,16 +11,9 @@ import path from 'node:path';
 import { HostileDaemon, daemonPaths, type DaemonPaths } from './hostile-daemon.js';
 import { diffTrees, plantSentinel, snapshotTree, strayEntries, type Tree } from './hostile-fs.js';
 import { rawRequest, type RawOutcome } from './hostile-http.js';
-import {
-  answerClass,
-  bigRequest,
-  controlRequestArb,
-  judge,
-  pluginRequestArb,
-  type HostileRequest,
-  type Places,
-  type Socket,
-} from './hostile-requests.js';
+import { answerClass, judge } from './hostile-judge.js';
+import type { Places } from './hostile-pools.js';
+import { bigRequest, controlRequestArb, pluginRequestArb, type HostileRequest, type Socket } from './hostile-requests.js';
 import type { Trial } from './trial.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;

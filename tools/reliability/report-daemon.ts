@@ -1,29 +1,7 @@
 // The report's sections for campaign 5 (kill -9 of convoy-daemon, corrupt shared records) and
 // the two-daemons part of campaign 4 (shared-vfs), from their trial records.
+import { finalTrialLines, table } from './report-common.js';
 import type { TrialRecord } from './trial.js';
-
-/** One line per campaign-closing ("final") trial: its outcome, and on failure the first line of each failure. */
-export function finalTrialLines(records: readonly TrialRecord[]): string[] {
-  return records
-    .filter((r) => r.op === 'final')
-    .map(
-      (r) =>
-        `- ${r.name}: ${r.outcome}${
-          r.passed
-            ? ''
-            : ` — **failed**: ${r.failures
-                .map((f) => f.split('\n')[0])
-                .join('; ')
-                .slice(0, 600)}`
-        }`,
-    );
-}
-
-function table(head: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]): string =>
-    `| ${cells.map((c) => String(c).replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 const failed = (rs: readonly TrialRecord[]): string => {
   const n = rs.filter((r) => !r.passed).length;

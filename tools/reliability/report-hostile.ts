@@ -1,8 +1,7 @@
 // The report's section on campaign 6, hostile input (hostile*.ts): requests sent by kind, answers
 // by status, CLI runs by exit, crashes, writes outside the daemon's paths and secret leaks.
+import { sum, table } from './report-common.js';
 import type { TrialRecord } from './trial.js';
-
-type Table = (head: string[], rows: (string | number)[][]) => string;
 
 /** Sums the measures of `rs` whose name starts with `prefix`, by the rest of the name. */
 function byPrefix(rs: readonly TrialRecord[], prefix: string): [string, number][] {
@@ -13,9 +12,7 @@ function byPrefix(rs: readonly TrialRecord[], prefix: string): [string, number][
   return [...m].sort((a, b) => b[1] - a[1]);
 }
 
-const total = (rs: readonly TrialRecord[], key: string): number => rs.reduce((n, r) => n + (r.measures[key] ?? 0), 0);
-
-export function hostileSection(rs: TrialRecord[], table: Table): string[] {
+export function hostileSection(rs: TrialRecord[]): string[] {
   if (rs.length === 0) return [];
   const sockets = rs.filter((r) => r.op.endsWith('-socket'));
   const clis = rs.filter((r) => r.op.endsWith('-urls'));
@@ -40,13 +37,13 @@ export function hostileSection(rs: TrialRecord[], table: Table): string[] {
       ),
     ),
   ].sort();
-  const count = (socket: string, key: string): number => total(perSocket(socket), key);
+  const count = (socket: string, key: string): number => sum(perSocket(socket), key);
   return [
     '## 6. Hostile input',
     '',
     "A real convoy-daemon (vfs driver, its own root and vfs path, a volume, a snapshot and a real vfs backup) gets seeded fast-check batches of hostile requests on both sockets, one connection each, written raw: random and malformed JSON, 10 MB bodies, nesting up to 200,000 deep, names and URLs with `%`, invalid percent-encoding, `//`, encoded `..` (`%2e%2e`, `%252e`), NUL, backslashes, unicode and overlong text, wrong methods (CONNECT included), wrong content types, chunking and upgrade headers. Every request must get a proper answer: on the control socket a JSON error with a CONVOY_* code (4xx for bad input; a 5xx only for a store that cannot be reached or stored data that is damaged, never CONVOY_INTERNAL), on the plugin socket Docker's `{\"Err\"}` (never an internal error) — never a hang or a dropped connection. After each batch both sockets must still serve, and nothing outside the daemon's root, vfs path and the store directory may have changed (a snapshot of the campaign directory with a sentinel tree, `/` and `/etc`, and stray fuzzer names in the temp directory). Then hostile backup URLs go through every `convoy-backup` and `convoy` command that takes one (exit 0, or a `--json` error with a CONVOY_* code), and a radosgw user with distinctive keys backs up, restores and fails on purpose (missing bucket, wrong secret, dead endpoint, credentials in URLs and endpoints) through both CLIs and the daemon: every output, `--json` line, daemon log and file under the daemons' roots is searched for the secrets.",
     '',
-    `Trials: ${rs.length} (${failed === 0 ? 'all passed' : `**${failed} failed**`}). Requests: ${total(sockets, 'requests')} (${total(sockets, 'keptAlive')} of them followed by a health request on the same kept-alive connection, each served); CLI runs: ${total(clis, 'runs') + total(secrets, 'runs')}; **crashes: ${total(rs, 'crashes')}**; **writes outside: ${total(rs, 'writesOutside')}**; **secret leaks: ${total(secrets, 'secretLeaks')}** (${total(secrets, 'placesSearched')} outputs, logs and files, ${Math.ceil(total(secrets, 'bytesSearched') / 1024)} KiB searched).`,
+    `Trials: ${rs.length} (${failed === 0 ? 'all passed' : `**${failed} failed**`}). Requests: ${sum(sockets, 'requests')} (${sum(sockets, 'keptAlive')} of them followed by a health request on the same kept-alive connection, each served); CLI runs: ${sum(clis, 'runs') + sum(secrets, 'runs')}; **crashes: ${sum(rs, 'crashes')}**; **writes outside: ${sum(rs, 'writesOutside')}**; **secret leaks: ${sum(secrets, 'secretLeaks')}** (${sum(secrets, 'placesSearched')} outputs, logs and files, ${Math.ceil(sum(secrets, 'bytesSearched') / 1024)} KiB searched).`,
     '',
     table(
       ['requests by kind', 'plugin socket', 'control socket'],

@@ -1,10 +1,8 @@
 // The faulty-S3 section of the report (campaign s3-faults.ts): outcomes by operation, the faults
 // injected by kind, and what each lying PUT hit.
 import { S3_FAULTS } from './faulty-s3-proxy.js';
-import { finalTrialLines } from './report-daemon.js';
+import { failedText, finalTrialLines, table } from './report-common.js';
 import type { TrialRecord } from './trial.js';
-
-type Table = (head: string[], rows: (string | number)[][]) => string;
 
 const outcomeOf = (r: TrialRecord): string => r.outcome.split(' ')[0] ?? '';
 const lieTarget = (r: TrialRecord): string =>
@@ -12,7 +10,7 @@ const lieTarget = (r: TrialRecord): string =>
     .find((k) => k.startsWith('lieAt:'))
     ?.slice('lieAt:'.length) ?? '?';
 
-export function s3FaultsSection(all: readonly TrialRecord[], table: Table, failedText: (rs: readonly TrialRecord[]) => string): string[] {
+export function s3FaultsSection(all: readonly TrialRecord[]): string[] {
   if (all.length === 0) return [];
   const rs = all.filter((r) => r.op !== 'final');
   const ops = [...new Set(rs.map((r) => r.op))].sort();

@@ -5,7 +5,8 @@ import { openCampaign, type CampaignHome } from './campaign-home.js';
 import { runConfig } from './config.js';
 import { FaultyS3Proxy } from './faulty-s3-proxy.js';
 import { Rng } from './prng.js';
-import { S3FaultCampaign, planS3Faults } from './s3-faults.js';
+import { S3FaultCampaign } from './s3-faults.js';
+import { planS3Faults } from './s3-faults-plan.js';
 import { s3FromEnv } from './stores.js';
 
 const config = runConfig();

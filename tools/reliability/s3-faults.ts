@@ -8,88 +8,23 @@
 // maintenance) with 200 and never store it; the stalled one (--full) leaves one request
 // unanswered. After every trial, through a clean connection: verify --read-data is clean, the
 // store lists exactly the backups that completed, each restores bit-exact, and the operation run
-// again without faults succeeds.
-import fs from 'node:fs/promises';
+// again without faults succeeds. The plan and the faults of each trial: s3-faults-plan.ts.
 import path from 'node:path';
 import type { Size } from './config.js';
 import type { CliResult } from './convoy.js';
-import { HONEST_FAULTS, type FaultPlan, type FaultyS3Proxy } from './faulty-s3-proxy.js';
+import type { FaultyS3Proxy } from './faulty-s3-proxy.js';
 import { DEFAULT_LEASE_TTL_MS } from './lease-expiry.js';
 import { mutate, sha256File } from './images.js';
 import type { Rng } from './prng.js';
+import { failedClearly, faultPlan, type S3FaultOp, type S3FaultPlanItem, type S3Outcome } from './s3-faults-plan.js';
 import type { StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
-import { World, type Backup, type Volume } from './world.js';
+import { World, type Backup } from './world.js';
+import { finalTrial, prepareDelete, prepareMaintenance, prepareRestore, type PreparedRun } from './world-steps.js';
 
-export const S3FAULT_OPS = [
-  'create-full',
-  'create-incremental',
-  'restore',
-  'delete',
-  'maintenance',
-  'maintenance-full',
-  'verify',
-  'create-lying',
-  'maintenance-lying',
-  'stalled',
-] as const;
-export type S3FaultOp = (typeof S3FAULT_OPS)[number];
-
-/** The object of a create that a lying trial's PUT writes (the first PUT of that kind, or the k-th block). */
-export const LIE_TARGETS: Record<string, RegExp> = {
-  block: /^blocks\//,
-  'add marker': /^refs\/pending\/.*\.add$/,
-  'block map': /\.blocks$/,
-  manifest: /^volumes\/[^/]+\/backups\/[^/]+\.json$/,
-  'volume record': /^volumes\/[^/]+\/volume\.json$/,
-  lease: /^locks\//,
-};
-
-/** How a run through the faults ended. The last two fail the trial. */
-export type S3Outcome = 'succeeded-correct' | 'failed-clearly' | 'LOST' | 'failed-unclearly';
-
-export interface S3FaultPlanItem {
-  n: number;
-  op: S3FaultOp;
-  rng: Rng;
-  /** create-lying: what the lie hits (a LIE_TARGETS name). */
-  lie?: string;
-}
-
-/** Trials of every operation in a seeded order; lying trials go through LIE_TARGETS in turn. */
-export function planS3Faults(rng: Rng, size: Size): S3FaultPlanItem[] {
-  const count = (op: S3FaultOp): number =>
-    op === 'create-lying'
-      ? size.s3faults.lyingTrials
-      : op === 'maintenance-lying'
-        ? size.s3faults.lyingMaintenanceTrials
-        : op === 'stalled'
-          ? size.s3faults.stallTrials
-          : size.s3faults.trialsPerOp;
-  const ops = S3FAULT_OPS.flatMap((op) => Array.from({ length: count(op) }, () => op));
-  const targets = rng.shuffle(Object.keys(LIE_TARGETS));
-  let lies = 0;
-  return rng.shuffle(ops).map((op, n) => ({
-    n: n + 1,
-    op,
-    rng: rng.fork(`trial-${n + 1}`),
-    ...(op === 'create-lying' ? { lie: targets[lies++ % targets.length] as string } : {}),
-  }));
-}
-
-const CLEAR_CODE = /^CONVOY_[A-Z0-9_]+$/;
-
-/** A failure a user can act on: nonzero exit (no signal, no hang) with a CONVOY_* code and a message. */
-export const failedClearly = (r: CliResult): boolean =>
-  r.code !== 0 && r.code !== null && !r.timedOut && CLEAR_CODE.test(r.errorCode ?? '') && (r.errorMessage ?? '').trim() !== '';
-
-interface Prepared {
-  args: string[];
+interface Prepared extends PreparedRun {
   /** Which uninterrupted runs tell how long this one takes. */
   estimate: string;
-  volume?: Volume;
-  backup?: Backup;
-  restoreTarget?: { file: string; oldSha: string };
 }
 
 export class S3FaultCampaign {
@@ -142,47 +77,13 @@ export class S3FaultCampaign {
     await runTrial(trial, this.#resultsFile, (t) => this.#run(t, item));
   }
 
-  /** What the proxy does in this trial: faults at the trial's rate, one lie, or one stall. */
-  #plan(item: S3FaultPlanItem, rng: Rng): FaultPlan {
-    if (item.op === 'create-lying') {
-      const target = LIE_TARGETS[item.lie ?? 'block'] as RegExp;
-      const nth = item.lie === 'block' ? rng.int(1, 2) : 1;
-      let seen = 0;
-      return {
-        rng,
-        rate: 1,
-        kinds: ['lie'],
-        max: 1,
-        eligible: (req) => req.method === 'PUT' && target.test(this.#key(req.path)) && ++seen === nth,
-      };
-    }
-    if (item.op === 'maintenance-lying') {
-      // One of a full maintenance's writes (index runs, generation, sweep record, doomed list, …).
-      const nth = rng.int(1, 10);
-      let seen = 0;
-      return {
-        rng,
-        rate: 1,
-        kinds: ['lie'],
-        max: 1,
-        eligible: (req) => req.method === 'PUT' && !this.#key(req.path).startsWith('locks/') && ++seen === nth,
-      };
-    }
-    if (item.op === 'stalled') {
-      const nth = rng.int(1, 12);
-      let seen = 0;
-      return { rng, rate: 1, kinds: ['stall', 'stall-body'], max: 1, eligible: () => ++seen === nth };
-    }
-    return { rng, rate: rng.pick(this.#size.s3faults.rates), kinds: HONEST_FAULTS };
-  }
-
   async #run(trial: Trial, item: S3FaultPlanItem): Promise<void> {
     const w = this.world;
     const rng = item.rng;
     const op = item.op;
     const prepared = await this.#prepare(trial, op, rng);
     const lying = op === 'create-lying' || op === 'maintenance-lying';
-    const plan = this.#plan(item, rng.fork('faults'));
+    const plan = faultPlan(item, rng.fork('faults'), this.#size.s3faults.rates, this.#key);
     const rate = plan.rate;
     if (op === 'create-lying') trial.measure(`lieAt:${item.lie ?? ''}`, 1);
     this.#proxy.arm(plan, this.#key);
@@ -318,7 +219,7 @@ export class S3FaultCampaign {
     return { ...p, estimate: base.startsWith('create') ? 'create' : base };
   }
 
-  async #prepareOp(trial: Trial, op: S3FaultOp, rng: Rng): Promise<Omit<Prepared, 'estimate'>> {
+  async #prepareOp(trial: Trial, op: S3FaultOp, rng: Rng): Promise<PreparedRun> {
     const w = this.world;
     const volumes = [...w.volumes.values()];
     const cap = this.#size.s3faults.backupsPerVolume;
@@ -330,47 +231,15 @@ export class S3FaultCampaign {
       const full = op === 'create-full' || (op === 'create-lying' && rng.chance(0.5));
       return { args: w.createArgs(v, full ? ['--parent', 'none'] : []), volume: v };
     }
-    if (op === 'delete') {
-      const v = rng.pick(volumes);
-      while (v.backups.length < 2) {
-        await w.setState(v, mutate(rng, v.state, 0.3).state);
-        await w.create(trial, v);
-      }
-      const b = rng.pick(v.backups);
-      return { args: ['delete', b.url, '--json'], backup: b };
-    }
-    if (op === 'maintenance' || op === 'maintenance-full') {
-      // Work for it: a new backup (an add marker) and a deleted one (a tombstone, garbage).
-      const v = rng.pick(volumes);
-      while (v.backups.length >= cap) await w.delete(trial, v.backups[0] as Backup);
-      await w.setState(v, mutate(rng, v.state, 0.3).state);
-      await w.create(trial, v);
-      const old = volumes.find((x) => x.backups.length >= 2);
-      if (old !== undefined) await w.delete(trial, old.backups[0] as Backup);
-      return { args: ['maintenance', w.store.url, '--json', ...(op === 'maintenance-full' ? ['--full', '--grace', '0s'] : [])] };
-    }
+    if (op === 'delete') return prepareDelete(w, trial, rng, rng.pick(volumes));
+    if (op === 'maintenance' || op === 'maintenance-full') return prepareMaintenance(w, trial, rng, cap, op === 'maintenance-full');
     if (op === 'verify') return { args: ['verify', w.store.url, '--read-data', '--json'] };
-    const all = w.backups();
-    const b = all.length > 0 ? rng.pick(all) : await w.create(trial, rng.pick(volumes));
-    const file = path.join(w.dir, 'restore-target.img');
-    await fs.writeFile(file, Buffer.alloc(rng.int(1, 64) * 4096, rng.int(1, 255)));
-    return { args: ['restore', b.url, file, '--json'], backup: b, restoreTarget: { file, oldSha: await sha256File(file) } };
+    return prepareRestore(w, trial, rng);
   }
 
   /** After every trial: two full maintenances (clean connection), then everything verifies and restores, and nothing leaked. */
   async final(): Promise<void> {
     const w = this.world;
-    const trial = new Trial('s3-faults', 's3', 'final', 's3 faults: the store after every trial', 0);
-    await runTrial(trial, this.#resultsFile, async () => {
-      for (let i = 0; i < 2; i++) {
-        const r = await w.fullMaintenance(trial);
-        trial.check('full maintenance succeeds', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
-      }
-      await w.verifyClean(trial);
-      await w.reconcile(trial);
-      await w.restoreAll(trial);
-      await w.checkNoLeak(trial);
-      trial.outcome(`${w.backups().length} backups verified and restored`);
-    });
+    await finalTrial(w, new Trial('s3-faults', 's3', 'final', 's3 faults: the store after every trial', 0), this.#resultsFile);
   }
 }

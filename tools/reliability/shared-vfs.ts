@@ -9,6 +9,7 @@
 // marker are there until it is unmounted); a volume only disappears through a delete that
 // succeeded; at the end of a round both daemons list the same volumes, no lease is left, and the
 // base path is consistent (no orphan directory, no record pointing at nothing, nothing "creating").
+// The checks at the end of a round: shared-vfs-round.ts.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -17,11 +18,11 @@ import type { Size } from './config.js';
 import { DaemonApi } from './daemon-api.js';
 import { DaemonProcess } from './daemon-process.js';
 import type { Rng } from './prng.js';
+import { HOSTS, endRound, type Held } from './shared-vfs-round.js';
 import { Trial } from './trial.js';
 import { describeReply, type Reply } from './unix-http.js';
 import { layoutProblems, readLayout } from './vfs-layout.js';
 
-const HOSTS = ['rel-a', 'rel-b'] as const;
 /** Refusals two hosts working on the same names must expect (control API codes). */
 const EXPECTED = new Set([
   'CONVOY_VOLUME_EXISTS',
@@ -35,15 +36,6 @@ const EXPECTED = new Set([
 /** The same refusals as Docker's `Err` text says them. */
 const EXPECTED_ERR =
   /already exists|does not exist|not found|is mounted on|still known to Docker|is not finished|is being deleted by|was deleted (by host|by another host meanwhile|while it was being (created|mounted)|\(or created anew)/;
-
-interface Held {
-  host: string;
-  name: string;
-  id: string;
-  mountpoint: string;
-  marker: string;
-  since: number;
-}
 
 export class SharedVfsCampaign {
   readonly dir: string;
@@ -264,71 +256,7 @@ export class SharedVfsCampaign {
     await killing;
     trial.measure('roundMs', now());
     trial.measure('daemonKills', windows.length);
-    for (const m of maybeHeld)
-      await (this.daemons[m.i] as DaemonProcess).plugin.call('POST', '/VolumeDriver.Unmount', { Name: m.name, ID: m.id }, 60_000);
-    // the end of the round: every held mount released, then both daemons must agree
-    for (const h of [...held]) {
-      const d = this.daemons[HOSTS.indexOf(h.host as (typeof HOSTS)[number])] as DaemonProcess;
-      trial.check(
-        'a volume mounted by one daemon is never deleted by the other',
-        existsSync(h.marker),
-        `${h.name}'s mount on ${h.host} lost its marker while mounted`,
-      );
-      const r = await d.plugin.call('POST', '/VolumeDriver.Unmount', { Name: h.name, ID: h.id }, 60_000);
-      trial.check(
-        'an unmount of a held mount succeeds',
-        r.status === 200 && r.code === undefined,
-        describeReply(`${h.host} Unmount ${h.name}`, r),
-      );
-    }
-    const lists = await Promise.all(this.apis.map((a) => a.volumes()));
-    const view = (l: { volumes: { name: string; uuid: string }[] }): string =>
-      l.volumes
-        .filter((v) => names.includes(v.name))
-        .map((v) => `${v.name}=${v.uuid}`)
-        .sort()
-        .join(' ');
-    trial.check(
-      'both daemons end with the same volumes',
-      view(lists[0] as never) === view(lists[1] as never),
-      `${HOSTS[0]}: ${view(lists[0] as never)}; ${HOSTS[1]}: ${view(lists[1] as never)}`,
-    );
-    trial.check(
-      'both daemons end with the same volumes',
-      lists.every((l) => l.problems.length === 0),
-      () => lists.flatMap((l) => l.problems.map((p) => p.message)).join('; '),
-    );
-    const present = new Map((lists[0]?.volumes ?? []).map((v) => [v.uuid, v.name]));
-    for (const [uuid, o] of observed) {
-      if (present.has(uuid)) continue;
-      trial.check(
-        'nothing lost: a volume disappears only through a delete that succeeded',
-        deletes.some((d) => d.name === o.name && d.end >= o.at),
-        `${o.name} (${uuid}), seen by a call begun at ${(o.at / 1000).toFixed(2)} s, is gone but no delete of it ended after that call began`,
-      );
-    }
-    const layout = await readLayout(this.vfsPath);
-    const problems = layoutProblems(layout, []).concat(
-      layout.volumes.filter((v) => v.state === 'creating').map((v) => `volume ${v.name} is still "creating" with no create running`),
-    );
-    trial.check('no orphan directory, no record pointing at nothing', problems.length === 0, problems.join('; '));
-    const leases = await fs.readdir(path.join(this.vfsPath, 'meta', 'leases'), { recursive: true }).catch(() => []);
-    const left = leases.filter((f) => f.endsWith('.json') && names.some((nm) => f.startsWith(`${nm}/`)));
-    trial.check('no mount lease left once everything is unmounted', left.length === 0, `left: ${left.join(', ')}`);
-    for (const d of this.daemons) trial.check('both daemons keep running', d.running, `${d.spec.hostId} exited:\n${d.runLog.slice(-1500)}`);
-    trial.outcome(
-      Object.entries(counts)
-        .sort()
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', '),
-    );
-    for (const [k, v] of Object.entries(counts)) trial.measure(k, v);
-    trial.measure(
-      'volumesAtEnd',
-      view(lists[0] as never)
-        .split(' ')
-        .filter((x) => x !== '').length,
-    );
+    await endRound(trial, this.daemons, this.apis, this.vfsPath, { names, held, maybeHeld, observed, deletes, counts });
   }
 
   /** Both daemons restart (kill -9 of one, SIGTERM of the other) and still agree; the base path is consistent. */

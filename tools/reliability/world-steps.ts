@@ -1,0 +1,62 @@
+// Steps on a World shared by the store campaigns (crash, s3-faults, concurrency): getting the store
+// ready for a delete, maintenance or restore under test, and the final trial after all the others.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { mutate, sha256File } from './images.js';
+import type { Rng } from './prng.js';
+import { runTrial, type Trial } from './trial.js';
+import type { Backup, Volume, World } from './world.js';
+
+/** A run under test: its arguments, and what it acts on (for the checks after it). */
+export interface PreparedRun {
+  args: string[];
+  volume?: Volume;
+  backup?: Backup;
+  restoreTarget?: { file: string; oldSha: string };
+}
+
+/** A delete of one of `v`'s backups, after giving `v` a second backup if it has fewer than two. */
+export async function prepareDelete(w: World, trial: Trial, rng: Rng, v: Volume): Promise<PreparedRun> {
+  while (v.backups.length < 2) {
+    await w.setState(v, mutate(rng, v.state, 0.3).state);
+    await w.create(trial, v);
+  }
+  const b = rng.pick(v.backups);
+  return { args: ['delete', b.url, '--json'], backup: b };
+}
+
+/** A maintenance (`--full --grace 0s` when `full`) with work to do: a new backup (an add marker) and a deleted one (a tombstone, garbage). */
+export async function prepareMaintenance(w: World, trial: Trial, rng: Rng, cap: number, full: boolean): Promise<PreparedRun> {
+  const volumes = [...w.volumes.values()];
+  const v = rng.pick(volumes);
+  while (v.backups.length >= cap) await w.delete(trial, v.backups[0] as Backup);
+  await w.setState(v, mutate(rng, v.state, 0.3).state);
+  await w.create(trial, v);
+  const old = volumes.find((x) => x.backups.length >= 2);
+  if (old !== undefined) await w.delete(trial, old.backups[0] as Backup);
+  return { args: ['maintenance', w.store.url, '--json', ...(full ? ['--full', '--grace', '0s'] : [])] };
+}
+
+/** A restore of a backup (one is made if there is none) over a target file of seeded size and content. */
+export async function prepareRestore(w: World, trial: Trial, rng: Rng): Promise<PreparedRun> {
+  const all = w.backups();
+  const b = all.length > 0 ? rng.pick(all) : await w.create(trial, rng.pick([...w.volumes.values()]));
+  const file = path.join(w.dir, 'restore-target.img');
+  await fs.writeFile(file, Buffer.alloc(rng.int(1, 64) * 4096, rng.int(1, 255)));
+  return { args: ['restore', b.url, file, '--json'], backup: b, restoreTarget: { file, oldSha: await sha256File(file) } };
+}
+
+/** The final trial: two full maintenances, then everything verifies and restores, and nothing leaked. */
+export async function finalTrial(w: World, trial: Trial, resultsFile: string): Promise<void> {
+  await runTrial(trial, resultsFile, async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await w.fullMaintenance(trial);
+      trial.check('full maintenance succeeds', r.code === 0, `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`);
+    }
+    await w.verifyClean(trial);
+    await w.reconcile(trial);
+    await w.restoreAll(trial);
+    await w.checkNoLeak(trial);
+    trial.outcome(`${w.backups().length} backups verified and restored`);
+  });
+}
