@@ -17,7 +17,7 @@ import type {
   PutBody,
   PutOptions,
 } from '../types.js';
-import { sweepStaleTempFiles, tempPathFor } from './fs-temp.js';
+import { fsyncDir, sweepStaleTempFiles, tempPathFor, writeTempFile } from './fs-temp.js';
 
 /**
  * A store in a directory: one file per object, `/` in keys are subdirectories.
@@ -97,7 +97,7 @@ export class FsObjectStore implements ObjectStore {
     const dir = path.dirname(file);
     const tmp = tempPathFor(file);
     try {
-      await this.#writeTemp(dir, tmp, body, options.signal);
+      await writeTempFile(dir, tmp, body, options.signal);
       if (options.ifAbsent === true) {
         try {
           await fs.link(tmp, file);
@@ -233,34 +233,6 @@ export class FsObjectStore implements ObjectStore {
     return path.join(this.#root, ...key.split('/'));
   }
 
-  async #writeTemp(dir: string, tmp: string, body: PutBody, signal: AbortSignal | undefined): Promise<void> {
-    // A concurrent delete may prune the (empty) directory between mkdir and open: retry.
-    for (let attempt = 0; ; attempt++) {
-      let fh: fs.FileHandle;
-      try {
-        await fs.mkdir(dir, { recursive: true });
-        fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o640);
-      } catch (err) {
-        if (errorCode(err) === 'ENOENT' && attempt < 5) continue;
-        throw err;
-      }
-      try {
-        if (body instanceof Uint8Array) {
-          await fh.writeFile(body);
-        } else {
-          for await (const chunk of body) {
-            throwIfAborted(signal, 'put');
-            await fh.write(chunk);
-          }
-        }
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      return;
-    }
-  }
-
   async #pruneEmptyDirs(dir: string): Promise<void> {
     let d = dir;
     while (d.length > this.#root.length && d.startsWith(this.#root + path.sep)) {
@@ -287,17 +259,5 @@ export class FsObjectStore implements ObjectStore {
             : undefined),
       details: { location: this.location, key, errno: code },
     });
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await fh.sync();
-  } catch (err) {
-    // Some filesystems (and NFS) refuse fsync on a directory; the rename itself is then all we can do.
-    if (errorCode(err) !== 'EINVAL' && errorCode(err) !== 'EBADF') throw err;
-  } finally {
-    await fh.close();
   }
 }

@@ -1,10 +1,12 @@
+// The fs driver's temporary files: written and fsynced beside their target, then renamed or
+// linked into place (fs-store.ts); the directory fsynced after; and the sweep of those a killed writer left.
 import { randomBytes } from 'node:crypto';
-import type { Dir } from 'node:fs';
+import { constants, type Dir } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { errorCode } from '@convoy/errors';
 import { throwIfAborted } from '../abort.js';
-import type { CleanupStaleResult } from '../types.js';
+import type { CleanupStaleResult, PutBody } from '../types.js';
 
 /**
  * The fs driver's temporary files: `.<name>~<12 hex digits>.tmp` beside the target file. No valid
@@ -68,5 +70,50 @@ async function removeIfStale(file: string, olderThanMs: number, result: CleanupS
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return; // renamed into place or removed meanwhile
     throw err;
+  }
+}
+
+/**
+ * Writes `body` to the new file `tmp` in `dir` (made if missing; never an existing file) and fsyncs
+ * it; the caller renames or links it into place and fsyncs the directory (fsyncDir).
+ */
+export async function writeTempFile(dir: string, tmp: string, body: PutBody, signal: AbortSignal | undefined): Promise<void> {
+  // A concurrent delete may prune the (empty) directory between mkdir and open: retry.
+  for (let attempt = 0; ; attempt++) {
+    let fh: fs.FileHandle;
+    try {
+      await fs.mkdir(dir, { recursive: true });
+      fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o640);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT' && attempt < 5) continue;
+      throw err;
+    }
+    try {
+      if (body instanceof Uint8Array) {
+        await fh.writeFile(body);
+      } else {
+        for await (const chunk of body) {
+          throwIfAborted(signal, 'put');
+          await fh.write(chunk);
+        }
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return;
+  }
+}
+
+/** fsync of a directory (after a rename or link in it); a filesystem that refuses it (NFS) leaves the rename as all we can do. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } catch (err) {
+    // Some filesystems (and NFS) refuse fsync on a directory; the rename itself is then all we can do.
+    if (errorCode(err) !== 'EINVAL' && errorCode(err) !== 'EBADF') throw err;
+  } finally {
+    await fh.close();
   }
 }

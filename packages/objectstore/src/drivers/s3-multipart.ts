@@ -1,5 +1,4 @@
-// S3 multipart uploads, and the Content-MD5 that radosgw and S3 want on bulk deletes: the parts of
-// S3ObjectStore that speak S3's multipart and checksum dialects.
+// S3 multipart uploads: the part of S3ObjectStore that speaks S3's multipart dialect.
 import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
@@ -8,11 +7,8 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   UploadPartCommand,
-  type DeleteObjectsCommandInput,
-  type DeleteObjectsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { throwIfAborted } from '../abort.js';
 import { ObjectStoreError } from '../errors.js';
 import { isValidKey } from '../keys.js';
@@ -120,20 +116,6 @@ export async function putMultipart(
     throw err;
   }
 }
-
-/** Replaces any x-amz-checksum-* header by Content-MD5 of the (string) body, before signing. */
-export const contentMd5Middleware: FinalizeRequestMiddleware<DeleteObjectsCommandInput, DeleteObjectsCommandOutput> =
-  (next) => async (args) => {
-    const req = args.request as { headers?: Record<string, string>; body?: unknown };
-    if (req.headers !== undefined && (typeof req.body === 'string' || req.body instanceof Uint8Array)) {
-      for (const h of Object.keys(req.headers)) {
-        const l = h.toLowerCase();
-        if (l.startsWith('x-amz-checksum-') || l === 'x-amz-sdk-checksum-algorithm') delete req.headers[h];
-      }
-      req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
-    }
-    return next(args);
-  };
 
 /** A buffer as chunks of `size` bytes (views, not copies). */
 export async function* chunksOf(buf: Uint8Array, size: number): AsyncIterable<Uint8Array> {

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import {
-  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import PQueue from 'p-queue';
 import { throwIfAborted } from '../abort.js';
@@ -26,42 +24,12 @@ import type {
   PutOptions,
 } from '../types.js';
 import type { S3Location } from '../url.js';
-import { chunksOf, cleanupStaleUploads, contentMd5Middleware, putMultipart, type MultipartContext } from './s3-multipart.js';
+import { s3ClientConfig, s3LocationText, s3Sizes, type S3StoreOptions } from './s3-config.js';
+import { deleteObjects } from './s3-delete.js';
+import { chunksOf, cleanupStaleUploads, putMultipart, type MultipartContext } from './s3-multipart.js';
 import { isInvalidRange, isNotFound, isPreconditionFailed, isRetryableS3Error, translateS3Error } from './s3-errors.js';
 
-const MiB = 1024 * 1024;
-
-export interface S3Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-export interface S3StoreOptions {
-  /** e.g. http://127.0.0.1:7480 for radosgw or MinIO; default: AWS_ENDPOINT_URL(_S3), else AWS. */
-  endpoint?: string;
-  /** Path-style addressing (bucket in the path). Default: true when an endpoint is set. */
-  forcePathStyle?: boolean;
-  /** Default: the SDK's default chain (env, profile, instance role). */
-  credentials?: S3Credentials;
-  /** Region when the URL names none; else the SDK's chain, else us-east-1. */
-  region?: string;
-  /** Concurrent HTTP requests of this store (default 16). */
-  concurrency?: number;
-  retry?: Partial<RetryPolicy>;
-  /** Bodies larger than this go up as multipart uploads (default 64 MiB, minimum 5 MiB). */
-  multipartThreshold?: number;
-  /** Multipart part size (default 16 MiB, minimum 5 MiB). */
-  partSize?: number;
-  /** Keys per ListObjectsV2 (and uploads per ListMultipartUploads) page (default 1000, the S3 maximum). */
-  listPageSize?: number;
-  /**
-   * A request fails (and is retried) after this long without a byte sent or received (default
-   * 60 s, as boto3's read timeout); a slow but moving transfer is not cut. Long operations are many
-   * requests, so this is not a cap on them.
-   */
-  requestTimeoutMs?: number;
-}
+export type { S3Credentials, S3StoreOptions } from './s3-config.js';
 
 /**
  * An ObjectStore in an S3 bucket under a key prefix (AWS, Ceph radosgw, MinIO, …).
@@ -82,41 +50,23 @@ export class S3ObjectStore implements ObjectStore {
   readonly #prefix: string;
   readonly #queue: PQueue;
   readonly #retry: RetryPolicy;
-  readonly #multipartThreshold: number;
-  readonly #partSize: number;
-  readonly #pageSize: number;
+  readonly #sizes: ReturnType<typeof s3Sizes>;
   readonly #multipart: MultipartContext;
 
   constructor(loc: S3Location, options: S3StoreOptions = {}) {
-    const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-    const config: S3ClientConfig = {
-      region: loc.region ?? options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      maxAttempts: 1,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
-      // socketTimeout is the inactivity timeout. The SDK's requestTimeout only logs a warning
-      // (unless throwOnRequestTimeout) and counts the whole upload: a stalled server hung us forever.
-      requestHandler: { socketTimeout: options.requestTimeoutMs ?? 60_000, connectionTimeout: 10_000 },
-    };
-    if (endpoint !== undefined && endpoint !== '') config.endpoint = endpoint;
-    if (options.credentials !== undefined) config.credentials = options.credentials;
-    this.#client = new S3Client(config);
+    this.#client = new S3Client(s3ClientConfig(loc, options));
     this.#bucket = loc.bucket;
     this.#prefix = loc.prefix === '' ? '' : `${loc.prefix}/`;
     this.#queue = new PQueue({ concurrency: options.concurrency ?? 16 });
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.#multipartThreshold = Math.max(5 * MiB, options.multipartThreshold ?? 64 * MiB);
-    this.#partSize = Math.max(5 * MiB, options.partSize ?? 16 * MiB);
-    this.#pageSize = Math.min(1000, Math.max(1, options.listPageSize ?? 1000));
-    const where = loc.region === undefined ? loc.bucket : `${loc.bucket}@${loc.region}`;
-    this.location = `s3://${where}${loc.prefix === '' ? '' : `/${loc.prefix}`}`;
+    this.#sizes = s3Sizes(options);
+    this.location = s3LocationText(loc);
     this.#multipart = {
       client: this.#client,
       bucket: this.#bucket,
       prefix: this.#prefix,
       location: this.location,
-      partSize: this.#partSize,
+      partSize: this.#sizes.partSize,
       call: (op, key, signal, fn) => this.#call(op, key, signal, fn),
     };
   }
@@ -170,29 +120,29 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<void> {
     validateKey(key);
     throwIfAborted(options.signal, `put ${key}`);
-    if (body instanceof Uint8Array && body.byteLength <= this.#multipartThreshold) {
+    if (body instanceof Uint8Array && body.byteLength <= this.#sizes.multipartThreshold) {
       await this.#putSingle(key, Buffer.from(body.buffer, body.byteOffset, body.byteLength), options);
       return;
     }
     // Streams: gather up to the threshold; small streams are single PUTs too.
-    const iter = body instanceof Uint8Array ? chunksOf(body, this.#partSize) : body;
+    const iter = body instanceof Uint8Array ? chunksOf(body, this.#sizes.partSize) : body;
     const first: Buffer[] = [];
     let firstSize = 0;
     const it = iter[Symbol.asyncIterator]();
     let next = await it.next();
-    while (!next.done && firstSize <= this.#multipartThreshold) {
+    while (!next.done && firstSize <= this.#sizes.multipartThreshold) {
       const b = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
       first.push(b);
       firstSize += b.length;
       next = await it.next();
     }
-    if (next.done === true && firstSize <= this.#multipartThreshold) {
+    if (next.done === true && firstSize <= this.#sizes.multipartThreshold) {
       await this.#putSingle(key, Buffer.concat(first), options);
       return;
     }
     if (options.ifAbsent === true) {
       await it.return?.();
-      throw new ObjectStoreError(`only-if-absent writes are limited to ${this.#multipartThreshold / MiB} MiB on S3 (${key})`, {
+      throw new ObjectStoreError(`only-if-absent writes are limited to ${this.#sizes.multipartThreshold / 2 ** 20} MiB on S3 (${key})`, {
         code: 'CONVOY_OBJECTSTORE_UNSUPPORTED',
         hint: 'write large objects unconditionally, and guard them with a small conditional marker object',
       });
@@ -224,7 +174,7 @@ export class S3ObjectStore implements ObjectStore {
           new ListObjectsV2Command({
             Bucket: this.#bucket,
             Prefix: this.#prefix + prefix,
-            MaxKeys: this.#pageSize,
+            MaxKeys: this.#sizes.pageSize,
             ContinuationToken: token,
           }),
           { abortSignal },
@@ -242,49 +192,18 @@ export class S3ObjectStore implements ObjectStore {
     } while (token !== undefined);
   }
 
-  async delete(keys: readonly string[], options: DeleteOptions = {}): Promise<void> {
-    keys.forEach(validateKey);
-    const failures: { key: string; code: string }[] = [];
-    const batches: string[][] = [];
-    for (let i = 0; i < keys.length; i += 1000) batches.push(keys.slice(i, i + 1000));
-    await Promise.all(
-      batches.map((batch) =>
-        this.#call('delete', `${batch.length} keys`, options.signal, async (abortSignal) => {
-          const cmd = new DeleteObjectsCommand({
-            Bucket: this.#bucket,
-            Delete: { Objects: batch.map((k) => ({ Key: this.#prefix + k })), Quiet: true },
-          });
-          // DeleteObjects requires Content-MD5; with checksums 'WHEN_REQUIRED' newer SDKs send a CRC32
-          // header instead, which radosgw (and other S3-compatible servers) do not accept: send MD5.
-          cmd.middlewareStack.addRelativeTo(contentMd5Middleware, {
-            relation: 'before',
-            toMiddleware: 'httpSigningMiddleware',
-            name: 'convoyContentMd5',
-          });
-          const out = await this.#client.send(cmd, { abortSignal });
-          for (const e of out.Errors ?? []) {
-            if (e.Code === 'NoSuchKey') continue;
-            failures.push({ key: (e.Key ?? '?').slice(this.#prefix.length), code: e.Code ?? 'UnknownError' });
-          }
-        }),
-      ),
-    );
-    if (failures.length > 0) {
-      throw new ObjectStoreError(
-        `cannot delete ${failures.length} of ${keys.length} objects in ${this.location} (first: ${failures[0]?.key}: ${failures[0]?.code})`,
-        { details: { location: this.location, failed: failures.slice(0, 20) } },
-      );
-    }
+  delete(keys: readonly string[], options: DeleteOptions = {}): Promise<void> {
+    return deleteObjects(this.#multipart, keys, options.signal);
   }
 
   /**
    * Aborts the incomplete multipart uploads under this store's prefix initiated before `olderThan`
-   * (paginated), reporting the bytes of the parts they held. Committed objects are not multipart
-   * uploads and are never touched; uploads of keys that are not ours (invalid keys) neither.
+   * (left by killed writers; paginated), reporting the bytes of the parts they held. Committed
+   * objects are not multipart uploads and are never touched; uploads of keys that are not ours
+   * (invalid keys) neither.
    */
-  /** Aborts multipart uploads under the prefix started before `olderThan` (left by killed writers). */
   cleanupStale(options: CleanupStaleOptions): Promise<CleanupStaleResult> {
-    return cleanupStaleUploads(this.#multipart, this.#pageSize, options);
+    return cleanupStaleUploads(this.#multipart, this.#sizes.pageSize, options);
   }
 
   async close(): Promise<void> {
