@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { validateVolumeName } from '@convoy/rules';
 import { DriverCore } from './core.js';
 import {
@@ -14,7 +13,7 @@ import {
   type OpenedBackupSource,
 } from './backup.js';
 import { DevmapperError, invalidArgument, volumeInUse } from './errors.js';
-import { LinuxHostOps, mountOptions } from './host-ops.js';
+import { LinuxHostOps } from './host-ops.js';
 import { LibDmApi } from './libdm.js';
 import { resolveOptions, type DevmapperDriverOptions } from './options.js';
 import { ThinPool } from './pool.js';
@@ -23,13 +22,9 @@ import { roundUp } from './sizes.js';
 import { StateFile, allocateDeviceId, assignMissingUuids, emptyState, type VolumeRecord } from './state.js';
 import { snapshotInfo, volumeInfo, type PoolInfo, type ThinSnapshotInfo, type ThinVolumeInfo } from './info.js';
 import { createSnapshot, deleteSnapshot } from './snapshots.js';
+import { mountedAt, mountVolume, unmountVolume } from './mounts.js';
 
 const SIZE_ALIGN = 4096;
-
-async function samePath(a: string, b: string): Promise<boolean> {
-  const real = async (p: string): Promise<string> => fs.realpath(p).catch(() => path.resolve(p));
-  return (await real(a)) === (await real(b));
-}
 
 /**
  * Thin-provisioned volumes in one device-mapper thin pool (README.md). Start it with
@@ -128,7 +123,7 @@ export class DevmapperDriver {
       const snaps = Object.keys(v.snapshots);
       if (snaps.length > 0)
         throw volumeInUse(name, `has snapshots (${snaps.join(', ')})`, `delete them first (\`convoy snapshot delete\`)`);
-      if (v.mountpoint !== undefined && (await this.#mountedAt(v)) !== undefined) {
+      if (v.mountpoint !== undefined && (await mountedAt(this.#c, v)) !== undefined) {
         throw volumeInUse(name, `is mounted on ${v.mountpoint}`, 'unmount it first (stop the containers that use it)');
       }
       const op = { op: 'delete', deviceId: v.deviceId, volume: name, started: c.now().toISOString() } as const;
@@ -150,54 +145,14 @@ export class DevmapperDriver {
     });
   }
 
-  /** Activates the volume, makes its filesystem on first use, mounts it; returns the mountpoint. Idempotent. */
-  async mount(name: string, options: { mountpoint?: string } = {}): Promise<string> {
-    const c = this.#c;
-    return c.lock(async () => {
-      const v = c.volume(name);
-      const mp = path.resolve(options.mountpoint ?? path.join(c.o.mountRoot, name));
-      if (v.mountpoint !== undefined) {
-        const at = await this.#mountedAt(v);
-        if (at !== undefined) {
-          if (await samePath(at, mp)) return v.mountpoint;
-          throw volumeInUse(name, `is already mounted on ${v.mountpoint}`, 'unmount it first, or mount it without a mountpoint');
-        }
-      }
-      const dev = await c.pool.activate(c.volumeDevice(v.deviceId), v.deviceId, v.size);
-      try {
-        if (!v.formatted) {
-          await c.host.makeFilesystem(dev, v.fs);
-          v.formatted = true;
-          await c.save();
-        }
-        await fs.mkdir(mp, { recursive: true });
-        await c.host.mount(dev, mp, v.fs, mountOptions(v.fs));
-      } catch (err) {
-        await c.pool.deactivate(c.volumeDevice(v.deviceId)).catch(() => undefined);
-        throw err;
-      }
-      v.mountpoint = mp;
-      await c.save();
-      return mp;
-    });
+  /** Activates the volume, makes its filesystem on first use, mounts it; returns the mountpoint. Idempotent (mounts.ts). */
+  mount(name: string, options: { mountpoint?: string } = {}): Promise<string> {
+    return mountVolume(this.#c, name, options.mountpoint);
   }
 
   /** Unmounts and deactivates the volume. Idempotent. */
-  async unmount(name: string): Promise<void> {
-    const c = this.#c;
-    await c.lock(async () => {
-      const v = c.volume(name);
-      if (v.mountpoint !== undefined && (await this.#mountedAt(v)) !== undefined) await c.host.unmount(v.mountpoint);
-      try {
-        await c.pool.deactivate(c.volumeDevice(v.deviceId));
-      } catch (err) {
-        c.log('warn', `volume ${name} is unmounted but its device stays active: ${(err as Error).message}`);
-      }
-      if (v.mountpoint !== undefined) {
-        delete v.mountpoint;
-        await c.save();
-      }
-    });
+  unmount(name: string): Promise<void> {
+    return unmountVolume(this.#c, name);
   }
 
   /**
@@ -309,13 +264,5 @@ export class DevmapperDriver {
       if (names.length > 0) throw volumeInUse(names[0] as string, 'still exists', 'delete every volume before destroying the pool');
       await c.pool.destroy();
     });
-  }
-
-  async #mountedAt(v: VolumeRecord): Promise<string | undefined> {
-    const c = this.#c;
-    const info = await c.dm.info(c.volumeDevice(v.deviceId));
-    if (!info.exists || v.mountpoint === undefined) return undefined;
-    for (const m of await c.host.mountsOf(info.major, info.minor)) if (await samePath(m, v.mountpoint)) return m;
-    return undefined;
   }
 }

@@ -15,7 +15,8 @@ export {
   type DmDevice,
   type DmOperation,
 } from './dm-api.js';
-export { LibDmApi, LIBDEVMAPPER } from './libdm.js';
+export { LibDmApi } from './libdm.js';
+export { LIBDEVMAPPER } from './libdm-binding.js';
 export { LinuxHostOps, mkfsArgs, mountOptions, type HostOps, type BlockDeviceInfo } from './host-ops.js';
 export { ThinSnapshotSource } from './snapshot-source.js';
 export { parseThinDelta, changedExtents, blocksTouched, type ThinDelta, type DeltaRange, type DeltaKind } from './thin-delta.js';
