@@ -3,6 +3,7 @@ import type { ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from './clock.js';
 import { afterCommit, commitBackup, goneFromSource, putOnce } from './commit.js';
 import { chooseParentBackup } from './parent.js';
+import { changedBitmap, isZero } from './block-bits.js';
 import { BlockstoreError, invalidInput } from './errors.js';
 import { confirmWritten } from './confirm-writes.js';
 import { BlockMap, type BlockMap as BlockMapT } from './format/block-map.js';
@@ -56,16 +57,6 @@ export interface BackupResult {
   url: string;
   /** Format v2: what the commit check did (docs/gc-safety.md). */
   guard?: GuardResult;
-}
-
-const ZERO = Buffer.alloc(2 * 1024 * 1024);
-
-export function isZero(buf: Buffer): boolean {
-  for (let o = 0; o < buf.length; o += ZERO.length) {
-    const n = Math.min(ZERO.length, buf.length - o);
-    if (!buf.subarray(o, o + n).equals(ZERO.subarray(0, n))) return false;
-  }
-  return true;
 }
 
 /**
@@ -282,23 +273,4 @@ function chooseParent(
         },
       ),
   });
-}
-
-/**
- * 1 for every block to read: blocks touched by a changed extent, and, when the size changed,
- * every block from the first one the old and new sizes do not both hold whole (the old last
- * block, the new last block and everything past the smaller size), so an entry never runs past
- * the volume's end.
- */
-export function changedBitmap(changed: readonly Extent[], blocks: number, bs: number, size: number, parentSize: number): Uint8Array {
-  const bits = new Uint8Array(blocks);
-  for (const e of changed) {
-    if (e.length === 0) continue;
-    if (e.offset >= size) continue;
-    const first = Math.floor(e.offset / bs);
-    const last = Math.min(blocks - 1, Math.floor((Math.min(size, e.offset + e.length) - 1) / bs));
-    bits.fill(1, first, last + 1);
-  }
-  if (size !== parentSize) bits.fill(1, Math.min(blocks, Math.floor(Math.min(size, parentSize) / bs)));
-  return bits;
 }
