@@ -1,6 +1,7 @@
 // Registers campaign 1 for one store kind and some of its operations: set-up, one test per
-// trial, a final check. On radosgw the operations are split over two files (two stores, run side
-// by side): its full maintenances are slow, and one file would be the whole run's longest lane.
+// trial, a final check. On each store kind the operations are split over two files (two stores,
+// run side by side): a file's trials run one after another, and one file of every operation
+// (300 trials on vfs at --full) would be the whole run's longest lane.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openCampaign, type CampaignHome } from './campaign-home.js';

@@ -76,6 +76,14 @@ describe('convoy-backup on a directory', () => {
     const block = await cli(['create', img, '--dest', store, '--volume', 'img', '--json']);
     expect(block.code, block.stderr).toBe(0);
     const blockUrl = (lastJson(block) as { url: string }).url;
+    expect(lastJson(block)).toMatchObject({ kind: 'blocks', volume: 'img' });
+    // list says which kind each backup is, with the same fields create printed
+    const listed = lastJson(await cli(['list', store, '--json'])) as { volume: string; kind: string; url: string }[];
+    expect(listed.filter((e) => e.volume === 'img' || e.volume === 'errs').map((e) => `${e.volume}:${e.kind}`)).toEqual([
+      'errs:directory',
+      'img:blocks',
+    ]);
+    expect(listed.find((e) => e.volume === 'img')?.url).toBe(blockUrl);
     const wrongPath = await cli(['restore', blockUrl, path.join(dir, 'img.out'), '--path', 'x', '--json']);
     expect(lastJson(wrongPath)).toMatchObject({ error: { code: 'CONVOY_USAGE' } });
     const lsBlock = await cli(['ls', blockUrl, '--json']);

@@ -1,11 +1,11 @@
 // `create DIR`: a directory backup (@convoy/dirbackup), chosen when the source is a directory.
-import { formatBackupUrl, type Compression } from '@convoy/blockstore';
+import type { Compression } from '@convoy/blockstore';
 import { formatBytes, formatDuration } from '@convoy/cli-kit';
 import { backupDirectory, type DirectoryBackupResult } from '@convoy/dirbackup';
-import { redactUrl } from '@convoy/errors';
 import { formatStoreUrl, type StoreLocation } from '@convoy/objectstore';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
+import { backupJson } from './backup-json.js';
 
 export interface DirectoryCreate {
   dir: string;
@@ -39,27 +39,13 @@ export async function runCreateDirectory(a: DirectoryCreate, ctx: CommandContext
     await store.close();
   }
   const { manifest, stats: s } = result;
-  const url = redactUrl(formatBackupUrl(formatStoreUrl(a.dest), manifest.volume, manifest.id));
+  const json = backupJson(formatStoreUrl(a.dest), manifest);
+  const url = json.url;
   ctx.out.info(
     `backed up directory ${a.dir} (${s.filesTotal} files, ${formatBytes(manifest.size)}) as backup ${manifest.id} of volume ${manifest.volume}` +
       `${manifest.parent === null ? '' : ` (files cache from ${manifest.parent})`}: ${s.filesRead} files read, ${s.filesCached} unchanged, ` +
       `${s.blocksUploaded} objects uploaded (${formatBytes(s.bytesUploaded)}) in ${formatDuration(s.durationMs)}`,
   );
-  ctx.out.result(
-    {
-      url,
-      id: manifest.id,
-      volume: manifest.volume,
-      kind: 'directory',
-      created: manifest.created,
-      snapshot: manifest.snapshot,
-      parent: manifest.parent,
-      size: manifest.size,
-      compression: manifest.compression,
-      labels: manifest.labels,
-      stats: s,
-    },
-    () => [url],
-  );
+  ctx.out.result(json, () => [url]);
   return EXIT.ok;
 }

@@ -1,12 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { backupVolume, FileSource, formatBackupUrl, parseCompression, parseExtents, type Extent, type Manifest } from '@convoy/blockstore';
+import { backupVolume, FileSource, parseCompression, parseExtents, type Extent, type Manifest } from '@convoy/blockstore';
 import { validateVolumeName } from '@convoy/rules';
 import { CliError, examples, formatBytes, formatDuration, usageError } from '@convoy/cli-kit';
-import { redactUrl } from '@convoy/errors';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
 import { parseLabels, parseParent, parseSnapshotName } from '../args.js';
 import type { CliCommand, CommandContext } from '../context.js';
+import { backupJson } from './backup-json.js';
 import { EXIT } from '../errors.js';
 import { runCreateDirectory } from './create-dir.js';
 
@@ -145,28 +145,15 @@ export async function runCreate(args: CreateArgs, ctx: CommandContext): Promise<
       await store.close();
     }
     // Built from the parsed location (percent-encoded path), not the store's display location.
-    const url = redactUrl(formatBackupUrl(formatStoreUrl(dest.location), manifest.volume, manifest.id));
+    const json = backupJson(formatStoreUrl(dest.location), manifest);
+    const url = json.url;
     const s = manifest.stats;
     ctx.out.info(
       `backed up ${source.path} (${formatBytes(manifest.size)}) as backup ${manifest.id} of volume ${manifest.volume}` +
         `${manifest.parent === null ? '' : ` (incremental on ${manifest.parent})`}: ${s.blocksRead} of ${s.blocksTotal} blocks read, ` +
         `${s.blocksUploaded} uploaded (${formatBytes(s.bytesUploaded)}) in ${formatDuration(s.durationMs)}`,
     );
-    ctx.out.result(
-      {
-        url,
-        id: manifest.id,
-        volume: manifest.volume,
-        created: manifest.created,
-        snapshot: manifest.snapshot,
-        parent: manifest.parent,
-        size: manifest.size,
-        compression: manifest.compression,
-        labels: manifest.labels,
-        stats: manifest.stats,
-      },
-      () => [url],
-    );
+    ctx.out.result(json, () => [url]);
     return EXIT.ok;
   } finally {
     await source.close();

@@ -1,9 +1,9 @@
-import { formatBackupUrl, listManifests, readHeader, type Manifest } from '@convoy/blockstore';
+import { listManifests, readHeader, type Manifest } from '@convoy/blockstore';
 import { validateVolumeName } from '@convoy/rules';
 import { examples, formatBytes, formatTable, formatTime } from '@convoy/cli-kit';
-import { redactUrl } from '@convoy/errors';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
 import type { CliCommand, CommandContext } from '../context.js';
+import { backupJson, type BackupJson } from './backup-json.js';
 import { EXIT } from '../errors.js';
 import { PROGRAM } from '../program.js';
 
@@ -32,18 +32,7 @@ export const listCommand: CliCommand = {
 };
 
 /** One row of `list --json`. */
-export interface ListEntry {
-  volume: string;
-  id: string;
-  url: string;
-  created: string;
-  size: number;
-  snapshot: string | null;
-  parent: string | null;
-  compression: string;
-  labels: Record<string, string>;
-  stats: Manifest['stats'];
-}
+export type ListEntry = BackupJson;
 
 export async function runList(args: ListArgs, ctx: CommandContext): Promise<number> {
   const { location } = parseStoreUrl(args.dest);
@@ -61,18 +50,7 @@ export async function runList(args: ListArgs, ctx: CommandContext): Promise<numb
     await store.close();
   }
   const base = formatStoreUrl(location);
-  const entries: ListEntry[] = manifests.map((m) => ({
-    volume: m.volume,
-    id: m.id,
-    url: redactUrl(formatBackupUrl(base, m.volume, m.id)),
-    created: m.created,
-    size: m.size,
-    snapshot: m.snapshot,
-    parent: m.parent,
-    compression: m.compression,
-    labels: m.labels,
-    stats: m.stats,
-  }));
+  const entries: ListEntry[] = manifests.map((m) => backupJson(base, m));
   ctx.out.result(entries, () =>
     entries.length === 0
       ? [args.volume === undefined ? 'no backups' : `no backups of volume ${args.volume}`]
