@@ -6,7 +6,7 @@ export { runMaintenance, lastFullTime, type MaintenanceOptions, type Maintenance
 export type { MergeStats } from './maintenance/merge.js';
 export type { SweepStats } from './maintenance/sweep.js';
 export { upgradeStore, type UpgradeOptions, type UpgradeResult } from './upgrade.js';
-export { verifyStore, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify.js';
+export { verifyStore, type StoreCheckOptions, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify.js';
 export { repairStore, type RepairOptions, type RepairResult, type StillDamaged } from './repair.js';
 export { listBackupIds, listAllBackups, listManifests, latestBackupId } from './list.js';
 export { acquireLock, StoreLock, type LockOptions } from './lock.js';

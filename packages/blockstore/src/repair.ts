@@ -1,6 +1,5 @@
-import type { ObjectStore } from '@convoy/objectstore';
 import { fetchBlock } from './block-reader.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock } from './clock.js';
 import { BlockstoreError } from './errors.js';
 import { encodeBlock } from './format/block-object.js';
 import { readHeader, type OpenedStore } from './format/header.js';
@@ -11,28 +10,15 @@ import { clearDamaged, listDamaged, markDamaged } from './gc/damaged.js';
 import { IdSet } from './id-claims.js';
 import { listManifests } from './list.js';
 import { forEachIndex } from './pool.js';
-import type { ProgressCallback } from './progress.js';
 import type { SnapshotSource } from './source.js';
+import type { StoreCheckOptions } from './verify.js';
 
-export interface RepairOptions {
-  store: ObjectStore;
+export interface RepairOptions extends StoreCheckOptions {
   /**
    * An image that may hold the content of the damaged blocks: the volume itself, a later
-   * snapshot, a copy restored from elsewhere. Only read.
+   * snapshot, a copy restored from elsewhere. Only read (concurrency bounds its reads too).
    */
   source: SnapshotSource;
-  /** Only this volume's backups (default: every backup in the store). */
-  volume?: string;
-  /**
-   * Download every block and check its hash, so corrupt blocks are found too (default: a block
-   * is damaged when it is missing or a `verify --read-data` marked it damaged).
-   */
-  readData?: boolean;
-  /** Blocks checked (and source blocks read) concurrently (default 8). */
-  concurrency?: number;
-  signal?: AbortSignal;
-  onProgress?: ProgressCallback;
-  clock?: Clock;
 }
 
 export interface StillDamaged {

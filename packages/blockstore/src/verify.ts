@@ -35,19 +35,25 @@ export interface VerifyResult {
   problems: VerifyProblem[];
 }
 
-export interface VerifyOptions {
+/** What verify and repair both take: the store, which backups, how blocks are checked. */
+export interface StoreCheckOptions {
   store: ObjectStore;
-  /** Only this volume's backups. */
+  /** Only this volume's backups (default: every backup in the store). */
   volume?: string;
   /**
-   * Download every block and check its hash (default: check that each block exists, which does
-   * not notice a block whose bytes were changed in place).
+   * Download every block and check its hash, so corrupt blocks are found too (default: check that
+   * each block exists, which does not notice a block whose bytes were changed in place; repair
+   * also counts a block a `verify --read-data` marked damaged).
    */
   readData?: boolean;
+  /** Blocks checked concurrently (default 8). */
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
   clock?: Clock;
+}
+
+export interface VerifyOptions extends StoreCheckOptions {
   /**
    * Distinct block ids held in memory at once (default 4 M, ~1 GB at most). Larger stores are
    * verified in passes by id prefix, each reading the block maps again: memory stays bounded.
