@@ -1,37 +1,90 @@
 // Request parsing for the VolumeDriver protocol. Docker sends no Content-Type, so a body is read as
 // UTF-8 JSON whatever the headers say; an empty body (Activate's) is an empty object. Every field
-// is checked before use; anything else in the body is ignored, as Docker's own decoder does.
+// is checked before use, through one zod schema per endpoint; anything else in the body is ignored,
+// as Docker's own decoder does.
 import { validateVolumeName } from '@convoy/rules';
+import { z } from 'zod';
 import { InvalidRequestError, UnknownEndpointError } from './errors.js';
 import { PLUGIN_ENDPOINTS, type PluginEndpoint, type PluginRequests, type VolumeOptions } from './types.js';
 
 /** Docker's caller IDs are 64 hex characters; anything much longer is not Docker. */
 export const MAX_MOUNT_ID_LENGTH = 1024;
 
-/** `Opts` must be a map of strings; `null` and absent both mean "no options". */
-export function validateOpts(opts: unknown): VolumeOptions {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object' || Array.isArray(opts)) {
-    throw new InvalidRequestError(`Opts must be an object of strings, got ${describe(opts)}`);
-  }
-  const entries = Object.entries(opts);
-  for (const [key, value] of entries) {
-    if (typeof value !== 'string') {
-      throw new InvalidRequestError(`option ${JSON.stringify(key.slice(0, 80))} must be a string, got ${describe(value)}`, {
-        hint: 'pass options as -o key=value; every value is a string',
-      });
+/** `Name`: present, a string; then Convoy's one name rule (@convoy/rules), CONVOY_VOLUME_NAME_INVALID. */
+const nameField = z.string({
+  error: (iss) => (iss.input === undefined ? 'Name is missing' : `Name must be a string, got ${describe(iss.input)}`),
+});
+
+const OPTION_HINT = 'pass options as -o key=value; every value is a string';
+
+/**
+ * `Opts`: a map of strings; `null` and absent both mean "no options". Built with fromEntries, which
+ * defines own properties, so an option named "__proto__" stays a plain key (z.record drops it).
+ */
+const optsField = z
+  .unknown()
+  .optional()
+  .transform((v, ctx): VolumeOptions => {
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      ctx.addIssue({ code: 'custom', message: `Opts must be an object of strings, got ${describe(v)}` });
+      return z.NEVER;
     }
-  }
-  // fromEntries defines own properties, so a "__proto__" key stays a plain key.
-  return Object.fromEntries(entries) as VolumeOptions;
+    const entries = Object.entries(v);
+    for (const [key, value] of entries) {
+      if (typeof value !== 'string') {
+        const message = `option ${JSON.stringify(key.slice(0, 80))} must be a string, got ${describe(value)}`;
+        ctx.addIssue({ code: 'custom', path: [key], message, params: { hint: OPTION_HINT } });
+        return z.NEVER;
+      }
+    }
+    return Object.fromEntries(entries) as VolumeOptions;
+  });
+
+/** The caller `ID` of Mount and Unmount: a non-empty string, not much longer than Docker's 64 hex characters. */
+const idField = z
+  .string({ error: (iss) => `ID must be a string, got ${describe(iss.input)}` })
+  .min(1, 'ID must not be empty')
+  .max(MAX_MOUNT_ID_LENGTH, `ID is longer than ${MAX_MOUNT_ID_LENGTH} characters`);
+
+/**
+ * The request body of each endpoint, the one schema of each wire type. Anything else in a body is
+ * ignored (stripped), as Docker's own decoder does.
+ */
+const REQUEST_SCHEMAS = {
+  '/Plugin.Activate': z.object({}),
+  '/VolumeDriver.List': z.object({}),
+  '/VolumeDriver.Capabilities': z.object({}),
+  '/VolumeDriver.Create': z.object({ Name: nameField, Opts: optsField }),
+  '/VolumeDriver.Mount': z.object({ Name: nameField, ID: idField }),
+  '/VolumeDriver.Unmount': z.object({ Name: nameField, ID: idField }),
+  '/VolumeDriver.Remove': z.object({ Name: nameField }),
+  '/VolumeDriver.Path': z.object({ Name: nameField }),
+  '/VolumeDriver.Get': z.object({ Name: nameField }),
+} satisfies { [E in PluginEndpoint]: z.ZodType<PluginRequests[E]> };
+
+/** The first problem as CONVOY_PLUGIN_REQUEST_INVALID, in words that name the field. */
+function requestError(error: z.ZodError): InvalidRequestError {
+  const issue = error.issues[0];
+  if (issue === undefined) return new InvalidRequestError('invalid request');
+  const hint = issue.code === 'custom' ? (issue.params as { hint?: string } | undefined)?.hint : undefined;
+  return new InvalidRequestError(issue.message, hint === undefined ? {} : { hint });
 }
 
-/** The caller `ID` of Mount and Unmount: a non-empty string. */
+function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value, { reportInput: true });
+  if (!parsed.success) throw requestError(parsed.error);
+  return parsed.data;
+}
+
+/** `Opts` as Create's schema reads it. */
+export function validateOpts(opts: unknown): VolumeOptions {
+  return parseWith(optsField, opts);
+}
+
+/** The caller `ID` as Mount's and Unmount's schemas read it. */
 export function validateMountId(id: unknown): string {
-  if (typeof id !== 'string') throw new InvalidRequestError(`ID must be a string, got ${describe(id)}`);
-  if (id.length === 0) throw new InvalidRequestError('ID must not be empty');
-  if (id.length > MAX_MOUNT_ID_LENGTH) throw new InvalidRequestError(`ID is longer than ${MAX_MOUNT_ID_LENGTH} characters`);
-  return id;
+  return parseWith(idField, id);
 }
 
 /** The endpoint a request path names (a query string is ignored); UnknownEndpointError otherwise. */
@@ -73,33 +126,9 @@ export function parseRequest<E extends PluginEndpoint>(endpoint: E, body: Uint8A
 }
 
 function validateRequest<E extends PluginEndpoint>(endpoint: E, raw: Record<string, unknown>): PluginRequests[E] {
-  let request: PluginRequests[PluginEndpoint];
-  switch (endpoint) {
-    case '/Plugin.Activate':
-    case '/VolumeDriver.List':
-    case '/VolumeDriver.Capabilities':
-      request = {};
-      break;
-    case '/VolumeDriver.Create':
-      request = { Name: requireName(raw), Opts: validateOpts(raw.Opts) };
-      break;
-    case '/VolumeDriver.Mount':
-    case '/VolumeDriver.Unmount':
-      request = { Name: requireName(raw), ID: validateMountId(raw.ID) };
-      break;
-    default:
-      request = { Name: requireName(raw) };
-  }
+  const request: Record<string, unknown> = parseWith<Record<string, unknown>>(REQUEST_SCHEMAS[endpoint], raw);
+  if ('Name' in request) validateVolumeName(request.Name);
   return request as PluginRequests[E];
-}
-
-/** `Name`: a string that follows Convoy's one name rule (@convoy/rules), or CONVOY_VOLUME_NAME_INVALID. */
-function requireName(raw: Record<string, unknown>): string {
-  if (!('Name' in raw) || raw.Name === undefined) throw new InvalidRequestError('Name is missing');
-  const name = raw.Name;
-  if (typeof name !== 'string') throw new InvalidRequestError(`Name must be a string, got ${describe(name)}`);
-  validateVolumeName(name);
-  return name;
 }
 
 function describe(value: unknown): string {
