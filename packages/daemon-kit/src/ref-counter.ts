@@ -2,6 +2,7 @@
 // serialises to `{ [volume]: [id, …] }`; the daemon saves it through `onChange` and loads it with
 // `fromJSON` after a restart, so a restarted daemon neither mounts twice nor unmounts under a
 // running container.
+import { z } from 'zod';
 import { MountStateInvalidError } from './errors.js';
 
 /** The serialised form: volume name → caller IDs, in the order they mounted. No empty arrays. */
@@ -108,21 +109,27 @@ export class MountRefCounter {
   }
 }
 
+/**
+ * The saved state's schema, over its entries (not z.record, which would drop a "__proto__" key:
+ * Object.entries and fromEntries keep it as data, never a prototype).
+ */
+const entriesSchema = z.array(z.tuple([z.string().min(1), z.array(z.string().min(1))]));
+
 function parseState(value: unknown): MountRefState {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MountStateInvalidError('not an object');
-  const out: [string, string[]][] = [];
-  for (const [name, ids] of Object.entries(value)) {
-    if (name === '') throw new MountStateInvalidError('empty volume name');
-    if (!Array.isArray(ids)) throw new MountStateInvalidError(`volume ${JSON.stringify(name)}: IDs are not an array`);
-    const unique: string[] = [];
-    for (const id of ids) {
-      if (typeof id !== 'string' || id === '') {
-        throw new MountStateInvalidError(`volume ${JSON.stringify(name)}: an ID is not a non-empty string`);
-      }
-      if (!unique.includes(id)) unique.push(id);
-    }
-    if (unique.length > 0) out.push([name, unique]);
+  const entries = Object.entries(value);
+  const parsed = entriesSchema.safeParse(entries);
+  if (!parsed.success) {
+    const [i, field, j] = parsed.error.issues[0]?.path ?? [];
+    const name = JSON.stringify(entries[Number(i)]?.[0]);
+    throw new MountStateInvalidError(
+      field === 0
+        ? 'empty volume name'
+        : j === undefined
+          ? `volume ${name}: IDs are not an array`
+          : `volume ${name}: an ID is not a non-empty string`,
+    );
   }
-  // fromEntries defines own properties: a "__proto__" key stays data, never a prototype.
+  const out = parsed.data.map(([name, ids]): [string, string[]] => [name, [...new Set(ids)]]).filter(([, ids]) => ids.length > 0);
   return Object.fromEntries(out);
 }

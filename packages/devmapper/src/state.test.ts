@@ -43,7 +43,16 @@ describe('driver state', () => {
     expect(() => parseState('f', JSON.stringify({ ...s, version: 2 }))).toThrow(
       expect.objectContaining({ code: 'CONVOY_FORMAT_UNSUPPORTED' }),
     );
-    expect(() => parseState('f', JSON.stringify({ ...s, volumes: { v: { name: 'v' } } }))).toThrow(/volumes\[v\] is malformed/);
+    expect(() => parseState('f', JSON.stringify({ ...s, volumes: { v: { name: 'v' } } }))).toThrow(/volumes\[v\]\.deviceId is malformed/);
+    const vol = { name: 'v', deviceId: 1, size: 4096, fs: 'ext4', createdAt: 'x', formatted: true, snapshots: {} };
+    const snap = { name: 's', deviceId: 2, size: 4096, createdAt: 'x', backups: { 'vfs:///b': 7 } };
+    expect(() => parseState('f', JSON.stringify({ ...s, volumes: { v: { ...vol, snapshots: { s: snap } } } }))).toThrow(
+      /volumes\[v\]\.snapshots\[s\]\.backups\[vfs:\/\/\/b\] is malformed/,
+    );
+    expect(() => parseState('f', JSON.stringify({ ...s, volumes: { v: { ...vol, deviceId: 2 ** 24 } } }))).toThrow(
+      expect.objectContaining({ code: 'CONVOY_STATE_INVALID' }),
+    );
+    expect(parseState('f', JSON.stringify({ ...s, volumes: { v: vol } })).volumes.v?.fs).toBe('ext4');
     expect(() => parseState('f', JSON.stringify({ ...s, pending: [{ op: 'explode', deviceId: 1, volume: 'v', started: 'x' }] }))).toThrow(
       /unknown op explode/,
     );

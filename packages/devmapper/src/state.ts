@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '@convoy/daemon-kit';
+import { z } from 'zod';
 import { DevmapperError } from './errors.js';
 
 export interface SnapshotRecord {
@@ -90,41 +91,57 @@ const invalid = (file: string, why: string): DevmapperError =>
     details: { file },
   });
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_DEVICE_ID;
-const isSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+const deviceId = z.number().int().min(0).max(MAX_DEVICE_ID);
+const size = z.number().int().positive();
 
-function checkSnapshot(file: string, v: unknown, where: string): void {
-  if (!isObj(v) || !isStr(v.name) || !isId(v.deviceId) || !isSize(v.size) || !isStr(v.createdAt) || !isObj(v.backups))
-    throw invalid(file, `${where} is malformed`);
-  if (v.uuid !== undefined && !isStr(v.uuid)) throw invalid(file, `${where}.uuid is not a string`);
-  for (const [k, id] of Object.entries(v.backups)) if (!isStr(id)) throw invalid(file, `${where}.backups[${k}] is not a string`);
-}
+const snapshotSchema = z.object({
+  name: z.string(),
+  uuid: z.string().optional(), // older files: assigned on load (assignMissingUuids)
+  deviceId,
+  size,
+  createdAt: z.string(),
+  backups: z.record(z.string(), z.string()),
+});
 
-function checkVolume(file: string, v: unknown, where: string): void {
-  if (
-    !isObj(v) ||
-    !isStr(v.name) ||
-    !isId(v.deviceId) ||
-    !isSize(v.size) ||
-    !isStr(v.fs) ||
-    !isStr(v.createdAt) ||
-    typeof v.formatted !== 'boolean' ||
-    !isObj(v.snapshots)
-  ) {
-    throw invalid(file, `${where} is malformed`);
-  }
-  for (const k of ['uuid', 'mountpoint', 'restoredFrom'] as const)
-    if (v[k] !== undefined && !isStr(v[k])) throw invalid(file, `${where}.${k} is not a string`);
-  for (const [k, s] of Object.entries(v.snapshots)) checkSnapshot(file, s, `${where}.snapshots[${k}]`);
-}
+const volumeSchema = z.object({
+  name: z.string(),
+  uuid: z.string().optional(),
+  deviceId,
+  size,
+  fs: z.string(),
+  createdAt: z.string(),
+  formatted: z.boolean(),
+  mountpoint: z.string().optional(),
+  restoredFrom: z.string().optional(),
+  snapshots: z.record(z.string(), snapshotSchema),
+});
 
-function checkPending(file: string, v: unknown, i: number): void {
-  if (!isObj(v) || !isId(v.deviceId) || !isStr(v.volume) || !isStr(v.started)) throw invalid(file, `pending[${i}] is malformed`);
-  if (v.op === 'snapshot' && (!isStr(v.snapshot) || !isId(v.origin))) throw invalid(file, `pending[${i}] (snapshot) is malformed`);
-  if (v.op !== 'create' && v.op !== 'snapshot' && v.op !== 'delete') throw invalid(file, `pending[${i}] has unknown op ${String(v.op)}`);
-}
+const pendingBase = { deviceId, volume: z.string(), started: z.string() };
+const pendingSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('create'), ...pendingBase }),
+  z.object({ op: z.literal('snapshot'), ...pendingBase, snapshot: z.string(), origin: deviceId }),
+  z.object({ op: z.literal('delete'), ...pendingBase, snapshot: z.string().optional() }),
+]);
+
+/** The driver's state file (`<root>/state.json`): the one schema every read goes through. */
+const stateSchema = z.object({
+  format: z.literal('convoy-devmapper-state'),
+  version: z.literal(1),
+  pool: z.object({ name: z.string(), blockSize: size }),
+  nextDeviceId: deviceId,
+  volumes: z.record(z.string(), volumeSchema),
+  pending: z.array(pendingSchema),
+});
+
+/** `volumes[v].snapshots[s].size`: where in the file a problem is. */
+const where = (p: readonly PropertyKey[]): string =>
+  p.reduce<string>(
+    (out, k, i) =>
+      typeof k === 'number' || ['volumes', 'snapshots', 'backups', 'pending'].includes(String(p[i - 1]))
+        ? `${out}[${String(k)}]`
+        : `${out}${out === '' ? '' : '.'}${String(k)}`,
+    '',
+  );
 
 export function parseState(file: string, text: string): DriverState {
   let v: unknown;
@@ -133,18 +150,24 @@ export function parseState(file: string, text: string): DriverState {
   } catch (err) {
     throw invalid(file, (err as Error).message);
   }
-  if (!isObj(v) || v.format !== 'convoy-devmapper-state') throw invalid(file, 'not a convoy-devmapper-state document');
-  if (v.version !== 1) {
-    throw new DevmapperError('CONVOY_FORMAT_UNSUPPORTED', `driver state ${file} has version ${JSON.stringify(v.version)}`, {
+  const head = v as { format?: unknown; version?: unknown } | null;
+  if (typeof head !== 'object' || head === null || head.format !== 'convoy-devmapper-state') {
+    throw invalid(file, 'not a convoy-devmapper-state document');
+  }
+  if (head.version !== 1) {
+    throw new DevmapperError('CONVOY_FORMAT_UNSUPPORTED', `driver state ${file} has version ${JSON.stringify(head.version)}`, {
       hint: 'this root was written by a newer convoy; upgrade',
     });
   }
-  if (!isObj(v.pool) || !isStr(v.pool.name) || !isSize(v.pool.blockSize)) throw invalid(file, 'pool is malformed');
-  if (!isId(v.nextDeviceId) || !isObj(v.volumes) || !Array.isArray(v.pending))
-    throw invalid(file, 'nextDeviceId, volumes or pending is malformed');
-  for (const [k, vol] of Object.entries(v.volumes)) checkVolume(file, vol, `volumes[${k}]`);
-  v.pending.forEach((p, i) => checkPending(file, p, i));
-  return v as unknown as DriverState;
+  const parsed = stateSchema.safeParse(v);
+  if (parsed.success) return parsed.data as DriverState; // uuids are assigned by assignMissingUuids
+  const issue = parsed.error.issues[0];
+  const at = where(issue?.path ?? []);
+  if (issue?.code === 'invalid_union' && issue.path[0] === 'pending' && issue.path.at(-1) === 'op') {
+    const op = (v as { pending: { op?: unknown }[] }).pending[Number(issue.path[1])]?.op;
+    throw invalid(file, `pending[${String(issue.path[1])}] has unknown op ${String(op)}`);
+  }
+  throw invalid(file, `${at} is malformed (${issue?.message ?? 'invalid'})`);
 }
 
 /**
