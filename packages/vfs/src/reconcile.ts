@@ -12,7 +12,7 @@ export interface ReconcileDeps {
   hostId: string;
   /** Every volume record on the base path (any host's); a corrupt one throws CONVOY_RECORD_CORRUPT. */
   records(): Promise<VolumeRecord[]>;
-  /** UUIDs whose data directories stay although no volume record names them (displaced records). */
+  /** UUIDs whose data directories stay although no volume record names them (displaced records); a corrupt one throws CONVOY_RECORD_CORRUPT. */
   keep(): Promise<string[]>;
   /** Every snapshot record on the base path; a corrupt one throws CONVOY_RECORD_CORRUPT. */
   snapshotRecords(): Promise<SnapshotRecord[]>;
@@ -59,16 +59,18 @@ export async function reconcileData(d: ReconcileDeps): Promise<Reconciled> {
   const snapDirs = await uuidDirs(d.snapshotsDir);
   let records: VolumeRecord[];
   let snaps: SnapshotRecord[];
+  let kept: string[];
   try {
     snaps = await d.snapshotRecords();
     records = await d.records();
+    kept = await d.keep();
   } catch (err) {
     if (!isCorruptRecord(err)) throw err;
     return { unfinished: [], orphans: [], skipped: err.message };
   }
   const unfinished: string[] = [];
   const stale: string[] = [];
-  const named = new Set<string>(await d.keep());
+  const named = new Set<string>(kept);
   const live = new Map<string, string>();
   for (const rec of records) {
     named.add(rec.uuid);

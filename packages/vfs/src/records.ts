@@ -90,6 +90,12 @@ export const SNAPSHOT = (volume: string, name: string): RecordKind => ({
   hint: 'repair the file (its fields: name, uuid, volume, volumeUuid, createdAt), or move it away to forget the snapshot',
 });
 
+export const DISPLACED = (name: string, base: string): RecordKind => ({
+  what: `displaced record of volume ${name}`,
+  about: { volume: name },
+  hint: `two creates of ${name} raced and this record lost its name; its uuid names a data directory in ${path.join(base, 'data')} that is kept while the record is there: repair the record (its fields: name, uuid, createdAt, createdBy), or remove it once you no longer need that data`,
+});
+
 export const TOMBSTONE: RecordKind = {
   what: 'tombstone',
   hint: 'it only records who deleted the volume and when: remove the file',

@@ -7,6 +7,7 @@ import { ObjectExistsError } from '@convoy/objectstore';
 import type { CreateVolumeRequest, ListOptions } from '@convoy/volume-driver';
 import { VfsError } from './errors.js';
 import {
+  DISPLACED,
   TOMBSTONE,
   VOLUME,
   isCorruptRecord,
@@ -236,16 +237,17 @@ export class VolumeRecords {
     }
   }
 
-  /** UUIDs of records moved to meta/displaced/ (see #putBack): their data directories are kept. */
+  /**
+   * UUIDs of records moved to meta/displaced/ (see #putBack): their data directories are kept. A
+   * corrupt one is CONVOY_RECORD_CORRUPT (start then removes no directory): its uuid is unknown,
+   * and reading it as absent would let its data directory be removed as an orphan.
+   */
   async displaced(): Promise<string[]> {
     const out: string[] = [];
     for await (const o of this.#o.meta.store.list('displaced/')) {
-      try {
-        const v = JSON.parse((await this.#o.meta.store.get(o.key)).toString('utf8')) as { uuid?: unknown };
-        if (typeof v.uuid === 'string') out.push(v.uuid);
-      } catch {
-        // unreadable: an operator's to look at
-      }
+      const name = o.key.split('/')[1] ?? '?';
+      const rec = await this.#o.meta.read(o.key, volumeRecordSchema, DISPLACED(name, this.#o.basePath));
+      if (rec !== undefined) out.push(rec.uuid);
     }
     return out;
   }

@@ -43,6 +43,26 @@ describe('vfs driver restarted after kill -9', () => {
     expect((await restarted.info()).cleanedAtStart).toMatchObject({ orphans: [`snapshots/${orphan}`] });
   });
 
+  it("a displaced record's data stays at start, and a corrupt displaced record keeps every directory (never read as absent)", async () => {
+    const a = await host('h1');
+    await a.create(req('v'));
+    // What #putBack leaves when two creates of one name race: a record of the loser under displaced/, its data kept.
+    const loser = randomUUID();
+    const record = path.join(base, 'meta', 'displaced', 'v', `${randomUUID()}.json`);
+    await fs.mkdir(path.dirname(record), { recursive: true });
+    await fs.writeFile(record, JSON.stringify({ name: 'v', uuid: loser, createdAt: new Date().toISOString(), createdBy: 'h2' }));
+    await fs.mkdir(path.join(base, 'data', loser));
+    await fs.writeFile(path.join(base, 'data', loser, 'precious'), 'x');
+    await host('h1');
+    expect(await fs.readFile(path.join(base, 'data', loser, 'precious'), 'utf8')).toBe('x');
+
+    await fs.writeFile(record, '{"name": "v", "uu');
+    const restarted = await host('h1');
+    expect(await fs.readFile(path.join(base, 'data', loser, 'precious'), 'utf8')).toBe('x');
+    const cleaned = (await restarted.info()).cleanedAtStart as { skipped?: string } | undefined;
+    expect(cleaned?.skipped).toMatch(/displaced record of volume v .* is corrupt/);
+  });
+
   it('a snapshot this host left "creating" is removed at start; another host\'s stays and cannot be backed up', async () => {
     const a = await host('h1');
     const v = await a.create(req('v'));
