@@ -1,5 +1,6 @@
 // Runs one tool step as a child process under GNU time, so wall time and peak RSS are measured the
 // same way for every tool (Convoy, borg, restic), plus the page-cache and disk helpers around it.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -133,7 +134,7 @@ export async function waitForQuiet(maxBusyCpus: number, maxWaitSeconds: number, 
   const deadline = performance.now() + maxWaitSeconds * 1000;
   for (;;) {
     const before = await cpuBusySeconds();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
     signal.throwIfAborted();
     const busy = (await cpuBusySeconds()) - before;
     if (busy < maxBusyCpus || performance.now() >= deadline) return busy;

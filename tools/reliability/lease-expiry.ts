@@ -4,6 +4,7 @@
 // conflict with maintenance), and the next maintenance must take the lease over and succeed
 // without CONVOY_STORE_LOCKED, having waited no longer than one lease expiry. These run in the
 // background of the crash campaigns (they mostly wait).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mutate } from './images.js';
 import type { CliRun } from './convoy.js';
 import type { Rng } from './prng.js';
@@ -117,7 +118,7 @@ export async function leaseExpiryTrial(
 async function killWhenLeased(run: CliRun, store: StoreTarget): Promise<boolean> {
   while (!run.exited) {
     if ((await store.raw.list('locks/')).some((k) => k.startsWith('locks/maintenance-'))) return run.signal('SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await sleep(2);
   }
   return false;
 }

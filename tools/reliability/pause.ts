@@ -6,6 +6,7 @@
 // committing; verify stays clean and every other backup restores. A trial "past the lease"
 // shortens leases (lease-ttl.ts) and stays stopped longer than one, so the backup resumes with a
 // lost lease, as in gc-safety.md's first race.
+import { setTimeout as delay } from 'node:timers/promises';
 import { blockKey, mutate } from './images.js';
 import { describePoint, signalAt, type KillPoint } from './kill-point.js';
 import type { Rng } from './prng.js';
@@ -28,7 +29,7 @@ export function planPause(rng: Rng, size: Size): PauseTrialSpec[] {
   }));
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> => delay(ms);
 
 interface MaintenanceJson {
   sweep?: { blocksDeleted?: number; blocksMarked?: number; blocksSpared?: number };

@@ -3,6 +3,7 @@
 // of. The "nothing lost" checks live here: verify --read-data is clean, the store lists exactly the
 // backups that completed (those an interrupted create committed are adopted), and each of them
 // restores bit-exact.
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, startCli, type CliOptions, type CliResult, type CliRun } from './convoy.js';
@@ -213,7 +214,7 @@ export class World {
       const postponed = (r.json as { sweep?: { postponed?: string } } | undefined)?.sweep?.postponed;
       if (r.code !== 0 || postponed === undefined || performance.now() > deadline) return r;
       trial.measure('sweepsPostponedByRestoreLeases', (trial.record.measures.sweepsPostponedByRestoreLeases ?? 0) + 1);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await sleep(1000);
     }
   }
 

@@ -3,6 +3,7 @@
  * directory that records every request and answers from routes a test sets. For unit tests of
  * clients (ControlClient, the convoy CLI); integration tests use the real daemon.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import os from 'node:os';
@@ -187,7 +188,7 @@ async function answer(res: ServerResponse, reply: FakeReply): Promise<void> {
   for (const line of reply.ndjson) {
     if (res.destroyed) return;
     res.write(`${JSON.stringify(line)}\n`);
-    if (reply.intervalMs !== undefined) await new Promise((r) => setTimeout(r, reply.intervalMs));
+    if (reply.intervalMs !== undefined) await sleep(reply.intervalMs);
   }
   if (reply.hold === true) {
     await new Promise<void>((resolve) => res.once('close', resolve));
