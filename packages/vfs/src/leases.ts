@@ -1,7 +1,7 @@
 // Which hosts mount a vfs volume (leases/), whose Docker knows it (refs/), and who is deleting it
 // (deleting/): the records through which hosts sharing a base path keep a mounted volume from
-// being deleted. The argument is in docs/vfs-shared-path.md and on VfsDriver.remove; each record
-// is read through its zod schema, and a corrupt one is an error (never "not mounted").
+// being deleted. The argument is in docs/vfs-shared-path.md; each record is read through its zod
+// schema, and a corrupt one is an error (never "not mounted").
 import type { ObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
 import {
