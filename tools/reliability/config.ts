@@ -16,7 +16,7 @@ export interface Size {
   leaseTtlMs: number;
   /** Deadline of any one convoy-backup run (a longer run is a hang). */
   timeoutMs: number;
-  /** Trials per operation on each store kind (on radosgw split over two files by operation). */
+  /** Trials per operation on each store kind (each kind's operations split over files: crash-register.ts). */
   crash: { trialsPerOp: Record<StoreKind, number>; regions: number; backupsPerVolume: number };
   pause: { trials: number; regions: number; pastLease: boolean };
   /** CI: every kind once on vfs and two kinds on radosgw; full: every kind `instancesPerKind` times on each. */

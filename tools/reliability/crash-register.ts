@@ -1,7 +1,7 @@
 // Registers campaign 1 for one store kind and some of its operations: set-up, one test per
-// trial, a final check. On each store kind the operations are split over two files (two stores,
-// run side by side): a file's trials run one after another, and one file of every operation
-// (300 trials on vfs at --full) would be the whole run's longest lane.
+// trial, a final check. On each store kind the operations are split over files (one store each,
+// run side by side): a file's trials run one after another, so the longest file is the run's
+// longest lane (at --full, 300 vfs trials in one file took 37 min; 100 radosgw trials, 57 min).
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openCampaign, type CampaignHome } from './campaign-home.js';

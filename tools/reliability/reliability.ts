@@ -23,7 +23,13 @@ import type { RunMeta } from './report-meta.js';
 const bin = (name: string): string => realpathSync(path.join(REPO_ROOT, 'node_modules/.bin', name));
 
 const FILES: Record<string, string[]> = {
-  crash: ['crash-vfs-writes.test.ts', 'crash-vfs-maintenance.test.ts', 'crash-s3-writes.test.ts', 'crash-s3-maintenance.test.ts'],
+  crash: [
+    'crash-vfs-writes.test.ts',
+    'crash-vfs-maintenance.test.ts',
+    'crash-s3-creates.test.ts',
+    'crash-s3-restore-delete.test.ts',
+    'crash-s3-maintenance.test.ts',
+  ],
   pause: ['pause.test.ts'],
   corruption: ['corruption-vfs.test.ts', 'corruption-s3.test.ts'],
   concurrency: ['concurrency.test.ts'],

@@ -1,4 +1,0 @@
-// Campaign 1 on radosgw (s3://), part 1: crash trials of create, delete and restore (see crash.ts).
-import { registerCrashCampaign } from './crash-register.js';
-
-registerCrashCampaign('s3', ['create-full', 'create-incremental', 'delete', 'restore'], 'writes');
