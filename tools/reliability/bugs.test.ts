@@ -12,6 +12,7 @@ import { Trial, runTrial } from './trial.js';
 import { HoldingProxy } from './s3-proxy.js';
 import { s3FromEnv } from './stores.js';
 import { World, type Backup } from './world.js';
+import { checkNoLeak } from './world-gc.js';
 
 const config = runConfig();
 let home: CampaignHome;
@@ -148,7 +149,7 @@ describe('bugs the campaigns found (a test fails while its bug is open)', () => 
         );
         if (r.code === 0) w.adopt(v, r, v.state);
         for (let i = 0; i < 2; i++) await w.run(t, ['maintenance', store.url, '--full', '--grace', '0s', '--json']);
-        await w.checkNoLeak(t);
+        await checkNoLeak(w, t);
         await w.verifyClean(t);
       } finally {
         await proxy.close();

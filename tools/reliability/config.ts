@@ -6,6 +6,7 @@
 //   RELIABILITY_COMMAND  the command line the report names (how to run it again)
 import path from 'node:path';
 import { REPO_ROOT } from './convoy.js';
+import type { DirShape } from './dir-volumes.js';
 import type { StoreKind } from './stores.js';
 
 export type SizeName = 'ci' | 'full';
@@ -17,7 +18,14 @@ export interface Size {
   /** Deadline of any one convoy-backup run (a longer run is a hang). */
   timeoutMs: number;
   /** Trials per operation on each store kind (each kind's operations split over files: crash-register.ts). */
-  crash: { trialsPerOp: Record<StoreKind, number>; regions: number; backupsPerVolume: number };
+  crash: {
+    trialsPerOp: Record<StoreKind, number>;
+    regions: number;
+    backupsPerVolume: number;
+    /** The directory-volume files (`crash-*-dirs`): trials per operation, and the trees' shape (dir-volumes.ts). */
+    dirTrialsPerOp: Record<StoreKind, number>;
+    dirs: DirShape;
+  };
   pause: { trials: number; regions: number; pastLease: boolean };
   /** CI: every kind once on vfs and two kinds on radosgw; full: every kind `instancesPerKind` times on each. */
   corruption: { regions: number; instancesPerKind: Record<StoreKind, number> };
@@ -37,6 +45,8 @@ export interface Size {
     backupsPerVolume: number;
     rates: number[];
     leaseTtlMs: number;
+    /** The directory volume's tree (dir-create, dir-create-lying, dir-restore). */
+    dirs: DirShape;
   };
   /** Maintenance killed, re-run with the CLI's own 150 s leases (in the background of the crash campaign). */
   leaseExpiry: { trialsPerStore: number };
@@ -53,7 +63,13 @@ export const SIZES: Record<SizeName, Size> = {
     name: 'ci',
     leaseTtlMs: 6_000,
     timeoutMs: 120_000,
-    crash: { trialsPerOp: { vfs: 1, s3: 1 }, regions: 4, backupsPerVolume: 2 },
+    crash: {
+      trialsPerOp: { vfs: 1, s3: 1 },
+      regions: 4,
+      backupsPerVolume: 2,
+      dirTrialsPerOp: { vfs: 1, s3: 1 },
+      dirs: { files: 40, maxSmallBytes: 200_000, largeFiles: 2 },
+    },
     pause: { trials: 1, regions: 12, pastLease: false },
     corruption: { regions: 3, instancesPerKind: { vfs: 1, s3: 1 } },
     concurrency: { roundsPerScenario: 1, regions: 6 },
@@ -66,6 +82,7 @@ export const SIZES: Record<SizeName, Size> = {
       backupsPerVolume: 2,
       rates: [0.1, 0.25, 0.45],
       leaseTtlMs: 30_000,
+      dirs: { files: 30, maxSmallBytes: 150_000, largeFiles: 1 },
     },
     leaseExpiry: { trialsPerStore: 1 },
     hostile: { batchesPerSocket: 2, requests: 150, bigBodies: 2, parallel: 4, cliUrls: 3 },
@@ -76,7 +93,13 @@ export const SIZES: Record<SizeName, Size> = {
     name: 'full',
     leaseTtlMs: 6_000,
     timeoutMs: 300_000,
-    crash: { trialsPerOp: { vfs: 50, s3: 25 }, regions: 8, backupsPerVolume: 2 },
+    crash: {
+      trialsPerOp: { vfs: 50, s3: 25 },
+      regions: 8,
+      backupsPerVolume: 2,
+      dirTrialsPerOp: { vfs: 12, s3: 6 },
+      dirs: { files: 120, maxSmallBytes: 300_000, largeFiles: 3 },
+    },
     pause: { trials: 4, regions: 32, pastLease: true },
     corruption: { regions: 8, instancesPerKind: { vfs: 2, s3: 1 } },
     concurrency: { roundsPerScenario: 4, regions: 16 },
@@ -89,6 +112,7 @@ export const SIZES: Record<SizeName, Size> = {
       backupsPerVolume: 2,
       rates: [0.05, 0.15, 0.3, 0.45],
       leaseTtlMs: 30_000,
+      dirs: { files: 60, maxSmallBytes: 200_000, largeFiles: 2 },
     },
     leaseExpiry: { trialsPerStore: 4 },
     hostile: { batchesPerSocket: 10, requests: 500, bigBodies: 5, parallel: 8, cliUrls: 30 },

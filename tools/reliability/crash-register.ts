@@ -11,10 +11,10 @@ import { Rng } from './prng.js';
 import { HoldingProxy } from './s3-proxy.js';
 import { s3FromEnv, type StoreKind } from './stores.js';
 
-export function registerCrashCampaign(kind: StoreKind, ops: readonly CrashOp[] = CRASH_OPS, part = ''): void {
+export function registerCrashCampaign(kind: StoreKind, ops: readonly CrashOp[] = CRASH_OPS, part = '', dirs = false): void {
   const config = runConfig();
   const label = `crash-${kind}${part === '' ? '' : `-${part}`}`;
-  const plan = planCrash(new Rng(config.seed).fork(label).fork('plan'), config.size, kind, ops);
+  const plan = planCrash(new Rng(config.seed).fork(label).fork('plan'), config.size, kind, ops, dirs);
   let home: CampaignHome;
   let campaign: CrashCampaign;
   let proxy: HoldingProxy | undefined;
@@ -32,6 +32,7 @@ export function registerCrashCampaign(kind: StoreKind, ops: readonly CrashOp[] =
         config.size,
         config.resultsFile,
         proxy,
+        dirs,
       );
       await campaign.setup(home.rng.fork('setup'));
     });
@@ -41,7 +42,7 @@ export function registerCrashCampaign(kind: StoreKind, ops: readonly CrashOp[] =
       await home?.close(failed);
     });
     for (const item of plan) {
-      it(`${label} #${item.n}: kill -9 ${item.op}, then nothing is lost`, async () => {
+      it(`${label} #${item.n}: kill -9 ${dirs ? 'directory ' : ''}${item.op}, then nothing is lost`, async () => {
         try {
           await campaign.trial(item);
         } catch (err) {

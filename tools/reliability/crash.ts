@@ -6,15 +6,15 @@
 // CONVOY_STORE_LOCKED).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { REGION, mutate, sha256File, type ImageState } from './images.js';
+import { REGION, mutate, type ImageState } from './images.js';
 import { Estimates, describePoint, pickKillPoint, pickRequestPoint, signalAt, type KillOutcome, type KillPoint } from './kill-point.js';
 import type { HoldingProxy, Held } from './s3-proxy.js';
 import type { CliResult, CliRun } from './convoy.js';
 import type { Rng } from './prng.js';
 import type { StoreKind, StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
-import { World, type Backup } from './world.js';
-import { finalTrial, prepareDelete, prepareMaintenance, prepareRestore, type PreparedRun } from './world-steps.js';
+import { World, type Backup, type Volume } from './world.js';
+import { finalTrial, prepareDelete, prepareMaintenance, prepareRestore, targetHash, type PreparedRun } from './world-steps.js';
 import type { Size } from './config.js';
 
 export const CRASH_OPS = ['create-full', 'create-incremental', 'delete', 'maintenance', 'maintenance-full', 'restore'] as const;
@@ -26,9 +26,10 @@ export interface CrashPlanItem {
   rng: Rng;
 }
 
-/** The campaign's trials: `trialsPerOp` of each of `ops`, in a seeded order. */
-export function planCrash(rng: Rng, size: Size, kind: StoreKind, only: readonly CrashOp[] = CRASH_OPS): CrashPlanItem[] {
-  const ops = only.flatMap((op) => Array.from({ length: size.crash.trialsPerOp[kind] }, () => op));
+/** The campaign's trials: `trialsPerOp` (`dirTrialsPerOp` for directory volumes) of each of `ops`, in a seeded order. */
+export function planCrash(rng: Rng, size: Size, kind: StoreKind, only: readonly CrashOp[] = CRASH_OPS, dirs = false): CrashPlanItem[] {
+  const n = (dirs ? size.crash.dirTrialsPerOp : size.crash.trialsPerOp)[kind];
+  const ops = only.flatMap((op) => Array.from({ length: n }, () => op));
   return rng.shuffle(ops).map((op, n) => ({ n: n + 1, op, rng: rng.fork(`trial-${n + 1}`) }));
 }
 
@@ -44,9 +45,12 @@ export class CrashCampaign {
   readonly #proxy: HoldingProxy | undefined;
 
   readonly #label: string;
+  /** Directory volumes (directory backups) instead of image files. */
+  readonly #dirs: boolean;
 
-  constructor(label: string, store: StoreTarget, dir: string, size: Size, resultsFile: string, proxy?: HoldingProxy) {
+  constructor(label: string, store: StoreTarget, dir: string, size: Size, resultsFile: string, proxy?: HoldingProxy, dirs = false) {
     this.#label = label;
+    this.#dirs = dirs;
     this.#size = size;
     this.#resultsFile = resultsFile;
     this.#proxy = proxy;
@@ -56,9 +60,16 @@ export class CrashCampaign {
   /** Two volumes that share half their blocks, a few backups, and one uninterrupted run of each operation (the first estimates). */
   async setup(rng: Rng): Promise<void> {
     const w = this.world;
-    const alpha = await w.addVolume('alpha', rng, this.#size.crash.regions);
-    const beta = await w.addVolume('beta', rng, this.#size.crash.regions);
-    await w.setState(beta, mutate(rng, alpha.state, 0.5).state);
+    let alpha: Volume;
+    let beta: Volume;
+    if (this.#dirs) {
+      alpha = await w.addDirVolume('alpha', rng, this.#size.crash.dirs);
+      beta = await w.addDirVolume('beta', rng, this.#size.crash.dirs, alpha);
+    } else {
+      alpha = await w.addVolume('alpha', rng, this.#size.crash.regions);
+      beta = await w.addVolume('beta', rng, this.#size.crash.regions);
+      await w.setState(beta, mutate(rng, alpha.state, 0.5).state);
+    }
     const measured = async (op: string, args: string[]): Promise<CliResult> => {
       const before = this.#proxy?.seen ?? 0;
       const r = await w.run(undefined, args, this.#viaProxy());
@@ -68,11 +79,11 @@ export class CrashCampaign {
     };
     w.remember(alpha.state);
     for (const v of [alpha, beta]) w.adopt(v, await measured('create', w.createArgs(v)), v.state);
-    await w.setState(alpha, mutate(rng, alpha.state, 0.25).state);
+    await w.change(alpha, rng, 0.25);
     w.adopt(alpha, await measured('create', w.createArgs(alpha)), alpha.state);
-    const target = path.join(w.dir, 'calibrate.img');
+    const target = path.join(w.dir, this.#dirs ? 'calibrate' : 'calibrate.img');
     await measured('restore', ['restore', (alpha.backups[0] as Backup).url, target, '--json']);
-    await fs.rm(target, { force: true });
+    await fs.rm(target, { recursive: true, force: true });
     await measured('maintenance', ['maintenance', w.store.url, '--json']);
     await measured('delete', ['delete', (alpha.backups[0] as Backup).url, '--json']);
     w.forget(alpha.backups[0] as Backup);
@@ -85,7 +96,8 @@ export class CrashCampaign {
   }
 
   async trial(item: CrashPlanItem): Promise<void> {
-    const trial = new Trial('crash', this.world.store.kind, item.op, `${this.#label} #${item.n} ${item.op}`, item.rng.seed);
+    const op = this.#dirs ? `dir-${item.op}` : item.op;
+    const trial = new Trial('crash', this.world.store.kind, op, `${this.#label} #${item.n} ${op}`, item.rng.seed);
     this.world.note = `trial #${item.n} (${item.op})`;
     await runTrial(trial, this.#resultsFile, (t) => this.#run(t, item.op, item.rng));
   }
@@ -125,9 +137,11 @@ export class CrashCampaign {
     if (point.anchor === 'store-request') trial.measure('killedAtRequest', point.request ?? 0);
 
     // The store as the kill left it.
+    let killedRestoreDone = false;
     if (prepared.restoreTarget !== undefined) {
-      const sha = await sha256File(prepared.restoreTarget.file).catch(() => 'absent');
+      const sha = await targetHash(w, prepared);
       const b = prepared.backup as Backup;
+      killedRestoreDone = sha === b.state.sha256;
       trial.check(
         'a killed restore leaves the old target or the whole new one',
         sha === prepared.restoreTarget.oldSha || sha === b.state.sha256,
@@ -150,6 +164,8 @@ export class CrashCampaign {
     await w.restoreAll(trial);
 
     // Running it again finishes what the kill interrupted (through the proxy too: it counts requests).
+    // A directory restore never writes over a tree: one the kill let finish is removed first, as a user would.
+    if (this.#dirs && killedRestoreDone) await fs.rm(prepared.restoreTarget?.file ?? '', { recursive: true, force: true });
     const beforeAgain = proxy?.seen ?? 0;
     const again = await w.run(trial, prepared.args, viaProxy);
     trial.measure('rerunMs', Math.round(again.durationMs));
@@ -172,13 +188,17 @@ export class CrashCampaign {
     if (again.code !== 0) return;
     this.#est.add(estimateKey(op), again, proxy === undefined ? undefined : proxy.seen - beforeAgain);
     if (op.startsWith('create') && prepared.volume !== undefined) {
-      await w.restoreExact(trial, w.adopt(prepared.volume, again, prepared.volume.state), path.join(w.dir, 'rerun.img'));
+      await w.restoreExact(
+        trial,
+        w.adopt(prepared.volume, again, prepared.volume.state),
+        path.join(w.dir, this.#dirs ? 'rerun' : 'rerun.img'),
+      );
     } else if (op === 'delete' && prepared.backup !== undefined) {
       w.forget(prepared.backup);
       await w.reconcile(trial);
     } else if (prepared.restoreTarget !== undefined) {
       const b = prepared.backup as Backup;
-      trial.check('the re-run restore is bit-exact', (await sha256File(prepared.restoreTarget.file)) === b.state.sha256);
+      trial.check('the re-run restore is bit-exact', (await targetHash(w, prepared)) === b.state.sha256);
       const left = (await fs.readdir(w.dir)).filter((f) =>
         f.startsWith(`.${path.basename(prepared.restoreTarget?.file ?? '')}.convoy-restore-`),
       );
@@ -189,18 +209,18 @@ export class CrashCampaign {
   /** Brings the store to a state where `op` has something to do, and answers its arguments. */
   async #prepare(trial: Trial, op: CrashOp, rng: Rng): Promise<PreparedRun> {
     const w = this.world;
-    const volumes = [...w.volumes.values()];
+    const volumes = w.ofKind(this.#dirs);
     const cap = this.#size.crash.backupsPerVolume;
     if (op === 'create-full' || op === 'create-incremental') {
       const v = rng.pick(volumes);
       while (v.backups.length >= cap) await w.delete(trial, v.backups[0] as Backup);
       if (op === 'create-incremental' && v.backups.length === 0) await w.create(trial, v);
       const parent = v.backups.at(-1);
-      await w.setState(v, mutate(rng, v.state, rng.between(0.2, 0.6)).state);
+      await w.change(v, rng, rng.between(0.2, 0.6));
       let extra = ['--parent', 'none'];
       if (op === 'create-incremental') {
         extra = [];
-        if (parent !== undefined && rng.chance(0.5)) {
+        if (parent !== undefined && !this.#dirs && rng.chance(0.5)) {
           const file = path.join(w.dir, `${v.name}.changed.json`);
           await fs.writeFile(file, JSON.stringify(changedExtents(rng, parent.state, v.state)));
           extra = ['--parent', parent.id, '--changed', file];
@@ -214,7 +234,7 @@ export class CrashCampaign {
       return prepareDelete(w, trial, rng, v);
     }
     if (op === 'maintenance' || op === 'maintenance-full') return prepareMaintenance(w, trial, rng, cap, op === 'maintenance-full');
-    return prepareRestore(w, trial, rng);
+    return prepareRestore(w, trial, rng, this.#dirs);
   }
 
   /** After every trial: two full maintenances, then everything verifies and restores. */

@@ -13,6 +13,7 @@ import type { Rng } from './prng.js';
 import type { StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
 import { World, type Backup } from './world.js';
+import { checkNoLeak } from './world-gc.js';
 import type { Size } from './config.js';
 
 export interface PauseTrialSpec {
@@ -132,6 +133,6 @@ export async function pauseTrial(spec: PauseTrialSpec, store: StoreTarget, dir: 
     }
     await w.verifyClean(trial);
     await w.restoreAll(trial);
-    await w.checkNoLeak(trial);
+    await checkNoLeak(w, trial);
   });
 }

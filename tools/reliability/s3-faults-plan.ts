@@ -19,6 +19,16 @@ export const S3FAULT_OPS = [
 ] as const;
 export type S3FaultOp = (typeof S3FAULT_OPS)[number];
 
+/** The operations of the directory-volume file (`s3-faults-dirs.test.ts`): each on directory backups. */
+export const S3FAULT_DIR_OPS: readonly S3FaultOp[] = [
+  'create-full',
+  'create-incremental',
+  'create-lying',
+  'restore',
+  'delete',
+  'maintenance-full',
+];
+
 /** The object of a create that a lying trial's PUT writes (the first PUT of that kind, or the k-th block). */
 export const LIE_TARGETS: Record<string, RegExp> = {
   block: /^blocks\//,
@@ -40,20 +50,23 @@ export interface S3FaultPlanItem {
   lie?: string;
 }
 
-/** Trials of every operation in a seeded order; lying trials go through LIE_TARGETS in turn. */
-export function planS3Faults(rng: Rng, size: Size): S3FaultPlanItem[] {
+/**
+ * Trials of every operation of `ops` in a seeded order; lying trials go through LIE_TARGETS in
+ * turn. `dirs`: the directory-volume file, with half the lying creates.
+ */
+export function planS3Faults(rng: Rng, size: Size, ops: readonly S3FaultOp[] = S3FAULT_OPS, dirs = false): S3FaultPlanItem[] {
   const count = (op: S3FaultOp): number =>
     op === 'create-lying'
-      ? size.s3faults.lyingTrials
+      ? Math.ceil(size.s3faults.lyingTrials / (dirs ? 2 : 1))
       : op === 'maintenance-lying'
         ? size.s3faults.lyingMaintenanceTrials
         : op === 'stalled'
           ? size.s3faults.stallTrials
           : size.s3faults.trialsPerOp;
-  const ops = S3FAULT_OPS.flatMap((op) => Array.from({ length: count(op) }, () => op));
+  const all = ops.flatMap((op) => Array.from({ length: count(op) }, () => op));
   const targets = rng.shuffle(Object.keys(LIE_TARGETS));
   let lies = 0;
-  return rng.shuffle(ops).map((op, n) => ({
+  return rng.shuffle(all).map((op, n) => ({
     n: n + 1,
     op,
     rng: rng.fork(`trial-${n + 1}`),
@@ -73,11 +86,21 @@ function once(rng: Rng, kinds: readonly S3Fault[], nth: number, matches: (req: S
   return { rng, rate: 1, kinds, max: 1, eligible: (req) => matches(req) && ++seen === nth };
 }
 
-/** What the proxy does in a trial: faults at one of `rates`, one lie, or one stall. `key`: a request path's key in the store. */
-export function faultPlan(item: S3FaultPlanItem, rng: Rng, rates: readonly number[], key: (path: string) => string): FaultPlan {
+/**
+ * What the proxy does in a trial: faults at one of `rates`, one lie, or one stall. `key`: a
+ * request path's key in the store. A directory backup's lied-to block is one of its first four
+ * (chunks, packs, index segments), an image's one of its first two.
+ */
+export function faultPlan(
+  item: S3FaultPlanItem,
+  rng: Rng,
+  rates: readonly number[],
+  key: (path: string) => string,
+  dirs = false,
+): FaultPlan {
   if (item.op === 'create-lying') {
     const target = LIE_TARGETS[item.lie ?? 'block'] as RegExp;
-    const nth = item.lie === 'block' ? rng.int(1, 2) : 1;
+    const nth = item.lie === 'block' ? rng.int(1, dirs ? 4 : 2) : 1;
     return once(rng, ['lie'], nth, (req) => req.method === 'PUT' && target.test(key(req.path)));
   }
   if (item.op === 'maintenance-lying') {

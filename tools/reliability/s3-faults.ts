@@ -9,18 +9,19 @@
 // unanswered. After every trial, through a clean connection: verify --read-data is clean, the
 // store lists exactly the backups that completed, each restores bit-exact, and the operation run
 // again without faults succeeds. The plan and the faults of each trial: s3-faults-plan.ts.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Size } from './config.js';
 import type { CliResult } from './convoy.js';
 import type { FaultyS3Proxy } from './faulty-s3-proxy.js';
 import { DEFAULT_LEASE_TTL_MS } from './lease-expiry.js';
-import { mutate, sha256File } from './images.js';
+import { mutate } from './images.js';
 import type { Rng } from './prng.js';
 import { failedClearly, faultPlan, type S3FaultOp, type S3FaultPlanItem, type S3Outcome } from './s3-faults-plan.js';
 import type { StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
-import { World, type Backup } from './world.js';
-import { finalTrial, prepareDelete, prepareMaintenance, prepareRestore, type PreparedRun } from './world-steps.js';
+import { World, type Backup, type Volume } from './world.js';
+import { finalTrial, prepareDelete, prepareMaintenance, prepareRestore, targetHash, type PreparedRun } from './world-steps.js';
 
 interface Prepared extends PreparedRun {
   /** Which uninterrupted runs tell how long this one takes. */
@@ -36,7 +37,13 @@ export class S3FaultCampaign {
   /** Duration of uninterrupted runs, per op (for the "no longer than one lease expiry" bound). */
   readonly #typicalMs = new Map<string, number>();
 
-  constructor(store: StoreTarget, dir: string, size: Size, resultsFile: string, proxy: FaultyS3Proxy) {
+  /** Directory volumes (directory backups) instead of image files. */
+  readonly #dirs: boolean;
+  readonly #label: string;
+
+  constructor(label: string, store: StoreTarget, dir: string, size: Size, resultsFile: string, proxy: FaultyS3Proxy, dirs = false) {
+    this.#label = label;
+    this.#dirs = dirs;
     this.#size = size;
     this.#proxy = proxy;
     this.#resultsFile = resultsFile;
@@ -45,13 +52,20 @@ export class S3FaultCampaign {
     this.world = new World({ store, dir, leaseTtlMs: size.s3faults.leaseTtlMs, timeoutMs: size.timeoutMs });
   }
 
-  /** Two volumes sharing half their blocks and a backup of each (through a clean connection). */
+  /** Two volumes sharing half their content and a backup of each (through a clean connection). */
   async setup(rng: Rng): Promise<void> {
     const w = this.world;
-    const alpha = await w.addVolume('alpha', rng, this.#size.s3faults.regions);
-    const beta = await w.addVolume('beta', rng, this.#size.s3faults.regions);
-    await w.setState(beta, mutate(rng, alpha.state, 0.5).state);
-    w.remember(alpha.state);
+    let alpha: Volume;
+    let beta: Volume;
+    if (this.#dirs) {
+      alpha = await w.addDirVolume('alpha', rng, this.#size.s3faults.dirs);
+      beta = await w.addDirVolume('beta', rng, this.#size.s3faults.dirs, alpha);
+    } else {
+      alpha = await w.addVolume('alpha', rng, this.#size.s3faults.regions);
+      beta = await w.addVolume('beta', rng, this.#size.s3faults.regions);
+      await w.setState(beta, mutate(rng, alpha.state, 0.5).state);
+      w.remember(alpha.state);
+    }
     for (const v of [alpha, beta]) {
       const r = await w.run(undefined, w.createArgs(v));
       if (r.code !== 0) throw new Error(`set-up backup failed: ${r.errorCode ?? r.code} ${r.errorMessage ?? r.stderr.slice(-300)}`);
@@ -72,7 +86,8 @@ export class S3FaultCampaign {
   #key = (p: string): string => (p.startsWith(this.#prefix) ? p.slice(this.#prefix.length) : p);
 
   async trial(item: S3FaultPlanItem): Promise<void> {
-    const trial = new Trial('s3-faults', 's3', item.op, `s3 faults #${item.n} ${item.op}`, item.rng.seed);
+    const op = this.#dirs ? `dir-${item.op}` : item.op;
+    const trial = new Trial('s3-faults', 's3', op, `${this.#label} #${item.n} ${op}`, item.rng.seed);
     this.world.note = `trial #${item.n} (${item.op})`;
     await runTrial(trial, this.#resultsFile, (t) => this.#run(t, item));
   }
@@ -83,7 +98,7 @@ export class S3FaultCampaign {
     const op = item.op;
     const prepared = await this.#prepare(trial, op, rng);
     const lying = op === 'create-lying' || op === 'maintenance-lying';
-    const plan = faultPlan(item, rng.fork('faults'), this.#size.s3faults.rates, this.#key);
+    const plan = faultPlan(item, rng.fork('faults'), this.#size.s3faults.rates, this.#key, this.#dirs);
     const rate = plan.rate;
     if (op === 'create-lying') trial.measure(`lieAt:${item.lie ?? ''}`, 1);
     this.#proxy.arm(plan, this.#key);
@@ -123,7 +138,7 @@ export class S3FaultCampaign {
     const failuresBefore = trial.record.failures.length;
 
     if (prepared.restoreTarget !== undefined) {
-      const sha = await sha256File(prepared.restoreTarget.file).catch(() => 'absent');
+      const sha = await targetHash(w, prepared);
       const b = prepared.backup as Backup;
       if (ok)
         trial.check(
@@ -181,7 +196,8 @@ export class S3FaultCampaign {
     trial.outcome(`${outcome}${ok || result.errorCode === undefined ? '' : ` (${result.errorCode})`}`);
     if (!ok && dataChecksFailed) trial.fail('nothing lost after a failed run: the store was damaged by a run that failed');
 
-    // The same operation without faults succeeds.
+    // The same operation without faults succeeds (a directory restore needs its target absent again).
+    if (this.#dirs && prepared.restoreTarget !== undefined) await fs.rm(prepared.restoreTarget.file, { recursive: true, force: true });
     const again = await w.run(trial, prepared.args);
     trial.check(
       'running it again without faults succeeds',
@@ -191,15 +207,13 @@ export class S3FaultCampaign {
     this.#typical(prepared.estimate, again);
     if (again.code !== 0) return;
     if (created && prepared.volume !== undefined) {
-      await w.restoreExact(trial, w.adopt(prepared.volume, again, prepared.volume.state), path.join(w.dir, 'rerun.img'));
+      const rerun = path.join(w.dir, this.#dirs ? 'rerun' : 'rerun.img');
+      await w.restoreExact(trial, w.adopt(prepared.volume, again, prepared.volume.state), rerun);
     } else if (op === 'delete' && prepared.backup !== undefined) {
       w.forget(prepared.backup);
       await w.reconcile(trial);
     } else if (prepared.restoreTarget !== undefined) {
-      trial.check(
-        'the re-run restore is bit-exact',
-        (await sha256File(prepared.restoreTarget.file)) === (prepared.backup as Backup).state.sha256,
-      );
+      trial.check('the re-run restore is bit-exact', (await targetHash(w, prepared)) === (prepared.backup as Backup).state.sha256);
     } else if (op === 'maintenance-lying') {
       // The re-run swept what the lied-to run marked: still nothing lost.
       await w.verifyClean(trial);
@@ -227,19 +241,19 @@ export class S3FaultCampaign {
       const v = rng.pick(volumes);
       while (v.backups.length >= cap) await w.delete(trial, v.backups[0] as Backup);
       if (v.backups.length === 0 && op !== 'create-full') await w.create(trial, v);
-      await w.setState(v, mutate(rng, v.state, rng.between(0.3, 0.7)).state);
+      await w.change(v, rng, rng.between(0.3, 0.7));
       const full = op === 'create-full' || (op === 'create-lying' && rng.chance(0.5));
       return { args: w.createArgs(v, full ? ['--parent', 'none'] : []), volume: v };
     }
     if (op === 'delete') return prepareDelete(w, trial, rng, rng.pick(volumes));
     if (op === 'maintenance' || op === 'maintenance-full') return prepareMaintenance(w, trial, rng, cap, op === 'maintenance-full');
     if (op === 'verify') return { args: ['verify', w.store.url, '--read-data', '--json'] };
-    return prepareRestore(w, trial, rng);
+    return prepareRestore(w, trial, rng, this.#dirs);
   }
 
   /** After every trial: two full maintenances (clean connection), then everything verifies and restores, and nothing leaked. */
   async final(): Promise<void> {
     const w = this.world;
-    await finalTrial(w, new Trial('s3-faults', 's3', 'final', 's3 faults: the store after every trial', 0), this.#resultsFile);
+    await finalTrial(w, new Trial('s3-faults', 's3', 'final', `${this.#label}: the store after every trial`, 0), this.#resultsFile);
   }
 }

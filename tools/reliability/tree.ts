@@ -1,5 +1,5 @@
 // Directory trees for the daemon campaigns: seeded files written into a volume, and one sha256
-// over a tree (paths, kinds, sizes, modes, bytes) to judge a snapshot or a restore bit-exact.
+// over a tree (paths, kinds, sizes, modes, bytes, link targets) to judge a snapshot or a restore bit-exact.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -35,6 +35,7 @@ export async function treeHash(dir: string): Promise<string | undefined> {
       h.update(`${p}\0${e.isDirectory() ? 'd' : e.isFile() ? 'f' : 'o'}\0${(st.mode & 0o7777).toString(8)}\0`);
       if (e.isDirectory()) await walk(p);
       else if (e.isFile()) h.update(await fs.readFile(path.join(dir, p)));
+      else if (e.isSymbolicLink()) h.update(`-> ${await fs.readlink(path.join(dir, p))}`);
     }
   };
   await walk('');

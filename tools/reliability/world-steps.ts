@@ -2,10 +2,12 @@
 // ready for a delete, maintenance or restore under test, and the final trial after all the others.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { mutate, sha256File } from './images.js';
+import { targetTreeHash } from './dir-volumes.js';
+import { sha256File } from './images.js';
 import type { Rng } from './prng.js';
 import { runTrial, type Trial } from './trial.js';
 import type { Backup, Volume, World } from './world.js';
+import { checkNoLeak } from './world-gc.js';
 
 /** A run under test: its arguments, and what it acts on (for the checks after it). */
 export interface PreparedRun {
@@ -18,7 +20,7 @@ export interface PreparedRun {
 /** A delete of one of `v`'s backups, after giving `v` a second backup if it has fewer than two. */
 export async function prepareDelete(w: World, trial: Trial, rng: Rng, v: Volume): Promise<PreparedRun> {
   while (v.backups.length < 2) {
-    await w.setState(v, mutate(rng, v.state, 0.3).state);
+    await w.change(v, rng, 0.3);
     await w.create(trial, v);
   }
   const b = rng.pick(v.backups);
@@ -30,20 +32,35 @@ export async function prepareMaintenance(w: World, trial: Trial, rng: Rng, cap: 
   const volumes = [...w.volumes.values()];
   const v = rng.pick(volumes);
   while (v.backups.length >= cap) await w.delete(trial, v.backups[0] as Backup);
-  await w.setState(v, mutate(rng, v.state, 0.3).state);
+  await w.change(v, rng, 0.3);
   await w.create(trial, v);
   const old = volumes.find((x) => x.backups.length >= 2);
   if (old !== undefined) await w.delete(trial, old.backups[0] as Backup);
   return { args: ['maintenance', w.store.url, '--json', ...(full ? ['--full', '--grace', '0s'] : [])] };
 }
 
-/** A restore of a backup (one is made if there is none) over a target file of seeded size and content. */
-export async function prepareRestore(w: World, trial: Trial, rng: Rng): Promise<PreparedRun> {
-  const all = w.backups();
-  const b = all.length > 0 ? rng.pick(all) : await w.create(trial, rng.pick([...w.volumes.values()]));
+/**
+ * A restore of a backup (one is made if there is none) over a target file of seeded size and
+ * content; with `dir`, of a directory backup into a new directory (a directory restore never
+ * writes over anything), so its old state is "absent".
+ */
+export async function prepareRestore(w: World, trial: Trial, rng: Rng, dir = false): Promise<PreparedRun> {
+  const all = w.backups().filter((b) => w.isDir(b) === dir);
+  const b = all.length > 0 ? rng.pick(all) : await w.create(trial, rng.pick(w.ofKind(dir)));
+  if (dir) {
+    const target = path.join(w.dir, 'restore-target');
+    await fs.rm(target, { recursive: true, force: true });
+    return { args: ['restore', b.url, target, '--json'], backup: b, restoreTarget: { file: target, oldSha: 'absent' } };
+  }
   const file = path.join(w.dir, 'restore-target.img');
   await fs.writeFile(file, Buffer.alloc(rng.int(1, 64) * 4096, rng.int(1, 255)));
   return { args: ['restore', b.url, file, '--json'], backup: b, restoreTarget: { file, oldSha: await sha256File(file) } };
+}
+
+/** What a restore target holds: a file's sha256, or a directory's tree hash ('absent' when there is none). */
+export async function targetHash(w: World, prepared: PreparedRun): Promise<string> {
+  const target = prepared.restoreTarget?.file ?? '';
+  return prepared.backup !== undefined && w.isDir(prepared.backup) ? targetTreeHash(target) : sha256File(target).catch(() => 'absent');
 }
 
 /** The final trial: two full maintenances, then everything verifies and restores, and nothing leaked. */
@@ -56,7 +73,8 @@ export async function finalTrial(w: World, trial: Trial, resultsFile: string): P
     await w.verifyClean(trial);
     await w.reconcile(trial);
     await w.restoreAll(trial);
-    await w.checkNoLeak(trial);
-    trial.outcome(`${w.backups().length} backups verified and restored`);
+    const checked = w.backups().length; // before checkNoLeak, which deletes them all in a store with directory backups
+    await checkNoLeak(w, trial);
+    trial.outcome(`${checked} backups verified and restored`);
   });
 }

@@ -112,12 +112,13 @@ export function tempFileName(target: string, pid: number): string {
 }
 
 /**
- * Removes the temporary files that restores of `target` left when they were killed: those named
- * for a pid that is no process here any more. Files of live processes (a restore still running)
- * are kept, as are names without a pid (written by older versions: their writer is unknown).
- * Housekeeping only: a file that cannot be removed stays, and the restore goes on.
+ * Removes the temporary files (or directories: a directory restore's tree) that restores of
+ * `target` left when they were killed: those named for a pid that is no process here any more.
+ * Those of live processes (a restore still running) are kept, as are names without a pid (written
+ * by older versions: their writer is unknown). Housekeeping only: what cannot be removed stays,
+ * and the restore goes on.
  */
-async function removeStaleTempFiles(target: string): Promise<void> {
+export async function removeStaleTempFiles(target: string): Promise<void> {
   const dir = path.dirname(target);
   const prefix = `.${path.basename(target)}${TEMP_MARK}`;
   let names: string[];
@@ -129,7 +130,7 @@ async function removeStaleTempFiles(target: string): Promise<void> {
   for (const name of names) {
     const m = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length)) : null;
     if (m === null || processExists(Number(m[1]))) continue;
-    await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
+    await fs.rm(path.join(dir, name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

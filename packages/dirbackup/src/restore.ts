@@ -1,10 +1,18 @@
 // restoreDirectory: a directory backup into an empty directory — all of it, or one file or
 // subtree (`path`), fetching only the chunks of what is restored.
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { acquireLock, fetchBlock, readHeader, type Manifest, type ProgressCallback, type StoreLock } from '@convoy/blockstore';
+import { dirname, join } from 'node:path';
+import {
+  acquireLock,
+  fetchBlock,
+  readHeader,
+  removeStaleTempFiles,
+  tempFileName,
+  type Manifest,
+  type ProgressCallback,
+  type StoreLock,
+} from '@convoy/blockstore';
 import { ConvoyError, errorCode } from '@convoy/errors';
 import { assertSafePath, parentPath, type FileEntry, type FileIndexReader } from '@convoy/fileindex';
 import type { ObjectStore } from '@convoy/objectstore';
@@ -64,9 +72,9 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
   // it is written in place.
   const inPlace = options.inPlace === true || (await isMountPoint(options.target));
   const targetMode = await prepareTarget(options.target, inPlace);
-  const work = inPlace
-    ? options.target
-    : join(dirname(options.target), `.${basename(options.target)}.convoy-restore-${randomBytes(4).toString('hex')}`);
+  // Beside the target, named for this process: a later restore removes what a killed one left.
+  if (!inPlace) await removeStaleTempFiles(options.target);
+  const work = inPlace ? options.target : tempFileName(options.target, process.pid);
   if (work !== options.target) await mkdir(work, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
   let lock: StoreLock | undefined;
   let done = false;

@@ -76,6 +76,25 @@ describe('faults', () => {
       await fs.rm(target, { recursive: true });
     }
   });
+  it("a restore removes the partial tree a killed restore of the same target left, and keeps a running one's", async () => {
+    const src = path.join(dir, 'src4');
+    await fs.mkdir(path.join(src, 'd'), { recursive: true });
+    await fs.writeFile(path.join(src, 'd', 'f'), noise(5000, 41));
+    const store = new MemoryObjectStore();
+    const { manifest } = await backupDirectory({ store, volume: 'v', dir: src });
+    const parent = path.join(dir, 'killed');
+    await fs.mkdir(parent);
+    // A pid no process has (above pid_max) stands for the killed restore; ours for a running one.
+    const killed = path.join(parent, '.out.convoy-restore-99999999-0a0b0c0d');
+    const running = path.join(parent, `.out.convoy-restore-${process.pid}-01020304`);
+    for (const d of [killed, running]) {
+      await fs.mkdir(path.join(d, 'partial'), { recursive: true, mode: 0o700 });
+      await fs.writeFile(path.join(d, 'partial', 'half-written'), 'x');
+    }
+    await restoreDirectory({ store, volume: 'v', id: manifest.id, target: path.join(parent, 'out') });
+    expect((await fs.readdir(parent)).sort()).toEqual([path.basename(running), 'out']);
+    expect(await describeTree(path.join(parent, 'out'))).toEqual(await describeTree(src));
+  });
   it.skipIf(process.geteuid?.() !== 0)(
     'a target that is a mount point (an empty, freshly mounted filesystem) is restored in place',
     async () => {

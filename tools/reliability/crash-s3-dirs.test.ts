@@ -1,0 +1,5 @@
+// Campaign 1 on radosgw, directory volumes: crash trials of directory backups (create, delete,
+// restore) and of full maintenance over them (see crash.ts, dir-volumes.ts).
+import { registerCrashCampaign } from './crash-register.js';
+
+registerCrashCampaign('s3', ['create-full', 'create-incremental', 'delete', 'restore', 'maintenance-full'], 'dirs', true);
