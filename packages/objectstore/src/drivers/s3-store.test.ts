@@ -127,6 +127,26 @@ describe('S3ObjectStore failure handling', () => {
     expect(seen[0]?.headers['if-none-match']).toBe('*');
   });
 
+  it('a retried conditional put whose read-back fails retries, and still finds its own write', async () => {
+    let stored: Buffer | undefined;
+    const mine: Reply = (_req, res) => {
+      res.writeHead(200, { 'content-length': String(stored?.length ?? 0) });
+      res.end(stored);
+    };
+    const { store, seen } = await fakeS3([
+      (req, res) => {
+        stored = req.body; // applied, but the answer is lost
+        res.socket?.destroy();
+      },
+      xmlError(412, 'PreconditionFailed'),
+      dropConnection, // the read-back is cut: that says nothing about whose object it is
+      xmlError(412, 'PreconditionFailed'),
+      mine,
+    ]);
+    await store.put('volumes/v/backups/b.json', Buffer.from('{"mine":true}'), { ifAbsent: true });
+    expect(seen.map((s) => s.method)).toEqual(['PUT', 'PUT', 'GET', 'PUT', 'GET']);
+  });
+
   it('a conditional put that loses to another writer is ObjectExistsError', async () => {
     const { store } = await fakeS3([
       dropConnection,

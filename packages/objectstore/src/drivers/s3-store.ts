@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -237,14 +238,25 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
+  /**
+   * Whether `key` holds `body`. A read that fails (a reset, a 5xx, a truncated body) throws, for
+   * the retry policy to decide: taken as "not ours", it failed a write that had succeeded with
+   * CONVOY_OBJECT_EXISTS (the faulty-S3 campaign found it).
+   */
   async #holds(key: string, body: Buffer, signal: AbortSignal): Promise<boolean> {
+    let out: GetObjectCommandOutput;
     try {
-      const out = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }), { abortSignal: signal });
-      const bytes = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
-      return bytes.equals(body);
-    } catch {
-      return false;
+      out = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }), { abortSignal: signal });
+    } catch (err) {
+      if (isNotFound(err)) return false; // gone again: not ours to claim
+      throw err;
     }
+    const bytes = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+    if (out.ContentLength !== undefined && bytes.length !== out.ContentLength)
+      throw Object.assign(new Error(`body of ${key} ended after ${bytes.length} of ${out.ContentLength} bytes`), {
+        name: 'BodyLengthMismatch',
+      });
+    return bytes.equals(body);
   }
 
   /** One S3 request: queued (bounded concurrency), retried by policy, errors translated. */
