@@ -216,7 +216,7 @@ export class CrashCampaign {
       while (v.backups.length >= cap) await w.delete(trial, v.backups[0] as Backup);
       if (op === 'create-incremental' && v.backups.length === 0) await w.create(trial, v);
       const parent = v.backups.at(-1);
-      await w.change(v, rng, rng.between(0.2, 0.6));
+      await w.change(v, rng, this.#dirs ? rng.between(0.3, 0.9) : rng.between(0.2, 0.6)); // directories: sometimes most files, so parent packs get repacked
       let extra = ['--parent', 'none'];
       if (op === 'create-incremental') {
         extra = [];

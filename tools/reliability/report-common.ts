@@ -35,3 +35,13 @@ export const failedTail = (r: TrialRecord): string =>
 export function finalTrialLines(records: readonly TrialRecord[]): string[] {
   return records.filter((r) => r.op === 'final').map((r) => `- ${r.name}: ${r.outcome}${failedTail(r)}`);
 }
+
+/** What the directory backups of these trials did with packs (nothing when there were none). */
+export function dirBackupLines(records: readonly TrialRecord[]): string[] {
+  const n = (key: string): number => records.reduce((t, r) => t + (r.measures[key] ?? 0), 0);
+  if (n('dirBackups') === 0) return [];
+  return [
+    `Directory backups (\`dir-\` operations): ${n('dirBackups')} completed in the trials, writing ${n('packsWritten')} packs and repacking ${n('packsRepacked')} (a parent pack less than half used by the new backup: its chunks copied into new packs, so deleting old backups frees it); each is checked like an image backup, by a hash of the restored tree.`,
+    '',
+  ];
+}

@@ -1,7 +1,7 @@
 // The faulty-S3 section of the report (campaign s3-faults.ts): outcomes by operation, the faults
 // injected by kind, and what each lying PUT hit.
 import { S3_FAULTS } from './faulty-s3-proxy.js';
-import { failedText, finalTrialLines, table } from './report-common.js';
+import { dirBackupLines, failedText, finalTrialLines, table } from './report-common.js';
 import type { TrialRecord } from './trial.js';
 
 const outcomeOf = (r: TrialRecord): string => r.outcome.split(' ')[0] ?? '';
@@ -65,6 +65,7 @@ export function s3FaultsSection(all: readonly TrialRecord[]): string[] {
     '',
     `Faults injected by kind: ${byKind.map(([k, c]) => `${k} ${c}`).join(', ') || 'none'}.`,
     '',
+    ...dirBackupLines(rs),
     ...(lying.length === 0
       ? []
       : [

@@ -1,6 +1,6 @@
 // The report's sections for the store campaigns on convoy-backup: crash (kill -9), pause
 // (SIGSTOP / SIGCONT), corruption, concurrency and lease expiry, from their trial records.
-import { count, failedTail, failedText, groupBy, max, sum, table } from './report-common.js';
+import { count, dirBackupLines, failedTail, failedText, groupBy, max, sum, table } from './report-common.js';
 import type { TrialRecord } from './trial.js';
 
 export function crashSection(rs: TrialRecord[]): string[] {
@@ -23,7 +23,7 @@ export function crashSection(rs: TrialRecord[]): string[] {
   return [
     '## 1. Crash trials (kill -9)',
     '',
-    'Each trial kills one convoy-backup process with SIGKILL at a seeded point: a delay from its spawn (before its first `--json` progress line: header, lease, listing) or from its first progress line, scaled by how long the same operation took uninterrupted in this run. Then: `verify --read-data` must be clean, the store must list exactly the backups that completed (a killed create that had committed is adopted), every one of them must restore bit-exact (sha256 of the source state it was taken of), and running the interrupted operation again must succeed — without CONVOY_STORE_LOCKED and within one lease expiry. One store per kind lives through all trials; a final check runs two full maintenances, restores everything, and checks that the store holds exactly the blocks the completed backups reference (nothing lost, nothing leaked).',
+    'Each trial kills one convoy-backup process with SIGKILL at a seeded point: a delay from its spawn (before its first `--json` progress line: header, lease, listing) or from its first progress line, scaled by how long the same operation took uninterrupted in this run. Then: `verify --read-data` must be clean, the store must list exactly the backups that completed (a killed create that had committed is adopted), every one of them must restore bit-exact (sha256 of the source state it was taken of), and running the interrupted operation again must succeed — without CONVOY_STORE_LOCKED and within one lease expiry. One store per kind lives through all trials; a final check runs two full maintenances, restores everything, and checks that the store holds exactly the blocks the completed backups reference (nothing lost, nothing leaked); a store of directory backups (`crash-*-dirs`) is emptied instead: every backup deleted, and full maintenances must leave no block.',
     '',
     table(
       [
@@ -41,6 +41,7 @@ export function crashSection(rs: TrialRecord[]): string[] {
       rows,
     ),
     '',
+    ...dirBackupLines(rs),
     ...rs.filter((r) => r.op === 'final').map(finalLine),
     '',
   ];

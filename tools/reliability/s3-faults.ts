@@ -241,7 +241,7 @@ export class S3FaultCampaign {
       const v = rng.pick(volumes);
       while (v.backups.length >= cap) await w.delete(trial, v.backups[0] as Backup);
       if (v.backups.length === 0 && op !== 'create-full') await w.create(trial, v);
-      await w.change(v, rng, rng.between(0.3, 0.7));
+      await w.change(v, rng, this.#dirs ? rng.between(0.3, 0.9) : rng.between(0.3, 0.7)); // directories: sometimes most files, so parent packs get repacked
       const full = op === 'create-full' || (op === 'create-lying' && rng.chance(0.5));
       return { args: w.createArgs(v, full ? ['--parent', 'none'] : []), volume: v };
     }

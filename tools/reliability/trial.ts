@@ -67,9 +67,16 @@ export class Trial {
     this.record.measures[name] = value;
   }
 
-  /** Remembers a run (for the report of a failed trial). */
+  /** Remembers a run (for the report of a failed trial); counts the packs a directory backup wrote and repacked. */
   ran(r: CliResult): CliResult {
     this.record.commands.push(describeResult(r));
+    const stats = (r.json as { stats?: { packsWritten?: unknown; packsRepacked?: unknown } } | undefined)?.stats;
+    if (r.code === 0 && typeof stats?.packsWritten === 'number' && typeof stats.packsRepacked === 'number') {
+      const m = this.record.measures;
+      m.dirBackups = (m.dirBackups ?? 0) + 1;
+      m.packsWritten = (m.packsWritten ?? 0) + stats.packsWritten;
+      m.packsRepacked = (m.packsRepacked ?? 0) + stats.packsRepacked;
+    }
     return r;
   }
 
