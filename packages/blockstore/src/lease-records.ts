@@ -30,8 +30,15 @@ export type LockBody = z.infer<typeof lockBody>;
 export const conflicts = (a: LockKind, b: LockKind): boolean =>
   a === 'delete' || b === 'delete' || (a === 'maintenance' && b === 'maintenance');
 
-/** A lease read from the store: its body, or an error naming the key if it is not one of ours. */
-export async function readLock(store: ObjectStore, key: string, signal?: AbortSignal): Promise<LockBody | undefined> {
+/** The TTL of a lease taken without one (lock.ts), and of an unreadable lease record. */
+export const DEFAULT_LEASE_TTL_MS = 150_000;
+
+/**
+ * A lease read from the store: its body; undefined if it was released meanwhile; or, for a record
+ * that is not a lease body (unparsable, or not the schema), why. Leases are written whole (atomic
+ * put), so such a record is damage, and damage is never read as "no lease" (listLeases).
+ */
+export async function readLock(store: ObjectStore, key: string, signal?: AbortSignal): Promise<LockBody | { corrupt: string } | undefined> {
   let bytes: Buffer;
   try {
     bytes = await store.get(key, { signal });
@@ -43,16 +50,42 @@ export async function readLock(store: ObjectStore, key: string, signal?: AbortSi
   try {
     v = JSON.parse(bytes.toString('utf8'));
   } catch {
-    return undefined; // a lease is written whole (atomic put); unparsable means not a lease of ours
+    return { corrupt: `not JSON (${bytes.length} bytes)` };
   }
   const parsed = lockBody.safeParse(v);
-  return parsed.success ? parsed.data : undefined;
+  return parsed.success
+    ? parsed.data
+    : { corrupt: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') };
+}
+
+/**
+ * What an unreadable lease record stands for: a holder we cannot name, of the kind its key says
+ * (or `delete`, which conflicts with everything, when the key says none), live for the default
+ * TTL from the record's lastModified by the store's clock. So a damaged lease of a running
+ * backup, restore or maintenance still keeps what it kept out; once expired, it is removed like
+ * any dead lease.
+ */
+function unreadableLease(key: string, why: string): LockBody {
+  const id = key.slice(LOCKS_PREFIX.length, -'.json'.length);
+  return {
+    id: id.slice(0, 80) || 'unreadable',
+    kind: kindOfLeaseKey(key) ?? 'delete',
+    volume: null,
+    purpose: `unreadable lease record ${key} (${why.slice(0, 200)})`,
+    host: 'unknown',
+    pid: 0,
+    created: 'unknown',
+    ttlMs: DEFAULT_LEASE_TTL_MS,
+  };
 }
 
 /** A lease found in the store with its age judged by the store's clock. */
 export interface LeaseInfo {
   key: string;
+  /** For an unreadable record, what it stands for (unreadableLease). */
   body: LockBody;
+  /** Set when the record is not a lease body: why. */
+  corrupt?: string;
   lastModified: Date | undefined;
   /** Expired by the store's clock, relative to `storeNow`. */
   expired: boolean;
@@ -79,9 +112,17 @@ export async function listLeases(
     if (!o.key.endsWith('.json') || o.key === exceptKey) continue;
     const kind = kindOfLeaseKey(o.key);
     if (kinds !== undefined && kind !== undefined && !kinds.includes(kind)) continue;
-    const body = await readLock(store, o.key, signal);
-    if (body === undefined) continue;
-    out.push({ key: o.key, body, lastModified: o.lastModified, expired: isExpired(o, body, storeNow) });
+    const read = await readLock(store, o.key, signal);
+    if (read === undefined) continue;
+    const corrupt = 'corrupt' in read ? read.corrupt : undefined;
+    const body = corrupt === undefined ? (read as LockBody) : unreadableLease(o.key, corrupt);
+    out.push({
+      key: o.key,
+      body,
+      lastModified: o.lastModified,
+      expired: isExpired(o, body, storeNow),
+      ...(corrupt === undefined ? {} : { corrupt }),
+    });
   }
   return out;
 }

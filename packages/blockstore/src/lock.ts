@@ -5,7 +5,7 @@ import type { ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from './clock.js';
 import { BlockstoreError } from './errors.js';
 import { lockKey } from './format/layout.js';
-import { conflicts, listLeases, listedTime, type LeaseInfo, type LockBody, type LockKind } from './lease-records.js';
+import { DEFAULT_LEASE_TTL_MS, conflicts, listLeases, listedTime, type LeaseInfo, type LockBody, type LockKind } from './lease-records.js';
 
 export interface LockOptions {
   kind: LockKind;
@@ -161,7 +161,7 @@ export class StoreLock {
  */
 export async function acquireLock(store: ObjectStore, options: LockOptions): Promise<StoreLock> {
   const clock = options.clock ?? systemClock;
-  const ttlMs = options.ttlMs ?? 150_000;
+  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   const start = clock.monotonic();
   const waitMs = options.waitMs ?? 600_000;
   const random = options.random ?? Math.random;
@@ -194,7 +194,8 @@ export async function acquireLock(store: ObjectStore, options: LockOptions): Pro
         // has missed refreshes and is most likely dead: wait it out until it expires, whatever
         // waitMs says. One that refreshes is alive: give up after waitMs.
         const age = l.lastModified === undefined ? 0 : mine.getTime() - l.lastModified.getTime();
-        holder = { info: l, stale: age > l.body.ttlMs * 0.4 };
+        // An unreadable lease record is never refreshed: waited out until it expires, as a dead holder's.
+        holder = { info: l, stale: l.corrupt !== undefined || age > l.body.ttlMs * 0.4 };
       }
     }
     if (holder === undefined) {

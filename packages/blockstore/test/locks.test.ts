@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultyObjectStore, MemoryObjectStore, rejectionOf } from '@convoy/objectstore/testing';
-import { FakeClock, acquireLock, deleteBackup, listBackupIds, restoreBackup } from '../src/index.js';
+import { FakeClock, acquireLock, deleteBackup, listBackupIds, listLeases, restoreBackup } from '../src/index.js';
 import { MiB, writeMixedImage } from './files.js';
 import { backupFile, initV1, keysUnder } from './helpers.js';
 
@@ -78,6 +78,38 @@ describe('store locks', () => {
     expect(waits).toBeGreaterThan(0);
     expect(await keysUnder(store, 'locks/')).toEqual([l.key]); // the expired lease was removed
     await l.release();
+  });
+
+  it('an unreadable lease record is held by an unknown holder until it expires, never read as "no lease"', async () => {
+    for (const [key, body, kind] of [
+      ['locks/maintenance-x1.json', '{"id": "maintenance-x1", "ki', 'maintenance'], // torn
+      ['locks/legacy.json', '{"hello":1}', 'maintenance'], // not a lease body, no kind in its name: conflicts with everything
+      ['locks/backup-x2.json', 'garbage', 'delete'], // a backup's: keeps a v1 delete out
+    ] as const) {
+      const clock = new FakeClock();
+      const store = new MemoryObjectStore('clock', clock.now);
+      await store.put(key, Buffer.from(body));
+      const [l] = await listLeases(store, clock.now());
+      expect(l).toMatchObject({ key, expired: false, corrupt: expect.any(String) });
+      let waited = 0;
+      const taken = await acquireLock(store, {
+        kind,
+        clock,
+        waitMs: 0,
+        onWait: () => {
+          waited++;
+          clock.advance(30_000); // the wait goes on until the record is older than the default TTL
+        },
+      });
+      expect(waited).toBeGreaterThanOrEqual(5);
+      expect(await keysUnder(store, 'locks/')).toEqual([taken.key]); // expired, then removed as a dead lease
+      await taken.release();
+    }
+    // a backup's unreadable record does not keep out another backup or a maintenance
+    const clock = new FakeClock();
+    const store = new MemoryObjectStore('clock', clock.now);
+    await store.put('locks/backup-x3.json', Buffer.from('garbage'));
+    for (const kind of ['backup', 'maintenance'] as const) await (await acquireLock(store, { kind, clock, waitMs: 0 })).release();
   });
 
   it('a live holder that keeps refreshing makes a conflicting operation give up after waitMs, naming it', async () => {
