@@ -97,6 +97,15 @@ export class Leases {
     }
   }
 
+  /**
+   * At start: removes the delete intents this host wrote and never removed (it was killed
+   * mid-delete). Left, each would refuse every host's mount of that volume for good.
+   */
+  async clearOwnIntents(): Promise<void> {
+    for await (const o of this.#o.store.list('deleting/'))
+      if (o.key.endsWith(`/${this.#o.hostId}.json`)) await this.#o.store.delete([o.key]);
+  }
+
   /** CONVOY_VOLUME_DELETING when another host records a delete of this incarnation of the volume. */
   async refuseIfDeleting(rec: VolumeRecord): Promise<void> {
     const name = rec.name;

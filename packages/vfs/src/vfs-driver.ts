@@ -99,8 +99,7 @@ export class VfsDriver implements VolumeDriver {
     // Finish this host's removals a crash interrupted (trash.ts), and restore what a killed swap took.
     await this.#volumes.restoreTaken();
     await this.#trash.empty();
-    // A delete this host began and never finished (killed): its intent would refuse every mount.
-    for await (const o of this.#meta.list('deleting/')) if (o.key.endsWith(`/${this.hostId}.json`)) await this.#meta.delete([o.key]);
+    await this.#leases.clearOwnIntents();
     this.#reconciled = await reconcileData({
       dataDir: path.join(this.basePath, 'data'),
       snapshotsDir: path.join(this.basePath, 'snapshots'),
