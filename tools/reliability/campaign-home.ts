@@ -7,7 +7,7 @@ import path from 'node:path';
 import { assertCliBuilt } from './convoy.js';
 import { runConfig, type RunConfig } from './config.js';
 import { Rng } from './prng.js';
-import { StoreHome, s3FromEnv } from './stores.js';
+import { StoreHome, s3FromEnv, type StoreTarget } from './stores.js';
 
 export interface CampaignHome {
   config: RunConfig;
@@ -33,4 +33,34 @@ export async function openCampaign(label: string): Promise<CampaignHome> {
       if (!keep) await fs.rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A test body that notes its failure (`noteFailed`: the campaign then keeps its store for a look)
+ * before it rethrows it.
+ */
+export const noting =
+  (noteFailed: () => void, body: () => Promise<void>): (() => Promise<void>) =>
+  async () => {
+    try {
+      await body();
+    } catch (err) {
+      noteFailed();
+      throw err;
+    }
+  };
+
+/**
+ * The end of a store campaign file: its store disposed unless a trial failed (then it is kept
+ * for a look, with the scratch directory), and its proxy closed.
+ */
+export async function closeStoreCampaign(
+  home: CampaignHome | undefined,
+  failed: boolean,
+  store: StoreTarget | undefined,
+  proxy: { close(): Promise<void> } | undefined,
+): Promise<void> {
+  if (!failed) await store?.dispose().catch(() => undefined);
+  await proxy?.close();
+  await home?.close(failed);
 }

@@ -4,7 +4,7 @@
 // longest lane (at --full, 300 vfs trials in one file took 37 min; 100 radosgw trials, 57 min).
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { openCampaign, type CampaignHome } from './campaign-home.js';
+import { closeStoreCampaign, noting, openCampaign, type CampaignHome } from './campaign-home.js';
 import { runConfig } from './config.js';
 import { CRASH_OPS, CrashCampaign, planCrash, type CrashOp } from './crash.js';
 import { Rng } from './prng.js';
@@ -19,6 +19,9 @@ export function registerCrashCampaign(kind: StoreKind, ops: readonly CrashOp[] =
   let campaign: CrashCampaign;
   let proxy: HoldingProxy | undefined;
   let failed = false;
+  const fail = (): void => {
+    failed = true;
+  };
 
   describe(`crash trials on ${kind}${part === '' ? '' : ` (${part})`} (seed ${config.seed}, ${config.size.name})`, () => {
     beforeAll(async () => {
@@ -36,28 +39,16 @@ export function registerCrashCampaign(kind: StoreKind, ops: readonly CrashOp[] =
       );
       await campaign.setup(home.rng.fork('setup'));
     });
-    afterAll(async () => {
-      if (!failed) await campaign?.world.store.dispose().catch(() => undefined); // kept for a look when a trial failed
-      await proxy?.close();
-      await home?.close(failed);
-    });
+    afterAll(() => closeStoreCampaign(home, failed, campaign?.world.store, proxy));
     for (const item of plan) {
-      it(`${label} #${item.n}: kill -9 ${dirs ? 'directory ' : ''}${item.op}, then nothing is lost`, async () => {
-        try {
-          await campaign.trial(item);
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      });
+      it(
+        `${label} #${item.n}: kill -9 ${dirs ? 'directory ' : ''}${item.op}, then nothing is lost`,
+        noting(fail, () => campaign.trial(item)),
+      );
     }
-    it(`${label}: after every trial, two full maintenances leave every backup complete and no garbage`, async () => {
-      try {
-        await campaign.final();
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    });
+    it(
+      `${label}: after every trial, two full maintenances leave every backup complete and no garbage`,
+      noting(fail, () => campaign.final()),
+    );
   });
 }

@@ -6,15 +6,15 @@
 // CONVOY_STORE_LOCKED).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { REGION, mutate, type ImageState } from './images.js';
+import { REGION, type ImageState } from './images.js';
 import { Estimates, describePoint, pickKillPoint, pickRequestPoint, signalAt, type KillOutcome, type KillPoint } from './kill-point.js';
 import type { HoldingProxy, Held } from './s3-proxy.js';
 import type { CliResult, CliRun } from './convoy.js';
 import type { Rng } from './prng.js';
 import type { StoreKind, StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
-import { World, type Backup, type Volume } from './world.js';
-import { finalTrial, prepareDelete, prepareMaintenance, prepareRestore, targetHash, type PreparedRun } from './world-steps.js';
+import { World, type Backup } from './world.js';
+import { finalTrial, prepareDelete, prepareMaintenance, prepareRestore, targetHash, twoVolumes, type PreparedRun } from './world-steps.js';
 import type { Size } from './config.js';
 
 export const CRASH_OPS = ['create-full', 'create-incremental', 'delete', 'maintenance', 'maintenance-full', 'restore'] as const;
@@ -60,16 +60,10 @@ export class CrashCampaign {
   /** Two volumes that share half their blocks, a few backups, and one uninterrupted run of each operation (the first estimates). */
   async setup(rng: Rng): Promise<void> {
     const w = this.world;
-    let alpha: Volume;
-    let beta: Volume;
-    if (this.#dirs) {
-      alpha = await w.addDirVolume('alpha', rng, this.#size.crash.dirs);
-      beta = await w.addDirVolume('beta', rng, this.#size.crash.dirs, alpha);
-    } else {
-      alpha = await w.addVolume('alpha', rng, this.#size.crash.regions);
-      beta = await w.addVolume('beta', rng, this.#size.crash.regions);
-      await w.setState(beta, mutate(rng, alpha.state, 0.5).state);
-    }
+    const [alpha, beta] = await twoVolumes(w, rng, {
+      regions: this.#size.crash.regions,
+      dirs: this.#dirs ? this.#size.crash.dirs : undefined,
+    });
     const measured = async (op: string, args: string[]): Promise<CliResult> => {
       const before = this.#proxy?.seen ?? 0;
       const r = await w.run(undefined, args, this.#viaProxy());
@@ -77,7 +71,6 @@ export class CrashCampaign {
       this.#est.add(op, r, this.#proxy === undefined ? undefined : this.#proxy.seen - before);
       return r;
     };
-    w.remember(alpha.state);
     for (const v of [alpha, beta]) w.adopt(v, await measured('create', w.createArgs(v)), v.state);
     await w.change(alpha, rng, 0.25);
     w.adopt(alpha, await measured('create', w.createArgs(alpha)), alpha.state);

@@ -2,7 +2,7 @@
 // test per trial, a final check. Each file has its own store and proxy and runs beside the other.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { openCampaign, type CampaignHome } from './campaign-home.js';
+import { closeStoreCampaign, noting, openCampaign, type CampaignHome } from './campaign-home.js';
 import { runConfig } from './config.js';
 import { FaultyS3Proxy } from './faulty-s3-proxy.js';
 import { Rng } from './prng.js';
@@ -18,6 +18,9 @@ export function registerS3FaultCampaign(dirs: boolean): void {
   let proxy: FaultyS3Proxy;
   let campaign: S3FaultCampaign;
   let failed = false;
+  const fail = (): void => {
+    failed = true;
+  };
   const what = dirs ? 'directory ' : '';
 
   describe(`faulty S3 trials${dirs ? ' (dirs)' : ''} (seed ${config.seed}, ${config.size.name})`, () => {
@@ -28,28 +31,16 @@ export function registerS3FaultCampaign(dirs: boolean): void {
       campaign = new S3FaultCampaign(label, store, path.join(home.dir, 'work'), config.size, config.resultsFile, proxy, dirs);
       await campaign.setup(home.rng.fork('setup'));
     });
-    afterAll(async () => {
-      if (!failed) await campaign?.world.store.dispose().catch(() => undefined); // kept for a look when a trial failed
-      await proxy?.close();
-      await home?.close(failed);
-    });
+    afterAll(() => closeStoreCampaign(home, failed, campaign?.world.store, proxy));
     for (const item of plan) {
-      it(`${label} #${item.n}: ${what}${item.op} through a faulty S3 succeeds with correct data or fails clearly, and nothing is lost`, async () => {
-        try {
-          await campaign.trial(item);
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      });
+      it(
+        `${label} #${item.n}: ${what}${item.op} through a faulty S3 succeeds with correct data or fails clearly, and nothing is lost`,
+        noting(fail, () => campaign.trial(item)),
+      );
     }
-    it(`${label}: after every trial, two full maintenances leave every backup complete and no garbage`, async () => {
-      try {
-        await campaign.final();
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    });
+    it(
+      `${label}: after every trial, two full maintenances leave every backup complete and no garbage`,
+      noting(fail, () => campaign.final()),
+    );
   });
 }

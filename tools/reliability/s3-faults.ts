@@ -15,13 +15,12 @@ import type { Size } from './config.js';
 import type { CliResult } from './convoy.js';
 import type { FaultyS3Proxy } from './faulty-s3-proxy.js';
 import { DEFAULT_LEASE_TTL_MS } from './lease-expiry.js';
-import { mutate } from './images.js';
 import type { Rng } from './prng.js';
 import { failedClearly, faultPlan, type S3FaultOp, type S3FaultPlanItem, type S3Outcome } from './s3-faults-plan.js';
 import type { StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
-import { World, type Backup, type Volume } from './world.js';
-import { finalTrial, prepareDelete, prepareMaintenance, prepareRestore, targetHash, type PreparedRun } from './world-steps.js';
+import { World, type Backup } from './world.js';
+import { finalTrial, prepareDelete, prepareMaintenance, prepareRestore, targetHash, twoVolumes, type PreparedRun } from './world-steps.js';
 
 interface Prepared extends PreparedRun {
   /** Which uninterrupted runs tell how long this one takes. */
@@ -55,17 +54,10 @@ export class S3FaultCampaign {
   /** Two volumes sharing half their content and a backup of each (through a clean connection). */
   async setup(rng: Rng): Promise<void> {
     const w = this.world;
-    let alpha: Volume;
-    let beta: Volume;
-    if (this.#dirs) {
-      alpha = await w.addDirVolume('alpha', rng, this.#size.s3faults.dirs);
-      beta = await w.addDirVolume('beta', rng, this.#size.s3faults.dirs, alpha);
-    } else {
-      alpha = await w.addVolume('alpha', rng, this.#size.s3faults.regions);
-      beta = await w.addVolume('beta', rng, this.#size.s3faults.regions);
-      await w.setState(beta, mutate(rng, alpha.state, 0.5).state);
-      w.remember(alpha.state);
-    }
+    const [alpha, beta] = await twoVolumes(w, rng, {
+      regions: this.#size.s3faults.regions,
+      dirs: this.#dirs ? this.#size.s3faults.dirs : undefined,
+    });
     for (const v of [alpha, beta]) {
       const r = await w.run(undefined, w.createArgs(v));
       if (r.code !== 0) throw new Error(`set-up backup failed: ${r.errorCode ?? r.code} ${r.errorMessage ?? r.stderr.slice(-300)}`);

@@ -2,8 +2,8 @@
 // ready for a delete, maintenance or restore under test, and the final trial after all the others.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { targetTreeHash } from './dir-volumes.js';
-import { sha256File } from './images.js';
+import { targetTreeHash, type DirShape } from './dir-volumes.js';
+import { mutate, sha256File } from './images.js';
 import type { Rng } from './prng.js';
 import { runTrial, type Trial } from './trial.js';
 import type { Backup, Volume, World } from './world.js';
@@ -15,6 +15,22 @@ export interface PreparedRun {
   volume?: Volume;
   backup?: Backup;
   restoreTarget?: { file: string; oldSha: string };
+}
+
+/**
+ * The store campaigns' two volumes, alpha and beta, that share about half their content (so
+ * their backups share blocks): images of `regions` regions, or, with `dirs`, trees of that shape.
+ */
+export async function twoVolumes(w: World, rng: Rng, shape: { regions: number; dirs: DirShape | undefined }): Promise<[Volume, Volume]> {
+  if (shape.dirs !== undefined) {
+    const alpha = await w.addDirVolume('alpha', rng, shape.dirs);
+    return [alpha, await w.addDirVolume('beta', rng, shape.dirs, alpha)];
+  }
+  const alpha = await w.addVolume('alpha', rng, shape.regions);
+  const beta = await w.addVolume('beta', rng, shape.regions);
+  await w.setState(beta, mutate(rng, alpha.state, 0.5).state);
+  w.remember(alpha.state);
+  return [alpha, beta];
 }
 
 /** A delete of one of `v`'s backups, after giving `v` a second backup if it has fewer than two. */
