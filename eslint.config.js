@@ -14,7 +14,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'No default exports: name what you export.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportDefaultDeclaration', message: 'No default exports: name what you export.' },
+        {
+          // `sum += await f()` reads `sum` before the await: concurrent callers overwrite each other's additions.
+          selector: 'AssignmentExpression[operator=/^[-+*|&]=$/] > AwaitExpression.right',
+          message: 'x += await y reads x before the await and loses concurrent updates: await into a const first.',
+        },
+      ],
       '@nx/enforce-module-boundaries': [
         'error',
         {

@@ -125,11 +125,12 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       packsRepacked: 0,
     };
     let bytesDone = 0;
-    const report = (): void =>
+    // The total is known only at the end (the walk and the reads overlap): 0 until then.
+    const report = (bytesTotal = 0): void =>
       options.onProgress?.({
         phase: 'backup',
         bytesDone,
-        bytesTotal: 0,
+        bytesTotal,
         blocksDone: stats.filesTotal,
         blocksTotal: 0,
         bytesTransferred: uploader.stats.bytesUploaded,
@@ -184,6 +185,7 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
         ) {
           stats.filesCached++;
           bytesDone += entry.size;
+          report(); // an unchanged file is not read: without this, an incremental of an unchanged tree reports nothing
           window.push(Promise.resolve({ entry: { ...entry, chunks: cached } }));
         } else {
           stats.filesRead++;
@@ -281,6 +283,7 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       lockTtlMs: options.lockTtlMs,
     });
     await afterCommit(store, committed, uploader.repaired, now());
+    report(bytesDone); // the last word: every byte counted, and every upload (packs, index, maps) in bytesTransferred
     return { manifest: committed, url: formatBackupUrl(store.location, volume, id), stats: committed.stats as DirectoryStats, guard };
   } finally {
     await lease.lock.release();

@@ -87,6 +87,15 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
     const zeros = new ZeroChunks(opened);
     const r = { manifest, entries: 0, files: 0, bytesWritten: 0, bytesFetched: 0, chunksFetched: 0, skipped: 0, xattrsSkipped: 0 };
     const xs = { n: 0 };
+    const progress = (): void =>
+      options.onProgress?.({
+        phase: 'restore',
+        bytesDone: r.bytesWritten,
+        bytesTotal: reader.root.bytes,
+        blocksDone: r.files,
+        blocksTotal: reader.root.entries,
+        bytesTransferred: r.bytesFetched,
+      });
     const packs = await readPackMap(opened, manifest, signal);
     const whole = new PackCache(opened, signal); // a full restore reads every pack once
     const fetch: ChunkSource = async (c) => {
@@ -107,14 +116,7 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
         r.bytesFetched += got.stored;
       }
       r.chunksFetched++;
-      options.onProgress?.({
-        phase: 'restore',
-        bytesDone: r.bytesWritten,
-        bytesTotal: reader.root.bytes,
-        blocksDone: r.files,
-        blocksTotal: reader.root.entries,
-        bytesTransferred: r.bytesFetched,
-      });
+      progress();
       return data;
     };
     const abs = (p: string): string => join(work, p);
@@ -128,7 +130,10 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
     let failure: unknown;
     const limit = Math.max(1, options.concurrency ?? 8);
     const file = async (e: FileEntry, chunks: FileEntry['chunks']): Promise<void> => {
-      r.bytesWritten += await writeFile(abs(e.path), e, chunks ?? [], fetch, owners);
+      // Not `r.bytesWritten += await …`: that reads the sum before the await, and files written
+      // concurrently would overwrite each other's counts.
+      const written = await writeFile(abs(e.path), e, chunks ?? [], fetch, owners);
+      r.bytesWritten += written;
       finishEntry(abs(e.path), e, xs);
       r.files++;
     };
@@ -189,6 +194,7 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
     } else await chmod(work, targetMode).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
     r.xattrsSkipped = xs.n;
     if (work !== options.target) await commitTarget(work, options.target);
+    progress(); // the last word: every file written (a tree of cached or empty files fetches nothing)
     done = true;
     return r;
   } finally {

@@ -130,3 +130,36 @@ describe.each([{ name: 'memory', create: async (): Promise<ObjectStore> => new M
     });
   },
 );
+
+describe('progress', () => {
+  it('a backup ends with a progress event that counts every byte and upload, also when no file changed; a restore ends with the whole tree', async () => {
+    const src = path.join(dir, 'progress-src');
+    await fs.mkdir(path.join(src, 'd'), { recursive: true });
+    for (let i = 0; i < 12; i++) await fs.writeFile(path.join(src, 'd', `f${i}`), noise(20_000 + i * 1000, 500 + i));
+    await fs.writeFile(path.join(src, 'big'), noise(2 * MiB, 77));
+    for (const f of await fs.readdir(path.join(src, 'd'))) setMtimeNs(path.join(src, 'd', f), OLD_NS);
+    setMtimeNs(path.join(src, 'big'), OLD_NS);
+    const store = new MemoryObjectStore();
+    type Event = Parameters<NonNullable<Parameters<typeof backupDirectory>[0]['onProgress']>>[0];
+    for (const round of ['full', 'unchanged'] as const) {
+      const events: Event[] = [];
+      const { stats, manifest } = await backupDirectory({ store, volume: 'p', dir: src, onProgress: (e) => events.push(e) });
+      if (round === 'unchanged') expect(stats.filesCached).toBe(stats.filesTotal);
+      const last = events.at(-1);
+      expect(last, round).toMatchObject({ phase: 'backup', bytesDone: manifest.size, bytesTotal: manifest.size });
+      expect(last?.bytesTransferred, round).toBe(stats.bytesUploaded);
+      if (round === 'full') expect(stats.bytesUploaded).toBeGreaterThan(0);
+
+      const restored: Event[] = [];
+      const out = path.join(dir, `progress-out-${round}`);
+      const r = await restoreDirectory({ store, volume: 'p', id: manifest.id, target: out, onProgress: (e) => restored.push(e) });
+      expect(restored.at(-1)).toMatchObject({
+        phase: 'restore',
+        bytesDone: manifest.size,
+        bytesTotal: manifest.size,
+        blocksDone: r.files,
+        bytesTransferred: r.bytesFetched,
+      });
+    }
+  });
+});
