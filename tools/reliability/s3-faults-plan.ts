@@ -52,7 +52,7 @@ export interface S3FaultPlanItem {
 
 /**
  * Trials of every operation of `ops` in a seeded order; lying trials go through LIE_TARGETS in
- * turn. `dirs`: the directory-volume file, with half the lying creates.
+ * turn. `dirs`: the directory-volume file, with half as many trials of each operation.
  */
 export function planS3Faults(rng: Rng, size: Size, ops: readonly S3FaultOp[] = S3FAULT_OPS, dirs = false): S3FaultPlanItem[] {
   const count = (op: S3FaultOp): number =>
@@ -62,7 +62,7 @@ export function planS3Faults(rng: Rng, size: Size, ops: readonly S3FaultOp[] = S
         ? size.s3faults.lyingMaintenanceTrials
         : op === 'stalled'
           ? size.s3faults.stallTrials
-          : size.s3faults.trialsPerOp;
+          : Math.ceil(size.s3faults.trialsPerOp / (dirs ? 2 : 1));
   const all = ops.flatMap((op) => Array.from({ length: count(op) }, () => op));
   const targets = rng.shuffle(Object.keys(LIE_TARGETS));
   let lies = 0;
