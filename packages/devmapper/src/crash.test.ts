@@ -123,6 +123,44 @@ describe('a crash between steps leaves no orphan and no dangling record', () => 
     });
   }
 
+  it('mount: a crash right after the mount leaves a mount the restarted driver knows (mount again, unmount, delete)', async () => {
+    const setup = await env.start();
+    await setup.create({ name: 'v', size: 4 * MiB });
+    const { faults, reached } = dieAt('mount:mounted');
+    const crashing = await env.start({ faults });
+    void crashing.mount('v'); // never settles
+    await reached;
+
+    const d = await env.start();
+    const mp = path.join(env.dir, 'root', 'mounts', 'v');
+    expect(d.startReport.mountsCleared).toEqual([]);
+    expect((await d.get('v'))?.mountpoint).toBe(mp); // recorded before the mount, so known after the crash
+    expect(await d.mount('v')).toBe(mp); // re-runnable: not "mountpoint is busy"
+    await d.unmount('v');
+    expect(env.kernel.mounts.size).toBe(0);
+    await d.remove('v');
+    expect(await d.list()).toEqual([]);
+    await consistent(d);
+  });
+
+  it('mount: a crash after recording the mountpoint, before the mount, is cleared on start', async () => {
+    const setup = await env.start();
+    await setup.create({ name: 'v', size: 4 * MiB });
+    const { faults, reached } = dieAt('mount:recorded');
+    const crashing = await env.start({ faults });
+    void crashing.mount('v');
+    await reached;
+
+    const d = await env.start();
+    expect(d.startReport.mountsCleared).toEqual(['v']);
+    expect((await d.get('v'))?.mountpoint).toBeUndefined();
+    expect(env.kernel.devices.has('convoy-pool-vol-1')).toBe(false); // deactivated
+    expect(await d.mount('v')).toBe(path.join(env.dir, 'root', 'mounts', 'v'));
+    await d.unmount('v');
+    await d.remove('v');
+    await consistent(d);
+  });
+
   it('restore: a crash while writing leaves no half-restored volume', async () => {
     const { MemoryObjectStore } = await import('@convoy/objectstore/testing');
     const store = new MemoryObjectStore();

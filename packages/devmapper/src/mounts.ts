@@ -25,16 +25,24 @@ export async function mountVolume(c: DriverCore, name: string, mountpoint: strin
       if (!v.formatted) {
         await c.host.makeFilesystem(dev, v.fs);
         v.formatted = true;
-        await c.save();
       }
       await fs.mkdir(mp, { recursive: true });
+      // The mountpoint is recorded before the mount, never after: a crash between the two then
+      // leaves a record of a mount that may not exist (reconcile clears it), not a mount no record
+      // knows (which would refuse every later mount: "already mounted", and block the delete).
+      v.mountpoint = mp;
+      await c.save();
+      await c.fault('mount:recorded');
       await c.host.mount(dev, mp, v.fs, mountOptions(v.fs));
+      await c.fault('mount:mounted');
     } catch (err) {
       await c.pool.deactivate(c.volumeDevice(v.deviceId)).catch(() => undefined);
+      if (v.mountpoint !== undefined) {
+        delete v.mountpoint;
+        await c.save();
+      }
       throw err;
     }
-    v.mountpoint = mp;
-    await c.save();
     return mp;
   });
 }

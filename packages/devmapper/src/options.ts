@@ -17,6 +17,8 @@ export type FaultStep =
   | 'snapshot:created'
   | 'delete:journaled'
   | 'delete:deleted'
+  | 'mount:recorded'
+  | 'mount:mounted'
   | 'restore:created'
   | 'restore:written';
 

@@ -21,7 +21,8 @@ export interface ReconcileReport {
 }
 
 /**
- * Brings the state file and the pool into agreement on start (under the driver lock):
+ * Brings the state file and the pool into agreement on start (under the driver lock; why that
+ * always works after a crash: docs/devmapper-crash-safety.md):
  *  1. release a metadata snapshot a crashed process held;
  *  2. settle journaled operations (roll back creates and snapshots, roll forward deletes);
  *  3. remove dm devices of this pool nobody should hold: snapshot devices (no backup runs yet)
