@@ -11,12 +11,13 @@
 #   /usr/bin/convoy-daemon, /usr/bin/convoy   scripts that run them on that Node
 #   /usr/lib/convoy/plugin-entrypoint.sh      the entrypoint: plugin settings (env) → daemon flags
 #   /bin/busybox + applets    sh, mkdir, … (Debian's busybox-static)
-#   /usr/sbin, /usr/bin       the host's dmsetup, mkfs.ext4, mkfs.xfs, thin_ls, thin_delta, losetup,
-#                             mount, umount, blkid for the devicemapper driver (each one found)
+#   /usr/sbin, /usr/bin       the host's GNU tar, cp and sync (vfs snapshots and restores) and
+#                             dmsetup, mkfs.ext4, mkfs.xfs, thin_ls, thin_delta, losetup, mount,
+#                             umount, blkid (devicemapper): each one found; PATH puts them first
 #   /lib, /lib64              every shared library `ldd` lists for those ELF files (Node, native
 #                             addons, tools, libdevmapper) and the dynamic loader
 # The apps must be built first (npx nx run-many -t build); --build builds them. A tool the host
-# lacks is left out and named at the end (vfs works without them; devicemapper needs them).
+# lacks is left out and named at the end.
 # Needs: node_modules (npm ci), busybox-static (/bin/busybox), ldd; runs as any user.
 set -euo pipefail
 
@@ -24,7 +25,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/tools/plugin
 NODE=$ROOT/node_modules/node/bin/node
 LIB=/usr/lib/convoy
-HOST_TOOLS=(dmsetup mkfs.ext4 mkfs.xfs thin_ls thin_delta losetup mount umount blkid)
+# GNU tar, cp and sync for vfs (long options busybox lacks: cp --reflink, tar --xattrs, sync --file-system),
+# the rest for devicemapper
+HOST_TOOLS=(tar cp sync dmsetup mkfs.ext4 mkfs.xfs thin_ls thin_delta losetup mount umount blkid)
 # dlopen()ed at run time (koffi), so ldd of the binaries does not list it
 DLOPEN_LIBS=(libdevmapper.so.1.02.1)
 
@@ -140,6 +143,6 @@ printf '{ "commit": "%s", "node": "%s", "builtAt": "%s" }\n' "$(git -C "$ROOT" r
   "$("$NODE" --version)" "$(date -u +%FT%TZ)" > "$out/rootfs$LIB/BUILD.json"
 say "built $out ($(du -sh "$out" | cut -f1)): docker plugin create convoy $out"
 if [ "${#missing[@]}" -gt 0 ]; then
-  say "left out (not on this host; the devicemapper driver needs them): ${missing[*]}"
-  say "  Debian: apt-get install dmsetup libdevmapper1.02.1 e2fsprogs xfsprogs thin-provisioning-tools util-linux mount"
+  say "left out (not on this host): ${missing[*]}; tar, cp and sync are needed by vfs, the others by devicemapper"
+  say "  Debian: apt-get install tar coreutils dmsetup libdevmapper1.02.1 e2fsprogs xfsprogs thin-provisioning-tools util-linux mount"
 fi

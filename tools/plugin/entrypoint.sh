@@ -4,7 +4,7 @@
 # the plugin's settings (`docker plugin set convoy KEY=VALUE`) into convoy-daemon flags, then execs
 # the daemon (PID 1 of the plugin: Docker's SIGTERM on disable reaches it, it drains and exits).
 # What it prints goes to dockerd's log (plugin=<id>); a refused setting is also written to
-# /run/convoy/plugin-error.log (the control mount), where the host can read it.
+# <control.source>/convoy/plugin-error.log (/run/convoy/plugin-error.log by default) on the host.
 #   env DRIVERS, DRIVER_OPTS, HOST_ID, SOCKET_GROUP, S3_ENDPOINT, LOG_LEVEL, AWS_*: see config.json
 #   ARGS (settable "args"): more convoy-daemon flags, appended last
 set -eu
@@ -12,12 +12,13 @@ set -eu
 MOUNTS=/var/lib/convoy/mounts   # propagatedMount: every Mountpoint Docker gets must be under it
 VFS=$MOUNTS/vfs                 # the "vfs" bind mount (host directory: vfs.source)
 STATE=$MOUNTS/state             # --root: lives in the plugin's propagated-mount directory on the host
-CONTROL=/run/convoy             # the "control" bind mount (host directory: control.source)
+CONTROL=/run/host               # the "control" bind mount (host directory: control.source, default /run)
+BACKUPS=/var/lib/convoy/backups # the "backups" bind mount: vfs:// backup stores (backups.source)
 PLUGIN_SOCKET=/run/docker/plugins/convoy.sock
 
 fail() {
   echo "convoy plugin: $*" >&2
-  echo "$(date -u +%FT%TZ) convoy plugin: $*" >> "$CONTROL/plugin-error.log" 2>/dev/null || true
+  { mkdir -p "$CONTROL/convoy" && echo "$(date -u +%FT%TZ) convoy plugin: $*" >> "$CONTROL/convoy/plugin-error.log"; } 2>/dev/null || true
   exit 2
 }
 
@@ -32,13 +33,14 @@ check_mount() { # NAME DIR
 }
 check_mount control "$CONTROL"
 check_mount vfs "$VFS"
+check_mount backups "$BACKUPS"
 
 set -- \
   --root "$STATE" \
   --drivers "${DRIVERS:-vfs}" \
   --driver-opts "vfs.path=$VFS" \
   --socket "$PLUGIN_SOCKET" \
-  --control-socket "$CONTROL/convoy.sock" \
+  --control-socket "$CONTROL/convoy/convoy.sock" \
   --log-level "${LOG_LEVEL:-info}" \
   ${HOST_ID:+--host-id "$HOST_ID"} \
   ${SOCKET_GROUP:+--socket-group "$SOCKET_GROUP"} \
@@ -55,5 +57,5 @@ done
 for v in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION; do
   eval "[ -n \"\${$v:-}\" ] || unset $v"
 done
-rm -f "$CONTROL/plugin-error.log"
+rm -f "$CONTROL/convoy/plugin-error.log"
 exec /usr/bin/convoy-daemon "$@"
