@@ -42,6 +42,7 @@ set -- \
   --socket "$PLUGIN_SOCKET" \
   --control-socket "$CONTROL/convoy/convoy.sock" \
   --log-level "${LOG_LEVEL:-info}" \
+  --vfs-store-roots "$BACKUPS" \
   ${HOST_ID:+--host-id "$HOST_ID"} \
   ${SOCKET_GROUP:+--socket-group "$SOCKET_GROUP"} \
   ${S3_ENDPOINT:+--s3-endpoint "$S3_ENDPOINT"} \

@@ -50,6 +50,7 @@ describe.skipIf(!target.available || (!built && !ci))('the managed Docker plugin
   let backups: string;
   let control: string;
   let socket: string;
+  let snapshot = '';
   let backupUrl = '';
 
   const set = (...settings: string[]): Promise<string> => dockerOk(['plugin', 'set', plugin, ...settings]);
@@ -136,7 +137,7 @@ describe.skipIf(!target.available || (!built && !ci))('the managed Docker plugin
   });
 
   it('the host CLI snapshots the volume and backs it up to a vfs:// store in the backups mount', async () => {
-    const snapshot = await convoyOk(socket, ['snapshot', 'create', v1]);
+    snapshot = await convoyOk(socket, ['snapshot', 'create', v1]);
     expect(snapshot).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]+$/);
     const dest = 'vfs:///var/lib/convoy/backups/store';
     backupUrl = await convoyOk(socket, ['backup', 'create', snapshot, '--dest', dest]);
@@ -144,6 +145,13 @@ describe.skipIf(!target.available || (!built && !ci))('the managed Docker plugin
     expect(new URL(backupUrl).searchParams.get('volume')).toBe(v1);
     // the store is on the host, in the directory given as backups.source
     expect((await fs.readdir(path.join(backups, 'store'))).length).toBeGreaterThan(0);
+  });
+
+  it('a vfs:// store outside the backups mount is refused: it would land in the plugin rootfs', async () => {
+    const r = await convoy(socket, ['backup', 'create', snapshot, '--dest', 'vfs:///srv/convoy-backups']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('vfs:///srv/convoy-backups is outside');
+    expect(r.stderr).toContain('backups.source');
   });
 
   it('docker volume create -o backup=URL restores the file into a new volume', async () => {
