@@ -47,6 +47,9 @@ set -- \
   ${SOCKET_GROUP:+--socket-group "$SOCKET_GROUP"} \
   ${S3_ENDPOINT:+--s3-endpoint "$S3_ENDPOINT"} \
   "$@"
+for d in $(echo "${DRIVERS:-vfs}" | tr ',' ' '); do
+  case $d in vfs | devicemapper) ;; *) fail "DRIVERS has \"$d\": the drivers are vfs and devicemapper (e.g. DRIVERS=vfs,devicemapper)" ;; esac
+done
 for opt in ${DRIVER_OPTS:-}; do
   case $opt in
     vfs.path=*) fail "DRIVER_OPTS may not set vfs.path: the vfs directory is the vfs mount (docker plugin set <plugin> vfs.source=/host/dir)" ;;

@@ -44,6 +44,7 @@ describe.skipIf(!target.available || (!built && !ci))('the managed Docker plugin
   const driver = `${plugin}:latest`;
   const v1 = `${plugin}-v1`;
   const v2 = `${plugin}-v2`;
+  const v3 = `${plugin}-v3`;
   let tmp: string;
   let dir: string;
   let vfs: string;
@@ -72,7 +73,7 @@ describe.skipIf(!target.available || (!built && !ci))('the managed Docker plugin
     const containers = (await docker(['ps', '-aq', '--filter', `label=${CONTAINER_LABEL}`])).stdout.trim();
     if (containers !== '') await docker(['rm', '-f', ...containers.split('\n')]);
     if ((await docker(['plugin', 'inspect', plugin])).code === 0) {
-      for (const v of [v1, v2]) await docker(['volume', 'rm', '-f', v]);
+      for (const v of [v1, v2, v3]) await docker(['volume', 'rm', '-f', v]);
       const rm = await docker(['plugin', 'rm', '-f', plugin]);
       if (rm.code !== 0) problems.push(`docker plugin rm -f ${plugin}: ${rm.stderr.trim()}`);
     }
@@ -196,9 +197,14 @@ describe.skipIf(!target.available || (!built && !ci))('the managed Docker plugin
     expect(await enabled()).toBe(false);
   });
 
-  it('docker plugin rm removes the plugin; the volumes data directory stays on the host', async () => {
-    await dockerOk(['plugin', 'rm', plugin]);
+  it('docker plugin rm -f of an enabled plugin with a volume removes the plugin and keeps the volume data on the host', async () => {
+    await set(`vfs.source=${vfs}`);
+    await dockerOk(['plugin', 'enable', plugin]);
+    expect(await dockerOk(['volume', 'create', '-d', plugin, v3])).toBe(v3);
+    await runInVolume(v3, 'echo kept > /data/f');
+    const uuid = String((await inspectVolume(v3)).Status?.uuid);
+    await dockerOk(['plugin', 'rm', '-f', plugin]);
     expect((await docker(['plugin', 'inspect', plugin])).code).not.toBe(0);
-    expect(existsSync(path.join(vfs, 'meta'))).toBe(true);
+    expect(await fs.readFile(path.join(vfs, 'data', uuid, 'f'), 'utf8')).toBe('kept\n');
   });
 });
