@@ -47,8 +47,10 @@ out=${out:-$ROOT/dist/plugin}
 
 [ -x "$NODE" ] || die "no pinned Node at $NODE: run \`npm ci\` in $ROOT first"
 [ -x /bin/busybox ] || die "no /bin/busybox: apt-get install busybox-static"
-file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' \
-  || die "/bin/busybox is not the static one: apt-get install busybox-static"
+case $(ldd /bin/busybox 2>&1 || true) in
+  *'not a dynamic'*) ;;
+  *) die "/bin/busybox is not the static one: apt-get install busybox-static" ;;
+esac
 command -v ldd >/dev/null || die "no ldd: apt-get install libc-bin"
 
 if [ "$build" = 1 ]; then
@@ -102,7 +104,8 @@ for tool in "${HOST_TOOLS[@]}"; do
   elves+=("$dest")
 done
 for lib in "${DLOPEN_LIBS[@]}"; do
-  src=$( (ldconfig -p 2>/dev/null || /sbin/ldconfig -p) | awk -v l="$lib" '$1 == l && /x86-64|x86_64|64bit/ { print $NF; exit }')
+  # awk reads to the end: an early exit would kill ldconfig with SIGPIPE, and pipefail end the script
+  src=$( (ldconfig -p 2>/dev/null || /sbin/ldconfig -p) | awk -v l="$lib" '$1 == l && /x86-64|x86_64|64bit/ && f == "" { f = $NF } END { print f }')
   if [ -z "$src" ]; then missing+=("$lib"); continue; fi
   mkdir -p "$rootfs$(dirname "$src")"
   cp -L "$src" "$rootfs$src"

@@ -109,6 +109,23 @@ describe.skipIf(!target.available || (!built && !ci))('the managed Docker plugin
     });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    // the host tools run on the staged libraries: GNU tar, cp, sync always (vfs), devicemapper's where the host has them
+    const tools: [string, string[]][] = [
+      ['usr/bin/tar', ['--version']],
+      ['usr/bin/cp', ['--version']],
+      ['usr/bin/sync', ['--version']],
+      ['usr/sbin/mkfs.ext4', ['-V']],
+      ['usr/sbin/mkfs.xfs', ['-V']],
+      ['usr/sbin/thin_ls', ['-V']],
+      ['usr/sbin/thin_delta', ['-V']],
+      ['usr/sbin/losetup', ['--version']],
+      ['usr/bin/mount', ['--version']],
+    ];
+    for (const [tool, args] of tools) {
+      if (!['tar', 'cp', 'sync'].includes(path.basename(tool)) && !existsSync(path.join(rootfs, tool))) continue;
+      const t = await runCommand('chroot', [rootfs, `/${tool}`, ...args], 30_000, { env: { PATH: '/usr/sbin:/usr/bin:/bin' } });
+      expect(t.code, `${tool}: ${t.stderr}`).toBe(0);
+    }
   });
 
   it('docker plugin create, set and enable start the daemon; the convoy CLI reaches it on the host', async () => {
