@@ -146,6 +146,11 @@ main() {
   # daemon and CLI on their own Node under an old node on PATH, upgrade, --uninstall
   run_vitest_suite "install" "$LOGS/install.json" -- \
     npx vitest run --config tools/install-test/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$LOGS/install.json"
+  # the managed Docker plugin (tools/plugin/build.sh from the build above) against the real dockerd:
+  # create, set, enable, volumes, snapshot and backup through the CLI, restore, disable, rm, and
+  # the settings a user gets wrong; dockerd from apps/daemon's Docker global setup
+  run_vitest_suite "docker plugin" "$LOGS/docker-plugin.json" -- \
+    npx vitest run --config tools/plugin/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$LOGS/docker-plugin.json"
   # the fresh-host install for real: install.sh, systemctl start convoy, docker volume create -d
   # convoy, convoy list, restart, upgrade, --uninstall, in the qemu guest booted with systemd
   run_check "systemd guest" -- bash tools/install-test/systemd-guest.sh

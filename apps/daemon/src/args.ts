@@ -47,6 +47,12 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
       describe:
         'serve Prometheus metrics at /metrics and a health check at /healthz over HTTP on HOST:PORT, :PORT or PORT (off by default; e.g. 127.0.0.1:9323)',
     })
+    .option('vfs-store-roots', {
+      type: 'array',
+      string: true,
+      describe:
+        'directories vfs:// backup stores must be in; others are refused (the Docker plugin sets its backups mount; default: anywhere)',
+    })
     .option('reconfigure', {
       type: 'boolean',
       describe: `replace the configuration saved under --root (${SAVED_CONFIG_FILE}) by these flags, even where they change which volumes are seen (vfs.path, drivers, host id)`,
@@ -80,6 +86,7 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
   if (a['maintenance-interval'] !== undefined) g.maintenanceInterval = a['maintenance-interval'];
   if (a['full-maintenance-interval'] !== undefined) g.fullMaintenanceInterval = a['full-maintenance-interval'];
   if (a['metrics-listen'] !== undefined) g.metricsListen = a['metrics-listen'];
+  if (a['vfs-store-roots'] !== undefined) g.vfsStoreRoots = a['vfs-store-roots'].flatMap((d) => d.split(',')).filter((d) => d !== '');
   const config = validateConfig({ ...DEFAULTS, ...g, driverOpts: { ...DEFAULTS.driverOpts, ...g.driverOpts } });
   return { config, given: g, reconfigure: a.reconfigure === true };
 }

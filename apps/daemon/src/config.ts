@@ -38,6 +38,8 @@ export interface DaemonConfig {
   fullMaintenanceInterval: string;
   /** Serve Prometheus metrics (/metrics) and /healthz over HTTP here: `HOST:PORT`, `:PORT` or `PORT`. Off by default. */
   metricsListen?: string;
+  /** Directories vfs:// backup stores must be in (the Docker plugin's backups mount); unset: anywhere. */
+  vfsStoreRoots?: string[];
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -97,6 +99,7 @@ export const daemonConfigSchema = z
     maintenanceInterval: z.string(),
     fullMaintenanceInterval: z.string(),
     metricsListen: z.string().optional(),
+    vfsStoreRoots: z.array(z.string()).optional(),
   })
   .strict() satisfies z.ZodType<DaemonConfig>;
 
@@ -174,6 +177,9 @@ export function validateConfig(c: DaemonConfig): DaemonConfig {
   }
   maintenanceSchedule(c);
   if (c.metricsListen !== undefined) listenAddress(c.metricsListen);
+  for (const r of c.vfsStoreRoots ?? []) {
+    if (!r.startsWith('/')) throw new ConfigError(`vfsStoreRoots must be absolute paths: ${r}`);
+  }
   return c;
 }
 

@@ -23,6 +23,7 @@ import { problemLog, type Logger } from './logger.js';
 import { resolveGroup } from './group.js';
 import { MaintenanceScheduler, type Timers } from './maintenance.js';
 import { createOperations, type Operations } from './operations.js';
+import { checkVfsStoreRoot } from './store-roots.js';
 import { VERSION } from './version.js';
 
 export interface RunningDaemon {
@@ -138,7 +139,10 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
     defaultDriver: config.defaultDriver,
     ignoreDockerDelete: config.ignoreDockerDelete,
     createOnDockerMount: config.createOnDockerMount,
-    openStore: (url) => openStore(url, { s3 }),
+    openStore: async (url) => {
+      checkVfsStoreRoot(url, config.vfsStoreRoots);
+      return openStore(url, { s3 });
+    },
     onProblem: (err) => problemLog(log, err),
     onDriverUnavailable: (driver, err) => {
       const e = err as { code?: string; message?: string; hint?: string };
