@@ -140,8 +140,9 @@ main() {
   # each trial a test; starts its own radosgw; report in .test-logs/reliability.md)
   run_vitest_suite "reliability" "$LOGS/reliability.json" -- \
     npx vitest run --config tools/reliability/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$LOGS/reliability.json"
-  # @convoy/devmapper against a real kernel: one qemu guest boot, vitest once inside it
-  run_vitest_suite "dm-guest" "$LOGS/dm-guest.json" -- bash tools/dmvm-test.sh "$LOGS/dm-guest.json"
+  # @convoy/devmapper against a real kernel: one qemu guest boot, vitest once inside it (the
+  # daemon-kill test restarts convoy-daemon ten times under TCG, ~25 s each: more than the 900 s default)
+  run_vitest_suite "dm-guest" "$LOGS/dm-guest.json" -- env DMVM_TIMEOUT="${DMVM_TIMEOUT:-2400}" bash tools/dmvm-test.sh "$LOGS/dm-guest.json"
   # tools/install.sh into a throw-away root (DESTDIR) from the build above: files, the installed
   # daemon and CLI on their own Node under an old node on PATH, upgrade, --uninstall
   run_vitest_suite "install" "$LOGS/install.json" -- \
