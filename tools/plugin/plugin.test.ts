@@ -142,7 +142,7 @@ describe.skipIf(!target.available || (!built && !ci))('the managed Docker plugin
   it('docker volume create -d <plugin> makes a vfs volume in the host directory given as vfs.source', async () => {
     expect(await dockerOk(['volume', 'create', '-d', plugin, v1])).toBe(v1);
     const inspected = await inspectVolume(v1);
-    expect(inspected).toMatchObject({ Name: v1, Driver: driver, Scope: 'global' });
+    expect(inspected).toMatchObject({ Name: v1, Driver: driver, Scope: 'local' }); // vfs.shared not set
     const uuid = String(inspected.Status?.uuid);
     expect(existsSync(path.join(vfs, 'data', uuid))).toBe(true);
     expect(await convoyOk(socket, ['list'])).toContain(uuid);

@@ -58,7 +58,10 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
       describe: `replace the configuration saved under --root (${SAVED_CONFIG_FILE}) by these flags, even where they change which volumes are seen (vfs.path, drivers, host id)`,
     })
     .example('$0', 'vfs volumes under /var/lib/convoy, plugin socket for Docker; later starts use the configuration saved there')
-    .example('$0 --drivers vfs --driver-opts vfs.path=/mnt/nfs/convoy --host-id node-a', 'volumes on an NFS share, seen by every host')
+    .example(
+      '$0 --drivers vfs --driver-opts vfs.path=/mnt/nfs/convoy vfs.shared=true --host-id node-a',
+      'volumes on an NFS share, seen by every host (Docker scope global)',
+    )
     .example('$0 --maintenance-interval 1h --full-maintenance-interval 7d', 'free unused backup blocks once a week instead of daily')
     .epilogue(
       `The first start saves its configuration in <root>/${SAVED_CONFIG_FILE}; a start with only --root (or nothing) uses it. ` +

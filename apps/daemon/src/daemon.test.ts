@@ -347,7 +347,7 @@ describe('convoy-daemon', () => {
     };
     const a = async (p: Promise<unknown>): Promise<Answer> => (await p) as Answer;
     expect(await a(c.activate())).toEqual({ Implements: ['VolumeDriver'] });
-    expect((await a(c.capabilities())).Capabilities?.Scope).toBe('global');
+    expect((await a(c.capabilities())).Capabilities?.Scope).toBe('local'); // vfs.shared is off by default
     expect((await a(c.get('dock1'))).Err).toMatch(/dock1/);
     expect(await a(c.create('dock1', null))).toEqual({});
     const mount = await a(c.mount('dock1', 'container-1'));

@@ -50,6 +50,7 @@ describe.skipIf(!target.available)('two hosts sharing one vfs base path', () => 
       socket: PLUGIN_SOCKET,
       controlSocket: join(tmp, 'a.sock'),
       hostId: HOST_A,
+      args: ['--driver-opts', 'vfs.shared=true'], // one vfs.path, two hosts: Docker scope global
     };
     const specB: DaemonSpec = {
       label: 'multi-host-b',
@@ -58,6 +59,7 @@ describe.skipIf(!target.available)('two hosts sharing one vfs base path', () => 
       socket: join(tmp, 'b-plugin.sock'),
       controlSocket: join(tmp, 'b.sock'),
       hostId: HOST_B,
+      args: ['--driver-opts', 'vfs.shared=true'],
     };
     a = await ConvoyDaemon.start(specA);
     b = await ConvoyDaemon.start(specB);

@@ -51,7 +51,7 @@ describe.skipIf(!target.available)('Docker volumes, snapshots and backups throug
     expect(await convoyVolumesInDocker()).toContain(v1);
     const inspected = await inspectVolume(v1);
     const volume = await client.getVolume(v1);
-    expect(inspected).toMatchObject({ Name: v1, Driver: 'convoy', Scope: 'global' });
+    expect(inspected).toMatchObject({ Name: v1, Driver: 'convoy', Scope: 'local' }); // vfs.shared not set
     expect(inspected.Status).toMatchObject({ uuid: volume.uuid, driver: 'vfs', createdBy: 'e2e-volumes' });
     expect(volume.mountedBy).toEqual([]);
   });

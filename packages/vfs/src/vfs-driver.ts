@@ -27,7 +27,7 @@ export interface VfsDriverOptions {
   basePath: string;
   /** This host's id in leases and tombstones (default: the hostname). */
   hostId?: string;
-  /** Whether other hosts share basePath (Docker scope "global"). Default true. */
+  /** Whether other hosts share basePath (Docker scope "global"). Default false ("local", as Convoy's vfs). */
   shared?: boolean;
   now?: () => Date;
   /** Tests: wraps the metadata store, e.g. to run another host's steps between two of this one's. */
@@ -64,7 +64,7 @@ export class VfsDriver implements VolumeDriver {
     }
     this.basePath = path.resolve(options.basePath);
     this.hostId = options.hostId ?? os.hostname();
-    this.scope = options.shared === false ? 'local' : 'global';
+    this.scope = options.shared === true ? 'global' : 'local';
     this.#metaFs = new FsObjectStore(path.join(this.basePath, 'meta'));
     this.#meta = options.wrapMeta?.(this.#metaFs) ?? this.#metaFs;
     this.#records = new MetaRecords(this.#meta, path.join(this.basePath, 'meta'));

@@ -18,6 +18,19 @@ export function driverLocation(name: string, config: Pick<DriverConfig, 'root' |
   return name === 'vfs' ? (config.options['vfs.path'] ?? path.join(config.root, 'vfs')) : path.join(config.root, name);
 }
 
+/**
+ * vfs.shared: whether other hosts mount the same vfs.path (NFS, GlusterFS): Docker is then told
+ * the volumes are `global`. Off by default, as in Convoy, whose vfs said `local`.
+ */
+function sharedOption(value: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw invalidRequest(
+    `vfs.shared must be true or false, not ${JSON.stringify(value.slice(0, 40))}`,
+    'vfs.shared=true when other hosts mount the same vfs.path',
+  );
+}
+
 /** Builds a driver by name from the daemon's options (Convoy's option names). */
 export function createDriver(name: string, config: DriverConfig): VolumeDriver {
   switch (name) {
@@ -25,7 +38,7 @@ export function createDriver(name: string, config: DriverConfig): VolumeDriver {
       return new VfsDriver({
         basePath: driverLocation('vfs', config),
         hostId: config.hostId ?? os.hostname(),
-        shared: config.options['vfs.shared'] !== 'false',
+        shared: sharedOption(config.options['vfs.shared']),
       });
     case 'devicemapper':
       return DevmapperVolumeDriver.fromDriverOpts(driverLocation('devicemapper', config), config.options);
