@@ -9,7 +9,7 @@ export const PROGRAM: CliProgram = {
   commands: ['daemon', 'info', 'create', 'delete', 'mount', 'umount', 'list', 'inspect', 'snapshot', 'backup', 'completion'],
   // `run "convoy backup create --help"`
   hintDepth: 2,
-  repeatable: ['label', 'opt', 'options'],
+  repeatable: ['label', 'opt', 'options', 'names'], // names: `delete <names..>`
   completion: 'Print a shell completion script (bash, zsh): convoy completion >> ~/.bashrc',
   explainUnknownCommand: true,
   interrupted: (signal, exitCode) => new InterruptedError(signal, exitCode),

@@ -19,7 +19,7 @@ describe('usage errors: exit 2, nothing sent to the daemon', () => {
   it.each([
     [[], /name a command/],
     [['lsit'], /unknown command "lsit". Did you mean list\?/],
-    [['create'], /Not enough non-option arguments/],
+    [['delete'], /Not enough non-option arguments/],
     [['create', 'db', '--bogus'], /Unknown argument: bogus/],
     [['create', 'bad name'], /invalid volume name "bad name"/],
     [['create', '-db'], /./],

@@ -47,6 +47,15 @@ describe('convoy info', () => {
 });
 
 describe('convoy create', () => {
+  it('without a name, creates volume-<8 hex digits> (as Convoy) and prints the name', async () => {
+    daemon.on('POST', '/v1/volumes', (r) => ({ json: vol((r.json as { name: string }).name) }));
+    const run = await cli(['create'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const name = (daemon.last().json as { name: string }).name;
+    expect(name).toMatch(/^volume-[0-9a-f]{8}$/);
+    expect(run.stdout).toBe(`${name}\n`);
+  });
+
   it('sends name, driver, size and options; prints the name, or the volume with --json', async () => {
     daemon.on('POST', '/v1/volumes', (r) => ({
       json: vol((r.json as { name: string }).name, { driver: 'devicemapper', size: 20 * 2 ** 30 }),
@@ -110,6 +119,47 @@ describe('convoy delete', () => {
   it('--json prints what happened', async () => {
     daemon.on('DELETE', '/v1/volumes/:name', { json: {} });
     expect(lastJson(await cli(['delete', '-r', 'db', '--json'], { env }))).toEqual({ volume: 'db', deleted: true, dataKept: true });
+  });
+  it('deletes several names in order (as Convoy); one that fails does not stop the others, and the run fails with its error', async () => {
+    daemon.on('DELETE', '/v1/volumes/:name', (r) =>
+      r.params.name === 'b'
+        ? {
+            status: 409,
+            error: { code: 'CONVOY_VOLUME_IN_USE', message: 'volume b is mounted on host h2', hint: 'unmount it there first' },
+          }
+        : { json: {} },
+    );
+    const all = await cli(['delete', 'a', 'c', '--json'], { env });
+    expect(all.code, all.stderr).toBe(0);
+    expect(lastJson(all)).toEqual([
+      { volume: 'a', deleted: true, dataKept: false },
+      { volume: 'c', deleted: true, dataKept: false },
+    ]);
+    daemon.reset();
+    daemon.on('DELETE', '/v1/volumes/:name', (r) =>
+      r.params.name === 'b'
+        ? {
+            status: 409,
+            error: { code: 'CONVOY_VOLUME_IN_USE', message: 'volume b is mounted on host h2', hint: 'unmount it there first' },
+          }
+        : { json: {} },
+    );
+    const run = await cli(['delete', 'a', 'b', 'c'], { env });
+    expect(run.code).toBe(1);
+    expect(daemon.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
+      'DELETE /v1/volumes/a',
+      'DELETE /v1/volumes/b',
+      'DELETE /v1/volumes/c',
+    ]);
+    expect(run.stderr).toContain('deleted a\nnot deleted: b\ndeleted c\n');
+    expect(run.stderr).toContain('convoy: volume b is mounted on host h2');
+  });
+
+  it('checks every name before deleting any', async () => {
+    daemon.on('DELETE', '/v1/volumes/:name', { json: {} });
+    const run = await cli(['delete', 'a', '../etc', '--json'], { env });
+    expect(run.code).toBe(2);
+    expect(daemon.requests).toEqual([]);
   });
 });
 

@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { examples, EXIT } from '@convoy/cli-kit';
 import type { Volume } from '@convoy/control-api';
 import { checkName, checkSize, checkUrl, parsePairs } from '../args.js';
 import type { CliCommand, CommandContext } from '../context.js';
 
 export interface CreateArgs {
-  name: string;
+  /** Omitted: `volume-` and 8 random hex digits, as Convoy named it. */
+  name?: string | undefined;
   driver?: string | undefined;
   size?: string | undefined;
   backup?: string | undefined;
@@ -14,11 +16,11 @@ export interface CreateArgs {
 export const createCommand: CliCommand = {
   register: (y, select) =>
     y.command(
-      'create <name>',
+      'create [name]',
       'Create a volume, empty or from a backup; prints its name',
       (b) =>
         b
-          .positional('name', { type: 'string', demandOption: true, describe: 'Volume name: 1-128 of A-Z a-z 0-9 _ . -' })
+          .positional('name', { type: 'string', describe: 'Volume name: 1-128 of A-Z a-z 0-9 _ . - (default: volume-<8 hex digits>)' })
           .option('driver', { type: 'string', requiresArg: true, describe: "Driver (default: the daemon's default driver, `convoy info`)" })
           .option('size', { type: 'string', requiresArg: true, describe: 'Size for drivers that take one: 10G, 512M or bytes' })
           .option('backup', { type: 'string', requiresArg: true, describe: 'Create the volume from this backup URL (shows progress)' })
@@ -26,6 +28,7 @@ export const createCommand: CliCommand = {
           .epilogue(
             examples([
               ['convoy create db', 'An empty volume with the default driver'],
+              ['convoy create', 'An empty volume named volume-<8 hex digits>; prints the name'],
               ['convoy create db --driver devicemapper --size 20G', 'A 20 GiB thin volume'],
               ["convoy create db2 --backup 's3://bk@us-east-1/db?backup=0001&volume=db'", 'Restore a backup into a new volume'],
               ['convoy create web --driver vfs --opt uid=1000', 'Pass a driver option'],
@@ -37,7 +40,7 @@ export const createCommand: CliCommand = {
 };
 
 export async function runCreate(args: CreateArgs, ctx: CommandContext): Promise<number> {
-  const name = checkName('volume', args.name);
+  const name = args.name === undefined ? `volume-${randomBytes(4).toString('hex')}` : checkName('volume', args.name);
   const size = checkSize(args.size);
   const backup = args.backup === undefined ? undefined : checkUrl('backup URL', args.backup, { backup: true });
   const options = parsePairs('opt', args.opt);

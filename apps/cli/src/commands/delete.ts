@@ -3,7 +3,8 @@ import { checkName } from '../args.js';
 import type { CliCommand, CommandContext } from '../context.js';
 
 export interface DeleteArgs {
-  name: string;
+  /** One or more volumes (Convoy took several). */
+  names: string | string[];
   reference?: boolean | undefined;
   force?: boolean | undefined;
 }
@@ -11,11 +12,11 @@ export interface DeleteArgs {
 export const deleteCommand: CliCommand = {
   register: (y, select) =>
     y.command(
-      'delete <name>',
-      'Delete a volume and its data',
+      'delete <names..>',
+      'Delete volumes and their data',
       (b) =>
         b
-          .positional('name', { type: 'string', demandOption: true, describe: 'Volume name' })
+          .positional('names', { type: 'string', array: true, demandOption: true, describe: 'Volume names (one or more)' })
           .option('reference', {
             alias: 'r',
             type: 'boolean',
@@ -30,6 +31,7 @@ export const deleteCommand: CliCommand = {
           .epilogue(
             examples([
               ['convoy delete db', 'Delete volume db and its data'],
+              ['convoy delete db1 db2 db3', 'Delete several, in order; each one that fails is reported, the others go on'],
               ['convoy delete -r db', 'Forget db but keep its data'],
               ['convoy delete db --force', 'Delete although another host still references it'],
             ]),
@@ -38,9 +40,28 @@ export const deleteCommand: CliCommand = {
     ),
 };
 
+/**
+ * Deletes each volume in order. Every name is checked before anything is deleted. A failure does
+ * not stop the others (as Convoy's loop did not), and the first failure ends the run, after the
+ * rest. One name prints `{volume, deleted, dataKept}` with --json; several print an array of them.
+ */
 export async function runDelete(args: DeleteArgs, ctx: CommandContext): Promise<number> {
-  const name = checkName('volume', args.name);
-  await ctx.client().deleteVolume(name, { force: args.force === true, reference: args.reference === true, signal: ctx.signal });
-  ctx.out.result({ volume: name, deleted: true, dataKept: args.reference === true }, () => []);
+  const names = (Array.isArray(args.names) ? args.names : [args.names]).map((n) => checkName('volume', n));
+  const dataKept = args.reference === true;
+  const done: { volume: string; deleted: true; dataKept: boolean }[] = [];
+  let failure: unknown;
+  for (const name of names) {
+    try {
+      await ctx.client().deleteVolume(name, { force: args.force === true, reference: dataKept, signal: ctx.signal });
+      done.push({ volume: name, deleted: true, dataKept });
+      if (names.length > 1) ctx.out.info(`deleted ${name}`);
+    } catch (err) {
+      if (ctx.signal?.aborted === true) throw err;
+      failure ??= err;
+      if (names.length > 1) ctx.out.info(`not deleted: ${name}`);
+    }
+  }
+  if (failure !== undefined) throw failure;
+  ctx.out.result(names.length === 1 ? done[0] : done, () => []);
   return EXIT.ok;
 }
