@@ -100,6 +100,19 @@ export function resolveOptions(o: DevmapperDriverOptions): ResolvedOptions {
   };
 }
 
+/** Every devicemapper driver option, as Convoy spelled them (dm.thinpoolblocksize is dm.blocksize). */
+export const DEVMAPPER_OPTION_KEYS: readonly string[] = [
+  'dm.datadev',
+  'dm.metadatadev',
+  'dm.thinpoolname',
+  'dm.blocksize',
+  'dm.thinpoolblocksize',
+  'dm.defaultvolumesize',
+  'dm.fs',
+  'dm.loopdatasize',
+  'dm.loopmetadatasize',
+];
+
 /**
  * Convoy's `--driver-opts` for devicemapper (`dm.datadev=/dev/sdb`, `dm.blocksize=4096`, …) as
  * options. dm.blocksize accepts Convoy's unit (a plain number is 512-byte sectors: 4096 = 2 MiB)
@@ -119,6 +132,7 @@ export function optionsFromDriverOpts(root: string, opts: Readonly<Record<string
         out.thinPoolName = value;
         break;
       case 'dm.blocksize':
+      case 'dm.thinpoolblocksize': // Convoy's name for it
         out.blockSize = /^\d+$/.test(value.trim()) ? Number(value) * 512 : parseSize(value, key);
         break;
       case 'dm.defaultvolumesize':
@@ -135,10 +149,7 @@ export function optionsFromDriverOpts(root: string, opts: Readonly<Record<string
         break;
       default:
         if (key.startsWith('dm.')) {
-          throw invalidArgument(
-            `unknown devicemapper option ${key}`,
-            'known: dm.datadev, dm.metadatadev, dm.thinpoolname, dm.blocksize, dm.defaultvolumesize, dm.fs, dm.loopdatasize, dm.loopmetadatasize',
-          );
+          throw invalidArgument(`unknown devicemapper option ${key}`, `known: ${DEVMAPPER_OPTION_KEYS.join(', ')}`);
         }
     }
   }

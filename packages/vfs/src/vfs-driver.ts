@@ -29,6 +29,11 @@ export interface VfsDriverOptions {
   hostId?: string;
   /** Whether other hosts share basePath (Docker scope "global"). Default false ("local", as Convoy's vfs). */
   shared?: boolean;
+  /**
+   * Convoy's vfs.defaultvolumesize: a directory has no size of its own, so it is only reported
+   * (`convoy info`), as Convoy did; nothing enforces it.
+   */
+  defaultVolumeSize?: number;
   now?: () => Date;
   /** Tests: wraps the metadata store, e.g. to run another host's steps between two of this one's. */
   wrapMeta?: (store: ObjectStore) => ObjectStore;
@@ -42,6 +47,7 @@ export interface VfsDriverOptions {
 export class VfsDriver implements VolumeDriver {
   readonly name = 'vfs';
   readonly scope: 'local' | 'global';
+  readonly #defaultVolumeSize: number | undefined;
   readonly basePath: string;
   readonly hostId: string;
   readonly #meta: ObjectStore;
@@ -65,6 +71,7 @@ export class VfsDriver implements VolumeDriver {
     this.basePath = path.resolve(options.basePath);
     this.hostId = options.hostId ?? os.hostname();
     this.scope = options.shared === true ? 'global' : 'local';
+    this.#defaultVolumeSize = options.defaultVolumeSize;
     this.#metaFs = new FsObjectStore(path.join(this.basePath, 'meta'));
     this.#meta = options.wrapMeta?.(this.#metaFs) ?? this.#metaFs;
     this.#records = new MetaRecords(this.#meta, path.join(this.basePath, 'meta'));
@@ -127,6 +134,7 @@ export class VfsDriver implements VolumeDriver {
       path: this.basePath,
       host: this.hostId,
       scope: this.scope,
+      ...(this.#defaultVolumeSize === undefined ? {} : { defaultVolumeSize: this.#defaultVolumeSize }),
       bytesTotal: st.blocks * st.bsize,
       bytesFree: st.bavail * st.bsize,
       volumes,

@@ -2,7 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { VfsDriver } from '@convoy/vfs';
 import type { VolumeDriver } from '@convoy/volume-driver';
-import { DevmapperVolumeDriver } from '@convoy/devmapper';
+import { DEVMAPPER_OPTION_KEYS, DevmapperVolumeDriver } from '@convoy/devmapper';
+import { parseSize } from '@convoy/rules';
 import { invalidRequest } from './errors.js';
 
 export interface DriverConfig {
@@ -31,15 +32,41 @@ function sharedOption(value: string | undefined): boolean {
   );
 }
 
+function sizeOption(value: string): number {
+  try {
+    return parseSize(value, 'vfs.defaultvolumesize');
+  } catch {
+    throw invalidRequest(`vfs.defaultvolumesize is not a size: ${JSON.stringify(value.slice(0, 40))}`, 'e.g. vfs.defaultvolumesize=10G');
+  }
+}
+
+/** Every vfs driver option (Convoy's names; vfs.shared is ours). */
+export const VFS_OPTION_KEYS: readonly string[] = ['vfs.path', 'vfs.shared', 'vfs.defaultvolumesize'];
+
+/** Refuses a driver option no driver knows (a typo would otherwise be ignored), naming every key there is. */
+export function checkDriverOptions(options: Readonly<Record<string, string>>): void {
+  const known = [...VFS_OPTION_KEYS, ...DEVMAPPER_OPTION_KEYS];
+  const unknown = Object.keys(options).filter((k) => !known.includes(k));
+  if (unknown.length > 0)
+    throw invalidRequest(
+      `unknown driver option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k.slice(0, 60))).join(', ')}`,
+      `driver options are: ${known.join(', ')}`,
+    );
+}
+
 /** Builds a driver by name from the daemon's options (Convoy's option names). */
 export function createDriver(name: string, config: DriverConfig): VolumeDriver {
+  checkDriverOptions(config.options);
   switch (name) {
-    case 'vfs':
+    case 'vfs': {
+      const size = config.options['vfs.defaultvolumesize'];
       return new VfsDriver({
         basePath: driverLocation('vfs', config),
         hostId: config.hostId ?? os.hostname(),
         shared: sharedOption(config.options['vfs.shared']),
+        ...(size === undefined ? {} : { defaultVolumeSize: sizeOption(size) }),
       });
+    }
     case 'devicemapper':
       return DevmapperVolumeDriver.fromDriverOpts(driverLocation('devicemapper', config), config.options);
     default:
