@@ -126,16 +126,16 @@ export async function extractTarGz(gz: AsyncIterable<Uint8Array>, root: string, 
           const fh = await open(at, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600).catch(
             (err: unknown) => Promise.reject(exists(rel, err)),
           );
+          const wrote = (err: unknown): Promise<never> => Promise.reject(writeFailed(at, err));
           try {
+            // a read error here is the archive's (truncated, damaged): left as it is for asExtractError
             for await (const chunk of entry as AsyncIterable<Buffer>) {
-              await fh.write(chunk);
+              await fh.write(chunk).catch(wrote);
               r.bytesWritten += chunk.length;
             }
-            if (owners) await fh.chown(uid, gid);
-            await fh.chmod(mode); // after chown, which clears setuid/setgid
-            if (h.mtime !== undefined) await fh.utimes(h.mtime, h.mtime);
-          } catch (err) {
-            throw err instanceof ConvoyError ? err : writeFailed(at, err);
+            if (owners) await fh.chown(uid, gid).catch(wrote);
+            await fh.chmod(mode).catch(wrote); // after chown, which clears setuid/setgid
+            if (h.mtime !== undefined) await fh.utimes(h.mtime, h.mtime).catch(wrote);
           } finally {
             await fh.close();
           }
