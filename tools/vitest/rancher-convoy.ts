@@ -41,8 +41,10 @@ export async function installConvoyGo(dir: string): Promise<string> {
   const missing = async (): Promise<boolean> => (await run('ldd', [bin])).stdout.includes('not found');
   if (await missing()) {
     if (process.geteuid?.() !== 0) throw new Error('convoy-go needs libdevmapper1.02.1: apt-get install libdevmapper1.02.1 (as root)');
-    await run('apt-get', ['install', '-y', '--no-install-recommends', 'libdevmapper1.02.1'], {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    await run('apt-get', ['-o', 'DPkg::Lock::Timeout=900', 'update', '-qq'], { env });
+    await run('apt-get', ['-o', 'DPkg::Lock::Timeout=900', 'install', '-y', '-qq', '--no-install-recommends', 'libdevmapper1.02.1'], {
+      env,
     });
     if (await missing())
       throw new Error(`convoy-go still misses libraries after installing libdevmapper1.02.1: ${(await run('ldd', [bin])).stdout}`);
@@ -118,7 +120,7 @@ export interface TreeEntry {
   path: string;
   type: 'dir' | 'file' | 'symlink' | 'other';
   mode: number;
-  /** File content (hex of sha-less bytes is too long: the bytes themselves, base64) or symlink target. */
+  /** A file's bytes (base64) or a symlink's target. */
   content?: string;
 }
 
