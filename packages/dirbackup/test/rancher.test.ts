@@ -57,7 +57,7 @@ describe.each(allStores().map((k) => [k.name, k] as const))('a store Rancher Con
 
 interface Entry {
   name: string;
-  type?: tar.Headers['type'];
+  type?: tar.Header['type'];
   linkname?: string;
   body?: string;
 }
@@ -68,7 +68,7 @@ function targz(entries: readonly Entry[]): Promise<Buffer> {
   pack.finalize();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
     pack.on('end', () => resolve(gzipSync(Buffer.concat(chunks))));
     pack.on('error', reject);
   });
