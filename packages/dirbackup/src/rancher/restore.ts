@@ -89,14 +89,15 @@ export async function restoreRancherBackup(options: RancherRestoreOptions): Prom
   const work = inPlace ? options.target : tempFileName(options.target, process.pid);
   if (work !== options.target) await mkdir(work, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
   let fetched = 0;
-  const progress = (bytesWritten: number): void =>
+  // The archive's own size is the only total known before it is unpacked: progress counts its bytes.
+  const progress = (): void =>
     options.onProgress?.({
       phase: 'restore',
       bytesDone: fetched,
       bytesTotal: info.size,
       blocksDone: 0,
       blocksTotal: 0,
-      bytesTransferred: bytesWritten,
+      bytesTransferred: fetched,
     });
   async function* ranges(): AsyncGenerator<Uint8Array> {
     while (fetched < info.size) {
@@ -108,9 +109,9 @@ export async function restoreRancherBackup(options: RancherRestoreOptions): Prom
   }
   let done = false;
   try {
-    const r = await extractTarGz(ranges(), work, { source: archiveKey, owners: options.owners, signal, onFile: progress });
+    const r = await extractTarGz(ranges(), work, { source: archiveKey, owners: options.owners, signal, onFile: () => progress() });
     if (work !== options.target) await commitTarget(work, options.target);
-    progress(r.bytesWritten);
+    progress();
     done = true;
     return { backup: info, ...r, bytesFetched: fetched };
   } finally {
