@@ -125,6 +125,12 @@ main() {
   run_setup "docker packages" -- bash tools/dockerd.sh install
   # qemu + a Debian kernel with dm-thin for the devicemapper guest suite (cached after the first run)
   run_setup "dm guest" -- bash tools/dmvm.sh setup
+  # xz + libdevmapper1.02.1: the original Rancher Convoy v0.5.2 binary (../shared/tools/
+  # rancher-convoy-0.5.2/convoy.xz) makes real Convoy backup stores for tests
+  # (tools/vitest/rancher-convoy.ts); it needs libdevmapper even for its vfs driver
+  run_setup "convoy v0.5.2 packages" -- bash -c 'dpkg -s libdevmapper1.02.1 xz-utils >/dev/null 2>&1 ||
+    { export DEBIAN_FRONTEND=noninteractive; apt-get -o DPkg::Lock::Timeout=900 update -qq &&
+      apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends libdevmapper1.02.1 xz-utils >/dev/null; }'
   if npm_install_needed; then
     run_setup "npm ci" -- npm ci --no-audit --no-fund
   fi

@@ -14,7 +14,15 @@ export { acquireLock, StoreLock, type LockOptions } from './lock.js';
 export { listLeases, type LeaseInfo, type LockBody, type LockKind } from './lease-records.js';
 export { systemClock, FakeClock, type Clock } from './clock.js';
 export { FileSource, parseExtents, type Extent, type SnapshotSource } from './source.js';
-export { formatBackupUrl, parseBackupUrl, type BackupRef } from './url.js';
+export {
+  formatBackupUrl,
+  isRancherBackupName,
+  parseAnyBackupUrl,
+  parseBackupUrl,
+  type AnyBackupRef,
+  type BackupRef,
+  type RancherBackupRef,
+} from './url.js';
 export type { Progress, ProgressCallback } from './progress.js';
 export { BlockstoreError, blockMissing } from './errors.js';
 export { COMPRESSIONS, parseCompression, type Compression } from './format/codec.js';

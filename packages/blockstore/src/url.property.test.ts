@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isConvoyError } from '@convoy/errors';
 import { validateVolumeName } from '@convoy/rules';
 import { validateBackupId } from './format/names.js';
-import { parseBackupUrl } from './url.js';
+import { parseAnyBackupUrl, parseBackupUrl } from './url.js';
 
 const PIECES = [
   '..',
@@ -56,5 +56,28 @@ describe('parseBackupUrl under hostile input', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('Rancher Convoy v0.5.2 backup URLs', () => {
+  const printed = 'vfs:///tmp/cg/store?backup=backup-f12db86493774ab7\\u0026volume=vol1';
+
+  it('parseAnyBackupUrl reads them as printed (\\u0026) and with &', () => {
+    for (const u of [printed, printed.replace('\\u0026', '&')]) {
+      expect(parseAnyBackupUrl(u)).toEqual({
+        format: 'rancher-convoy-v0.5.2',
+        storeUrl: 'vfs:///tmp/cg/store',
+        volume: 'vol1',
+        name: 'backup-f12db86493774ab7',
+      });
+    }
+    expect(parseAnyBackupUrl('vfs:///s?backup=20260101T000000000Z-abcdef\\u0026volume=v1')).toMatchObject({
+      format: 'convoy',
+      id: '20260101T000000000Z-abcdef',
+    });
+  });
+
+  it('parseBackupUrl (our backups only) refuses them with CONVOY_RANCHER_BACKUP_READ_ONLY', () => {
+    expect(() => parseBackupUrl(printed)).toThrow(expect.objectContaining({ code: 'CONVOY_RANCHER_BACKUP_READ_ONLY' }));
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  isRancherBackupName,
   FileSource,
   backupVolume,
   formatBackupUrl,
@@ -220,6 +221,15 @@ function fsOf(m: Manifest, fallback: string): string {
 
 export async function restoreVolume(c: DriverCore, req: DriverRestoreRequest): Promise<VolumeRecord> {
   validateVolumeName(req.volume);
+  if (isRancherBackupName(req.backupId)) {
+    throw new DevmapperError(
+      'CONVOY_BACKUP_INCOMPATIBLE',
+      `${req.backupId} is a Rancher Convoy v0.5.2 backup: devicemapper restores only backups made by this Convoy`,
+      {
+        hint: 'restore its vfs backups with --driver vfs; its devicemapper (deltablock) backups are not read yet',
+      },
+    );
+  }
   const manifest = await readManifest(req.store, req.backupVolume, req.backupId, req.signal);
   const size = roundUp(req.size ?? manifest.size, SIZE_ALIGN);
   if (size < manifest.size)

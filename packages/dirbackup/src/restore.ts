@@ -1,8 +1,7 @@
 // restoreDirectory: a directory backup into an empty directory — all of it, or one file or
 // subtree (`path`), fetching only the chunks of what is restored.
-import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   acquireLock,
   fetchBlock,
@@ -13,9 +12,10 @@ import {
   type ProgressCallback,
   type StoreLock,
 } from '@convoy/blockstore';
-import { ConvoyError, errorCode } from '@convoy/errors';
+import { ConvoyError } from '@convoy/errors';
 import { assertSafePath, parentPath, type FileEntry, type FileIndexReader } from '@convoy/fileindex';
 import type { ObjectStore } from '@convoy/objectstore';
+import { commitTarget, isMountPoint, prepareTarget } from './target-dir.js';
 import { openIndex, readDirectoryManifest, readPackMap, ZeroChunks } from './store-io.js';
 import { PackCache, readPacked } from './pack-io.js';
 import {
@@ -224,49 +224,4 @@ function pathNotFound(path: string, m: Manifest): ConvoyError {
   return new ConvoyError('CONVOY_BACKUP_PATH_NOT_FOUND', `backup ${m.id} of ${m.volume} holds nothing at ${JSON.stringify(path)}`, {
     details: { path },
   });
-}
-
-/**
- * The target must be an empty directory (not a symlink to one), or not exist. In place it is
- * created, and it stays 0700 while the restore runs, so nobody else can plant anything in it (the
- * temporary directory of the default is 0700 likewise). Answers the mode a subtree restore gives
- * the target at the end.
- */
-async function isMountPoint(target: string): Promise<boolean> {
-  const [t, p] = await Promise.all([lstat(target).catch(() => undefined), lstat(dirname(target)).catch(() => undefined)]);
-  return t !== undefined && p !== undefined && t.isDirectory() && t.dev !== p.dev;
-}
-
-async function prepareTarget(target: string, inPlace: boolean): Promise<number> {
-  const st = await lstat(target).catch((err: unknown) => {
-    if (errorCode(err) === 'ENOENT') return undefined;
-    throw writeFailed(target, err);
-  });
-  if (st === undefined) {
-    if (inPlace) await mkdir(target, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(target, err)));
-    return 0o755;
-  }
-  if (!st.isDirectory())
-    throw new ConvoyError('CONVOY_TARGET_INVALID', `cannot restore a directory backup into ${target}: it is not a directory`, {
-      hint: 'name an empty directory, or a path that does not exist yet',
-    });
-  if ((await readdir(target)).length > 0) {
-    throw new ConvoyError('CONVOY_TARGET_INVALID', `cannot restore into ${target}: the directory is not empty`, {
-      hint: 'restore into an empty directory, or a path that does not exist yet',
-    });
-  }
-  if (inPlace) await chmod(target, 0o700).catch((err: unknown) => Promise.reject(writeFailed(target, err)));
-  return st.mode & 0o7777;
-}
-
-/** Renames the restored tree over the target (absent, or an empty directory rename(2) replaces), then syncs the parent. */
-async function commitTarget(work: string, target: string): Promise<void> {
-  try {
-    await rename(work, target);
-    const dh = await open(dirname(target), constants.O_RDONLY | constants.O_DIRECTORY);
-    await dh.sync().catch(() => undefined);
-    await dh.close();
-  } catch (err) {
-    throw writeFailed(target, err);
-  }
 }

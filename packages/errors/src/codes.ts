@@ -89,10 +89,20 @@ export const ERROR_CODES = {
     meaning: 'A store, record or option uses a format version this build does not support.',
     hint: 'upgrade Convoy, or use the version that wrote it',
   },
+  CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED: {
+    category: 'conflict',
+    meaning: 'A Rancher Convoy v0.5.2 devicemapper ("deltablock") backup was asked for; only its vfs backups are read so far.',
+    hint: 'restore it with Rancher Convoy v0.5.2 itself, then back the volume up again with this Convoy',
+  },
   CONVOY_BACKUP_INCOMPATIBLE: {
     category: 'usage',
     meaning: 'A backup holds another kind of data than the driver restores (a block image into a directory volume, or the reverse).',
     hint: 'restore it with the driver that took it, or with convoy-backup restore into a file',
+  },
+  CONVOY_RANCHER_BACKUP_READ_ONLY: {
+    category: 'usage',
+    meaning: 'A Rancher Convoy v0.5.2 backup URL was given to a command that handles only our own backups (inspect, delete, ls).',
+    hint: 'Rancher Convoy backups are listed (`convoy-backup list STORE`) and restored (`convoy-backup restore URL DIR`, `convoy create NAME --backup URL`)',
   },
   CONVOY_PLUGIN_REQUEST_INVALID: {
     category: 'usage',
@@ -266,6 +276,23 @@ export const ERROR_CODES = {
     category: 'corrupt',
     meaning: 'A volume, lease or reference record on disk is not valid; it is never read as absent.',
     hint: 'inspect the named file; restore it from a copy, or remove it if the volume it describes is gone',
+  },
+  CONVOY_RANCHER_RECORD_CORRUPT: {
+    category: 'corrupt',
+    meaning:
+      "A Rancher Convoy v0.5.2 store's volume.cfg or backup_<name>.cfg is not the JSON record Convoy wrote; it is never read as absent.",
+    hint: 'inspect the named object; restore it from a copy of the store, or remove that backup with Rancher Convoy',
+  },
+  CONVOY_RANCHER_ARCHIVE_CORRUPT: {
+    category: 'corrupt',
+    meaning: "A Rancher Convoy v0.5.2 vfs backup's .bak file is not a complete gzip-compressed tar archive.",
+    hint: 'the backup is damaged: restore from another backup; the target is incomplete',
+  },
+  CONVOY_RANCHER_ARCHIVE_UNSAFE: {
+    category: 'corrupt',
+    meaning:
+      "A Rancher Convoy v0.5.2 vfs backup's archive holds an entry that would land outside the restore target (absolute, .., through a symlink, a link leaving the tree) or of a type not restored; nothing is written for it.",
+    hint: 'the archive was crafted or damaged: restore from another backup, and find out who can write to the store',
   },
   CONVOY_STATE_INVALID: {
     category: 'corrupt',

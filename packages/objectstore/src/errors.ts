@@ -35,7 +35,7 @@ export class InvalidKeyError extends ObjectStoreError {
   constructor(key: string, reason: string) {
     super(`invalid object key ${JSON.stringify(key.slice(0, 120))}: ${reason}`, {
       code: 'CONVOY_OBJECT_KEY_INVALID',
-      hint: 'keys are relative paths of [A-Za-z0-9._-] segments separated by "/", without "." or ".." segments',
+      hint: 'keys are relative paths of [A-Za-z0-9._!-] segments separated by "/", without "." or ".." segments',
     });
   }
 }

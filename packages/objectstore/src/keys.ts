@@ -5,10 +5,11 @@ export const MAX_KEY_LENGTH = 1024;
 /** Longest `/`-separated segment (a file name on most filesystems). */
 export const MAX_SEGMENT_LENGTH = 255;
 
-const SEGMENT = /^[A-Za-z0-9._-]+$/;
+// `!` is there for Rancher Convoy's stores, which pad short volume names with it (`ab!!`).
+const SEGMENT = /^[A-Za-z0-9._!-]+$/;
 
 /**
- * Throws InvalidKeyError unless `key` is a safe relative key: segments of [A-Za-z0-9._-],
+ * Throws InvalidKeyError unless `key` is a safe relative key: segments of [A-Za-z0-9._!-],
  * separated by single `/`, no `.`/`..` segment, no leading or trailing `/`, no NUL, bounded length.
  * The charset keeps keys identical on every driver, and no key can escape a filesystem root.
  */
@@ -20,7 +21,7 @@ export function validateKey(key: string): void {
     if (segment === '') throw new InvalidKeyError(key, 'empty segment ("//" or a trailing "/")');
     if (segment === '.' || segment === '..') throw new InvalidKeyError(key, `"${segment}" segment`);
     if (segment.length > MAX_SEGMENT_LENGTH) throw new InvalidKeyError(key, `segment longer than ${MAX_SEGMENT_LENGTH}`);
-    if (!SEGMENT.test(segment)) throw new InvalidKeyError(key, 'characters outside [A-Za-z0-9._-]');
+    if (!SEGMENT.test(segment)) throw new InvalidKeyError(key, 'characters outside [A-Za-z0-9._!-]');
   }
 }
 

@@ -19,6 +19,18 @@ describe('parseStoreUrl', () => {
     expect(p.params.get('volume')).toBe('v1');
   });
 
+  it("reads Rancher Convoy's printed URLs, with a literal \\u0026 in place of &, as the & form", () => {
+    for (const url of [
+      'vfs:///tmp/cg/store?backup=backup-f12db86493774ab7\\u0026volume=vol1',
+      'vfs:///tmp/cg/store?backup=backup-f12db86493774ab7&volume=vol1',
+      's3://backups@us-east-1/convoy?backup=backup-f12db86493774ab7\\u0026volume=vol1',
+    ]) {
+      const p = parseStoreUrl(url);
+      expect(p.params.get('backup')).toBe('backup-f12db86493774ab7');
+      expect(p.params.get('volume')).toBe('vol1');
+    }
+  });
+
   it('decodes percent-encoded vfs paths', () => {
     expect(parseStoreUrl('vfs:///mnt/my%20backups').location).toEqual({ kind: 'vfs', path: '/mnt/my backups' });
   });

@@ -92,7 +92,16 @@ function parseVfs(url: string): ParsedStoreUrl {
   const trimmed = normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
   if (trimmed === '/')
     throw new InvalidStoreUrlError('refusing to use / itself as a store', 'name a directory, e.g. vfs:///var/lib/convoy-backups');
-  return { location: { kind: 'vfs', path: trimmed }, params: new URLSearchParams(query) };
+  return { location: { kind: 'vfs', path: trimmed }, params: queryParams(query) };
+}
+
+/**
+ * The query's parameters. Rancher Convoy printed its backup URLs through Go's JSON encoder, which
+ * writes `&` as the six characters `\u0026` (`…?backup=backup-1a2b\u0026volume=vol1`); users
+ * paste them as printed, so that spelling separates parameters as `&` does.
+ */
+function queryParams(query: string): URLSearchParams {
+  return new URLSearchParams(query.replace(/\\u0026/gi, '&'));
 }
 
 function parseS3(url: string): ParsedStoreUrl {
@@ -127,7 +136,7 @@ function parseS3(url: string): ParsedStoreUrl {
       throw new InvalidStoreUrlError(`invalid S3 prefix "${prefix}": ${(err as Error).message}`);
     }
   }
-  return { location: { kind: 's3', bucket, region, prefix }, params: new URLSearchParams(query) };
+  return { location: { kind: 's3', bucket, region, prefix }, params: queryParams(query) };
 }
 
 /** The canonical URL of a location (what `backup create` prints, with query parameters added by callers). */

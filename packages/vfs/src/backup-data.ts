@@ -1,16 +1,26 @@
 // A vfs volume's data to and from backups: a snapshot directory backed up as a directory backup
-// (@convoy/dirbackup); a new volume's directory filled from one, or from the tar-in-block-mode
-// backup of an earlier release (label content=tar), then synced.
+// (@convoy/dirbackup); a new volume's directory filled from one, from the tar-in-block-mode
+// backup of an earlier release (label content=tar), or from a Rancher Convoy v0.5.2 vfs backup
+// (a tar.gz in its own store layout), then synced.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { isDirectoryManifest, readManifest, restoreBackup } from '@convoy/blockstore';
+import { isDirectoryManifest, isRancherBackupName, readManifest, restoreBackup } from '@convoy/blockstore';
 import { execQuiet as run } from '@convoy/daemon-kit';
-import { backupDirectory, restoreDirectory } from '@convoy/dirbackup';
+import { backupDirectory, checkRancherBackup, restoreDirectory, restoreRancherBackup } from '@convoy/dirbackup';
 import type { BackupRequest, RestoreRequest } from '@convoy/volume-driver';
 import { VfsError } from './errors.js';
 
-/** Refuses a backup this driver cannot restore (a block device image) before anything is created. */
-export async function checkRestorable(req: RestoreRequest): Promise<'directory' | 'tar'> {
+export type RestoreKind = 'directory' | 'tar' | 'rancher';
+
+/**
+ * Refuses a backup this driver cannot restore (a block device image, a Rancher Convoy
+ * devicemapper backup) before anything is created.
+ */
+export async function checkRestorable(req: RestoreRequest): Promise<RestoreKind> {
+  if (isRancherBackupName(req.backupId)) {
+    await checkRancherBackup(req.store, req.backupVolume, req.backupId, req.signal);
+    return 'rancher';
+  }
   const manifest = await readManifest(req.store, req.backupVolume, req.backupId, req.signal);
   if (isDirectoryManifest(manifest)) return 'directory';
   if (manifest.labels.content === 'tar') return 'tar';
@@ -20,10 +30,11 @@ export async function checkRestorable(req: RestoreRequest): Promise<'directory' 
 }
 
 /** Restores into `dir` (empty); `scratch` is where a tar archive may be written meanwhile. */
-export async function restoreInto(req: RestoreRequest, kind: 'directory' | 'tar', dir: string, scratch: string): Promise<void> {
+export async function restoreInto(req: RestoreRequest, kind: RestoreKind, dir: string, scratch: string): Promise<void> {
   const common = { store: req.store, volume: req.backupVolume, id: req.backupId, signal: req.signal, onProgress: req.onProgress };
   // in place: the volume record says the volume is incomplete until the restore finished
   if (kind === 'directory') await restoreDirectory({ ...common, target: dir, inPlace: true });
+  else if (kind === 'rancher') await restoreRancherBackup({ ...common, name: req.backupId, target: dir, inPlace: true });
   else {
     const tmpDir = await fs.mkdtemp(path.join(scratch, 'restore-'));
     const archive = path.join(tmpDir, 'snapshot.tar');

@@ -2,6 +2,7 @@
 import {
   deleteBackup,
   listManifests,
+  parseAnyBackupUrl,
   parseBackupUrl,
   readManifest,
   type DeleteResult,
@@ -46,15 +47,19 @@ export function backupDelete(url: string, open?: StoreOpener): Promise<DeleteRes
   return withStore(ref.storeUrl, 'existing', open, (store) => deleteBackup({ store, volume: ref.volume, id: ref.id }));
 }
 
-/** Creates the volume `volume` with `driver` from the backup `url` names. */
+/**
+ * Creates the volume `volume` with `driver` from the backup `url` names: one of ours, or one of
+ * Rancher Convoy v0.5.2's (its backup name passed on as the id; the vfs driver restores those).
+ */
 export function restoreVolume(
   driver: VolumeDriver,
   volume: CreateVolumeRequest,
   url: string,
   o: { signal?: AbortSignal; onProgress?: (p: Progress) => void; open?: StoreOpener },
 ): Promise<VolumeInfo> {
-  const ref = parseBackupUrl(url);
+  const ref = parseAnyBackupUrl(url);
+  const backupId = ref.format === 'convoy' ? ref.id : ref.name;
   return withStore(ref.storeUrl, 'existing', o.open, (store) =>
-    driver.restore({ volume, store, backupVolume: ref.volume, backupId: ref.id, signal: o.signal, onProgress: o.onProgress }),
+    driver.restore({ volume, store, backupVolume: ref.volume, backupId, signal: o.signal, onProgress: o.onProgress }),
   );
 }

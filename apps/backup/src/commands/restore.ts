@@ -1,12 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { isDirectoryManifest, parseBackupUrl, readManifest, restoreBackup, type RestoreResult } from '@convoy/blockstore';
+import { isDirectoryManifest, parseAnyBackupUrl, readManifest, restoreBackup, type RestoreResult } from '@convoy/blockstore';
 import { CliError, examples, formatBytes, usageError } from '@convoy/cli-kit';
 import { restoreDirectory } from '@convoy/dirbackup';
 import type { ObjectStore } from '@convoy/objectstore';
 import { redactUrl } from '@convoy/errors';
 import type { CliCommand, CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
+import { runRestoreRancher } from './rancher.js';
 
 export interface RestoreArgs {
   url: string;
@@ -22,7 +23,11 @@ export const restoreCommand: CliCommand = {
       'Restore a backup into a file or block device, or a directory backup into an empty directory',
       (b) =>
         b
-          .positional('url', { type: 'string', demandOption: true, describe: 'Backup URL, as create prints it (…?backup=ID&volume=NAME)' })
+          .positional('url', {
+            type: 'string',
+            demandOption: true,
+            describe: 'Backup URL, as create (or Rancher Convoy v0.5.2) printed it (…?backup=ID&volume=NAME)',
+          })
           .positional('target', {
             type: 'string',
             demandOption: true,
@@ -58,9 +63,11 @@ export const restoreCommand: CliCommand = {
 };
 
 export async function runRestore(args: RestoreArgs, ctx: CommandContext): Promise<number> {
-  const ref = parseBackupUrl(args.url);
+  const any = parseAnyBackupUrl(args.url);
   const target = path.resolve(args.target);
   await checkTargetDirectory(target);
+  if (any.format === 'rancher-convoy-v0.5.2') return runRestoreRancher(args, ctx, any);
+  const ref = { storeUrl: any.storeUrl, volume: any.volume, id: any.id };
   const store = await ctx.openStore(ref.storeUrl, { create: false });
   let directory: boolean;
   try {

@@ -13,7 +13,7 @@ import type { CleanupStaleResult, PutBody } from '../types.js';
  * key has this name (keys never contain `~`), so listing skips them and the sweep below can tell
  * them from objects by name alone.
  */
-const TEMP_NAME = /^\.[A-Za-z0-9._-]+~[0-9a-f]{12}\.tmp$/;
+const TEMP_NAME = /^\.[A-Za-z0-9._!-]+~[0-9a-f]{12}\.tmp$/;
 
 /** A fresh temporary path for writing `file`, in the same directory (so a rename is atomic). */
 export function tempPathFor(file: string): string {

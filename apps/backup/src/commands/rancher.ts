@@ -1,0 +1,89 @@
+// Rancher Convoy v0.5.2's backups in convoy-backup: their rows in `list`, and `restore` of one.
+import path from 'node:path';
+import { formatBackupUrl, type RancherBackupRef } from '@convoy/blockstore';
+import { formatBytes, usageError } from '@convoy/cli-kit';
+import { RANCHER_FORMAT, restoreRancherBackup, type RancherBackupInfo } from '@convoy/dirbackup';
+import { redactUrl } from '@convoy/errors';
+import type { CommandContext } from '../context.js';
+import { EXIT } from '../errors.js';
+
+/** One of Convoy's backups as `list --json` shows it: `format` tells it from ours. */
+export interface RancherBackupJson {
+  url: string;
+  id: string;
+  volume: string;
+  format: typeof RANCHER_FORMAT;
+  /** `directory` for its vfs backups (a tar.gz), `blocks` for its devicemapper (deltablock) ones. */
+  kind: 'directory' | 'blocks';
+  driver: 'vfs' | 'devicemapper';
+  created: string;
+  snapshot: string | null;
+  parent: null;
+  /** Bytes stored (the archive; a deltablock backup's volume size). */
+  size: number;
+  compression: 'gzip' | 'none';
+}
+
+export function rancherBackupJson(storeUrl: string, b: RancherBackupInfo): RancherBackupJson {
+  return {
+    url: redactUrl(formatBackupUrl(storeUrl, b.volume, b.name)),
+    id: b.name,
+    volume: b.volume,
+    format: RANCHER_FORMAT,
+    kind: b.driver === 'vfs' ? 'directory' : 'blocks',
+    driver: b.driver,
+    created: b.created,
+    snapshot: b.snapshot === '' ? null : b.snapshot,
+    parent: null,
+    size: b.size,
+    compression: b.driver === 'vfs' ? 'gzip' : 'none',
+  };
+}
+
+export async function runRestoreRancher(
+  args: { url: string; target: string; incremental?: boolean | undefined; path?: string | undefined },
+  ctx: CommandContext,
+  ref: RancherBackupRef,
+): Promise<number> {
+  if (args.incremental === true || args.path !== undefined) {
+    throw usageError(
+      `${args.incremental === true ? '--incremental' : '--path'} does not apply to a Rancher Convoy backup: it is one archive, restored whole`,
+      'restore it into an empty directory without that flag',
+    );
+  }
+  const target = path.resolve(args.target);
+  const store = await ctx.openStore(ref.storeUrl, { create: false });
+  const progress = ctx.progress('restore');
+  let r;
+  try {
+    r = await restoreRancherBackup({
+      store,
+      volume: ref.volume,
+      name: ref.name,
+      target,
+      signal: ctx.signal,
+      onProgress: (p) => progress.update(p),
+    });
+  } finally {
+    progress.stop();
+    await store.close();
+  }
+  ctx.out.result(
+    {
+      url: redactUrl(args.url),
+      volume: ref.volume,
+      id: ref.name,
+      format: RANCHER_FORMAT,
+      kind: 'directory',
+      target,
+      entries: r.entries,
+      files: r.files,
+      bytesWritten: r.bytesWritten,
+      bytesFetched: r.bytesFetched,
+    },
+    () => [
+      `restored Rancher Convoy backup ${ref.name} of volume ${ref.volume} to ${target}: ${r.entries} entries, ${r.files} files (${formatBytes(r.bytesWritten)}), ${formatBytes(r.bytesFetched)} fetched`,
+    ],
+  );
+  return EXIT.ok;
+}

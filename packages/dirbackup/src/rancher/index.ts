@@ -1,0 +1,3 @@
+export { RANCHER_FORMAT, hasRancherBackups, listRancherBackups, type RancherBackupInfo, type RancherListOptions } from './list.js';
+export { checkRancherBackup, restoreRancherBackup, type RancherRestoreOptions, type RancherRestoreResult } from './restore.js';
+export { parseRubyDate } from './records.js';

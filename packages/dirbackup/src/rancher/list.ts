@@ -1,0 +1,75 @@
+// The backups a Rancher Convoy v0.5.2 store holds, from its backup records.
+import type { ObjectStore } from '@convoy/objectstore';
+import { RANCHER_VOLUMES, parseRancherBackupKey, rancherArchiveKey, rancherVolumeDir } from './layout.js';
+import { isDeltablock, readRancherBackup, readRancherVolume, type RancherVolumeRecord } from './records.js';
+
+export const RANCHER_FORMAT = 'rancher-convoy-v0.5.2';
+
+/** One backup Rancher Convoy v0.5.2 made. */
+export interface RancherBackupInfo {
+  format: typeof RANCHER_FORMAT;
+  /** `vfs` for single-file (tar.gz) backups, `devicemapper` for deltablock ones (listed, not restorable here). */
+  driver: 'vfs' | 'devicemapper';
+  volume: string;
+  /** Convoy's backup name, e.g. backup-f12db86493774ab7. */
+  name: string;
+  /** ISO 8601. */
+  created: string;
+  snapshot: string;
+  /** Bytes stored: the archive's size for vfs backups; the volume's size for deltablock ones. */
+  size: number;
+}
+
+export interface RancherListOptions {
+  /** Only this volume's backups. */
+  volume?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** A record that cannot be read is reported here and left out; without it, the listing fails with it. */
+  onProblem?: (error: Error) => void;
+}
+
+/** Whether the store holds anything of Rancher Convoy's (one list request). */
+export async function hasRancherBackups(store: ObjectStore, signal?: AbortSignal): Promise<boolean> {
+  for await (const _ of store.list(RANCHER_VOLUMES, { signal })) return true;
+  return false;
+}
+
+/** Every backup record in the store (or of one volume), oldest first. */
+export async function listRancherBackups(store: ObjectStore, options: RancherListOptions = {}): Promise<RancherBackupInfo[]> {
+  const { signal } = options;
+  const prefix = options.volume === undefined ? RANCHER_VOLUMES : `${rancherVolumeDir(options.volume)}/backups/`;
+  const found: { volumeDir: string; name: string; key: string }[] = [];
+  for await (const o of store.list(prefix, { signal })) {
+    const k = parseRancherBackupKey(o.key);
+    if (k !== undefined) found.push({ volumeDir: k.paddedVolume, name: k.name, key: o.key });
+  }
+  const volumes = new Map<string, Promise<RancherVolumeRecord | undefined>>();
+  const out: RancherBackupInfo[] = [];
+  for (const f of found) {
+    try {
+      // The record names its volume; its key holds the padded name only.
+      const volume = f.volumeDir.replace(/!+$/, '');
+      if (options.volume !== undefined && volume !== options.volume) continue;
+      const b = await readRancherBackup(store, volume, f.name, signal);
+      if (b === undefined) continue; // deleted meanwhile
+      let v = volumes.get(volume);
+      if (v === undefined) volumes.set(volume, (v = readRancherVolume(store, volume, signal)));
+      const vol = await v;
+      const deltablock = isDeltablock(b, vol);
+      const size = deltablock ? (vol?.Size ?? 0) : ((await store.stat(rancherArchiveKey(volume, f.name), { signal }))?.size ?? 0);
+      out.push({
+        format: RANCHER_FORMAT,
+        driver: deltablock ? 'devicemapper' : 'vfs',
+        volume,
+        name: b.Name,
+        created: b.CreatedTime,
+        snapshot: b.SnapshotName,
+        size,
+      });
+    } catch (err) {
+      if (options.onProblem === undefined) throw err;
+      options.onProblem(err as Error);
+    }
+  }
+  return out.sort((a, b) => a.created.localeCompare(b.created) || a.volume.localeCompare(b.volume) || a.name.localeCompare(b.name));
+}

@@ -1,0 +1,120 @@
+// restoreRancherBackup: one of Rancher Convoy v0.5.2's vfs backups (a tar.gz of the volume's
+// directory) into an empty directory, streamed from the store in ranges (never whole in memory).
+import { mkdir, rm } from 'node:fs/promises';
+import { removeStaleTempFiles, tempFileName, type ProgressCallback } from '@convoy/blockstore';
+import { ConvoyError } from '@convoy/errors';
+import type { ObjectStore } from '@convoy/objectstore';
+import { commitTarget, isMountPoint, prepareTarget } from '../target-dir.js';
+import { writeFailed } from '../write-entry.js';
+import { archiveCorrupt, extractTarGz } from './extract.js';
+import { rancherArchiveKey } from './layout.js';
+import { RANCHER_FORMAT, type RancherBackupInfo } from './list.js';
+import { isDeltablock, rancherCorrupt, readRancherBackup, readRancherVolume } from './records.js';
+import { rancherBackupKey } from './layout.js';
+
+const RANGE = 8 * 1024 * 1024;
+
+export interface RancherRestoreOptions {
+  store: ObjectStore;
+  volume: string;
+  /** Convoy's backup name (backup-<16 hex>). */
+  name: string;
+  /** An empty directory, or a path that does not exist yet. */
+  target: string;
+  /** Write into the target itself (default: a temporary directory beside it, renamed over it at the end). */
+  inPlace?: boolean;
+  /** Restore owners and device nodes (default: when running as root). */
+  owners?: boolean;
+  signal?: AbortSignal | undefined;
+  onProgress?: ProgressCallback | undefined;
+}
+
+export interface RancherRestoreResult {
+  backup: RancherBackupInfo;
+  entries: number;
+  files: number;
+  bytesWritten: number;
+  bytesFetched: number;
+}
+
+/**
+ * The backup's record, checked restorable: a vfs archive that is there. CONVOY_BACKUP_NOT_FOUND,
+ * CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED or CONVOY_RANCHER_RECORD_CORRUPT otherwise. Nothing is written.
+ */
+export async function checkRancherBackup(
+  store: ObjectStore,
+  volume: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<{ info: RancherBackupInfo; archiveKey: string }> {
+  const vol = await readRancherVolume(store, volume, signal);
+  const b = vol === undefined ? undefined : await readRancherBackup(store, volume, name, signal);
+  if (vol === undefined || b === undefined) {
+    throw new ConvoyError('CONVOY_BACKUP_NOT_FOUND', `the store holds no Rancher Convoy backup ${name} of volume ${volume}`, {
+      hint: `run \`convoy-backup list ${store.location}\` to see its backups`,
+      details: { volume, name },
+    });
+  }
+  if (isDeltablock(b, vol)) {
+    throw new ConvoyError(
+      'CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED',
+      `${name} of volume ${volume} is a Rancher Convoy devicemapper (deltablock) backup: only its vfs backups can be restored so far`,
+      { hint: 'restore it with Rancher Convoy v0.5.2 itself, then back the volume up again with this Convoy', details: { volume, name } },
+    );
+  }
+  const archiveKey = rancherArchiveKey(volume, name);
+  if (b.SingleFile?.FilePath !== archiveKey) {
+    throw rancherCorrupt(rancherBackupKey(volume, name), `its archive path ${JSON.stringify(b.SingleFile?.FilePath)} is not ${archiveKey}`);
+  }
+  const st = await store.stat(archiveKey, { signal });
+  if (st === undefined) throw archiveCorrupt(archiveKey, 'the archive is missing from the store');
+  const info: RancherBackupInfo = {
+    format: RANCHER_FORMAT,
+    driver: 'vfs',
+    volume,
+    name,
+    created: b.CreatedTime,
+    snapshot: b.SnapshotName,
+    size: st.size,
+  };
+  return { info, archiveKey };
+}
+
+export async function restoreRancherBackup(options: RancherRestoreOptions): Promise<RancherRestoreResult> {
+  const { store, signal } = options;
+  const { info, archiveKey } = await checkRancherBackup(store, options.volume, options.name, signal);
+  const inPlace = options.inPlace === true || (await isMountPoint(options.target));
+  await prepareTarget(options.target, inPlace);
+  if (!inPlace) await removeStaleTempFiles(options.target);
+  const work = inPlace ? options.target : tempFileName(options.target, process.pid);
+  if (work !== options.target) await mkdir(work, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
+  let fetched = 0;
+  // The archive's own size is the only total known before it is unpacked: progress counts its bytes.
+  const progress = (): void =>
+    options.onProgress?.({
+      phase: 'restore',
+      bytesDone: fetched,
+      bytesTotal: info.size,
+      blocksDone: 0,
+      blocksTotal: 0,
+      bytesTransferred: fetched,
+    });
+  async function* ranges(): AsyncGenerator<Uint8Array> {
+    while (fetched < info.size) {
+      const data = await store.get(archiveKey, { range: { offset: fetched, length: Math.min(RANGE, info.size - fetched) }, signal });
+      if (data.length === 0) throw archiveCorrupt(archiveKey, `the archive ends at ${fetched} of ${info.size} bytes`);
+      fetched += data.length;
+      yield data;
+    }
+  }
+  let done = false;
+  try {
+    const r = await extractTarGz(ranges(), work, { source: archiveKey, owners: options.owners, signal, onFile: () => progress() });
+    if (work !== options.target) await commitTarget(work, options.target);
+    progress();
+    done = true;
+    return { backup: info, ...r, bytesFetched: fetched };
+  } finally {
+    if (!done && work !== options.target) await rm(work, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
