@@ -120,15 +120,16 @@ describe('convoy delete', () => {
     daemon.on('DELETE', '/v1/volumes/:name', { json: {} });
     expect(lastJson(await cli(['delete', '-r', 'db', '--json'], { env }))).toEqual({ volume: 'db', deleted: true, dataKept: true });
   });
+  const bIsMounted = (r: { params: Record<string, string> }) =>
+    r.params.name === 'b'
+      ? {
+          status: 409,
+          error: { code: 'CONVOY_VOLUME_IN_USE', message: 'volume b is mounted on host h2', hint: 'unmount it there first' },
+        }
+      : { json: {} };
+
   it('deletes several names in order (as Convoy); one that fails does not stop the others, and the run fails with its error', async () => {
-    daemon.on('DELETE', '/v1/volumes/:name', (r) =>
-      r.params.name === 'b'
-        ? {
-            status: 409,
-            error: { code: 'CONVOY_VOLUME_IN_USE', message: 'volume b is mounted on host h2', hint: 'unmount it there first' },
-          }
-        : { json: {} },
-    );
+    daemon.on('DELETE', '/v1/volumes/:name', bIsMounted);
     const all = await cli(['delete', 'a', 'c', '--json'], { env });
     expect(all.code, all.stderr).toBe(0);
     expect(lastJson(all)).toEqual([
@@ -136,14 +137,7 @@ describe('convoy delete', () => {
       { volume: 'c', deleted: true, dataKept: false },
     ]);
     daemon.reset();
-    daemon.on('DELETE', '/v1/volumes/:name', (r) =>
-      r.params.name === 'b'
-        ? {
-            status: 409,
-            error: { code: 'CONVOY_VOLUME_IN_USE', message: 'volume b is mounted on host h2', hint: 'unmount it there first' },
-          }
-        : { json: {} },
-    );
+    daemon.on('DELETE', '/v1/volumes/:name', bIsMounted);
     const run = await cli(['delete', 'a', 'b', 'c'], { env });
     expect(run.code).toBe(1);
     expect(daemon.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
