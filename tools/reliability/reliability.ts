@@ -24,7 +24,8 @@ const bin = (name: string): string => realpathSync(path.join(REPO_ROOT, 'node_mo
 
 const FILES: Record<string, string[]> = {
   crash: [
-    'crash-vfs-writes.test.ts',
+    'crash-vfs-creates.test.ts',
+    'crash-vfs-restore-delete.test.ts',
     'crash-vfs-maintenance.test.ts',
     'crash-s3-creates.test.ts',
     'crash-s3-restore-delete.test.ts',

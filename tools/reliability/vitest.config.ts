@@ -15,7 +15,8 @@ import { S3_GLOBAL_SETUP, packageConfig } from '../vitest/project-defaults.js';
  */
 const ORDER = [
   'lease-expiry',
-  'crash-vfs-writes',
+  'crash-vfs-creates',
+  'crash-vfs-restore-delete',
   'crash-s3-creates',
   'crash-s3-restore-delete',
   'crash-s3-maintenance',
