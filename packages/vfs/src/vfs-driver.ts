@@ -29,10 +29,7 @@ export interface VfsDriverOptions {
   hostId?: string;
   /** Whether other hosts share basePath (Docker scope "global"). Default false ("local", as Convoy's vfs). */
   shared?: boolean;
-  /**
-   * Convoy's vfs.defaultvolumesize: a directory has no size of its own, so it is only reported
-   * (`convoy info`), as Convoy did; nothing enforces it.
-   */
+  /** Convoy's vfs.defaultvolumesize: only reported (`convoy info`), as by Convoy; a directory has no size. */
   defaultVolumeSize?: number;
   now?: () => Date;
   /** Tests: wraps the metadata store, e.g. to run another host's steps between two of this one's. */
