@@ -2,7 +2,7 @@
 // ready for a delete, maintenance or restore under test, and the final trial after all the others.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { targetTreeHash, type DirShape } from './dir-volumes.js';
+import type { DirShape } from './dir-volumes.js';
 import { mutate, sha256File } from './images.js';
 import type { Rng } from './prng.js';
 import { runTrial, type Trial } from './trial.js';
@@ -73,10 +73,9 @@ export async function prepareRestore(w: World, trial: Trial, rng: Rng, dir = fal
   return { args: ['restore', b.url, file, '--json'], backup: b, restoreTarget: { file, oldSha: await sha256File(file) } };
 }
 
-/** What a restore target holds: a file's sha256, or a directory's tree hash ('absent' when there is none). */
-export async function targetHash(w: World, prepared: PreparedRun): Promise<string> {
-  const target = prepared.restoreTarget?.file ?? '';
-  return prepared.backup !== undefined && w.isDir(prepared.backup) ? targetTreeHash(target) : sha256File(target).catch(() => 'absent');
+/** What a prepared restore's target holds now (World.targetHash of its backup). */
+export function targetHash(w: World, prepared: PreparedRun): Promise<string> {
+  return w.targetHash(prepared.backup as Backup, prepared.restoreTarget?.file ?? '');
 }
 
 /** The final trial: two full maintenances, then everything verifies and restores, and nothing leaked. */

@@ -96,10 +96,10 @@ export class World {
   /** A directory volume: a seeded tree (dir-volumes.ts) backed up as a directory. */
   async addDirVolume(name: string, rng: Rng, shape: DirShape, copyOf?: Volume): Promise<Volume> {
     const source = path.join(this.dir, name);
-    let state = await newTree(source, rng, shape);
-    if (copyOf !== undefined) {
-      // Half of another volume's files: chunks the two share (cross-volume deduplication).
-      await fs.rm(source, { recursive: true });
+    let state: ImageState;
+    if (copyOf === undefined) state = await newTree(source, rng, shape);
+    else {
+      // Another volume's tree with half its files changed: chunks the two share (cross-volume deduplication).
       await fs.cp(copyOf.source, source, { recursive: true, verbatimSymlinks: true });
       state = await mutateTree(source, rng, 0.5, shape);
     }
@@ -117,6 +117,14 @@ export class World {
   /** The volumes of one kind: images (`dir` false) or directories. */
   ofKind(dir: boolean): Volume[] {
     return [...this.volumes.values()].filter((v) => (v.dir !== undefined) === dir);
+  }
+
+  /**
+   * What `target` holds, to compare with the state `b` was taken of: a file's sha256, or for a
+   * directory backup the tree's hash (dir-volumes.ts); 'absent' when there is nothing there.
+   */
+  targetHash(b: Backup, target: string): Promise<string> {
+    return this.isDir(b) ? targetTreeHash(target) : sha256File(target).catch(() => 'absent');
   }
 
   /** Whether a backup is of a directory volume. */
@@ -275,7 +283,7 @@ export class World {
     let ok = r.code === 0;
     let why = `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`;
     if (ok) {
-      const sha = dir ? await targetTreeHash(target) : await sha256File(target);
+      const sha = await this.targetHash(b, target);
       ok = sha === b.state.sha256;
       why = `restored sha256 ${sha.slice(0, 12)}… but the source state was ${b.state.sha256.slice(0, 12)}…`;
     }
