@@ -1,21 +1,12 @@
 // restoreDirectory: a directory backup into an empty directory — all of it, or one file or
 // subtree (`path`), fetching only the chunks of what is restored.
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  acquireLock,
-  fetchBlock,
-  readHeader,
-  removeStaleTempFiles,
-  tempFileName,
-  type Manifest,
-  type ProgressCallback,
-  type StoreLock,
-} from '@convoy/blockstore';
+import { acquireLock, fetchBlock, readHeader, type Manifest, type ProgressCallback, type StoreLock } from '@convoy/blockstore';
 import { ConvoyError } from '@convoy/errors';
 import { assertSafePath, parentPath, type FileEntry, type FileIndexReader } from '@convoy/fileindex';
 import type { ObjectStore } from '@convoy/objectstore';
-import { commitTarget, isMountPoint, prepareTarget } from './target-dir.js';
+import { openRestoreWork } from './target-dir.js';
 import { openIndex, readDirectoryManifest, readPackMap, ZeroChunks } from './store-io.js';
 import { PackCache, readPacked } from './pack-io.js';
 import {
@@ -68,14 +59,8 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
   const { store, signal } = options;
   if (options.path !== undefined) assertSafePath(options.path, 'the path to restore');
   const opened = await readHeader(store, signal);
-  // A target that is a mount point (an empty, freshly mounted filesystem) cannot be renamed over:
-  // it is written in place.
-  const inPlace = options.inPlace === true || (await isMountPoint(options.target));
-  const targetMode = await prepareTarget(options.target, inPlace);
-  // Beside the target, named for this process: a later restore removes what a killed one left.
-  if (!inPlace) await removeStaleTempFiles(options.target);
-  const work = inPlace ? options.target : tempFileName(options.target, process.pid);
-  if (work !== options.target) await mkdir(work, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
+  const out = await openRestoreWork(options.target, options.inPlace === true);
+  const work = out.dir;
   let lock: StoreLock | undefined;
   let done = false;
   try {
@@ -191,14 +176,14 @@ export async function restoreDirectory(options: DirectoryRestoreOptions): Promis
       const root = reader.root.root;
       await finishDirectory(work, root, owners);
       finishEntry(work, root, xs);
-    } else await chmod(work, targetMode).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
+    } else await chmod(work, out.targetMode).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
     r.xattrsSkipped = xs.n;
-    if (work !== options.target) await commitTarget(work, options.target);
+    await out.commit();
     progress(); // the last word: every file written (a tree of cached or empty files fetches nothing)
     done = true;
     return r;
   } finally {
-    if (!done && work !== options.target) await rm(work, { recursive: true, force: true }).catch(() => undefined);
+    if (!done) await out.abandon();
     await lock?.release();
   }
 }

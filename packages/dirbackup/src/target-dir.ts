@@ -1,13 +1,14 @@
 // The target directory of a restore: checked empty (or absent), written in place or beside it in a
 // temporary directory renamed over it at the end.
 import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, rename } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { removeStaleTempFiles, tempFileName } from '@convoy/blockstore';
 import { ConvoyError, errorCode } from '@convoy/errors';
 import { writeFailed } from './write-entry.js';
 
 /** Whether `target` is a mount point (an empty, freshly mounted filesystem cannot be renamed over). */
-export async function isMountPoint(target: string): Promise<boolean> {
+async function isMountPoint(target: string): Promise<boolean> {
   const [t, p] = await Promise.all([lstat(target).catch(() => undefined), lstat(dirname(target)).catch(() => undefined)]);
   return t !== undefined && p !== undefined && t.isDirectory() && t.dev !== p.dev;
 }
@@ -18,7 +19,7 @@ export async function isMountPoint(target: string): Promise<boolean> {
  * temporary directory of the default is 0700 likewise). Answers the mode a subtree restore gives
  * the target at the end.
  */
-export async function prepareTarget(target: string, inPlace: boolean): Promise<number> {
+async function prepareTarget(target: string, inPlace: boolean): Promise<number> {
   const st = await lstat(target).catch((err: unknown) => {
     if (errorCode(err) === 'ENOENT') return undefined;
     throw writeFailed(target, err);
@@ -41,7 +42,7 @@ export async function prepareTarget(target: string, inPlace: boolean): Promise<n
 }
 
 /** Renames the restored tree over the target (absent, or an empty directory rename(2) replaces), then syncs the parent. */
-export async function commitTarget(work: string, target: string): Promise<void> {
+async function commitTarget(work: string, target: string): Promise<void> {
   try {
     await rename(work, target);
     const dh = await open(dirname(target), constants.O_RDONLY | constants.O_DIRECTORY);
@@ -50,4 +51,41 @@ export async function commitTarget(work: string, target: string): Promise<void> 
   } catch (err) {
     throw writeFailed(target, err);
   }
+}
+
+/** Where a restore writes: the target itself (in place) or a 0700 directory beside it. */
+export interface RestoreWork {
+  /** The directory the restore writes into. */
+  dir: string;
+  /** The mode a subtree restore gives the target at the end (prepareTarget). */
+  targetMode: number;
+  /** Puts the restored tree in place (a rename over the target, unless written in place). */
+  commit(): Promise<void>;
+  /** After a failure: removes the temporary directory (nothing, in place). */
+  abandon(): Promise<void>;
+}
+
+/**
+ * Checks the target (prepareTarget) and opens where the restore writes. A target that is a mount
+ * point (an empty, freshly mounted filesystem) cannot be renamed over: it is written in place.
+ * Otherwise the tree is built beside it in a directory named for this process, and what killed
+ * restores of the same target left there is removed first.
+ */
+export async function openRestoreWork(target: string, inPlace: boolean): Promise<RestoreWork> {
+  const here = inPlace || (await isMountPoint(target));
+  const targetMode = await prepareTarget(target, here);
+  if (here) return { dir: target, targetMode, commit: async () => undefined, abandon: async () => undefined };
+  await removeStaleTempFiles(target);
+  const dir = tempFileName(target, process.pid);
+  await mkdir(dir, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(dir, err)));
+  return {
+    dir,
+    targetMode,
+    commit: () => commitTarget(dir, target),
+    abandon: () =>
+      rm(dir, { recursive: true, force: true }).then(
+        () => undefined,
+        () => undefined,
+      ),
+  };
 }

@@ -1,11 +1,9 @@
 // restoreRancherBackup: one of Rancher Convoy v0.5.2's vfs backups (a tar.gz of the volume's
 // directory) into an empty directory, streamed from the store in ranges (never whole in memory).
-import { mkdir, rm } from 'node:fs/promises';
-import { removeStaleTempFiles, tempFileName, type ProgressCallback } from '@convoy/blockstore';
+import type { ProgressCallback } from '@convoy/blockstore';
 import { ConvoyError } from '@convoy/errors';
 import type { ObjectStore } from '@convoy/objectstore';
-import { commitTarget, isMountPoint, prepareTarget } from '../target-dir.js';
-import { writeFailed } from '../write-entry.js';
+import { openRestoreWork } from '../target-dir.js';
 import { archiveCorrupt, extractTarGz } from './extract.js';
 import { rancherArchiveKey } from './layout.js';
 import { RANCHER_FORMAT, type RancherBackupInfo } from './list.js';
@@ -83,11 +81,7 @@ export async function checkRancherBackup(
 export async function restoreRancherBackup(options: RancherRestoreOptions): Promise<RancherRestoreResult> {
   const { store, signal } = options;
   const { info, archiveKey } = await checkRancherBackup(store, options.volume, options.name, signal);
-  const inPlace = options.inPlace === true || (await isMountPoint(options.target));
-  await prepareTarget(options.target, inPlace);
-  if (!inPlace) await removeStaleTempFiles(options.target);
-  const work = inPlace ? options.target : tempFileName(options.target, process.pid);
-  if (work !== options.target) await mkdir(work, { mode: 0o700 }).catch((err: unknown) => Promise.reject(writeFailed(work, err)));
+  const out = await openRestoreWork(options.target, options.inPlace === true);
   let fetched = 0;
   // The archive's own size is the only total known before it is unpacked: progress counts its bytes.
   const progress = (): void =>
@@ -109,12 +103,12 @@ export async function restoreRancherBackup(options: RancherRestoreOptions): Prom
   }
   let done = false;
   try {
-    const r = await extractTarGz(ranges(), work, { source: archiveKey, owners: options.owners, signal, onFile: () => progress() });
-    if (work !== options.target) await commitTarget(work, options.target);
+    const r = await extractTarGz(ranges(), out.dir, { source: archiveKey, owners: options.owners, signal, onFile: () => progress() });
+    await out.commit();
     progress();
     done = true;
     return { backup: info, ...r, bytesFetched: fetched };
   } finally {
-    if (!done && work !== options.target) await rm(work, { recursive: true, force: true }).catch(() => undefined);
+    if (!done) await out.abandon();
   }
 }
