@@ -86,9 +86,9 @@ describe.skipIf(!built && process.env.CI !== 'true')('tools/install.sh', () => {
     const argv = [
       '--root',
       path.join(tmp, 'root'),
-      '--socket',
+      '--plugin-socket',
       path.join(tmp, 'p.sock'),
-      '--control-socket',
+      '--socket',
       env.CONVOY_SOCKET,
       '--host-id',
       'installed',

@@ -39,8 +39,8 @@ set -- \
   --root "$STATE" \
   --drivers "${DRIVERS:-vfs}" \
   --driver-opts "vfs.path=$VFS" \
-  --socket "$PLUGIN_SOCKET" \
-  --control-socket "$CONTROL/convoy/convoy.sock" \
+  --plugin-socket "$PLUGIN_SOCKET" \
+  --socket "$CONTROL/convoy/convoy.sock" \
   --log-level "${LOG_LEVEL:-info}" \
   --vfs-store-roots "$BACKUPS" \
   ${HOST_ID:+--host-id "$HOST_ID"} \

@@ -109,9 +109,9 @@ export class DaemonProcess {
       ...(fromSource() ? ['--conditions=@convoy/source', '--import', SOURCE_HOOK, SOURCE_MAIN] : [BIN]),
       ...['--root', s.root, '--drivers', 'vfs', '--driver-opts', `vfs.path=${s.vfsPath}`, '--host-id', s.hostId],
       ...[
-        '--socket',
+        '--plugin-socket',
         this.pluginSocket,
-        '--control-socket',
+        '--socket',
         this.controlSocket,
         '--maintenance-interval',
         'off',

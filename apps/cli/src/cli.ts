@@ -1,5 +1,5 @@
 import { Output, programParser, progressTo, reportError, runCommand, selectCommand, withCommands } from '@convoy/cli-kit';
-import { ControlClient, DEFAULT_CONTROL_SOCKET } from '@convoy/control-api';
+import { ControlClient, DEFAULT_CONTROL_SOCKET, type RequestEvent } from '@convoy/control-api';
 import type { Argv } from 'yargs';
 import { backupCommand } from './commands/backup.js';
 import { createCommand } from './commands/create.js';
@@ -37,18 +37,24 @@ const COMMANDS: readonly CliCommand[] = [
  * process: main.ts does that, tests call this in-process.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  if (argv[0] === 'daemon') return runDaemonCommand(argv.slice(1), io);
+  const daemonArgs = daemonArgv(argv);
+  if (daemonArgs !== undefined) return runDaemonCommand(daemonArgs, io);
   const selected = await selectCommand(PROGRAM, io, argv, (select: Select) => buildParser(io, select));
   if (typeof selected === 'number') return selected;
   const globals = globalsOf(selected.args, io);
-  const out = new Output(io, { program: PROGRAM.name, json: globals.json });
+  const out = new Output(io, { program: PROGRAM.name, json: globals.json, debug: globals.debug, verbose: globals.verbose });
   let client: ControlClient | undefined;
   const ctx: CommandContext = {
     io,
     globals,
     out,
     signal: io.signal,
-    client: () => (client ??= new ControlClient({ socketPath: globals.socket, userAgent: `convoy/${PROGRAM.version}` })),
+    client: () =>
+      (client ??= new ControlClient({
+        socketPath: globals.socket,
+        userAgent: `convoy/${PROGRAM.version}`,
+        ...(globals.debug ? { onRequest: (e: RequestEvent) => out.debug(requestLine(e, globals.socket)) } : {}),
+      })),
     progress: progressTo(io, globals, { showPhase: true }),
   };
   try {
@@ -75,7 +81,21 @@ function buildParser(io: CliIo, select: Select): Argv {
       global: true,
       default: envSocket !== undefined && envSocket !== '' ? envSocket : DEFAULT_CONTROL_SOCKET,
       defaultDescription: `$CONVOY_SOCKET, else ${DEFAULT_CONTROL_SOCKET}`,
-      describe: "The daemon's control socket",
+      alias: 's',
+      describe: "The daemon's control socket (before or after the command, as in Rancher Convoy)",
+    })
+    .option('debug', {
+      type: 'boolean',
+      alias: 'd',
+      default: false,
+      global: true,
+      describe: 'Trace each request to the daemon on stderr, and show error codes; `convoy --debug daemon` logs at debug level',
+    })
+    .option('verbose', {
+      type: 'boolean',
+      default: false,
+      global: true,
+      describe: 'Print the whole result (the volume, snapshot or backup) as indented JSON instead of its name',
     })
     .option('json', {
       type: 'boolean',
@@ -92,5 +112,30 @@ function buildParser(io: CliIo, select: Select): Argv {
 
 function globalsOf(args: Readonly<Record<string, unknown>>, io: CliIo): GlobalOptions {
   const socket = typeof args.socket === 'string' && args.socket !== '' ? args.socket : (io.env.CONVOY_SOCKET ?? DEFAULT_CONTROL_SOCKET);
-  return { json: args.json === true, socket };
+  return { json: args.json === true, socket, debug: args.debug === true, verbose: args.verbose === true };
+}
+
+const requestLine = (e: RequestEvent, socket: string): string =>
+  `${e.method} ${e.path} → ${e.status ?? 'no answer'}${e.code === undefined ? '' : ` ${e.code}`} (${e.ms} ms, ${socket})`;
+
+/**
+ * `convoy [--socket S] [--debug] [--verbose] daemon [convoy-daemon flags]`: the arguments for
+ * convoy-daemon (the globals given before `daemon` first), or undefined when the command is not
+ * `daemon`. Everything after `daemon` goes to convoy-daemon untouched.
+ */
+export function daemonArgv(argv: readonly string[]): string[] | undefined {
+  const forwarded: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i] ?? '';
+    if (a === 'daemon') return [...forwarded, ...argv.slice(i + 1)];
+    if (a === '--socket' || a === '-s') {
+      const value = argv[i + 1];
+      if (value === undefined) return undefined;
+      forwarded.push('--socket', value);
+      i += 1;
+    } else if (a.startsWith('--socket=')) forwarded.push('--socket', a.slice('--socket='.length));
+    else if (a === '--debug' || a === '-d' || a === '--verbose') forwarded.push(a === '-d' ? '--debug' : a);
+    else return undefined;
+  }
+  return undefined;
 }

@@ -23,6 +23,10 @@ export interface GlobalOptions {
   json: boolean;
   /** The daemon's control socket. */
   socket: string;
+  /** --debug: requests traced on stderr, error codes shown. */
+  debug: boolean;
+  /** --verbose: whole results as indented JSON. */
+  verbose: boolean;
 }
 
 /** What a command's `run` gets. */

@@ -43,6 +43,22 @@ describe('convoy daemon', () => {
     expect(run.stderr).toBe('fake daemon log line\n');
   });
 
+  it("Rancher Convoy's globals before `daemon` (--socket, -s, --debug, -d, --verbose) are passed on, first", async () => {
+    const env = { CONVOY_DAEMON_BIN: fakeDaemon };
+    const run = await cli(['--socket', '/run/c.sock', '--debug', 'daemon', '--drivers', 'vfs'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.lines[0] ?? '')).toEqual({ args: ['--socket', '/run/c.sock', '--debug', '--drivers', 'vfs'] });
+    const short = await cli(['-s', '/run/d.sock', '-d', '--verbose', 'daemon'], { env });
+    expect(JSON.parse(short.lines[0] ?? '')).toEqual({ args: ['--socket', '/run/d.sock', '--debug', '--verbose'] });
+    const eq = await cli(['--socket=/run/e.sock', 'daemon', '--root', '/r'], { env });
+    expect(JSON.parse(eq.lines[0] ?? '')).toEqual({ args: ['--socket', '/run/e.sock', '--root', '/r'] });
+    // anything else before `daemon` is a usage error, and the daemon does not run
+    const bad = await cli(['--json', 'daemon'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).not.toContain('"args"');
+    expect(bad.stdout).toContain('only --socket, --debug and --verbose may come before `daemon`');
+  });
+
   it('aborting (Ctrl-C in main.ts) sends the daemon that signal and waits for it to exit', async () => {
     const controller = new AbortController();
     const run = await cli(['daemon', '--wait'], {

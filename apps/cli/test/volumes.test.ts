@@ -46,6 +46,50 @@ describe('convoy info', () => {
   });
 });
 
+describe("Rancher Convoy's client globals", () => {
+  it('-s names the socket, before or after the command', async () => {
+    daemon.on('GET', '/v1/volumes', { json: { volumes: [] } });
+    for (const argv of [
+      ['-s', daemon.socketPath, 'list'],
+      ['list', '-s', daemon.socketPath],
+    ]) {
+      const run = await cli(argv, { env: { CONVOY_SOCKET: '/nonexistent/convoy.sock' } });
+      expect(run.code, run.stderr).toBe(0);
+    }
+  });
+
+  it('--debug traces each request on stderr (no query: it may hold a backup URL) and shows the error code; stdout is unchanged', async () => {
+    daemon.on('POST', '/v1/volumes', (r) => ({ json: vol((r.json as { name: string }).name) }));
+    const run = await cli(['--debug', 'create', 'db'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('db\n');
+    expect(run.stderr).toMatch(new RegExp(`^debug: POST /v1/volumes → 200 \\(\\d+ ms, ${daemon.socketPath}\\)$`, 'm'));
+    daemon.on('GET', '/v1/backups/inspect', {
+      status: 404,
+      json: { error: { code: 'CONVOY_BACKUP_NOT_FOUND', message: 'no such backup' } },
+    });
+    const failed = await cli(['-d', 'backup', 'inspect', 'vfs:///bk?backup=b1&volume=db'], { env });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('debug: GET /v1/backups/inspect → 404 CONVOY_BACKUP_NOT_FOUND');
+    expect(failed.stderr).not.toContain('vfs:///bk?backup');
+    expect(failed.stderr).toMatch(/^debug: code CONVOY_BACKUP_NOT_FOUND$/m);
+    // without it, none of that
+    const quiet = await cli(['create', 'db'], { env });
+    expect(quiet.stderr).not.toContain('debug:');
+  });
+
+  it('--verbose prints the whole result as indented JSON (as Convoy printed the volume), --json still wins', async () => {
+    daemon.on('POST', '/v1/volumes', (r) => ({ json: vol((r.json as { name: string }).name) }));
+    const run = await cli(['create', 'db', '--verbose'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(vol('db'));
+    expect(run.stdout).toContain('\n  "name": "db"');
+    const json = await cli(['--verbose', 'create', 'db', '--json'], { env });
+    expect(json.stdout.trim().split('\n')).toHaveLength(1);
+    expect(lastJson(json)).toEqual(vol('db'));
+  });
+});
+
 describe('convoy create', () => {
   it('without a name, creates volume-<8 hex digits> (as Convoy) and prints the name', async () => {
     daemon.on('POST', '/v1/volumes', (r) => ({ json: vol((r.json as { name: string }).name) }));

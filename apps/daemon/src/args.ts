@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { DEFAULTS, SAVED_CONFIG_FILE, parsePairs, readConfigFile, validateConfig, type DaemonConfig } from './config.js';
+import { ConfigError, DEFAULTS, SAVED_CONFIG_FILE, parsePairs, readConfigFile, validateConfig, type DaemonConfig } from './config.js';
 
 /** What one start of convoy-daemon was told, before the configuration saved under its root. */
 export interface ParsedArgs {
@@ -9,6 +9,8 @@ export interface ParsedArgs {
   given: Partial<DaemonConfig>;
   /** `--reconfigure`: the given values replace the saved ones, those that choose the volumes included. */
   reconfigure: boolean;
+  /** What the start logs at warn: Rancher Convoy flags without effect here, old config key names. */
+  warnings: string[];
 }
 
 /** convoy-daemon's flags, as Rancher Convoy named them, over `--config FILE`, over defaults. */
@@ -28,12 +30,24 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
     .option('default-driver', { type: 'string', describe: 'driver for volumes created without one (default: the first)' })
     .option('ignore-docker-delete', { type: 'boolean', describe: 'keep volumes (and data) when Docker removes them' })
     .option('create-on-docker-mount', { type: 'boolean', describe: 'create a volume Docker mounts that does not exist' })
-    .option('socket', { type: 'string', describe: `Docker plugin socket (default ${DEFAULTS.socket})` })
-    .option('control-socket', { type: 'string', describe: `control API socket for the convoy CLI (default ${DEFAULTS.controlSocket})` })
+    .option('socket', {
+      type: 'string',
+      alias: ['s', 'control-socket'],
+      describe: `the convoy CLI's socket, which serves Docker's plugin protocol too, as in Rancher Convoy (default ${DEFAULTS.controlSocket})`,
+    })
+    .option('plugin-socket', {
+      type: 'string',
+      describe: `the socket Docker finds by itself, plugin protocol only; none: no such socket (default ${DEFAULTS.pluginSocket})`,
+    })
     .option('socket-group', { type: 'string', describe: 'group allowed to use the sockets (mode 0660)' })
     .option('host-id', { type: 'string', describe: 'this host in shared vfs leases (default: hostname)' })
     .option('s3-endpoint', { type: 'string', describe: 'S3 endpoint for s3:// backups (default AWS_ENDPOINT_URL)' })
     .option('log-level', { type: 'string', describe: 'fatal|error|warn|info|debug|trace (default info)' })
+    .option('debug', { type: 'boolean', alias: 'd', describe: 'log at debug level (--log-level debug), as in Rancher Convoy' })
+    .option('verbose', { type: 'boolean', describe: 'the same as --debug (Rancher Convoy took it before any command)' })
+    .option('log', { type: 'string', describe: 'append the JSON log lines to this file instead of stderr; SIGHUP reopens it (logrotate)' })
+    .option('cmd-timeout', { type: 'string', hidden: true })
+    .option('mnt-ns', { type: 'string', hidden: true })
     .option('maintenance-interval', {
       type: 'string',
       describe: `quick maintenance of the backup stores this daemon used since it started: merge new and deleted backups (e.g. 30m, 1h; off disables; default ${DEFAULTS.maintenanceInterval})`,
@@ -55,9 +69,14 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
     })
     .option('reconfigure', {
       type: 'boolean',
+      alias: 'ignore-config-file',
       describe: `replace the configuration saved under --root (${SAVED_CONFIG_FILE}) by these flags, even where they change which volumes are seen (vfs.path, drivers, host id)`,
     })
     .example('$0', 'vfs volumes under /var/lib/convoy, plugin socket for Docker; later starts use the configuration saved there')
+    .example(
+      '$0 --socket /var/run/convoy/convoy.sock --plugin-socket none',
+      'one socket, as Rancher Convoy had: Docker finds it through a spec file (unix:///var/run/convoy/convoy.sock in /etc/docker/plugins/convoy.spec)',
+    )
     .example(
       '$0 --drivers vfs --driver-opts vfs.path=/mnt/nfs/convoy vfs.shared=true --host-id node-a',
       'volumes on an NFS share, seen by every host (Docker scope global)',
@@ -72,7 +91,14 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
     .help()
     .version()
     .parseAsync();
-  const file = a.config === undefined ? {} : readConfigFile(a.config);
+  if (a['mnt-ns'] !== undefined) {
+    throw new ConfigError(
+      '--mnt-ns is not supported: convoy-daemon mounts in the mount namespace it runs in',
+      'start convoy-daemon inside that namespace instead, e.g. nsenter --mount=/proc/<pid>/ns/mnt convoy-daemon …',
+    );
+  }
+  const warnings: string[] = [];
+  const file = a.config === undefined ? {} : readConfigFile(a.config, (w) => warnings.push(w));
   const g: Partial<DaemonConfig> = { ...file };
   if (a.root !== undefined) g.root = a.root;
   if (a.drivers !== undefined) g.drivers = a.drivers.flatMap((d) => d.split(',')).filter((d) => d !== '');
@@ -80,16 +106,20 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
   if (a['default-driver'] !== undefined) g.defaultDriver = a['default-driver'];
   if (a['ignore-docker-delete'] !== undefined) g.ignoreDockerDelete = a['ignore-docker-delete'];
   if (a['create-on-docker-mount'] !== undefined) g.createOnDockerMount = a['create-on-docker-mount'];
-  if (a.socket !== undefined) g.socket = a.socket;
-  if (a['control-socket'] !== undefined) g.controlSocket = a['control-socket'];
+  if (a.socket !== undefined) g.controlSocket = a.socket;
+  if (a['plugin-socket'] !== undefined) g.pluginSocket = a['plugin-socket'];
   if (a['socket-group'] !== undefined) g.socketGroup = a['socket-group'];
   if (a['host-id'] !== undefined) g.hostId = a['host-id'];
   if (a['s3-endpoint'] !== undefined) g.s3Endpoint = a['s3-endpoint'];
+  if (a.debug === true || a.verbose === true) g.logLevel = 'debug';
   if (a['log-level'] !== undefined) g.logLevel = a['log-level'];
+  if (a.log !== undefined) g.logFile = a.log;
   if (a['maintenance-interval'] !== undefined) g.maintenanceInterval = a['maintenance-interval'];
   if (a['full-maintenance-interval'] !== undefined) g.fullMaintenanceInterval = a['full-maintenance-interval'];
   if (a['metrics-listen'] !== undefined) g.metricsListen = a['metrics-listen'];
   if (a['vfs-store-roots'] !== undefined) g.vfsStoreRoots = a['vfs-store-roots'].flatMap((d) => d.split(',')).filter((d) => d !== '');
   const config = validateConfig({ ...DEFAULTS, ...g, driverOpts: { ...DEFAULTS.driverOpts, ...g.driverOpts } });
-  return { config, given: g, reconfigure: a.reconfigure === true };
+  // Convoy's per-command timeout: each step here has its own, so it is taken (scripts keep working) and said to be ignored.
+  if (a['cmd-timeout'] !== undefined) warnings.push("--cmd-timeout: Rancher Convoy's flag, taken but without effect here");
+  return { config, given: g, reconfigure: a.reconfigure === true, warnings };
 }

@@ -18,9 +18,12 @@ export interface DaemonConfig {
   defaultDriver?: string;
   ignoreDockerDelete: boolean;
   createOnDockerMount: boolean;
-  /** Docker plugin socket. */
-  socket: string;
-  /** Control API socket (the convoy CLI). */
+  /**
+   * The socket Docker discovers by itself (in /run/docker/plugins), serving the plugin protocol,
+   * or `none` for no such socket.
+   */
+  pluginSocket: string;
+  /** `--socket`, as in Rancher Convoy: the convoy CLI's control API, and Docker's plugin protocol too (for spec files). */
   controlSocket: string;
   /** Group that may use the sockets (name or gid); default: the daemon's group. */
   socketGroup?: string;
@@ -29,6 +32,8 @@ export interface DaemonConfig {
   /** S3 endpoint for s3:// backup URLs (else AWS_ENDPOINT_URL). */
   s3Endpoint?: string;
   logLevel: string;
+  /** `--log FILE`: JSON log lines appended here (reopened on SIGHUP, for logrotate) instead of stderr. */
+  logFile?: string;
   /**
    * Quick maintenance (merging the references of new and deleted backups) of every backup store
    * this daemon backed up to or deleted from since it started: a duration such as `1h`, or `off`.
@@ -48,7 +53,7 @@ export const DEFAULTS: DaemonConfig = {
   driverOpts: {},
   ignoreDockerDelete: false,
   createOnDockerMount: false,
-  socket: '/run/docker/plugins/convoy.sock',
+  pluginSocket: '/run/docker/plugins/convoy.sock',
   controlSocket: '/var/run/convoy/convoy.sock',
   hostId: os.hostname(),
   logLevel: 'info',
@@ -90,12 +95,13 @@ export const daemonConfigSchema = z
     defaultDriver: z.string().optional(),
     ignoreDockerDelete: z.boolean(),
     createOnDockerMount: z.boolean(),
-    socket: z.string(),
+    pluginSocket: z.string(),
     controlSocket: z.string(),
     socketGroup: z.string().optional(),
     hostId: z.string(),
     s3Endpoint: z.string().optional(),
     logLevel: z.string(),
+    logFile: z.string().optional(),
     maintenanceInterval: z.string(),
     fullMaintenanceInterval: z.string(),
     metricsListen: z.string().optional(),
@@ -104,6 +110,22 @@ export const daemonConfigSchema = z
   .strict() satisfies z.ZodType<DaemonConfig>;
 
 const configFileSchema = daemonConfigSchema.partial();
+
+/**
+ * Written by versions before `--socket` meant the control socket (as in Convoy): in a config file
+ * or a saved configuration, `socket` was, and is read as, Docker's plugin socket (`pluginSocket`).
+ */
+const LEGACY_SOCKET_KEY = 'socket';
+
+/**
+ * A config file or saved configuration of an earlier version, as this one names its keys: `socket`
+ * (Docker's plugin socket then) becomes `pluginSocket`. Anything else is left to the schema.
+ */
+export function migrateSavedConfig(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !(LEGACY_SOCKET_KEY in v)) return v;
+  const { [LEGACY_SOCKET_KEY]: socket, ...rest } = v as Record<string, unknown>;
+  return 'pluginSocket' in rest ? v : { ...rest, pluginSocket: socket };
+}
 
 /** The first problem zod found, as one line naming the key: `"drivers" must be an array`. */
 export function configProblem(error: z.ZodError): { message: string; hint?: string } {
@@ -129,8 +151,11 @@ export class ConfigError extends ConvoyError {
   }
 }
 
-/** Reads a JSON config file (same keys as DaemonConfig); unknown keys and wrong types are errors. */
-export function readConfigFile(file: string): Partial<DaemonConfig> {
+/**
+ * Reads a JSON config file (same keys as DaemonConfig); unknown keys and wrong types are errors.
+ * `warn` hears of old key names, which are read as they were meant.
+ */
+export function readConfigFile(file: string, warn?: (message: string) => void): Partial<DaemonConfig> {
   let v: unknown;
   try {
     v = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -141,7 +166,14 @@ export function readConfigFile(file: string): Partial<DaemonConfig> {
     );
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${file} must hold a JSON object`);
-  const parsed = configFileSchema.safeParse(v);
+  if (LEGACY_SOCKET_KEY in v && 'pluginSocket' in v) {
+    throw new ConfigError(
+      `${file}: both "socket" and "pluginSocket" are given`,
+      '"socket" is the old name of "pluginSocket" (the socket in /run/docker/plugins): keep only "pluginSocket"',
+    );
+  }
+  if (LEGACY_SOCKET_KEY in v) warn?.(`${file}: "socket" is the old name of "pluginSocket" (read as that); rename it`);
+  const parsed = configFileSchema.safeParse(migrateSavedConfig(v));
   if (parsed.success) return parsed.data;
   const problem = configProblem(parsed.error);
   throw new ConfigError(`${file}: ${problem.message}`, problem.hint);
@@ -158,10 +190,17 @@ export function parsePairs(pairs: readonly string[], what: string): Record<strin
 export function validateConfig(c: DaemonConfig): DaemonConfig {
   for (const [k, p] of [
     ['root', c.root],
-    ['socket', c.socket],
     ['controlSocket', c.controlSocket],
+    ...(c.pluginSocket === 'none' ? [] : [['pluginSocket', c.pluginSocket] as const]),
+    ...(c.logFile === undefined ? [] : [['logFile', c.logFile] as const]),
   ] as const) {
     if (!p.startsWith('/')) throw new ConfigError(`${k} must be an absolute path: ${p}`);
+  }
+  if (c.pluginSocket === c.controlSocket) {
+    throw new ConfigError(
+      `the plugin socket and the control socket are both ${c.controlSocket}`,
+      'the control socket (--socket) serves Docker too: give --plugin-socket none to have only it',
+    );
   }
   if (c.drivers.length === 0) throw new ConfigError('no drivers', 'e.g. --drivers vfs');
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(c.hostId))

@@ -55,9 +55,9 @@ beforeAll(async () => {
   const config = await parseArgs([
     '--root',
     path.join(tmp, 'root'),
-    '--socket',
+    '--plugin-socket',
     plugin,
-    '--control-socket',
+    '--socket',
     control,
     '--host-id',
     'test-host',
@@ -230,9 +230,9 @@ describe('convoy-daemon', () => {
     const config = await parseArgs([
       '--root',
       path.join(dir, 'root'),
-      '--socket',
+      '--plugin-socket',
       path.join(dir, 'plugin.sock'),
-      '--control-socket',
+      '--socket',
       sock,
       '--host-id',
       'test-host',
@@ -292,9 +292,9 @@ describe('convoy-daemon', () => {
     const config = await parseArgs([
       '--root',
       root,
-      '--socket',
+      '--plugin-socket',
       path.join(tmp, 'p2.sock'),
-      '--control-socket',
+      '--socket',
       path.join(tmp, 'c2.sock'),
       '--host-id',
       'test-host',
@@ -390,7 +390,7 @@ describe('convoy-daemon', () => {
       logLevel: 'debug',
       driverOpts: { 'vfs.path': '/mnt/nfs' },
       ignoreDockerDelete: true,
-      socket: DEFAULTS.socket,
+      pluginSocket: DEFAULTS.pluginSocket,
     });
     await fs.writeFile(file, JSON.stringify({ rooot: '/x' }));
     await expect(parseArgs(['--config', file])).rejects.toThrow(/unknown key "rooot"/);

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { runMaintenance } from '@convoy/blockstore';
@@ -8,7 +8,9 @@ import { answerClientErrors, listenUnixHttp } from '@convoy/daemon-kit';
 import { isConvoyError } from '@convoy/errors';
 import {
   createPluginHandler,
+  isPluginPath,
   listenPluginSocket,
+  pluginListener,
   type BackendVolume,
   type PluginErrorEvent,
   type VolumeBackend,
@@ -191,13 +193,16 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
   const started: { close(): Promise<void> }[] = [];
   let metricsServer: MetricsServer | undefined;
   try {
-    started.push(await listenPluginSocket(metrics?.instrumentPlugin(handler) ?? handler, { socketPath: config.socket, ...socketOpts }));
+    const plugin = metrics?.instrumentPlugin(handler) ?? handler;
+    if (config.pluginSocket !== 'none') started.push(await listenPluginSocket(plugin, { socketPath: config.pluginSocket, ...socketOpts }));
     const info = async (): Promise<Record<string, unknown>> => ({
       version: VERSION,
       host: config.hostId,
       root: config.root,
       ...(await manager.info()),
     });
+    // As in Rancher Convoy, the control socket speaks Docker's protocol too (spec files name it).
+    const pluginOnControl = pluginListener(plugin);
     const requestTimeout = options.controlRequestTimeoutMs ?? CONTROL_REQUEST_TIMEOUT_MS;
     const control = createServer(
       // node:http checks for expired requests every connectionsCheckingInterval (30 s by default)
@@ -206,10 +211,17 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
         headersTimeout: Math.min(60_000, requestTimeout),
         connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 4)),
       },
-      controlListener({ manager, log, info, ops, usedStore: (url) => maintenance.remember(url) }),
+      controlAndPlugin(controlListener({ manager, log, info, ops, usedStore: (url) => maintenance.remember(url) }), pluginOnControl),
     );
     answerClientErrors(control, clientErrorBody);
-    started.push(await listenUnixHttp(control, { socketPath: config.controlSocket, drainTimeoutMs: 30_000, ...socketOpts }));
+    started.push(
+      await listenUnixHttp(control, {
+        socketPath: config.controlSocket,
+        drainTimeoutMs: 30_000,
+        onDrain: pluginOnControl.drain,
+        ...socketOpts,
+      }),
+    );
     if (metrics !== undefined && config.metricsListen !== undefined) {
       metricsServer = await serveMetrics(listenAddress(config.metricsListen), metrics, () => health(manager), log);
       started.push(metricsServer);
@@ -223,7 +235,14 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
   const locations = driverLocations(config);
   const served = metricsServer === undefined ? {} : { metrics: `${metricsServer.address.address}:${metricsServer.address.port}` };
   log.info(
-    { socket: config.socket, controlSocket: config.controlSocket, drivers: locations, root: config.root, host: config.hostId, ...served },
+    {
+      controlSocket: config.controlSocket,
+      pluginSocket: config.pluginSocket,
+      drivers: locations,
+      root: config.root,
+      host: config.hostId,
+      ...served,
+    },
     // the message stays exactly this (test harnesses and tools/reliability wait for it); `drivers` names each driver and its path
     'convoy-daemon ready',
   );
@@ -236,4 +255,9 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
       await manager.close();
     },
   };
+}
+
+/** One listener for the control socket: Docker's plugin calls to the plugin protocol, everything else to the control API. */
+function controlAndPlugin(control: RequestListener, plugin: RequestListener): RequestListener {
+  return (req, res) => (isPluginPath(req.url) ? plugin(req, res) : control(req, res));
 }

@@ -2,7 +2,7 @@
 import { exitCodeOf, isConvoyError } from '@convoy/errors';
 import { parseDaemonArgs } from './args.js';
 import { startDaemon } from './daemon.js';
-import { createLogger } from './logger.js';
+import { createLogger, openLogFile, type LogFile } from './logger.js';
 import { logConfigPlan, planConfig, type ConfigPlan } from './saved-config.js';
 
 const explain = (err: unknown): string =>
@@ -11,17 +11,31 @@ const explain = (err: unknown): string =>
 /** convoy-daemon: runs until SIGTERM/SIGINT, then drains in-flight requests and exits 0. */
 async function main(): Promise<void> {
   let plan: ConfigPlan;
+  let warnings: string[];
   try {
     // the flags over the config file over the configuration saved under --root at the first start
-    plan = await planConfig(await parseDaemonArgs(process.argv.slice(2)));
+    const args = await parseDaemonArgs(process.argv.slice(2));
+    warnings = args.warnings;
+    plan = await planConfig(args);
   } catch (err) {
     // 2 for flags and config (systemd's RestartPreventExitStatus: no restart loop), 3 for a damaged saved configuration
     process.stderr.write(explain(err));
     process.exit(isConvoyError(err) ? exitCodeOf(err) : 2);
   }
   const config = plan.config;
-  const log = createLogger(config.logLevel);
+  let logFile: LogFile | undefined;
+  try {
+    logFile = config.logFile === undefined ? undefined : openLogFile(config.logFile);
+  } catch (err) {
+    process.stderr.write(
+      `convoy-daemon: cannot open the log file ${config.logFile ?? ''}: ${(err as Error).message}\nhint: give --log a file the daemon can create and append to\n`,
+    );
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel, logFile);
+  if (logFile !== undefined) process.on('SIGHUP', () => logFile.reopen());
   logConfigPlan(log, plan);
+  for (const w of warnings) log.warn(w);
   let daemon;
   try {
     daemon = await startDaemon(config, log, { saveConfig: plan.save });

@@ -65,9 +65,9 @@ beforeAll(async () => {
   const config = await parseArgs([
     '--root',
     path.join(tmp, 'root'),
-    '--socket',
+    '--plugin-socket',
     plugin,
-    '--control-socket',
+    '--socket',
     control,
     '--host-id',
     'metrics-host',

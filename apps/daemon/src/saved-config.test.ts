@@ -67,9 +67,9 @@ describe('the saved configuration', () => {
     `vfs.path=${custom()}`,
     '--host-id',
     'node-a',
-    '--socket',
+    '--plugin-socket',
     path.join(tmp, 'p.sock'),
-    '--control-socket',
+    '--socket',
     path.join(tmp, 'c.sock'),
     '--log-level',
     'info',
@@ -84,7 +84,13 @@ describe('the saved configuration', () => {
     };
     expect(saved).toMatchObject({
       version: 1,
-      config: { root: root(), drivers: ['vfs'], driverOpts: { 'vfs.path': custom() }, hostId: 'node-a', socket: path.join(tmp, 'p.sock') },
+      config: {
+        root: root(),
+        drivers: ['vfs'],
+        driverOpts: { 'vfs.path': custom() },
+        hostId: 'node-a',
+        pluginSocket: path.join(tmp, 'p.sock'),
+      },
     });
     expect((await fs.stat(path.join(root(), SAVED_CONFIG_FILE))).mode & 0o777).toBe(0o600);
     expect(r.lines.map((l) => l.msg)).toContain('first start: the configuration is saved for the next starts');
@@ -103,7 +109,11 @@ describe('the saved configuration', () => {
     expect(r.plan.source).toBe('saved');
     expect(r.names).toEqual(['v1', 'v2', 'v3']);
     expect(r.lines.find((l) => l.msg === 'using the saved configuration')).toMatchObject({ file: path.join(root(), SAVED_CONFIG_FILE) });
-    expect(r.plan.config).toMatchObject({ hostId: 'node-a', socket: path.join(tmp, 'p.sock'), controlSocket: path.join(tmp, 'c.sock') });
+    expect(r.plan.config).toMatchObject({
+      hostId: 'node-a',
+      pluginSocket: path.join(tmp, 'p.sock'),
+      controlSocket: path.join(tmp, 'c.sock'),
+    });
   });
 
   it('a start with another vfs.path is refused, naming both paths and --reconfigure; nothing changes', async () => {

@@ -6,10 +6,20 @@ import { z } from 'zod';
 import { writeFileAtomic } from '@convoy/daemon-kit';
 import { ConvoyError, errorCode } from '@convoy/errors';
 import type { ParsedArgs } from './args.js';
-import { SAVED_CONFIG_FILE, configProblem, daemonConfigSchema, validateConfig, withDriverLocations, type DaemonConfig } from './config.js';
+import {
+  SAVED_CONFIG_FILE,
+  configProblem,
+  daemonConfigSchema,
+  migrateSavedConfig,
+  validateConfig,
+  withDriverLocations,
+  type DaemonConfig,
+} from './config.js';
 import type { Logger } from './logger.js';
 
-const savedWire = z.object({ version: z.literal(1), savedAt: z.string(), config: daemonConfigSchema }).strict();
+const savedWire = z
+  .object({ version: z.literal(1), savedAt: z.string(), config: z.preprocess(migrateSavedConfig, daemonConfigSchema) })
+  .strict();
 
 /** The values that choose which volumes the daemon sees: a start may change them only with --reconfigure. */
 const LAYOUT_KEYS = ['drivers', 'driverOpts', 'hostId'] as const;

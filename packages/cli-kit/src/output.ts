@@ -15,6 +15,10 @@ export interface OutputOptions {
   json: boolean;
   /** --quiet: no notes either (default false). */
   quiet?: boolean;
+  /** --debug (Rancher Convoy's): debug lines on stderr, and the error code under a human error. */
+  debug?: boolean;
+  /** --verbose (Rancher Convoy's): results as the whole object, indented JSON, instead of the short human lines. */
+  verbose?: boolean;
 }
 
 /**
@@ -26,6 +30,8 @@ export class Output {
   readonly program: string;
   readonly json: boolean;
   readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly debugging: boolean;
   readonly #io: CliIo;
 
   constructor(io: CliIo, options: OutputOptions) {
@@ -33,11 +39,19 @@ export class Output {
     this.program = options.program;
     this.json = options.json;
     this.quiet = options.quiet === true;
+    this.verbose = options.verbose === true;
+    this.debugging = options.debug === true;
+  }
+
+  /** A debug line on stderr (`debug: …`), with --debug only (even with --json: stdout stays one JSON value). */
+  debug(line: string): void {
+    if (this.debugging) this.#io.stderr.write(`debug: ${line}\n`);
   }
 
   /** The command's result: `value` with --json, else the lines `human()` returns. */
   result(value: unknown, human: () => readonly string[]): void {
     if (this.json) this.#io.stdout.write(`${JSON.stringify(value)}\n`);
+    else if (this.verbose) this.#io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     else for (const line of human()) this.#io.stdout.write(`${line}\n`);
   }
 
@@ -55,6 +69,7 @@ export class Output {
     }
     this.#io.stderr.write(`${this.program}: ${report.message}\n`);
     if (report.hint !== undefined) this.#io.stderr.write(`hint: ${report.hint}\n`);
+    this.debug(`code ${report.code}`);
   }
 }
 

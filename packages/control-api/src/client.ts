@@ -50,6 +50,21 @@ export interface ControlClientOptions {
   connectTimeoutMs?: number;
   /** Sent as User-Agent (e.g. "convoy/0.1.0"). */
   userAgent?: string;
+  /** Called when each request is answered or fails (`convoy --debug` traces them); the path carries no query. */
+  onRequest?: (event: RequestEvent) => void;
+}
+
+/** One request to the daemon, as ControlClientOptions.onRequest sees it. */
+export interface RequestEvent {
+  method: string;
+  /** The path without its query (which may hold a backup URL). */
+  path: string;
+  /** The HTTP status, when an answer came. */
+  status?: number;
+  /** The error code, when it failed. */
+  code?: string;
+  /** Milliseconds from sending to the end of the answer. */
+  ms: number;
 }
 
 export interface CallOptions {
@@ -88,6 +103,7 @@ export class ControlClient {
   readonly socketPath: string;
   readonly #agent: Agent;
   readonly #userAgent: string | undefined;
+  readonly #onRequest: ((event: RequestEvent) => void) | undefined;
 
   constructor(options: ControlClientOptions = {}) {
     this.socketPath = options.socketPath ?? DEFAULT_CONTROL_SOCKET;
@@ -98,6 +114,7 @@ export class ControlClient {
       bodyTimeout: timeout,
     });
     this.#userAgent = options.userAgent;
+    this.#onRequest = options.onRequest;
   }
 
   info(o: CallOptions = {}): Promise<InfoResponse> {
@@ -177,6 +194,27 @@ export class ControlClient {
   }
 
   async #call<T>(call: Call, schema: z.ZodType<T>): Promise<T> {
+    if (this.#onRequest === undefined) return this.#send(call, schema);
+    const started = performance.now();
+    let status: number | undefined;
+    const event = (code?: string): RequestEvent => ({
+      method: call.method,
+      path: pathOnly(call.path),
+      ...(status === undefined ? {} : { status }),
+      ...(code === undefined ? {} : { code }),
+      ms: Math.round(performance.now() - started),
+    });
+    try {
+      const answer = await this.#send(call, schema, (s) => (status = s));
+      this.#onRequest(event());
+      return answer;
+    } catch (err) {
+      this.#onRequest(event(err instanceof ControlApiError ? err.code : 'ERROR'));
+      throw err;
+    }
+  }
+
+  async #send<T>(call: Call, schema: z.ZodType<T>, onStatus?: (status: number) => void): Promise<T> {
     const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
     const size = payload === undefined ? 0 : Buffer.byteLength(payload);
     if (size > MAX_REQUEST_BODY_BYTES) {
@@ -202,6 +240,7 @@ export class ControlClient {
     } catch (err) {
       throw transportError(err, call.signal, this.socketPath);
     }
+    onStatus?.(res.statusCode);
     try {
       if (res.statusCode < 200 || res.statusCode >= 300) throw errorFromBody(res.statusCode, await readCapped(res.body, 64 * 1024));
       const type = String(res.headers['content-type'] ?? '');

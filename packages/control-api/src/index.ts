@@ -4,6 +4,7 @@ export {
   ControlClient,
   type CallOptions,
   type ControlClientOptions,
+  type RequestEvent,
   type DeleteVolumeOptions,
   type ListOptions,
   type StreamOptions,

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 
-/** Where convoy-daemon listens for the control API unless told otherwise (`--control-socket`). */
+/** Where convoy-daemon listens for the control API unless told otherwise (`--socket`). */
 export const DEFAULT_CONTROL_SOCKET = '/var/run/convoy/convoy.sock';
 
 /** Request bodies larger than this are refused with 413. */

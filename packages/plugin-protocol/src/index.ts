@@ -20,5 +20,15 @@ export {
   type PluginResponse,
 } from './handler.js';
 export { errMessage } from './err-message.js';
-export { DEFAULT_BODY_LIMIT, listenPluginSocket, type PluginServer, type PluginSocketOptions } from './server.js';
+export {
+  DEFAULT_BODY_LIMIT,
+  isPluginPath,
+  listenPluginSocket,
+  pluginClientErrorBody,
+  pluginListener,
+  type PluginListener,
+  type PluginListenerOptions,
+  type PluginServer,
+  type PluginSocketOptions,
+} from './server.js';
 export { PluginClient, type PluginClientOptions, type RawReply } from './client.js';

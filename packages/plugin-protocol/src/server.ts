@@ -45,34 +45,33 @@ export interface PluginServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function listenPluginSocket(handler: PluginHandler, options: PluginSocketOptions): Promise<PluginServer> {
-  const socketPath = resolve(options.socketPath);
+/** The plugin protocol as a node:http request listener, for a server that also serves other routes. */
+export interface PluginListener {
+  /** Serves one request: POST /Plugin.Activate or /VolumeDriver.<call>. Never throws. */
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** Requests being served right now. */
+  readonly inFlight: number;
+  /** From now on answers carry `Connection: close` (the server is closing). */
+  drain(): void;
+}
+
+export type PluginListenerOptions = Pick<PluginSocketOptions, 'bodyLimit' | 'discardLimit'>;
+
+/** True for the paths of Docker's plugin protocol (/Plugin.Activate, /VolumeDriver.*), which a shared socket hands to a PluginListener. */
+export const isPluginPath = (url: string | undefined): boolean => /^\/(?:Plugin|VolumeDriver)\./.test(url ?? '');
+
+/** The client-error answer of a plugin socket (what answerClientErrors sends for a request HTTP cannot parse). */
+export const pluginClientErrorBody = (_status: number, message: string): { Err: string } => ({
+  Err: errMessage(
+    new InvalidRequestError(message, { hint: 'plugin calls are POST /VolumeDriver.<call> (or /Plugin.Activate) with a JSON body' }),
+  ),
+});
+
+export function pluginListener(handler: PluginHandler, options: PluginListenerOptions = {}): PluginListener {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const discardLimit = Math.max(options.discardLimit ?? bodyLimit * 16, bodyLimit);
   let draining = false;
   let inFlight = 0;
-  const httpServer = createServer((req, res) => {
-    inFlight += 1;
-    res.once('close', () => {
-      inFlight -= 1;
-    });
-    try {
-      serve(req, res);
-    } catch (error) {
-      fail(res, error);
-    }
-  });
-  httpServer.keepAliveTimeout = options.keepAliveTimeoutMs ?? 60_000;
-  httpServer.requestTimeout = 5 * 60_000;
-  answerClientErrors(
-    httpServer,
-    (_status, message) => ({
-      Err: errMessage(
-        new InvalidRequestError(message, { hint: 'plugin calls are POST /VolumeDriver.<call> (or /Plugin.Activate) with a JSON body' }),
-      ),
-    }),
-    PLUGIN_MEDIA_TYPE,
-  );
 
   const send = (res: ServerResponse, reply: PluginResponse, closeAfter = false): void => {
     if (res.headersSent || res.destroyed) return;
@@ -129,14 +128,41 @@ export async function listenPluginSocket(handler: PluginHandler, options: Plugin
     });
   };
 
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+    });
+    try {
+      serve(req, res);
+    } catch (error) {
+      fail(res, error);
+    }
+  };
+  // defineProperty, not Object.assign: assign would copy the getter's value once.
+  return Object.defineProperties(listener, {
+    inFlight: { get: () => inFlight },
+    drain: {
+      value: () => {
+        draining = true;
+      },
+    },
+  }) as PluginListener;
+}
+
+export async function listenPluginSocket(handler: PluginHandler, options: PluginSocketOptions): Promise<PluginServer> {
+  const socketPath = resolve(options.socketPath);
+  const listener = pluginListener(handler, options);
+  const httpServer = createServer(listener);
+  httpServer.keepAliveTimeout = options.keepAliveTimeoutMs ?? 60_000;
+  httpServer.requestTimeout = 5 * 60_000;
+  answerClientErrors(httpServer, pluginClientErrorBody, PLUGIN_MEDIA_TYPE);
   const unix = await listenUnixHttp(httpServer, {
     socketPath,
     mode: options.mode ?? 0o660,
     gid: options.gid,
     drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
-    onDrain: () => {
-      draining = true;
-    },
+    onDrain: listener.drain,
   });
   const close = unix.close;
 
@@ -144,7 +170,7 @@ export async function listenPluginSocket(handler: PluginHandler, options: Plugin
     socketPath,
     httpServer,
     get inFlight() {
-      return inFlight;
+      return listener.inFlight;
     },
     close,
     [Symbol.asyncDispose]: close,

@@ -11,7 +11,18 @@ import { releaseUnheld, remountHeld, startDrivers, type Unavailable } from './st
 import { parseSize, validateSnapshotName, validateVolumeName } from '@convoy/rules';
 import type { Caller, CreateOptions, ManagedSnapshot, ManagedVolume, ManagerOptions, SnapshotListing, VolumeListing } from './types.js';
 
-const DOCKER_OPTS = new Set(['size', 'backup', 'driver']);
+/** Every volume option (`docker volume create -o KEY=…`, `convoy create --opt KEY=…`): no driver takes others. */
+export const VOLUME_OPTION_KEYS: readonly string[] = ['backup', 'driver', 'size'];
+
+/** Refuses an option no one reads (a typo such as `bakup=URL` would otherwise make an empty volume), naming every key there is. */
+function checkVolumeOptions(options: Readonly<Record<string, string>>): void {
+  const unknown = Object.keys(options).filter((k) => !VOLUME_OPTION_KEYS.includes(k));
+  if (unknown.length > 0)
+    throw invalidRequest(
+      `unknown volume option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k.slice(0, 60))).join(', ')}`,
+      `volume options are: ${VOLUME_OPTION_KEYS.join(', ')} (e.g. -o size=10G, -o backup=URL)`,
+    );
+}
 
 /**
  * The volume manager: drivers by name, names and UUIDs, one operation at a time per volume,
@@ -81,10 +92,10 @@ export class VolumeManager {
   async create(o: CreateOptions): Promise<ManagedVolume> {
     validateVolumeName(o.name);
     const opts = { ...o.options };
+    checkVolumeOptions(opts);
     const driverName = o.driver ?? opts.driver ?? this.#default;
     const sizeText = o.size ?? opts.size;
     const backup = o.backup ?? opts.backup;
-    for (const k of DOCKER_OPTS) delete opts[k];
     const driver = this.#driver(driverName);
     return this.#lock.run(o.name, async () => {
       const existing = await this.#find(o.name);
@@ -99,7 +110,7 @@ export class VolumeManager {
       const req = {
         name: o.name,
         uuid: randomUUID(),
-        options: opts,
+        options: {},
         ...(sizeText === undefined ? {} : { size: typeof sizeText === 'number' ? sizeText : parseSize(sizeText) }),
       };
       if (backup === undefined) {

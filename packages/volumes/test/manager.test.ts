@@ -145,6 +145,14 @@ describe('VolumeManager', () => {
     expect((await rejectionOf(m.create({ name: 'v', caller: 'cli', size: 'lots' }))).code).toBe('CONVOY_SIZE_INVALID');
     expect(parseSize('10G')).toBe(10 * 2 ** 30);
     expect(parseSize('512MiB')).toBe(512 * 2 ** 20);
+    // an option nobody reads (a typo of backup=) is refused with the keys there are, and nothing is made
+    for (const caller of ['docker', 'cli'] as const) {
+      const typo = await rejectionOf(m.create({ name: 'typo', caller, options: { bakup: 'vfs:///x?backup=b&volume=v', size: '1G' } }));
+      expect(typo).toMatchObject({ code: 'CONVOY_INVALID_ARGUMENT', message: 'unknown volume option "bakup"' });
+      expect(typo.hint).toContain('backup, driver, size');
+    }
+    expect((await m.list()).volumes).toEqual([]);
+    expect((await m.create({ name: 'known', caller: 'docker', options: { size: '1G', driver: 'vfs' } })).name).toBe('known');
   });
 
   it('--ignore-docker-delete keeps the volume when Docker removes it', async () => {

@@ -24,14 +24,19 @@ export const createCommand: CliCommand = {
           .option('driver', { type: 'string', requiresArg: true, describe: "Driver (default: the daemon's default driver, `convoy info`)" })
           .option('size', { type: 'string', requiresArg: true, describe: 'Size for drivers that take one: 10G, 512M or bytes' })
           .option('backup', { type: 'string', requiresArg: true, describe: 'Create the volume from this backup URL (shows progress)' })
-          .option('opt', { type: 'string', array: true, nargs: 1, describe: 'Driver option key=value (repeatable)' })
+          .option('opt', {
+            type: 'string',
+            array: true,
+            nargs: 1,
+            describe: "Volume option key=value, as Docker's -o (repeatable): size, backup, driver; others are refused",
+          })
           .epilogue(
             examples([
               ['convoy create db', 'An empty volume with the default driver'],
               ['convoy create', 'An empty volume named volume-<8 hex digits>; prints the name'],
               ['convoy create db --driver devicemapper --size 20G', 'A 20 GiB thin volume'],
               ["convoy create db2 --backup 's3://bk@us-east-1/db?backup=0001&volume=db'", 'Restore a backup into a new volume'],
-              ['convoy create web --driver vfs --opt uid=1000', 'Pass a driver option'],
+              ['convoy create web --opt size=1G', "Docker's -o options, as --opt (size, backup, driver)"],
               ['convoy create db --json', 'Print the volume as JSON (last line)'],
             ]),
           ),

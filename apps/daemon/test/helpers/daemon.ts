@@ -12,9 +12,12 @@ export interface DaemonSpec {
   root: string;
   /** vfs base path (--driver-opts vfs.path=…); two daemons given the same one share volumes. */
   vfsPath: string;
-  /** Docker plugin socket (--socket). */
+  /** The socket Docker finds by itself (--plugin-socket), or `none`. */
   socket: string;
+  /** --socket: the control API, and Docker's protocol too. */
   controlSocket: string;
+  /** Started as `convoy --socket CONTROL daemon …` (Rancher Convoy's syntax, through the convoy CLI) instead of convoy-daemon. */
+  throughCli?: boolean;
   hostId: string;
   /** More flags, e.g. --create-on-docker-mount. */
   args?: string[];
@@ -37,21 +40,23 @@ process.once('exit', () => {
 
 /** The command line that runs convoy-daemon from source (cwd: the repository root). */
 export function daemonCommand(spec: DaemonSpec): string[] {
+  const entry =
+    spec.throughCli === true
+      ? ['apps/cli/src/main.ts', '--socket', spec.controlSocket, 'daemon']
+      : ['apps/daemon/src/main.ts', '--socket', spec.controlSocket];
   return [
     '--conditions=@convoy/source',
     '--import',
     './tools/source-resolve.ts',
-    'apps/daemon/src/main.ts',
+    ...entry,
     '--root',
     spec.root,
     '--drivers',
     'vfs',
     '--driver-opts',
     `vfs.path=${spec.vfsPath}`,
-    '--socket',
+    '--plugin-socket',
     spec.socket,
-    '--control-socket',
-    spec.controlSocket,
     '--host-id',
     spec.hostId,
     '--log-level',

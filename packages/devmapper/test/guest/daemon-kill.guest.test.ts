@@ -133,7 +133,7 @@ class Daemon {
       ...['--root', this.root, '--drivers', 'devicemapper', '--host-id', 'guest'],
       ...['--driver-opts', `dm.thinpoolname=${POOL}`, '--driver-opts', 'dm.loopdatasize=512M'],
       ...['--driver-opts', 'dm.loopmetadatasize=16M', '--driver-opts', 'dm.defaultvolumesize=32M'],
-      ...['--socket', path.join(this.dir, 'plugin.sock'), '--control-socket', this.control],
+      ...['--plugin-socket', path.join(this.dir, 'plugin.sock'), '--socket', this.control],
       ...['--maintenance-interval', 'off', '--full-maintenance-interval', 'off', '--log-level', 'info'],
     ];
     const child = spawn(process.execPath, args, {
