@@ -305,6 +305,23 @@ describe('convoy snapshot', () => {
     expect(lastJson(json)).toMatchObject({ name: 'db-auto-1', volume: 'db' });
   });
 
+  it('restore rolls the volume back: POST /v1/snapshots/NAME/restore, prints the volume; create --snapshot makes a copy', async () => {
+    daemon.on('POST', '/v1/snapshots/nightly-1/restore', { json: snap('nightly-1') });
+    const run = await cli(['snapshot', 'restore', 'nightly-1'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(line()).toBe('POST /v1/snapshots/nightly-1/restore');
+    expect(run.stdout).toBe('db\n');
+    const json = await cli(['snapshot', 'restore', 'nightly-1', '--json'], { env });
+    expect(lastJson(json)).toMatchObject({ name: 'nightly-1', volume: 'db', restored: true });
+    daemon.on('POST', '/v1/volumes', (r) => ({ json: vol((r.json as { name: string }).name) }));
+    const copy = await cli(['create', 'db-copy', '--snapshot', 'nightly-1'], { env });
+    expect(copy.code, copy.stderr).toBe(0);
+    expect(daemon.last().json).toEqual({ name: 'db-copy', snapshot: 'nightly-1' });
+    const both = await cli(['create', 'x', '--snapshot', 's', '--backup', 'vfs:///b?backup=1&volume=v'], { env });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/mutually exclusive/);
+  });
+
   it('delete, inspect', async () => {
     daemon.on('DELETE', '/v1/snapshots/:name', { json: {} }).on('GET', '/v1/snapshots/:name', (r) => ({ json: snap(r.params.name ?? '') }));
     const del = await cli(['snapshot', 'delete', 'nightly-1'], { env });

@@ -1,4 +1,4 @@
-// The long operations of the daemon — backup, restore, backup delete, volume delete — from both
+// The long operations of the daemon — backup, restore, backup delete, volume delete, snapshot restore — from both
 // sockets: each logs when it starts and when it ends (duration, bytes, outcome), and backups and
 // restores feed the metrics.
 import { isConvoyError, redactUrl } from '@convoy/errors';
@@ -6,7 +6,7 @@ import type { Progress } from '@convoy/blockstore';
 import type { Logger } from './logger.js';
 import type { DaemonMetrics, Outcome } from './metrics.js';
 
-export type OperationKind = 'backup' | 'restore' | 'backup delete' | 'volume delete';
+export type OperationKind = 'backup' | 'restore' | 'backup delete' | 'volume delete' | 'snapshot restore';
 
 /** What the start and end lines say about an operation besides its kind. */
 export interface OperationFields {

@@ -166,6 +166,11 @@ export class ControlClient {
     return this.#call({ method: 'GET', path: `/v1/snapshots/${seg(name)}`, ...o }, SnapshotSchema);
   }
 
+  /** Rolls the snapshot's volume back to it, in place (refused while the volume is mounted); answers the snapshot. */
+  restoreSnapshot(name: string, o: CallOptions = {}): Promise<Snapshot> {
+    return this.#call({ method: 'POST', path: `/v1/snapshots/${seg(name)}/restore`, ...o }, SnapshotSchema);
+  }
+
   async deleteSnapshot(name: string, o: CallOptions = {}): Promise<void> {
     await this.#call({ method: 'DELETE', path: `/v1/snapshots/${seg(name)}`, ...o }, EmptyResponseSchema);
   }

@@ -93,6 +93,8 @@ export const CreateVolumeRequestSchema = z.strictObject({
   size: z.string().optional(),
   /** A backup URL to create the volume from. */
   backup: z.string().optional(),
+  /** A snapshot to create the volume as a copy of (not with backup). */
+  snapshot: z.string().optional(),
   options: stringMap.optional(),
 });
 export type CreateVolumeRequest = z.infer<typeof CreateVolumeRequestSchema>;

@@ -95,6 +95,21 @@ describe('DevmapperDriver on the fake kernel', () => {
       code: 'CONVOY_VOLUME_IN_USE',
       message: expect.stringContaining('has snapshots (s1)'),
     });
+    // a volume made from the snapshot: a thin snapshot of it (its content, its size, already formatted)
+    const clone = await d.create({ name: 'clone', fromSnapshot: { volume: 'v', snapshot: 's1' } });
+    expect(clone).toMatchObject({ name: 'clone', size: 8 * MiB, deviceId: 3 });
+    expect(await rejectionOf(d.create({ name: 'c2', size: 4 * MiB, fromSnapshot: { volume: 'v', snapshot: 's1' } }))).toMatchObject({
+      code: 'CONVOY_INVALID_ARGUMENT',
+    });
+    expect(await rejectionOf(d.create({ name: 'c2', fromSnapshot: { volume: 'v', snapshot: 'nope' } }))).toMatchObject({
+      code: 'CONVOY_SNAPSHOT_NOT_FOUND',
+    });
+    await d.mount('clone');
+    expect(env.host.mkfsCalls).toBe(1); // the snapshot's filesystem, not a new one
+    const cloneDev = env.dm.devicePath('convoy-pool-vol-3');
+    expect((await readAll(cloneDev, 4 * MiB)).subarray(3 * MiB)).toEqual(before);
+    await d.unmount('clone');
+    await d.remove('clone');
     await d.snapshotDelete('v', 's1');
     expect(await rejectionOf(d.snapshotDelete('v', 's1'))).toMatchObject({ code: 'CONVOY_SNAPSHOT_NOT_FOUND' });
     await d.unmount('v');

@@ -76,12 +76,25 @@ export class DevmapperDriver {
     await this.#c.lock(async () => undefined);
   }
 
-  async create(req: { name: string; size?: number; uuid?: string }): Promise<ThinVolumeInfo> {
+  /**
+   * A new thin volume: empty, or with `fromSnapshot` a thin snapshot of that snapshot (create_snap:
+   * instant, sharing its blocks; its size and filesystem are the snapshot's).
+   */
+  async create(req: {
+    name: string;
+    size?: number;
+    uuid?: string;
+    fromSnapshot?: { volume: string; snapshot: string };
+  }): Promise<ThinVolumeInfo> {
     const c = this.#c;
     validateVolumeName(req.name);
     const size = roundUp(req.size ?? c.o.defaultVolumeSize, SIZE_ALIGN);
     if (!Number.isSafeInteger(size) || size <= 0) throw invalidArgument(`volume size ${req.size} is not a positive number of bytes`);
     return c.lock(async () => {
+      const source = req.fromSnapshot && c.snapshot(req.fromSnapshot.volume, req.fromSnapshot.snapshot);
+      const from = source?.s;
+      if (from !== undefined && req.size !== undefined && roundUp(req.size, SIZE_ALIGN) !== from.size)
+        throw invalidArgument(`a volume made from snapshot ${from.name} has its size (${from.size} bytes)`, 'leave out the size');
       if (c.nameTaken(req.name)) {
         throw new DevmapperError('CONVOY_VOLUME_EXISTS', `volume ${req.name} already exists`, {
           hint: 'choose another name, or delete the volume first',
@@ -92,7 +105,8 @@ export class DevmapperDriver {
       await c.journal(op);
       await c.fault('create:journaled');
       try {
-        await c.pool.createThin(id);
+        // a snapshot's device is active only while a backup reads it, and then read-only: create_snap needs no suspend
+        await (from === undefined ? c.pool.createThin(id) : c.pool.createSnapshot(id, from.deviceId));
         await c.fault('create:thin-created');
       } catch (err) {
         await c.settle(op).catch(() => undefined);
@@ -102,10 +116,10 @@ export class DevmapperDriver {
         name: req.name,
         uuid: req.uuid ?? randomUUID(),
         deviceId: id,
-        size,
-        fs: c.o.fs,
+        size: from?.size ?? size,
+        fs: source?.v.fs ?? c.o.fs,
         createdAt: c.now().toISOString(),
-        formatted: false,
+        formatted: source?.v.formatted ?? false,
         snapshots: {},
       };
       c.state.volumes[req.name] = v;

@@ -46,7 +46,7 @@ export class DevmapperVolumeDriver implements VolumeDriver {
   }
 
   async create(req: CreateVolumeRequest): Promise<VolumeInfo> {
-    return volumeInfo(await this.#dm.create({ name: req.name, uuid: req.uuid, size: req.size }));
+    return volumeInfo(await this.#dm.create({ name: req.name, uuid: req.uuid, size: req.size, fromSnapshot: req.fromSnapshot }));
   }
 
   async remove(name: string, req: RemoveVolumeRequest): Promise<void> {

@@ -97,6 +97,31 @@ export async function reconcileData(d: ReconcileDeps): Promise<Reconciled> {
 }
 
 /** Whether a start cleaned anything up (`convoy info` shows what only then). */
+/** What `convoy info` shows of a vfs driver: its path and scope, free space, volumes, and what start() cleaned. */
+export async function driverInfo(d: {
+  path: string;
+  host: string;
+  scope: string;
+  defaultVolumeSize: number | undefined;
+  volumes: number;
+  unreadable: number;
+  reconciled: Reconciled | undefined;
+}): Promise<Record<string, unknown>> {
+  const st = await fs.statfs(d.path);
+  return {
+    driver: 'vfs',
+    path: d.path,
+    host: d.host,
+    scope: d.scope,
+    ...(d.defaultVolumeSize === undefined ? {} : { defaultVolumeSize: d.defaultVolumeSize }),
+    bytesTotal: st.blocks * st.bsize,
+    bytesFree: st.bavail * st.bsize,
+    volumes: d.volumes,
+    ...(d.unreadable === 0 ? {} : { unreadableRecords: d.unreadable }),
+    ...(cleanedAnything(d.reconciled) ? { cleanedAtStart: d.reconciled } : {}),
+  };
+}
+
 export function cleanedAnything(r: Reconciled | undefined): r is Reconciled {
   return r !== undefined && (r.unfinished.length > 0 || r.orphans.length > 0 || r.stale !== undefined || r.skipped !== undefined);
 }

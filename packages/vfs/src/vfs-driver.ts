@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
-import { cleanedAnything, reconcileData, type Reconciled } from './reconcile.js';
+import { driverInfo, reconcileData, type Reconciled } from './reconcile.js';
+import { copyTree, finishRollbacks, rollBack } from './rollback.js';
 import { Trash } from './trash.js';
 import { backupSnapshotDir, checkRestorable, restoreInto } from './backup-data.js';
 import { MetaRecords, TOMBSTONE, recordBytes, snapKey, tombKey, tombstoneSchema, type Lease, type VolumeRecord } from './records.js';
@@ -102,6 +103,7 @@ export class VfsDriver implements VolumeDriver {
     await this.#metaFs.cleanupStale({ olderThan: new Date(this.#now().getTime() - STALE_TEMP_MS) });
     // Finish this host's removals a crash interrupted (trash.ts), and restore what a killed swap took.
     await this.#volumes.restoreTaken();
+    await finishRollbacks(this.#trash.dir, (uuid) => this.#volumes.dataDir(uuid));
     await this.#trash.empty();
     await this.#leases.clearOwnIntents();
     this.#reconciled = await reconcileData({
@@ -123,34 +125,18 @@ export class VfsDriver implements VolumeDriver {
   async stop(): Promise<void> {}
 
   async info(): Promise<Record<string, unknown>> {
-    const st = await fs.statfs(this.basePath);
     let unreadable = 0;
     const volumes = (await this.list({ onProblem: () => unreadable++ })).length;
-    return {
-      driver: 'vfs',
-      path: this.basePath,
-      host: this.hostId,
-      scope: this.scope,
-      ...(this.#defaultVolumeSize === undefined ? {} : { defaultVolumeSize: this.#defaultVolumeSize }),
-      bytesTotal: st.blocks * st.bsize,
-      bytesFree: st.bavail * st.bsize,
-      volumes,
-      ...(unreadable === 0 ? {} : { unreadableRecords: unreadable }),
-      ...(cleanedAnything(this.#reconciled) ? { cleanedAtStart: this.#reconciled } : {}),
-    };
+    const [defaultVolumeSize, reconciled] = [this.#defaultVolumeSize, this.#reconciled];
+    return driverInfo({ path: this.basePath, host: this.hostId, scope: this.scope, defaultVolumeSize, volumes, unreadable, reconciled });
   }
 
   // ---- volumes -------------------------------------------------------------------------------
 
-  /** An empty volume (volume-records.ts orders the steps so a crash leaves nothing that looks finished). */
+  /** An empty volume, or a copy of a snapshot (volume-records.ts orders the steps so a crash leaves nothing that looks finished). */
   async create(req: CreateVolumeRequest): Promise<VolumeInfo> {
-    const rec = await this.#volumes.begin(req);
-    try {
-      return await this.#info(await this.#volumes.finish(rec));
-    } catch (err) {
-      await this.#volumes.abandon(rec).catch(() => undefined);
-      throw err;
-    }
+    const from = req.fromSnapshot && (await this.#snapshots.finished(req.fromSnapshot.volume, req.fromSnapshot.snapshot));
+    return this.#made(req, from && ((dir) => copyTree(this.#snapshots.dir(from.uuid), dir)));
   }
 
   /**
@@ -253,6 +239,15 @@ export class VfsDriver implements VolumeDriver {
     return this.#snapshots.list(volume, options);
   }
 
+  /** Rolls the volume back to the snapshot in place (rollback.ts); refused while any host mounts it. */
+  snapshotRestore(volume: string, snapshot: string): Promise<void> {
+    return rollBack(
+      { volumes: this.#volumes, snapshots: this.#snapshots, leases: this.#leases, scratch: this.#trash.dir },
+      volume,
+      snapshot,
+    );
+  }
+
   // ---- backups -------------------------------------------------------------------------------
 
   /** Backs a snapshot up as a directory backup (backup-data.ts). */
@@ -267,17 +262,22 @@ export class VfsDriver implements VolumeDriver {
    */
   async restore(req: RestoreRequest): Promise<VolumeInfo> {
     const kind = await checkRestorable(req);
-    const rec = await this.#volumes.begin(req.volume);
+    return this.#made(req.volume, (dir) => restoreInto(req, kind, dir, this.#trash.dir));
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** Begins a volume (record `creating`), fills its directory, then finishes it; abandoned if any step fails. */
+  async #made(req: CreateVolumeRequest, fill?: (dir: string) => Promise<void>): Promise<VolumeInfo> {
+    const rec = await this.#volumes.begin(req);
     try {
-      await restoreInto(req, kind, this.#volumes.dataDir(rec.uuid), this.#trash.dir);
+      await fill?.(this.#volumes.dataDir(rec.uuid));
       return await this.#info(await this.#volumes.finish(rec));
     } catch (err) {
       await this.#volumes.abandon(rec).catch(() => undefined);
       throw err;
     }
   }
-
-  // ---- internals -----------------------------------------------------------------------------
 
   async #info(rec: VolumeRecord): Promise<VolumeInfo> {
     const mounted = await this.#leases.leased(rec.name);

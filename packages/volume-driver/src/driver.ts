@@ -37,6 +37,8 @@ export interface CreateVolumeRequest {
   size?: number;
   /** Driver options (`-o key=value` from Docker, `--driver-opts` from the CLI). */
   options: Record<string, string>;
+  /** The new volume starts as a copy of this snapshot (of a volume of the same driver). */
+  fromSnapshot?: { volume: string; snapshot: string };
 }
 
 export interface RemoveVolumeRequest {
@@ -109,6 +111,8 @@ export interface VolumeDriver {
   snapshotCreate(volume: string, snapshot: { name: string; uuid: string }): Promise<SnapshotInfo>;
   snapshotDelete(volume: string, snapshot: string): Promise<void>;
   snapshotList(volume: string, options?: ListOptions): Promise<SnapshotInfo[]>;
+  /** Rolls the volume back to the snapshot, in place; refused while it is mounted anywhere. Drivers without it cannot. */
+  snapshotRestore?(volume: string, snapshot: string): Promise<void>;
 
   /** Backs a snapshot up; returns the backup URL. */
   backup(req: BackupRequest): Promise<{ url: string; id: string }>;

@@ -63,3 +63,22 @@ export function restoreVolume(
     driver.restore({ volume, store, backupVolume: ref.volume, backupId, signal: o.signal, onProgress: o.onProgress }),
   );
 }
+
+export interface BackupCreateOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  labels?: Record<string, string>;
+}
+
+/** Backs a snapshot up to `dest` (a store URL) through its driver. */
+export function backupSnapshot(
+  driver: VolumeDriver,
+  s: { volume: string; name: string },
+  dest: string,
+  o: BackupCreateOptions,
+  open: StoreOpener | undefined,
+): Promise<{ url: string; id: string }> {
+  return withStore(dest, 'create', open, (store) =>
+    driver.backup({ volume: s.volume, snapshot: s.name, store, labels: o.labels, signal: o.signal, onProgress: o.onProgress }),
+  );
+}

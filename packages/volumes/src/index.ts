@@ -8,7 +8,8 @@ export type {
   VolumeDriver,
   VolumeInfo,
 } from '@convoy/volume-driver';
-export { VOLUME_OPTION_KEYS, VolumeManager } from './manager.js';
+export { VolumeManager } from './manager.js';
+export { VOLUME_OPTION_KEYS } from './create-options.js';
 export type { Caller, CreateOptions, ManagedSnapshot, ManagedVolume, ManagerOptions, SnapshotListing, VolumeListing } from './types.js';
 export { VolumeError } from './errors.js';
 export { MountRefs } from './mount-refs.js';

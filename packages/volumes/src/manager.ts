@@ -1,28 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { DeleteResult, Manifest, Progress } from '@convoy/blockstore';
+import type { DeleteResult, Manifest } from '@convoy/blockstore';
 import { FsObjectStore } from '@convoy/objectstore';
 import { KeyedLock } from '@convoy/daemon-kit';
 import type { VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { invalidRequest, snapshotExists, snapshotNotFound, volumeExists, volumeInUse, volumeNotFound, type VolumeError } from './errors.js';
 import { defaultSnapshotName, findVolume, missingVolume, pickByUuidPrefix, pickSnapshot, type Found } from './lookup.js';
 import { MountRefs } from './mount-refs.js';
-import { backupDelete, backupInspect, backupList, restoreVolume, withStore } from './backups.js';
+import { cannotRollBack, sourceDriver, volumeOptions } from './create-options.js';
+import { backupDelete, backupInspect, backupList, backupSnapshot, restoreVolume, type BackupCreateOptions } from './backups.js';
 import { releaseUnheld, remountHeld, startDrivers, type Unavailable } from './startup.js';
 import { parseSize, validateSnapshotName, validateVolumeName } from '@convoy/rules';
 import type { Caller, CreateOptions, ManagedSnapshot, ManagedVolume, ManagerOptions, SnapshotListing, VolumeListing } from './types.js';
-
-/** Every volume option (`docker volume create -o KEY=…`, `convoy create --opt KEY=…`): no driver takes others. */
-export const VOLUME_OPTION_KEYS: readonly string[] = ['backup', 'driver', 'size'];
-
-/** Refuses an option no one reads (a typo such as `bakup=URL` would otherwise make an empty volume), naming every key there is. */
-function checkVolumeOptions(options: Readonly<Record<string, string>>): void {
-  const unknown = Object.keys(options).filter((k) => !VOLUME_OPTION_KEYS.includes(k));
-  if (unknown.length > 0)
-    throw invalidRequest(
-      `unknown volume option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k.slice(0, 60))).join(', ')}`,
-      `volume options are: ${VOLUME_OPTION_KEYS.join(', ')} (e.g. -o size=10G, -o backup=URL)`,
-    );
-}
 
 /**
  * The volume manager: drivers by name, names and UUIDs, one operation at a time per volume,
@@ -91,12 +79,10 @@ export class VolumeManager {
 
   async create(o: CreateOptions): Promise<ManagedVolume> {
     validateVolumeName(o.name);
-    const opts = { ...o.options };
-    checkVolumeOptions(opts);
-    const driverName = o.driver ?? opts.driver ?? this.#default;
-    const sizeText = o.size ?? opts.size;
-    const backup = o.backup ?? opts.backup;
-    const driver = this.#driver(driverName);
+    const opts = volumeOptions(o);
+    const from = opts.snapshot === undefined ? undefined : await this.snapshotInspect(opts.snapshot);
+    const { size: sizeText, backup } = opts;
+    const driver = this.#driver(sourceDriver(opts, from) ?? this.#default);
     return this.#lock.run(o.name, async () => {
       const existing = await this.#find(o.name);
       if (existing !== undefined) {
@@ -111,6 +97,7 @@ export class VolumeManager {
         name: o.name,
         uuid: randomUUID(),
         options: {},
+        ...(from === undefined ? {} : { fromSnapshot: { volume: from.volume, snapshot: from.name } }),
         ...(sizeText === undefined ? {} : { size: typeof sizeText === 'number' ? sizeText : parseSize(sizeText) }),
       };
       if (backup === undefined) {
@@ -227,6 +214,19 @@ export class VolumeManager {
     await this.#lock.run(s.volume, () => this.#driver(s.driver).snapshotDelete(s.volume, s.name));
   }
 
+  /** Rolls the snapshot's volume back to it, in place; refused while the volume is mounted (here, or on another host). */
+  async snapshotRestore(name: string): Promise<ManagedSnapshot> {
+    const s = await this.snapshotInspect(name);
+    const d = this.#driver(s.driver);
+    if (d.snapshotRestore === undefined) throw cannotRollBack(s);
+    await this.#lock.run(s.volume, async () => {
+      const holders = this.#refs.holders(s.volume);
+      if (holders.length > 0) throw volumeInUse(s.volume, holders);
+      await d.snapshotRestore?.(s.volume, s.name);
+    });
+    return s;
+  }
+
   async snapshotInspect(name: string): Promise<ManagedSnapshot> {
     validateSnapshotName(name);
     const s = await this.#findSnapshot(name, true);
@@ -247,22 +247,9 @@ export class VolumeManager {
 
   // ---- backups -------------------------------------------------------------------------------
 
-  async backupCreate(
-    snapshot: string,
-    dest: string,
-    o: { signal?: AbortSignal; onProgress?: (p: Progress) => void; labels?: Record<string, string> } = {},
-  ): Promise<{ url: string; id: string }> {
+  async backupCreate(snapshot: string, dest: string, o: BackupCreateOptions = {}): Promise<{ url: string; id: string }> {
     const s = await this.snapshotInspect(snapshot);
-    return withStore(dest, 'create', this.#opts.openStore, (store) =>
-      this.#driver(s.driver).backup({
-        volume: s.volume,
-        snapshot: s.name,
-        store,
-        labels: o.labels,
-        signal: o.signal,
-        onProgress: o.onProgress,
-      }),
-    );
+    return backupSnapshot(this.#driver(s.driver), s, dest, o, this.#opts.openStore);
   }
 
   backupInspect(url: string): Promise<Manifest> {

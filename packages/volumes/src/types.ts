@@ -34,6 +34,8 @@ export interface CreateOptions {
   size?: string | number;
   /** Create from this backup URL. */
   backup?: string;
+  /** Create as a copy of this snapshot (a thin clone on devicemapper, a reflink or copy on vfs). */
+  snapshot?: string;
   options?: Record<string, string>;
   caller: Caller;
   signal?: AbortSignal;

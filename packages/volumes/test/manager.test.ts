@@ -172,6 +172,41 @@ describe('VolumeManager', () => {
     expect((await rejectionOf(strict.mount('other', { id: 'c', caller: 'docker' }))).code).toBe('CONVOY_VOLUME_NOT_FOUND');
   });
 
+  it('a volume from a snapshot (--snapshot, -o snapshot=), and a snapshot restore refused while a container or the CLI mounts the volume', async () => {
+    const m = await open();
+    await m.create({ name: 'src', caller: 'cli' });
+    const mp = await m.mount('src', { id: 'cli', caller: 'cli' });
+    await fs.writeFile(path.join(mp, 'data.txt'), 'at the snapshot');
+    await m.snapshotCreate('src', 'snap1');
+    await fs.writeFile(path.join(mp, 'data.txt'), 'later');
+    const fromCli = await m.create({ name: 'c1', caller: 'cli', snapshot: 'snap1' });
+    const fromDocker = await m.create({ name: 'c2', caller: 'docker', options: { snapshot: 'snap1' } });
+    for (const v of [fromCli, fromDocker]) {
+      expect(v.driver).toBe('vfs');
+      expect(await fs.readFile(path.join(await m.mount(v.name, { id: 'cli', caller: 'cli' }), 'data.txt'), 'utf8')).toBe('at the snapshot');
+    }
+    expect(
+      await rejectionOf(m.create({ name: 'c3', caller: 'docker', options: { snapshot: 'snap1', backup: 'vfs:///x?backup=b&volume=v' } })),
+    ).toMatchObject({
+      code: 'CONVOY_INVALID_ARGUMENT',
+      message: 'a volume is made from a backup or from a snapshot, not both',
+    });
+    expect((await rejectionOf(m.create({ name: 'c3', caller: 'cli', snapshot: 'nope' }))).code).toBe('CONVOY_SNAPSHOT_NOT_FOUND');
+    expect((await m.list()).volumes.map((v) => v.name)).toEqual(['c1', 'c2', 'src']);
+
+    // restore: refused while mounted, by the CLI or by a container
+    expect(await rejectionOf(m.snapshotRestore('snap1'))).toMatchObject({
+      code: 'CONVOY_VOLUME_IN_USE',
+      message: expect.stringMatching(/by cli/),
+    });
+    await m.unmount('src', { id: 'cli' });
+    await m.mount('src', { id: 'container-1', caller: 'docker' });
+    expect((await rejectionOf(m.snapshotRestore('snap1'))).code).toBe('CONVOY_VOLUME_IN_USE');
+    await m.unmount('src', { id: 'container-1' });
+    expect(await m.snapshotRestore('snap1')).toMatchObject({ name: 'snap1', volume: 'src' });
+    expect(await fs.readFile(path.join(await m.mount('src', { id: 'cli', caller: 'cli' }), 'data.txt'), 'utf8')).toBe('at the snapshot');
+  });
+
   it('snapshots and backups by name; restore creates a new volume from the URL', async () => {
     const m = await open();
     await m.create({ name: 'src', caller: 'cli' });

@@ -10,6 +10,7 @@ export interface CreateArgs {
   driver?: string | undefined;
   size?: string | undefined;
   backup?: string | undefined;
+  snapshot?: string | undefined;
   opt?: string[] | undefined;
 }
 
@@ -24,11 +25,17 @@ export const createCommand: CliCommand = {
           .option('driver', { type: 'string', requiresArg: true, describe: "Driver (default: the daemon's default driver, `convoy info`)" })
           .option('size', { type: 'string', requiresArg: true, describe: 'Size for drivers that take one: 10G, 512M or bytes' })
           .option('backup', { type: 'string', requiresArg: true, describe: 'Create the volume from this backup URL (shows progress)' })
+          .option('snapshot', {
+            type: 'string',
+            requiresArg: true,
+            conflicts: 'backup',
+            describe: 'Create the volume as a copy of this snapshot (a thin clone on devicemapper, a reflink or copy on vfs)',
+          })
           .option('opt', {
             type: 'string',
             array: true,
             nargs: 1,
-            describe: "Volume option key=value, as Docker's -o (repeatable): size, backup, driver; others are refused",
+            describe: "Volume option key=value, as Docker's -o (repeatable): size, backup, snapshot, driver; others are refused",
           })
           .epilogue(
             examples([
@@ -36,6 +43,7 @@ export const createCommand: CliCommand = {
               ['convoy create', 'An empty volume named volume-<8 hex digits>; prints the name'],
               ['convoy create db --driver devicemapper --size 20G', 'A 20 GiB thin volume'],
               ["convoy create db2 --backup 's3://bk@us-east-1/db?backup=0001&volume=db'", 'Restore a backup into a new volume'],
+              ['convoy create db-test --snapshot nightly-1', 'A new volume from a snapshot'],
               ['convoy create web --opt size=1G', "Docker's -o options, as --opt (size, backup, driver)"],
               ['convoy create db --json', 'Print the volume as JSON (last line)'],
             ]),
@@ -48,6 +56,7 @@ export async function runCreate(args: CreateArgs, ctx: CommandContext): Promise<
   const name = args.name === undefined ? `volume-${randomBytes(4).toString('hex')}` : checkName('volume', args.name);
   const size = checkSize(args.size);
   const backup = args.backup === undefined ? undefined : checkUrl('backup URL', args.backup, { backup: true });
+  const snapshot = args.snapshot === undefined ? undefined : checkName('snapshot', args.snapshot);
   const options = parsePairs('opt', args.opt);
   const progress = backup === undefined ? undefined : ctx.progress('restore');
   let volume: Volume;
@@ -58,6 +67,7 @@ export async function runCreate(args: CreateArgs, ctx: CommandContext): Promise<
         driver: args.driver,
         size,
         backup,
+        snapshot,
         options,
       },
       { signal: ctx.signal, onProgress: progress === undefined ? undefined : (p) => progress.update(p) },

@@ -10,14 +10,16 @@ export const snapshotCommand: CliCommand = {
   register: (y, select) =>
     y.command(
       'snapshot <command>',
-      'Create, list, inspect and delete snapshots of volumes',
+      'Create, list, inspect, restore and delete snapshots of volumes',
       (b) =>
         subcommands(b, select)
-          .demandCommand(1, 'name a snapshot command: create, delete, inspect, list')
+          .demandCommand(1, 'name a snapshot command: create, delete, inspect, list, restore')
           .epilogue(
             examples([
               ['convoy snapshot create db --name before-upgrade', 'Snapshot volume db'],
               ['convoy snapshot list db', 'Snapshots of db'],
+              ['convoy create db-copy --snapshot before-upgrade', 'A new volume from a snapshot'],
+              ['convoy snapshot restore before-upgrade', 'Roll db back to the snapshot (db unmounted)'],
             ]),
           ),
       () => undefined,
@@ -64,6 +66,23 @@ function subcommands(y: Argv, select: Select): Argv {
       (args) => select((ctx) => runSnapshotInspect(args, ctx), args),
     )
     .command(
+      'restore <snapshot>',
+      "Roll the snapshot's volume back to it, in place: its data since the snapshot is lost",
+      (b) =>
+        b
+          .positional('snapshot', { type: 'string', demandOption: true, describe: 'Snapshot name' })
+          .epilogue(
+            [
+              'The volume keeps its name and UUID; its other snapshots stay. Refused while the volume is mounted,',
+              'on this host or another (stop its containers, or `convoy umount`). To keep the current data too,',
+              'make a new volume from the snapshot instead: `convoy create NEW --snapshot SNAP`.',
+              '',
+              examples([['convoy snapshot restore before-upgrade', 'Roll its volume back to before-upgrade']]),
+            ].join('\n'),
+          ),
+      (args) => select((ctx) => runSnapshotRestore(args, ctx), args),
+    )
+    .command(
       'list [volume]',
       'List snapshots, of one volume or of all',
       (b) =>
@@ -89,6 +108,12 @@ export async function runSnapshotDelete(args: { snapshot: string }, ctx: Command
   const name = checkName('snapshot', args.snapshot);
   await ctx.client().deleteSnapshot(name, { signal: ctx.signal });
   ctx.out.result({ snapshot: name, deleted: true }, () => []);
+  return EXIT.ok;
+}
+
+export async function runSnapshotRestore(args: { snapshot: string }, ctx: CommandContext): Promise<number> {
+  const snap = await ctx.client().restoreSnapshot(checkName('snapshot', args.snapshot), { signal: ctx.signal });
+  ctx.out.result({ ...snap, restored: true }, () => [snap.volume]);
   return EXIT.ok;
 }
 

@@ -160,6 +160,17 @@ const ROUTES: readonly Route[] = [
     run: async (ctx, { res, name }) => send(res, 200, await ctx.manager.snapshotInspect(name)),
   },
   {
+    method: 'POST',
+    collection: 'snapshots',
+    name: true,
+    action: 'restore',
+    run: async (ctx, { res, name }) => {
+      const s = await ctx.manager.snapshotInspect(name);
+      const fields = { volume: s.volume, snapshot: s.name, caller: 'cli' as const };
+      send(res, 200, await ctx.ops.run('snapshot restore', fields, () => ctx.manager.snapshotRestore(name)));
+    },
+  },
+  {
     method: 'DELETE',
     collection: 'snapshots',
     name: true,
