@@ -24,6 +24,7 @@ describe('convoy info', () => {
     defaultDriver: 'vfs',
     drivers: { vfs: { path: '/mnt/shared' } },
     mounted: ['db'],
+    general: { root: '/var/lib/convoy', drivers: ['vfs'], socket: '/var/run/convoy/convoy.sock', ignoreDockerDelete: false },
   };
 
   it("prints the daemon's facts, or one JSON object with --json", async () => {
@@ -34,6 +35,9 @@ describe('convoy info', () => {
     expect(run.stdout).toContain('host:           h1');
     expect(run.stdout).toContain('default driver: vfs');
     expect(run.stdout).toContain('driver vfs: {"path":"/mnt/shared"}');
+    expect(run.stdout).toContain(
+      'general:\n  root: /var/lib/convoy\n  drivers: ["vfs"]\n  socket: /var/run/convoy/convoy.sock\n  ignoreDockerDelete: false\n',
+    );
     const json = await cli(['info', '--json'], { env });
     expect(lastJson(json)).toEqual(info);
     expect(daemon.last().headers['user-agent']).toMatch(/^convoy\/\d/);

@@ -199,6 +199,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
       version: VERSION,
       host: config.hostId,
       root: config.root,
+      general: generalInfo(config, manager.defaultDriver),
       ...(await manager.info()),
     });
     // As in Rancher Convoy, the control socket speaks Docker's protocol too (spec files name it).
@@ -260,4 +261,21 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
 /** One listener for the control socket: Docker's plugin calls to the plugin protocol, everything else to the control API. */
 function controlAndPlugin(control: RequestListener, plugin: RequestListener): RequestListener {
   return (req, res) => (isPluginPath(req.url) ? plugin(req, res) : control(req, res));
+}
+
+/** `convoy info`'s general section, as Rancher Convoy's "General": how this daemon was started (no secrets: none are in the config). */
+function generalInfo(c: DaemonConfig, defaultDriver: string): Record<string, unknown> {
+  return {
+    root: c.root,
+    drivers: c.drivers,
+    defaultDriver,
+    driverOpts: c.driverOpts,
+    ignoreDockerDelete: c.ignoreDockerDelete,
+    createOnDockerMount: c.createOnDockerMount,
+    socket: c.controlSocket,
+    pluginSocket: c.pluginSocket,
+    logLevel: c.logLevel,
+    maintenanceInterval: c.maintenanceInterval,
+    fullMaintenanceInterval: c.fullMaintenanceInterval,
+  };
 }

@@ -61,6 +61,17 @@ describe('one socket, as in Rancher Convoy', () => {
     // an unknown plugin call is the plugin protocol's error, not the control API's
     expect(await docker.raw('/VolumeDriver.Nope', '{}')).toMatchObject({ status: 404, body: { Err: expect.stringMatching(/Nope/) } });
 
+    // info's general section (Convoy's "General") says how the daemon was started
+    expect((await get(socket, '/v1/info')).json).toMatchObject({
+      general: {
+        root: path.join(dir, 'root'),
+        drivers: ['vfs'],
+        defaultDriver: 'vfs',
+        socket,
+        pluginSocket: 'none',
+        ignoreDockerDelete: false,
+      },
+    });
     // the convoy CLI, on the same socket, sees what Docker made
     const listed = await get(socket, '/v1/volumes');
     expect(listed.status).toBe(200);

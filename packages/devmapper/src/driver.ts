@@ -240,6 +240,7 @@ export class DevmapperDriver {
       metadataTotalBytes: st.metadataTotalBlocks * 4096,
       volumes: vols.length,
       snapshots: vols.reduce((n, v) => n + Object.keys(v.snapshots).length, 0),
+      defaultVolumeSize: c.o.defaultVolumeSize,
     };
   }
 

@@ -43,6 +43,8 @@ export interface PoolInfo extends PoolStatus {
   metadataTotalBytes: number;
   volumes: number;
   snapshots: number;
+  /** The size of a volume created without one (dm.defaultvolumesize), in bytes. */
+  defaultVolumeSize: number;
 }
 
 export function volumeInfo(v: VolumeRecord): ThinVolumeInfo {

@@ -56,3 +56,16 @@ export const cannotRollBack = (s: ManagedSnapshot): VolumeError =>
     `the ${s.driver} driver cannot roll a volume back to a snapshot`,
     `make a new volume from it instead: convoy create NEW --snapshot ${s.name}`,
   );
+
+/**
+ * A backup's labels: the user's, and what Rancher Convoy's backup records carried (snapshot and
+ * volume creation times, volume UUID; the drivers add their name as `driver`), so that `backup inspect` shows them.
+ */
+export function backupLabels(s: ManagedSnapshot, user: Record<string, string> | undefined): Record<string, string> {
+  return {
+    ...user,
+    'convoy.snapshot-created': s.createdAt,
+    ...(s.volumeUuid === undefined ? {} : { 'convoy.volume-uuid': s.volumeUuid }),
+    ...(s.volumeCreatedAt === undefined ? {} : { 'convoy.volume-created': s.volumeCreatedAt }),
+  };
+}

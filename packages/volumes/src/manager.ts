@@ -6,7 +6,7 @@ import type { VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { invalidRequest, snapshotExists, snapshotNotFound, volumeExists, volumeInUse, volumeNotFound, type VolumeError } from './errors.js';
 import { defaultSnapshotName, findVolume, missingVolume, pickByUuidPrefix, pickSnapshot, type Found } from './lookup.js';
 import { MountRefs } from './mount-refs.js';
-import { cannotRollBack, sourceDriver, volumeOptions } from './create-options.js';
+import { backupLabels, cannotRollBack, sourceDriver, volumeOptions } from './create-options.js';
 import { backupDelete, backupInspect, backupList, backupSnapshot, restoreVolume, type BackupCreateOptions } from './backups.js';
 import { releaseUnheld, remountHeld, startDrivers, type Unavailable } from './startup.js';
 import { parseSize, validateSnapshotName, validateVolumeName } from '@convoy/rules';
@@ -227,11 +227,13 @@ export class VolumeManager {
     return s;
   }
 
+  /** A snapshot, with its volume's UUID and creation time (Rancher Convoy's inspect showed them). */
   async snapshotInspect(name: string): Promise<ManagedSnapshot> {
     validateSnapshotName(name);
     const s = await this.#findSnapshot(name, true);
     if (s === undefined) throw snapshotNotFound(name);
-    return s;
+    const v = await this.get(s.volume);
+    return v === undefined ? s : { ...s, volumeUuid: v.uuid, volumeCreatedAt: v.createdAt };
   }
 
   /** Snapshots of one volume or of all; those of unreadable records are left out and reported in `problems`. */
@@ -249,7 +251,7 @@ export class VolumeManager {
 
   async backupCreate(snapshot: string, dest: string, o: BackupCreateOptions = {}): Promise<{ url: string; id: string }> {
     const s = await this.snapshotInspect(snapshot);
-    return backupSnapshot(this.#driver(s.driver), s, dest, o, this.#opts.openStore);
+    return backupSnapshot(this.#driver(s.driver), s, dest, { ...o, labels: backupLabels(s, o.labels) }, this.#opts.openStore);
   }
 
   backupInspect(url: string): Promise<Manifest> {

@@ -53,7 +53,12 @@ export interface VolumeListing {
   problems: Error[];
 }
 
-export type ManagedSnapshot = SnapshotInfo & { driver: string };
+export type ManagedSnapshot = SnapshotInfo & {
+  driver: string;
+  /** snapshotInspect only: the volume's UUID and creation time. */
+  volumeUuid?: string;
+  volumeCreatedAt?: string;
+};
 
 export interface SnapshotListing {
   snapshots: ManagedSnapshot[];

@@ -218,6 +218,16 @@ describe('VolumeManager', () => {
     const { url } = await m.backupCreate('snap1', `vfs://${path.join(tmp, 'bk')}`);
     expect((await m.backupList(`vfs://${path.join(tmp, 'bk')}`)).map((x) => x.volume)).toEqual(['src']);
     expect((await m.backupInspect(url)).snapshot).toBe('snap1');
+    // what Rancher Convoy's inspect showed: the volume's UUID and creation time, the snapshot's time, the driver
+    const src = await m.require('src');
+    expect(await m.snapshotInspect('snap1')).toMatchObject({ volumeUuid: src.uuid, volumeCreatedAt: src.createdAt });
+    expect((await m.backupInspect(url)).labels).toEqual({
+      content: 'directory',
+      driver: 'vfs',
+      'convoy.snapshot-created': s.createdAt,
+      'convoy.volume-uuid': src.uuid,
+      'convoy.volume-created': src.createdAt,
+    });
     await m.create({ name: 'copy', caller: 'cli', backup: url });
     const mp2 = await m.mount('copy', { id: 'cli', caller: 'cli' });
     expect(await fs.readFile(path.join(mp2, 'data.txt'), 'utf8')).toBe('hello');

@@ -6,7 +6,7 @@ export const infoCommand: CliCommand = {
   register: (y, select) =>
     y.command(
       'info',
-      'Show the daemon: version, host, root, drivers, mounted volumes',
+      'Show the daemon: version, host, root, drivers and their options, sockets, mounted volumes',
       (b) =>
         b.epilogue(
           examples([
@@ -38,5 +38,10 @@ function infoLines(info: InfoResponse): string[] {
     `mounted:        ${mounted.length === 0 ? '-' : mounted.join(', ')}`,
   ];
   for (const [name, details] of Object.entries(drivers)) lines.push(`driver ${name}: ${JSON.stringify(details)}`);
+  const general = info.general;
+  if (typeof general === 'object' && general !== null) {
+    lines.push('general:');
+    for (const [k, v] of Object.entries(general)) lines.push(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
   return lines;
 }
