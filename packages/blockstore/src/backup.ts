@@ -154,13 +154,14 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
             stats.bytesRead += length;
             if (!isZero(data)) {
               stats.blocksNonZero++;
-              const id = opened.ids.digest(data);
+              const id = await opened.ids.digestAsync(data);
               const hex = id.toString('hex');
               if (claimed.add(hex)) {
                 const bad = damaged.has(hex);
                 if (bad || (await store.stat(blockKey(hex), sig)) === undefined) {
                   const obj = await encodeBlock(compression, data);
-                  await store.put(blockKey(hex), obj, sig);
+                  // made durable together before anything refers to them (the flush below)
+                  await store.put(blockKey(hex), obj, { ...sig, deferred: true });
                   uploaded.push(blockKey(hex));
                   stats.blocksUploaded++;
                   stats.bytesUploaded += obj.length;
@@ -180,6 +181,7 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
       signal,
     );
 
+    await store.flush?.(sig);
     const map = builder.build();
     const id = newBackupId(now(), latest);
     const mapBytes = await map.encode();

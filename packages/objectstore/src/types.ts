@@ -35,6 +35,13 @@ export interface PutOptions {
    * exactly one succeeds, the others get ObjectExistsError and the object holds the winner's bytes.
    */
   ifAbsent?: boolean;
+  /**
+   * The object need not be visible or durable before the next `flush()`: a store that can batch
+   * durability (fs: one pass of fsyncs for many objects instead of two per object) does; others
+   * write it now. Not with ifAbsent. Until flushed, a get, stat or list may not see it, and a
+   * crash may lose it (never leaving a partial object under its key).
+   */
+  deferred?: boolean;
   signal?: AbortSignal;
 }
 
@@ -98,6 +105,12 @@ export interface ObjectStore {
    */
   cleanupStale?(options: CleanupStaleOptions): Promise<CleanupStaleResult>;
 
-  /** Releases connections and handles. The store is not used afterwards. */
+  /**
+   * Makes every deferred put so far visible and durable (see PutOptions.deferred). A store without
+   * deferred puts has none. After a failure, none of them may be relied on.
+   */
+  flush?(options?: { signal?: AbortSignal }): Promise<void>;
+
+  /** Releases connections and handles (deferred puts not flushed are dropped). The store is not used afterwards. */
   close(): Promise<void>;
 }

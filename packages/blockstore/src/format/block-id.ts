@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { formatUnsupported } from '../errors.js';
 
 /** How a block's id is derived from its uncompressed bytes: a property of the store header. */
@@ -6,11 +6,17 @@ export interface BlockIdFunction {
   readonly algorithm: string;
   /** 32 raw bytes. */
   digest(data: Uint8Array): Buffer;
+  /**
+   * The same, computed off the main thread (in libuv's pool, as WebCrypto's digest runs), so a
+   * backup or restore hashes one block while the event loop reads, compresses and writes others.
+   */
+  digestAsync(data: Uint8Array): Promise<Buffer>;
 }
 
 export const SHA256: BlockIdFunction = {
   algorithm: 'sha256',
   digest: (data) => createHash('sha256').update(data).digest(),
+  digestAsync: async (data) => Buffer.from(await webcrypto.subtle.digest('SHA-256', data)),
 };
 
 export interface BlockIdSpec {

@@ -49,7 +49,7 @@ export async function decodeBlock(key: string, idHex: string, bytes: Buffer, ids
     throw blockCorrupt(key, `cannot decompress (${codec}): ${(err as Error).message}`);
   }
   if (raw.length !== length) throw blockCorrupt(key, `length ${raw.length}, expected ${length}`);
-  const actual = ids.digest(raw).toString('hex');
+  const actual = (await ids.digestAsync(raw)).toString('hex');
   if (actual !== idHex) throw blockCorrupt(key, `content hash ${actual.slice(0, 16)}… does not match its id`);
   return raw;
 }

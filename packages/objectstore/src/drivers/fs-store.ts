@@ -17,6 +17,7 @@ import type {
   PutBody,
   PutOptions,
 } from '../types.js';
+import { DeferredPuts } from './fs-deferred.js';
 import { fsyncDir, sweepStaleTempFiles, tempPathFor, writeTempFile } from './fs-temp.js';
 
 /**
@@ -31,6 +32,7 @@ import { fsyncDir, sweepStaleTempFiles, tempPathFor, writeTempFile } from './fs-
 export class FsObjectStore implements ObjectStore {
   readonly location: string;
   readonly #root: string;
+  readonly #deferred = new DeferredPuts();
 
   constructor(root: string) {
     if (!path.isAbsolute(root)) throw new ObjectStoreError(`fs store root must be absolute: ${root}`);
@@ -96,8 +98,13 @@ export class FsObjectStore implements ObjectStore {
     const file = this.#path(key);
     const dir = path.dirname(file);
     const tmp = tempPathFor(file);
+    const deferred = options.deferred === true && options.ifAbsent !== true;
     try {
-      await writeTempFile(dir, tmp, body, options.signal);
+      await writeTempFile(dir, tmp, body, options.signal, !deferred);
+      if (deferred) {
+        await this.#deferred.add(tmp, file);
+        return;
+      }
       if (options.ifAbsent === true) {
         try {
           await fs.link(tmp, file);
@@ -214,7 +221,20 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  async close(): Promise<void> {}
+  /** Deferred puts (fs-deferred.ts): fsynced, renamed into place and their directories fsynced, together. */
+  async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
+    throwIfAborted(options.signal, 'flush');
+    try {
+      await this.#deferred.flush();
+    } catch (err) {
+      if (err instanceof ObjectStoreError) throw err;
+      throw this.#fail('cannot make deferred writes durable at', undefined, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#deferred.drop();
+  }
 
   /**
    * ENOENT/ENOTDIR mean "no such object" only while the store directory itself is there: a

@@ -75,9 +75,10 @@ async function removeIfStale(file: string, olderThanMs: number, result: CleanupS
 
 /**
  * Writes `body` to the new file `tmp` in `dir` (made if missing; never an existing file) and fsyncs
- * it; the caller renames or links it into place and fsyncs the directory (fsyncDir).
+ * it (unless `sync` is false: a deferred put, fsynced by the flush); the caller renames or links it
+ * into place and fsyncs the directory (fsyncDir).
  */
-export async function writeTempFile(dir: string, tmp: string, body: PutBody, signal: AbortSignal | undefined): Promise<void> {
+export async function writeTempFile(dir: string, tmp: string, body: PutBody, signal: AbortSignal | undefined, sync = true): Promise<void> {
   // A concurrent delete may prune the (empty) directory between mkdir and open: retry.
   for (let attempt = 0; ; attempt++) {
     let fh: fs.FileHandle;
@@ -97,7 +98,7 @@ export async function writeTempFile(dir: string, tmp: string, body: PutBody, sig
           await fh.write(chunk);
         }
       }
-      await fh.sync();
+      if (sync) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -113,6 +114,16 @@ export async function fsyncDir(dir: string): Promise<void> {
   } catch (err) {
     // Some filesystems (and NFS) refuse fsync on a directory; the rename itself is then all we can do.
     if (errorCode(err) !== 'EINVAL' && errorCode(err) !== 'EBADF') throw err;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync of a file by path (a deferred put's temporary file, at the flush). */
+export async function fsyncFile(file: string): Promise<void> {
+  const fh = await fs.open(file, constants.O_RDONLY);
+  try {
+    await fh.sync();
   } finally {
     await fh.close();
   }

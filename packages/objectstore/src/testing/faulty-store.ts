@@ -163,6 +163,10 @@ export class FaultyObjectStore implements ObjectStore {
     if (rule?.kind === 'lost-ack') throw this.#error(rule, 'delete', keys[0] ?? '');
   }
 
+  async flush(options?: { signal?: AbortSignal }): Promise<void> {
+    await this.#inner.flush?.(options);
+  }
+
   close(): Promise<void> {
     return this.#inner.close();
   }
