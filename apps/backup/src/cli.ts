@@ -2,6 +2,7 @@ import { Output, programParser, progressTo, runCommand, selectCommand, withComma
 import type { Argv } from 'yargs';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
+import { forgetCommand } from './commands/forget.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { lsCommand } from './commands/ls.js';
@@ -24,6 +25,7 @@ const COMMANDS: readonly CliCommand[] = [
   lsCommand,
   inspectCommand,
   deleteCommand,
+  forgetCommand,
   verifyCommand,
   repairCommand,
   maintenanceCommand,
