@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { forgetCommand } from './commands/forget.js';
+import { statsCommand } from './commands/stats.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { lsCommand } from './commands/ls.js';
@@ -26,6 +27,7 @@ const COMMANDS: readonly CliCommand[] = [
   inspectCommand,
   deleteCommand,
   forgetCommand,
+  statsCommand,
   verifyCommand,
   repairCommand,
   maintenanceCommand,

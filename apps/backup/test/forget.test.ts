@@ -61,6 +61,35 @@ afterAll(async () => {
 const id = (label: string): string => ids.get(label) ?? '?';
 const blockFiles = async (): Promise<string[]> => (await listFiles(storeDir)).filter((f) => f.startsWith('blocks/'));
 
+describe('convoy-backup stats', () => {
+  it('per volume and in total: logical bytes, stored bytes of distinct objects, dedup ratio, objects', async () => {
+    const run = await cli(['stats', store, '--json']);
+    expect(run.code, run.last).toBe(0);
+    const block = 2 * MiB + 12; // a random 2 MiB block is stored raw, behind its 12-byte header
+    const usage = (backups: number, objects: number) => ({
+      backups,
+      logicalBytes: backups * 4 * MiB,
+      storedBytes: objects * block,
+      objects,
+      dedupRatio: (backups * 4 * MiB) / (objects * block),
+      missingObjects: 0,
+    });
+    expect(lastJson(run)).toEqual({
+      store,
+      volumes: [
+        { volume: 'db', ...usage(6, 7) },
+        { volume: 'web', ...usage(2, 3) },
+      ],
+      total: usage(8, 9), // the shared block once
+      storeObjects: 9,
+      storeBytes: 9 * block,
+    });
+    const human = await cli(['stats', store, '--volume', 'web']);
+    expect(human.stdout).toMatch(/^web\s+2\s+8\.0 MiB\s+6\.0 MiB\s+1\.33x\s+3$/m);
+    expect(human.stdout).toContain('store: 9 objects');
+  });
+});
+
 describe('convoy-backup forget', () => {
   it('--dry-run shows, per volume, what the policy keeps and why, and removes nothing', async () => {
     const run = await cli(['forget', store, '--keep-daily', '2', '--keep-monthly', '2', '--dry-run', '--json']);
