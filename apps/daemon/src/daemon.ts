@@ -24,6 +24,7 @@ import { controlListener } from './control-routes.js';
 import { problemLog, type Logger } from './logger.js';
 import { resolveGroup } from './group.js';
 import { MaintenanceScheduler, type Timers } from './maintenance.js';
+import { backupScheduler } from './schedules/run.js';
 import { createOperations, type Operations } from './operations.js';
 import { checkVfsStoreRoot } from './store-roots.js';
 import { VERSION } from './version.js';
@@ -169,6 +170,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
       }
     },
   });
+  const schedules = backupScheduler(config.root, options.timers, {
+    manager,
+    ops: { run: (kind, fields, work, onProgress) => ops.run(kind, fields, work, onProgress) }, // started below, once `ops` exists
+    log,
+    openStore: (url) => openStore(url, { s3 }),
+    usedStore: (url) => maintenance.remember(url),
+  });
   try {
     await options.saveConfig?.();
   } catch (err) {
@@ -212,7 +220,10 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
         headersTimeout: Math.min(60_000, requestTimeout),
         connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 4)),
       },
-      controlAndPlugin(controlListener({ manager, log, info, ops, usedStore: (url) => maintenance.remember(url) }), pluginOnControl),
+      controlAndPlugin(
+        controlListener({ manager, log, info, ops, schedules, usedStore: (url) => maintenance.remember(url) }),
+        pluginOnControl,
+      ),
     );
     answerClientErrors(control, clientErrorBody);
     started.push(
@@ -233,6 +244,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
     throw err;
   }
   maintenance.start();
+  try {
+    await schedules.start();
+  } catch (err) {
+    for (const s of started) await s.close();
+    await manager.close();
+    throw err;
+  }
   const locations = driverLocations(config);
   const served = metricsServer === undefined ? {} : { metrics: `${metricsServer.address.address}:${metricsServer.address.port}` };
   log.info(
@@ -252,7 +270,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
     maintenance,
     ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }),
     close: async () => {
-      await Promise.all([...started.map((s) => s.close()), maintenance.stop()]);
+      await Promise.all([...started.map((s) => s.close()), maintenance.stop(), schedules.stop()]);
       await manager.close();
     },
   };

@@ -64,3 +64,4 @@ export { fetchBlock } from './block-reader.js';
 export { forEachIndex } from './pool.js';
 export { applyRetention, checkPolicy, withinStart, type RetentionDecision, type RetentionItem, type RetentionPolicy } from './retention.js';
 export { storeStats, type StoreStats, type UsageStats } from './stats.js';
+export { forgetBackups, type ForgetItem } from './forget.js';

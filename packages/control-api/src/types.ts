@@ -148,3 +148,46 @@ export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
 export type StreamEnd<T> = { type: 'result'; result: T } | { type: 'error'; error: ApiError };
 
 export const NDJSON = 'application/x-ndjson';
+
+/** `POST /v1/schedules`: back the volume up on a schedule (every or cron, UTC), keeping what `keep` says. */
+export const SetScheduleRequestSchema = z.strictObject({
+  volume: z.string(),
+  dest: z.string(),
+  every: z.string().optional(),
+  cron: z.string().optional(),
+  keep: z
+    .strictObject({
+      last: z.number().int().optional(),
+      hourly: z.number().int().optional(),
+      daily: z.number().int().optional(),
+      weekly: z.number().int().optional(),
+      monthly: z.number().int().optional(),
+      yearly: z.number().int().optional(),
+      within: z.string().optional(),
+    })
+    .optional(),
+});
+export type SetScheduleRequest = z.infer<typeof SetScheduleRequestSchema>;
+
+export const ScheduleSchema = z.looseObject({
+  volume: z.string(),
+  dest: z.string(),
+  every: z.string().optional(),
+  cron: z.string().optional(),
+  keep: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
+  createdAt: z.string(),
+  /** Milliseconds since the epoch. */
+  nextRun: z.number(),
+  running: z.boolean().optional(),
+  lastRun: z
+    .looseObject({
+      at: z.string(),
+      outcome: z.enum(['ok', 'failed']),
+      url: z.string().optional(),
+      removed: z.number().optional(),
+      error: z.looseObject({ code: z.string(), message: z.string() }).optional(),
+    })
+    .optional(),
+});
+export type Schedule = z.infer<typeof ScheduleSchema>;
+export const ListSchedulesResponseSchema = z.looseObject({ schedules: z.array(ScheduleSchema) });

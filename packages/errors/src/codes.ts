@@ -143,6 +143,11 @@ export const ERROR_CODES = {
     meaning: 'No snapshot has this name.',
     hint: 'run `convoy snapshot list` (or `convoy inspect VOLUME`) to see the snapshots',
   },
+  CONVOY_SCHEDULE_NOT_FOUND: {
+    category: 'not-found',
+    meaning: 'The volume has no backup schedule.',
+    hint: 'run `convoy backup schedules` to see the schedules',
+  },
   CONVOY_BACKUP_NOT_FOUND: {
     category: 'not-found',
     meaning: 'The store holds no backup with this id or URL.',

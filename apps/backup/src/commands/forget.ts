@@ -1,7 +1,7 @@
 // `convoy-backup forget STORE [--volume V] --keep-…`: a retention policy applied per volume, with
 // restic's semantics (@convoy/blockstore retention.ts): what it keeps and why, what it removes;
 // the removed backups are deleted (O(1) each on a v2 store) and `maintenance --full` frees their blocks.
-import { applyRetention, deleteBackup, listManifests, readHeader, type Manifest, type RetentionPolicy } from '@convoy/blockstore';
+import { applyRetention, forgetBackups, readHeader, type RetentionPolicy } from '@convoy/blockstore';
 import { examples, formatTable, formatTime } from '@convoy/cli-kit';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
 import { validateVolumeName } from '@convoy/rules';
@@ -97,21 +97,12 @@ export async function runForget(args: ForgetArgs, ctx: CommandContext): Promise<
   const decisions: ForgetVolumeJson[] = [];
   try {
     await readHeader(store, ctx.signal);
-    const byVolume = new Map<string, Manifest[]>();
-    for (const m of await listManifests(store, args.volume, ctx.signal)) byVolume.set(m.volume, [...(byVolume.get(m.volume) ?? []), m]);
-    for (const [volume, manifests] of [...byVolume].sort(([a], [b]) => a.localeCompare(b))) {
-      const d = applyRetention(
-        manifests.map((m) => ({ id: m.id, time: new Date(m.created), created: m.created })),
-        policy,
-      );
+    for (const [volume, d] of await forgetBackups({ store, policy, volume: args.volume, dryRun, signal: ctx.signal })) {
       decisions.push({
         volume,
-        keep: d.keep.map((k) => ({ id: k.item.id, created: k.item.created, reasons: k.reasons })),
-        remove: d.remove.map((r) => ({ id: r.id, created: r.created })),
+        keep: d.keep.map((k) => ({ id: k.item.id, created: k.item.manifest.created, reasons: k.reasons })),
+        remove: d.remove.map((r) => ({ id: r.id, created: r.manifest.created })),
       });
-    }
-    if (!dryRun) {
-      for (const d of decisions) for (const r of d.remove) await deleteBackup({ store, volume: d.volume, id: r.id, signal: ctx.signal });
     }
   } finally {
     await store.close();

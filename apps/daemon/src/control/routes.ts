@@ -14,7 +14,9 @@ import {
 import type { VolumeManager } from '@convoy/volumes';
 import { problemLog, type Logger } from '../logger.js';
 import type { Operations } from '../operations.js';
+import type { BackupScheduler } from '../schedules/scheduler.js';
 import { badRequest, longWork, readBody, send, toApiError } from './http.js';
+import { SCHEDULE_ROUTES } from './schedule-routes.js';
 
 export interface ControlContext {
   manager: VolumeManager;
@@ -24,6 +26,8 @@ export interface ControlContext {
   usedStore?: (storeUrl: string) => void;
   /** Logs (and counts) each backup, restore and delete from start to end. */
   ops: Operations;
+  /** Scheduled backups (schedule-routes.ts). */
+  schedules?: BackupScheduler;
 }
 
 /** One request as a route sees it: `name` is the decoded path segment after the collection. */
@@ -71,6 +75,7 @@ const required = (value: string | undefined, key: string, hint: string): string 
 const URL_HINT = 'a backup URL: ?url=vfs:///path?backup=ID&volume=NAME, URL-encoded';
 
 const ROUTES: readonly Route[] = [
+  ...SCHEDULE_ROUTES,
   { method: 'GET', collection: 'info', name: false, run: async (ctx, { res }) => send(res, 200, await ctx.info()) },
   {
     method: 'GET',
