@@ -2,6 +2,7 @@ import { Output, programParser, progressTo, runCommand, selectCommand, withComma
 import type { Argv } from 'yargs';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
+import { importCommand } from './commands/import.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { lsCommand } from './commands/ls.js';
@@ -22,6 +23,7 @@ const COMMANDS: readonly CliCommand[] = [
   restoreCommand,
   listCommand,
   lsCommand,
+  importCommand,
   inspectCommand,
   deleteCommand,
   verifyCommand,
