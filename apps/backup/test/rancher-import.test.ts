@@ -178,6 +178,29 @@ describe('convoy-backup import of a Rancher Convoy v0.5.2 store (vfs)', () => {
     expect(human.stderr).toContain('skipped Rancher Convoy backup backup-00000000000000dd of volume dmvol');
   });
 
+  it('a damaged Convoy archive fails that backup only: the others are imported, the run exits 3, a re-run retries only it', async () => {
+    const copy = path.join(work, 'damaged');
+    await fs.cp(rs.storeDir, copy, { recursive: true });
+    const v = rs.volumes.find((x) => x.name === 'ab')!;
+    const bak = path.join(copy, 'convoy-objectstore/volumes/ab/!!/ab!!/BackupFiles', `${v.backups[1]!.backup}.bak`);
+    await fs.truncate(bak, Math.floor((await fs.stat(bak)).size / 2));
+    const dest = `vfs://${work}/damaged-dest`;
+    for (const [imported, already] of [
+      [ROUNDS - 1, 0],
+      [0, ROUNDS - 1],
+    ]) {
+      const run = await cli(['import', `vfs://${copy}`, dest, '--volume', 'ab', '--json']);
+      expect(run.code).toBe(3);
+      expect(lastJson<Summary>(run)).toMatchObject({ imported, alreadyImported: already, failed: 1 });
+      expect(entriesOf(run).find((e) => e.type === 'failed')).toMatchObject({
+        source: v.backups[1]!.backup,
+        error: { code: 'CONVOY_RANCHER_ARCHIVE_CORRUPT' },
+      });
+    }
+    const verified = await cli(['verify', dest, '--json']);
+    expect(lastJson(verified)).toMatchObject({ ok: true });
+  });
+
   it('killed with SIGKILL after its first backup, then run again: the complete set, no duplicates, verify clean', async () => {
     const dest = `vfs://${work}/killed`;
     const killed = await spawnImport([src(), dest, '--json'], (line) => line.includes('"type":"imported"'));
