@@ -25,6 +25,21 @@ export interface RancherVolume {
   url: string;
   /** Convoy's backup name, backup-<16 hex>. */
   backup: string;
+  /** Every backup of the volume, oldest first (the first is the one above). */
+  backups: RancherBackup[];
+}
+
+/** One backup Convoy made, and the volume's tree as it backed it up. */
+export interface RancherBackup {
+  snapshot: string;
+  url: string;
+  backup: string;
+  tree: TreeEntry[];
+}
+
+export interface RancherStoreOptions {
+  /** Backups per volume (default 1); between two, a file changes, one is added and one removed. */
+  backups?: number;
 }
 
 export interface RancherStore {
@@ -75,11 +90,29 @@ async function fillVolume(dir: string, seed: string): Promise<void> {
   await fs.symlink('/nonexistent/target', path.join(dir, 'dangling'));
 }
 
+/** Waits until the wall clock enters its next second. */
+async function nextSecond(): Promise<void> {
+  const s = Math.floor(Date.now() / 1000);
+  await until('the next second', () => Math.floor(Date.now() / 1000) > s, 5_000);
+}
+
+/** Between two backups: a file grows, one is added, one goes, most stay as they were (for dedup). */
+async function changeVolume(dir: string, round: number): Promise<void> {
+  await fs.appendFile(path.join(dir, 'hello.txt'), `round ${round}\n`);
+  await fs.writeFile(path.join(dir, `round-${round}.bin`), randomBytes(40 * 1024 + round));
+  await fs.rm(path.join(dir, round === 1 ? 'sub/empty' : `round-${round - 1}.bin`), { force: true });
+}
+
 /**
  * Runs the original daemon on `work`, makes each named volume with known files, snapshots it,
- * backs it up to `<work>/store` and stops the daemon.
+ * backs it up to `<work>/store` (`options.backups` times, changing files between) and stops the
+ * daemon. Its state stays: `<work>/vols` is Convoy's vfs.path, `<work>/root` its root.
  */
-export async function makeRancherStore(work: string, names: readonly string[] = ['vol1', 'ab']): Promise<RancherStore> {
+export async function makeRancherStore(
+  work: string,
+  names: readonly string[] = ['vol1', 'ab'],
+  options: RancherStoreOptions = {},
+): Promise<RancherStore> {
   const bin = await installConvoyGo(work);
   const sock = path.join(work, 'c.sock');
   const vfsPath = path.join(work, 'vols');
@@ -101,12 +134,21 @@ export async function makeRancherStore(work: string, names: readonly string[] = 
       await cli('create', name);
       const dir = path.join(vfsPath, name);
       await fillVolume(dir, name);
-      const snapshot = `snap-${name}`;
-      await cli('snapshot', 'create', name, '--name', snapshot);
-      const url = (await cli('backup', 'create', snapshot, '--dest', `vfs://${storeDir}`)).split('\n').pop()!;
-      const backup = /backup=(backup-[0-9a-f]+)/.exec(url)?.[1];
-      if (backup === undefined) throw new Error(`convoy-go printed no backup URL: ${url}`);
-      volumes.push({ name, dir, snapshot, url, backup });
+      const backups: RancherBackup[] = [];
+      for (let i = 0; i < (options.backups ?? 1); i++) {
+        // Convoy's times have one-second resolution: each backup of a volume in a second of its own
+        // keeps "oldest first" unambiguous.
+        if (i > 0) await nextSecond();
+        if (i > 0) await changeVolume(dir, i);
+        const snapshot = i === 0 ? `snap-${name}` : `snap-${name}-${i}`;
+        await cli('snapshot', 'create', name, '--name', snapshot);
+        const url = (await cli('backup', 'create', snapshot, '--dest', `vfs://${storeDir}`)).split('\n').pop()!;
+        const backup = /backup=(backup-[0-9a-f]+)/.exec(url)?.[1];
+        if (backup === undefined) throw new Error(`convoy-go printed no backup URL: ${url}`);
+        backups.push({ snapshot, url, backup, tree: await readTree(dir) });
+      }
+      const first = backups[0]!;
+      volumes.push({ name, dir, snapshot: first.snapshot, url: first.url, backup: first.backup, backups });
     }
     return { storeDir, volumes };
   } finally {

@@ -4,6 +4,7 @@ import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { forgetCommand } from './commands/forget.js';
 import { statsCommand } from './commands/stats.js';
+import { importCommand } from './commands/import.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { lsCommand } from './commands/ls.js';
@@ -24,6 +25,7 @@ const COMMANDS: readonly CliCommand[] = [
   restoreCommand,
   listCommand,
   lsCommand,
+  importCommand,
   inspectCommand,
   deleteCommand,
   forgetCommand,

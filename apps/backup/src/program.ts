@@ -6,7 +6,7 @@ export const PROGRAM: CliProgram = {
   name: 'convoy-backup',
   // src/ and dist/ both sit one level below package.json
   version: packageVersion(new URL('../package.json', import.meta.url)),
-  commands: ['create', 'restore', 'list', 'ls', 'inspect', 'delete', 'verify', 'repair', 'maintenance', 'upgrade'],
+  commands: ['create', 'restore', 'list', 'ls', 'import', 'inspect', 'delete', 'verify', 'repair', 'maintenance', 'upgrade'],
   repeatable: ['label'],
   interrupted: (signal, exitCode) => new InterruptedError(signal, exitCode),
 };

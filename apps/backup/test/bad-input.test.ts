@@ -179,8 +179,9 @@ describe('other commands', () => {
   it('--help and --version print to stdout and exit 0', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['create', 'restore', 'list', 'inspect', 'delete', 'verify']) expect(help.stdout).toContain(`convoy-backup ${c}`);
-    for (const c of ['create', 'restore', 'list', 'inspect', 'delete', 'verify']) {
+    for (const c of ['create', 'restore', 'list', 'import', 'inspect', 'delete', 'verify'])
+      expect(help.stdout).toContain(`convoy-backup ${c}`);
+    for (const c of ['create', 'restore', 'list', 'import', 'inspect', 'delete', 'verify']) {
       const sub = await cli([c, '--help']);
       expect(sub.code).toBe(0);
       expect(sub.stdout).toContain('Examples:');

@@ -29,7 +29,8 @@ export function checkSize(size: string | undefined): string | undefined {
 export function checkUrl(what: 'destination' | 'backup URL', url: string, options: { backup: boolean }): string {
   let u: URL;
   try {
-    u = new URL(url);
+    // Rancher Convoy printed its backup URLs with & as \u0026 (Go's JSON): accepted as printed.
+    u = new URL(url.replaceAll('\\u0026', '&'));
   } catch {
     throw usageError(`invalid ${what} ${JSON.stringify(url.slice(0, 200))}`, urlHint(options.backup));
   }

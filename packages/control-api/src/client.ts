@@ -180,9 +180,12 @@ export class ControlClient {
     return this.#call({ method: 'POST', path: '/v1/backups', body: request, stream: true, ...o }, CreateBackupResponseSchema);
   }
 
-  async listBackups(dest: string, volume?: string, o: CallOptions = {}): Promise<BackupSummary[]> {
+  /** Ours and Rancher Convoy v0.5.2's (with `format` and `convoy`), oldest first. */
+  async listBackups(dest: string, volume?: string, o: ListOptions = {}): Promise<BackupSummary[]> {
     const path = `/v1/backups${query({ dest, volume })}`;
-    return (await this.#call({ method: 'GET', path, ...o }, ListBackupsResponseSchema)).backups;
+    const answer = await this.#call({ method: 'GET', path, signal: o.signal }, ListBackupsResponseSchema);
+    reportProblems(answer.problems, o.onProblem);
+    return answer.backups;
   }
 
   inspectBackup(url: string, o: CallOptions = {}): Promise<InspectBackupResponse> {

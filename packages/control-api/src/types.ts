@@ -70,10 +70,20 @@ export const BackupSummarySchema = z.looseObject({
   /** Ready-made backup URL. */
   url: z.string(),
   stats: z.record(z.string(), z.number()),
+  /** `rancher-convoy-v0.5.2` for a backup the original Rancher Convoy made (absent for ours). */
+  format: z.string().optional(),
+  /** A Rancher Convoy backup's driver: `vfs` or `devicemapper`. */
+  driver: z.string().optional(),
+  /** A Rancher Convoy backup as Convoy showed it: BackupName, BackupURL, CreatedTime, DriverName, SnapshotCreatedAt, SnapshotName, VolumeCreatedAt, VolumeName, VolumeSize. */
+  convoy: z.record(z.string(), z.string()).optional(),
 });
 export type BackupSummary = z.infer<typeof BackupSummarySchema>;
 
-export const ListBackupsResponseSchema = z.looseObject({ backups: z.array(BackupSummarySchema) });
+/** `GET /v1/backups?dest=URL`: ours and Rancher Convoy v0.5.2's, oldest first; unreadable ones in `problems`. */
+export const ListBackupsResponseSchema = z.looseObject({
+  backups: z.array(BackupSummarySchema),
+  problems: z.array(z.unknown()).optional(),
+});
 export type ListBackupsResponse = z.infer<typeof ListBackupsResponseSchema>;
 
 export const InfoResponseSchema = z.looseObject({
@@ -114,8 +124,8 @@ export type CreateBackupRequest = z.infer<typeof CreateBackupRequestSchema>;
 export const CreateBackupResponseSchema = z.looseObject({ url: z.string(), id: z.string() });
 export type CreateBackupResponse = z.infer<typeof CreateBackupResponseSchema>;
 
-/** `GET /v1/backups/inspect?url=URL`: the summary plus the backup's manifest as stored. */
-export const InspectBackupResponseSchema = BackupSummarySchema.extend({ manifest: z.record(z.string(), z.unknown()) });
+/** `GET /v1/backups/inspect?url=URL`: the summary plus the backup's manifest as stored (a Rancher Convoy backup: `convoy` instead). */
+export const InspectBackupResponseSchema = BackupSummarySchema.extend({ manifest: z.record(z.string(), z.unknown()).optional() });
 export type InspectBackupResponse = z.infer<typeof InspectBackupResponseSchema>;
 
 export const DeleteBackupResponseSchema = z.looseObject({

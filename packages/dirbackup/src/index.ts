@@ -3,5 +3,6 @@ export { restoreDirectory, type DirectoryRestoreOptions, type DirectoryRestoreRe
 export { listDirectory, type DirectoryListOptions } from './list.js';
 export { chunkerOf, openIndex, readDirectoryManifest } from './store-io.js';
 export type { FileEntry } from '@convoy/fileindex';
-// Rancher Convoy v0.5.2's vfs backup stores (read only): list, restore.
+export { listStoreBackups, type StoreBackups, type StoreListOptions } from './store-list.js';
+// Rancher Convoy v0.5.2's vfs backup stores (read only): list, restore, inspect fields, import.
 export * from './rancher/index.js';

@@ -225,6 +225,12 @@ export const ERROR_CODES = {
     meaning: 'Another host sharing the vfs path is deleting the volume right now, so it cannot be mounted.',
     hint: 'try again: if that delete is refused (the volume is in use), the volume stays; if that host stopped for good, remove its file under <vfs.path>/meta/deleting/',
   },
+  CONVOY_VFS_ADOPT_CONFLICT: {
+    category: 'conflict',
+    meaning:
+      "A Rancher Convoy v0.5.2 volume on the vfs path is named as one of the vfs driver's own directories (meta, data, snapshots, trash): the driver does not start there, so it never mistakes that volume's files for its own.",
+    hint: "move that volume's files and its config/vfs_volume_<name>.json out of the vfs path (or back it up with Rancher Convoy and delete it there), then start again",
+  },
   CONVOY_VOLUME_CONFLICT: {
     category: 'conflict',
     meaning:

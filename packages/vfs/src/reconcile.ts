@@ -2,6 +2,7 @@
 // recognised and removed at start.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Adoption } from './adopt.js';
 import { isCorruptRecord, type SnapshotRecord, type VolumeRecord } from './records.js';
 
 export interface ReconcileDeps {
@@ -106,6 +107,7 @@ export async function driverInfo(d: {
   volumes: number;
   unreadable: number;
   reconciled: Reconciled | undefined;
+  adoption?: Adoption | undefined;
 }): Promise<Record<string, unknown>> {
   const st = await fs.statfs(d.path);
   return {
@@ -119,6 +121,7 @@ export async function driverInfo(d: {
     volumes: d.volumes,
     ...(d.unreadable === 0 ? {} : { unreadableRecords: d.unreadable }),
     ...(cleanedAnything(d.reconciled) ? { cleanedAtStart: d.reconciled } : {}),
+    ...(d.adoption !== undefined && d.adoption.adopted.length + d.adoption.skipped.length > 0 ? { rancherConvoyAtStart: d.adoption } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { readJsonRecord, type ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
+import type { ListOptions } from '@convoy/volume-driver';
 import { VfsError } from './errors.js';
 
 const text = z.string().min(1);
@@ -16,7 +17,20 @@ export type Lease = z.infer<typeof leaseSchema>;
 
 export const tombstoneSchema = z.object({ name: text, uuid: z.uuid(), deletedBy: text, deletedAt: time });
 
-/** A volume; its files are in data/<uuid> (a UUID, so a record can never point outside data/). */
+/** The directories this driver keeps under the base path: no adopted volume may be one of them. */
+export const RESERVED_DIRS = ['meta', 'data', 'snapshots', 'trash'] as const;
+/** An adopted volume's directory: one name under the base path (no "/", never "." or ".."). */
+export const ADOPTED_DIR = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const adoptedDir = z
+  .string()
+  .regex(ADOPTED_DIR)
+  .refine((d) => !d.includes('..') && !(RESERVED_DIRS as readonly string[]).includes(d), 'not a directory an adopted volume may have');
+
+/**
+ * A volume; its files are in data/<uuid> (a UUID, so a record can never point outside data/), or,
+ * for a volume adopted from Rancher Convoy v0.5.2 (adopt.ts), in <base>/<adopted.dir>, where
+ * Convoy kept them.
+ */
 export const volumeRecordSchema = z.object({
   name: text,
   uuid: z.uuid(),
@@ -25,6 +39,8 @@ export const volumeRecordSchema = z.object({
   size: z.number().int().positive().optional(),
   /** 'creating' until its data is complete and synced (vfs-driver.ts create); absent in records older than that: ready. */
   state: z.enum(['creating', 'ready']).optional(),
+  /** Adopted in place from Rancher Convoy v0.5.2: its directory, Convoy's record (relative to the base path), when and by which host. */
+  adopted: z.object({ from: z.literal('rancher-convoy-v0.5.2'), dir: adoptedDir, config: text, at: time, by: text }).optional(),
 });
 export type VolumeRecord = z.infer<typeof volumeRecordSchema>;
 
@@ -150,5 +166,16 @@ export class MetaRecords {
       if (lease !== undefined) out.push(lease); // else removed since the listing
     }
     return out;
+  }
+}
+
+/** A record read for a listing: a corrupt one goes to onProblem (when given) and is left out. */
+export async function skipCorrupt<T>(reading: Promise<T | undefined>, options: ListOptions): Promise<T | undefined> {
+  try {
+    return await reading;
+  } catch (err) {
+    if (options.onProblem === undefined || !isCorruptRecord(err)) throw err;
+    options.onProblem(err);
+    return undefined;
   }
 }

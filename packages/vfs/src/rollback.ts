@@ -16,6 +16,7 @@ import path from 'node:path';
 import { execQuiet as run, writeFileAtomic } from '@convoy/daemon-kit';
 import { VfsError } from './errors.js';
 import type { Leases } from './leases.js';
+import { ADOPTED_DIR, RESERVED_DIRS } from './records.js';
 import type { Snapshots } from './snapshots.js';
 import type { VolumeRecords } from './volume-records.js';
 
@@ -51,13 +52,14 @@ export async function rollBack(p: RollbackParts, volume: string, snapshot: strin
       });
     }
     await p.leases.refuseIfHeld(rec, true);
-    const data = p.volumes.dataDir(rec.uuid);
+    const data = p.volumes.dataDir(rec);
     const next = staged(p.scratch, rec.uuid);
     const old = previous(p.scratch, rec.uuid);
     await fs.rm(next, { recursive: true, force: true });
     await fs.rm(old, { recursive: true, force: true });
     await run('cp', ['-a', '--reflink=auto', '--', p.snapshots.dir(snap.uuid), next]);
-    await writeFileAtomic(intent(p.scratch, rec.uuid), `${JSON.stringify({ volume, uuid: rec.uuid, snapshot })}\n`);
+    const adoptedDir = rec.adopted?.dir; // an adopted volume's directory is not data/<uuid>: the intent names it
+    await writeFileAtomic(intent(p.scratch, rec.uuid), `${JSON.stringify({ volume, uuid: rec.uuid, snapshot, adoptedDir })}\n`);
     await fs.rename(data, old);
     await fs.rename(next, data);
     await syncDir(path.dirname(data));
@@ -70,12 +72,16 @@ export async function rollBack(p: RollbackParts, volume: string, snapshot: strin
  * At start, before the trash is emptied: finishes the rollbacks a kill interrupted between their
  * two renames (see the top of this file). Returns the UUIDs of the volumes it put data back for.
  */
-export async function finishRollbacks(scratch: string, dataDir: (uuid: string) => string): Promise<string[]> {
+export async function finishRollbacks(
+  scratch: string,
+  dataDir: (rec: { uuid: string; adopted?: { dir: string } }) => string,
+): Promise<string[]> {
   const repaired: string[] = [];
   for (const e of await fs.readdir(scratch)) {
     const uuid = /^rollback-([0-9a-f-]{36})\.json$/.exec(e)?.[1];
     if (uuid === undefined) continue;
-    const data = dataDir(uuid);
+    const dir = adoptedDirOf(await fs.readFile(path.join(scratch, e), 'utf8').catch(() => ''));
+    const data = dataDir(dir === undefined ? { uuid } : { uuid, adopted: { dir } });
     if (!existsSync(data)) {
       const from = existsSync(staged(scratch, uuid)) ? staged(scratch, uuid) : previous(scratch, uuid);
       if (existsSync(from)) {
@@ -87,6 +93,18 @@ export async function finishRollbacks(scratch: string, dataDir: (uuid: string) =
     await fs.rm(path.join(scratch, e), { force: true });
   }
   return repaired;
+}
+
+/** The adopted volume's directory an intent names, if it names a valid one (ADOPTED_DIR). */
+function adoptedDirOf(text: string): string | undefined {
+  try {
+    const d = (JSON.parse(text) as { adoptedDir?: unknown }).adoptedDir;
+    return typeof d === 'string' && ADOPTED_DIR.test(d) && !d.includes('..') && !(RESERVED_DIRS as readonly string[]).includes(d)
+      ? d
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -7,8 +7,8 @@ import { execQuiet as run } from '@convoy/daemon-kit';
 import { ObjectExistsError } from '@convoy/objectstore';
 import type { ListOptions, SnapshotInfo } from '@convoy/volume-driver';
 import { VfsError } from './errors.js';
-import { SNAPSHOT, recordBytes, snapKey, snapshotRecordSchema, type MetaRecords, type SnapshotRecord } from './records.js';
-import { skipCorrupt, type VolumeRecords } from './volume-records.js';
+import { SNAPSHOT, recordBytes, skipCorrupt, snapKey, snapshotRecordSchema, type MetaRecords, type SnapshotRecord } from './records.js';
+import type { VolumeRecords } from './volume-records.js';
 
 export interface SnapshotsOptions {
   meta: MetaRecords;
@@ -65,7 +65,7 @@ export class Snapshots {
     const final = this.dir(snapshot.uuid);
     const tmp = path.join(this.#o.scratch, `snap-${snapshot.uuid}-${randomBytes(4).toString('hex')}`);
     try {
-      await run('cp', ['-a', '--reflink=auto', '--', this.#o.volumes.dataDir(rec.uuid), tmp]);
+      await run('cp', ['-a', '--reflink=auto', '--', this.#o.volumes.dataDir(rec), tmp]);
       await fs.rename(tmp, final);
       // still this snapshot's record? (a delete of the volume on another host may have taken it)
       if ((await this.read(volume, snapshot.name))?.uuid !== snapshot.uuid) {

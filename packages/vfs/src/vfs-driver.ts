@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
 import { VfsError } from './errors.js';
+import { adoptConvoyVolumes, convoyVolumes, type Adoption } from './adopt.js';
 import { driverInfo, reconcileData, type Reconciled } from './reconcile.js';
 import { copyTree, finishRollbacks, rollBack } from './rollback.js';
 import { Trash } from './trash.js';
@@ -57,8 +58,9 @@ export class VfsDriver implements VolumeDriver {
   readonly #now: () => Date;
   /** This host's part of trash/: temporary files and directories being deleted. */
   readonly #trash: Trash;
-  /** What start() cleaned up after a crash (for `convoy info`). */
+  /** What start() cleaned up after a crash, and the Rancher Convoy volumes it adopted (for `convoy info`). */
   #reconciled: Reconciled | undefined;
+  #adoption: Adoption | undefined;
 
   constructor(options: VfsDriverOptions) {
     if (!path.isAbsolute(options.basePath)) {
@@ -96,6 +98,7 @@ export class VfsDriver implements VolumeDriver {
   }
 
   async start(): Promise<void> {
+    const convoy = await convoyVolumes(this.basePath); // Rancher Convoy's volumes here (adopt.ts), read before anything is made
     for (const d of ['data', 'snapshots', 'trash']) await fs.mkdir(path.join(this.basePath, d), { recursive: true, mode: 0o711 });
     await this.#trash.ensure();
     await this.#metaFs.open();
@@ -103,9 +106,11 @@ export class VfsDriver implements VolumeDriver {
     await this.#metaFs.cleanupStale({ olderThan: new Date(this.#now().getTime() - STALE_TEMP_MS) });
     // Finish this host's removals a crash interrupted (trash.ts), and restore what a killed swap took.
     await this.#volumes.restoreTaken();
-    await finishRollbacks(this.#trash.dir, (uuid) => this.#volumes.dataDir(uuid));
+    await finishRollbacks(this.#trash.dir, (rec) => this.#volumes.dataDir(rec));
     await this.#trash.empty();
     await this.#leases.clearOwnIntents();
+    const adopting = { base: this.basePath, hostId: this.hostId, now: this.#now, meta: this.#records, volumes: this.#volumes };
+    this.#adoption = await adoptConvoyVolumes(adopting, convoy);
     this.#reconciled = await reconcileData({
       dataDir: path.join(this.basePath, 'data'),
       snapshotsDir: path.join(this.basePath, 'snapshots'),
@@ -127,8 +132,9 @@ export class VfsDriver implements VolumeDriver {
   async info(): Promise<Record<string, unknown>> {
     let unreadable = 0;
     const volumes = (await this.list({ onProblem: () => unreadable++ })).length;
-    const [defaultVolumeSize, reconciled] = [this.#defaultVolumeSize, this.#reconciled];
-    return driverInfo({ path: this.basePath, host: this.hostId, scope: this.scope, defaultVolumeSize, volumes, unreadable, reconciled });
+    const [defaultVolumeSize, reconciled, adoption] = [this.#defaultVolumeSize, this.#reconciled, this.#adoption];
+    const at = { path: this.basePath, host: this.hostId, scope: this.scope };
+    return driverInfo({ ...at, defaultVolumeSize, volumes, unreadable, reconciled, adoption });
   }
 
   // ---- volumes -------------------------------------------------------------------------------
@@ -170,7 +176,7 @@ export class VfsDriver implements VolumeDriver {
     }
     await this.#leases.dropAll(rec);
     if (req.keepData !== true) {
-      await this.#trash.discard(this.#volumes.dataDir(rec.uuid));
+      await this.#trash.discard(this.#volumes.dataDir(rec));
       for (const s of snaps) await this.#trash.discard(this.#snapshots.dir(s.uuid));
     }
   }
@@ -178,7 +184,7 @@ export class VfsDriver implements VolumeDriver {
   /** Writes this host's lease, then makes sure no delete of the volume began meanwhile (see remove). */
   async mount(name: string, options: { mountpoint?: string } = {}): Promise<string> {
     const rec = await this.#volumes.finished(name);
-    const dir = this.#volumes.dataDir(rec.uuid);
+    const dir = this.#volumes.dataDir(rec);
     if (options.mountpoint !== undefined && path.resolve(options.mountpoint) !== dir) {
       throw new VfsError('CONVOY_INVALID_ARGUMENT', 'vfs volumes are directories and cannot be mounted elsewhere', { hint: `use ${dir}` });
     }
@@ -271,7 +277,7 @@ export class VfsDriver implements VolumeDriver {
   async #made(req: CreateVolumeRequest, fill?: (dir: string) => Promise<void>): Promise<VolumeInfo> {
     const rec = await this.#volumes.begin(req);
     try {
-      await fill?.(this.#volumes.dataDir(rec.uuid));
+      await fill?.(this.#volumes.dataDir(rec));
       return await this.#info(await this.#volumes.finish(rec));
     } catch (err) {
       await this.#volumes.abandon(rec).catch(() => undefined);
@@ -280,18 +286,7 @@ export class VfsDriver implements VolumeDriver {
   }
 
   async #info(rec: VolumeRecord): Promise<VolumeInfo> {
-    const mounted = await this.#leases.leased(rec.name);
-    const info: VolumeInfo = {
-      name: rec.name,
-      uuid: rec.uuid,
-      driver: 'vfs',
-      createdAt: rec.createdAt,
-      status: { path: this.#volumes.dataDir(rec.uuid), createdBy: rec.createdBy },
-    };
-    if (rec.size !== undefined) info.size = rec.size;
-    if (mounted) info.mountpoint = this.#volumes.dataDir(rec.uuid);
-    if (rec.state === 'creating') info.state = 'creating';
-    return info;
+    return this.#volumes.info(rec, await this.#leases.leased(rec.name));
   }
 }
 

@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ObjectExistsError, parseJsonBytes } from '@convoy/objectstore';
-import type { CreateVolumeRequest, ListOptions } from '@convoy/volume-driver';
+import type { CreateVolumeRequest, ListOptions, VolumeInfo } from '@convoy/volume-driver';
 import { VfsError } from './errors.js';
 import {
   DISPLACED,
+  skipCorrupt,
   TOMBSTONE,
   VOLUME,
-  isCorruptRecord,
   recordBytes,
   tombKey,
   tombstoneSchema,
@@ -45,9 +45,21 @@ export class VolumeRecords {
     this.#o = options;
   }
 
-  /** Where a volume's files are: data/<uuid>. */
-  dataDir(uuid: string): string {
-    return path.join(this.#o.basePath, 'data', uuid);
+  /** Where a volume's files are: data/<uuid>, or an adopted Convoy volume's own directory (adopt.ts). */
+  dataDir(rec: { uuid: string; adopted?: { dir: string } | undefined }): string {
+    return rec.adopted === undefined ? path.join(this.#o.basePath, 'data', rec.uuid) : path.join(this.#o.basePath, rec.adopted.dir);
+  }
+
+  /** The volume as the driver reports it (`mounted`: some host holds a lease). */
+  info(rec: VolumeRecord, mounted: boolean): VolumeInfo {
+    const dir = this.dataDir(rec);
+    const status: Record<string, unknown> = { path: dir, createdBy: rec.createdBy };
+    if (rec.adopted !== undefined) Object.assign(status, { adoptedFrom: rec.adopted.from, adoptedAt: rec.adopted.at });
+    const info: VolumeInfo = { name: rec.name, uuid: rec.uuid, driver: 'vfs', createdAt: rec.createdAt, status };
+    if (rec.size !== undefined) info.size = rec.size;
+    if (mounted) info.mountpoint = dir;
+    if (rec.state === 'creating') info.state = 'creating';
+    return info;
   }
 
   read(name: string): Promise<VolumeRecord | undefined> {
@@ -124,7 +136,7 @@ export class VolumeRecords {
       throw err;
     }
     try {
-      await fs.mkdir(this.dataDir(req.uuid), { mode: 0o755 });
+      await fs.mkdir(this.dataDir({ uuid: req.uuid }), { mode: 0o755 });
     } catch (err) {
       await this.abandon(rec).catch(() => undefined);
       throw err;
@@ -149,7 +161,7 @@ export class VolumeRecords {
   /** Removes an unfinished volume: its record (if still this one's) and its data directory. */
   async abandon(rec: VolumeRecord): Promise<void> {
     await this.swap(rec, undefined);
-    await this.#o.discard(this.dataDir(rec.uuid));
+    await this.#o.discard(this.dataDir(rec));
   }
 
   /**
@@ -279,17 +291,6 @@ function uuidIn(bytes: Buffer): unknown {
   try {
     return (parseJsonBytes(bytes) as { uuid?: unknown }).uuid;
   } catch {
-    return undefined;
-  }
-}
-
-/** A record read for a listing: a corrupt one goes to onProblem (when given) and is left out. */
-export async function skipCorrupt<T>(reading: Promise<T | undefined>, options: ListOptions): Promise<T | undefined> {
-  try {
-    return await reading;
-  } catch (err) {
-    if (options.onProblem === undefined || !isCorruptRecord(err)) throw err;
-    options.onProblem(err);
     return undefined;
   }
 }

@@ -1,7 +1,6 @@
 // The manager's operations on backup stores: inspect, list and delete by URL, and restore into a new volume.
 import {
   deleteBackup,
-  listManifests,
   parseAnyBackupUrl,
   parseBackupUrl,
   readManifest,
@@ -9,6 +8,8 @@ import {
   type Manifest,
   type Progress,
 } from '@convoy/blockstore';
+import { listRancherBackups, listStoreBackups, type RancherBackupInfo, type StoreBackups } from '@convoy/dirbackup';
+import { ConvoyError } from '@convoy/errors';
 import type { CreateVolumeRequest, VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { assertStoreExists, openStore, type ObjectStore } from '@convoy/objectstore';
 
@@ -33,13 +34,41 @@ export async function withStore<T>(
   }
 }
 
-export function backupInspect(url: string, open?: StoreOpener): Promise<Manifest> {
-  const ref = parseBackupUrl(url);
-  return withStore(ref.storeUrl, 'existing', open, (store) => readManifest(store, ref.volume, ref.id));
+/** A backup by URL: one of ours (its manifest), or one of Rancher Convoy v0.5.2's (its records). */
+export type InspectedBackup = { format: 'convoy'; manifest: Manifest } | { format: 'rancher-convoy-v0.5.2'; backup: RancherBackupInfo };
+
+export function backupInspect(url: string, open?: StoreOpener): Promise<InspectedBackup> {
+  const ref = parseAnyBackupUrl(url);
+  if (ref.format === 'convoy') {
+    return withStore<InspectedBackup>(ref.storeUrl, 'existing', open, async (store) => ({
+      format: 'convoy',
+      manifest: await readManifest(store, ref.volume, ref.id),
+    }));
+  }
+  return withStore<InspectedBackup>(ref.storeUrl, 'existing', open, async (store) => {
+    const backup = (await listRancherBackups(store, { volume: ref.volume })).find((b) => b.name === ref.name);
+    if (backup === undefined) {
+      throw new ConvoyError('CONVOY_BACKUP_NOT_FOUND', `the store holds no Rancher Convoy backup ${ref.name} of volume ${ref.volume}`, {
+        hint: `run \`convoy backup list ${ref.storeUrl}\` to see its backups`,
+        details: { volume: ref.volume, name: ref.name },
+      });
+    }
+    return { format: 'rancher-convoy-v0.5.2', backup };
+  });
 }
 
-export function backupList(dest: string, volume: string | undefined, open?: StoreOpener): Promise<Manifest[]> {
-  return withStore(dest, 'existing', open, (store) => listManifests(store, volume));
+/** What a store holds, ours and Rancher Convoy v0.5.2's (@convoy/dirbackup's listStoreBackups), and what could not be read. */
+export interface BackupListing extends StoreBackups {
+  problems: Error[];
+}
+
+export function backupList(dest: string, volume: string | undefined, open?: StoreOpener): Promise<BackupListing> {
+  return withStore(dest, 'existing', open, async (store) => {
+    const problems: Error[] = [];
+    // an empty store lists no backups, as Rancher Convoy's list did (it exists: withStore checked)
+    const listed = await listStoreBackups(store, { volume, emptyIsError: false, onProblem: (err) => problems.push(err) });
+    return { ...listed, problems };
+  });
 }
 
 export function backupDelete(url: string, open?: StoreOpener): Promise<DeleteResult> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DeleteResult, Manifest } from '@convoy/blockstore';
+import type { DeleteResult } from '@convoy/blockstore';
 import { FsObjectStore } from '@convoy/objectstore';
 import { KeyedLock } from '@convoy/daemon-kit';
 import type { VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
@@ -7,7 +7,8 @@ import { invalidRequest, snapshotExists, snapshotNotFound, volumeExists, volumeI
 import { defaultSnapshotName, findVolume, missingVolume, pickByUuidPrefix, pickSnapshot, type Found } from './lookup.js';
 import { MountRefs } from './mount-refs.js';
 import { backupLabels, cannotRollBack, sourceDriver, volumeOptions } from './create-options.js';
-import { backupDelete, backupInspect, backupList, backupSnapshot, restoreVolume, type BackupCreateOptions } from './backups.js';
+import { backupDelete, backupInspect, backupList, backupSnapshot, restoreVolume } from './backups.js';
+import type { BackupCreateOptions, BackupListing, InspectedBackup } from './backups.js';
 import { releaseUnheld, remountHeld, startDrivers, type Unavailable } from './startup.js';
 import { parseSize, validateSnapshotName, validateVolumeName } from '@convoy/rules';
 import type { Caller, CreateOptions, ManagedSnapshot, ManagedVolume, ManagerOptions, SnapshotListing, VolumeListing } from './types.js';
@@ -254,11 +255,11 @@ export class VolumeManager {
     return backupSnapshot(this.#driver(s.driver), s, dest, { ...o, labels: backupLabels(s, o.labels) }, this.#opts.openStore);
   }
 
-  backupInspect(url: string): Promise<Manifest> {
+  backupInspect(url: string): Promise<InspectedBackup> {
     return backupInspect(url, this.#opts.openStore);
   }
 
-  backupList(dest: string, volume?: string): Promise<Manifest[]> {
+  backupList(dest: string, volume?: string): Promise<BackupListing> {
     return backupList(dest, volume, this.#opts.openStore);
   }
 

@@ -216,12 +216,13 @@ describe('VolumeManager', () => {
     expect(s.volume).toBe('src');
     expect((await rejectionOf(m.snapshotCreate('src', 'snap1'))).code).toBe('CONVOY_SNAPSHOT_EXISTS');
     const { url } = await m.backupCreate('snap1', `vfs://${path.join(tmp, 'bk')}`);
-    expect((await m.backupList(`vfs://${path.join(tmp, 'bk')}`)).map((x) => x.volume)).toEqual(['src']);
-    expect((await m.backupInspect(url)).snapshot).toBe('snap1');
+    expect((await m.backupList(`vfs://${path.join(tmp, 'bk')}`)).manifests.map((x) => x.volume)).toEqual(['src']);
+    const inspected = await m.backupInspect(url);
+    expect(inspected).toMatchObject({ format: 'convoy', manifest: { snapshot: 'snap1' } });
     // what Rancher Convoy's inspect showed: the volume's UUID and creation time, the snapshot's time, the driver
     const src = await m.require('src');
     expect(await m.snapshotInspect('snap1')).toMatchObject({ volumeUuid: src.uuid, volumeCreatedAt: src.createdAt });
-    expect((await m.backupInspect(url)).labels).toEqual({
+    expect(inspected.format === 'convoy' ? inspected.manifest.labels : undefined).toEqual({
       content: 'directory',
       driver: 'vfs',
       'convoy.snapshot-created': s.createdAt,
@@ -232,7 +233,7 @@ describe('VolumeManager', () => {
     const mp2 = await m.mount('copy', { id: 'cli', caller: 'cli' });
     expect(await fs.readFile(path.join(mp2, 'data.txt'), 'utf8')).toBe('hello');
     await m.backupDelete(url);
-    expect(await m.backupList(`vfs://${path.join(tmp, 'bk')}`)).toEqual([]);
+    expect(await m.backupList(`vfs://${path.join(tmp, 'bk')}`)).toEqual({ manifests: [], rancher: [], problems: [] });
     await m.snapshotDelete('snap1');
     expect((await rejectionOf(m.snapshotInspect('snap1'))).code).toBe('CONVOY_SNAPSHOT_NOT_FOUND');
   });

@@ -1,5 +1,4 @@
-import { HEADER_KEY, listManifests, readHeader, type Manifest } from '@convoy/blockstore';
-import { hasRancherBackups, listRancherBackups, type RancherBackupInfo } from '@convoy/dirbackup';
+import { IMPORT_LABEL, listStoreBackups, type StoreBackups } from '@convoy/dirbackup';
 import { validateVolumeName } from '@convoy/rules';
 import { examples, formatBytes, formatTable, formatTime } from '@convoy/cli-kit';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
@@ -40,36 +39,39 @@ export async function runList(args: ListArgs, ctx: CommandContext): Promise<numb
   const { location } = parseStoreUrl(args.dest);
   if (args.volume !== undefined) validateVolumeName(args.volume);
   const store = await ctx.openStore(args.dest, { create: false });
-  let manifests: Manifest[] = [];
-  let rancher: RancherBackupInfo[] = [];
   const unreadable: string[] = [];
+  let listed: StoreBackups;
   try {
-    // A store Rancher Convoy v0.5.2 wrote has no header of ours: its backups are listed instead.
-    const theirs = await hasRancherBackups(store, ctx.signal);
-    if (!theirs || (await store.stat(HEADER_KEY, { signal: ctx.signal })) !== undefined) {
-      await readHeader(store, ctx.signal); // a wrong URL says so instead of listing nothing
-      // One damaged manifest must not hide the rest of the store: list the others, name it.
-      manifests = await listManifests(store, args.volume, ctx.signal, (ref, err) =>
-        unreadable.push(`${ref.volume}/${ref.id}: ${err.message}`),
-      );
-    }
-    if (theirs)
-      rancher = await listRancherBackups(store, {
-        volume: args.volume,
-        signal: ctx.signal,
-        onProblem: (err) => unreadable.push(err.message),
-      });
+    // One damaged manifest or record must not hide the rest of the store: list the others, name it.
+    listed = await listStoreBackups(store, {
+      volume: args.volume,
+      signal: ctx.signal,
+      onProblem: (err, ref) => unreadable.push(ref === undefined ? err.message : `${ref.volume}/${ref.id}: ${err.message}`),
+    });
   } finally {
     await store.close();
   }
+  const { manifests, rancher } = listed;
   const base = formatStoreUrl(location);
   const entries: ListEntry[] = [...manifests.map((m) => backupJson(base, m)), ...rancher.map((b) => rancherBackupJson(base, b))];
   if (rancher.length > 0) entries.sort((a, b) => a.created.localeCompare(b.created));
+  // Backups `import` made from Rancher Convoy's: a FROM column names the Convoy backup and its time.
+  const from = (e: ListEntry): string | undefined => ('labels' in e ? e.labels[IMPORT_LABEL.source] : undefined);
+  const imported = entries.some((e) => from(e) !== undefined);
   ctx.out.result(entries, () =>
     entries.length === 0
       ? [args.volume === undefined ? 'no backups' : `no backups of volume ${args.volume}`]
       : formatTable(
-          ['VOLUME', 'ID', 'CREATED', 'SIZE', 'SNAPSHOT', 'PARENT', ...(rancher.length > 0 ? ['FORMAT'] : [])],
+          [
+            'VOLUME',
+            'ID',
+            'CREATED',
+            'SIZE',
+            'SNAPSHOT',
+            'PARENT',
+            ...(rancher.length > 0 ? ['FORMAT'] : []),
+            ...(imported ? ['FROM'] : []),
+          ],
           entries.map((e) => [
             e.volume,
             e.id,
@@ -78,6 +80,7 @@ export async function runList(args: ListArgs, ctx: CommandContext): Promise<numb
             e.snapshot ?? '-',
             e.parent ?? '-',
             ...(rancher.length > 0 ? ['format' in e ? `Rancher Convoy v0.5.2 ${e.driver}` : 'convoy'] : []),
+            ...(imported ? [fromColumn(e, from(e))] : []),
           ]),
         ),
   );
@@ -87,4 +90,11 @@ export async function runList(args: ListArgs, ctx: CommandContext): Promise<numb
     return EXIT.problems;
   }
   return EXIT.ok;
+}
+
+/** An imported backup's origin: Convoy's backup name and when Convoy made it. */
+function fromColumn(e: ListEntry, source: string | undefined): string {
+  if (source === undefined || !('labels' in e)) return '-';
+  const created = e.labels[IMPORT_LABEL.created];
+  return `Rancher Convoy ${source}${created === undefined ? '' : ` (${formatTime(created)})`}`;
 }

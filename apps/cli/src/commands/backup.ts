@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { examples, EXIT, formatSize, formatTable, formatTime } from '@convoy/cli-kit';
-import type { BackupSummary, CreateBackupResponse } from '@convoy/control-api';
-import { printableUrl } from '../output.js';
+import type { ApiError, BackupSummary, CreateBackupResponse } from '@convoy/control-api';
+import { printableUrl, reportProblems } from '../output.js';
 import { checkName, checkUrl, parsePairs } from '../args.js';
 import type { CliCommand, CommandContext, Select } from '../context.js';
 import { prettyJson } from './inspect.js';
@@ -71,9 +71,15 @@ function subcommands(y: Argv, select: Select): Argv {
       'inspect <url>',
       'Show a backup and its manifest as JSON',
       (b) =>
-        b
-          .positional('url', { type: 'string', demandOption: true, describe: 'Backup URL' })
-          .epilogue(examples([["convoy backup inspect 's3://bk@us-east-1/db?backup=0001&volume=db'", 'The backup as indented JSON']])),
+        b.positional('url', { type: 'string', demandOption: true, describe: 'Backup URL' }).epilogue(
+          examples([
+            ["convoy backup inspect 's3://bk@us-east-1/db?backup=0001&volume=db'", 'The backup as indented JSON'],
+            [
+              "convoy backup inspect 'vfs:///var/lib/convoy-backups?backup=backup-f12db86493774ab7\\u0026volume=vol1'",
+              "A Rancher Convoy v0.5.2 backup, URL as Convoy printed it: Convoy's fields (BackupName, BackupURL, …)",
+            ],
+          ]),
+        ),
       (args) => select((ctx) => runBackupInspect(args, ctx), args),
     )
     .command(
@@ -92,6 +98,10 @@ function subcommands(y: Argv, select: Select): Argv {
             examples([
               ['convoy backup list vfs:///mnt/bk', 'Every backup in the store'],
               ['convoy backup list s3://bk@us-east-1/db --volume db --json', "One volume's backups as a JSON array"],
+              [
+                'convoy backup list vfs:///var/lib/convoy-backups',
+                "A Rancher Convoy v0.5.2 store: its backups, with Convoy's fields in --json",
+              ],
             ]),
           ),
       (args) => select((ctx) => runBackupList(args, ctx), args),
@@ -130,23 +140,38 @@ export async function runBackupDelete(args: { url: string }, ctx: CommandContext
 export async function runBackupInspect(args: { url: string }, ctx: CommandContext): Promise<number> {
   const res = await ctx.client().inspectBackup(checkUrl('backup URL', args.url, { backup: true }), { signal: ctx.signal });
   const shown = { ...res, url: printableUrl(res.url) };
-  ctx.out.result(shown, () => prettyJson(shown));
+  // A Rancher Convoy v0.5.2 backup: its fields as Convoy's own `backup inspect` printed them.
+  const convoy = res.convoy === undefined ? undefined : { ...res.convoy, BackupURL: printableUrl(res.convoy.BackupURL ?? '') };
+  ctx.out.result(shown, () => prettyJson(convoy ?? shown));
   return EXIT.ok;
 }
 
 export async function runBackupList(args: { dest: string; volume?: string | undefined }, ctx: CommandContext): Promise<number> {
   const dest = checkUrl('destination', args.dest, { backup: false });
   const volume = args.volume === undefined ? undefined : checkName('volume', args.volume);
-  const backups = (await ctx.client().listBackups(dest, volume, { signal: ctx.signal })).map((b) => ({ ...b, url: printableUrl(b.url) }));
+  const problems: ApiError[] = [];
+  const listed = await ctx.client().listBackups(dest, volume, { signal: ctx.signal, onProblem: (p) => problems.push(p) });
+  const backups = listed.map((b) => ({ ...b, url: printableUrl(b.url) }));
   ctx.out.result(backups, () =>
     backups.length === 0 ? [volume === undefined ? 'no backups' : `no backups of volume ${volume}`] : backupTable(backups),
   );
-  return EXIT.ok;
+  return reportProblems(ctx, problems);
 }
 
+/** Rancher Convoy v0.5.2's backups in the store get a FORMAT column (their driver). */
 function backupTable(backups: readonly BackupSummary[]): string[] {
+  const theirs = backups.some((b) => b.format !== undefined);
   return formatTable(
-    ['VOLUME', 'ID', 'CREATED', 'SIZE', 'SNAPSHOT', 'PARENT', 'URL'],
-    backups.map((b) => [b.volume, b.id, formatTime(b.created), formatSize(b.size), b.snapshot ?? '-', b.parent ?? '-', b.url]),
+    ['VOLUME', 'ID', 'CREATED', 'SIZE', 'SNAPSHOT', 'PARENT', ...(theirs ? ['FORMAT'] : []), 'URL'],
+    backups.map((b) => [
+      b.volume,
+      b.id,
+      formatTime(b.created),
+      formatSize(b.size),
+      b.snapshot ?? '-',
+      b.parent ?? '-',
+      ...(theirs ? [b.format === undefined ? 'convoy' : `Rancher Convoy v0.5.2 ${b.driver ?? ''}`] : []),
+      b.url,
+    ]),
   );
 }

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConvoyError } from '@convoy/errors';
 import { formatBackupUrl, parseBackupUrl, type Manifest, type Progress } from '@convoy/blockstore';
+import { RANCHER_FORMAT, rancherBackupFields, type RancherBackupInfo } from '@convoy/dirbackup';
 import {
   CreateBackupRequestSchema,
   CreateSnapshotRequestSchema,
@@ -58,6 +59,25 @@ export function summarize(m: Manifest, storeUrl: string): BackupSummary {
     labels: m.labels,
     url: formatBackupUrl(storeUrl.split('?')[0] as string, m.volume, m.id),
     stats: { ...m.stats },
+  };
+}
+
+/** One of Rancher Convoy v0.5.2's backups in a listing or inspect: our summary's fields, and Convoy's own in `convoy`. */
+export function summarizeRancher(b: RancherBackupInfo, storeUrl: string): BackupSummary {
+  const store = storeUrl.split('?')[0] as string;
+  return {
+    id: b.name,
+    volume: b.volume,
+    created: b.created,
+    snapshot: b.snapshot === '' ? null : b.snapshot,
+    size: b.size,
+    parent: null,
+    labels: {},
+    url: formatBackupUrl(store, b.volume, b.name),
+    stats: {},
+    format: RANCHER_FORMAT,
+    driver: b.driver,
+    convoy: { ...rancherBackupFields(store, b) },
   };
 }
 
@@ -207,8 +227,10 @@ const ROUTES: readonly Route[] = [
     name: false,
     run: async (ctx, { res, query }) => {
       const dest = required(query('dest'), 'dest', 'e.g. ?dest=vfs:///var/lib/convoy-backups');
-      const list = await ctx.manager.backupList(dest, query('volume'));
-      send(res, 200, { backups: list.map((m) => summarize(m, dest)) });
+      const { manifests, rancher, problems } = await ctx.manager.backupList(dest, query('volume'));
+      const backups = [...manifests.map((m) => summarize(m, dest)), ...rancher.map((b) => summarizeRancher(b, dest))];
+      if (rancher.length > 0) backups.sort((a, b) => a.created.localeCompare(b.created));
+      send(res, 200, { backups, ...reported(ctx, problems) });
     },
   },
   {
@@ -217,8 +239,9 @@ const ROUTES: readonly Route[] = [
     name: 'inspect',
     run: async (ctx, { res, query }) => {
       const url = required(query('url'), 'url', URL_HINT);
-      const m = await ctx.manager.backupInspect(url);
-      send(res, 200, { ...summarize(m, url), manifest: m });
+      const found = await ctx.manager.backupInspect(url);
+      if (found.format === 'convoy') send(res, 200, { ...summarize(found.manifest, url), manifest: found.manifest });
+      else send(res, 200, summarizeRancher(found.backup, url));
     },
   },
   {

@@ -18,6 +18,11 @@ export interface RancherBackupInfo {
   snapshot: string;
   /** Bytes stored: the archive's size for vfs backups; the volume's size for deltablock ones. */
   size: number;
+  /** Convoy's SnapshotCreatedAt, as it wrote it ('' when absent). */
+  snapshotCreated: string;
+  /** The volume's size and creation time (ISO 8601) from its volume.cfg (0 and '' without one). */
+  volumeSize: number;
+  volumeCreated: string;
 }
 
 export interface RancherListOptions {
@@ -65,6 +70,9 @@ export async function listRancherBackups(store: ObjectStore, options: RancherLis
         created: b.CreatedTime,
         snapshot: b.SnapshotName,
         size,
+        snapshotCreated: b.SnapshotCreatedAt ?? '',
+        volumeSize: vol?.Size ?? 0,
+        volumeCreated: vol?.CreatedTime ?? '',
       });
     } catch (err) {
       if (options.onProblem === undefined) throw err;

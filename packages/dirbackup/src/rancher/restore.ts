@@ -74,6 +74,9 @@ export async function checkRancherBackup(
     created: b.CreatedTime,
     snapshot: b.SnapshotName,
     size: st.size,
+    snapshotCreated: b.SnapshotCreatedAt ?? '',
+    volumeSize: vol.Size,
+    volumeCreated: vol.CreatedTime,
   };
   return { info, archiveKey };
 }
