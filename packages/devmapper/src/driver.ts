@@ -5,13 +5,12 @@ import { DriverCore } from './core.js';
 import {
   backupSnapshot,
   openBackupSource,
-  restoreVolume,
   type BackupSourceOptions,
   type DriverBackupRequest,
   type DriverBackupResult,
-  type DriverRestoreRequest,
   type OpenedBackupSource,
 } from './backup.js';
+import { restoreVolume, type DriverRestoreRequest } from './restore.js';
 import { DevmapperError, invalidArgument, volumeInUse } from './errors.js';
 import { LinuxHostOps } from './host-ops.js';
 import { LibDmApi } from './libdm.js';
@@ -265,7 +264,10 @@ export class DevmapperDriver {
     return backupSnapshot(this.#c, req);
   }
 
-  /** Creates a new thin volume from a backup, writing only the backup's non-zero blocks. */
+  /**
+   * Creates a new thin volume from a backup — ours, or a Rancher Convoy v0.5.2 devicemapper
+   * (deltablock) backup — writing only the backup's non-zero blocks.
+   */
   async restore(req: DriverRestoreRequest): Promise<ThinVolumeInfo> {
     return volumeInfo(await restoreVolume(this.#c, req));
   }
