@@ -1,6 +1,6 @@
 // What the driver reports of its volumes, snapshots and pool, made from its state records.
 import type { PoolStatus } from './pool-status.js';
-import type { SnapshotRecord, VolumeRecord } from './state.js';
+import type { AdoptedFrom, SnapshotRecord, VolumeRecord } from './state.js';
 
 export interface ThinVolumeInfo {
   name: string;
@@ -43,6 +43,8 @@ export interface PoolInfo extends PoolStatus {
   metadataTotalBytes: number;
   volumes: number;
   snapshots: number;
+  /** Set when the driver took over a Rancher Convoy v0.5.2 pool in place (adopt.ts). */
+  adoptedFrom?: AdoptedFrom;
 }
 
 export function volumeInfo(v: VolumeRecord): ThinVolumeInfo {

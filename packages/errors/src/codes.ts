@@ -256,6 +256,12 @@ export const ERROR_CODES = {
     meaning: "The thin pool's state belongs to a pool of another name or block size than configured.",
     hint: 'start with the pool name and block size that created it, or use another root',
   },
+  CONVOY_ADOPT_REFUSED: {
+    category: 'conflict',
+    meaning:
+      "The devicemapper driver found a Rancher Convoy v0.5.2 installation under its root (devicemapper.cfg) but cannot take it over as it is: its records and the pool disagree, a volume is in use, a record is unreadable, or an option contradicts Convoy's pool. Nothing was changed.",
+    hint: 'do what the message says (unmount the volume, fix or remove the named record), then start the daemon again',
+  },
   CONVOY_POOL_METADATA_FOREIGN: {
     category: 'conflict',
     meaning: 'The thin-pool metadata device holds data that is not a thin pool.',
