@@ -1,9 +1,13 @@
 // convoy-backup on a backup store made by the original Rancher Convoy v0.5.2 binary (its vfs
 // driver): `list` shows Convoy's backups, `restore` of the URL exactly as Convoy printed it (with
-// \u0026) gives back the volume's tree bit for bit, modes and symlinks included.
+// \u0026) gives back the volume's tree bit for bit, modes and symlinks included; a deltablock
+// (devicemapper) store restores into a file.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DELTABLOCK_SIZE, deltablockChecksum } from '@convoy/dirbackup';
 import { makeRancherStore, readTree, type RancherStore } from '../../../tools/vitest/rancher-convoy.js';
 import { cli, lastJson, tempDir } from './helpers.js';
 
@@ -89,5 +93,64 @@ describe('convoy-backup on a Rancher Convoy v0.5.2 vfs store', () => {
     const r = await cli(['inspect', rs.volumes[0]!.url, '--json']);
     expect(r.code).toBe(2);
     expect(lastJson(r)).toMatchObject({ error: { code: 'CONVOY_RANCHER_BACKUP_READ_ONLY' } });
+  });
+});
+
+/** A deltablock store laid out as Convoy's devicemapper driver wrote it (the real one is made in the dm guest). */
+async function deltablockStore(dir: string, blocks: Map<number, Buffer>, size: number): Promise<string> {
+  const vdir = path.join(dir, 'convoy-objectstore/volumes/vo/l2/vol2');
+  const time = 'Wed Dec 02 00:57:58 +0000 2026';
+  for (const b of blocks.values()) {
+    const c = deltablockChecksum(b);
+    await fs.mkdir(path.join(vdir, 'blocks', c.slice(0, 2), c.slice(2, 4)), { recursive: true });
+    await fs.writeFile(path.join(vdir, 'blocks', c.slice(0, 2), c.slice(2, 4), `${c}.blk`), gzipSync(b));
+  }
+  await fs.mkdir(path.join(vdir, 'backups'), { recursive: true });
+  await fs.writeFile(
+    path.join(vdir, 'volume.cfg'),
+    JSON.stringify({ Name: 'vol2', Driver: 'devicemapper', Size: size, CreatedTime: time }),
+  );
+  const record = {
+    Name: 'backup-0123456789abcdef',
+    Driver: '',
+    VolumeName: 'vol2',
+    SnapshotName: 's',
+    SnapshotCreatedAt: time,
+    CreatedTime: time,
+    Blocks: [...blocks].map(([i, b]) => ({ Offset: i * DELTABLOCK_SIZE, BlockChecksum: deltablockChecksum(b) })),
+    SingleFile: { FilePath: '' },
+  };
+  await fs.writeFile(path.join(vdir, 'backups/backup_backup-0123456789abcdef.cfg'), JSON.stringify(record));
+  return `vfs://${dir}?backup=backup-0123456789abcdef\\u0026volume=vol2`;
+}
+
+describe('convoy-backup on a Rancher Convoy v0.5.2 devicemapper (deltablock) store', () => {
+  it('restores the URL into a file bit for bit, and refuses a directory target and --incremental', async () => {
+    const blocks = new Map([
+      [1, randomBytes(DELTABLOCK_SIZE)],
+      [3, randomBytes(DELTABLOCK_SIZE)],
+    ]);
+    const size = 5 * DELTABLOCK_SIZE;
+    const url = await deltablockStore(path.join(work, 'dm-store'), blocks, size);
+    const target = path.join(work, 'dm.img');
+    const r = await cli(['restore', url, target, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJson(r)).toMatchObject({
+      id: 'backup-0123456789abcdef',
+      kind: 'blocks',
+      format: 'rancher-convoy-v0.5.2',
+      size,
+      blocksWritten: 2,
+    });
+    const want = Buffer.alloc(size);
+    for (const [i, b] of blocks) b.copy(want, i * DELTABLOCK_SIZE);
+    expect((await fs.readFile(target)).equals(want)).toBe(true);
+    const list = lastJson<Record<string, unknown>[]>(await cli(['list', `vfs://${path.join(work, 'dm-store')}`, '--json']));
+    expect(list).toMatchObject([{ kind: 'blocks', driver: 'devicemapper', size }]);
+    const asDir = path.join(work, 'dm-dir');
+    await fs.mkdir(asDir);
+    expect(lastJson(await cli(['restore', url, asDir, '--json']))).toMatchObject({ error: { code: 'CONVOY_TARGET_INVALID' } });
+    const inc = await cli(['restore', url, target, '--incremental', '--json']);
+    expect(inc.code).toBe(2);
   });
 });

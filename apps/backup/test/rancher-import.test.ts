@@ -4,16 +4,17 @@
 // killed with SIGKILL after its first backup, then run again, gives the complete set without
 // duplicates; verify is clean. On vfs:// and s3:// (the run's radosgw), source and destination.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3TestEnvironment } from '@convoy/objectstore/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../tools/vitest/project-defaults.js';
 import { makeRancherStore, readTree, type RancherStore } from '../../../tools/vitest/rancher-convoy.js';
-import { cli, lastJson, tempDir, type CliRun, type RunOptions } from './helpers.js';
+import { cli, lastJson, MiB, tempDir, type CliRun, type RunOptions } from './helpers.js';
 
 interface Entry {
   type: string;
@@ -129,23 +130,28 @@ describe('convoy-backup import of a Rancher Convoy v0.5.2 store (vfs)', () => {
     expect(listed.map((b) => b.volume)).toEqual(Array(ROUNDS).fill('ab'));
   });
 
-  it('a devicemapper (deltablock) backup is reported skipped with its code and hint, and the run still succeeds', async () => {
+  it('a devicemapper (deltablock) backup is imported as a block image, bit-exact; a re-run imports nothing', async () => {
     // The original binary makes deltablock backups only with a kernel that has device-mapper (the
-    // dm guest); here a record of that shape is added beside the real ones to drive the skip.
+    // dm guest, where the reader itself is tested against it); here a backup of that layout is
+    // written beside the real ones: two 2 MiB blocks, gzip, named by their SHA-512 (first 64 hex).
     const copy = path.join(work, 'with-dm');
     await fs.cp(rs.storeDir, copy, { recursive: true });
     const dir = path.join(copy, 'convoy-objectstore/volumes/dm/vo/dmvol');
     await fs.mkdir(path.join(dir, 'backups'), { recursive: true });
     const when = 'Wed Dec 02 00:57:56 +0000 2026';
+    const size = 3 * 2 * MiB;
+    const blocks = [randomBytes(2 * MiB), randomBytes(2 * MiB)];
+    const mapping = [];
+    for (const [i, data] of blocks.entries()) {
+      const sum = createHash('sha512').update(data).digest('hex').slice(0, 64);
+      const file = path.join(dir, 'blocks', sum.slice(0, 2), sum.slice(2, 4), `${sum}.blk`);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, gzipSync(data));
+      mapping.push({ Offset: i * 2 * 2 * MiB, BlockChecksum: sum }); // blocks 0 and 2; block 1 is a hole
+    }
     await fs.writeFile(
       path.join(dir, 'volume.cfg'),
-      JSON.stringify({
-        Name: 'dmvol',
-        Driver: 'devicemapper',
-        Size: 1048576,
-        CreatedTime: when,
-        LastBackupName: 'backup-00000000000000dd',
-      }),
+      JSON.stringify({ Name: 'dmvol', Driver: 'devicemapper', Size: size, CreatedTime: when, LastBackupName: 'backup-00000000000000dd' }),
     );
     await fs.writeFile(
       path.join(dir, 'backups', 'backup_backup-00000000000000dd.cfg'),
@@ -156,26 +162,20 @@ describe('convoy-backup import of a Rancher Convoy v0.5.2 store (vfs)', () => {
         SnapshotName: 'dmsnap',
         SnapshotCreatedAt: when,
         CreatedTime: when,
-        Blocks: [],
+        Blocks: mapping,
         SingleFile: { FilePath: '' },
       }),
     );
     const dest = `vfs://${work}/dm`;
-    for (let i = 0; i < 2; i++) {
-      const run = await cli(['import', `vfs://${copy}`, dest, '--volume', 'dmvol', '--json']);
-      expect(run.code, run.stdout).toBe(0);
-      expect(lastJson<Summary>(run)).toMatchObject({ imported: 0, skipped: 1, failed: 0 });
-      expect(entriesOf(run)).toEqual([
-        expect.objectContaining({
-          type: 'skipped',
-          volume: 'dmvol',
-          driver: 'devicemapper',
-          error: expect.objectContaining({ code: 'CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED', hint: expect.any(String) }),
-        }),
-      ]);
-    }
-    const human = await cli(['import', `vfs://${copy}`, dest, '--volume', 'dmvol']);
-    expect(human.stderr).toContain('skipped Rancher Convoy backup backup-00000000000000dd of volume dmvol');
+    const first = await cli(['import', `vfs://${copy}`, dest, '--volume', 'dmvol', '--json']);
+    expect(first.code, first.stdout).toBe(0);
+    expect(lastJson<Summary>(first)).toMatchObject({ imported: 1, skipped: 0, failed: 0 });
+    const again = await cli(['import', `vfs://${copy}`, dest, '--volume', 'dmvol', '--json']);
+    expect(lastJson<Summary>(again)).toMatchObject({ imported: 0, failed: 0 });
+    const [ours] = lastJson<Listed[]>(await cli(['list', dest, '--json']));
+    const target = path.join(work, 'dmvol.img');
+    expect((await cli(['restore', `${dest}?backup=${ours?.id ?? ''}&volume=dmvol`, target])).code).toBe(0);
+    expect(await fs.readFile(target)).toEqual(Buffer.concat([blocks[0] as Buffer, Buffer.alloc(2 * MiB), blocks[1] as Buffer]));
   });
 
   it('a damaged Convoy archive fails that backup only: the others are imported, the run exits 3, a re-run retries only it', async () => {

@@ -133,7 +133,12 @@ export function dockerBackend(manager: VolumeManager, onProblem: (err: Error) =>
 export async function startDaemon(config: DaemonConfig, log: Logger, options: StartOptions = {}): Promise<RunningDaemon> {
   await fs.mkdir(config.root, { recursive: true, mode: 0o700 });
   const drivers = config.drivers.map((name) =>
-    createDriver(name, { root: driverRoot(config), options: config.driverOpts, hostId: config.hostId }),
+    createDriver(name, {
+      root: driverRoot(config),
+      options: config.driverOpts,
+      hostId: config.hostId,
+      log: (driver, level, message) => log[level]({ driver }, message),
+    }),
   );
   const s3 = { endpoint: config.s3Endpoint };
   const manager = await VolumeManager.open({

@@ -1,6 +1,14 @@
 export { backupVolume, type BackupOptions, type BackupResult } from './backup.js';
 export { restoreBackup, type RestoreOptions, type RestoreResult } from './restore.js';
-export { removeStaleTempFiles, tempFileName } from './restore-target.js';
+export {
+  checkDeviceSize,
+  finishTarget,
+  openTarget,
+  removeStaleTempFiles,
+  tempFileName,
+  writeFully,
+  type OpenTarget,
+} from './restore-target.js';
 export { deleteBackup, type DeleteOptions, type DeleteResult } from './delete.js';
 export { collectGarbage, type GcResult } from './gc.js';
 export { runMaintenance, lastFullTime, type MaintenanceOptions, type MaintenanceResult } from './maintenance/maintenance.js';

@@ -18,7 +18,7 @@ export interface OpenTarget {
 }
 
 /** Checks the target and opens what the restore writes; touches no store. */
-export async function openTarget(options: RestoreOptions): Promise<OpenTarget> {
+export async function openTarget(options: Pick<RestoreOptions, 'target' | 'incremental' | 'targetIsZeroed'>): Promise<OpenTarget> {
   const st = await fs.stat(options.target).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;
@@ -48,6 +48,23 @@ export async function openTarget(options: RestoreOptions): Promise<OpenTarget> {
       },
     );
   }
+}
+
+/**
+ * Closes the target. A temporary file is renamed over the target when the restore succeeded (the
+ * directory then synced), removed when it did not; a target written in place stays as it is.
+ */
+export async function finishTarget(t: OpenTarget, target: string, ok: boolean): Promise<void> {
+  await t.fh.close();
+  if (t.inPlace) return;
+  if (!ok) {
+    await fs.rm(t.out, { force: true });
+    return;
+  }
+  await fs.rename(t.out, target);
+  const dh = await fs.open(path.dirname(target), constants.O_RDONLY);
+  await dh.sync().catch(() => undefined);
+  await dh.close();
 }
 
 /** Refuses a device smaller than the backup, before anything is written to it. */

@@ -1,6 +1,4 @@
-import { constants } from 'node:fs';
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import type fs from 'node:fs/promises';
 import type { ObjectStore } from '@convoy/objectstore';
 import { isZero } from './block-bits.js';
 import { fetchBlock } from './block-reader.js';
@@ -11,7 +9,7 @@ import { isDirectoryManifest, readBlockMap, readManifest, type Manifest } from '
 import { acquireLock, type StoreLock } from './lock.js';
 import { forEachIndex } from './pool.js';
 import type { ProgressCallback } from './progress.js';
-import { checkDeviceSize, openTarget, readFully, writeFully } from './restore-target.js';
+import { checkDeviceSize, finishTarget, openTarget, readFully, writeFully } from './restore-target.js';
 
 export interface RestoreOptions {
   store: ObjectStore;
@@ -94,17 +92,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     throw err;
   } finally {
     try {
-      await fh.close();
-      if (!inPlace) {
-        if (ok) {
-          await fs.rename(target.out, options.target);
-          const dh = await fs.open(path.dirname(options.target), constants.O_RDONLY);
-          await dh.sync().catch(() => undefined);
-          await dh.close();
-        } else {
-          await fs.rm(target.out, { force: true });
-        }
-      }
+      await finishTarget(target, options.target, ok);
     } finally {
       await lock?.release(); // whatever happened to the target: a lock left behind blocks deletes until it expires
     }

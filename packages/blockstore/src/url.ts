@@ -59,7 +59,7 @@ export function parseBackupUrl(url: string): BackupRef {
       'CONVOY_RANCHER_BACKUP_READ_ONLY',
       `${ref.name} is a Rancher Convoy v0.5.2 backup: this command handles only backups made by this Convoy`,
       {
-        hint: 'list it with `convoy-backup list STORE`, restore it with `convoy-backup restore URL DIR` or `convoy create NAME --backup URL`',
+        hint: 'list it with `convoy-backup list STORE`, restore it with `convoy-backup restore URL TARGET` (a directory for its vfs backups, a file or device for devicemapper ones) or `convoy create NAME --backup URL`',
       },
     );
   }

@@ -1,12 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import {
-  isRancherBackupName,
   FileSource,
   backupVolume,
-  formatBackupUrl,
   readHeader,
   readManifest,
-  restoreBackup,
   DEFAULT_BLOCK_SIZE,
   type Compression,
   type Extent,
@@ -18,10 +14,8 @@ import { isConvoyError } from '@convoy/errors';
 import type { ObjectStore } from '@convoy/objectstore';
 import type { DriverCore } from './core.js';
 import { DevmapperError, invalidArgument } from './errors.js';
-import { SUPPORTED_FS } from './host-ops.js';
-import { roundUp } from './sizes.js';
 import { ThinSnapshotSource } from './snapshot-source.js';
-import { allocateDeviceId, type SnapshotRecord, type VolumeRecord } from './state.js';
+import type { SnapshotRecord, VolumeRecord } from './state.js';
 import { blocksTouched } from './thin-delta.js';
 
 export interface BackupSourceOptions {
@@ -60,20 +54,6 @@ export interface DriverBackupResult {
   parentSnapshot?: string;
   /** Backup blocks the change list named (undefined for a full read). */
   changedBlocks?: number;
-}
-
-export interface DriverRestoreRequest {
-  /** Name of the new volume. */
-  volume: string;
-  uuid?: string;
-  /** Bytes; at least the backup's size (default: the backup's size). */
-  size?: number;
-  store: ObjectStore;
-  backupVolume: string;
-  backupId: string;
-  concurrency?: number;
-  signal?: AbortSignal;
-  onProgress?: ProgressCallback;
 }
 
 export async function openBackupSource(
@@ -209,85 +189,5 @@ export async function backupSnapshot(c: DriverCore, req: DriverBackupRequest): P
   };
 }
 
-const SIZE_ALIGN = 4096;
-
 /** Manifest label naming the volume's filesystem, so a restore mounts it with the right type. */
 export const FS_LABEL = 'convoy.fs';
-
-function fsOf(m: Manifest, fallback: string): string {
-  const label = m.labels[FS_LABEL];
-  return label !== undefined && (SUPPORTED_FS as readonly string[]).includes(label) ? label : fallback;
-}
-
-export async function restoreVolume(c: DriverCore, req: DriverRestoreRequest): Promise<VolumeRecord> {
-  validateVolumeName(req.volume);
-  if (isRancherBackupName(req.backupId)) {
-    throw new DevmapperError(
-      'CONVOY_BACKUP_INCOMPATIBLE',
-      `${req.backupId} is a Rancher Convoy v0.5.2 backup: devicemapper restores only backups made by this Convoy`,
-      {
-        hint: 'restore its vfs backups with --driver vfs; its devicemapper (deltablock) backups are not read yet',
-      },
-    );
-  }
-  const manifest = await readManifest(req.store, req.backupVolume, req.backupId, req.signal);
-  const size = roundUp(req.size ?? manifest.size, SIZE_ALIGN);
-  if (size < manifest.size)
-    throw invalidArgument(
-      `size ${req.size} is smaller than the backup (${manifest.size} bytes)`,
-      'leave out the size, or give at least the backup size',
-    );
-  const { id, dev } = await c.lock(async () => {
-    if (c.nameTaken(req.volume)) {
-      throw new DevmapperError('CONVOY_VOLUME_EXISTS', `volume ${req.volume} already exists`, { hint: 'restore into a new volume name' });
-    }
-    const id = allocateDeviceId(c.state);
-    const op = { op: 'create', deviceId: id, volume: req.volume, started: c.now().toISOString() } as const;
-    await c.journal(op);
-    try {
-      await c.pool.createThin(id);
-      await c.fault('restore:created');
-      return { id, dev: await c.pool.activate(c.volumeDevice(id), id, size) };
-    } catch (err) {
-      await c.settle(op).catch(() => undefined);
-      throw err;
-    }
-  });
-  const url = formatBackupUrl(req.store.location, req.backupVolume, req.backupId);
-  try {
-    // A fresh thin device reads as zeros without allocating: zero blocks are skipped and only the
-    // backup's non-zero blocks are written (writing zeros would allocate the whole volume).
-    await restoreBackup({
-      store: req.store,
-      volume: req.backupVolume,
-      id: req.backupId,
-      target: dev,
-      targetIsZeroed: true,
-      concurrency: req.concurrency,
-      signal: req.signal,
-      onProgress: req.onProgress,
-    });
-    await c.fault('restore:written');
-  } catch (err) {
-    await c.lock(() => c.settle({ op: 'create', deviceId: id, volume: req.volume, started: '' })).catch(() => undefined);
-    throw err;
-  }
-  return c.lock(async () => {
-    await c.pool.deactivate(c.volumeDevice(id));
-    const v: VolumeRecord = {
-      name: req.volume,
-      uuid: req.uuid ?? randomUUID(),
-      deviceId: id,
-      size,
-      fs: fsOf(manifest, c.o.fs),
-      createdAt: c.now().toISOString(),
-      formatted: true,
-      restoredFrom: url,
-      snapshots: {},
-    };
-    c.state.volumes[req.volume] = v;
-    c.unjournal(id);
-    await c.save();
-    return v;
-  });
-}

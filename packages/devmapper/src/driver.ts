@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { validateVolumeName } from '@convoy/rules';
+import { adoptedPoolOptions, adoptionMessage, planAdoption, takeOver } from './adopt.js';
 import { DriverCore } from './core.js';
 import {
   backupSnapshot,
   openBackupSource,
-  restoreVolume,
   type BackupSourceOptions,
   type DriverBackupRequest,
   type DriverBackupResult,
-  type DriverRestoreRequest,
   type OpenedBackupSource,
 } from './backup.js';
+import { restoreVolume, type DriverRestoreRequest } from './restore.js';
 import { DevmapperError, invalidArgument, volumeInUse } from './errors.js';
 import { LinuxHostOps } from './host-ops.js';
 import { LibDmApi } from './libdm.js';
@@ -43,13 +43,17 @@ export class DevmapperDriver {
   }
 
   static async start(options: DevmapperDriverOptions): Promise<DevmapperDriver> {
-    const o = resolveOptions(options);
+    let o = resolveOptions(options);
     const dm = options.dm ?? (await LibDmApi.open());
     await dm.version();
     const host = options.host ?? new LinuxHostOps();
     await fs.mkdir(o.root, { recursive: true, mode: 0o700 });
     const file = new StateFile(o.root);
     const loaded = await file.load();
+    if (loaded?.adopted !== undefined) o = adoptedPoolOptions(o, options, loaded.pool); // Convoy's pool, unless options say otherwise
+    // No state of ours, but Rancher Convoy's records of a pool: take that pool over (adopt.ts).
+    const adoption = loaded === undefined ? await planAdoption(o, options, options.now?.() ?? new Date()) : undefined;
+    if (adoption !== undefined) o = adoption.o;
     if (loaded !== undefined && (loaded.pool.name !== o.thinPoolName || loaded.pool.blockSize !== o.blockSize)) {
       throw new DevmapperError(
         'CONVOY_POOL_MISMATCH',
@@ -59,8 +63,12 @@ export class DevmapperDriver {
         },
       );
     }
-    const pool = await ThinPool.open(dm, host, o, loaded !== undefined);
-    const state = loaded ?? emptyState(o.thinPoolName, o.blockSize);
+    const pool = await ThinPool.open(dm, host, o, loaded !== undefined || adoption !== undefined);
+    const state = loaded ?? adoption?.state ?? emptyState(o.thinPoolName, o.blockSize);
+    if (adoption?.state.adopted !== undefined) {
+      const removed = await takeOver(adoption, dm, pool);
+      options.log?.('info', adoptionMessage(adoption.state.adopted, removed));
+    }
     const core = new DriverCore({ o, dm, host, pool, file, state, options });
     if (loaded === undefined || assignMissingUuids(state)) await core.save();
     const report = await core.lock(() => reconcile(core));
@@ -241,6 +249,7 @@ export class DevmapperDriver {
       volumes: vols.length,
       snapshots: vols.reduce((n, v) => n + Object.keys(v.snapshots).length, 0),
       defaultVolumeSize: c.o.defaultVolumeSize,
+      ...(c.state.adopted === undefined ? {} : { adoptedFrom: c.state.adopted }),
     };
   }
 
@@ -266,7 +275,10 @@ export class DevmapperDriver {
     return backupSnapshot(this.#c, req);
   }
 
-  /** Creates a new thin volume from a backup, writing only the backup's non-zero blocks. */
+  /**
+   * Creates a new thin volume from a backup — ours, or a Rancher Convoy v0.5.2 devicemapper
+   * (deltablock) backup — writing only the backup's non-zero blocks.
+   */
   async restore(req: DriverRestoreRequest): Promise<ThinVolumeInfo> {
     return volumeInfo(await restoreVolume(this.#c, req));
   }

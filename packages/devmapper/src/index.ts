@@ -1,7 +1,8 @@
 export { DevmapperDriver } from './driver.js';
 export type { ThinVolumeInfo, ThinSnapshotInfo, PoolInfo } from './info.js';
 export { DevmapperVolumeDriver } from './volume-driver.js';
-export type { BackupSourceOptions, OpenedBackupSource, DriverBackupRequest, DriverBackupResult, DriverRestoreRequest } from './backup.js';
+export type { BackupSourceOptions, OpenedBackupSource, DriverBackupRequest, DriverBackupResult } from './backup.js';
+export type { DriverRestoreRequest } from './restore.js';
 export { DEVMAPPER_OPTION_KEYS, optionsFromDriverOpts, resolveOptions, type DevmapperDriverOptions, type FaultStep } from './options.js';
 export type { ReconcileReport } from './reconcile.js';
 export {

@@ -1,6 +1,6 @@
 // What the driver reports of its volumes, snapshots and pool, made from its state records.
 import type { PoolStatus } from './pool-status.js';
-import type { SnapshotRecord, VolumeRecord } from './state.js';
+import type { AdoptedFrom, SnapshotRecord, VolumeRecord } from './state.js';
 
 export interface ThinVolumeInfo {
   name: string;
@@ -45,6 +45,8 @@ export interface PoolInfo extends PoolStatus {
   snapshots: number;
   /** The size of a volume created without one (dm.defaultvolumesize), in bytes. */
   defaultVolumeSize: number;
+  /** Set when the driver took over a Rancher Convoy v0.5.2 pool in place (adopt.ts). */
+  adoptedFrom?: AdoptedFrom;
 }
 
 export function volumeInfo(v: VolumeRecord): ThinVolumeInfo {

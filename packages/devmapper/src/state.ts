@@ -43,10 +43,22 @@ export type PendingOp =
   | { op: 'snapshot'; deviceId: number; volume: string; snapshot: string; origin: number; started: string }
   | { op: 'delete'; deviceId: number; volume: string; snapshot?: string; started: string };
 
+/** Where the state came from when the driver adopted another program's pool (adopt.ts). */
+export interface AdoptedFrom {
+  from: 'rancher-convoy-v0.5.2';
+  /** The file that described the pool (Convoy's `devicemapper.cfg`). */
+  config: string;
+  at: string;
+  volumes: string[];
+  snapshots: number;
+}
+
 export interface DriverState {
   format: 'convoy-devmapper-state';
   version: 1;
-  pool: { name: string; blockSize: number };
+  /** The pool; its block devices are recorded only when they came from an adopted installation (adopt.ts). */
+  pool: { name: string; blockSize: number; dataDevice?: string; metadataDevice?: string };
+  adopted?: AdoptedFrom;
   /** Next thin device id to try (ids are 24-bit; allocation skips ids in use). */
   nextDeviceId: number;
   volumes: Record<string, VolumeRecord>;
@@ -127,7 +139,16 @@ const pendingSchema = z.discriminatedUnion('op', [
 const stateSchema = z.object({
   format: z.literal('convoy-devmapper-state'),
   version: z.literal(1),
-  pool: z.object({ name: z.string(), blockSize: size }),
+  pool: z.object({ name: z.string(), blockSize: size, dataDevice: z.string().optional(), metadataDevice: z.string().optional() }),
+  adopted: z
+    .object({
+      from: z.literal('rancher-convoy-v0.5.2'),
+      config: z.string(),
+      at: z.string(),
+      volumes: z.array(z.string()),
+      snapshots: z.number().int().nonnegative(),
+    })
+    .optional(),
   nextDeviceId: deviceId,
   volumes: z.record(z.string(), volumeSchema),
   pending: z.array(pendingSchema),

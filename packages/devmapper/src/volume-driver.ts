@@ -27,9 +27,13 @@ export class DevmapperVolumeDriver implements VolumeDriver {
     this.#options = options;
   }
 
-  /** From the daemon's --driver-opts (dm.datadev, dm.metadatadev, dm.thinpoolname, dm.blocksize, …). */
-  static fromDriverOpts(root: string, opts: Readonly<Record<string, string>>): DevmapperVolumeDriver {
-    return new DevmapperVolumeDriver(optionsFromDriverOpts(root, opts));
+  /** From the daemon's --driver-opts (dm.datadev, dm.metadatadev, dm.thinpoolname, dm.blocksize, …), and where its notices go. */
+  static fromDriverOpts(
+    root: string,
+    opts: Readonly<Record<string, string>>,
+    extra: Pick<DevmapperDriverOptions, 'log'> = {},
+  ): DevmapperVolumeDriver {
+    return new DevmapperVolumeDriver({ ...optionsFromDriverOpts(root, opts), ...extra });
   }
 
   /** Fails with CONVOY_DM_UNAVAILABLE (hint: modprobe dm_thin_pool, or --drivers vfs) without device-mapper. */

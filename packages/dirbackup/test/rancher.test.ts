@@ -6,10 +6,18 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createHash, randomBytes } from 'node:crypto';
 import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore, type ObjectStore } from '@convoy/objectstore';
-import { listRancherBackups, restoreRancherBackup } from '../src/index.js';
+import {
+  DELTABLOCK_SIZE,
+  deltablockChecksum,
+  deltablockKey,
+  listRancherBackups,
+  restoreRancherBackup,
+  restoreRancherDeltablock,
+} from '../src/index.js';
 import { makeRancherStore, readTree, type RancherStore } from '../../../tools/vitest/rancher-convoy.js';
 import { allStores } from './stores.js';
 
@@ -49,6 +57,50 @@ describe.each(allStores().map((k) => [k.name, k] as const))('a store Rancher Con
         expect(r.files).toBe(4);
         expect(await readTree(target)).toEqual(await readTree(v.dir));
       }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.each(allStores().map((k) => [k.name, k] as const))('a Rancher Convoy devicemapper (deltablock) backup, on %s', (_name, kind) => {
+  it('restores into a file bit for bit through the store interface (range of blocks, zeros, repeats)', async () => {
+    const store = await kind.create();
+    try {
+      const bs = DELTABLOCK_SIZE;
+      const repeated = randomBytes(bs);
+      const blocks = new Map([
+        [0, randomBytes(bs)],
+        [1, repeated],
+        [2, Buffer.alloc(bs)],
+        [4, repeated],
+      ]);
+      const dir = 'convoy-objectstore/volumes/db/!!/db!!';
+      const time = 'Wed Dec 02 00:57:58 +0000 2026';
+      for (const b of blocks.values()) await store.put(deltablockKey('db', deltablockChecksum(b)), gzipSync(b));
+      await store.put(
+        `${dir}/volume.cfg`,
+        Buffer.from(JSON.stringify({ Name: 'db', Driver: 'devicemapper', Size: 6 * bs, CreatedTime: time })),
+      );
+      const record = {
+        Name: 'backup-aaaabbbbccccdddd',
+        Driver: '',
+        VolumeName: 'db',
+        SnapshotName: 's',
+        SnapshotCreatedAt: time,
+        CreatedTime: time,
+        Blocks: [...blocks].map(([i, b]) => ({ Offset: i * bs, BlockChecksum: deltablockChecksum(b) })),
+        SingleFile: { FilePath: '' },
+      };
+      await store.put(`${dir}/backups/backup_backup-aaaabbbbccccdddd.cfg`, Buffer.from(JSON.stringify(record)));
+      expect(await listRancherBackups(store)).toMatchObject([{ volume: 'db', driver: 'devicemapper', size: 6 * bs }]);
+      const target = path.join(work, `deltablock-${kind.name.replace(/\W/g, '')}.img`);
+      const r = await restoreRancherDeltablock({ store, volume: 'db', name: 'backup-aaaabbbbccccdddd', target });
+      expect(r).toMatchObject({ size: 6 * bs, blocksWritten: 3 });
+      const want = Buffer.alloc(6 * bs);
+      for (const [i, b] of blocks) b.copy(want, i * bs);
+      const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+      expect(sha(await fs.readFile(target))).toBe(sha(want));
     } finally {
       await store.close();
     }
@@ -180,7 +232,7 @@ describe('damaged or unsupported Rancher Convoy records', () => {
     }
   });
 
-  it('a devicemapper (deltablock) backup is listed, and its restore is CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED', async () => {
+  it('a devicemapper (deltablock) backup is listed, and restoring it into a directory is CONVOY_BACKUP_INCOMPATIBLE', async () => {
     const { store, target } = await crafted(Buffer.alloc(0), {
       volume: { ...volumeCfg, Driver: 'devicemapper', Size: 1 << 30 },
       backup: JSON.stringify({ ...backupCfg, Driver: 'devicemapper', SingleFile: { FilePath: '' }, Blocks: [] }),
@@ -189,7 +241,7 @@ describe('damaged or unsupported Rancher Convoy records', () => {
       { name: NAME, driver: 'devicemapper', size: 1 << 30, created: '2026-12-02T00:57:58.000Z' },
     ]);
     await expect(restoreRancherBackup({ store, volume: VOL, name: NAME, target })).rejects.toMatchObject({
-      code: 'CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED',
+      code: 'CONVOY_BACKUP_INCOMPATIBLE',
     });
   });
 });

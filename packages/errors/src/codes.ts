@@ -89,11 +89,6 @@ export const ERROR_CODES = {
     meaning: 'A store, record or option uses a format version this build does not support.',
     hint: 'upgrade Convoy, or use the version that wrote it',
   },
-  CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED: {
-    category: 'conflict',
-    meaning: 'A Rancher Convoy v0.5.2 devicemapper ("deltablock") backup was asked for; only its vfs backups are read so far.',
-    hint: 'restore it with Rancher Convoy v0.5.2 itself, then back the volume up again with this Convoy',
-  },
   CONVOY_BACKUP_INCOMPATIBLE: {
     category: 'usage',
     meaning: 'A backup holds another kind of data than the driver restores (a block image into a directory volume, or the reverse).',
@@ -102,7 +97,7 @@ export const ERROR_CODES = {
   CONVOY_RANCHER_BACKUP_READ_ONLY: {
     category: 'usage',
     meaning: 'A Rancher Convoy v0.5.2 backup URL was given to a command that handles only our own backups (inspect, delete, ls).',
-    hint: 'Rancher Convoy backups are listed (`convoy-backup list STORE`) and restored (`convoy-backup restore URL DIR`, `convoy create NAME --backup URL`)',
+    hint: 'Rancher Convoy backups are listed (`convoy-backup list STORE`) and restored (`convoy-backup restore URL TARGET`, `convoy create NAME --backup URL`)',
   },
   CONVOY_PLUGIN_REQUEST_INVALID: {
     category: 'usage',
@@ -272,6 +267,12 @@ export const ERROR_CODES = {
     meaning: "The thin pool's state belongs to a pool of another name or block size than configured.",
     hint: 'start with the pool name and block size that created it, or use another root',
   },
+  CONVOY_ADOPT_REFUSED: {
+    category: 'conflict',
+    meaning:
+      "The devicemapper driver found a Rancher Convoy v0.5.2 installation under its root (devicemapper.cfg) but cannot take it over as it is: its records and the pool disagree, a volume is in use, a record is unreadable, or an option contradicts Convoy's pool. Nothing was changed.",
+    hint: 'do what the message says (unmount the volume, fix or remove the named record), then start the daemon again',
+  },
   CONVOY_POOL_METADATA_FOREIGN: {
     category: 'conflict',
     meaning: 'The thin-pool metadata device holds data that is not a thin pool.',
@@ -298,6 +299,18 @@ export const ERROR_CODES = {
     category: 'corrupt',
     meaning: "A Rancher Convoy v0.5.2 vfs backup's .bak file is not a complete gzip-compressed tar archive.",
     hint: 'the backup is damaged: restore from another backup; the target is incomplete',
+  },
+  CONVOY_RANCHER_BLOCK_MISSING: {
+    category: 'corrupt',
+    meaning:
+      'A block object a Rancher Convoy v0.5.2 devicemapper (deltablock) backup lists (blocks/<c[0:2]>/<c[2:4]>/<c>.blk) is absent from the store; it is never restored as zeros.',
+    hint: 'the store lost that object: restore another backup of the volume (each lists every block it needs); the target is incomplete',
+  },
+  CONVOY_RANCHER_BLOCK_CORRUPT: {
+    category: 'corrupt',
+    meaning:
+      'A Rancher Convoy v0.5.2 deltablock block object is not the gzip of 2 MiB whose checksum (the first 64 hex digits of its SHA-512) is the one the backup lists.',
+    hint: 'the object was damaged in the store: restore another backup of the volume; the target is incomplete',
   },
   CONVOY_RANCHER_ARCHIVE_UNSAFE: {
     category: 'corrupt',

@@ -12,6 +12,8 @@ export interface DriverConfig {
   /** --driver-opts as key=value pairs (vfs.path, dm.thinpoolname, …). */
   options: Record<string, string>;
   hostId?: string;
+  /** Notices and warnings of a driver (devicemapper: an adopted Rancher Convoy pool, reconciliation on start). */
+  log?: (driver: string, level: 'info' | 'warn', message: string) => void;
 }
 
 /** Where a driver keeps its volumes: vfs.path (default `<root>/vfs`), devicemapper's state and loop files in `<root>/devicemapper`. */
@@ -68,7 +70,9 @@ export function createDriver(name: string, config: DriverConfig): VolumeDriver {
       });
     }
     case 'devicemapper':
-      return DevmapperVolumeDriver.fromDriverOpts(driverLocation('devicemapper', config), config.options);
+      return DevmapperVolumeDriver.fromDriverOpts(driverLocation('devicemapper', config), config.options, {
+        log: (level, message) => config.log?.('devicemapper', level, message),
+      });
     default:
       throw invalidRequest(`unknown driver "${name}"`, 'known drivers: vfs, devicemapper');
   }

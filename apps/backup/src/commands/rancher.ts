@@ -1,8 +1,16 @@
-// Rancher Convoy v0.5.2's backups in convoy-backup: their rows in `list`, and `restore` of one.
+// Rancher Convoy v0.5.2's backups in convoy-backup: their rows in `list`, and `restore` of one
+// (a vfs archive into a directory, a devicemapper one into a file or block device).
 import path from 'node:path';
 import { formatBackupUrl, type RancherBackupRef } from '@convoy/blockstore';
 import { formatBytes, usageError } from '@convoy/cli-kit';
-import { RANCHER_FORMAT, restoreRancherBackup, type RancherBackupInfo } from '@convoy/dirbackup';
+import {
+  RANCHER_FORMAT,
+  inspectRancherBackup,
+  restoreRancherBackup,
+  restoreRancherDeltablock,
+  type RancherBackupInfo,
+} from '@convoy/dirbackup';
+import type { ObjectStore } from '@convoy/objectstore';
 import { redactUrl } from '@convoy/errors';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
@@ -21,7 +29,8 @@ export interface RancherBackupJson {
   parent: null;
   /** Bytes stored (the archive; a deltablock backup's volume size). */
   size: number;
-  compression: 'gzip' | 'none';
+  /** Both kinds are gzip: the vfs archive, and each 2 MiB block of a deltablock backup. */
+  compression: 'gzip';
 }
 
 export function rancherBackupJson(storeUrl: string, b: RancherBackupInfo): RancherBackupJson {
@@ -36,7 +45,7 @@ export function rancherBackupJson(storeUrl: string, b: RancherBackupInfo): Ranch
     snapshot: b.snapshot === '' ? null : b.snapshot,
     parent: null,
     size: b.size,
-    compression: b.driver === 'vfs' ? 'gzip' : 'none',
+    compression: 'gzip',
   };
 }
 
@@ -45,14 +54,31 @@ export async function runRestoreRancher(
   ctx: CommandContext,
   ref: RancherBackupRef,
 ): Promise<number> {
-  if (args.incremental === true || args.path !== undefined) {
-    throw usageError(
-      `${args.incremental === true ? '--incremental' : '--path'} does not apply to a Rancher Convoy backup: it is one archive, restored whole`,
-      'restore it into an empty directory without that flag',
-    );
-  }
   const target = path.resolve(args.target);
   const store = await ctx.openStore(ref.storeUrl, { create: false });
+  try {
+    const info = await inspectRancherBackup(store, ref.volume, ref.name, ctx.signal);
+    if (args.incremental === true || args.path !== undefined) {
+      const what =
+        info.driver === 'vfs' ? 'it is one archive, restored whole into an empty directory' : 'it is a block image, restored whole';
+      throw usageError(
+        `${args.incremental === true ? '--incremental' : '--path'} does not apply to a Rancher Convoy backup: ${what}`,
+        'restore it without that flag',
+      );
+    }
+    return await (info.driver === 'vfs' ? restoreArchive : restoreDeltablock)(args.url, ctx, store, ref, target);
+  } finally {
+    await store.close();
+  }
+}
+
+async function restoreArchive(
+  url: string,
+  ctx: CommandContext,
+  store: ObjectStore,
+  ref: RancherBackupRef,
+  target: string,
+): Promise<number> {
   const progress = ctx.progress('restore');
   let r;
   try {
@@ -66,11 +92,10 @@ export async function runRestoreRancher(
     });
   } finally {
     progress.stop();
-    await store.close();
   }
   ctx.out.result(
     {
-      url: redactUrl(args.url),
+      url: redactUrl(url),
       volume: ref.volume,
       id: ref.name,
       format: RANCHER_FORMAT,
@@ -83,6 +108,47 @@ export async function runRestoreRancher(
     },
     () => [
       `restored Rancher Convoy backup ${ref.name} of volume ${ref.volume} to ${target}: ${r.entries} entries, ${r.files} files (${formatBytes(r.bytesWritten)}), ${formatBytes(r.bytesFetched)} fetched`,
+    ],
+  );
+  return EXIT.ok;
+}
+
+/** A devicemapper (deltablock) backup into a file (sparse, replaced when complete) or a block device. */
+async function restoreDeltablock(
+  url: string,
+  ctx: CommandContext,
+  store: ObjectStore,
+  ref: RancherBackupRef,
+  target: string,
+): Promise<number> {
+  const progress = ctx.progress('restore');
+  let r;
+  try {
+    r = await restoreRancherDeltablock({
+      store,
+      volume: ref.volume,
+      name: ref.name,
+      target,
+      signal: ctx.signal,
+      onProgress: (p) => progress.update(p),
+    });
+  } finally {
+    progress.stop();
+  }
+  ctx.out.result(
+    {
+      url: redactUrl(url),
+      volume: ref.volume,
+      id: ref.name,
+      format: RANCHER_FORMAT,
+      kind: 'blocks',
+      target,
+      size: r.size,
+      blocksWritten: r.blocksWritten,
+      bytesFetched: r.bytesFetched,
+    },
+    () => [
+      `restored Rancher Convoy devicemapper backup ${ref.name} of volume ${ref.volume} (${formatBytes(r.size)}) to ${target}: ${r.blocksWritten} blocks written, ${formatBytes(r.bytesFetched)} fetched`,
     ],
   );
   return EXIT.ok;

@@ -1,12 +1,15 @@
 // A Rancher Convoy v0.5.2 devicemapper ("deltablock") backup imported as a block-image backup of
-// ours: the one function importRancherStore calls for those. Until the deltablock reader lands in
-// this directory it refuses with CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED, which the import reports as
-// "skipped" (not a failure of the run); a later run imports them, since nothing was recorded.
-// With the reader: open the backup's blocks as a block source of the volume's size and call
-// @convoy/blockstore's backupVolume({ store: dest, volume, source, snapshot, labels, parent: 'latest' }).
-import type { Compression, Manifest, ProgressCallback } from '@convoy/blockstore';
-import { ConvoyError } from '@convoy/errors';
+// ours: the one function importRancherStore calls for those. The backup is restored, every block
+// checked against its checksum (deltablock.ts), into a sparse file in a private temporary
+// directory, which is then backed up with @convoy/blockstore's backupVolume (incremental on the
+// volume's newest backup in the destination, so unchanged blocks are neither stored nor sent
+// again). The temporary file goes whatever happens.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { FileSource, backupVolume, type Compression, type Manifest, type ProgressCallback } from '@convoy/blockstore';
 import type { ObjectStore } from '@convoy/objectstore';
+import { restoreRancherDeltablock } from './deltablock.js';
 import type { RancherBackupInfo } from './list.js';
 
 export interface RancherDeltablockImport {
@@ -20,16 +23,30 @@ export interface RancherDeltablockImport {
   onProgress?: ProgressCallback | undefined;
 }
 
-export function importRancherDeltablock(i: RancherDeltablockImport): Promise<Manifest> {
-  const { volume, name } = i.backup;
-  return Promise.reject(
-    new ConvoyError(
-      'CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED',
-      `${name} of volume ${volume} is a Rancher Convoy devicemapper (deltablock) backup: it is not imported yet`,
-      {
-        hint: 'run the import again with a later release (it imports only what is missing), or restore it with Rancher Convoy v0.5.2 and back the volume up with this Convoy',
-        details: { volume, name },
-      },
-    ),
-  );
+export async function importRancherDeltablock(i: RancherDeltablockImport): Promise<Manifest> {
+  const { volume, name, snapshot } = i.backup;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-import-'));
+  try {
+    const image = path.join(dir, 'volume.img');
+    await restoreRancherDeltablock({ store: i.source, volume, name, target: image, signal: i.signal });
+    const source = await FileSource.open(image);
+    try {
+      const { manifest } = await backupVolume({
+        store: i.dest,
+        volume,
+        source,
+        snapshot,
+        labels: i.labels,
+        parent: 'latest',
+        ...(i.compression === undefined ? {} : { compression: i.compression }),
+        signal: i.signal,
+        onProgress: i.onProgress,
+      });
+      return manifest;
+    } finally {
+      await source.close();
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }

@@ -90,7 +90,7 @@ export async function importRancherStore(o: RancherImportOptions): Promise<Ranch
     } catch (err) {
       if (signal?.aborted === true || !isConvoyError(err)) throw err;
       const error = { code: err.code, message: err.message, hint: err.hint };
-      report({ type: err.code === 'CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED' ? 'skipped' : 'failed', backup: b, error });
+      report({ type: 'failed', backup: b, error });
     }
   }
   return { events };

@@ -1,4 +1,11 @@
-export { RANCHER_FORMAT, hasRancherBackups, listRancherBackups, type RancherBackupInfo, type RancherListOptions } from './list.js';
+export {
+  RANCHER_FORMAT,
+  hasRancherBackups,
+  inspectRancherBackup,
+  listRancherBackups,
+  type RancherBackupInfo,
+  type RancherListOptions,
+} from './list.js';
 export { checkRancherBackup, restoreRancherBackup, type RancherRestoreOptions, type RancherRestoreResult } from './restore.js';
 export { parseRubyDate } from './records.js';
 export { formatRubyDate, rancherBackupFields, type RancherBackupFields } from './fields.js';
@@ -10,3 +17,10 @@ export {
   type RancherImportOptions,
   type RancherImportResult,
 } from './import.js';
+export {
+  checkRancherDeltablock,
+  restoreRancherDeltablock,
+  type DeltablockRestoreOptions,
+  type DeltablockRestoreResult,
+} from './deltablock.js';
+export { DELTABLOCK_SIZE, deltablockChecksum, deltablockKey } from './deltablock-format.js';

@@ -1,14 +1,15 @@
 // The backups a Rancher Convoy v0.5.2 store holds, from its backup records.
 import type { ObjectStore } from '@convoy/objectstore';
 import { RANCHER_VOLUMES, parseRancherBackupKey, rancherArchiveKey, rancherVolumeDir } from './layout.js';
-import { isDeltablock, readRancherBackup, readRancherVolume, type RancherVolumeRecord } from './records.js';
+import { ConvoyError } from '@convoy/errors';
+import { isDeltablock, readRancherBackup, readRancherVolume, type RancherBackupRecord, type RancherVolumeRecord } from './records.js';
 
 export const RANCHER_FORMAT = 'rancher-convoy-v0.5.2';
 
 /** One backup Rancher Convoy v0.5.2 made. */
 export interface RancherBackupInfo {
   format: typeof RANCHER_FORMAT;
-  /** `vfs` for single-file (tar.gz) backups, `devicemapper` for deltablock ones (listed, not restorable here). */
+  /** `vfs` for single-file (tar.gz) backups, `devicemapper` for deltablock ones (block images). */
   driver: 'vfs' | 'devicemapper';
   volume: string;
   /** Convoy's backup name, e.g. backup-f12db86493774ab7. */
@@ -39,6 +40,47 @@ export async function hasRancherBackups(store: ObjectStore, signal?: AbortSignal
   return false;
 }
 
+/** One backup, described as `list` does (its size: the archive's, or the volume's for deltablock); CONVOY_BACKUP_NOT_FOUND when absent. */
+export async function inspectRancherBackup(
+  store: ObjectStore,
+  volume: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<RancherBackupInfo> {
+  const vol = await readRancherVolume(store, volume, signal);
+  const b = vol === undefined ? undefined : await readRancherBackup(store, volume, name, signal);
+  if (vol === undefined || b === undefined) {
+    throw new ConvoyError('CONVOY_BACKUP_NOT_FOUND', `the store holds no Rancher Convoy backup ${name} of volume ${volume}`, {
+      hint: `run \`convoy-backup list ${store.location}\` to see its backups`,
+      details: { volume, name },
+    });
+  }
+  return describe(store, volume, b, vol, signal);
+}
+
+async function describe(
+  store: ObjectStore,
+  volume: string,
+  b: RancherBackupRecord,
+  vol: RancherVolumeRecord | undefined,
+  signal: AbortSignal | undefined,
+): Promise<RancherBackupInfo> {
+  const deltablock = isDeltablock(b, vol);
+  const size = deltablock ? (vol?.Size ?? 0) : ((await store.stat(rancherArchiveKey(volume, b.Name), { signal }))?.size ?? 0);
+  return {
+    format: RANCHER_FORMAT,
+    driver: deltablock ? 'devicemapper' : 'vfs',
+    volume,
+    name: b.Name,
+    created: b.CreatedTime,
+    snapshot: b.SnapshotName,
+    size,
+    snapshotCreated: b.SnapshotCreatedAt ?? '',
+    volumeSize: vol?.Size ?? 0,
+    volumeCreated: vol?.CreatedTime ?? '',
+  };
+}
+
 /** Every backup record in the store (or of one volume), oldest first. */
 export async function listRancherBackups(store: ObjectStore, options: RancherListOptions = {}): Promise<RancherBackupInfo[]> {
   const { signal } = options;
@@ -59,21 +101,7 @@ export async function listRancherBackups(store: ObjectStore, options: RancherLis
       if (b === undefined) continue; // deleted meanwhile
       let v = volumes.get(volume);
       if (v === undefined) volumes.set(volume, (v = readRancherVolume(store, volume, signal)));
-      const vol = await v;
-      const deltablock = isDeltablock(b, vol);
-      const size = deltablock ? (vol?.Size ?? 0) : ((await store.stat(rancherArchiveKey(volume, f.name), { signal }))?.size ?? 0);
-      out.push({
-        format: RANCHER_FORMAT,
-        driver: deltablock ? 'devicemapper' : 'vfs',
-        volume,
-        name: b.Name,
-        created: b.CreatedTime,
-        snapshot: b.SnapshotName,
-        size,
-        snapshotCreated: b.SnapshotCreatedAt ?? '',
-        volumeSize: vol?.Size ?? 0,
-        volumeCreated: vol?.CreatedTime ?? '',
-      });
+      out.push(await describe(store, volume, b, await v, signal));
     } catch (err) {
       if (options.onProblem === undefined) throw err;
       options.onProblem(err as Error);

@@ -6,8 +6,8 @@ import type { ObjectStore } from '@convoy/objectstore';
 import { openRestoreWork } from '../target-dir.js';
 import { archiveCorrupt, extractTarGz } from './extract.js';
 import { rancherArchiveKey } from './layout.js';
-import { RANCHER_FORMAT, type RancherBackupInfo } from './list.js';
-import { isDeltablock, rancherCorrupt, readRancherBackup, readRancherVolume } from './records.js';
+import { inspectRancherBackup, type RancherBackupInfo } from './list.js';
+import { rancherCorrupt, readRancherBackup } from './records.js';
 import { rancherBackupKey } from './layout.js';
 
 const RANGE = 8 * 1024 * 1024;
@@ -37,7 +37,8 @@ export interface RancherRestoreResult {
 
 /**
  * The backup's record, checked restorable: a vfs archive that is there. CONVOY_BACKUP_NOT_FOUND,
- * CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED or CONVOY_RANCHER_RECORD_CORRUPT otherwise. Nothing is written.
+ * CONVOY_BACKUP_INCOMPATIBLE (a devicemapper backup: a block image) or CONVOY_RANCHER_RECORD_CORRUPT
+ * otherwise. Nothing is written.
  */
 export async function checkRancherBackup(
   store: ObjectStore,
@@ -45,40 +46,28 @@ export async function checkRancherBackup(
   name: string,
   signal?: AbortSignal,
 ): Promise<{ info: RancherBackupInfo; archiveKey: string }> {
-  const vol = await readRancherVolume(store, volume, signal);
-  const b = vol === undefined ? undefined : await readRancherBackup(store, volume, name, signal);
-  if (vol === undefined || b === undefined) {
-    throw new ConvoyError('CONVOY_BACKUP_NOT_FOUND', `the store holds no Rancher Convoy backup ${name} of volume ${volume}`, {
-      hint: `run \`convoy-backup list ${store.location}\` to see its backups`,
-      details: { volume, name },
-    });
-  }
-  if (isDeltablock(b, vol)) {
+  const described = await inspectRancherBackup(store, volume, name, signal);
+  if (described.driver === 'devicemapper') {
     throw new ConvoyError(
-      'CONVOY_RANCHER_DELTABLOCK_UNSUPPORTED',
-      `${name} of volume ${volume} is a Rancher Convoy devicemapper (deltablock) backup: only its vfs backups can be restored so far`,
-      { hint: 'restore it with Rancher Convoy v0.5.2 itself, then back the volume up again with this Convoy', details: { volume, name } },
+      'CONVOY_BACKUP_INCOMPATIBLE',
+      `${name} of volume ${volume} is a Rancher Convoy devicemapper (deltablock) backup, a block image, not a directory`,
+      {
+        hint: 'restore it into a file or block device (convoy-backup restore URL FILE) or a devicemapper volume (--driver devicemapper)',
+        details: { volume, name },
+      },
     );
   }
+  const b = await readRancherBackup(store, volume, name, signal);
   const archiveKey = rancherArchiveKey(volume, name);
-  if (b.SingleFile?.FilePath !== archiveKey) {
-    throw rancherCorrupt(rancherBackupKey(volume, name), `its archive path ${JSON.stringify(b.SingleFile?.FilePath)} is not ${archiveKey}`);
+  if (b?.SingleFile?.FilePath !== archiveKey) {
+    throw rancherCorrupt(
+      rancherBackupKey(volume, name),
+      `its archive path ${JSON.stringify(b?.SingleFile?.FilePath)} is not ${archiveKey}`,
+    );
   }
   const st = await store.stat(archiveKey, { signal });
   if (st === undefined) throw archiveCorrupt(archiveKey, 'the archive is missing from the store');
-  const info: RancherBackupInfo = {
-    format: RANCHER_FORMAT,
-    driver: 'vfs',
-    volume,
-    name,
-    created: b.CreatedTime,
-    snapshot: b.SnapshotName,
-    size: st.size,
-    snapshotCreated: b.SnapshotCreatedAt ?? '',
-    volumeSize: vol.Size,
-    volumeCreated: vol.CreatedTime,
-  };
-  return { info, archiveKey };
+  return { info: { ...described, size: st.size }, archiveKey };
 }
 
 export async function restoreRancherBackup(options: RancherRestoreOptions): Promise<RancherRestoreResult> {
