@@ -109,7 +109,10 @@ export async function runBig(r: {
     const url = backupUrlOf(backup.stdout, `${frontend} big full backup`);
     const { stdout: _b, ...b } = backup;
     out.push({ ...b, tool: frontend, step: 'big-full', storedBytes: await duBytes(store, r.signal), allocatedBytes: volumeAllocated });
-    r.log(`${frontend} big full backup: ${backup.seconds.toFixed(2)} s, peak RSS ${(backup.maxRssKiB / 1024).toFixed(0)} MB`);
+    r.log(
+      `${frontend} big full backup: ${backup.seconds.toFixed(2)} s, cpu ${(backup.userSeconds + backup.systemSeconds).toFixed(2)} s, ` +
+        `peak RSS ${(backup.maxRssKiB / 1024).toFixed(0)} MB; other processes used ${backup.otherCpuSeconds.toFixed(1)} CPU s meanwhile`,
+    );
     const target = path.join(r.work, 'big', `${frontend}-restored.img`);
     await r.prepare(`${frontend} big restore`);
     const restore = await measureConvoy(launch, `${frontend} big-restore`, restoreArgs(frontend, store, url, target));
@@ -117,7 +120,7 @@ export async function runBig(r: {
     const allocated = await allocatedBytes(target);
     out.push({ ...rest, tool: frontend, step: 'big-restore', storedBytes: await duBytes(store, r.signal), allocatedBytes: allocated });
     r.log(
-      `${frontend} big restore: ${restore.seconds.toFixed(2)} s, peak RSS ${(restore.maxRssKiB / 1024).toFixed(0)} MB, ${(allocated / 2 ** 20).toFixed(0)} MiB allocated of ${(r.placement.fileSize / GiB).toFixed(0)} GiB`,
+      `${frontend} big restore: ${restore.seconds.toFixed(2)} s, cpu ${(restore.userSeconds + restore.systemSeconds).toFixed(2)} s, others ${restore.otherCpuSeconds.toFixed(1)} s, peak RSS ${(restore.maxRssKiB / 1024).toFixed(0)} MB, ${(allocated / 2 ** 20).toFixed(0)} MiB allocated of ${(r.placement.fileSize / 2 ** 20).toFixed(0)} MiB`,
     );
     const seconds = await verifySpread(target, r.layout, r.placement);
     r.log(`${frontend} big restore verified (read back in ${seconds.toFixed(0)} s)`);

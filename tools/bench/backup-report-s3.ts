@@ -149,7 +149,7 @@ export function formatBig(phase: BigPhase | undefined, local: readonly StepResul
     `Large volume: the ${size(dataBytes)} volume's regions spread over a sparse ${size(fileSize)} file ` +
       `(one 2 MiB region every ${stride / MiB} MiB, holes between), full backup into a new vfs store and restore into a new file, Convoy only ` +
       '(borg and restic are left out of this row: it is about Convoy\'s memory). The restore is checked byte for byte; "allocated" is the restored file\'s st_blocks × 512 ' +
-      '(its zero blocks should be holes). The 1 GiB rows are the full backup and restore above.',
+      `(its zero blocks should be holes). The first row of each frontend is its full backup and restore of the ${size(dataBytes)} volume above.`,
     '',
   ];
   const rows: string[][] = [];
@@ -158,7 +158,7 @@ export function formatBig(phase: BigPhase | undefined, local: readonly StepResul
       f(r?.seconds, 2),
       f(r === undefined ? undefined : r.maxRssKiB / 1024, 0),
     ];
-    rows.push([fe, size(dataBytes), ...cell(find(local, fe, 'full')), ...cell(find(local, fe, 'restore')), '', '']);
+    rows.push([fe, size(dataBytes), ...cell(find(local, fe, 'full')), ...cell(find(local, fe, 'restore')), '—', '—']);
     const bf = big.find((r) => r.tool === fe && r.step === 'big-full');
     const br = big.find((r) => r.tool === fe && r.step === 'big-restore');
     if (bf === undefined && br === undefined) continue;

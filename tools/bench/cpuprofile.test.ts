@@ -37,6 +37,7 @@ describe('cpuprofile summary', () => {
     expect(keys.sort()).toEqual(['(garbage collector)', '@convoy/blockstore', '@noble/hashes']);
     expect(packageOf(frame('readFile', 'node:fs/promises'))).toBe('node:internal');
     expect(packageOf(frame('x', 'file:///w/apps/backup/src/main.ts'))).toBe('apps/backup');
+    expect(packageOf(frame('x', 'file:///tmp/b/convoy-src/tools/source-resolve.ts'))).toBe('tools/source-resolve.ts');
   });
 
   it('refuses a file that is not a CPU profile, naming it', () => {

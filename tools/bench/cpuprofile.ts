@@ -80,9 +80,10 @@ export function packageOf(f: CallFrame): string {
   const url = f.url.replace(/^file:\/\//, '');
   if (url === '') return f.functionName.startsWith('(') ? f.functionName : '(native)';
   if (url.startsWith('node:')) return 'node:internal';
+  if (url.startsWith('wasm://')) return '(wasm)'; // in Node itself: cjs-module-lexer (importing CommonJS), undici's llhttp
   const nm = /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm !== null) return nm[1] as string;
-  const own = /(?:^|\/)(packages|apps|tools)\/([^/]+)\//.exec(url);
+  const own = /(?:^|\/)(packages|apps|tools)\/([^/]+)(?:\/|$)/.exec(url);
   if (own !== null) return own[1] === 'packages' ? `@convoy/${own[2]}` : `${own[1]}/${own[2]}`;
   return url;
 }
