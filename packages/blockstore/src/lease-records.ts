@@ -1,7 +1,7 @@
 // The leases in a store as records (docs/format.md, "Leases"): their schema, who conflicts with
 // whom, reading and listing them judged by the store's clock. lock.ts takes and holds one.
 import { randomBytes } from 'node:crypto';
-import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from '@convoy/objectstore';
+import { ObjectNotFoundError, parseJsonBytes, type ObjectInfo, type ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
 import type { Clock } from './clock.js';
 import { LOCKS_PREFIX } from './format/layout.js';
@@ -48,7 +48,7 @@ export async function readLock(store: ObjectStore, key: string, signal?: AbortSi
   }
   let v: unknown;
   try {
-    v = JSON.parse(bytes.toString('utf8'));
+    v = parseJsonBytes(bytes);
   } catch {
     return { corrupt: `not JSON (${bytes.length} bytes)` };
   }

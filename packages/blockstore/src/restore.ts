@@ -129,6 +129,14 @@ async function writeBlocks({ fh, opened, manifest, map, inPlace, options }: Writ
   let bytesFetched = 0;
   let blocksDone = 0;
   let bytesDone = 0;
+  // One write at a time: concurrent pwrite(2)s to one file contend for its inode lock (measured:
+  // seconds of system time spinning per GiB on ext4), while fetching and decoding run ahead.
+  let writing: Promise<void> = Promise.resolve();
+  const write = (data: Buffer, offset: number): Promise<void> => {
+    const done = writing.then(() => writeFully(fh, data, offset, options.target));
+    writing = done.catch(() => undefined);
+    return done;
+  };
   const writeBlock = async (i: number): Promise<void> => {
     const offset = i * bs;
     const length = Math.min(bs, manifest.size - offset);
@@ -142,7 +150,7 @@ async function writeBlocks({ fh, opened, manifest, map, inPlace, options }: Writ
     }
     if (entry === undefined) {
       if (inPlace && options.targetIsZeroed !== true) {
-        await writeFully(fh, zero.subarray(0, length), offset, options.target);
+        await write(zero.subarray(0, length), offset);
         blocksWritten++;
       }
       return;
@@ -151,7 +159,7 @@ async function writeBlocks({ fh, opened, manifest, map, inPlace, options }: Writ
     bytesFetched += stored;
     if (data.length !== length)
       throw new BlockstoreError('CONVOY_BLOCK_CORRUPT', `block ${i} of backup ${manifest.id} has ${data.length} bytes, expected ${length}`);
-    await writeFully(fh, data, offset, options.target);
+    await write(data, offset);
     blocksWritten++;
   };
   await forEachIndex(

@@ -201,12 +201,18 @@ export class StateFile {
   }
 
   async load(): Promise<DriverState | undefined> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await fs.readFile(this.path, 'utf8');
+      bytes = await fs.readFile(this.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // damage inside a string must not read as valid
+    } catch {
+      throw invalid(this.path, 'not UTF-8 text');
     }
     return parseState(this.path, text);
   }

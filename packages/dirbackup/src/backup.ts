@@ -220,6 +220,8 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
     }
     stats.packsWritten = uploader.stats.packsWritten;
     stats.packsRepacked = uploader.stats.packsRepacked;
+    // every deferred pack and block durable and visible before the block map and manifest name them
+    await store.flush?.(sig);
     const map = uploader.referenceMap();
     const mapBytes = await map.encode();
     stats.blocksTotal = map.count;

@@ -124,7 +124,8 @@ export class Uploader {
     const bad = this.#damaged.has(hex);
     if (!bad && (await this.#opened.store.stat(blockKey(hex), sig)) !== undefined) return;
     const obj = await encodeBlock(this.#compression, data);
-    await this.#opened.store.put(blockKey(hex), obj, sig);
+    // deferred: made durable together by the backup's flush, before anything refers to it
+    await this.#opened.store.put(blockKey(hex), obj, { ...sig, deferred: true });
     this.uploaded.push(blockKey(hex));
     this.stats.blocksUploaded++;
     this.stats.bytesUploaded += obj.length;
@@ -156,7 +157,7 @@ export class Uploader {
     const id = this.#opened.ids.digest(bytes).toString('hex');
     const sig = this.#signal === undefined ? {} : { signal: this.#signal };
     if (this.#claimed.add(id) && (this.#damaged.has(id) || (await this.#opened.store.stat(blockKey(id), sig)) === undefined)) {
-      await this.#opened.store.put(blockKey(id), obj, sig);
+      await this.#opened.store.put(blockKey(id), obj, { ...sig, deferred: true });
       this.uploaded.push(blockKey(id));
       this.stats.blocksUploaded++;
       this.stats.bytesUploaded += obj.length;

@@ -29,7 +29,7 @@ export {
   type VfsLocation,
 } from './url.js';
 export { assertStoreExists, openStore, type OpenStoreOptions } from './open.js';
-export { readJsonRecord, type RecordSchema } from './json-record.js';
+export { parseJsonBytes, readJsonRecord, type RecordSchema } from './json-record.js';
 export { FsObjectStore } from './drivers/fs-store.js';
 // The S3 driver (and the AWS SDK, ~20 MB and ~0.3 s to load) is loaded only when used:
 // openStore imports it for s3:// URLs; `@convoy/objectstore/s3` exports the class itself.

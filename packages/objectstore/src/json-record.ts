@@ -29,7 +29,7 @@ export async function readJsonRecord<T>(
   }
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = parseJsonBytes(bytes);
   } catch {
     throw corrupt('not valid JSON');
   }
@@ -39,4 +39,15 @@ export async function readJsonRecord<T>(
   const wrong = options.check?.(parsed.data);
   if (wrong !== undefined) throw corrupt(wrong);
   return parsed.data;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * JSON from a record's bytes, refusing bytes that are not UTF-8: decoded leniently, damage inside a
+ * string value (0xff bytes, a torn multi-byte character) would become U+FFFD and still parse, so a
+ * damaged record would be read as a valid one. Throws (a TypeError or SyntaxError) on either.
+ */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
+  return JSON.parse(UTF8.decode(bytes));
 }

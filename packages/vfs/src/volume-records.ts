@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ObjectExistsError } from '@convoy/objectstore';
+import { ObjectExistsError, parseJsonBytes } from '@convoy/objectstore';
 import type { CreateVolumeRequest, ListOptions } from '@convoy/volume-driver';
 import { VfsError } from './errors.js';
 import {
@@ -222,7 +222,7 @@ export class VolumeRecords {
       const parsed = volumeRecordSchema.safeParse(
         (() => {
           try {
-            return JSON.parse(bytes.toString('utf8')) as unknown;
+            return parseJsonBytes(bytes);
           } catch {
             return undefined;
           }
@@ -277,7 +277,7 @@ export class VolumeRecords {
 /** The `uuid` a record's bytes say, if they parse. */
 function uuidIn(bytes: Buffer): unknown {
   try {
-    return (JSON.parse(bytes.toString('utf8')) as { uuid?: unknown }).uuid;
+    return (parseJsonBytes(bytes) as { uuid?: unknown }).uuid;
   } catch {
     return undefined;
   }

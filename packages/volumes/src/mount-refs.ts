@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import { ObjectNotFoundError, parseJsonBytes, type ObjectStore } from '@convoy/objectstore';
 import { MountRefCounter } from '@convoy/daemon-kit';
 import { VolumeError } from './errors.js';
 
@@ -27,18 +27,18 @@ export class MountRefs {
    * still use (nothing would say they hold it), so the daemon does not start on it.
    */
   static async load(store: ObjectStore, dir: string): Promise<MountRefs> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = (await store.get(KEY)).toString('utf8');
+      bytes = await store.get(KEY);
     } catch (err) {
       if (err instanceof ObjectNotFoundError) return new MountRefs(store, {});
       throw err;
     }
     const file = path.join(dir, ...KEY.split('/'));
     try {
-      return new MountRefs(store, JSON.parse(text));
+      return new MountRefs(store, parseJsonBytes(bytes));
     } catch (err) {
-      const reason = err instanceof SyntaxError ? 'not valid JSON' : (err as Error).message;
+      const reason = err instanceof SyntaxError || err instanceof TypeError ? 'not valid JSON' : (err as Error).message;
       throw new VolumeError('CONVOY_STATE_INVALID', `mount state ${file} is corrupt: ${reason}`, {
         hint: `it records which containers on this host hold which volumes mounted, and without it a volume in use could be deleted, so convoy-daemon does not start on it. Repair it (an object of volume name → array of Docker mount IDs), or, if no container on this host uses a convoy volume (docker ps), move it away and start again`,
         details: { file },

@@ -83,6 +83,22 @@ describe('headers and manifests', () => {
       ),
     ).not.toThrow();
   });
+  it('a record damaged inside a string (bytes that are not UTF-8) is refused, not read with U+FFFD in it', () => {
+    // what the reliability campaign did to a header on radosgw (seed 20261202, corruption s3 #6): 8 bytes of 0xff
+    const header = Buffer.from(
+      '{"format":"convoy-backupstore","version":1,"blockSize":2097152,"blockId":{"algorithm":"sha256"},"created":"2026-12-02T03:56:00.000Z"}',
+    );
+    expect(() => parseHeader(header)).not.toThrow();
+    const at = header.indexOf('2026-12-02');
+    header.fill(0xff, at, at + 8);
+    expect(() => parseHeader(header)).toThrow(/convoy\.json is not valid JSON/);
+    const manifest = Buffer.from(
+      '{"format":"convoy-backup-manifest","version":1,"id":"20260101T000000000Z-000001","volume":"v","labels":{"a":"bbbb"}}',
+    );
+    manifest.fill(0xfe, manifest.indexOf('bbbb'), manifest.indexOf('bbbb') + 4);
+    expect(() => parseManifest('volumes/v/backups/x.json', manifest)).toThrow(/volumes\/v\/backups\/x\.json/);
+  });
+
   it('names the key and the field of an invalid manifest', () => {
     expect(() =>
       parseManifest(

@@ -1,4 +1,4 @@
-import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '@convoy/objectstore';
+import { ObjectExistsError, ObjectNotFoundError, parseJsonBytes, type ObjectStore } from '@convoy/objectstore';
 import { BlockstoreError, formatUnsupported } from '../errors.js';
 import { blockIdFunction, type BlockIdFunction } from './block-id.js';
 import { parseCompression, type Compression } from './codec.js';
@@ -52,7 +52,7 @@ export interface OpenedStore {
 export function parseHeader(bytes: Buffer): StoreHeader {
   let v: unknown;
   try {
-    v = JSON.parse(bytes.toString('utf8'));
+    v = parseJsonBytes(bytes);
   } catch {
     throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} is not valid JSON`, { hint: 'the store header is damaged' });
   }

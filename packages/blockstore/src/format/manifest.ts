@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isConvoyError } from '@convoy/errors';
-import { ObjectNotFoundError, readJsonRecord, type ObjectStore } from '@convoy/objectstore';
+import { ObjectNotFoundError, parseJsonBytes, readJsonRecord, type ObjectStore } from '@convoy/objectstore';
 import { z } from 'zod';
 import { BlockstoreError, formatUnsupported, manifestInvalid } from '../errors.js';
 import { BlockMap } from './block-map.js';
@@ -86,7 +86,7 @@ const manifestSchema = z.looseObject({
 export function parseManifest(key: string, bytes: Buffer): Manifest {
   let v: unknown;
   try {
-    v = JSON.parse(bytes.toString('utf8'));
+    v = parseJsonBytes(bytes);
   } catch {
     throw manifestInvalid(key, 'not valid JSON');
   }
