@@ -103,7 +103,7 @@ export function formatS3(phase: S3Phase | undefined, frontends: readonly ConvoyF
       '(no Convoy code, no hashing, no Content-MD5, no disk, no process start). ' +
       `Convoy: a full backup to s3:// of a ${size(s.volumeBytes)} volume of random bytes (zstd cannot shrink it, so bytes sent ≈ volume bytes; ` +
       "'in bucket' is what was stored) and a restore of it into a new file, each a whole process under GNU time + a sync, reading and writing a cold page cache; " +
-      "'start-up' is the frontend's --help under GNU time (Node + Convoy's modules, not the AWS SDK), part of every step's time. " +
+      "'start-up' is the frontend's --help under GNU time (Node + Convoy's modules, not the AWS SDK; no sync after it), part of every step's time. " +
       'MiB/s = volume MiB / s. Median run per row.',
     '',
   ];
@@ -125,7 +125,7 @@ export function formatS3(phase: S3Phase | undefined, frontends: readonly ConvoyF
         f(startup === undefined ? undefined : r.volumeBytes / MiB / (r.seconds - startup.toolSeconds), 1),
         f(r.maxRssKiB / 1024, 0),
         f(r.storedBytes / MiB, 1),
-        f(startup?.seconds, 2),
+        f(startup?.toolSeconds, 2),
         `${f(r.userSeconds, 2)} / ${f(r.systemSeconds, 2)}`,
         f(r.otherCpuSeconds, 1),
       ]);
