@@ -2,6 +2,8 @@ import { Output, programParser, progressTo, runCommand, selectCommand, withComma
 import type { Argv } from 'yargs';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
+import { forgetCommand } from './commands/forget.js';
+import { statsCommand } from './commands/stats.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { lsCommand } from './commands/ls.js';
@@ -24,6 +26,8 @@ const COMMANDS: readonly CliCommand[] = [
   lsCommand,
   inspectCommand,
   deleteCommand,
+  forgetCommand,
+  statsCommand,
   verifyCommand,
   repairCommand,
   maintenanceCommand,

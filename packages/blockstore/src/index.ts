@@ -62,3 +62,5 @@ export { clearDamaged, listDamaged } from './gc/damaged.js';
 export { IdSet } from './id-claims.js';
 export { fetchBlock } from './block-reader.js';
 export { forEachIndex } from './pool.js';
+export { applyRetention, checkPolicy, withinStart, type RetentionDecision, type RetentionItem, type RetentionPolicy } from './retention.js';
+export { storeStats, type StoreStats, type UsageStats } from './stats.js';
