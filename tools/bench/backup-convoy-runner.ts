@@ -1,17 +1,28 @@
 // The Convoy side of tools/bench/backup.ts: one backup or restore through @convoy/blockstore into
-// an fs object store, as a child process of its own, so the bench measures its wall time and peak
-// RSS under GNU time exactly as it does borg's and restic's. Prints one JSON line on success.
+// an object store (a directory, or an s3:// URL), as a child process of its own, so the bench
+// measures its wall time and peak RSS under GNU time exactly as it does borg's and restic's.
+// Prints one JSON line on success.
 //
 //   node --conditions=@convoy/source --import ../source-resolve.ts backup-convoy-runner.ts \
-//     backup  --store DIR --volume NAME --source FILE [--full] [--changed FILE] [--compression zstd]
-//     restore --store DIR --volume NAME --target FILE [--id ID]   (default: the newest backup)
+//     backup  --store STORE --volume NAME --source FILE [--full] [--changed FILE] [--compression zstd]
+//     restore --store STORE --volume NAME --target FILE [--id ID]   (default: the newest backup)
+// STORE: a directory, vfs:///abs/path, or s3://bucket[@region]/prefix (endpoint and credentials
+// from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, as the SDK reads
+// them); --concurrency N sets both the blocks in flight and the S3 store's requests in flight.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { FileSource, backupVolume, latestBackupId, parseCompression, parseExtents, restoreBackup } from '@convoy/blockstore';
-import { FsObjectStore } from '@convoy/objectstore';
+import { FsObjectStore, openStore, type ObjectStore } from '@convoy/objectstore';
 
-const USAGE = `usage: backup-convoy-runner.ts backup --store DIR --source FILE [--volume NAME] [--full] [--changed FILE] [--compression C] [--concurrency N]
-       backup-convoy-runner.ts restore --store DIR --target FILE [--volume NAME] [--id ID] [--concurrency N]`;
+const USAGE = `usage: backup-convoy-runner.ts backup --store STORE --source FILE [--volume NAME] [--full] [--changed FILE] [--compression C] [--concurrency N]
+       backup-convoy-runner.ts restore --store STORE --target FILE [--volume NAME] [--id ID] [--concurrency N]
+STORE: a directory, vfs:///abs/path or s3://bucket[@region]/prefix (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, … from the environment)`;
+
+/** A directory or a store URL; --concurrency also bounds an S3 store's requests in flight. */
+function openRunnerStore(where: string, concurrency: number | undefined): Promise<ObjectStore> {
+  if (!/^[a-z0-9]+:\/\//.test(where)) return new FsObjectStore(where).open();
+  return openStore(where, { s3: concurrency === undefined ? {} : { concurrency } });
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -40,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
     return v;
   };
   const concurrency = values.concurrency === undefined ? {} : { concurrency: Number(values.concurrency) };
-  const store = await new FsObjectStore(need('store')).open();
+  const store = await openRunnerStore(need('store'), concurrency.concurrency);
   try {
     if (command === 'backup') {
       const source = await FileSource.open(need('source'));

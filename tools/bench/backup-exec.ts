@@ -179,3 +179,36 @@ export async function setup(
   if (code !== 0) throw new StepFailedError(label, `exit ${code}: ${tail(stderr)}`);
   return stdout;
 }
+
+/**
+ * What runs before every measured step: wait (up to `quietWaitSeconds`) for the machine to be
+ * quiet, then drop the page cache (unless `warm`). `cacheDropped` turns false, with one log line,
+ * the first time dropping is not allowed.
+ */
+export class StepPreparer {
+  cacheDropped: boolean;
+  readonly #o: { quietWaitSeconds: number; quietCpus: number; warm: boolean };
+  readonly #signal: AbortSignal;
+  readonly #log: (line: string) => void;
+
+  constructor(o: { quietWaitSeconds: number; quietCpus: number; warm: boolean }, signal: AbortSignal, log: (line: string) => void) {
+    this.#o = o;
+    this.#signal = signal;
+    this.#log = log;
+    this.cacheDropped = !o.warm;
+  }
+
+  readonly prepare = async (what: string): Promise<void> => {
+    const o = this.#o;
+    if (o.quietWaitSeconds > 0) {
+      const busy = await waitForQuiet(o.quietCpus, o.quietWaitSeconds, this.#signal);
+      if (busy >= o.quietCpus)
+        this.#log(`${what}: other processes still use ${busy.toFixed(2)} CPUs after ${o.quietWaitSeconds} s; measuring anyway`);
+    }
+    if (o.warm) return;
+    if (!(await dropCaches(this.#signal))) {
+      if (this.cacheDropped) this.#log('cannot drop the page cache (not root?): all tools read from a warm cache alike');
+      this.cacheDropped = false;
+    }
+  };
+}

@@ -1,6 +1,7 @@
 // Command-line options of tools/bench/backup.ts.
 import { UsageError, namesIn, parseFlags, positiveInt } from './cli-args.js';
 import os from 'node:os';
+import path from 'node:path';
 import { TOOL_NAMES, type ToolName } from './backup-peers.js';
 import { REGION_BYTES } from './backup-volume.js';
 
@@ -20,7 +21,16 @@ export const USAGE = `usage: backup.ts [options]
   --warm              do not drop the page cache before each step
   --keep              keep the scratch directory (volume, repositories)
   --json              print the results as JSON (every run's numbers too); the tables go to stderr
-Installs borgbackup, restic and GNU time with apt-get if missing (install-peers.sh).`;
+  --s3 on|off         the S3 rows: raw SDK PUT/GET rates and Convoy backup/restore to s3:// (default on)
+  --s3-size BYTES     the S3 rows' volume, random bytes (default 1GiB)
+  --s3-objects N      objects of 2 MiB for the raw PUT/GET rates (default 256)
+  --s3-concurrency N  requests in flight for the raw rates and Convoy's blocks in flight (default 8)
+  --big SIZE|off      the large-volume row: the volume's data spread over a sparse file of SIZE,
+                      backed up and restored by Convoy (default 64GiB)
+  --profile DIR       Convoy's steps run with --cpu-prof; profiles in DIR/<tool>-<step>/ (times are inflated)
+Installs borgbackup, restic and GNU time with apt-get if missing (install-peers.sh).
+S3: without CONVOY_BENCH_S3_ENDPOINT (+ _ACCESS_KEY, _SECRET_KEY, _REGION; defaults AKTEST, SKTEST,
+us-east-1) a Ceph radosgw is started with tools/ceph-s3.sh for the S3 rows and stopped after them.`;
 
 export interface BenchOptions {
   size: number;
@@ -35,6 +45,13 @@ export interface BenchOptions {
   warm: boolean;
   keep: boolean;
   json: boolean;
+  s3: boolean;
+  s3Size: number;
+  s3Objects: number;
+  s3Concurrency: number;
+  /** Size of the sparse large volume; undefined: no large-volume row. */
+  bigSize: number | undefined;
+  profileDir: string | undefined;
 }
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
@@ -51,6 +68,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     warm: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    s3: { type: 'string', default: 'on' },
+    's3-size': { type: 'string', default: '1GiB' },
+    's3-objects': { type: 'string', default: '256' },
+    's3-concurrency': { type: 'string', default: '8' },
+    big: { type: 'string', default: '64GiB' },
+    profile: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values === 'help') return 'help';
@@ -66,6 +89,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const quietCpus = Number(values['quiet-cpus']);
   if (!Number.isFinite(quietCpus) || quietCpus <= 0)
     throw new UsageError(`--quiet-cpus takes a number > 0, not ${JSON.stringify(values['quiet-cpus'])}`);
+  if (values.s3 !== 'on' && values.s3 !== 'off') throw new UsageError(`--s3 takes on or off, not ${JSON.stringify(values.s3)}`);
+  const s3Size = parseSize(values['s3-size']);
+  if (s3Size < REGION_BYTES) throw new UsageError('--s3-size must be at least 2 MiB');
+  const bigSize = values.big === 'off' ? undefined : parseSize(values.big);
+  if (bigSize !== undefined && bigSize < size) throw new UsageError(`--big must be at least --size (${size} bytes), or off`);
   return {
     size,
     seed: values.seed,
@@ -79,12 +107,18 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     warm: values.warm,
     keep: values.keep,
     json: values.json,
+    s3: values.s3 === 'on',
+    s3Size,
+    s3Objects: positiveInt(values['s3-objects'], '--s3-objects'),
+    s3Concurrency: positiveInt(values['s3-concurrency'], '--s3-concurrency'),
+    bigSize,
+    profileDir: values.profile === undefined ? undefined : path.resolve(values.profile),
   };
 }
 
 function parseSize(text: string): number {
-  const m = /^(\d+)\s*(?:([kmg])(?:i?b)?|b)?$/i.exec(text.trim());
-  if (m === null) throw new UsageError(`--size takes bytes with an optional K/M/G (KiB/MiB/GiB) suffix, not ${JSON.stringify(text)}`);
-  const unit = { k: 1024, m: MiB, g: 1024 * MiB }[(m[2] ?? '').toLowerCase()] ?? 1;
+  const m = /^(\d+)\s*(?:([kmgt])(?:i?b)?|b)?$/i.exec(text.trim());
+  if (m === null) throw new UsageError(`sizes take bytes with an optional K/M/G/T (KiB/MiB/GiB/TiB) suffix, not ${JSON.stringify(text)}`);
+  const unit = { k: 1024, m: MiB, g: 1024 * MiB, t: 1024 * 1024 * MiB }[(m[2] ?? '').toLowerCase()] ?? 1;
   return Number(m[1]) * unit;
 }

@@ -2,14 +2,18 @@
 // incremental backup, restore. Every step is one child process measured by backup-exec.ts.
 import { cp, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { backupArgs, backupUrlOf, measureConvoy, restoreArgs, type ConvoyFrontend, type ConvoyLaunch } from './backup-convoy.js';
 import { duBytes, measure, setup, type Measured } from './backup-exec.js';
 import type { SourceSnapshot } from './backup-snapshot.js';
+
+export type { ConvoyFrontend } from './backup-convoy.js';
 
 export const TOOL_NAMES = ['convoy', 'convoy-cli', 'borg', 'restic'] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 /** The two ways Convoy is run: the library through backup-convoy-runner.ts, and the convoy-backup CLI. */
-export const CONVOY_TOOLS: readonly ToolName[] = ['convoy', 'convoy-cli'];
+export const CONVOY_TOOLS: readonly ConvoyFrontend[] = ['convoy', 'convoy-cli'];
+
+export const isConvoy = (tool: ToolName): tool is ConvoyFrontend => (CONVOY_TOOLS as readonly ToolName[]).includes(tool);
 
 /**
  * full: first backup. incremental: after the change, re-reading the whole volume (borg, restic;
@@ -40,6 +44,8 @@ export interface PeerContext {
   convoy: SourceSnapshot;
   /** Convoy's blocks processed concurrently (library default when undefined). */
   convoyConcurrency: number | undefined;
+  /** Convoy steps write V8 CPU profiles under this directory (backup.ts --profile). */
+  profileDir: string | undefined;
   signal: AbortSignal;
   log: (line: string) => void;
 }
@@ -54,32 +60,28 @@ export interface Peer {
   restore(targetDir: string): Promise<StepResult>;
 }
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-/** The pinned Node 24 (the machine's node is older). */
-export const NODE = path.resolve(BENCH_DIR, '../../node_modules/.bin/node');
-
 /**
  * Convoy, either through @convoy/blockstore (backup-convoy-runner.ts: `convoy`) or through the
  * convoy-backup CLI (apps/backup/src/main.ts: `convoy-cli`), both run from the run's frozen copy
- * of the TypeScript sources.
+ * of the TypeScript sources (backup-convoy.ts).
  * The full backup goes into store A; A is then copied to B (not timed), so the incremental with
  * the change list (into A) and the one without (into B) each start from the same full backup and
  * each upload what is new.
  */
 export class ConvoyPeer implements Peer {
-  readonly name: ToolName;
+  readonly name: ConvoyFrontend;
   readonly incrementalSteps = ['incremental-changed', 'incremental'] as const;
   readonly #ctx: PeerContext;
-  readonly #cli: boolean;
+  readonly #launch: ConvoyLaunch;
   readonly #storeA: string;
   readonly #storeB: string;
   /** Newest backup URL per store (the CLI restores a backup URL). */
   readonly #latest = new Map<string, string>();
 
-  constructor(ctx: PeerContext, frontend: 'library' | 'cli') {
+  constructor(ctx: PeerContext, frontend: ConvoyFrontend) {
     this.#ctx = ctx;
-    this.#cli = frontend === 'cli';
-    this.name = this.#cli ? 'convoy-cli' : 'convoy';
+    this.name = frontend;
+    this.#launch = { src: ctx.convoy, frontend, concurrency: ctx.convoyConcurrency, profileDir: ctx.profileDir, signal: ctx.signal };
     this.#storeA = path.join(ctx.work, this.name, 'store-changed');
     this.#storeB = path.join(ctx.work, this.name, 'store-rehash');
   }
@@ -90,22 +92,15 @@ export class ConvoyPeer implements Peer {
 
   async step(step: Exclude<StepId, 'restore'>): Promise<StepResult> {
     const store = step === 'incremental' ? this.#storeB : this.#storeA;
-    const changed = step === 'incremental-changed' ? ['--changed', this.#ctx.changedFile] : [];
-    const args = this.#cli
-      ? [
-          'create',
-          this.#ctx.volumeFile,
-          '--dest',
-          `vfs://${store}`,
-          '--volume',
-          'bench',
-          ...(step === 'full' ? ['--parent', 'none'] : []),
-          ...changed,
-        ]
-      : ['backup', '--store', store, '--source', this.#ctx.volumeFile, ...(step === 'full' ? ['--full'] : []), ...changed];
+    const args = backupArgs(this.name, {
+      store,
+      source: this.#ctx.volumeFile,
+      volume: 'bench',
+      full: step === 'full',
+      ...(step === 'incremental-changed' ? { changed: this.#ctx.changedFile } : {}),
+    });
     const result = await this.#run(step, args, store);
-    const url = (JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { url?: unknown }).url;
-    if (typeof url !== 'string') throw new Error(`${this.name} ${step} printed no backup URL: ${result.stdout.slice(-500)}`);
+    const url = backupUrlOf(result.stdout, `${this.name} ${step}`);
     this.#latest.set(store, url);
     if (step === 'full') {
       await cp(this.#storeA, this.#storeB, { recursive: true, preserveTimestamps: true });
@@ -120,29 +115,18 @@ export class ConvoyPeer implements Peer {
 
   /** Restores store B's newest backup too (not in the table): the no-change-list backup must be right as well. */
   async restoreRehashed(targetDir: string): Promise<StepResult> {
-    return this.#restore(this.#storeB, targetDir);
+    return this.#restore(this.#storeB, targetDir, 'restore-rehashed');
   }
 
-  async #restore(store: string, targetDir: string): Promise<StepResult> {
+  async #restore(store: string, targetDir: string, label = 'restore'): Promise<StepResult> {
     const target = path.join(targetDir, 'volume.img');
     const url = this.#latest.get(store);
     if (url === undefined) throw new Error(`${this.name}: no backup in ${store} to restore`);
-    const args = this.#cli ? ['restore', url, target] : ['restore', '--store', store, '--target', target];
-    return { ...(await this.#run('restore', args, store)), restored: target };
+    return { ...(await this.#run('restore', restoreArgs(this.name, store, url, target), store, label)), restored: target };
   }
 
-  async #run(step: StepId, args: string[], store: string): Promise<StepResult> {
-    const concurrency =
-      this.#ctx.convoyConcurrency === undefined || this.#cli ? [] : ['--concurrency', String(this.#ctx.convoyConcurrency)];
-    const src = this.#ctx.convoy;
-    const entry = this.#cli ? [src.cliMain, ...args, '--json', '--quiet'] : [src.runner, ...args, ...concurrency];
-    const measured = await measure({
-      label: `${this.name} ${step}`,
-      command: NODE,
-      args: ['--conditions=@convoy/source', '--import', src.sourceResolve, ...entry],
-      cwd: path.dirname(src.runner),
-      signal: this.#ctx.signal,
-    });
+  async #run(step: StepId, args: string[], store: string, label: string = step): Promise<StepResult> {
+    const measured = await measureConvoy(this.#launch, `${this.name} ${label}`, args);
     return { ...measured, tool: this.name, step, storedBytes: await duBytes(store, this.#ctx.signal), localStateBytes: 0 };
   }
 }
@@ -266,9 +250,8 @@ export class ResticPeer extends RepositoryPeer implements Peer {
 export function makePeer(name: ToolName, ctx: PeerContext): Peer {
   switch (name) {
     case 'convoy':
-      return new ConvoyPeer(ctx, 'library');
     case 'convoy-cli':
-      return new ConvoyPeer(ctx, 'cli');
+      return new ConvoyPeer(ctx, name);
     case 'borg':
       return new BorgPeer(ctx);
     case 'restic':

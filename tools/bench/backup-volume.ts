@@ -119,22 +119,41 @@ class LogText {
   }
 }
 
-/** Writes the volume file (every byte written: zero regions are real zeros, not holes). */
-export async function writeVolume(file: string, layout: VolumeLayout): Promise<void> {
+/**
+ * Generates the layout's regions in order (the generators are streams: region i's bytes depend on
+ * the regions before it) and hands each to `fn`; the buffer is reused, valid only during the call.
+ */
+export async function forEachRegion(layout: VolumeLayout, fn: (index: number, region: Buffer) => Promise<void>): Promise<void> {
   const random = new SeededBytes(layout.seed, 'random');
   const text = new LogText(layout.seed);
   const region = Buffer.alloc(REGION_BYTES);
+  for (let i = 0; i < layout.regions.length; i++) {
+    const length = Math.min(REGION_BYTES, layout.size - i * REGION_BYTES);
+    const kind = layout.regions[i];
+    if (kind === 'random') random.next(REGION_BYTES).copy(region);
+    else if (kind === 'text') text.fill(region);
+    else region.fill(0);
+    await fn(i, region.subarray(0, length));
+  }
+}
+
+/**
+ * Where the regions go in the file: region i at i × `stride` (default 2 MiB: back to back), the
+ * file `fileSize` long (default the layout's size). A stride above 2 MiB leaves holes between the
+ * regions: a sparse volume with the same data.
+ */
+export interface Placement {
+  stride: number;
+  fileSize: number;
+}
+
+/** Writes the volume file (every byte of a region written: zero regions are real zeros, not holes). */
+export async function writeVolume(file: string, layout: VolumeLayout, placement?: Placement): Promise<void> {
+  const stride = placement?.stride ?? REGION_BYTES;
   const fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
   try {
-    for (let i = 0; i < layout.regions.length; i++) {
-      const offset = i * REGION_BYTES;
-      const length = Math.min(REGION_BYTES, layout.size - offset);
-      const kind = layout.regions[i];
-      if (kind === 'random') random.next(REGION_BYTES).copy(region);
-      else if (kind === 'text') text.fill(region);
-      else region.fill(0);
-      await writeFully(fh, region.subarray(0, length), offset);
-    }
+    await forEachRegion(layout, (i, region) => writeFully(fh, region, i * stride));
+    if (placement !== undefined) await fh.truncate(placement.fileSize);
     await fh.sync();
   } finally {
     await fh.close();
