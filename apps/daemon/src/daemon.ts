@@ -8,7 +8,7 @@ import { answerClientErrors, listenUnixHttp } from '@convoy/daemon-kit';
 import { isConvoyError } from '@convoy/errors';
 import {
   createPluginHandler,
-  isPluginPath,
+  isPluginCall,
   listenPluginSocket,
   pluginListener,
   type BackendVolume,
@@ -283,7 +283,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
 
 /** One listener for the control socket: Docker's plugin calls to the plugin protocol, everything else to the control API. */
 function controlAndPlugin(control: RequestListener, plugin: RequestListener): RequestListener {
-  return (req, res) => (isPluginPath(req.url) ? plugin(req, res) : control(req, res));
+  return (req, res) => (isPluginCall(req.method, req.url) ? plugin(req, res) : control(req, res));
 }
 
 /** `convoy info`'s general section, as Rancher Convoy's "General": how this daemon was started (no secrets: none are in the config). */

@@ -60,6 +60,9 @@ describe('one socket, as in Rancher Convoy', () => {
     expect(((await docker.list()) as { Volumes: { Name: string }[] }).Volumes.map((v) => v.Name)).toEqual(['spec1']);
     // an unknown plugin call is the plugin protocol's error, not the control API's
     expect(await docker.raw('/VolumeDriver.Nope', '{}')).toMatchObject({ status: 404, body: { Err: expect.stringMatching(/Nope/) } });
+    // what only looks like one (another method, more path) is the control API's, with its JSON errors
+    expect(await get(socket, '/Plugin.Activate')).toMatchObject({ status: 404, json: { error: { code: 'CONVOY_UNKNOWN_ROUTE' } } });
+    expect(await get(socket, '/VolumeDriver.Get/x')).toMatchObject({ status: 404, json: { error: { code: 'CONVOY_UNKNOWN_ROUTE' } } });
 
     // info's general section (Convoy's "General") says how the daemon was started
     expect((await get(socket, '/v1/info')).json).toMatchObject({

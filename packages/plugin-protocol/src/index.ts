@@ -22,7 +22,7 @@ export {
 export { errMessage } from './err-message.js';
 export {
   DEFAULT_BODY_LIMIT,
-  isPluginPath,
+  isPluginCall,
   listenPluginSocket,
   pluginClientErrorBody,
   pluginListener,

@@ -57,8 +57,13 @@ export interface PluginListener {
 
 export type PluginListenerOptions = Pick<PluginSocketOptions, 'bodyLimit' | 'discardLimit'>;
 
-/** True for the paths of Docker's plugin protocol (/Plugin.Activate, /VolumeDriver.*), which a shared socket hands to a PluginListener. */
-export const isPluginPath = (url: string | undefined): boolean => /^\/(?:Plugin|VolumeDriver)\./.test(url ?? '');
+/**
+ * True for a call of Docker's plugin protocol: POST to an endpoint (/Plugin.Activate,
+ * /VolumeDriver.<Call>, nothing after it), which a shared socket hands to a PluginListener. Anything
+ * else stays with the socket's own API (and its error format), even if it starts like one.
+ */
+export const isPluginCall = (method: string | undefined, url: string | undefined): boolean =>
+  method === 'POST' && /^\/(?:Plugin\.Activate|VolumeDriver\.[A-Za-z]+)(?:\?.*)?$/.test(url ?? '');
 
 /** The client-error answer of a plugin socket (what answerClientErrors sends for a request HTTP cannot parse). */
 export const pluginClientErrorBody = (_status: number, message: string): { Err: string } => ({
