@@ -155,3 +155,48 @@ describe('convoy backup delete / inspect / list', () => {
     expect((await cli(['backup', 'list', 'vfs:///mnt/bk'], { env })).stdout).toBe('no backups\n');
   });
 });
+
+describe('convoy backup schedule / schedules / unschedule', () => {
+  const policy = {
+    volume: 'db',
+    dest: 'vfs:///mnt/bk',
+    every: '1h',
+    keep: { daily: 7, within: '2d' },
+    createdAt: '2026-12-02T02:30:00.000Z',
+    nextRun: Date.parse('2026-12-02T03:30:00Z'),
+  };
+
+  it('schedule sends the policy (every or cron, the --keep-* rules) and prints when it runs next', async () => {
+    daemon.on('POST', '/v1/schedules', { json: policy });
+    const run = await cli(
+      ['backup', 'schedule', 'db', '--dest', 'vfs:///mnt/bk', '--every', '1h', '--keep-daily', '7', '--keep-within', '2d'],
+      { env },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(line()).toBe('POST /v1/schedules');
+    expect(daemon.last().json).toEqual({ volume: 'db', dest: 'vfs:///mnt/bk', every: '1h', keep: { daily: 7, within: '2d' } });
+    expect(run.stdout).toMatch(/^db: every 1h to vfs:\/\/\/mnt\/bk; next run /);
+    for (const bad of [['--every', '1h', '--cron', '0 3 * * *'], []]) {
+      const r = await cli(['backup', 'schedule', 'db', '--dest', 'vfs:///mnt/bk', ...bad, '--json'], { env });
+      expect(r.code).toBe(2);
+      expect(lastJson<ErrorJson>(r).error.message).toMatch(/exactly one of --every and --cron/);
+    }
+  });
+
+  it('schedules lists them with the last run and its error; unschedule removes one', async () => {
+    const failed = {
+      ...policy,
+      lastRun: { at: '2026-12-02T03:30:00.000Z', outcome: 'failed', error: { code: 'CONVOY_STORE_NOT_FOUND', message: 'no store' } },
+    };
+    daemon.on('GET', '/v1/schedules', { json: { schedules: [failed] } });
+    const run = await cli(['backup', 'schedules'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^VOLUME\s+WHEN\s+DEST\s+NEXT RUN\s+LAST RUN\s+LAST ERROR/);
+    expect(run.stdout).toContain('CONVOY_STORE_NOT_FOUND: no store');
+    expect(lastJson(await cli(['backup', 'schedules', '--json'], { env }))).toEqual([failed]);
+    daemon.on('DELETE', '/v1/schedules/db', { json: {} });
+    const gone = await cli(['backup', 'unschedule', 'db'], { env });
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(line()).toBe('DELETE /v1/schedules/db');
+  });
+});

@@ -18,11 +18,13 @@ import {
   InfoResponseSchema,
   InspectBackupResponseSchema,
   ListBackupsResponseSchema,
+  ListSchedulesResponseSchema,
   ListSnapshotsResponseSchema,
   ListVolumesResponseSchema,
   MAX_REQUEST_BODY_BYTES,
   MountResponseSchema,
   NDJSON,
+  ScheduleSchema,
   SnapshotSchema,
   VolumeSchema,
   type ApiError,
@@ -39,6 +41,8 @@ import {
   type ProgressEvent,
   type Snapshot,
   type Volume,
+  type Schedule,
+  type SetScheduleRequest,
 } from './types.js';
 
 export interface ControlClientOptions {
@@ -194,6 +198,19 @@ export class ControlClient {
 
   deleteBackup(url: string, o: CallOptions = {}): Promise<DeleteBackupResponse> {
     return this.#call({ method: 'DELETE', path: `/v1/backups${query({ url })}`, ...o }, DeleteBackupResponseSchema);
+  }
+
+  listSchedules(o: CallOptions = {}): Promise<Schedule[]> {
+    return this.#call({ method: 'GET', path: '/v1/schedules', ...o }, ListSchedulesResponseSchema).then((a) => a.schedules);
+  }
+
+  /** Backs the volume up on a schedule (replacing its earlier one); answers the saved policy. */
+  setSchedule(request: SetScheduleRequest, o: CallOptions = {}): Promise<Schedule> {
+    return this.#call({ method: 'POST', path: '/v1/schedules', body: request, ...o }, ScheduleSchema);
+  }
+
+  async removeSchedule(volume: string, o: CallOptions = {}): Promise<void> {
+    await this.#call({ method: 'DELETE', path: `/v1/schedules/${seg(volume)}`, ...o }, EmptyResponseSchema);
   }
 
   /** Closes the connections (waits for requests in flight). */

@@ -5,6 +5,7 @@ import { printableUrl, reportProblems } from '../output.js';
 import { checkName, checkUrl, parsePairs } from '../args.js';
 import type { CliCommand, CommandContext, Select } from '../context.js';
 import { prettyJson } from './inspect.js';
+import { scheduleSubcommands } from './schedule.js';
 
 export const backupCommand: CliCommand = {
   register: (y, select) =>
@@ -13,7 +14,7 @@ export const backupCommand: CliCommand = {
       'Back snapshots up to S3 or a directory; list, inspect and delete backups',
       (b) =>
         subcommands(b, select)
-          .demandCommand(1, 'name a backup command: create, delete, inspect, list')
+          .demandCommand(1, 'name a backup command: create, delete, inspect, list, schedule, schedules, unschedule')
           .epilogue(
             examples([
               ['convoy backup create nightly-1 --dest s3://bk@us-east-1/db', 'Back snapshot nightly-1 up to S3'],
@@ -31,7 +32,7 @@ export interface BackupCreateArgs {
 }
 
 function subcommands(y: Argv, select: Select): Argv {
-  return y
+  return scheduleSubcommands(y, select)
     .command(
       'create <snapshot>',
       "Back a snapshot up (incremental on the volume's last backup there); prints the backup URL last",
