@@ -91,18 +91,16 @@ export async function runSchedule(args: ScheduleArgs, ctx: CommandContext): Prom
     if (v !== undefined) keep[k] = v;
   }
   if (args['keep-within'] !== undefined) keep.within = args['keep-within'];
-  const s = await ctx
-    .client()
-    .setSchedule(
-      {
-        volume,
-        dest,
-        ...(args.every === undefined ? {} : { every: args.every }),
-        ...(args.cron === undefined ? {} : { cron: args.cron }),
-        ...(Object.keys(keep).length > 0 ? { keep } : {}),
-      },
-      { signal: ctx.signal },
-    );
+  const s = await ctx.client().setSchedule(
+    {
+      volume,
+      dest,
+      ...(args.every === undefined ? {} : { every: args.every }),
+      ...(args.cron === undefined ? {} : { cron: args.cron }),
+      ...(Object.keys(keep).length > 0 ? { keep } : {}),
+    },
+    { signal: ctx.signal },
+  );
   ctx.out.result(s, () => [`${s.volume}: ${when(s)} to ${s.dest}; next run ${formatTime(new Date(s.nextRun).toISOString())}`]);
   return EXIT.ok;
 }
