@@ -1,7 +1,7 @@
 // Rancher Convoy v0.5.2's backups in convoy-backup: their rows in `list`, and `restore` of one
 // (a vfs archive into a directory, a devicemapper one into a file or block device).
 import path from 'node:path';
-import { formatBackupUrl, type RancherBackupRef } from '@convoy/blockstore';
+import { formatBackupUrl, type Progress, type RancherBackupRef } from '@convoy/blockstore';
 import { formatBytes, usageError } from '@convoy/cli-kit';
 import {
   RANCHER_FORMAT,
@@ -79,20 +79,9 @@ async function restoreArchive(
   ref: RancherBackupRef,
   target: string,
 ): Promise<number> {
-  const progress = ctx.progress('restore');
-  let r;
-  try {
-    r = await restoreRancherBackup({
-      store,
-      volume: ref.volume,
-      name: ref.name,
-      target,
-      signal: ctx.signal,
-      onProgress: (p) => progress.update(p),
-    });
-  } finally {
-    progress.stop();
-  }
+  const r = await withProgress(ctx, (onProgress) =>
+    restoreRancherBackup({ store, volume: ref.volume, name: ref.name, target, signal: ctx.signal, onProgress }),
+  );
   ctx.out.result(
     {
       url: redactUrl(url),
@@ -121,20 +110,9 @@ async function restoreDeltablock(
   ref: RancherBackupRef,
   target: string,
 ): Promise<number> {
-  const progress = ctx.progress('restore');
-  let r;
-  try {
-    r = await restoreRancherDeltablock({
-      store,
-      volume: ref.volume,
-      name: ref.name,
-      target,
-      signal: ctx.signal,
-      onProgress: (p) => progress.update(p),
-    });
-  } finally {
-    progress.stop();
-  }
+  const r = await withProgress(ctx, (onProgress) =>
+    restoreRancherDeltablock({ store, volume: ref.volume, name: ref.name, target, signal: ctx.signal, onProgress }),
+  );
   ctx.out.result(
     {
       url: redactUrl(url),
@@ -152,4 +130,14 @@ async function restoreDeltablock(
     ],
   );
   return EXIT.ok;
+}
+
+/** Runs a restore with its progress display, stopped whatever happens. */
+async function withProgress<T>(ctx: CommandContext, work: (onProgress: (p: Progress) => void) => Promise<T>): Promise<T> {
+  const progress = ctx.progress('restore');
+  try {
+    return await work((p) => progress.update(p));
+  } finally {
+    progress.stop();
+  }
 }
