@@ -172,7 +172,7 @@ describe('help, version, completion', () => {
     const top = await cli(['--get-yargs-completions', 'convoy', '']);
     expect(top.lines).toEqual(expect.arrayContaining(['create', 'snapshot', 'backup', 'daemon']));
     const sub = await cli(['--get-yargs-completions', 'convoy', 'backup', '']);
-    expect(sub.lines).toEqual(['create', 'delete', 'inspect', 'list']);
+    expect(sub.lines).toEqual(['create', 'delete', 'inspect', 'list', 'schedule', 'schedules', 'unschedule']);
     const flags = await cli(['--get-yargs-completions', 'convoy', 'backup', 'create', 'snap', '--']);
     expect(flags.lines).toEqual(expect.arrayContaining(['--dest', '--label', '--socket', '--json']));
   });

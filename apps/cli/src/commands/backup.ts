@@ -13,7 +13,7 @@ export const backupCommand: CliCommand = {
       'backup <command>',
       'Back snapshots up to S3 or a directory; list, inspect and delete backups',
       (b) =>
-        subcommands(b, select)
+        scheduleSubcommands(subcommands(b, select), select)
           .demandCommand(1, 'name a backup command: create, delete, inspect, list, schedule, schedules, unschedule')
           .epilogue(
             examples([
@@ -32,7 +32,7 @@ export interface BackupCreateArgs {
 }
 
 function subcommands(y: Argv, select: Select): Argv {
-  return scheduleSubcommands(y, select)
+  return y
     .command(
       'create <snapshot>',
       "Back a snapshot up (incremental on the volume's last backup there); prints the backup URL last",
