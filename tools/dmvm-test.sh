@@ -22,10 +22,17 @@ rm -f "$OUT"
 mkdir -p "$ROOT/.test-logs"
 WORK=$(mktemp -d "$ROOT/.test-logs/dmvm.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+# The original Rancher Convoy binary (tests that make real Convoy artifacts) lives beside the
+# checkout (../shared), which the guest may not see (a checkout under /tmp): a copy goes into the
+# scratch directory, which it always sees.
+XZ=${CONVOY_GO_XZ:-$ROOT/../shared/tools/rancher-convoy-0.5.2/convoy.xz}
+GO_XZ=
+if [ -s "$XZ" ]; then cp "$XZ" "$WORK/convoy.xz" && GO_XZ="$WORK/convoy.xz"; fi
 # Runs under the guest's /bin/sh (dash). node_modules/.bin/node is the pinned Node 24 binary;
 # `npx` is avoided here: it costs ~25 s under TCG.
 cat > "$WORK/guest.sh" <<GUEST
 export PATH="$ROOT/node_modules/.bin:\$PATH" CONVOY_DM_GUEST=1 CI="${CI:-}" NO_COLOR=1
+${GO_XZ:+export CONVOY_GO_XZ="$GO_XZ"}
 cd "$ROOT/packages/devmapper" || exit 1
 # the serial console looks like a TTY to vitest: pipe through cat for plain, line-by-line output
 { node "$ROOT/node_modules/vitest/vitest.mjs" run --reporter=default --reporter=json --outputFile.json="$WORK/report.json" ${DMVM_TEST_ARGS:-}; echo \$? > "$WORK/rc"; } 2>&1 | cat
