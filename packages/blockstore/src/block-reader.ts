@@ -1,5 +1,5 @@
 import { ObjectNotFoundError } from '@convoy/objectstore';
-import { blockMissing } from './errors.js';
+import { blockCorrupt, blockMissing } from './errors.js';
 import { decodeBlock } from './format/block-object.js';
 import type { OpenedStore } from './format/header.js';
 import { blockKey } from './format/layout.js';
@@ -12,7 +12,13 @@ export async function fetchBlock(opened: OpenedStore, idHex: string, signal?: Ab
     bytes = await opened.store.get(key, { signal });
   } catch (err) {
     if (err instanceof ObjectNotFoundError) throw blockMissing(key);
-    throw err;
+    throw asBlockCorrupt(key, err);
   }
   return { data: await decodeBlock(key, idHex, bytes, opened.ids), stored: bytes.length };
+}
+
+/** An encrypted block that fails authentication is a corrupt block (verify names it, repair rewrites it). */
+export function asBlockCorrupt(key: string, err: unknown): unknown {
+  if ((err as { code?: unknown }).code !== 'CONVOY_OBJECT_TAMPERED') return err;
+  return blockCorrupt(key, (err as Error).message);
 }

@@ -58,7 +58,7 @@ export {
 } from './format/manifest.js';
 export { BlockMap, BlockMapBuilder, type BlockEntry } from './format/block-map.js';
 export { encodeBlock, decodeBlock } from './format/block-object.js';
-export { blockIdFunction, SHA256, type BlockIdFunction } from './format/block-id.js';
+export { blockIdFunction, hmacIds, SHA256, type BlockIdFunction } from './format/block-id.js';
 export { blockKey, manifestKey, blockMapKey, filesKey, volumeKey, addMarkerKey, delMarkerKey, HEADER_KEY } from './format/layout.js';
 export { validateBackupId, newBackupId } from './format/names.js';
 // For other kinds of backup built on this format (@convoy/dirbackup): the commit path, the GC
@@ -68,7 +68,21 @@ export { chooseParentBackup, type ParentChoice } from './parent.js';
 export { sweepsDoneAtStart, type GuardResult } from './gc/commit-guard.js';
 export { clearDamaged, listDamaged } from './gc/damaged.js';
 export { IdSet } from './id-claims.js';
-export { fetchBlock } from './block-reader.js';
+export { asBlockCorrupt, fetchBlock } from './block-reader.js';
+export { EncryptedStore, isPlainKey } from './crypto/encrypted-store.js';
+export {
+  addKey,
+  changeKey,
+  initStore,
+  listKeys,
+  removeKey,
+  unlockStore,
+  type InitOptions,
+  type KeyInfo,
+  type PassphraseSource,
+} from './crypto/keyring.js';
+export { DEFAULT_KDF, type KdfParams } from './crypto/master-key.js';
+export type { EncryptionParams } from './crypto/params.js';
 export { forEachIndex } from './pool.js';
 export { applyRetention, checkPolicy, withinStart, type RetentionDecision, type RetentionItem, type RetentionPolicy } from './retention.js';
 export { storeStats, type StoreStats, type UsageStats } from './stats.js';

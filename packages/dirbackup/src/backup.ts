@@ -25,7 +25,6 @@ import {
   type ProgressCallback,
 } from '@convoy/blockstore';
 import { DEFAULT_CHUNKER_PARAMS } from '@convoy/chunker';
-import { ConvoyError } from '@convoy/errors';
 import { FileIndexWriter, statRoot, walkTree, type FileEntry } from '@convoy/fileindex';
 import type { ObjectStore } from '@convoy/objectstore';
 import { validateVolumeName } from '@convoy/rules';
@@ -137,14 +136,8 @@ export async function backupDirectory(options: DirectoryBackupOptions): Promise<
       });
     const writer = new FileIndexWriter({
       root,
+      segmentId: (bytes) => opened.ids.digest(bytes).toString('hex'),
       store: async ({ ref, bytes }) => {
-        if (opened.ids.digest(bytes).toString('hex') !== ref.id) {
-          throw new ConvoyError(
-            'CONVOY_FORMAT_UNSUPPORTED',
-            `the store's block ids (${opened.ids.algorithm}) are not the file index's segment ids (sha256)`,
-            { hint: 'directory backups need a store with sha256 block ids' },
-          );
-        }
         stats.segments++;
         await uploader.putBlock(ref.id, bytes, { bytes });
       },

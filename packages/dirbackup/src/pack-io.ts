@@ -1,6 +1,6 @@
 // Reading chunks out of packs: one range GET per chunk (a single file's restore), or whole packs
 // kept in a small cache (a full restore reads packs in the order they were written).
-import { blockKey, blockMissing, decodeBlock, fetchBlock, type OpenedStore } from '@convoy/blockstore';
+import { asBlockCorrupt, blockKey, blockMissing, decodeBlock, fetchBlock, type OpenedStore } from '@convoy/blockstore';
 import { ObjectNotFoundError } from '@convoy/objectstore';
 import type { PackLocation } from './pack-map.js';
 
@@ -20,7 +20,7 @@ export async function readPacked(
     bytes = await opened.store.get(key, { range: { offset: BLOCK_HEADER + loc.offset, length: loc.length }, signal });
   } catch (err) {
     if (err instanceof ObjectNotFoundError) throw blockMissing(key);
-    throw err;
+    throw asBlockCorrupt(key, err);
   }
   return { data: await decodeBlock(`${key} [${loc.offset}+${loc.length}]`, chunk, bytes, opened.ids), stored: bytes.length };
 }

@@ -69,7 +69,10 @@ export async function openIndex(
       `the file index root ${key} holds ${root.entries} entries, its manifest says ${m.files.entries}`,
       { details: { key } },
     );
-  return new FileIndexReader(root, async (ref) => (await fetchBlock(opened, ref.id, signal)).data, { name: key });
+  return new FileIndexReader(root, async (ref) => (await fetchBlock(opened, ref.id, signal)).data, {
+    name: key,
+    segmentId: (bytes) => opened.ids.digest(bytes).toString('hex'),
+  });
 }
 
 /** The ids of all-zero chunks by length (restores leave them as holes, without fetching them). */

@@ -89,6 +89,16 @@ export const ERROR_CODES = {
     meaning: 'A store, record or option uses a format version this build does not support.',
     hint: 'upgrade Convoy, or use the version that wrote it',
   },
+  CONVOY_PASSWORD_REQUIRED: {
+    category: 'usage',
+    meaning: 'The backup store is encrypted and no passphrase was given.',
+    hint: 'set CONVOY_PASSWORD, pass --password-file FILE, or run it on a terminal to be asked',
+  },
+  CONVOY_PASSWORD_WRONG: {
+    category: 'usage',
+    meaning: 'No key of the encrypted backup store opens with the passphrase given.',
+    hint: "check the passphrase (CONVOY_PASSWORD or --password-file); `convoy-backup key list STORE` shows the store's keys",
+  },
   CONVOY_BACKUP_INCOMPATIBLE: {
     category: 'usage',
     meaning: 'A backup holds another kind of data than the driver restores (a block image into a directory volume, or the reverse).',
@@ -163,6 +173,11 @@ export const ERROR_CODES = {
     meaning: 'The store location exists but holds no Convoy backups.',
     hint: 'check the URL; a store is initialised by its first backup',
   },
+  CONVOY_KEY_NOT_FOUND: {
+    category: 'not-found',
+    meaning: 'The encrypted store has no key with that id.',
+    hint: 'see `convoy-backup key list STORE`',
+  },
   CONVOY_OBJECT_NOT_FOUND: {
     category: 'not-found',
     meaning: 'An object the operation needs is absent from the store.',
@@ -194,6 +209,16 @@ export const ERROR_CODES = {
     category: 'conflict',
     meaning: 'A write that must create an object found it there already.',
     hint: 'another writer got there first; run the command again',
+  },
+  CONVOY_STORE_EXISTS: {
+    category: 'conflict',
+    meaning: 'The store is initialised already (it has a header).',
+    hint: 'use the store as it is; encryption is chosen when a store is created, so start a new store to change it',
+  },
+  CONVOY_KEY_IN_USE: {
+    category: 'conflict',
+    meaning: 'The key asked to be removed is the one the store was opened with.',
+    hint: 'open the store with another of its passphrases to remove this key, or use `convoy-backup key change`',
   },
   CONVOY_VOLUME_IN_USE: {
     category: 'conflict',
@@ -352,6 +377,11 @@ export const ERROR_CODES = {
     category: 'corrupt',
     meaning: 'A block a backup needs is absent from the store.',
     hint: 'run `convoy-backup verify STORE`, then `convoy-backup repair` from a source that still holds the data',
+  },
+  CONVOY_OBJECT_TAMPERED: {
+    category: 'corrupt',
+    meaning: 'An object of an encrypted store fails authentication: it was modified, truncated, or written with another key.',
+    hint: 'run `convoy-backup verify STORE --read-data` to find every affected backup',
   },
   CONVOY_FILEINDEX_CORRUPT: {
     category: 'corrupt',

@@ -12,18 +12,22 @@ export type SegmentLoader = (ref: SegmentRef) => Promise<Uint8Array>;
 export interface FileIndexReaderOptions {
   /** How errors name the index (e.g. its key). */
   name?: string;
+  /** How segment ids are computed, if not sha256 (the writer's `segmentId`). */
+  segmentId?: (bytes: Uint8Array) => string;
 }
 
 export class FileIndexReader {
   readonly root: FileIndexRoot;
   readonly #load: SegmentLoader;
   readonly #name: string;
+  readonly #segmentId: ((bytes: Uint8Array) => string) | undefined;
   #cache: { index: number; seg: DecodedSegment } | undefined;
 
   constructor(root: FileIndexRoot, load: SegmentLoader, options: FileIndexReaderOptions = {}) {
     this.root = root;
     this.#load = load;
     this.#name = options.name ?? 'file index';
+    this.#segmentId = options.segmentId;
   }
 
   /** Every entry, in order, with every check (order, parents, hard links, sizes). */
@@ -66,7 +70,7 @@ export class FileIndexReader {
     if (this.#cache?.index === index) return this.#cache.seg;
     const ref = this.root.segments[index]!;
     const where = `${this.#name} segment ${index} (${ref.id})`;
-    const seg = decodeSegment(await this.#load(ref), ref, where);
+    const seg = decodeSegment(await this.#load(ref), ref, where, this.#segmentId);
     this.#cache = { index, seg };
     return seg;
   }

@@ -11,7 +11,7 @@ export const SEGMENT_FORMAT = 'convoy-file-index-segment';
 
 /** What the root says about a segment. */
 export interface SegmentRef {
-  /** sha256 (hex) of the segment's bytes. */
+  /** Hash (hex) of the segment's bytes: sha256, or the store's keyed hash (see the writer's `segmentId`). */
   id: string;
   bytes: number;
   /** Entries that start in it. */
@@ -60,9 +60,14 @@ function parseLine(text: string, where: string, n: number): unknown {
  * and path, strict order, and the ref's first, last and entry count. Anything else is
  * CONVOY_FILEINDEX_CORRUPT (or CONVOY_FILEINDEX_UNSAFE_PATH for a hostile path) naming `where`.
  */
-export function decodeSegment(bytes: Uint8Array, ref: SegmentRef, where: string): DecodedSegment {
+export function decodeSegment(
+  bytes: Uint8Array,
+  ref: SegmentRef,
+  where: string,
+  idOf: (bytes: Uint8Array) => string = segmentId,
+): DecodedSegment {
   if (bytes.length !== ref.bytes) throw corrupt(where, `it has ${bytes.length} bytes, the index says ${ref.bytes}`);
-  if (segmentId(bytes) !== ref.id) throw corrupt(where, 'its sha256 does not match its id');
+  if (idOf(bytes) !== ref.id) throw corrupt(where, 'its hash does not match its id');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

@@ -37,6 +37,8 @@ export interface FileIndexWriterOptions {
   /** Stores one segment (awaited before the next is built: memory holds one segment). */
   store: (segment: WrittenSegment) => Promise<void>;
   params?: SegmentParams;
+  /** How a segment's id is computed from its bytes (default sha256; an encrypted store's keyed hash). */
+  segmentId?: (bytes: Uint8Array) => string;
 }
 
 function pathHash(path: string): number {
@@ -119,7 +121,13 @@ export class FileIndexWriter {
   async #flush(): Promise<void> {
     if (this.#lines.length === 0 || this.#first === undefined || this.#owner === undefined) return;
     const bytes = Buffer.from(segmentHeader(this.#continued ? this.#first : undefined) + this.#lines.join(''));
-    const ref: SegmentRef = { id: segmentId(bytes), bytes: bytes.length, entries: this.#entries, first: this.#first, last: this.#owner };
+    const ref: SegmentRef = {
+      id: (this.#options.segmentId ?? segmentId)(bytes),
+      bytes: bytes.length,
+      entries: this.#entries,
+      first: this.#first,
+      last: this.#owner,
+    };
     if (this.#continued) ref.continued = true;
     this.#lines = [];
     this.#bytes = 0;

@@ -1,4 +1,4 @@
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash, createHmac, webcrypto } from 'node:crypto';
 import { formatUnsupported } from '../errors.js';
 
 /** How a block's id is derived from its uncompressed bytes: a property of the store header. */
@@ -21,6 +21,20 @@ export const SHA256: BlockIdFunction = {
 
 export interface BlockIdSpec {
   algorithm: string;
+}
+
+/**
+ * HMAC-SHA256 under a key (an encrypted store's id key), so a block's id tells nothing about its
+ * content to anyone without the key.
+ */
+export function hmacIds(key: Buffer): BlockIdFunction {
+  const imported = webcrypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  imported.catch(() => undefined); // reported by the first digestAsync
+  return {
+    algorithm: 'hmac-sha256',
+    digest: (data) => createHmac('sha256', key).update(data).digest(),
+    digestAsync: async (data) => Buffer.from(await webcrypto.subtle.sign('HMAC', await imported, data)),
+  };
 }
 
 /** The block-id function a store header names; unknown algorithms are refused. */

@@ -1,5 +1,7 @@
 import { ObjectExistsError, ObjectNotFoundError, parseJsonBytes, type ObjectStore } from '@convoy/objectstore';
 import { BlockstoreError, formatUnsupported } from '../errors.js';
+import { keyedIds } from '../crypto/unlocked.js';
+import { ENCRYPTED_BLOCK_ID, parseEncryption, type EncryptionParams } from '../crypto/params.js';
 import { blockIdFunction, type BlockIdFunction } from './block-id.js';
 import { parseCompression, type Compression } from './codec.js';
 import { HEADER_KEY } from './layout.js';
@@ -32,8 +34,8 @@ export interface StoreHeader {
   compression: Compression;
   /** v2 only. */
   gc?: GcParams;
-  /** v2: reserved for client-side encryption (null: objects are not encrypted). */
-  encryption?: null;
+  /** v2: client-side encryption (null: objects are not encrypted). */
+  encryption?: EncryptionParams | null;
   /**
    * v2, directory backups: the content-defined chunker's parameters, which all writers of the
    * store use (@convoy/chunker validates them). Absent in stores made before directory backups:
@@ -59,8 +61,6 @@ export function parseHeader(bytes: Buffer): StoreHeader {
   const h = v as Partial<StoreHeader> | null;
   if (h === null || typeof h !== 'object' || h.format !== 'convoy-backupstore') throw formatUnsupported(HEADER_KEY, h?.format);
   if (h.version !== 1 && h.version !== 2) throw formatUnsupported(HEADER_KEY, h.version);
-  if (h.version === 2 && h.encryption !== undefined && h.encryption !== null)
-    throw formatUnsupported(`${HEADER_KEY} encryption`, h.encryption);
   if (typeof h.blockSize !== 'number' || h.blockSize < 4096 || h.blockSize > 64 * 1024 * 1024 || h.blockSize % 4096 !== 0) {
     throw new BlockstoreError('CONVOY_FORMAT_INVALID', `${HEADER_KEY} has an invalid blockSize ${String(h.blockSize)}`);
   }
@@ -81,11 +81,14 @@ export function parseHeader(bytes: Buffer): StoreHeader {
       hint: 'the store header is damaged',
     });
   }
+  const encryption = h.encryption === undefined || h.encryption === null ? null : parseEncryption(HEADER_KEY, h.encryption);
+  const idAlgorithm = encryption === null ? 'sha256' : ENCRYPTED_BLOCK_ID;
+  if (base.blockId.algorithm !== idAlgorithm) throw formatUnsupported(`${HEADER_KEY} blockId.algorithm`, base.blockId.algorithm);
   return {
     ...base,
     version: 2,
     gc: parseGc(h.gc),
-    encryption: null,
+    encryption,
     ...(c === undefined ? {} : { chunker: c as Record<string, unknown> }),
   };
 }
@@ -126,7 +129,8 @@ export async function readHeader(store: ObjectStore, signal?: AbortSignal): Prom
     throw err;
   }
   const header = parseHeader(bytes);
-  return { store, header, ids: blockIdFunction(header.blockId) };
+  if (header.encryption === undefined || header.encryption === null) return { store, header, ids: blockIdFunction(header.blockId) };
+  return { store, header, ids: keyedIds(store, header.encryption) };
 }
 
 /** Reads the header, creating it first (only-if-absent: concurrent creators agree) if the store is new. */

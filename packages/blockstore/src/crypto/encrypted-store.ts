@@ -1,0 +1,143 @@
+// An ObjectStore that seals every body before it reaches the store beneath and opens it on the
+// way back, so every part of the format above (blocks, packs, markers, runs, manifests, leases)
+// is encrypted without knowing it. The header and the key files stay plain: they are what it
+// takes to find the key.
+import type {
+  CleanupStaleOptions,
+  CleanupStaleResult,
+  DeleteOptions,
+  GetOptions,
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  PutBody,
+  PutOptions,
+} from '@convoy/objectstore';
+import { HEADER_KEY } from '../format/layout.js';
+import {
+  ENVELOPE_HEADER,
+  openBody,
+  openHeader,
+  openSegments,
+  openedSize,
+  sealBody,
+  sealStream,
+  sealedSize,
+  TAG_BYTES,
+} from './envelope.js';
+import { hmacIds, type BlockIdFunction } from '../format/block-id.js';
+import type { MasterKey } from './master-key.js';
+
+export const KEYS_PREFIX = 'keys/';
+
+/** Objects stored plain: the header and the key files. */
+export const isPlainKey = (key: string): boolean => key === HEADER_KEY || key.startsWith(KEYS_PREFIX);
+
+/** Salts of objects read by ranges lately (pack reads, paged reference files): one GET per range, not two. */
+const SALT_CACHE = 1024;
+
+export class EncryptedStore implements ObjectStore {
+  readonly location: string;
+  readonly inner: ObjectStore;
+  readonly master: MasterKey;
+  readonly segmentSize: number;
+  /** The key file the store was opened with. */
+  readonly keyId: string;
+  /** Block ids under the store's id key. */
+  readonly ids: BlockIdFunction;
+  readonly #heads = new Map<string, Buffer>();
+
+  constructor(inner: ObjectStore, master: MasterKey, segmentSize: number, keyId: string) {
+    this.inner = inner;
+    this.location = inner.location;
+    this.master = master;
+    this.segmentSize = segmentSize;
+    this.keyId = keyId;
+    this.ids = hmacIds(master.idKey);
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<Buffer> {
+    if (isPlainKey(key)) return this.inner.get(key, options);
+    if (options.range === undefined)
+      return openBody(this.master.encKey, key, await this.inner.get(key, { signal: options.signal }), this.segmentSize);
+    const { offset, length } = options.range;
+    if (length <= 0) return Buffer.alloc(0);
+    const step = this.segmentSize + TAG_BYTES;
+    const first = Math.floor(offset / this.segmentSize);
+    const lastSeg = Math.floor((offset + length - 1) / this.segmentSize);
+    const sealed = await this.inner.get(key, {
+      signal: options.signal,
+      range: { offset: ENVELOPE_HEADER + first * step, length: (lastSeg - first + 1) * step },
+    });
+    if (sealed.length === 0) return Buffer.alloc(0); // the range starts past the end
+    const open = (head: Buffer): Buffer =>
+      openSegments(openHeader(this.master.encKey, key, head), key, sealed, first, this.segmentSize, false);
+    const cached = this.#heads.get(key);
+    let plain: Buffer;
+    if (cached === undefined) plain = open(await this.#head(key, options.signal));
+    else {
+      try {
+        plain = open(cached);
+      } catch {
+        // The object may have been rewritten since its salt was cached: read its header again.
+        plain = open(await this.#head(key, options.signal));
+      }
+    }
+    const from = offset - first * this.segmentSize;
+    return plain.subarray(from, from + length);
+  }
+
+  async #head(key: string, signal?: AbortSignal): Promise<Buffer> {
+    const head = await this.inner.get(key, { signal, range: { offset: 0, length: ENVELOPE_HEADER } });
+    if (this.#heads.size >= SALT_CACHE) this.#heads.delete(this.#heads.keys().next().value as string);
+    this.#heads.set(key, head);
+    return head;
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<void> {
+    if (isPlainKey(key)) return this.inner.put(key, body, options);
+    this.#heads.delete(key);
+    const sealed =
+      body instanceof Uint8Array
+        ? sealBody(this.master.encKey, key, body, this.segmentSize)
+        : sealStream(this.master.encKey, key, body, this.segmentSize);
+    return this.inner.put(key, sealed, options);
+  }
+
+  async stat(key: string, options?: { signal?: AbortSignal }): Promise<ObjectInfo | undefined> {
+    const info = await this.inner.stat(key, options);
+    return info === undefined || isPlainKey(key) ? info : this.#plainInfo(info);
+  }
+
+  async *list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
+    for await (const info of this.inner.list(prefix, options)) yield isPlainKey(info.key) ? info : this.#plainInfo(info);
+  }
+
+  /** The body's size; a size no body seals to (a damaged object) is reported as stored, and reading it fails. */
+  #plainInfo(info: ObjectInfo): ObjectInfo {
+    const size = openedSize(info.size, this.segmentSize);
+    return size === undefined ? info : { ...info, size };
+  }
+
+  delete(keys: readonly string[], options?: DeleteOptions): Promise<void> {
+    for (const k of keys) this.#heads.delete(k);
+    return this.inner.delete(keys, options);
+  }
+
+  cleanupStale(options: CleanupStaleOptions): Promise<CleanupStaleResult> {
+    return this.inner.cleanupStale?.(options) ?? Promise.resolve({ removed: 0, bytes: 0 });
+  }
+
+  async flush(options?: { signal?: AbortSignal }): Promise<void> {
+    await this.inner.flush?.(options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /** What a body of `n` bytes occupies in the store. */
+  storedSize(n: number): number {
+    return sealedSize(n, this.segmentSize);
+  }
+}

@@ -1,0 +1,182 @@
+// The envelope every object body of an encrypted store is stored in (docs/format.md,
+// "Encryption"): a header with a per-object random salt, then the body in segments, each sealed
+// with AES-256-GCM under a key derived from the store's key and the salt. Segments let a range
+// read decrypt only what it asks for (packs and reference files are read by ranges).
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { ConvoyError } from '@convoy/errors';
+
+export const ENVELOPE_MAGIC = Buffer.from('CVE1');
+/** Magic (4), version (1), reserved (3), salt (32). */
+export const ENVELOPE_HEADER = 40;
+export const TAG_BYTES = 16;
+export const DEFAULT_SEGMENT_SIZE = 64 * 1024;
+const SALT_OFFSET = 8;
+const SALT_BYTES = 32;
+const OBJECT_KEY_LABEL = Buffer.from('convoy-object-key-v1');
+
+/** An object that does not authenticate: modified, truncated, or not written with this store's key. */
+export function objectTampered(key: string, reason: string): ConvoyError {
+  return new ConvoyError('CONVOY_OBJECT_TAMPERED', `object ${key} fails authentication: ${reason}`, {
+    hint: 'the object was modified or damaged after it was written, or written with another key; run `convoy-backup verify STORE --read-data`',
+    details: { key },
+  });
+}
+
+/** The stored size of a body of `n` bytes: the header, the bytes, one tag per segment (the last one is always short). */
+export function sealedSize(n: number, segmentSize: number): number {
+  return ENVELOPE_HEADER + n + (Math.floor(n / segmentSize) + 1) * TAG_BYTES;
+}
+
+/** The body size of a stored size, or undefined when no body seals to that size (a damaged object). */
+export function openedSize(stored: number, segmentSize: number): number | undefined {
+  const rest = stored - ENVELOPE_HEADER;
+  if (rest < TAG_BYTES) return undefined;
+  const whole = Math.floor(rest / (segmentSize + TAG_BYTES));
+  const last = rest - whole * (segmentSize + TAG_BYTES);
+  if (last < TAG_BYTES) return undefined;
+  return whole * segmentSize + last - TAG_BYTES;
+}
+
+function headerBytes(salt: Buffer): Buffer {
+  const h = Buffer.alloc(ENVELOPE_HEADER);
+  ENVELOPE_MAGIC.copy(h, 0);
+  h[4] = 1;
+  salt.copy(h, SALT_OFFSET);
+  return h;
+}
+
+function nonce(index: number, last: boolean): Buffer {
+  const n = Buffer.alloc(12);
+  n.writeBigUInt64BE(BigInt(index), 0);
+  n.writeUInt32BE(last ? 1 : 0, 8);
+  return n;
+}
+
+function aad(head: Buffer, key: string): Buffer {
+  return Buffer.concat([head.subarray(0, SALT_OFFSET), Buffer.from(key, 'utf8')]);
+}
+
+function objectKey(encKey: Buffer, salt: Buffer): Buffer {
+  return createHmac('sha256', encKey).update(OBJECT_KEY_LABEL).update(salt).digest();
+}
+
+/** Seals a body in segments as they come; one body of any length, never held whole. */
+export class Sealer {
+  readonly #key: Buffer;
+  readonly #aad: Buffer;
+  readonly #size: number;
+  #index = 0;
+  readonly head: Buffer;
+
+  constructor(encKey: Buffer, objectName: string, segmentSize: number) {
+    const salt = randomBytes(SALT_BYTES);
+    this.head = headerBytes(salt);
+    this.#key = objectKey(encKey, salt);
+    this.#aad = aad(this.head, objectName);
+    this.#size = segmentSize;
+  }
+
+  /** One segment: exactly segmentSize bytes, or fewer for the last (and only then `last`). */
+  seal(plain: Uint8Array, last: boolean): Buffer {
+    if (last ? plain.length >= this.#size : plain.length !== this.#size) throw new Error('envelope: bad segment length');
+    const c = createCipheriv('aes-256-gcm', this.#key, nonce(this.#index++, last));
+    c.setAAD(this.#aad);
+    const out = Buffer.allocUnsafe(plain.length + TAG_BYTES);
+    const body = c.update(plain);
+    body.copy(out, 0);
+    c.final();
+    c.getAuthTag().copy(out, plain.length);
+    return out;
+  }
+}
+
+/** A whole body sealed at once. */
+export function sealBody(encKey: Buffer, objectName: string, body: Uint8Array, segmentSize: number): Buffer {
+  const s = new Sealer(encKey, objectName, segmentSize);
+  const out = Buffer.allocUnsafe(sealedSize(body.length, segmentSize));
+  s.head.copy(out, 0);
+  let at = ENVELOPE_HEADER;
+  for (let off = 0; ; off += segmentSize) {
+    const last = body.length - off < segmentSize;
+    const seg = s.seal(body.subarray(off, last ? body.length : off + segmentSize), last);
+    seg.copy(out, at);
+    at += seg.length;
+    if (last) return out;
+  }
+}
+
+/** Seals a stream of chunks (any sizes) into a stream of sealed bytes. */
+export async function* sealStream(
+  encKey: Buffer,
+  objectName: string,
+  body: AsyncIterable<Uint8Array>,
+  segmentSize: number,
+): AsyncGenerator<Buffer> {
+  const s = new Sealer(encKey, objectName, segmentSize);
+  yield s.head;
+  let pending = Buffer.alloc(0);
+  for await (const chunk of body) {
+    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
+    // Keep at least one byte back: a segment is `last` only when the body ends inside it.
+    let off = 0;
+    while (pending.length - off > segmentSize) {
+      yield s.seal(pending.subarray(off, off + segmentSize), false);
+      off += segmentSize;
+    }
+    pending = pending.subarray(off);
+  }
+  if (pending.length === segmentSize) {
+    yield s.seal(pending, false);
+    pending = Buffer.alloc(0);
+  }
+  yield s.seal(pending, true);
+}
+
+/** Checks the header of a stored object and returns the key its segments are sealed with. */
+export function openHeader(encKey: Buffer, objectName: string, stored: Uint8Array): { key: Buffer; aad: Buffer } {
+  if (stored.length < ENVELOPE_HEADER) throw objectTampered(objectName, 'it is shorter than the envelope header');
+  const head = Buffer.from(stored.buffer, stored.byteOffset, ENVELOPE_HEADER);
+  if (!head.subarray(0, 4).equals(ENVELOPE_MAGIC) || head[4] !== 1) {
+    throw objectTampered(objectName, 'it has no encryption envelope (was it written without the key?)');
+  }
+  return { key: objectKey(encKey, Buffer.from(head.subarray(SALT_OFFSET, ENVELOPE_HEADER))), aad: aad(Buffer.from(head), objectName) };
+}
+
+/** Opens sealed segments `first`, `first + 1`, … held in `sealed` (which starts at segment `first`). */
+export function openSegments(
+  k: { key: Buffer; aad: Buffer },
+  objectName: string,
+  sealed: Uint8Array,
+  first: number,
+  segmentSize: number,
+  wholeTail: boolean,
+): Buffer {
+  const step = segmentSize + TAG_BYTES;
+  const parts: Buffer[] = [];
+  let sawLast = false;
+  for (let off = 0, i = first; off < sealed.length; off += step, i++) {
+    const seg = sealed.subarray(off, Math.min(off + step, sealed.length));
+    if (seg.length < TAG_BYTES) throw objectTampered(objectName, `segment ${i} is truncated`);
+    const last = seg.length < step;
+    const d = createDecipheriv('aes-256-gcm', k.key, nonce(i, last));
+    d.setAAD(k.aad);
+    d.setAuthTag(seg.subarray(seg.length - TAG_BYTES));
+    const plain = d.update(seg.subarray(0, seg.length - TAG_BYTES));
+    try {
+      d.final();
+    } catch {
+      throw objectTampered(objectName, `segment ${i} does not authenticate`);
+    }
+    parts.push(plain);
+    sawLast = last;
+  }
+  // A body always ends in a short segment: ending on a full one means the end was cut off.
+  if (wholeTail && !sawLast) throw objectTampered(objectName, 'it is truncated');
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** Opens a whole stored object. */
+export function openBody(encKey: Buffer, objectName: string, stored: Uint8Array, segmentSize: number): Buffer {
+  const k = openHeader(encKey, objectName, stored);
+  return openSegments(k, objectName, stored.subarray(ENVELOPE_HEADER), 0, segmentSize, true);
+}
