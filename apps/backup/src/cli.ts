@@ -1,3 +1,5 @@
+import { unlockStore } from '@convoy/blockstore';
+import { redactUrl } from '@convoy/errors';
 import { Output, programParser, progressTo, runCommand, selectCommand, withCommands, type Select } from '@convoy/cli-kit';
 import type { Argv } from 'yargs';
 import { createCommand } from './commands/create.js';
@@ -16,11 +18,15 @@ import { verifyCommand } from './commands/verify.js';
 import type { CliCommand, CliIo, CommandContext, GlobalOptions } from './context.js';
 import { PROGRAM } from './program.js';
 import { openStoreAt, s3Options } from './store.js';
+import { storePassphrase } from './password.js';
+import { initCommand } from './commands/init.js';
+import { keyCommand } from './commands/key.js';
 
 export type { CliIo } from './context.js';
 export { EXIT } from './errors.js';
 
 const COMMANDS: readonly CliCommand[] = [
+  initCommand,
   createCommand,
   restoreCommand,
   listCommand,
@@ -34,6 +40,7 @@ const COMMANDS: readonly CliCommand[] = [
   repairCommand,
   maintenanceCommand,
   upgradeCommand,
+  keyCommand,
 ];
 
 /**
@@ -52,7 +59,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     out,
     signal: io.signal,
     progress: progressTo(io, globals),
-    openStore: (url, options) => openStoreAt(url, { create: options.create, s3: s3Options(globals.s3Endpoint, io.env) }),
+    openStore: async (url, options) => {
+      const store = await openStoreAt(url, { create: options.create, s3: s3Options(globals.s3Endpoint, io.env) });
+      if (options.locked === true) return store;
+      try {
+        return await unlockStore(store, storePassphrase(globals.passwordFile, io, redactUrl(url)), io.signal);
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
+    },
   };
   return runCommand(PROGRAM, out, io.signal, () => selected.run(ctx));
 }
@@ -75,6 +91,12 @@ function buildParser(select: Select<CommandContext>): Argv {
       global: true,
       describe: 'Print only the result (and errors): no progress, no notes',
     })
+    .option('password-file', {
+      type: 'string',
+      requiresArg: true,
+      global: true,
+      describe: 'File holding the passphrase of an encrypted store (default: $CONVOY_PASSWORD, else asked on a terminal)',
+    })
     .option('s3-endpoint', {
       type: 'string',
       requiresArg: true,
@@ -83,6 +105,7 @@ function buildParser(select: Select<CommandContext>): Argv {
     })
     .epilogue(
       'Credentials for s3:// come from the AWS SDK chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles); never put them in a URL.\n' +
+        'Encrypted stores (`init --encrypt`): the passphrase comes from --password-file, $CONVOY_PASSWORD, or the terminal.\n' +
         'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 verify found problems or repair left backups damaged, 130 interrupted (Ctrl-C).',
     );
   return withCommands(y, PROGRAM, COMMANDS, select);
@@ -90,5 +113,11 @@ function buildParser(select: Select<CommandContext>): Argv {
 
 function globalsOf(args: Readonly<Record<string, unknown>>): GlobalOptions {
   const endpoint = args['s3-endpoint'];
-  return { json: args.json === true, quiet: args.quiet === true, s3Endpoint: typeof endpoint === 'string' ? endpoint : undefined };
+  const passwordFile = args['password-file'];
+  return {
+    json: args.json === true,
+    quiet: args.quiet === true,
+    s3Endpoint: typeof endpoint === 'string' ? endpoint : undefined,
+    passwordFile: typeof passwordFile === 'string' ? passwordFile : undefined,
+  };
 }

@@ -9,6 +9,8 @@ export interface GlobalOptions {
   json: boolean;
   quiet: boolean;
   s3Endpoint: string | undefined;
+  /** --password-file: the passphrase of an encrypted store. */
+  passwordFile: string | undefined;
 }
 
 /** What a command's `run` gets. */
@@ -20,10 +22,12 @@ export interface CommandContext {
   /** A progress display for one long operation (a bar, JSON lines, or nothing). */
   progress(label: string): ProgressReporter;
   /**
-   * Opens the store a URL names. `create: false` (every command but `create`) refuses a vfs
-   * directory that does not exist instead of creating it.
+   * Opens the store a URL names, and unlocks it with the passphrase (--password-file,
+   * CONVOY_PASSWORD, or the terminal) when it is encrypted. `create: false` (every command but
+   * `create`) refuses a vfs directory that does not exist instead of creating it. `locked: true`
+   * skips the unlocking (init, and key commands that read key files only).
    */
-  openStore(url: string, options: { create: boolean }): Promise<ObjectStore>;
+  openStore(url: string, options: { create: boolean; locked?: boolean }): Promise<ObjectStore>;
 }
 
 /** A command's run function: resolves to the exit code, throws on failure. */

@@ -15,6 +15,11 @@ export interface CliIo {
   signal?: AbortSignal;
   /** Milliseconds clock for progress rates (tests inject one). */
   now?: () => number;
+  /**
+   * Asks the user for a secret (a passphrase) without echoing it; present only when stdin is a
+   * terminal. Commands that need a secret and have none from a file or the environment ask here.
+   */
+  readSecret?: (prompt: string) => Promise<string>;
 }
 
 /** A command's run function, given the CLI's own command context: resolves to the exit code, throws on failure. */

@@ -19,6 +19,8 @@ export interface RunOptions {
   isTTY?: boolean;
   /** Called with every chunk written to stderr, as it is written. */
   onStderr?: (chunk: string) => void;
+  /** Answers the CLI's secret prompts as a terminal user would (absent: no terminal). */
+  readSecret?: (prompt: string) => Promise<string>;
 }
 
 /** A `--json` error, as the last stdout line holds it. */
@@ -62,6 +64,7 @@ export function inProcess(runCli: RunCli): (args: string[], options?: RunOptions
       isTTY: options.isTTY ?? false,
       env: options.env ?? {},
       signal: options.signal,
+      ...(options.readSecret === undefined ? {} : { readSecret: options.readSecret }),
     });
     return cliRun(code, out.text(), err.text());
   };
