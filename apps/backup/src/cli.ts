@@ -63,7 +63,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const store = await openStoreAt(url, { create: options.create, s3: s3Options(globals.s3Endpoint, io.env) });
       if (options.locked === true) return store;
       try {
-        return await unlockStore(store, storePassphrase(globals.passwordFile, io, redactUrl(url)), io.signal);
+        return await unlockStore(store, storePassphrase(globals.passwordFile, io, redactUrl(url)), { signal: io.signal });
       } catch (err) {
         await store.close();
         throw err;

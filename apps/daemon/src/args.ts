@@ -67,6 +67,11 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
       describe:
         'directories vfs:// backup stores must be in; others are refused (the Docker plugin sets its backups mount; default: anywhere)',
     })
+    .option('backup-password-file', {
+      type: 'string',
+      describe:
+        "file (mode 0600) holding the passphrase of encrypted backup stores (default: $CONVOY_PASSWORD, e.g. from the unit's EnvironmentFile)",
+    })
     .option('reconfigure', {
       type: 'boolean',
       alias: 'ignore-config-file',
@@ -117,6 +122,7 @@ export async function parseDaemonArgs(argv: string[]): Promise<ParsedArgs> {
   if (a['maintenance-interval'] !== undefined) g.maintenanceInterval = a['maintenance-interval'];
   if (a['full-maintenance-interval'] !== undefined) g.fullMaintenanceInterval = a['full-maintenance-interval'];
   if (a['metrics-listen'] !== undefined) g.metricsListen = a['metrics-listen'];
+  if (a['backup-password-file'] !== undefined) g.backupPasswordFile = a['backup-password-file'];
   if (a['vfs-store-roots'] !== undefined) g.vfsStoreRoots = a['vfs-store-roots'].flatMap((d) => d.split(',')).filter((d) => d !== '');
   const config = validateConfig({ ...DEFAULTS, ...g, driverOpts: { ...DEFAULTS.driverOpts, ...g.driverOpts } });
   // Convoy's per-command timeout: each step here has its own, so it is taken (scripts keep working) and said to be ignored.

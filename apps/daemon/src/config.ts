@@ -45,6 +45,11 @@ export interface DaemonConfig {
   metricsListen?: string;
   /** Directories vfs:// backup stores must be in (the Docker plugin's backups mount); unset: anywhere. */
   vfsStoreRoots?: string[];
+  /**
+   * A file holding the passphrase of encrypted backup stores (mode 0600); else $CONVOY_PASSWORD
+   * (e.g. from the systemd unit's EnvironmentFile). Read when a store turns out to be encrypted.
+   */
+  backupPasswordFile?: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -106,6 +111,7 @@ export const daemonConfigSchema = z
     fullMaintenanceInterval: z.string(),
     metricsListen: z.string().optional(),
     vfsStoreRoots: z.array(z.string()).optional(),
+    backupPasswordFile: z.string().optional(),
   })
   .strict() satisfies z.ZodType<DaemonConfig>;
 

@@ -3,7 +3,6 @@ import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { runMaintenance } from '@convoy/blockstore';
-import { openStore } from '@convoy/objectstore';
 import { answerClientErrors, listenUnixHttp } from '@convoy/daemon-kit';
 import { isConvoyError } from '@convoy/errors';
 import {
@@ -26,7 +25,7 @@ import { resolveGroup } from './group.js';
 import { MaintenanceScheduler, type Timers } from './maintenance.js';
 import { backupScheduler } from './schedules/run.js';
 import { createOperations, type Operations } from './operations.js';
-import { checkVfsStoreRoot } from './store-roots.js';
+import { daemonStoreOpener } from './store-open.js';
 import { VERSION } from './version.js';
 
 export interface RunningDaemon {
@@ -140,17 +139,15 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
       log: (driver, level, message) => log[level]({ driver }, message),
     }),
   );
-  const s3 = { endpoint: config.s3Endpoint };
+  // Every store the daemon opens (backups, restores, schedules, maintenance): encrypted ones unlocked
+  const openStore = daemonStoreOpener(config, process.env);
   const manager = await VolumeManager.open({
     root: path.join(config.root, 'manager'),
     drivers,
     defaultDriver: config.defaultDriver,
     ignoreDockerDelete: config.ignoreDockerDelete,
     createOnDockerMount: config.createOnDockerMount,
-    openStore: async (url) => {
-      checkVfsStoreRoot(url, config.vfsStoreRoots);
-      return openStore(url, { s3 });
-    },
+    openStore,
     onProblem: (err) => problemLog(log, err),
     onDriverUnavailable: (driver, err) => {
       const e = err as { code?: string; message?: string; hint?: string };
@@ -163,11 +160,10 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
     log,
     timers: options.timers,
     run: async (url, full, signal) => {
-      const store = await openStore(url, { s3 });
+      const store = await openStore(url);
       try {
-        // Another host's maintenance of the same store: skip this turn instead of waiting for it.
-        // A full one only if no host of the fleet ran one within the interval (the store's clock
-        // says: gc/last-full.json), so a thousand hosts share one daily full maintenance.
+        // Another host's maintenance of the store: skip this turn. A full one only if no host ran one
+        // within the interval (gc/last-full.json), so a thousand hosts share one daily full maintenance.
         const fullIf = full && schedule.fullEveryMs !== null ? { fullIfOlderThanMs: schedule.fullEveryMs } : {};
         return await runMaintenance({ store, ...fullIf, signal, lockWaitMs: 0 });
       } finally {
@@ -179,7 +175,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger, options: St
     manager,
     ops: { run: (kind, fields, work, onProgress) => ops.run(kind, fields, work, onProgress) }, // started below, once `ops` exists
     log,
-    openStore: (url) => openStore(url, { s3 }),
+    openStore,
     usedStore: (url) => maintenance.remember(url),
   });
   try {

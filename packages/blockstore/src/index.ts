@@ -78,7 +78,9 @@ export {
   removeKey,
   unlockStore,
   type InitOptions,
+  type KeyCache,
   type KeyInfo,
+  type UnlockOptions,
   type PassphraseSource,
 } from './crypto/keyring.js';
 export { DEFAULT_KDF, type KdfParams } from './crypto/master-key.js';

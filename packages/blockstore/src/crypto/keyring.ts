@@ -16,6 +16,7 @@ import {
   wrapMasterKey,
   type KdfParams,
   type KeyFile,
+  type MasterKey,
 } from './master-key.js';
 import { ENCRYPTED_BLOCK_ID, encryptionParams, type EncryptionParams } from './params.js';
 import { passwordRequired } from './unlocked.js';
@@ -114,13 +115,28 @@ export async function initStore(store: ObjectStore, o: InitOptions): Promise<{ h
  * the store opened with the key the passphrase unwraps (CONVOY_PASSWORD_REQUIRED without one,
  * CONVOY_PASSWORD_WRONG when no key file opens with it).
  */
-export async function unlockStore(store: ObjectStore, passphrase: PassphraseSource, signal?: AbortSignal): Promise<ObjectStore> {
+export async function unlockStore(store: ObjectStore, passphrase: PassphraseSource, o: UnlockOptions = {}): Promise<ObjectStore> {
   if (store instanceof EncryptedStore) return store;
-  const header = await readHeaderBytes(store, signal);
-  if (header?.encryption === undefined || header.encryption === null) return store;
+  const header = await readHeaderBytes(store, o.signal);
+  const params = header?.encryption;
+  if (params === undefined || params === null) return store;
+  const known = o.cache?.get(store.location);
+  if (known !== undefined && keyCheck(known.master) === params.keyCheck) {
+    return new EncryptedStore(store, known.master, params.segmentSize, known.keyId);
+  }
   const pass = await passphrase();
   if (pass === undefined) throw passwordRequired(store.location);
-  return openWithPassphrase(store, header.encryption, pass, signal);
+  const opened = await openWithPassphrase(store, params, pass, o.signal);
+  o.cache?.set(store.location, { master: opened.master, keyId: opened.keyId });
+  return opened;
+}
+
+/** Keys found before, by store location: a long-running process derives each store's key once. */
+export type KeyCache = Map<string, { master: MasterKey; keyId: string }>;
+
+export interface UnlockOptions {
+  signal?: AbortSignal | undefined;
+  cache?: KeyCache;
 }
 
 async function openWithPassphrase(
