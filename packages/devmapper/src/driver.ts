@@ -21,7 +21,7 @@ import { reconcile, type ReconcileReport } from './reconcile.js';
 import { roundUp } from './sizes.js';
 import { StateFile, allocateDeviceId, assignMissingUuids, emptyState, type VolumeRecord } from './state.js';
 import { snapshotInfo, volumeInfo, type PoolInfo, type ThinSnapshotInfo, type ThinVolumeInfo } from './info.js';
-import { createSnapshot, deleteSnapshot } from './snapshots.js';
+import { createSnapshot, deleteSnapshot, rollBackToSnapshot } from './snapshots.js';
 import { mountedAt, mountVolume, unmountVolume } from './mounts.js';
 
 const SIZE_ALIGN = 4096;
@@ -216,6 +216,11 @@ export class DevmapperDriver {
 
   async snapshotDelete(volume: string, name: string): Promise<void> {
     await deleteSnapshot(this.#c, volume, name);
+  }
+
+  /** Rolls the volume back to the snapshot in place (snapshots.ts); refused while it is mounted. */
+  snapshotRestore(volume: string, snapshot: string): Promise<void> {
+    return rollBackToSnapshot(this.#c, volume, snapshot);
   }
 
   async snapshotList(volume: string): Promise<ThinSnapshotInfo[]> {

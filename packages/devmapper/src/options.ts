@@ -20,7 +20,10 @@ export type FaultStep =
   | 'mount:recorded'
   | 'mount:mounted'
   | 'restore:created'
-  | 'restore:written';
+  | 'restore:written'
+  | 'rollback:journaled'
+  | 'rollback:created'
+  | 'rollback:switched';
 
 export interface DevmapperDriverOptions {
   /** The driver's directory: state.json, loop files (when no devices are given), mount points. */

@@ -5,6 +5,7 @@ import { validateSnapshotName } from '@convoy/rules';
 import type { DriverCore } from './core.js';
 import { DevmapperError } from './errors.js';
 import { snapshotInfo, type ThinSnapshotInfo } from './info.js';
+import { mountedAt } from './mounts.js';
 import { allocateDeviceId, type SnapshotRecord } from './state.js';
 
 /** Takes a snapshot: a mounted (active) volume is suspended — its filesystem frozen — around create_snap. */
@@ -78,6 +79,52 @@ export async function deleteSnapshot(c: DriverCore, volume: string, name: string
       throw err;
     }
     c.unjournal(s.deviceId);
+    await c.save();
+  });
+}
+
+/**
+ * Rolls a volume back to one of its snapshots, in place (same name, UUID and mountpoint): a new
+ * thin snapshot of the snapshot becomes the volume's device, and the old device is deleted.
+ * Refused while the volume is mounted. Two journal entries make it atomic against a crash
+ * (docs/devmapper-crash-safety.md): until the switch the new device is a pending create (a crash
+ * deletes it: the volume is as it was); the switch saves the volume's new device id and the old
+ * device as a pending delete in one write (a crash deletes the old device: the rollback is done).
+ */
+export async function rollBackToSnapshot(c: DriverCore, volume: string, name: string): Promise<void> {
+  await c.lock(async () => {
+    const { v, s } = c.snapshot(volume, name);
+    if (v.mountpoint !== undefined && (await mountedAt(c, v)) !== undefined) {
+      throw new DevmapperError(
+        'CONVOY_VOLUME_IN_USE',
+        `volume ${volume} is mounted on ${v.mountpoint}: it cannot be rolled back under its users`,
+        {
+          hint: `stop its containers (or \`convoy umount ${volume}\`), then restore the snapshot`,
+          details: { volume },
+        },
+      );
+    }
+    const id = allocateDeviceId(c.state);
+    const create = { op: 'create', deviceId: id, volume, started: c.now().toISOString() } as const;
+    await c.journal(create);
+    await c.fault('rollback:journaled');
+    try {
+      await c.pool.deactivate(c.volumeDevice(v.deviceId));
+      // a snapshot's device is active only while a backup reads it, and then read-only: create_snap needs no suspend
+      await c.pool.createSnapshot(id, s.deviceId);
+      await c.fault('rollback:created');
+    } catch (err) {
+      await c.settle(create).catch(() => undefined);
+      throw err;
+    }
+    const old = v.deviceId;
+    v.deviceId = id;
+    v.size = s.size;
+    c.unjournal(id);
+    await c.journal({ op: 'delete', deviceId: old, volume, started: c.now().toISOString() }); // one save: the switch
+    await c.fault('rollback:switched');
+    await c.pool.deleteThin(old, true);
+    c.unjournal(old);
     await c.save();
   });
 }

@@ -87,6 +87,10 @@ export class DevmapperVolumeDriver implements VolumeDriver {
     return this.#dm.snapshotDelete(volume, snapshot);
   }
 
+  snapshotRestore(volume: string, snapshot: string): Promise<void> {
+    return this.#dm.snapshotRestore(volume, snapshot);
+  }
+
   async snapshotList(volume: string): Promise<SnapshotInfo[]> {
     return (await this.#dm.snapshotList(volume)).map(snapshotInfo);
   }

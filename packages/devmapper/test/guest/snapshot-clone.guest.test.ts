@@ -1,6 +1,7 @@
 // A volume from a snapshot (`convoy create NEW --snapshot SNAP`, upstream #62) on a real thin pool:
 // a thin snapshot of the snapshot holds the snapshot's data bit for bit, shares its blocks, and is
-// independent of the origin and of the snapshot afterwards.
+// independent of the origin and of the snapshot afterwards. And `convoy snapshot restore`: the
+// volume rolled back to its snapshot in place, refused while mounted, the old device freed.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -58,5 +59,29 @@ describe('a volume created from a snapshot on a real thin pool', () => {
     await again.source.close();
     expect(await fs.readFile(path.join(await d.mount('origin'), 'hello.txt'), 'utf8')).toBe('origin later\n');
     await d.unmount('origin');
+  });
+
+  it("rolls a volume back to its snapshot in place: refused while mounted, then the snapshot's data, the old device gone", async () => {
+    await d.create({ name: 'rb', size: SIZE });
+    let mp = await d.mount('rb');
+    const data = randomBytes(4 * MiB);
+    await fs.writeFile(path.join(mp, 'data.bin'), data);
+    await d.snapshotCreate('rb', 'before');
+    await fs.writeFile(path.join(mp, 'data.bin'), randomBytes(4 * MiB));
+    await fs.writeFile(path.join(mp, 'later.txt'), 'written after the snapshot\n');
+    await expect(d.snapshotRestore('rb', 'before')).rejects.toMatchObject({ code: 'CONVOY_VOLUME_IN_USE' });
+    await d.unmount('rb');
+    const uuid = (await d.get('rb'))!.uuid;
+    const oldId = (await d.get('rb'))!.deviceId;
+    await d.snapshotRestore('rb', 'before');
+    const now = (await d.get('rb'))!;
+    expect(now.uuid).toBe(uuid);
+    expect(now.deviceId).not.toBe(oldId);
+    expect(await d.poolDeviceIds()).not.toContain(oldId);
+    mp = await d.mount('rb');
+    expect((await fs.readFile(path.join(mp, 'data.bin'))).equals(data)).toBe(true);
+    await expect(fs.stat(path.join(mp, 'later.txt'))).rejects.toThrow(/ENOENT/);
+    await d.unmount('rb');
+    expect((await d.snapshotList('rb')).map((s) => s.name)).toEqual(['before']);
   });
 });
