@@ -71,12 +71,23 @@ export const SAVED_CONFIG_FILE = 'daemon-config.json';
 
 /**
  * The config with the location of each of its drivers written out (vfs.path, by default
- * `<root>/drivers/vfs`), so that what is saved names it even where a default chose it, and a later
- * change of the default cannot move the volumes.
+ * `<root>/drivers/vfs`; dm.root, by default `<root>/drivers/devicemapper`), so that what is saved
+ * names it even where a default chose it, and a later change of the default cannot move the
+ * volumes. A root where Rancher Convoy kept its devicemapper driver (`<root>/devicemapper/
+ * devicemapper.cfg`) and this program has no devicemapper state yet gets dm.root there: the
+ * driver then adopts Convoy's pool in place (@convoy/devmapper adopt.ts).
  */
 export function withDriverLocations(c: DaemonConfig): DaemonConfig {
-  if (!c.drivers.includes('vfs') || c.driverOpts['vfs.path'] !== undefined) return c;
-  return { ...c, driverOpts: { ...c.driverOpts, 'vfs.path': driverLocation('vfs', { root: driverRoot(c), options: c.driverOpts }) } };
+  const opts = { ...c.driverOpts };
+  if (c.drivers.includes('vfs') && opts['vfs.path'] === undefined)
+    opts['vfs.path'] = driverLocation('vfs', { root: driverRoot(c), options: opts });
+  if (c.drivers.includes('devicemapper') && opts['dm.root'] === undefined) {
+    const ours = driverLocation('devicemapper', { root: driverRoot(c), options: opts });
+    const convoys = path.join(c.root, 'devicemapper');
+    const adopt = fs.existsSync(path.join(convoys, 'devicemapper.cfg')) && !fs.existsSync(path.join(ours, 'state.json'));
+    opts['dm.root'] = adopt ? convoys : ours;
+  }
+  return { ...c, driverOpts: opts };
 }
 
 /** Where each driver of the config keeps its volumes, e.g. { vfs: '/var/lib/convoy/drivers/vfs' }. */

@@ -195,4 +195,20 @@ describe('the saved configuration', () => {
     const defaults = withDriverLocations(DEFAULTS) as unknown as Record<string, unknown>;
     for (const [k, v] of Object.entries(example)) expect(v, k).toEqual(defaults[k]);
   });
+
+  it("devicemapper's directory is pinned in dm.root: Rancher Convoy's <root>/devicemapper when it holds Convoy's pool and ours is empty", async () => {
+    const r = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-dmroot-'));
+    const dm = (c: { driverOpts: Record<string, string> }): string | undefined => c.driverOpts['dm.root'];
+    const config = { ...DEFAULTS, root: r, drivers: ['devicemapper'] };
+    expect(dm(withDriverLocations(config))).toBe(path.join(r, 'drivers', 'devicemapper'));
+    await fs.mkdir(path.join(r, 'devicemapper'));
+    await fs.writeFile(path.join(r, 'devicemapper', 'devicemapper.cfg'), '{}');
+    expect(dm(withDriverLocations(config))).toBe(path.join(r, 'devicemapper'));
+    await fs.mkdir(path.join(r, 'drivers', 'devicemapper'), { recursive: true });
+    await fs.writeFile(path.join(r, 'drivers', 'devicemapper', 'state.json'), '{}');
+    expect(dm(withDriverLocations(config))).toBe(path.join(r, 'drivers', 'devicemapper')); // ours exists: never switch
+    expect(dm(withDriverLocations({ ...config, driverOpts: { 'dm.root': '/elsewhere' } }))).toBe('/elsewhere');
+    expect(withDriverLocations({ ...DEFAULTS, root: r }).driverOpts['dm.root']).toBeUndefined();
+    await fs.rm(r, { recursive: true, force: true });
+  });
 });

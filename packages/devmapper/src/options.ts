@@ -114,6 +114,7 @@ export const DEVMAPPER_OPTION_KEYS: readonly string[] = [
   'dm.fs',
   'dm.loopdatasize',
   'dm.loopmetadatasize',
+  'dm.root',
 ];
 
 /**
@@ -125,6 +126,8 @@ export function optionsFromDriverOpts(root: string, opts: Readonly<Record<string
   const out: DevmapperDriverOptions = { root };
   for (const [key, value] of Object.entries(opts)) {
     switch (key) {
+      case 'dm.root': // where the driver keeps its state: resolved by the caller into `root`
+        break;
       case 'dm.datadev':
         out.dataDevice = value;
         break;

@@ -18,7 +18,9 @@ export interface DriverConfig {
 
 /** Where a driver keeps its volumes: vfs.path (default `<root>/vfs`), devicemapper's state and loop files in `<root>/devicemapper`. */
 export function driverLocation(name: string, config: Pick<DriverConfig, 'root' | 'options'>): string {
-  return name === 'vfs' ? (config.options['vfs.path'] ?? path.join(config.root, 'vfs')) : path.join(config.root, name);
+  if (name === 'vfs') return config.options['vfs.path'] ?? path.join(config.root, 'vfs');
+  if (name === 'devicemapper') return config.options['dm.root'] ?? path.join(config.root, 'devicemapper');
+  return path.join(config.root, name);
 }
 
 /**
