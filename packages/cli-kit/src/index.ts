@@ -5,6 +5,7 @@ export { examples } from './help.js';
 export type { CliCommand, CliIo, CommandRun, Select } from './io.js';
 export { Output, describeError, type ErrorReport, type OutputOptions } from './output.js';
 export { abortOnSignals, exitWhenDrained, processIo } from './process.js';
+export { RETENTION_PERIODS, retentionFlags, retentionOptions, type RetentionArgs, type RetentionFlags } from './retention.js';
 export {
   packageVersion,
   parseArgv,

@@ -2,22 +2,15 @@
 // restic's semantics (@convoy/blockstore retention.ts): what it keeps and why, what it removes;
 // the removed backups are deleted (O(1) each on a v2 store) and `maintenance --full` frees their blocks.
 import { applyRetention, forgetBackups, readHeader, type RetentionPolicy } from '@convoy/blockstore';
-import { examples, formatTable, formatTime } from '@convoy/cli-kit';
+import { examples, formatTable, formatTime, retentionFlags, retentionOptions, type RetentionArgs } from '@convoy/cli-kit';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
 import { validateVolumeName } from '@convoy/rules';
 import type { CliCommand, CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
 
-export interface ForgetArgs {
+export interface ForgetArgs extends RetentionArgs {
   dest: string;
   volume?: string | undefined;
-  'keep-last'?: number | undefined;
-  'keep-hourly'?: number | undefined;
-  'keep-daily'?: number | undefined;
-  'keep-weekly'?: number | undefined;
-  'keep-monthly'?: number | undefined;
-  'keep-yearly'?: number | undefined;
-  'keep-within'?: string | undefined;
   'dry-run'?: boolean | undefined;
 }
 
@@ -28,32 +21,17 @@ export interface ForgetVolumeJson {
   remove: { id: string; created: string }[];
 }
 
-const COUNT = (what: string): { type: 'number'; requiresArg: true; describe: string } => ({
-  type: 'number',
-  requiresArg: true,
-  describe: `Keep the newest backup of each of the last N ${what} that have one (-1: all)`,
-});
-
 export const forgetCommand: CliCommand = {
   register: (y, select) =>
     y.command(
       'forget <dest>',
       "Remove the backups a retention policy does not keep (restic's --keep-* rules), per volume",
       (b) =>
-        b
-          .positional('dest', { type: 'string', demandOption: true, describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix' })
-          .option('volume', { type: 'string', requiresArg: true, describe: 'Only this volume (default: every volume, each on its own)' })
-          .option('keep-last', { type: 'number', requiresArg: true, describe: 'Keep the N newest backups' })
-          .option('keep-hourly', COUNT('hours'))
-          .option('keep-daily', COUNT('days'))
-          .option('keep-weekly', COUNT('ISO weeks'))
-          .option('keep-monthly', COUNT('months'))
-          .option('keep-yearly', COUNT('years'))
-          .option('keep-within', {
-            type: 'string',
-            requiresArg: true,
-            describe: 'Keep every backup newer than this before the newest backup: 1y2m3d4h (years, months, days, hours)',
-          })
+        retentionOptions(
+          b
+            .positional('dest', { type: 'string', demandOption: true, describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix' })
+            .option('volume', { type: 'string', requiresArg: true, describe: 'Only this volume (default: every volume, each on its own)' }),
+        )
           .option('dry-run', { type: 'boolean', describe: 'Show what would be kept and removed; remove nothing' })
           .epilogue(
             [
@@ -72,20 +50,7 @@ export const forgetCommand: CliCommand = {
     ),
 };
 
-function policyOf(a: ForgetArgs): RetentionPolicy {
-  const p: RetentionPolicy = {};
-  const set = (k: 'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly', v: number | undefined): void => {
-    if (v !== undefined) p[k] = v;
-  };
-  set('last', a['keep-last']);
-  set('hourly', a['keep-hourly']);
-  set('daily', a['keep-daily']);
-  set('weekly', a['keep-weekly']);
-  set('monthly', a['keep-monthly']);
-  set('yearly', a['keep-yearly']);
-  if (a['keep-within'] !== undefined) p.within = a['keep-within'];
-  return p;
-}
+const policyOf = (a: ForgetArgs): RetentionPolicy => retentionFlags(a);
 
 export async function runForget(args: ForgetArgs, ctx: CommandContext): Promise<number> {
   const { location } = parseStoreUrl(args.dest);

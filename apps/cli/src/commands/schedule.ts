@@ -1,69 +1,52 @@
 // `convoy backup schedule | schedules | unschedule`: backups the daemon takes by itself (every
 // DURATION or at cron times, UTC), with a retention policy applied after each (restic's rules).
 import type { Argv } from 'yargs';
-import { examples, EXIT, formatTable, formatTime, usageError } from '@convoy/cli-kit';
+import { examples, EXIT, formatTable, formatTime, retentionFlags, retentionOptions, usageError, type RetentionArgs } from '@convoy/cli-kit';
 import type { Schedule, SetScheduleRequest } from '@convoy/control-api';
 import { checkName, checkUrl } from '../args.js';
 import type { CommandContext, Select } from '../context.js';
 
-export interface ScheduleArgs {
+export interface ScheduleArgs extends RetentionArgs {
   volume: string;
   dest: string;
   every?: string | undefined;
   cron?: string | undefined;
-  'keep-last'?: number | undefined;
-  'keep-hourly'?: number | undefined;
-  'keep-daily'?: number | undefined;
-  'keep-weekly'?: number | undefined;
-  'keep-monthly'?: number | undefined;
-  'keep-yearly'?: number | undefined;
-  'keep-within'?: string | undefined;
 }
-
-const KEEPS = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
 
 export function scheduleSubcommands(y: Argv, select: Select): Argv {
   let b = y.command(
     'schedule <volume>',
     'Back a volume up on a schedule: a snapshot, its backup, retention, the snapshot deleted',
-    (c) => {
-      let o = c
-        .positional('volume', { type: 'string', demandOption: true, describe: 'Volume name' })
-        .option('dest', {
-          type: 'string',
-          demandOption: true,
-          requiresArg: true,
-          describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix',
-        })
-        .option('every', { type: 'string', requiresArg: true, describe: 'Run every DURATION: 15m, 1h, 1d (at least a minute)' })
-        .option('cron', {
-          type: 'string',
-          requiresArg: true,
-          describe: 'Run at cron times, in UTC: "0 3 * * *" (minute hour day month weekday)',
-        });
-      for (const k of KEEPS)
-        o = o.option(`keep-${k}`, {
-          type: 'number',
-          requiresArg: true,
-          describe: `Retention: keep ${k === 'last' ? 'the N newest' : `one backup for each of the last N ${k} periods`}`,
-        });
-      return o
-        .option('keep-within', { type: 'string', requiresArg: true, describe: 'Retention: keep all backups within 1y2m3d4h of the newest' })
-        .epilogue(
-          [
-            'The daemon keeps the schedule under its --root (it survives restarts; a run missed while it was down runs once at start).',
-            'Runs of one volume never overlap. Retention follows convoy-backup forget; `convoy backup schedules` shows the last run.',
-            '',
-            examples([
-              [
-                'convoy backup schedule db --dest s3://bk@us-east-1/db --every 1h --keep-hourly 24 --keep-daily 7',
-                'Hourly, a day of hourlies and a week of dailies',
-              ],
-              ["convoy backup schedule web --dest vfs:///mnt/bk --cron '0 3 * * *' --keep-daily 14", 'Every night at 03:00 UTC'],
-            ]),
-          ].join('\n'),
-        );
-    },
+    (c) =>
+      retentionOptions(
+        c
+          .positional('volume', { type: 'string', demandOption: true, describe: 'Volume name' })
+          .option('dest', {
+            type: 'string',
+            demandOption: true,
+            requiresArg: true,
+            describe: 'Store URL: vfs:///abs/path or s3://bucket@region/prefix',
+          })
+          .option('every', { type: 'string', requiresArg: true, describe: 'Run every DURATION: 15m, 1h, 1d (at least a minute)' })
+          .option('cron', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'Run at cron times, in UTC: "0 3 * * *" (minute hour day month weekday)',
+          }),
+      ).epilogue(
+        [
+          'The daemon keeps the schedule under its --root (it survives restarts; a run missed while it was down runs once at start).',
+          'Runs of one volume never overlap. Retention follows convoy-backup forget; `convoy backup schedules` shows the last run.',
+          '',
+          examples([
+            [
+              'convoy backup schedule db --dest s3://bk@us-east-1/db --every 1h --keep-hourly 24 --keep-daily 7',
+              'Hourly, a day of hourlies and a week of dailies',
+            ],
+            ["convoy backup schedule web --dest vfs:///mnt/bk --cron '0 3 * * *' --keep-daily 14", 'Every night at 03:00 UTC'],
+          ]),
+        ].join('\n'),
+      ),
     (args) => select((ctx) => runSchedule(args, ctx), args),
   );
   b = b.command(
@@ -85,12 +68,7 @@ export async function runSchedule(args: ScheduleArgs, ctx: CommandContext): Prom
   const dest = checkUrl('destination', args.dest, { backup: false });
   if ((args.every === undefined) === (args.cron === undefined))
     throw usageError('give exactly one of --every and --cron', 'e.g. --every 1h, or --cron "0 3 * * *"');
-  const keep: NonNullable<SetScheduleRequest['keep']> = {};
-  for (const k of KEEPS) {
-    const v = args[`keep-${k}`];
-    if (v !== undefined) keep[k] = v;
-  }
-  if (args['keep-within'] !== undefined) keep.within = args['keep-within'];
+  const keep: NonNullable<SetScheduleRequest['keep']> = retentionFlags(args);
   const s = await ctx.client().setSchedule(
     {
       volume,
