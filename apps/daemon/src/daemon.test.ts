@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { parseArgs } from './args.js';
 import { DEFAULTS } from './config.js';
 import { startDaemon, type RunningDaemon } from './daemon.js';
 import { createLogger } from './logger.js';
+import { unixCall, type CallReply } from '../test/helpers/unix-call.js';
 
 let tmp: string;
 let daemon: RunningDaemon;
@@ -27,26 +27,8 @@ const timers = {
 let control: string;
 let plugin: string;
 
-function call(
-  method: string,
-  url: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; text: string; json: () => unknown }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const req = http.request({ socketPath: control, method, path: url, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) as unknown });
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+const call = (method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<CallReply> =>
+  unixCall(control, method, url, body, headers);
 
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-daemon-'));

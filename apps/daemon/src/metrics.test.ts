@@ -1,7 +1,6 @@
 // --metrics-listen: /metrics after real backups, restores and plugin requests; /healthz; and the
 // start/end log lines of each backup, restore and delete.
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +12,7 @@ import { parseArgs } from './args.js';
 import { startDaemon, type RunningDaemon } from './daemon.js';
 import { DaemonMetrics } from './metrics.js';
 import type { Logger } from './logger.js';
+import { unixCall, type CallReply } from '../test/helpers/unix-call.js';
 
 let tmp: string;
 let daemon: RunningDaemon;
@@ -28,19 +28,8 @@ const logLines = (): LogLine[] =>
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as LogLine);
 
-function call(method: string, url: string, body?: unknown): Promise<{ status: number; json: () => Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: control, method, path: url }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, json: () => JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const call = (method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<CallReply> =>
+  unixCall(control, method, url, body, headers);
 
 async function scrape(p = '/metrics'): Promise<{ status: number; type: string | null; text: string }> {
   const a = daemon.metricsAddress;

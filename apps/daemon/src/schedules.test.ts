@@ -2,7 +2,6 @@
 // set over the control API runs when its time comes — snapshot, backup, retention, snapshot gone —
 // and is still there, with its last run, after a restart.
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { listManifests } from '@convoy/blockstore';
 import { parseArgs } from './args.js';
 import { startDaemon, type RunningDaemon } from './daemon.js';
 import { createLogger } from './logger.js';
+import { unixCall, type CallReply } from '../test/helpers/unix-call.js';
 
 let tmp: string;
 let control: string;
@@ -35,19 +35,8 @@ function advanceTo(iso: string): void {
   for (const h of due) h.fn();
 }
 
-function call(method: string, url: string, body?: unknown): Promise<{ status: number; json: () => Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: control, method, path: url }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, json: () => JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const call = (method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<CallReply> =>
+  unixCall(control, method, url, body, headers);
 
 async function start(): Promise<RunningDaemon> {
   const config = await parseArgs(['--root', path.join(tmp, 'root'), '--socket', control, '--plugin-socket', 'none', '--host-id', 'h1']);
