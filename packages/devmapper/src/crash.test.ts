@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rejectionOf } from '@convoy/objectstore/testing';
 import type { DevmapperDriver, FaultStep } from './index.js';
-import { MiB, fakeEnv, type FakeEnv } from './testing/fake-env.js';
+import { MiB, fakeEnv, type FakeEnv, recordedAndPooled } from './testing/fake-env.js';
 
 let env: FakeEnv;
 beforeEach(async () => {
@@ -27,14 +27,9 @@ function dieAt(step: FaultStep): { faults: (s: FaultStep) => Promise<void>; reac
   };
 }
 
-/** Ids the state knows, against ids in the pool: equal means no orphan and no dangling record. */
 async function consistent(d: DevmapperDriver): Promise<void> {
-  const known: number[] = [];
-  for (const v of await d.list()) {
-    known.push(v.deviceId);
-    for (const s of await d.snapshotList(v.name)) known.push(s.deviceId);
-  }
-  expect((await d.poolDeviceIds()).sort()).toEqual(known.sort());
+  const { recorded, pooled } = await recordedAndPooled(d);
+  expect(pooled).toEqual(recorded);
 }
 
 describe('a crash between steps leaves no orphan and no dangling record', () => {

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rejectionOf } from '@convoy/objectstore/testing';
 import type { DevmapperDriver, FaultStep } from './index.js';
-import { MiB, fakeEnv, random, readAll, writeAt, type FakeEnv } from './testing/fake-env.js';
+import { MiB, fakeEnv, random, readAll, writeAt, type FakeEnv, recordedAndPooled } from './testing/fake-env.js';
 
 let env: FakeEnv;
 beforeEach(async () => {
@@ -36,12 +36,8 @@ async function setup(d: DevmapperDriver): Promise<{ before: Buffer; after: Buffe
 }
 
 async function consistent(d: DevmapperDriver): Promise<void> {
-  const known: number[] = [];
-  for (const v of await d.list()) {
-    known.push(v.deviceId);
-    for (const s of await d.snapshotList(v.name)) known.push(s.deviceId);
-  }
-  expect((await d.poolDeviceIds()).sort()).toEqual(known.sort());
+  const { recorded, pooled } = await recordedAndPooled(d);
+  expect(pooled).toEqual(recorded);
 }
 
 describe('devicemapper snapshot restore', () => {

@@ -66,3 +66,17 @@ export async function readAll(device: string, length: number): Promise<Buffer> {
 }
 
 export const random = (n: number): Buffer => randomBytes(n);
+
+/**
+ * The thin ids the driver's records know and the ids the pool holds, both sorted: equal means no
+ * orphan device and no record pointing at nothing.
+ */
+export async function recordedAndPooled(d: DevmapperDriver): Promise<{ recorded: number[]; pooled: number[] }> {
+  const recorded: number[] = [];
+  for (const v of await d.list()) {
+    recorded.push(v.deviceId);
+    for (const s of await d.snapshotList(v.name)) recorded.push(s.deviceId);
+  }
+  const byValue = (a: number, b: number): number => a - b;
+  return { recorded: recorded.sort(byValue), pooled: (await d.poolDeviceIds()).sort(byValue) };
+}
