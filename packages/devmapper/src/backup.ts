@@ -163,7 +163,7 @@ export async function backupSnapshot(c: DriverCore, req: DriverBackupRequest): P
       snapshot: req.snapshot,
       parent: parent?.backupId ?? 'latest',
       ...(parent === undefined || opened.changed === undefined ? {} : { changed: opened.changed }),
-      labels: { [FS_LABEL]: fsType, ...req.labels },
+      labels: { [FS_LABEL]: fsType, ...req.labels, driver: 'devicemapper' },
       compression: req.compression,
       concurrency: req.concurrency,
       signal: req.signal,

@@ -2,6 +2,7 @@
 import {
   deleteBackup,
   parseAnyBackupUrl,
+  isDirectoryManifest,
   parseBackupUrl,
   readManifest,
   type DeleteResult,
@@ -55,6 +56,18 @@ export function backupInspect(url: string, open?: StoreOpener): Promise<Inspecte
     }
     return { format: 'rancher-convoy-v0.5.2', backup };
   });
+}
+
+/**
+ * The driver a volume restored from `url` gets when none is named: the driver that made the backup
+ * (the `driver` label of ours, a directory backup being vfs's; the record of Rancher Convoy's) when
+ * it is one of `configured`, else `fallback` (which refuses, saying why, a backup it cannot restore).
+ */
+export async function backupDriver(url: string, configured: readonly string[], fallback: string, open?: StoreOpener): Promise<string> {
+  const b = await backupInspect(url, open);
+  const made =
+    b.format === 'convoy' ? (b.manifest.labels.driver ?? (isDirectoryManifest(b.manifest) ? 'vfs' : undefined)) : b.backup.driver;
+  return made !== undefined && configured.includes(made) ? made : fallback;
 }
 
 /** What a store holds, ours and Rancher Convoy v0.5.2's (@convoy/dirbackup's listStoreBackups), and what could not be read. */

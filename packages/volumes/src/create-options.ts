@@ -1,5 +1,6 @@
 // What a volume is made from: `docker volume create -o KEY=…` and `convoy create --opt KEY=… /
 // --size / --backup / --snapshot / --driver`, checked before anything is made.
+import { backupDriver, type StoreOpener } from './backups.js';
 import { invalidRequest, type VolumeError } from './errors.js';
 import type { CreateOptions, ManagedSnapshot } from './types.js';
 
@@ -49,6 +50,19 @@ export function sourceDriver(opts: VolumeOptions, from: ManagedSnapshot | undefi
       `leave out the driver, or back the snapshot up and create the ${opts.driver} volume from the backup`,
     );
   return from.driver;
+}
+
+/** The driver of a new volume: named, its snapshot's, its backup's (backupDriver), or the default. */
+export async function chooseDriver(
+  opts: VolumeOptions,
+  from: ManagedSnapshot | undefined,
+  configured: readonly string[],
+  fallback: string,
+  open: StoreOpener | undefined,
+): Promise<string> {
+  const named = sourceDriver(opts, from);
+  if (named !== undefined || opts.backup === undefined) return named ?? fallback;
+  return backupDriver(opts.backup, configured, fallback, open);
 }
 
 export const cannotRollBack = (s: ManagedSnapshot): VolumeError =>

@@ -6,7 +6,7 @@ import type { VolumeDriver, VolumeInfo } from '@convoy/volume-driver';
 import { invalidRequest, snapshotExists, snapshotNotFound, volumeExists, volumeInUse, volumeNotFound, type VolumeError } from './errors.js';
 import { defaultSnapshotName, findVolume, missingVolume, pickByUuidPrefix, pickSnapshot, type Found } from './lookup.js';
 import { MountRefs } from './mount-refs.js';
-import { backupLabels, cannotRollBack, sourceDriver, volumeOptions } from './create-options.js';
+import { backupLabels, cannotRollBack, chooseDriver, volumeOptions } from './create-options.js';
 import { backupDelete, backupInspect, backupList, backupSnapshot, restoreVolume } from './backups.js';
 import type { BackupCreateOptions, BackupListing, InspectedBackup } from './backups.js';
 import { releaseUnheld, remountHeld, startDrivers, type Unavailable } from './startup.js';
@@ -83,7 +83,7 @@ export class VolumeManager {
     const opts = volumeOptions(o);
     const from = opts.snapshot === undefined ? undefined : await this.snapshotInspect(opts.snapshot);
     const { size: sizeText, backup } = opts;
-    const driver = this.#driver(sourceDriver(opts, from) ?? this.#default);
+    const driver = this.#driver(await chooseDriver(opts, from, this.driverNames, this.#default, this.#opts.openStore));
     return this.#lock.run(o.name, async () => {
       const existing = await this.#find(o.name);
       if (existing !== undefined) {
@@ -125,9 +125,8 @@ export class VolumeManager {
         if (o.caller === 'docker') return;
         throw volumeNotFound(name);
       }
-      // Docker sends Remove only once no container uses the volume: Docker IDs still held are
-      // from containers that went away while this daemon was down (their Unmount was lost).
-      // A mount is never overridden, not even by force (force is for other hosts' references).
+      // Docker sends Remove only once no container uses the volume: Docker IDs still held are from containers
+      // gone while this daemon was down (Unmount lost). A mount is never overridden, even by force (other hosts').
       const all = this.#refs.holders(name);
       const holders = o.caller === 'docker' ? all.filter((h) => h === 'cli') : all;
       if (holders.length > 0) {

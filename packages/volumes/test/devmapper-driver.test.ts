@@ -66,4 +66,24 @@ describe('the devicemapper driver behind the manager (fake device-mapper)', () =
     await m.create({ name: 'plain', caller: 'cli' });
     expect((await rejectionOf(m.create({ name: 'x', caller: 'cli', driver: 'devicemapper' }))).message).toMatch(/unknown driver/);
   });
+
+  it('a volume restored without --driver gets the driver that made the backup, whatever the default', async () => {
+    const m = await VolumeManager.open({
+      root: path.join(tmp, 'root3'),
+      drivers: [new VfsDriver({ basePath: path.join(tmp, 'vfs3'), hostId: 'h' }), dm()],
+      defaultDriver: 'vfs',
+    });
+    const store = `vfs://${path.join(tmp, 'store')}`;
+    await m.create({ name: 'thin', caller: 'cli', driver: 'devicemapper', size: '8M' });
+    await m.snapshotCreate('thin', 'thin-s');
+    const thinUrl = (await m.backupCreate('thin-s', store)).url;
+    await m.create({ name: 'dir', caller: 'cli' });
+    await m.snapshotCreate('dir', 'dir-s');
+    const dirUrl = (await m.backupCreate('dir-s', store)).url;
+    expect((await m.create({ name: 'thin-copy', caller: 'cli', backup: thinUrl })).driver).toBe('devicemapper');
+    expect((await m.create({ name: 'dir-copy', caller: 'cli', backup: dirUrl })).driver).toBe('vfs');
+    // named, the driver is the one named (and refuses what it cannot restore, saying why)
+    expect((await rejectionOf(m.create({ name: 'bad', caller: 'cli', backup: thinUrl, driver: 'vfs' }))).code).toMatch(/^CONVOY_/);
+    await m.close();
+  });
 });

@@ -22,7 +22,12 @@ export const createCommand: CliCommand = {
       (b) =>
         b
           .positional('name', { type: 'string', describe: 'Volume name: 1-128 of A-Z a-z 0-9 _ . - (default: volume-<8 hex digits>)' })
-          .option('driver', { type: 'string', requiresArg: true, describe: "Driver (default: the daemon's default driver, `convoy info`)" })
+          .option('driver', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              "Driver (default: the snapshot's or backup's driver when it is one of the daemon's, else the daemon's default, `convoy info`)",
+          })
           .option('size', { type: 'string', requiresArg: true, describe: 'Size for drivers that take one: 10G, 512M or bytes' })
           .option('backup', { type: 'string', requiresArg: true, describe: 'Create the volume from this backup URL (shows progress)' })
           .option('snapshot', {
