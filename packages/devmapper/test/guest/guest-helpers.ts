@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -77,4 +77,59 @@ export async function writeAt(device: string, offset: number, data: Buffer): Pro
   } finally {
     await fh.close();
   }
+}
+
+const REPO = path.resolve(import.meta.dirname, '../../../..');
+
+export interface BuiltDaemon {
+  /** Everything the daemon logged so far (JSON lines on stderr). */
+  readonly log: () => string;
+  /** Runs the built `convoy` CLI against the daemon's socket; returns its stdout (throws on a nonzero exit). */
+  convoy(...args: string[]): string;
+  /** The last stdout line of `convoy ARGS --json`, parsed. */
+  convoyJson<T>(...args: string[]): T;
+  stop(): Promise<void>;
+}
+
+/**
+ * The built convoy-daemon (apps/daemon/dist, built before the dm-guest stage) started with `args`
+ * plus its own control socket under `dir`; resolves once it logged that it is ready.
+ */
+export async function startBuiltDaemon(dir: string, args: string[]): Promise<BuiltDaemon> {
+  const socket = path.join(dir, `daemon-${process.pid}.sock`);
+  const child = spawn(
+    process.execPath,
+    [path.join(REPO, 'apps/daemon/bin/convoy-daemon.cjs'), ...args, '--socket', socket, '--plugin-socket', 'none'],
+    { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  const exited = new Promise((r) => child.once('exit', r));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`convoy-daemon not ready:\n${log.slice(-3000)}`)), 300_000);
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      log += c;
+      if (log.includes('"msg":"convoy-daemon ready"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`convoy-daemon exited ${code}:\n${log.slice(-3000)}`)));
+  });
+  const convoy = (...a: string[]): string =>
+    execFileSync(process.execPath, [path.join(REPO, 'apps/cli/bin/convoy.cjs'), '--socket', socket, ...a], { encoding: 'utf8' });
+  return {
+    log: () => log,
+    convoy,
+    convoyJson: <T>(...a: string[]): T =>
+      JSON.parse(
+        convoy(...a, '--json')
+          .trim()
+          .split('\n')
+          .pop() ?? 'null',
+      ) as T,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

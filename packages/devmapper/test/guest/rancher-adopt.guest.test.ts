@@ -5,14 +5,14 @@
 // intact, and a new volume made from Convoy's snapshot holds the snapshot's files. Then the built
 // convoy-daemon, started with Convoy's --root, finds Convoy's pool there and adopts it itself:
 // `convoy list` shows Convoy's volumes and `convoy mount` gives their files.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevmapperDriver } from '../../src/index.js';
 import { startConvoyGo, type ConvoyGo } from './convoy-go-dm.js';
-import { MiB, assertInGuest, resetDeviceMapper, scratch } from './guest-helpers.js';
+import { MiB, assertInGuest, resetDeviceMapper, scratch, startBuiltDaemon } from './guest-helpers.js';
 
 let dir: string;
 let cg: ConvoyGo;
@@ -129,50 +129,29 @@ describe('a Rancher Convoy v0.5.2 devicemapper installation', () => {
     await d.remove('from-snap');
     await d.stop();
     await fs.rm(path.join(driverRoot, 'state.json'));
-    const repo = path.resolve(import.meta.dirname, '../../../..');
-    const socket = path.join(dir, 'daemon.sock');
-    const daemon = spawn(
-      process.execPath,
-      [
-        path.join(repo, 'apps/daemon/bin/convoy-daemon.cjs'),
-        ...['--root', cg.root, '--drivers', 'devicemapper', '--socket', socket, '--plugin-socket', 'none'],
-        ...['--maintenance-interval', 'off', '--full-maintenance-interval', 'off'],
-      ],
-      { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let log = '';
-    const exited = new Promise((r) => daemon.once('exit', r));
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`convoy-daemon not ready:\n${log.slice(-3000)}`)), 300_000);
-      daemon.stderr.setEncoding('utf8').on('data', (c: string) => {
-        log += c;
-        if (log.includes('"msg":"convoy-daemon ready"')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      daemon.once('exit', (code) => reject(new Error(`convoy-daemon exited ${code}:\n${log.slice(-3000)}`)));
-    });
-    const convoy = (...args: string[]): string =>
-      execFileSync(process.execPath, [path.join(repo, 'apps/cli/bin/convoy.cjs'), '--socket', socket, ...args], { encoding: 'utf8' });
+    const daemon = await startBuiltDaemon(dir, [
+      ...['--root', cg.root, '--drivers', 'devicemapper'],
+      ...['--maintenance-interval', 'off', '--full-maintenance-interval', 'off'],
+    ]);
     try {
-      await ready;
-      expect(log).toContain(path.join(cg.root, 'devicemapper')); // the ready line names the driver's directory: Convoy's
-      const listed = JSON.parse(convoy('list', '--json').trim().split('\n').pop()!) as { name: string }[];
-      expect(listed.map((v) => v.name).sort()).toEqual(['ab', 'vol1']);
-      const snaps = JSON.parse(convoy('snapshot', 'list', 'vol1', '--json').trim().split('\n').pop()!) as { name: string }[];
-      expect(snaps.map((x) => x.name)).toEqual(['snap1']);
-      const mp = convoy('mount', 'vol1').trim().split('\n').pop()!;
+      expect(daemon.log()).toContain(path.join(cg.root, 'devicemapper')); // the ready line names the driver's directory: Convoy's
+      expect(
+        daemon
+          .convoyJson<{ name: string }[]>('list')
+          .map((v) => v.name)
+          .sort(),
+      ).toEqual(['ab', 'vol1']);
+      expect(daemon.convoyJson<{ name: string }[]>('snapshot', 'list', 'vol1').map((x) => x.name)).toEqual(['snap1']);
+      const mp = daemon.convoy('mount', 'vol1').trim().split('\n').pop()!;
       expect(await fs.readFile(path.join(mp, 'hello.txt'), 'utf8')).toBe('after the snapshot\n');
       expect((await fs.readFile(path.join(mp, 'data.bin'))).equals(data)).toBe(true);
-      convoy('umount', 'vol1');
+      daemon.convoy('umount', 'vol1');
       const saved = JSON.parse(await fs.readFile(path.join(cg.root, 'daemon-config.json'), 'utf8')) as {
         config: { driverOpts: Record<string, string> };
       };
       expect(saved.config.driverOpts['dm.root']).toBe(path.join(cg.root, 'devicemapper')); // pinned for the next starts
     } finally {
-      daemon.kill('SIGTERM');
-      await exited;
+      await daemon.stop();
     }
   });
 });

@@ -15,7 +15,7 @@ import { parseAnyBackupUrl } from '@convoy/blockstore';
 import { openStore, type ObjectStore } from '@convoy/objectstore';
 import { DevmapperDriver } from '../../src/index.js';
 import { backupOf, startConvoyGo, syncDevice, type ConvoyGo } from './convoy-go-dm.js';
-import { MiB, assertInGuest, resetDeviceMapper, scratch, sha256Of } from './guest-helpers.js';
+import { MiB, assertInGuest, resetDeviceMapper, scratch, sha256Of, startBuiltDaemon } from './guest-helpers.js';
 
 const run = promisify(execFile);
 const REPO = path.resolve(import.meta.dirname, '../../../..');
@@ -161,6 +161,34 @@ describe('deltablock backups made by Rancher Convoy v0.5.2 on a real thin pool',
       }
     } finally {
       await store?.close();
+    }
+  });
+
+  it('convoy-daemon (vfs default, devicemapper beside it) restores a Convoy deltablock URL into a thin volume: `convoy create --backup`', async () => {
+    const daemon = await startBuiltDaemon(dir, [
+      ...['--root', path.join(dir, 'daemon-root'), '--drivers', 'vfs,devicemapper', '--default-driver', 'vfs'],
+      ...[
+        '--driver-opts',
+        'dm.thinpoolname=guest-daemon',
+        '--driver-opts',
+        'dm.loopdatasize=512M',
+        '--driver-opts',
+        'dm.loopmetadatasize=32M',
+      ],
+      ...['--maintenance-interval', 'off', '--full-maintenance-interval', 'off'],
+    ]);
+    try {
+      const b = backups.at(-1)!;
+      const listed = daemon.convoyJson<{ id: string }[]>('backup', 'list', `vfs://${storeDir}`);
+      expect(listed.map((x) => x.id)).toEqual(expect.arrayContaining(backups.map((x) => x.name)));
+      const v = daemon.convoyJson<{ name: string; driver: string }>('create', 'from-convoy', '--backup', b.url);
+      expect(v).toMatchObject({ name: 'from-convoy', driver: 'devicemapper' }); // the backup's driver, not the default
+      const mp = daemon.convoy('mount', 'from-convoy').trim().split('\n').pop()!;
+      expect(await fs.readFile(path.join(mp, 'hello.txt'), 'utf8')).toBe(b.hello);
+      expect((await fs.readFile(path.join(mp, 'data.bin'))).equals(b.data)).toBe(true);
+      daemon.convoy('umount', 'from-convoy');
+    } finally {
+      await daemon.stop();
     }
   });
 });
