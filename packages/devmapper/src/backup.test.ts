@@ -70,7 +70,7 @@ describe('backups of thin snapshots (fake kernel)', () => {
     await d.mount('x');
     await d.snapshotCreate('x', 's');
     const b = await d.backup({ volume: 'x', snapshot: 's', store });
-    expect(b.manifest.labels).toEqual({ 'convoy.fs': 'xfs' });
+    expect(b.manifest.labels).toEqual({ 'convoy.fs': 'xfs', driver: 'devicemapper' });
     const other = await env.start({ root: path.join(env.dir, 'root2'), thinPoolName: 'pool2' });
     expect(await other.restore({ volume: 'y', store, backupVolume: 'x', backupId: b.id })).toMatchObject({ fs: 'xfs' });
     expect(await other.mount('y')).toBe(path.join(env.dir, 'root2', 'mounts', 'y')); // the fake checks the fs marker
@@ -102,7 +102,7 @@ describe('backups of thin snapshots (fake kernel)', () => {
     await d.snapshotCreate('v', 'c');
     const third = await d.backup({ volume: 'v', snapshot: 'c', store, labels: { k: 'x' } });
     expect(third).toMatchObject({ parentSnapshot: 'b', changedBlocks: 1 });
-    expect((await readManifest(store, 'v', third.id)).labels).toEqual({ k: 'x', 'convoy.fs': 'ext4' });
+    expect((await readManifest(store, 'v', third.id)).labels).toEqual({ k: 'x', 'convoy.fs': 'ext4', driver: 'devicemapper' });
     // another store: no parent there, a full read
     const store2 = await openStore(`vfs://${path.join(env.dir, 'store2')}`);
     const elsewhere = await d.backup({ volume: 'v', snapshot: 'c', store: store2, backupVolume: 'renamed' });

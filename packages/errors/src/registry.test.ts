@@ -29,7 +29,7 @@ function sources(dir: string): string[] {
 }
 
 // Names that look like codes but are environment variables the programs read.
-const ENVIRONMENT = new Set(['CONVOY_SOCKET', 'CONVOY_DAEMON_BIN', 'CONVOY_PASSWORD', 'CONVOY_RELIABILITY_CLI']);
+const ENVIRONMENT = new Set(['CONVOY_SOCKET', 'CONVOY_DAEMON_BIN', 'CONVOY_PASSWORD', 'CONVOY_NEW_PASSWORD', 'CONVOY_RELIABILITY_CLI']);
 
 describe('the error-code registry', () => {
   const files = ['packages', 'apps', 'tools'].flatMap((d) => sources(join(ROOT, d)));
