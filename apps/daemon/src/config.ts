@@ -60,11 +60,25 @@ export const DEFAULTS: DaemonConfig = {
   createOnDockerMount: false,
   pluginSocket: '/run/docker/plugins/convoy.sock',
   controlSocket: '/var/run/convoy/convoy.sock',
-  hostId: os.hostname(),
+  hostId: hostIdOf(os.hostname()),
   logLevel: 'info',
   maintenanceInterval: '1h',
   fullMaintenanceInterval: '24h',
 };
+
+/**
+ * A host id from a hostname: as it is when it is a valid id (almost always), else with what a host
+ * id cannot hold replaced (a host without a hostname, `(none)`, is `none`), so a default never
+ * stops the daemon from starting.
+ */
+export function hostIdOf(hostname: string): string {
+  const id = hostname
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/-+$/, '')
+    .slice(0, 63);
+  return id === '' ? 'localhost' : id;
+}
 
 /** The configuration of the first start, kept for the next ones (saved-config.ts), under --root. */
 export const SAVED_CONFIG_FILE = 'daemon-config.json';

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../tools/vitest/project-defaults.js';
 import { parseDaemonArgs } from './args.js';
-import { DEFAULTS, SAVED_CONFIG_FILE, withDriverLocations } from './config.js';
+import { DEFAULTS, SAVED_CONFIG_FILE, hostIdOf, withDriverLocations } from './config.js';
 import { startDaemon } from './daemon.js';
 import type { Logger } from './logger.js';
 import { logConfigPlan, planConfig } from './saved-config.js';
@@ -210,5 +210,13 @@ describe('the saved configuration', () => {
     expect(dm(withDriverLocations({ ...config, driverOpts: { 'dm.root': '/elsewhere' } }))).toBe('/elsewhere');
     expect(withDriverLocations({ ...DEFAULTS, root: r }).driverOpts['dm.root']).toBeUndefined();
     await fs.rm(r, { recursive: true, force: true });
+  });
+
+  it('the default host id is the hostname, made valid when it is not (a guest without one says "(none)")', () => {
+    expect(hostIdOf('web-01.example.com')).toBe('web-01.example.com');
+    expect(hostIdOf('(none)')).toBe('none');
+    expect(hostIdOf('')).toBe('localhost');
+    expect(hostIdOf('-x y!')).toBe('x-y');
+    expect(hostIdOf('a'.repeat(80))).toHaveLength(63);
   });
 });
