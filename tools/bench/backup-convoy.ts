@@ -92,7 +92,17 @@ export async function prepareStore(l: ConvoyLaunch, store: string): Promise<void
   await setup(
     `${l.frontend} init`,
     NODE,
-    ['--conditions=@convoy/source', '--import', l.src.sourceResolve, l.src.cliMain, 'init', destOf(store), '--encrypt', '--json', '--quiet'],
+    [
+      '--conditions=@convoy/source',
+      '--import',
+      l.src.sourceResolve,
+      l.src.cliMain,
+      'init',
+      destOf(store),
+      '--encrypt',
+      '--json',
+      '--quiet',
+    ],
     { cwd: path.dirname(l.src.runner), env: envOf(l), signal: l.signal },
   );
 }
@@ -101,7 +111,7 @@ function nodeArgs(l: ConvoyLaunch, args: string[], profileDir: string | undefine
   const prof = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
   const entry = isCli(l.frontend)
     ? [l.src.cliMain, ...args, '--json', '--quiet']
-      : [l.src.runner, ...args, ...(l.concurrency === undefined ? [] : ['--concurrency', String(l.concurrency)])];
+    : [l.src.runner, ...args, ...(l.concurrency === undefined ? [] : ['--concurrency', String(l.concurrency)])];
   return [...prof, '--conditions=@convoy/source', '--import', l.src.sourceResolve, ...entry];
 }
 
