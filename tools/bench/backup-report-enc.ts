@@ -126,6 +126,7 @@ export function formatEncryption(costs: readonly EncryptionCost[]): string[] {
     c.plainMiBps.toFixed(1),
     c.encryptedMiBps.toFixed(1),
     `${c.plainCpuSeconds.toFixed(2)} / ${c.encryptedCpuSeconds.toFixed(2)}`,
+    c.plainCpuSeconds > 0 ? percent(c.encryptedCpuSeconds / c.plainCpuSeconds - 1) : '—',
     `${c.plainOthersSeconds.toFixed(1)} / ${c.encryptedOthersSeconds.toFixed(1)}`,
   ]);
   const pairs = [...new Set(costs.map((c) => `\`${c.encrypted}\` against \`${c.plain}\``))].join(', ');
@@ -134,10 +135,11 @@ export function formatEncryption(costs: readonly EncryptionCost[]): string[] {
       'HMAC-SHA256 block ids; the passphrase in CONVOY_PASSWORD, so each step also unlocks the key file: one scrypt) ' +
       `and on a plain store, in the same run. cost = encrypted s / plain s − 1 (target ≤ ${ENCRYPTION_COST_LIMIT * 100} %); ` +
       'MiB/s = volume MiB / s (the local incrementals read or skip most of it, so theirs is not a disk rate); ' +
-      'CPU = user + system of the step (plain / encrypted); others = CPU seconds other processes used meanwhile (plain / encrypted).',
+      'CPU = user + system of the step (plain / encrypted), and CPU cost = their ratio − 1 (what encryption adds in work; ' +
+      'unlike wall time, hardly moved by other processes on a busy machine); others = CPU seconds other processes used meanwhile (plain / encrypted).',
     '',
     ...markdownTable(
-      ['step', 'plain s', 'encrypted s', 'cost', 'plain MiB/s', 'encrypted MiB/s', 'CPU s plain / enc', 'others s plain / enc'],
+      ['step', 'plain s', 'encrypted s', 'cost', 'plain MiB/s', 'encrypted MiB/s', 'CPU s plain / enc', 'CPU cost', 'others s plain / enc'],
       rows,
     ),
     '',
