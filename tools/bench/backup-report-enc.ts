@@ -7,7 +7,7 @@ import type { StepId, StepResult } from './backup-peers.js';
 import type { S3Phase } from './backup-phases.js';
 import { find, markdownTable, type Target } from './backup-report.js';
 import { s3Medians } from './backup-report-s3.js';
-import type { S3Step } from './backup-s3.js';
+import type { S3Step, S3StepResult } from './backup-s3.js';
 
 const MiB = 2 ** 20;
 
@@ -42,6 +42,11 @@ export interface EncryptionCost {
   encryptedSeconds: number;
   /** encryptedSeconds / plainSeconds − 1. */
   cost: number;
+  /**
+   * The median over runs of each run's encrypted / plain − 1 (the two ran minutes apart in the
+   * same run, so a load that comes and goes between runs moves both alike); = cost with one run.
+   */
+  pairedCost: number;
   /** Volume MiB (2^20 bytes) / seconds. */
   plainMiBps: number;
   encryptedMiBps: number;
@@ -60,15 +65,32 @@ interface Timed {
   otherCpuSeconds: number;
 }
 
+/** A step's results: the median run of each frontend, and every run's (to pair them run by run). */
+interface StepRuns<T> {
+  median: (tool: ConvoyFrontend) => T | undefined;
+  runs: readonly ((tool: ConvoyFrontend) => T | undefined)[];
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return sorted.length % 2 === 1 ? (sorted[Math.floor(mid)] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 function cost(
   pair: (typeof ENCRYPTED_PAIRS)[number],
   where: 'fs' | 's3',
   step: string,
   volumeBytes: number,
-  p: Timed | undefined,
-  e: Timed | undefined,
+  r: StepRuns<Timed>,
 ): EncryptionCost | undefined {
+  const p = r.median(pair.plain);
+  const e = r.median(pair.encrypted);
   if (p === undefined || e === undefined || p.seconds <= 0 || e.seconds <= 0) return undefined;
+  const ratios = r.runs.flatMap((at) => {
+    const [a, b] = [at(pair.plain), at(pair.encrypted)];
+    return a === undefined || b === undefined || a.seconds <= 0 ? [] : [b.seconds / a.seconds - 1];
+  });
   return {
     ...pair,
     where,
@@ -76,6 +98,7 @@ function cost(
     plainSeconds: p.seconds,
     encryptedSeconds: e.seconds,
     cost: e.seconds / p.seconds - 1,
+    pairedCost: ratios.length === 0 ? e.seconds / p.seconds - 1 : median(ratios),
     plainMiBps: volumeBytes / MiB / p.seconds,
     encryptedMiBps: volumeBytes / MiB / e.seconds,
     plainCpuSeconds: p.userSeconds + p.systemSeconds,
@@ -85,19 +108,28 @@ function cost(
   };
 }
 
-/** Every step both frontends of a pair ran, local rows first, then S3 rows. */
-export function encryptionCosts(local: readonly StepResult[], volumeBytes: number, s3: S3Phase | undefined): EncryptionCost[] {
+/**
+ * Every step both frontends of a pair ran, local rows first, then S3 rows. `local`: the median run
+ * per tool and step; `localRuns`: every run's results (samples), to pair them run by run.
+ */
+export function encryptionCosts(
+  local: readonly StepResult[],
+  localRuns: readonly (readonly StepResult[])[],
+  volumeBytes: number,
+  s3: S3Phase | undefined,
+): EncryptionCost[] {
   const out: EncryptionCost[] = [];
   const m = s3 === undefined ? undefined : s3Medians(s3);
   for (const pair of ENCRYPTED_PAIRS) {
     for (const { step, label } of LOCAL_STEPS) {
-      const c = cost(pair, 'fs', label, volumeBytes, find(local, pair.plain, step), find(local, pair.encrypted, step));
+      const runs = localRuns.map((results) => (tool: ConvoyFrontend) => find(results, tool, step));
+      const c = cost(pair, 'fs', label, volumeBytes, { median: (tool) => find(local, tool, step), runs });
       if (c !== undefined) out.push(c);
     }
     for (const { step, label } of S3_STEPS) {
-      const at = (tool: ConvoyFrontend) => m?.steps.find((r) => r.tool === tool && r.step === step);
-      const p = at(pair.plain);
-      const c = cost(pair, 's3', label, p?.volumeBytes ?? 0, p, at(pair.encrypted));
+      const at = (steps: readonly S3StepResult[]) => (tool: ConvoyFrontend) => steps.find((r) => r.tool === tool && r.step === step);
+      const runs = (s3?.runs ?? []).map((r) => at(r.steps));
+      const c = cost(pair, 's3', label, m?.steps.find((r) => r.step === step)?.volumeBytes ?? 0, { median: at(m?.steps ?? []), runs });
       if (c !== undefined) out.push(c);
     }
   }
@@ -123,6 +155,7 @@ export function formatEncryption(costs: readonly EncryptionCost[]): string[] {
     c.plainSeconds.toFixed(2),
     c.encryptedSeconds.toFixed(2),
     percent(c.cost),
+    percent(c.pairedCost),
     c.plainMiBps.toFixed(1),
     c.encryptedMiBps.toFixed(1),
     `${c.plainCpuSeconds.toFixed(2)} / ${c.encryptedCpuSeconds.toFixed(2)}`,
@@ -133,13 +166,25 @@ export function formatEncryption(costs: readonly EncryptionCost[]): string[] {
   return [
     `Encryption (${pairs}): the same CLI on a store created by \`convoy-backup init --encrypt\` (AES-256-GCM in 64 KiB segments, ` +
       'HMAC-SHA256 block ids; the passphrase in CONVOY_PASSWORD, so each step also unlocks the key file: one scrypt) ' +
-      `and on a plain store, in the same run. cost = encrypted s / plain s − 1 (target ≤ ${ENCRYPTION_COST_LIMIT * 100} %); ` +
+      `and on a plain store, in the same run. cost = encrypted s / plain s − 1 of the median runs (target ≤ ${ENCRYPTION_COST_LIMIT * 100} %); ` +
+      "paired cost = the median over runs of each run's encrypted / plain − 1 (steadier when the load changes between runs); " +
       'MiB/s = volume MiB / s (the local incrementals read or skip most of it, so theirs is not a disk rate); ' +
       'CPU = user + system of the step (plain / encrypted), and CPU cost = their ratio − 1 (what encryption adds in work; ' +
       'unlike wall time, hardly moved by other processes on a busy machine); others = CPU seconds other processes used meanwhile (plain / encrypted).',
     '',
     ...markdownTable(
-      ['step', 'plain s', 'encrypted s', 'cost', 'plain MiB/s', 'encrypted MiB/s', 'CPU s plain / enc', 'CPU cost', 'others s plain / enc'],
+      [
+        'step',
+        'plain s',
+        'encrypted s',
+        'cost',
+        'paired cost',
+        'plain MiB/s',
+        'encrypted MiB/s',
+        'CPU s plain / enc',
+        'CPU cost',
+        'others s plain / enc',
+      ],
       rows,
     ),
     '',

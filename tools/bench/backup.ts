@@ -97,7 +97,12 @@ async function main(): Promise<number> {
       { options, layout, ...first, cacheDropped: preparer.cacheDropped, convoy, s3: s3?.meta, big: big?.meta },
       interrupt.signal,
     );
-    const encryption = encryptionCosts(results, options.size, s3);
+    const encryption = encryptionCosts(
+      results,
+      runs.map((r) => r.results),
+      options.size,
+      s3,
+    );
     const targets = [
       ...evaluateTargets(results),
       ...evaluateS3Targets(s3, frontends),
