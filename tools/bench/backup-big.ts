@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { backupArgs, backupUrlOf, measureConvoy, restoreArgs, type ConvoyLaunch } from './backup-convoy.js';
+import { backupArgs, backupUrlOf, measureConvoy, prepareStore, restoreArgs, type ConvoyLaunch } from './backup-convoy.js';
 import { duBytes, type Measured } from './backup-exec.js';
 import type { ConvoyFrontend } from './backup-peers.js';
 import { REGION_BYTES, forEachRegion, writeVolume, type Placement, type VolumeLayout } from './backup-volume.js';
@@ -100,6 +100,7 @@ export async function runBig(r: {
   for (const frontend of r.frontends) {
     const launch = r.launch(frontend);
     const store = path.join(r.work, 'big', `${frontend}-store`);
+    await prepareStore(launch, store);
     await r.prepare(`${frontend} big full backup`);
     const backup = await measureConvoy(
       launch,

@@ -1,17 +1,30 @@
-// How the backup bench runs Convoy: the command lines of its two frontends (the library through
-// backup-convoy-runner.ts, the convoy-backup CLI), each as a measured child process from the run's
-// frozen copy of the sources, optionally under --cpu-prof.
+// How the backup bench runs Convoy: the command lines of its frontends (the library through
+// backup-convoy-runner.ts; the convoy-backup CLI, on plain stores and on stores created with
+// `init --encrypt`), each as a measured child process from the run's frozen copy of the sources,
+// optionally under --cpu-prof.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure, run, type Measured } from './backup-exec.js';
+import { measure, run, setup, type Measured } from './backup-exec.js';
 import type { SourceSnapshot } from './backup-snapshot.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 /** The pinned Node 24 (the machine's node is older). */
 export const NODE = path.resolve(BENCH_DIR, '../../node_modules/.bin/node');
 
-export type ConvoyFrontend = 'convoy' | 'convoy-cli';
+/**
+ * convoy: the library through backup-convoy-runner.ts. convoy-cli: the convoy-backup CLI.
+ * convoy-cli-enc: the same CLI on stores created (untimed) with `convoy-backup init STORE --encrypt`,
+ * with CONVOY_PASSWORD in the environment of every step.
+ */
+export type ConvoyFrontend = 'convoy' | 'convoy-cli' | 'convoy-cli-enc';
+
+/** The frontends that run the convoy-backup CLI (same command lines). */
+export const isCli = (f: ConvoyFrontend): boolean => f !== 'convoy';
+/** The frontends whose stores are encrypted. */
+export const isEncrypted = (f: ConvoyFrontend): boolean => f === 'convoy-cli-enc';
+/** The passphrase of the bench's encrypted stores (CONVOY_PASSWORD of every step of theirs). */
+export const BENCH_PASSWORD = 'convoy-bench-passphrase';
 
 export interface ConvoyLaunch {
   src: SourceSnapshot;
@@ -34,19 +47,21 @@ export interface BackupSpec {
   changed?: string;
 }
 
+/** The CLI's URL of a store: a directory as vfs://, a URL as it is. */
+const destOf = (store: string): string => (store.includes('://') ? store : `vfs://${store}`);
+
 /** The frontend's arguments for a backup (full: no parent; else incremental against the latest). */
 export function backupArgs(frontend: ConvoyFrontend, b: BackupSpec): string[] {
   const changed = b.changed === undefined ? [] : ['--changed', b.changed];
-  if (frontend === 'convoy-cli') {
-    const dest = b.store.includes('://') ? b.store : `vfs://${b.store}`;
-    return ['create', b.source, '--dest', dest, '--volume', b.volume, ...(b.full ? ['--parent', 'none'] : []), ...changed];
+  if (isCli(frontend)) {
+    return ['create', b.source, '--dest', destOf(b.store), '--volume', b.volume, ...(b.full ? ['--parent', 'none'] : []), ...changed];
   }
   return ['backup', '--store', b.store, '--volume', b.volume, '--source', b.source, ...(b.full ? ['--full'] : []), ...changed];
 }
 
 /** The frontend's arguments to restore the backup `url` printed (the runner: the newest of `store`). */
 export function restoreArgs(frontend: ConvoyFrontend, store: string, url: string, target: string): string[] {
-  if (frontend === 'convoy-cli') return ['restore', url, target];
+  if (isCli(frontend)) return ['restore', url, target];
   const volume = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('volume') ?? 'bench';
   return ['restore', '--store', store, '--volume', volume, '--target', target];
 }
@@ -63,12 +78,40 @@ export function backupUrlOf(stdout: string, label: string): string {
   return url;
 }
 
+/** The environment of every process of the frontend: the bench's, the launch's extra, the passphrase of an encrypted store. */
+function envOf(l: ConvoyLaunch): NodeJS.ProcessEnv {
+  return { ...process.env, ...l.env, ...(isEncrypted(l.frontend) ? { CONVOY_PASSWORD: BENCH_PASSWORD } : {}) };
+}
+
+/**
+ * Creates the frontend's store before its first (measured) backup, untimed: `convoy-backup init
+ * STORE --encrypt` for an encrypted frontend (the other frontends create theirs on the first backup).
+ */
+export async function prepareStore(l: ConvoyLaunch, store: string): Promise<void> {
+  if (!isEncrypted(l.frontend)) return;
+  await setup(
+    `${l.frontend} init`,
+    NODE,
+    [
+      '--conditions=@convoy/source',
+      '--import',
+      l.src.sourceResolve,
+      l.src.cliMain,
+      'init',
+      destOf(store),
+      '--encrypt',
+      '--json',
+      '--quiet',
+    ],
+    { cwd: path.dirname(l.src.runner), env: envOf(l), signal: l.signal },
+  );
+}
+
 function nodeArgs(l: ConvoyLaunch, args: string[], profileDir: string | undefined): string[] {
   const prof = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
-  const entry =
-    l.frontend === 'convoy-cli'
-      ? [l.src.cliMain, ...args, '--json', '--quiet']
-      : [l.src.runner, ...args, ...(l.concurrency === undefined ? [] : ['--concurrency', String(l.concurrency)])];
+  const entry = isCli(l.frontend)
+    ? [l.src.cliMain, ...args, '--json', '--quiet']
+    : [l.src.runner, ...args, ...(l.concurrency === undefined ? [] : ['--concurrency', String(l.concurrency)])];
   return [...prof, '--conditions=@convoy/source', '--import', l.src.sourceResolve, ...entry];
 }
 
@@ -84,7 +127,7 @@ export async function measureConvoy(l: ConvoyLaunch, label: string, args: string
     command: NODE,
     args: nodeArgs(l, args, profileDir),
     cwd: path.dirname(l.src.runner),
-    env: { ...process.env, ...l.env },
+    env: envOf(l),
     signal: l.signal,
   });
 }
@@ -92,7 +135,7 @@ export async function measureConvoy(l: ConvoyLaunch, label: string, args: string
 /** Starts a frontend once without measuring it; answers why it failed, or undefined. */
 export async function smokeTest(l: ConvoyLaunch): Promise<string | undefined> {
   // Both import everything before they answer --help / help.
-  const entry = l.frontend === 'convoy-cli' ? [l.src.cliMain, '--help'] : [l.src.runner, 'help'];
+  const entry = isCli(l.frontend) ? [l.src.cliMain, '--help'] : [l.src.runner, 'help'];
   try {
     const { code, stderr } = await run(NODE, ['--conditions=@convoy/source', '--import', l.src.sourceResolve, ...entry], {
       cwd: path.dirname(l.src.runner),
@@ -110,7 +153,7 @@ export async function smokeTest(l: ConvoyLaunch): Promise<string | undefined> {
  * `--help` under GNU time, so the S3 rows can say how much of a step's wall time is start-up.
  */
 export function measureStartup(l: ConvoyLaunch): Promise<Measured> {
-  const entry = l.frontend === 'convoy-cli' ? [l.src.cliMain, '--help'] : [l.src.runner, 'help'];
+  const entry = isCli(l.frontend) ? [l.src.cliMain, '--help'] : [l.src.runner, 'help'];
   return measure({
     label: `${l.frontend} start-up`,
     command: NODE,

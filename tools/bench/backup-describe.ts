@@ -44,6 +44,8 @@ export async function describe(
       '`convoy` = @convoy/blockstore backupVolume/restoreBackup with FileSource into an FsObjectStore (vfs), zstd, ' +
       `concurrency ${options.concurrency ?? 'default (6)'}, via backup-convoy-runner.ts; ` +
       '`convoy-cli` = the convoy-backup CLI (apps/backup) `create … --dest vfs://… [--changed F] --json -q` / `restore URL TARGET`; ' +
+      "`convoy-cli-enc` = the same on stores created (untimed) by `convoy-backup init STORE --encrypt`, CONVOY_PASSWORD in every step's environment " +
+      '(each step unlocks the store: one scrypt of the key file); ' +
       `both run from TypeScript sources (Node type stripping, --conditions=@convoy/source), frozen at the start of the run: ${r.convoy.revision}.` +
       (options.profileDir === undefined ? '' : ` Run under --cpu-prof (profiles in ${options.profileDir}): times are inflated.`),
     command: `npm run -s bench:backup -w tools/bench -- ${process.argv.slice(2).join(' ')}`.trim(),

@@ -11,7 +11,8 @@ export const USAGE = `usage: backup.ts [options]
   --size BYTES        volume size, suffix K/M/G = KiB/MiB/GiB (default 1GiB)
   --seed TEXT         seed of the volume's content and of the change (default convoy-bench-1)
   --change PERCENT    share of the volume overwritten before the incremental (default 5)
-  --tools LIST        convoy (library), convoy-cli (convoy-backup), borg, restic (default: all)
+  --tools LIST        convoy (library), convoy-cli (convoy-backup), convoy-cli-enc (convoy-backup on
+                      stores made by init --encrypt), borg, restic (default: all)
   --repeat N          run everything N times and report, per tool and step, the median run (default 1)
   --quiet-wait SEC    before each step wait up to SEC seconds for other processes to use less than
                       --quiet-cpus CPUs (default 120; 0: do not wait)

@@ -2,16 +2,27 @@
 // incremental backup, restore. Every step is one child process measured by backup-exec.ts.
 import { cp, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { backupArgs, backupUrlOf, measureConvoy, restoreArgs, type ConvoyFrontend, type ConvoyLaunch } from './backup-convoy.js';
+import {
+  backupArgs,
+  backupUrlOf,
+  measureConvoy,
+  prepareStore,
+  restoreArgs,
+  type ConvoyFrontend,
+  type ConvoyLaunch,
+} from './backup-convoy.js';
 import { duBytes, measure, setup, type Measured } from './backup-exec.js';
 import type { SourceSnapshot } from './backup-snapshot.js';
 
 export type { ConvoyFrontend } from './backup-convoy.js';
 
-export const TOOL_NAMES = ['convoy', 'convoy-cli', 'borg', 'restic'] as const;
+export const TOOL_NAMES = ['convoy', 'convoy-cli', 'convoy-cli-enc', 'borg', 'restic'] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
-/** The two ways Convoy is run: the library through backup-convoy-runner.ts, and the convoy-backup CLI. */
-export const CONVOY_TOOLS: readonly ConvoyFrontend[] = ['convoy', 'convoy-cli'];
+/**
+ * The ways Convoy is run: the library through backup-convoy-runner.ts, the convoy-backup CLI, and
+ * the CLI on encrypted stores (`init --encrypt`).
+ */
+export const CONVOY_TOOLS: readonly ConvoyFrontend[] = ['convoy', 'convoy-cli', 'convoy-cli-enc'];
 
 export const isConvoy = (tool: ToolName): tool is ConvoyFrontend => (CONVOY_TOOLS as readonly ToolName[]).includes(tool);
 
@@ -62,8 +73,8 @@ export interface Peer {
 
 /**
  * Convoy, either through @convoy/blockstore (backup-convoy-runner.ts: `convoy`) or through the
- * convoy-backup CLI (apps/backup/src/main.ts: `convoy-cli`), both run from the run's frozen copy
- * of the TypeScript sources (backup-convoy.ts).
+ * convoy-backup CLI (apps/backup/src/main.ts: `convoy-cli`, and `convoy-cli-enc` on a store created
+ * encrypted by init), all run from the run's frozen copy of the TypeScript sources (backup-convoy.ts).
  * The full backup goes into store A; A is then copied to B (not timed), so the incremental with
  * the change list (into A) and the one without (into B) each start from the same full backup and
  * each upload what is new.
@@ -88,6 +99,7 @@ export class ConvoyPeer implements Peer {
 
   async init(): Promise<void> {
     await mkdir(path.dirname(this.#storeA), { recursive: true });
+    await prepareStore(this.#launch, this.#storeA); // store B is a copy of A after the full backup
   }
 
   async step(step: Exclude<StepId, 'restore'>): Promise<StepResult> {
@@ -251,6 +263,7 @@ export function makePeer(name: ToolName, ctx: PeerContext): Peer {
   switch (name) {
     case 'convoy':
     case 'convoy-cli':
+    case 'convoy-cli-enc':
       return new ConvoyPeer(ctx, name);
     case 'borg':
       return new BorgPeer(ctx);

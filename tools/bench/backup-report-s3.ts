@@ -98,7 +98,7 @@ export function formatS3(phase: S3Phase | undefined, frontends: readonly ConvoyF
       : `${phase.meta.endpoint}`;
   const out = [
     `S3 rows: ${where}; ${s.concurrency} requests in flight for the raw rates and for \`convoy\` (blocks and S3 requests); ` +
-      '`convoy-cli` runs at its defaults (it has no concurrency flag). ' +
+      '`convoy-cli` and `convoy-cli-enc` run at their defaults (the CLI has no concurrency flag). ' +
       `Raw: ${s.rawCount} × 2 MiB objects of random bytes held in memory, PUT then GET with the AWS SDK v3 S3Client in the bench process ` +
       '(no Convoy code, no hashing, no Content-MD5, no disk, no process start). ' +
       `Convoy: a full backup to s3:// of a ${size(s.volumeBytes)} volume of random bytes (zstd cannot shrink it, so bytes sent ≈ volume bytes; ` +

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { backupArgs, backupUrlOf, measureConvoy, measureStartup, restoreArgs, type ConvoyLaunch } from './backup-convoy.js';
+import { backupArgs, backupUrlOf, measureConvoy, measureStartup, prepareStore, restoreArgs, type ConvoyLaunch } from './backup-convoy.js';
 import type { Measured } from './backup-exec.js';
 import type { ConvoyFrontend } from './backup-peers.js';
 import { inFlight, rawRates, type RawRate } from './backup-s3-raw.js';
@@ -165,6 +165,7 @@ export class S3Bench {
         return { ...rest, tool: frontend, step, volumeBytes: s.volumeBytes, storedBytes, mibPerSec };
       };
       steps.push(result('start-up', await measureStartup(launch), 0));
+      await prepareStore(launch, store);
       await r.prepare(`${frontend} s3 backup`);
       const backup = await measureConvoy(
         launch,

@@ -3,7 +3,9 @@
 // incremental backup (Convoy with and without the changed-extent list), and a restore that must
 // byte-equal the volume. Then the S3 rows (raw SDK PUT/GET rates beside Convoy's backup to and
 // restore from s3://, one radosgw for the run: backup-s3.ts) and the large sparse volume (peak
-// RSS at 64 GiB: backup-big.ts). Every step is a child process under GNU time. See README.md.
+// RSS at 64 GiB: backup-big.ts). convoy-cli-enc is the CLI on encrypted stores; what encryption
+// costs over convoy-cli, step by step: backup-report-enc.ts. Every step is a child process under
+// GNU time. See README.md.
 //
 //   npm run -s bench:backup -w tools/bench -- [--size 1GiB] [--repeat 3] [--tools convoy,borg,restic]
 //       [--s3 on|off] [--big 64GiB|off] [--profile DIR] [--json] …
@@ -21,6 +23,7 @@ import { ConvoyPeer, discard, isConvoy, makePeer, type Peer, type PeerContext, t
 import { runBigPhase, runS3Phase, type BigPhase, type PhaseContext, type S3Phase } from './backup-phases.js';
 import { evaluateTargets, formatReport, medianBy } from './backup-report.js';
 import { evaluateBigTargets, evaluateS3Targets, formatBig, formatS3 } from './backup-report-s3.js';
+import { encryptionCosts, evaluateEncryptionTargets, formatEncryption } from './backup-report-enc.js';
 import { snapshotSources, type SourceSnapshot } from './backup-snapshot.js';
 import { REGION_BYTES, blocksTouched, changeVolume, planVolume, sha256File, writeVolume, type VolumeLayout } from './backup-volume.js';
 
@@ -94,8 +97,20 @@ async function main(): Promise<number> {
       { options, layout, ...first, cacheDropped: preparer.cacheDropped, convoy, s3: s3?.meta, big: big?.meta },
       interrupt.signal,
     );
-    const targets = [...evaluateTargets(results), ...evaluateS3Targets(s3, frontends), ...evaluateBigTargets(big, results, frontends)];
-    const report = formatReport(meta, results, options.tools, targets, [...formatS3(s3, frontends), ...formatBig(big, results, frontends)]);
+    const encryption = encryptionCosts(
+      results,
+      runs.map((r) => r.results),
+      options.size,
+      s3,
+    );
+    const targets = [
+      ...evaluateTargets(results),
+      ...evaluateS3Targets(s3, frontends),
+      ...evaluateBigTargets(big, results, frontends),
+      ...evaluateEncryptionTargets(encryption),
+    ];
+    const extra = [...formatS3(s3, frontends), ...formatEncryption(encryption), ...formatBig(big, results, frontends)];
+    const report = formatReport(meta, results, options.tools, targets, extra);
     if (options.json) {
       const strip = ({ stdout: _stdout, ...r }: StepResult): Omit<StepResult, 'stdout'> => r;
       const json = {
@@ -103,6 +118,7 @@ async function main(): Promise<number> {
         results: results.map(strip),
         s3: s3?.runs,
         big: big?.runs,
+        encryption,
         targets,
         samples: runs.map((r) => r.results.map(strip)),
       };

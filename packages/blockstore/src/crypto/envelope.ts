@@ -2,7 +2,7 @@
 // "Encryption"): a header with a per-object random salt, then the body in segments, each sealed
 // with AES-256-GCM under a key derived from the store's key and the salt. Segments let a range
 // read decrypt only what it asks for (packs and reference files are read by ranges).
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { ConvoyError } from '@convoy/errors';
 
 export const ENVELOPE_MAGIC = Buffer.from('CVE1');
@@ -45,7 +45,8 @@ function headerBytes(salt: Buffer): Buffer {
   return h;
 }
 
-function nonce(index: number, last: boolean): Buffer {
+/** The nonce of segment `index`: its index (uint64 BE), then 1 for the last segment, else 0 (uint32 BE). */
+export function nonce(index: number, last: boolean): Buffer {
   const n = Buffer.alloc(12);
   n.writeBigUInt64BE(BigInt(index), 0);
   n.writeUInt32BE(last ? 1 : 0, 8);
@@ -60,33 +61,44 @@ function objectKey(encKey: Buffer, salt: Buffer): Buffer {
   return createHmac('sha256', encKey).update(OBJECT_KEY_LABEL).update(salt).digest();
 }
 
+/** What sealing a new object takes: its header (with a fresh salt), the key its segments are sealed with, their AAD. */
+export function newObject(encKey: Buffer, objectName: string): { head: Buffer; key: Buffer; aad: Buffer } {
+  const head = headerBytes(randomBytes(SALT_BYTES));
+  return { head, key: objectKey(encKey, head.subarray(SALT_OFFSET)), aad: aad(head, objectName) };
+}
+
 /** Seals a body in segments as they come; one body of any length, never held whole. */
 export class Sealer {
-  readonly #key: Buffer;
+  /** A KeyObject, made once per object: a raw key would be checked and wrapped again for every segment. */
+  readonly #key: KeyObject;
   readonly #aad: Buffer;
   readonly #size: number;
   #index = 0;
   readonly head: Buffer;
 
   constructor(encKey: Buffer, objectName: string, segmentSize: number) {
-    const salt = randomBytes(SALT_BYTES);
-    this.head = headerBytes(salt);
-    this.#key = objectKey(encKey, salt);
-    this.#aad = aad(this.head, objectName);
+    const o = newObject(encKey, objectName);
+    this.head = o.head;
+    this.#key = createSecretKey(o.key);
+    this.#aad = o.aad;
     this.#size = segmentSize;
   }
 
   /** One segment: exactly segmentSize bytes, or fewer for the last (and only then `last`). */
   seal(plain: Uint8Array, last: boolean): Buffer {
+    const out = Buffer.allocUnsafe(plain.length + TAG_BYTES);
+    this.sealInto(plain, last, out, 0);
+    return out;
+  }
+
+  /** The same, written into `out` at `at` (ciphertext, then tag): no buffer of its own to copy again. */
+  sealInto(plain: Uint8Array, last: boolean, out: Buffer, at: number): void {
     if (last ? plain.length >= this.#size : plain.length !== this.#size) throw new Error('envelope: bad segment length');
     const c = createCipheriv('aes-256-gcm', this.#key, nonce(this.#index++, last));
     c.setAAD(this.#aad);
-    const out = Buffer.allocUnsafe(plain.length + TAG_BYTES);
-    const body = c.update(plain);
-    body.copy(out, 0);
+    c.update(plain).copy(out, at);
     c.final();
-    c.getAuthTag().copy(out, plain.length);
-    return out;
+    c.getAuthTag().copy(out, at + plain.length);
   }
 }
 
@@ -98,9 +110,9 @@ export function sealBody(encKey: Buffer, objectName: string, body: Uint8Array, s
   let at = ENVELOPE_HEADER;
   for (let off = 0; ; off += segmentSize) {
     const last = body.length - off < segmentSize;
-    const seg = s.seal(body.subarray(off, last ? body.length : off + segmentSize), last);
-    seg.copy(out, at);
-    at += seg.length;
+    const plain = body.subarray(off, last ? body.length : off + segmentSize);
+    s.sealInto(plain, last, out, at);
+    at += plain.length + TAG_BYTES;
     if (last) return out;
   }
 }
@@ -142,6 +154,45 @@ export function openHeader(encKey: Buffer, objectName: string, stored: Uint8Arra
   return { key: objectKey(encKey, Buffer.from(head.subarray(SALT_OFFSET, ENVELOPE_HEADER))), aad: aad(Buffer.from(head), objectName) };
 }
 
+/** One sealed segment held in a read: where it sits in the sealed bytes, and where its plaintext goes. */
+export interface SegmentSpan {
+  index: number;
+  /** Offset of the segment (ciphertext, then tag) in the sealed bytes. */
+  at: number;
+  /** Ciphertext + tag bytes. */
+  length: number;
+  /** The object's last segment (the short one). */
+  last: boolean;
+  /** Offset of its plaintext in the opened bytes. */
+  plainAt: number;
+}
+
+/**
+ * The segments `first`, `first + 1`, … held in `sealedLength` bytes. Throws when one is cut below
+ * its tag, or (`wholeTail`) when the bytes end on a full segment: a body always ends in a short
+ * one, so its end was cut off.
+ */
+export function segmentSpans(
+  objectName: string,
+  sealedLength: number,
+  first: number,
+  segmentSize: number,
+  wholeTail: boolean,
+): SegmentSpan[] {
+  const step = segmentSize + TAG_BYTES;
+  const spans: SegmentSpan[] = [];
+  for (let at = 0, i = first; at < sealedLength; at += step, i++) {
+    const length = Math.min(step, sealedLength - at);
+    if (length < TAG_BYTES) throw objectTampered(objectName, `segment ${i} is truncated`);
+    spans.push({ index: i, at, length, last: length < step, plainAt: (i - first) * segmentSize });
+  }
+  if (wholeTail && spans.at(-1)?.last !== true) throw objectTampered(objectName, 'it is truncated');
+  return spans;
+}
+
+/** Bytes the spans open to. */
+export const openedLength = (spans: readonly SegmentSpan[]): number => spans.reduce((n, s) => n + s.length - TAG_BYTES, 0);
+
 /** Opens sealed segments `first`, `first + 1`, … held in `sealed` (which starts at segment `first`). */
 export function openSegments(
   k: { key: Buffer; aad: Buffer },
@@ -151,28 +202,23 @@ export function openSegments(
   segmentSize: number,
   wholeTail: boolean,
 ): Buffer {
-  const step = segmentSize + TAG_BYTES;
-  const parts: Buffer[] = [];
-  let sawLast = false;
-  for (let off = 0, i = first; off < sealed.length; off += step, i++) {
-    const seg = sealed.subarray(off, Math.min(off + step, sealed.length));
-    if (seg.length < TAG_BYTES) throw objectTampered(objectName, `segment ${i} is truncated`);
-    const last = seg.length < step;
-    const d = createDecipheriv('aes-256-gcm', k.key, nonce(i, last));
+  const spans = segmentSpans(objectName, sealed.length, first, segmentSize, wholeTail);
+  const out = Buffer.allocUnsafe(openedLength(spans));
+  const key = createSecretKey(k.key);
+  for (const s of spans) {
+    const seg = sealed.subarray(s.at, s.at + s.length);
+    const d = createDecipheriv('aes-256-gcm', key, nonce(s.index, s.last));
     d.setAAD(k.aad);
     d.setAuthTag(seg.subarray(seg.length - TAG_BYTES));
     const plain = d.update(seg.subarray(0, seg.length - TAG_BYTES));
     try {
       d.final();
     } catch {
-      throw objectTampered(objectName, `segment ${i} does not authenticate`);
+      throw objectTampered(objectName, `segment ${s.index} does not authenticate`);
     }
-    parts.push(plain);
-    sawLast = last;
+    plain.copy(out, s.plainAt);
   }
-  // A body always ends in a short segment: ending on a full one means the end was cut off.
-  if (wholeTail && !sawLast) throw objectTampered(objectName, 'it is truncated');
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  return out;
 }
 
 /** Opens a whole stored object. */
