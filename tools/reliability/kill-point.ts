@@ -5,6 +5,7 @@
 // real length on this machine and store.
 import type { CliResult, CliRun } from './convoy.js';
 import type { Rng } from './prng.js';
+import type { Held, HoldingProxy } from './s3-proxy.js';
 
 export interface KillPoint {
   anchor: 'spawn' | 'first-progress' | 'store-request';
@@ -109,4 +110,24 @@ export function signalAt(run: CliRun, point: KillPoint, signal: NodeJS.Signals, 
       resolve({ killed: false, atMs: undefined, progressLinesAtKill: run.progressLines });
     });
   });
+}
+
+/**
+ * Kills `run` as its `point.request`-th store request (counted from `before`) reaches the proxy,
+ * then sends that request on or drops it. Answers like signalAt, plus which request it was.
+ */
+export async function killAtRequest(run: CliRun, proxy: HoldingProxy, point: KillPoint, before: number): Promise<KillOutcome> {
+  const held = proxy.holdNext((_req, log) => log.length - before === (point.request ?? 1) - 1);
+  const h: Held | undefined = await Promise.race([held, run.done.then(() => undefined)]);
+  if (h === undefined) {
+    proxy.cancel();
+    return { killed: false, atMs: undefined, progressLinesAtKill: run.progressLines };
+  }
+  const outcome: KillOutcome = { killed: true, atMs: performance.now() - run.startedAt, progressLinesAtKill: run.progressLines };
+  run.signal('SIGKILL');
+  await run.done;
+  if (point.landed === true) h.release();
+  else h.drop();
+  const key = h.request.path.split('/').slice(2).join('/'); // /bucket/prefix/key → prefix/key
+  return { ...outcome, request: `${h.request.method} ${key}` };
 }
