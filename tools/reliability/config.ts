@@ -111,7 +111,7 @@ export const SIZES: Record<SizeName, Size> = {
       backupsPerVolume: 2,
       dirTrialsPerOp: { vfs: 8, s3: 4 },
       dirs: { files: 60, maxSmallBytes: 200_000, largeFiles: 2 },
-      encryptedTrialsPerOp: { vfs: 10, s3: 4 },
+      encryptedTrialsPerOp: { vfs: 6, s3: 3 },
     },
     pause: { trials: 4, regions: 32, pastLease: true },
     corruption: { regions: 8, instancesPerKind: { vfs: 2, s3: 1 } },
@@ -131,9 +131,9 @@ export const SIZES: Record<SizeName, Size> = {
     hostile: { batchesPerSocket: 10, requests: 500, bigBodies: 5, parallel: 8, cliUrls: 30 },
     daemon: { trialsPerOp: 12, filesPerFill: 10, maxFileBytes: 3_000_000, corruptPerKind: 2 },
     sharedVfs: { rounds: 20, opsPerStream: 40, names: 3, killChance: 0.5 },
-    keys: { change: { vfs: 10, s3: 5 }, add: { vfs: 4, s3: 2 }, regions: 3 },
-    forget: { trials: { vfs: 8, s3: 4 }, regions: 3 },
-    schedules: { trials: 8, filesPerFill: 8, maxFileBytes: 1_000_000, keepLast: 2 },
+    keys: { change: { vfs: 8, s3: 4 }, add: { vfs: 3, s3: 2 }, regions: 3 },
+    forget: { trials: { vfs: 6, s3: 3 }, regions: 3 },
+    schedules: { trials: 6, filesPerFill: 8, maxFileBytes: 1_000_000, keepLast: 2 },
   },
 };
 

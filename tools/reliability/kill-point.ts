@@ -8,9 +8,12 @@ import type { Rng } from './prng.js';
 import type { Held, HoldingProxy } from './s3-proxy.js';
 
 export interface KillPoint {
-  anchor: 'spawn' | 'first-progress' | 'store-request';
+  anchor: 'spawn' | 'first-progress' | 'store-request' | 'store-step';
   delayMs: number;
-  /** store-request: the process dies as its `request`-th store request arrives at the proxy (s3-proxy.ts)… */
+  /**
+   * store-request: the process dies as its `request`-th store request arrives at the proxy (s3-proxy.ts)…
+   * store-step: as it makes its `request`-th filesystem change in a vfs store (daemon-kill-hook.ts; `delayMs` later).
+   */
   request?: number;
   /** …which is then sent on to the store (it lands after its client died) or dropped. */
   landed?: boolean;
@@ -72,7 +75,9 @@ export const describePoint = (p: KillPoint): string =>
     ? `${p.delayMs} ms after spawn`
     : p.anchor === 'first-progress'
       ? `first progress line + ${p.delayMs} ms`
-      : `its store request #${p.request} (${p.landed === true ? 'sent on after the kill' : 'dropped'})`;
+      : p.anchor === 'store-step'
+        ? `its store step #${p.request}${p.delayMs > 0 ? ` + ${p.delayMs} ms` : ''}`
+        : `its store request #${p.request} (${p.landed === true ? 'sent on after the kill' : 'dropped'})`;
 
 /** A store request of a typical run, and whether it lands: every request boundary is a kill point. */
 export function pickRequestPoint(rng: Rng, requests: number): KillPoint {

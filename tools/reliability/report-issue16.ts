@@ -6,31 +6,35 @@ import type { TrialRecord } from './trial.js';
 
 const held = (rs: readonly TrialRecord[], check: string): number => rs.reduce((n, r) => n + (r.checks[check] ?? 0), 0);
 
-/** A kill on a store request, with ids and prefixes made general: `PUT keys/<id>.json (dropped)`. */
-function requestPoint(r: TrialRecord): string | undefined {
-  const m = /store request #\d+ \((sent on after the kill|dropped)\): (\S+) (\S+)/.exec(r.faults[0] ?? '');
-  if (m === null) return undefined;
-  const key = (m[3] ?? '')
-    .split('/')
-    .slice(1) // the store's prefix
-    .join('/')
-    .replace(/[0-9a-f]{16,}/g, '<id>');
-  return `${m[2]} ${key === '' ? '(listing)' : key} (${m[1] === 'dropped' ? 'dropped' : 'sent on'})`;
+/**
+ * A kill on a boundary of the store work, with ids and prefixes made general: a store request
+ * (`PUT keys/<id>.json (dropped)`) or a filesystem step in a vfs store (`link keys/<id>.json`).
+ */
+function boundary(r: TrialRecord): string | undefined {
+  const general = (key: string): string => key.replace(/[0-9a-f]{16,}/g, '<id>').replace(/\.[^/]*~[^/]*$/, '.<tmp>');
+  const req = /store request #\d+ \((sent on after the kill|dropped)\): (\S+) (\S*)/.exec(r.faults[0] ?? '');
+  if (req !== null) {
+    const key = general((req[3] ?? '').split('/').slice(1).join('/')); // without the store's prefix
+    return `${req[2]} ${key === '' ? '(listing)' : key} (${req[1] === 'dropped' ? 'dropped' : 'sent on'})`;
+  }
+  const step = /store step #\d+( \+ \d+ ms)?: (\S+) (\S+)/.exec(r.faults[0] ?? '');
+  if (step !== null) return `${step[2]} ${general(step[3] ?? '')}${step[1] === undefined ? '' : ' (+ a few ms)'}`;
+  return undefined;
 }
 
-function requestLines(rs: readonly TrialRecord[]): string[] {
+function boundaryLines(rs: readonly TrialRecord[]): string[] {
   const points = [
     ...groupBy(
-      rs.filter((r) => requestPoint(r) !== undefined),
-      (r) => requestPoint(r) ?? '',
+      rs.filter((r) => boundary(r) !== undefined),
+      (r) => `${r.store}: ${boundary(r) ?? ''}`,
     ),
   ];
   if (points.length === 0) return [];
   return [
-    `Kills on a store request (radosgw, through the holding proxy): ${points
+    `Kills on a boundary of the store work (radosgw: before the n-th store request, held by the proxy; vfs: before the n-th filesystem change in the store, or a few ms after it began): ${points
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([p, g]) => `${p} × ${g.length}`)
-      .join('; ')}.`,
+      .join('; ')}; the rest at a delay within an uninterrupted run.`,
     '',
   ];
 }
@@ -63,7 +67,7 @@ export function encryptedSection(crash: readonly TrialRecord[], keys: readonly T
         `- ${r.name}: ${r.measures.plaintextSamples ?? 0} samples searched for in ${r.measures.objectsSearched ?? 0} objects (${((r.measures.bytesSearched ?? 0) / 2 ** 20).toFixed(1)} MiB): ${(r.checks['an encrypted store holds no plaintext of a source and no plain block id'] ?? 0) > 0 ? 'none found' : '**check failed**'}`,
     ),
     '',
-    '**Killed key changes** (`keys-{vfs,s3}`). `convoy-backup key change` (write the new key file, read it back, delete the old one) and `key add` are killed with SIGKILL at a seeded delay within the length of an uninterrupted run (measured in this run), or on radosgw half the time as their n-th store request reaches a proxy (then sent on or dropped). Afterwards the old or the new passphrase must open the store, the old one must unless the new key file was written and the old one removed, every key file left must open with its passphrase, `verify --read-data` must be clean and every backup restore bit-exact with a working passphrase, and the command run again with a working passphrase must succeed (then the store is brought back to one key with `key remove`). The kill points are named by the key files they left:',
+    '**Killed key changes** (`keys-{vfs,s3}`). `convoy-backup key change` (write the new key file, read it back, delete the old one) and `key add` are killed with SIGKILL at a seeded point: in three quarters of the trials on a boundary of their store work (radosgw: as their n-th store request reaches a proxy, then sent on or dropped; vfs: at their n-th filesystem change in the store, by `daemon-kill-hook.ts` preloaded into the CLI), else at a delay within the length of an uninterrupted run (measured in this run). Afterwards the old or the new passphrase must open the store, the old one must unless the new key file was written and the old one removed, every key file left must open with its passphrase, `verify --read-data` must be clean and every backup restore bit-exact with a working passphrase, and the command run again with a working passphrase must succeed (then the store is brought back to one key with `key remove`). The kill points are named by the key files they left:',
     '',
     table(
       [
@@ -79,7 +83,7 @@ export function encryptedSection(crash: readonly TrialRecord[], keys: readonly T
       rows,
     ),
     '',
-    ...requestLines(trials),
+    ...boundaryLines(trials),
     ...finalTrialLines(keys),
     '',
   ];
@@ -101,7 +105,7 @@ export function forgetSection(rs: readonly TrialRecord[]): string[] {
   return [
     '## 1d. Killed forget',
     '',
-    '`convoy-backup forget STORE --keep-last K [--volume V]` (K of 1–2, one volume or all, 1–3 backups more than K each) is killed with SIGKILL at a seeded delay within an uninterrupted run, or on radosgw half the time on a store request. Its decision is taken from `--dry-run` first and checked against the model (the K newest of each volume). Afterwards `verify --read-data` must be clean; the store must list every backup forget keeps or was not asked to remove; a removed one must be absent (its restore fails with CONVOY_BACKUP_NOT_FOUND), never half; every listed backup must restore bit-exact; forget run again must succeed keeping the same backups; and `maintenance --full --grace 0s` after it must leave verify clean. A final trial runs two full maintenances and checks that the store holds exactly the blocks of the backups left.',
+    '`convoy-backup forget STORE --keep-last K [--volume V]` (K of 1–2, one volume or all, 1–3 backups more than K each) is killed with SIGKILL at a seeded point, chosen as for key changes (store-work boundaries: requests or filesystem steps; or a delay). Its decision is taken from `--dry-run` first and checked against the model (the K newest of each volume). Afterwards `verify --read-data` must be clean; the store must list every backup forget keeps or was not asked to remove; a removed one must be absent (its restore fails with CONVOY_BACKUP_NOT_FOUND), never half; every listed backup must restore bit-exact; forget run again must succeed keeping the same backups; and `maintenance --full --grace 0s` after it must leave verify clean. A final trial runs two full maintenances and checks that the store holds exactly the blocks of the backups left.',
     '',
     table(
       [
@@ -118,7 +122,7 @@ export function forgetSection(rs: readonly TrialRecord[]): string[] {
       rows,
     ),
     '',
-    ...requestLines(trials),
+    ...boundaryLines(trials),
     ...finalTrialLines(rs),
     '',
   ];

@@ -161,6 +161,8 @@ export class SchedulesCampaign {
     const at = this.daemon.killedAtStep;
     const what = at === undefined ? undefined : this.daemon.steps[at - 1]?.replace(/^step \d+ /, '');
     trial.fault(`SIGKILL at step ${step}/${total}${delayMs > 0 ? ` + ${delayMs} ms` : ''} of a start with a missed scheduled run`);
+    if (at !== undefined && at <= ready && killedIn === 'killed during the run')
+      killedIn = 'killed during the start, before its scheduled run';
     trial.outcome(at === undefined ? killedIn : `${killedIn}: step ${at}/${total}, ${what ?? '?'}`);
     trial.measure('killStep', at ?? total + 1);
     trial.measure('stepsTotal', total);
