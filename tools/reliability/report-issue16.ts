@@ -11,7 +11,11 @@ const held = (rs: readonly TrialRecord[], check: string): number => rs.reduce((n
  * (`PUT keys/<id>.json (dropped)`) or a filesystem step in a vfs store (`link keys/<id>.json`).
  */
 function boundary(r: TrialRecord): string | undefined {
-  const general = (key: string): string => key.replace(/[0-9a-f]{16,}/g, '<id>').replace(/\.[^/]*~[^/]*$/, '.<tmp>');
+  const general = (key: string): string =>
+    key
+      .replace(/\d{8}T\d{6,9}Z-[0-9a-f]{6}/g, '<backup>')
+      .replace(/[0-9a-f]{16,}/g, '<id>')
+      .replace(/\.[^/]*~[^/]*$/, '.<tmp>');
   const req = /store request #\d+ \((sent on after the kill|dropped)\): (\S+) (\S*)/.exec(r.faults[0] ?? '');
   if (req !== null) {
     const key = general((req[3] ?? '').split('/').slice(1).join('/')); // without the store's prefix
