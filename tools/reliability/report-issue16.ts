@@ -19,7 +19,8 @@ function boundary(r: TrialRecord): string | undefined {
   const req = /store request #\d+ \((sent on after the kill|dropped)\): (\S+) (\S*)/.exec(r.faults[0] ?? '');
   if (req !== null) {
     const key = general((req[3] ?? '').split('/').slice(1).join('/')); // without the store's prefix
-    return `${req[2]} ${key === '' ? '(listing)' : key} (${req[1] === 'dropped' ? 'dropped' : 'sent on'})`;
+    const bucket = req[2] === 'POST' ? '(bucket: DeleteObjects)' : req[2] === 'GET' ? '(bucket: list)' : '(bucket)';
+    return `${req[2]} ${key === '' ? bucket : key} (${req[1] === 'dropped' ? 'dropped' : 'sent on'})`;
   }
   const step = /store step #\d+( \+ \d+ ms)?: (\S+) (\S+)/.exec(r.faults[0] ?? '');
   if (step !== null) return `${step[2]} ${general(step[3] ?? '')}${step[1] === undefined ? '' : ' (+ a few ms)'}`;
