@@ -6,16 +6,18 @@ import type { TrialRecord } from './trial.js';
 
 const held = (rs: readonly TrialRecord[], check: string): number => rs.reduce((n, r) => n + (r.checks[check] ?? 0), 0);
 
+/** A store key or path with its ids, backup names and temporary-file names made general. */
+const general = (key: string): string =>
+  key
+    .replace(/\d{8}T\d{6,9}Z-[0-9a-f]{6}/g, '<backup>')
+    .replace(/[0-9a-f]{16,}/g, '<id>')
+    .replace(/\/\.[^/]*(~[^/]*|\.tmp)$/, '/.<tmp>');
+
 /**
  * A kill on a boundary of the store work, with ids and prefixes made general: a store request
  * (`PUT keys/<id>.json (dropped)`) or a filesystem step in a vfs store (`link keys/<id>.json`).
  */
 function boundary(r: TrialRecord): string | undefined {
-  const general = (key: string): string =>
-    key
-      .replace(/\d{8}T\d{6,9}Z-[0-9a-f]{6}/g, '<backup>')
-      .replace(/[0-9a-f]{16,}/g, '<id>')
-      .replace(/\.[^/]*~[^/]*$/, '.<tmp>');
   const req = /store request #\d+ \((sent on after the kill|dropped)\): (\S+) (\S*)/.exec(r.faults[0] ?? '');
   if (req !== null) {
     const key = general((req[3] ?? '').split('/').slice(1).join('/')); // without the store's prefix
@@ -137,7 +139,7 @@ export function forgetSection(rs: readonly TrialRecord[]): string[] {
 function runPhase(r: TrialRecord): string {
   const m = /^(.*?): step \d+\/\d+, (\S+) (\S+)/.exec(r.outcome);
   if (m === null) return r.outcome || '-';
-  const where = (m[3] ?? '').replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<uuid>').replace(/[0-9a-f]{16,}/g, '<id>');
+  const where = general((m[3] ?? '').replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<uuid>'));
   const start = (m[1] ?? '').startsWith('killed during the start') ? 'start: ' : '';
   return `${start}${m[2]} ${m[2] === 'spawn' ? where : where.split('/').slice(0, 3).join('/')}`;
 }
