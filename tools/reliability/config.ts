@@ -25,6 +25,8 @@ export interface Size {
     /** The directory-volume files (`crash-*-dirs`): trials per operation, and the trees' shape (dir-volumes.ts). */
     dirTrialsPerOp: Record<StoreKind, number>;
     dirs: DirShape;
+    /** The encrypted-store files (`crash-*-encrypted`): trials per operation. */
+    encryptedTrialsPerOp: Record<StoreKind, number>;
   };
   pause: { trials: number; regions: number; pastLease: boolean };
   /** CI: every kind once on vfs and two kinds on radosgw; full: every kind `instancesPerKind` times on each. */
@@ -56,6 +58,12 @@ export interface Size {
   daemon: { trialsPerOp: number; filesPerFill: number; maxFileBytes: number; corruptPerKind: number };
   /** Two daemons on one vfs path: rounds, operations per stream and round, names shared, chance that one daemon is killed (and restarted) mid-round. */
   sharedVfs: { rounds: number; opsPerStream: number; names: number; killChance: number };
+  /** kill -9 of `key change` and `key add` on an encrypted store (keys.ts): trials per store kind; the images' regions. */
+  keys: { change: Record<StoreKind, number>; add: Record<StoreKind, number>; regions: number };
+  /** kill -9 of `forget` (forget.ts): trials per store kind; the images' regions. */
+  forget: { trials: Record<StoreKind, number>; regions: number };
+  /** kill -9 of convoy-daemon during a scheduled backup run (schedules.ts): trials, files per fill, the policy's --keep-last. */
+  schedules: { trials: number; filesPerFill: number; maxFileBytes: number; keepLast: number };
 }
 
 export const SIZES: Record<SizeName, Size> = {
@@ -69,6 +77,7 @@ export const SIZES: Record<SizeName, Size> = {
       backupsPerVolume: 2,
       dirTrialsPerOp: { vfs: 1, s3: 1 },
       dirs: { files: 40, maxSmallBytes: 200_000, largeFiles: 2 },
+      encryptedTrialsPerOp: { vfs: 1, s3: 1 },
     },
     pause: { trials: 1, regions: 12, pastLease: false },
     corruption: { regions: 3, instancesPerKind: { vfs: 1, s3: 1 } },
@@ -88,6 +97,9 @@ export const SIZES: Record<SizeName, Size> = {
     hostile: { batchesPerSocket: 2, requests: 150, bigBodies: 2, parallel: 4, cliUrls: 3 },
     daemon: { trialsPerOp: 2, filesPerFill: 6, maxFileBytes: 300_000, corruptPerKind: 1 },
     sharedVfs: { rounds: 3, opsPerStream: 15, names: 3, killChance: 0.5 },
+    keys: { change: { vfs: 1, s3: 1 }, add: { vfs: 1, s3: 1 }, regions: 2 },
+    forget: { trials: { vfs: 1, s3: 1 }, regions: 2 },
+    schedules: { trials: 2, filesPerFill: 6, maxFileBytes: 300_000, keepLast: 2 },
   },
   full: {
     name: 'full',
@@ -99,6 +111,7 @@ export const SIZES: Record<SizeName, Size> = {
       backupsPerVolume: 2,
       dirTrialsPerOp: { vfs: 8, s3: 4 },
       dirs: { files: 60, maxSmallBytes: 200_000, largeFiles: 2 },
+      encryptedTrialsPerOp: { vfs: 5, s3: 2 },
     },
     pause: { trials: 4, regions: 32, pastLease: true },
     corruption: { regions: 8, instancesPerKind: { vfs: 2, s3: 1 } },
@@ -118,6 +131,9 @@ export const SIZES: Record<SizeName, Size> = {
     hostile: { batchesPerSocket: 10, requests: 500, bigBodies: 5, parallel: 8, cliUrls: 30 },
     daemon: { trialsPerOp: 12, filesPerFill: 10, maxFileBytes: 3_000_000, corruptPerKind: 2 },
     sharedVfs: { rounds: 20, opsPerStream: 40, names: 3, killChance: 0.5 },
+    keys: { change: { vfs: 6, s3: 3 }, add: { vfs: 3, s3: 2 }, regions: 3 },
+    forget: { trials: { vfs: 5, s3: 3 }, regions: 3 },
+    schedules: { trials: 6, filesPerFill: 8, maxFileBytes: 1_000_000, keepLast: 2 },
   },
 };
 

@@ -30,6 +30,8 @@ export interface CliOptions {
   leaseTtlMs?: number | undefined;
   /** The process is killed (SIGKILL) past this and the result says `timedOut`. */
   timeoutMs: number;
+  /** More modules preloaded with --import (daemon-kill-hook.ts, to kill at a filesystem step: kill-run.ts). */
+  imports?: string[];
   /** Each complete stderr line, as it arrives. */
   onStderrLine?: (line: string, run: CliRun) => void;
 }
@@ -71,6 +73,7 @@ export const commandLine = (args: readonly string[]): string =>
 export function startCli(args: string[], options: CliOptions): CliRun {
   const nodeArgs = [
     ...(options.leaseTtlMs === undefined ? [] : ['--import', LEASE_HOOK]),
+    ...(options.imports ?? []).flatMap((m) => ['--import', m]),
     ...(fromSource() ? ['--conditions=@convoy/source', '--import', SOURCE_HOOK, SOURCE_MAIN] : [BIN]),
     ...args,
   ];

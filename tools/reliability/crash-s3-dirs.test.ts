@@ -2,4 +2,4 @@
 // restore) and of full maintenance over them (see crash.ts, dir-volumes.ts).
 import { registerCrashCampaign } from './crash-register.js';
 
-registerCrashCampaign('s3', ['create-full', 'create-incremental', 'delete', 'restore', 'maintenance-full'], 'dirs', true);
+registerCrashCampaign('s3', ['create-full', 'create-incremental', 'delete', 'restore', 'maintenance-full'], 'dirs', { dirs: true });

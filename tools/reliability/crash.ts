@@ -7,9 +7,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { REGION, type ImageState } from './images.js';
-import { Estimates, describePoint, pickKillPoint, pickRequestPoint, signalAt, type KillOutcome, type KillPoint } from './kill-point.js';
-import type { HoldingProxy, Held } from './s3-proxy.js';
-import type { CliResult, CliRun } from './convoy.js';
+import { Estimates, describePoint, killAtRequest, pickKillPoint, pickRequestPoint, signalAt } from './kill-point.js';
+import type { HoldingProxy } from './s3-proxy.js';
+import type { CliResult } from './convoy.js';
 import type { Rng } from './prng.js';
 import type { StoreKind, StoreTarget } from './stores.js';
 import { Trial, runTrial } from './trial.js';
@@ -26,9 +26,26 @@ export interface CrashPlanItem {
   rng: Rng;
 }
 
-/** The campaign's trials: `trialsPerOp` (`dirTrialsPerOp` for directory volumes) of each of `ops`, in a seeded order. */
-export function planCrash(rng: Rng, size: Size, kind: StoreKind, only: readonly CrashOp[] = CRASH_OPS, dirs = false): CrashPlanItem[] {
-  const n = (dirs ? size.crash.dirTrialsPerOp : size.crash.trialsPerOp)[kind];
+/** What a crash campaign's store holds: image backups (the default), directory backups, or image backups in an encrypted store. */
+export interface CrashMode {
+  dirs?: boolean;
+  /** The store is created with `init --encrypt`; CONVOY_PASSWORD is in every run's environment. */
+  encrypted?: boolean;
+}
+
+/**
+ * The campaign's trials: `trialsPerOp` (`dirTrialsPerOp` for directory volumes, `encryptedTrialsPerOp`
+ * on an encrypted store) of each of `ops`, in a seeded order.
+ */
+export function planCrash(
+  rng: Rng,
+  size: Size,
+  kind: StoreKind,
+  only: readonly CrashOp[] = CRASH_OPS,
+  mode: CrashMode = {},
+): CrashPlanItem[] {
+  const c = size.crash;
+  const n = (mode.dirs === true ? c.dirTrialsPerOp : mode.encrypted === true ? c.encryptedTrialsPerOp : c.trialsPerOp)[kind];
   const ops = only.flatMap((op) => Array.from({ length: n }, () => op));
   return rng.shuffle(ops).map((op, n) => ({ n: n + 1, op, rng: rng.fork(`trial-${n + 1}`) }));
 }
@@ -47,19 +64,30 @@ export class CrashCampaign {
   readonly #label: string;
   /** Directory volumes (directory backups) instead of image files. */
   readonly #dirs: boolean;
+  readonly #encrypted: boolean;
 
-  constructor(label: string, store: StoreTarget, dir: string, size: Size, resultsFile: string, proxy?: HoldingProxy, dirs = false) {
+  /** With `mode.encrypted`, `store.env` holds CONVOY_PASSWORD (the passphrase `init --encrypt` gets). */
+  constructor(label: string, store: StoreTarget, dir: string, size: Size, resultsFile: string, proxy?: HoldingProxy, mode: CrashMode = {}) {
     this.#label = label;
-    this.#dirs = dirs;
+    this.#dirs = mode.dirs === true;
+    this.#encrypted = mode.encrypted === true;
     this.#size = size;
     this.#resultsFile = resultsFile;
     this.#proxy = proxy;
-    this.world = new World({ store, dir, leaseTtlMs: size.leaseTtlMs, timeoutMs: size.timeoutMs });
+    this.world = new World({ store, dir, leaseTtlMs: size.leaseTtlMs, timeoutMs: size.timeoutMs, encrypted: this.#encrypted });
   }
 
-  /** Two volumes that share half their blocks, a few backups, and one uninterrupted run of each operation (the first estimates). */
+  /**
+   * Two volumes that share half their blocks, a few backups, and one uninterrupted run of each
+   * operation (the first estimates); an encrypted store is created first (`init --encrypt`).
+   */
   async setup(rng: Rng): Promise<void> {
     const w = this.world;
+    if (this.#encrypted) {
+      const r = await w.run(undefined, ['init', w.store.url, '--encrypt', '--json']);
+      if (r.code !== 0 || (r.json as { encrypted?: unknown } | undefined)?.encrypted !== true)
+        throw new Error(`set-up init --encrypt failed: ${r.errorCode ?? r.code} ${r.errorMessage ?? r.stderr.slice(-300)}`);
+    }
     const [alpha, beta] = await twoVolumes(w, rng, {
       regions: this.#size.crash.regions,
       dirs: this.#dirs ? this.#size.crash.dirs : undefined,
@@ -89,7 +117,7 @@ export class CrashCampaign {
   }
 
   async trial(item: CrashPlanItem): Promise<void> {
-    const op = this.#dirs ? `dir-${item.op}` : item.op;
+    const op = this.#dirs ? `dir-${item.op}` : this.#encrypted ? `enc-${item.op}` : item.op;
     const trial = new Trial('crash', this.world.store.kind, op, `${this.#label} #${item.n} ${op}`, item.rng.seed);
     this.world.note = `trial #${item.n} (${item.op})`;
     await runTrial(trial, this.#resultsFile, (t) => this.#run(t, item.op, item.rng));
@@ -247,24 +275,4 @@ export function changedExtents(rng: Rng, from: ImageState, to: ImageState): [num
     out.push([i * REGION + at, Math.min(length - at, rng.int(1, 16) * 4096)]);
   });
   return out;
-}
-
-/**
- * Kills `run` as its `point.request`-th store request (counted from `before`) reaches the proxy,
- * then sends that request on or drops it. Answers like signalAt, plus which request it was.
- */
-async function killAtRequest(run: CliRun, proxy: HoldingProxy, point: KillPoint, before: number): Promise<KillOutcome> {
-  const held = proxy.holdNext((_req, log) => log.length - before === (point.request ?? 1) - 1);
-  const h: Held | undefined = await Promise.race([held, run.done.then(() => undefined)]);
-  if (h === undefined) {
-    proxy.cancel();
-    return { killed: false, atMs: undefined, progressLinesAtKill: run.progressLines };
-  }
-  const outcome: KillOutcome = { killed: true, atMs: performance.now() - run.startedAt, progressLinesAtKill: run.progressLines };
-  run.signal('SIGKILL');
-  await run.done;
-  if (point.landed === true) h.release();
-  else h.drop();
-  const key = h.request.path.split('/').slice(2).join('/'); // /bucket/prefix/key → prefix/key
-  return { ...outcome, request: `${h.request.method} ${key}` };
 }

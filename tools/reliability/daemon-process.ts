@@ -33,6 +33,8 @@ export interface DaemonSpec {
   hostId: string;
   leaseTtlMs: number;
   startTimeoutMs: number;
+  /** More flags (e.g. --backup-password-file). */
+  extraArgs?: string[];
 }
 
 export interface KillPlan {
@@ -120,6 +122,7 @@ export class DaemonProcess {
         '--log-level',
         'info',
       ],
+      ...(s.extraArgs ?? []),
     ];
   }
 

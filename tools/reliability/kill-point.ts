@@ -5,11 +5,15 @@
 // real length on this machine and store.
 import type { CliResult, CliRun } from './convoy.js';
 import type { Rng } from './prng.js';
+import type { Held, HoldingProxy } from './s3-proxy.js';
 
 export interface KillPoint {
-  anchor: 'spawn' | 'first-progress' | 'store-request';
+  anchor: 'spawn' | 'first-progress' | 'store-request' | 'store-step';
   delayMs: number;
-  /** store-request: the process dies as its `request`-th store request arrives at the proxy (s3-proxy.ts)… */
+  /**
+   * store-request: the process dies as its `request`-th store request arrives at the proxy (s3-proxy.ts)…
+   * store-step: as it makes its `request`-th filesystem change in a vfs store (daemon-kill-hook.ts; `delayMs` later).
+   */
   request?: number;
   /** …which is then sent on to the store (it lands after its client died) or dropped. */
   landed?: boolean;
@@ -71,7 +75,9 @@ export const describePoint = (p: KillPoint): string =>
     ? `${p.delayMs} ms after spawn`
     : p.anchor === 'first-progress'
       ? `first progress line + ${p.delayMs} ms`
-      : `its store request #${p.request} (${p.landed === true ? 'sent on after the kill' : 'dropped'})`;
+      : p.anchor === 'store-step'
+        ? `its store step #${p.request}${p.delayMs > 0 ? ` + ${p.delayMs} ms` : ''}`
+        : `its store request #${p.request} (${p.landed === true ? 'sent on after the kill' : 'dropped'})`;
 
 /** A store request of a typical run, and whether it lands: every request boundary is a kill point. */
 export function pickRequestPoint(rng: Rng, requests: number): KillPoint {
@@ -109,4 +115,24 @@ export function signalAt(run: CliRun, point: KillPoint, signal: NodeJS.Signals, 
       resolve({ killed: false, atMs: undefined, progressLinesAtKill: run.progressLines });
     });
   });
+}
+
+/**
+ * Kills `run` as its `point.request`-th store request (counted from `before`) reaches the proxy,
+ * then sends that request on or drops it. Answers like signalAt, plus which request it was.
+ */
+export async function killAtRequest(run: CliRun, proxy: HoldingProxy, point: KillPoint, before: number): Promise<KillOutcome> {
+  const held = proxy.holdNext((_req, log) => log.length - before === (point.request ?? 1) - 1);
+  const h: Held | undefined = await Promise.race([held, run.done.then(() => undefined)]);
+  if (h === undefined) {
+    proxy.cancel();
+    return { killed: false, atMs: undefined, progressLinesAtKill: run.progressLines };
+  }
+  const outcome: KillOutcome = { killed: true, atMs: performance.now() - run.startedAt, progressLinesAtKill: run.progressLines };
+  run.signal('SIGKILL');
+  await run.done;
+  if (point.landed === true) h.release();
+  else h.drop();
+  const key = h.request.path.split('/').slice(2).join('/'); // /bucket/prefix/key → prefix/key
+  return { ...outcome, request: `${h.request.method} ${key}` };
 }

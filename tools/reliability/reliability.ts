@@ -1,6 +1,6 @@
 // The reliability campaigns in one command, from the repository root:
 //
-//   npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,s3faults,lease,bugs,hostile,daemon,shared-vfs]
+//   npm run -s reliability -- [--seed N] [--full] [--only crash,encrypted,keys,forget,pause,corruption,concurrency,s3faults,lease,bugs,hostile,daemon,schedules,shared-vfs]
 //                             [--out docs/reliability.md] [--no-build] [--render-only]
 //
 // Builds the workspace (the campaigns run the built convoy-backup), then runs the campaigns as a
@@ -33,6 +33,9 @@ const FILES: Record<string, string[]> = {
     'crash-vfs-dirs.test.ts',
     'crash-s3-dirs.test.ts',
   ],
+  encrypted: ['crash-vfs-encrypted.test.ts', 'crash-s3-encrypted.test.ts'],
+  keys: ['keys.test.ts'],
+  forget: ['forget.test.ts'],
   pause: ['pause.test.ts'],
   corruption: ['corruption-vfs.test.ts', 'corruption-s3.test.ts'],
   concurrency: ['concurrency.test.ts'],
@@ -41,6 +44,7 @@ const FILES: Record<string, string[]> = {
   bugs: ['bugs.test.ts'],
   hostile: ['hostile.test.ts'],
   daemon: ['daemon-restart.test.ts'],
+  schedules: ['schedules.test.ts'],
   'shared-vfs': ['shared-vfs.test.ts'],
 };
 
@@ -59,7 +63,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    'usage: npm run -s reliability -- [--seed N] [--full] [--only crash,pause,corruption,concurrency,s3faults,lease,bugs,hostile,daemon,shared-vfs] [--out FILE] [--no-build] [--render-only]\n',
+    'usage: npm run -s reliability -- [--seed N] [--full] [--only crash,encrypted,keys,forget,pause,corruption,concurrency,s3faults,lease,bugs,hostile,daemon,schedules,shared-vfs] [--out FILE] [--no-build] [--render-only]\n',
   );
   process.exit(0);
 }

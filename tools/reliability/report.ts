@@ -5,6 +5,7 @@ import path from 'node:path';
 import { KNOWN_BUGS, classify } from './bugs.js';
 import { count, failedText, groupBy, sum, table } from './report-common.js';
 import { hostileSection } from './report-hostile.js';
+import { encryptedSection, forgetSection, schedulesSection } from './report-issue16.js';
 import { daemonSection, sharedVfsSection } from './report-daemon.js';
 import type { RunMeta } from './report-meta.js';
 import { s3FaultsSection } from './report-s3-faults.js';
@@ -13,12 +14,15 @@ import type { TrialRecord } from './trial.js';
 
 const CAMPAIGNS: [TrialRecord['campaign'], string][] = [
   ['crash', '1. Crash trials (kill -9)'],
+  ['keys', '1c. Killed key changes (encrypted stores)'],
+  ['forget', '1d. Killed forget'],
   ['pause', '1b. Pause trials (SIGSTOP / SIGCONT)'],
   ['s3-faults', '2. Faulty S3'],
   ['corruption', '3. Corruption'],
   ['concurrency', '4. Concurrency'],
   ['shared-vfs', '4b. Two daemons on one vfs path'],
   ['daemon', '5. Daemon restarts (kill -9 of convoy-daemon)'],
+  ['schedules', '5b. Scheduled backups (kill -9 of convoy-daemon mid-run)'],
   ['hostile', '6. Hostile input'],
   ['lease-expiry', "Lease expiry (the CLI's own 150 s leases)"],
   ['known-bug', 'Bugs found, reproduced (bugs.test.ts)'],
@@ -40,7 +44,7 @@ export function renderReport(meta: RunMeta, recorded: readonly TrialRecord[]): s
     `- **Trials:** ${campaigns.length} in the campaigns (${count(campaigns, (r) => r.passed)} passed, ${count(campaigns, (r) => !r.passed)} failed) + ${records.length - campaigns.length} known-bug reproductions; vitest counted ${meta.tests.passed} passed, ${meta.tests.failed} failed${meta.tests.skipped > 0 ? `, ${meta.tests.skipped} skipped` : ''}`,
   );
   out.push(
-    `- **Faults injected:** ${campaigns.reduce((n, r) => n + r.faults.length, 0)} (${count(campaigns, (r) => r.campaign === 'crash' && r.op !== 'final')} kill -9, ${count(campaigns, (r) => r.campaign === 'daemon' && r.op !== 'final')} kill -9 of convoy-daemon, ${count(campaigns, (r) => r.campaign === 'lease-expiry')} kill -9 with 150 s leases, ${count(campaigns, (r) => r.campaign === 'pause' && r.faults.some((f) => f.startsWith('SIGSTOP')))} SIGSTOP, ${count(campaigns, (r) => r.campaign === 'corruption')} damaged objects, ${count(campaigns, (r) => r.campaign === 'concurrency' && r.op !== 'final')} rounds of overlapping operations, ${count(campaigns, (r) => r.campaign === 'shared-vfs' && r.op !== 'final')} rounds of two daemons on one vfs path, ${campaigns.filter((r) => r.campaign === 's3-faults').reduce((n, r) => n + r.faults.length, 0)} S3 faults, ${sum(
+    `- **Faults injected:** ${campaigns.reduce((n, r) => n + r.faults.length, 0)} (${count(campaigns, (r) => r.campaign === 'crash' && r.op !== 'final')} kill -9, ${count(campaigns, (r) => r.campaign === 'keys' && r.op !== 'final')} kill -9 of key change or add, ${count(campaigns, (r) => r.campaign === 'forget' && r.op !== 'final')} kill -9 of forget, ${count(campaigns, (r) => r.campaign === 'daemon' && r.op !== 'final')} kill -9 of convoy-daemon, ${count(campaigns, (r) => r.campaign === 'schedules' && r.op !== 'final')} kill -9 of convoy-daemon mid scheduled run, ${count(campaigns, (r) => r.campaign === 'lease-expiry')} kill -9 with 150 s leases, ${count(campaigns, (r) => r.campaign === 'pause' && r.faults.some((f) => f.startsWith('SIGSTOP')))} SIGSTOP, ${count(campaigns, (r) => r.campaign === 'corruption')} damaged objects, ${count(campaigns, (r) => r.campaign === 'concurrency' && r.op !== 'final')} rounds of overlapping operations, ${count(campaigns, (r) => r.campaign === 'shared-vfs' && r.op !== 'final')} rounds of two daemons on one vfs path, ${campaigns.filter((r) => r.campaign === 's3-faults').reduce((n, r) => n + r.faults.length, 0)} S3 faults, ${sum(
       campaigns.filter((r) => r.campaign === 'hostile'),
       'requests',
     )} hostile requests and ${sum(
@@ -83,12 +87,20 @@ export function renderReport(meta: RunMeta, recorded: readonly TrialRecord[]): s
   );
 
   out.push(...crashSection(records.filter((r) => r.campaign === 'crash')));
+  out.push(
+    ...encryptedSection(
+      records.filter((r) => r.campaign === 'crash'),
+      records.filter((r) => r.campaign === 'keys'),
+    ),
+  );
+  out.push(...forgetSection(records.filter((r) => r.campaign === 'forget')));
   out.push(...pauseSection(records.filter((r) => r.campaign === 'pause')));
   out.push(...corruptionSection(records.filter((r) => r.campaign === 'corruption')));
   out.push(...concurrencySection(records.filter((r) => r.campaign === 'concurrency')));
   out.push(...s3FaultsSection(records.filter((r) => r.campaign === 's3-faults')));
   out.push(...sharedVfsSection(records.filter((r) => r.campaign === 'shared-vfs')));
   out.push(...daemonSection(records.filter((r) => r.campaign === 'daemon')));
+  out.push(...schedulesSection(records.filter((r) => r.campaign === 'schedules')));
   out.push(...leaseSection(records.filter((r) => r.campaign === 'lease-expiry')));
   out.push(...hostileSection(records.filter((r) => r.campaign === 'hostile')));
   out.push(...bugSection(records));

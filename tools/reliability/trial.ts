@@ -7,7 +7,19 @@ import { classify } from './bugs.js';
 import { commandLine, describeResult, type CliResult } from './convoy.js';
 
 export type Campaign =
-  'crash' | 'pause' | 'corruption' | 'concurrency' | 's3-faults' | 'lease-expiry' | 'hostile' | 'daemon' | 'shared-vfs' | 'known-bug';
+  | 'crash'
+  | 'pause'
+  | 'corruption'
+  | 'concurrency'
+  | 's3-faults'
+  | 'lease-expiry'
+  | 'hostile'
+  | 'daemon'
+  | 'shared-vfs'
+  | 'keys'
+  | 'forget'
+  | 'schedules'
+  | 'known-bug';
 
 export interface TrialRecord {
   campaign: Campaign;

@@ -10,10 +10,11 @@ const blockKeys = async (w: World): Promise<string[]> => (await w.store.raw.list
  * Two full maintenances (already run: `runsDone`) collect garbage in the common case (the first
  * marks, the second deletes); a block written again after it was marked is spared and marked
  * anew, so up to `extraRuns` more are given before what is left counts as leaked. A store with
- * directory backups is emptied instead (checkEmptiesOut): their blocks are not in the model.
+ * directory backups, or an encrypted one (block ids are keyed hashes), is emptied instead
+ * (checkEmptiesOut): their block keys are not in the model.
  */
 export async function checkNoLeak(w: World, trial: Trial, runsDone = 2, extraRuns = 3): Promise<void> {
-  if (w.ofKind(true).length > 0) return checkEmptiesOut(w, trial, extraRuns);
+  if (w.ofKind(true).length > 0 || w.options.encrypted === true) return checkEmptiesOut(w, trial, extraRuns);
   const want = new Set(
     w
       .backups()
@@ -46,8 +47,8 @@ export async function checkNoLeak(w: World, trial: Trial, runsDone = 2, extraRun
 }
 
 /**
- * A store with directory backups, whose blocks the model cannot predict (content-defined chunks,
- * packs): every backup is deleted, then full maintenances (at least 2, up to 2 + `extraRuns`)
+ * A store with directory backups or an encrypted one, whose blocks the model cannot predict
+ * (content-defined chunks, packs; keyed block ids): every backup is deleted, then full maintenances (at least 2, up to 2 + `extraRuns`)
  * must leave no block at all; any left is a leak. It ends the world, so it runs last.
  */
 async function checkEmptiesOut(w: World, trial: Trial, extraRuns: number): Promise<void> {

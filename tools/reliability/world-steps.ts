@@ -7,6 +7,7 @@ import { mutate, sha256File } from './images.js';
 import type { Rng } from './prng.js';
 import { runTrial, type Trial } from './trial.js';
 import type { Backup, Volume, World } from './world.js';
+import { checkNoPlaintext } from './crypto-checks.js';
 import { checkNoLeak } from './world-gc.js';
 
 /** A run under test: its arguments, and what it acts on (for the checks after it). */
@@ -78,7 +79,7 @@ export function targetHash(w: World, prepared: PreparedRun): Promise<string> {
   return w.targetHash(prepared.backup as Backup, prepared.restoreTarget?.file ?? '');
 }
 
-/** The final trial: two full maintenances, then everything verifies and restores, and nothing leaked. */
+/** The final trial: two full maintenances, then everything verifies and restores, nothing leaked, and (encrypted) no plaintext is stored. */
 export async function finalTrial(w: World, trial: Trial, resultsFile: string): Promise<void> {
   await runTrial(trial, resultsFile, async () => {
     for (let i = 0; i < 2; i++) {
@@ -89,6 +90,7 @@ export async function finalTrial(w: World, trial: Trial, resultsFile: string): P
     await w.reconcile(trial);
     await w.restoreAll(trial);
     const checked = w.backups().length; // before checkNoLeak, which deletes them all in a store with directory backups
+    if (w.options.encrypted === true) await checkNoPlaintext(w, trial);
     await checkNoLeak(w, trial);
     trial.outcome(`${checked} backups verified and restored`);
   });

@@ -38,6 +38,8 @@ export interface WorldOptions {
   leaseTtlMs: number | undefined;
   /** Deadline of any one convoy-backup run: past it the run is killed and counted as a hang. */
   timeoutMs: number;
+  /** An encrypted store (`init --encrypt`): block keys are keyed hashes the model cannot predict. */
+  encrypted?: boolean;
 }
 
 interface ListEntry {
