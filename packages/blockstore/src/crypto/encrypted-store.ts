@@ -14,17 +14,7 @@ import type {
   PutOptions,
 } from '@convoy/objectstore';
 import { HEADER_KEY } from '../format/layout.js';
-import {
-  ENVELOPE_HEADER,
-  openBody,
-  openHeader,
-  openSegments,
-  openedSize,
-  sealBody,
-  sealStream,
-  sealedSize,
-  TAG_BYTES,
-} from './envelope.js';
+import { ENVELOPE_HEADER, openBody, openHeader, openSegments, openedSize, sealBody, sealStream, TAG_BYTES } from './envelope.js';
 import { hmacIds, type BlockIdFunction } from '../format/block-id.js';
 import type { MasterKey } from './master-key.js';
 
@@ -134,10 +124,5 @@ export class EncryptedStore implements ObjectStore {
 
   close(): Promise<void> {
     return this.inner.close();
-  }
-
-  /** What a body of `n` bytes occupies in the store. */
-  storedSize(n: number): number {
-    return sealedSize(n, this.segmentSize);
   }
 }

@@ -35,6 +35,8 @@ export interface ConvoyGo {
   metadataDevice: string;
   /** One CLI call through the daemon's socket; its stdout, trimmed. */
   cli(...args: string[]): Promise<string>;
+  /** Convoy's volume mounted by Convoy at `<dir>/mnt-<volume>` while `work` runs; then unmounted. */
+  withMount(volume: string, dir: string, work: (mp: string) => Promise<unknown>): Promise<void>;
   /** The daemon's log so far. */
   log(): Promise<string>;
   stop(): Promise<void>;
@@ -90,19 +92,30 @@ export async function startConvoyGo(dir: string, pool: string): Promise<ConvoyGo
   const log = (): Promise<string> => fs.readFile(logFile, 'utf8');
   await until('the Convoy daemon socket', () => existsSync(sock) || daemon.exitCode !== null);
   if (daemon.exitCode !== null) throw new Error(`convoy-go daemon exited: ${await log()}`);
+  const cli = async (...args: string[]): Promise<string> => {
+    try {
+      return (await run(bin, ['--socket', sock, ...args], { env })).stdout.trim();
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      throw new Error(
+        `convoy-go ${args.join(' ')} failed: ${e.stderr ?? ''}${e.stdout ?? ''}\n--- daemon log ---\n${(await log()).slice(-4000)}`,
+      );
+    }
+  };
   return {
     root,
     pool,
     dataDevice,
     metadataDevice,
-    cli: async (...args) => {
+    cli,
+    withMount: async (volume, dir, work) => {
+      const mp = path.join(dir, `mnt-${volume}`);
+      await fs.mkdir(mp, { recursive: true });
+      await cli('mount', volume, '--mountpoint', mp);
       try {
-        return (await run(bin, ['--socket', sock, ...args], { env })).stdout.trim();
-      } catch (err) {
-        const e = err as { stdout?: string; stderr?: string; message: string };
-        throw new Error(
-          `convoy-go ${args.join(' ')} failed: ${e.stderr ?? ''}${e.stdout ?? ''}\n--- daemon log ---\n${(await log()).slice(-4000)}`,
-        );
+        await work(mp);
+      } finally {
+        await cli('umount', volume);
       }
     },
     log,

@@ -32,17 +32,6 @@ afterAll(() => {
   resetDeviceMapper();
 });
 
-async function withConvoyMount(volume: string, work: (mp: string) => Promise<void>): Promise<void> {
-  const mp = path.join(dir, `mnt-${volume}`);
-  await fs.mkdir(mp, { recursive: true });
-  await cg.cli('mount', volume, '--mountpoint', mp);
-  try {
-    await work(mp);
-  } finally {
-    await cg.cli('umount', volume);
-  }
-}
-
 /** Convoy's record of a volume: its thin device id and its snapshots'. */
 async function convoyRecord(volume: string): Promise<{ DevID: number; Size: number; Snapshots: Record<string, { DevID: number }> }> {
   return JSON.parse(await fs.readFile(path.join(driverRoot, `devicemapper_volume_${volume}.json`), 'utf8')) as {
@@ -57,14 +46,14 @@ const start = (): Promise<DevmapperDriver> => DevmapperDriver.start({ root: driv
 describe('a Rancher Convoy v0.5.2 devicemapper installation', () => {
   it('is made by the original binary: volumes with files and a snapshot, then the daemon stops', async () => {
     await cg.cli('create', 'vol1', '--size', '64M');
-    await withConvoyMount('vol1', async (mp) => {
+    await cg.withMount('vol1', dir, async (mp) => {
       await fs.writeFile(path.join(mp, 'hello.txt'), 'at the snapshot\n');
       await fs.writeFile(path.join(mp, 'data.bin'), data);
     });
     await cg.cli('snapshot', 'create', 'vol1', '--name', 'snap1');
-    await withConvoyMount('vol1', async (mp) => fs.writeFile(path.join(mp, 'hello.txt'), 'after the snapshot\n'));
+    await cg.withMount('vol1', dir, async (mp) => fs.writeFile(path.join(mp, 'hello.txt'), 'after the snapshot\n'));
     await cg.cli('create', 'ab', '--size', '32M');
-    await withConvoyMount('ab', async (mp) => fs.writeFile(path.join(mp, 'ab.txt'), 'ab\n'));
+    await cg.withMount('ab', dir, async (mp) => fs.writeFile(path.join(mp, 'ab.txt'), 'ab\n'));
     await cg.stop();
     expect((await fs.readdir(driverRoot)).sort()).toEqual(
       expect.arrayContaining(['devicemapper.cfg', 'devicemapper_volume_ab.json', 'devicemapper_volume_vol1.json']),

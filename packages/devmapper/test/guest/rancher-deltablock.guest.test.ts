@@ -41,18 +41,6 @@ afterAll(async () => {
   resetDeviceMapper();
 });
 
-/** Convoy's volume mounted by Convoy (ext4, as Convoy made it) while `work` changes its files; then unmounted. */
-async function throughConvoy(volume: string, work: (mp: string) => Promise<void>): Promise<void> {
-  const mp = path.join(dir, `mnt-${volume}`);
-  await fs.mkdir(mp, { recursive: true });
-  await cg.cli('mount', volume, '--mountpoint', mp);
-  try {
-    await work(mp);
-  } finally {
-    await cg.cli('umount', volume);
-  }
-}
-
 /** sha256 of the whole device, read past any cached pages (the filesystem wrote around the block device's cache). */
 async function deviceSha(dev: string): Promise<string> {
   syncDevice(dev);
@@ -73,7 +61,7 @@ describe('deltablock backups made by Rancher Convoy v0.5.2 on a real thin pool',
     await cg.cli('create', 'vol1', '--size', '64M'); // Convoy makes an ext4 filesystem on it
     const dev = '/dev/mapper/vol1';
     const data = randomBytes(6 * MiB);
-    await throughConvoy('vol1', async (mp) => {
+    await cg.withMount('vol1', dir, async (mp) => {
       await fs.writeFile(path.join(mp, 'hello.txt'), 'first\n');
       await fs.writeFile(path.join(mp, 'data.bin'), data);
       await fs.writeFile(path.join(mp, 'zeros.bin'), Buffer.alloc(4 * MiB)); // written zeros: mapped blocks of zeros
@@ -89,7 +77,7 @@ describe('deltablock backups made by Rancher Convoy v0.5.2 on a real thin pool',
 
     const patch = randomBytes(300 * 1024);
     patch.copy(data, 3 * MiB + 100);
-    await throughConvoy('vol1', async (mp) => {
+    await cg.withMount('vol1', dir, async (mp) => {
       await fs.writeFile(path.join(mp, 'hello.txt'), 'second\n');
       const fh = await fs.open(path.join(mp, 'data.bin'), 'r+'); // in place: the same blocks change
       await fh.write(patch, 0, patch.length, 3 * MiB + 100);
