@@ -60,7 +60,8 @@ export interface BackupResult {
 }
 
 /**
- * Backs up a snapshot as fixed-size blocks (docs/format.md): zero blocks are skipped; a block
+ * Backs up a snapshot as fixed-size blocks (docs/format.md): zero blocks are skipped, and holes the
+ * source knows of (`isHole`: a sparse file's) are not even read; a block
  * read from the source is uploaded unless the store holds it (checked, never assumed: a missing
  * block is uploaded again, and one known damaged is overwritten); blocks go up before the block
  * map, the add marker (v2) and the manifest, which is written last and only-if-absent. With
@@ -146,7 +147,7 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
             builder.add(i, e.length, Buffer.from(e.id));
             stats.blocksNonZero++;
           }
-        } else {
+        } else if (source.isHole?.(offset, length) !== true) {
           const buf = free.pop() ?? Buffer.allocUnsafe(bs);
           try {
             const data = await source.read(offset, length, signal, buf);

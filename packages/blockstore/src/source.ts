@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import { BlockstoreError } from './errors.js';
+import { HoleMap } from './holes.js';
 
 /** A byte range of a volume. */
 export interface Extent {
@@ -19,6 +20,11 @@ export interface SnapshotSource {
    * (a buffer of at least `length` bytes the caller reuses) and return a view of it.
    */
   read(offset: number, length: number, signal?: AbortSignal, into?: Buffer): Promise<Buffer>;
+  /**
+   * True when the range is known to read as zeros without reading it (a hole of a sparse file), so
+   * a backup skips it; false when unknown. Optional: a source without it is read everywhere.
+   */
+  isHole?(offset: number, length: number): boolean;
   close(): Promise<void>;
 }
 
@@ -27,11 +33,17 @@ export class FileSource implements SnapshotSource {
   readonly size: number;
   readonly path: string;
   readonly #fh: fs.FileHandle;
+  readonly #holes: HoleMap;
 
   private constructor(path: string, fh: fs.FileHandle, size: number) {
     this.path = path;
     this.#fh = fh;
     this.size = size;
+    this.#holes = new HoleMap(fh.fd);
+  }
+
+  isHole(offset: number, length: number): boolean {
+    return this.#holes.isHole(offset, length);
   }
 
   static async open(path: string): Promise<FileSource> {
