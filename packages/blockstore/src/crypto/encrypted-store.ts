@@ -14,7 +14,17 @@ import type {
   PutOptions,
 } from '@convoy/objectstore';
 import { HEADER_KEY } from '../format/layout.js';
-import { ENVELOPE_HEADER, openBody, openHeader, openSegments, openedSize, sealBody, sealStream, TAG_BYTES } from './envelope.js';
+import {
+  ENVELOPE_HEADER,
+  objectTampered,
+  openBody,
+  openHeader,
+  openSegments,
+  openedSize,
+  sealBody,
+  sealStream,
+  TAG_BYTES,
+} from './envelope.js';
 import { hmacIds, type BlockIdFunction } from '../format/block-id.js';
 import type { MasterKey } from './master-key.js';
 
@@ -55,13 +65,16 @@ export class EncryptedStore implements ObjectStore {
     const step = this.segmentSize + TAG_BYTES;
     const first = Math.floor(offset / this.segmentSize);
     const lastSeg = Math.floor((offset + length - 1) / this.segmentSize);
-    const sealed = await this.inner.get(key, {
-      signal: options.signal,
-      range: { offset: ENVELOPE_HEADER + first * step, length: (lastSeg - first + 1) * step },
-    });
-    if (sealed.length === 0) return Buffer.alloc(0); // the range starts past the end
+    const want = (lastSeg - first + 1) * step;
+    const sealed = await this.inner.get(key, { signal: options.signal, range: { offset: ENVELOPE_HEADER + first * step, length: want } });
+    if (sealed.length === 0) {
+      await this.#endsBefore(key, options.signal);
+      return Buffer.alloc(0); // the range starts past the end
+    }
+    // Fewer bytes than asked for: the object ends in this range, so its last (short) segment must be here.
+    const endsHere = sealed.length < want;
     const open = (head: Buffer): Buffer =>
-      openSegments(openHeader(this.master.encKey, key, head), key, sealed, first, this.segmentSize, false);
+      openSegments(openHeader(this.master.encKey, key, head), key, sealed, first, this.segmentSize, endsHere);
     const cached = this.#heads.get(key);
     let plain: Buffer;
     if (cached === undefined) plain = open(await this.#head(key, options.signal));
@@ -75,6 +88,15 @@ export class EncryptedStore implements ObjectStore {
     }
     const from = offset - first * this.segmentSize;
     return plain.subarray(from, from + length);
+  }
+
+  /**
+   * A range read found nothing: fine when the object's stored size is one a body seals to (the
+   * range lies past its end), tampered when it is not (cut at a segment boundary, its last segment gone).
+   */
+  async #endsBefore(key: string, signal?: AbortSignal): Promise<void> {
+    const info = await this.inner.stat(key, { signal });
+    if (info !== undefined && openedSize(info.size, this.segmentSize) === undefined) throw objectTampered(key, 'it is truncated');
   }
 
   async #head(key: string, signal?: AbortSignal): Promise<Buffer> {

@@ -110,4 +110,28 @@ describe('EncryptedStore', () => {
     expect(err.code).toBe('CONVOY_OBJECT_TAMPERED');
     expect(err.message).toContain('volumes/v/backups/a.json');
   });
+
+  it('a range read of an object cut at a segment boundary fails, wherever the range lies; past the end of a whole one it is empty', async () => {
+    const inner = new MemoryObjectStore();
+    const s = new EncryptedStore(inner, newMasterKey(), SEG, '0123456789abcdef');
+    const body = randomBytes(3 * SEG + 100);
+    await s.put('packs/p', body);
+    // past the end of the whole object: empty, as on a plain store
+    expect((await s.get('packs/p', { range: { offset: body.length + 1, length: 10 } })).length).toBe(0);
+    expect((await s.get('packs/p', { range: { offset: 3 * SEG + 90, length: 100 } })).equals(body.subarray(3 * SEG + 90))).toBe(true);
+    // its last segment lost: 3 whole segments remain, each authenticates on its own
+    const sealed = inner.peek('packs/p') as Buffer;
+    inner.corrupt('packs/p', sealed.subarray(0, ENVELOPE_HEADER + 3 * (SEG + 16)));
+    for (const [offset, length] of [
+      [3 * SEG + 10, 50], // inside the lost segment: the read finds nothing
+      [5 * SEG, 10], // past even the untruncated end
+      [2 * SEG + 10, SEG], // runs from a whole segment into the lost one
+    ] as const) {
+      const err = await rejectionOf(s.get('packs/p', { range: { offset, length } }));
+      expect(err.code).toBe('CONVOY_OBJECT_TAMPERED');
+      expect(err.message).toMatch(/packs\/p.*truncated/);
+    }
+    // a range wholly inside the segments that remain still reads (they authenticate)
+    expect((await s.get('packs/p', { range: { offset: SEG, length: 20 } })).equals(body.subarray(SEG, SEG + 20))).toBe(true);
+  });
 });
