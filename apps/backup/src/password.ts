@@ -1,22 +1,14 @@
 // Where convoy-backup gets passphrases, as restic does: a file (--password-file), the environment
 // (CONVOY_PASSWORD), or the terminal. A passphrase is never printed, logged or put in an error.
-import fs from 'node:fs/promises';
-import type { PassphraseSource } from '@convoy/blockstore';
+import { readPassphraseFile, type PassphraseSource } from '@convoy/blockstore';
 import { usageError, type CliIo } from '@convoy/cli-kit';
 
-async function fromFile(file: string, flag: string): Promise<string> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    throw usageError(
-      `cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      'give a readable file that holds the passphrase',
-    );
-  }
-  const pass = text.replace(/\r?\n$/, '');
-  if (pass === '') throw usageError(`${flag} ${file} is empty`, 'the file must hold the passphrase (one line)');
-  return pass;
+function fromFile(file: string, flag: string): Promise<string> {
+  return readPassphraseFile(file, (p) =>
+    p.kind === 'empty'
+      ? usageError(`${flag} ${file} is empty`, 'the file must hold the passphrase (one line)')
+      : usageError(`cannot read ${flag} ${file}: ${p.reason}`, 'give a readable file that holds the passphrase'),
+  );
 }
 
 /** The passphrase that opens a store: asked for only when the store turns out to be encrypted. */

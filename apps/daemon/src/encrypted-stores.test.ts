@@ -103,5 +103,11 @@ describe('the daemon on encrypted backup stores', () => {
     expect((await rejectionOf(none(dest))).code).toBe('CONVOY_PASSWORD_REQUIRED');
     const missing = storeOpener({ s3: {}, passwordFile: path.join(tmp, 'nope'), env: {} });
     expect((await rejectionOf(missing(dest))).code).toBe('CONVOY_PASSWORD_REQUIRED');
+    // an empty file is named as such, and $CONVOY_PASSWORD does not stand in for the file configured
+    await fs.writeFile(path.join(tmp, 'empty'), '\n');
+    const empty = storeOpener({ s3: {}, passwordFile: path.join(tmp, 'empty'), env: { CONVOY_PASSWORD: 'from env' } });
+    const err = await rejectionOf(empty(dest));
+    expect(err.code).toBe('CONVOY_PASSWORD_REQUIRED');
+    expect(err.message).toContain('is empty');
   });
 });

@@ -1,8 +1,7 @@
 // How the daemon opens backup stores: the URL's store, unlocked with the passphrase of encrypted
 // stores (backupPasswordFile, else $CONVOY_PASSWORD). A store's key is derived once per daemon
 // (scrypt costs ~0.1 s and 32 MiB) and kept in memory, never logged.
-import fs from 'node:fs/promises';
-import { unlockStore, type KeyCache } from '@convoy/blockstore';
+import { readPassphraseFile, unlockStore, type KeyCache } from '@convoy/blockstore';
 import { ConvoyError } from '@convoy/errors';
 import { openStore, type ObjectStore, type S3StoreOptions } from '@convoy/objectstore';
 import type { DaemonConfig } from './config.js';
@@ -21,20 +20,18 @@ export type StoreOpener = (url: string) => Promise<ObjectStore>;
 /** The passphrase, read when needed (so a rotated file is picked up); undefined when none is configured. */
 export async function daemonPassphrase(o: Pick<StoreOpenerOptions, 'passwordFile' | 'env'>): Promise<string | undefined> {
   if (o.passwordFile !== undefined) {
-    let text: string;
-    try {
-      text = await fs.readFile(o.passwordFile, 'utf8');
-    } catch (err) {
-      throw new ConvoyError(
-        'CONVOY_PASSWORD_REQUIRED',
-        `cannot read backupPasswordFile ${o.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
-        {
-          hint: 'the file named by --backup-password-file (or backupPasswordFile in the config) must be readable by the daemon',
-        },
-      );
-    }
-    const pass = text.replace(/\r?\n$/, '');
-    return pass === '' ? undefined : pass;
+    const file = o.passwordFile;
+    return readPassphraseFile(
+      file,
+      (p) =>
+        new ConvoyError(
+          'CONVOY_PASSWORD_REQUIRED',
+          p.kind === 'empty' ? `backupPasswordFile ${file} is empty` : `cannot read backupPasswordFile ${file}: ${p.reason}`,
+          {
+            hint: 'the file named by --backup-password-file (or backupPasswordFile in the config) must be readable by the daemon and hold the passphrase',
+          },
+        ),
+    );
   }
   const env = o.env.CONVOY_PASSWORD;
   return env === undefined || env === '' ? undefined : env;

@@ -84,6 +84,7 @@ export {
   type PassphraseSource,
 } from './crypto/keyring.js';
 export { DEFAULT_KDF, type KdfParams } from './crypto/master-key.js';
+export { readPassphraseFile, type PassphraseFileProblem } from './crypto/passphrase-file.js';
 export type { EncryptionParams } from './crypto/params.js';
 export { forEachIndex } from './pool.js';
 export { applyRetention, checkPolicy, withinStart, type RetentionDecision, type RetentionItem, type RetentionPolicy } from './retention.js';
