@@ -1,18 +1,22 @@
 // Holes of a sparse file, through lseek(SEEK_DATA) via koffi (Node has no lseek): a backup skips
 // the blocks that lie wholly in a hole without reading them. A 64 GiB sparse volume with 1 GiB of
 // data is then read as 1 GiB, not 64. One system call of a few microseconds per block.
-import * as koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type * as Koffi from 'koffi';
 
 const SEEK_DATA = 3;
 const ENXIO = 6;
 
 type Lseek = (fd: number, offset: bigint, whence: number) => bigint;
 
-let lseek: Lseek | null | undefined;
-function bind(): Lseek | null {
+let lseek: { call: Lseek; errno: () => number } | null | undefined;
+/** Loaded on the first question, not at start-up: most commands never ask (koffi is a native module). */
+function bind(): { call: Lseek; errno: () => number } | null {
   if (lseek === undefined) {
     try {
-      lseek = koffi.load('libc.so.6').func('int64_t lseek(int fd, int64_t offset, int whence)') as unknown as Lseek;
+      const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+      const call = koffi.load('libc.so.6').func('int64_t lseek(int fd, int64_t offset, int whence)') as unknown as Lseek;
+      lseek = { call, errno: () => koffi.errno() };
     } catch {
       lseek = null; // no glibc (or no koffi build for this platform): every block is read
     }
@@ -27,10 +31,10 @@ function bind(): Lseek | null {
 export function nextData(fd: number, offset: number): number {
   const f = bind();
   if (f === null) return offset;
-  const r = f(fd, BigInt(offset), SEEK_DATA);
+  const r = f.call(fd, BigInt(offset), SEEK_DATA);
   if (r >= 0n) return Number(r);
   // ENXIO: no data at or after offset. Anything else (EINVAL: no SEEK_DATA here): read it.
-  return koffi.errno() === ENXIO ? Infinity : offset;
+  return f.errno() === ENXIO ? Infinity : offset;
 }
 
 /**

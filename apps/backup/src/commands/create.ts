@@ -8,7 +8,6 @@ import { parseLabels, parseParent, parseSnapshotName } from '../args.js';
 import type { CliCommand, CommandContext } from '../context.js';
 import { backupJson } from './backup-json.js';
 import { EXIT } from '../errors.js';
-import { runCreateDirectory } from './create-dir.js';
 
 export interface CreateArgs {
   source: string;
@@ -107,6 +106,8 @@ export async function runCreate(args: CreateArgs, ctx: CommandContext): Promise<
         '--changed applies to block images, not to a directory',
         'drop --changed: a directory backup finds unchanged files by size and mtime',
       );
+    // loaded only for a directory: a block backup does without @convoy/dirbackup (start-up time, memory)
+    const { runCreateDirectory } = await import('./create-dir.js');
     return runCreateDirectory(
       {
         dir: path.resolve(args.source),

@@ -3,7 +3,7 @@
 // before (label convoy.import.source) is skipped. Each decision is a line on stderr as it happens.
 import { formatBackupUrl, parseCompression } from '@convoy/blockstore';
 import { examples, formatTable } from '@convoy/cli-kit';
-import { importRancherStore, type RancherImportEvent } from '@convoy/dirbackup';
+import type { RancherImportEvent } from '@convoy/dirbackup';
 import { ERROR_CATEGORIES, categoryOf, redactUrl } from '@convoy/errors';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
 import { validateVolumeName } from '@convoy/rules';
@@ -86,6 +86,7 @@ export async function runImport(args: ImportArgs, ctx: CommandContext): Promise<
     const store = await ctx.openStore(args.dest, { create: true });
     let progress = ctx.progress('import');
     try {
+      const { importRancherStore } = await import('@convoy/dirbackup');
       await importRancherStore({
         source,
         dest: store,

@@ -1,10 +1,10 @@
-import { IMPORT_LABEL, listStoreBackups, type StoreBackups } from '@convoy/dirbackup';
+import type { StoreBackups } from '@convoy/dirbackup';
 import { validateVolumeName } from '@convoy/rules';
 import { examples, formatBytes, formatTable, formatTime } from '@convoy/cli-kit';
 import { formatStoreUrl, parseStoreUrl } from '@convoy/objectstore';
 import type { CliCommand, CommandContext } from '../context.js';
 import { backupJson, type BackupJson } from './backup-json.js';
-import { rancherBackupJson, type RancherBackupJson } from './rancher.js';
+import type { RancherBackupJson } from './rancher.js';
 import { EXIT } from '../errors.js';
 import { PROGRAM } from '../program.js';
 
@@ -38,6 +38,9 @@ export type ListEntry = BackupJson | RancherBackupJson;
 export async function runList(args: ListArgs, ctx: CommandContext): Promise<number> {
   const { location } = parseStoreUrl(args.dest);
   if (args.volume !== undefined) validateVolumeName(args.volume);
+  // loaded here, not at start-up: the commands that do not list pay nothing for them
+  const { IMPORT_LABEL, listStoreBackups } = await import('@convoy/dirbackup');
+  const { rancherBackupJson } = await import('./rancher.js');
   const store = await ctx.openStore(args.dest, { create: false });
   const unreadable: string[] = [];
   let listed: StoreBackups;
@@ -80,7 +83,7 @@ export async function runList(args: ListArgs, ctx: CommandContext): Promise<numb
             e.snapshot ?? '-',
             e.parent ?? '-',
             ...(rancher.length > 0 ? ['format' in e ? `Rancher Convoy v0.5.2 ${e.driver}` : 'convoy'] : []),
-            ...(imported ? [fromColumn(e, from(e))] : []),
+            ...(imported ? [fromColumn(e, from(e), IMPORT_LABEL.created)] : []),
           ]),
         ),
   );
@@ -93,8 +96,8 @@ export async function runList(args: ListArgs, ctx: CommandContext): Promise<numb
 }
 
 /** An imported backup's origin: Convoy's backup name and when Convoy made it. */
-function fromColumn(e: ListEntry, source: string | undefined): string {
+function fromColumn(e: ListEntry, source: string | undefined, createdLabel: string): string {
   if (source === undefined || !('labels' in e)) return '-';
-  const created = e.labels[IMPORT_LABEL.created];
+  const created = e.labels[createdLabel];
   return `Rancher Convoy ${source}${created === undefined ? '' : ` (${formatTime(created)})`}`;
 }

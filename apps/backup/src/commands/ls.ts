@@ -1,7 +1,7 @@
 // `ls URL [PATH]`: a directory backup's entries, read from its file index (no restore).
 import { parseBackupUrl } from '@convoy/blockstore';
 import { examples, formatTable } from '@convoy/cli-kit';
-import { listDirectory, type FileEntry } from '@convoy/dirbackup';
+import type { FileEntry } from '@convoy/dirbackup';
 import { redactUrl } from '@convoy/errors';
 import type { CliCommand, CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
@@ -61,6 +61,7 @@ export async function runLs(args: LsArgs, ctx: CommandContext): Promise<number> 
   const store = await ctx.openStore(ref.storeUrl, { create: false });
   const entries: FileEntry[] = [];
   try {
+    const { listDirectory } = await import('@convoy/dirbackup');
     const listed = await listDirectory({ store, volume: ref.volume, id: ref.id, path: args.path, signal: ctx.signal });
     for await (const e of listed.entries) entries.push(e);
   } finally {

@@ -2,12 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isDirectoryManifest, parseAnyBackupUrl, readManifest, restoreBackup, type RestoreResult } from '@convoy/blockstore';
 import { CliError, examples, formatBytes, usageError } from '@convoy/cli-kit';
-import { restoreDirectory } from '@convoy/dirbackup';
 import type { ObjectStore } from '@convoy/objectstore';
 import { redactUrl } from '@convoy/errors';
 import type { CliCommand, CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
-import { runRestoreRancher } from './rancher.js';
 
 export interface RestoreArgs {
   url: string;
@@ -66,7 +64,8 @@ export async function runRestore(args: RestoreArgs, ctx: CommandContext): Promis
   const any = parseAnyBackupUrl(args.url);
   const target = path.resolve(args.target);
   await checkTargetDirectory(target);
-  if (any.format === 'rancher-convoy-v0.5.2') return runRestoreRancher(args, ctx, any);
+  // @convoy/dirbackup is loaded only for the backups that need it: a block restore does without it
+  if (any.format === 'rancher-convoy-v0.5.2') return (await import('./rancher.js')).runRestoreRancher(args, ctx, any);
   const ref = { storeUrl: any.storeUrl, volume: any.volume, id: any.id };
   const store = await ctx.openStore(ref.storeUrl, { create: false });
   let directory: boolean;
@@ -130,6 +129,7 @@ async function runRestoreDirectory(
     throw usageError('--incremental applies to block images; a directory backup is restored into an empty directory', 'drop --incremental');
   }
   const progress = ctx.progress('restore');
+  const { restoreDirectory } = await import('@convoy/dirbackup');
   let r;
   try {
     r = await restoreDirectory({
