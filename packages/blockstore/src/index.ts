@@ -22,6 +22,7 @@ export { acquireLock, StoreLock, type LockOptions } from './lock.js';
 export { listLeases, type LeaseInfo, type LockBody, type LockKind } from './lease-records.js';
 export { systemClock, FakeClock, type Clock } from './clock.js';
 export { FileSource, parseExtents, type Extent, type SnapshotSource } from './source.js';
+export { HoleMap, nextData } from './holes.js';
 export {
   formatBackupUrl,
   isRancherBackupName,
