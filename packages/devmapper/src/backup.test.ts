@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deleteBackup, readManifest } from '@convoy/blockstore';
 import { openStore, type ObjectStore } from '@convoy/objectstore';
 import { rejectionOf } from '@convoy/objectstore/testing';
+import type { HostOps } from './host-ops.js';
 import { MiB, fakeEnv, random, readAll, writeAt, type FakeEnv } from './testing/fake-env.js';
 
 let env: FakeEnv;
@@ -30,7 +31,8 @@ describe('backups of thin snapshots (fake kernel)', () => {
     const full = await d.backup({ volume: 'v', snapshot: 's1', store });
     expect(full.parentSnapshot).toBeUndefined();
     expect(full.changedBlocks).toBeUndefined();
-    expect(full.manifest.stats).toMatchObject({ blocksTotal: 10, blocksRead: 10, blocksNonZero: 4 });
+    // only the blocks the device maps are read (thin_delta of the snapshot against itself)
+    expect(full.manifest.stats).toMatchObject({ blocksTotal: 10, blocksRead: 4, blocksNonZero: 4 });
     expect(full.url).toBe(`vfs://${path.join(env.dir, 'store')}?backup=${full.id}&volume=v`);
     expect((await d.snapshotGet('v', 's1'))?.backups).toEqual({ [store.location]: full.id });
 
@@ -75,6 +77,52 @@ describe('backups of thin snapshots (fake kernel)', () => {
     expect(await other.restore({ volume: 'y', store, backupVolume: 'x', backupId: b.id })).toMatchObject({ fs: 'xfs' });
     expect(await other.mount('y')).toBe(path.join(env.dir, 'root2', 'mounts', 'y')); // the fake checks the fs marker
     expect(env.host.mkfsCalls).toBe(1);
+  });
+
+  it('a full backup reads only the mapped blocks, and everything when thin_delta and the kernel disagree on the count', async () => {
+    const d = await env.start();
+    await d.create({ name: 'v', size: 64 * MiB });
+    const dev = await d.activate('v');
+    await writeAt(dev, 0, random(100)); // block 0
+    await writeAt(dev, 21 * MiB, random(3 * MiB)); // blocks 10 and 11
+    await writeAt(dev, 64 * MiB - 1, random(1)); // block 31
+    await d.snapshotCreate('v', 's');
+    const src = await d.backupSource('v', 's');
+    const holes = Array.from({ length: 32 }, (_, i) => src.source.isHole?.(i * 2 * MiB, 2 * MiB));
+    expect(holes.flatMap((h, i) => (h === true ? [] : [i]))).toEqual([0, 10, 11, 31]);
+    await src.source.close();
+    const full = await d.backup({ volume: 'v', snapshot: 's', store });
+    expect(full.manifest.stats).toMatchObject({ blocksTotal: 32, blocksRead: 4, blocksNonZero: 4 });
+    const restored = await (
+      await env.start({ root: path.join(env.dir, 'r2'), thinPoolName: 'pool2' })
+    ).restore({
+      volume: 'copy',
+      store,
+      backupVolume: 'v',
+      backupId: full.id,
+    });
+    expect(restored.size).toBe(64 * MiB);
+    await d.deactivate('v');
+
+    // A thin_delta that leaves out a mapped range (a bug, a tool that changed): its count no longer
+    // matches the kernel's, so the mapping is not trusted and every block is read.
+    const host = env.host;
+    const lying = new Proxy(host, {
+      get: (t, k: keyof HostOps) =>
+        k === 'thinDelta'
+          ? async (m: string, a: number, b: number) => (await t.thinDelta(m, a, b)).replace(/<same [^>]*\/>/, '')
+          : typeof t[k] === 'function'
+            ? (t[k] as (...a: unknown[]) => unknown).bind(t)
+            : t[k],
+    });
+    const d3 = await env.start({ root: path.join(env.dir, 'r3'), thinPoolName: 'pool3', host: lying });
+    await d3.create({ name: 'w', size: 16 * MiB });
+    const wdev = await d3.activate('w');
+    await writeAt(wdev, 0, random(10));
+    await writeAt(wdev, 9 * MiB, random(10));
+    await d3.snapshotCreate('w', 's');
+    const all = await d3.backup({ volume: 'w', snapshot: 's', store });
+    expect(all.manifest.stats).toMatchObject({ blocksTotal: 8, blocksRead: 8, blocksNonZero: 2 });
   });
 
   it('a backup source with a parent snapshot lists the changed extents; without a live parent backup it reads everything', async () => {

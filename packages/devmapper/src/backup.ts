@@ -64,7 +64,7 @@ export async function openBackupSource(
 ): Promise<OpenedBackupSource> {
   const key = `${volume}/${snapshot}`;
   const bbs = options.backupBlockSize ?? DEFAULT_BLOCK_SIZE;
-  const { s, parent, changed, dev } = await c.lock(async () => {
+  const { s, parent, changed, mapped, dev } = await c.lock(async () => {
     const { s } = c.snapshot(volume, snapshot);
     if (c.busy.has(key))
       throw new DevmapperError('CONVOY_SNAPSHOT_IN_USE', `snapshot ${snapshot} of ${volume} is already being backed up`, {
@@ -76,7 +76,9 @@ export async function openBackupSource(
     try {
       const changed = parent === undefined ? undefined : await c.pool.changedExtents(parent.deviceId, s.deviceId, s.size, bbs);
       const dev = await c.pool.activate(c.snapshotDevice(s.deviceId), s.deviceId, s.size, true);
-      return { s, parent, changed, dev };
+      // a full read skips what the device does not map (an incremental reads only `changed` anyway)
+      const mapped = parent === undefined ? await c.pool.mappedExtents(s.deviceId, c.snapshotDevice(s.deviceId), s.size, bbs) : undefined;
+      return { s, parent, changed, mapped, dev };
     } catch (err) {
       c.busy.delete(key);
       await c.pool.deactivate(c.snapshotDevice(s.deviceId)).catch(() => undefined);
@@ -104,7 +106,7 @@ export async function openBackupSource(
     throw new DevmapperError('CONVOY_DM_FAILED', `snapshot device ${dev} has ${file.size} bytes, expected ${s.size}`);
   }
   return {
-    source: new ThinSnapshotSource(file, s.size, release),
+    source: new ThinSnapshotSource(file, s.size, release, mapped),
     changed,
     ...(parent === undefined ? {} : { parentSnapshot: parent.name }),
   };

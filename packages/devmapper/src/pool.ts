@@ -6,8 +6,8 @@ import { SECTOR, isDmError, type DmApi } from './dm-api.js';
 import { DevmapperError, dmUnavailable } from './errors.js';
 import type { BlockDeviceInfo, HostOps } from './host-ops.js';
 import type { ResolvedOptions } from './options.js';
-import { parsePoolStatus, type PoolStatus } from './pool-status.js';
-import { changedExtents, parseThinDelta } from './thin-delta.js';
+import { parsePoolStatus, parseThinStatus, type PoolStatus } from './pool-status.js';
+import { changedExtents, mappedExtents, parseThinDelta, rangeBlocks, type ThinDelta } from './thin-delta.js';
 
 /** THIN_SUPERBLOCK_MAGIC, a little-endian u64 at byte 32 of the metadata device. */
 const THIN_MAGIC = 27022010n;
@@ -203,6 +203,24 @@ export class ThinPool {
    * a metadata snapshot), widened to `backupBlockSize` blocks.
    */
   async changedExtents(from: number, to: number, volumeSize: number, backupBlockSize: number): Promise<Extent[]> {
+    return changedExtents(await this.#delta(from, to), volumeSize, backupBlockSize);
+  }
+
+  /**
+   * Byte extents of thin device `id` (active as dm device `name`) that it maps, widened to
+   * `backupBlockSize` blocks; the rest reads as zeros. Undefined when thin_delta's count of mapped
+   * blocks disagrees with the kernel's (the device's status): then nothing is skipped.
+   */
+  async mappedExtents(id: number, name: string, volumeSize: number, backupBlockSize: number): Promise<Extent[] | undefined> {
+    const delta = await this.#delta(id, id);
+    const status = (await this.#dm.status(name))[0];
+    if (status === undefined) return undefined;
+    const kernel = parseThinStatus(status.params);
+    if (kernel.failed || rangeBlocks(delta) * delta.blockSectors !== kernel.mappedSectors) return undefined;
+    return mappedExtents(delta, volumeSize, backupBlockSize);
+  }
+
+  async #delta(from: number, to: number): Promise<ThinDelta> {
     const xml = await this.withMetadataSnapshot(() => this.#host.thinDelta(this.devices.metadata, from, to));
     const delta = parseThinDelta(xml);
     if (delta.blockSectors * SECTOR !== this.blockSize) {
@@ -211,7 +229,7 @@ export class ThinPool {
         `thin_delta reports ${delta.blockSectors}-sector blocks, the pool uses ${this.blockSize / SECTOR}`,
       );
     }
-    return changedExtents(delta, volumeSize, backupBlockSize);
+    return delta;
   }
 
   /** Removes the pool device and detaches its loop devices (tests and `convoy` teardown). */

@@ -85,10 +85,33 @@ export function parseThinDelta(xml: string): ThinDelta {
  * block exactly once.
  */
 export function changedExtents(delta: ThinDelta, volumeSize: number, backupBlockSize: number): Extent[] {
-  const poolBlock = delta.blockSectors * 512;
+  return extentsOf(
+    delta.ranges.filter((r) => r.kind !== 'same'),
+    delta.blockSectors,
+    volumeSize,
+    backupBlockSize,
+  );
+}
+
+/**
+ * The byte extents a thin device maps, from `thin_delta --snap1 X --snap2 X` (the device against
+ * itself: every mapped range, as `same`), widened to whole backup blocks like changedExtents.
+ * Everything outside them reads as zeros.
+ */
+export function mappedExtents(delta: ThinDelta, volumeSize: number, backupBlockSize: number): Extent[] {
+  return extentsOf(delta.ranges, delta.blockSectors, volumeSize, backupBlockSize);
+}
+
+/** Pool blocks a delta's ranges cover (of a device against itself: the blocks it maps). */
+export function rangeBlocks(delta: ThinDelta): number {
+  return delta.ranges.reduce((n, r) => n + r.length, 0);
+}
+
+function extentsOf(ranges: readonly DeltaRange[], blockSectors: number, volumeSize: number, backupBlockSize: number): Extent[] {
+  const poolBlock = blockSectors * 512;
   const raw: Extent[] = [];
-  for (const r of delta.ranges) {
-    if (r.kind === 'same' || r.length === 0) continue;
+  for (const r of ranges) {
+    if (r.length === 0) continue;
     const start = Math.floor((r.begin * poolBlock) / backupBlockSize) * backupBlockSize;
     const end = Math.min(volumeSize, Math.ceil(((r.begin + r.length) * poolBlock) / backupBlockSize) * backupBlockSize);
     if (end > start) raw.push({ offset: start, length: end - start });

@@ -32,7 +32,8 @@ describe('changed blocks on a raw thin volume', () => {
     await writeAt(dev, 0, randomBytes(10 * BLOCK)); // blocks 0-9
     await d.snapshotCreate('raw', 'a');
     const full = await d.backup({ volume: 'raw', snapshot: 'a', store });
-    expect(full.manifest.stats).toMatchObject({ blocksTotal: 20, blocksRead: 20, blocksNonZero: 10 });
+    // a full backup reads only what the device maps (thin_delta of the snapshot against itself)
+    expect(full.manifest.stats).toMatchObject({ blocksTotal: 20, blocksRead: 10, blocksNonZero: 10 });
 
     await writeAt(dev, 3 * BLOCK + 100, randomBytes(10)); // block 3, a few bytes
     await writeAt(dev, 7 * BLOCK, randomBytes(BLOCK + 1)); // blocks 7 and 8

@@ -86,8 +86,10 @@ describe('thin volumes, snapshots and incremental backups on a real thin pool', 
     await d.snapshotCreate('vol', 's1');
     full = await d.backup({ volume: 'vol', snapshot: 's1', store });
     expect(full.parentSnapshot).toBeUndefined();
-    expect(full.manifest.stats.blocksRead).toBe(SIZE / BLOCK);
+    // only the blocks the thin device maps are read (24 MiB of data and ext4's metadata), not all 128 MiB
     expect(full.manifest.stats.blocksNonZero).toBeGreaterThanOrEqual(12);
+    expect(full.manifest.stats.blocksRead).toBeGreaterThanOrEqual(full.manifest.stats.blocksNonZero);
+    expect(full.manifest.stats.blocksRead).toBeLessThan(SIZE / BLOCK / 2);
   });
 
   it('backs up the second snapshot incrementally, reading only the blocks thin_delta reports', async () => {
