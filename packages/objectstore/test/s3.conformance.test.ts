@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
   CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
   S3Client,
@@ -11,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { errorCode } from '@convoy/errors';
 import { openStore, type S3StoreOptions } from '../src/index.js';
 import { S3ObjectStore } from '../src/s3.js';
+import { payloadHash, signPayload } from '../src/drivers/s3-payload.js';
 import { objectStoreConformance, s3TestEnvironment } from '../src/testing/index.js';
 
 // A real Ceph radosgw, started once per test run by tools/vitest/s3-global-setup.ts.
@@ -65,6 +68,40 @@ describe.skipIf(env === undefined)('s3 driver on radosgw', () => {
       expect(store.location).toBe(`s3://${bucket}@us-east-1/open-test`);
     } finally {
       await store.close();
+    }
+  });
+
+  it('radosgw refuses a body that does not match its signed SHA-256 (what replaces Content-MD5), and stores nothing', async () => {
+    const o = options();
+    const client = new S3Client({
+      endpoint: o.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: o.credentials,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    const Key = `signed/${randomBytes(6).toString('hex')}`;
+    const sent = randomBytes(100_000);
+    const damaged = Buffer.from(sent);
+    damaged[50_000] = (damaged[50_000] ?? 0) ^ 1; // one bit changed "in transit", after the hash was signed
+    try {
+      const bad = new PutObjectCommand({ Bucket: bucket, Key, Body: damaged, ContentLength: damaged.length });
+      signPayload(bad.middlewareStack, await payloadHash(sent));
+      const err = (await client.send(bad).then(
+        () => new Error('the damaged body was stored'),
+        (e: unknown) => e,
+      )) as Error & { $metadata?: { httpStatusCode?: number } };
+      expect(err.$metadata?.httpStatusCode).toBe(400);
+      expect(err.name).toMatch(/XAmzContentSHA256Mismatch|BadDigest/);
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key })).catch((e: unknown) => e as { name?: string });
+      expect((head as { name?: string }).name).toBe('NotFound');
+      // the same hash with the bytes it was computed from is stored
+      const good = new PutObjectCommand({ Bucket: bucket, Key, Body: sent, ContentLength: sent.length });
+      signPayload(good.middlewareStack, await payloadHash(sent));
+      await client.send(good);
+      expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key }))).ContentLength).toBe(sent.length);
+    } finally {
+      client.destroy();
     }
   });
 

@@ -1,5 +1,4 @@
 // S3 multipart uploads: the part of S3ObjectStore that speaks S3's multipart dialect.
-import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -14,6 +13,7 @@ import { ObjectStoreError } from '../errors.js';
 import { isValidKey } from '../keys.js';
 import type { CleanupStaleOptions, CleanupStaleResult } from '../types.js';
 import { isNoSuchUpload } from './s3-errors.js';
+import { payloadHash, signPayload } from './s3-payload.js';
 
 /** What a multipart upload needs of its store: the client, where it writes, and its request runner. */
 export interface MultipartContext {
@@ -34,7 +34,7 @@ export interface MultipartContext {
 
 /**
  * A multipart upload of a body given as its first buffered chunks, a pending chunk and the rest:
- * parts of `partSize` with Content-MD5, at most 4 in flight (bounded memory), completed in order;
+ * parts of `partSize`, each with its signed SHA-256, at most 4 in flight (bounded memory), completed in order;
  * any failure aborts the upload so no parts are left behind.
  */
 export async function putMultipart(
@@ -55,13 +55,13 @@ export async function putMultipart(
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
   const uploadPart = (PartNumber: number, data: Buffer): Promise<void> => {
-    const md5 = createHash('md5').update(data).digest('base64');
-    const p = s3
-      .call('put', `${key} part ${PartNumber}`, signal, (abortSignal) =>
-        s3.client.send(
-          new UploadPartCommand({ Bucket: s3.bucket, Key, UploadId, PartNumber, Body: data, ContentLength: data.length, ContentMD5: md5 }),
-          { abortSignal },
-        ),
+    const p = payloadHash(data)
+      .then((sha256) =>
+        s3.call('put', `${key} part ${PartNumber}`, signal, (abortSignal) => {
+          const command = new UploadPartCommand({ Bucket: s3.bucket, Key, UploadId, PartNumber, Body: data, ContentLength: data.length });
+          signPayload(command.middlewareStack, sha256);
+          return s3.client.send(command, { abortSignal });
+        }),
       )
       .then(
         (out) => {

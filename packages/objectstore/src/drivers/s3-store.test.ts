@@ -65,12 +65,13 @@ const dropConnection: Reply = (req, res) => {
 };
 
 describe('S3ObjectStore failure handling', () => {
-  it('retries 500 and 503 with backoff, then succeeds, sending Content-MD5 of the body', async () => {
+  it('retries 500 and 503 with backoff, then succeeds, signing the SHA-256 of the body', async () => {
     const { store, seen } = await fakeS3([xmlError(500, 'InternalError'), xmlError(503, 'SlowDown'), ok]);
     await store.put('blocks/a', Buffer.from('hello'));
     expect(seen.map((s) => s.method)).toEqual(['PUT', 'PUT', 'PUT']);
     expect(seen[0]?.url.split('?')[0]).toBe('/bkt/pre/blocks/a');
-    expect(seen[2]?.headers['content-md5']).toBe(createHash('md5').update('hello').digest('base64'));
+    expect(seen[2]?.headers['x-amz-content-sha256']).toBe(createHash('sha256').update('hello').digest('hex'));
+    expect(seen[2]?.headers.authorization).toContain('x-amz-content-sha256'); // a signed header
     expect(seen[2]?.body.toString()).toBe('hello');
   });
 

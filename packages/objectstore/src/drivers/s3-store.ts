@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   GetObjectCommand,
   type GetObjectCommandOutput,
@@ -28,6 +27,7 @@ import type { S3Location } from '../url.js';
 import { s3ClientConfig, s3LocationText, s3Sizes, type S3StoreOptions } from './s3-config.js';
 import { deleteObjects } from './s3-delete.js';
 import { chunksOf, cleanupStaleUploads, putMultipart, type MultipartContext } from './s3-multipart.js';
+import { payloadHash, readBody, signPayload } from './s3-payload.js';
 import { isInvalidRange, isNotFound, isPreconditionFailed, isRetryableS3Error, translateS3Error } from './s3-errors.js';
 
 export type { S3Credentials, S3StoreOptions } from './s3-config.js';
@@ -37,8 +37,9 @@ export type { S3Credentials, S3StoreOptions } from './s3-config.js';
  *
  * - Every request goes through one bounded queue and one retry policy (backoff with jitter on 5xx,
  *   throttling and connection failures); the SDK's own retries are off so there is one policy.
- * - A write is reported done only after S3 confirmed it; bodies carry Content-MD5 so the server
- *   rejects a corrupted upload, and batch deletes check the per-key errors S3 returns with a 200.
+ * - A write is reported done only after S3 confirmed it; every body's SHA-256 is signed
+ *   (`x-amz-content-sha256`, computed off the main thread) so the server rejects a body changed in
+ *   transit, and batch deletes check the per-key errors S3 returns with a 200.
  * - "Only if absent" is `If-None-Match: *` (412 → ObjectExistsError). If a retried conditional
  *   write meets 412, the object is read back: if it holds our bytes, our first attempt won.
  * - A writer killed mid multipart upload leaves the upload (and its parts, which are billed);
@@ -104,13 +105,7 @@ export class S3ObjectStore implements ObjectStore {
           { abortSignal },
         );
         if (out.Body === undefined) throw new ObjectStoreError(`empty response body for ${key}`);
-        const bytes = Buffer.from(await out.Body.transformToByteArray());
-        if (out.ContentLength !== undefined && bytes.length !== out.ContentLength) {
-          throw Object.assign(new Error(`body of ${key} ended after ${bytes.length} of ${out.ContentLength} bytes`), {
-            name: 'BodyLengthMismatch',
-          });
-        }
-        return bytes;
+        return await readBody(out.Body, out.ContentLength, key);
       } catch (err) {
         if (range !== undefined && isInvalidRange(err)) return Buffer.alloc(0); // starts at or past the end
         throw err;
@@ -213,20 +208,18 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async #putSingle(key: string, body: Buffer, options: PutOptions): Promise<void> {
-    const md5 = createHash('md5').update(body).digest('base64');
+    const sha256 = await payloadHash(body);
     await this.#call('put', key, options.signal, async (abortSignal, attempt) => {
       try {
-        await this.#client.send(
-          new PutObjectCommand({
-            Bucket: this.#bucket,
-            Key: this.#prefix + key,
-            Body: body,
-            ContentLength: body.length,
-            ContentMD5: md5,
-            IfNoneMatch: options.ifAbsent === true ? '*' : undefined,
-          }),
-          { abortSignal },
-        );
+        const command = new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#prefix + key,
+          Body: body,
+          ContentLength: body.length,
+          IfNoneMatch: options.ifAbsent === true ? '*' : undefined,
+        });
+        signPayload(command.middlewareStack, sha256);
+        await this.#client.send(command, { abortSignal });
       } catch (err) {
         if (options.ifAbsent === true && isPreconditionFailed(err)) {
           // A retry can meet our own first attempt, which S3 applied but whose answer was lost.
@@ -251,11 +244,7 @@ export class S3ObjectStore implements ObjectStore {
       if (isNotFound(err)) return false; // gone again: not ours to claim
       throw err;
     }
-    const bytes = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
-    if (out.ContentLength !== undefined && bytes.length !== out.ContentLength)
-      throw Object.assign(new Error(`body of ${key} ended after ${bytes.length} of ${out.ContentLength} bytes`), {
-        name: 'BodyLengthMismatch',
-      });
+    const bytes = out.Body === undefined ? Buffer.alloc(0) : await readBody(out.Body, out.ContentLength, key);
     return bytes.equals(body);
   }
 
