@@ -33,10 +33,21 @@ function options(extra: Partial<S3StoreOptions> = {}): S3StoreOptions {
   };
 }
 
+/** A plain SDK client on the test radosgw, with checksums only where required (as the store's). */
+function rawClient(): S3Client {
+  const o = options();
+  return new S3Client({
+    endpoint: o.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: o.credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+}
+
 describe.skipIf(env === undefined)('s3 driver on radosgw', () => {
   beforeAll(async () => {
-    const o = options();
-    const client = new S3Client({ endpoint: o.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: o.credentials });
+    const client = rawClient();
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     client.destroy();
   });
@@ -72,14 +83,7 @@ describe.skipIf(env === undefined)('s3 driver on radosgw', () => {
   });
 
   it('radosgw refuses a body that does not match its signed SHA-256 (what replaces Content-MD5), and stores nothing', async () => {
-    const o = options();
-    const client = new S3Client({
-      endpoint: o.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: o.credentials,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    });
+    const client = rawClient();
     const Key = `signed/${randomBytes(6).toString('hex')}`;
     const sent = randomBytes(100_000);
     const damaged = Buffer.from(sent);
@@ -106,14 +110,7 @@ describe.skipIf(env === undefined)('s3 driver on radosgw', () => {
   });
 
   it('cleanupStale aborts the incomplete uploads under its prefix begun before the given time, and nothing else', async () => {
-    const o = options();
-    const client = new S3Client({
-      endpoint: o.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: o.credentials,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    });
+    const client = rawClient();
     const prefix = `cleanup/${randomBytes(6).toString('hex')}`;
     // one upload per page, so that the markers of ListMultipartUploads are exercised
     const store = await new S3ObjectStore({ kind: 's3', bucket, region: 'us-east-1', prefix }, options({ listPageSize: 1 })).open();
