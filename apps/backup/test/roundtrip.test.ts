@@ -53,13 +53,20 @@ describe('create and restore', () => {
     await sparseFile(source);
     const created = await cli(['create', source, '--dest', store, '--volume', 'sparse', '--json']);
     expect(created.code).toBe(0);
-    const { url, stats } = lastJson<{ url: string; stats: { blocksTotal: number; blocksNonZero: number } }>(created);
-    expect(stats).toMatchObject({ blocksTotal: 10, blocksNonZero: 3 });
+    type Stats = { blocksTotal: number; blocksNonZero: number; blocksRead: number };
+    const { url, stats } = lastJson<{ url: string; stats: Stats }>(created);
+    // the holes are skipped unread: only the three blocks with data are read
+    expect(stats).toMatchObject({ blocksTotal: 10, blocksNonZero: 3, blocksRead: 3 });
     const target = path.join(dir, 'sparse.restored');
     expect((await cli(['restore', url, target])).code).toBe(0);
     // three 2 MiB blocks hold data; the other 14 MiB were never written
     expect((await fs.stat(target)).blocks * 512).toBeLessThanOrEqual(3 * 2 * MiB);
     expect(await sha256File(target)).toBe(await sha256File(source));
+    // --no-skip-holes reads them too, and backs up the same content
+    const all = await cli(['create', source, '--dest', store, '--volume', 'sparse-all', '--no-skip-holes', '--json']);
+    expect(all.code).toBe(0);
+    const read = lastJson<{ url: string; stats: Stats }>(all);
+    expect(read.stats).toMatchObject({ blocksTotal: 10, blocksNonZero: 3, blocksRead: 10 });
   });
 
   it('prints JSON with url, id, volume and stats as the last line, and progress as JSON lines on stderr', async () => {

@@ -33,20 +33,25 @@ export class FileSource implements SnapshotSource {
   readonly size: number;
   readonly path: string;
   readonly #fh: fs.FileHandle;
-  readonly #holes: HoleMap;
+  readonly #holes: HoleMap | undefined;
 
-  private constructor(path: string, fh: fs.FileHandle, size: number) {
+  private constructor(path: string, fh: fs.FileHandle, size: number, skipHoles: boolean) {
     this.path = path;
     this.#fh = fh;
     this.size = size;
-    this.#holes = new HoleMap(fh.fd);
+    this.#holes = skipHoles ? new HoleMap(fh.fd) : undefined;
   }
 
+  /** From lseek(SEEK_DATA), unless opened with `skipHoles: false` (then every block is read). */
   isHole(offset: number, length: number): boolean {
-    return this.#holes.isHole(offset, length);
+    return this.#holes?.isHole(offset, length) ?? false;
   }
 
-  static async open(path: string): Promise<FileSource> {
+  /**
+   * `skipHoles` (default true): answer isHole from the file system. False reads the holes too, for
+   * a file system whose SEEK_DATA cannot be trusted (OpenZFS 2.2.0–2.2.1 missed unsynced data).
+   */
+  static async open(path: string, options: { skipHoles?: boolean } = {}): Promise<FileSource> {
     let fh: fs.FileHandle;
     try {
       fh = await fs.open(path, constants.O_RDONLY);
@@ -69,7 +74,7 @@ export class FileSource implements SnapshotSource {
         hint: 'directories are backed up in directory mode (not yet available in this tool)',
       });
     }
-    return new FileSource(path, fh, size);
+    return new FileSource(path, fh, size, options.skipHoles ?? true);
   }
 
   async read(offset: number, length: number, _signal?: AbortSignal, into?: Buffer): Promise<Buffer> {

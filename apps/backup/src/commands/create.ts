@@ -18,6 +18,8 @@ export interface CreateArgs {
   parent?: string | undefined;
   label?: string[] | undefined;
   snapshot?: string | undefined;
+  /** false (--no-skip-holes): read a sparse file's holes too. */
+  skipHoles?: boolean | undefined;
 }
 
 export const createCommand: CliCommand = {
@@ -57,6 +59,12 @@ export const createCommand: CliCommand = {
           })
           .option('label', { type: 'string', array: true, nargs: 1, describe: 'key=value recorded in the manifest (repeatable)' })
           .option('snapshot', { type: 'string', requiresArg: true, describe: 'Snapshot name recorded in the manifest' })
+          .option('skip-holes', {
+            type: 'boolean',
+            default: true,
+            describe:
+              "Skip a sparse file's holes unread (lseek SEEK_DATA); --no-skip-holes reads them, for a file system whose SEEK_DATA cannot be trusted",
+          })
           .epilogue(
             examples([
               [
@@ -123,7 +131,7 @@ export async function runCreate(args: CreateArgs, ctx: CommandContext): Promise<
     );
   }
   const changed = args.changed === undefined ? undefined : await readChangedExtents(args.changed);
-  const source = await FileSource.open(path.resolve(args.source));
+  const source = await FileSource.open(path.resolve(args.source), { skipHoles: args.skipHoles ?? true });
   try {
     const store = await ctx.openStore(args.dest, { create: true });
     const progress = ctx.progress('backup');
