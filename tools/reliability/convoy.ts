@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = fileURLToPath(new URL('../../apps/backup/bin/convoy-backup.cjs', import.meta.url));
-const DIST_MAIN = fileURLToPath(new URL('../../apps/backup/dist/main.js', import.meta.url));
+const DIST_MAIN = fileURLToPath(new URL('../../apps/backup/dist/bundle/main.js', import.meta.url));
 const SOURCE_MAIN = fileURLToPath(new URL('../../apps/backup/src/main.ts', import.meta.url));
 const SOURCE_HOOK = fileURLToPath(new URL('../source-resolve.ts', import.meta.url));
 const LEASE_HOOK = fileURLToPath(new URL('./lease-ttl.ts', import.meta.url));

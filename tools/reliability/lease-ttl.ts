@@ -4,14 +4,21 @@
 // (150 s), which no campaign of hundreds of kills can afford. This hook rewrites the one default
 // in @convoy/blockstore's lease-records module, `DEFAULT_LEASE_TTL_MS = 150_000` (the TTL of a
 // lease taken without one, and of an unreadable lease record), to the value of
-// CONVOY_RELIABILITY_LEASE_TTL_MS, as the module is loaded; no file is changed. Everything else
+// CONVOY_RELIABILITY_LEASE_TTL_MS, as the module is loaded; no file is changed. The built CLI runs
+// the bundle in apps/backup/dist/bundle/ (tools/bundle-app.mjs): there the same constant, printed
+// `DEFAULT_LEASE_TTL_MS = 15e4;`, is rewritten in the one chunk that holds it. Everything else
 // about leases (refresh every TTL/5, lost at 80 %, waiting out a dead holder) follows from the TTL.
 // If the module no longer holds that default, the process fails at start instead of quietly
 // running with 150 s leases.
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { registerHooks } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const DEFAULT_TTL = 'DEFAULT_LEASE_TTL_MS = 150_000';
 const LOCK_MODULE = /\/packages\/blockstore\/(?:dist\/lease-records\.js|src\/lease-records\.ts)$/;
+/** The built CLI runs a bundle (tools/bundle-app.mjs), where the constant keeps its name but the number is printed as 15e4. */
+const BUNDLE = fileURLToPath(new URL('../../apps/backup/dist/bundle/', import.meta.url));
+const BUNDLED_TTL = /\bDEFAULT_LEASE_TTL_MS = (?:150_000|15e4|150000);/;
 
 const ttlMs = Number(process.env.CONVOY_RELIABILITY_LEASE_TTL_MS);
 if (!Number.isSafeInteger(ttlMs) || ttlMs < 1000) {
@@ -20,11 +27,32 @@ if (!Number.isSafeInteger(ttlMs) || ttlMs < 1000) {
   );
 }
 
+/** The bundle chunk that holds the default, if the CLI is built: exactly one must. */
+function bundledLockChunk(): string | undefined {
+  if (!existsSync(BUNDLE)) return undefined;
+  const holders = readdirSync(BUNDLE)
+    .filter((f) => f.endsWith('.js') && BUNDLED_TTL.test(readFileSync(BUNDLE + f, 'utf8')))
+    .map((f) => pathToFileURL(BUNDLE + f).href);
+  const copies = readdirSync(BUNDLE).filter((f) => f.endsWith('.js') && /\b(?:15e4|150_000)\b/.test(readFileSync(BUNDLE + f, 'utf8')));
+  if (holders.length !== 1 || copies.length !== 1) {
+    throw new Error(
+      `lease-ttl.ts: ${holders.length} chunks of ${BUNDLE} hold "${BUNDLED_TTL.source}" and ${copies.length} hold 15e4 (want 1 and 1: was the constant inlined? see tools/bundle-app.mjs); update tools/reliability/lease-ttl.ts`,
+    );
+  }
+  return holders[0];
+}
+const LOCK_CHUNK = bundledLockChunk();
+
+const text = (source: unknown): string => (typeof source === 'string' ? source : Buffer.from(source as Uint8Array).toString('utf8'));
+
 registerHooks({
   load(url, context, nextLoad) {
     const loaded = nextLoad(url, context);
+    if (url === LOCK_CHUNK) {
+      return { ...loaded, source: text(loaded.source).replace(BUNDLED_TTL, `DEFAULT_LEASE_TTL_MS = ${ttlMs};`) };
+    }
     if (!LOCK_MODULE.test(url)) return loaded;
-    const source = typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
+    const source = text(loaded.source);
     if (!source.includes(DEFAULT_TTL)) {
       throw new Error(`lease-ttl.ts: ${url} no longer contains "${DEFAULT_TTL}"; update tools/reliability/lease-ttl.ts`);
     }

@@ -55,7 +55,7 @@ export function runMeta(config: RunConfig, startedAt: Date, code: string, tests:
     commit: code,
     cli: fromSource()
       ? 'apps/backup/src/main.ts run from TypeScript sources (CONVOY_RELIABILITY_CLI=source)'
-      : 'node apps/backup/bin/convoy-backup.cjs (the build in apps/backup/dist)',
+      : 'node apps/backup/bin/convoy-backup.cjs (the build in apps/backup/dist, bundled into dist/bundle)',
     leases:
       `crash trials and pause trials "past the lease": ${config.size.leaseTtlMs / 1000} s, forced by tools/reliability/lease-ttl.ts (a load hook; no file changed); ` +
       `faulty-S3 trials: ${config.size.s3faults.leaseTtlMs / 1000} s, the same way; ` +

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InterruptedError, usageError } from './errors.js';
 import type { CliCommand } from './io.js';
 import { Output } from './output.js';
-import { programParser, runCommand, selectCommand, withCommands, type CliProgram } from './program.js';
+import { packageVersion, programParser, runCommand, selectCommand, withCommands, type CliProgram } from './program.js';
 import { inProcess, lastJson, type ErrorJson } from './testing/index.js';
 
 class Stopped extends InterruptedError {
@@ -135,5 +135,30 @@ describe('selectCommand and runCommand', () => {
       { program: 'tool', json: false },
     );
     expect(await runCommand(base, out, undefined, () => Promise.reject(usageError('no')))).toBe(2);
+  });
+});
+
+describe('packageVersion', () => {
+  it('reads the version two directories up when the bundle runs one directory deeper', async () => {
+    const { mkdtemp, mkdir, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { pathToFileURL } = await import('node:url');
+    const root = await mkdtemp(join(tmpdir(), 'cli-kit-version-'));
+    try {
+      await mkdir(join(root, 'dist', 'bundle'), { recursive: true });
+      await writeFile(join(root, 'package.json'), '{ "name": "app", "version": "4.5.6" }');
+      // What `new URL('../package.json', import.meta.url)` gives from dist/main.js and from dist/bundle/main.js:
+      expect(packageVersion(new URL('../package.json', pathToFileURL(join(root, 'dist', 'main.js'))))).toBe('4.5.6');
+      expect(packageVersion(new URL('../package.json', pathToFileURL(join(root, 'dist', 'bundle', 'main.js'))))).toBe('4.5.6');
+      await writeFile(join(root, 'dist', 'package.json'), '{ "type": "module" }'); // no version: looks further up
+      expect(packageVersion(new URL('../package.json', pathToFileURL(join(root, 'dist', 'bundle', 'main.js'))))).toBe('4.5.6');
+      await writeFile(join(root, 'dist', 'package.json'), '{ "version": "7.0.0" }');
+      expect(packageVersion(new URL('../package.json', pathToFileURL(join(root, 'dist', 'bundle', 'main.js'))))).toBe('7.0.0');
+      await writeFile(join(root, 'dist', 'package.json'), '{ garbage');
+      expect(() => packageVersion(new URL('../package.json', pathToFileURL(join(root, 'dist', 'bundle', 'main.js'))))).toThrow(SyntaxError);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -29,10 +29,24 @@ export interface CliProgram {
   interrupted(signal: string, exitCode: number): InterruptedError;
 }
 
-/** The version in the package.json at `url` (a CLI passes `new URL('../package.json', import.meta.url)`), else 0.0.0. */
+/**
+ * The version in the package.json at `url` (a CLI passes `new URL('../package.json',
+ * import.meta.url)`), else in the first package.json above it that has one (the bundled CLI runs
+ * from dist/bundle/, one directory deeper), else 0.0.0.
+ */
 export function packageVersion(url: URL): string {
-  const pkg = JSON.parse(readFileSync(url, 'utf8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  for (let at = url, up = 0; up < 3; up++, at = new URL('../package.json', new URL('.', at))) {
+    let text: string;
+    try {
+      text = readFileSync(at, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
+    const pkg = JSON.parse(text) as { version?: unknown };
+    if (typeof pkg.version === 'string') return pkg.version;
+  }
+  return '0.0.0';
 }
 
 /**
