@@ -2,6 +2,7 @@
 // runs on its own Node with nothing but production dependencies, whatever `node` is on PATH, that a
 // re-run upgrades in place and keeps the configuration, and that --uninstall keeps config and data.
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -78,6 +79,31 @@ describe.skipIf(!built && process.env.CI !== 'true')('tools/install.sh', () => {
       expect((await run('/bin/sh', ['-c', await bin(name), name, '--help'], { env: { PATH: '/nonexistent' } })).stdout).toMatch(
         new RegExp(`${name}`),
       );
+    }
+  });
+
+  it('the installed convoy-backup (a bundle, its native addons in the installed node_modules) backs up and restores', async () => {
+    const version = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'apps/backup/package.json'), 'utf8')) as { version: string };
+    expect((await runBin('convoy-backup', ['--version'])).stdout.trim()).toBe(version.version);
+    const source = path.join(tmp, 'disk.img');
+    await fs.writeFile(source, Buffer.concat([randomBytes(3 << 20), Buffer.alloc(2 << 20, 'text ')]));
+    const store = `vfs://${path.join(tmp, 'bstore')}`;
+    for (const compression of ['zstd', 'lz4']) {
+      const created = await runBin('convoy-backup', [
+        'create',
+        source,
+        '--dest',
+        store,
+        '--volume',
+        compression,
+        '--compression',
+        compression,
+        '--json',
+      ]);
+      const url = (JSON.parse(created.stdout.trim().split('\n').at(-1) ?? '') as { url: string }).url;
+      const target = path.join(tmp, `back-${compression}.img`);
+      await runBin('convoy-backup', ['restore', url, target, '--json']);
+      expect((await fs.readFile(target)).equals(await fs.readFile(source))).toBe(true);
     }
   });
 
