@@ -27,6 +27,21 @@ async function waitFor(file: string, text: string): Promise<string> {
   throw new Error(`${file} never held ${text}: ${await read(file)}`);
 }
 
+/** Resolves once `file` exists (polls, gives up after a minute). */
+async function waitForFile(file: string): Promise<void> {
+  for (let i = 0; i < 1200; i += 1) {
+    if (
+      await fs.stat(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${file} was never made`);
+}
+
 describe('convoy-daemon --log FILE', () => {
   it('logs into the file (0640, its directory made), not stderr; SIGHUP reopens it after logrotate moved it', async () => {
     const log = path.join(tmp, 'logs', 'convoy.log');
@@ -60,6 +75,9 @@ describe('convoy-daemon --log FILE', () => {
 
       await fs.rename(log, `${log}.1`);
       child.kill('SIGHUP');
+      // Signals sent back to back may be handled in either order (any of the process's threads can
+      // take one), so SIGTERM waits until the reopen made the new file.
+      await waitForFile(log);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(await read(log)).toContain('"msg":"draining and stopping"');
