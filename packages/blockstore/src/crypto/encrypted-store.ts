@@ -14,8 +14,17 @@ import type {
   PutOptions,
 } from '@convoy/objectstore';
 import { HEADER_KEY } from '../format/layout.js';
-import { ENVELOPE_HEADER, objectTampered, openHeader, openedSize, sealStream, TAG_BYTES } from './envelope.js';
-import { openBodyAsync, openSegmentsAsync, sealBodyAsync } from './envelope-async.js';
+import {
+  ENVELOPE_HEADER,
+  objectTampered,
+  openBody,
+  openHeader,
+  openSegments,
+  openedSize,
+  sealBody,
+  sealStream,
+  TAG_BYTES,
+} from './envelope.js';
 import { hmacIds, type BlockIdFunction } from '../format/block-id.js';
 import type { MasterKey } from './master-key.js';
 
@@ -50,7 +59,7 @@ export class EncryptedStore implements ObjectStore {
   async get(key: string, options: GetOptions = {}): Promise<Buffer> {
     if (isPlainKey(key)) return this.inner.get(key, options);
     if (options.range === undefined)
-      return openBodyAsync(this.master.encKey, key, await this.inner.get(key, { signal: options.signal }), this.segmentSize);
+      return openBody(this.master.encKey, key, await this.inner.get(key, { signal: options.signal }), this.segmentSize);
     const { offset, length } = options.range;
     if (length <= 0) return Buffer.alloc(0);
     const step = this.segmentSize + TAG_BYTES;
@@ -64,17 +73,17 @@ export class EncryptedStore implements ObjectStore {
     }
     // Fewer bytes than asked for: the object ends in this range, so its last (short) segment must be here.
     const endsHere = sealed.length < want;
-    const open = (head: Buffer): Promise<Buffer> =>
-      openSegmentsAsync(openHeader(this.master.encKey, key, head), key, sealed, first, this.segmentSize, endsHere);
+    const open = (head: Buffer): Buffer =>
+      openSegments(openHeader(this.master.encKey, key, head), key, sealed, first, this.segmentSize, endsHere);
     const cached = this.#heads.get(key);
     let plain: Buffer;
-    if (cached === undefined) plain = await open(await this.#head(key, options.signal));
+    if (cached === undefined) plain = open(await this.#head(key, options.signal));
     else {
       try {
-        plain = await open(cached);
+        plain = open(cached);
       } catch {
         // The object may have been rewritten since its salt was cached: read its header again.
-        plain = await open(await this.#head(key, options.signal));
+        plain = open(await this.#head(key, options.signal));
       }
     }
     const from = offset - first * this.segmentSize;
@@ -102,7 +111,7 @@ export class EncryptedStore implements ObjectStore {
     this.#heads.delete(key);
     const sealed =
       body instanceof Uint8Array
-        ? await sealBodyAsync(this.master.encKey, key, body, this.segmentSize)
+        ? sealBody(this.master.encKey, key, body, this.segmentSize)
         : sealStream(this.master.encKey, key, body, this.segmentSize);
     return this.inner.put(key, sealed, options);
   }
