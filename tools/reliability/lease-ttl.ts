@@ -27,19 +27,20 @@ if (!Number.isSafeInteger(ttlMs) || ttlMs < 1000) {
   );
 }
 
-/** The bundle chunk that holds the default, if the CLI is built: exactly one must. */
+/** The bundle chunk that holds the default, if the CLI is built: exactly one must, and no other chunk a copy of its value. */
 function bundledLockChunk(): string | undefined {
   if (!existsSync(BUNDLE)) return undefined;
-  const holders = readdirSync(BUNDLE)
-    .filter((f) => f.endsWith('.js') && BUNDLED_TTL.test(readFileSync(BUNDLE + f, 'utf8')))
-    .map((f) => pathToFileURL(BUNDLE + f).href);
-  const copies = readdirSync(BUNDLE).filter((f) => f.endsWith('.js') && /\b(?:15e4|150_000)\b/.test(readFileSync(BUNDLE + f, 'utf8')));
+  const chunks = readdirSync(BUNDLE)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => ({ url: pathToFileURL(BUNDLE + f).href, source: readFileSync(BUNDLE + f, 'utf8') }));
+  const holders = chunks.filter((c) => BUNDLED_TTL.test(c.source));
+  const copies = chunks.filter((c) => /\b(?:150_000|15e4|150000)\b/.test(c.source));
   if (holders.length !== 1 || copies.length !== 1) {
     throw new Error(
       `lease-ttl.ts: ${holders.length} chunks of ${BUNDLE} hold "${BUNDLED_TTL.source}" and ${copies.length} hold 15e4 (want 1 and 1: was the constant inlined? see tools/bundle-app.mjs); update tools/reliability/lease-ttl.ts`,
     );
   }
-  return holders[0];
+  return holders[0]?.url;
 }
 const LOCK_CHUNK = bundledLockChunk();
 

@@ -17,30 +17,36 @@ afterAll(async () => {
 
 const read = (file: string): Promise<string> => fs.readFile(file, 'utf8').catch(() => '');
 
-/** Resolves once `file` holds `text`; the daemon is another process, so this polls (and gives up after a minute). */
-async function waitFor(file: string, text: string): Promise<string> {
+/** Resolves with what `probe` found once it finds something; the daemon is another process, so this polls (and gives up after a minute). */
+async function until<T>(probe: () => Promise<T | undefined>, failure: () => Promise<string>): Promise<T> {
   for (let i = 0; i < 1200; i += 1) {
-    const body = await read(file);
-    if (body.includes(text)) return body;
+    const found = await probe();
+    if (found !== undefined) return found;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${file} never held ${text}: ${await read(file)}`);
+  throw new Error(await failure());
 }
 
-/** Resolves once `file` exists (polls, gives up after a minute). */
-async function waitForFile(file: string): Promise<void> {
-  for (let i = 0; i < 1200; i += 1) {
-    if (
-      await fs.stat(file).then(
-        () => true,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${file} was never made`);
-}
+/** Resolves once `file` holds `text`. */
+const waitFor = (file: string, text: string): Promise<string> =>
+  until(
+    async () => {
+      const body = await read(file);
+      return body.includes(text) ? body : undefined;
+    },
+    async () => `${file} never held ${text}: ${await read(file)}`,
+  );
+
+/** Resolves once `file` exists. */
+const waitForFile = (file: string): Promise<true> =>
+  until(
+    () =>
+      fs.stat(file).then(
+        () => true as const,
+        () => undefined,
+      ),
+    () => Promise.resolve(`${file} was never made`),
+  );
 
 describe('convoy-daemon --log FILE', () => {
   it('logs into the file (0640, its directory made), not stderr; SIGHUP reopens it after logrotate moved it', async () => {
