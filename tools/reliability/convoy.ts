@@ -126,35 +126,44 @@ export function startCli(args: string[], options: CliOptions): CliRun {
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       run.exited = true;
-      const last =
-        stdout
-          .split('\n')
-          .filter((l) => l.trim() !== '')
-          .at(-1) ?? '';
-      let json: unknown;
-      try {
-        json = JSON.parse(last);
-      } catch {
-        json = undefined;
-      }
-      const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      resolve({
-        args,
-        code,
-        signal,
-        stdout,
-        stderr,
-        json,
-        errorCode: typeof error?.code === 'string' ? error.code : undefined,
-        errorMessage: typeof error?.message === 'string' ? error.message : undefined,
-        progressLines: run.progressLines,
-        durationMs: performance.now() - startedAt,
-        firstProgressMs,
-        timedOut,
-      });
+      resolve(
+        parseResult({
+          args,
+          code,
+          signal,
+          stdout,
+          stderr,
+          progressLines: run.progressLines,
+          durationMs: performance.now() - startedAt,
+          firstProgressMs,
+          timedOut,
+        }),
+      );
     });
   });
   return run;
+}
+
+/** A result from what a run printed: stdout's last line parsed as JSON, and its error's code and message. */
+export function parseResult(r: Omit<CliResult, 'json' | 'errorCode' | 'errorMessage'>): CliResult {
+  const last =
+    r.stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .at(-1) ?? '';
+  let json: unknown;
+  try {
+    json = JSON.parse(last);
+  } catch {
+    json = undefined;
+  }
+  const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  return {
+    ...r,
+    json,
+    errorCode: typeof error?.code === 'string' ? error.code : undefined,
+    errorMessage: typeof error?.message === 'string' ? error.message : undefined,
+  };
 }
 
 export const runCli = (args: string[], options: CliOptions): Promise<CliResult> => startCli(args, options).done;

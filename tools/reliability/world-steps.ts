@@ -81,6 +81,7 @@ export function targetHash(w: World, prepared: PreparedRun): Promise<string> {
 
 /** The final trial: two full maintenances, then everything verifies and restores, nothing leaked, and (encrypted) no plaintext is stored. */
 export async function finalTrial(w: World, trial: Trial, resultsFile: string): Promise<void> {
+  w.asideByCli = true; // the last word is the bin's, as operators run it
   await runTrial(trial, resultsFile, async () => {
     for (let i = 0; i < 2; i++) {
       const r = await w.fullMaintenance(trial);

@@ -1,12 +1,12 @@
-// A store under test and what the campaign knows it must hold: each volume's source file and
-// current image state, and every backup that completed with the sha256 of the state it was taken
-// of. The "nothing lost" checks live here: verify --read-data is clean, the store lists exactly the
-// backups that completed (those an interrupted create committed are adopted), and each of them
-// restores bit-exact.
+// A store under test and what the campaign knows it must hold: each volume's source and state, and
+// every backup that completed with the sha256 of the state it was taken of. The "nothing lost"
+// checks live here: verify --read-data is clean, the store lists exactly the backups that completed
+// (those an interrupted create committed are adopted), and each of them restores bit-exact.
 import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, startCli, type CliOptions, type CliResult, type CliRun } from './convoy.js';
+import { runInProcess } from './judge-cli.js';
 import { newTree, mutateTree, targetTreeHash, type DirShape } from './dir-volumes.js';
 import { mutate, newImage, writeImage, sha256File, type ImageState } from './images.js';
 import type { Rng } from './prng.js';
@@ -58,11 +58,11 @@ export class World {
   readonly #origin = new Map<string, string>();
   /** Set by a campaign as each trial starts. */
   note = 'set-up';
+  /** Whether runs not under test (set-up, checks) spawn the bin, as in the final trial, or run in this process (judge-cli.ts). */
+  asideByCli = false;
 
   constructor(options: WorldOptions) {
-    this.options = options;
-    this.store = options.store;
-    this.dir = options.dir;
+    [this.options, this.store, this.dir] = [options, options.store, options.dir];
   }
 
   cliOptions(extra: Partial<CliOptions> = {}): CliOptions {
@@ -71,6 +71,11 @@ export class World {
 
   run(trial: Trial | undefined, args: string[], extra: Partial<CliOptions> = {}): Promise<CliResult> {
     return runCli(args, this.cliOptions(extra)).then((r) => trial?.ran(r) ?? r);
+  }
+
+  /** A run not under test (set-up, or a check): convoy-backup in this process, or the bin while `asideByCli`. */
+  aside(trial: Trial | undefined, args: string[]): Promise<CliResult> {
+    return (this.asideByCli ? runCli : runInProcess)(args, this.cliOptions()).then((r) => trial?.ran(r) ?? r);
   }
 
   start(args: string[], extra: Partial<CliOptions> = {}): CliRun {
@@ -167,20 +172,20 @@ export class World {
 
   /** A backup that must succeed (set-up, not under test): throws if it does not. */
   async create(trial: Trial | undefined, volume: Volume, extra: string[] = []): Promise<Backup> {
-    const r = await this.run(trial, this.createArgs(volume, extra));
+    const r = await this.aside(trial, this.createArgs(volume, extra));
     if (r.code !== 0) throw new Error(`set-up backup failed: ${r.errorCode ?? r.code} ${r.errorMessage ?? r.stderr.slice(-300)}`);
     return this.adopt(volume, r, volume.state);
   }
 
   async delete(trial: Trial | undefined, b: Backup): Promise<void> {
-    const r = await this.run(trial, ['delete', b.url, '--json']);
+    const r = await this.aside(trial, ['delete', b.url, '--json']);
     if (r.code !== 0) throw new Error(`set-up delete failed: ${r.errorCode ?? r.code} ${r.errorMessage ?? ''}`);
     this.forget(b);
   }
 
   /** verify --read-data: exit 0 and no problems. Answers the problems' keys. */
   async verifyClean(trial: Trial, readData = true): Promise<string[]> {
-    const r = await this.run(trial, ['verify', this.store.url, '--json', ...(readData ? ['--read-data'] : [])]);
+    const r = await this.aside(trial, ['verify', this.store.url, '--json', ...(readData ? ['--read-data'] : [])]);
     const out = r.json as { ok?: boolean; problems?: { key: string; kind: string }[] } | undefined;
     const problems = out?.problems ?? [];
     trial.check(
@@ -192,7 +197,7 @@ export class World {
   }
 
   async list(trial: Trial): Promise<ListEntry[] | undefined> {
-    const r = await this.run(trial, ['list', this.store.url, '--json']);
+    const r = await this.aside(trial, ['list', this.store.url, '--json']);
     if (
       !trial.check('list works', r.code === 0 && Array.isArray(r.json), () => `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`)
     )
@@ -246,15 +251,13 @@ export class World {
   }
 
   /**
-   * `maintenance --full --grace 0s`, run again (a second apart) while its sweep says it was
-   * postponed because a restore lease is live: a killed restore's lease postpones every sweep
-   * until it expires (by design: restores write no markers), and a check of what the sweeps
-   * leave must not run before that.
+   * `maintenance --full --grace 0s`, run again (a second apart) while its sweep was postponed by a
+   * live restore lease: a killed restore's lease postpones sweeps until it expires (restores write no markers).
    */
   async fullMaintenance(trial: Trial): Promise<CliResult> {
     const deadline = performance.now() + (this.options.leaseTtlMs ?? 150_000) + 15_000;
     for (;;) {
-      const r = await this.run(trial, ['maintenance', this.store.url, '--full', '--grace', '0s', '--json']);
+      const r = await this.aside(trial, ['maintenance', this.store.url, '--full', '--grace', '0s', '--json']);
       const postponed = (r.json as { sweep?: { postponed?: string } } | undefined)?.sweep?.postponed;
       if (r.code !== 0 || postponed === undefined || performance.now() > deadline) return r;
       trial.measure('sweepsPostponedByRestoreLeases', (trial.record.measures.sweepsPostponedByRestoreLeases ?? 0) + 1);
@@ -281,7 +284,7 @@ export class World {
   async restoreExact(trial: Trial, b: Backup, target: string): Promise<boolean> {
     const dir = this.isDir(b);
     if (dir) await fs.rm(target, { recursive: true, force: true }); // a directory restore needs an empty or new target
-    const r = await this.run(trial, ['restore', b.url, target, '--json']);
+    const r = await this.aside(trial, ['restore', b.url, target, '--json']);
     let ok = r.code === 0;
     let why = `exit ${r.code} ${r.errorCode ?? ''} ${r.errorMessage ?? ''}`;
     if (ok) {
