@@ -60,6 +60,8 @@ describe('parseStoreUrl', () => {
     ['vfs://relative/path', /absolute path/, /vfs:\/\/\/relative\/path/],
     ['vfs:///a/../etc', /"\." or "\.\."/, undefined],
     ['vfs:///a/./b', /"\." or "\.\."/, undefined],
+    ['vfs:///srv/backups\\..\\..', /"\." or "\.\."/, undefined],
+    ['vfs:///srv/backups%5C..%5Cetc', /"\." or "\.\."/, undefined],
     ['vfs:///', /refusing/, undefined],
     ['vfs:///a%00b', /NUL/, undefined],
     ['/var/backups', /is a path/, /vfs:\/\/\/var\/backups/],
@@ -86,6 +88,7 @@ describe('parseStoreUrl', () => {
     });
     expect(rejects(`vfs:///tmp/${'é'.repeat(128)}`)).toMatchObject({ code: 'CONVOY_STORE_URL_INVALID' });
     expect(rejects(`vfs:///${'y/'.repeat(1600)}z`)).toMatchObject({ code: 'CONVOY_STORE_URL_INVALID' });
+    expect(parseStoreUrl('vfs:///tmp/a\\b..c').location).toEqual({ kind: 'vfs', path: '/tmp/a\\b..c' }); // a backslash alone is a character
     expect(parseStoreUrl(`vfs:///tmp/${'x'.repeat(255)}`).location).toEqual({ kind: 'vfs', path: `/tmp/${'x'.repeat(255)}` });
   });
 

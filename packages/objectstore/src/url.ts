@@ -78,8 +78,9 @@ function parseVfs(url: string): ParsedStoreUrl {
   }
   if (!decoded.startsWith('/')) throw new InvalidStoreUrlError(`vfs URL must name an absolute path: ${shown(url)}`);
   if (decoded.includes('\0')) throw new InvalidStoreUrlError('vfs path contains a NUL character');
-  if (decoded.split('/').some((s) => s === '..' || s === '.')) {
-    throw new InvalidStoreUrlError(`vfs path must not contain "." or ".." segments: ${decoded}`);
+  // Between backslashes too: `backups\..\..` is one (odd) name on Linux, but whoever wrote it meant to climb out.
+  if (decoded.split(/[/\\]/).some((s) => s === '..' || s === '.')) {
+    throw new InvalidStoreUrlError(`vfs path must not contain "." or ".." segments (between "/" or "\\"): ${decoded}`);
   }
   // Longer than a file name or a path can be: the filesystem would refuse it (ENAMETOOLONG) later.
   if (decoded.split('/').some((s) => Buffer.byteLength(s) > MAX_NAME_BYTES) || Buffer.byteLength(decoded) > MAX_PATH_BYTES) {
