@@ -66,6 +66,9 @@ export interface CliRun {
   onProgress(listener: (lines: number) => void): void;
 }
 
+/** A `--json` progress line on stderr (counted, and left out of failure messages). */
+export const isProgressLine = (line: string): boolean => line.startsWith('{"type":"progress"');
+
 /** `convoy-backup ARGS` as a short command line, for logs and reports. */
 export const commandLine = (args: readonly string[]): string =>
   ['convoy-backup', ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`))].join(' ');
@@ -113,7 +116,7 @@ export function startCli(args: string[], options: CliOptions): CliRun {
     const lines = partial.split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      if (line.startsWith('{"type":"progress"')) {
+      if (isProgressLine(line)) {
         run.progressLines++;
         firstProgressMs ??= performance.now() - startedAt;
         for (const l of listeners) l(run.progressLines);
@@ -177,7 +180,7 @@ export function describeResult(r: CliResult): string {
       : r.code !== 0
         ? ` stderr: ${r.stderr
             .split('\n')
-            .filter((l) => !l.startsWith('{"type":"progress"'))
+            .filter((l) => !isProgressLine(l))
             .join(' ')
             .slice(-400)}`
         : '';

@@ -1,4 +1,5 @@
-// convoy-backup run inside this process, for the checks after a trial (verify, list, restore):
+// convoy-backup run inside this process, for the runs a trial does not test (set-up backups and
+// deletes, full maintenances, and the checks after it: verify, list, restore):
 // the same `runCli` the bin runs (apps/backup/dist/cli.js, or its TypeScript source with
 // CONVOY_RELIABILITY_CLI=source), given its own environment, stdout and stderr, without the
 // ~0.4 CPU s a process start costs. A crash trial runs about seven checks, so the checks were
@@ -10,11 +11,12 @@
 // module boundaries), and this drives the app the way convoy.ts's spawn of its bin does.
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { fromSource, parseResult, type CliOptions, type CliResult } from './convoy.js';
+import { fromSource, isProgressLine, parseResult, type CliOptions, type CliResult } from './convoy.js';
 
 const DIST_CLI = new URL('../../apps/backup/dist/cli.js', import.meta.url);
 const SOURCE_CLI = new URL('../../apps/backup/src/cli.ts', import.meta.url);
 
+/** What @convoy/cli-kit's CliIo holds, as far as runCli needs it here (tools/reliability has no dependency on the CLI's packages). */
 interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
@@ -77,7 +79,7 @@ export async function runInProcess(args: string[], options: CliOptions): Promise
     signal: null,
     stdout: out.text(),
     stderr,
-    progressLines: stderr.split('\n').filter((l) => l.startsWith('{"type":"progress"')).length,
+    progressLines: stderr.split('\n').filter(isProgressLine).length,
     durationMs: performance.now() - startedAt,
     firstProgressMs: undefined,
     timedOut: timeout.signal.aborted,
