@@ -20,7 +20,8 @@ export interface Size {
   /** Trials per operation on each store kind (each kind's operations split over files: crash-register.ts). */
   crash: {
     trialsPerOp: Record<StoreKind, number>;
-    regions: number;
+    /** The images' 2 MiB regions, per store kind (radosgw's reads and writes cost most of a trial there). */
+    regions: Record<StoreKind, number>;
     backupsPerVolume: number;
     /** The directory-volume files (`crash-*-dirs`): trials per operation, and the trees' shape (dir-volumes.ts). */
     dirTrialsPerOp: Record<StoreKind, number>;
@@ -73,7 +74,7 @@ export const SIZES: Record<SizeName, Size> = {
     timeoutMs: 120_000,
     crash: {
       trialsPerOp: { vfs: 1, s3: 1 },
-      regions: 4,
+      regions: { vfs: 4, s3: 4 },
       backupsPerVolume: 2,
       dirTrialsPerOp: { vfs: 1, s3: 1 },
       dirs: { files: 40, maxSmallBytes: 200_000, largeFiles: 2 },
@@ -106,19 +107,19 @@ export const SIZES: Record<SizeName, Size> = {
     leaseTtlMs: 6_000,
     timeoutMs: 300_000,
     crash: {
-      trialsPerOp: { vfs: 50, s3: 25 },
-      regions: 8,
+      trialsPerOp: { vfs: 50, s3: 50 },
+      regions: { vfs: 8, s3: 4 },
       backupsPerVolume: 2,
       dirTrialsPerOp: { vfs: 6, s3: 3 },
       dirs: { files: 60, maxSmallBytes: 200_000, largeFiles: 2 },
       encryptedTrialsPerOp: { vfs: 3, s3: 1 },
     },
     pause: { trials: 4, regions: 32, pastLease: true },
-    corruption: { regions: 8, instancesPerKind: { vfs: 2, s3: 1 } },
-    concurrency: { roundsPerScenario: 4, regions: 16 },
+    corruption: { regions: 8, instancesPerKind: { vfs: 1, s3: 1 } },
+    concurrency: { roundsPerScenario: 2, regions: 16 },
     s3faults: {
-      trialsPerOp: 5,
-      lyingTrials: 9,
+      trialsPerOp: 3,
+      lyingTrials: 6,
       lyingMaintenanceTrials: 4,
       stallTrials: 2,
       regions: 6,
@@ -128,8 +129,8 @@ export const SIZES: Record<SizeName, Size> = {
       dirs: { files: 60, maxSmallBytes: 200_000, largeFiles: 2 },
     },
     leaseExpiry: { trialsPerStore: 4 },
-    hostile: { batchesPerSocket: 8, requests: 500, bigBodies: 5, parallel: 8, cliUrls: 30 },
-    daemon: { trialsPerOp: 9, filesPerFill: 10, maxFileBytes: 3_000_000, corruptPerKind: 2 },
+    hostile: { batchesPerSocket: 8, requests: 500, bigBodies: 5, parallel: 8, cliUrls: 15 },
+    daemon: { trialsPerOp: 5, filesPerFill: 10, maxFileBytes: 3_000_000, corruptPerKind: 2 },
     sharedVfs: { rounds: 20, opsPerStream: 40, names: 3, killChance: 0.5 },
     keys: { change: { vfs: 4, s3: 2 }, add: { vfs: 2, s3: 1 }, regions: 3 },
     forget: { trials: { vfs: 3, s3: 2 }, regions: 3 },

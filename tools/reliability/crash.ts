@@ -89,7 +89,7 @@ export class CrashCampaign {
         throw new Error(`set-up init --encrypt failed: ${r.errorCode ?? r.code} ${r.errorMessage ?? r.stderr.slice(-300)}`);
     }
     const [alpha, beta] = await twoVolumes(w, rng, {
-      regions: this.#size.crash.regions,
+      regions: this.#size.crash.regions[this.world.store.kind],
       dirs: this.#dirs ? this.#size.crash.dirs : undefined,
     });
     const measured = async (op: string, args: string[]): Promise<CliResult> => {
