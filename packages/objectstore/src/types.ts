@@ -82,7 +82,8 @@ export interface ObjectStore {
 
   /**
    * Stores the object atomically: a reader sees the old object, no object, or all of the new one,
-   * never a part. Resolves only once the store has confirmed the write.
+   * never a part. Resolves only once the store has confirmed the write. Once it settles, the store
+   * holds no reference to a buffer body: the caller may reuse it (a store that keeps bytes copies them).
    */
   put(key: string, body: PutBody, options?: PutOptions): Promise<void>;
 

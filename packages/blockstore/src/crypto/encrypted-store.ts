@@ -22,6 +22,7 @@ import {
   openSegments,
   openedSize,
   sealBody,
+  sealedSize,
   sealStream,
   TAG_BYTES,
 } from './envelope.js';
@@ -36,6 +37,41 @@ export const isPlainKey = (key: string): boolean => key === HEADER_KEY || key.st
 /** Salts of objects read by ranges lately (pack reads, paged reference files): one GET per range, not two. */
 const SALT_CACHE = 1024;
 
+/** Sealed bodies kept for reuse at most (a backup has ~8 blocks in flight), and the largest body pooled. */
+const POOLED_BUFFERS = 8;
+const POOLED_MAX_BYTES = 8 * 1024 * 1024;
+const POOL_ROUNDING = 256 * 1024;
+
+/**
+ * Buffers that bodies are sealed into, reused once their put has settled. A fresh buffer per
+ * object cost an encrypted backup a page fault per 4 KiB stored (~46,000 more than a plain backup
+ * of 512 MiB) and the garbage collector's time; the plain path stores the buffer it is given.
+ */
+export class SealBuffers {
+  readonly #free: Buffer[] = [];
+
+  /** A buffer of at least `bytes`, or undefined for a body too large to pool (it gets its own). */
+  take(bytes: number): Buffer | undefined {
+    if (bytes > POOLED_MAX_BYTES) return undefined;
+    const i = this.#free.findIndex((b) => b.length >= bytes);
+    if (i >= 0) return this.#free.splice(i, 1)[0];
+    return Buffer.allocUnsafeSlow(Math.ceil(bytes / POOL_ROUNDING) * POOL_ROUNDING);
+  }
+
+  /** Returns a buffer no one reads any more; the smallest goes when the pool is full. */
+  give(buffer: Buffer): void {
+    this.#free.push(buffer);
+    if (this.#free.length > POOLED_BUFFERS) {
+      this.#free.sort((a, b) => b.length - a.length);
+      this.#free.pop();
+    }
+  }
+
+  get pooled(): number {
+    return this.#free.length;
+  }
+}
+
 export class EncryptedStore implements ObjectStore {
   readonly location: string;
   readonly inner: ObjectStore;
@@ -46,6 +82,7 @@ export class EncryptedStore implements ObjectStore {
   /** Block ids under the store's id key. */
   readonly ids: BlockIdFunction;
   readonly #heads = new Map<string, Buffer>();
+  readonly #buffers = new SealBuffers();
 
   constructor(inner: ObjectStore, master: MasterKey, segmentSize: number, keyId: string) {
     this.inner = inner;
@@ -109,11 +146,14 @@ export class EncryptedStore implements ObjectStore {
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<void> {
     if (isPlainKey(key)) return this.inner.put(key, body, options);
     this.#heads.delete(key);
-    const sealed =
-      body instanceof Uint8Array
-        ? sealBody(this.master.encKey, key, body, this.segmentSize)
-        : sealStream(this.master.encKey, key, body, this.segmentSize);
-    return this.inner.put(key, sealed, options);
+    if (!(body instanceof Uint8Array)) return this.inner.put(key, sealStream(this.master.encKey, key, body, this.segmentSize), options);
+    const into = this.#buffers.take(sealedSize(body.length, this.segmentSize));
+    try {
+      await this.inner.put(key, sealBody(this.master.encKey, key, body, this.segmentSize, into), options);
+    } finally {
+      // Settled: the store beneath holds no reference to it any more (ObjectStore.put).
+      if (into !== undefined) this.#buffers.give(into);
+    }
   }
 
   async stat(key: string, options?: { signal?: AbortSignal }): Promise<ObjectInfo | undefined> {

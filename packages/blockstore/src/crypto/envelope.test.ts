@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { PutBody, PutOptions } from '@convoy/objectstore';
 import { MemoryObjectStore, rejectionOf } from '@convoy/objectstore/testing';
-import { EncryptedStore } from './encrypted-store.js';
+import { EncryptedStore, SealBuffers } from './encrypted-store.js';
 import { ENVELOPE_HEADER, openBody, openedSize, sealBody, sealStream, sealedSize } from './envelope.js';
 import { newMasterKey } from './master-key.js';
 
@@ -133,5 +134,61 @@ describe('EncryptedStore', () => {
     }
     // a range wholly inside the segments that remain still reads (they authenticate)
     expect((await s.get('packs/p', { range: { offset: SEG, length: 20 } })).equals(body.subarray(SEG, SEG + 20))).toBe(true);
+  });
+
+  it('puts in flight seal into buffers of their own; the buffer of a settled put is reused, also after a failure', async () => {
+    // A store beneath that holds each put until released and remembers the buffer it was given.
+    class Held extends MemoryObjectStore {
+      readonly given: ArrayBufferLike[] = [];
+      readonly #waiting: (() => void)[] = [];
+      failNext = false;
+      override async put(key: string, body: PutBody, options?: PutOptions): Promise<void> {
+        if (body instanceof Uint8Array) this.given.push(body.buffer);
+        await new Promise<void>((resolve) => this.#waiting.push(resolve));
+        if (this.failNext) {
+          this.failNext = false;
+          throw new Error('injected');
+        }
+        return super.put(key, body, options);
+      }
+      release(): void {
+        this.#waiting.splice(0).forEach((r) => r());
+      }
+    }
+    const inner = new Held();
+    const s = new EncryptedStore(inner, newMasterKey(), SEG, '0123456789abcdef');
+    const bodies = [0, 1, 2].map((i) => randomBytes(3 * SEG + i * 1000));
+    const first = bodies.map((b, i) => s.put(`blocks/${i}`, b));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(new Set(inner.given).size).toBe(3);
+    inner.release();
+    await Promise.all(first);
+    const again = s.put('blocks/3', randomBytes(SEG));
+    await Promise.resolve();
+    expect(inner.given.slice(0, 3)).toContain(inner.given[3]);
+    inner.failNext = true;
+    inner.release();
+    expect((await rejectionOf(again)).message).toContain('injected');
+    const last = randomBytes(2 * SEG);
+    const lastPut = s.put('blocks/4', last);
+    await Promise.resolve();
+    expect(inner.given.slice(0, 3)).toContain(inner.given[4]);
+    inner.release();
+    await lastPut;
+    for (const [i, b] of bodies.entries()) expect((await s.get(`blocks/${i}`)).equals(b)).toBe(true);
+    expect((await s.get('blocks/4')).equals(last)).toBe(true);
+  });
+
+  it('the seal buffer pool keeps at most 8 buffers and pools no body over 8 MiB', () => {
+    const pool = new SealBuffers();
+    expect(pool.take(9 * 1024 * 1024)).toBeUndefined();
+    const taken = Array.from({ length: 10 }, (_, i) => pool.take(1000 + i) as Buffer);
+    expect(taken.every((b) => b.length >= 1000)).toBe(true);
+    taken.forEach((b) => pool.give(b));
+    expect(pool.pooled).toBe(8);
+    const big = pool.take(1024 * 1024) as Buffer;
+    expect(big.length).toBeGreaterThanOrEqual(1024 * 1024);
+    expect(taken).not.toContain(big);
   });
 });

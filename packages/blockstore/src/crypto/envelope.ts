@@ -102,10 +102,14 @@ export class Sealer {
   }
 }
 
-/** A whole body sealed at once. */
-export function sealBody(encKey: Buffer, objectName: string, body: Uint8Array, segmentSize: number): Buffer {
+/**
+ * A whole body sealed at once, into `into` when it is large enough (the answer is then a view of
+ * it), else into a buffer of its own.
+ */
+export function sealBody(encKey: Buffer, objectName: string, body: Uint8Array, segmentSize: number, into?: Buffer): Buffer {
   const s = new Sealer(encKey, objectName, segmentSize);
-  const out = Buffer.allocUnsafe(sealedSize(body.length, segmentSize));
+  const size = sealedSize(body.length, segmentSize);
+  const out = into !== undefined && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
   s.head.copy(out, 0);
   let at = ENVELOPE_HEADER;
   for (let off = 0; ; off += segmentSize) {
