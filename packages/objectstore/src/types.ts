@@ -77,7 +77,10 @@ export interface ObjectStore {
   /** Where this store is, safe to print (no credentials). */
   readonly location: string;
 
-  /** The whole object, or the given range of it. Throws ObjectNotFoundError if absent. */
+  /**
+   * The whole object, or the given range of it. Throws ObjectNotFoundError if absent. The buffer is
+   * the caller's own: no other reader shares it, so the caller may write over it.
+   */
   get(key: string, options?: GetOptions): Promise<Buffer>;
 
   /**

@@ -95,8 +95,9 @@ export class EncryptedStore implements ObjectStore {
 
   async get(key: string, options: GetOptions = {}): Promise<Buffer> {
     if (isPlainKey(key)) return this.inner.get(key, options);
+    // A whole object opens in the buffer the store beneath gave (ObjectStore.get: the caller's own).
     if (options.range === undefined)
-      return openBody(this.master.encKey, key, await this.inner.get(key, { signal: options.signal }), this.segmentSize);
+      return openBody(this.master.encKey, key, await this.inner.get(key, { signal: options.signal }), this.segmentSize, true);
     const { offset, length } = options.range;
     if (length <= 0) return Buffer.alloc(0);
     const step = this.segmentSize + TAG_BYTES;

@@ -33,6 +33,11 @@ describe('envelope', () => {
       expect(sealed.length).toBe(sealedSize(n, SEG));
       expect(openedSize(sealed.length, SEG)).toBe(n);
       expect(openBody(key, 'blocks/aa/bb/x.blk', sealed, SEG).equals(body)).toBe(true);
+      // Opened in place: a view of the stored bytes, overwritten with the body.
+      const copy = Buffer.from(sealed);
+      const opened = openBody(key, 'blocks/aa/bb/x.blk', copy, SEG, true);
+      expect(opened.equals(body)).toBe(true);
+      expect(opened.buffer).toBe(copy.buffer);
       const streamed = await collect(sealStream(key, 'k', pieces(body, [1000, 5000, 3]), SEG));
       expect(streamed.length).toBe(sealed.length);
       expect(openBody(key, 'k', streamed, SEG).equals(body)).toBe(true);
@@ -53,6 +58,7 @@ describe('envelope', () => {
         const at = pick % sealed.length;
         flipped[at] = (flipped[at] ?? 0) ^ 0x01;
         expect(() => openBody(key, 'volumes/v/backups/a.json', flipped, SEG)).toThrow(/fails authentication/);
+        expect(() => openBody(key, 'volumes/v/backups/a.json', flipped, SEG, true)).toThrow(/fails authentication/);
         return true;
       }),
       { numRuns: 200 },

@@ -197,7 +197,12 @@ export function segmentSpans(
 /** Bytes the spans open to. */
 export const openedLength = (spans: readonly SegmentSpan[]): number => spans.reduce((n, s) => n + s.length - TAG_BYTES, 0);
 
-/** Opens sealed segments `first`, `first + 1`, … held in `sealed` (which starts at segment `first`). */
+/**
+ * Opens sealed segments `first`, `first + 1`, … held in `sealed` (which starts at segment `first`).
+ * `inPlace`: the plaintext is written over `sealed` itself (the answer is a view of it; each
+ * segment's plaintext lands before the next segment's bytes), which must then be the caller's to
+ * spoil: after a failure it holds neither.
+ */
 export function openSegments(
   k: { key: Buffer; aad: Buffer },
   objectName: string,
@@ -205,9 +210,11 @@ export function openSegments(
   first: number,
   segmentSize: number,
   wholeTail: boolean,
+  inPlace = false,
 ): Buffer {
   const spans = segmentSpans(objectName, sealed.length, first, segmentSize, wholeTail);
-  const out = Buffer.allocUnsafe(openedLength(spans));
+  const length = openedLength(spans);
+  const out = inPlace ? Buffer.from(sealed.buffer, sealed.byteOffset, length) : Buffer.allocUnsafe(length);
   const key = createSecretKey(k.key);
   for (const s of spans) {
     const seg = sealed.subarray(s.at, s.at + s.length);
@@ -225,8 +232,8 @@ export function openSegments(
   return out;
 }
 
-/** Opens a whole stored object. */
-export function openBody(encKey: Buffer, objectName: string, stored: Uint8Array, segmentSize: number): Buffer {
+/** Opens a whole stored object; `inPlace`: into `stored` itself (see openSegments). */
+export function openBody(encKey: Buffer, objectName: string, stored: Uint8Array, segmentSize: number, inPlace = false): Buffer {
   const k = openHeader(encKey, objectName, stored);
-  return openSegments(k, objectName, stored.subarray(ENVELOPE_HEADER), 0, segmentSize, true);
+  return openSegments(k, objectName, stored.subarray(ENVELOPE_HEADER), 0, segmentSize, true, inPlace);
 }
