@@ -3,11 +3,12 @@ import type { ObjectStore } from '@convoy/objectstore';
 import { systemClock, type Clock } from './clock.js';
 import { afterCommit, commitBackup, goneFromSource, putOnce } from './commit.js';
 import { chooseParentBackup } from './parent.js';
-import { changedBitmap, isZero } from './block-bits.js';
+import { changedBitmap } from './block-bits.js';
+import { scanBlock } from './block-scan.js';
 import { BlockstoreError, invalidInput } from './errors.js';
 import { confirmWritten } from './confirm-writes.js';
 import { BlockMap, type BlockMap as BlockMapT } from './format/block-map.js';
-import { encodeBlock } from './format/block-object.js';
+import { BLOCK_HEADER, encodeBlock, encodeFramedBlock } from './format/block-object.js';
 import type { Compression } from './format/codec.js';
 import { openOrInitStore } from './format/header.js';
 import { blockKey, blockMapKey, manifestKey } from './format/layout.js';
@@ -131,8 +132,10 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
         bytesTransferred: stats.bytesUploaded,
       });
 
-    // One read buffer per block in flight, reused: nothing keeps a block's bytes once its put
-    // resolved (stores copy or write them), and fresh 2 MiB buffers per block cost page faults and GC.
+    // One frame per block in flight, reused: room for the block object's header, then the block as
+    // read. It travels to a hashing thread and back (block-scan.ts), and a block stored as is goes to
+    // the store from it (encodeFramedBlock); nothing keeps it once the put settled (ObjectStore.put).
+    // Fresh 2 MiB buffers per block cost page faults and GC.
     const free: Buffer[] = [];
     await forEachIndex(
       blocks,
@@ -148,19 +151,27 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
             stats.blocksNonZero++;
           }
         } else if (source.isHole?.(offset, length) !== true) {
-          const buf = free.pop() ?? Buffer.allocUnsafe(bs);
+          let frame: Buffer | undefined = free.pop() ?? Buffer.allocUnsafeSlow(BLOCK_HEADER + bs);
           try {
-            const data = await source.read(offset, length, signal, buf);
+            const data = await source.read(offset, length, signal, frame.subarray(BLOCK_HEADER));
+            if (data.buffer !== frame.buffer || data.byteOffset !== frame.byteOffset + BLOCK_HEADER) data.copy(frame, BLOCK_HEADER);
             stats.blocksRead++;
             stats.bytesRead += length;
-            if (!isZero(data)) {
+            const sent: Buffer = frame;
+            frame = undefined; // in transit: lost if the scan fails
+            const scanned = await scanBlock(opened.ids, sent.subarray(BLOCK_HEADER, BLOCK_HEADER + length), {
+              zeroCheck: true,
+              transfer: true,
+            });
+            frame = Buffer.from(scanned.data.buffer, 0, BLOCK_HEADER + bs);
+            if (scanned.id !== undefined) {
               stats.blocksNonZero++;
-              const id = await opened.ids.digestAsync(data);
+              const id = scanned.id;
               const hex = id.toString('hex');
               if (claimed.add(hex)) {
                 const bad = damaged.has(hex);
                 if (bad || (await store.stat(blockKey(hex), sig)) === undefined) {
-                  const obj = await encodeBlock(compression, data);
+                  const obj = await encodeFramedBlock(compression, frame, length);
                   // made durable together before anything refers to them (the flush below)
                   await store.put(blockKey(hex), obj, { ...sig, deferred: true });
                   uploaded.push(blockKey(hex));
@@ -172,7 +183,7 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
               builder.add(i, length, id);
             }
           } finally {
-            free.push(buf);
+            if (frame !== undefined) free.push(frame);
           }
         }
         blocksDone++;

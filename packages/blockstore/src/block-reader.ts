@@ -14,7 +14,8 @@ export async function fetchBlock(opened: OpenedStore, idHex: string, signal?: Ab
     if (err instanceof ObjectNotFoundError) throw blockMissing(key);
     throw asBlockCorrupt(key, err);
   }
-  return { data: await decodeBlock(key, idHex, bytes, opened.ids), stored: bytes.length };
+  const stored = bytes.length;
+  return { data: await decodeBlock(key, idHex, bytes, opened.ids, true), stored }; // a get's buffer is ours (ObjectStore.get)
 }
 
 /** An encrypted block that fails authentication is a corrupt block (verify names it, repair rewrites it). */

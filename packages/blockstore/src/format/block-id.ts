@@ -19,6 +19,12 @@ export const SHA256: BlockIdFunction = {
   digestAsync: async (data) => Buffer.from(await webcrypto.subtle.digest('SHA-256', data)),
 };
 
+/** The HMAC key of each id function made here (none for SHA256), for hashing threads (hash-workers.ts). */
+const THREAD_KEYS = new WeakMap<BlockIdFunction, { key?: Buffer }>([[SHA256, {}]]);
+
+/** How a hashing thread computes `ids` (its HMAC key, if any), or undefined for a function not made here. */
+export const threadSpec = (ids: BlockIdFunction): { key?: Buffer } | undefined => THREAD_KEYS.get(ids);
+
 export interface BlockIdSpec {
   algorithm: string;
 }
@@ -30,11 +36,13 @@ export interface BlockIdSpec {
 export function hmacIds(key: Buffer): BlockIdFunction {
   const imported = webcrypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   imported.catch(() => undefined); // reported by the first digestAsync
-  return {
+  const ids: BlockIdFunction = {
     algorithm: 'hmac-sha256',
     digest: (data) => createHmac('sha256', key).update(data).digest(),
     digestAsync: async (data) => Buffer.from(await webcrypto.subtle.sign('HMAC', await imported, data)),
   };
+  THREAD_KEYS.set(ids, { key });
+  return ids;
 }
 
 /** The block-id function a store header names; unknown algorithms are refused. */

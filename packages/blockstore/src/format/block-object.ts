@@ -1,24 +1,52 @@
+import { scanBlock } from '../block-scan.js';
 import { blockCorrupt } from '../errors.js';
 import type { BlockIdFunction } from './block-id.js';
 import { CODECS, codecName, compress, decompress, type Compression } from './codec.js';
 
 const MAGIC = Buffer.from('CVB1');
-const HEADER = 12;
+/** Bytes before a block object's payload. */
+export const BLOCK_HEADER = 12;
+const HEADER = BLOCK_HEADER;
 
 /** A block object: "CVB1", codec, 3 reserved, uint32 LE raw length, payload (docs/format.md). */
 export async function encodeBlock(codec: Compression, raw: Buffer): Promise<Buffer> {
-  let used: Compression = codec;
-  if (codec !== 'none' && (await incompressible(codec, raw))) used = 'none';
-  let payload = used === 'none' ? raw : await compress(codec, raw);
-  if (codec !== 'none' && payload.length >= raw.length) {
-    used = 'none'; // incompressible: store as is, saves decoding time on restore
-    payload = raw;
+  const { used, payload } = await choosePayload(codec, raw);
+  const out = Buffer.allocUnsafe(HEADER + payload.length);
+  writeHeader(out, used, raw.length);
+  payload.copy(out, HEADER);
+  return out;
+}
+
+/**
+ * The same object, from a frame that holds the raw bytes after BLOCK_HEADER bytes of room: a block
+ * stored as is (incompressible, or no compression) is framed in place and the answer is a view of
+ * `frame` (no copy of 2 MiB per block); a compressed one gets a buffer of its own.
+ */
+export async function encodeFramedBlock(codec: Compression, frame: Buffer, length: number): Promise<Buffer> {
+  const raw = frame.subarray(HEADER, HEADER + length);
+  const { used, payload } = await choosePayload(codec, raw);
+  if (payload === raw) {
+    writeHeader(frame, used, length);
+    return frame.subarray(0, HEADER + length);
   }
-  const head = Buffer.alloc(HEADER);
-  MAGIC.copy(head, 0);
-  head[4] = CODECS[used];
-  head.writeUInt32LE(raw.length, 8);
-  return Buffer.concat([head, payload]);
+  const out = Buffer.allocUnsafe(HEADER + payload.length);
+  writeHeader(out, used, length);
+  payload.copy(out, HEADER);
+  return out;
+}
+
+async function choosePayload(codec: Compression, raw: Buffer): Promise<{ used: Compression; payload: Buffer }> {
+  if (codec === 'none' || (await incompressible(codec, raw))) return { used: 'none', payload: raw };
+  const payload = await compress(codec, raw);
+  // incompressible after all: store as is, saves decoding time on restore
+  return payload.length >= raw.length ? { used: 'none', payload: raw } : { used: codec, payload };
+}
+
+function writeHeader(out: Buffer, used: Compression, rawLength: number): void {
+  MAGIC.copy(out, 0);
+  out[4] = CODECS[used];
+  out.fill(0, 5, 8);
+  out.writeUInt32LE(rawLength, 8);
 }
 
 const PROBE_SAMPLES = 8;
@@ -36,8 +64,12 @@ async function incompressible(codec: Compression, raw: Buffer): Promise<boolean>
   return (await compress(codec, sample)).length >= sample.length * 0.98;
 }
 
-/** Decodes and verifies a block object: the recomputed id must equal `idHex`. */
-export async function decodeBlock(key: string, idHex: string, bytes: Buffer, ids: BlockIdFunction): Promise<Buffer> {
+/**
+ * Decodes and verifies a block object: the recomputed id must equal `idHex`. `owned`: the caller
+ * owns all of `bytes.buffer` and uses neither `bytes` nor other views of it afterwards (the block
+ * may then be hashed on a thread straight from it; scanBlock); the answer is always safe to use.
+ */
+export async function decodeBlock(key: string, idHex: string, bytes: Buffer, ids: BlockIdFunction, owned = false): Promise<Buffer> {
   if (bytes.length < HEADER || !bytes.subarray(0, 4).equals(MAGIC)) throw blockCorrupt(key, 'bad header');
   const codec = codecName(bytes[4] ?? 255);
   if (codec === undefined) throw blockCorrupt(key, `unknown codec ${bytes[4]}`);
@@ -49,7 +81,9 @@ export async function decodeBlock(key: string, idHex: string, bytes: Buffer, ids
     throw blockCorrupt(key, `cannot decompress (${codec}): ${(err as Error).message}`);
   }
   if (raw.length !== length) throw blockCorrupt(key, `length ${raw.length}, expected ${length}`);
-  const actual = (await ids.digestAsync(raw)).toString('hex');
+  // A decompressed block is a buffer of its own; one stored as is, a view of `bytes`.
+  const scanned = await scanBlock(ids, raw, { zeroCheck: false, transfer: owned || codec !== 'none' });
+  const actual = (scanned.id ?? Buffer.alloc(0)).toString('hex');
   if (actual !== idHex) throw blockCorrupt(key, `content hash ${actual.slice(0, 16)}… does not match its id`);
-  return raw;
+  return scanned.data;
 }

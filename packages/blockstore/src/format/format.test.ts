@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseExtents } from '../source.js';
 import { formatBackupUrl, parseBackupUrl } from '../url.js';
 import { BlockMap } from './block-map.js';
-import { decodeBlock, encodeBlock } from './block-object.js';
+import { BLOCK_HEADER, decodeBlock, encodeBlock, encodeFramedBlock } from './block-object.js';
 import { SHA256 } from './block-id.js';
 import { parseHeader } from './header.js';
 import { parseManifest } from './manifest.js';
@@ -55,6 +55,28 @@ describe('block objects', () => {
     expect((await decodeBlock('k', id, obj, SHA256)).equals(raw)).toBe(true);
     await expect(decodeBlock('k', '00'.repeat(32), obj, SHA256)).rejects.toMatchObject({ code: 'CONVOY_BLOCK_CORRUPT' });
     await expect(decodeBlock('k', id, obj.subarray(0, obj.length - 3), SHA256)).rejects.toMatchObject({ code: 'CONVOY_BLOCK_CORRUPT' });
+  });
+});
+
+describe('framed block objects', () => {
+  it('are the same bytes as encodeBlock; stored-as-is ones are framed in place, compressed ones get their own buffer', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const random = randomBytes(2 * 1024 * 1024);
+    const text = Buffer.from('log line 42 ok\n'.repeat((2 * 1024 * 1024) / 16));
+    const cases = [
+      ['zstd', random, true],
+      ['none', text, true],
+      ['zstd', text, false],
+      ['lz4', text.subarray(0, 5000), false],
+    ] as const;
+    for (const [codec, raw, inPlace] of cases) {
+      const frame = Buffer.alloc(BLOCK_HEADER + raw.length + 100, 0xff); // dirty header room, a longer frame
+      raw.copy(frame, BLOCK_HEADER);
+      const obj = await encodeFramedBlock(codec, frame, raw.length);
+      expect(obj.equals(await encodeBlock(codec, raw))).toBe(true);
+      expect(obj.buffer === frame.buffer).toBe(inPlace);
+      expect((await decodeBlock('k', SHA256.digest(raw).toString('hex'), obj, SHA256)).equals(raw)).toBe(true);
+    }
   });
 });
 
