@@ -76,7 +76,7 @@ export async function decodeBlock(key: string, idHex: string, bytes: Buffer, ids
   const length = bytes.readUInt32LE(8);
   let raw: Buffer;
   try {
-    raw = await decompress(codec, bytes.subarray(HEADER));
+    raw = await decompress(codec, bytes.subarray(HEADER), length);
   } catch (err) {
     throw blockCorrupt(key, `cannot decompress (${codec}): ${(err as Error).message}`);
   }

@@ -58,6 +58,31 @@ describe('block objects', () => {
   });
 });
 
+describe('zstd block objects', () => {
+  it('decode into a buffer that can go to a hashing thread, and one whose header understates its length is corrupt', async () => {
+    const text = Buffer.from('log line 42 ok\n'.repeat((2 * 1024 * 1024) / 16));
+    const obj = await encodeBlock('zstd', text);
+    expect(obj[4]).toBe(2);
+    const raw = await decodeBlock('k', SHA256.digest(text).toString('hex'), obj, SHA256);
+    expect(raw.equals(text)).toBe(true);
+    const { MessageChannel } = await import('node:worker_threads');
+    const { port1 } = new MessageChannel();
+    expect(() => port1.postMessage(raw.buffer, [raw.buffer as ArrayBuffer])).not.toThrow();
+    port1.close();
+    const lying = Buffer.from(obj);
+    lying.writeUInt32LE(1000, 8); // decodes to 2 MiB, claims 1000 bytes: refused at 1000, not allocated
+    await expect(decodeBlock('blocks/x', '00'.repeat(32), lying, SHA256)).rejects.toMatchObject({
+      code: 'CONVOY_BLOCK_CORRUPT',
+      message: expect.stringContaining('blocks/x'),
+    });
+    const huge = Buffer.from(obj);
+    huge.writeUInt32LE(0xffffffff, 8); // claims 4 GiB: decodes what is there, then the length check fails
+    await expect(decodeBlock('k', SHA256.digest(text).toString('hex'), huge, SHA256)).rejects.toMatchObject({
+      code: 'CONVOY_BLOCK_CORRUPT',
+    });
+  });
+});
+
 describe('framed block objects', () => {
   it('are the same bytes as encodeBlock; stored-as-is ones are framed in place, compressed ones get their own buffer', async () => {
     const { randomBytes } = await import('node:crypto');
