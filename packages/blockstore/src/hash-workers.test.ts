@@ -69,7 +69,7 @@ describe('HashWorkers', () => {
     const b = randomBytes(4 * 1024 * 1024);
     const inFlight = own.scan({ frame: frameOf(b).buffer as ArrayBuffer, offset: 12, length: b.length, zeroCheck: false });
     await own.close();
-    await expect(inFlight).rejects.toThrow(/block hashing thread/);
+    await expect(inFlight).rejects.toMatchObject({ code: 'CONVOY_INTERNAL', message: expect.stringMatching(/block hashing thread/) });
     const again = await own.scan({ frame: frameOf(b).buffer as ArrayBuffer, offset: 12, length: b.length, zeroCheck: false });
     expect(again.id?.equals(createHash('sha256').update(b).digest())).toBe(true);
     await own.close();

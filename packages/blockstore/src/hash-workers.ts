@@ -7,6 +7,7 @@
 // (0.2–8 ms per 2 MiB, varying with the allocator, against 0.6 ms for node:crypto's hash; tools/bench/README.md).
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { BlockstoreError } from './errors.js';
 
 /** The worker's code, run as CommonJS from a string: no file to find next to a bundle or a .ts source. */
 const WORKER_SOURCE = `
@@ -127,7 +128,7 @@ export class HashWorkers {
     worker.on('message', (m: Answer) => {
       const p = this.#settle(m.job);
       if (p === undefined) return;
-      if (m.error !== undefined) p.reject(new Error(`block hashing failed: ${m.error}`));
+      if (m.error !== undefined) p.reject(hashingFailed(`block hashing failed: ${m.error}`));
       else
         p.resolve({
           frame: m.frame,
@@ -140,7 +141,7 @@ export class HashWorkers {
       for (const [job, p] of this.#pending) {
         if (p.slot !== slot) continue;
         this.#settle(job);
-        p.reject(new Error(`block hashing thread ${why}`));
+        p.reject(hashingFailed(`block hashing thread ${why}`));
       }
     };
     worker.on('error', (err) => fail(`failed: ${err.message}`));
@@ -156,6 +157,12 @@ export class HashWorkers {
     return p;
   }
 }
+
+/** A thread that failed or died: nothing was hashed wrongly, but the operation cannot go on (a bug or the system's limits). */
+const hashingFailed = (message: string): BlockstoreError =>
+  new BlockstoreError('CONVOY_INTERNAL', message, {
+    hint: 'run the operation again; if it keeps failing, check memory and thread limits (ulimit -u) and report it',
+  });
 
 let shared: HashWorkers | undefined;
 
