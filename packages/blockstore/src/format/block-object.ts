@@ -6,15 +6,11 @@ import { CODECS, codecName, compress, decompress, type Compression } from './cod
 const MAGIC = Buffer.from('CVB1');
 /** Bytes before a block object's payload. */
 export const BLOCK_HEADER = 12;
-const HEADER = BLOCK_HEADER;
 
 /** A block object: "CVB1", codec, 3 reserved, uint32 LE raw length, payload (docs/format.md). */
 export async function encodeBlock(codec: Compression, raw: Buffer): Promise<Buffer> {
   const { used, payload } = await choosePayload(codec, raw);
-  const out = Buffer.allocUnsafe(HEADER + payload.length);
-  writeHeader(out, used, raw.length);
-  payload.copy(out, HEADER);
-  return out;
+  return framed(used, raw.length, payload);
 }
 
 /**
@@ -23,15 +19,18 @@ export async function encodeBlock(codec: Compression, raw: Buffer): Promise<Buff
  * `frame` (no copy of 2 MiB per block); a compressed one gets a buffer of its own.
  */
 export async function encodeFramedBlock(codec: Compression, frame: Buffer, length: number): Promise<Buffer> {
-  const raw = frame.subarray(HEADER, HEADER + length);
+  const raw = frame.subarray(BLOCK_HEADER, BLOCK_HEADER + length);
   const { used, payload } = await choosePayload(codec, raw);
-  if (payload === raw) {
-    writeHeader(frame, used, length);
-    return frame.subarray(0, HEADER + length);
-  }
-  const out = Buffer.allocUnsafe(HEADER + payload.length);
-  writeHeader(out, used, length);
-  payload.copy(out, HEADER);
+  if (payload !== raw) return framed(used, length, payload);
+  writeHeader(frame, used, length);
+  return frame.subarray(0, BLOCK_HEADER + length);
+}
+
+/** Header and payload in a buffer of their own. */
+function framed(used: Compression, rawLength: number, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(BLOCK_HEADER + payload.length);
+  writeHeader(out, used, rawLength);
+  payload.copy(out, BLOCK_HEADER);
   return out;
 }
 
@@ -70,13 +69,13 @@ async function incompressible(codec: Compression, raw: Buffer): Promise<boolean>
  * may then be hashed on a thread straight from it; scanBlock); the answer is always safe to use.
  */
 export async function decodeBlock(key: string, idHex: string, bytes: Buffer, ids: BlockIdFunction, owned = false): Promise<Buffer> {
-  if (bytes.length < HEADER || !bytes.subarray(0, 4).equals(MAGIC)) throw blockCorrupt(key, 'bad header');
+  if (bytes.length < BLOCK_HEADER || !bytes.subarray(0, 4).equals(MAGIC)) throw blockCorrupt(key, 'bad header');
   const codec = codecName(bytes[4] ?? 255);
   if (codec === undefined) throw blockCorrupt(key, `unknown codec ${bytes[4]}`);
   const length = bytes.readUInt32LE(8);
   let raw: Buffer;
   try {
-    raw = await decompress(codec, bytes.subarray(HEADER), length);
+    raw = await decompress(codec, bytes.subarray(BLOCK_HEADER), length);
   } catch (err) {
     throw blockCorrupt(key, `cannot decompress (${codec}): ${(err as Error).message}`);
   }

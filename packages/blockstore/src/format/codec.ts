@@ -43,7 +43,7 @@ const MAX_CHUNK = 8 * 1024 * 1024;
  * `expected`: the decoded length the object's header promises; zstd output beyond it is refused
  * (a corrupt or hostile object cannot make it allocate more).
  */
-export async function decompress(codec: Compression, data: Buffer, expected?: number): Promise<Buffer> {
+export async function decompress(codec: Compression, data: Buffer, expected: number): Promise<Buffer> {
   switch (codec) {
     case 'none':
       return data;
@@ -51,9 +51,7 @@ export async function decompress(codec: Compression, data: Buffer, expected?: nu
       // node:zlib's zstd, not @mongodb-js/zstd's: twice as fast to decode here, and its output is an
       // ordinary Buffer that can be transferred to a hashing thread (block-scan.ts); one chunk of the
       // expected length, so a whole block lands in one buffer of its own.
-      return expected === undefined
-        ? zstdDecompress(data)
-        : zstdDecompress(data, { chunkSize: Math.min(Math.max(1024, expected), MAX_CHUNK), maxOutputLength: Math.max(1, expected) });
+      return zstdDecompress(data, { chunkSize: Math.min(Math.max(1024, expected), MAX_CHUNK), maxOutputLength: Math.max(1, expected) });
     case 'lz4':
       return lz4.uncompress(data);
     case 'gzip':
