@@ -171,7 +171,11 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
               if (claimed.add(hex)) {
                 const bad = damaged.has(hex);
                 if (bad || (await store.stat(blockKey(hex), sig)) === undefined) {
-                  const obj = await encodeFramedBlock(compression, frame, length);
+                  const toEncode = frame;
+                  frame = undefined; // may travel to a block thread: lost if encoding fails
+                  const encoded = await encodeFramedBlock(compression, toEncode, length);
+                  frame = encoded.frame;
+                  const obj = encoded.object;
                   // made durable together before anything refers to them (the flush below)
                   await store.put(blockKey(hex), obj, { ...sig, deferred: true });
                   uploaded.push(blockKey(hex));

@@ -8,11 +8,19 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BlockstoreError } from './errors.js';
+import { PROBE, ZSTD_CHUNK, ZSTD_LEVEL } from './format/codec.js';
 
-/** The worker's code, run as CommonJS from a string: no file to find next to a bundle or a .ts source. */
+/** Output a block thread lets die between two collections of its heap (see WORKER_SOURCE). */
+const GARBAGE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The worker's code, run as CommonJS from a string: no file to find next to a bundle or a .ts source.
+ * `scan`: zero check and id. `compress`: zstd, written back over the block in the same memory.
+ */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash, createHmac } = require('node:crypto');
+const zlib = require('node:zlib');
 const ZERO = Buffer.alloc(64 * 1024);
 function isZero(b) {
   for (let o = 0; o < b.length; o += ZERO.length) {
@@ -21,9 +29,64 @@ function isZero(b) {
   }
   return true;
 }
+/** zstd output, or undefined when it would not be smaller than the input (codec.ts: the same parameters). */
+function zstd(input, level) {
+  try {
+    return zlib.zstdCompressSync(input, {
+      chunkSize: ${ZSTD_CHUNK},
+      maxOutputLength: input.length,
+      pledgedSrcSize: input.length,
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: level },
+    });
+  } catch (err) {
+    if (err && err.code === 'ERR_BUFFER_TOO_LARGE') return undefined;
+    throw err;
+  }
+}
+// zstd's output buffers die at once, but V8 collects external memory only after 64 MiB of it has
+// piled up since the last collection: per thread, that was most of a backup's peak RSS. Collect
+// after every GARBAGE_BYTES of output (a full collection of this thread's small heap: ~1 ms).
+require('node:v8').setFlagsFromString('--expose-gc');
+const collect = require('node:vm').runInNewContext('gc');
+let garbage = 0;
+function dropped(bytes) {
+  garbage += bytes;
+  if (garbage < ${GARBAGE_BYTES}) return;
+  garbage = 0;
+  collect();
+}
+/** Bytes an encode allocated: whole output chunks and their concatenation (or chunks up to the limit it hit). */
+function output(out, limit) {
+  if (out === undefined) return limit + ${ZSTD_CHUNK};
+  return Math.ceil(out.length / ${ZSTD_CHUNK}) * ${ZSTD_CHUNK} + out.length;
+}
+function compress(view, m) {
+  if (view.length >= m.probeMin) {
+    const step = Math.floor(view.length / m.probeSamples);
+    const parts = [];
+    for (let i = 0; i < m.probeSamples; i++) parts.push(view.subarray(i * step, i * step + m.probeBytes));
+    const sample = Buffer.concat(parts);
+    const probe = zstd(sample, m.level);
+    dropped(sample.length + output(probe, sample.length));
+    if (probe === undefined || probe.length >= sample.length * m.probeRatio) return -1;
+  }
+  const out = zstd(view, m.level);
+  dropped(output(out, view.length));
+  if (out === undefined || out.length >= view.length) return -1;
+  out.copy(view, 0);
+  return out.length;
+}
 parentPort.on('message', (m) => {
+  if (m.op === 'memory') {
+    parentPort.postMessage({ job: m.job, memory: process.memoryUsage() });
+    return;
+  }
   try {
     const view = Buffer.from(m.frame, m.offset, m.length);
+    if (m.op === 'compress') {
+      parentPort.postMessage({ job: m.job, frame: m.frame, size: compress(view, m) }, [m.frame]);
+      return;
+    }
     const zero = m.zeroCheck && isZero(view);
     const id = zero ? null : (m.key ? createHmac('sha256', m.key) : createHash('sha256')).update(view).digest();
     parentPort.postMessage({ job: m.job, frame: m.frame, zero, id }, [m.frame]);
@@ -54,8 +117,23 @@ export interface ScanRequest {
   zeroCheck: boolean;
 }
 
+/** A compression job: zstd over the range, written back over it when smaller. */
+export interface CompressRequest {
+  /** The memory, owned by the caller alone: it is transferred away until the answer comes. */
+  frame: ArrayBuffer;
+  offset: number;
+  length: number;
+}
+
+export interface CompressResult {
+  /** The transferred ArrayBuffer, returned. */
+  frame: ArrayBuffer;
+  /** The zstd frame's length, now at `offset`; undefined: the range is left as it was (stored as is). */
+  size: number | undefined;
+}
+
 interface Pending {
-  resolve: (r: ScanResult) => void;
+  resolve: (a: Answer) => void;
   reject: (err: Error) => void;
 }
 
@@ -67,14 +145,17 @@ interface Slot {
 interface Answer {
   job: number;
   frame: ArrayBuffer;
+  memory?: NodeJS.MemoryUsage;
   zero?: boolean;
   id?: Uint8Array | null;
+  size?: number;
   error?: string;
 }
 
 /**
- * A small pool of hashing threads, one per core (at most 4), started on first use. Idle threads do
- * not keep the process alive; a thread that dies fails its jobs and is replaced by the next scan.
+ * A small pool of block threads (hashing, zero checks, compression), one per core (at most 4),
+ * started on first use. Idle threads do not keep the process alive; a thread that dies fails its
+ * jobs and is replaced by the next job.
  */
 export class HashWorkers {
   readonly size: number;
@@ -87,15 +168,34 @@ export class HashWorkers {
     this.#slots = Array.from({ length: size }, () => undefined);
   }
 
-  scan(req: ScanRequest): Promise<ScanResult> {
+  async scan(req: ScanRequest): Promise<ScanResult> {
+    const { frame, offset, length, key, zeroCheck } = req;
+    const a = await this.#run({ op: 'scan', frame, offset, length, key, zeroCheck });
+    const id = a.id === null || a.id === undefined ? undefined : Buffer.from(a.id.buffer, a.id.byteOffset, a.id.byteLength);
+    return { frame: a.frame, zero: a.zero === true, id };
+  }
+
+  /** zstd at the store's level (codec.ts), with the same probe for incompressible data as on the calling thread. */
+  async compress(req: CompressRequest): Promise<CompressResult> {
+    const { frame, offset, length } = req;
+    const a = await this.#run({ op: 'compress', frame, offset, length, level: ZSTD_LEVEL, ...PROBE });
+    return { frame: a.frame, size: a.size === undefined || a.size < 0 ? undefined : a.size };
+  }
+
+  /** process.memoryUsage() as one thread (the least busy) sees it: its own heap and external memory. For tests and diagnostics. */
+  async threadMemory(): Promise<NodeJS.MemoryUsage> {
+    const a = await this.#run({ op: 'memory' });
+    return a.memory as NodeJS.MemoryUsage;
+  }
+
+  #run(msg: { frame?: ArrayBuffer } & Record<string, unknown>): Promise<Answer> {
     const slot = this.#leastBusy();
     const job = this.#next++;
-    return new Promise<ScanResult>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       this.#pending.set(job, { resolve, reject, slot });
       if (slot.inFlight++ === 0) slot.worker.ref();
       try {
-        const { frame, offset, length, key, zeroCheck } = req;
-        slot.worker.postMessage({ job, frame, offset, length, key, zeroCheck }, [frame]);
+        slot.worker.postMessage({ ...msg, job }, msg.frame === undefined ? [] : [msg.frame]);
       } catch (err) {
         this.#settle(job);
         reject(err as Error);
@@ -128,20 +228,15 @@ export class HashWorkers {
     worker.on('message', (m: Answer) => {
       const p = this.#settle(m.job);
       if (p === undefined) return;
-      if (m.error !== undefined) p.reject(hashingFailed(`block hashing failed: ${m.error}`));
-      else
-        p.resolve({
-          frame: m.frame,
-          zero: m.zero === true,
-          id: m.id === null || m.id === undefined ? undefined : Buffer.from(m.id.buffer, m.id.byteOffset, m.id.byteLength),
-        });
+      if (m.error !== undefined) p.reject(hashingFailed(`block thread failed: ${m.error}`));
+      else p.resolve(m);
     });
     const fail = (why: string): void => {
       if (this.#slots[i] === slot) this.#slots[i] = undefined;
       for (const [job, p] of this.#pending) {
         if (p.slot !== slot) continue;
         this.#settle(job);
-        p.reject(hashingFailed(`block hashing thread ${why}`));
+        p.reject(hashingFailed(`block thread ${why}`));
       }
     };
     worker.on('error', (err) => fail(`failed: ${err.message}`));

@@ -16,7 +16,7 @@ import {
 } from '../src/index.js';
 import { BufferSource } from '../src/test-helpers.js';
 import { GOLDEN_DIR, GOLDEN_ID, GOLDEN_VOLUME, goldenImage } from './golden.js';
-import { GOLDEN_V2_DIR, V2_IDS, V2_VOLUME, v2Images, writeGoldenV2Store } from './golden-v2.js';
+import { GOLDEN_V2_DIR, GOLDEN_V2_ZSTD3_DIR, V2_IDS, V2_VOLUME, v2Images, writeGoldenV2Store } from './golden-v2.js';
 import { collectAll, keysUnder } from './helpers.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -59,8 +59,11 @@ describe('format v2 golden store (test-fixtures/format-v2)', () => {
     expect(await files(out)).toEqual(await files(GOLDEN_V2_DIR));
   });
 
-  it('is read, restored, merged and collected by this code as docs/format.md says', async () => {
-    const store = await copyOf(GOLDEN_V2_DIR, 'v2');
+  it.each([
+    ['as this code writes it', GOLDEN_V2_DIR, 'v2'],
+    ['as written with zstd level 3 before', GOLDEN_V2_ZSTD3_DIR, 'v2-zstd3'],
+  ])('is read, restored, merged and collected by this code as docs/format.md says (%s)', async (_, fixture, name) => {
+    const store = await copyOf(fixture, name);
     expect((await readHeader(store)).header).toMatchObject({ version: 2, gc: { shardDigits: 2, graceMs: 86_400_000 } });
     expect(await listBackupIds(store, V2_VOLUME)).toEqual([V2_IDS[0], V2_IDS[1]]); // the third is deleted
     const [one, two] = v2Images();

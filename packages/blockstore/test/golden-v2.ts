@@ -21,6 +21,8 @@ import { goldenImage } from './golden.js';
  * maintenance), and a finished sweep record.
  */
 export const GOLDEN_V2_DIR = fileURLToPath(new URL('../../../test-fixtures/format-v2/store', import.meta.url));
+/** The same store as written with zstd level 3 from @mongodb-js/zstd (golden.ts, GOLDEN_ZSTD3_DIR). */
+export const GOLDEN_V2_ZSTD3_DIR = fileURLToPath(new URL('../../../test-fixtures/format-v2/store-zstd3', import.meta.url));
 export const V2_VOLUME = 'golden';
 export const V2_IDS = ['20260101T000000000Z-000001', '20260102T000000000Z-000002', '20260103T000000000Z-000003'] as const;
 const BS = 2 * 1024 * 1024;

@@ -16,7 +16,7 @@ import {
   restoreBackup,
   verifyStore,
 } from '../src/index.js';
-import { GOLDEN_DIR, GOLDEN_ID, GOLDEN_VOLUME, goldenImage, writeGoldenStore } from './golden.js';
+import { GOLDEN_DIR, GOLDEN_ZSTD3_DIR, GOLDEN_ID, GOLDEN_VOLUME, goldenImage, writeGoldenStore } from './golden.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -32,8 +32,11 @@ async function files(dir: string): Promise<Map<string, string>> {
 }
 
 describe('format v1 golden store (test-fixtures/format-v1)', () => {
-  it('is read and restored bit-exact by this code', async () => {
-    const store = new FsObjectStore(GOLDEN_DIR);
+  it.each([
+    ['as this code writes it', GOLDEN_DIR],
+    ['as written with zstd level 3 before', GOLDEN_ZSTD3_DIR],
+  ])('is read and restored bit-exact by this code (%s)', async (_, fixture) => {
+    const store = new FsObjectStore(fixture);
     const { header } = await readHeader(store);
     expect(header).toMatchObject({ version: 1, blockSize: 2 * 1024 * 1024, blockId: { algorithm: 'sha256' } });
     const m = await readManifest(store, GOLDEN_VOLUME, GOLDEN_ID);
@@ -48,7 +51,7 @@ describe('format v1 golden store (test-fixtures/format-v1)', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'convoy-golden-'));
     const out = path.join(dir, 'img');
     // restore takes a lock in the store: work on a copy, the fixture stays read-only
-    await fs.cp(GOLDEN_DIR, path.join(dir, 'store'), { recursive: true });
+    await fs.cp(fixture, path.join(dir, 'store'), { recursive: true });
     await restoreBackup({ store: new FsObjectStore(path.join(dir, 'store')), volume: GOLDEN_VOLUME, id: GOLDEN_ID, target: out });
     expect(sha(await fs.readFile(out))).toBe(sha(goldenImage()));
     await fs.rm(dir, { recursive: true });

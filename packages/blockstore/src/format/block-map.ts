@@ -1,4 +1,4 @@
-import * as zstd from '@mongodb-js/zstd';
+import { compress, decompress } from './codec.js';
 import { manifestInvalid } from '../errors.js';
 
 /** One non-zero block of a backup: index × blockSize is its byte offset. */
@@ -44,7 +44,7 @@ export class BlockMap {
     if (bytes[5] === 0) table = bytes.subarray(HEADER);
     else if (bytes[5] === 2) {
       try {
-        table = await zstd.decompress(bytes.subarray(HEADER));
+        table = await decompress('zstd', bytes.subarray(HEADER), n * ENTRY);
       } catch {
         throw manifestInvalid(key, 'block map does not decompress');
       }
@@ -64,9 +64,10 @@ export class BlockMap {
     const head = Buffer.alloc(HEADER);
     MAGIC.copy(head, 0);
     head[4] = 1;
-    head[5] = 2;
     head.writeUInt32LE(this.count, 8);
-    return Buffer.concat([head, await zstd.compress(this.#table, 3)]);
+    const body = await compress('zstd', this.#table);
+    head[5] = body === this.#table ? 0 : 2; // stored as is when zstd would not shrink it
+    return Buffer.concat([head, body]);
   }
 
   at(i: number): BlockEntry {

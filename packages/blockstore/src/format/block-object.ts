@@ -1,7 +1,8 @@
 import { scanBlock } from '../block-scan.js';
 import { blockCorrupt } from '../errors.js';
+import { hashWorkers } from '../hash-workers.js';
 import type { BlockIdFunction } from './block-id.js';
-import { CODECS, codecName, compress, decompress, type Compression } from './codec.js';
+import { CODECS, codecName, compress, decompress, PROBE, type Compression } from './codec.js';
 
 const MAGIC = Buffer.from('CVB1');
 /** Bytes before a block object's payload. */
@@ -9,21 +10,55 @@ export const BLOCK_HEADER = 12;
 
 /** A block object: "CVB1", codec, 3 reserved, uint32 LE raw length, payload (docs/format.md). */
 export async function encodeBlock(codec: Compression, raw: Buffer): Promise<Buffer> {
+  if (codec === 'zstd') return (await zstdOnThread(copyIntoFrame(raw), raw.length)).object;
   const { used, payload } = await choosePayload(codec, raw);
   return framed(used, raw.length, payload);
 }
 
 /**
- * The same object, from a frame that holds the raw bytes after BLOCK_HEADER bytes of room: a block
- * stored as is (incompressible, or no compression) is framed in place and the answer is a view of
- * `frame` (no copy of 2 MiB per block); a compressed one gets a buffer of its own.
+ * The same object, from a frame that holds the raw bytes after BLOCK_HEADER bytes of room. zstd
+ * runs on a block thread (hash-workers.ts), which writes its output over the raw bytes: when the
+ * frame is all of its ArrayBuffer (owned by the caller) it travels there and back and `object` is
+ * a view of it (no copy of 2 MiB per block); use the answer's `frame` afterwards, never the one
+ * given. A block stored as is is framed in place. lz4 and gzip objects get a buffer of their own.
  */
-export async function encodeFramedBlock(codec: Compression, frame: Buffer, length: number): Promise<Buffer> {
+export async function encodeFramedBlock(codec: Compression, frame: Buffer, length: number): Promise<{ object: Buffer; frame: Buffer }> {
+  if (codec === 'zstd') {
+    const ab = frame.buffer;
+    if (ab instanceof ArrayBuffer && frame.byteOffset === 0 && frame.length === ab.byteLength) {
+      try {
+        return await zstdOnThread(frame, length);
+      } catch (err) {
+        if ((err as Error).name !== 'DataCloneError') throw err; // untransferable: still here, copied below
+      }
+    }
+    return { object: (await zstdOnThread(copyIntoFrame(frame.subarray(BLOCK_HEADER, BLOCK_HEADER + length)), length)).object, frame };
+  }
   const raw = frame.subarray(BLOCK_HEADER, BLOCK_HEADER + length);
   const { used, payload } = await choosePayload(codec, raw);
-  if (payload !== raw) return framed(used, length, payload);
+  if (payload !== raw) return { object: framed(used, length, payload), frame };
   writeHeader(frame, used, length);
-  return frame.subarray(0, BLOCK_HEADER + length);
+  return { object: frame.subarray(0, BLOCK_HEADER + length), frame };
+}
+
+/**
+ * Every zstd block object is encoded by the block threads, with one set of parameters: the same
+ * content gives the same bytes wherever it is encoded (node:zlib's streaming encoder, used on the
+ * calling thread, cuts the frame differently).
+ */
+async function zstdOnThread(frame: Buffer, length: number): Promise<{ object: Buffer; frame: Buffer }> {
+  const { byteOffset, length: frameLength } = frame; // the view is detached while its memory travels
+  const r = await hashWorkers().compress({ frame: frame.buffer as ArrayBuffer, offset: byteOffset + BLOCK_HEADER, length });
+  const back = Buffer.from(r.frame, byteOffset, frameLength);
+  writeHeader(back, r.size === undefined ? 'none' : 'zstd', length);
+  return { object: back.subarray(0, BLOCK_HEADER + (r.size ?? length)), frame: back };
+}
+
+/** A frame of its own holding `raw` after the header's room. */
+function copyIntoFrame(raw: Buffer): Buffer {
+  const frame = Buffer.allocUnsafeSlow(BLOCK_HEADER + raw.length);
+  raw.copy(frame, BLOCK_HEADER);
+  return frame;
 }
 
 /** Header and payload in a buffer of their own. */
@@ -48,19 +83,17 @@ function writeHeader(out: Buffer, used: Compression, rawLength: number): void {
   out.writeUInt32LE(rawLength, 8);
 }
 
-const PROBE_SAMPLES = 8;
-const PROBE_BYTES = 4096;
-
 /**
  * True when 8 samples of 4 KiB spread over the block do not shrink by 2 %: random or already
  * compressed data, which then skips a full compression pass (a third of a typical volume, at
  * ~1 GB/s of CPU each). Small blocks are always compressed whole.
  */
 async function incompressible(codec: Compression, raw: Buffer): Promise<boolean> {
-  if (raw.length < PROBE_SAMPLES * PROBE_BYTES * 4) return false;
-  const step = Math.floor(raw.length / PROBE_SAMPLES);
-  const sample = Buffer.concat(Array.from({ length: PROBE_SAMPLES }, (_, i) => raw.subarray(i * step, i * step + PROBE_BYTES)));
-  return (await compress(codec, sample)).length >= sample.length * 0.98;
+  const { probeSamples, probeBytes, probeMin, probeRatio } = PROBE;
+  if (raw.length < probeMin) return false;
+  const step = Math.floor(raw.length / probeSamples);
+  const sample = Buffer.concat(Array.from({ length: probeSamples }, (_, i) => raw.subarray(i * step, i * step + probeBytes)));
+  return (await compress(codec, sample)).length >= sample.length * probeRatio;
 }
 
 /**

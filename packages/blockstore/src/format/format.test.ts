@@ -84,23 +84,29 @@ describe('zstd block objects', () => {
 });
 
 describe('framed block objects', () => {
-  it('are the same bytes as encodeBlock; stored-as-is ones are framed in place, compressed ones get their own buffer', async () => {
+  it('are the same bytes as encodeBlock, zstd ones encoded in the frame on a block thread, others framed in place or given their own buffer', async () => {
     const { randomBytes } = await import('node:crypto');
     const random = randomBytes(2 * 1024 * 1024);
     const text = Buffer.from('log line 42 ok\n'.repeat((2 * 1024 * 1024) / 16));
+    // [codec, raw, whole: the frame is all of its memory (may travel), object in the frame's memory]
     const cases = [
-      ['zstd', random, true],
-      ['none', text, true],
-      ['zstd', text, false],
-      ['lz4', text.subarray(0, 5000), false],
+      ['zstd', random, true, true],
+      ['zstd', text, true, true],
+      ['none', text, true, true],
+      ['zstd', text, false, false], // a view of larger memory: copied into a frame of its own for the thread
+      ['zstd', random, false, false],
+      ['lz4', text.subarray(0, 5000), true, false],
     ] as const;
-    for (const [codec, raw, inPlace] of cases) {
-      const frame = Buffer.alloc(BLOCK_HEADER + raw.length + 100, 0xff); // dirty header room, a longer frame
+    for (const [codec, raw, whole, inFrame] of cases) {
+      const memory = Buffer.alloc(BLOCK_HEADER + raw.length + (whole ? 0 : 100), 0xff); // dirty header room
+      const frame = whole ? memory : memory.subarray(0, BLOCK_HEADER + raw.length);
       raw.copy(frame, BLOCK_HEADER);
-      const obj = await encodeFramedBlock(codec, frame, raw.length);
-      expect(obj.equals(await encodeBlock(codec, raw))).toBe(true);
-      expect(obj.buffer === frame.buffer).toBe(inPlace);
-      expect((await decodeBlock('k', SHA256.digest(raw).toString('hex'), obj, SHA256)).equals(raw)).toBe(true);
+      const frameLength = frame.length;
+      const r = await encodeFramedBlock(codec, frame, raw.length);
+      expect(r.object.equals(await encodeBlock(codec, raw))).toBe(true);
+      expect(r.object.buffer === r.frame.buffer).toBe(inFrame);
+      expect(r.frame.length).toBe(frameLength); // given back whole, as a new view when it travelled
+      expect((await decodeBlock('k', SHA256.digest(raw).toString('hex'), r.object, SHA256)).equals(raw)).toBe(true);
     }
   });
 });
