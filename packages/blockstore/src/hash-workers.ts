@@ -1,6 +1,7 @@
-// Block hashing and zero detection off the main thread, without copying the block: the buffer a
-// block was read into is transferred to a worker thread (its ArrayBuffer moves, no bytes are
-// copied), which checks it for zeros, hashes it with node:crypto and transfers it back.
+// Block work off the main thread, without copying the block: the buffer a block was read into is
+// transferred to a worker thread (its ArrayBuffer moves, no bytes are copied), which checks it for
+// zeros and hashes it with node:crypto, or zstd-encodes it in place, or decodes and hashes a stored
+// object, and transfers the memory back (block-thread.ts is its code).
 //
 // Why not WebCrypto's digest (libuv's pool): it copies its input on the calling thread first, into
 // fresh memory, and that copy with its page faults cost the main thread more than hashing it there
@@ -8,93 +9,8 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BlockstoreError } from './errors.js';
-import { PROBE, ZSTD_CHUNK, ZSTD_LEVEL } from './format/codec.js';
-
-/** Output a block thread lets die between two collections of its heap (see WORKER_SOURCE). */
-const GARBAGE_BYTES = 8 * 1024 * 1024;
-
-/**
- * The worker's code, run as CommonJS from a string: no file to find next to a bundle or a .ts source.
- * `scan`: zero check and id. `compress`: zstd, written back over the block in the same memory.
- */
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash, createHmac } = require('node:crypto');
-const zlib = require('node:zlib');
-const ZERO = Buffer.alloc(64 * 1024);
-function isZero(b) {
-  for (let o = 0; o < b.length; o += ZERO.length) {
-    const n = Math.min(ZERO.length, b.length - o);
-    if (!b.subarray(o, o + n).equals(ZERO.subarray(0, n))) return false;
-  }
-  return true;
-}
-/** zstd output, or undefined when it would not be smaller than the input (codec.ts: the same parameters). */
-function zstd(input, level) {
-  try {
-    return zlib.zstdCompressSync(input, {
-      chunkSize: ${ZSTD_CHUNK},
-      maxOutputLength: input.length,
-      pledgedSrcSize: input.length,
-      params: { [zlib.constants.ZSTD_c_compressionLevel]: level },
-    });
-  } catch (err) {
-    if (err && err.code === 'ERR_BUFFER_TOO_LARGE') return undefined;
-    throw err;
-  }
-}
-// zstd's output buffers die at once, but V8 collects external memory only after 64 MiB of it has
-// piled up since the last collection: per thread, that was most of a backup's peak RSS. Collect
-// after every GARBAGE_BYTES of output (a full collection of this thread's small heap: ~1 ms).
-require('node:v8').setFlagsFromString('--expose-gc');
-const collect = require('node:vm').runInNewContext('gc');
-let garbage = 0;
-function dropped(bytes) {
-  garbage += bytes;
-  if (garbage < ${GARBAGE_BYTES}) return;
-  garbage = 0;
-  collect();
-}
-/** Bytes an encode allocated: whole output chunks and their concatenation (or chunks up to the limit it hit). */
-function output(out, limit) {
-  if (out === undefined) return limit + ${ZSTD_CHUNK};
-  return Math.ceil(out.length / ${ZSTD_CHUNK}) * ${ZSTD_CHUNK} + out.length;
-}
-function compress(view, m) {
-  if (view.length >= m.probeMin) {
-    const step = Math.floor(view.length / m.probeSamples);
-    const parts = [];
-    for (let i = 0; i < m.probeSamples; i++) parts.push(view.subarray(i * step, i * step + m.probeBytes));
-    const sample = Buffer.concat(parts);
-    const probe = zstd(sample, m.level);
-    dropped(sample.length + output(probe, sample.length));
-    if (probe === undefined || probe.length >= sample.length * m.probeRatio) return -1;
-  }
-  const out = zstd(view, m.level);
-  dropped(output(out, view.length));
-  if (out === undefined || out.length >= view.length) return -1;
-  out.copy(view, 0);
-  return out.length;
-}
-parentPort.on('message', (m) => {
-  if (m.op === 'memory') {
-    parentPort.postMessage({ job: m.job, memory: process.memoryUsage() });
-    return;
-  }
-  try {
-    const view = Buffer.from(m.frame, m.offset, m.length);
-    if (m.op === 'compress') {
-      parentPort.postMessage({ job: m.job, frame: m.frame, size: compress(view, m) }, [m.frame]);
-      return;
-    }
-    const zero = m.zeroCheck && isZero(view);
-    const id = zero ? null : (m.key ? createHmac('sha256', m.key) : createHash('sha256')).update(view).digest();
-    parentPort.postMessage({ job: m.job, frame: m.frame, zero, id }, [m.frame]);
-  } catch (err) {
-    parentPort.postMessage({ job: m.job, frame: m.frame, error: String(err && err.message || err) }, [m.frame]);
-  }
-});
-`;
+import { WORKER_SOURCE } from './block-thread.js';
+import { PROBE, ZSTD_LEVEL } from './format/codec.js';
 
 /** What a worker found in a block, and the block's memory back. */
 export interface ScanResult {
@@ -125,6 +41,21 @@ export interface CompressRequest {
   length: number;
 }
 
+export interface DecodeRequest {
+  /** A zstd block object's memory, owned by the caller alone: it is transferred away for good. */
+  frame: ArrayBuffer;
+  /** Where its payload (the zstd frame) is. */
+  offset: number;
+  length: number;
+  /** The decoded length its header states: more is corrupt. */
+  expected: number;
+  /** HMAC key (an encrypted store's id key); none: SHA-256. */
+  key?: Buffer;
+}
+
+/** The decoded block and its id, or why the payload does not decode. */
+export type DecodeResult = { data: Buffer; id: Buffer } | { corrupt: string };
+
 export interface CompressResult {
   /** The transferred ArrayBuffer, returned. */
   frame: ArrayBuffer;
@@ -149,6 +80,9 @@ interface Answer {
   zero?: boolean;
   id?: Uint8Array | null;
   size?: number;
+  offset?: number;
+  length?: number;
+  corrupt?: string;
   error?: string;
 }
 
@@ -180,6 +114,15 @@ export class HashWorkers {
     const { frame, offset, length } = req;
     const a = await this.#run({ op: 'compress', frame, offset, length, level: ZSTD_LEVEL, ...PROBE });
     return { frame: a.frame, size: a.size === undefined || a.size < 0 ? undefined : a.size };
+  }
+
+  /** Decodes a zstd block object's payload and hashes the result, in one trip to a thread. */
+  async decode(req: DecodeRequest): Promise<DecodeResult> {
+    const { frame, offset, length, expected, key } = req;
+    const a = await this.#run({ op: 'decode', frame, offset, length, expected, key });
+    if (a.corrupt !== undefined) return { corrupt: a.corrupt };
+    const id = a.id as Uint8Array;
+    return { data: Buffer.from(a.frame, a.offset, a.length), id: Buffer.from(id.buffer, id.byteOffset, id.byteLength) };
   }
 
   /** process.memoryUsage() as one thread (the least busy) sees it: its own heap and external memory. For tests and diagnostics. */

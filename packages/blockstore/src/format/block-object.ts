@@ -1,7 +1,7 @@
 import { scanBlock } from '../block-scan.js';
 import { blockCorrupt } from '../errors.js';
 import { hashWorkers } from '../hash-workers.js';
-import type { BlockIdFunction } from './block-id.js';
+import { threadSpec, type BlockIdFunction } from './block-id.js';
 import { CODECS, codecName, compress, decompress, PROBE, type Compression } from './codec.js';
 
 const MAGIC = Buffer.from('CVB1');
@@ -106,16 +106,50 @@ export async function decodeBlock(key: string, idHex: string, bytes: Buffer, ids
   const codec = codecName(bytes[4] ?? 255);
   if (codec === undefined) throw blockCorrupt(key, `unknown codec ${bytes[4]}`);
   const length = bytes.readUInt32LE(8);
+  const decoded = codec === 'zstd' && owned ? await decodeOnThread(key, bytes, length, ids) : undefined;
+  if (decoded !== undefined) {
+    checkDecoded(key, idHex, decoded.data, length, decoded.id);
+    return decoded.data;
+  }
   let raw: Buffer;
   try {
     raw = await decompress(codec, bytes.subarray(BLOCK_HEADER), length);
   } catch (err) {
     throw blockCorrupt(key, `cannot decompress (${codec}): ${(err as Error).message}`);
   }
-  if (raw.length !== length) throw blockCorrupt(key, `length ${raw.length}, expected ${length}`);
   // A decompressed block is a buffer of its own; one stored as is, a view of `bytes`.
   const scanned = await scanBlock(ids, raw, { zeroCheck: false, transfer: owned || codec !== 'none' });
-  const actual = (scanned.id ?? Buffer.alloc(0)).toString('hex');
-  if (actual !== idHex) throw blockCorrupt(key, `content hash ${actual.slice(0, 16)}… does not match its id`);
+  checkDecoded(key, idHex, scanned.data, length, scanned.id);
   return scanned.data;
+}
+
+function checkDecoded(key: string, idHex: string, raw: Buffer, length: number, id: Buffer | undefined): void {
+  if (raw.length !== length) throw blockCorrupt(key, `length ${raw.length}, expected ${length}`);
+  const actual = (id ?? Buffer.alloc(0)).toString('hex');
+  if (actual !== idHex) throw blockCorrupt(key, `content hash ${actual.slice(0, 16)}… does not match its id`);
+}
+
+/**
+ * A zstd object the caller owns, decoded and hashed on a block thread in one trip (its memory goes
+ * there for good); undefined when this cannot be (an id function of its own, memory that cannot travel).
+ */
+async function decodeOnThread(
+  key: string,
+  bytes: Buffer,
+  expected: number,
+  ids: BlockIdFunction,
+): Promise<{ data: Buffer; id: Buffer } | undefined> {
+  const spec = threadSpec(ids);
+  const ab = bytes.buffer;
+  if (spec === undefined || !(ab instanceof ArrayBuffer)) return undefined;
+  const payload = { frame: ab, offset: bytes.byteOffset + BLOCK_HEADER, length: bytes.length - BLOCK_HEADER, expected, key: spec.key };
+  let r;
+  try {
+    r = await hashWorkers().decode(payload);
+  } catch (err) {
+    if ((err as Error).name === 'DataCloneError') return undefined; // still here: decoded on this thread
+    throw err;
+  }
+  if ('corrupt' in r) throw blockCorrupt(key, `cannot decompress (zstd): ${r.corrupt}`);
+  return r;
 }

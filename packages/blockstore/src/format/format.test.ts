@@ -3,7 +3,7 @@ import { parseExtents } from '../source.js';
 import { formatBackupUrl, parseBackupUrl } from '../url.js';
 import { BlockMap } from './block-map.js';
 import { BLOCK_HEADER, decodeBlock, encodeBlock, encodeFramedBlock } from './block-object.js';
-import { SHA256 } from './block-id.js';
+import { hmacIds, SHA256 } from './block-id.js';
 import { parseHeader } from './header.js';
 import { parseManifest } from './manifest.js';
 import { idTime, newBackupId } from './names.js';
@@ -80,6 +80,37 @@ describe('zstd block objects', () => {
     await expect(decodeBlock('k', SHA256.digest(text).toString('hex'), huge, SHA256)).rejects.toMatchObject({
       code: 'CONVOY_BLOCK_CORRUPT',
     });
+  });
+
+  it('decode on a block thread when the caller owns the memory: the same checks, the same errors', async () => {
+    const text = Buffer.from('log line 43 ok\n'.repeat((2 * 1024 * 1024) / 16));
+    const hex = SHA256.digest(text).toString('hex');
+    const obj = await encodeBlock('zstd', text);
+    const owned = (b: Buffer): Buffer => Buffer.from(Uint8Array.prototype.slice.call(b).buffer); // all of its own memory
+    const sent = owned(obj);
+    const raw = await decodeBlock('k', hex, sent, SHA256, true);
+    expect(sent.length).toBe(0); // went to the thread for good
+    expect(raw.equals(text)).toBe(true);
+    const hmacKey = Buffer.alloc(32, 7);
+    const hmac = hmacIds(hmacKey);
+    expect((await decodeBlock('k', hmac.digest(text).toString('hex'), owned(obj), hmac, true)).equals(text)).toBe(true);
+    const cases: [string, Buffer, string, RegExp][] = [];
+    const lying = owned(obj);
+    lying.writeUInt32LE(1000, 8);
+    cases.push(['understated length', lying, hex, /cannot decompress \(zstd\)/]);
+    const over = owned(obj);
+    over.writeUInt32LE(text.length + 5, 8);
+    cases.push(['overstated length', over, hex, new RegExp(`length ${text.length}, expected ${text.length + 5}`)]);
+    const garbage = owned(obj);
+    garbage.fill(0x5a, 12, 200);
+    cases.push(['damaged payload', garbage, hex, /cannot decompress \(zstd\)/]);
+    cases.push(['another id', owned(obj), '11'.repeat(32), /does not match its id/]);
+    for (const [why, bytes, id, message] of cases) {
+      await expect(decodeBlock('blocks/y', id, bytes, SHA256, true), why).rejects.toMatchObject({
+        code: 'CONVOY_BLOCK_CORRUPT',
+        message: expect.stringMatching(message),
+      });
+    }
   });
 });
 

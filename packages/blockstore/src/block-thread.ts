@@ -1,0 +1,120 @@
+// The code of a block thread (hash-workers.ts runs it): zero checks, ids, zstd encode and decode of
+// blocks whose memory was transferred to it. Plain CommonJS in a string, evaluated by the Worker:
+// it cannot import this package's modules, so it repeats block-bits.ts's zero check.
+import { ZSTD_CHUNK } from './format/codec.js';
+
+/** The largest output chunk a decode allocates up front (a block is 2 MiB; a header may lie). */
+const MAX_DECODE_CHUNK = 8 * 1024 * 1024;
+/** Output a block thread lets die between two collections of its heap (see WORKER_SOURCE). */
+const GARBAGE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The worker's code, run as CommonJS from a string: no file to find next to a bundle or a .ts source.
+ * `scan`: zero check and id. `compress`: zstd, written back over the block in the same memory.
+ * `decode`: zstd decode and id. `memory`: process.memoryUsage() of the thread.
+ */
+export const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash, createHmac } = require('node:crypto');
+const zlib = require('node:zlib');
+const ZERO = Buffer.alloc(64 * 1024);
+function isZero(b) {
+  for (let o = 0; o < b.length; o += ZERO.length) {
+    const n = Math.min(ZERO.length, b.length - o);
+    if (!b.subarray(o, o + n).equals(ZERO.subarray(0, n))) return false;
+  }
+  return true;
+}
+/** zstd output, or undefined when it would not be smaller than the input (codec.ts: the same parameters). */
+function zstd(input, level) {
+  try {
+    return zlib.zstdCompressSync(input, {
+      chunkSize: ${ZSTD_CHUNK},
+      maxOutputLength: input.length,
+      pledgedSrcSize: input.length,
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: level },
+    });
+  } catch (err) {
+    if (err && err.code === 'ERR_BUFFER_TOO_LARGE') return undefined;
+    throw err;
+  }
+}
+// zstd's output buffers die at once, but V8 collects external memory only after 64 MiB of it has
+// piled up since the last collection: per thread, that was most of a backup's peak RSS. Collect
+// after every GARBAGE_BYTES of output (a full collection of this thread's small heap: ~1 ms).
+require('node:v8').setFlagsFromString('--expose-gc');
+const collect = require('node:vm').runInNewContext('gc');
+let garbage = 0;
+function dropped(bytes) {
+  garbage += bytes;
+  if (garbage < ${GARBAGE_BYTES}) return;
+  garbage = 0;
+  collect();
+}
+/** Bytes an encode allocated: whole output chunks and their concatenation (or chunks up to the limit it hit). */
+function output(out, limit) {
+  if (out === undefined) return limit + ${ZSTD_CHUNK};
+  return Math.ceil(out.length / ${ZSTD_CHUNK}) * ${ZSTD_CHUNK} + out.length;
+}
+function compress(view, m) {
+  if (view.length >= m.probeMin) {
+    const step = Math.floor(view.length / m.probeSamples);
+    const parts = [];
+    for (let i = 0; i < m.probeSamples; i++) parts.push(view.subarray(i * step, i * step + m.probeBytes));
+    const sample = Buffer.concat(parts);
+    const probe = zstd(sample, m.level);
+    dropped(sample.length + output(probe, sample.length));
+    if (probe === undefined || probe.length >= sample.length * m.probeRatio) return -1;
+  }
+  const out = zstd(view, m.level);
+  dropped(output(out, view.length));
+  if (out === undefined || out.length >= view.length) return -1;
+  out.copy(view, 0);
+  return out.length;
+}
+function digest(view, key) {
+  return (key ? createHmac('sha256', key) : createHash('sha256')).update(view).digest();
+}
+/** zstd-decodes a block object's payload (no more than the header's length, codec.ts) and hashes it. */
+function decode(m) {
+  let raw;
+  try {
+    const chunkSize = Math.min(Math.max(1024, m.expected + 1), ${MAX_DECODE_CHUNK}); // one chunk that the output never fills
+    raw = zlib.zstdDecompressSync(Buffer.from(m.frame, m.offset, m.length), { chunkSize, maxOutputLength: Math.max(1, m.expected) });
+  } catch (err) {
+    dropped(m.frame.byteLength + m.expected);
+    parentPort.postMessage({ job: m.job, corrupt: String((err && err.message) || err) });
+    return;
+  }
+  dropped(m.frame.byteLength);
+  const id = digest(raw, m.key);
+  try {
+    parentPort.postMessage({ job: m.job, frame: raw.buffer, offset: raw.byteOffset, length: raw.length, id }, [raw.buffer]);
+  } catch {
+    const own = new Uint8Array(raw); // a small output from Node's Buffer pool cannot travel
+    parentPort.postMessage({ job: m.job, frame: own.buffer, offset: 0, length: own.length, id }, [own.buffer]);
+  }
+}
+parentPort.on('message', (m) => {
+  if (m.op === 'memory') {
+    parentPort.postMessage({ job: m.job, memory: process.memoryUsage() });
+    return;
+  }
+  try {
+    const view = Buffer.from(m.frame, m.offset, m.length);
+    if (m.op === 'decode') {
+      decode(m);
+      return;
+    }
+    if (m.op === 'compress') {
+      parentPort.postMessage({ job: m.job, frame: m.frame, size: compress(view, m) }, [m.frame]);
+      return;
+    }
+    const zero = m.zeroCheck && isZero(view);
+    const id = zero ? null : digest(view, m.key);
+    parentPort.postMessage({ job: m.job, frame: m.frame, zero, id }, [m.frame]);
+  } catch (err) {
+    parentPort.postMessage({ job: m.job, frame: m.frame, error: String(err && err.message || err) }, [m.frame]);
+  }
+});
+`;
