@@ -27,6 +27,35 @@ async function tree(dir: string): Promise<string[]> {
 }
 
 describe('FsObjectStore', () => {
+  it('puts into a directory another host pruned after this store wrote there (its known directory is made again)', async () => {
+    await store.put('blocks/ab/one', Buffer.from('1'));
+    await store.put('blocks/ab/two', Buffer.from('2'), { deferred: true });
+    await store.flush();
+    await fs.rm(path.join(root, 's', 'blocks', 'ab'), { recursive: true }); // another host's delete pruned it
+    await store.put('blocks/ab/three', Buffer.from('3'));
+    await store.put('blocks/ab/four', Buffer.from('4'), { deferred: true });
+    await store.flush();
+    expect(await tree(path.join(root, 's', 'blocks'))).toEqual(['ab/four', 'ab/three']);
+  });
+
+  it('writes a whole body when the file system takes it in short writes', async () => {
+    const fh = await fs.open(root, 'r');
+    const proto = Object.getPrototypeOf(fh) as { write(b: Uint8Array, o: number, l: number): Promise<{ bytesWritten: number }> };
+    await fh.close();
+    const real = proto.write;
+    const spy = vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, b: Uint8Array, o: number, l: number) {
+      return real.call(this, b, o, Math.min(l, 1000)); // at most 1000 bytes per write(2)
+    });
+    try {
+      const body = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 251));
+      await store.put('short', body);
+      expect((await store.get('short')).equals(body)).toBe(true);
+      expect(spy.mock.calls.length).toBeGreaterThanOrEqual(10);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('stores keys as files under the root and leaves no temporary file behind', async () => {
     await store.put('a/b/c.blk', Buffer.from('x'));
     await store.put('a/b/c.blk', Buffer.from('y'));
