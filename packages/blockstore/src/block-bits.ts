@@ -31,3 +31,19 @@ export function changedBitmap(changed: readonly Extent[], blocks: number, bs: nu
   if (size !== parentSize) bits.fill(1, Math.min(blocks, Math.floor(Math.min(size, parentSize) / bs)));
   return bits;
 }
+
+/**
+ * Frees a buffer's memory now rather than at a garbage collection, which for external memory comes
+ * only after 64 MiB more of it (V8): its ArrayBuffer is transferred to nothing, and every view of
+ * it is detached. Only for memory the caller alone owns; memory that cannot be detached (Node's
+ * small-Buffer pool) is left to the collector.
+ */
+export function releaseMemory(buf: Buffer): void {
+  const ab = buf.buffer;
+  if (!(ab instanceof ArrayBuffer)) return;
+  try {
+    ab.transfer(0);
+  } catch {
+    // not detachable: the garbage collector frees it
+  }
+}

@@ -4,7 +4,7 @@ import { decodeBlock } from './format/block-object.js';
 import type { OpenedStore } from './format/header.js';
 import { blockKey } from './format/layout.js';
 
-/** Fetches one block and verifies it (hash, length); missing or corrupt blocks throw naming the key. */
+/** Fetches one block and verifies it (hash, length); missing or corrupt blocks throw naming the key. The block's memory is the caller's alone. */
 export async function fetchBlock(opened: OpenedStore, idHex: string, signal?: AbortSignal): Promise<{ data: Buffer; stored: number }> {
   const key = blockKey(idHex);
   let bytes: Buffer;

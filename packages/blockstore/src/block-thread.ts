@@ -1,12 +1,8 @@
 // The code of a block thread (hash-workers.ts runs it): zero checks, ids, zstd encode and decode of
 // blocks whose memory was transferred to it. Plain CommonJS in a string, evaluated by the Worker:
 // it cannot import this package's modules, so it repeats block-bits.ts's zero check.
-import { ZSTD_CHUNK } from './format/codec.js';
-
 /** The largest output chunk a decode allocates up front (a block is 2 MiB; a header may lie). */
 const MAX_DECODE_CHUNK = 8 * 1024 * 1024;
-/** Output a block thread lets die between two collections of its heap (see WORKER_SOURCE). */
-const GARBAGE_BYTES = 8 * 1024 * 1024;
 
 /**
  * The worker's code, run as CommonJS from a string: no file to find next to a bundle or a .ts source.
@@ -25,11 +21,24 @@ function isZero(b) {
   }
   return true;
 }
-/** zstd output, or undefined when it would not be smaller than the input (codec.ts: the same parameters). */
+// Memory is freed as soon as it is done with (release: its ArrayBuffer is transferred to nothing),
+// not left to V8, which collects external memory only after 64 MiB of it has piled up since its
+// last collection: per thread, that was most of a backup's peak RSS. Node's small-Buffer pool
+// cannot be detached and is left as it is.
+function release(buffer) {
+  try {
+    buffer.transfer(0);
+  } catch {}
+}
+/**
+ * zstd output in one chunk of its own (one byte longer than the input, so it is never filled and
+ * no second chunk is made), or undefined when it would not be smaller than the input (codec.ts:
+ * the same parameters).
+ */
 function zstd(input, level) {
   try {
     return zlib.zstdCompressSync(input, {
-      chunkSize: ${ZSTD_CHUNK},
+      chunkSize: Math.max(64, input.length + 1),
       maxOutputLength: input.length,
       pledgedSrcSize: input.length,
       params: { [zlib.constants.ZSTD_c_compressionLevel]: level },
@@ -39,23 +48,6 @@ function zstd(input, level) {
     throw err;
   }
 }
-// zstd's output buffers die at once, but V8 collects external memory only after 64 MiB of it has
-// piled up since the last collection: per thread, that was most of a backup's peak RSS. Collect
-// after every GARBAGE_BYTES of output (a full collection of this thread's small heap: ~1 ms).
-require('node:v8').setFlagsFromString('--expose-gc');
-const collect = require('node:vm').runInNewContext('gc');
-let garbage = 0;
-function dropped(bytes) {
-  garbage += bytes;
-  if (garbage < ${GARBAGE_BYTES}) return;
-  garbage = 0;
-  collect();
-}
-/** Bytes an encode allocated: whole output chunks and their concatenation (or chunks up to the limit it hit). */
-function output(out, limit) {
-  if (out === undefined) return limit + ${ZSTD_CHUNK};
-  return Math.ceil(out.length / ${ZSTD_CHUNK}) * ${ZSTD_CHUNK} + out.length;
-}
 function compress(view, m) {
   if (view.length >= m.probeMin) {
     const step = Math.floor(view.length / m.probeSamples);
@@ -63,14 +55,17 @@ function compress(view, m) {
     for (let i = 0; i < m.probeSamples; i++) parts.push(view.subarray(i * step, i * step + m.probeBytes));
     const sample = Buffer.concat(parts);
     const probe = zstd(sample, m.level);
-    dropped(sample.length + output(probe, sample.length));
-    if (probe === undefined || probe.length >= sample.length * m.probeRatio) return -1;
+    const shrinks = probe !== undefined && probe.length < sample.length * m.probeRatio;
+    release(sample.buffer);
+    if (probe !== undefined) release(probe.buffer);
+    if (!shrinks) return -1;
   }
   const out = zstd(view, m.level);
-  dropped(output(out, view.length));
-  if (out === undefined || out.length >= view.length) return -1;
-  out.copy(view, 0);
-  return out.length;
+  if (out === undefined) return -1;
+  const size = out.length < view.length ? out.length : -1;
+  if (size > 0) out.copy(view, 0);
+  release(out.buffer);
+  return size;
 }
 function digest(view, key) {
   return (key ? createHmac('sha256', key) : createHash('sha256')).update(view).digest();
@@ -82,11 +77,11 @@ function decode(m) {
     const chunkSize = Math.min(Math.max(1024, m.expected + 1), ${MAX_DECODE_CHUNK}); // one chunk that the output never fills
     raw = zlib.zstdDecompressSync(Buffer.from(m.frame, m.offset, m.length), { chunkSize, maxOutputLength: Math.max(1, m.expected) });
   } catch (err) {
-    dropped(m.frame.byteLength + m.expected);
+    release(m.frame);
     parentPort.postMessage({ job: m.job, corrupt: String((err && err.message) || err) });
     return;
   }
-  dropped(m.frame.byteLength);
+  release(m.frame);
   const id = digest(raw, m.key);
   try {
     parentPort.postMessage({ job: m.job, frame: raw.buffer, offset: raw.byteOffset, length: raw.length, id }, [raw.buffer]);

@@ -87,9 +87,11 @@ interface Answer {
 }
 
 /**
- * A small pool of block threads (hashing, zero checks, compression), one per core (at most 4),
- * started on first use. Idle threads do not keep the process alive; a thread that dies fails its
- * jobs and is replaced by the next job.
+ * A small pool of block threads (hashing, zero checks, compression), one per core but one (at
+ * least 1, at most 4: the main thread and libuv's I/O keep a core; on 2 cores a second thread
+ * made backups no faster and cost ~15 MB of RSS, tools/bench/README.md), started on first use.
+ * Idle threads do not keep the process alive; a thread that dies fails its jobs and is replaced by
+ * the next job. Each holds ~13 MB (a V8 isolate).
  */
 export class HashWorkers {
   readonly size: number;
@@ -97,7 +99,7 @@ export class HashWorkers {
   readonly #pending = new Map<number, Pending & { slot: Slot }>();
   #next = 1;
 
-  constructor(size = Math.max(1, Math.min(4, os.availableParallelism()))) {
+  constructor(size = Math.max(1, Math.min(4, os.availableParallelism() - 1))) {
     this.size = size;
     this.#slots = Array.from({ length: size }, () => undefined);
   }
