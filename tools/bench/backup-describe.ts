@@ -46,7 +46,8 @@ export async function describe(
       '`convoy-cli` = the convoy-backup CLI (apps/backup) `create … --dest vfs://… [--changed F] --json -q` / `restore URL TARGET`; ' +
       "`convoy-cli-enc` = the same on stores created (untimed) by `convoy-backup init STORE --encrypt`, CONVOY_PASSWORD in every step's environment " +
       '(each step unlocks the store: one scrypt of the key file); ' +
-      `both run from TypeScript sources (Node type stripping, --conditions=@convoy/source), frozen at the start of the run: ${r.convoy.revision}.` +
+      '`convoy-cli*` run the bundle a build makes (tools/bundle-app.mjs), `convoy` the TypeScript sources (Node type stripping, --conditions=@convoy/source); ' +
+      `both from a copy of the sources frozen at the start of the run: ${r.convoy.revision}.` +
       (options.profileDir === undefined ? '' : ` Run under --cpu-prof (profiles in ${options.profileDir}): times are inflated.`),
     command: `npm run -s bench:backup -w tools/bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     ...(r.s3 === undefined ? {} : { s3: r.s3 }),

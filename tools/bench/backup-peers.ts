@@ -74,7 +74,8 @@ export interface Peer {
 /**
  * Convoy, either through @convoy/blockstore (backup-convoy-runner.ts: `convoy`) or through the
  * convoy-backup CLI (apps/backup/src/main.ts: `convoy-cli`, and `convoy-cli-enc` on a store created
- * encrypted by init), all run from the run's frozen copy of the TypeScript sources (backup-convoy.ts).
+ * encrypted by init), all from the run's frozen copy of the sources: the library from the TypeScript,
+ * the CLI as the bundle its build makes (backup-convoy.ts).
  * The full backup goes into store A; A is then copied to B (not timed), so the incremental with
  * the change list (into A) and the one without (into B) each start from the same full backup and
  * each upload what is new.

@@ -1,7 +1,9 @@
 // A frozen copy of Convoy's TypeScript sources for one benchmark run. Other people edit packages/
 // and apps/ while a run (minutes) is under way; without a copy, the steps of one run could measure
 // different code, or fail half-way on a half-finished edit. The copy resolves third-party packages
-// through symlinks into the repository's node_modules, and @convoy/* to the copied packages.
+// through symlinks into the repository's node_modules, and @convoy/* to the copied packages. The
+// convoy-backup CLI is also bundled from the copy, as its build bundles it (tools/bundle-app.mjs):
+// the bench measures what users run.
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir, readdir, readlink, symlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,6 +20,8 @@ export interface SourceSnapshot {
   sourceResolve: string;
   /** apps/backup/src/main.ts in the copy (absent if the repository has no CLI). */
   cliMain: string;
+  /** bundle/main.js in the copy: the CLI bundled from the copied sources. */
+  cliBundle: string;
   /** `git describe`-like note of what was copied: commit and uncommitted changes under packages/ and apps/. */
   revision: string;
 }
@@ -43,7 +47,17 @@ export async function snapshotSources(dest: string): Promise<SourceSnapshot> {
   const sourceResolve = path.join(dest, 'tools', 'source-resolve.ts');
   await cp(path.join(BENCH_DIR, 'backup-convoy-runner.ts'), runner);
   await cp(path.join(BENCH_DIR, '..', 'source-resolve.ts'), sourceResolve);
-  return { root: dest, runner, sourceResolve, cliMain: path.join(dest, 'apps', 'backup', 'src', 'main.ts'), revision: revision() };
+  const cliMain = path.join(dest, 'apps', 'backup', 'src', 'main.ts');
+  const outDir = path.join(dest, 'bundle');
+  const scan = path.join(dest, 'packages', 'chunker', 'src', 'scan.ts');
+  execFileSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'tools', 'bundle-app.mjs'), '--sources', '--main', cliMain, '--scan', scan, '--out', outDir],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  return { root: dest, runner, sourceResolve, cliMain, cliBundle: path.join(outDir, 'main.js'), revision: revision() };
 }
 
 /** The package's files without build output; its own node_modules (if any) as a symlink to the original. */
