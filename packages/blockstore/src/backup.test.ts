@@ -39,3 +39,27 @@ describe('backup and restore (memory store)', () => {
     expect(sha(await roundTrip(store, data, 'v'))).toBe(sha(data));
   });
 });
+
+describe('block objects for a store that hashes its bodies', () => {
+  it('come with the SHA-256 of exactly the bytes put, computed with the encoding (compressed and stored as is)', async () => {
+    const puts: { key: string; body: Buffer; sha256: Buffer | undefined }[] = [];
+    class SigningStore extends MemoryObjectStore {
+      readonly hashesPayloads = true;
+      override async put(
+        key: string,
+        body: Parameters<MemoryObjectStore['put']>[1],
+        options?: Parameters<MemoryObjectStore['put']>[2],
+      ): Promise<void> {
+        if (key.startsWith('blocks/') && body instanceof Uint8Array) puts.push({ key, body: Buffer.from(body), sha256: options?.sha256 });
+        return super.put(key, body, options);
+      }
+    }
+    const text = Buffer.from('a compressible line of a log, 42\n'.repeat((2 * MiB) / 33 + 1)).subarray(0, 2 * MiB);
+    const data = Buffer.concat([text, randomBytes(2 * MiB), randomBytes(MiB)]);
+    const store = new SigningStore();
+    expect(sha(await roundTrip(store, data))).toBe(sha(data));
+    expect(puts).toHaveLength(3);
+    for (const p of puts) expect(p.sha256?.toString('hex'), p.key).toBe(sha(p.body));
+    expect(new Set(puts.map((p) => p.body[4]))).toEqual(new Set([0, 2])); // both outcomes: stored as is, zstd
+  });
+});

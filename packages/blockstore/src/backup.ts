@@ -173,11 +173,11 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
                 if (bad || (await store.stat(blockKey(hex), sig)) === undefined) {
                   const toEncode = frame;
                   frame = undefined; // may travel to a block thread: lost if encoding fails
-                  const encoded = await encodeFramedBlock(compression, toEncode, length);
+                  const encoded = await encodeFramedBlock(compression, toEncode, length, { objectHash: store.hashesPayloads === true });
                   frame = encoded.frame;
                   const obj = encoded.object;
                   // made durable together before anything refers to them (the flush below)
-                  await store.put(blockKey(hex), obj, { ...sig, deferred: true });
+                  await store.put(blockKey(hex), obj, { ...sig, deferred: true, sha256: encoded.sha256 });
                   uploaded.push(blockKey(hex));
                   stats.blocksUploaded++;
                   stats.bytesUploaded += obj.length;

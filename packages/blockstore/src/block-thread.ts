@@ -6,7 +6,8 @@ const MAX_DECODE_CHUNK = 8 * 1024 * 1024;
 
 /**
  * The worker's code, run as CommonJS from a string: no file to find next to a bundle or a .ts source.
- * `scan`: zero check and id. `compress`: zstd, written back over the block in the same memory.
+ * `scan`: zero check and id. `compress`: zstd, written back over the block in the same memory (and,
+ * given the object headers, the header and the whole object's SHA-256).
  * `decode`: zstd decode and id. `memory`: process.memoryUsage() of the thread.
  */
 export const WORKER_SOURCE = `
@@ -102,7 +103,16 @@ parentPort.on('message', (m) => {
       return;
     }
     if (m.op === 'compress') {
-      parentPort.postMessage({ job: m.job, frame: m.frame, size: compress(view, m) }, [m.frame]);
+      const size = compress(view, m);
+      let sha256;
+      if (m.heads) {
+        // the whole object as stored (header, then payload), for a store that signs its bodies
+        const head = size < 0 ? m.heads.none : m.heads.compressed;
+        const object = Buffer.from(m.frame, m.offset - head.length, head.length + (size < 0 ? m.length : size));
+        object.set(head, 0); // a Uint8Array here (structured clone)
+        sha256 = createHash('sha256').update(object).digest();
+      }
+      parentPort.postMessage({ job: m.job, frame: m.frame, size, sha256 }, [m.frame]);
       return;
     }
     const zero = m.zeroCheck && isZero(view);

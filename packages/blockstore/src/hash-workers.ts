@@ -39,6 +39,11 @@ export interface CompressRequest {
   frame: ArrayBuffer;
   offset: number;
   length: number;
+  /**
+   * The object's header for either outcome (its bytes sit right before `offset`): the thread
+   * writes the one that applies and answers the SHA-256 of the whole object, header and payload.
+   */
+  heads?: { compressed: Buffer; none: Buffer };
 }
 
 export interface DecodeRequest {
@@ -61,6 +66,8 @@ export interface CompressResult {
   frame: ArrayBuffer;
   /** The zstd frame's length, now at `offset`; undefined: the range is left as it was (stored as is). */
   size: number | undefined;
+  /** With `heads`: the SHA-256 of the object (header and payload). */
+  sha256: Buffer | undefined;
 }
 
 interface Pending {
@@ -80,6 +87,7 @@ interface Answer {
   zero?: boolean;
   id?: Uint8Array | null;
   size?: number;
+  sha256?: Uint8Array;
   offset?: number;
   length?: number;
   corrupt?: string;
@@ -113,9 +121,10 @@ export class HashWorkers {
 
   /** zstd at the store's level (codec.ts), with the same probe for incompressible data as on the calling thread. */
   async compress(req: CompressRequest): Promise<CompressResult> {
-    const { frame, offset, length } = req;
-    const a = await this.#run({ op: 'compress', frame, offset, length, level: ZSTD_LEVEL, ...PROBE });
-    return { frame: a.frame, size: a.size === undefined || a.size < 0 ? undefined : a.size };
+    const { frame, offset, length, heads } = req;
+    const a = await this.#run({ op: 'compress', frame, offset, length, heads, level: ZSTD_LEVEL, ...PROBE });
+    const sha256 = a.sha256 === undefined ? undefined : Buffer.from(a.sha256.buffer, a.sha256.byteOffset, a.sha256.byteLength);
+    return { frame: a.frame, size: a.size === undefined || a.size < 0 ? undefined : a.size, sha256 };
   }
 
   /** Decodes a zstd block object's payload and hashes the result, in one trip to a thread. */

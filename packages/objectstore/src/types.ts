@@ -42,6 +42,13 @@ export interface PutOptions {
    * crash may lose it (never leaving a partial object under its key).
    */
   deferred?: boolean;
+  /**
+   * The SHA-256 of exactly `body`, when the caller has it: a store that hashes its bodies
+   * (`hashesPayloads`: S3 signs it) uses it instead of hashing again; others ignore it. A wrong one
+   * makes the write fail (S3 refuses the body), never stores wrong bytes. A store wrapper that
+   * changes the body (encryption) must drop it.
+   */
+  sha256?: Buffer;
   signal?: AbortSignal;
 }
 
@@ -76,6 +83,9 @@ export type PutBody = Uint8Array | AsyncIterable<Uint8Array>;
 export interface ObjectStore {
   /** Where this store is, safe to print (no credentials). */
   readonly location: string;
+
+  /** A put hashes its body with SHA-256 (S3: the signed payload hash) unless given PutOptions.sha256. */
+  readonly hashesPayloads?: boolean;
 
   /**
    * The whole object, or the given range of it. Throws ObjectNotFoundError if absent. The buffer is

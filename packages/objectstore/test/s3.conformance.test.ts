@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
@@ -106,6 +106,24 @@ describe.skipIf(env === undefined)('s3 driver on radosgw', () => {
       expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key }))).ContentLength).toBe(sent.length);
     } finally {
       client.destroy();
+    }
+  });
+
+  it("a put given the body's SHA-256 signs that one: the right hash stores the body, a wrong one is refused and stores nothing", async () => {
+    const store = new S3ObjectStore(
+      { kind: 's3', bucket, region: 'us-east-1', prefix: `given-${randomBytes(4).toString('hex')}` },
+      options({ retry: { maxAttempts: 1 } }),
+    );
+    try {
+      expect(store.hashesPayloads).toBe(true);
+      const body = randomBytes(300_000);
+      const wrong = createHash('sha256').update('another body').digest();
+      await expect(store.put('blocks/x', body, { sha256: wrong })).rejects.toThrow();
+      expect(await store.stat('blocks/x')).toBeUndefined();
+      await store.put('blocks/x', body, { sha256: createHash('sha256').update(body).digest() });
+      expect((await store.get('blocks/x')).equals(body)).toBe(true);
+    } finally {
+      await store.close();
     }
   });
 

@@ -147,10 +147,11 @@ export class EncryptedStore implements ObjectStore {
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<void> {
     if (isPlainKey(key)) return this.inner.put(key, body, options);
     this.#heads.delete(key);
-    if (!(body instanceof Uint8Array)) return this.inner.put(key, sealStream(this.master.encKey, key, body, this.segmentSize), options);
+    const sealed = { ...options, sha256: undefined }; // the body's hash is not the sealed body's
+    if (!(body instanceof Uint8Array)) return this.inner.put(key, sealStream(this.master.encKey, key, body, this.segmentSize), sealed);
     const into = this.#buffers.take(sealedSize(body.length, this.segmentSize));
     try {
-      await this.inner.put(key, sealBody(this.master.encKey, key, body, this.segmentSize, into), options);
+      await this.inner.put(key, sealBody(this.master.encKey, key, body, this.segmentSize, into), sealed);
     } finally {
       // Settled: the store beneath holds no reference to it any more (ObjectStore.put).
       if (into !== undefined) this.#buffers.give(into);

@@ -21,13 +21,20 @@ export async function encodeBlock(codec: Compression, raw: Buffer): Promise<Buff
  * frame is all of its ArrayBuffer (owned by the caller) it travels there and back and `object` is
  * a view of it (no copy of 2 MiB per block); use the answer's `frame` afterwards, never the one
  * given. A block stored as is is framed in place. lz4 and gzip objects get a buffer of their own.
+ * `objectHash`: also the object's SHA-256 when the thread can give it with the encoding (zstd in a
+ * frame that travels), for a store that would hash the body itself (ObjectStore.hashesPayloads).
  */
-export async function encodeFramedBlock(codec: Compression, frame: Buffer, length: number): Promise<{ object: Buffer; frame: Buffer }> {
+export async function encodeFramedBlock(
+  codec: Compression,
+  frame: Buffer,
+  length: number,
+  options: { objectHash?: boolean } = {},
+): Promise<{ object: Buffer; frame: Buffer; sha256?: Buffer }> {
   if (codec === 'zstd') {
     const ab = frame.buffer;
     if (ab instanceof ArrayBuffer && frame.byteOffset === 0 && frame.length === ab.byteLength) {
       try {
-        return await zstdOnThread(frame, length);
+        return await zstdOnThread(frame, length, options.objectHash === true);
       } catch (err) {
         if ((err as Error).name !== 'DataCloneError') throw err; // untransferable: still here, copied below
       }
@@ -46,12 +53,24 @@ export async function encodeFramedBlock(codec: Compression, frame: Buffer, lengt
  * content gives the same bytes wherever it is encoded (node:zlib's streaming encoder, used on the
  * calling thread, cuts the frame differently).
  */
-async function zstdOnThread(frame: Buffer, length: number): Promise<{ object: Buffer; frame: Buffer }> {
+async function zstdOnThread(
+  frame: Buffer,
+  length: number,
+  objectHash = false,
+): Promise<{ object: Buffer; frame: Buffer; sha256?: Buffer }> {
   const { byteOffset, length: frameLength } = frame; // the view is detached while its memory travels
-  const r = await hashWorkers().compress({ frame: frame.buffer as ArrayBuffer, offset: byteOffset + BLOCK_HEADER, length });
+  const heads = objectHash ? { compressed: headerOf('zstd', length), none: headerOf('none', length) } : undefined;
+  const r = await hashWorkers().compress({ frame: frame.buffer as ArrayBuffer, offset: byteOffset + BLOCK_HEADER, length, heads });
   const back = Buffer.from(r.frame, byteOffset, frameLength);
   writeHeader(back, r.size === undefined ? 'none' : 'zstd', length);
-  return { object: back.subarray(0, BLOCK_HEADER + (r.size ?? length)), frame: back };
+  const object = back.subarray(0, BLOCK_HEADER + (r.size ?? length));
+  return r.sha256 === undefined ? { object, frame: back } : { object, frame: back, sha256: r.sha256 };
+}
+
+function headerOf(used: Compression, rawLength: number): Buffer {
+  const head = Buffer.alloc(BLOCK_HEADER);
+  writeHeader(head, used, rawLength);
+  return head;
 }
 
 /** A frame of its own holding `raw` after the header's room. */

@@ -75,6 +75,13 @@ describe('S3ObjectStore failure handling', () => {
     expect(seen[2]?.body.toString()).toBe('hello');
   });
 
+  it('signs a SHA-256 the caller gives instead of hashing the body again', async () => {
+    const { store, seen } = await fakeS3([ok]);
+    const given = createHash('sha256').update('not hello').digest(); // S3 would refuse it; this fake does not check
+    await store.put('blocks/a', Buffer.from('hello'), { sha256: given });
+    expect(seen[0]?.headers['x-amz-content-sha256']).toBe(given.toString('hex')); // sent as given, not recomputed
+  });
+
   it('never reports success when every attempt fails: the error names bucket, key and S3 code', async () => {
     const { store, seen } = await fakeS3([xmlError(500, 'InternalError')]);
     const err = await rejectionOf(store.put('blocks/a', Buffer.from('x')));

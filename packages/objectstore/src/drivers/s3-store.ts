@@ -47,6 +47,7 @@ export type { S3Credentials, S3StoreOptions } from './s3-config.js';
  */
 export class S3ObjectStore implements ObjectStore {
   readonly location: string;
+  readonly hashesPayloads = true;
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #prefix: string;
@@ -208,7 +209,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async #putSingle(key: string, body: Buffer, options: PutOptions): Promise<void> {
-    const sha256 = await payloadHash(body);
+    const sha256 = options.sha256?.toString('hex') ?? (await payloadHash(body));
     await this.#call('put', key, options.signal, async (abortSignal, attempt) => {
       try {
         const command = new PutObjectCommand({

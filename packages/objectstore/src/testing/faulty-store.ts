@@ -123,7 +123,7 @@ export class FaultyObjectStore implements ObjectStore {
     const data = await bodyToBuffer(body);
     if (rule?.kind === 'drop') return;
     if (rule?.kind === 'tear') {
-      await this.#inner.put(key, data.subarray(0, Math.floor(data.length / 2)), options);
+      await this.#inner.put(key, data.subarray(0, Math.floor(data.length / 2)), { ...options, sha256: undefined }); // torn: not the body's hash
       throw this.#error(rule, 'put', key);
     }
     await this.#inner.put(key, data, options);
