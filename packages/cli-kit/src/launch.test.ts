@@ -65,9 +65,9 @@ describe('the bins launcher', () => {
     const pkg = JSON.parse(await fs.readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } };
     expect(pkg.engines.node).toBe(`>=${launcher.MINIMUM}`);
     expect([
-      launcher.supported('22.12.0'),
+      launcher.supported('22.15.0'),
       launcher.supported('v24.1.0'),
-      launcher.supported('22.11.9'),
+      launcher.supported('22.14.9'),
       launcher.supported('20.20.2'),
     ]).toEqual([true, true, false, false]);
   });
@@ -113,7 +113,7 @@ describe('the bins launcher', () => {
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(
       new RegExp(
-        `^fx: needs Node\\.js >= 22\\.12, but \\S+ is v${old.version.replace(/\./g, '\\.')} .*npm ci.*tools/install\\.sh.*CONVOY_NODE=`,
+        `^fx: needs Node\\.js >= 22\\.15, but \\S+ is v${old.version.replace(/\./g, '\\.')} .*npm ci.*tools/install\\.sh.*CONVOY_NODE=`,
       ),
     );
   });
@@ -122,7 +122,7 @@ describe('the bins launcher', () => {
     const r = await run(path.join(dir, 'unpinned', 'app', 'bin', 'fx.cjs'), ['exit', '0'], { CONVOY_NODE: path.join(old.dir, 'node') })
       .done;
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^fx: needs Node\.js >= 22\.12, but the pinned Node \S+ is v[\d.]+: run `npm ci`/);
+    expect(r.stderr).toMatch(/^fx: needs Node\.js >= 22\.15, but the pinned Node \S+ is v[\d.]+: run `npm ci`/);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 });

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 /** The Node release a fake old `node` pretends to be: Debian 12's. */
 export const FAKE_OLD_VERSION = '18.19.0';
 
-/** A `node` older than 22.12 in `dir` (put `dir` first on PATH), and what it is. */
+/** A `node` older than 22.15 in `dir` (put `dir` first on PATH), and what it is. */
 export interface OldNode {
   dir: string;
   /** Its version, without the v. */
@@ -18,7 +18,7 @@ export interface OldNode {
 }
 
 /**
- * Debian's /usr/bin/node when it is there and older than 22.12 (the real case); else a fake: a
+ * Debian's /usr/bin/node when it is there and older than 22.15 (the real case); else a fake: a
  * `node` script that runs this Node with process.version(s) rewritten to FAKE_OLD_VERSION.
  */
 export async function oldNodeOnPath(dir: string): Promise<OldNode> {
