@@ -18,7 +18,7 @@ import type {
   PutOptions,
 } from '../types.js';
 import { DeferredPuts } from './fs-deferred.js';
-import { fsyncDir, KnownDirs, sweepStaleTempFiles, tempPathFor, writeTempFile } from './fs-temp.js';
+import { fsyncDir, sweepStaleTempFiles, tempPathFor, writeTempFile } from './fs-temp.js';
 
 /**
  * A store in a directory: one file per object, `/` in keys are subdirectories.
@@ -33,7 +33,6 @@ export class FsObjectStore implements ObjectStore {
   readonly location: string;
   readonly #root: string;
   readonly #deferred = new DeferredPuts();
-  readonly #knownDirs = new KnownDirs();
 
   constructor(root: string) {
     if (!path.isAbsolute(root)) throw new ObjectStoreError(`fs store root must be absolute: ${root}`);
@@ -101,7 +100,7 @@ export class FsObjectStore implements ObjectStore {
     const tmp = tempPathFor(file);
     const deferred = options.deferred === true && options.ifAbsent !== true;
     try {
-      await writeTempFile(dir, tmp, body, options.signal, !deferred, this.#knownDirs);
+      await writeTempFile(dir, tmp, body, options.signal, !deferred);
       if (deferred) {
         await this.#deferred.add(tmp, file);
         return;

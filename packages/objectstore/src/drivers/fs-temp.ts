@@ -73,44 +73,21 @@ async function removeIfStale(file: string, olderThanMs: number, result: CleanupS
   }
 }
 
-/** Directories a store has made or written into: a put into one skips its mkdir (fs-store.ts). */
-export class KnownDirs {
-  readonly #dirs = new Set<string>();
-  has(dir: string): boolean {
-    return this.#dirs.has(dir);
-  }
-  add(dir: string): void {
-    if (this.#dirs.size >= 100_000) this.#dirs.clear(); // bounded: a cache, not a record
-    this.#dirs.add(dir);
-  }
-  delete(dir: string): void {
-    this.#dirs.delete(dir);
-  }
-}
-
 /**
  * Writes `body` to the new file `tmp` in `dir` (made if missing; never an existing file) and fsyncs
  * it (unless `sync` is false: a deferred put, fsynced by the flush); the caller renames or links it
- * into place and fsyncs the directory (fsyncDir). A directory in `known` is not made again; if it
- * is gone meanwhile (pruned by a concurrent delete), the open fails and it is made.
+ * into place and fsyncs the directory (fsyncDir).
  */
-export async function writeTempFile(
-  dir: string,
-  tmp: string,
-  body: PutBody,
-  signal: AbortSignal | undefined,
-  sync = true,
-  known?: KnownDirs,
-): Promise<void> {
+export async function writeTempFile(dir: string, tmp: string, body: PutBody, signal: AbortSignal | undefined, sync = true): Promise<void> {
   // A concurrent delete may prune the (empty) directory between mkdir and open: retry.
   for (let attempt = 0; ; attempt++) {
     let fh: fs.FileHandle;
     try {
-      if (attempt > 0 || known?.has(dir) !== true) await fs.mkdir(dir, { recursive: true });
+      // Always made (not remembered): a daemon's steps stay the same from one run to the next, which
+      // its kill-at-every-step tests rely on, and a directory pruned by another host is made again.
+      await fs.mkdir(dir, { recursive: true });
       fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o640);
-      known?.add(dir);
     } catch (err) {
-      if (errorCode(err) === 'ENOENT') known?.delete(dir);
       if (errorCode(err) === 'ENOENT' && attempt < 5) continue;
       throw err;
     }
