@@ -55,8 +55,9 @@ export async function compress(codec: Compression, data: Buffer): Promise<Buffer
 
 /**
  * node:zlib's zstd (not @mongodb-js/zstd's, which took 1.5–5× its CPU here for the same bytes):
- * no output larger than the input (an incompressible block is stored as is). The pledged size goes
- * into the frame. The block threads (hash-workers.ts) encode with the same parameters: same bytes.
+ * no output larger than the input (the data is then stored as is). The pledged size goes into the
+ * frame. Block maps use this; block objects are encoded on the block threads (block-thread.ts),
+ * whose one-call encoder cuts frames differently from this streaming one (same content, other bytes).
  */
 async function zstdEncode(data: Buffer): Promise<Buffer> {
   if (data.length === 0) return zstdCompress(data);
