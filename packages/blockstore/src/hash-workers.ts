@@ -115,7 +115,7 @@ export class HashWorkers {
   async scan(req: ScanRequest): Promise<ScanResult> {
     const { frame, offset, length, key, zeroCheck } = req;
     const a = await this.#run({ op: 'scan', frame, offset, length, key, zeroCheck });
-    const id = a.id === null || a.id === undefined ? undefined : Buffer.from(a.id.buffer, a.id.byteOffset, a.id.byteLength);
+    const id = a.id === null || a.id === undefined ? undefined : asBuffer(a.id);
     return { frame: a.frame, zero: a.zero === true, id };
   }
 
@@ -123,7 +123,7 @@ export class HashWorkers {
   async compress(req: CompressRequest): Promise<CompressResult> {
     const { frame, offset, length, heads } = req;
     const a = await this.#run({ op: 'compress', frame, offset, length, heads, level: ZSTD_LEVEL, ...PROBE });
-    const sha256 = a.sha256 === undefined ? undefined : Buffer.from(a.sha256.buffer, a.sha256.byteOffset, a.sha256.byteLength);
+    const sha256 = a.sha256 === undefined ? undefined : asBuffer(a.sha256);
     return { frame: a.frame, size: a.size === undefined || a.size < 0 ? undefined : a.size, sha256 };
   }
 
@@ -133,7 +133,7 @@ export class HashWorkers {
     const a = await this.#run({ op: 'decode', frame, offset, length, expected, key });
     if (a.corrupt !== undefined) return { corrupt: a.corrupt };
     const id = a.id as Uint8Array;
-    return { data: Buffer.from(a.frame, a.offset, a.length), id: Buffer.from(id.buffer, id.byteOffset, id.byteLength) };
+    return { data: Buffer.from(a.frame, a.offset, a.length), id: asBuffer(id) };
   }
 
   /** process.memoryUsage() as one thread (the least busy) sees it: its own heap and external memory. For tests and diagnostics. */
@@ -212,6 +212,9 @@ const hashingFailed = (message: string): BlockstoreError =>
   new BlockstoreError('CONVOY_INTERNAL', message, {
     hint: 'run the operation again; if it keeps failing, check memory and thread limits (ulimit -u) and report it',
   });
+
+/** A digest that came back as a plain Uint8Array (structured clone), as a Buffer over the same bytes. */
+const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 let shared: HashWorkers | undefined;
 
