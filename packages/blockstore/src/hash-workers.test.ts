@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { markAsUntransferable } from 'node:worker_threads';
-import { zstdDecompressSync } from 'node:zlib';
+import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanBlock } from './block-scan.js';
 import { hmacIds, SHA256, type BlockIdFunction } from './format/block-id.js';
@@ -84,6 +84,30 @@ describe('HashWorkers', () => {
       expect(q.size).toBeUndefined();
       expect(Buffer.from(q.frame).equals(before)).toBe(true);
     }
+  });
+
+  it('scans and compresses on `size` threads, decodes on `decodeSize`', async () => {
+    const own = new HashWorkers(1, 2);
+    const body = randomBytes(300_000);
+    const scans = Array.from({ length: 6 }, () =>
+      own.scan({ frame: frameOf(body).buffer as ArrayBuffer, offset: 12, length: body.length, zeroCheck: false }),
+    );
+    await Promise.all(scans);
+    expect(own.threads).toBe(1);
+    const text = Buffer.from('decoded on two threads\n'.repeat(20_000));
+    const payload = zstdCompressSync(text);
+    const decodes = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        own.decode({ frame: frameOf(payload).buffer as ArrayBuffer, offset: 12, length: payload.length, expected: text.length }),
+      ),
+    );
+    expect(own.threads).toBe(2);
+    for (const d of decodes) {
+      expect('data' in d && d.data.equals(text)).toBe(true);
+      expect('id' in d && d.id.equals(createHash('sha256').update(text).digest())).toBe(true);
+    }
+    await own.close();
+    expect(own.threads).toBe(0);
   });
 
   it('keeps the memory of a thread bounded over many blocks (its garbage is collected as it goes)', async () => {

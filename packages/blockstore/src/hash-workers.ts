@@ -95,21 +95,27 @@ interface Answer {
 }
 
 /**
- * A small pool of block threads (hashing, zero checks, compression), one per core but one (at
- * least 1, at most 4: the main thread and libuv's I/O keep a core; on 2 cores a second thread
- * made backups no faster and cost ~15 MB of RSS, tools/bench/README.md), started on first use.
+ * A small pool of block threads (hashing, zero checks, compression, decoding), started on first
+ * use. Backups scan and compress on one per core but one (at least 1, at most 4: their main thread
+ * reads, deduplicates and writes; on 2 cores a second thread made backups no faster and cost ~15 MB
+ * of RSS, tools/bench/README.md). Restores decode on one per core (at most 4): their main thread
+ * mostly waits for writes, and on 2 cores the second thread cut a 1 GiB restore by ~10 %.
  * Idle threads do not keep the process alive; a thread that dies fails its jobs and is replaced by
  * the next job. Each holds ~13 MB (a V8 isolate).
  */
 export class HashWorkers {
+  /** Threads for backups' scans and compression. */
   readonly size: number;
+  /** Threads for restores' decoding (≥ size): a restore's main thread mostly waits on writes. */
+  readonly decodeSize: number;
   readonly #slots: (Slot | undefined)[];
   readonly #pending = new Map<number, Pending & { slot: Slot }>();
   #next = 1;
 
-  constructor(size = Math.max(1, Math.min(4, os.availableParallelism() - 1))) {
+  constructor(size = Math.max(1, Math.min(4, os.availableParallelism() - 1)), decodeSize = Math.min(4, os.availableParallelism())) {
     this.size = size;
-    this.#slots = Array.from({ length: size }, () => undefined);
+    this.decodeSize = Math.max(size, decodeSize);
+    this.#slots = Array.from({ length: this.decodeSize }, () => undefined);
   }
 
   async scan(req: ScanRequest): Promise<ScanResult> {
@@ -130,10 +136,15 @@ export class HashWorkers {
   /** Decodes a zstd block object's payload and hashes the result, in one trip to a thread. */
   async decode(req: DecodeRequest): Promise<DecodeResult> {
     const { frame, offset, length, expected, key } = req;
-    const a = await this.#run({ op: 'decode', frame, offset, length, expected, key });
+    const a = await this.#run({ op: 'decode', frame, offset, length, expected, key }, this.decodeSize);
     if (a.corrupt !== undefined) return { corrupt: a.corrupt };
     const id = a.id as Uint8Array;
     return { data: Buffer.from(a.frame, a.offset, a.length), id: asBuffer(id) };
+  }
+
+  /** How many threads are running now (they start on first use). For tests and diagnostics. */
+  get threads(): number {
+    return this.#slots.filter((s) => s !== undefined).length;
   }
 
   /** process.memoryUsage() as one thread (the least busy) sees it: its own heap and external memory. For tests and diagnostics. */
@@ -142,8 +153,8 @@ export class HashWorkers {
     return a.memory as NodeJS.MemoryUsage;
   }
 
-  #run(msg: { frame?: ArrayBuffer } & Record<string, unknown>): Promise<Answer> {
-    const slot = this.#leastBusy();
+  #run(msg: { frame?: ArrayBuffer } & Record<string, unknown>, threads = this.size): Promise<Answer> {
+    const slot = this.#leastBusy(threads);
     const job = this.#next++;
     return new Promise<Answer>((resolve, reject) => {
       this.#pending.set(job, { resolve, reject, slot });
@@ -164,9 +175,10 @@ export class HashWorkers {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
-  #leastBusy(): Slot {
+  /** The first idle thread of the first `threads` (started if need be), else the least busy of them. */
+  #leastBusy(threads: number): Slot {
     let best: Slot | undefined;
-    for (let i = 0; i < this.#slots.length; i++) {
+    for (let i = 0; i < threads; i++) {
       const slot = this.#slots[i] ?? this.#start(i);
       if (slot.inFlight === 0) return slot;
       if (best === undefined || slot.inFlight < best.inFlight) best = slot;
