@@ -257,12 +257,12 @@ describe('listenPluginSocket', () => {
     let release!: () => void;
     backend.stall('mount', new Promise<void>((r) => (release = r)));
     const mounting = client.raw('/VolumeDriver.Mount', JSON.stringify({ Name: 'slow', ID }));
-    await vi.waitFor(() => expect(backend.methods).toContain('mount'));
+    await vi.waitFor(() => expect(backend.methods).toContain('mount'), { timeout: 30_000 });
     expect(server.inFlight).toBe(1);
 
     let closed = false;
     const closing = server.close().then(() => (closed = true));
-    await vi.waitFor(() => expect(existsSync(socketPath)).toBe(false));
+    await vi.waitFor(() => expect(existsSync(socketPath)).toBe(false), { timeout: 30_000 });
     const late = new PluginClient(socketPath);
     cleanups.push(() => late.close());
     await expect(late.activate()).rejects.toMatchObject({ code: 'ENOENT' });
