@@ -99,7 +99,8 @@ interface Answer {
  * use. Backups scan and compress on one per core but one (at least 1, at most 4: their main thread
  * reads, deduplicates and writes; on 2 cores a second thread made backups no faster and cost ~15 MB
  * of RSS, tools/bench/README.md). Restores decode on one per core (at most 4): their main thread
- * mostly waits for writes, and on 2 cores the second thread cut a 1 GiB restore by ~10 %.
+ * mostly waits for writes; on 2 cores the second thread took a 1 GiB restore from 1.06× to 0.99×
+ * of borg's time for ~14 MB more RSS (tools/bench/README.md).
  * Idle threads do not keep the process alive; a thread that dies fails its jobs and is replaced by
  * the next job. Each holds ~13 MB (a V8 isolate).
  */
