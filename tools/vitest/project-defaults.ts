@@ -21,6 +21,8 @@ export const SOURCE_CONDITION = '@convoy/source';
  * limit (which is for hangs, not speed) leaves them several times that.
  */
 export const TEST_TIMEOUT_MS = 180_000;
+/** `expect.poll`'s deadline (vitest's default is 1 s, which a starved test worker can overrun). */
+export const POLL_TIMEOUT_MS = 30_000;
 export const HOOK_TIMEOUT_MS = 120_000;
 
 /** Absolute path of the global setup that provides a Ceph radosgw (see s3-global-setup.ts). */
@@ -78,6 +80,7 @@ export function packageConfig(dir: string | URL, options: PackageConfigOptions =
       environment: 'node',
       testTimeout: TEST_TIMEOUT_MS,
       hookTimeout: HOOK_TIMEOUT_MS,
+      expect: { poll: { timeout: POLL_TIMEOUT_MS } },
       ...(options.s3 ? { globalSetup: [S3_GLOBAL_SETUP] } : {}),
     },
   };

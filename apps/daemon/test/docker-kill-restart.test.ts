@@ -69,7 +69,7 @@ describe.skipIf(!target.available)('kill -9 of convoy-daemon while a container u
     expect(mountIds).toHaveLength(1);
     expect(mountIds[0]).toMatch(/^[0-9a-f]{64}$/); // Docker's mount ID for the container
     expect(v.mountpoint).toBe(dataDir);
-    await expect.poll(() => existsSync(join(dataDir, 'before')), { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => existsSync(join(dataDir, 'before'))).toBe(true);
   });
 
   it("after kill -9 and a restart, the daemon still knows Docker's mount and the container its data", async () => {

@@ -27,7 +27,7 @@ async function tree(dir: string): Promise<string[]> {
 }
 
 describe('FsObjectStore', () => {
-  it('puts into a directory another host pruned after this store wrote there (its known directory is made again)', async () => {
+  it('puts into a directory another host pruned after this store wrote there (the directory is made again)', async () => {
     await store.put('blocks/ab/one', Buffer.from('1'));
     await store.put('blocks/ab/two', Buffer.from('2'), { deferred: true });
     await store.flush();
